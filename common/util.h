@@ -1,0 +1,23 @@
+/*
+ * Small helpers: allocation that aborts on exhaustion (memory is an
+ * internal invariant, not peer input), monotonic time, string copy.
+ */
+#ifndef COMMON_UTIL_H
+#define COMMON_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t mono_msec(void);
+/* Copy with truncation; always NUL-terminates; returns strlen(src). */
+size_t	strlcpy_s(char *dst, const char *src, size_t size);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * Configuration: the data model, the Quagga/FRR-style parser and the
+ * canonical printer.
+ *
+ * The parser reads the whole file into a fresh struct config; on any
+ * error it frees what it built and reports "FILE:LINE: message", so a
+ * bad file never changes the running configuration.  The printer writes
+ * the canonical text; parse(print(c)) prints the same text again (a
+ * fixed point), which is what "evpnd -n" shows.
+ *
+ * The model holds plain values only; the parts that act on them (bgpd,
+ * evpn, ipam) read it.  Lists keep file order so the printer can follow
+ * it where order matters, and sort where it does not.
+ */
+#ifndef CONF_CONF_H
+#define CONF_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "common/queue.h"
+
+#define BGP_PORT		179
+#define CONF_DEFAULT_KEEPALIVE	60
+#define CONF_DEFAULT_HOLDTIME	180
+#define CONF_DEFAULT_CONNECT_RETRY 5
+
+/* Address families a neighbor can activate. */
+#define CONF_AF_IPV4_UNICAST	0x01
+#define CONF_AF_IPV6_UNICAST	0x02
+#define CONF_AF_L2VPN_EVPN	0x04
+
+struct conf_neighbor {
+	TAILQ_ENTRY(conf_neighbor) entry;
+	struct ipaddr	 addr;
+	uint32_t	 remote_as;
+	char		*description;
+	struct ipaddr	 update_source;		/* af 0 = not set */
+	char		*password;		/* TCP MD5, RFC 2385 */
+	bool		 has_timers;
+	uint16_t	 keepalive;		/* seconds */
+	uint16_t	 holdtime;		/* seconds, 0 or >= 3 */
+	uint16_t	 connect_retry;		/* seconds, "timers connect N" */
+	uint16_t	 port;			/* remote port, default 179 */
+	bool		 shutdown;
+	bool		 passive;		/* never connect, only accept */
+	bool		 rr_client;		/* route-reflector-client */
+	uint8_t		 ebgp_multihop;		/* 0 = not set */
+	uint8_t		 af_active;		/* CONF_AF_* activated */
+	uint8_t		 af_rr_client;		/* route-reflector-client per af */
+};
+TAILQ_HEAD(conf_neighbor_list, conf_neighbor);
+
+struct conf_rt {
+	TAILQ_ENTRY(conf_rt) entry;
+	struct rt	 rt;
+};
+TAILQ_HEAD(conf_rt_list, conf_rt);
+
+/* "vni N" block under address-family l2vpn evpn. */
+struct conf_evpn_vni {
+	TAILQ_ENTRY(conf_evpn_vni) entry;
+	uint32_t	 vni;
+	bool		 has_rd;
+	struct rd	 rd;
+	struct conf_rt_list rt_import;
+	struct conf_rt_list rt_export;
+};
+TAILQ_HEAD(conf_evpn_vni_list, conf_evpn_vni);
+
+/* Duplicate address detection, FRR defaults: 5 moves in 180 s. */
+struct conf_dad {
+	bool		 enabled;
+	uint32_t	 max_moves;
+	uint32_t	 time;		/* seconds */
+	uint32_t	 freeze;	/* seconds; 0 = no freeze */
+	bool		 freeze_permanent;
+};
+
+struct conf_prefix {
+	TAILQ_ENTRY(conf_prefix) entry;
+	struct prefix	 prefix;
+};
+TAILQ_HEAD(conf_prefix_list, conf_prefix);
+
+/* "router bgp ASN" (vrf_name NULL) or "router bgp ASN vrf NAME". */
+struct conf_bgp {
+	TAILQ_ENTRY(conf_bgp) entry;
+	uint32_t	 asn;
+	char		*vrf_name;		/* NULL for the default instance */
+	bool		 has_router_id;
+	struct ipaddr	 router_id;		/* IPv4 */
+	struct ipaddr	 listen_addr;		/* af 0 = any */
+	uint16_t	 listen_port;		/* default 179; 0 = do not listen */
+	uint32_t	 cluster_id;		/* 0 = router-id */
+	struct conf_neighbor_list neighbors;
+	/* address-family l2vpn evpn */
+	bool		 advertise_all_vni;
+	bool		 advertise_ipv4;	/* vrf instance: type-5 */
+	bool		 advertise_ipv6;
+	struct conf_evpn_vni_list evpn_vnis;
+	struct conf_dad	 dad;
+	/* address-family ipv4|ipv6 unicast: network statements */
+	struct conf_prefix_list networks;
+};
+TAILQ_HEAD(conf_bgp_list, conf_bgp);
+
+struct conf_static_mac {
+	TAILQ_ENTRY(conf_static_mac) entry;
+	struct macaddr	 mac;
+	struct ipaddr	 ip;			/* af 0 = MAC only */
+	bool		 sticky;
+};
+TAILQ_HEAD(conf_static_mac_list, conf_static_mac);
+
+struct conf_vxlan {
+	TAILQ_ENTRY(conf_vxlan) entry;
+	char		*name;			/* the VXLAN device */
+	uint32_t	 vni;
+	char		*bridge;
+	struct ipaddr	 local_ip;		/* local-tunnel-ip */
+	uint16_t	 dstport;		/* default 4789 */
+	uint16_t	 mtu;			/* 0 = kernel default */
+	bool		 arp_suppression;
+	struct conf_static_mac_list static_macs;
+};
+TAILQ_HEAD(conf_vxlan_list, conf_vxlan);
+
+struct conf_vrf {
+	TAILQ_ENTRY(conf_vrf) entry;
+	char		*name;
+	uint32_t	 vni;			/* L3 VNI; 0 = none */
+	uint32_t	 table;
+	bool		 has_router_mac;
+	struct macaddr	 router_mac;
+};
+TAILQ_HEAD(conf_vrf_list, conf_vrf);
+
+struct config {
+	char		*hostname;
+	enum log_dest	 log_dest;
+	char		*log_file;
+	int		 log_level;		/* syslog level */
+	struct conf_bgp_list bgps;		/* default instance first */
+	struct conf_vxlan_list vxlans;
+	struct conf_vrf_list vrfs;
+};
+
+/* Parse; on error returns NULL and writes "FILE:LINE: message" to err. */
+struct config	*conf_parse_file(const char *path, char *err, size_t errlen);
+/* Same on a string; name is used in error messages in place of FILE. */
+struct config	*conf_parse_string(const char *text, const char *name,
+		    char *err, size_t errlen);
+void		 conf_free(struct config *);
+/* Canonical text. */
+void		 conf_print(FILE *, const struct config *);
+char		*conf_print_string(const struct config *);	/* malloc'd */
+
+/* Lookups used by the parts that apply a config. */
+struct conf_bgp	*conf_bgp_default(const struct config *);
+struct conf_bgp	*conf_bgp_vrf(const struct config *, const char *vrf);
+struct conf_neighbor *conf_neighbor_find(const struct conf_bgp *,
+		    const struct ipaddr *);
+struct conf_vrf	*conf_vrf_find(const struct config *, const char *name);
+struct conf_vrf	*conf_vrf_by_vni(const struct config *, uint32_t vni);
+/* Effective timers of a neighbor (its own, else defaults). */
+uint16_t	 conf_neighbor_holdtime(const struct conf_neighbor *);
+uint16_t	 conf_neighbor_keepalive(const struct conf_neighbor *);
+/* True when the session-relevant settings of two neighbors differ
+ * (AS, source, password, timers, port, passive, address families):
+ * a reload must reset the session then, and only then. */
+bool		 conf_neighbor_session_differs(const struct conf_neighbor *,
+		    const struct conf_neighbor *);
+
+#endif
