@@ -1,1 +1,986 @@
-/* placeholder: being written */
+/*
+ * Attribute sets: interning, scratch-set setters, AS path / community /
+ * extended community helpers and CLI formatting.  The wire codec is in
+ * bgp_attr_decode.c and bgp_attr_encode.c.
+ *
+ * Two intern tables share one small chained hash implementation: blobs
+ * (keyed by bytes) and sets (keyed by their canonical fields; blob
+ * pointers stand for their contents, since equal blobs are one object).
+ * Tables double when the load passes 1 and are freed when they empty,
+ * so a test that releases everything ends with nothing allocated.
+ */
+#include "bgpd/bgp_attr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+/* ---- hashing ---- */
+
+#define FNV_OFFSET	2166136261u
+#define FNV_PRIME	16777619u
+
+static uint32_t
+fnv_bytes(uint32_t h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+static uint32_t
+fnv_u32(uint32_t h, uint32_t v)
+{
+	uint8_t b[4] = { v >> 24, v >> 16, v >> 8, v };
+
+	return fnv_bytes(h, b, sizeof(b));
+}
+
+static uint32_t
+fnv_ptr(uint32_t h, const void *p)
+{
+	uintptr_t v = (uintptr_t)p;
+
+	return fnv_bytes(h, &v, sizeof(v));
+}
+
+/* ---- a chained hash table of objects with embedded next/hash ---- */
+
+struct itab {
+	void		**buckets;
+	size_t		 nbuckets;	/* power of two, or 0 */
+	size_t		 count;
+	size_t		 next_off;	/* offsetof the chain pointer */
+};
+
+static void **
+itab_nextp(const struct itab *t, void *obj)
+{
+	return (void **)((char *)obj + t->next_off);
+}
+
+static void
+itab_grow(struct itab *t, uint32_t (*hashof)(const void *))
+{
+	size_t n = t->nbuckets ? t->nbuckets * 2 : 64;
+	void **nb = xcalloc(n, sizeof(*nb));
+
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		void *e = t->buckets[i], *next;
+
+		for (; e != NULL; e = next) {
+			size_t slot = hashof(e) & (n - 1);
+
+			next = *itab_nextp(t, e);
+			*itab_nextp(t, e) = nb[slot];
+			nb[slot] = e;
+		}
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->nbuckets = n;
+}
+
+static void
+itab_insert(struct itab *t, void *obj, uint32_t hash,
+    uint32_t (*hashof)(const void *))
+{
+	size_t slot;
+
+	if (t->count >= t->nbuckets)
+		itab_grow(t, hashof);
+	slot = hash & (t->nbuckets - 1);
+	*itab_nextp(t, obj) = t->buckets[slot];
+	t->buckets[slot] = obj;
+	t->count++;
+}
+
+static void
+itab_remove(struct itab *t, void *obj, uint32_t hash)
+{
+	void **pp = &t->buckets[hash & (t->nbuckets - 1)];
+
+	while (*pp != NULL && *pp != obj)
+		pp = itab_nextp(t, *pp);
+	if (*pp == NULL)
+		fatalx("bgp_attr: releasing an object that is not interned");
+	*pp = *itab_nextp(t, obj);
+	if (--t->count == 0) {
+		free(t->buckets);
+		t->buckets = NULL;
+		t->nbuckets = 0;
+	}
+}
+
+/* ---- blobs ---- */
+
+static struct itab blob_tab = { .next_off = offsetof(struct bgp_blob, next) };
+static size_t blob_bytes;
+
+static uint32_t
+blob_hashof(const void *obj)
+{
+	return ((const struct bgp_blob *)obj)->hash;
+}
+
+struct bgp_blob *
+bgp_blob_intern(const void *data, size_t len)
+{
+	uint32_t h = fnv_bytes(FNV_OFFSET, data, len);
+	struct bgp_blob *b;
+
+	if (blob_tab.nbuckets > 0) {
+		b = blob_tab.buckets[h & (blob_tab.nbuckets - 1)];
+		for (; b != NULL; b = b->next) {
+			if (b->hash == h && b->len == len &&
+			    (len == 0 || memcmp(b->data, data, len) == 0)) {
+				b->refcnt++;
+				return b;
+			}
+		}
+	}
+	b = xmalloc(sizeof(*b) + len);
+	b->hash = h;
+	b->refcnt = 1;
+	b->len = (uint32_t)len;
+	if (len > 0)
+		memcpy(b->data, data, len);
+	itab_insert(&blob_tab, b, h, blob_hashof);
+	blob_bytes += sizeof(*b) + len;
+	return b;
+}
+
+struct bgp_blob *
+bgp_blob_ref(struct bgp_blob *b)
+{
+	if (b != NULL)
+		b->refcnt++;
+	return b;
+}
+
+void
+bgp_blob_unref(struct bgp_blob *b)
+{
+	if (b == NULL || --b->refcnt > 0)
+		return;
+	itab_remove(&blob_tab, b, b->hash);
+	blob_bytes -= sizeof(*b) + b->len;
+	free(b);
+}
+
+size_t
+bgp_blob_intern_count(void)
+{
+	return blob_tab.count;
+}
+
+/* ---- sets ---- */
+
+static struct itab set_tab = {
+	.next_off = offsetof(struct bgp_attrs, intern_next)
+};
+
+static uint32_t
+set_hashof(const void *obj)
+{
+	return ((const struct bgp_attrs *)obj)->intern_hash;
+}
+
+/* Copy only the fields whose presence bit is set; no references taken. */
+static void
+attrs_canon(const struct bgp_attrs *a, struct bgp_attrs *c)
+{
+	uint32_t f = a->flags;
+
+	memset(c, 0, sizeof(*c));
+	c->flags = f;
+#define KEEP(bit, field) do { if (f & (bit)) c->field = a->field; } while (0)
+	KEEP(BGP_ATTRF_ORIGIN, origin);
+	KEEP(BGP_ATTRF_AS_PATH, aspath);
+	KEEP(BGP_ATTRF_NEXT_HOP, nexthop);
+	KEEP(BGP_ATTRF_MED, med);
+	KEEP(BGP_ATTRF_LOCAL_PREF, local_pref);
+	KEEP(BGP_ATTRF_AGGREGATOR, aggregator_as);
+	KEEP(BGP_ATTRF_AGGREGATOR, aggregator_id);
+	KEEP(BGP_ATTRF_COMMUNITIES, communities);
+	KEEP(BGP_ATTRF_ORIGINATOR_ID, originator_id);
+	KEEP(BGP_ATTRF_CLUSTER_LIST, cluster_list);
+	KEEP(BGP_ATTRF_EXT_COMM, ecomms);
+	KEEP(BGP_ATTRF_PMSI, pmsi_flags);
+	KEEP(BGP_ATTRF_PMSI, pmsi_type);
+	KEEP(BGP_ATTRF_PMSI, pmsi_label);
+	KEEP(BGP_ATTRF_PMSI, pmsi_id);
+	KEEP(BGP_ATTRF_UNKNOWN, unknown);
+#undef KEEP
+	if (f & BGP_ATTRF_MP_NEXTHOP) {
+		c->mp_nexthop_len = a->mp_nexthop_len;
+		memcpy(c->mp_nexthop, a->mp_nexthop, a->mp_nexthop_len);
+	}
+}
+
+static uint32_t
+attrs_hash(const struct bgp_attrs *c)
+{
+	uint32_t h = FNV_OFFSET;
+
+	h = fnv_u32(h, c->flags);
+	h = fnv_u32(h, (uint32_t)c->origin << 24 | c->mp_nexthop_len << 16 |
+	    c->pmsi_flags << 8 | c->pmsi_type);
+	h = fnv_u32(h, c->pmsi_label);
+	h = fnv_u32(h, c->nexthop);
+	h = fnv_u32(h, c->med);
+	h = fnv_u32(h, c->local_pref);
+	h = fnv_u32(h, c->aggregator_as);
+	h = fnv_u32(h, c->aggregator_id);
+	h = fnv_u32(h, c->originator_id);
+	h = fnv_bytes(h, c->mp_nexthop, c->mp_nexthop_len);
+	h = fnv_ptr(h, c->aspath);
+	h = fnv_ptr(h, c->communities);
+	h = fnv_ptr(h, c->ecomms);
+	h = fnv_ptr(h, c->cluster_list);
+	h = fnv_ptr(h, c->pmsi_id);
+	h = fnv_ptr(h, c->unknown);
+	return h;
+}
+
+static bool
+canon_equal(const struct bgp_attrs *a, const struct bgp_attrs *b)
+{
+	return a->flags == b->flags && a->origin == b->origin &&
+	    a->mp_nexthop_len == b->mp_nexthop_len &&
+	    a->pmsi_flags == b->pmsi_flags && a->pmsi_type == b->pmsi_type &&
+	    a->pmsi_label == b->pmsi_label && a->nexthop == b->nexthop &&
+	    a->med == b->med && a->local_pref == b->local_pref &&
+	    a->aggregator_as == b->aggregator_as &&
+	    a->aggregator_id == b->aggregator_id &&
+	    a->originator_id == b->originator_id &&
+	    memcmp(a->mp_nexthop, b->mp_nexthop, a->mp_nexthop_len) == 0 &&
+	    a->aspath == b->aspath && a->communities == b->communities &&
+	    a->ecomms == b->ecomms && a->cluster_list == b->cluster_list &&
+	    a->pmsi_id == b->pmsi_id && a->unknown == b->unknown;
+}
+
+bool
+bgp_attrs_equal(const struct bgp_attrs *a, const struct bgp_attrs *b)
+{
+	struct bgp_attrs ca, cb;
+
+	attrs_canon(a, &ca);
+	attrs_canon(b, &cb);
+	return canon_equal(&ca, &cb);
+}
+
+static void
+attrs_ref_blobs(struct bgp_attrs *a)
+{
+	bgp_blob_ref(a->aspath);
+	bgp_blob_ref(a->communities);
+	bgp_blob_ref(a->ecomms);
+	bgp_blob_ref(a->cluster_list);
+	bgp_blob_ref(a->pmsi_id);
+	bgp_blob_ref(a->unknown);
+}
+
+static void
+attrs_unref_blobs(struct bgp_attrs *a)
+{
+	bgp_blob_unref(a->aspath);
+	bgp_blob_unref(a->communities);
+	bgp_blob_unref(a->ecomms);
+	bgp_blob_unref(a->cluster_list);
+	bgp_blob_unref(a->pmsi_id);
+	bgp_blob_unref(a->unknown);
+}
+
+const struct bgp_attrs *
+bgp_attrs_intern(const struct bgp_attrs *a)
+{
+	struct bgp_attrs key, *s;
+	uint32_t h;
+
+	attrs_canon(a, &key);
+	h = attrs_hash(&key);
+	if (set_tab.nbuckets > 0) {
+		s = set_tab.buckets[h & (set_tab.nbuckets - 1)];
+		for (; s != NULL; s = s->intern_next) {
+			if (s->intern_hash == h && canon_equal(s, &key)) {
+				s->refcnt++;
+				return s;
+			}
+		}
+	}
+	s = xmalloc(sizeof(*s));
+	*s = key;
+	s->intern_hash = h;
+	s->refcnt = 1;
+	attrs_ref_blobs(s);
+	itab_insert(&set_tab, s, h, set_hashof);
+	return s;
+}
+
+const struct bgp_attrs *
+bgp_attrs_ref(const struct bgp_attrs *a)
+{
+	struct bgp_attrs *s = (struct bgp_attrs *)a;
+
+	if (s != NULL) {
+		if (s->refcnt == 0)
+			fatalx("bgp_attrs_ref: not an interned set");
+		s->refcnt++;
+	}
+	return a;
+}
+
+void
+bgp_attrs_unref(const struct bgp_attrs *a)
+{
+	struct bgp_attrs *s = (struct bgp_attrs *)a;
+
+	if (s == NULL)
+		return;
+	if (s->refcnt == 0)
+		fatalx("bgp_attrs_unref: not an interned set");
+	if (--s->refcnt > 0)
+		return;
+	itab_remove(&set_tab, s, s->intern_hash);
+	attrs_unref_blobs(s);
+	free(s);
+}
+
+size_t
+bgp_attrs_intern_count(void)
+{
+	return set_tab.count;
+}
+
+size_t
+bgp_attrs_intern_bytes(void)
+{
+	return blob_bytes + set_tab.count * sizeof(struct bgp_attrs) +
+	    (blob_tab.nbuckets + set_tab.nbuckets) * sizeof(void *);
+}
+
+/* ---- scratch sets ---- */
+
+void
+bgp_attrs_init(struct bgp_attrs *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void
+bgp_attrs_clear(struct bgp_attrs *a)
+{
+	attrs_unref_blobs(a);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+bgp_attrs_copy(struct bgp_attrs *dst, const struct bgp_attrs *src)
+{
+	attrs_canon(src, dst);
+	attrs_ref_blobs(dst);
+}
+
+/* Replace one blob field of a scratch set. */
+static void
+set_blob(struct bgp_attrs *a, struct bgp_blob **field, uint32_t bit,
+    const void *data, size_t len)
+{
+	struct bgp_blob *nb = bgp_blob_intern(data, len);
+
+	bgp_blob_unref(*field);
+	*field = nb;
+	a->flags |= bit;
+}
+
+void
+bgp_attrs_set_origin(struct bgp_attrs *a, uint8_t origin)
+{
+	a->origin = origin;
+	a->flags |= BGP_ATTRF_ORIGIN;
+}
+
+void
+bgp_attrs_set_nexthop(struct bgp_attrs *a, uint32_t nh)
+{
+	a->nexthop = nh;
+	a->flags |= BGP_ATTRF_NEXT_HOP;
+}
+
+void
+bgp_attrs_set_mp_nexthop(struct bgp_attrs *a, const uint8_t *nh, uint8_t len)
+{
+	if (len > BGP_MP_NEXTHOP_MAX)
+		fatalx("bgp_attrs_set_mp_nexthop: length %u", len);
+	memset(a->mp_nexthop, 0, sizeof(a->mp_nexthop));
+	memcpy(a->mp_nexthop, nh, len);
+	a->mp_nexthop_len = len;
+	a->flags |= BGP_ATTRF_MP_NEXTHOP;
+}
+
+void
+bgp_attrs_get_mp_nexthop(const struct bgp_attrs *a, struct ipaddr *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (!(a->flags & BGP_ATTRF_MP_NEXTHOP))
+		return;
+	if (a->mp_nexthop_len == 4) {
+		ip->af = AF_INET;
+		memcpy(ip->u.b, a->mp_nexthop, 4);
+	} else if (a->mp_nexthop_len >= 16) {
+		ip->af = AF_INET6;
+		memcpy(ip->u.b, a->mp_nexthop, 16);
+	}
+}
+
+void
+bgp_attrs_set_med(struct bgp_attrs *a, uint32_t med)
+{
+	a->med = med;
+	a->flags |= BGP_ATTRF_MED;
+}
+
+void
+bgp_attrs_set_local_pref(struct bgp_attrs *a, uint32_t lp)
+{
+	a->local_pref = lp;
+	a->flags |= BGP_ATTRF_LOCAL_PREF;
+}
+
+void
+bgp_attrs_set_originator_id(struct bgp_attrs *a, uint32_t id)
+{
+	a->originator_id = id;
+	a->flags |= BGP_ATTRF_ORIGINATOR_ID;
+}
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Set a blob of 4-byte values. */
+static void
+set_u32_blob(struct bgp_attrs *a, struct bgp_blob **field, uint32_t bit,
+    const uint32_t *v, size_t n)
+{
+	uint8_t *buf = xcalloc(n ? n : 1, 4);
+
+	for (size_t i = 0; i < n; i++)
+		put_be32(buf + 4 * i, v[i]);
+	set_blob(a, field, bit, buf, n * 4);
+	free(buf);
+}
+
+void
+bgp_attrs_set_aspath_seq(struct bgp_attrs *a, const uint32_t *asns, size_t n)
+{
+	/* Segments hold at most 255 ASes (one length octet). */
+	size_t nseg = (n + 254) / 255;
+	uint8_t *buf = xmalloc(nseg * 2 + n * 4 + 1), *p = buf;
+
+	for (size_t i = 0; i < n; ) {
+		size_t cnt = n - i > 255 ? 255 : n - i;
+
+		*p++ = BGP_AS_SEQUENCE;
+		*p++ = (uint8_t)cnt;
+		for (size_t j = 0; j < cnt; j++, i++, p += 4)
+			put_be32(p, asns[i]);
+	}
+	set_blob(a, &a->aspath, BGP_ATTRF_AS_PATH, buf, (size_t)(p - buf));
+	free(buf);
+}
+
+void
+bgp_attrs_set_communities(struct bgp_attrs *a, const uint32_t *c, size_t n)
+{
+	set_u32_blob(a, &a->communities, BGP_ATTRF_COMMUNITIES, c, n);
+}
+
+void
+bgp_attrs_set_ecomms(struct bgp_attrs *a, const uint8_t *ecs, size_t n)
+{
+	set_blob(a, &a->ecomms, BGP_ATTRF_EXT_COMM, ecs, n * BGP_ECOMM_LEN);
+}
+
+void
+bgp_attrs_set_pmsi(struct bgp_attrs *a, uint8_t flags, uint8_t type,
+    uint32_t label, const uint8_t *id, size_t idlen)
+{
+	a->pmsi_flags = flags;
+	a->pmsi_type = type;
+	a->pmsi_label = label & 0xffffff;
+	set_blob(a, &a->pmsi_id, BGP_ATTRF_PMSI, id, idlen);
+}
+
+void
+bgp_attrs_unset(struct bgp_attrs *a, uint32_t bit)
+{
+	struct bgp_attrs c;
+
+	a->flags &= ~bit;
+	/* Re-canonicalise: zero the fields, drop the blob no longer used. */
+	attrs_canon(a, &c);
+	attrs_ref_blobs(&c);
+	bgp_attrs_clear(a);
+	*a = c;
+}
+
+/* ---- AS path ---- */
+
+/* Walk the segments of an AS path blob; cb returns false to stop. */
+static void
+aspath_walk(const struct bgp_blob *b,
+    bool (*cb)(uint8_t type, const uint8_t *asns, size_t n, void *), void *arg)
+{
+	struct rbuf rb;
+	uint8_t type, n;
+
+	if (b == NULL)
+		return;
+	rbuf_init(&rb, b->data, b->len);
+	while (rbuf_get_u8(&rb, &type) == 0 && rbuf_get_u8(&rb, &n) == 0) {
+		if (rbuf_left(&rb) < (size_t)n * 4)
+			return;
+		if (!cb(type, rbuf_ptr(&rb), n, arg))
+			return;
+		rbuf_skip(&rb, (size_t)n * 4);
+	}
+}
+
+static bool
+aspath_count_cb(uint8_t type, const uint8_t *asns, size_t n, void *arg)
+{
+	size_t *len = arg;
+
+	if (type == BGP_AS_SEQUENCE)
+		*len += n;
+	else if (type == BGP_AS_SET)
+		*len += 1;
+	return true;
+}
+
+size_t
+bgp_aspath_length(const struct bgp_attrs *a)
+{
+	size_t len = 0;
+
+	aspath_walk(a->aspath, aspath_count_cb, &len);
+	return len;
+}
+
+struct as_search {
+	uint32_t	 as;
+	bool		 found;
+};
+
+static bool
+aspath_contains_cb(uint8_t type, const uint8_t *asns, size_t n, void *arg)
+{
+	struct as_search *s = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		if (get_be32(asns + 4 * i) == s->as) {
+			s->found = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+bool
+bgp_aspath_contains(const struct bgp_attrs *a, uint32_t as)
+{
+	struct as_search s = { .as = as };
+
+	aspath_walk(a->aspath, aspath_contains_cb, &s);
+	return s.found;
+}
+
+uint32_t
+bgp_aspath_first_as(const struct bgp_attrs *a)
+{
+	const struct bgp_blob *b = a->aspath;
+
+	if (b == NULL || b->len < 6 || b->data[0] != BGP_AS_SEQUENCE ||
+	    b->data[1] == 0)
+		return 0;
+	return get_be32(b->data + 2);
+}
+
+void
+bgp_aspath_prepend(struct bgp_attrs *a, uint32_t as)
+{
+	const struct bgp_blob *old = a->aspath;
+	size_t oldlen = old ? old->len : 0;
+	uint8_t *buf = xmalloc(oldlen + 6);
+	size_t len;
+
+	if (old != NULL && oldlen >= 2 && old->data[0] == BGP_AS_SEQUENCE &&
+	    old->data[1] < 255) {
+		/* Grow the leading sequence. */
+		buf[0] = BGP_AS_SEQUENCE;
+		buf[1] = old->data[1] + 1;
+		put_be32(buf + 2, as);
+		memcpy(buf + 6, old->data + 2, oldlen - 2);
+		len = oldlen + 4;
+	} else {
+		buf[0] = BGP_AS_SEQUENCE;
+		buf[1] = 1;
+		put_be32(buf + 2, as);
+		if (oldlen > 0)
+			memcpy(buf + 6, old->data, oldlen);
+		len = oldlen + 6;
+	}
+	set_blob(a, &a->aspath, BGP_ATTRF_AS_PATH, buf, len);
+	free(buf);
+}
+
+/* ---- cluster list, communities ---- */
+
+static bool
+u32_blob_contains(const struct bgp_blob *b, uint32_t v)
+{
+	if (b == NULL)
+		return false;
+	for (size_t i = 0; i + 4 <= b->len; i += 4)
+		if (get_be32(b->data + i) == v)
+			return true;
+	return false;
+}
+
+bool
+bgp_cluster_list_contains(const struct bgp_attrs *a, uint32_t id)
+{
+	return u32_blob_contains(a->cluster_list, id);
+}
+
+void
+bgp_cluster_list_prepend(struct bgp_attrs *a, uint32_t id)
+{
+	size_t oldlen = a->cluster_list ? a->cluster_list->len : 0;
+	uint8_t *buf = xmalloc(oldlen + 4);
+
+	put_be32(buf, id);
+	if (oldlen > 0)
+		memcpy(buf + 4, a->cluster_list->data, oldlen);
+	set_blob(a, &a->cluster_list, BGP_ATTRF_CLUSTER_LIST, buf, oldlen + 4);
+	free(buf);
+}
+
+bool
+bgp_communities_contains(const struct bgp_attrs *a, uint32_t c)
+{
+	return u32_blob_contains(a->communities, c);
+}
+
+bool
+bgp_attrs_looped(const struct bgp_attrs *a, const struct bgp_attr_ctx *ctx)
+{
+	if (ctx->ebgp && bgp_aspath_contains(a, ctx->local_as))
+		return true;
+	if ((a->flags & BGP_ATTRF_ORIGINATOR_ID) &&
+	    a->originator_id == ctx->router_id)
+		return true;
+	return bgp_cluster_list_contains(a, ctx->cluster_id);
+}
+
+/* ---- extended communities ---- */
+
+size_t
+bgp_ecomm_count(const struct bgp_attrs *a)
+{
+	return a->ecomms ? a->ecomms->len / BGP_ECOMM_LEN : 0;
+}
+
+const uint8_t *
+bgp_ecomm_at(const struct bgp_attrs *a, size_t i)
+{
+	if (i >= bgp_ecomm_count(a))
+		return NULL;
+	return a->ecomms->data + i * BGP_ECOMM_LEN;
+}
+
+int
+bgp_ecomm_find(const struct bgp_attrs *a, uint8_t type, uint8_t subtype,
+    size_t *iter, uint8_t out[BGP_ECOMM_LEN])
+{
+	size_t n = bgp_ecomm_count(a);
+
+	for (size_t i = *iter; i < n; i++) {
+		const uint8_t *ec = bgp_ecomm_at(a, i);
+
+		if (ec[0] == type && ec[1] == subtype) {
+			if (out != NULL)
+				memcpy(out, ec, BGP_ECOMM_LEN);
+			*iter = i + 1;
+			return 0;
+		}
+	}
+	*iter = n;
+	return -1;
+}
+
+void
+bgp_ecomm_add(struct bgp_attrs *a, const uint8_t ec[BGP_ECOMM_LEN])
+{
+	size_t n = bgp_ecomm_count(a);
+	uint8_t *buf;
+
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(bgp_ecomm_at(a, i), ec, BGP_ECOMM_LEN) == 0)
+			return;
+	buf = xmalloc((n + 1) * BGP_ECOMM_LEN);
+	if (n > 0)
+		memcpy(buf, a->ecomms->data, n * BGP_ECOMM_LEN);
+	memcpy(buf + n * BGP_ECOMM_LEN, ec, BGP_ECOMM_LEN);
+	bgp_attrs_set_ecomms(a, buf, n + 1);
+	free(buf);
+}
+
+void
+bgp_ecomm_del_type(struct bgp_attrs *a, uint8_t type, uint8_t subtype)
+{
+	size_t n = bgp_ecomm_count(a), kept = 0;
+	uint8_t *buf;
+
+	if (n == 0)
+		return;
+	buf = xmalloc(n * BGP_ECOMM_LEN);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *ec = bgp_ecomm_at(a, i);
+
+		if (ec[0] == type && ec[1] == subtype)
+			continue;
+		memcpy(buf + kept++ * BGP_ECOMM_LEN, ec, BGP_ECOMM_LEN);
+	}
+	if (kept == 0)
+		bgp_attrs_unset(a, BGP_ATTRF_EXT_COMM);
+	else if (kept < n)
+		bgp_attrs_set_ecomms(a, buf, kept);
+	free(buf);
+}
+
+static bool
+ecomm_is_rt(const uint8_t *ec)
+{
+	return ec[0] <= BGP_ECOMM_T_AS4 && ec[1] == BGP_ECOMM_ST_RT;
+}
+
+int
+bgp_rt_next(const struct bgp_attrs *a, size_t *iter, struct rt *rt)
+{
+	size_t n = bgp_ecomm_count(a);
+
+	for (size_t i = *iter; i < n; i++) {
+		const uint8_t *ec = bgp_ecomm_at(a, i);
+
+		if (ecomm_is_rt(ec)) {
+			memcpy(rt->b, ec, BGP_ECOMM_LEN);
+			*iter = i + 1;
+			return 0;
+		}
+	}
+	*iter = n;
+	return -1;
+}
+
+void
+bgp_ecomm_make_encap(uint8_t ec[BGP_ECOMM_LEN], uint16_t tunnel_type)
+{
+	/* RFC 9012 §4.1: 4 reserved octets, then the tunnel type. */
+	memset(ec, 0, BGP_ECOMM_LEN);
+	ec[0] = BGP_ECOMM_T_OPAQUE;
+	ec[1] = BGP_ECOMM_ST_ENCAP;
+	ec[6] = tunnel_type >> 8;
+	ec[7] = tunnel_type & 0xff;
+}
+
+const char *
+bgp_ecomm_fmt(const uint8_t ec[BGP_ECOMM_LEN], char *buf, size_t len)
+{
+	char tmp[RT_STRLEN];
+	struct rt rt;
+
+	if (ec[0] <= BGP_ECOMM_T_AS4 &&
+	    (ec[1] == BGP_ECOMM_ST_RT || ec[1] == BGP_ECOMM_ST_SOO)) {
+		/* Same admin:value layout; rt_fmt knows it as subtype 2. */
+		memcpy(rt.b, ec, BGP_ECOMM_LEN);
+		rt.b[1] = BGP_ECOMM_ST_RT;
+		snprintf(buf, len, "%s:%s",
+		    ec[1] == BGP_ECOMM_ST_RT ? "RT" : "SoO",
+		    rt_fmt(&rt, tmp, sizeof(tmp)));
+	} else if (ec[0] == BGP_ECOMM_T_OPAQUE && ec[1] == BGP_ECOMM_ST_ENCAP) {
+		snprintf(buf, len, "ET:%u", (unsigned)(ec[6] << 8 | ec[7]));
+	} else {
+		snprintf(buf, len, "0x%02x%02x:%02x%02x%02x%02x%02x%02x",
+		    ec[0], ec[1], ec[2], ec[3], ec[4], ec[5], ec[6], ec[7]);
+	}
+	return buf;
+}
+
+/* ---- formatting ---- */
+
+const char *
+bgp_origin_name(uint8_t origin)
+{
+	switch (origin) {
+	case BGP_ORIGIN_IGP:
+		return "IGP";
+	case BGP_ORIGIN_EGP:
+		return "EGP";
+	case BGP_ORIGIN_INCOMPLETE:
+		return "incomplete";
+	}
+	return "?";
+}
+
+/* Append to a NUL-terminated buffer, truncating. */
+struct strbuf {
+	char	*buf;
+	size_t	 size;
+	size_t	 len;
+};
+
+static void
+sb_add(struct strbuf *sb, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (sb->size == 0 || sb->len >= sb->size - 1)
+		return;
+	if (n > sb->size - 1 - sb->len)
+		n = sb->size - 1 - sb->len;
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+static bool
+aspath_fmt_cb(uint8_t type, const uint8_t *asns, size_t n, void *arg)
+{
+	static const char *seg_open[] = { "", "{", "", "(", "[" };
+	static const char *seg_close[] = { "", "}", "", ")", "]" };
+	struct strbuf *sb = arg;
+	const char *sep = (type == BGP_AS_SET || type == BGP_AS_CONFED_SET) ?
+	    "," : " ";
+	char num[16];
+
+	if (type < 1 || type > 4)
+		return false;
+	if (sb->len > 0)
+		sb_add(sb, " ");
+	sb_add(sb, seg_open[type]);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(num, sizeof(num), "%s%u", i ? sep : "",
+		    get_be32(asns + 4 * i));
+		sb_add(sb, num);
+	}
+	sb_add(sb, seg_close[type]);
+	return true;
+}
+
+const char *
+bgp_aspath_fmt(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	struct strbuf sb = { buf, len, 0 };
+
+	if (len > 0)
+		buf[0] = '\0';
+	aspath_walk(a->aspath, aspath_fmt_cb, &sb);
+	return buf;
+}
+
+static const char *
+community_name(uint32_t c)
+{
+	switch (c) {
+	case 0xffff0000:
+		return "graceful-shutdown";	/* RFC 8326 */
+	case 0xffff029a:
+		return "blackhole";		/* RFC 7999 */
+	case 0xffffff01:
+		return "no-export";		/* RFC 1997 */
+	case 0xffffff02:
+		return "no-advertise";
+	case 0xffffff03:
+		return "local-AS";		/* NO_EXPORT_SUBCONFED */
+	case 0xffffff04:
+		return "no-peer";		/* RFC 3765 */
+	}
+	return NULL;
+}
+
+const char *
+bgp_communities_fmt(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	struct strbuf sb = { buf, len, 0 };
+	const struct bgp_blob *b = a->communities;
+	char one[24];
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; b != NULL && i + 4 <= b->len; i += 4) {
+		uint32_t c = get_be32(b->data + i);
+		const char *name = community_name(c);
+
+		if (name != NULL)
+			snprintf(one, sizeof(one), "%s%s", i ? " " : "", name);
+		else
+			snprintf(one, sizeof(one), "%s%u:%u", i ? " " : "",
+			    c >> 16, c & 0xffff);
+		sb_add(&sb, one);
+	}
+	return buf;
+}
+
+const char *
+bgp_ecomms_fmt(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	struct strbuf sb = { buf, len, 0 };
+	char one[BGP_ECOMM_STRLEN];
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < bgp_ecomm_count(a); i++) {
+		if (i > 0)
+			sb_add(&sb, " ");
+		sb_add(&sb, bgp_ecomm_fmt(bgp_ecomm_at(a, i), one, sizeof(one)));
+	}
+	return buf;
+}
+
+const char *
+bgp_attr_action_name(enum bgp_attr_action act)
+{
+	switch (act) {
+	case BGP_ATTR_OK:
+		return "ok";
+	case BGP_ATTR_TREAT_AS_WITHDRAW:
+		return "treat-as-withdraw";
+	case BGP_ATTR_AFISAFI_DISABLE:
+		return "afi/safi-disable";
+	case BGP_ATTR_SESSION_RESET:
+		return "session-reset";
+	}
+	return "?";
+}

@@ -148,6 +148,10 @@ struct bgp_open_policy {
 	bool		 families[BGP_AID_MAX];	/* activated locally */
 };
 
+/* Optional parameter types in OPEN (RFC 4271 §4.2, RFC 9072). */
+#define BGP_OPT_PARAM_CAPA	2
+#define BGP_OPT_PARAM_EXT	255	/* RFC 9072 extended length marker */
+
 /* AFI/SAFI <-> aid; -1 if unknown. */
 int	 bgp_aid_from_afi_safi(uint16_t afi, uint8_t safi);
 void	 bgp_aid_to_afi_safi(int aid, uint16_t *afi, uint8_t *safi);
@@ -159,6 +163,9 @@ const char *bgp_aid_name(int aid);	/* "l2vpn evpn" etc. */
  * messages are negotiated).  Checks marker, length range per type and
  * known type; returns 0 with *type and *len (whole message length), or
  * -1 with err filled (data = the bad length or type, as §6.1 says).
+ * OPEN is limited to 4096 whatever max_len (RFC 8654 §4).  ROUTE-REFRESH
+ * is only held to its minimum: bgp_rr_decode() reports any other length
+ * as 7/1, as RFC 7313 §5 asks.
  */
 int	 bgp_hdr_parse(const uint8_t *hdr, size_t max_len, uint8_t *type,
 	    uint16_t *len, struct bgp_notify *err);
@@ -166,13 +173,26 @@ int	 bgp_hdr_parse(const uint8_t *hdr, size_t max_len, uint8_t *type,
 size_t	 bgp_hdr_begin(struct wbuf *, uint8_t type);
 /* Backfills the length of the message begun at start. */
 void	 bgp_hdr_finish(struct wbuf *, size_t start);
+/* Every *_encode() below appends a complete message, header included;
+ * every *_decode() takes the body only (after the 19-byte header). */
 
 int	 bgp_open_decode(const uint8_t *body, size_t len, struct bgp_open *,
 	    struct bgp_notify *err);
 void	 bgp_open_encode(struct wbuf *, const struct bgp_open *);
+/* Set my_as (AS_TRANS when asn > 65535) and the AS4 capability. */
+void	 bgp_open_set_as(struct bgp_open *, uint32_t asn);
+/*
+ * Capabilities inside one Capabilities optional parameter (RFC 5492):
+ * decode adds what it finds to caps (2/0 on a malformed capability);
+ * encode writes one optional parameter per capability (FRR's layout).
+ */
+int	 bgp_caps_decode(struct rbuf *param, struct bgp_caps *,
+	    struct bgp_notify *err);
+void	 bgp_caps_encode(struct wbuf *, const struct bgp_caps *);
 /* Check a decoded OPEN against local policy (version, AS incl. AS4
  * capability, BGP identifier, hold time 0 or >= 3, common family).
- * Returns 0 or -1 with err filled. */
+ * Returns 0 or -1 with err filled; the data is what FRR 8.4 sends
+ * (bad AS, hold time, identifier; our MP capabilities for 2/7). */
 int	 bgp_open_validate(const struct bgp_open *,
 	    const struct bgp_open_policy *, struct bgp_notify *err);
 /* The peer's real AS: the AS4 capability if present, else my_as. */
@@ -204,6 +224,10 @@ void	 bgp_notify_set(struct bgp_notify *, uint8_t code, uint8_t subcode,
 /* "Hold Timer Expired", "OPEN Message Error/Bad Peer AS" ... */
 const char *bgp_notify_code_name(uint8_t code);
 const char *bgp_notify_subcode_name(uint8_t code, uint8_t subcode);
+/* Both, as FRR logs them: "Cease/Administrative Shutdown",
+ * "Hold Timer Expired", "OPEN Message Error/Unspecific". */
+const char *bgp_notify_name(uint8_t code, uint8_t subcode, char *buf,
+	    size_t len);
 
 /* ROUTE-REFRESH (RFC 2918; subtype per RFC 7313: 0 normal, 1 BoRR, 2 EoRR). */
 struct bgp_route_refresh {
@@ -211,6 +235,8 @@ struct bgp_route_refresh {
 	uint8_t		 subtype;
 	uint8_t		 safi;
 };
+/* Length other than 4 -> 7/1 with the whole message (RFC 7313 §5).
+ * Subtypes above 2 decode; the caller must ignore them (RFC 7313 §5). */
 int	 bgp_rr_decode(const uint8_t *body, size_t len,
 	    struct bgp_route_refresh *, struct bgp_notify *err);
 void	 bgp_rr_encode(struct wbuf *, const struct bgp_route_refresh *);

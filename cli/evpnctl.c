@@ -1,2 +1,599 @@
-/* placeholder: being written */
-int main(void) { return 0; }
+/*
+ * evpnctl: the command-line client of evpnd's control API.
+ *
+ * How this works: the words on the command line are matched against a
+ * table of command patterns ("show bgp neighbors [ADDR]"); keywords may
+ * be abbreviated to any unambiguous prefix, as on a router ("sh bgp
+ * sum").  The matching row names the API path to GET and a printer that
+ * turns the JSON answer into FRR-like text; with --json the answer is
+ * printed as JSON instead.  Adding a command is adding a row and, for
+ * the text form, a printer.
+ *
+ * The transport is a plain blocking HTTP/1.1 GET over the Unix socket
+ * with "Connection: close": one request, read to EOF.  This is a client
+ * process, not the event loop, so blocking is what we want.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/util.h"
+
+#define EVPNCTL_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
+#define CTL_MAX_RESPONSE	(64u * 1024 * 1024)
+#define CTL_MAX_WORDS		16
+
+struct ctl {
+	const char	*sock;
+	bool		 json;
+};
+
+struct ctl_cmd;
+typedef int	 ctl_run(struct ctl *, const struct ctl_cmd *, char **args,
+		    int nargs);
+
+struct ctl_cmd {
+	const char	*syntax;	/* keywords, [OPTIONAL] and <ARG> */
+	const char	*help;
+	ctl_run		*run;
+};
+
+static ctl_run run_bgp_summary, run_bgp_neighbors, run_running_config;
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "show bgp summary", "BGP peers at a glance", run_bgp_summary },
+	{ "show bgp neighbors [ADDR]", "BGP neighbor details",
+	    run_bgp_neighbors },
+	{ "show running-config", "the configuration evpnd runs with",
+	    run_running_config },
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: evpnctl [-S socket] COMMAND... [--json]\n"
+	    "commands:\n");
+	for (size_t i = 0; i < nitems(ctl_cmds); i++)
+		fprintf(out, "  %-30s %s\n", ctl_cmds[i].syntax,
+		    ctl_cmds[i].help);
+}
+
+/* ---- HTTP over the Unix socket ---- */
+
+struct http_reply {
+	int	 status;
+	char	*raw;		/* the whole response, NUL-terminated */
+	char	*body;		/* points into raw */
+	size_t	 body_len;
+};
+
+static int
+ctl_connect(const struct ctl *ctl)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(ctl->sock) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "evpnctl: socket path too long: %s\n",
+		    ctl->sock);
+		return -1;
+	}
+	memcpy(sun.sun_path, ctl->sock, strlen(ctl->sock) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "evpnctl: cannot connect to evpnd at %s: %s "
+		    "(is evpnd running?)\n", ctl->sock, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read to EOF into a NUL-terminated buffer of at most CTL_MAX_RESPONSE. */
+static char *
+read_all(int fd, size_t *lenp)
+{
+	size_t len = 0, cap = 8192;
+	char *buf = xmalloc(cap);
+
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 2) {
+			if (cap >= CTL_MAX_RESPONSE) {
+				free(buf);
+				errno = EMSGSIZE;
+				return NULL;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+/* Value of header name in the head (NUL-terminated), or NULL. */
+static const char *
+header_value(const char *head, const char *name, char *out, size_t outlen)
+{
+	size_t nlen = strlen(name);
+
+	for (const char *l = strstr(head, "\r\n"); l != NULL;
+	    l = strstr(l + 2, "\r\n")) {
+		const char *p = l + 2, *end;
+
+		if (strncasecmp(p, name, nlen) != 0 || p[nlen] != ':')
+			continue;
+		p += nlen + 1;
+		p += strspn(p, " \t");
+		end = strstr(p, "\r\n");
+		if (end == NULL)
+			end = p + strlen(p);
+		snprintf(out, outlen, "%.*s", (int)(end - p), p);
+		return out;
+	}
+	return NULL;
+}
+
+/* Split a response into status and body.  Returns -1 if malformed. */
+static int
+parse_response(struct http_reply *r, size_t len)
+{
+	char *sep = strstr(r->raw, "\r\n\r\n");
+	char val[64];
+	int status;
+
+	if (sep == NULL || sscanf(r->raw, "HTTP/1.%*1[01] %3d", &status) != 1)
+		return -1;
+	*sep = '\0';
+	r->status = status;
+	r->body = sep + 4;
+	r->body_len = len - (size_t)(r->body - r->raw);
+	if (header_value(r->raw, "Transfer-Encoding", val, sizeof(val)) &&
+	    strcasecmp(val, "identity") != 0)
+		return -1;	/* evpnd always sends Content-Length */
+	if (header_value(r->raw, "Content-Length", val, sizeof(val))) {
+		unsigned long long cl = strtoull(val, NULL, 10);
+
+		if (cl > r->body_len)
+			return -1;
+		r->body_len = (size_t)cl;
+		r->body[cl] = '\0';
+	}
+	return 0;
+}
+
+static int
+http_get(const struct ctl *ctl, const char *path, struct http_reply *r)
+{
+	char req[1024];
+	size_t len;
+	int fd, n;
+
+	memset(r, 0, sizeof(*r));
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n"
+	    "Host: evpnd\r\nAccept: application/json\r\n"
+	    "Connection: close\r\n\r\n", path);
+	if (n < 0 || (size_t)n >= sizeof(req)) {
+		fprintf(stderr, "evpnctl: request too long\n");
+		return -1;
+	}
+	if ((fd = ctl_connect(ctl)) == -1)
+		return -1;
+	if (write_all(fd, req, (size_t)n) == -1 ||
+	    (r->raw = read_all(fd, &len)) == NULL) {
+		fprintf(stderr, "evpnctl: talking to evpnd at %s: %s\n",
+		    ctl->sock, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (parse_response(r, len) == -1) {
+		fprintf(stderr, "evpnctl: malformed reply from evpnd\n");
+		free(r->raw);
+		r->raw = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * GET path and decode the JSON body.  An HTTP error prints the API's
+ * {"error": ...} message.  Returns NULL after printing what went wrong.
+ */
+static json_t *
+api_get(const struct ctl *ctl, const char *path)
+{
+	struct http_reply r;
+	json_error_t jerr;
+	json_t *obj, *msg;
+
+	if (http_get(ctl, path, &r) == -1)
+		return NULL;
+	obj = json_loadb(r.body, r.body_len, 0, &jerr);
+	if (r.status != 200) {
+		msg = obj ? json_object_get(obj, "error") : NULL;
+		if (json_is_string(msg))
+			fprintf(stderr, "evpnctl: %s\n", json_string_value(msg));
+		else
+			fprintf(stderr, "evpnctl: request failed with HTTP "
+			    "status %d\n", r.status);
+		json_decref(obj);
+		obj = NULL;
+	} else if (obj == NULL)
+		fprintf(stderr, "evpnctl: bad JSON from evpnd: %s\n",
+		    jerr.text);
+	free(r.raw);
+	return obj;
+}
+
+static int
+print_json(const json_t *obj)
+{
+	if (json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ==
+	    -1)
+		return 1;
+	putchar('\n');
+	return 0;
+}
+
+/* ---- text printers ---- */
+
+static long long
+jint(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *
+jstr(const json_t *o, const char *key, const char *dflt)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+static bool
+jbool(const json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+/* FRR's Up/Down column: hh:mm:ss, then XdYYhZZm, then XXwYdZZh. */
+static const char *
+fmt_uptime(long long msec, char *buf, size_t len)
+{
+	long long s = msec / 1000;
+	long long d = s / 86400, h = (s / 3600) % 24, m = (s / 60) % 60;
+
+	if (d == 0)
+		snprintf(buf, len, "%02lld:%02lld:%02lld", s / 3600, m, s % 60);
+	else if (d < 7)
+		snprintf(buf, len, "%lldd%02lldh%02lldm", d, h, m);
+	else
+		snprintf(buf, len, "%02lldw%lldd%02lldh", d / 7, d % 7, h);
+	return buf;
+}
+
+static void
+print_summary_row(const char *addr, const json_t *p)
+{
+	const char *state = jstr(p, "state", "?");
+	char updown[32], st[32];
+
+	if (strcmp(state, "Established") == 0)
+		snprintf(st, sizeof(st), "%lld", jint(p, "pfxRcd"));
+	else if (jbool(p, "adminShutdown"))
+		snprintf(st, sizeof(st), "Idle (Admin)");
+	else
+		snprintf(st, sizeof(st), "%s", state);
+	if (strcmp(state, "Established") != 0 &&
+	    jint(p, "connectionsEstablished") == 0)
+		snprintf(updown, sizeof(updown), "never");
+	else
+		fmt_uptime(jint(p, "uptimeMsec"), updown, sizeof(updown));
+	printf("%-15s %1d %10lld %9lld %9lld %8s %12s %8lld %s\n", addr, 4,
+	    jint(p, "remoteAs"), jint(p, "msgRcvd"), jint(p, "msgSent"),
+	    updown, st, jint(p, "pfxSnt"), jstr(p, "description", "N/A"));
+}
+
+static void
+print_summary(const json_t *sum)
+{
+	const json_t *peers = json_object_get(sum, "peers");
+	const char *addr;
+	const json_t *p;
+
+	printf("BGP router identifier %s, local AS number %lld\n",
+	    jstr(sum, "routerId", "0.0.0.0"), jint(sum, "as"));
+	if (json_object_size(peers) == 0) {
+		printf("%% No BGP neighbors found\n");
+		return;
+	}
+	printf("Peers %lld, established %lld\n\n", jint(sum, "totalPeers"),
+	    jint(sum, "establishedPeers"));
+	printf("%-15s %1s %10s %9s %9s %8s %12s %8s %s\n", "Neighbor", "V",
+	    "AS", "MsgRcvd", "MsgSent", "Up/Down", "State/PfxRcd", "PfxSnt",
+	    "Desc");
+	json_object_foreach((json_t *)peers, addr, p)
+		print_summary_row(addr, p);
+	printf("\nTotal number of neighbors %zu\n", json_object_size(peers));
+}
+
+static int
+run_bgp_summary(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	json_t *sum;
+
+	if ((sum = api_get(ctl, "/v1/bgp/summary")) == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(sum);
+	else
+		print_summary(sum);
+	json_decref(sum);
+	return 0;
+}
+
+static void
+print_notification(const char *what, const json_t *n)
+{
+	if (n == NULL)
+		return;
+	printf("  Last notification %s: %s (%lld/%lld)\n", what,
+	    jstr(n, "text", "?"), jint(n, "code"), jint(n, "subcode"));
+}
+
+static void
+print_capabilities(const json_t *caps)
+{
+	const json_t *fams = json_object_get(caps, "families"), *f;
+	size_t i;
+
+	printf("  Neighbor capabilities (negotiated):\n");
+	printf("    4 Byte AS: %s\n", jbool(caps, "AS4") ? "yes" : "no");
+	printf("    Route refresh: %s\n",
+	    jbool(caps, "routeRefresh") ? "yes" : "no");
+	printf("    Extended message: %s\n",
+	    jbool(caps, "extendedMessage") ? "yes" : "no");
+	printf("    Graceful restart: %s\n",
+	    jbool(caps, "gracefulRestart") ? "yes" : "no");
+	json_array_foreach(fams, i, f)
+		printf("    Address Family %s: yes\n", json_string_value(f));
+}
+
+static void
+print_message_stats(const json_t *ms)
+{
+	static const struct { const char *label, *sent, *rcvd; } rows[] = {
+		{ "Opens", "opensSent", "opensRecv" },
+		{ "Notifications", "notificationsSent", "notificationsRecv" },
+		{ "Updates", "updatesSent", "updatesRecv" },
+		{ "Keepalives", "keepalivesSent", "keepalivesRecv" },
+		{ "Route Refresh", "routeRefreshSent", "routeRefreshRecv" },
+		{ "Total", "totalSent", "totalRecv" },
+	};
+
+	printf("  Message statistics:\n");
+	printf("    %-20s %10s %10s\n", "", "Sent", "Rcvd");
+	for (size_t i = 0; i < nitems(rows); i++)
+		printf("    %-20s %10lld %10lld\n", rows[i].label,
+		    jint(ms, rows[i].sent), jint(ms, rows[i].rcvd));
+}
+
+static void
+print_neighbor(const char *addr, const json_t *n)
+{
+	char up[32];
+
+	printf("BGP neighbor is %s, remote AS %lld, local AS %lld, %s link\n",
+	    addr, jint(n, "remoteAs"), jint(n, "localAs"),
+	    jstr(n, "linkType", "?"));
+	if (json_object_get(n, "description"))
+		printf(" Description: %s\n", jstr(n, "description", ""));
+	printf("  BGP version 4, remote router ID %s\n",
+	    jstr(n, "remoteRouterId", "0.0.0.0"));
+	printf("  BGP state = %s%s", jstr(n, "bgpState", "?"),
+	    jbool(n, "adminShutdown") ? " (administratively shut down)" : "");
+	if (strcmp(jstr(n, "bgpState", ""), "Established") == 0)
+		printf(", up for %s", fmt_uptime(jint(n, "bgpTimerUpMsec"),
+		    up, sizeof(up)));
+	printf("\n");
+	printf("  Hold time is %lld, keepalive interval is %lld seconds\n",
+	    jint(n, "holdTimeMsecs") / 1000,
+	    jint(n, "keepaliveIntervalMsecs") / 1000);
+	if (json_object_get(n, "configuredHoldTimeMsecs"))
+		printf("  Configured hold time is %lld, keepalive interval "
+		    "is %lld seconds\n",
+		    jint(n, "configuredHoldTimeMsecs") / 1000,
+		    jint(n, "configuredKeepaliveIntervalMsecs") / 1000);
+	if (jbool(n, "passive"))
+		printf("  Passive: only accepts connections\n");
+	if (jbool(n, "md5"))
+		printf("  TCP MD5 authentication is enabled\n");
+	print_capabilities(json_object_get(n, "neighborCapabilities"));
+	print_message_stats(json_object_get(n, "messageStats"));
+	printf("  Prefixes received %lld, sent %lld\n",
+	    jint(n, "prefixesReceived"), jint(n, "prefixesSent"));
+	printf("  Connections established %lld; dropped %lld\n",
+	    jint(n, "connectionsEstablished"), jint(n, "connectionsDropped"));
+	print_notification("sent", json_object_get(n, "lastNotificationSent"));
+	print_notification("received",
+	    json_object_get(n, "lastNotificationReceived"));
+	if (json_object_get(n, "lastResetDueTo"))
+		printf("  Last reset due to: %s\n",
+		    jstr(n, "lastResetDueTo", ""));
+	if (json_object_get(n, "hostLocal"))
+		printf("Local host: %s, Local port: %lld\n",
+		    jstr(n, "hostLocal", ""), jint(n, "portLocal"));
+	printf("Foreign host: %s, Foreign port: %lld\n\n",
+	    jstr(n, "hostForeign", addr), jint(n, "portForeign"));
+}
+
+static int
+run_bgp_neighbors(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[256];
+	const char *addr;
+	json_t *all, *n;
+
+	if (nargs > 0 && strspn(args[0], "0123456789abcdefABCDEF.:") !=
+	    strlen(args[0])) {
+		fprintf(stderr, "evpnctl: bad neighbor address %s\n", args[0]);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/v1/bgp/neighbors%s%.64s",
+	    nargs > 0 ? "/" : "", nargs > 0 ? args[0] : "");
+	if ((all = api_get(ctl, path)) == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(all);
+	else if (json_object_size(all) == 0)
+		printf("%% No BGP neighbors found\n");
+	else
+		json_object_foreach(all, addr, n)
+			print_neighbor(addr, n);
+	json_decref(all);
+	return 0;
+}
+
+static int
+run_running_config(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	json_t *obj;
+
+	if ((obj = api_get(ctl, "/v1/config")) == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(obj);
+	else
+		fputs(jstr(obj, "config", ""), stdout);
+	json_decref(obj);
+	return 0;
+}
+
+/* ---- command matching ---- */
+
+/*
+ * Match words against one pattern.  Keywords match any non-empty prefix;
+ * <ARG> takes a word; [ARG] takes one if present.  Returns the number of
+ * arguments captured into args, or -1 when the words do not fit.
+ */
+static int
+cmd_match(const struct ctl_cmd *cmd, char **words, int nwords, char **args)
+{
+	char syntax[256], *save = NULL, *tok;
+	int w = 0, nargs = 0;
+
+	snprintf(syntax, sizeof(syntax), "%s", cmd->syntax);
+	for (tok = strtok_r(syntax, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save)) {
+		if (tok[0] == '[' || tok[0] == '<') {
+			if (w == nwords && tok[0] == '[')
+				continue;
+			if (w == nwords)
+				return -1;
+			args[nargs++] = words[w++];
+			continue;
+		}
+		if (w == nwords || words[w][0] == '\0' ||
+		    strncmp(tok, words[w], strlen(words[w])) != 0)
+			return -1;
+		w++;
+	}
+	return w == nwords ? nargs : -1;
+}
+
+static int
+dispatch(struct ctl *ctl, char **words, int nwords)
+{
+	char *args[CTL_MAX_WORDS], *found_args[CTL_MAX_WORDS];
+	const struct ctl_cmd *found = NULL;
+	int nargs, found_nargs = 0, matches = 0;
+
+	for (size_t i = 0; i < nitems(ctl_cmds); i++) {
+		if ((nargs = cmd_match(&ctl_cmds[i], words, nwords, args)) < 0)
+			continue;
+		matches++;
+		found = &ctl_cmds[i];
+		found_nargs = nargs;
+		memcpy(found_args, args, sizeof(args[0]) * (size_t)nargs);
+	}
+	if (matches != 1) {
+		fprintf(stderr, "evpnctl: %s command\n", matches ?
+		    "ambiguous" : "unknown");
+		usage(stderr);
+		return 2;
+	}
+	return found->run(ctl, found, found_args, found_nargs);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl ctl = { .sock = EVPNCTL_DEFAULT_SOCKET, .json = false };
+	char *words[CTL_MAX_WORDS];
+	int nwords = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 ||
+		    strcmp(argv[i], "json") == 0)
+			ctl.json = true;
+		else if (strcmp(argv[i], "-S") == 0 && i + 1 < argc)
+			ctl.sock = argv[++i];
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (argv[i][0] == '-' || nwords == CTL_MAX_WORDS) {
+			usage(stderr);
+			return 2;
+		} else
+			words[nwords++] = argv[i];
+	}
+	if (nwords == 0) {
+		usage(stderr);
+		return 2;
+	}
+	return dispatch(&ctl, words, nwords);
+}

@@ -27,8 +27,17 @@
 #define CONF_DEFAULT_KEEPALIVE	60
 #define CONF_DEFAULT_HOLDTIME	180
 #define CONF_DEFAULT_CONNECT_RETRY 5
+#define CONF_DEFAULT_VXLAN_PORT	4789	/* IANA VXLAN, RFC 7348 §5 */
+#define CONF_DEFAULT_DAD_MAX_MOVES 5
+#define CONF_DEFAULT_DAD_TIME	180
+#define CONF_DEFAULT_LOG_LEVEL	LOG_INFO
+#define CONF_TCP_MD5_MAXKEYLEN	80	/* Linux TCP_MD5SIG_MAXKEYLEN */
 
-/* Address families a neighbor can activate. */
+/*
+ * Address families a neighbor can activate.  Nothing is active by
+ * default (FRR's "no bgp default ipv4-unicast"): af_active holds exactly
+ * what "neighbor X activate" said in each address-family block.
+ */
 #define CONF_AF_IPV4_UNICAST	0x01
 #define CONF_AF_IPV6_UNICAST	0x02
 #define CONF_AF_L2VPN_EVPN	0x04
@@ -47,7 +56,7 @@ struct conf_neighbor {
 	uint16_t	 port;			/* remote port, default 179 */
 	bool		 shutdown;
 	bool		 passive;		/* never connect, only accept */
-	bool		 rr_client;		/* route-reflector-client */
+	bool		 rr_client;		/* client in any af */
 	uint8_t		 ebgp_multihop;		/* 0 = not set */
 	uint8_t		 af_active;		/* CONF_AF_* activated */
 	uint8_t		 af_rr_client;		/* route-reflector-client per af */
@@ -166,6 +175,7 @@ struct conf_neighbor *conf_neighbor_find(const struct conf_bgp *,
 		    const struct ipaddr *);
 struct conf_vrf	*conf_vrf_find(const struct config *, const char *name);
 struct conf_vrf	*conf_vrf_by_vni(const struct config *, uint32_t vni);
+struct conf_vxlan *conf_vxlan_by_vni(const struct config *, uint32_t vni);
 /* Effective timers of a neighbor (its own, else defaults). */
 uint16_t	 conf_neighbor_holdtime(const struct conf_neighbor *);
 uint16_t	 conf_neighbor_keepalive(const struct conf_neighbor *);

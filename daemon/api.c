@@ -1,1 +1,374 @@
-/* placeholder: being written */
+/*
+ * The control API's transport: the Unix listening socket, evhttp, the
+ * route table and the reply helpers.  See api.h for the overall shape.
+ *
+ * The socket is ours, not evhttp's: before binding we check whether the
+ * path already holds a socket somebody answers on.  If so another evpnd
+ * (same -S) is running and we refuse to start rather than unlink its
+ * socket from under it; if the connect is refused the file is a leftover
+ * of a crash and is removed.  Anything at the path that is not a socket
+ * is never removed.
+ */
+#include "daemon/api.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+struct api {
+	struct evpnd	*d;
+	struct evhttp	*http;
+	int		 fd;
+	char		*path;
+};
+
+enum route_match {
+	ROUTE_EXACT,		/* the path is exactly the row's */
+	ROUTE_PREFIX,		/* the row's path, then at least one byte */
+};
+
+struct api_route {
+	enum evhttp_cmd_type	 method;
+	enum route_match	 match;
+	const char		*path;
+	api_handler		*handler;
+};
+
+/* Prefix rows end in '/' so "/v1/bgp/neighborsX" cannot hit them. */
+static const struct api_route api_routes[] = {
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/summary", api_bgp_summary },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/neighbors", api_bgp_neighbors },
+	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/bgp/neighbors/", api_bgp_neighbor },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/config", api_config },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/routes", api_evpn_routes },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/vnis", api_evpn_vnis },
+	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/evpn/vnis/", api_evpn_vni_macs },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/metrics", api_metrics },
+};
+
+static const char *
+method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:	return "GET";
+	case EVHTTP_REQ_POST:	return "POST";
+	case EVHTTP_REQ_HEAD:	return "HEAD";
+	case EVHTTP_REQ_PUT:	return "PUT";
+	case EVHTTP_REQ_DELETE:	return "DELETE";
+	case EVHTTP_REQ_PATCH:	return "PATCH";
+	default:		return "OTHER";
+	}
+}
+
+/* Returns the part after the row's path, or NULL when it does not match. */
+static const char *
+route_match(const struct api_route *r, const char *path)
+{
+	size_t n = strlen(r->path);
+
+	if (r->match == ROUTE_EXACT)
+		return strcmp(path, r->path) == 0 ? path + n : NULL;
+	if (strncmp(path, r->path, n) != 0 || path[n] == '\0')
+		return NULL;
+	return path + n;
+}
+
+void
+api_reply_raw(struct api_req *ar, int code, const char *ctype,
+    struct evbuffer *body)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(ar->req);
+	const char *reason = NULL;
+
+	evhttp_add_header(out, "Content-Type", ctype);
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	switch (code) {
+	case 200: reason = "OK"; break;
+	case 400: reason = "Bad Request"; break;
+	case 404: reason = "Not Found"; break;
+	case 405: reason = "Method Not Allowed"; break;
+	case 500: reason = "Internal Server Error"; break;
+	}
+	evhttp_send_reply(ar->req, code, reason, body);
+}
+
+void
+api_reply_json(struct api_req *ar, int code, json_t *obj)
+{
+	struct evbuffer *body;
+	char *text;
+
+	/* A NULL obj is a json_pack() that failed (e.g. text that is not
+	 * UTF-8 in the config): report it instead of sending nothing. */
+	if (obj == NULL) {
+		code = 500;
+		obj = json_pack("{s:s}", "error", "cannot encode the reply");
+	}
+	text = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(obj);
+	if (text == NULL)
+		fatalx("api: cannot serialise a JSON reply");
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("api: out of memory");
+	evbuffer_add(body, text, strlen(text));
+	evbuffer_add(body, "\n", 1);
+	free(text);
+	api_reply_raw(ar, code, "application/json", body);
+	evbuffer_free(body);
+}
+
+void
+api_reply_error(struct api_req *ar, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Messages echo request bytes; keep them printable ASCII so they
+	 * are always valid JSON strings. */
+	for (char *p = msg; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	api_reply_json(ar, code, json_pack("{s:s}", "error", msg));
+}
+
+/* Comma-separated methods the rows matching path accept, for Allow. */
+static void
+allowed_methods(const char *path, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < nitems(api_routes); i++) {
+		const char *m = method_name(api_routes[i].method);
+
+		if (route_match(&api_routes[i], path) == NULL ||
+		    strstr(buf, m) != NULL)
+			continue;
+		if (buf[0] != '\0')
+			strncat(buf, ", ", len - strlen(buf) - 1);
+		strncat(buf, m, len - strlen(buf) - 1);
+	}
+}
+
+static void
+api_dispatch(struct api_req *ar)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(ar->req);
+	char allow[64];
+
+	for (size_t i = 0; i < nitems(api_routes); i++) {
+		const struct api_route *r = &api_routes[i];
+		const char *rest;
+
+		if (r->method != method || (rest = route_match(r, ar->path)) ==
+		    NULL)
+			continue;
+		ar->arg = rest;
+		r->handler(ar);
+		return;
+	}
+	allowed_methods(ar->path, allow, sizeof(allow));
+	if (allow[0] == '\0') {
+		api_reply_error(ar, 404, "no such path %s", ar->path);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(ar->req), "Allow",
+	    allow);
+	api_reply_error(ar, 405, "method %s not allowed on %s (allowed: %s)",
+	    method_name(method), ar->path, allow);
+}
+
+static void
+api_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct api *api = arg;
+	struct api_req ar = { .req = req, .d = api->d, .path = "", .arg = "" };
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
+	char *path;
+
+	if (raw == NULL || raw[0] == '\0')
+		raw = "/";
+	if ((path = evhttp_uridecode(raw, 0, NULL)) == NULL) {
+		api_reply_error(&ar, 400, "bad request path");
+		return;
+	}
+	ar.path = path;
+	log_debug("api: %s %.200s",
+	    method_name(evhttp_request_get_command(req)), raw);
+	api_dispatch(&ar);
+	free(path);
+}
+
+/*
+ * Decide what to do with whatever is at path: 0 when the path is free
+ * (or held a stale socket we removed), -1 with err filled otherwise.
+ */
+static int
+api_socket_clear_stale(const char *path, const struct sockaddr_un *sun,
+    char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	if (rc == 0) {
+		snprintf(err, errlen, "another evpnd is already running on %s",
+		    path);
+		return -1;
+	}
+	if (errno != ECONNREFUSED) {
+		snprintf(err, errlen, "%s: cannot check existing socket: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	log_info("api: removing stale socket %s", path);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		snprintf(err, errlen, "unlink %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* mkdir -p of the directory part of path. */
+static int
+mkdir_parents(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	char *dir = xstrdup(path), *p;
+	int rc = 0;
+
+	if ((p = strrchr(dir, '/')) == NULL || p == dir) {
+		free(dir);
+		return 0;
+	}
+	*p = '\0';
+	for (p = dir + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(dir, mode) == -1 && errno != EEXIST) {
+			snprintf(err, errlen, "mkdir %s: %s", dir,
+			    strerror(errno));
+			rc = -1;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(dir);
+	return rc;
+}
+
+static int
+api_socket_open(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old_umask;
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (mkdir_parents(path, 0755, err, errlen) == -1 ||
+	    api_socket_clear_stale(path, &sun, err, errlen) == -1)
+		return -1;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Bind under a umask so the file is never wider than 0660. */
+	old_umask = umask(0117);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_umask);
+	if (rc == -1 || chmod(path, 0660) == -1 || listen(fd, 64) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (rc == 0)
+			unlink(path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct api *
+api_create(struct evpnd *d, const char *path, char *err, size_t errlen)
+{
+	struct api *api;
+	int fd;
+
+	if ((fd = api_socket_open(path, err, errlen)) == -1)
+		return NULL;
+	api = xcalloc(1, sizeof(*api));
+	api->d = d;
+	api->fd = fd;
+	api->path = xstrdup(path);
+	if ((api->http = evhttp_new(d->base)) == NULL)
+		fatalx("api: evhttp_new failed");
+	evhttp_set_max_body_size(api->http, API_MAX_BODY);
+	evhttp_set_max_headers_size(api->http, API_MAX_HEADERS);
+	evhttp_set_timeout(api->http, API_CONN_TIMEOUT);
+	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(api->http, api_request_cb, api);
+	if (evhttp_accept_socket_with_handle(api->http, fd) == NULL) {
+		snprintf(err, errlen, "%s: cannot serve HTTP on the socket",
+		    path);
+		api_free(api);
+		return NULL;
+	}
+	api->fd = -1;		/* evhttp's listener owns and closes it now */
+	log_info("api: listening on %s", path);
+	return api;
+}
+
+void
+api_free(struct api *api)
+{
+	if (api == NULL)
+		return;
+	if (api->http != NULL)
+		evhttp_free(api->http);
+	if (api->fd != -1)
+		close(api->fd);
+	if (unlink(api->path) == -1 && errno != ENOENT)
+		log_warn("api: unlink %s: %s", api->path, strerror(errno));
+	free(api->path);
+	free(api);
+}

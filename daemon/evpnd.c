@@ -1,2 +1,313 @@
-/* placeholder: being written */
-int main(void) { return 0; }
+/*
+ * evpnd: the process.  Parses the config, sets up logging, the state
+ * directory and the control API, starts the BGP instance on one libevent
+ * base and runs the loop in the foreground (systemd style, no fork).
+ *
+ * How this works: everything the process owns hangs off one struct
+ * evpnd (daemon/api.h), passed explicitly.  Signals arrive as libevent
+ * events, so handlers run in the loop like any other callback:
+ *   SIGHUP   re-parse the same file; a bad file is logged and the running
+ *            config stays; a good one goes to bgp_reconfigure() and then
+ *            replaces the stored config.
+ *   SIGTERM  (or SIGINT) bgp_shutdown() sends Cease to every peer, then a
+ *            short timer lets those NOTIFICATIONs flush before the loop
+ *            ends; everything is freed and the socket file removed.
+ * Several instances coexist on one machine (one per network namespace)
+ * when each has its own -S socket and -D state directory.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "bgpd/bgpd.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "conf/conf.h"
+#include "bgpd/bgp_rib.h"
+#include "daemon/api.h"
+#include "evpn/evpn.h"
+
+#define EVPND_DEFAULT_CONFIG	"/etc/evpnd/evpnd.conf"
+#define EVPND_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
+#define EVPND_DEFAULT_STATEDIR	"/var/lib/evpnd"
+#define EVPND_SHUTDOWN_FLUSH_MS	200
+
+struct evpnd_proc {
+	struct evpnd	 d;
+	struct api	*api;
+	struct event	*ev_hup;
+	struct event	*ev_term;
+	struct event	*ev_int;
+	struct event	*ev_flush;
+	bool		 stopping;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: evpnd [-nhV] [-f config] [-S socket] [-D statedir]\n"
+	    "  -f config    configuration file (default %s)\n"
+	    "  -S socket    control API socket (default %s)\n"
+	    "  -D statedir  state directory (default %s)\n"
+	    "  -n           check the configuration, print it and exit\n"
+	    "  -h           this help\n"
+	    "  -V           print the version and exit\n",
+	    EVPND_DEFAULT_CONFIG, EVPND_DEFAULT_SOCKET,
+	    EVPND_DEFAULT_STATEDIR);
+	exit(status);
+}
+
+/* evpnd -n: parse, print the canonical text, exit. */
+static int
+check_config(const char *path)
+{
+	char err[512];
+	struct config *conf;
+
+	if ((conf = conf_parse_file(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	conf_print(stdout, conf);
+	conf_free(conf);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static void
+apply_logging(const struct config *conf)
+{
+	log_init("evpnd", conf->log_dest, conf->log_file, conf->log_level);
+}
+
+/* mkdir -p for the state directory; the last component gets 0750. */
+static int
+make_state_dir(const char *dir)
+{
+	char *path = xstrdup(dir), *p;
+	struct stat st;
+	int rc = 0;
+
+	for (p = path + 1; rc == 0 && *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	free(path);
+	if (rc == 0 && mkdir(dir, 0750) == -1 && errno != EEXIST)
+		rc = -1;
+	if (rc == 0 && stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		rc = -1;
+	}
+	return rc;
+}
+
+static void
+reload_config(struct evpnd *d)
+{
+	char err[512];
+	struct config *conf;
+
+	log_notice("reloading configuration from %s", d->conf_path);
+	if ((conf = conf_parse_file(d->conf_path, err, sizeof(err))) == NULL) {
+		log_err("reload failed: %s; keeping running configuration",
+		    err);
+		d->reloads_failed++;
+		return;
+	}
+	if (evpn_config_check(conf, err, sizeof(err)) == -1 ||
+	    bgp_reconfigure(d->bgp, conf, err, sizeof(err)) == -1) {
+		log_err("reload failed: %s: %s; keeping running configuration",
+		    d->conf_path, err);
+		conf_free(conf);
+		d->reloads_failed++;
+		return;
+	}
+	if (evpn_reconfigure(d->evpn, conf, err, sizeof(err)) == -1)
+		fatalx("evpn reconfigure failed after its check: %s", err);
+	conf_free(d->conf);
+	d->conf = conf;
+	apply_logging(conf);
+	d->reloads_ok++;
+	log_notice("configuration reloaded");
+}
+
+static void
+flush_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct evpnd_proc *p = arg;
+
+	event_base_loopbreak(p->d.base);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct evpnd_proc *p = arg;
+	struct timeval flush = { 0, EVPND_SHUTDOWN_FLUSH_MS * 1000 };
+
+	if (sig == SIGHUP) {
+		if (!p->stopping)
+			reload_config(&p->d);
+		return;
+	}
+	if (p->stopping) {		/* second signal: do not wait */
+		event_base_loopbreak(p->d.base);
+		return;
+	}
+	log_notice("received %s, shutting down", strsignal((int)sig));
+	p->stopping = true;
+	bgp_shutdown(p->d.bgp);
+	p->ev_flush = evtimer_new(p->d.base, flush_done_cb, p);
+	if (p->ev_flush == NULL)
+		event_base_loopbreak(p->d.base);
+	else
+		evtimer_add(p->ev_flush, &flush);
+}
+
+static int
+add_signal_events(struct evpnd_proc *p)
+{
+	p->ev_hup = evsignal_new(p->d.base, SIGHUP, signal_cb, p);
+	p->ev_term = evsignal_new(p->d.base, SIGTERM, signal_cb, p);
+	p->ev_int = evsignal_new(p->d.base, SIGINT, signal_cb, p);
+	if (p->ev_hup == NULL || p->ev_term == NULL || p->ev_int == NULL)
+		return -1;
+	if (evsignal_add(p->ev_hup, NULL) == -1 ||
+	    evsignal_add(p->ev_term, NULL) == -1 ||
+	    evsignal_add(p->ev_int, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/* Tear down in reverse order of start; safe on a partial start. */
+static void
+evpnd_cleanup(struct evpnd_proc *p)
+{
+	struct event **evs[] = { &p->ev_hup, &p->ev_term, &p->ev_int,
+	    &p->ev_flush };
+
+	api_free(p->api);
+	p->api = NULL;
+	/* bgp_free() tells the RIB its peers went down: free it first. */
+	if (p->d.bgp != NULL)
+		bgp_free(p->d.bgp);
+	p->d.bgp = NULL;
+	evpn_free(p->d.evpn);
+	p->d.evpn = NULL;
+	bgp_rib_free(p->d.rib);
+	p->d.rib = NULL;
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (*evs[i] != NULL)
+			event_free(*evs[i]);
+		*evs[i] = NULL;
+	}
+	if (p->d.base != NULL)
+		event_base_free(p->d.base);
+	p->d.base = NULL;
+	if (p->d.conf != NULL)
+		conf_free(p->d.conf);
+	p->d.conf = NULL;
+	libevent_global_shutdown();
+}
+
+static int
+evpnd_start(struct evpnd_proc *p)
+{
+	char err[512];
+
+	if (make_state_dir(p->d.state_dir) == -1) {
+		log_err("state directory %s: %s", p->d.state_dir,
+		    strerror(errno));
+		return -1;
+	}
+	if ((p->d.base = event_base_new()) == NULL) {
+		log_err("cannot create the event base");
+		return -1;
+	}
+	if ((p->api = api_create(&p->d, p->d.sock_path, err,
+	    sizeof(err))) == NULL) {
+		log_err("control socket: %s", err);
+		return -1;
+	}
+	if (evpn_config_check(p->d.conf, err, sizeof(err)) == -1) {
+		log_err("%s: %s", p->d.conf_path, err);
+		return -1;
+	}
+	if ((p->d.bgp = bgp_create(p->d.base, p->d.conf, err,
+	    sizeof(err))) == NULL) {
+		log_err("bgp: %s", err);
+		return -1;
+	}
+	p->d.rib = bgp_rib_create(p->d.bgp);
+	if ((p->d.evpn = evpn_create(p->d.bgp, p->d.rib, p->d.conf, err,
+	    sizeof(err))) == NULL) {
+		log_err("evpn: %s", err);
+		return -1;
+	}
+	if (add_signal_events(p) == -1) {
+		log_err("cannot set up signal handling");
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct evpnd_proc p = { .d = {
+		.conf_path = EVPND_DEFAULT_CONFIG,
+		.sock_path = EVPND_DEFAULT_SOCKET,
+		.state_dir = EVPND_DEFAULT_STATEDIR,
+	} };
+	char err[512];
+	bool check_only = false;
+	int ch, rc;
+
+	while ((ch = getopt(argc, argv, "f:S:D:nhV")) != -1) {
+		switch (ch) {
+		case 'f': p.d.conf_path = optarg; break;
+		case 'S': p.d.sock_path = optarg; break;
+		case 'D': p.d.state_dir = optarg; break;
+		case 'n': check_only = true; break;
+		case 'h': usage(0);
+		case 'V': printf("evpnd %s\n", PACKAGE_VERSION); return 0;
+		default: usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	if (check_only)
+		return check_config(p.d.conf_path);
+
+	if ((p.d.conf = conf_parse_file(p.d.conf_path, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	apply_logging(p.d.conf);
+	/* A client that hangs up must cost us an EPIPE, not the process. */
+	signal(SIGPIPE, SIG_IGN);
+	log_notice("evpnd %s starting, config %s", PACKAGE_VERSION,
+	    p.d.conf_path);
+
+	rc = evpnd_start(&p) == 0 ? 0 : 1;
+	if (rc == 0) {
+		event_base_dispatch(p.d.base);
+		log_notice("evpnd stopped");
+	}
+	evpnd_cleanup(&p);
+	log_close();
+	return rc;
+}

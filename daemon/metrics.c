@@ -1,1 +1,217 @@
-/* placeholder: being written */
+/*
+ * GET /metrics: Prometheus text exposition format 0.0.4.
+ *
+ * Each metric family is written as its HELP and TYPE lines followed by
+ * all of its samples, so the peers are snapshotted once into an array
+ * and walked once per family.  Label values are escaped as the format
+ * requires (backslash, double quote, newline).
+ *
+ * evpnd_bgp_peer_state encodes the RFC 4271 §8.2.2 FSM state as a number,
+ * the order OpenBGPD and FRR's exporters use:
+ *   1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm, 6 Established.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "bgpd/bgpd.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/api.h"
+
+struct peer_snap {
+	char			 addr[IPADDR_STRLEN];
+	struct bgp_peer_info	 info;
+};
+
+struct peer_set {
+	struct peer_snap	*v;
+	size_t			 n;
+	size_t			 cap;
+};
+
+static const char *const msg_type_label[] = {
+	[BGP_MSG_OPEN] = "open",
+	[BGP_MSG_UPDATE] = "update",
+	[BGP_MSG_NOTIFICATION] = "notification",
+	[BGP_MSG_KEEPALIVE] = "keepalive",
+	[BGP_MSG_ROUTE_REFRESH] = "route_refresh",
+};
+
+static void
+peer_set_add(const struct bgp_peer_info *pi, void *arg)
+{
+	struct peer_set *set = arg;
+	struct peer_snap *s;
+
+	if (set->n == set->cap) {
+		set->cap = set->cap ? set->cap * 2 : 16;
+		set->v = xrealloc(set->v, set->cap * sizeof(*set->v));
+	}
+	s = &set->v[set->n++];
+	s->info = *pi;
+	ipaddr_fmt(&pi->addr, s->addr, sizeof(s->addr));
+}
+
+/* Label value with \\, \" and \n escaped (format 0.0.4). */
+static void
+put_label_value(struct evbuffer *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\')
+			evbuffer_add(b, "\\\\", 2);
+		else if (*v == '"')
+			evbuffer_add(b, "\\\"", 2);
+		else if (*v == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, v, 1);
+	}
+}
+
+static void
+put_family(struct evbuffer *b, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+/* name{peer="ADDR"} value */
+static void
+put_peer_sample(struct evbuffer *b, const char *name, const char *peer,
+    uint64_t value)
+{
+	evbuffer_add_printf(b, "%s{peer=\"", name);
+	put_label_value(b, peer);
+	evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)value);
+}
+
+static void
+render_peer_states(struct evbuffer *b, const struct peer_set *set)
+{
+	uint64_t count[BGP_ST_MAX] = { 0 };
+
+	put_family(b, "evpnd_bgp_peers", "gauge",
+	    "Number of BGP peers in each FSM state.");
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].info.state < BGP_ST_MAX)
+			count[set->v[i].info.state]++;
+	for (int st = BGP_ST_IDLE; st < BGP_ST_MAX; st++)
+		evbuffer_add_printf(b, "evpnd_bgp_peers{state=\"%s\"} %llu\n",
+		    bgp_state_name(st), (unsigned long long)count[st]);
+
+	put_family(b, "evpnd_bgp_peer_state", "gauge",
+	    "BGP FSM state of a peer: 1 Idle, 2 Connect, 3 Active, "
+	    "4 OpenSent, 5 OpenConfirm, 6 Established.");
+	for (size_t i = 0; i < set->n; i++) {
+		evbuffer_add(b, "evpnd_bgp_peer_state{peer=\"", 27);
+		put_label_value(b, set->v[i].addr);
+		evbuffer_add_printf(b, "\",remote_as=\"%u\"} %d\n",
+		    set->v[i].info.remote_as, (int)set->v[i].info.state + 1);
+	}
+}
+
+static void
+render_messages(struct evbuffer *b, const struct peer_set *set, bool sent)
+{
+	const char *name = sent ? "evpnd_bgp_messages_sent_total" :
+	    "evpnd_bgp_messages_received_total";
+
+	put_family(b, name, "counter", sent ?
+	    "BGP messages sent to a peer, by message type." :
+	    "BGP messages received from a peer, by message type.");
+	for (size_t i = 0; i < set->n; i++) {
+		const struct bgp_peer_stats *st = &set->v[i].info.stats;
+
+		for (int t = BGP_MSG_OPEN; t <= BGP_MSG_ROUTE_REFRESH; t++) {
+			evbuffer_add_printf(b, "%s{peer=\"", name);
+			put_label_value(b, set->v[i].addr);
+			evbuffer_add_printf(b, "\",type=\"%s\"} %llu\n",
+			    msg_type_label[t], (unsigned long long)(sent ?
+			    st->msg_sent[t] : st->msg_rcvd[t]));
+		}
+	}
+}
+
+/* Families with one sample per peer: one row each, value by offset. */
+struct per_peer_family {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+	size_t		 off;		/* of a uint64_t in bgp_peer_stats */
+};
+
+static const struct per_peer_family per_peer_families[] = {
+	{ "evpnd_bgp_state_changes_total", "counter",
+	    "BGP FSM state transitions of a peer.",
+	    offsetof(struct bgp_peer_stats, state_changes) },
+	{ "evpnd_bgp_sessions_established_total", "counter",
+	    "Times the session with a peer reached Established.",
+	    offsetof(struct bgp_peer_stats, established) },
+	{ "evpnd_bgp_prefixes_received", "gauge",
+	    "Routes in the Adj-RIB-In of a peer.",
+	    offsetof(struct bgp_peer_stats, pfx_rcvd) },
+	{ "evpnd_bgp_prefixes_sent", "gauge",
+	    "Routes advertised to a peer.",
+	    offsetof(struct bgp_peer_stats, pfx_sent) },
+};
+
+static void
+render_per_peer(struct evbuffer *b, const struct peer_set *set,
+    const struct per_peer_family *f)
+{
+	put_family(b, f->name, f->type, f->help);
+	for (size_t i = 0; i < set->n; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&set->v[i].info.stats + f->off,
+		    sizeof(v));
+		put_peer_sample(b, f->name, set->v[i].addr, v);
+	}
+}
+
+static void
+render_daemon(struct evbuffer *b, const struct evpnd *d)
+{
+	put_family(b, "evpnd_up", "gauge", "1 while evpnd is running.");
+	evbuffer_add_printf(b, "evpnd_up 1\n");
+	put_family(b, "evpnd_config_reloads_total", "counter",
+	    "Configuration reloads (SIGHUP) by result.");
+	evbuffer_add_printf(b,
+	    "evpnd_config_reloads_total{result=\"ok\"} %llu\n"
+	    "evpnd_config_reloads_total{result=\"error\"} %llu\n",
+	    (unsigned long long)d->reloads_ok,
+	    (unsigned long long)d->reloads_failed);
+}
+
+void
+metrics_render(struct evbuffer *b, struct evpnd *d)
+{
+	struct peer_set set = { NULL, 0, 0 };
+
+	if (d->bgp != NULL)
+		bgp_peer_foreach(d->bgp, peer_set_add, &set);
+	render_daemon(b, d);
+	render_peer_states(b, &set);
+	render_messages(b, &set, false);
+	render_messages(b, &set, true);
+	for (size_t i = 0; i < nitems(per_peer_families); i++)
+		render_per_peer(b, &set, &per_peer_families[i]);
+	free(set.v);
+}
+
+void
+api_metrics(struct api_req *ar)
+{
+	struct evbuffer *body = evbuffer_new();
+
+	if (body == NULL)
+		fatalx("metrics: out of memory");
+	metrics_render(body, ar->d);
+	api_reply_raw(ar, 200, METRICS_CONTENT_TYPE, body);
+	evbuffer_free(body);
+}

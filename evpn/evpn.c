@@ -1,1 +1,277 @@
-/* placeholder: being written */
+/*
+ * EVPN instances: the VNIs of this VTEP, their RDs and RTs, built from
+ * the configuration; the module's life cycle.
+ *
+ * Derivation when not configured (what FRR does, so evpnd and FRR
+ * leaves agree without configuration):
+ *   RD  = router-id:N, type 1, N counting from 1 over the VNIs in
+ *         ascending order (FRR hands out the same kind of small index);
+ *   RT  = (AS & 0xFFFF):VNI in the two-octet-AS form, for import and
+ *         export; an auto-derived import RT matches any AS with that
+ *         VNI, so leaves in different ASes still import each other.
+ */
+#include "evpn/evpn_int.h"
+#include "bgpd/bgpd.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+struct evpn_vni *
+evpn_vni_find(const struct evpn *e, uint32_t vni)
+{
+	struct evpn_vni *v;
+
+	TAILQ_FOREACH(v, &e->vnis, entry)
+		if (v->vni == vni)
+			return v;
+	return NULL;
+}
+
+static void
+evpn_vni_free(struct evpn_vni *v)
+{
+	free(v->vrf);
+	free(v->ifname);
+	free(v->bridge);
+	free(v->rt_import);
+	free(v->rt_export);
+	free(v);
+}
+
+void
+evpn_instances_free(struct evpn_vni_list *l)
+{
+	struct evpn_vni *v;
+
+	while ((v = TAILQ_FIRST(l)) != NULL) {
+		TAILQ_REMOVE(l, v, entry);
+		evpn_vni_free(v);
+	}
+}
+
+static struct rt *
+rt_list_copy(const struct conf_rt_list *l, size_t *n)
+{
+	const struct conf_rt *c;
+	struct rt *out;
+	size_t i = 0;
+
+	*n = 0;
+	TAILQ_FOREACH(c, l, entry)
+		(*n)++;
+	if (*n == 0)
+		return NULL;
+	out = xcalloc(*n, sizeof(*out));
+	TAILQ_FOREACH(c, l, entry)
+		out[i++] = c->rt;
+	return out;
+}
+
+static const struct conf_evpn_vni *
+conf_evpn_vni_find(const struct conf_bgp *b, uint32_t vni)
+{
+	const struct conf_evpn_vni *c;
+
+	if (b == NULL)
+		return NULL;
+	TAILQ_FOREACH(c, &b->evpn_vnis, entry)
+		if (c->vni == vni)
+			return c;
+	return NULL;
+}
+
+/* A locally administered MAC from the router id, for an L3 VNI with no
+ * router-mac configured: stable across restarts. */
+static void
+derive_router_mac(uint32_t router_id, struct macaddr *m)
+{
+	m->b[0] = 0x02;
+	m->b[1] = 0x00;
+	m->b[2] = (uint8_t)(router_id >> 24);
+	m->b[3] = (uint8_t)(router_id >> 16);
+	m->b[4] = (uint8_t)(router_id >> 8);
+	m->b[5] = (uint8_t)router_id;
+}
+
+static void
+evpn_vni_targets(struct evpn_vni *v, const struct conf_evpn_vni *c,
+    uint32_t asn)
+{
+	if (c) {
+		v->rt_import = rt_list_copy(&c->rt_import, &v->n_import);
+		v->rt_export = rt_list_copy(&c->rt_export, &v->n_export);
+	}
+	if (v->n_import == 0) {
+		v->import_auto = true;
+		v->rt_import = xcalloc(1, sizeof(struct rt));
+		rt_make_as2(v->rt_import, (uint16_t)(asn & 0xffff), v->vni);
+		v->n_import = 1;
+	}
+	if (v->n_export == 0) {
+		v->rt_export = xcalloc(1, sizeof(struct rt));
+		rt_make_as2(v->rt_export, (uint16_t)(asn & 0xffff), v->vni);
+		v->n_export = 1;
+	}
+}
+
+static struct evpn_vni *
+evpn_vni_from_conf(const struct config *conf, const struct conf_vxlan *x,
+    uint32_t asn, uint32_t router_id, uint16_t index)
+{
+	const struct conf_evpn_vni *c =
+	    conf_evpn_vni_find(conf_bgp_default(conf), x->vni);
+	const struct conf_vrf *vrf = conf_vrf_by_vni(conf, x->vni);
+	struct evpn_vni *v = xcalloc(1, sizeof(*v));
+
+	v->vni = x->vni;
+	v->ifname = xstrdup(x->name);
+	v->bridge = xstrdup(x->bridge ? x->bridge : "");
+	v->tunnel_ip = x->local_ip;
+	if (vrf) {
+		v->l3 = true;
+		v->vrf = xstrdup(vrf->name);
+		v->table = vrf->table;
+		if (vrf->has_router_mac)
+			v->router_mac = vrf->router_mac;
+		else
+			derive_router_mac(router_id, &v->router_mac);
+	}
+	if (c && c->has_rd)
+		v->rd = c->rd;
+	else {
+		v->rd_auto = true;
+		rd_make_ipv4(&v->rd, router_id, index);
+	}
+	evpn_vni_targets(v, c, asn);
+	return v;
+}
+
+/* Insert keeping ascending VNI order. */
+static void
+vni_list_insert(struct evpn_vni_list *l, struct evpn_vni *v)
+{
+	struct evpn_vni *o;
+
+	TAILQ_FOREACH(o, l, entry) {
+		if (o->vni > v->vni) {
+			TAILQ_INSERT_BEFORE(o, v, entry);
+			return;
+		}
+	}
+	TAILQ_INSERT_TAIL(l, v, entry);
+}
+
+int
+evpn_instances_build(struct evpn *e, const struct config *conf,
+    struct evpn_vni_list *out, char *err, size_t errlen)
+{
+	const struct conf_bgp *b = conf_bgp_default(conf);
+	const struct conf_vxlan *x;
+	struct evpn_vni *v;
+	uint32_t router_id;
+	uint16_t index = 1;
+
+	TAILQ_INIT(out);
+	if (b == NULL)
+		return 0;
+	router_id = ipaddr_v4_host(&b->router_id);
+	if (evpn_config_check(conf, err, errlen) == -1)
+		return -1;
+	TAILQ_FOREACH(x, &conf->vxlans, entry) {
+		vni_list_insert(out, evpn_vni_from_conf(conf, x, b->asn,
+		    router_id, 0));
+	}
+	/* Indices in ascending VNI order, so a VNI's RD does not depend on
+	 * the order of the configuration file. */
+	TAILQ_FOREACH(v, out, entry)
+		if (v->rd_auto)
+			rd_make_ipv4(&v->rd, router_id, index++);
+	(void)e;
+	return 0;
+}
+
+int
+evpn_config_check(const struct config *conf, char *err, size_t errlen)
+{
+	const struct conf_vxlan *x;
+
+	TAILQ_FOREACH(x, &conf->vxlans, entry) {
+		if (!ipaddr_is_set(&x->local_ip)) {
+			snprintf(err, errlen, "vxlan %s: no local-tunnel-ip",
+			    x->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+evpn_apply_globals(struct evpn *e, const struct config *conf)
+{
+	const struct conf_bgp *b = conf_bgp_default(conf);
+
+	e->asn = b ? b->asn : 0;
+	e->router_id = b ? ipaddr_v4_host(&b->router_id) : 0;
+	e->advertise_all_vni = b ? b->advertise_all_vni : false;
+	if (b)
+		e->dad = b->dad;
+}
+
+struct evpn *
+evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
+    char *err, size_t errlen)
+{
+	struct evpn *e = xcalloc(1, sizeof(*e));
+
+	e->bgp = bgp;
+	e->rib = rib;
+	TAILQ_INIT(&e->locals);
+	if (evpn_instances_build(e, conf, &e->vnis, err, errlen) == -1) {
+		free(e);
+		return NULL;
+	}
+	evpn_apply_globals(e, conf);
+	evpn_import_init(e);
+	bgp_rib_af_register(rib, &evpn_af, evpn_import_best_changed, e);
+	evpn_originate(e, conf);
+	return e;
+}
+
+/* Re-run the import of an entry (route targets may have changed). */
+static void
+reimport_one(const struct bgp_rib_entry *ent, void *arg)
+{
+	evpn_import_best_changed(arg, ent, NULL, bgp_rib_best(ent));
+}
+
+int
+evpn_reconfigure(struct evpn *e, const struct config *conf, char *err,
+    size_t errlen)
+{
+	struct evpn_vni_list fresh;
+
+	if (evpn_instances_build(e, conf, &fresh, err, errlen) == -1)
+		return -1;
+	evpn_instances_free(&e->vnis);
+	TAILQ_INIT(&e->vnis);
+	TAILQ_CONCAT(&e->vnis, &fresh, entry);
+	evpn_apply_globals(e, conf);
+	evpn_import_free(e);
+	evpn_import_init(e);
+	bgp_rib_foreach(e->rib, BGP_AID_L2VPN_EVPN, reimport_one, e);
+	evpn_originate(e, conf);
+	return 0;
+}
+
+void
+evpn_free(struct evpn *e)
+{
+	if (e == NULL)
+		return;
+	evpn_locals_free(e);
+	evpn_import_free(e);
+	evpn_instances_free(&e->vnis);
+	free(e);
+}

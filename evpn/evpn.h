@@ -1,1 +1,65 @@
-/* placeholder: being written */
+/*
+ * EVPN (RFC 7432, RFC 8365 VXLAN, RFC 9136 type 5) on top of bgpd.
+ *
+ * How this works
+ *
+ * evpn_create() plugs the EVPN route codec into bgpd's RIB as the
+ * l2vpn evpn address family (evpn_af.c) and reads the configuration:
+ * every `vxlan` block is a VNI of this VTEP; a VNI named by a `vrf` block
+ * is an L3 VNI, the others are L2 VNIs.  Each gets a route
+ * distinguisher and route targets, explicit or derived as FRR derives
+ * them (see evpn_instances_build()).
+ *
+ * Origination (evpn_origin.c) turns the configuration into local RIB
+ * paths: with advertise-all-vni one type 3 per L2 VNI and one type 2 per
+ * static MAC; `network` statements of a VRF instance with `advertise
+ * ipv4|ipv6 unicast` become type 5 routes carrying the L3 VNI and the
+ * router MAC.  A reload re-derives the set and only the difference
+ * reaches the RIB.
+ *
+ * Import (evpn_import.c): whenever the best path of an EVPN entry
+ * changes, its route targets decide which VNIs (type 2, 3) or VRFs
+ * (type 5) it belongs to, and an index by (VNI, MAC) / (VNI, VTEP) /
+ * (VRF, prefix) is updated.  These per-VNI views are what the data plane
+ * programs and what `show evpn` prints.  MAC mobility (RFC 7432 §15) is
+ * decided there: per (VNI, MAC) the winning route is the sticky one,
+ * else the highest sequence number, else the lowest VTEP address; a
+ * local MAC that loses to a remote one with the same or higher sequence
+ * is re-advertised with sequence + 1, and duplicate address detection
+ * counts those moves.
+ *
+ * The kernel is reached only through struct evpn_dataplane (evpn_dp.h),
+ * which main wires to netlink/ and the unit tests to a recording fake.
+ */
+#ifndef EVPN_EVPN_H
+#define EVPN_EVPN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+
+struct bgp;
+struct bgp_rib;
+struct evpn;
+
+/* What evpn needs of a configuration beyond the parser's checks;
+ * -1 with err filled when it cannot be applied. */
+int		 evpn_config_check(const struct config *, char *err,
+		    size_t errlen);
+struct evpn	*evpn_create(struct bgp *, struct bgp_rib *,
+		    const struct config *, char *err, size_t errlen);
+/* Apply a new configuration; -1 with err filled and nothing changed. */
+int		 evpn_reconfigure(struct evpn *, const struct config *,
+		    char *err, size_t errlen);
+void		 evpn_free(struct evpn *);
+
+/* JSON views for the API (new references). */
+/* type 0 = all, vni 0 = all. */
+json_t		*evpn_routes_json(struct evpn *, int type, uint32_t vni);
+json_t		*evpn_vni_json(struct evpn *);
+/* NULL if the VNI is not configured. */
+json_t		*evpn_mac_json(struct evpn *, uint32_t vni);
+
+#endif

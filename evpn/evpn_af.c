@@ -1,1 +1,189 @@
-/* placeholder: being written */
+/*
+ * The l2vpn evpn row of bgpd's address-family table.
+ *
+ * The RIB keys EVPN routes by a packed, canonical byte string holding
+ * exactly the fields RFC 7432 §7 and RFC 9136 §3.1 make part of the
+ * prefix (see evpn_nlri.h), in a fixed order:
+ *
+ *	type, af, plen, [eth tag unless type 4], RD, [ESI: types 1, 4],
+ *	[MAC: type 2], [IP, 16 bytes: all but type 1]
+ *
+ * so the longest (types 2 and 4) take 37 bytes and a RIB entry fits in
+ * 64.  Labels travel beside the key, per path.  The ESI of types 2/5 and
+ * the gateway IP of type 5 are not kept: evpnd does no multihoming and
+ * no recursive gateway resolution, and sends them as zero.
+ */
+#include "evpn/evpn_int.h"
+
+#include <string.h>
+
+_Static_assert(EVPN_KEY_LEN <= BGP_RIB_KEY_MAX, "EVPN key fits the RIB");
+
+static bool
+key_has_eth_tag(uint8_t type)
+{
+	return type != EVPN_RT_ES;
+}
+
+static bool
+key_has_esi(uint8_t type)
+{
+	return type == EVPN_RT_EAD || type == EVPN_RT_ES;
+}
+
+static bool
+key_has_ip(uint8_t type)
+{
+	return type != EVPN_RT_EAD;
+}
+
+void
+evpn_key_pack(const struct evpn_route *r, uint8_t *key)
+{
+	size_t o = 0;
+
+	memset(key, 0, EVPN_KEY_LEN);
+	key[o++] = r->type;
+	key[o++] = r->af;
+	key[o++] = r->type == EVPN_RT_PREFIX ? r->plen : 0;
+	if (key_has_eth_tag(r->type)) {
+		key[o++] = (uint8_t)(r->eth_tag >> 24);
+		key[o++] = (uint8_t)(r->eth_tag >> 16);
+		key[o++] = (uint8_t)(r->eth_tag >> 8);
+		key[o++] = (uint8_t)r->eth_tag;
+	}
+	memcpy(key + o, r->rd.b, 8);
+	o += 8;
+	if (key_has_esi(r->type)) {
+		memcpy(key + o, r->esi.b, EVPN_ESI_LEN);
+		o += EVPN_ESI_LEN;
+	}
+	if (r->type == EVPN_RT_MACIP) {
+		memcpy(key + o, r->mac.b, 6);
+		o += 6;
+	}
+	if (key_has_ip(r->type))
+		memcpy(key + o, r->ip, 16);
+}
+
+void
+evpn_key_unpack(const uint8_t *key, struct evpn_route *r)
+{
+	size_t o = 3;
+
+	memset(r, 0, sizeof(*r));
+	r->type = key[0];
+	r->af = key[1];
+	r->plen = key[2];
+	if (key_has_eth_tag(r->type)) {
+		r->eth_tag = (uint32_t)key[3] << 24 | (uint32_t)key[4] << 16 |
+		    (uint32_t)key[5] << 8 | key[6];
+		o += 4;
+	}
+	memcpy(r->rd.b, key + o, 8);
+	o += 8;
+	if (key_has_esi(r->type)) {
+		memcpy(r->esi.b, key + o, EVPN_ESI_LEN);
+		o += EVPN_ESI_LEN;
+	}
+	if (r->type == EVPN_RT_MACIP) {
+		memcpy(r->mac.b, key + o, 6);
+		o += 6;
+	}
+	if (key_has_ip(r->type))
+		memcpy(r->ip, key + o, 16);
+}
+
+static int
+evpn_af_decode(struct rbuf *rb, uint8_t *key, struct bgp_labels *labels)
+{
+	struct evpn_route r;
+	int rc;
+
+	if ((rc = evpn_nlri_decode(rb, &r)) != 0)
+		return rc;
+	evpn_key_pack(&r, key);
+	labels->n = r.nlabels;
+	for (int i = 0; i < r.nlabels && i < BGP_MAX_LABELS; i++)
+		labels->label[i] = evpn_label_get(&r.label[i]);
+	return 0;
+}
+
+static void
+evpn_af_encode(struct wbuf *wb, const uint8_t *key,
+    const struct bgp_labels *labels, bool withdraw)
+{
+	struct evpn_route r;
+
+	evpn_key_unpack(key, &r);
+	/* Types 1, 2 and 5 always carry one label; type 2 may carry two. */
+	if (r.type == EVPN_RT_EAD || r.type == EVPN_RT_PREFIX)
+		r.nlabels = 1;
+	else if (r.type == EVPN_RT_MACIP)
+		r.nlabels = labels->n == 2 ? 2 : 1;
+	for (int i = 0; i < r.nlabels; i++)
+		evpn_label_set(&r.label[i], i < labels->n ? labels->label[i] : 0);
+	(void)withdraw;
+	evpn_nlri_encode(wb, &r);
+}
+
+bool
+evpn_path_mobility(const struct bgp_attrs *a, uint32_t *seq, bool *sticky)
+{
+	uint8_t ec[BGP_ECOMM_LEN];
+	size_t it = 0;
+
+	*seq = 0;
+	*sticky = false;
+	if (bgp_ecomm_find(a, BGP_ECOMM_T_EVPN, EVPN_ECOMM_ST_MAC_MOB, &it,
+	    ec) == -1)
+		return false;
+	*sticky = (ec[2] & EVPN_MAC_MOB_STICKY) != 0;
+	*seq = (uint32_t)ec[4] << 24 | (uint32_t)ec[5] << 16 |
+	    (uint32_t)ec[6] << 8 | ec[7];
+	return true;
+}
+
+/*
+ * RFC 7432 §15 between paths of one type-2 entry (the same VTEP's route
+ * heard twice, e.g. through two reflectors): sticky first, then the
+ * higher sequence number.  Between different VTEPs (different RDs) the
+ * same rules run per MAC in evpn_import.c.
+ */
+static int
+evpn_af_prefer(const uint8_t *key, const struct bgp_rib_path *a,
+    const struct bgp_rib_path *b)
+{
+	uint32_t sa, sb;
+	bool ka, kb;
+
+	if (key[0] != EVPN_RT_MACIP)
+		return 0;
+	evpn_path_mobility(a->attrs, &sa, &ka);
+	evpn_path_mobility(b->attrs, &sb, &kb);
+	if (ka != kb)
+		return ka ? -1 : 1;
+	if (sa != sb)
+		return sa > sb ? -1 : 1;
+	return 0;
+}
+
+static const char *
+evpn_af_fmt(const uint8_t *key, char *buf, size_t len)
+{
+	struct evpn_route r;
+
+	evpn_key_unpack(key, &r);
+	return evpn_route_prefix_fmt(&r, buf, len);
+}
+
+const struct bgp_af evpn_af = {
+	.aid = BGP_AID_L2VPN_EVPN,
+	.afi = AFI_L2VPN,
+	.safi = SAFI_EVPN,
+	.key_len = EVPN_KEY_LEN,
+	.nlri_decode = evpn_af_decode,
+	.nlri_encode = evpn_af_encode,
+	.path_prefer = evpn_af_prefer,
+	.key_fmt = evpn_af_fmt,
+};

@@ -1,0 +1,115 @@
+/*
+ * Inside the RIB: shared by bgp_rib.c (tables, Adj-RIBs-In, walks),
+ * bgp_decide.c (best path) and bgp_update.c (Adj-RIBs-Out, packing).
+ */
+#ifndef BGPD_BGP_RIB_INT_H
+#define BGPD_BGP_RIB_INT_H
+
+#include "bgpd/bgp_rib.h"
+#include "common/queue.h"
+
+struct event;
+struct slab;
+struct rib_out;
+
+#define RIB_MAX_SLOTS		1024
+/* Work done per event-loop turn before yielding. */
+#define RIB_SLICE_ENTRIES	4096
+#define RIB_SLICE_UPDATES	512
+
+struct rib_table {
+	const struct bgp_af *af;
+	bgp_rib_best_cb	*best_cb;
+	void		*best_arg;
+	struct bgp_rib_entry **buckets;
+	size_t		 nbuckets;	/* power of two; 0 = not registered */
+	size_t		 count;
+	uint32_t	 generation;	/* bumped on resize: walks restart */
+	struct slab	*entries;
+};
+
+struct rib_slot {
+	bool		 in_use;
+	bool		 stale;		/* GR: paths kept until EoR/timer */
+	struct bgp_rib_source src;
+	size_t		 npaths;
+	struct event	*gr_timer;
+	struct bgp_rib	*rib;
+};
+
+enum rib_walk_kind {
+	RIB_WALK_FLUSH,		/* remove every path of a slot */
+	RIB_WALK_DUMP,		/* queue the table towards a peer */
+};
+
+/* What one peer was sent for one entry (its Adj-RIB-Out row). */
+struct adj_out {
+	struct adj_out	*hnext;
+	TAILQ_ENTRY(adj_out) qentry;
+	struct bgp_rib_entry *entry;
+	const struct bgp_attrs *sent;	/* NULL: nothing advertised */
+	uint32_t	 label[BGP_MAX_LABELS];
+	uint8_t		 nlabels;
+	bool		 queued;
+	bool		 force;		/* resend even if unchanged */
+};
+TAILQ_HEAD(adj_out_queue, adj_out);
+
+struct rib_out {
+	TAILQ_ENTRY(rib_out) entry_link;
+	struct bgp_peer	*peer;
+	struct adj_out	**buckets;
+	size_t		 nbuckets;
+	size_t		 count;		/* rows */
+	size_t		 advertised;	/* rows with sent != NULL */
+	struct adj_out_queue queue;
+	bool		 eor_pending[BGP_AID_MAX];
+	struct slab	*slab;
+};
+
+struct rib_walk {
+	TAILQ_ENTRY(rib_walk) entry;
+	enum rib_walk_kind kind;
+	int		 aid;
+	uint16_t	 slot;
+	struct rib_out	*out;		/* DUMP */
+	size_t		 bucket;
+	uint32_t	 generation;
+};
+TAILQ_HEAD(rib_walk_list, rib_walk);
+TAILQ_HEAD(rib_out_list, rib_out);
+
+struct bgp_rib {
+	struct bgp	*bgp;
+	struct rib_table tables[BGP_AID_MAX];
+	struct slab	*paths;
+	struct rib_slot	 slots[RIB_MAX_SLOTS];
+	struct rib_walk_list walks;
+	struct rib_out_list outs;
+	struct event	*work_ev;
+	bool		 work_scheduled;
+};
+
+/* bgp_rib.c */
+void	 rib_schedule(struct bgp_rib *);
+struct rib_slot *rib_slot_of_peer(struct bgp_rib *, const struct bgp_peer *);
+void	 rib_entry_maybe_free(struct bgp_rib *, struct bgp_rib_entry *);
+struct rib_table *rib_table(struct bgp_rib *, int aid);
+
+/* bgp_update.c */
+struct rib_out *rib_out_create(struct bgp_rib *, struct bgp_peer *);
+void	 rib_out_destroy(struct bgp_rib *, struct rib_out *);
+struct rib_out *rib_out_of_peer(struct bgp_rib *, const struct bgp_peer *);
+/* Best path of entry changed: queue it towards every peer. */
+void	 rib_out_entry_changed(struct bgp_rib *, struct bgp_rib_entry *);
+/* Queue one entry towards one peer (initial dump, refresh). */
+void	 rib_out_queue(struct bgp_rib *, struct rib_out *,
+	    struct bgp_rib_entry *, bool force);
+/* Initial dump of a family done: End-of-RIB goes after the queue. */
+void	 rib_out_dump_done(struct rib_out *, int aid);
+/* Send queued updates; returns true while more remain. */
+bool	 rib_out_flush(struct bgp_rib *, struct rib_out *, size_t budget);
+bool	 rib_out_pending(const struct rib_out *);
+bool	 rib_out_wants(const struct rib_out *, int aid);
+
+#endif

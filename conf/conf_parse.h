@@ -1,0 +1,106 @@
+/*
+ * Internal to conf/: the parser state shared by the parsing engine
+ * (conf_parse.c: lines, words, dispatch, whole-file checks) and the
+ * command handlers (conf_cmd.c: one function per statement, and the
+ * per-node command tables).  Not part of the conf/ contract.
+ */
+#ifndef CONF_CONF_PARSE_H
+#define CONF_CONF_PARSE_H
+
+#include "conf/conf.h"
+
+#define CONF_MAX_LINE	4096
+#define CONF_MAX_WORDS	32
+#define CONF_MAX_FILE	(16 * 1024 * 1024)
+#define VNI_MAX		0xffffff	/* 24 bits, RFC 7348 §5 */
+/* Caps that keep every printed line far below CONF_MAX_LINE. */
+#define CONF_MAX_HOSTNAME 64
+#define CONF_MAX_DESCRIPTION 80
+#define CONF_MAX_PATH	1024
+
+enum node {
+	NODE_TOP,
+	NODE_BGP,
+	NODE_AF_IPV4,
+	NODE_AF_IPV6,
+	NODE_AF_EVPN,
+	NODE_EVPN_VNI,
+	NODE_VXLAN,
+	NODE_VRF,
+	NODE_COUNT
+};
+
+enum check_kind {
+	CHECK_VXLAN_HAS_VNI,
+	CHECK_VRF_VNI_HAS_VXLAN,
+	CHECK_BGP_VRF_DECLARED,
+	CHECK_EVPN_VNI_NOT_L3,
+};
+
+/* A statement whose validity depends on the rest of the file. */
+struct pending_check {
+	enum check_kind	 kind;
+	unsigned	 line;
+	const void	*obj;
+};
+
+struct parser {
+	const char	*name;
+	char		*err;
+	size_t		 errlen;
+	unsigned	 lineno;
+	char		 line[CONF_MAX_LINE + 1];	/* trimmed, for messages */
+	char		 words_buf[CONF_MAX_LINE + 1];
+	char		*word[CONF_MAX_WORDS];
+	size_t		 word_off[CONF_MAX_WORDS];	/* offset in line */
+	int		 nwords;
+	int		 argi;		/* first word after the keywords */
+
+	struct config	*conf;
+	enum node	 node;
+	struct conf_bgp	*bgp;
+	struct conf_evpn_vni *vni;
+	struct conf_vxlan *vxlan;
+	struct conf_vrf	*vrf;
+
+	struct pending_check *checks;
+	size_t		 nchecks;
+	size_t		 capchecks;
+};
+
+struct command {
+	const char	*keywords;
+	int		(*run)(struct parser *);
+};
+
+struct node_def {
+	const char	*where;		/* "a 'vxlan' block", for messages */
+	enum node	 parent;
+	const struct command *cmds;
+	size_t		 ncmds;
+};
+
+/* The node table, indexed by enum node (conf_cmd.c). */
+extern const struct node_def cp_nodes[NODE_COUNT];
+
+/* Errors: write "NAME:LINE: message" and return -1. */
+int	 cp_err(struct parser *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Arguments: the words after the command's keywords. */
+int	 cp_nargs(const struct parser *);
+const char *cp_arg(const struct parser *, int);
+int	 cp_want_args(struct parser *, int min, int max);
+int	 cp_arg_uint(struct parser *, int, const char *what, uint64_t min,
+	    uint64_t max, uint64_t *);
+int	 cp_arg_asn(struct parser *, int, uint32_t *);
+int	 cp_arg_vni(struct parser *, int, uint32_t *);
+int	 cp_arg_ipv4(struct parser *, int, struct ipaddr *);
+int	 cp_arg_ip(struct parser *, int, struct ipaddr *);
+int	 cp_arg_ifname(struct parser *, int, char **);
+int	 cp_arg_unicast_mac(struct parser *, int, struct macaddr *);
+/* Record a statement to check once the whole file is read. */
+void	 cp_check_add(struct parser *, enum check_kind, const void *);
+/* Move to a node, forgetting the objects of the blocks left. */
+void	 cp_enter_node(struct parser *, enum node);
+
+#endif

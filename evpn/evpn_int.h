@@ -1,0 +1,128 @@
+/*
+ * Inside evpn/: instances, origination, import.  See evpn.h.
+ */
+#ifndef EVPN_EVPN_INT_H
+#define EVPN_EVPN_INT_H
+
+#include "bgpd/bgp_af.h"
+#include "bgpd/bgp_attr.h"
+#include "bgpd/bgp_rib.h"
+#include "common/queue.h"
+#include "evpn/evpn.h"
+#include "evpn/evpn_nlri.h"
+
+struct slab;
+
+/* EVPN extended communities (RFC 7432 §7.5, §7.7; RFC 9135 §8.1). */
+#define EVPN_ECOMM_ST_MAC_MOB	0x00
+#define EVPN_ECOMM_ST_ROUTER_MAC 0x03
+#define EVPN_ECOMM_ST_ND	0x08
+#define EVPN_ECOMM_ST_DEF_GW	0x0d	/* under transitive opaque 0x03 */
+#define EVPN_MAC_MOB_STICKY	0x01
+#define EVPN_PMSI_INGRESS_REPL	6	/* RFC 6514 §5 tunnel type */
+
+#define EVPN_KEY_LEN		37	/* packed key, see evpn_af.c */
+
+struct evpn_vni {
+	TAILQ_ENTRY(evpn_vni) entry;
+	uint32_t	 vni;
+	bool		 l3;		/* an L3 VNI: named by a vrf block */
+	char		*vrf;		/* L3: the vrf name */
+	uint32_t	 table;		/* L3: kernel table */
+	char		*ifname;	/* the vxlan device */
+	char		*bridge;
+	struct ipaddr	 tunnel_ip;
+	struct rd	 rd;
+	bool		 rd_auto;
+	struct rt	*rt_import;
+	size_t		 n_import;
+	bool		 import_auto;	/* match AS:VNI with any AS */
+	struct rt	*rt_export;
+	size_t		 n_export;
+	struct macaddr	 router_mac;	/* L3 */
+	/* Import counters. */
+	size_t		 n_macip_local;
+	size_t		 n_macip_remote;
+	size_t		 n_imet_remote;
+	size_t		 n_prefix_remote;
+};
+TAILQ_HEAD(evpn_vni_list, evpn_vni);
+
+/* One locally originated route and what it was built from. */
+struct evpn_local {
+	TAILQ_ENTRY(evpn_local) entry;
+	struct evpn_route route;
+	uint32_t	 vni;		/* L2 VNI (type 2/3) or L3 VNI (type 5) */
+	uint32_t	 seq;		/* MAC mobility sequence */
+	bool		 sticky;
+	bool		 keep;		/* diffing during a reload */
+	/* Duplicate address detection (FRR's defaults, RFC 7432 §15.1). */
+	uint32_t	 moves;
+	uint64_t	 first_move_ms;
+	bool		 duplicate;
+};
+TAILQ_HEAD(evpn_local_list, evpn_local);
+
+/* One imported route: a RIB entry counted in one VNI. */
+struct evpn_import {
+	struct evpn_import *hnext;
+	const struct bgp_rib_entry *entry;
+	uint32_t	 vni;
+	uint32_t	 hash;		/* of (vni, type, MAC or IP) */
+	bool		 local;
+};
+
+struct evpn {
+	struct bgp	*bgp;
+	struct bgp_rib	*rib;
+	uint32_t	 asn;
+	uint32_t	 router_id;
+	bool		 advertise_all_vni;
+	struct conf_dad	 dad;
+	struct evpn_vni_list vnis;
+	struct evpn_local_list locals;
+	struct evpn_import **buckets;
+	size_t		 nbuckets;
+	size_t		 nimports;
+	struct slab	*import_slab;
+	uint64_t	 dad_detections;
+};
+
+/* evpn.c */
+struct evpn_vni	*evpn_vni_find(const struct evpn *, uint32_t vni);
+int		 evpn_instances_build(struct evpn *, const struct config *,
+		    struct evpn_vni_list *out, char *err, size_t errlen);
+void		 evpn_instances_free(struct evpn_vni_list *);
+
+/* evpn_af.c */
+extern const struct bgp_af evpn_af;
+void		 evpn_key_pack(const struct evpn_route *, uint8_t *key);
+void		 evpn_key_unpack(const uint8_t *key, struct evpn_route *);
+/* MAC mobility community of a path: 0 if absent. */
+bool		 evpn_path_mobility(const struct bgp_attrs *, uint32_t *seq,
+		    bool *sticky);
+
+/* evpn_origin.c */
+void		 evpn_originate(struct evpn *, const struct config *);
+void		 evpn_locals_free(struct evpn *);
+struct evpn_local *evpn_local_find(struct evpn *, const struct evpn_route *);
+void		 evpn_local_announce(struct evpn *, struct evpn_local *);
+
+/* evpn_import.c */
+void		 evpn_import_best_changed(void *arg, const struct bgp_rib_entry *,
+		    const struct bgp_rib_path *old_best,
+		    const struct bgp_rib_path *new_best);
+void		 evpn_import_init(struct evpn *);
+void		 evpn_import_free(struct evpn *);
+/* Highest remote sequence for (vni, MAC) and whether a remote route for
+ * it is sticky; false when no remote route has it. */
+bool		 evpn_import_remote_mac(struct evpn *, uint32_t vni,
+		    const struct macaddr *, uint32_t *seq, bool *sticky,
+		    struct ipaddr *vtep);
+/* Which VNIs a route's targets import it into; returns how many. */
+size_t		 evpn_import_vnis(struct evpn *, uint8_t type,
+		    const struct bgp_attrs *, uint32_t *vnis, size_t max);
+typedef void	 evpn_import_cb(const struct evpn_import *, void *arg);
+void		 evpn_import_foreach(struct evpn *, evpn_import_cb *, void *);
+
+#endif

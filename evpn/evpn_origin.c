@@ -1,0 +1,221 @@
+/*
+ * Origination: the routes this VTEP advertises, derived from the
+ * configuration, and their path attributes.
+ *
+ *   type 3 (RFC 7432 §7.3, RFC 8365 §9): one per L2 VNI with
+ *          advertise-all-vni; PMSI tunnel attribute "ingress
+ *          replication", label = VNI, tunnel endpoint = our VTEP IP.
+ *   type 2 (RFC 7432 §7.2): one per static-mac, label = VNI; sticky
+ *          MACs and moved MACs carry the MAC mobility community (§7.7).
+ *   type 5 (RFC 9136 §3): one per `network` of a VRF instance that
+ *          advertises its family; label = L3 VNI; router MAC community
+ *          (RFC 9135 §8.1) so receivers can rewrite the inner Ethernet
+ *          header.
+ * Every route carries the VNI's export route targets and the VXLAN
+ * encapsulation community (RFC 9012 §4.1, tunnel type 8), and our VTEP
+ * IP as next hop.
+ */
+#include "evpn/evpn_int.h"
+#include "bgpd/bgpd.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#include <string.h>
+
+struct evpn_local *
+evpn_local_find(struct evpn *e, const struct evpn_route *r)
+{
+	struct evpn_local *l;
+
+	TAILQ_FOREACH(l, &e->locals, entry)
+		if (evpn_route_cmp(&l->route, r) == 0)
+			return l;
+	return NULL;
+}
+
+static void
+put_mobility(uint8_t *ec, uint32_t seq, bool sticky)
+{
+	memset(ec, 0, BGP_ECOMM_LEN);
+	ec[0] = BGP_ECOMM_T_EVPN;
+	ec[1] = EVPN_ECOMM_ST_MAC_MOB;
+	ec[2] = sticky ? EVPN_MAC_MOB_STICKY : 0;
+	ec[4] = (uint8_t)(seq >> 24);
+	ec[5] = (uint8_t)(seq >> 16);
+	ec[6] = (uint8_t)(seq >> 8);
+	ec[7] = (uint8_t)seq;
+}
+
+static void
+put_router_mac(uint8_t *ec, const struct macaddr *m)
+{
+	ec[0] = BGP_ECOMM_T_EVPN;
+	ec[1] = EVPN_ECOMM_ST_ROUTER_MAC;
+	memcpy(ec + 2, m->b, 6);
+}
+
+/* Extended communities of a local route, in FRR's order. */
+static size_t
+local_ecomms(const struct evpn_local *l, const struct evpn_vni *v,
+    uint8_t *buf, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n_export && n < max; i++)
+		memcpy(buf + 8 * n++, v->rt_export[i].b, 8);
+	if (n < max)
+		bgp_ecomm_make_encap(buf + 8 * n++, BGP_TUNNEL_VXLAN);
+	if (n < max && l->route.type == EVPN_RT_MACIP &&
+	    (l->seq > 0 || l->sticky))
+		put_mobility(buf + 8 * n++, l->seq, l->sticky);
+	if (n < max && l->route.type == EVPN_RT_PREFIX)
+		put_router_mac(buf + 8 * n++, &v->router_mac);
+	return n;
+}
+
+void
+evpn_local_announce(struct evpn *e, struct evpn_local *l)
+{
+	struct evpn_vni *v = evpn_vni_find(e, l->vni);
+	uint8_t key[EVPN_KEY_LEN], ec[8 * 20];
+	struct bgp_labels labels;
+	struct bgp_attrs a;
+	size_t n;
+
+	if (v == NULL)
+		return;
+	bgp_attrs_init(&a);
+	bgp_attrs_set_origin(&a, BGP_ORIGIN_IGP);
+	bgp_attrs_set_aspath_seq(&a, NULL, 0);
+	bgp_attrs_set_mp_nexthop(&a, v->tunnel_ip.u.b,
+	    (uint8_t)ipaddr_len(&v->tunnel_ip));
+	n = local_ecomms(l, v, ec, sizeof(ec) / 8);
+	bgp_attrs_set_ecomms(&a, ec, n);
+	memset(&labels, 0, sizeof(labels));
+	if (l->route.type == EVPN_RT_IMET)
+		bgp_attrs_set_pmsi(&a, 0, EVPN_PMSI_INGRESS_REPL, v->vni,
+		    v->tunnel_ip.u.b, ipaddr_len(&v->tunnel_ip));
+	else {
+		labels.n = 1;
+		labels.label[0] = l->vni;
+	}
+	evpn_key_pack(&l->route, key);
+	bgp_rib_local_add(e->rib, BGP_AID_L2VPN_EVPN, key, &labels, &a);
+	bgp_attrs_clear(&a);
+}
+
+/* Find or add a local route; marks it kept. */
+static void
+local_upsert(struct evpn *e, const struct evpn_route *r, uint32_t vni,
+    bool sticky)
+{
+	struct evpn_local *l = evpn_local_find(e, r);
+	struct ipaddr vtep;
+	uint32_t seq;
+	bool rsticky;
+
+	if (l == NULL) {
+		l = xcalloc(1, sizeof(*l));
+		l->route = *r;
+		l->vni = vni;
+		/* RFC 7432 §15: a MAC already known from another VTEP is
+		 * advertised with a higher sequence number. */
+		if (r->type == EVPN_RT_MACIP && evpn_import_remote_mac(e, vni,
+		    &r->mac, &seq, &rsticky, &vtep))
+			l->seq = seq + 1;
+		TAILQ_INSERT_TAIL(&e->locals, l, entry);
+	}
+	l->sticky = sticky;
+	l->keep = true;
+}
+
+static void
+originate_l2(struct evpn *e, const struct config *conf, struct evpn_vni *v)
+{
+	const struct conf_vxlan *x;
+	const struct conf_static_mac *m;
+	struct evpn_route r;
+
+	if (evpn_route_make_imet(&r, &v->rd, &v->tunnel_ip) == 0)
+		local_upsert(e, &r, v->vni, false);
+	TAILQ_FOREACH(x, &conf->vxlans, entry) {
+		if (x->vni != v->vni)
+			continue;
+		TAILQ_FOREACH(m, &x->static_macs, entry) {
+			if (evpn_route_make_macip(&r, &v->rd, &m->mac,
+			    ipaddr_is_set(&m->ip) ? &m->ip : NULL, v->vni,
+			    0) == 0)
+				local_upsert(e, &r, v->vni, m->sticky);
+		}
+	}
+}
+
+static void
+originate_vrf(struct evpn *e, const struct config *conf,
+    const struct conf_bgp *b)
+{
+	const struct conf_vrf *vrf = conf_vrf_find(conf, b->vrf_name);
+	const struct conf_prefix *p;
+	struct evpn_vni *v;
+	struct evpn_route r;
+
+	if (vrf == NULL || (v = evpn_vni_find(e, vrf->vni)) == NULL)
+		return;
+	TAILQ_FOREACH(p, &b->networks, entry) {
+		int af = p->prefix.addr.af;
+
+		if ((af == AF_INET && !b->advertise_ipv4) ||
+		    (af == AF_INET6 && !b->advertise_ipv6))
+			continue;
+		if (evpn_route_make_prefix(&r, &v->rd, &p->prefix, NULL,
+		    v->vni) == 0)
+			local_upsert(e, &r, v->vni, false);
+	}
+}
+
+static void
+local_remove(struct evpn *e, struct evpn_local *l)
+{
+	uint8_t key[EVPN_KEY_LEN];
+
+	evpn_key_pack(&l->route, key);
+	TAILQ_REMOVE(&e->locals, l, entry);
+	bgp_rib_local_del(e->rib, BGP_AID_L2VPN_EVPN, key);
+	free(l);
+}
+
+void
+evpn_originate(struct evpn *e, const struct config *conf)
+{
+	struct evpn_local *l, *ln;
+	const struct conf_bgp *b;
+	struct evpn_vni *v;
+
+	TAILQ_FOREACH(l, &e->locals, entry)
+		l->keep = false;
+	if (e->advertise_all_vni) {
+		TAILQ_FOREACH(v, &e->vnis, entry)
+			if (!v->l3)
+				originate_l2(e, conf, v);
+	}
+	TAILQ_FOREACH(b, &conf->bgps, entry)
+		if (b->vrf_name)
+			originate_vrf(e, conf, b);
+	TAILQ_FOREACH_SAFE(l, &e->locals, entry, ln) {
+		if (!l->keep)
+			local_remove(e, l);
+		else
+			evpn_local_announce(e, l);
+	}
+}
+
+void
+evpn_locals_free(struct evpn *e)
+{
+	struct evpn_local *l;
+
+	while ((l = TAILQ_FIRST(&e->locals)) != NULL) {
+		TAILQ_REMOVE(&e->locals, l, entry);
+		free(l);
+	}
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# Build and run the libFuzzer targets.
+#
+# Usage: tests/fuzz/run.sh [SECONDS] [TARGET...]
+#   SECONDS         how long to fuzz each target (default 30)
+#   TARGET          fuzz_msg ... (default: all in TARGETS below)
+# Environment:
+#   FUZZ_BUILD_DIR  where binaries, corpus copies and crash files go
+#                   (default: a fresh mktemp -d, kept for inspection)
+#   CC              a clang with libFuzzer (default: clang)
+#
+# Exits non-zero when a target fails to build or finds a crash; the
+# crashing input is left in $FUZZ_BUILD_DIR/<target>/.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+SECONDS_PER_TARGET=${1:-30}
+[ $# -gt 0 ] && shift
+CC=${CC:-clang}
+BUILD=${FUZZ_BUILD_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/evpnd-fuzz.XXXXXX")}
+mkdir -p "$BUILD"
+
+# Targets and the sources each links, relative to the top of the tree.
+# Add a parser: append its .c file here (and decode it in the target).
+TARGETS="fuzz_msg"
+COMMON_SOURCES="common/buf.c common/log.c common/util.c common/addr.c"
+SOURCES_fuzz_msg="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c"
+# Seed corpus directory per target, under tests/fuzz/corpus/.
+CORPUS_fuzz_msg="msg"
+
+CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-I$TOP $(pkg-config --cflags libevent 2>/dev/null || true)"
+
+[ $# -gt 0 ] && TARGETS="$*"
+status=0
+for t in $TARGETS; do
+	eval "srcs=\$SOURCES_$t"
+	eval "corpus=\$CORPUS_$t"
+	files="$HERE/$t.c"
+	for s in $srcs; do
+		files="$files $TOP/$s"
+	done
+	out="$BUILD/$t"
+	mkdir -p "$out/corpus"
+	echo "== building $t in $out"
+	# shellcheck disable=SC2086
+	$CC $CFLAGS $files -o "$out/$t"
+	cp "$HERE/corpus/$corpus"/* "$out/corpus/" 2>/dev/null || true
+	echo "== running $t for ${SECONDS_PER_TARGET}s"
+	if ! (cd "$out" && "./$t" -max_total_time="$SECONDS_PER_TARGET" \
+	    -max_len=4200 -print_final_stats=1 -close_fd_mask=1 corpus >"$out/log" 2>&1); then
+		tail -n 60 "$out/log"
+		echo "== $t: CRASH (inputs in $out)" >&2
+		status=1
+	else
+		grep -E "^stat::(number_of_executed_units|new_units_added)" \
+		    "$out/log" || true
+		echo "== $t: ok"
+	fi
+done
+exit $status
