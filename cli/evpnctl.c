@@ -26,25 +26,10 @@
 #include <jansson.h>
 
 #include "common/util.h"
+#include "cli/evpnctl.h"
 
 #define EVPNCTL_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
 #define CTL_MAX_RESPONSE	(64u * 1024 * 1024)
-#define CTL_MAX_WORDS		16
-
-struct ctl {
-	const char	*sock;
-	bool		 json;
-};
-
-struct ctl_cmd;
-typedef int	 ctl_run(struct ctl *, const struct ctl_cmd *, char **args,
-		    int nargs);
-
-struct ctl_cmd {
-	const char	*syntax;	/* keywords, [OPTIONAL] and <ARG> */
-	const char	*help;
-	ctl_run		*run;
-};
 
 static ctl_run run_bgp_summary, run_bgp_neighbors, run_running_config;
 
@@ -54,6 +39,17 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    run_bgp_neighbors },
 	{ "show running-config", "the configuration evpnd runs with",
 	    run_running_config },
+	{ "show bgp l2vpn evpn", "EVPN routes", run_evpn_routes },
+	{ "show bgp l2vpn evpn route-type <2|3|5>", "EVPN routes of one type",
+	    run_evpn_routes },
+	{ "show bgp l2vpn evpn vni <VNI>", "EVPN routes of one VNI",
+	    run_evpn_routes },
+	{ "show bgp l2vpn evpn route-type <2|3|5> vni <VNI>",
+	    "EVPN routes of one type and VNI", run_evpn_routes },
+	{ "show evpn vni", "VNIs, their RD/RTs, MAC counts and VTEPs",
+	    run_evpn_vni },
+	{ "show evpn mac vni <VNI>", "the MAC table of an L2 VNI",
+	    run_evpn_mac },
 };
 
 static void
@@ -238,7 +234,7 @@ http_get(const struct ctl *ctl, const char *path, struct http_reply *r)
  * GET path and decode the JSON body.  An HTTP error prints the API's
  * {"error": ...} message.  Returns NULL after printing what went wrong.
  */
-static json_t *
+json_t *
 api_get(const struct ctl *ctl, const char *path)
 {
 	struct http_reply r;
@@ -264,7 +260,7 @@ api_get(const struct ctl *ctl, const char *path)
 	return obj;
 }
 
-static int
+int
 print_json(const json_t *obj)
 {
 	if (json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ==
@@ -276,13 +272,13 @@ print_json(const json_t *obj)
 
 /* ---- text printers ---- */
 
-static long long
+long long
 jint(const json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
 }
 
-static const char *
+const char *
 jstr(const json_t *o, const char *key, const char *dflt)
 {
 	const json_t *v = json_object_get(o, key);
@@ -290,7 +286,7 @@ jstr(const json_t *o, const char *key, const char *dflt)
 	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
-static bool
+bool
 jbool(const json_t *o, const char *key)
 {
 	return json_is_true(json_object_get(o, key));

@@ -1,0 +1,182 @@
+/*
+ * evpnctl's EVPN commands: show bgp l2vpn evpn, show evpn vni,
+ * show evpn mac vni N.  Text output is modelled on FRR's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/evpnctl.h"
+
+static const char *
+jstr_or(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = jstr(o, key, NULL);
+
+	return s && *s ? s : dflt;
+}
+
+/* Args follow the syntax: "route-type <T>" and/or "vni <VNI>". */
+static int
+routes_query(const struct ctl_cmd *cmd, char **args, int nargs, char *q,
+    size_t qlen)
+{
+	int i = 0;
+	const char *type = NULL, *vni = NULL;
+
+	if (strstr(cmd->syntax, "route-type") && i < nargs)
+		type = args[i++];
+	if (strstr(cmd->syntax, " vni ") && i < nargs)
+		vni = args[i++];
+	if (type && strcmp(type, "2") && strcmp(type, "3") &&
+	    strcmp(type, "5")) {
+		fprintf(stderr, "evpnctl: route-type must be 2, 3 or 5\n");
+		return -1;
+	}
+	if (vni && strspn(vni, "0123456789") != strlen(vni)) {
+		fprintf(stderr, "evpnctl: bad VNI %s\n", vni);
+		return -1;
+	}
+	snprintf(q, qlen, "/v1/evpn/routes%s%s%s%s%s", type || vni ? "?" : "",
+	    type ? "type=" : "", type ? type : "", type && vni ? "&" : "",
+	    vni ? "vni=" : "");
+	if (vni)
+		strncat(q, vni, qlen - strlen(q) - 1);
+	return 0;
+}
+
+static void
+print_route(const json_t *r)
+{
+	const json_t *rts = json_object_get(r, "routeTargets");
+	size_t i;
+	json_t *rt;
+
+	printf("%s%s %-10s %s\n", jbool(r, "best") ? "*>" : "* ",
+	    jbool(r, "stale") ? "S" : " ", jstr(r, "rd", "?"),
+	    jstr(r, "prefix", "?"));
+	printf("        nexthop %s, VNI %lld, peer %s", jstr_or(r, "nexthop",
+	    "-"), jint(r, "vni"), jstr(r, "peer", "?"));
+	if (jint(r, "mobilitySeq") || jbool(r, "sticky"))
+		printf(", MM:%lld%s", jint(r, "mobilitySeq"),
+		    jbool(r, "sticky") ? " sticky" : "");
+	if (json_is_string(json_object_get(r, "routerMac")))
+		printf(", Rmac:%s", jstr(r, "routerMac", ""));
+	printf("\n        RT:");
+	json_array_foreach(rts, i, rt)
+		printf(" %s", json_string_value(rt));
+	printf("%s\n", json_is_string(json_object_get(r, "encap")) ?
+	    " ET:8" : "");
+}
+
+int
+run_evpn_routes(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[128];
+	json_t *o, *r;
+	size_t i;
+
+	if (routes_query(cmd, args, nargs, path, sizeof(path)) == -1)
+		return 2;
+	if ((o = api_get(ctl, path)) == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(o);
+	else {
+		printf("Status codes: * valid, > best, S stale\n");
+		json_array_foreach(json_object_get(o, "routes"), i, r)
+			print_route(r);
+		printf("\nDisplayed %lld paths\n", jint(o, "total"));
+	}
+	json_decref(o);
+	return 0;
+}
+
+static void
+print_list(const char *title, const json_t *l)
+{
+	size_t i;
+	json_t *v;
+
+	printf("  %s:", title);
+	json_array_foreach(l, i, v)
+		printf(" %s", json_string_value(v));
+	printf("\n");
+}
+
+int
+run_evpn_vni(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	const char *key;
+	json_t *o, *v;
+
+	if ((o = api_get(ctl, "/v1/evpn/vnis")) == NULL)
+		return 1;
+	if (ctl->json) {
+		print_json(o);
+		json_decref(o);
+		return 0;
+	}
+	printf("Advertise All VNI flag: %s\nNumber of VNIs: %lld\n\n",
+	    jbool(o, "advertiseAllVni") ? "Enabled" : "Disabled",
+	    jint(o, "numVnis"));
+	json_object_foreach(json_object_get(o, "vnis"), key, v) {
+		printf("VNI: %s (%s)\n  VxLAN interface: %s, bridge %s, local "
+		    "VTEP %s\n  RD: %s\n", key, jstr(v, "type", "?"),
+		    jstr(v, "vxlanIf", "?"), jstr_or(v, "bridge", "-"),
+		    jstr(v, "localVtep", "?"), jstr(v, "rd", "?"));
+		print_list("Import RTs", json_object_get(v, "importRts"));
+		print_list("Export RTs", json_object_get(v, "exportRts"));
+		if (json_object_get(v, "vrf"))
+			printf("  VRF: %s, table %lld, router MAC %s, remote "
+			    "prefixes %lld\n", jstr(v, "vrf", ""),
+			    jint(v, "table"), jstr(v, "routerMac", ""),
+			    jint(v, "numRemotePrefixes"));
+		else
+			printf("  MACs: %lld local, %lld remote\n",
+			    jint(v, "numLocalMacs"), jint(v, "numRemoteMacs"));
+		print_list("Remote VTEPs", json_object_get(v, "remoteVteps"));
+		printf("\n");
+	}
+	json_decref(o);
+	return 0;
+}
+
+int
+run_evpn_mac(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[64];
+	const char *mac;
+	json_t *o, *m, *ip;
+	size_t i;
+
+	if (nargs < 1 || strspn(args[0], "0123456789") != strlen(args[0])) {
+		fprintf(stderr, "evpnctl: bad VNI\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/v1/evpn/vnis/%.12s/macs", args[0]);
+	if ((o = api_get(ctl, path)) == NULL)
+		return 1;
+	if (ctl->json) {
+		print_json(o);
+		json_decref(o);
+		return 0;
+	}
+	printf("Number of MACs (local and remote) known for this VNI: %lld\n",
+	    jint(o, "numMacs"));
+	printf("%-17s %-6s %-15s %-5s %-6s %s\n", "MAC", "Type", "Remote VTEP",
+	    "Seq", "Sticky", "IPs");
+	json_object_foreach(json_object_get(o, "macs"), mac, m) {
+		printf("%-17s %-6s %-15s %-5lld %-6s", mac, jstr(m, "type", "?"),
+		    jstr_or(m, "remoteVtep", "-"), jint(m, "seq"),
+		    jbool(m, "sticky") ? "yes" : "no");
+		json_array_foreach(json_object_get(m, "ips"), i, ip)
+			printf(" %s", json_string_value(ip));
+		printf("\n");
+	}
+	json_decref(o);
+	return 0;
+}

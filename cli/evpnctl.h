@@ -1,0 +1,40 @@
+/*
+ * evpnctl internals shared by its command files: the client state, the
+ * command table row, the API transport and JSON helpers.
+ */
+#ifndef CLI_EVPNCTL_H
+#define CLI_EVPNCTL_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#define CTL_MAX_WORDS		16
+
+struct ctl {
+	const char	*sock;
+	bool		 json;
+};
+
+struct ctl_cmd;
+typedef int	 ctl_run(struct ctl *, const struct ctl_cmd *, char **args,
+		    int nargs);
+
+struct ctl_cmd {
+	const char	*syntax;	/* keywords, [OPTIONAL] and <ARG> */
+	const char	*help;
+	ctl_run		*run;
+};
+
+/* GET path; the parsed JSON of a 200 answer, else NULL after printing
+ * the error to stderr. */
+json_t		*api_get(const struct ctl *, const char *path);
+int		 print_json(const json_t *);
+long long	 jint(const json_t *, const char *key);
+const char	*jstr(const json_t *, const char *key, const char *dflt);
+bool		 jbool(const json_t *, const char *key);
+
+/* ctl_evpn.c */
+ctl_run		 run_evpn_routes, run_evpn_vni, run_evpn_mac;
+
+#endif
