@@ -177,43 +177,51 @@ EOF
 
 # ---------------------------------------------------------------- FRR
 
-# frr_evpn_path NAME PREFIX ORIGIN [CMD]: the path to PREFIX (FRR's
-# bracket form) received from ORIGIN (the originating router's address:
-# "peerId" for a direct peer, "originatorId" once reflected) in FRR's
-# "show bgp l2vpn evpn json" (or CMD).  That JSON is keyed by RD:
-#   .[RD][PREFIX].paths[]  -- a list of paths, in detail output a list
-# of one-element lists; both are flattened here.
+# jq filter: the paths to $p whose next hop (the VTEP that originated
+# them, kept unchanged by iBGP and reflection) is $o.  FRR's EVPN JSON
+# is keyed by RD, then by prefix in FRR's bracket form:
+#   .[RD][PREFIX].paths[]
+# a list of paths, or (route ... json, detail) a list of one-element
+# lists; both are flattened, and the RD is added to each path as .rd.
+_FRR_EVPN_PATHS='[to_entries[] | select(.value | type == "object") |
+    .key as $rd | .value[$p]? // empty |
+    .paths[] | (if type == "array" then .[] else . end) |
+    select(.nexthops // [] | any(.ip == $o)) | . + {rd: $rd}]'
+
+# frr_evpn_path NAME PREFIX VTEP: that path in FRR's "show bgp l2vpn
+# evpn route detail json", which alone has the VNI ("VNI") and the PMSI
+# tunnel attribute ("pmsi": {"tunnelType", "label"}).
 frr_evpn_path()
 {
-	local name=$1 prefix=$2 origin=$3 cmd=${4:-show bgp l2vpn evpn json}
-	frr_vtysh_raw "$name" "$cmd" | jq -ec --arg p "$prefix" \
-	    --arg o "$origin" '
-	    [to_entries[] | select(.value | type == "object") |
-	     .key as $rd | .value[$p]? // empty |
-	     .paths[] | (if type == "array" then .[] else . end) |
-	     select(.peerId == $o or .originatorId == $o or
-	       (.nexthops // [] | any(.ip == $o))) |
-	     . + {rd: $rd}] | first'
+	frr_vtysh_raw "$1" 'show bgp l2vpn evpn route detail json' |
+	    jq -ec --arg p "$2" --arg o "$3" "$_FRR_EVPN_PATHS | first"
 }
 
-# frr_evpn_field NAME PREFIX ORIGIN JQ [CMD]: one value of that path.
-frr_evpn_field()
-{
-	frr_evpn_path "$1" "$2" "$3" "${5:-show bgp l2vpn evpn json}" |
-	    jq -er "$4"
-}
-
+# frr_evpn_absent NAME PREFIX VTEP: FRR holds no path to PREFIX from
+# VTEP (and answered at all).
 frr_evpn_absent()
 {
 	local out
 	out=$(frr_vtysh_raw "$1" 'show bgp l2vpn evpn json') || return 1
-	jq -e --arg p "$2" --arg o "$3" '
-	    [to_entries[] | select(.value | type == "object") |
-	     .value[$p]? // empty | .paths[] |
-	     (if type == "array" then .[] else . end) |
-	     select(.peerId == $o or .originatorId == $o or
-	       (.nexthops // [] | any(.ip == $o)))] | length == 0' \
+	jq -e --arg p "$2" --arg o "$3" "$_FRR_EVPN_PATHS | length == 0" \
 	    <<<"$out" >/dev/null
+}
+
+# frr_ecomm_has PATH-JSON TOKEN: FRR's extended community string of the
+# path ("RT:65000:100 ET:8 MM:0, sticky MAC") holds TOKEN as a whole
+# word, so RT:65000:100 does not match RT:65000:1000.
+frr_ecomm_has()
+{
+	jq -er '.extendedCommunity.string' <<<"$1" |
+	    grep -Eq "(^| )$2(\$| |,)"
+}
+
+# frr_mobility_seq PATH-JSON: the MAC mobility sequence FRR shows
+# ("MM:N"), nothing when the path has none.
+frr_mobility_seq()
+{
+	jq -er '.extendedCommunity.string' <<<"$1" |
+	    sed -n 's/.*MM:\([0-9]*\).*/\1/p'
 }
 
 # ---------------------------------------------------------------- evpnd
@@ -224,10 +232,12 @@ evpnd_api()
 	curl -sf --unix-socket "$(evpnd_sock "$1")" "http://localhost$2"
 }
 
-# evpnd_route NAME PREFIX PEER: the route object of GET /v1/evpn/routes
-# for PREFIX learned from PEER ("local" for its own).
+# evpnd_route NAME PREFIX PEER: the route object of "evpnctl show bgp
+# l2vpn evpn --json" ({"routes": [...], "total": N}) for PREFIX learned
+# from PEER ("local" for its own).
 evpnd_route()
 {
-	evpnd_api "$1" /v1/evpn/routes | jq -ec --arg p "$2" --arg s "$3" \
+	evpnctl_in "$1" show bgp l2vpn evpn --json |
+	    jq -ec --arg p "$2" --arg s "$3" \
 	    '[.routes[] | select(.prefix == $p and .peer == $s)] | first'
 }
