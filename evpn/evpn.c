@@ -10,6 +10,7 @@
  *         export; an auto-derived import RT matches any AS with that
  *         VNI, so leaves in different ASes still import each other.
  */
+#include "evpn/evpn_dp.h"
 #include "evpn/evpn_int.h"
 #include "bgpd/bgpd.h"
 #include "common/log.h"
@@ -129,6 +130,9 @@ evpn_vni_from_conf(const struct config *conf, const struct conf_vxlan *x,
 	v->ifname = xstrdup(x->name);
 	v->bridge = xstrdup(x->bridge ? x->bridge : "");
 	v->tunnel_ip = x->local_ip;
+	v->dstport = x->dstport;
+	v->mtu = x->mtu;
+	v->arp_suppress = x->arp_suppression;
 	if (vrf) {
 		v->l3 = true;
 		v->vrf = xstrdup(vrf->name);
@@ -250,18 +254,21 @@ int
 evpn_reconfigure(struct evpn *e, const struct config *conf, char *err,
     size_t errlen)
 {
-	struct evpn_vni_list fresh;
+	struct evpn_vni_list fresh, old;
 
 	if (evpn_instances_build(e, conf, &fresh, err, errlen) == -1)
 		return -1;
-	evpn_instances_free(&e->vnis);
-	TAILQ_INIT(&e->vnis);
+	TAILQ_INIT(&old);
+	TAILQ_CONCAT(&old, &e->vnis, entry);
 	TAILQ_CONCAT(&e->vnis, &fresh, entry);
 	evpn_apply_globals(e, conf);
+	evpn_dp_vnis_apply(e, &old);
+	evpn_instances_free(&old);
 	evpn_import_free(e);
 	evpn_import_init(e);
 	bgp_rib_foreach(e->rib, BGP_AID_L2VPN_EVPN, reimport_one, e);
 	evpn_originate(e, conf);
+	evpn_dp_resync(e);
 	return 0;
 }
 

@@ -66,8 +66,10 @@ struct evpn_dataplane {
 		    const struct ipaddr *vtep);
 	void	(*neigh_set)(void *ctx, const struct evpn_dp_vni *,
 		    const struct ipaddr *, const struct macaddr *);
+	/* Only when the installed entry still maps the IP to this MAC (an
+	 * IP that moved to another MAC keeps its new entry). */
 	void	(*neigh_del)(void *ctx, const struct evpn_dp_vni *,
-		    const struct ipaddr *);
+		    const struct ipaddr *, const struct macaddr *);
 	/* vni is the L3 VNI; rmac the remote router MAC. */
 	void	(*route_set)(void *ctx, const struct evpn_dp_vni *,
 		    const struct prefix *, const struct ipaddr *vtep,

@@ -273,18 +273,25 @@ dad_note_move(struct evpn *e, struct evpn_local *l)
 static void
 mobility_check(struct evpn *e, uint32_t vni, const struct evpn_route *r)
 {
-	struct evpn_local *l;
+	struct evpn_local *l, *ln;
 	struct ipaddr vtep;
 	uint32_t seq;
 	bool sticky;
 
-	TAILQ_FOREACH(l, &e->locals, entry) {
+	TAILQ_FOREACH_SAFE(l, &e->locals, entry, ln) {
 		if (l->route.type != EVPN_RT_MACIP || l->vni != vni ||
 		    mac_cmp(&l->route.mac, &r->mac) != 0)
 			continue;
 		if (!evpn_import_remote_mac(e, vni, &r->mac, &seq, &sticky,
 		    &vtep) || seq < l->seq || l->sticky)
 			continue;
+		if (l->source == EVPN_LOCAL_LEARNED) {
+			/* RFC 7432 §15.1: a higher sequence elsewhere means
+			 * the host moved there; the kernel will age ours. */
+			if (seq > l->seq)
+				evpn_local_remove(e, l);
+			continue;
+		}
 		if (dad_note_move(e, l))
 			continue;
 		l->seq = seq + 1;
@@ -301,6 +308,7 @@ evpn_import_best_changed(void *arg, const struct bgp_rib_entry *ent,
 	size_t no, nn;
 	struct evpn_route r;
 	bool local = new_best && new_best->slot == BGP_RIB_PEER_LOCAL;
+	bool was_local = old_best && old_best->slot == BGP_RIB_PEER_LOCAL;
 
 	evpn_key_unpack(ent->key, &r);
 	if (r.type != EVPN_RT_MACIP && r.type != EVPN_RT_IMET &&
@@ -310,14 +318,40 @@ evpn_import_best_changed(void *arg, const struct bgp_rib_entry *ent,
 	    ov, IMPORT_MAX_VNIS);
 	nn = evpn_import_vnis(e, r.type, new_best ? new_best->attrs : NULL,
 	    nv, IMPORT_MAX_VNIS);
-	for (size_t i = 0; i < no; i++)
+	for (size_t i = 0; i < no; i++) {
 		import_del(e, ent, &r, ov[i]);
+		if (!vni_in(nv, nn, ov[i])) {
+			evpn_dp_route_gone(e, ov[i], &r, was_local);
+			evpn_dp_resolve(e, ov[i], &r);
+		}
+	}
 	for (size_t i = 0; i < nn; i++) {
 		import_add(e, ent, &r, nv[i], local);
-		if (r.type == EVPN_RT_MACIP && !local && !vni_in(ov, no, nv[i]))
+		if (r.type == EVPN_RT_MACIP && !local)
 			mobility_check(e, nv[i], &r);
-		else if (r.type == EVPN_RT_MACIP && !local)
-			mobility_check(e, nv[i], &r);
+		evpn_dp_resolve(e, nv[i], &r);
+	}
+}
+
+void
+evpn_import_group(struct evpn *e, uint32_t vni, const struct evpn_route *r,
+    evpn_import_cb *cb, void *arg)
+{
+	uint32_t h = import_hash(vni, r);
+	struct evpn_import *rec, *next;
+
+	for (rec = e->buckets[h & (e->nbuckets - 1)]; rec; rec = next) {
+		struct evpn_route o;
+
+		next = rec->hnext;
+		if (rec->hash != h || rec->vni != vni ||
+		    rec->entry->key[0] != r->type)
+			continue;
+		evpn_key_unpack(rec->entry->key, &o);
+		if (r->type == EVPN_RT_MACIP ? mac_cmp(&o.mac, &r->mac) != 0 :
+		    (memcmp(o.ip, r->ip, 16) != 0 || o.plen != r->plen))
+			continue;
+		cb(rec, arg);
 	}
 }
 

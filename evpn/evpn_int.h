@@ -40,6 +40,10 @@ struct evpn_vni {
 	struct rt	*rt_export;
 	size_t		 n_export;
 	struct macaddr	 router_mac;	/* L3 */
+	uint16_t	 dstport;
+	uint16_t	 mtu;
+	bool		 arp_suppress;
+	bool		 dp_ready;	/* devices exist in the kernel */
 	/* Import counters. */
 	size_t		 n_macip_local;
 	size_t		 n_macip_remote;
@@ -49,9 +53,15 @@ struct evpn_vni {
 TAILQ_HEAD(evpn_vni_list, evpn_vni);
 
 /* One locally originated route and what it was built from. */
+enum evpn_local_source {
+	EVPN_LOCAL_CONFIG,	/* static-mac, network, type 3 */
+	EVPN_LOCAL_LEARNED,	/* the kernel learned it on a bridge */
+};
+
 struct evpn_local {
 	TAILQ_ENTRY(evpn_local) entry;
 	struct evpn_route route;
+	enum evpn_local_source source;
 	uint32_t	 vni;		/* L2 VNI (type 2/3) or L3 VNI (type 5) */
 	uint32_t	 seq;		/* MAC mobility sequence */
 	bool		 sticky;
@@ -72,8 +82,11 @@ struct evpn_import {
 	bool		 local;
 };
 
+struct evpn_dataplane;
+
 struct evpn {
 	struct bgp	*bgp;
+	const struct evpn_dataplane *dp;
 	struct bgp_rib	*rib;
 	uint32_t	 asn;
 	uint32_t	 router_id;
@@ -106,6 +119,10 @@ bool		 evpn_path_mobility(const struct bgp_attrs *, uint32_t *seq,
 void		 evpn_originate(struct evpn *, const struct config *);
 void		 evpn_locals_free(struct evpn *);
 struct evpn_local *evpn_local_find(struct evpn *, const struct evpn_route *);
+struct evpn_local *evpn_local_upsert(struct evpn *, const struct evpn_route *,
+		    uint32_t vni, bool sticky, enum evpn_local_source);
+/* Withdraw and forget a local route. */
+void		 evpn_local_remove(struct evpn *, struct evpn_local *);
 void		 evpn_local_announce(struct evpn *, struct evpn_local *);
 
 /* evpn_import.c */
@@ -124,5 +141,20 @@ size_t		 evpn_import_vnis(struct evpn *, uint8_t type,
 		    const struct bgp_attrs *, uint32_t *vnis, size_t max);
 typedef void	 evpn_import_cb(const struct evpn_import *, void *arg);
 void		 evpn_import_foreach(struct evpn *, evpn_import_cb *, void *);
+/* Visit the records of one group: (vni, type 2, MAC), (vni, type 3,
+ * VTEP) or (vni, type 5, prefix). */
+void		 evpn_import_group(struct evpn *, uint32_t vni,
+		    const struct evpn_route *, evpn_import_cb *, void *);
+
+/* evpn_dp.c */
+/* Push the kernel state of r's group in vni (a no-op without a data
+ * plane). */
+void		 evpn_dp_resolve(struct evpn *, uint32_t vni,
+		    const struct evpn_route *);
+/* r left vni: remove what only it installed (its ARP/ND entry). */
+void		 evpn_dp_route_gone(struct evpn *, uint32_t vni,
+		    const struct evpn_route *, bool was_local);
+/* Create the devices of every VNI (start, reload). */
+void		 evpn_dp_vnis_apply(struct evpn *, struct evpn_vni_list *old);
 
 #endif

@@ -105,9 +105,9 @@ evpn_local_announce(struct evpn *e, struct evpn_local *l)
 }
 
 /* Find or add a local route; marks it kept. */
-static void
-local_upsert(struct evpn *e, const struct evpn_route *r, uint32_t vni,
-    bool sticky)
+struct evpn_local *
+evpn_local_upsert(struct evpn *e, const struct evpn_route *r, uint32_t vni,
+    bool sticky, enum evpn_local_source source)
 {
 	struct evpn_local *l = evpn_local_find(e, r);
 	struct ipaddr vtep;
@@ -124,9 +124,14 @@ local_upsert(struct evpn *e, const struct evpn_route *r, uint32_t vni,
 		    &r->mac, &seq, &rsticky, &vtep))
 			l->seq = seq + 1;
 		TAILQ_INSERT_TAIL(&e->locals, l, entry);
+		l->source = source;
 	}
+	/* Configuration wins over learning for the same route. */
+	if (source == EVPN_LOCAL_CONFIG)
+		l->source = source;
 	l->sticky = sticky;
 	l->keep = true;
+	return l;
 }
 
 static void
@@ -137,7 +142,7 @@ originate_l2(struct evpn *e, const struct config *conf, struct evpn_vni *v)
 	struct evpn_route r;
 
 	if (evpn_route_make_imet(&r, &v->rd, &v->tunnel_ip) == 0)
-		local_upsert(e, &r, v->vni, false);
+		evpn_local_upsert(e, &r, v->vni, false, EVPN_LOCAL_CONFIG);
 	TAILQ_FOREACH(x, &conf->vxlans, entry) {
 		if (x->vni != v->vni)
 			continue;
@@ -145,7 +150,8 @@ originate_l2(struct evpn *e, const struct config *conf, struct evpn_vni *v)
 			if (evpn_route_make_macip(&r, &v->rd, &m->mac,
 			    ipaddr_is_set(&m->ip) ? &m->ip : NULL, v->vni,
 			    0) == 0)
-				local_upsert(e, &r, v->vni, m->sticky);
+				evpn_local_upsert(e, &r, v->vni, m->sticky,
+				    EVPN_LOCAL_CONFIG);
 		}
 	}
 }
@@ -169,12 +175,12 @@ originate_vrf(struct evpn *e, const struct config *conf,
 			continue;
 		if (evpn_route_make_prefix(&r, &v->rd, &p->prefix, NULL,
 		    v->vni) == 0)
-			local_upsert(e, &r, v->vni, false);
+			evpn_local_upsert(e, &r, v->vni, false, EVPN_LOCAL_CONFIG);
 	}
 }
 
-static void
-local_remove(struct evpn *e, struct evpn_local *l)
+void
+evpn_local_remove(struct evpn *e, struct evpn_local *l)
 {
 	uint8_t key[EVPN_KEY_LEN];
 
@@ -191,8 +197,11 @@ evpn_originate(struct evpn *e, const struct config *conf)
 	const struct conf_bgp *b;
 	struct evpn_vni *v;
 
+	/* Learned routes stay while their VNI does; configured ones must
+	 * be derived again. */
 	TAILQ_FOREACH(l, &e->locals, entry)
-		l->keep = false;
+		l->keep = l->source == EVPN_LOCAL_LEARNED &&
+		    evpn_vni_find(e, l->vni) != NULL;
 	if (e->advertise_all_vni) {
 		TAILQ_FOREACH(v, &e->vnis, entry)
 			if (!v->l3)
@@ -203,7 +212,7 @@ evpn_originate(struct evpn *e, const struct config *conf)
 			originate_vrf(e, conf, b);
 	TAILQ_FOREACH_SAFE(l, &e->locals, entry, ln) {
 		if (!l->keep)
-			local_remove(e, l);
+			evpn_local_remove(e, l);
 		else
 			evpn_local_announce(e, l);
 	}

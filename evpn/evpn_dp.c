@@ -1,0 +1,385 @@
+/*
+ * EVPN -> kernel: what each imported route group means for the data
+ * plane, and kernel -> EVPN: local learning.
+ *
+ * Import (evpn_import.c) files routes in groups: all type-2 routes of
+ * one MAC in one VNI, all type-3 routes of one VTEP in one VNI, all
+ * type-5 routes of one prefix in one VRF.  After any change to a group,
+ * evpn_dp_resolve() works out the one kernel state the group stands for
+ * and pushes it through struct evpn_dataplane:
+ *   MAC    the winner by RFC 7432 §15 (sticky, then highest sequence,
+ *          then lowest VTEP address); remote -> FDB entry to its VTEP
+ *          and its IPs as ARP/ND entries; local or none -> no entry
+ *   VTEP   any remote type 3 -> flood entry; none -> removed
+ *   prefix a remote type 5 -> route via its VTEP with its router MAC
+ * Pushing the same state twice is harmless, so a full resync is a walk
+ * over every group between sync_begin and sync_end.
+ */
+#include "evpn/evpn_dp.h"
+#include "evpn/evpn_int.h"
+#include "bgpd/bgpd.h"
+#include "common/log.h"
+
+#include <string.h>
+
+static void
+dp_vni_spec(const struct evpn_vni *v, struct evpn_dp_vni *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->vxlan_if = v->ifname;
+	s->bridge_if = v->bridge;
+	s->vni = v->vni;
+	s->local_ip = v->tunnel_ip;
+	s->dstport = v->dstport ? v->dstport : 4789;
+	s->mtu = v->mtu;
+	s->arp_suppress = v->arp_suppress;
+	s->l3 = v->l3;
+	s->table = v->table;
+	s->vrf = v->vrf;
+	s->router_mac = v->router_mac;
+}
+
+/* The candidate a route of a MAC group makes. */
+struct mac_claim {
+	bool		 found;
+	bool		 local;
+	bool		 sticky;
+	uint32_t	 seq;
+	struct ipaddr	 vtep;
+};
+
+/* RFC 7432 §15: is a preferred over b? */
+static bool
+claim_better(const struct mac_claim *a, const struct mac_claim *b)
+{
+	if (!b->found)
+		return true;
+	if (a->sticky != b->sticky)
+		return a->sticky;
+	if (a->seq != b->seq)
+		return a->seq > b->seq;
+	return ipaddr_cmp(&a->vtep, &b->vtep) < 0;
+}
+
+struct mac_resolve {
+	struct evpn	*e;
+	struct evpn_vni	*v;
+	struct mac_claim best;
+};
+
+static void
+mac_claim_of(struct evpn *e, struct evpn_vni *v, const struct evpn_import *rec,
+    struct mac_claim *c)
+{
+	const struct bgp_rib_path *p = bgp_rib_best(rec->entry);
+
+	memset(c, 0, sizeof(*c));
+	if (p == NULL)
+		return;
+	c->found = true;
+	c->local = rec->local;
+	evpn_path_mobility(p->attrs, &c->seq, &c->sticky);
+	if (rec->local)
+		c->vtep = v->tunnel_ip;
+	else
+		bgp_attrs_get_mp_nexthop(p->attrs, &c->vtep);
+}
+
+static void
+mac_pick(const struct evpn_import *rec, void *arg)
+{
+	struct mac_resolve *mr = arg;
+	struct mac_claim c;
+
+	mac_claim_of(mr->e, mr->v, rec, &c);
+	if (c.found && claim_better(&c, &mr->best))
+		mr->best = c;
+}
+
+/* ARP/ND entries for the winning remote VTEP's MAC+IP routes. */
+static void
+mac_neigh_push(const struct evpn_import *rec, void *arg)
+{
+	struct mac_resolve *mr = arg;
+	struct evpn_dp_vni spec;
+	struct mac_claim c;
+	struct evpn_route r;
+	struct ipaddr ip;
+
+	evpn_key_unpack(rec->entry->key, &r);
+	if (rec->local || r.af == 0)
+		return;
+	mac_claim_of(mr->e, mr->v, rec, &c);
+	if (ipaddr_cmp(&c.vtep, &mr->best.vtep) != 0)
+		return;
+	evpn_route_get_ip(&r, &ip);
+	dp_vni_spec(mr->v, &spec);
+	mr->e->dp->neigh_set(mr->e->dp->ctx, &spec, &ip, &r.mac);
+}
+
+static void
+resolve_mac(struct evpn *e, struct evpn_vni *v, const struct evpn_route *r)
+{
+	struct mac_resolve mr = { e, v, { 0 } };
+	struct evpn_dp_vni spec;
+
+	evpn_import_group(e, v->vni, r, mac_pick, &mr);
+	dp_vni_spec(v, &spec);
+	if (mr.best.found && !mr.best.local) {
+		e->dp->mac_set(e->dp->ctx, &spec, &r->mac, &mr.best.vtep,
+		    mr.best.sticky);
+		evpn_import_group(e, v->vni, r, mac_neigh_push, &mr);
+	} else
+		e->dp->mac_del(e->dp->ctx, &spec, &r->mac);
+}
+
+struct first_remote {
+	const struct evpn_import *rec;
+};
+
+static void
+first_remote_pick(const struct evpn_import *rec, void *arg)
+{
+	struct first_remote *f = arg;
+
+	if (!rec->local && f->rec == NULL)
+		f->rec = rec;
+}
+
+static void
+resolve_vtep(struct evpn *e, struct evpn_vni *v, const struct evpn_route *r)
+{
+	struct first_remote f = { NULL };
+	struct evpn_dp_vni spec;
+	struct ipaddr vtep;
+
+	evpn_import_group(e, v->vni, r, first_remote_pick, &f);
+	evpn_route_get_ip(r, &vtep);
+	dp_vni_spec(v, &spec);
+	if (f.rec)
+		e->dp->flood_add(e->dp->ctx, &spec, &vtep);
+	else
+		e->dp->flood_del(e->dp->ctx, &spec, &vtep);
+}
+
+static bool
+path_router_mac(const struct bgp_attrs *a, struct macaddr *m)
+{
+	uint8_t ec[BGP_ECOMM_LEN];
+	size_t it = 0;
+
+	if (bgp_ecomm_find(a, BGP_ECOMM_T_EVPN, EVPN_ECOMM_ST_ROUTER_MAC, &it,
+	    ec) == -1)
+		return false;
+	memcpy(m->b, ec + 2, 6);
+	return true;
+}
+
+static void
+resolve_prefix(struct evpn *e, struct evpn_vni *v, const struct evpn_route *r)
+{
+	struct first_remote f = { NULL };
+	struct evpn_dp_vni spec;
+	struct prefix pfx;
+	struct ipaddr vtep;
+	struct macaddr rmac;
+	const struct bgp_rib_path *p;
+
+	evpn_import_group(e, v->vni, r, first_remote_pick, &f);
+	evpn_route_get_ip(r, &pfx.addr);
+	pfx.len = r->plen;
+	dp_vni_spec(v, &spec);
+	if (f.rec && (p = bgp_rib_best(f.rec->entry)) != NULL) {
+		bgp_attrs_get_mp_nexthop(p->attrs, &vtep);
+		memset(&rmac, 0, sizeof(rmac));
+		if (!path_router_mac(p->attrs, &rmac))
+			log_warn("evpn: type-5 route without router MAC from "
+			    "a VTEP; installing it anyway");
+		e->dp->route_set(e->dp->ctx, &spec, &pfx, &vtep, &rmac);
+	} else
+		e->dp->route_del(e->dp->ctx, &spec, &pfx);
+}
+
+void
+evpn_dp_resolve(struct evpn *e, uint32_t vni, const struct evpn_route *r)
+{
+	struct evpn_vni *v;
+
+	if (e->dp == NULL || (v = evpn_vni_find(e, vni)) == NULL ||
+	    !v->dp_ready)
+		return;
+	switch (r->type) {
+	case EVPN_RT_MACIP:
+		resolve_mac(e, v, r);
+		break;
+	case EVPN_RT_IMET:
+		resolve_vtep(e, v, r);
+		break;
+	case EVPN_RT_PREFIX:
+		resolve_prefix(e, v, r);
+		break;
+	}
+}
+
+void
+evpn_dp_route_gone(struct evpn *e, uint32_t vni, const struct evpn_route *r,
+    bool was_local)
+{
+	struct evpn_vni *v;
+	struct evpn_dp_vni spec;
+	struct ipaddr ip;
+
+	if (e->dp == NULL || was_local || r->type != EVPN_RT_MACIP ||
+	    r->af == 0 || (v = evpn_vni_find(e, vni)) == NULL || !v->dp_ready)
+		return;
+	dp_vni_spec(v, &spec);
+	evpn_route_get_ip(r, &ip);
+	e->dp->neigh_del(e->dp->ctx, &spec, &ip, &r->mac);
+}
+
+static void
+resync_one(const struct evpn_import *rec, void *arg)
+{
+	struct evpn_route r;
+
+	evpn_key_unpack(rec->entry->key, &r);
+	evpn_dp_resolve(arg, rec->vni, &r);
+}
+
+void
+evpn_dp_resync(struct evpn *e)
+{
+	if (e->dp == NULL)
+		return;
+	e->dp->sync_begin(e->dp->ctx);
+	evpn_import_foreach(e, resync_one, e);
+	e->dp->sync_end(e->dp->ctx);
+}
+
+static struct evpn_vni *
+vni_by_name(struct evpn_vni_list *l, const char *ifname)
+{
+	struct evpn_vni *v;
+
+	TAILQ_FOREACH(v, l, entry)
+		if (strcmp(v->ifname, ifname) == 0)
+			return v;
+	return NULL;
+}
+
+void
+evpn_dp_vnis_apply(struct evpn *e, struct evpn_vni_list *old)
+{
+	struct evpn_dp_vni spec;
+	struct evpn_vni *v;
+	char err[256];
+
+	if (e->dp == NULL)
+		return;
+	if (old) {
+		TAILQ_FOREACH(v, old, entry) {
+			if (v->dp_ready && vni_by_name(&e->vnis, v->ifname) ==
+			    NULL) {
+				dp_vni_spec(v, &spec);
+				e->dp->vni_del(e->dp->ctx, &spec);
+			}
+		}
+	}
+	TAILQ_FOREACH(v, &e->vnis, entry) {
+		dp_vni_spec(v, &spec);
+		if (e->dp->vni_add(e->dp->ctx, &spec, err, sizeof(err)) == -1) {
+			log_err("evpn: VNI %u: %s", v->vni, err);
+			v->dp_ready = false;
+		} else
+			v->dp_ready = true;
+	}
+}
+
+void
+evpn_set_dataplane(struct evpn *e, const struct evpn_dataplane *dp)
+{
+	e->dp = dp;
+	if (dp == NULL)
+		return;
+	evpn_dp_vnis_apply(e, NULL);
+	evpn_dp_resync(e);
+}
+
+/* ---- Local learning ------------------------------------------------- */
+
+static struct evpn_vni *
+l2_vni_by_bridge(struct evpn *e, const char *bridge)
+{
+	struct evpn_vni *v;
+
+	TAILQ_FOREACH(v, &e->vnis, entry)
+		if (!v->l3 && strcmp(v->bridge, bridge) == 0)
+			return v;
+	return NULL;
+}
+
+static void
+learned_add(struct evpn *e, const char *bridge, const struct ipaddr *ip,
+    const struct macaddr *mac)
+{
+	struct evpn_vni *v = l2_vni_by_bridge(e, bridge);
+	struct evpn_local *l;
+	struct evpn_route r;
+
+	if (v == NULL || evpn_route_make_macip(&r, &v->rd, mac, ip, v->vni,
+	    0) == -1)
+		return;
+	if ((l = evpn_local_find(e, &r)) != NULL)
+		return;		/* configured, or already learned */
+	l = evpn_local_upsert(e, &r, v->vni, false, EVPN_LOCAL_LEARNED);
+	if (e->advertise_all_vni)
+		evpn_local_announce(e, l);
+}
+
+static void
+learned_del(struct evpn *e, const char *bridge, const struct ipaddr *ip,
+    const struct macaddr *mac)
+{
+	struct evpn_vni *v = l2_vni_by_bridge(e, bridge);
+	struct evpn_local *l, *ln;
+	struct ipaddr lip;
+
+	if (v == NULL)
+		return;
+	TAILQ_FOREACH_SAFE(l, &e->locals, entry, ln) {
+		if (l->source != EVPN_LOCAL_LEARNED || l->vni != v->vni ||
+		    l->route.type != EVPN_RT_MACIP)
+			continue;
+		evpn_route_get_ip(&l->route, &lip);
+		if (mac && mac_cmp(&l->route.mac, mac) == 0)
+			evpn_local_remove(e, l);	/* MAC and its IPs */
+		else if (ip && ipaddr_cmp(&lip, ip) == 0)
+			evpn_local_remove(e, l);
+	}
+}
+
+void
+evpn_dp_mac_learned(struct evpn *e, const char *bridge,
+    const struct macaddr *mac)
+{
+	learned_add(e, bridge, NULL, mac);
+}
+
+void
+evpn_dp_mac_gone(struct evpn *e, const char *bridge, const struct macaddr *mac)
+{
+	learned_del(e, bridge, NULL, mac);
+}
+
+void
+evpn_dp_neigh_learned(struct evpn *e, const char *bridge,
+    const struct ipaddr *ip, const struct macaddr *mac)
+{
+	learned_add(e, bridge, ip, mac);
+}
+
+void
+evpn_dp_neigh_gone(struct evpn *e, const char *bridge, const struct ipaddr *ip)
+{
+	learned_del(e, bridge, ip, NULL);
+}
