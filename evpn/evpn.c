@@ -17,6 +17,7 @@
 #include "common/util.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 struct evpn_vni *
@@ -128,7 +129,15 @@ evpn_vni_from_conf(const struct config *conf, const struct conf_vxlan *x,
 
 	v->vni = x->vni;
 	v->ifname = xstrdup(x->name);
-	v->bridge = xstrdup(x->bridge ? x->bridge : "");
+	if (x->bridge)
+		v->bridge = xstrdup(x->bridge);
+	else {
+		/* A VNI needs a bridge in the kernel; name it after the VNI. */
+		char name[16];
+
+		snprintf(name, sizeof(name), "br%u", x->vni);
+		v->bridge = xstrdup(name);
+	}
 	v->tunnel_ip = x->local_ip;
 	v->dstport = x->dstport;
 	v->mtu = x->mtu;
