@@ -108,9 +108,8 @@ rib_entry_find(const struct rib_table *t, const uint8_t *key, uint32_t hash)
 }
 
 static struct bgp_rib_entry *
-rib_entry_get(struct rib_table *t, const uint8_t *key)
+rib_entry_get(struct rib_table *t, const uint8_t *key, uint32_t hash)
 {
-	uint32_t hash = rib_key_hash(key, t->af->key_len);
 	struct bgp_rib_entry *e = rib_entry_find(t, key, hash);
 	size_t idx;
 
@@ -206,10 +205,10 @@ rib_best_changed(struct bgp_rib *rib, struct bgp_rib_entry *e,
  */
 static void
 rib_path_set(struct bgp_rib *rib, struct rib_table *t, const uint8_t *key,
-    uint16_t slot, uint16_t stale_slot, const struct bgp_attrs *attrs,
-    const struct bgp_labels *labels)
+    uint32_t hash, uint16_t slot, uint16_t stale_slot,
+    const struct bgp_attrs *attrs, const struct bgp_labels *labels)
 {
-	struct bgp_rib_entry *e = rib_entry_get(t, key);
+	struct bgp_rib_entry *e = rib_entry_get(t, key, hash);
 	struct bgp_rib_path *old_best = e->paths, *old, *stale = NULL, *p;
 
 	old = rib_path_unlink(rib, e, slot);
@@ -246,9 +245,8 @@ rib_path_remove(struct bgp_rib *rib, struct bgp_rib_entry *e, uint16_t slot)
 
 static void
 rib_path_withdraw(struct bgp_rib *rib, struct rib_table *t, const uint8_t *key,
-    uint16_t slot)
+    uint32_t hash, uint16_t slot)
 {
-	uint32_t hash = rib_key_hash(key, t->af->key_len);
 	struct bgp_rib_entry *e = rib_entry_find(t, key, hash);
 
 	if (e)
@@ -265,7 +263,8 @@ bgp_rib_local_add(struct bgp_rib *rib, int aid, const uint8_t *key,
 	if (t == NULL)
 		return;
 	a = bgp_attrs_intern(scratch);
-	rib_path_set(rib, t, key, BGP_RIB_PEER_LOCAL, 0, a, labels);
+	rib_path_set(rib, t, key, rib_key_hash(key, t->af->key_len),
+	    BGP_RIB_PEER_LOCAL, 0, a, labels);
 	bgp_attrs_unref(a);
 	rib_schedule(rib);
 }
@@ -277,7 +276,8 @@ bgp_rib_local_del(struct bgp_rib *rib, int aid, const uint8_t *key)
 
 	if (t == NULL)
 		return;
-	rib_path_withdraw(rib, t, key, BGP_RIB_PEER_LOCAL);
+	rib_path_withdraw(rib, t, key, rib_key_hash(key, t->af->key_len),
+	    BGP_RIB_PEER_LOCAL);
 	rib_schedule(rib);
 }
 
@@ -418,6 +418,7 @@ rib_peer_down(struct bgp_peer *peer)
 		    "routes stale for %u s", s->npaths, peer->neg.peer_gr_time);
 		return;
 	}
+	peer->stats.pfx_rcvd = 0;	/* its paths go in the flush walk */
 	rib_walk_all_families(rib, RIB_WALK_FLUSH, rib_slot_index(rib, s));
 }
 
@@ -438,6 +439,40 @@ rib_attr_ctx(const struct bgp_peer *peer, const struct bgp_update_parts *u,
 	ctx->cluster_id = peer->bgp->cluster_id;
 }
 
+/* NLRI decoded ahead of their table lookups, so the bucket heads can be
+ * prefetched: at a million routes the lookups are cache misses. */
+#define RIB_NLRI_BATCH	64
+
+struct nlri_batch {
+	size_t		 n;
+	uint32_t	 hash[RIB_NLRI_BATCH];
+	struct bgp_labels labels[RIB_NLRI_BATCH];
+	uint8_t		 key[RIB_NLRI_BATCH][BGP_RIB_KEY_MAX];
+};
+
+/* Decode up to a batch; -1 on a malformed NLRI (RFC 7606 §5.3). */
+static int
+nlri_batch_fill(struct rib_table *t, struct rbuf *rb, struct nlri_batch *b)
+{
+	b->n = 0;
+	while (b->n < RIB_NLRI_BATCH && rbuf_left(rb) > 0) {
+		uint8_t *key = b->key[b->n];
+		int rc;
+
+		memset(key, 0, t->af->key_len);
+		memset(&b->labels[b->n], 0, sizeof(b->labels[b->n]));
+		if ((rc = t->af->nlri_decode(rb, key, &b->labels[b->n])) == -1)
+			return -1;
+		if (rc == 1)
+			continue;
+		b->hash[b->n] = rib_key_hash(key, t->af->key_len);
+		__builtin_prefetch(&t->buckets[b->hash[b->n] &
+		    (t->nbuckets - 1)]);
+		b->n++;
+	}
+	return 0;
+}
+
 /* Walk the NLRI of one MP attribute; add (attrs != NULL) or withdraw. */
 static int
 rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
@@ -448,36 +483,35 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 	struct rib_table *t = rib_table(rib, aid);
 	uint16_t stale = attrs ? rib_stale_slot_of(rib, peer) : 0;
 	struct rbuf rb = mp->nlri;
-	uint8_t key[BGP_RIB_KEY_MAX];
-	struct bgp_labels labels;
+	struct nlri_batch *b;
+	int rc = 0;
 
 	if (t == NULL || !peer->neg.families[aid]) {
 		bgp_peer_log(peer, LOG_DEBUG, "ignoring NLRI of AFI %u SAFI %u",
 		    mp->afi, mp->safi);
 		return 0;
 	}
-	while (rbuf_left(&rb) > 0) {
-		int rc;
-
-		memset(key, 0, t->af->key_len);
-		memset(&labels, 0, sizeof(labels));
-		if ((rc = t->af->nlri_decode(&rb, key, &labels)) == -1) {
+	b = xmalloc(sizeof(*b));
+	while (rc == 0 && rbuf_left(&rb) > 0) {
+		if ((rc = nlri_batch_fill(t, &rb, b)) == -1) {
 			/* RFC 4760 §7, RFC 7606 §5.3: unparseable NLRI. */
 			bgp_notify_set(err, BGP_ERR_UPDATE,
 			    BGP_ERR_UPD_OPTATTR, NULL, 0);
-			return -1;
 		}
-		if (rc == 1)
-			continue;
-		if (attrs) {
-			rib_path_set(rib, t, key, slot, stale, attrs, &labels);
-		} else {
-			rib_path_withdraw(rib, t, key, slot);
+		for (size_t i = 0; rc == 0 && i < b->n; i++) {
+			if (attrs) {
+				rib_path_set(rib, t, b->key[i], b->hash[i],
+				    slot, stale, attrs, &b->labels[i]);
+				continue;
+			}
+			rib_path_withdraw(rib, t, b->key[i], b->hash[i], slot);
 			if (stale)
-				rib_path_withdraw(rib, t, key, stale);
+				rib_path_withdraw(rib, t, b->key[i], b->hash[i],
+				    stale);
 		}
 	}
-	return 0;
+	free(b);
+	return rc;
 }
 
 /* RFC 4724 §2: End-of-RIB is an UPDATE with nothing but an empty

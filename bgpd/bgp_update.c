@@ -186,13 +186,23 @@ rib_out_queue(struct bgp_rib *rib, struct rib_out *out,
 	rib_schedule(rib);
 }
 
+static bool export_allowed(const struct bgp_peer *,
+    const struct bgp_rib_source *);
+
 void
 rib_out_entry_changed(struct bgp_rib *rib, struct bgp_rib_entry *e)
 {
 	struct rib_out *out;
 
-	TAILQ_FOREACH(out, &rib->outs, entry_link)
+	TAILQ_FOREACH(out, &rib->outs, entry_link) {
+		/* A route a peer may not be sent and was never sent needs
+		 * no row: skip the common case of iBGP routes at a leaf. */
+		if (e->paths && adj_find(out, e) == NULL &&
+		    !export_allowed(out->peer, bgp_rib_path_source(rib,
+		    e->paths)))
+			continue;
 		rib_out_queue(rib, out, e, false);
+	}
 }
 
 void

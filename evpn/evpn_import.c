@@ -20,7 +20,6 @@
 
 #include <string.h>
 
-#define IMPORT_MAX_VNIS		16
 
 void
 evpn_import_init(struct evpn *e)
@@ -34,6 +33,8 @@ evpn_import_init(struct evpn *e)
 void
 evpn_import_free(struct evpn *e)
 {
+	bgp_attrs_unref(e->memo_attrs);
+	e->memo_attrs = NULL;
 	free(e->buckets);
 	e->buckets = NULL;
 	e->nbuckets = 0;
@@ -90,15 +91,13 @@ vni_imports(const struct evpn_vni *v, const struct rt *rt)
 	return false;
 }
 
-size_t
-evpn_import_vnis(struct evpn *e, uint8_t type, const struct bgp_attrs *a,
+static size_t
+import_vnis_compute(struct evpn *e, uint8_t type, const struct bgp_attrs *a,
     uint32_t *vnis, size_t max)
 {
 	struct evpn_vni *v;
 	size_t n = 0;
 
-	if (a == NULL)
-		return 0;
 	TAILQ_FOREACH(v, &e->vnis, entry) {
 		size_t it = 0;
 		struct rt rt;
@@ -113,6 +112,32 @@ evpn_import_vnis(struct evpn *e, uint8_t type, const struct bgp_attrs *a,
 		}
 	}
 	return n;
+}
+
+/*
+ * Routes arrive in runs sharing one attribute set (a peer packs them so),
+ * so the answer for the last set is kept.  The memo holds a reference:
+ * the set cannot be freed and its address reused while memoized.
+ */
+size_t
+evpn_import_vnis(struct evpn *e, uint8_t type, const struct bgp_attrs *a,
+    uint32_t *vnis, size_t max)
+{
+	bool l3 = type == EVPN_RT_PREFIX;
+
+	if (a == NULL)
+		return 0;
+	if (a != e->memo_attrs || l3 != e->memo_l3) {
+		bgp_attrs_unref(e->memo_attrs);
+		e->memo_attrs = bgp_attrs_ref(a);
+		e->memo_l3 = l3;
+		e->memo_n = import_vnis_compute(e, type, a, e->memo_vnis,
+		    IMPORT_MAX_VNIS);
+	}
+	if (max > e->memo_n)
+		max = e->memo_n;
+	memcpy(vnis, e->memo_vnis, max * sizeof(*vnis));
+	return max;
 }
 
 static void

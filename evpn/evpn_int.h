@@ -22,6 +22,7 @@ struct slab;
 #define EVPN_PMSI_INGRESS_REPL	6	/* RFC 6514 §5 tunnel type */
 
 #define EVPN_KEY_LEN		37	/* packed key, see evpn_af.c */
+#define IMPORT_MAX_VNIS		16	/* VNIs one route may be imported into */
 
 struct evpn_vni {
 	TAILQ_ENTRY(evpn_vni) entry;
@@ -98,6 +99,11 @@ struct evpn {
 	size_t		 nbuckets;
 	size_t		 nimports;
 	struct slab	*import_slab;
+	/* evpn_import_vnis() memo: the VNIs of the last attribute set. */
+	const struct bgp_attrs *memo_attrs;
+	bool		 memo_l3;
+	size_t		 memo_n;
+	uint32_t	 memo_vnis[IMPORT_MAX_VNIS];
 	uint64_t	 dad_detections;
 };
 

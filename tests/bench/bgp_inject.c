@@ -4,8 +4,9 @@
  *
  * How this works
  *
- * One TCP session, driven by a plain poll() loop on a blocking socket
- * (a test tool, not the daemon).  It sends an OPEN offering l2vpn evpn
+ * One TCP session (--connect, from --source if given, or --listen for
+ * one incoming connection), driven by a plain poll() loop on a blocking
+ * socket (a test tool, not the daemon).  It sends an OPEN offering l2vpn evpn
  * (RFC 7432 §7 / RFC 4760) and 4-octet ASNs (RFC 6793), optionally
  * extended messages (RFC 8654), waits for the peer's OPEN and KEEPALIVE
  * (RFC 4271 §8: OpenConfirm -> Established), then generates N distinct

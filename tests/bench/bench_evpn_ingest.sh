@@ -1,0 +1,422 @@
+#!/usr/bin/env bash
+#
+# EVPN ingest benchmark: how long evpnd and FRR's bgpd take to put N
+# type-2 routes from one iBGP peer into their Loc-RIB, and how much
+# resident memory each route costs them.  Both run in the same run, on
+# the same machine, one after the other, fed by the same injector
+# (tests/bench/bgp_inject).
+#
+# Usage: bench_evpn_ingest.sh [N]        (as root; N defaults to 100000)
+#
+# How this works: for each speaker two network namespaces are joined by
+# a veth pair: the speaker at 10.0.0.1/24, the injector at 10.0.0.99/24
+# (a real connected next hop, so FRR's zebra resolves it and neither
+# side sees its own address as next hop).  The speaker is configured
+# with one passive iBGP neighbor activated for l2vpn evpn and VNI 100
+# (advertise-all-vni), the injector connects and streams N routes plus
+# End-of-RIB, and this script polls the speaker until all N are in:
+#   evpnd  "evpnctl show bgp summary --json": .peers[PEER].pfxRcd == N
+#          (evpnd runs the decision process and the VNI import inside
+#          the same call that counts the path, so the count is the
+#          Loc-RIB)
+#   FRR    "show bgp l2vpn evpn summary json": .peers[PEER].pfxRcd == N,
+#          then the last route sent is valid and best ("show bgp l2vpn
+#          evpn route rd RD mac MAC json"): bgpd counts a path when it
+#          stores it and chooses best paths later from a work queue
+#          that runs in arrival order, so the last route being best
+#          means they all are.
+# Time is from the injector's "established" timestamp to the poll that
+# saw the condition (polls every BENCH_POLL seconds).  RSS is VmRSS of
+# the speaker process (bgpd for FRR; zebra is printed on the side)
+# just before the session and right after the routes are in.
+#
+# Environment:
+#   BUILD_DIR     build tree with evpnd, evpnctl, tests/bench/bgp_inject
+#                 (default: the repo root).  Use a build without
+#                 sanitizers: ASan multiplies both time and memory.
+#   EVPND, EVPNCTL, BGP_INJECT   override single binaries
+#   FRR_DIR       where FRR's zebra and bgpd live (default /usr/lib/frr)
+#   BENCH_TARGETS speakers to run, in order (default "evpnd frr")
+#   BENCH_WITH_IP MAC+IP routes with IPv4 addresses counting up from
+#                 this one (default: MAC-only routes)
+#   BENCH_POLL    poll interval in seconds (default 0.05)
+#   BENCH_TIMEOUT give up on a speaker after this many seconds (600)
+#   BENCH_OUT     also write the results as JSON to this file
+#   KEEP_TMP=1    keep configs and logs
+
+set -u
+set -o pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$BENCH_DIR/../.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$REPO_ROOT}
+EVPND=${EVPND:-$BUILD_DIR/evpnd}
+EVPNCTL=${EVPNCTL:-$BUILD_DIR/evpnctl}
+BGP_INJECT=${BGP_INJECT:-$BUILD_DIR/tests/bench/bgp_inject}
+FRR_DIR=${FRR_DIR:-/usr/lib/frr}
+BENCH_TARGETS=${BENCH_TARGETS:-evpnd frr}
+BENCH_POLL=${BENCH_POLL:-0.05}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
+
+N=${1:-100000}
+ASN=65000
+SPEAKER_IP=10.0.0.1
+PEER_IP=10.0.0.99
+INJ_RD=10.0.0.99:1
+MAC_BASE=0x021000000000		# the injector's default --mac-base
+RUN=bench$$
+
+_NAMESPACES=()
+_PIDS=()		# processes to stop at exit (also daemonised FRR)
+RESULTS=()		# one JSON object per speaker
+
+die()
+{
+	printf 'bench: %s\n' "$*" >&2
+	exit 1
+}
+
+note()
+{
+	printf '# %s\n' "$*" >&2
+}
+
+cleanup()
+{
+	local pid
+	for pid in "${_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	sleep 0.3
+	for pid in "${_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	for ns in "${_NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		note "kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+}
+
+preflight()
+{
+	[[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
+	[ "$(id -u)" = 0 ] || die "run as root (network namespaces)"
+	command -v jq >/dev/null || die "jq is required"
+	[ -x "$BGP_INJECT" ] || die "no injector at $BGP_INJECT (set BUILD_DIR)"
+	case " $BENCH_TARGETS " in *" evpnd "*)
+		for f in "$EVPND" "$EVPNCTL"; do
+			[ -x "$f" ] || die "no $f (set BUILD_DIR)"
+		done
+		if ldd "$EVPND" 2>/dev/null | grep -q 'libasan'; then
+			note "WARNING: $EVPND is a sanitizer build;" \
+			    "its numbers mean nothing"
+		fi
+	esac
+	case " $BENCH_TARGETS " in *" frr "*)
+		for f in "$FRR_DIR/bgpd" "$FRR_DIR/zebra"; do
+			[ -x "$f" ] || die "no $f (set FRR_DIR)"
+		done
+		command -v vtysh >/dev/null || die "vtysh is required"
+	esac
+}
+
+# ---------------------------------------------------------------- helpers
+
+now()
+{
+	date +%s.%N
+}
+
+rss_kb()
+{
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# utime + stime of a process (all its threads), in seconds.
+cpu_s()
+{
+	local ticks
+	ticks=$(getconf CLK_TCK)
+	awk -v t="$ticks" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / t }' \
+	    "/proc/$1/stat" 2>/dev/null
+}
+
+# The MAC of the last route the injector sends.
+last_mac()
+{
+	local v=$((MAC_BASE + N - 1))
+	printf '%02x:%02x:%02x:%02x:%02x:%02x' $((v >> 40 & 255)) \
+	    $((v >> 32 & 255)) $((v >> 24 & 255)) $((v >> 16 & 255)) \
+	    $((v >> 8 & 255)) $((v & 255))
+}
+
+# The IP of the last route with BENCH_WITH_IP (IPv4 only).
+last_ip()
+{
+	local a b c d v
+	IFS=. read -r a b c d <<<"$BENCH_WITH_IP"
+	v=$(((a << 24 | b << 16 | c << 8 | d) + N - 1))
+	printf '%d.%d.%d.%d' $((v >> 24 & 255)) $((v >> 16 & 255)) \
+	    $((v >> 8 & 255)) $((v & 255))
+}
+
+# topology NAME: namespaces NAME-spk and NAME-inj joined by a veth pair.
+topology()
+{
+	local spk=$RUN-$1-spk inj=$RUN-$1-inj
+	ip netns add "$spk" || die "cannot create namespace $spk"
+	_NAMESPACES+=("$spk")
+	ip netns add "$inj" || die "cannot create namespace $inj"
+	_NAMESPACES+=("$inj")
+	ip -n "$spk" link set lo up
+	ip -n "$inj" link set lo up
+	ip link add bspk netns "$spk" type veth peer name binj netns "$inj" ||
+	    die "cannot create the veth pair"
+	ip -n "$spk" addr add "$SPEAKER_IP/24" dev bspk
+	ip -n "$inj" addr add "$PEER_IP/24" dev binj
+	ip -n "$spk" link set bspk up
+	ip -n "$inj" link set binj up
+}
+
+# wait_until SECONDS CMD...: run CMD every BENCH_POLL until it succeeds.
+wait_until()
+{
+	local deadline
+	deadline=$(($(date +%s) + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		(($(date +%s) >= deadline)) && return 1
+		sleep "$BENCH_POLL"
+	done
+}
+
+# start_injector NAME OUTFILE: stream N routes from NAME-inj.
+start_injector()
+{
+	local args=(--connect "$SPEAKER_IP" --as "$ASN" --peer-as "$ASN"
+	    --router-id "$PEER_IP" --nexthop "$PEER_IP" --rd "$INJ_RD"
+	    --count "$N")
+	[ -n "${BENCH_WITH_IP:-}" ] && args+=(--with-ip "$BENCH_WITH_IP")
+	ip netns exec "$RUN-$1-inj" "$BGP_INJECT" "${args[@]}" \
+	    >"$2" 2>"$2.err" &
+	INJ_PID=$!
+	_PIDS+=("$INJ_PID")
+}
+
+injector_time()
+{
+	jq -r --arg e "$2" 'select(.event == $e) | .t' "$1" 2>/dev/null |
+	    head -1 | grep .
+}
+
+# measure NAME PID DONE_CMD...: run the injector against the speaker
+# PID and poll DONE_CMD; sets ELAPSED, RSS_BEFORE, RSS_AFTER, CPU.
+measure()
+{
+	local name=$1 pid=$2 out=$TMP/$1-inject.jsonl t0 t1 cpu0 deadline
+	shift 2
+	RSS_BEFORE=$(rss_kb "$pid")
+	cpu0=$(cpu_s "$pid")
+	start_injector "$name" "$out"
+	wait_until 30 injector_time "$out" established ||
+	    die "$name: no session (see $out.err)"
+	t0=$(injector_time "$out" established)
+	deadline=$(($(date +%s) + BENCH_TIMEOUT))
+	until "$@"; do
+		kill -0 "$pid" 2>/dev/null || die "$name: speaker died"
+		(($(date +%s) >= deadline)) &&
+		    die "$name: routes not all in after ${BENCH_TIMEOUT}s"
+		sleep "$BENCH_POLL"
+	done
+	t1=$(now)
+	RSS_AFTER=$(rss_kb "$pid")
+	CPU=$(awk -v a="$cpu0" -v b="$(cpu_s "$pid")" \
+	    'BEGIN { printf "%.2f", b - a }')
+	ELAPSED=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	kill -TERM "$INJ_PID" 2>/dev/null
+	wait "$INJ_PID" 2>/dev/null
+}
+
+# record SPEAKER EXTRA_JSON: add a result row from measure's variables.
+record()
+{
+	RESULTS+=("$(jq -cn --arg s "$1" --argjson n "$N" \
+	    --argjson t "$ELAPSED" --argjson b "$RSS_BEFORE" \
+	    --argjson a "$RSS_AFTER" --argjson cpu "$CPU" --argjson x "$2" '
+	    { speaker: $s, n: $n, time_s: $t, cpu_s: $cpu,
+	      rss_before_kb: $b, rss_after_kb: $a,
+	      rss_growth_mb: ((($a - $b) / 1024 * 10 | round) / 10),
+	      bytes_per_route: (($a - $b) * 1024 / $n | round) } + $x')")
+	note "$1: $N routes in ${ELAPSED}s, RSS ${RSS_BEFORE} -> ${RSS_AFTER} kB"
+}
+
+# ---------------------------------------------------------------- evpnd
+
+evpnd_conf()
+{
+	cat <<EOF
+hostname bench-evpnd
+log file $TMP/evpnd/evpnd.log notifications
+vxlan vx100
+ vni 100
+ local-tunnel-ip $SPEAKER_IP
+!
+router bgp $ASN
+ bgp router-id $SPEAKER_IP
+ neighbor $PEER_IP remote-as $ASN
+ neighbor $PEER_IP passive
+ address-family l2vpn evpn
+  neighbor $PEER_IP activate
+  advertise-all-vni
+ exit-address-family
+exit
+EOF
+}
+
+evpnd_pfx_rcvd()
+{
+	"$EVPNCTL" -S "$TMP/evpnd/evpnd.sock" show bgp summary --json |
+	    jq -e --arg p "$PEER_IP" --argjson n "$N" \
+	    '.peers[$p].pfxRcd == $n' >/dev/null
+}
+
+bench_evpnd()
+{
+	local dir=$TMP/evpnd pid
+	mkdir -p "$dir"
+	topology evpnd
+	evpnd_conf >"$dir/evpnd.conf"
+	ip netns exec "$RUN-evpnd-spk" "$EVPND" -f "$dir/evpnd.conf" \
+	    -S "$dir/evpnd.sock" -D "$dir" >"$dir/evpnd.out" 2>&1 &
+	pid=$!
+	_PIDS+=("$pid")
+	wait_until 10 "$EVPNCTL" -S "$dir/evpnd.sock" show bgp summary ||
+	    die "evpnd does not answer (see $dir/evpnd.out)"
+	measure evpnd "$pid" evpnd_pfx_rcvd
+	record evpnd '{}'
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- FRR
+
+frr_conf()
+{
+	cat <<EOF
+hostname bench-frr
+router bgp $ASN
+ bgp router-id $SPEAKER_IP
+ no bgp default ipv4-unicast
+ neighbor $PEER_IP remote-as $ASN
+ neighbor $PEER_IP passive
+ address-family l2vpn evpn
+  neighbor $PEER_IP activate
+  advertise-all-vni
+ exit-address-family
+exit
+EOF
+}
+
+frr_vtysh()
+{
+	vtysh --vty_socket "$TMP/frr" -c "$1"
+}
+
+frr_all_in()
+{
+	local mac prefix args
+	frr_vtysh 'show bgp l2vpn evpn summary json' |
+	    jq -e --arg p "$PEER_IP" --argjson n "$N" \
+	    '.peers[$p].pfxRcd == $n' >/dev/null || return 1
+	mac=$(last_mac)
+	prefix="[2]:[0]:[48]:[$mac]"
+	args="mac $mac"
+	if [ -n "${BENCH_WITH_IP:-}" ]; then
+		prefix="$prefix:[32]:[$(last_ip)]"
+		args="$args ip $(last_ip)"
+	fi
+	frr_vtysh "show bgp l2vpn evpn route rd $INJ_RD $args json" |
+	    jq -e --arg k "$prefix" \
+	    '.[$k][0][0] | .valid == true and .bestpath.overall == true' \
+	    >/dev/null
+}
+
+frr_start_daemon()
+{
+	local dir=$TMP/frr daemon=$1
+	shift
+	ip netns exec "$RUN-frr-spk" "$FRR_DIR/$daemon" -d -N "$RUN" \
+	    -i "$dir/$daemon.pid" -z "$dir/zserv.api" --vty_socket "$dir" \
+	    -f "$dir/$daemon.conf" --log "file:$dir/$daemon.log" "$@" \
+	    >>"$dir/frr.out" 2>&1 || die "FRR $daemon failed to start"
+	wait_until 10 test -s "$dir/$daemon.pid" ||
+	    die "FRR $daemon: no pid file"
+	_PIDS+=("$(cat "$dir/$daemon.pid")")
+}
+
+bench_frr()
+{
+	local dir=$TMP/frr bgpd zebra zrss0
+	mkdir -p "$dir"
+	topology frr
+	printf 'hostname bench-zebra\n' >"$dir/zebra.conf"
+	frr_conf >"$dir/bgpd.conf"
+	chown -R frr:frr "$dir"	# the daemons drop to the frr user
+	frr_start_daemon zebra
+	wait_until 10 test -S "$dir/zserv.api" || die "zebra: no zserv socket"
+	frr_start_daemon bgpd
+	wait_until 10 frr_vtysh 'show bgp summary json' ||
+	    die "bgpd does not answer (see $dir/bgpd.log)"
+	bgpd=$(cat "$dir/bgpd.pid")
+	zebra=$(cat "$dir/zebra.pid")
+	zrss0=$(rss_kb "$zebra")
+	measure frr "$bgpd" frr_all_in
+	record "frr bgpd $FRR_VERSION" "$(jq -cn --argjson b "$zrss0" \
+	    --argjson a "$(rss_kb "$zebra")" \
+	    '{ zebra_rss_before_kb: $b, zebra_rss_after_kb: $a }')"
+	kill -TERM "$bgpd" "$zebra" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- report
+
+report()
+{
+	local all
+	all=$(printf '%s\n' "${RESULTS[@]}" | jq -cs \
+	    --arg m "$(nproc) CPUs, $(uname -r)" '
+	    { n: .[0].n, machine: $m, results: . } +
+	    (if length == 2 and .[0].time_s > 0 then
+	      { speedup: ((.[1].time_s / .[0].time_s * 10 | round) / 10) }
+	    else {} end)')
+	echo
+	echo "| speaker | N | time to Loc-RIB (s) | RSS growth (MB) | bytes/route |"
+	echo "|---|---:|---:|---:|---:|"
+	jq -r '.results[] | "| \(.speaker) | \(.n) | \(.time_s) | " +
+	    "\(.rss_growth_mb) | \(.bytes_per_route) |"' <<<"$all"
+	jq -r 'if .speedup then "\nSpeedup (\(.results[1].speaker) time / " +
+	    "\(.results[0].speaker) time): \(.speedup)x" else empty end' \
+	    <<<"$all"
+	if [ -n "${BENCH_OUT:-}" ]; then
+		jq . <<<"$all" >"$BENCH_OUT" || die "cannot write $BENCH_OUT"
+	fi
+}
+
+preflight
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-bench.XXXXXX") || exit 1
+chmod 755 "$TMP"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+FRR_VERSION=$("$FRR_DIR/bgpd" --version 2>/dev/null | awk 'NR == 1 { print $NF }')
+note "N=$N, $(nproc) CPUs; targets: $BENCH_TARGETS"
+for target in $BENCH_TARGETS; do
+	case $target in
+	evpnd) bench_evpnd ;;
+	frr) bench_frr ;;
+	*) die "unknown target $target" ;;
+	esac
+done
+report
