@@ -14,6 +14,7 @@
 
 #define OPT	BGP_ATTR_FLAG_OPTIONAL
 #define TRANS	BGP_ATTR_FLAG_TRANSITIVE
+#define EXTLEN	BGP_ATTR_FLAG_EXTLEN
 
 static void
 attr_hdr(struct wbuf *wb, uint8_t flags, uint8_t type, size_t len)
@@ -22,7 +23,10 @@ attr_hdr(struct wbuf *wb, uint8_t flags, uint8_t type, size_t len)
 		wb->error = 1;		/* cannot be expressed */
 		return;
 	}
-	if (len > 255) {
+	/* A caller may ask for the extended form even when short: FRR
+	 * sends MP_REACH/MP_UNREACH and AS_PATH so, and we match its
+	 * bytes (RFC 4271 §4.3 allows either form). */
+	if (len > 255 || (flags & BGP_ATTR_FLAG_EXTLEN)) {
 		wbuf_put_u8(wb, flags | BGP_ATTR_FLAG_EXTLEN);
 		wbuf_put_u8(wb, type);
 		wbuf_put_u16(wb, (uint16_t)len);
@@ -45,7 +49,8 @@ void
 bgp_mp_reach_encode(struct wbuf *wb, uint16_t afi, uint8_t safi,
     const uint8_t *nexthop, uint8_t nh_len, const uint8_t *nlri, size_t len)
 {
-	attr_hdr(wb, OPT, BGP_ATTR_MP_REACH_NLRI, 5 + (size_t)nh_len + len);
+	attr_hdr(wb, OPT | EXTLEN, BGP_ATTR_MP_REACH_NLRI,
+	    5 + (size_t)nh_len + len);
 	wbuf_put_u16(wb, afi);
 	wbuf_put_u8(wb, safi);
 	wbuf_put_u8(wb, nh_len);
@@ -58,7 +63,7 @@ void
 bgp_mp_unreach_encode(struct wbuf *wb, uint16_t afi, uint8_t safi,
     const uint8_t *nlri, size_t len)
 {
-	attr_hdr(wb, OPT, BGP_ATTR_MP_UNREACH_NLRI, 3 + len);
+	attr_hdr(wb, OPT | EXTLEN, BGP_ATTR_MP_UNREACH_NLRI, 3 + len);
 	wbuf_put_u16(wb, afi);
 	wbuf_put_u8(wb, safi);
 	wbuf_put_bytes(wb, nlri, len);
@@ -126,14 +131,14 @@ enc_aspath(struct wbuf *wb, const struct bgp_attrs *a, bool as4)
 	struct wbuf tmp;
 
 	if (as4) {
-		put_blob(wb, TRANS, BGP_ATTR_AS_PATH, a->aspath);
+		put_blob(wb, TRANS | EXTLEN, BGP_ATTR_AS_PATH, a->aspath);
 		return;
 	}
 	wbuf_init(&tmp, 0);
 	aspath_put_old(&tmp, a->aspath, false);
 	if (tmp.error)
 		wb->error = 1;
-	bgp_attr_put(wb, TRANS, BGP_ATTR_AS_PATH, tmp.data, tmp.len);
+	bgp_attr_put(wb, TRANS | EXTLEN, BGP_ATTR_AS_PATH, tmp.data, tmp.len);
 	wbuf_free(&tmp);
 }
 

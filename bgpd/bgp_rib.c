@@ -410,10 +410,16 @@ rib_peer_down(struct bgp_peer *peer)
 	    rib_stale_slot_of(rib, peer) == 0) {
 		struct timeval tv = { peer->neg.peer_gr_time, 0 };
 
-		/* RFC 4724 §4.2: keep the routes, marked stale. */
+		/* RFC 4724 §4.2: keep the routes of the families the peer
+		 * listed in its capability, marked stale; flush the rest. */
 		s->stale = true;
 		s->gr_timer = evtimer_new(rib->bgp->base, rib_gr_expired, s);
 		evtimer_add(s->gr_timer, &tv);
+		for (int aid = 0; aid < BGP_AID_MAX; aid++)
+			if (rib->tables[aid].nbuckets &&
+			    !peer->neg.peer_gr_af[aid])
+				rib_walk_start(rib, RIB_WALK_FLUSH, aid,
+				    rib_slot_index(rib, s), NULL);
 		bgp_peer_log(peer, LOG_INFO, "graceful restart: keeping %zu "
 		    "routes stale for %u s", s->npaths, peer->neg.peer_gr_time);
 		return;
@@ -612,12 +618,20 @@ static const struct bgp_rib_ops rib_ops = {
 
 /* ---- Sliced work ---------------------------------------------------- */
 
+/*
+ * Run rib_work on a later turn of the loop.  A zero timeout, not
+ * event_active(): libevent runs an event activated from its own
+ * callback again in the same pass, so a long walk would starve timers
+ * and sockets (keepalives) until it ended.
+ */
 void
 rib_schedule(struct bgp_rib *rib)
 {
+	static const struct timeval next_turn = { 0, 0 };
+
 	if (!rib->work_scheduled) {
 		rib->work_scheduled = true;
-		event_active(rib->work_ev, 0, 0);
+		event_add(rib->work_ev, &next_turn);
 	}
 }
 

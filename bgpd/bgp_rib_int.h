@@ -65,6 +65,10 @@ struct rib_out {
 	struct adj_out_queue queue;
 	bool		 eor_pending[BGP_AID_MAX];
 	struct slab	*slab;
+	/* A partly filled UPDATE held back for the next flush. */
+	struct wbuf	 pend;
+	const struct bgp_attrs *pend_attrs;
+	int		 pend_aid;
 };
 
 struct rib_walk {

@@ -46,6 +46,7 @@ rib_out_create(struct bgp_rib *rib, struct bgp_peer *peer)
 	out->nbuckets = 256;
 	out->buckets = xcalloc(out->nbuckets, sizeof(*out->buckets));
 	out->slab = slab_create(sizeof(struct adj_out));
+	wbuf_init(&out->pend, 0);
 	TAILQ_INIT(&out->queue);
 	TAILQ_INSERT_TAIL(&rib->outs, out, entry_link);
 	return out;
@@ -67,6 +68,8 @@ rib_out_destroy(struct bgp_rib *rib, struct rib_out *out)
 	}
 	free(out->buckets);
 	slab_destroy(out->slab);
+	bgp_attrs_unref(out->pend_attrs);
+	wbuf_free(&out->pend);
 	free(out);
 }
 
@@ -93,7 +96,7 @@ rib_out_pending(const struct rib_out *out)
 	for (int aid = 0; aid < BGP_AID_MAX; aid++)
 		if (out->eor_pending[aid])
 			return true;
-	return !TAILQ_EMPTY(&out->queue);
+	return !TAILQ_EMPTY(&out->queue) || out->pend_attrs != NULL;
 }
 
 static void
@@ -326,7 +329,8 @@ nlri_room(const struct bgp_peer *peer, const struct bgp_attrs *attrs,
 	    BGP_MAX_MSG_LEN;
 	/* header, two length fields, MP attribute header (extended
 	 * length), AFI, SAFI, next hop length, next hop, reserved */
-	size_t fixed = BGP_HDR_LEN + 4 + 4 + 3 + 1 + BGP_MP_NEXTHOP_MAX + 1;
+	size_t nh = attrs ? attrs->mp_nexthop_len : 0;
+	size_t fixed = BGP_HDR_LEN + 4 + 4 + 3 + 1 + nh + 1;
 	struct wbuf tmp;
 	struct bgp_attr_enc_ctx ctx;
 	size_t alen = 0;
@@ -390,26 +394,49 @@ send_withdrawals(struct bgp_rib *rib, struct rib_out *out,
 		adj_remove(rib, out, rows[i]);
 }
 
+/* Send the partly filled UPDATE held back from the last flush. */
+static void
+pend_send(struct rib_out *out)
+{
+	if (out->pend_attrs == NULL)
+		return;
+	send_update(out->peer, out->pend_attrs, out->pend_aid, &out->pend,
+	    false);
+	wbuf_reset(&out->pend);
+	bgp_attrs_unref(out->pend_attrs);
+	out->pend_attrs = NULL;
+}
+
+/*
+ * Routes sharing an attribute set go out together.  A flush takes a
+ * bounded number of rows, so the last group's last, partly filled
+ * message is held back while more rows wait: the next flush tops it up
+ * and UPDATEs stay full across slices.
+ */
 static void
 send_announcements(struct bgp_rib *rib, struct rib_out *out,
     struct pending_ann *ann, size_t n)
 {
-	struct wbuf batch;
 	size_t i = 0;
 
 	qsort(ann, n, sizeof(*ann), pending_ann_cmp);
-	wbuf_init(&batch, 0);
 	while (i < n) {
 		size_t j = i, room = nlri_room(out->peer, ann[i].attrs, false);
 
-		wbuf_reset(&batch);
+		if (out->pend_attrs != ann[i].attrs ||
+		    out->pend_aid != ann[i].aid)
+			pend_send(out);
 		for (; j < n && pending_ann_cmp(&ann[i], &ann[j]) == 0; j++)
-			batch_add(rib, out->peer, &batch, room, ann[i].attrs,
-			    ann[j].adj, false);
-		send_update(out->peer, ann[i].attrs, ann[i].aid, &batch, false);
+			batch_add(rib, out->peer, &out->pend, room,
+			    ann[i].attrs, ann[j].adj, false);
+		if (out->pend_attrs == NULL) {
+			out->pend_attrs = bgp_attrs_ref(ann[i].attrs);
+			out->pend_aid = ann[i].aid;
+		}
+		if (j < n || TAILQ_EMPTY(&out->queue))
+			pend_send(out);
 		i = j;
 	}
-	wbuf_free(&batch);
 }
 
 enum adj_action {
@@ -500,6 +527,8 @@ rib_out_flush(struct bgp_rib *rib, struct rib_out *out, size_t budget)
 	}
 	send_withdrawals(rib, out, wd, nwd);
 	send_announcements(rib, out, ann, nann);
+	if (TAILQ_EMPTY(&out->queue))
+		pend_send(out);
 	out->peer->stats.pfx_sent = out->advertised;
 	free(ann);
 	free(wd);

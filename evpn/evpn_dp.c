@@ -39,60 +39,20 @@ dp_vni_spec(const struct evpn_vni *v, struct evpn_dp_vni *s)
 	s->router_mac = v->router_mac;
 }
 
-/* The candidate a route of a MAC group makes. */
-struct mac_claim {
-	bool		 found;
-	bool		 local;
-	bool		 sticky;
-	uint32_t	 seq;
-	struct ipaddr	 vtep;
-};
-
-/* RFC 7432 §15: is a preferred over b? */
-static bool
-claim_better(const struct mac_claim *a, const struct mac_claim *b)
-{
-	if (!b->found)
-		return true;
-	if (a->sticky != b->sticky)
-		return a->sticky;
-	if (a->seq != b->seq)
-		return a->seq > b->seq;
-	return ipaddr_cmp(&a->vtep, &b->vtep) < 0;
-}
-
 struct mac_resolve {
 	struct evpn	*e;
 	struct evpn_vni	*v;
-	struct mac_claim best;
+	struct evpn_mac_claim best;
 };
-
-static void
-mac_claim_of(struct evpn *e, struct evpn_vni *v, const struct evpn_import *rec,
-    struct mac_claim *c)
-{
-	const struct bgp_rib_path *p = bgp_rib_best(rec->entry);
-
-	memset(c, 0, sizeof(*c));
-	if (p == NULL)
-		return;
-	c->found = true;
-	c->local = rec->local;
-	evpn_path_mobility(p->attrs, &c->seq, &c->sticky);
-	if (rec->local)
-		c->vtep = v->tunnel_ip;
-	else
-		bgp_attrs_get_mp_nexthop(p->attrs, &c->vtep);
-}
 
 static void
 mac_pick(const struct evpn_import *rec, void *arg)
 {
 	struct mac_resolve *mr = arg;
-	struct mac_claim c;
+	struct evpn_mac_claim c;
 
-	mac_claim_of(mr->e, mr->v, rec, &c);
-	if (c.found && claim_better(&c, &mr->best))
+	evpn_mac_claim_of(mr->v, rec, &c);
+	if (c.found && evpn_mac_claim_better(&c, &mr->best))
 		mr->best = c;
 }
 
@@ -102,14 +62,14 @@ mac_neigh_push(const struct evpn_import *rec, void *arg)
 {
 	struct mac_resolve *mr = arg;
 	struct evpn_dp_vni spec;
-	struct mac_claim c;
+	struct evpn_mac_claim c;
 	struct evpn_route r;
 	struct ipaddr ip;
 
 	evpn_key_unpack(rec->entry->key, &r);
 	if (rec->local || r.af == 0)
 		return;
-	mac_claim_of(mr->e, mr->v, rec, &c);
+	evpn_mac_claim_of(mr->v, rec, &c);
 	if (ipaddr_cmp(&c.vtep, &mr->best.vtep) != 0)
 		return;
 	evpn_route_get_ip(&r, &ip);

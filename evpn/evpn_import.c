@@ -381,6 +381,38 @@ evpn_import_group(struct evpn *e, uint32_t vni, const struct evpn_route *r,
 }
 
 void
+evpn_mac_claim_of(const struct evpn_vni *v, const struct evpn_import *rec,
+    struct evpn_mac_claim *c)
+{
+	const struct bgp_rib_path *p = bgp_rib_best(rec->entry);
+
+	memset(c, 0, sizeof(*c));
+	if (p == NULL)
+		return;
+	c->found = true;
+	c->local = rec->local;
+	evpn_path_mobility(p->attrs, &c->seq, &c->sticky);
+	if (rec->local)
+		c->vtep = v->tunnel_ip;
+	else
+		bgp_attrs_get_mp_nexthop(p->attrs, &c->vtep);
+}
+
+/* RFC 7432 §15: sticky, then the higher sequence, then the lower VTEP. */
+bool
+evpn_mac_claim_better(const struct evpn_mac_claim *a,
+    const struct evpn_mac_claim *b)
+{
+	if (!b->found)
+		return true;
+	if (a->sticky != b->sticky)
+		return a->sticky;
+	if (a->seq != b->seq)
+		return a->seq > b->seq;
+	return ipaddr_cmp(&a->vtep, &b->vtep) < 0;
+}
+
+void
 evpn_import_foreach(struct evpn *e, evpn_import_cb *cb, void *arg)
 {
 	for (size_t i = 0; i < e->nbuckets; i++)

@@ -152,6 +152,19 @@ void		 evpn_import_foreach(struct evpn *, evpn_import_cb *, void *);
 void		 evpn_import_group(struct evpn *, uint32_t vni,
 		    const struct evpn_route *, evpn_import_cb *, void *);
 
+/* What one type-2 route claims for its MAC (RFC 7432 §15). */
+struct evpn_mac_claim {
+	bool		 found;
+	bool		 local;
+	bool		 sticky;
+	uint32_t	 seq;
+	struct ipaddr	 vtep;
+};
+void		 evpn_mac_claim_of(const struct evpn_vni *,
+		    const struct evpn_import *, struct evpn_mac_claim *);
+bool		 evpn_mac_claim_better(const struct evpn_mac_claim *,
+		    const struct evpn_mac_claim *);
+
 /* evpn_dp.c */
 /* Push the kernel state of r's group in vni (a no-op without a data
  * plane). */

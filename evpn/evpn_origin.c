@@ -54,17 +54,19 @@ put_router_mac(uint8_t *ec, const struct macaddr *m)
 	memcpy(ec + 2, m->b, 6);
 }
 
-/* Extended communities of a local route, in FRR's order. */
+/* Extended communities of a local route, in the order FRR 8.4 puts
+ * them on the wire (encapsulation first; see the captured UPDATEs in
+ * tests/fixtures), so our UPDATEs match FRR's byte for byte. */
 static size_t
 local_ecomms(const struct evpn_local *l, const struct evpn_vni *v,
     uint8_t *buf, size_t max)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < v->n_export && n < max; i++)
-		memcpy(buf + 8 * n++, v->rt_export[i].b, 8);
 	if (n < max)
 		bgp_ecomm_make_encap(buf + 8 * n++, BGP_TUNNEL_VXLAN);
+	for (size_t i = 0; i < v->n_export && n < max; i++)
+		memcpy(buf + 8 * n++, v->rt_export[i].b, 8);
 	if (n < max && l->route.type == EVPN_RT_MACIP &&
 	    (l->seq > 0 || l->sticky))
 		put_mobility(buf + 8 * n++, l->seq, l->sticky);

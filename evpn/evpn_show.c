@@ -279,60 +279,77 @@ evpn_vni_json(struct evpn *e)
 
 struct mac_walk {
 	struct evpn	*e;
-	uint32_t	 vni;
+	struct evpn_vni	*v;
 	json_t		*macs;
+	json_t		*ips;		/* of the MAC being resolved */
+	struct evpn_mac_claim best;
 };
 
-static json_t *
-mac_entry_get(json_t *macs, const struct macaddr *m)
+static void
+mac_group_pick(const struct evpn_import *rec, void *arg)
 {
-	char buf[MAC_STRLEN];
-	json_t *o;
+	struct mac_walk *w = arg;
+	struct evpn_mac_claim c;
+	struct evpn_route r;
+	struct ipaddr ip;
 
-	mac_fmt(m, buf, sizeof(buf));
-	if ((o = json_object_get(macs, buf)) == NULL) {
-		o = json_object();
-		json_object_set_new(o, "ips", json_array());
-		json_object_set_new(macs, buf, o);
-	}
-	return o;
+	evpn_mac_claim_of(w->v, rec, &c);
+	if (c.found && evpn_mac_claim_better(&c, &w->best))
+		w->best = c;
+	evpn_key_unpack(rec->entry->key, &r);
+	evpn_route_get_ip(&r, &ip);
+	if (ip.af)
+		json_array_append_new(w->ips, json_ip(&ip));
 }
 
+static bool
+mac_duplicate(struct evpn *e, uint32_t vni, const struct macaddr *m)
+{
+	struct evpn_local *l;
+
+	TAILQ_FOREACH(l, &e->locals, entry)
+		if (l->vni == vni && l->route.type == EVPN_RT_MACIP &&
+		    l->duplicate && mac_cmp(&l->route.mac, m) == 0)
+			return true;
+	return false;
+}
+
+/* One row per MAC: the RFC 7432 §15 winner among all its routes. */
 static void
 mac_walk_one(const struct evpn_import *rec, void *arg)
 {
 	struct mac_walk *w = arg;
-	const struct bgp_rib_path *p = bgp_rib_best(rec->entry);
 	struct evpn_route r;
-	struct ipaddr ip, nh;
-	uint32_t seq;
-	bool sticky;
+	char buf[MAC_STRLEN];
 	json_t *o;
 
-	if (rec->vni != w->vni || rec->entry->key[0] != EVPN_RT_MACIP || !p)
+	if (rec->vni != w->v->vni || rec->entry->key[0] != EVPN_RT_MACIP)
 		return;
 	evpn_key_unpack(rec->entry->key, &r);
-	o = mac_entry_get(w->macs, &r.mac);
-	evpn_route_get_ip(&r, &ip);
-	if (ip.af)
-		json_array_append_new(json_object_get(o, "ips"), json_ip(&ip));
-	if (r.af != 0 && json_object_get(o, "type"))
-		return;		/* the MAC-only route says the rest */
-	evpn_path_mobility(p->attrs, &seq, &sticky);
-	bgp_attrs_get_mp_nexthop(p->attrs, &nh);
-	json_object_set_new(o, "type", json_string(rec->local ? "local" :
+	mac_fmt(&r.mac, buf, sizeof(buf));
+	if (json_object_get(w->macs, buf))
+		return;
+	memset(&w->best, 0, sizeof(w->best));
+	w->ips = json_array();
+	evpn_import_group(w->e, w->v->vni, &r, mac_group_pick, w);
+	o = json_object();
+	json_object_set_new(o, "type", json_string(w->best.local ? "local" :
 	    "remote"));
-	json_object_set_new(o, "remoteVtep", rec->local ? json_null() :
-	    json_ip(&nh));
-	json_object_set_new(o, "seq", json_integer(seq));
-	json_object_set_new(o, "sticky", json_boolean(sticky));
+	json_object_set_new(o, "remoteVtep", w->best.local ? json_null() :
+	    json_ip(&w->best.vtep));
+	json_object_set_new(o, "seq", json_integer(w->best.seq));
+	json_object_set_new(o, "sticky", json_boolean(w->best.sticky));
+	json_object_set_new(o, "duplicate", json_boolean(mac_duplicate(w->e,
+	    w->v->vni, &r.mac)));
+	json_object_set_new(o, "ips", w->ips);
+	json_object_set_new(w->macs, buf, o);
 }
 
 json_t *
 evpn_mac_json(struct evpn *e, uint32_t vni)
 {
 	struct evpn_vni *v = evpn_vni_find(e, vni);
-	struct mac_walk w = { e, vni, NULL };
+	struct mac_walk w = { e, v, NULL, NULL, { 0 } };
 	json_t *o;
 
 	if (v == NULL || v->l3)
@@ -343,6 +360,8 @@ evpn_mac_json(struct evpn *e, uint32_t vni)
 	json_object_set_new(o, "vni", json_integer(vni));
 	json_object_set_new(o, "numMacs", json_integer(json_object_size(
 	    w.macs)));
+	json_object_set_new(o, "dadDetections", json_integer(
+	    e->dad_detections));
 	json_object_set_new(o, "macs", w.macs);
 	return o;
 }
