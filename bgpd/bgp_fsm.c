@@ -141,6 +141,8 @@ send_notify(struct bgp_conn *conn, const struct bgp_notify *n)
 	conn_send(conn, &wb, BGP_MSG_NOTIFICATION);
 	wbuf_free(&wb);
 	peer->last_notify_sent = *n;
+	if (conn == peer->conn)
+		peer->notified = true;
 }
 
 static void
@@ -226,6 +228,7 @@ change_state(struct bgp_peer *peer, enum bgp_state to)
 	if (to == BGP_ST_ESTABLISHED) {
 		peer->stats.established++;
 		peer->since = now;
+		peer->notified = false;
 	}
 }
 
@@ -413,6 +416,7 @@ notification_received(struct bgp_peer *peer)
 	char name[96];
 
 	peer->last_notify_rcvd = *n;
+	peer->notified = true;
 	bgp_notify_name(n->code, n->subcode, name, sizeof(name));
 	bgp_peer_log(peer, LOG_WARNING, "received NOTIFICATION %s", name);
 	set_reset_reason(peer, "Notification received (%s)", name);

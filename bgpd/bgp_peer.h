@@ -83,6 +83,9 @@ struct bgp_peer {
 
 	struct bgp_notify last_notify_sent;
 	struct bgp_notify last_notify_rcvd;
+	/* The session ended with a NOTIFICATION (either way): no graceful
+	 * restart for it (RFC 4724 §4; RFC 8538 is not done). */
+	bool		 notified;
 	char		 last_reset[64];
 	struct bgp_peer_stats stats;
 

@@ -321,7 +321,7 @@ rib_slot_release(struct bgp_rib *rib, uint16_t idx)
 	s->rib = rib;
 }
 
-static void
+static struct rib_walk *
 rib_walk_start(struct bgp_rib *rib, enum rib_walk_kind kind, int aid,
     uint16_t slot, struct rib_out *out)
 {
@@ -334,6 +334,7 @@ rib_walk_start(struct bgp_rib *rib, enum rib_walk_kind kind, int aid,
 	w->generation = rib->tables[aid].generation;
 	TAILQ_INSERT_TAIL(&rib->walks, w, entry);
 	rib_schedule(rib);
+	return w;
 }
 
 static void
@@ -382,7 +383,8 @@ rib_peer_up(struct bgp_peer *peer)
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
 		if (!rib->tables[aid].nbuckets || !rib_out_wants(out, aid))
 			continue;
-		rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
+		/* The initial table ends with End-of-RIB (RFC 4724 §2). */
+		rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out)->eor = true;
 	}
 }
 
@@ -407,7 +409,7 @@ rib_peer_down(struct bgp_peer *peer)
 		return;
 	s->src.peer = NULL;
 	if (peer->neg.peer_gr && peer->neg.peer_gr_time > 0 &&
-	    rib_stale_slot_of(rib, peer) == 0) {
+	    !peer->notified && rib_stale_slot_of(rib, peer) == 0) {
 		struct timeval tv = { peer->neg.peer_gr_time, 0 };
 
 		/* RFC 4724 §4.2: keep the routes of the families the peer
@@ -682,7 +684,8 @@ rib_walk_finished(struct bgp_rib *rib, struct rib_walk *w)
 	struct rib_walk *o;
 
 	if (w->kind == RIB_WALK_DUMP) {
-		rib_out_dump_done(w->out, w->aid);
+		if (w->eor)
+			rib_out_dump_done(w->out, w->aid);
 		return;
 	}
 	if (w->slot == BGP_RIB_PEER_LOCAL || s->npaths != 0)

@@ -77,6 +77,7 @@ struct rib_walk {
 	int		 aid;
 	uint16_t	 slot;
 	struct rib_out	*out;		/* DUMP */
+	bool		 eor;		/* DUMP: End-of-RIB after it */
 	size_t		 bucket;
 	uint32_t	 generation;
 };

@@ -6,6 +6,7 @@
  * leaves agree without configuration):
  *   RD  = router-id:N, type 1, N counting from 1 over the VNIs in
  *         ascending order (FRR hands out the same kind of small index);
+ *         a VNI keeps its N across reloads;
  *   RT  = (AS & 0xFFFF):VNI in the two-octet-AS form, for import and
  *         export; an auto-derived import RT matches any AS with that
  *         VNI, so leaves in different ASes still import each other.
@@ -161,6 +162,49 @@ evpn_vni_from_conf(const struct config *conf, const struct conf_vxlan *x,
 	return v;
 }
 
+static bool
+rd_index_used(const struct evpn_vni_list *l, uint16_t index)
+{
+	const struct evpn_vni *v;
+
+	TAILQ_FOREACH(v, l, entry)
+		if (v->rd_auto && v->rd_index == index)
+			return true;
+	return false;
+}
+
+/*
+ * Derived RD indices: a VNI keeps the index it had (a reload adding a
+ * VNI must not renumber, and so re-advertise, the others); new VNIs take
+ * the lowest free index, in ascending VNI order, from 1.
+ */
+static void
+evpn_rd_indices(const struct evpn *e, struct evpn_vni_list *l,
+    uint32_t router_id)
+{
+	struct evpn_vni *v;
+	const struct evpn_vni *old;
+	uint16_t next = 1;
+
+	TAILQ_FOREACH(v, l, entry) {
+		if (!v->rd_auto)
+			continue;
+		old = evpn_vni_find(e, v->vni);
+		if (old && old->rd_auto && e->router_id == router_id)
+			v->rd_index = old->rd_index;
+	}
+	TAILQ_FOREACH(v, l, entry) {
+		if (!v->rd_auto)
+			continue;
+		if (v->rd_index == 0) {
+			while (rd_index_used(l, next))
+				next++;
+			v->rd_index = next;
+		}
+		rd_make_ipv4(&v->rd, router_id, v->rd_index);
+	}
+}
+
 /* Insert keeping ascending VNI order. */
 static void
 vni_list_insert(struct evpn_vni_list *l, struct evpn_vni *v)
@@ -182,9 +226,7 @@ evpn_instances_build(struct evpn *e, const struct config *conf,
 {
 	const struct conf_bgp *b = conf_bgp_default(conf);
 	const struct conf_vxlan *x;
-	struct evpn_vni *v;
 	uint32_t router_id;
-	uint16_t index = 1;
 
 	TAILQ_INIT(out);
 	if (b == NULL)
@@ -196,12 +238,7 @@ evpn_instances_build(struct evpn *e, const struct config *conf,
 		vni_list_insert(out, evpn_vni_from_conf(conf, x, b->asn,
 		    router_id, 0));
 	}
-	/* Indices in ascending VNI order, so a VNI's RD does not depend on
-	 * the order of the configuration file. */
-	TAILQ_FOREACH(v, out, entry)
-		if (v->rd_auto)
-			rd_make_ipv4(&v->rd, router_id, index++);
-	(void)e;
+	evpn_rd_indices(e, out, router_id);
 	return 0;
 }
 
@@ -237,14 +274,17 @@ evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
     char *err, size_t errlen)
 {
 	struct evpn *e = xcalloc(1, sizeof(*e));
+	struct evpn_vni_list fresh;
 
 	e->bgp = bgp;
 	e->rib = rib;
 	TAILQ_INIT(&e->locals);
-	if (evpn_instances_build(e, conf, &e->vnis, err, errlen) == -1) {
+	TAILQ_INIT(&e->vnis);
+	if (evpn_instances_build(e, conf, &fresh, err, errlen) == -1) {
 		free(e);
 		return NULL;
 	}
+	TAILQ_CONCAT(&e->vnis, &fresh, entry);
 	evpn_apply_globals(e, conf);
 	evpn_import_init(e);
 	bgp_rib_af_register(rib, &evpn_af, evpn_import_best_changed, e);

@@ -35,6 +35,7 @@ struct evpn_vni {
 	struct ipaddr	 tunnel_ip;
 	struct rd	 rd;
 	bool		 rd_auto;
+	uint16_t	 rd_index;	/* derived RD: router-id:rd_index */
 	struct rt	*rt_import;
 	size_t		 n_import;
 	bool		 import_auto;	/* match AS:VNI with any AS */

@@ -15,8 +15,11 @@
 # Readers print one JSON value (jq -e semantics: false or null fail), so
 # they compose with wait_for and check.
 
+# shellcheck disable=SC2034 # used by the tests that source this file
 EVPN_RR=10.0.0.1
+# shellcheck disable=SC2034
 EVPN_L1=10.0.0.11
+# shellcheck disable=SC2034
 EVPN_L2=10.0.0.12
 
 # ---------------------------------------------------------------- topology
@@ -183,6 +186,7 @@ EOF
 #   .[RD][PREFIX].paths[]
 # a list of paths, or (route ... json, detail) a list of one-element
 # lists; both are flattened, and the RD is added to each path as .rd.
+# shellcheck disable=SC2016 # $p, $o, $rd are jq variables
 _FRR_EVPN_PATHS='[to_entries[] | select(.value | type == "object") |
     .key as $rd | .value[$p]? // empty |
     .paths[] | (if type == "array" then .[] else . end) |

@@ -34,9 +34,10 @@ PASSED=0
 FAILED=0
 
 _NAMESPACES=()		# full namespace names, in creation order
-_FRR_DIRS=()		# one run dir per FRR instance
+_FRR_NAMES=()		# FRR instance names
 declare -A _FRR_NS=()	# FRR instance name -> full namespace name
 declare -A _EVPND_PID=()	# evpnd instance name -> pid
+declare -A _EVPND_START=()	# evpnd instance name -> its process start time
 declare -A _EVPND_NS=()	# evpnd instance name -> full namespace name
 
 TMP_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-integ.XXXXXX") || exit 1
@@ -181,7 +182,7 @@ frr_start()
 	local ns=$1 name=$2 conf=$3 dir
 	dir=$(_frr_dir "$name")
 	mkdir -p "$dir"
-	_FRR_DIRS+=("$dir")
+	_FRR_NAMES+=("$name")
 	_FRR_NS[$name]=$(ns_name "$ns")
 	printf 'hostname %s\n' "$name" >"$dir/zebra.conf"
 	frr_set_conf "$name" "$conf"
@@ -221,28 +222,56 @@ frr_bgpd_start()
 	    die "bgpd $name: vty does not answer"
 }
 
+# _frr_pid NAME DAEMON: the pid in DAEMON's pid file, but only while that
+# process is still this instance's daemon.  FRR daemonizes, so a pid
+# outlives nothing of ours, and pid_max may be as small as 32768: a
+# stale pid file must never make us signal a stranger.
+_frr_pid()
+{
+	local dir pid
+	dir=$(_frr_dir "$1")
+	pid=$(cat "$dir/$2.pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+	    grep -qF -- "$dir/$2.pid" && echo "$pid"
+}
+
 frr_bgpd_pid()
 {
-	cat "$(_frr_dir "$1")/bgpd.pid" 2>/dev/null
+	_frr_pid "$1" bgpd
 }
 
 frr_zebra_pid()
 {
-	cat "$(_frr_dir "$1")/zebra.pid" 2>/dev/null
+	_frr_pid "$1" zebra
+}
+
+# The start time of a process (field 22 of /proc/PID/stat), which tells
+# it apart from a later process that reuses its pid.
+_proc_start()
+{
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20
+}
+
+# _same_proc PID START: PID still runs the process that started at START.
+_same_proc()
+{
+	[ -n "$2" ] && [ "$(_proc_start "$1")" = "$2" ]
 }
 
 # Stop one daemon by pid: SIGCONT (it may have been stopped), SIGTERM,
-# then SIGKILL after 5 s.
+# then SIGKILL after 5 s; never signals a process that reused the pid.
 _stop_pid()
 {
-	local pid=$1
+	local pid=$1 start
 	[ -n "$pid" ] || return 0
-	pid_alive "$pid" || return 0
+	start=$(_proc_start "$pid")
+	_same_proc "$pid" "$start" || return 0
 	kill -CONT "$pid" 2>/dev/null
 	kill -TERM "$pid" 2>/dev/null
-	wait_for 5 sh -c "! kill -0 $pid 2>/dev/null" && return 0
-	kill -KILL "$pid" 2>/dev/null
-	wait_for 2 sh -c "! kill -0 $pid 2>/dev/null"
+	wait_for 5 eval "! _same_proc $pid $start" && return 0
+	_same_proc "$pid" "$start" && kill -KILL "$pid" 2>/dev/null
+	wait_for 2 eval "! _same_proc $pid $start"
 }
 
 frr_bgpd_stop()
@@ -320,9 +349,13 @@ evpnd_sock()
 	printf '%s/evpnd.sock' "$(_evpnd_dir "$1")"
 }
 
+# evpnd_pid NAME: the pid while that evpnd runs, else nothing (bash
+# reaps an exited child at once, so its pid may already be reused).
 evpnd_pid()
 {
-	printf '%s' "${_EVPND_PID[$1]:-}"
+	local pid=${_EVPND_PID[$1]:-}
+	[ -n "$pid" ] && _same_proc "$pid" "${_EVPND_START[$1]:-}" &&
+	    printf '%s' "$pid"
 }
 
 # evpnd_start NS NAME CONFTEXT: evpnd in the background inside NS, its
@@ -342,6 +375,7 @@ evpnd_start()
 	    -S "$dir/evpnd.sock" -D "$dir/state" >>"$dir/evpnd.log" 2>&1 &
 	pid=$!
 	_EVPND_PID[$name]=$pid
+	_EVPND_START[$name]=$(_proc_start "$pid")
 	wait_for 10 evpnctl_in "$name" show bgp summary --json ||
 	    die "evpnd $name did not come up"
 	pid_alive "$pid" || die "evpnd $name exited"
@@ -354,21 +388,20 @@ evpnd_reload()
 	kill -HUP "$(evpnd_pid "$1")"
 }
 
-# evpnd_stop NAME: SIGTERM and wait; returns evpnd's exit status.
+# evpnd_stop NAME: SIGTERM, SIGKILL after 10 s; returns evpnd's exit
+# status (bash keeps it for a child that already exited; 127 when there
+# is none to report).
 evpnd_stop()
 {
-	local pid rc
-	pid=$(evpnd_pid "$1")
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	if wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"; then
-		wait "$pid"
-		rc=$?
-	else
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		rc=137
+	local pid=${_EVPND_PID[$1]:-} start=${_EVPND_START[$1]:-} rc
+	[ -n "$pid" ] || return 127
+	if _same_proc "$pid" "$start"; then
+		kill -TERM "$pid" 2>/dev/null
+		wait_for 10 eval "! _same_proc $pid $start" ||
+		    kill -KILL "$pid" 2>/dev/null
 	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
 	_EVPND_PID[$1]=
 	return "$rc"
 }
@@ -465,14 +498,13 @@ summary()
 
 _cleanup()
 {
-	local rc=$? name dir ns pid
+	local rc=$? name ns pid
 	trap - EXIT INT TERM
 	for name in "${!_EVPND_PID[@]}"; do
-		_stop_pid "${_EVPND_PID[$name]}"
+		_stop_pid "$(evpnd_pid "$name")"
 	done
-	for dir in "${_FRR_DIRS[@]}"; do
-		_stop_pid "$(cat "$dir/bgpd.pid" 2>/dev/null)"
-		_stop_pid "$(cat "$dir/zebra.pid" 2>/dev/null)"
+	for name in "${_FRR_NAMES[@]}"; do
+		frr_stop "$name"
 	done
 	# Anything still inside our namespaces was started by this run.
 	for ns in "${_NAMESPACES[@]}"; do

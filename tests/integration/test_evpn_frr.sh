@@ -20,14 +20,16 @@
 # into VNI 100 and its kernel (flood list and remote MAC in vx100's FDB);
 # (4) evpnd imports l2's routes; (5) a SIGHUP dropping a static MAC
 # withdraws it everywhere; (6) the same MAC appearing on l2 (RFC 7432
-# §15 MAC mobility): l2 advertises it with a sequence number and evpnd
-# answers with a higher one.  Polls, no fixed sleeps; about a minute.
+# §15 MAC mobility): l2 advertises it with sequence 1, evpnd answers
+# with a higher one and l2 gives way.  Polls, no fixed sleeps; about 15 s
+# on an idle machine.
 #
 # FRR JSON used (FRR 8.4):
 #   show bgp l2vpn evpn summary json   .peers[ADDR].state
 #   show bgp l2vpn evpn route detail json
 #       .[RD][PREFIX].paths[][]  .VNI  .extendedCommunity.string
 #       .pmsi.tunnelType  .pmsi.label  .nexthops[].ip
+#   show bgp l2vpn evpn json (absence)  .[RD][PREFIX].paths[].nexthops
 #   show evpn vni 100 json             .numRemoteVteps[]  (a list of IPs)
 #   show evpn mac vni 100 json         .macs[MAC].type .remoteVtep
 #       .localSequence .remoteSequence .detectionCount .isDuplicate
@@ -205,8 +207,13 @@ check "SIGHUP without $MAC5: session not reset" \
     test "$(frr_peer_field rr $L1 connectionsEstablished)" = 1
 
 evpnd_reload l1 "$(evpn_evpnd_leaf_conf $L1 $RR)"
+mac5_back()
+{
+	frr_evpn_path rr "$P_MACIP5" $L1 >/dev/null &&
+	    evpn_fdb_has l2 vx100 "^$MAC5 .*dst $L1 "
+}
 check "SIGHUP with $MAC5 again: back on rr and in l2's FDB" \
-    wait_for 20 evpn_fdb_has l2 vx100 "^$MAC5 .*dst $L1 "
+    wait_for 20 mac5_back
 
 # ---------------------------------------------------------------- 6
 
@@ -225,25 +232,47 @@ seq_at_least()	# PREFIX VTEP MIN
 	local s
 	s=$(rr_seq "$1" "$2") && [ "$s" -ge "$3" ]
 }
-evpn_host_mac_add l2 $MAC5
-check "mobility: l2 advertises $P_MAC5 with MM seq >= 1" \
-    wait_for 20 seq_at_least "$P_MAC5" $L2 1
-check "mobility: evpnd re-advertises $P_MACIP5 with MM seq >= 1" \
-    wait_for 20 seq_at_least "$P_MACIP5" $L1 1
+l2_mac_seq_at_least()	# MIN: zebra's localSequence for MAC5
+{
+	[ "$(l2_mac_field $MAC5 .localSequence)" -ge "$1" ] 2>/dev/null
+}
 evpnd_over_l2()
 {
 	local a b
-	a=$(rr_seq "$P_MACIP5" $L1) && b=$(rr_seq "$P_MAC5" $L2) &&
+	a=$(rr_seq "$P_MACIP5" $L1) && b=$(l2_mac_field $MAC5 .localSequence) &&
 	    [ "$a" -gt "$b" ]
 }
+# Settled: l2 withdrew its own route and holds the MAC as remote at
+# evpnd's VTEP with evpnd's sequence (FRR 8.4 gives way to the higher
+# sequence even though the MAC is static in its bridge).
+l2_yields()
+{
+	local seq
+	seq=$(rr_seq "$P_MACIP5" $L1) &&
+	    frr_evpn_absent rr "$P_MAC5" $L2 &&
+	    [ "$(l2_mac_field $MAC5 '.type + " " + .remoteVtep + " " +
+	    (.remoteSequence | tostring)')" = "remote $L1 $seq" ]
+}
+evpn_host_mac_add l2 $MAC5
+# l2's own route with MM:1 lives only until evpnd answers, too briefly
+# to poll on rr; zebra's localSequence records that it was sent.
+check "mobility: l2 takes $MAC5 as local with sequence >= 1" \
+    wait_for 20 l2_mac_seq_at_least 1
+check "mobility: evpnd re-advertises $P_MACIP5 with MM seq >= 1" \
+    wait_for 20 seq_at_least "$P_MACIP5" $L1 1
 check "mobility: evpnd's sequence is above l2's" wait_for 10 evpnd_over_l2
+check "mobility: l2 yields to evpnd's sequence and withdraws its route" \
+    wait_for 10 l2_yields
 
 # What each side concluded, for the report: FRR may flag a duplicate
 # after repeated moves (5 in 180 s by default) and stop advertising.
-log_info "rr: $P_MACIP5 from $L1 MM seq $(rr_seq "$P_MACIP5" $L1)," \
-    "$P_MAC5 from $L2 MM seq $(rr_seq "$P_MAC5" $L2)"
+log_info "rr: $P_MACIP5 from $L1 MM seq $(rr_seq "$P_MACIP5" $L1);" \
+    "$P_MAC5 from $L2: $(frr_evpn_path rr "$P_MAC5" $L2 |
+    jq -c .extendedCommunity)"
 log_info "l2 zebra: $(frr_vtysh_raw l2 'show evpn mac vni 100 json' |
     jq -c --arg m $MAC5 '.macs[$m]')"
+log_info "l2 kernel: $(ns_exec l2 bridge fdb show | grep "^$MAC5" |
+    tr '\n' ';')"
 log_info "evpnd: $(evpnd_mac $MAC5)"
 
 # ---------------------------------------------------------------- end

@@ -944,6 +944,44 @@ START_TEST(test_reload_static_mac)
 }
 END_TEST
 
+/* A reload adding a lower VNI must not renumber the derived RD of the
+ * others (that would withdraw and re-advertise all their routes). */
+START_TEST(test_reload_keeps_derived_rd)
+{
+	static const char with_50[] =
+	    "vxlan vx50\n vni 50\n local-tunnel-ip 10.0.0.11\n!\n";
+	char text[2048];
+	struct fp_conn *c;
+	struct config *nc;
+	char err[128];
+	struct sent s;
+	json_t *v;
+
+	fp_world_start(&w, derived_conf);
+	c = fp_establish(&w, RR, &rr1);
+	fp_run(&w);
+	fp_skip(c);
+	snprintf(text, sizeof(text), "%s%s", with_50, derived_conf);
+	nc = fp_conf(text);
+	ck_assert_int_eq(evpn_reconfigure(w.evpn, nc, err, sizeof(err)), 0);
+	conf_free(w.conf);
+	w.conf = nc;
+	fp_run(&w);
+	sent_collect(c, &s);
+	/* Only VNI 50's type 3, with the next free index. */
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.rows[0].attrs.pmsi_label, 50);
+	ck_assert_str_eq(route_rd(&s.rows[0].route), "10.0.0.11:3");
+	sent_free(&s);
+	v = evpn_vni_json(w.evpn);
+	ck_assert_str_eq(jstr(json_object_get(json_object_get(v, "vnis"),
+	    "100"), "rd"), "10.0.0.11:1");
+	ck_assert_str_eq(jstr(json_object_get(json_object_get(v, "vnis"),
+	    "200"), "rd"), "10.0.0.11:2");
+	json_decref(v);
+}
+END_TEST
+
 /* ---- best path within one entry --------------------------------------- */
 
 START_TEST(test_best_path_mobility_in_entry)
@@ -1058,6 +1096,7 @@ evpn_suite(void)
 	tcase_add_test(tc, test_dad_freeze_stops_readvertising);
 	tcase_add_test(tc, test_dad_in_json);
 	tcase_add_test(tc, test_reload_static_mac);
+	tcase_add_test(tc, test_reload_keeps_derived_rd);
 	tcase_add_test(tc, test_best_path_mobility_in_entry);
 	tcase_add_test(tc, test_mac_view_follows_mobility_winner);
 	tcase_add_test(tc, test_mac_view_local_after_move);

@@ -970,6 +970,27 @@ START_TEST(test_graceful_restart_family_not_listed)
 }
 END_TEST
 
+/* A session ended by a NOTIFICATION is not a restart: no stale routes
+ * (RFC 4724 §4; the RFC 8538 N bit is not negotiated). */
+START_TEST(test_graceful_restart_not_after_notification)
+{
+	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 120, true,
+	    false };
+	static const uint8_t cease[] = { BGP_ERR_CEASE,
+	    BGP_CEASE_ADMIN_SHUTDOWN };
+	struct fp_conn *ca = fp_establish(&w, A, &rgr);
+	struct evpn_route x = route_n(1);
+
+	fp_run(&w);
+	announce_one(ca, &x, 100);
+	fp_run(&w);
+	bgp_fsm_message(ca->conn, BGP_MSG_NOTIFICATION, cease, sizeof(cease));
+	fp_run(&w);
+	ck_assert_ptr_null(fp_lookup(&w, &x));
+	ck_assert_uint_eq(bgp_rib_path_count(w.rib), 0);
+}
+END_TEST
+
 START_TEST(test_graceful_restart_timer_expires)
 {
 	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 1, true,
@@ -1045,6 +1066,7 @@ rib_suite(void)
 	tcase_add_test(tc, test_graceful_restart_stale_then_eor);
 	tcase_add_test(tc, test_graceful_restart_family_not_listed);
 	tcase_add_test(tc, test_graceful_restart_timer_expires);
+	tcase_add_test(tc, test_graceful_restart_not_after_notification);
 	tcase_add_test(tc, test_memory_per_route);
 	suite_add_tcase(s, tc);
 	return s;
