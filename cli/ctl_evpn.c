@@ -180,3 +180,46 @@ run_evpn_mac(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	json_decref(o);
 	return 0;
 }
+
+static void
+print_device(const char *what, const json_t *d)
+{
+	printf("  %-6s %-12s %-8s ifindex %-4lld %s\n", what,
+	    jstr(d, "name", "?"), jstr(d, "state", "?"), jint(d, "ifindex"),
+	    jbool(d, "up") ? "up" : "DOWN");
+}
+
+int
+run_dataplane(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	const json_t *req, *vnis;
+	const char *kind;
+	json_t *o, *v, *n;
+	size_t i;
+
+	if ((o = api_get(ctl, "/v1/dataplane")) == NULL)
+		return 1;
+	if (ctl->json) {
+		print_json(o);
+		json_decref(o);
+		return 0;
+	}
+	printf("VRF mode: %s\nInstalled entries:", jstr(o, "vrf_mode", "?"));
+	json_object_foreach(json_object_get(o, "installed"), kind, n)
+		printf(" %s %lld", kind, (long long)json_integer_value(n));
+	req = json_object_get(o, "requests");
+	printf("\nRequests: %lld sent, %lld acked, %lld failed, %lld pending\n"
+	    "Overruns: %lld, resyncs: %lld\n", jint(req, "sent"),
+	    jint(req, "acked"), jint(req, "failed"), jint(req, "pending"),
+	    jint(o, "overruns"), jint(o, "resyncs"));
+	vnis = json_object_get(o, "vnis");
+	json_array_foreach(vnis, i, v) {
+		printf("VNI %lld (%s)\n", jint(v, "vni"), jbool(v, "l3") ?
+		    "L3" : "L2");
+		print_device("vxlan", json_object_get(v, "vxlan"));
+		print_device("bridge", json_object_get(v, "bridge"));
+	}
+	json_decref(o);
+	return 0;
+}

@@ -35,6 +35,6 @@ const char	*jstr(const json_t *, const char *key, const char *dflt);
 bool		 jbool(const json_t *, const char *key);
 
 /* ctl_evpn.c */
-ctl_run		 run_evpn_routes, run_evpn_vni, run_evpn_mac;
+ctl_run		 run_evpn_routes, run_evpn_vni, run_evpn_mac, run_dataplane;
 
 #endif

@@ -57,6 +57,7 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/routes", api_evpn_routes },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/vnis", api_evpn_vnis },
 	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/evpn/vnis/", api_evpn_vni_macs },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/dataplane", api_dataplane },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/metrics", api_metrics },
 };
 

@@ -33,6 +33,7 @@ struct bgp;
 struct bgp_rib;
 struct config;
 struct evpn;
+struct dataplane;
 
 #define API_MAX_BODY		(64 * 1024)
 #define API_MAX_HEADERS		(16 * 1024)
@@ -44,6 +45,7 @@ struct evpnd {
 	struct bgp		*bgp;
 	struct bgp_rib		*rib;
 	struct evpn		*evpn;
+	struct dataplane	*dp;		/* the kernel; may be NULL */
 	struct config		*conf;		/* the running config */
 	const char		*conf_path;
 	const char		*sock_path;
@@ -97,6 +99,7 @@ json_t		*api_bgp_neighbors_json(struct evpnd *);
 api_handler	 api_evpn_routes;
 api_handler	 api_evpn_vnis;
 api_handler	 api_evpn_vni_macs;
+api_handler	 api_dataplane;
 
 /* metrics.c */
 api_handler	 api_metrics;

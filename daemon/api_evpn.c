@@ -4,6 +4,7 @@
  *   GET /v1/evpn/routes[?type=2|3|5][&vni=N]
  *   GET /v1/evpn/vnis
  *   GET /v1/evpn/vnis/N/macs
+ *   GET /v1/dataplane		kernel entries, requests, overruns, devices
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "common/addr.h"
 #include "daemon/api.h"
+#include "daemon/dataplane.h"
 #include "evpn/evpn.h"
 
 /* A query parameter as an integer in [min, max]; dflt when absent.
@@ -86,4 +88,14 @@ api_evpn_vni_macs(struct api_req *r)
 		return;
 	}
 	api_reply_json(r, 200, o);
+}
+
+void
+api_dataplane(struct api_req *r)
+{
+	if (r->d->dp == NULL) {
+		api_reply_error(r, 404, "no data plane");
+		return;
+	}
+	api_reply_json(r, 200, dataplane_json(r->d->dp));
 }

@@ -32,6 +32,7 @@
 #include "conf/conf.h"
 #include "bgpd/bgp_rib.h"
 #include "daemon/api.h"
+#include "daemon/dataplane.h"
 #include "evpn/evpn.h"
 
 #define EVPND_DEFAULT_CONFIG	"/etc/evpnd/evpnd.conf"
@@ -200,6 +201,13 @@ evpnd_cleanup(struct evpnd_proc *p)
 
 	api_free(p->api);
 	p->api = NULL;
+	/* Detach the data plane first: the withdrawals of peers going down
+	 * must not empty the kernel, or a restart would black-hole traffic
+	 * (the entries stay and the next evpnd adopts them). */
+	if (p->d.evpn != NULL)
+		evpn_set_dataplane(p->d.evpn, NULL);
+	dataplane_free(p->d.dp);
+	p->d.dp = NULL;
 	/* bgp_free() tells the RIB its peers went down: free it first. */
 	if (p->d.bgp != NULL)
 		bgp_free(p->d.bgp);
@@ -256,6 +264,12 @@ evpnd_start(struct evpnd_proc *p)
 		log_err("evpn: %s", err);
 		return -1;
 	}
+	if ((p->d.dp = dataplane_create(p->d.base, p->d.evpn, err,
+	    sizeof(err))) == NULL) {
+		log_err("dataplane: %s", err);
+		return -1;
+	}
+	evpn_set_dataplane(p->d.evpn, dataplane_ops(p->d.dp));
 	if (add_signal_events(p) == -1) {
 		log_err("cannot set up signal handling");
 		return -1;

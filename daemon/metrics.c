@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/api.h"
+#include "daemon/dataplane.h"
 
 struct peer_snap {
 	char			 addr[IPADDR_STRLEN];
@@ -188,6 +189,37 @@ render_daemon(struct evbuffer *b, const struct evpnd *d)
 	    (unsigned long long)d->reloads_failed);
 }
 
+/* The data plane's counters, read from its JSON view. */
+static void
+render_dataplane(struct evbuffer *b, const struct evpnd *d)
+{
+	json_t *o, *inst, *v;
+	const char *kind;
+
+	if (d->dp == NULL)
+		return;
+	o = dataplane_json(d->dp);
+	inst = json_object_get(o, "installed");
+	put_family(b, "evpnd_dataplane_entries", "gauge",
+	    "Kernel entries evpnd installed, by kind.");
+	json_object_foreach(inst, kind, v)
+		evbuffer_add_printf(b, "evpnd_dataplane_entries{kind=\"%s\"} "
+		    "%lld\n", kind, (long long)json_integer_value(v));
+	put_family(b, "evpnd_dataplane_overruns_total", "counter",
+	    "Netlink event socket overruns (ENOBUFS).");
+	evbuffer_add_printf(b, "evpnd_dataplane_overruns_total %lld\n",
+	    (long long)json_integer_value(json_object_get(o, "overruns")));
+	put_family(b, "evpnd_dataplane_resyncs_total", "counter",
+	    "Full kernel resynchronisations after an overrun.");
+	evbuffer_add_printf(b, "evpnd_dataplane_resyncs_total %lld\n",
+	    (long long)json_integer_value(json_object_get(o, "resyncs")));
+	put_family(b, "evpnd_dataplane_request_errors_total", "counter",
+	    "Netlink requests the kernel refused.");
+	evbuffer_add_printf(b, "evpnd_dataplane_request_errors_total %lld\n",
+	    (long long)json_integer_value(json_object_get(o, "errors")));
+	json_decref(o);
+}
+
 void
 metrics_render(struct evbuffer *b, struct evpnd *d)
 {
@@ -201,6 +233,7 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 	render_messages(b, &set, true);
 	for (size_t i = 0; i < nitems(per_peer_families); i++)
 		render_per_peer(b, &set, &per_peer_families[i]);
+	render_dataplane(b, d);
 	free(set.v);
 }
 

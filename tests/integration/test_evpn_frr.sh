@@ -253,13 +253,30 @@ l2_yields()
 	    [ "$(l2_mac_field $MAC5 '.type + " " + .remoteVtep + " " +
 	    (.remoteSequence | tostring)')" = "remote $L1 $seq" ]
 }
+# l2's own route for the MAC may live only a moment before evpnd's higher
+# sequence makes it withdraw, too short to catch on rr: read the
+# sequence l2 used from its zebra.
+l2_local_seq()
+{
+	frr_vtysh_raw l2 'show evpn mac vni 100 json' |
+	    jq -r --arg m "$MAC5" '.macs[$m].localSequence // 0'
+}
+l2_took_it()
+{
+	local s
+	s=$(l2_local_seq) && [ "${s:-0}" -ge 1 ]
+}
 evpn_host_mac_add l2 $MAC5
-# l2's own route with MM:1 lives only until evpnd answers, too briefly
-# to poll on rr; zebra's localSequence records that it was sent.
 check "mobility: l2 takes $MAC5 as local with sequence >= 1" \
-    wait_for 20 l2_mac_seq_at_least 1
+    wait_for 20 l2_took_it
 check "mobility: evpnd re-advertises $P_MACIP5 with MM seq >= 1" \
     wait_for 20 seq_at_least "$P_MACIP5" $L1 1
+evpnd_over_l2()
+{
+	local a b
+	a=$(rr_seq "$P_MACIP5" $L1) && b=$(l2_local_seq) &&
+	    [ "$a" -gt "${b:-0}" ]
+}
 check "mobility: evpnd's sequence is above l2's" wait_for 10 evpnd_over_l2
 check "mobility: l2 yields to evpnd's sequence and withdraws its route" \
     wait_for 10 l2_yields

@@ -1,0 +1,69 @@
+/*
+ * netlink/ internals shared by its files: the context, the request
+ * queue and the message parsers.  Nothing outside netlink/ includes it.
+ */
+#ifndef NETLINK_NL_INT_H
+#define NETLINK_NL_INT_H
+
+#include <linux/netlink.h>
+
+#include <event2/event.h>
+#include <netlink/msg.h>
+#include <netlink/socket.h>
+
+#include "common/buf.h"
+#include "netlink/nl.h"
+
+#define NL_DESC_LEN	112
+
+struct nl_inflight {
+	uint32_t	 seq;
+	char		 desc[NL_DESC_LEN];
+};
+
+struct nl_ctx {
+	struct event_base	*base;
+	struct nl_callbacks	 cb;
+
+	struct nl_sock		*req_sk;	/* non-blocking, batched */
+	struct nl_sock		*evt_sk;	/* RTNLGRP_LINK, RTNLGRP_NEIGH */
+	struct nl_sock		*sync_sk;	/* blocking: devices, dumps */
+	struct event		*ev_req_read;
+	struct event		*ev_req_write;
+	struct event		*ev_flush;	/* next loop turn */
+	struct event		*ev_evt_read;
+	uint32_t		 req_seq;
+	uint32_t		 sync_seq;
+
+	/* Queued requests: raw messages back to back, a description each. */
+	struct wbuf		 queue;
+	size_t			 queue_head;	/* bytes already sent */
+	char			(*qdesc)[NL_DESC_LEN];
+	size_t			 qdesc_cap, qdesc_head, qdesc_tail;
+
+	/* Sent, awaiting their ack, oldest first (a ring). */
+	struct nl_inflight	 inflight[NL_MAX_INFLIGHT];
+	size_t			 if_head, if_count;
+
+	struct nl_counters	 ctr;
+	bool			 vrf_supported;
+};
+
+/* nl.c */
+/* Queue msg (consumed) with a description for the log. */
+void	nl_enqueue(struct nl_ctx *, struct nl_msg *, const char *desc);
+/* Send msg (consumed) on the sync socket and wait for its ack; a dump
+ * when fn is set (each answer is given to fn).  0, or -1 with err. */
+typedef void	 nl_msg_fn(void *arg, const struct nlmsghdr *);
+int	nl_sync(struct nl_ctx *, struct nl_msg *, nl_msg_fn *fn, void *arg,
+	    char *err, size_t errlen);
+
+/* Parsers: 0 when hdr holds that kind of object, -1 otherwise. */
+int	nl_parse_fdb(const struct nlmsghdr *, struct nl_fdb *);
+int	nl_parse_neigh(const struct nlmsghdr *, struct nl_neigh *);
+int	nl_parse_link(const struct nlmsghdr *, struct nl_link *);
+
+/* nl_link.c */
+bool	nl_probe_vrf(struct nl_ctx *);
+
+#endif

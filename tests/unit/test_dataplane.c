@@ -1,0 +1,599 @@
+/*
+ * The data-plane adapter (daemon/dataplane.c) against the real kernel,
+ * each test in a fresh network namespace of its own forked process:
+ * entries land, mark-and-sweep deletes only the stale ones, a new
+ * adapter adopts what a previous one left and changes nothing when
+ * given the same state, entries without extern_learn are never
+ * touched, type-5 installs route + neighbour + FDB, local learning
+ * reaches evpn/, and a resync reinstalls what vanished.  evpn/'s
+ * callbacks are stubs here that count calls.  Needs root (77 if not).
+ */
+#include <check.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "daemon/dataplane.h"
+#include "netlink/nl.h"
+
+/* ---- evpn/ stubs: what the adapter reported ----------------------- */
+
+static int	 macs_learned, macs_gone, neighs_learned, resyncs;
+static int	 macs_unexpected;	/* learned, but not the test's host */
+static struct macaddr last_mac;
+static char	 last_bridge[IF_NAMESIZE];
+
+void
+evpn_dp_mac_learned(struct evpn *e, const char *br, const struct macaddr *m)
+{
+	macs_learned++;
+	if (last_mac.b[0] != 0 && mac_cmp(&last_mac, m) != 0)
+		macs_unexpected++;
+	last_mac = *m;
+	snprintf(last_bridge, sizeof(last_bridge), "%s", br);
+}
+
+void
+evpn_dp_mac_gone(struct evpn *e, const char *br, const struct macaddr *m)
+{
+	macs_gone++;
+}
+
+void
+evpn_dp_neigh_learned(struct evpn *e, const char *br, const struct ipaddr *ip,
+    const struct macaddr *m)
+{
+	neighs_learned++;
+}
+
+void
+evpn_dp_neigh_gone(struct evpn *e, const char *br, const struct ipaddr *ip)
+{
+}
+
+void
+evpn_dp_resync(struct evpn *e)
+{
+	resyncs++;
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+static struct event_base *base;
+static struct dataplane *dp;
+static const struct evpn_dataplane *ops;
+static struct evpn_dp_vni l2, l3;
+static int	 fake_evpn;
+
+static void
+sh(const char *cmd)
+{
+	ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
+}
+
+static json_t *
+run_json(const char *cmd)
+{
+	static char	 buf[1 << 20];
+	size_t		 n;
+	FILE		*p = popen(cmd, "r");
+	json_t		*j;
+
+	ck_assert_ptr_nonnull(p);
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	buf[n] = '\0';
+	pclose(p);
+	ck_assert_msg((j = json_loads(buf, 0, NULL)) != NULL, "%s", buf);
+	return j;
+}
+
+static struct ipaddr
+ip(const char *s)
+{
+	struct ipaddr	 a;
+
+	ck_assert_int_eq(ipaddr_parse(s, &a), 0);
+	return a;
+}
+
+static struct macaddr
+mac(const char *s)
+{
+	struct macaddr	 m;
+
+	ck_assert_int_eq(mac_parse(s, &m), 0);
+	return m;
+}
+
+/* Entries in "bridge -j fdb show dev D" / "ip -j neigh show dev D"
+ * with this MAC (and dst when given). */
+static int
+count_fdb(const char *dev, const char *m, const char *dst)
+{
+	char	 cmd[128];
+	json_t	*j, *e, *d;
+	size_t	 i;
+	int	 n = 0;
+
+	snprintf(cmd, sizeof(cmd), "bridge -j fdb show dev %s", dev);
+	j = run_json(cmd);
+	json_array_foreach(j, i, e) {
+		d = json_object_get(e, "dst");
+		if (strcmp(json_string_value(json_object_get(e, "mac")), m))
+			continue;
+		if (dst == NULL || (d && !strcmp(json_string_value(d), dst)))
+			n++;
+	}
+	json_decref(j);
+	return n;
+}
+
+static int
+count_neigh(const char *dev, const char *addr)
+{
+	char	 cmd[128];
+	json_t	*j, *e;
+	size_t	 i;
+	int	 n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ip -j neigh show dev %s", dev);
+	j = run_json(cmd);
+	json_array_foreach(j, i, e)
+		if (!strcmp(json_string_value(json_object_get(e, "dst")), addr))
+			n++;
+	json_decref(j);
+	return n;
+}
+
+static void
+settle(void)
+{
+	ck_assert_int_eq(nl_wait_idle(dataplane_nl(dp), 3000), 0);
+}
+
+static uint64_t
+sent(void)
+{
+	struct nl_counters	 c;
+
+	nl_get_counters(dataplane_nl(dp), &c);
+	return c.sent;
+}
+
+static json_int_t
+installed(const char *kind)
+{
+	json_t		*j = dataplane_json(dp);
+	json_int_t	 n;
+
+	n = json_integer_value(json_object_get(json_object_get(j,
+	    "installed"), kind));
+	json_decref(j);
+	return n;
+}
+
+static void
+new_adapter(void)
+{
+	char	 err[256];
+
+	/* The stubs never look inside it. */
+	dp = dataplane_create(base, (struct evpn *)&fake_evpn, err,
+	    sizeof(err));
+	ck_assert_msg(dp != NULL, "%s", err);
+	ops = dataplane_ops(dp);
+}
+
+static void
+vni_add(const struct evpn_dp_vni *v)
+{
+	char	 err[256];
+
+	ck_assert_msg(ops->vni_add(ops->ctx, v, err, sizeof(err)) == 0, "%s",
+	    err);
+}
+
+static void
+setup(void)
+{
+	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+	sh("ip link set lo up");
+	macs_learned = macs_gone = neighs_learned = resyncs = 0;
+	macs_unexpected = 0;
+	memset(&last_mac, 0, sizeof(last_mac));
+	base = event_base_new();
+	l2 = (struct evpn_dp_vni){ .vxlan_if = "vx100", .bridge_if = "br100",
+	    .vni = 100, .local_ip = ip("10.0.0.1"), .dstport = 4789,
+	    .arp_suppress = true };
+	l3 = (struct evpn_dp_vni){ .vxlan_if = "vx4000",
+	    .bridge_if = "br4000", .vni = 4000, .local_ip = ip("10.0.0.1"),
+	    .l3 = true, .table = 100, .vrf = "tenant-a",
+	    .router_mac = mac("02:00:00:00:40:00") };
+	new_adapter();
+}
+
+static void
+teardown(void)
+{
+	dataplane_free(dp);
+	event_base_free(base);
+}
+
+/* A, B remote MACs, two flood VTEPs and a neighbour. */
+static void
+push_full_state(void)
+{
+	struct macaddr	 a = mac("02:00:00:00:00:0a");
+	struct macaddr	 b = mac("02:00:00:00:00:0b");
+	struct ipaddr	 v1 = ip("10.0.0.12"), v2 = ip("10.0.0.13");
+	struct ipaddr	 h = ip("10.1.1.10");
+
+	ops->mac_set(ops->ctx, &l2, &a, &v1, false);
+	ops->mac_set(ops->ctx, &l2, &b, &v2, false);
+	ops->flood_add(ops->ctx, &l2, &v1);
+	ops->flood_add(ops->ctx, &l2, &v2);
+	ops->neigh_set(ops->ctx, &l2, &h, &a);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+START_TEST(test_entries_installed)
+{
+	json_t	*j, *v;
+
+	vni_add(&l2);
+	push_full_state();
+	settle();
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0a", "10.0.0.12"),
+	    1);
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0b", "10.0.0.13"),
+	    1);
+	ck_assert_int_eq(count_fdb("vx100", "00:00:00:00:00:00", NULL), 2);
+	ck_assert_int_eq(count_neigh("br100", "10.1.1.10"), 1);
+	ck_assert_int_eq(installed("fdb"), 2);
+	ck_assert_int_eq(installed("flood"), 2);
+	ck_assert_int_eq(installed("neigh"), 1);
+	j = dataplane_json(dp);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "vrf_mode")),
+	    nl_vrf_supported(dataplane_nl(dp)) ? "vrf" : "rule");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j,
+	    "requests"), "acked")), 5);
+	v = json_array_get(json_object_get(j, "vnis"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(v,
+	    "vxlan"), "state")), "created");
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "bridge"),
+	    "up")));
+	json_decref(j);
+	/* Setting what is already there sends nothing. */
+	push_full_state();
+	ck_assert_int_eq(sent(), 5);
+}
+END_TEST
+
+START_TEST(test_sync_sweep)
+{
+	struct macaddr	 a = mac("02:00:00:00:00:0a");
+	struct ipaddr	 v1 = ip("10.0.0.12");
+	uint64_t	 before;
+
+	vni_add(&l2);
+	push_full_state();
+	settle();
+	before = sent();
+	ops->sync_begin(ops->ctx);
+	ops->mac_set(ops->ctx, &l2, &a, &v1, false);
+	ops->flood_add(ops->ctx, &l2, &v1);
+	ops->sync_end(ops->ctx);
+	settle();
+	/* B, one flood VTEP and the neighbour went; nothing re-sent. */
+	ck_assert_int_eq(sent() - before, 3);
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0a", "10.0.0.12"),
+	    1);
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0b", NULL), 0);
+	ck_assert_int_eq(count_fdb("vx100", "00:00:00:00:00:00", "10.0.0.12"),
+	    1);
+	ck_assert_int_eq(count_fdb("vx100", "00:00:00:00:00:00", "10.0.0.13"),
+	    0);
+	ck_assert_int_eq(count_neigh("br100", "10.1.1.10"), 0);
+	ck_assert_int_eq(installed("fdb"), 1);
+}
+END_TEST
+
+START_TEST(test_restart_adopts)
+{
+	struct macaddr	 a = mac("02:00:00:00:00:0a");
+	struct ipaddr	 v1 = ip("10.0.0.12");
+	json_t		*j;
+
+	vni_add(&l2);
+	push_full_state();
+	settle();
+	/* Entries somebody else made: no extern_learn, never ours. */
+	sh("bridge fdb add 02:00:00:00:00:ee dev vx100 dst 10.0.0.99 self "
+	    "static");
+	sh("ip neigh add 10.1.1.99 lladdr 02:00:00:00:00:ee dev br100 "
+	    "nud permanent");
+
+	/* evpnd restarts: a new adapter over the same kernel state. */
+	dataplane_free(dp);
+	new_adapter();
+	vni_add(&l2);
+	j = dataplane_json(dp);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+	    json_array_get(json_object_get(j, "vnis"), 0), "vxlan"), "state")),
+	    "adopted");
+	json_decref(j);
+	ck_assert_int_eq(installed("fdb"), 2);
+	ck_assert_int_eq(installed("flood"), 2);
+	ck_assert_int_eq(installed("neigh"), 1);
+
+	/* The same state pushed again: nothing deleted, nothing re-added. */
+	ops->sync_begin(ops->ctx);
+	push_full_state();
+	ops->sync_end(ops->ctx);
+	settle();
+	ck_assert_int_eq(sent(), 0);
+
+	/* Less state: only what is missing goes. */
+	ops->sync_begin(ops->ctx);
+	ops->mac_set(ops->ctx, &l2, &a, &v1, false);
+	ops->sync_end(ops->ctx);
+	settle();
+	ck_assert_int_eq(sent(), 4);
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0a", "10.0.0.12"),
+	    1);
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0b", NULL), 0);
+	ck_assert_int_eq(count_fdb("vx100", "00:00:00:00:00:00", NULL), 0);
+	ck_assert_int_eq(count_neigh("br100", "10.1.1.10"), 0);
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:ee", "10.0.0.99"),
+	    1);
+	ck_assert_int_eq(count_neigh("br100", "10.1.1.99"), 1);
+}
+END_TEST
+
+START_TEST(test_type5_route)
+{
+	struct prefix	 p;
+	struct ipaddr	 vtep = ip("10.0.0.12");
+	struct macaddr	 rmac = mac("02:00:00:00:12:00");
+	json_t		*j, *e;
+	char		 want[64];
+
+	vni_add(&l3);
+	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p, false), 0);
+	ops->route_set(ops->ctx, &l3, &p, &vtep, &rmac);
+	settle();
+	j = run_json("ip -j route show table 100");
+	e = json_array_get(j, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "dst")),
+	    "10.2.0.0/24");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "gateway")),
+	    "10.0.0.12");
+	ck_assert_str_eq(json_string_value(json_object_get(e, "dev")),
+	    "br4000");
+	json_decref(j);
+	ck_assert_int_eq(count_neigh("br4000", "10.0.0.12"), 1);
+	ck_assert_int_eq(count_fdb("vx4000", "02:00:00:00:12:00", "10.0.0.12"),
+	    1);
+	j = run_json("ip -j link show br4000");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j,
+	    0), "address")), "02:00:00:00:40:00");
+	json_decref(j);
+	if (!nl_vrf_supported(dataplane_nl(dp))) {
+		snprintf(want, sizeof(want), "ip rule | grep -q 'from all "
+		    "iif br4000 lookup 100'");
+		sh(want);
+	}
+	ck_assert_int_eq(installed("route"), 1);
+	ck_assert_int_eq(installed("rmac_fdb"), 1);
+	ck_assert_int_eq(installed("rmac_neigh"), 1);
+
+	/* A second route through the same VTEP shares the router MAC. */
+	ck_assert_int_eq(prefix_parse("10.3.0.0/24", &p, false), 0);
+	ops->route_set(ops->ctx, &l3, &p, &vtep, &rmac);
+	ops->route_del(ops->ctx, &l3, &p);
+	settle();
+	ck_assert_int_eq(count_neigh("br4000", "10.0.0.12"), 1);
+	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p, false), 0);
+	ops->route_del(ops->ctx, &l3, &p);
+	settle();
+	j = run_json("ip -j route show table 100");
+	ck_assert_int_eq(json_array_size(j), 0);
+	json_decref(j);
+	ck_assert_int_eq(count_neigh("br4000", "10.0.0.12"), 0);
+	ck_assert_int_eq(count_fdb("vx4000", "02:00:00:00:12:00", NULL), 0);
+	ck_assert_int_eq(installed("rmac_fdb"), 0);
+}
+END_TEST
+
+/* Stale routes go at sync_end with their router-MAC entries; vni_del
+ * of an L3 VNI takes the rest along (its rule too). */
+START_TEST(test_type5_sweep_and_vni_del)
+{
+	struct prefix	 p1, p2;
+	struct ipaddr	 v1 = ip("10.0.0.12"), v2 = ip("10.0.0.13");
+	struct macaddr	 r1 = mac("02:00:00:00:12:00");
+	struct macaddr	 r2 = mac("02:00:00:00:13:00");
+	json_t		*j;
+
+	vni_add(&l3);
+	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p1, false), 0);
+	ck_assert_int_eq(prefix_parse("2001:db8:2::/64", &p2, false), 0);
+	ops->route_set(ops->ctx, &l3, &p1, &v1, &r1);
+	ops->route_set(ops->ctx, &l3, &p2, &v2, &r2);
+	settle();
+	ck_assert_int_eq(count_neigh("br4000", "::ffff:10.0.0.13"), 1);
+	ops->sync_begin(ops->ctx);
+	ops->route_set(ops->ctx, &l3, &p1, &v1, &r1);
+	ops->sync_end(ops->ctx);
+	settle();
+	ck_assert_int_eq(installed("route"), 1);
+	ck_assert_int_eq(installed("rmac_fdb"), 1);
+	ck_assert_int_eq(installed("rmac_neigh"), 1);
+	ck_assert_int_eq(count_fdb("vx4000", "02:00:00:00:13:00", NULL), 0);
+	ck_assert_int_eq(count_neigh("br4000", "10.0.0.13"), 0);
+	/* The route moves to another VTEP: the old router MAC goes. */
+	ops->route_set(ops->ctx, &l3, &p1, &v2, &r2);
+	settle();
+	ck_assert_int_eq(count_fdb("vx4000", "02:00:00:00:12:00", NULL), 0);
+	ck_assert_int_eq(count_fdb("vx4000", "02:00:00:00:13:00",
+	    "10.0.0.13"), 1);
+	ck_assert_int_eq(installed("rmac_neigh"), 1);
+	ops->vni_del(ops->ctx, &l3);
+	settle();
+	ck_assert_int_eq(if_nametoindex("vx4000"), 0);
+	ck_assert_int_eq(installed("route"), 0);
+	ck_assert_int_eq(installed("rmac_fdb"), 0);
+	j = run_json("ip -j route show table 100");
+	ck_assert_int_eq(json_array_size(j), 0);
+	json_decref(j);
+	ck_assert_int_ne(system("ip rule | grep -q 'iif br4000'"), 0);
+}
+END_TEST
+
+START_TEST(test_vni_mismatch_and_del)
+{
+	struct evpn_dp_vni	 bad = l2;
+	char			 err[256];
+
+	sh("ip link add vx100 type vxlan id 200 local 10.0.0.1 dstport 4789");
+	ck_assert_int_eq(ops->vni_add(ops->ctx, &l2, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "vx100: exists with VNI 200, config says 100");
+	/* An adopted device stays on vni_del; a created one goes. */
+	bad.vni = 200;
+	bad.bridge_if = "br200";
+	vni_add(&bad);
+	ops->vni_del(ops->ctx, &bad);
+	ck_assert_int_ne(if_nametoindex("vx100"), 0);
+	ck_assert_int_eq(if_nametoindex("br200"), 0);
+}
+END_TEST
+
+static void
+send_arp_request(const char *ifname, const struct macaddr *m, const char *sip,
+    const char *tip)
+{
+	uint8_t			 f[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct ipaddr		 s = ip(sip), t = ip(tip);
+	struct sockaddr_ll	 sll = { .sll_family = AF_PACKET,
+	    .sll_ifindex = (int)if_nametoindex(ifname), .sll_halen = 6 };
+	static const uint8_t	 arp_hdr[] = { 0x08, 0x06, 0, 1, 0x08, 0, 6, 4,
+	    0, 1 };
+	int			 fd;
+
+	memcpy(f + 6, m->b, 6);
+	memcpy(f + 12, arp_hdr, sizeof(arp_hdr));
+	memcpy(f + 22, m->b, 6);
+	memcpy(f + 28, s.u.b, 4);
+	memcpy(f + 38, t.u.b, 4);
+	ck_assert_int_ge(fd = socket(AF_PACKET, SOCK_RAW, 0), 0);
+	ck_assert_int_eq(sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll,
+	    sizeof(sll)), (ssize_t)sizeof(f));
+	close(fd);
+}
+
+START_TEST(test_local_learning)
+{
+	struct macaddr	 host = mac("02:00:00:00:00:aa");
+
+	vni_add(&l2);
+	/* veth1 is the host: its own frames (IPv6 DAD, MLD) carry the
+	 * same MAC as the ARP request below. */
+	sh("ip link add veth0 type veth peer name veth1 address "
+	    "02:00:00:00:00:aa");
+	sh("ip link set veth0 master br100 up");
+	sh("ip link set veth1 up");
+	sh("ip addr add 10.1.1.1/24 dev br100");
+	last_mac = host;
+	/* A remote MAC we install must not come back as learned. */
+	push_full_state();
+	settle();
+	send_arp_request("veth1", &host, "10.1.1.9", "10.1.1.1");
+	for (int i = 0; i < 10 && (macs_learned == 0 || neighs_learned == 0);
+	    i++)
+		nl_events_poll(dataplane_nl(dp), 100);
+	ck_assert_int_ge(macs_learned, 1);
+	ck_assert_int_eq(macs_unexpected, 0);
+	ck_assert_int_eq(mac_cmp(&last_mac, &host), 0);
+	ck_assert_str_eq(last_bridge, "br100");
+	ck_assert_int_ge(neighs_learned, 1);
+	sh("bridge fdb del 02:00:00:00:00:aa dev veth0 master");
+	nl_events_poll(dataplane_nl(dp), 200);
+	ck_assert_int_eq(macs_gone, 1);
+}
+END_TEST
+
+START_TEST(test_resync_reinstalls)
+{
+	json_t	*j;
+
+	vni_add(&l2);
+	push_full_state();
+	settle();
+	/* Lost behind our back (as if an event had been missed). */
+	sh("bridge fdb del 02:00:00:00:00:0b dev vx100 self master");
+	sh("ip neigh del 10.1.1.10 dev br100");
+	dataplane_resync(dp);
+	settle();
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0b", "10.0.0.13"),
+	    1);
+	ck_assert_int_eq(count_neigh("br100", "10.1.1.10"), 1);
+	ck_assert_int_eq(resyncs, 1);	/* evpn/ asked to push again */
+	j = dataplane_json(dp);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "resyncs")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j,
+	    "requests"), "sent")), 7);
+	json_decref(j);
+}
+END_TEST
+
+static Suite *
+dataplane_suite(void)
+{
+	Suite	*s = suite_create("dataplane");
+	TCase	*tc = tcase_create("kernel");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_entries_installed);
+	tcase_add_test(tc, test_sync_sweep);
+	tcase_add_test(tc, test_restart_adopts);
+	tcase_add_test(tc, test_type5_route);
+	tcase_add_test(tc, test_type5_sweep_and_vni_del);
+	tcase_add_test(tc, test_vni_mismatch_and_del);
+	tcase_add_test(tc, test_local_learning);
+	tcase_add_test(tc, test_resync_reinstalls);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	if (geteuid() != 0 || unshare(0) != 0) {
+		fprintf(stderr, "test_dataplane: needs root, skipped\n");
+		return 77;
+	}
+	if (getenv("CK_FORK") != NULL && strcmp(getenv("CK_FORK"), "no") == 0)
+		return 77;
+	log_init("test_dataplane", LOG_DEST_STDOUT, NULL, LOG_WARNING);
+	sr = srunner_create(dataplane_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
