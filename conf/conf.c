@@ -69,9 +69,30 @@ conf_vxlan_free(struct conf_vxlan *vx)
 	free(vx);
 }
 
+static void
+conf_ipam_pool_free(struct conf_ipam_pool *pool)
+{
+	struct conf_prefix *p, *np;
+	struct conf_ipam_range *r, *nr;
+	struct conf_ipam_reserve *res, *nres;
+
+	TAILQ_FOREACH_SAFE(p, &pool->prefixes, entry, np)
+		free(p);
+	TAILQ_FOREACH_SAFE(r, &pool->excludes, entry, nr)
+		free(r);
+	TAILQ_FOREACH_SAFE(res, &pool->reserves, entry, nres) {
+		free(res->name);
+		free(res);
+	}
+	free(pool->name);
+	free(pool->tenant);
+	free(pool);
+}
+
 void
 conf_free(struct config *c)
 {
+	struct conf_ipam_pool *pool, *npool;
 	struct conf_bgp *bgp, *nbgp;
 	struct conf_vxlan *vx, *nvx;
 	struct conf_vrf *vrf, *nvrf;
@@ -91,6 +112,11 @@ conf_free(struct config *c)
 		free(vrf->name);
 		free(vrf);
 	}
+	TAILQ_FOREACH_SAFE(pool, &c->ipam_pools, entry, npool)
+		conf_ipam_pool_free(pool);
+	free(c->api_listen.cert);
+	free(c->api_listen.key);
+	free(c->api_listen.client_ca);
 	free(c->hostname);
 	free(c->log_file);
 	free(c);
@@ -206,4 +232,15 @@ conf_neighbor_session_differs(const struct conf_neighbor *a,
 	    a->port != b->port ||
 	    a->passive != b->passive ||
 	    a->af_active != b->af_active;
+}
+
+struct conf_ipam_pool *
+conf_ipam_pool_find(const struct config *c, const char *name)
+{
+	struct conf_ipam_pool *pool;
+
+	TAILQ_FOREACH(pool, &c->ipam_pools, entry)
+		if (strcmp(pool->name, name) == 0)
+			return pool;
+	return NULL;
 }

@@ -148,6 +148,81 @@ struct conf_vrf {
 };
 TAILQ_HEAD(conf_vrf_list, conf_vrf);
 
+/*
+ * "ipam pool NAME" (the IPAM issue) and its "shadow" block (the shadow
+ * inventory issue).  Fractions are fixed point in millionths so that
+ * printing is exact: confidence 0.9 is 900000.
+ */
+#define CONF_IPAM_NAME_MAX	63
+#define CONF_IPAM_MAC_PREFIX_MAX 5
+#define CONF_IPAM_DEFAULT_QUARANTINE 30
+#define CONF_MICRO		1000000ULL
+#define CONF_SHADOW_DEFAULT_HORIZON 300
+#define CONF_SHADOW_DEFAULT_CONFIDENCE 900000	/* 0.9 */
+#define CONF_SHADOW_DEFAULT_MIN_WARM 0
+#define CONF_SHADOW_DEFAULT_MAX_WARM 64
+#define CONF_SHADOW_DEFAULT_MAX_FRACTION 50000	/* 0.05 */
+#define CONF_SHADOW_DEFAULT_WASTAGE 1000000	/* 1 */
+#define CONF_SHADOW_DEFAULT_DELAY 100000000	/* 100 */
+
+struct conf_ipam_range {
+	TAILQ_ENTRY(conf_ipam_range) entry;
+	struct ipaddr	 lo;
+	struct ipaddr	 hi;			/* == lo for one address */
+};
+TAILQ_HEAD(conf_ipam_range_list, conf_ipam_range);
+
+struct conf_ipam_reserve {
+	TAILQ_ENTRY(conf_ipam_reserve) entry;
+	struct ipaddr	 ip;
+	char		*name;
+};
+TAILQ_HEAD(conf_ipam_reserve_list, conf_ipam_reserve);
+
+enum conf_shadow_mode {
+	CONF_SHADOW_ACTIVE,
+	CONF_SHADOW_OBSERVE,
+};
+
+struct conf_ipam_shadow {
+	uint32_t	 horizon;		/* seconds */
+	uint32_t	 confidence;		/* millionths, (0, 1) */
+	uint32_t	 min_warm;
+	uint32_t	 max_warm;
+	uint32_t	 max_pool_fraction;	/* millionths, [0, 1] */
+	uint64_t	 cost_wastage;		/* millionths */
+	uint64_t	 cost_delay;		/* millionths */
+	enum conf_shadow_mode mode;
+};
+
+struct conf_ipam_pool {
+	TAILQ_ENTRY(conf_ipam_pool) entry;
+	char		*name;
+	char		*tenant;		/* NULL = the default tenant */
+	uint32_t	 vni;			/* 0 = none */
+	struct conf_prefix_list prefixes;	/* file order */
+	struct ipaddr	 gateway4;		/* af 0 = none */
+	struct ipaddr	 gateway6;
+	struct conf_ipam_range_list excludes;
+	struct conf_ipam_reserve_list reserves;
+	uint32_t	 quarantine;		/* seconds */
+	uint8_t		 mac_prefix[CONF_IPAM_MAC_PREFIX_MAX];
+	uint8_t		 mac_prefix_len;	/* 0 = not set */
+	bool		 has_shadow;
+	struct conf_ipam_shadow shadow;
+};
+TAILQ_HEAD(conf_ipam_pool_list, conf_ipam_pool);
+
+/* "api listen ADDR PORT tls cert FILE key FILE client-ca FILE" */
+struct conf_api_listen {
+	bool		 enabled;
+	struct ipaddr	 addr;
+	uint16_t	 port;
+	char		*cert;
+	char		*key;
+	char		*client_ca;
+};
+
 struct config {
 	char		*hostname;
 	enum log_dest	 log_dest;
@@ -156,6 +231,8 @@ struct config {
 	struct conf_bgp_list bgps;		/* default instance first */
 	struct conf_vxlan_list vxlans;
 	struct conf_vrf_list vrfs;
+	struct conf_ipam_pool_list ipam_pools;
+	struct conf_api_listen api_listen;
 };
 
 /* Parse; on error returns NULL and writes "FILE:LINE: message" to err. */
@@ -176,6 +253,10 @@ struct conf_neighbor *conf_neighbor_find(const struct conf_bgp *,
 struct conf_vrf	*conf_vrf_find(const struct config *, const char *name);
 struct conf_vrf	*conf_vrf_by_vni(const struct config *, uint32_t vni);
 struct conf_vxlan *conf_vxlan_by_vni(const struct config *, uint32_t vni);
+struct conf_ipam_pool *conf_ipam_pool_find(const struct config *,
+		    const char *name);
+/* Millionths as the shortest exact decimal: 900000 -> "0.9". */
+const char	*conf_fmt_micro(uint64_t, char *, size_t);
 /* Effective timers of a neighbor (its own, else defaults). */
 uint16_t	 conf_neighbor_holdtime(const struct conf_neighbor *);
 uint16_t	 conf_neighbor_keepalive(const struct conf_neighbor *);

@@ -847,6 +847,8 @@ static const struct command top_cmds[] = {
 	{ "router bgp", cmd_router_bgp },
 	{ "vxlan", cmd_vxlan },
 	{ "vrf", cmd_vrf },
+	{ "ipam pool", cp_cmd_ipam_pool },
+	{ "api listen", cp_cmd_api },
 	{ "exit", cmd_noop },
 	{ "end", cmd_noop },
 };
@@ -931,4 +933,8 @@ const struct node_def cp_nodes[NODE_COUNT] = {
 	    NODE_AF_EVPN, evpn_vni_cmds),
 	[NODE_VXLAN] = NODE("a 'vxlan' block", NODE_TOP, vxlan_cmds),
 	[NODE_VRF] = NODE("a 'vrf' block", NODE_TOP, vrf_cmds),
+	[NODE_IPAM_POOL] = { "an 'ipam pool' block", NODE_TOP,
+	    cp_ipam_pool_cmds, CP_IPAM_POOL_NCMDS },
+	[NODE_IPAM_SHADOW] = { "a 'shadow' block of 'ipam pool'",
+	    NODE_IPAM_POOL, cp_ipam_shadow_cmds, CP_IPAM_SHADOW_NCMDS },
 };

@@ -156,6 +156,13 @@ cp_arg_unicast_mac(struct parser *p, int i, struct macaddr *m)
 void
 cp_check_add(struct parser *p, enum check_kind kind, const void *obj)
 {
+	cp_check_add2(p, kind, obj, NULL);
+}
+
+void
+cp_check_add2(struct parser *p, enum check_kind kind, const void *obj,
+    const void *obj2)
+{
 	if (p->nchecks == p->capchecks) {
 		p->capchecks = p->capchecks ? p->capchecks * 2 : 16;
 		p->checks = xrealloc(p->checks,
@@ -164,6 +171,8 @@ cp_check_add(struct parser *p, enum check_kind kind, const void *obj)
 	p->checks[p->nchecks].kind = kind;
 	p->checks[p->nchecks].line = p->lineno;
 	p->checks[p->nchecks].obj = obj;
+	p->checks[p->nchecks].obj2 = obj2;
+	p->checks[p->nchecks].text[0] = '\0';
 	p->nchecks++;
 }
 
@@ -225,8 +234,11 @@ cp_enter_node(struct parser *p, enum node node)
 		p->vxlan = NULL;
 	if (node != NODE_VRF)
 		p->vrf = NULL;
-	if (node == NODE_TOP || node == NODE_VXLAN || node == NODE_VRF)
+	if (node == NODE_TOP || node == NODE_VXLAN || node == NODE_VRF ||
+	    node == NODE_IPAM_POOL || node == NODE_IPAM_SHADOW)
 		p->bgp = NULL;
+	if (node != NODE_IPAM_POOL && node != NODE_IPAM_SHADOW)
+		p->pool = NULL;
 }
 
 /* The line matched no node on the way up: say where it would fit. */
@@ -380,6 +392,8 @@ check_run(struct parser *p, const struct pending_check *chk)
 			    "cannot also have an L2 'vni' block", v->vni,
 			    l3->name);
 		break;
+	default:
+		return cp_ipam_check(p, chk);
 	}
 	return 0;
 }
@@ -394,6 +408,7 @@ config_new(void)
 	TAILQ_INIT(&c->bgps);
 	TAILQ_INIT(&c->vxlans);
 	TAILQ_INIT(&c->vrfs);
+	TAILQ_INIT(&c->ipam_pools);
 	return c;
 }
 

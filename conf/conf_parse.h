@@ -27,6 +27,8 @@ enum node {
 	NODE_EVPN_VNI,
 	NODE_VXLAN,
 	NODE_VRF,
+	NODE_IPAM_POOL,
+	NODE_IPAM_SHADOW,
 	NODE_COUNT
 };
 
@@ -35,6 +37,10 @@ enum check_kind {
 	CHECK_VRF_VNI_HAS_VXLAN,
 	CHECK_BGP_VRF_DECLARED,
 	CHECK_EVPN_VNI_NOT_L3,
+	CHECK_IPAM_POOL_HAS_PREFIX,	/* obj: pool */
+	CHECK_IPAM_INSIDE,		/* obj: pool, obj2: struct ipaddr */
+	CHECK_IPAM_OVERLAP,		/* obj: pool, obj2: conf_prefix */
+	CHECK_IPAM_SHADOW,		/* obj: pool */
 };
 
 /* A statement whose validity depends on the rest of the file. */
@@ -42,6 +48,8 @@ struct pending_check {
 	enum check_kind	 kind;
 	unsigned	 line;
 	const void	*obj;
+	const void	*obj2;
+	char		 text[64];	/* the statement, for messages */
 };
 
 struct parser {
@@ -62,6 +70,7 @@ struct parser {
 	struct conf_evpn_vni *vni;
 	struct conf_vxlan *vxlan;
 	struct conf_vrf	*vrf;
+	struct conf_ipam_pool *pool;
 
 	struct pending_check *checks;
 	size_t		 nchecks;
@@ -100,6 +109,18 @@ int	 cp_arg_ifname(struct parser *, int, char **);
 int	 cp_arg_unicast_mac(struct parser *, int, struct macaddr *);
 /* Record a statement to check once the whole file is read. */
 void	 cp_check_add(struct parser *, enum check_kind, const void *);
+void	 cp_check_add2(struct parser *, enum check_kind, const void *,
+	    const void *);
+/* Whole-file checks of the ipam blocks (conf_ipam.c). */
+int	 cp_ipam_check(struct parser *, const struct pending_check *);
+/* Sized here so the node table can count them; a missing or extra
+ * entry is a compile error (too many) or fails every test (too few). */
+#define CP_IPAM_POOL_NCMDS	10
+#define CP_IPAM_SHADOW_NCMDS	9
+extern const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS];
+extern const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS];
+int	 cp_cmd_ipam_pool(struct parser *);
+int	 cp_cmd_api(struct parser *);
 /* Move to a node, forgetting the objects of the blocks left. */
 void	 cp_enter_node(struct parser *, enum node);
 

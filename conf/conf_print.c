@@ -2,8 +2,8 @@
  * The canonical printer, in the shape of FRR's running-config.
  *
  * How this works: the top level comes in a fixed order (hostname, log,
- * vxlan blocks, vrf blocks, then "router bgp", the default instance
- * first), each block closed by "!".  Inside a block, one space of
+ * api listen, vxlan blocks, vrf blocks, ipam pools, then "router bgp",
+ * the default instance first), each block closed by "!".  Inside a block, one space of
  * indentation per level, and only values that differ from the defaults
  * the parser starts from are written, so parsing the output yields the
  * same model and printing it again gives the same bytes.  Neighbors,
@@ -95,6 +95,95 @@ print_vrf(FILE *f, const struct conf_vrf *vrf)
 	if (vrf->has_router_mac)
 		fprintf(f, " router-mac %s\n",
 		    mac_fmt(&vrf->router_mac, mac, sizeof(mac)));
+	fprintf(f, "!\n");
+}
+
+static void
+print_api_listen(FILE *f, const struct conf_api_listen *api)
+{
+	char a[IPADDR_STRLEN];
+
+	if (!api->enabled)
+		return;
+	fprintf(f, "api listen %s %u tls cert %s key %s client-ca %s\n!\n",
+	    ipaddr_fmt(&api->addr, a, sizeof(a)), api->port, api->cert,
+	    api->key, api->client_ca);
+}
+
+/* Only what differs from the defaults, as everywhere else. */
+static void
+print_ipam_shadow(FILE *f, const struct conf_ipam_shadow *sh)
+{
+	char a[32], b[32];
+
+	fprintf(f, " shadow\n");
+	if (sh->horizon != CONF_SHADOW_DEFAULT_HORIZON)
+		fprintf(f, "  horizon %u\n", sh->horizon);
+	if (sh->confidence != CONF_SHADOW_DEFAULT_CONFIDENCE)
+		fprintf(f, "  confidence %s\n",
+		    conf_fmt_micro(sh->confidence, a, sizeof(a)));
+	if (sh->min_warm != CONF_SHADOW_DEFAULT_MIN_WARM)
+		fprintf(f, "  min-warm %u\n", sh->min_warm);
+	if (sh->max_warm != CONF_SHADOW_DEFAULT_MAX_WARM)
+		fprintf(f, "  max-warm %u\n", sh->max_warm);
+	if (sh->max_pool_fraction != CONF_SHADOW_DEFAULT_MAX_FRACTION)
+		fprintf(f, "  max-pool-fraction %s\n",
+		    conf_fmt_micro(sh->max_pool_fraction, a, sizeof(a)));
+	if (sh->cost_wastage != CONF_SHADOW_DEFAULT_WASTAGE ||
+	    sh->cost_delay != CONF_SHADOW_DEFAULT_DELAY)
+		fprintf(f, "  cost wastage %s delay %s\n",
+		    conf_fmt_micro(sh->cost_wastage, a, sizeof(a)),
+		    conf_fmt_micro(sh->cost_delay, b, sizeof(b)));
+	if (sh->mode == CONF_SHADOW_OBSERVE)
+		fprintf(f, "  mode observe\n");
+	fprintf(f, " exit-shadow\n");
+}
+
+/* Prefixes, exclusions and reservations keep file order: the prefix
+ * order is the order addresses are handed out in. */
+static void
+print_ipam_pool(FILE *f, const struct conf_ipam_pool *pool)
+{
+	const struct conf_prefix *cp;
+	const struct conf_ipam_range *r;
+	const struct conf_ipam_reserve *res;
+	char a[IPADDR_STRLEN], b[IPADDR_STRLEN];
+
+	fprintf(f, "ipam pool %s\n", pool->name);
+	if (pool->tenant != NULL)
+		fprintf(f, " tenant %s\n", pool->tenant);
+	if (pool->vni != 0)
+		fprintf(f, " vni %u\n", pool->vni);
+	TAILQ_FOREACH(cp, &pool->prefixes, entry)
+		fprintf(f, " prefix %s\n", prefix_fmt(&cp->prefix, a,
+		    sizeof(a)));
+	if (ipaddr_is_set(&pool->gateway4))
+		fprintf(f, " gateway %s\n", ipaddr_fmt(&pool->gateway4, a,
+		    sizeof(a)));
+	if (ipaddr_is_set(&pool->gateway6))
+		fprintf(f, " gateway %s\n", ipaddr_fmt(&pool->gateway6, a,
+		    sizeof(a)));
+	TAILQ_FOREACH(r, &pool->excludes, entry) {
+		ipaddr_fmt(&r->lo, a, sizeof(a));
+		if (ipaddr_cmp(&r->lo, &r->hi) == 0)
+			fprintf(f, " exclude %s\n", a);
+		else
+			fprintf(f, " exclude %s %s\n", a,
+			    ipaddr_fmt(&r->hi, b, sizeof(b)));
+	}
+	TAILQ_FOREACH(res, &pool->reserves, entry)
+		fprintf(f, " reserve %s for %s\n", ipaddr_fmt(&res->ip, a,
+		    sizeof(a)), res->name);
+	if (pool->quarantine != CONF_IPAM_DEFAULT_QUARANTINE)
+		fprintf(f, " quarantine %u\n", pool->quarantine);
+	if (pool->mac_prefix_len > 0) {
+		fprintf(f, " mac-prefix ");
+		for (int i = 0; i < pool->mac_prefix_len; i++)
+			fprintf(f, "%s%02x", i ? ":" : "", pool->mac_prefix[i]);
+		fprintf(f, "\n");
+	}
+	if (pool->has_shadow)
+		print_ipam_shadow(f, &pool->shadow);
 	fprintf(f, "!\n");
 }
 
@@ -331,12 +420,16 @@ conf_print(FILE *f, const struct config *c)
 	const struct conf_vxlan *vx;
 	const struct conf_vrf *vrf;
 	const struct conf_bgp *bgp;
+	const struct conf_ipam_pool *pool;
 
 	print_global(f, c);
+	print_api_listen(f, &c->api_listen);
 	TAILQ_FOREACH(vx, &c->vxlans, entry)
 		print_vxlan(f, vx);
 	TAILQ_FOREACH(vrf, &c->vrfs, entry)
 		print_vrf(f, vrf);
+	TAILQ_FOREACH(pool, &c->ipam_pools, entry)
+		print_ipam_pool(f, pool);
 	/* The parser keeps the default instance first; don't rely on it. */
 	if ((bgp = conf_bgp_default(c)) != NULL)
 		print_bgp(f, bgp);

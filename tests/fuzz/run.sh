@@ -30,7 +30,7 @@ ATTR_SOURCES="bgpd/bgp_attr.c bgpd/bgp_attr_decode.c bgpd/bgp_attr_encode.c"
 SOURCES_fuzz_attr="$COMMON_SOURCES $ATTR_SOURCES"
 SOURCES_fuzz_update="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $ATTR_SOURCES evpn/evpn_nlri.c"
 SOURCES_fuzz_evpn="$COMMON_SOURCES evpn/evpn_nlri.c"
-SOURCES_fuzz_conf="$COMMON_SOURCES conf/conf.c conf/conf_parse.c conf/conf_cmd.c conf/conf_print.c"
+SOURCES_fuzz_conf="$COMMON_SOURCES conf/conf.c conf/conf_parse.c conf/conf_cmd.c conf/conf_ipam.c conf/conf_print.c"
 # Seed corpus directory per target, under tests/fuzz/corpus/.
 CORPUS_fuzz_msg="msg"
 CORPUS_fuzz_evpn="evpn"

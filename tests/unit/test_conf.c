@@ -57,6 +57,7 @@ static const char *const golden_names[] = {
 	"comments",		/* comments, indentation, implicit exits */
 	"mixed_order",		/* blocks out of order, unsorted lists */
 	"defaults",		/* explicit defaults vanish */
+	"ipam",			/* ipam pools, shadow blocks, api listen */
 };
 
 START_TEST(test_golden)
@@ -189,8 +190,8 @@ static const struct bad_case bad_cases[] = {
 	  "a is already configured" },
 	{ "vni 100\n",
 	  "evpnd.conf:1: 'vni 100' is not valid here; it belongs in an "
-	  "'address-family l2vpn evpn' block, a 'vxlan' block or a 'vrf' "
-	  "block" },
+	  "'address-family l2vpn evpn' block, a 'vxlan' block, a 'vrf' "
+	  "block or an 'ipam pool' block" },
 	{ BGP " neighbor 10.0.0.1 activate\n",
 	  "evpnd.conf:3: 'neighbor 10.0.0.1 activate' is not valid here; it "
 	  "belongs in an 'address-family ipv4 unicast' block, an "
@@ -313,6 +314,110 @@ static const struct bad_case bad_cases[] = {
 	{ "exit-vni\n",
 	  "evpnd.conf:1: 'exit-vni' is not valid here; it belongs in a 'vni' "
 	  "block of 'address-family l2vpn evpn'" },
+	/* ipam pools */
+	{ "ipam pool a\n tenant t\n prefix 10.10.0.0/16\n"
+	  "ipam pool b\n tenant t\n prefix 10.11.0.0/16\n"
+	  " prefix 10.10.4.0/24\n",
+	  "evpnd.conf:7: ipam pool b: prefix 10.10.4.0/24 overlaps prefix "
+	  "10.10.0.0/16 of ipam pool a (tenant t)" },
+	/* The tenant may come after the prefix. */
+	{ "ipam pool a\n prefix 2001:db8::/48\n"
+	  "ipam pool b\n prefix 2001:db8:0:1::/64\n tenant x\n"
+	  "ipam pool c\n prefix 2001:db8::/32\n",
+	  "evpnd.conf:7: ipam pool c: prefix 2001:db8::/32 overlaps prefix "
+	  "2001:db8::/48 of ipam pool a (tenant default)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n prefix 10.0.0.128/25\n",
+	  "evpnd.conf:3: prefix 10.0.0.128/25 overlaps prefix 10.0.0.0/24 of "
+	  "the same pool in 'prefix 10.0.0.128/25'" },
+	{ "ipam pool a\n gateway 10.1.0.1\n prefix 10.0.0.0/24\n",
+	  "evpnd.conf:2: ipam pool a: gateway 10.1.0.1 is outside the pool's "
+	  "prefixes" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n exclude 10.0.0.5 10.0.1.9\n",
+	  "evpnd.conf:3: ipam pool a: exclude 10.0.1.9 is outside the pool's "
+	  "prefixes" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n exclude 10.0.0.9 10.0.0.5\n",
+	  "evpnd.conf:3: invalid range in 'exclude 10.0.0.9 10.0.0.5' (first "
+	  "<= last, one address family)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n reserve 2001:db8::1 for x\n",
+	  "evpnd.conf:3: ipam pool a: reserve 2001:db8::1 is outside the "
+	  "pool's prefixes" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n reserve 10.0.0.3 to x\n",
+	  "evpnd.conf:3: unexpected 'to' in 'reserve 10.0.0.3 to x' (reserve "
+	  "IP for NAME)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n reserve 10.0.0.3 for x\n"
+	  " reserve 10.0.0.4 for x\n",
+	  "evpnd.conf:4: duplicate reservation in 'reserve 10.0.0.4 for x'" },
+	{ "ipam pool a\n tenant t\n",
+	  "evpnd.conf:1: ipam pool a: no 'prefix' statement" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\nipam pool a\n",
+	  "evpnd.conf:3: duplicate 'ipam pool a': ipam pool a is already "
+	  "declared" },
+	{ "ipam pool a/b\n",
+	  "evpnd.conf:1: invalid pool name 'a/b' in 'ipam pool a/b' (1..63 "
+	  "letters, digits, '.', '_' or '-')" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n mac-prefix 03:00:0a\n",
+	  "evpnd.conf:3: mac-prefix '03:00:0a' is not locally administered "
+	  "unicast (first byte: bit 0x02 set, bit 0x01 clear) in "
+	  "'mac-prefix 03:00:0a'" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n mac-prefix 00:00:0a\n",
+	  "evpnd.conf:3: mac-prefix '00:00:0a' is not locally administered "
+	  "unicast (first byte: bit 0x02 set, bit 0x01 clear) in "
+	  "'mac-prefix 00:00:0a'" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n mac-prefix 02:00:00:00:00:01\n",
+	  "evpnd.conf:3: invalid mac-prefix '02:00:00:00:00:01' in "
+	  "'mac-prefix 02:00:00:00:00:01' (1 to 5 bytes, as 02:00:0a)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n mac-prefix 2:0\n",
+	  "evpnd.conf:3: invalid mac-prefix '2:0' in 'mac-prefix 2:0' (1 to 5 "
+	  "bytes, as 02:00:0a)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n quarantine -1\n",
+	  "evpnd.conf:3: invalid quarantine '-1' in 'quarantine -1' "
+	  "(0..604800)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n vni 5\n"
+	  "ipam pool b\n prefix 10.1.0.0/24\n vni 5\n",
+	  "evpnd.conf:6: vni 5 is already used by ipam pool a in 'vni 5'" },
+	{ "ipam pool a\n prefix 0.0.0.0/0\n",
+	  "evpnd.conf:2: invalid prefix '0.0.0.0/0' in 'prefix 0.0.0.0/0'" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n confidence 1\n",
+	  "evpnd.conf:4: invalid confidence '1' in 'confidence 1' "
+	  "(0.000001..0.999999)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n confidence 0\n",
+	  "evpnd.conf:4: invalid confidence '0' in 'confidence 0' "
+	  "(0.000001..0.999999)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n confidence .5\n",
+	  "evpnd.conf:4: invalid confidence '.5' in 'confidence .5' "
+	  "(0.000001..0.999999)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n"
+	  "  max-pool-fraction 1.5\n",
+	  "evpnd.conf:4: invalid max-pool-fraction '1.5' in "
+	  "'max-pool-fraction 1.5' (0..1)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  min-warm 65\n",
+	  "evpnd.conf:3: ipam pool a: shadow min-warm 65 is above max-warm 64" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  mode eager\n",
+	  "evpnd.conf:4: invalid mode 'eager' in 'mode eager' (active or "
+	  "observe)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  cost delay 1 "
+	  "wastage 2\n",
+	  "evpnd.conf:4: 'cost delay 1 wastage 2': expected 'cost wastage W "
+	  "delay D'" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  cost wastage 0 "
+	  "delay 0\n",
+	  "evpnd.conf:4: 'cost wastage 0 delay 0': the weights cannot both "
+	  "be 0" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n horizon 5\n",
+	  "evpnd.conf:3: 'horizon 5' is not valid here; it belongs in a "
+	  "'shadow' block of 'ipam pool'" },
+	{ "api listen 0.0.0.0 8443 tls cert a key b\n",
+	  "evpnd.conf:1: incomplete command 'api listen 0.0.0.0 8443 tls cert "
+	  "a key b'" },
+	{ "api listen 0.0.0.0 8443 tcp cert a key b client-ca c\n",
+	  "evpnd.conf:1: 'api listen 0.0.0.0 8443 tcp cert a key b client-ca "
+	  "c': only 'tls' listeners are allowed" },
+	{ "api listen 0.0.0.0 8443 tls cert a key b cert c\n",
+	  "evpnd.conf:1: 'cert' given twice in 'api listen 0.0.0.0 8443 tls "
+	  "cert a key b cert c'" },
+	{ "api listen 0.0.0.0 0 tls cert a key b client-ca c\n",
+	  "evpnd.conf:1: invalid port '0' in 'api listen 0.0.0.0 0 tls cert a "
+	  "key b client-ca c' (1..65535)" },
 };
 
 START_TEST(test_bad)
@@ -699,6 +804,59 @@ START_TEST(test_dad_statements)
 }
 END_TEST
 
+START_TEST(test_values_ipam)
+{
+	struct config *c = parse_ok("ipam pool p\n prefix 10.0.0.0/24\n"
+	    " prefix 2001:db8::/64\n gateway 10.0.0.1\n"
+	    " exclude 10.0.0.2 10.0.0.9\n reserve 10.0.0.20 for head\n"
+	    " mac-prefix 02:00:0a\n shadow\n  confidence 0.95\n"
+	    "  cost wastage 2.5 delay 0.000001\n exit-shadow\n"
+	    "ipam pool q\n prefix 10.0.0.0/24\n tenant other\n"
+	    "api listen 2001:db8::1 443 tls client-ca c key k cert e\n");
+	struct conf_ipam_pool *p = conf_ipam_pool_find(c, "p");
+	struct conf_ipam_pool *q = conf_ipam_pool_find(c, "q");
+	struct conf_ipam_range *r;
+	char buf[64];
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_null(p->tenant);
+	ck_assert_str_eq(q->tenant, "other");
+	ck_assert_uint_eq(p->vni, 0);
+	ck_assert_uint_eq(p->quarantine, 30);
+	ck_assert_uint_eq(q->quarantine, 30);
+	ck_assert_uint_eq(TAILQ_FIRST(&p->prefixes)->prefix.len, 24);
+	ck_assert_uint_eq(TAILQ_LAST(&p->prefixes, conf_prefix_list)->prefix.len,
+	    64);
+	ck_assert_str_eq(ipaddr_fmt(&p->gateway4, buf, sizeof(buf)),
+	    "10.0.0.1");
+	ck_assert(!ipaddr_is_set(&p->gateway6));
+	r = TAILQ_FIRST(&p->excludes);
+	ck_assert_str_eq(ipaddr_fmt(&r->hi, buf, sizeof(buf)), "10.0.0.9");
+	ck_assert_str_eq(TAILQ_FIRST(&p->reserves)->name, "head");
+	ck_assert_uint_eq(p->mac_prefix_len, 3);
+	ck_assert_uint_eq(p->mac_prefix[2], 0x0a);
+	ck_assert(p->has_shadow);
+	ck_assert(!q->has_shadow);
+	ck_assert_uint_eq(p->shadow.confidence, 950000);
+	ck_assert_uint_eq(p->shadow.cost_wastage, 2500000);
+	ck_assert_uint_eq(p->shadow.cost_delay, 1);
+	ck_assert_uint_eq(p->shadow.horizon, 300);
+	ck_assert_uint_eq(p->shadow.min_warm, 0);
+	ck_assert_uint_eq(p->shadow.max_warm, 64);
+	ck_assert_uint_eq(p->shadow.max_pool_fraction, 50000);
+	ck_assert_int_eq(p->shadow.mode, CONF_SHADOW_ACTIVE);
+	ck_assert(c->api_listen.enabled);
+	ck_assert_uint_eq(c->api_listen.port, 443);
+	ck_assert_str_eq(c->api_listen.cert, "e");
+	ck_assert_str_eq(c->api_listen.key, "k");
+	ck_assert_str_eq(c->api_listen.client_ca, "c");
+	ck_assert_str_eq(conf_fmt_micro(1, buf, sizeof(buf)), "0.000001");
+	ck_assert_str_eq(conf_fmt_micro(100000000, buf, sizeof(buf)), "100");
+	ck_assert_str_eq(conf_fmt_micro(1050000, buf, sizeof(buf)), "1.05");
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_session_differs)
 {
 	struct config *c = parse_ok("router bgp 1\n"
@@ -768,6 +926,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_lexical);
 	tcase_add_test(tc, test_dad_statements);
 	tcase_add_test(tc, test_session_differs);
+	tcase_add_test(tc, test_values_ipam);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,628 @@
+/*
+ * The allocator: allocate, release, conflicts, lookups, restore.
+ *
+ * How this works: per family, an address comes from (1) the "next
+ * fresh" cursor, which walks the prefixes in order and never goes back;
+ * then (2) the free list, addresses behind the cursor that became free
+ * without a quarantine (a conflict cleared, an allocation rolled back);
+ * then (3) the head of the quarantine FIFO once its quarantine is over.
+ * Everything behind the cursor is therefore allocated, quarantined,
+ * free-listed, conflicting, reserved, excluded or special, and only
+ * addresses in one of those states have an entry in the pool's table:
+ * memory follows allocations, not the pool size.
+ *
+ * MACs: mac-prefix followed by a per-pool counter, skipping MACs in use
+ * in the pool (generated or asked for), so they are unique per pool and
+ * the same order of requests gives the same MACs.
+ */
+#include "ipam/ipam_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+/* Resource and MAC tables */
+
+static struct alloc_node *
+resource_find(const struct ipam *ipam, const char *resource)
+{
+	uint64_t h = hash_bytes(resource, strlen(resource));
+	struct hnode *hn;
+
+	for (hn = ht_chain(&ipam->by_resource, h); hn != NULL; hn = hn->next) {
+		struct alloc_node *an = container_of(hn, struct alloc_node,
+		    hn_res);
+
+		if (hn->hash == h && strcmp(an->a.resource, resource) == 0)
+			return an;
+	}
+	return NULL;
+}
+
+static struct alloc_node *
+mac_find(const struct ipam_pool *pool, const struct macaddr *mac)
+{
+	uint64_t h = hash_bytes(mac->b, sizeof(mac->b));
+	struct hnode *hn;
+
+	for (hn = ht_chain(&pool->macs, h); hn != NULL; hn = hn->next) {
+		struct alloc_node *an = container_of(hn, struct alloc_node,
+		    hn_mac);
+
+		if (hn->hash == h && mac_cmp(&an->a.mac, mac) == 0)
+			return an;
+	}
+	return NULL;
+}
+
+/* Printable ASCII without spaces: ids travel in URLs and logs. */
+static bool
+resource_valid(const char *resource)
+{
+	size_t len;
+
+	if (resource == NULL || (len = strlen(resource)) == 0 ||
+	    len > IPAM_RESOURCE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (resource[i] <= 0x20 || resource[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+mac_requestable(const struct macaddr *mac)
+{
+	return !mac_is_zero(mac) && (mac->b[0] & 0x01) == 0;
+}
+
+static uint64_t
+mac_space(const struct ipam_pool *pool)
+{
+	return 1ULL << (8 * (6 - pool->mac_prefix_len));
+}
+
+static void
+mac_from_counter(const struct ipam_pool *pool, uint64_t c,
+    struct macaddr *mac)
+{
+	memcpy(mac->b, pool->mac_prefix, pool->mac_prefix_len);
+	for (int i = 5; i >= pool->mac_prefix_len; i--) {
+		mac->b[i] = (uint8_t)c;
+		c >>= 8;
+	}
+}
+
+/* The counter value of a MAC under the pool's prefix, or -1. */
+static int64_t
+mac_counter_of(const struct ipam_pool *pool, const struct macaddr *mac)
+{
+	uint64_t c = 0;
+
+	if (memcmp(mac->b, pool->mac_prefix, pool->mac_prefix_len) != 0)
+		return -1;
+	for (int i = pool->mac_prefix_len; i < 6; i++)
+		c = (c << 8) | mac->b[i];
+	return (int64_t)c;
+}
+
+static int
+mac_generate(struct ipam_pool *pool, struct macaddr *mac)
+{
+	uint64_t space = mac_space(pool);
+
+	/* Counter 0 (all-zero suffix) is skipped: it looks unset. */
+	for (uint64_t tries = 0; tries <= pool->macs.count + 1; tries++) {
+		uint64_t c = pool->mac_counter++ % space;
+
+		if (c == 0)
+			continue;
+		mac_from_counter(pool, c, mac);
+		if (mac_find(pool, mac) == NULL)
+			return 0;
+	}
+	errno = ENOSPC;
+	return -1;
+}
+
+/* The cursor and reuse */
+
+static void
+cursor_next_prefix(struct fam *f)
+{
+	f->cur_pi++;
+	if (f->cur_pi < f->npfx)
+		f->cur = f->pfx[f->cur_pi].first;
+}
+
+/* The next fresh address at the cursor; false when none remain. */
+static bool
+fam_next_fresh(const struct ipam_pool *pool, struct fam *f, int fam,
+    u128 *out)
+{
+	while (f->cur_pi < f->npfx) {
+		const struct fam_prefix *fp = &f->pfx[f->cur_pi];
+		const struct u128_range *r;
+		size_t pi = f->cur_pi;
+		u128 a = f->cur;
+
+		if ((r = fam_excluded(f, a)) != NULL) {
+			if (r->hi >= fp->last)
+				cursor_next_prefix(f);
+			else
+				f->cur = r->hi + 1;
+			continue;
+		}
+		if (a == fp->last)
+			cursor_next_prefix(f);
+		else
+			f->cur = a + 1;
+		if (fam_is_special(f, pi, a) ||
+		    pool_addr_find(pool, fam, a) != NULL)
+			continue;
+		*out = a;
+		return true;
+	}
+	return false;
+}
+
+static bool
+fam_behind_cursor(const struct fam *f, size_t pi, u128 a)
+{
+	if (pi != f->cur_pi)
+		return pi < f->cur_pi;
+	return a < f->cur;
+}
+
+/*
+ * An entry stops being allocated or quarantined (and loses the flags in
+ * clear): keep it while a conflict or reservation holds it, put it on
+ * the free list if the cursor has passed it, else forget it (the cursor
+ * will find it).  The counters move from the entry's old flags.
+ */
+static void
+addr_now_free(struct ipam *ipam, struct ipam_pool *pool,
+    struct addr_entry *e, uint8_t clear)
+{
+	struct fam *f = &pool->f[e->fam];
+	uint8_t rest = e->flags & ~(AE_ALLOCATED | AE_QUARANTINED | clear);
+	int pi = fam_prefix_of(f, e->a);
+
+	e->owner = NULL;
+	if ((rest & (AE_CONFLICT | AE_RESERVED | AE_FREELISTED)) != 0) {
+		pool_addr_set(ipam, pool, e, rest);
+		return;
+	}
+	if (pi >= 0 && fam_behind_cursor(f, (size_t)pi, e->a) &&
+	    !fam_is_special(f, (size_t)pi, e->a) &&
+	    fam_excluded(f, e->a) == NULL) {
+		TAILQ_INSERT_TAIL(&f->freelist, e, link);
+		pool_addr_set(ipam, pool, e, AE_FREELISTED);
+		return;
+	}
+	pool_addr_set(ipam, pool, e, 0);
+}
+
+/* A free-listed or expired quarantined address; conflicts are skipped. */
+static struct addr_entry *
+fam_take_reusable(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
+    int64_t now)
+{
+	struct addr_entry *e;
+
+	while ((e = TAILQ_FIRST(&f->freelist)) != NULL) {
+		TAILQ_REMOVE(&f->freelist, e, link);
+		if ((e->flags & AE_CONFLICT) == 0)
+			return e;
+		pool_addr_set(ipam, pool, e, e->flags & ~AE_FREELISTED);
+	}
+	while ((e = TAILQ_FIRST(&f->quarantine)) != NULL && e->until <= now) {
+		TAILQ_REMOVE(&f->quarantine, e, link);
+		if ((e->flags & AE_CONFLICT) == 0)
+			return e;
+		pool_addr_set(ipam, pool, e, e->flags & ~AE_QUARANTINED);
+	}
+	return NULL;
+}
+
+static struct addr_entry *
+fam_take(struct ipam *ipam, struct ipam_pool *pool, int fam, int64_t now)
+{
+	struct fam *f = &pool->f[fam];
+	struct addr_entry *e;
+	u128 a;
+
+	if (fam_next_fresh(pool, f, fam, &a))
+		e = pool_addr_get(ipam, pool, fam, a);
+	else if ((e = fam_take_reusable(ipam, pool, f, now)) == NULL)
+		return NULL;
+	pool_addr_set(ipam, pool, e, (e->flags &
+	    ~(AE_FREELISTED | AE_QUARANTINED)) | AE_ALLOCATED);
+	return e;
+}
+
+/* Allocation records */
+
+static struct alloc_node *
+alloc_node_link(struct ipam *ipam, struct ipam_pool *pool,
+    const char *resource, const struct macaddr *mac, int64_t created)
+{
+	struct alloc_node *an = xcalloc(1, sizeof(*an));
+
+	strlcpy_s(an->a.resource, resource, sizeof(an->a.resource));
+	an->a.pool = pool->name;
+	an->a.vni = pool->vni;
+	an->a.mac = *mac;
+	an->a.created = created;
+	an->pool = pool;
+	ht_insert(&ipam->by_resource, &an->hn_res,
+	    hash_bytes(resource, strlen(resource)));
+	ht_insert(&pool->macs, &an->hn_mac, hash_bytes(mac->b, 6));
+	TAILQ_INSERT_TAIL(&pool->allocs, an, link);
+	pool->nallocs++;
+	return an;
+}
+
+static void
+alloc_node_set_addr(struct alloc_node *an, struct addr_entry *e)
+{
+	e->owner = an;
+	an->e[e->fam] = e;
+	u128_to_ip(e->a, e->fam, e->fam == FAM_V4 ? &an->a.ip : &an->a.ipv6);
+}
+
+static int
+family_check(const struct ipam_pool *pool, enum ipam_family family,
+    bool want[2])
+{
+	want[FAM_V4] = family == IPAM_FAMILY_IPV4 || family == IPAM_FAMILY_DUAL;
+	want[FAM_V6] = family == IPAM_FAMILY_IPV6 || family == IPAM_FAMILY_DUAL;
+	if ((!want[FAM_V4] && !want[FAM_V6]) ||
+	    (want[FAM_V4] && pool->f[FAM_V4].npfx == 0) ||
+	    (want[FAM_V6] && pool->f[FAM_V6].npfx == 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A MAC asked for must be unicast and free in the pool. */
+static int
+request_mac_check(const struct ipam_pool *pool, const struct ipam_request *req)
+{
+	if (req->mac == NULL)
+		return 0;
+	if (!mac_requestable(req->mac)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (mac_find(pool, req->mac) != NULL) {
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Undo the addresses taken for an allocation that could not complete:
+ * the cursor goes back where it was, so a fresh address is not lost to
+ * the free list.
+ */
+static void
+alloc_undo(struct ipam *ipam, struct ipam_pool *pool, struct addr_entry **e,
+    const size_t *cur_pi, const u128 *cur)
+{
+	int saved = errno;
+
+	for (int fam = 0; fam < 2; fam++) {
+		if (e[fam] == NULL)
+			continue;
+		pool->f[fam].cur_pi = cur_pi[fam];
+		pool->f[fam].cur = cur[fam];
+		addr_now_free(ipam, pool, e[fam], 0);
+	}
+	errno = saved;
+}
+
+int
+ipam_allocate(struct ipam *ipam, const char *poolname,
+    const struct ipam_request *req, const struct ipam_alloc **out,
+    bool *existing)
+{
+	struct ipam_pool *pool = ipam_pool_find(ipam, poolname);
+	struct addr_entry *e[2] = { NULL, NULL };
+	struct alloc_node *an;
+	struct macaddr mac;
+	int64_t now = ipam_now(ipam);
+	size_t cur_pi[2];
+	u128 cur[2];
+	bool want[2];
+
+	*existing = false;
+	if (pool == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (!resource_valid(req->resource)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((an = resource_find(ipam, req->resource)) != NULL) {
+		if (an->pool != pool) {
+			errno = EEXIST;
+			return -1;
+		}
+		*existing = true;
+		*out = &an->a;
+		return 0;
+	}
+	if (family_check(pool, req->family, want) == -1 ||
+	    request_mac_check(pool, req) == -1)
+		return -1;
+	for (int fam = 0; fam < 2; fam++) {
+		cur_pi[fam] = pool->f[fam].cur_pi;
+		cur[fam] = pool->f[fam].cur;
+		if (want[fam] && (e[fam] = fam_take(ipam, pool, fam, now)) ==
+		    NULL) {
+			errno = ENOSPC;
+			goto undo;
+		}
+	}
+	if (req->mac != NULL)
+		mac = *req->mac;
+	else if (mac_generate(pool, &mac) == -1)
+		goto undo;
+	an = alloc_node_link(ipam, pool, req->resource, &mac, now);
+	an->a.preallocated = req->preallocated;
+	if (req->preallocated)
+		pool->nprealloc++;
+	for (int fam = 0; fam < 2; fam++)
+		if (e[fam] != NULL)
+			alloc_node_set_addr(an, e[fam]);
+	*out = &an->a;
+	return 0;
+undo:
+	alloc_undo(ipam, pool, e, cur_pi, cur);
+	return -1;
+}
+
+static void
+alloc_node_unlink(struct ipam *ipam, struct alloc_node *an)
+{
+	struct ipam_pool *pool = an->pool;
+
+	ht_remove(&ipam->by_resource, &an->hn_res);
+	ht_remove(&pool->macs, &an->hn_mac);
+	TAILQ_REMOVE(&pool->allocs, an, link);
+	pool->nallocs--;
+	if (an->a.preallocated)
+		pool->nprealloc--;
+	free(an);
+}
+
+int
+ipam_release(struct ipam *ipam, const char *resource, struct ipam_alloc *out,
+    int64_t *untilp)
+{
+	struct alloc_node *an;
+	struct ipam_pool *pool;
+	int64_t until;
+
+	if (resource == NULL || (an = resource_find(ipam, resource)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	pool = an->pool;
+	until = ipam_now(ipam) + pool->quarantine;
+	for (int fam = 0; fam < 2; fam++) {
+		struct addr_entry *e = an->e[fam];
+
+		if (e == NULL)
+			continue;
+		e->owner = NULL;
+		e->until = until;
+		TAILQ_INSERT_TAIL(&pool->f[fam].quarantine, e, link);
+		pool_addr_set(ipam, pool, e, (e->flags & ~AE_ALLOCATED) |
+		    AE_QUARANTINED);
+	}
+	if (out != NULL)
+		*out = an->a;
+	if (untilp != NULL)
+		*untilp = until;
+	alloc_node_unlink(ipam, an);
+	return 0;
+}
+
+/* Lookups */
+
+const struct ipam_alloc *
+ipam_find(const struct ipam *ipam, const char *resource)
+{
+	struct alloc_node *an = resource_find(ipam, resource);
+
+	return an != NULL ? &an->a : NULL;
+}
+
+static const struct ipam_alloc *
+pool_find_ip(const struct ipam_pool *pool, const struct ipaddr *ip)
+{
+	struct addr_entry *e;
+	int fam = ip_fam(ip);
+
+	if (fam < 0 || (e = pool_addr_find(pool, fam, ip_to_u128(ip))) == NULL
+	    || e->owner == NULL)
+		return NULL;
+	return &e->owner->a;
+}
+
+const struct ipam_alloc *
+ipam_find_ip(const struct ipam *ipam, const char *poolname,
+    const struct ipaddr *ip)
+{
+	const struct ipam_pool *pool;
+	const struct ipam_alloc *a;
+
+	TAILQ_FOREACH(pool, &ipam->pools, entry) {
+		if (poolname != NULL && strcmp(pool->name, poolname) != 0)
+			continue;
+		if ((a = pool_find_ip(pool, ip)) != NULL)
+			return a;
+	}
+	return NULL;
+}
+
+int
+ipam_foreach(const struct ipam *ipam, const char *poolname,
+    int (*cb)(const struct ipam_alloc *, void *), void *arg)
+{
+	const struct ipam_pool *pool;
+	const struct alloc_node *an;
+	int rv;
+
+	TAILQ_FOREACH(pool, &ipam->pools, entry) {
+		if (poolname != NULL && strcmp(pool->name, poolname) != 0)
+			continue;
+		TAILQ_FOREACH(an, &pool->allocs, link)
+			if ((rv = cb(&an->a, arg)) != 0)
+				return rv;
+	}
+	return 0;
+}
+
+/* Conflicts */
+
+int
+ipam_mark_conflict(struct ipam *ipam, const char *poolname,
+    const struct ipaddr *ip, bool on)
+{
+	struct ipam_pool *pool = ipam_pool_find(ipam, poolname);
+	struct addr_entry *e;
+	int fam = ip_fam(ip), allocated;
+	u128 a;
+
+	if (pool == NULL || fam < 0 ||
+	    fam_prefix_of(&pool->f[fam], a = ip_to_u128(ip)) < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	e = on ? pool_addr_get(ipam, pool, fam, a) :
+	    pool_addr_find(pool, fam, a);
+	if (e == NULL)
+		return 0;
+	allocated = (e->flags & AE_ALLOCATED) != 0;
+	if (on) {
+		pool_addr_set(ipam, pool, e, e->flags | AE_CONFLICT);
+		return allocated;
+	}
+	if ((e->flags & AE_CONFLICT) == 0)
+		return allocated;
+	if (allocated || (e->flags & AE_QUARANTINED) != 0)
+		pool_addr_set(ipam, pool, e, e->flags & ~AE_CONFLICT);
+	else
+		addr_now_free(ipam, pool, e, AE_CONFLICT);
+	return allocated;
+}
+
+bool
+ipam_is_conflict(const struct ipam *ipam, const char *poolname,
+    const struct ipaddr *ip)
+{
+	const struct ipam_pool *pool = ipam_pool_find(ipam, poolname);
+	const struct addr_entry *e;
+	int fam = ip_fam(ip);
+
+	if (pool == NULL || fam < 0)
+		return false;
+	e = pool_addr_find(pool, fam, ip_to_u128(ip));
+	return e != NULL && (e->flags & AE_CONFLICT) != 0;
+}
+
+/* Restoring the store's state */
+
+static int
+restore_addr(struct ipam *ipam, struct ipam_pool *pool,
+    const struct ipaddr *ip, struct alloc_node *an, char *err, size_t errlen)
+{
+	char buf[IPADDR_STRLEN];
+	struct addr_entry *e;
+	int fam = ip_fam(ip);
+
+	if (fam < 0)
+		return 0;
+	e = pool_addr_get(ipam, pool, fam, ip_to_u128(ip));
+	if (e->flags & AE_ALLOCATED) {
+		snprintf(err, errlen, "pool %s: %s is allocated to both %s and "
+		    "%s", pool->name, ipaddr_fmt(ip, buf, sizeof(buf)),
+		    e->owner->a.resource, an->a.resource);
+		return -1;
+	}
+	if (e->flags & AE_QUARANTINED)
+		TAILQ_REMOVE(&pool->f[fam].quarantine, e, link);
+	if (e->flags & AE_FREELISTED)
+		TAILQ_REMOVE(&pool->f[fam].freelist, e, link);
+	pool_addr_set(ipam, pool, e, (e->flags & ~(AE_QUARANTINED |
+	    AE_FREELISTED)) | AE_ALLOCATED);
+	alloc_node_set_addr(an, e);
+	return 0;
+}
+
+/* 1: the pool is not configured (the caller skips the row). */
+int
+ipam_restore_alloc(struct ipam *ipam, const struct ipam_alloc *rec,
+    char *err, size_t errlen)
+{
+	struct ipam_pool *pool = ipam_pool_find(ipam, rec->pool);
+	struct alloc_node *an;
+	int64_t c;
+
+	if (pool == NULL)
+		return 1;
+	if (!resource_valid(rec->resource) ||
+	    resource_find(ipam, rec->resource) != NULL ||
+	    mac_find(pool, &rec->mac) != NULL) {
+		snprintf(err, errlen, "pool %s: resource %s: bad, duplicate "
+		    "or MAC in use", pool->name, rec->resource);
+		return -1;
+	}
+	an = alloc_node_link(ipam, pool, rec->resource, &rec->mac,
+	    rec->created);
+	an->a.preallocated = rec->preallocated;
+	if (rec->preallocated)
+		pool->nprealloc++;
+	if (restore_addr(ipam, pool, &rec->ip, an, err, errlen) == -1 ||
+	    restore_addr(ipam, pool, &rec->ipv6, an, err, errlen) == -1)
+		return -1;
+	if ((c = mac_counter_of(pool, &rec->mac)) >= 0 &&
+	    (uint64_t)c >= pool->mac_counter)
+		pool->mac_counter = (uint64_t)c + 1;
+	return 0;
+}
+
+/* Rows come in expiry order, so appending keeps the FIFO sorted. */
+int
+ipam_restore_quarantine(struct ipam *ipam, const char *poolname,
+    const struct ipaddr *ip, int64_t until)
+{
+	struct ipam_pool *pool = ipam_pool_find(ipam, poolname);
+	struct addr_entry *e;
+	int fam = ip_fam(ip);
+
+	if (pool == NULL || fam < 0)
+		return 1;
+	e = pool_addr_get(ipam, pool, fam, ip_to_u128(ip));
+	if (e->flags & (AE_ALLOCATED | AE_QUARANTINED | AE_RESERVED)) {
+		pool_addr_set(ipam, pool, e, e->flags);
+		return 0;
+	}
+	if (e->flags & AE_FREELISTED)
+		TAILQ_REMOVE(&pool->f[fam].freelist, e, link);
+	e->until = until;
+	TAILQ_INSERT_TAIL(&pool->f[fam].quarantine, e, link);
+	pool_addr_set(ipam, pool, e, (e->flags & ~AE_FREELISTED) |
+	    AE_QUARANTINED);
+	return 0;
+}
