@@ -280,6 +280,7 @@ evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
 	e->rib = rib;
 	TAILQ_INIT(&e->locals);
 	TAILQ_INIT(&e->vnis);
+	TAILQ_INIT(&e->conflicts);
 	if (evpn_instances_build(e, conf, &fresh, err, errlen) == -1) {
 		free(e);
 		return NULL;
@@ -327,6 +328,7 @@ evpn_free(struct evpn *e)
 	if (e == NULL)
 		return;
 	evpn_locals_free(e);
+	evpn_ipam_conflicts_free(e);
 	evpn_import_free(e);
 	evpn_instances_free(&e->vnis);
 	free(e);

@@ -43,6 +43,8 @@
 struct bgp;
 struct bgp_rib;
 struct evpn;
+struct ipam;
+struct ipam_alloc;
 
 /* What evpn needs of a configuration beyond the parser's checks;
  * -1 with err filled when it cannot be applied. */
@@ -54,6 +56,19 @@ struct evpn	*evpn_create(struct bgp *, struct bgp_rib *,
 int		 evpn_reconfigure(struct evpn *, const struct config *,
 		    char *err, size_t errlen);
 void		 evpn_free(struct evpn *);
+
+/*
+ * IPAM (evpn_ipam.c): an allocation, once durable, is advertised as a
+ * type-2 MAC+IP route per address in its pool's VNI, and withdrawn on
+ * release.  A remote type-2 route in a pool's VNI claiming an address of
+ * the pool for another MAC is a conflict: logged, counted, listed, and
+ * the address is kept out of allocation while the route stands.
+ */
+void		 evpn_set_ipam(struct evpn *, struct ipam *);
+void		 evpn_ipam_advertise(struct evpn *, const struct ipam_alloc *);
+void		 evpn_ipam_withdraw(struct evpn *, const struct ipam_alloc *);
+json_t		*evpn_ipam_conflicts_json(struct evpn *);
+uint64_t	 evpn_ipam_conflicts_total(const struct evpn *);
 
 /* JSON views for the API (new references). */
 /* type 0 = all, vni 0 = all. */

@@ -290,7 +290,11 @@ learned_add(struct evpn *e, const char *bridge, const struct ipaddr *ip,
 	    0) == -1)
 		return;
 	if ((l = evpn_local_find(e, &r)) != NULL)
-		return;		/* configured, or already learned */
+		return;		/* configured, allocated or already learned */
+	/* An IPAM endpoint appearing on the bridge: its MAC+IP route says
+	 * it already (no second route, no sequence bump). */
+	if (ip == NULL && evpn_ipam_owns_mac(e, v->vni, mac))
+		return;
 	l = evpn_local_upsert(e, &r, v->vni, false, EVPN_LOCAL_LEARNED);
 	if (e->advertise_all_vni)
 		evpn_local_announce(e, l);

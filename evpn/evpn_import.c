@@ -348,12 +348,19 @@ evpn_import_best_changed(void *arg, const struct bgp_rib_entry *ent,
 		if (!vni_in(nv, nn, ov[i])) {
 			evpn_dp_route_gone(e, ov[i], &r, was_local);
 			evpn_dp_resolve(e, ov[i], &r);
+			if (r.type == EVPN_RT_MACIP && r.af && !was_local)
+				evpn_ipam_remote_route(e, ov[i], &r, old_best,
+				    false);
 		}
 	}
 	for (size_t i = 0; i < nn; i++) {
 		import_add(e, ent, &r, nv[i], local);
-		if (r.type == EVPN_RT_MACIP && !local)
+		if (r.type == EVPN_RT_MACIP && !local) {
 			mobility_check(e, nv[i], &r);
+			if (r.af)
+				evpn_ipam_remote_route(e, nv[i], &r, new_best,
+				    true);
+		}
 		evpn_dp_resolve(e, nv[i], &r);
 	}
 }

@@ -58,6 +58,7 @@ TAILQ_HEAD(evpn_vni_list, evpn_vni);
 enum evpn_local_source {
 	EVPN_LOCAL_CONFIG,	/* static-mac, network, type 3 */
 	EVPN_LOCAL_LEARNED,	/* the kernel learned it on a bridge */
+	EVPN_LOCAL_IPAM,	/* an IPAM allocation */
 };
 
 struct evpn_local {
@@ -85,6 +86,8 @@ struct evpn_import {
 };
 
 struct evpn_dataplane;
+struct evpn_conflict;
+TAILQ_HEAD(evpn_conflict_list, evpn_conflict);
 
 struct evpn {
 	struct bgp	*bgp;
@@ -106,6 +109,9 @@ struct evpn {
 	size_t		 memo_n;
 	uint32_t	 memo_vnis[IMPORT_MAX_VNIS];
 	uint64_t	 dad_detections;
+	struct ipam	*ipam;		/* NULL when no pools */
+	struct evpn_conflict_list conflicts;
+	uint64_t	 conflicts_total;
 };
 
 /* evpn.c */
@@ -165,6 +171,15 @@ void		 evpn_mac_claim_of(const struct evpn_vni *,
 		    const struct evpn_import *, struct evpn_mac_claim *);
 bool		 evpn_mac_claim_better(const struct evpn_mac_claim *,
 		    const struct evpn_mac_claim *);
+
+/* evpn_ipam.c */
+bool		 evpn_ipam_owns_mac(struct evpn *, uint32_t vni,
+		    const struct macaddr *);
+/* A remote type-2 route with an IP entered (present) or left vni. */
+void		 evpn_ipam_remote_route(struct evpn *, uint32_t vni,
+		    const struct evpn_route *, const struct bgp_rib_path *,
+		    bool present);
+void		 evpn_ipam_conflicts_free(struct evpn *);
 
 /* evpn_dp.c */
 /* Push the kernel state of r's group in vni (a no-op without a data

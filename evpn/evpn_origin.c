@@ -192,6 +192,17 @@ evpn_local_remove(struct evpn *e, struct evpn_local *l)
 	free(l);
 }
 
+/* Move a kept route to a new RD: withdraw the old key first. */
+static void
+local_rekey(struct evpn *e, struct evpn_local *l, const struct rd *rd)
+{
+	uint8_t key[EVPN_KEY_LEN];
+
+	evpn_key_pack(&l->route, key);
+	bgp_rib_local_del(e->rib, BGP_AID_L2VPN_EVPN, key);
+	l->route.rd = *rd;
+}
+
 void
 evpn_originate(struct evpn *e, const struct config *conf)
 {
@@ -199,11 +210,15 @@ evpn_originate(struct evpn *e, const struct config *conf)
 	const struct conf_bgp *b;
 	struct evpn_vni *v;
 
-	/* Learned routes stay while their VNI does; configured ones must
-	 * be derived again. */
-	TAILQ_FOREACH(l, &e->locals, entry)
-		l->keep = l->source == EVPN_LOCAL_LEARNED &&
-		    evpn_vni_find(e, l->vni) != NULL;
+	/* Learned and allocated routes stay while their VNI does (under the
+	 * VNI's RD, which a router-id change moves); configured ones must be
+	 * derived again. */
+	TAILQ_FOREACH(l, &e->locals, entry) {
+		v = evpn_vni_find(e, l->vni);
+		l->keep = l->source != EVPN_LOCAL_CONFIG && v != NULL;
+		if (l->keep && rd_cmp(&l->route.rd, &v->rd) != 0)
+			local_rekey(e, l, &v->rd);
+	}
 	if (e->advertise_all_vni) {
 		TAILQ_FOREACH(v, &e->vnis, entry)
 			if (!v->l3)

@@ -1,0 +1,205 @@
+/*
+ * IPAM endpoints in EVPN.
+ *
+ * An allocation is advertised as one type-2 MAC+IP route per address
+ * (IPv4 and IPv6) in its pool's VNI, with the VNI's RD and route
+ * targets, as a local route of source IPAM.  When the workload later
+ * shows up on the bridge, local learning finds the same route (same RD,
+ * MAC and IP) and adds nothing: no duplicate route, no sequence bump.
+ *
+ * Conflicts: a remote type-2 route in a pool's VNI for an address of the
+ * pool with another MAC.  (The same MAC from another VTEP is a move,
+ * which MAC mobility decides.)  The address is kept out of allocation
+ * while such a route stands; if it was allocated here, the conflict is
+ * logged, counted and listed for GET /v1/ipam/conflicts.
+ */
+#include "evpn/evpn_int.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "ipam/ipam.h"
+
+#include <string.h>
+#include <time.h>
+
+struct evpn_conflict {
+	TAILQ_ENTRY(evpn_conflict) entry;
+	uint32_t	 vni;
+	struct ipaddr	 ip;
+	struct macaddr	 mac;		/* the remote route's */
+	struct macaddr	 ours;
+	struct ipaddr	 vtep;
+	char		 resource[IPAM_RESOURCE_MAX + 1];
+	int64_t		 since;
+};
+
+void
+evpn_set_ipam(struct evpn *e, struct ipam *ipam)
+{
+	e->ipam = ipam;
+}
+
+static void
+ipam_route(struct evpn *e, const struct ipam_alloc *a, const struct ipaddr *ip,
+    bool add)
+{
+	struct evpn_vni *v = evpn_vni_find(e, a->vni);
+	struct evpn_local *l;
+	struct evpn_route r;
+
+	if (!ipaddr_is_set(ip))
+		return;
+	if (v == NULL || v->l3) {
+		log_warn("evpn: pool %s: VNI %u is not an L2 VNI of this VTEP; "
+		    "%s not advertised", a->pool, a->vni, a->resource);
+		return;
+	}
+	if (evpn_route_make_macip(&r, &v->rd, &a->mac, ip, v->vni, 0) == -1)
+		return;
+	l = evpn_local_find(e, &r);
+	if (add) {
+		if (l == NULL || l->source == EVPN_LOCAL_LEARNED) {
+			l = evpn_local_upsert(e, &r, v->vni, false,
+			    EVPN_LOCAL_IPAM);
+			l->source = EVPN_LOCAL_IPAM;
+			evpn_local_announce(e, l);
+		}
+	} else if (l && l->source == EVPN_LOCAL_IPAM)
+		evpn_local_remove(e, l);
+}
+
+void
+evpn_ipam_advertise(struct evpn *e, const struct ipam_alloc *a)
+{
+	ipam_route(e, a, &a->ip, true);
+	ipam_route(e, a, &a->ipv6, true);
+}
+
+void
+evpn_ipam_withdraw(struct evpn *e, const struct ipam_alloc *a)
+{
+	ipam_route(e, a, &a->ip, false);
+	ipam_route(e, a, &a->ipv6, false);
+}
+
+/* Does an IPAM route of this VNI carry this MAC (learning defers)? */
+bool
+evpn_ipam_owns_mac(struct evpn *e, uint32_t vni, const struct macaddr *m)
+{
+	struct evpn_local *l;
+
+	TAILQ_FOREACH(l, &e->locals, entry)
+		if (l->source == EVPN_LOCAL_IPAM && l->vni == vni &&
+		    mac_cmp(&l->route.mac, m) == 0)
+			return true;
+	return false;
+}
+
+static struct evpn_conflict *
+conflict_find(struct evpn *e, uint32_t vni, const struct ipaddr *ip)
+{
+	struct evpn_conflict *c;
+
+	TAILQ_FOREACH(c, &e->conflicts, entry)
+		if (c->vni == vni && ipaddr_cmp(&c->ip, ip) == 0)
+			return c;
+	return NULL;
+}
+
+static void
+conflict_add(struct evpn *e, uint32_t vni, const struct evpn_route *r,
+    const struct ipaddr *ip, const struct ipam_alloc *a,
+    const struct bgp_rib_path *p)
+{
+	struct evpn_conflict *c;
+	char ipb[IPADDR_STRLEN], m1[MAC_STRLEN], m2[MAC_STRLEN];
+
+	if (conflict_find(e, vni, ip) != NULL)
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->vni = vni;
+	c->ip = *ip;
+	c->mac = r->mac;
+	c->ours = a->mac;
+	if (p)
+		bgp_attrs_get_mp_nexthop(p->attrs, &c->vtep);
+	strlcpy_s(c->resource, a->resource, sizeof(c->resource));
+	c->since = (int64_t)time(NULL);
+	TAILQ_INSERT_TAIL(&e->conflicts, c, entry);
+	e->conflicts_total++;
+	log_warn("ipam: conflict in VNI %u: %s, allocated to %s with MAC %s, "
+	    "is advertised by another VTEP with MAC %s", vni,
+	    ipaddr_fmt(ip, ipb, sizeof(ipb)), a->resource,
+	    mac_fmt(&a->mac, m1, sizeof(m1)), mac_fmt(&r->mac, m2, sizeof(m2)));
+}
+
+/*
+ * Called by import for a remote type-2 route with an IP entering
+ * (present) or leaving a VNI.
+ */
+void
+evpn_ipam_remote_route(struct evpn *e, uint32_t vni, const struct evpn_route *r,
+    const struct bgp_rib_path *p, bool present)
+{
+	struct ipam_pool *pool;
+	const struct ipam_alloc *a;
+	struct evpn_conflict *c;
+	const char *name;
+	struct ipaddr ip;
+
+	if (e->ipam == NULL || (pool = ipam_pool_by_vni(e->ipam, vni)) == NULL)
+		return;
+	name = ipam_pool_name(pool);
+	evpn_route_get_ip(r, &ip);
+	a = ipam_find_ip(e->ipam, name, &ip);
+	if (a && mac_cmp(&a->mac, &r->mac) == 0)
+		return;			/* the endpoint moved: mobility */
+	ipam_mark_conflict(e->ipam, name, &ip, present);
+	if (present && a)
+		conflict_add(e, vni, r, &ip, a, p);
+	else if (!present && (c = conflict_find(e, vni, &ip)) != NULL) {
+		TAILQ_REMOVE(&e->conflicts, c, entry);
+		free(c);
+	}
+}
+
+json_t *
+evpn_ipam_conflicts_json(struct evpn *e)
+{
+	json_t *l = json_array(), *o;
+	struct evpn_conflict *c;
+	char a[IPADDR_STRLEN], m[MAC_STRLEN], n[MAC_STRLEN], v[IPADDR_STRLEN];
+
+	TAILQ_FOREACH(c, &e->conflicts, entry) {
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
+		    "vni", (json_int_t)c->vni,
+		    "ip", ipaddr_fmt(&c->ip, a, sizeof(a)),
+		    "resource", c->resource,
+		    "mac", mac_fmt(&c->ours, m, sizeof(m)),
+		    "remoteMac", mac_fmt(&c->mac, n, sizeof(n)),
+		    "remoteVtep", ipaddr_fmt(&c->vtep, v, sizeof(v)),
+		    "since", (json_int_t)c->since);
+		json_array_append_new(l, o);
+	}
+	o = json_object();
+	json_object_set_new(o, "conflicts", l);
+	json_object_set_new(o, "total", json_integer((json_int_t)
+	    e->conflicts_total));
+	return o;
+}
+
+uint64_t
+evpn_ipam_conflicts_total(const struct evpn *e)
+{
+	return e->conflicts_total;
+}
+
+void
+evpn_ipam_conflicts_free(struct evpn *e)
+{
+	struct evpn_conflict *c;
+
+	while ((c = TAILQ_FIRST(&e->conflicts)) != NULL) {
+		TAILQ_REMOVE(&e->conflicts, c, entry);
+		free(c);
+	}
+}
