@@ -66,6 +66,7 @@ conf_vxlan_free(struct conf_vxlan *vx)
 	}
 	free(vx->name);
 	free(vx->bridge);
+	free(vx->svi_vrf);
 	free(vx);
 }
 

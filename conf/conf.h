@@ -134,6 +134,7 @@ struct conf_vxlan {
 	uint16_t	 dstport;		/* default 4789 */
 	uint16_t	 mtu;			/* 0 = kernel default */
 	bool		 arp_suppression;
+	char		*svi_vrf;		/* the bridge routes in this vrf */
 	struct conf_static_mac_list static_macs;
 };
 TAILQ_HEAD(conf_vxlan_list, conf_vxlan);

@@ -759,6 +759,20 @@ cmd_vxlan_arp_suppression(struct parser *p)
 	return 0;
 }
 
+/* svi-vrf NAME: this L2 VNI's bridge (its SVI) routes in vrf NAME. */
+static int
+cmd_vxlan_svi_vrf(struct parser *p)
+{
+	if (cp_want_args(p, 1, 1) == -1)
+		return -1;
+	free(p->vxlan->svi_vrf);
+	p->vxlan->svi_vrf = NULL;
+	if (cp_arg_ifname(p, 0, &p->vxlan->svi_vrf) == -1)
+		return -1;
+	cp_check_add(p, CHECK_VXLAN_SVI_VRF, p->vxlan);
+	return 0;
+}
+
 /* static-mac MAC [ip ADDR] [sticky], options in any order. */
 static int
 cmd_vxlan_static_mac(struct parser *p)
@@ -907,6 +921,7 @@ static const struct command vxlan_cmds[] = {
 	{ "dstport", cmd_vxlan_dstport },
 	{ "mtu", cmd_vxlan_mtu },
 	{ "arp-suppression", cmd_vxlan_arp_suppression },
+	{ "svi-vrf", cmd_vxlan_svi_vrf },
 	{ "static-mac", cmd_vxlan_static_mac },
 	{ "exit", cmd_exit_to_parent },
 };

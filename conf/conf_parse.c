@@ -386,6 +386,16 @@ check_run(struct parser *p, const struct pending_check *chk)
 			return cp_err(p, "vrf %s is not declared; add a "
 			    "'vrf %s' block", bgp->vrf_name, bgp->vrf_name);
 		break;
+	case CHECK_VXLAN_SVI_VRF:
+		if ((l3 = conf_vrf_find(p->conf, vx->svi_vrf)) == NULL)
+			return cp_err(p, "vxlan %s: svi-vrf %s is not declared; "
+			    "add a 'vrf %s' block", vx->name, vx->svi_vrf,
+			    vx->svi_vrf);
+		if (l3->vni == vx->vni)
+			return cp_err(p, "vxlan %s: VNI %u is the L3 VNI of vrf "
+			    "%s; svi-vrf is for L2 VNIs", vx->name, vx->vni,
+			    l3->name);
+		break;
 	case CHECK_EVPN_VNI_NOT_L3:
 		if ((l3 = conf_vrf_by_vni(p->conf, v->vni)) != NULL)
 			return cp_err(p, "vni %u is the L3 VNI of vrf %s; it "

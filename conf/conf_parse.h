@@ -37,6 +37,7 @@ enum check_kind {
 	CHECK_VRF_VNI_HAS_VXLAN,
 	CHECK_BGP_VRF_DECLARED,
 	CHECK_EVPN_VNI_NOT_L3,
+	CHECK_VXLAN_SVI_VRF,		/* obj: vxlan */
 	CHECK_IPAM_POOL_HAS_PREFIX,	/* obj: pool */
 	CHECK_IPAM_INSIDE,		/* obj: pool, obj2: struct ipaddr */
 	CHECK_IPAM_OVERLAP,		/* obj: pool, obj2: conf_prefix */

@@ -73,6 +73,8 @@ print_vxlan(FILE *f, const struct conf_vxlan *vx)
 		fprintf(f, " mtu %u\n", vx->mtu);
 	if (vx->arp_suppression)
 		fprintf(f, " arp-suppression\n");
+	if (vx->svi_vrf)
+		fprintf(f, " svi-vrf %s\n", vx->svi_vrf);
 	TAILQ_FOREACH(m, &vx->static_macs, entry) {
 		fprintf(f, " static-mac %s", mac_fmt(&m->mac, mac, sizeof(mac)));
 		if (ipaddr_is_set(&m->ip))

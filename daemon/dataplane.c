@@ -451,7 +451,10 @@ dp_vni_devices(struct dataplane *dp, struct dp_vni *n,
 	    nl_link_set_up(dp->nl, n->br_ifindex, err, errlen) == -1 ||
 	    nl_link_set_up(dp->nl, n->vx_ifindex, err, errlen) == -1)
 		return -1;
-	if (n->l3 && dp_vni_l3_setup(dp, n, err, errlen) == -1)
+	/* An L3 VNI's bridge, and an L2 VNI's bridge whose SVI routes in a
+	 * VRF (svi-vrf), belong to the VRF. */
+	if ((n->l3 || n->vrf[0] != '\0') && n->table != 0 &&
+	    dp_vni_l3_setup(dp, n, err, errlen) == -1)
 		return -1;
 	return 0;
 }

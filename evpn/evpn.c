@@ -143,6 +143,13 @@ evpn_vni_from_conf(const struct config *conf, const struct conf_vxlan *x,
 	v->dstport = x->dstport;
 	v->mtu = x->mtu;
 	v->arp_suppress = x->arp_suppression;
+	if (vrf == NULL && x->svi_vrf != NULL) {
+		const struct conf_vrf *sv = conf_vrf_find(conf, x->svi_vrf);
+
+		/* An L2 VNI whose bridge routes in a tenant VRF. */
+		v->vrf = xstrdup(x->svi_vrf);
+		v->table = sv ? sv->table : 0;
+	}
 	if (vrf) {
 		v->l3 = true;
 		v->vrf = xstrdup(vrf->name);

@@ -236,6 +236,12 @@ static const struct bad_case bad_cases[] = {
 	  "evpnd.conf:3: duplicate 'vrf a': vrf a is already declared" },
 	{ "vrf tenant-a\n vni 5000\n table 10\n",
 	  "evpnd.conf:2: vrf tenant-a: vni 5000 has no vxlan block" },
+	{ "vxlan v\n vni 5\n svi-vrf nope\n",
+	  "evpnd.conf:3: vxlan v: svi-vrf nope is not declared; add a "
+	  "'vrf nope' block" },
+	{ "vxlan v\n vni 5\n svi-vrf a\nvrf a\n vni 5\n",
+	  "evpnd.conf:3: vxlan v: VNI 5 is the L3 VNI of vrf a; svi-vrf is "
+	  "for L2 VNIs" },
 	{ "vxlan v\n vni 5\nvrf a\n vni 5\nvrf b\n vni 5\n",
 	  "evpnd.conf:6: vni 5 is already used by vrf a in 'vni 5'" },
 	{ "vrf a\n table 254\n",
