@@ -295,33 +295,47 @@ dad_note_move(struct evpn *e, struct evpn_local *l)
  * MAC stays here: re-advertise it with a higher sequence number
  * (RFC 7432 §15.1), unless it is sticky already or frozen as duplicate.
  */
+struct mobility_arg {
+	struct evpn	*e;
+	uint32_t	 seq;		/* the highest remote sequence */
+};
+
+static void
+mobility_one(struct evpn_local *l, void *arg)
+{
+	struct mobility_arg *ma = arg;
+
+	if (ma->seq < l->seq || l->sticky)
+		return;
+	if (l->source == EVPN_LOCAL_LEARNED) {
+		/* RFC 7432 §15.1: a higher sequence elsewhere means the host
+		 * moved there; the kernel will age ours. */
+		if (ma->seq > l->seq)
+			evpn_local_remove(ma->e, l);
+		return;
+	}
+	if (dad_note_move(ma->e, l))
+		return;
+	l->seq = ma->seq + 1;
+	evpn_local_announce(ma->e, l);
+}
+
+/*
+ * A remote route now claims a MAC we advertise.  A configured (static)
+ * or allocated MAC stays here: re-advertise it with a higher sequence
+ * number (RFC 7432 §15.1), unless it is sticky already or frozen as
+ * duplicate.
+ */
 static void
 mobility_check(struct evpn *e, uint32_t vni, const struct evpn_route *r)
 {
-	struct evpn_local *l, *ln;
+	struct mobility_arg ma = { e, 0 };
 	struct ipaddr vtep;
-	uint32_t seq;
 	bool sticky;
 
-	TAILQ_FOREACH_SAFE(l, &e->locals, entry, ln) {
-		if (l->route.type != EVPN_RT_MACIP || l->vni != vni ||
-		    mac_cmp(&l->route.mac, &r->mac) != 0)
-			continue;
-		if (!evpn_import_remote_mac(e, vni, &r->mac, &seq, &sticky,
-		    &vtep) || seq < l->seq || l->sticky)
-			continue;
-		if (l->source == EVPN_LOCAL_LEARNED) {
-			/* RFC 7432 §15.1: a higher sequence elsewhere means
-			 * the host moved there; the kernel will age ours. */
-			if (seq > l->seq)
-				evpn_local_remove(e, l);
-			continue;
-		}
-		if (dad_note_move(e, l))
-			continue;
-		l->seq = seq + 1;
-		evpn_local_announce(e, l);
-	}
+	if (!evpn_import_remote_mac(e, vni, &r->mac, &ma.seq, &sticky, &vtep))
+		return;
+	evpn_locals_of_mac(e, vni, &r->mac, mobility_one, &ma);
 }
 
 void

@@ -63,12 +63,15 @@ enum evpn_local_source {
 
 struct evpn_local {
 	TAILQ_ENTRY(evpn_local) entry;
+	struct evpn_local *knext;	/* index by route key */
+	struct evpn_local *mnext;	/* index by (VNI, MAC) */
 	struct evpn_route route;
 	enum evpn_local_source source;
 	uint32_t	 vni;		/* L2 VNI (type 2/3) or L3 VNI (type 5) */
 	uint32_t	 seq;		/* MAC mobility sequence */
 	bool		 sticky;
 	bool		 keep;		/* diffing during a reload */
+	bool		 rekeyed;	/* moved to a new RD by this reload */
 	/* Duplicate address detection (FRR's defaults, RFC 7432 §15.1). */
 	uint32_t	 moves;
 	uint64_t	 first_move_ms;
@@ -99,6 +102,10 @@ struct evpn {
 	struct conf_dad	 dad;
 	struct evpn_vni_list vnis;
 	struct evpn_local_list locals;
+	struct evpn_local **kbuckets;	/* evpn_local.c */
+	struct evpn_local **mbuckets;
+	size_t		 lbuckets;
+	size_t		 nlocals;
 	struct evpn_import **buckets;
 	size_t		 nbuckets;
 	size_t		 nimports;
@@ -131,7 +138,13 @@ bool		 evpn_path_mobility(const struct bgp_attrs *, uint32_t *seq,
 /* evpn_origin.c */
 void		 evpn_originate(struct evpn *, const struct config *);
 void		 evpn_locals_free(struct evpn *);
+/* evpn_local.c: the index of local routes */
 struct evpn_local *evpn_local_find(struct evpn *, const struct evpn_route *);
+void		 evpn_locals_insert(struct evpn *, struct evpn_local *);
+void		 evpn_locals_unlink(struct evpn *, struct evpn_local *);
+typedef void	 evpn_local_cb(struct evpn_local *, void *arg);
+void		 evpn_locals_of_mac(struct evpn *, uint32_t vni,
+		    const struct macaddr *, evpn_local_cb *, void *arg);
 struct evpn_local *evpn_local_upsert(struct evpn *, const struct evpn_route *,
 		    uint32_t vni, bool sticky, enum evpn_local_source);
 /* Withdraw and forget a local route. */

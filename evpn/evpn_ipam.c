@@ -81,17 +81,21 @@ evpn_ipam_withdraw(struct evpn *e, const struct ipam_alloc *a)
 	ipam_route(e, a, &a->ipv6, false);
 }
 
+static void
+owns_one(struct evpn_local *l, void *arg)
+{
+	if (l->source == EVPN_LOCAL_IPAM)
+		*(bool *)arg = true;
+}
+
 /* Does an IPAM route of this VNI carry this MAC (learning defers)? */
 bool
 evpn_ipam_owns_mac(struct evpn *e, uint32_t vni, const struct macaddr *m)
 {
-	struct evpn_local *l;
+	bool owns = false;
 
-	TAILQ_FOREACH(l, &e->locals, entry)
-		if (l->source == EVPN_LOCAL_IPAM && l->vni == vni &&
-		    mac_cmp(&l->route.mac, m) == 0)
-			return true;
-	return false;
+	evpn_locals_of_mac(e, vni, m, owns_one, &owns);
+	return owns;
 }
 
 static struct evpn_conflict *

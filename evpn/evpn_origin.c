@@ -22,17 +22,6 @@
 
 #include <string.h>
 
-struct evpn_local *
-evpn_local_find(struct evpn *e, const struct evpn_route *r)
-{
-	struct evpn_local *l;
-
-	TAILQ_FOREACH(l, &e->locals, entry)
-		if (evpn_route_cmp(&l->route, r) == 0)
-			return l;
-	return NULL;
-}
-
 static void
 put_mobility(uint8_t *ec, uint32_t seq, bool sticky)
 {
@@ -125,8 +114,8 @@ evpn_local_upsert(struct evpn *e, const struct evpn_route *r, uint32_t vni,
 		if (r->type == EVPN_RT_MACIP && evpn_import_remote_mac(e, vni,
 		    &r->mac, &seq, &rsticky, &vtep))
 			l->seq = seq + 1;
-		TAILQ_INSERT_TAIL(&e->locals, l, entry);
 		l->source = source;
+		evpn_locals_insert(e, l);
 	}
 	/* Configuration wins over learning for the same route. */
 	if (source == EVPN_LOCAL_CONFIG)
@@ -187,7 +176,7 @@ evpn_local_remove(struct evpn *e, struct evpn_local *l)
 	uint8_t key[EVPN_KEY_LEN];
 
 	evpn_key_pack(&l->route, key);
-	TAILQ_REMOVE(&e->locals, l, entry);
+	evpn_locals_unlink(e, l);
 	bgp_rib_local_del(e->rib, BGP_AID_L2VPN_EVPN, key);
 	free(l);
 }
@@ -200,7 +189,10 @@ local_rekey(struct evpn *e, struct evpn_local *l, const struct rd *rd)
 
 	evpn_key_pack(&l->route, key);
 	bgp_rib_local_del(e->rib, BGP_AID_L2VPN_EVPN, key);
+	evpn_locals_unlink(e, l);
 	l->route.rd = *rd;
+	evpn_locals_insert(e, l);
+	l->rekeyed = true;
 }
 
 void
@@ -213,7 +205,7 @@ evpn_originate(struct evpn *e, const struct config *conf)
 	/* Learned and allocated routes stay while their VNI does (under the
 	 * VNI's RD, which a router-id change moves); configured ones must be
 	 * derived again. */
-	TAILQ_FOREACH(l, &e->locals, entry) {
+	TAILQ_FOREACH_SAFE(l, &e->locals, entry, ln) {
 		v = evpn_vni_find(e, l->vni);
 		l->keep = l->source != EVPN_LOCAL_CONFIG && v != NULL;
 		if (l->keep && rd_cmp(&l->route.rd, &v->rd) != 0)
@@ -227,21 +219,16 @@ evpn_originate(struct evpn *e, const struct config *conf)
 	TAILQ_FOREACH(b, &conf->bgps, entry)
 		if (b->vrf_name)
 			originate_vrf(e, conf, b);
+	/* Announcing an unchanged route is harmless but not free: learned
+	 * and allocated routes (there may be many) only when moved. */
 	TAILQ_FOREACH_SAFE(l, &e->locals, entry, ln) {
-		if (!l->keep)
+		if (!l->keep) {
 			evpn_local_remove(e, l);
-		else
+			continue;
+		}
+		if (l->source == EVPN_LOCAL_CONFIG || l->rekeyed)
 			evpn_local_announce(e, l);
+		l->rekeyed = false;
 	}
 }
 
-void
-evpn_locals_free(struct evpn *e)
-{
-	struct evpn_local *l;
-
-	while ((l = TAILQ_FIRST(&e->locals)) != NULL) {
-		TAILQ_REMOVE(&e->locals, l, entry);
-		free(l);
-	}
-}

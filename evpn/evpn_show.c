@@ -302,16 +302,20 @@ mac_group_pick(const struct evpn_import *rec, void *arg)
 		json_array_append_new(w->ips, json_ip(&ip));
 }
 
+static void
+duplicate_one(struct evpn_local *l, void *arg)
+{
+	if (l->duplicate)
+		*(bool *)arg = true;
+}
+
 static bool
 mac_duplicate(struct evpn *e, uint32_t vni, const struct macaddr *m)
 {
-	struct evpn_local *l;
+	bool dup = false;
 
-	TAILQ_FOREACH(l, &e->locals, entry)
-		if (l->vni == vni && l->route.type == EVPN_RT_MACIP &&
-		    l->duplicate && mac_cmp(&l->route.mac, m) == 0)
-			return true;
-	return false;
+	evpn_locals_of_mac(e, vni, m, duplicate_one, &dup);
+	return dup;
 }
 
 /* One row per MAC: the RFC 7432 §15 winner among all its routes. */
