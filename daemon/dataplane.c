@@ -9,6 +9,8 @@
 
 #include <linux/neighbour.h>
 
+#include <event2/event.h>
+
 #include "common/log.h"
 #include "common/queue.h"
 #include "common/util.h"
@@ -57,6 +59,7 @@ struct dp_vni {
 	bool		 l3;
 	int		 vx_ifindex, br_ifindex, vrf_ifindex;
 	bool		 vx_created, br_created, vrf_created, rule_added;
+	bool		 learn_pending;	/* bridge not read for local MACs yet */
 };
 TAILQ_HEAD(dp_vni_list, dp_vni);
 
@@ -69,6 +72,7 @@ struct dataplane {
 	size_t			 hash_size, count;
 	uint64_t		 kind_count[DP_NKINDS];
 	bool			 in_sync;
+	struct event		*ev_learn;	/* start-up learning, deferred */
 };
 
 /* ---- owned entries -------------------------------------------------- */
@@ -411,6 +415,62 @@ dp_vni_adopt_entries(struct dataplane *dp, struct dp_vni *n)
 	nl_neigh_dump(dp->nl, n->br_ifindex, dp_adopt_neigh_cb, dp);
 }
 
+/* ---- start-up learning ----------------------------------------------- */
+
+static void	dp_fdb_event(void *, bool, const struct nl_fdb *);
+static void	dp_neigh_event(void *, bool, const struct nl_neigh *);
+
+static void
+dp_learn_fdb_cb(void *arg, const struct nl_fdb *f)
+{
+	dp_fdb_event(arg, true, f);
+}
+
+static void
+dp_learn_neigh_cb(void *arg, const struct nl_neigh *nb)
+{
+	dp_neigh_event(arg, true, nb);
+}
+
+/*
+ * MACs and neighbours the bridge held before we watched it (a restart,
+ * or hosts plugged in before the VNI was configured): the kernel sends
+ * no event for an entry that merely stays, so without this read they
+ * would go unadvertised until they age out and come back, and remote
+ * leaves would reach them only by flooding.
+ */
+static void
+dp_learn_existing(struct dataplane *dp)
+{
+	struct dp_vni	*n;
+
+	TAILQ_FOREACH(n, &dp->vnis, entry) {
+		if (!n->learn_pending)
+			continue;
+		n->learn_pending = false;
+		if (n->l3 || n->br_ifindex == 0)
+			continue;
+		nl_fdb_dump(dp->nl, n->br_ifindex, dp_learn_fdb_cb, dp);
+		nl_neigh_dump(dp->nl, n->br_ifindex, dp_learn_neigh_cb, dp);
+	}
+}
+
+static void
+dp_learn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	dp_learn_existing(arg);
+}
+
+/* On the next loop turn: evpn/ is still inside vni_add and must not be
+ * called back from it. */
+static void
+dp_learn_schedule(struct dataplane *dp, struct dp_vni *n)
+{
+	n->learn_pending = true;
+	if (dp->ev_learn != NULL)
+		event_active(dp->ev_learn, EV_TIMEOUT, 1);
+}
+
 /* ---- evpn_dataplane operations ------------------------------------------ */
 
 static int
@@ -504,6 +564,7 @@ dp_vni_add(void *ctx, const struct evpn_dp_vni *v, char *err, size_t errlen)
 	    n->vx_created ? "created" : "adopted", n->bridge_if,
 	    n->br_created ? "created" : "adopted");
 	dp_vni_adopt_entries(dp, n);
+	dp_learn_schedule(dp, n);
 	return 0;
 }
 
@@ -945,6 +1006,14 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 		free(dp);
 		return NULL;
 	}
+	if (base != NULL &&
+	    (dp->ev_learn = event_new(base, -1, 0, dp_learn_cb, dp)) == NULL) {
+		snprintf(err, errlen, "cannot register the learning event");
+		nl_free(dp->nl);
+		free(dp->hash);
+		free(dp);
+		return NULL;
+	}
 	dp->ops = (struct evpn_dataplane){
 		.ctx = dp,
 		.vni_add = dp_vni_add,
@@ -973,6 +1042,8 @@ dataplane_free(struct dataplane *dp)
 
 	if (dp == NULL)
 		return;
+	if (dp->ev_learn != NULL)
+		event_free(dp->ev_learn);
 	nl_wait_idle(dp->nl, 2000);
 	DP_FOREACH(dp, i, e, next)
 		free(e);

@@ -169,6 +169,10 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	log_notice("received %s, shutting down", strsignal((int)sig));
 	p->stopping = true;
+	/* Before the sessions go: their withdrawals must not empty the
+	 * kernel (the next evpnd adopts the entries). */
+	if (p->d.evpn != NULL)
+		evpn_set_dataplane(p->d.evpn, NULL);
 	bgp_shutdown(p->d.bgp);
 	p->ev_flush = evtimer_new(p->d.base, flush_done_cb, p);
 	if (p->ev_flush == NULL)

@@ -73,7 +73,7 @@ nl_ack_error(const struct nlmsghdr *h)
 /* ---- request queue ------------------------------------------------ */
 
 static void
-nl_qdesc_push(struct nl_ctx *nl, const char *desc)
+nl_qdesc_push(struct nl_ctx *nl, const char *desc, bool absent_ok)
 {
 	if (nl->qdesc_tail == nl->qdesc_cap) {
 		if (nl->qdesc_head > 0) {
@@ -89,11 +89,13 @@ nl_qdesc_push(struct nl_ctx *nl, const char *desc)
 			    nl->qdesc_cap * sizeof(*nl->qdesc));
 		}
 	}
-	strlcpy_s(nl->qdesc[nl->qdesc_tail++], desc, NL_DESC_LEN);
+	strlcpy_s(nl->qdesc[nl->qdesc_tail].desc, desc, NL_DESC_LEN);
+	nl->qdesc[nl->qdesc_tail++].absent_ok = absent_ok;
 }
 
-void
-nl_enqueue(struct nl_ctx *nl, struct nl_msg *msg, const char *desc)
+static void
+nl_enqueue_req(struct nl_ctx *nl, struct nl_msg *msg, const char *desc,
+    bool absent_ok)
 {
 	struct nlmsghdr	*h = nlmsg_hdr(msg);
 
@@ -103,13 +105,25 @@ nl_enqueue(struct nl_ctx *nl, struct nl_msg *msg, const char *desc)
 	if (nl->queue.error)
 		fatalx("netlink: request queue out of memory");
 	nlmsg_free(msg);
-	nl_qdesc_push(nl, desc);
+	nl_qdesc_push(nl, desc, absent_ok);
 	nl->ctr.pending++;
 	if (nl->ev_flush != NULL)
 		event_active(nl->ev_flush, EV_TIMEOUT, 1);
 	/* A full batch goes now, so a long burst does not pile up. */
 	if (nl->queue.len - nl->queue_head >= 4 * NL_BATCH_BYTES)
 		nl_send_batch(nl);
+}
+
+void
+nl_enqueue(struct nl_ctx *nl, struct nl_msg *msg, const char *desc)
+{
+	nl_enqueue_req(nl, msg, desc, false);
+}
+
+void
+nl_enqueue_delete(struct nl_ctx *nl, struct nl_msg *msg, const char *desc)
+{
+	nl_enqueue_req(nl, msg, desc, true);
 }
 
 /* Drop the sent prefix of the queue once it is empty or large. */
@@ -164,8 +178,7 @@ nl_send_one_batch(struct nl_ctx *nl)
 	for (size_t i = 0; i < n; i++) {
 		slot = (nl->if_head + nl->if_count) % NL_MAX_INFLIGHT;
 		nl->inflight[slot].seq = nl->req_seq - (uint32_t)(n - 1 - i);
-		memcpy(nl->inflight[slot].desc, nl->qdesc[nl->qdesc_head++],
-		    NL_DESC_LEN);
+		nl->inflight[slot].q = nl->qdesc[nl->qdesc_head++];
 		nl->if_count++;
 	}
 	nl->ctr.sent += n;
@@ -213,17 +226,18 @@ nl_ack_one(void *arg, const struct nlmsghdr *h)
 		nl->if_count--;
 		nl->ctr.pending--;
 		if (f->seq == h->nlmsg_seq) {
-			if (error == 0) {
+			if (error == 0 ||
+			    (error == -ENOENT && f->q.absent_ok)) {
 				nl->ctr.acked++;
 			} else {
 				nl->ctr.failed++;
-				log_warn("%s: %s", f->desc, error < 0 ?
+				log_warn("%s: %s", f->q.desc, error < 0 ?
 				    strerror(-error) : "malformed ack");
 			}
 			return;
 		}
 		nl->ctr.failed++;
-		log_warn("%s: no answer from the kernel", f->desc);
+		log_warn("%s: no answer from the kernel", f->q.desc);
 	}
 }
 

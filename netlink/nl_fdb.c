@@ -148,17 +148,33 @@ nl_fdb_replace(struct nl_ctx *nl, int vxlan_ifindex, const struct macaddr *mac,
 	nl_enqueue(nl, msg, desc);
 }
 
+/*
+ * Two requests, the bridge's entry first, then the VXLAN driver's.  One
+ * request with NTF_SELF | NTF_MASTER stops at the bridge when the
+ * bridge has no entry for the MAC on the VXLAN port (rtnl_fdb_del()
+ * returns before the driver): that is the case after a move to a local
+ * port, where the bridge took the MAC over and the driver's entry dst
+ * the old VTEP would stay behind.  The bridge's entry may be gone (or
+ * local now) without that being an error.
+ */
 void
 nl_fdb_delete(struct nl_ctx *nl, int vxlan_ifindex, const struct macaddr *mac)
 {
 	struct nl_msg	*msg;
 	char		 m[MAC_STRLEN], desc[NL_DESC_LEN];
 
+	mac_fmt(mac, m, sizeof(m));
 	msg = nl_neigh_msg(RTM_DELNEIGH, 0, AF_BRIDGE, vxlan_ifindex, 0,
-	    NTF_SELF | NTF_MASTER);
+	    NTF_MASTER);
 	nl_put(msg, NDA_LLADDR, mac->b, 6);
-	snprintf(desc, sizeof(desc), "fdb delete %s dev %d",
-	    mac_fmt(mac, m, sizeof(m)), vxlan_ifindex);
+	snprintf(desc, sizeof(desc), "fdb delete %s dev %d master", m,
+	    vxlan_ifindex);
+	nl_enqueue_delete(nl, msg, desc);
+	msg = nl_neigh_msg(RTM_DELNEIGH, 0, AF_BRIDGE, vxlan_ifindex, 0,
+	    NTF_SELF);
+	nl_put(msg, NDA_LLADDR, mac->b, 6);
+	snprintf(desc, sizeof(desc), "fdb delete %s dev %d self", m,
+	    vxlan_ifindex);
 	nl_enqueue(nl, msg, desc);
 }
 

@@ -16,9 +16,16 @@
 
 #define NL_DESC_LEN	112
 
+/* A queued request's description, and whether "No such file or
+ * directory" means it is already done (a delete of what is gone). */
+struct nl_qdesc {
+	char		 desc[NL_DESC_LEN];
+	bool		 absent_ok;
+};
+
 struct nl_inflight {
 	uint32_t	 seq;
-	char		 desc[NL_DESC_LEN];
+	struct nl_qdesc	 q;
 };
 
 struct nl_ctx {
@@ -38,7 +45,7 @@ struct nl_ctx {
 	/* Queued requests: raw messages back to back, a description each. */
 	struct wbuf		 queue;
 	size_t			 queue_head;	/* bytes already sent */
-	char			(*qdesc)[NL_DESC_LEN];
+	struct nl_qdesc		*qdesc;
 	size_t			 qdesc_cap, qdesc_head, qdesc_tail;
 
 	/* Sent, awaiting their ack, oldest first (a ring). */
@@ -52,6 +59,8 @@ struct nl_ctx {
 /* nl.c */
 /* Queue msg (consumed) with a description for the log. */
 void	nl_enqueue(struct nl_ctx *, struct nl_msg *, const char *desc);
+/* The same for a delete: ENOENT counts as success (already gone). */
+void	nl_enqueue_delete(struct nl_ctx *, struct nl_msg *, const char *desc);
 /* Send msg (consumed) on the sync socket and wait for its ack; a dump
  * when fn is set (each answer is given to fn).  0, or -1 with err. */
 typedef void	 nl_msg_fn(void *arg, const struct nlmsghdr *);

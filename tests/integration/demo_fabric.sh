@@ -6,14 +6,22 @@
 #                  | br0: one underlay segment 10.0.0.0/24
 #            +-----+-----+
 #     l1 (evpnd 10.0.0.11)   l2 (evpnd 10.0.0.12)
+#      br100 = vx100           br100 = vx100     (VNI 100, made by evpnd)
+#        |                       |
+#     h1 10.10.0.1            h2 10.10.0.2       (hosts, own namespaces)
 #
-# The leaves are route-reflector clients of rr over l2vpn evpn.  Waits
-# for the sessions, prints each leaf's "evpnctl show bgp summary" and
-# FRR's "show bgp l2vpn evpn summary", then tears everything down.
+# The leaves are route-reflector clients of rr over l2vpn evpn; each
+# evpnd makes its VXLAN device and bridge from its config, learns its
+# host's MAC and installs the other leaf's in the kernel (learning is
+# off on the VXLAN devices: only EVPN makes the overlay forward).  Waits
+# for the sessions, pings h1 -> h2 over IPv4 and IPv6, prints each
+# leaf's sessions, MAC table and kernel FDB, then tears everything down.
 #   demo_fabric.sh [--keep]   --keep: stay up until Ctrl-C, to explore
 # BUILD_DIR: where evpnd/evpnctl were built (scripts/demo.sh sets it).
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/evpn_lib.sh"
+. "$(dirname "$0")/dp_lib.sh"
 require_root_tools
 
 KEEP=0
@@ -41,23 +49,6 @@ rr_conf()
 	printf ' exit-address-family\nexit\n'
 }
 
-leaf_conf()
-{
-	cat <<EOF
-hostname $1
-log stdout informational
-router bgp 65000
- bgp router-id $2
- neighbor $RR remote-as 65000
- neighbor $RR description rr
- neighbor $RR timers connect 2
- address-family l2vpn evpn
-  neighbor $RR activate
- exit-address-family
-exit
-EOF
-}
-
 log_info "building the fabric (namespaces $RUN_PREFIX-*)"
 ns_create rr
 bridge_create rr br0 "$RR/24"
@@ -69,7 +60,16 @@ done
 
 frr_start rr rr "$(rr_conf)"
 for l in "${LEAVES[@]}"; do
-	evpnd_start "${l%%:*}" "${l%%:*}" "$(leaf_conf "${l%%:*}" "${l#*:}")"
+	evpnd_start "${l%%:*}" "${l%%:*}" \
+	    "$(dp_evpnd_leaf_conf "${l%%:*}" "${l#*:}" "$RR")"
+done
+# One host per leaf, plugged into the bridge evpnd made.
+n=0
+for l in "${LEAVES[@]}"; do
+	n=$((n + 1))
+	wait_for 10 ns_exec "${l%%:*}" ip link show br100 ||
+	    die "${l%%:*}: evpnd made no br100"
+	dp_host_add "h$n" "${l%%:*}" "h$n-p" "02:00:00:00:0$n:01" "$n"
 done
 
 for l in "${LEAVES[@]}"; do
@@ -79,9 +79,18 @@ for l in "${LEAVES[@]}"; do
 	    wait_for 10 frr_peer_established rr "${l#*:}"
 done
 
+check "h1 pings h2 across the overlay (IPv4)" \
+    eval "wait_for 20 dp_ping_once h1 $DP_NET4.2 && dp_ping h1 $DP_NET4.2 3"
+check "h1 pings h2 across the overlay (IPv6)" \
+    eval "wait_for 10 dp_ping_once h1 $DP_NET6:2 && dp_ping h1 $DP_NET6:2 3"
+
 for l in "${LEAVES[@]}"; do
 	printf '\n---- %s: evpnctl show bgp summary\n' "${l%%:*}"
 	evpnctl_in "${l%%:*}" show bgp summary
+	printf '\n---- %s: evpnctl show evpn mac vni 100\n' "${l%%:*}"
+	evpnctl_in "${l%%:*}" show evpn mac vni 100
+	printf '\n---- %s: bridge fdb show dev vx100\n' "${l%%:*}"
+	ns_exec "${l%%:*}" bridge fdb show dev vx100
 done
 printf '\n---- rr: show bgp l2vpn evpn summary\n'
 frr_vtysh rr rr 'show bgp l2vpn evpn summary'
@@ -89,7 +98,8 @@ printf '\n'
 
 if [ "$KEEP" = 1 ]; then
 	log_info "fabric is up; Ctrl-C tears it down.  Explore with:"
-	log_info "  ip netns exec $(ns_name l1) ip addr"
+	log_info "  ip netns exec $(ns_name h1) ping $DP_NET4.2"
+	log_info "  ip netns exec $(ns_name l1) bridge fdb show dev vx100"
 	log_info "  $EVPNCTL -S $(evpnd_sock l1) show bgp summary"
 	log_info "  vtysh --vty_socket $TMP_ROOT/frr-rr"
 	while :; do sleep 3600; done

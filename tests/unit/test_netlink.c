@@ -336,9 +336,10 @@ START_TEST(test_fdb_replace_delete)
 	ck_assert_ptr_null(fdb_find(j, "02:00:00:00:00:05", "10.0.0.12"));
 	ck_assert_ptr_null(fdb_find(j, "02:00:00:00:00:05", NULL));
 	json_decref(j);
+	/* Two replaces, two deletes of two requests each (master, self). */
 	nl_get_counters(nl, &c);
-	ck_assert_int_eq(c.sent, 4);
-	ck_assert_int_eq(c.acked, 4);
+	ck_assert_int_eq(c.sent, 6);
+	ck_assert_int_eq(c.acked, 6);
 	ck_assert_int_eq(c.failed, 0);
 	ck_assert_int_eq(c.pending, 0);
 	free(l);
@@ -490,6 +491,41 @@ START_TEST(test_route_and_rule)
 }
 END_TEST
 
+/* A remote MAC that moved to a local port: the bridge took its entry
+ * over (now on veth0, not on vx100), and the delete evpnd sends must
+ * still remove the VXLAN driver's entry dst the old VTEP, and leave
+ * the bridge's local entry alone. */
+START_TEST(test_fdb_delete_after_local_takeover)
+{
+	struct macaddr		 m = mac("02:00:00:00:00:07");
+	struct ipaddr		 dst = ip("10.0.0.12");
+	struct nl_counters	 c;
+	json_t			*j, *e;
+	int			 vx, br;
+
+	make_l2(&vx, &br, false);
+	sh("ip link add veth0 type veth peer name veth1");
+	sh("ip link set veth0 master br100 up");
+	nl_fdb_replace(nl, vx, &m, &dst, false);
+	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
+	sh("bridge fdb replace 02:00:00:00:00:07 dev veth0 master static");
+	nl_fdb_delete(nl, vx, &m);
+	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
+	j = run_json("bridge -j fdb show dev vx100");
+	ck_assert_ptr_null(fdb_find(j, "02:00:00:00:00:07", NULL));
+	json_decref(j);
+	j = run_json("bridge -j fdb show dev veth0");
+	ck_assert_ptr_nonnull(e = fdb_find(j, "02:00:00:00:00:07", NULL));
+	ck_assert_str_eq(json_string_value(json_object_get(e, "master")),
+	    "br100");
+	json_decref(j);
+	nl_get_counters(nl, &c);
+	ck_assert_int_eq(c.sent, 3);
+	ck_assert_int_eq(c.acked, 3);
+	ck_assert_int_eq(c.failed, 0);
+}
+END_TEST
+
 START_TEST(test_failure_counted)
 {
 	struct macaddr		 m = mac("02:00:00:00:00:05");
@@ -498,15 +534,17 @@ START_TEST(test_failure_counted)
 	int			 vx, br;
 
 	make_l2(&vx, &br, false);
-	/* A deleted entry that does not exist, and a device that does not. */
+	/* A deleted entry that does not exist (the bridge's half may be
+	 * gone without error, the VXLAN driver's may not), and a device
+	 * that does not exist. */
 	nl_fdb_delete(nl, vx, &m);
 	nl_fdb_replace(nl, 9999, &m, &dst, false);
 	nl_fdb_replace(nl, vx, &m, &dst, false);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
 	nl_get_counters(nl, &c);
-	ck_assert_int_eq(c.sent, 3);
+	ck_assert_int_eq(c.sent, 4);
 	ck_assert_int_eq(c.failed, 2);
-	ck_assert_int_eq(c.acked, 1);
+	ck_assert_int_eq(c.acked, 2);
 	ck_assert_int_eq(c.pending, 0);
 }
 END_TEST
@@ -672,6 +710,7 @@ netlink_suite(void)
 	tcase_add_test(tc, test_flood_append);
 	tcase_add_test(tc, test_neigh_replace_delete);
 	tcase_add_test(tc, test_route_and_rule);
+	tcase_add_test(tc, test_fdb_delete_after_local_takeover);
 	tcase_add_test(tc, test_failure_counted);
 	tcase_add_test(tc, test_batch_on_event_loop);
 	tcase_add_test(tc, test_events_local_learning);
