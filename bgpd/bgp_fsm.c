@@ -698,9 +698,11 @@ void
 bgp_fsm_stop(struct bgp_peer *peer, uint8_t cease_subcode,
     const char *reason)
 {
-	if (peer->conn && peer->conn->open_sent)
+	/* Subcode 0: a planned graceful restart (RFC 4724 §4.1) just
+	 * closes the connection, so helpers keep our routes. */
+	if (cease_subcode && peer->conn && peer->conn->open_sent)
 		send_cease(peer->conn, cease_subcode);
-	if (peer->coll && peer->coll->open_sent)
+	if (cease_subcode && peer->coll && peer->coll->open_sent)
 		send_cease(peer->coll, cease_subcode);
 	timer_stop(peer, BGP_TIMER_IDLEHOLD);
 	peer->idlehold_running = false;

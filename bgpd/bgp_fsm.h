@@ -110,8 +110,8 @@ void	 bgp_fsm_accept(struct bgp_peer *, struct bgp_conn *);
 /* Largest message the transport may accept on conn right now. */
 size_t	 bgp_fsm_max_msg_len(const struct bgp_conn *);
 
-/* Stop a peer with Cease/subcode (sent only if an OPEN went out);
- * leaves it Idle without the automatic restart. */
+/* Stop a peer with Cease/subcode (sent only if an OPEN went out; none
+ * for subcode 0); leaves it Idle without the automatic restart. */
 void	 bgp_fsm_stop(struct bgp_peer *, uint8_t cease_subcode,
 	    const char *reason);
 

@@ -114,7 +114,9 @@ static const struct {
 };
 
 /* Our OPEN: MP per activated family, route refresh, AS4, extended
- * messages, graceful restart as helper (RFC 4724: R=0, no F bits). */
+ * messages, graceful restart (RFC 4724): as helper only (no F bits), or
+ * with "bgp graceful-restart" also as restarting speaker, with the F bit
+ * set because the kernel state evpnd programs outlives the process. */
 static void
 peer_build_open(struct bgp_peer *peer)
 {
@@ -131,6 +133,8 @@ peer_build_open(struct bgp_peer *peer)
 		if (peer->conf.af_active & af_map[i].conf_af) {
 			c->mp[af_map[i].aid] = true;
 			c->gr_af[af_map[i].aid] = true;
+			c->gr_af_forwarding[af_map[i].aid] =
+			    peer->bgp->graceful_restart;
 		}
 	c->route_refresh = true;
 	c->ext_msg = true;
@@ -288,6 +292,7 @@ bgp_apply_globals(struct bgp *bgp, const struct conf_bgp *cb)
 	bgp->cluster_id = cb->cluster_id ? cb->cluster_id : bgp->router_id;
 	bgp->listen_addr = cb->listen_addr;
 	bgp->listen_port = cb->listen_port;
+	bgp->graceful_restart = cb->graceful_restart;
 }
 
 struct bgp *
@@ -394,6 +399,11 @@ bgp_reconfigure(struct bgp *bgp, const struct config *conf, char *err,
 	    ipaddr_v4_host(&cb->router_id) != bgp->router_id)
 		bgp_reset_all(bgp, cb);
 	bgp_apply_globals(bgp, cb);
+	/* The OPEN of the next session follows the new globals (e.g.
+	 * graceful-restart); sessions that are up stay as they are. */
+	TAILQ_FOREACH(peer, &bgp->peers, entry)
+		if (peer->state < BGP_ST_OPENSENT)
+			peer_build_open(peer);
 
 	TAILQ_FOREACH_SAFE(peer, &bgp->peers, entry, next)
 		if (conf_neighbor_find(cb, &peer->conf.addr) == NULL)
@@ -421,7 +431,9 @@ bgp_shutdown(struct bgp *bgp)
 		return;
 	bgp->shut_down = true;
 	TAILQ_FOREACH(peer, &bgp->peers, entry)
-		bgp_fsm_stop(peer, BGP_CEASE_ADMIN_SHUTDOWN, "Admin. shutdown");
+		bgp_fsm_stop(peer, bgp->graceful_restart ? 0 :
+		    BGP_CEASE_ADMIN_SHUTDOWN, bgp->graceful_restart ?
+		    "Graceful restart" : "Admin. shutdown");
 	if (bgp->ops->unlisten)
 		bgp->ops->unlisten(bgp);
 }

@@ -111,6 +111,7 @@ struct bgp {
 	uint16_t	 listen_port;		/* 0 = do not listen */
 	struct bgp_listener_list listeners;
 	struct bgp_peer_list peers;		/* sorted by address */
+	bool		 graceful_restart;	/* bgp graceful-restart */
 	struct bgp_rib_ops rib;
 	void		*rib_arg;
 	bool		 shut_down;

@@ -105,6 +105,9 @@ struct conf_bgp {
 	struct ipaddr	 listen_addr;		/* af 0 = any */
 	uint16_t	 listen_port;		/* default 179; 0 = do not listen */
 	uint32_t	 cluster_id;		/* 0 = router-id */
+	/* bgp graceful-restart: restart without a NOTIFICATION and claim
+	 * preserved forwarding state, so helpers keep our routes (RFC 4724) */
+	bool		 graceful_restart;
 	struct conf_neighbor_list neighbors;
 	/* address-family l2vpn evpn */
 	bool		 advertise_all_vni;

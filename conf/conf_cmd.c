@@ -177,6 +177,15 @@ cmd_vrf(struct parser *p)
 	return 0;
 }
 
+static int
+cmd_graceful_restart(struct parser *p)
+{
+	if (cp_want_args(p, 0, 0) == -1)
+		return -1;
+	p->bgp->graceful_restart = true;
+	return 0;
+}
+
 /* Statements that describe what we do anyway, accepted for FRR configs. */
 static int
 cmd_noop(struct parser *p)
@@ -872,6 +881,7 @@ static const struct command bgp_cmds[] = {
 	{ "bgp cluster-id", cmd_cluster_id },
 	{ "bgp listen-address", cmd_listen_address },
 	{ "bgp listen-port", cmd_listen_port },
+	{ "bgp graceful-restart", cmd_graceful_restart },
 	{ "no bgp default ipv4-unicast", cmd_noop },
 	{ "no bgp ebgp-requires-policy", cmd_noop },
 	{ "neighbor * remote-as", cmd_nb_remote_as },

@@ -246,6 +246,8 @@ print_bgp_global(FILE *f, const struct conf_bgp *bgp)
 		    ipaddr_fmt(&bgp->listen_addr, a, sizeof(a)));
 	if (bgp->listen_port != BGP_PORT)
 		fprintf(f, " bgp listen-port %u\n", bgp->listen_port);
+	if (bgp->graceful_restart)
+		fprintf(f, " bgp graceful-restart\n");
 	TAILQ_FOREACH(n, &bgp->neighbors, entry)
 		print_neighbor(f, n);
 }

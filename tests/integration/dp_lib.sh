@@ -127,6 +127,7 @@ vxlan vx100
 !
 router bgp 65000
  bgp router-id $2
+ bgp graceful-restart
  neighbor $3 remote-as 65000
  neighbor $3 timers connect 2
  address-family l2vpn evpn

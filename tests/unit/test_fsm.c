@@ -1003,6 +1003,38 @@ START_TEST(test_shutdown_sends_cease)
 }
 END_TEST
 
+/* bgp graceful-restart: the OPEN claims preserved forwarding state for
+ * each family (F bit, RFC 4724 §3) and shutting down just closes the
+ * connection, so helpers keep our routes (§4.1). */
+START_TEST(test_graceful_restart_shutdown)
+{
+	struct fake *f;
+	struct bgp_open o;
+	struct bgp_notify err;
+	const uint8_t *open;
+
+	cbgp.graceful_restart = true;
+	start();
+	f = &fakes[n_fakes - 1];
+	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
+	open = f->out.data;
+	ck_assert_uint_ge(f->out.len, BGP_HDR_LEN);
+	ck_assert_int_eq(bgp_open_decode(open + BGP_HDR_LEN,
+	    (size_t)(open[16] << 8 | open[17]) - BGP_HDR_LEN, &o, &err), 0);
+	ck_assert(o.caps.gr);
+	ck_assert(o.caps.gr_af[BGP_AID_L2VPN_EVPN]);
+	ck_assert(o.caps.gr_af_forwarding[BGP_AID_L2VPN_EVPN]);
+	f->seen = f->out.len;
+	deliver_remote_open(f, 90, "10.0.0.2");
+	deliver(f, keepalive, sizeof(keepalive));
+	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
+	f->seen = f->out.len;
+	bgp_shutdown(bgp);
+	expect_nothing_more(f);		/* no NOTIFICATION */
+	ck_assert(f->closed);
+}
+END_TEST
+
 /* ---- real sockets over loopback ------------------------------------ */
 
 struct lo_side {
@@ -1227,6 +1259,7 @@ fsm_suite(void)
 	tcase_add_test(tc, test_router_id_change_resets_all);
 	tcase_add_test(tc, test_no_router_id);
 	tcase_add_test(tc, test_shutdown_sends_cease);
+	tcase_add_test(tc, test_graceful_restart_shutdown);
 	suite_add_tcase(s, tc);
 
 	tcase_set_timeout(lo, 60);
