@@ -495,6 +495,23 @@ dp_vni_l3_setup(struct dataplane *dp, struct dp_vni *n, char *err,
 	return 0;
 }
 
+/*
+ * A bridge we create for an L2 VNI gets a fixed MAC (the VTEP's router
+ * MAC): left alone, the kernel gives a bridge the lowest MAC of its
+ * ports, and when a port with a lower one joins it changes it and
+ * flushes the bridge's neighbour table - our ARP/ND suppression entries
+ * with it.  An adopted bridge keeps its MAC.
+ */
+static int
+dp_l2_bridge_mac(struct dataplane *dp, struct dp_vni *n,
+    const struct evpn_dp_vni *v, char *err, size_t errlen)
+{
+	if (v->l3 || !n->br_created || mac_is_zero(&v->router_mac))
+		return 0;
+	return nl_link_set_mac(dp->nl, n->br_ifindex, v->bridge_if,
+	    &v->router_mac, err, errlen);
+}
+
 static int
 dp_vni_devices(struct dataplane *dp, struct dp_vni *n,
     const struct evpn_dp_vni *v, char *err, size_t errlen)
@@ -506,6 +523,7 @@ dp_vni_devices(struct dataplane *dp, struct dp_vni *n,
 	    errlen) == -1 ||
 	    nl_bridge_ensure(dp->nl, v->bridge_if, v->l3 ? &v->router_mac :
 	    NULL, &n->br_created, &n->br_ifindex, err, errlen) == -1 ||
+	    dp_l2_bridge_mac(dp, n, v, err, errlen) == -1 ||
 	    nl_bridge_attach(dp->nl, n->vx_ifindex, n->br_ifindex, false,
 	    v->arp_suppress, err, errlen) == -1 ||
 	    nl_link_set_up(dp->nl, n->br_ifindex, err, errlen) == -1 ||

@@ -143,12 +143,17 @@ evpn_vni_from_conf(const struct config *conf, const struct conf_vxlan *x,
 	v->dstport = x->dstport;
 	v->mtu = x->mtu;
 	v->arp_suppress = x->arp_suppression;
+	/* The bridge MAC of an L2 VNI (and, for an L3 VNI, the router MAC
+	 * below): the vrf's router-mac, else derived from the router id. */
+	derive_router_mac(router_id, &v->router_mac);
 	if (vrf == NULL && x->svi_vrf != NULL) {
 		const struct conf_vrf *sv = conf_vrf_find(conf, x->svi_vrf);
 
 		/* An L2 VNI whose bridge routes in a tenant VRF. */
 		v->vrf = xstrdup(x->svi_vrf);
 		v->table = sv ? sv->table : 0;
+		if (sv && sv->has_router_mac)
+			v->router_mac = sv->router_mac;
 	}
 	if (vrf) {
 		v->l3 = true;

@@ -121,6 +121,9 @@ struct nl_vxlan_params {
 int	 nl_vxlan_ensure(struct nl_ctx *, const struct nl_vxlan_params *,
 	    bool *created, int *ifindex, char *err, size_t errlen);
 /* Create or adopt a bridge; set its MAC when mac is not NULL. */
+/* Set a link's MAC address (blocking request). */
+int	 nl_link_set_mac(struct nl_ctx *, int ifindex, const char *name,
+	    const struct macaddr *, char *err, size_t errlen);
 int	 nl_bridge_ensure(struct nl_ctx *, const char *name,
 	    const struct macaddr *mac, bool *created, int *ifindex,
 	    char *err, size_t errlen);

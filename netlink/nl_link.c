@@ -227,7 +227,7 @@ nl_link_change_msg(int ifindex, uint8_t family, int type, unsigned flags,
 	return msg;
 }
 
-static int
+int
 nl_link_set_mac(struct nl_ctx *nl, int ifindex, const char *name,
     const struct macaddr *mac, char *err, size_t errlen)
 {
