@@ -9,9 +9,11 @@
  * printed as JSON instead.  Adding a command is adding a row and, for
  * the text form, a printer.
  *
- * The transport is a plain blocking HTTP/1.1 GET over the Unix socket
- * with "Connection: close": one request, read to EOF.  This is a client
- * process, not the event loop, so blocking is what we want.
+ * The transport is plain blocking HTTP/1.1 (GET, POST with a JSON body,
+ * DELETE) over the Unix socket with "Connection: close": one request,
+ * read to EOF.  This is a client process, not the event loop, so
+ * blocking is what we want.  Options (--json, --family, --mac) may
+ * appear anywhere among the words.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -52,12 +54,25 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    run_evpn_mac },
 	{ "show dataplane", "kernel entries, netlink requests, devices",
 	    run_dataplane },
+	{ "show ipam pools", "IPAM pools: size, used, free", run_ipam_pools },
+	{ "show ipam allocations [POOL]", "IPAM allocations",
+	    run_ipam_allocations },
+	{ "show ipam conflicts", "allocated addresses another VTEP claims",
+	    run_ipam_conflicts },
+	{ "ipam allocate <POOL> <RESOURCE>",
+	    "allocate (--family ipv4|ipv6|dual, --mac MAC)",
+	    run_ipam_allocate },
+	{ "ipam release <RESOURCE>", "release an allocation",
+	    run_ipam_release },
+	{ "ipam audit verify", "check the audit trail's HMAC chain",
+	    run_ipam_audit_verify },
 };
 
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: evpnctl [-S socket] COMMAND... [--json]\n"
+	fprintf(out, "usage: evpnctl [-S socket] COMMAND... [--json] "
+	    "[--family F] [--mac MAC]\n"
 	    "commands:\n");
 	for (size_t i = 0; i < nitems(ctl_cmds); i++)
 		fprintf(out, "  %-30s %s\n", ctl_cmds[i].syntax,
@@ -198,17 +213,21 @@ parse_response(struct http_reply *r, size_t len)
 	return 0;
 }
 
+/* One request (body may be NULL) and its whole reply. */
 static int
-http_get(const struct ctl *ctl, const char *path, struct http_reply *r)
+http_request(const struct ctl *ctl, const char *method, const char *path,
+    const char *body, struct http_reply *r)
 {
 	char req[1024];
-	size_t len;
+	size_t len, blen = body ? strlen(body) : 0;
 	int fd, n;
 
 	memset(r, 0, sizeof(*r));
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n"
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\n"
 	    "Host: evpnd\r\nAccept: application/json\r\n"
-	    "Connection: close\r\n\r\n", path);
+	    "Connection: close\r\n%s%zu\r\n\r\n", method, path,
+	    body ? "Content-Type: application/json\r\nContent-Length: " :
+	    "Content-Length: ", blen);
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		fprintf(stderr, "evpnctl: request too long\n");
 		return -1;
@@ -216,6 +235,7 @@ http_get(const struct ctl *ctl, const char *path, struct http_reply *r)
 	if ((fd = ctl_connect(ctl)) == -1)
 		return -1;
 	if (write_all(fd, req, (size_t)n) == -1 ||
+	    (blen > 0 && write_all(fd, body, blen) == -1) ||
 	    (r->raw = read_all(fd, &len)) == NULL) {
 		fprintf(stderr, "evpnctl: talking to evpnd at %s: %s\n",
 		    ctl->sock, strerror(errno));
@@ -233,20 +253,31 @@ http_get(const struct ctl *ctl, const char *path, struct http_reply *r)
 }
 
 /*
- * GET path and decode the JSON body.  An HTTP error prints the API's
- * {"error": ...} message.  Returns NULL after printing what went wrong.
+ * Send a request and decode the JSON body of a 2xx answer (a 204 gives
+ * an empty object).  Anything else prints the API's {"error": ...}
+ * message and gives NULL; *status (may be NULL) gets the HTTP status,
+ * 0 when there was no answer at all.
  */
 json_t *
-api_get(const struct ctl *ctl, const char *path)
+api_call(const struct ctl *ctl, const char *method, const char *path,
+    const char *body, int *status)
 {
 	struct http_reply r;
 	json_error_t jerr;
 	json_t *obj, *msg;
 
-	if (http_get(ctl, path, &r) == -1)
+	if (status != NULL)
+		*status = 0;
+	if (http_request(ctl, method, path, body, &r) == -1)
 		return NULL;
+	if (status != NULL)
+		*status = r.status;
+	if (r.status == 204) {
+		free(r.raw);
+		return json_object();
+	}
 	obj = json_loadb(r.body, r.body_len, 0, &jerr);
-	if (r.status != 200) {
+	if (r.status < 200 || r.status > 299) {
 		msg = obj ? json_object_get(obj, "error") : NULL;
 		if (json_is_string(msg))
 			fprintf(stderr, "evpnctl: %s\n", json_string_value(msg));
@@ -260,6 +291,13 @@ api_get(const struct ctl *ctl, const char *path)
 		    jerr.text);
 	free(r.raw);
 	return obj;
+}
+
+/* GET path: the JSON of a 2xx answer, else NULL after the message. */
+json_t *
+api_get(const struct ctl *ctl, const char *path)
+{
+	return api_call(ctl, "GET", path, NULL, NULL);
 }
 
 int
@@ -569,7 +607,8 @@ dispatch(struct ctl *ctl, char **words, int nwords)
 int
 main(int argc, char *argv[])
 {
-	struct ctl ctl = { .sock = EVPNCTL_DEFAULT_SOCKET, .json = false };
+	struct ctl ctl = { .sock = EVPNCTL_DEFAULT_SOCKET, .json = false,
+	    .family = NULL, .mac = NULL };
 	char *words[CTL_MAX_WORDS];
 	int nwords = 0;
 
@@ -579,6 +618,10 @@ main(int argc, char *argv[])
 			ctl.json = true;
 		else if (strcmp(argv[i], "-S") == 0 && i + 1 < argc)
 			ctl.sock = argv[++i];
+		else if (strcmp(argv[i], "--family") == 0 && i + 1 < argc)
+			ctl.family = argv[++i];
+		else if (strcmp(argv[i], "--mac") == 0 && i + 1 < argc)
+			ctl.mac = argv[++i];
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);

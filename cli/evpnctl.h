@@ -14,6 +14,8 @@
 struct ctl {
 	const char	*sock;
 	bool		 json;
+	const char	*family;	/* --family, NULL if not given */
+	const char	*mac;		/* --mac */
 };
 
 struct ctl_cmd;
@@ -29,6 +31,10 @@ struct ctl_cmd {
 /* GET path; the parsed JSON of a 200 answer, else NULL after printing
  * the error to stderr. */
 json_t		*api_get(const struct ctl *, const char *path);
+/* Any method, optional JSON body; the JSON of a 2xx answer ({} for a
+ * 204), else NULL after printing the error; *status gets the code. */
+json_t		*api_call(const struct ctl *, const char *method,
+		    const char *path, const char *body, int *status);
 int		 print_json(const json_t *);
 long long	 jint(const json_t *, const char *key);
 const char	*jstr(const json_t *, const char *key, const char *dflt);
@@ -36,5 +42,9 @@ bool		 jbool(const json_t *, const char *key);
 
 /* ctl_evpn.c */
 ctl_run		 run_evpn_routes, run_evpn_vni, run_evpn_mac, run_dataplane;
+
+/* ctl_ipam.c */
+ctl_run		 run_ipam_pools, run_ipam_allocations, run_ipam_conflicts,
+		 run_ipam_allocate, run_ipam_release, run_ipam_audit_verify;
 
 #endif

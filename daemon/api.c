@@ -8,6 +8,9 @@
  * socket from under it; if the connect is refused the file is a leftover
  * of a crash and is removed.  Anything at the path that is not a socket
  * is never removed.
+ *
+ * An optional second evhttp serves the same table on TCP with TLS and
+ * client certificates (api_tls.c); both call api_request_cb().
  */
 #include "daemon/api.h"
 
@@ -32,6 +35,8 @@
 struct api {
 	struct evpnd	*d;
 	struct evhttp	*http;
+	struct evhttp	*tls_http;	/* the TCP+TLS listener, if any */
+	struct api_tls	*tls;
 	int		 fd;
 	char		*path;
 };
@@ -39,6 +44,9 @@ struct api {
 enum route_match {
 	ROUTE_EXACT,		/* the path is exactly the row's */
 	ROUTE_PREFIX,		/* the row's path, then at least one byte */
+	ROUTE_PATTERN,		/* one '*' stands for one non-empty path
+				 * segment, matched on the raw path and
+				 * decoded into arg (so "a%2Fb" is "a/b") */
 };
 
 struct api_route {
@@ -58,6 +66,17 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/vnis", api_evpn_vnis },
 	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/evpn/vnis/", api_evpn_vni_macs },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/dataplane", api_dataplane },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/pools", api_ipam_pools },
+	{ EVHTTP_REQ_GET, ROUTE_PATTERN, "/v1/ipam/pools/*", api_ipam_pool },
+	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/allocations",
+	    api_ipam_allocate },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/allocations",
+	    api_ipam_allocations },
+	{ EVHTTP_REQ_DELETE, ROUTE_PATTERN, "/v1/ipam/allocations/*",
+	    api_ipam_release },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/conflicts",
+	    api_ipam_conflicts },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit", api_ipam_audit },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/metrics", api_metrics },
 };
 
@@ -75,17 +94,66 @@ method_name(enum evhttp_cmd_type m)
 	}
 }
 
-/* Returns the part after the row's path, or NULL when it does not match. */
+/*
+ * Match a pattern row against the raw path.  On a match the '*' segment
+ * is decoded into a malloc'd *capture; NULL capture and -1 otherwise.
+ */
+static int
+pattern_match(const char *pat, const char *raw, char **capture)
+{
+	const char *star = strchr(pat, '*'), *seg_end;
+	size_t head, seglen;
+	char *seg;
+
+	*capture = NULL;
+	head = (size_t)(star - pat);
+	if (strncmp(raw, pat, head) != 0)
+		return -1;
+	raw += head;
+	if ((seg_end = strchr(raw, '/')) == NULL)
+		seg_end = raw + strlen(raw);
+	if ((seglen = (size_t)(seg_end - raw)) == 0 ||
+	    strcmp(seg_end, star + 1) != 0)
+		return -1;
+	seg = xmalloc(seglen + 1);
+	memcpy(seg, raw, seglen);
+	seg[seglen] = '\0';
+	/* A segment decoding to an embedded NUL or nothing is no match. */
+	*capture = evhttp_uridecode(seg, 0, &seglen);
+	free(seg);
+	if (*capture == NULL || seglen == 0 || strlen(*capture) != seglen) {
+		free(*capture);
+		*capture = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Does row r take this request?  Returns the argument (the part after a
+ * prefix row, the decoded segment of a pattern row, malloc'd into
+ * *owned) or NULL when it does not match.
+ */
 static const char *
-route_match(const struct api_route *r, const char *path)
+route_match(const struct api_route *r, const struct api_req *ar,
+    char **owned)
 {
 	size_t n = strlen(r->path);
+	const char *path = ar->path;
 
-	if (r->match == ROUTE_EXACT)
+	*owned = NULL;
+	switch (r->match) {
+	case ROUTE_EXACT:
 		return strcmp(path, r->path) == 0 ? path + n : NULL;
-	if (strncmp(path, r->path, n) != 0 || path[n] == '\0')
-		return NULL;
-	return path + n;
+	case ROUTE_PREFIX:
+		if (strncmp(path, r->path, n) != 0 || path[n] == '\0')
+			return NULL;
+		return path + n;
+	case ROUTE_PATTERN:
+		return pattern_match(r->path, ar->raw, owned) == 0 ? *owned :
+		    NULL;
+	}
+	return NULL;
 }
 
 void
@@ -99,12 +167,26 @@ api_reply_raw(struct api_req *ar, int code, const char *ctype,
 	evhttp_add_header(out, "Cache-Control", "no-store");
 	switch (code) {
 	case 200: reason = "OK"; break;
+	case 201: reason = "Created"; break;
+	case 204: reason = "No Content"; break;
 	case 400: reason = "Bad Request"; break;
 	case 404: reason = "Not Found"; break;
 	case 405: reason = "Method Not Allowed"; break;
+	case 409: reason = "Conflict"; break;
+	case 413: reason = "Payload Too Large"; break;
 	case 500: reason = "Internal Server Error"; break;
+	case 503: reason = "Service Unavailable"; break;
 	}
 	evhttp_send_reply(ar->req, code, reason, body);
+}
+
+void
+api_reply_empty(struct api_req *ar, int code)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(ar->req),
+	    "Cache-Control", "no-store");
+	evhttp_send_reply(ar->req, code, code == 204 ? "No Content" : NULL,
+	    NULL);
 }
 
 void
@@ -151,14 +233,16 @@ api_reply_error(struct api_req *ar, int code, const char *fmt, ...)
 
 /* Comma-separated methods the rows matching path accept, for Allow. */
 static void
-allowed_methods(const char *path, char *buf, size_t len)
+allowed_methods(const struct api_req *ar, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	for (size_t i = 0; i < nitems(api_routes); i++) {
 		const char *m = method_name(api_routes[i].method);
+		char *owned;
+		bool hit = route_match(&api_routes[i], ar, &owned) != NULL;
 
-		if (route_match(&api_routes[i], path) == NULL ||
-		    strstr(buf, m) != NULL)
+		free(owned);
+		if (!hit || strstr(buf, m) != NULL)
 			continue;
 		if (buf[0] != '\0')
 			strncat(buf, ", ", len - strlen(buf) - 1);
@@ -175,15 +259,18 @@ api_dispatch(struct api_req *ar)
 	for (size_t i = 0; i < nitems(api_routes); i++) {
 		const struct api_route *r = &api_routes[i];
 		const char *rest;
+		char *owned;
 
-		if (r->method != method || (rest = route_match(r, ar->path)) ==
-		    NULL)
+		if (r->method != method)
+			continue;
+		if ((rest = route_match(r, ar, &owned)) == NULL)
 			continue;
 		ar->arg = rest;
 		r->handler(ar);
+		free(owned);
 		return;
 	}
-	allowed_methods(ar->path, allow, sizeof(allow));
+	allowed_methods(ar, allow, sizeof(allow));
 	if (allow[0] == '\0') {
 		api_reply_error(ar, 404, "no such path %s", ar->path);
 		return;
@@ -198,7 +285,8 @@ static void
 api_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct api *api = arg;
-	struct api_req ar = { .req = req, .d = api->d, .path = "", .arg = "" };
+	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
+	    .arg = "" };
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
 	char *path;
@@ -210,6 +298,7 @@ api_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	ar.path = path;
+	ar.raw = raw;
 	log_debug("api: %s %.200s",
 	    method_name(evhttp_request_get_command(req)), raw);
 	api_dispatch(&ar);
@@ -327,6 +416,40 @@ api_socket_open(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* An evhttp with our limits, serving the route table. */
+static struct evhttp *
+api_http_new(struct api *api)
+{
+	struct evhttp *http;
+
+	if ((http = evhttp_new(api->d->base)) == NULL)
+		fatalx("api: evhttp_new failed");
+	evhttp_set_max_body_size(http, API_MAX_BODY);
+	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
+	evhttp_set_timeout(http, API_CONN_TIMEOUT);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(http, api_request_cb, api);
+	return http;
+}
+
+int
+api_listen_tls(struct api *api, const struct conf_api_listen *l, char *err,
+    size_t errlen)
+{
+	struct evhttp *http = api_http_new(api);
+	struct api_tls *tls;
+
+	if ((tls = api_tls_create(http, l, err, errlen)) == NULL) {
+		evhttp_free(http);
+		return -1;
+	}
+	api->tls_http = http;
+	api->tls = tls;
+	return 0;
+}
+
 struct api *
 api_create(struct evpnd *d, const char *path, char *err, size_t errlen)
 {
@@ -339,15 +462,7 @@ api_create(struct evpnd *d, const char *path, char *err, size_t errlen)
 	api->d = d;
 	api->fd = fd;
 	api->path = xstrdup(path);
-	if ((api->http = evhttp_new(d->base)) == NULL)
-		fatalx("api: evhttp_new failed");
-	evhttp_set_max_body_size(api->http, API_MAX_BODY);
-	evhttp_set_max_headers_size(api->http, API_MAX_HEADERS);
-	evhttp_set_timeout(api->http, API_CONN_TIMEOUT);
-	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(api->http, api_request_cb, api);
+	api->http = api_http_new(api);
 	if (evhttp_accept_socket_with_handle(api->http, fd) == NULL) {
 		snprintf(err, errlen, "%s: cannot serve HTTP on the socket",
 		    path);
@@ -366,6 +481,9 @@ api_free(struct api *api)
 		return;
 	if (api->http != NULL)
 		evhttp_free(api->http);
+	if (api->tls_http != NULL)
+		evhttp_free(api->tls_http);
+	api_tls_free(api->tls);
 	if (api->fd != -1)
 		close(api->fd);
 	if (unlink(api->path) == -1 && errno != ENOENT)

@@ -7,8 +7,12 @@
  * (so it can refuse to steal the socket of a running evpnd) and gives
  * it to libevent's evhttp.  Every request goes through one generic
  * callback that looks the path up in a route table of
- * {method, path, handler}; a path that matches no row is a 404, a path
- * that matches only with another method is a 405.  Handlers build a
+ * {method, match, path, handler}; a row matches the path exactly, as a
+ * prefix, or as a pattern whose '*' is one path segment (decoded into
+ * the handler's arg: /v1/ipam/pools/NAME/allocations).  A path that
+ * matches no row is a 404, a path that matches only with another method
+ * is a 405.  A handler may answer later (POST/DELETE of api_ipam.c
+ * answer once the store committed) by keeping the evhttp_request.  Handlers build a
  * jansson object and answer with api_reply_json(); error bodies are
  * always {"error": "..."}.
  *
@@ -34,6 +38,8 @@ struct bgp_rib;
 struct config;
 struct evpn;
 struct dataplane;
+struct ipamd;
+struct conf_api_listen;
 
 #define API_MAX_BODY		(64 * 1024)
 #define API_MAX_HEADERS		(16 * 1024)
@@ -46,6 +52,7 @@ struct evpnd {
 	struct bgp_rib		*rib;
 	struct evpn		*evpn;
 	struct dataplane	*dp;		/* the kernel; may be NULL */
+	struct ipamd		*ipamd;		/* may be NULL */
 	struct config		*conf;		/* the running config */
 	const char		*conf_path;
 	const char		*sock_path;
@@ -66,13 +73,23 @@ struct api	*api_create(struct evpnd *d, const char *path, char *err,
 		    size_t errlen);
 /* Stop serving, close the socket and remove its file. */
 void		 api_free(struct api *);
+/*
+ * Also serve the same routes on a TCP socket, TLS only, with client
+ * certificates required (api_tls.c).  -1 with err filled when the
+ * certificate, key or CA cannot be loaded or the socket bound.
+ */
+int		 api_listen_tls(struct api *, const struct conf_api_listen *,
+		    char *err, size_t errlen);
 
 /* One request as handlers see it. */
 struct api_req {
 	struct evhttp_request	*req;
 	struct evpnd		*d;
 	const char		*path;	/* decoded path, no query */
-	const char		*arg;	/* after a prefix route; "" if exact */
+	const char		*raw;	/* the path as sent, no query */
+	const char		*arg;	/* after a prefix route, or the
+					 * decoded '*' segment of a pattern
+					 * route; "" if exact */
 };
 
 typedef void	 api_handler(struct api_req *);
@@ -82,6 +99,8 @@ void		 api_reply_json(struct api_req *, int code, json_t *obj);
 /* Send {"error": "<formatted message>"} with status code. */
 void		 api_reply_error(struct api_req *, int code, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));
+/* A reply without a body (204). */
+void		 api_reply_empty(struct api_req *, int code);
 /* Send the buffer's contents as they are (drained) with content type. */
 void		 api_reply_raw(struct api_req *, int code, const char *ctype,
 		    struct evbuffer *body);
@@ -100,6 +119,26 @@ api_handler	 api_evpn_routes;
 api_handler	 api_evpn_vnis;
 api_handler	 api_evpn_vni_macs;
 api_handler	 api_dataplane;
+
+/* api_ipam.c */
+#define API_IPAM_MAX_BODY	4096	/* an allocation request, as JSON */
+api_handler	 api_ipam_pools;
+api_handler	 api_ipam_pool;
+api_handler	 api_ipam_allocate;
+api_handler	 api_ipam_allocations;
+api_handler	 api_ipam_release;
+api_handler	 api_ipam_conflicts;
+api_handler	 api_ipam_audit;
+/* A pool as GET /v1/ipam/pools/NAME shows it (exposed for tests). */
+struct ipam_pool;
+json_t		*api_ipam_pool_json(const struct ipam_pool *);
+
+/* api_tls.c: the TLS side of api_listen_tls(). */
+struct evhttp;
+struct api_tls;
+struct api_tls	*api_tls_create(struct evhttp *, const struct conf_api_listen *,
+		    char *err, size_t errlen);
+void		 api_tls_free(struct api_tls *);
 
 /* metrics.c */
 api_handler	 api_metrics;

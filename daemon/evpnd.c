@@ -7,8 +7,10 @@
  * evpnd (daemon/api.h), passed explicitly.  Signals arrive as libevent
  * events, so handlers run in the loop like any other callback:
  *   SIGHUP   re-parse the same file; a bad file is logged and the running
- *            config stays; a good one goes to bgp_reconfigure() and then
- *            replaces the stored config.
+ *            config stays; a good one is checked by every part first
+ *            (ipam, the API listener, evpn), then goes to
+ *            bgp_reconfigure(), evpn and ipam, and replaces the stored
+ *            config.
  *   SIGTERM  (or SIGINT) bgp_shutdown() sends Cease to every peer, then a
  *            short timer lets those NOTIFICATIONs flush before the loop
  *            ends; everything is freed and the socket file removed.
@@ -33,6 +35,7 @@
 #include "bgpd/bgp_rib.h"
 #include "daemon/api.h"
 #include "daemon/dataplane.h"
+#include "daemon/ipamd.h"
 #include "evpn/evpn.h"
 
 #define EVPND_DEFAULT_CONFIG	"/etc/evpnd/evpnd.conf"
@@ -114,6 +117,23 @@ make_state_dir(const char *dir)
 	return rc;
 }
 
+/* The TCP/TLS listener is bound once at start. */
+static int
+api_listen_check(const struct config *running, const struct config *next,
+    char *err, size_t errlen)
+{
+	const struct conf_api_listen *a = &running->api_listen;
+	const struct conf_api_listen *b = &next->api_listen;
+
+	if (a->enabled == b->enabled && (!a->enabled ||
+	    (ipaddr_cmp(&a->addr, &b->addr) == 0 && a->port == b->port &&
+	    strcmp(a->cert, b->cert) == 0 && strcmp(a->key, b->key) == 0 &&
+	    strcmp(a->client_ca, b->client_ca) == 0)))
+		return 0;
+	snprintf(err, errlen, "api listen changed: restart evpnd to apply");
+	return -1;
+}
+
 static void
 reload_config(struct evpnd *d)
 {
@@ -127,7 +147,9 @@ reload_config(struct evpnd *d)
 		d->reloads_failed++;
 		return;
 	}
-	if (evpn_config_check(conf, err, sizeof(err)) == -1 ||
+	if (ipamd_reload_check(d->conf, conf, err, sizeof(err)) == -1 ||
+	    api_listen_check(d->conf, conf, err, sizeof(err)) == -1 ||
+	    evpn_config_check(conf, err, sizeof(err)) == -1 ||
 	    bgp_reconfigure(d->bgp, conf, err, sizeof(err)) == -1) {
 		log_err("reload failed: %s: %s; keeping running configuration",
 		    d->conf_path, err);
@@ -137,6 +159,8 @@ reload_config(struct evpnd *d)
 	}
 	if (evpn_reconfigure(d->evpn, conf, err, sizeof(err)) == -1)
 		fatalx("evpn reconfigure failed after its check: %s", err);
+	if (d->ipamd != NULL)
+		ipamd_reload_apply(d->ipamd, d->conf, conf);
 	conf_free(d->conf);
 	d->conf = conf;
 	apply_logging(conf);
@@ -203,6 +227,9 @@ evpnd_cleanup(struct evpnd_proc *p)
 	struct event **evs[] = { &p->ev_hup, &p->ev_term, &p->ev_int,
 	    &p->ev_flush };
 
+	/* Let queued IPAM commits finish and their replies go out while
+	 * the HTTP server still holds the requests. */
+	ipamd_drain(p->d.ipamd);
 	api_free(p->api);
 	p->api = NULL;
 	/* Detach the data plane first: the withdrawals of peers going down
@@ -220,6 +247,9 @@ evpnd_cleanup(struct evpnd_proc *p)
 	p->d.evpn = NULL;
 	bgp_rib_free(p->d.rib);
 	p->d.rib = NULL;
+	/* After evpn: withdrawals while peers go down look up the pools. */
+	ipamd_free(p->d.ipamd);
+	p->d.ipamd = NULL;
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
 		if (*evs[i] != NULL)
 			event_free(*evs[i]);
@@ -274,6 +304,16 @@ evpnd_start(struct evpnd_proc *p)
 		return -1;
 	}
 	evpn_set_dataplane(p->d.evpn, dataplane_ops(p->d.dp));
+	if ((p->d.ipamd = ipamd_create(p->d.base, p->d.evpn, p->d.conf,
+	    p->d.state_dir, err, sizeof(err))) == NULL) {
+		log_err("ipam: %s", err);
+		return -1;
+	}
+	if (p->d.conf->api_listen.enabled && api_listen_tls(p->api,
+	    &p->d.conf->api_listen, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return -1;
+	}
 	if (add_signal_events(p) == -1) {
 		log_err("cannot set up signal handling");
 		return -1;

@@ -22,6 +22,9 @@
 #include "common/util.h"
 #include "daemon/api.h"
 #include "daemon/dataplane.h"
+#include "daemon/ipamd.h"
+#include "evpn/evpn.h"
+#include "ipam/ipam.h"
 
 struct peer_snap {
 	char			 addr[IPADDR_STRLEN];
@@ -220,6 +223,76 @@ render_dataplane(struct evbuffer *b, const struct evpnd *d)
 	json_decref(o);
 }
 
+/* name{pool="P"} or name{pool="P",family="F"} value */
+static void
+put_pool_sample(struct evbuffer *b, const char *name, const char *pool,
+    const char *family, double value)
+{
+	evbuffer_add_printf(b, "%s{pool=\"", name);
+	put_label_value(b, pool);
+	if (family != NULL)
+		evbuffer_add_printf(b, "\",family=\"%s", family);
+	evbuffer_add_printf(b, "\"} %.17g\n", value);
+}
+
+static void
+render_ipam_pools(struct evbuffer *b, const struct ipam *ipam)
+{
+	struct ipam_pool_stats st;
+	struct ipam_pool *p;
+
+	put_family(b, "evpnd_ipam_allocations", "gauge",
+	    "IPAM allocations held, by pool.");
+	for (p = ipam_pool_first(ipam); p; p = ipam_pool_next(p)) {
+		ipam_pool_stats(p, &st);
+		put_pool_sample(b, "evpnd_ipam_allocations", ipam_pool_name(p),
+		    NULL, (double)st.allocations);
+	}
+	put_family(b, "evpnd_ipam_addresses_free", "gauge",
+	    "Addresses an allocation could still get, by pool and family.");
+	for (p = ipam_pool_first(ipam); p; p = ipam_pool_next(p)) {
+		ipam_pool_stats(p, &st);
+		if (st.v4.prefixes > 0)
+			put_pool_sample(b, "evpnd_ipam_addresses_free",
+			    ipam_pool_name(p), "ipv4", st.v4.free);
+		if (st.v6.prefixes > 0)
+			put_pool_sample(b, "evpnd_ipam_addresses_free",
+			    ipam_pool_name(p), "ipv6", st.v6.free);
+	}
+}
+
+static void
+render_ipam(struct evbuffer *b, const struct evpnd *d)
+{
+	struct ipam_store_stats ss;
+
+	if (d->ipamd == NULL)
+		return;
+	render_ipam_pools(b, ipamd_ipam(d->ipamd));
+	ipam_store_stats(ipamd_store(d->ipamd), &ss);
+	put_family(b, "evpnd_ipam_conflicts_total", "counter",
+	    "Allocated addresses seen in another VTEP's type-2 route.");
+	evbuffer_add_printf(b, "evpnd_ipam_conflicts_total %llu\n",
+	    (unsigned long long)(d->evpn ? evpn_ipam_conflicts_total(d->evpn)
+	    : 0));
+	put_family(b, "evpnd_ipam_store_batches_total", "counter",
+	    "Transactions the IPAM store committed (group commit).");
+	evbuffer_add_printf(b, "evpnd_ipam_store_batches_total %llu\n",
+	    (unsigned long long)ss.batches);
+	put_family(b, "evpnd_ipam_store_ops_total", "counter",
+	    "Changes the IPAM store committed.");
+	evbuffer_add_printf(b, "evpnd_ipam_store_ops_total %llu\n",
+	    (unsigned long long)ss.ops);
+	put_family(b, "evpnd_ipam_store_failed_total", "counter",
+	    "Changes the IPAM store could not commit.");
+	evbuffer_add_printf(b, "evpnd_ipam_store_failed_total %llu\n",
+	    (unsigned long long)ss.failed);
+	put_family(b, "evpnd_ipam_store_max_batch", "gauge",
+	    "The largest batch committed in one transaction.");
+	evbuffer_add_printf(b, "evpnd_ipam_store_max_batch %llu\n",
+	    (unsigned long long)ss.max_batch);
+}
+
 void
 metrics_render(struct evbuffer *b, struct evpnd *d)
 {
@@ -234,6 +307,7 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 	for (size_t i = 0; i < nitems(per_peer_families); i++)
 		render_per_peer(b, &set, &per_peer_families[i]);
 	render_dataplane(b, d);
+	render_ipam(b, d);
 	free(set.v);
 }
 

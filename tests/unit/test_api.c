@@ -5,9 +5,16 @@
  * socket while the event loop turns.  Checks the route table (200, 404,
  * 405 with Allow), the JSON documents, the /metrics text, and the
  * socket's stale/busy handling.
+ *
+ * The "ipam" case adds evpn and the IPAM glue with the real SQLite
+ * store in the temp dir: every status code of the allocation API with
+ * its JSON body, 201 then 200, release 204 then 404, the row in the
+ * database after 201, the type-2 route while allocated, a client that
+ * hangs up before the commit, and the reload check.
  */
 #include <check.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +25,15 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <sqlite3.h>
 
+#include "bgpd/bgp_rib.h"
 #include "bgpd/bgpd.h"
 #include "common/log.h"
 #include "conf/conf.h"
 #include "daemon/api.h"
+#include "daemon/ipamd.h"
+#include "evpn/evpn.h"
 
 static const char test_conf[] =
 	"router bgp 65000\n"
@@ -91,20 +102,31 @@ connect_unix(const char *path)
 }
 
 /*
- * Send one request and turn the loop until the server closes: the
- * whole response, NUL-terminated, malloc'd.
+ * Send one request (body may be NULL) and turn the loop until the
+ * server closes: the whole response, NUL-terminated, malloc'd.
  */
 static char *
-request(const char *method, const char *path)
+request_body(const char *method, const char *path, const char *body)
 {
-	char req[512], *resp = NULL;
-	size_t len = 0;
+	char head[1024], *resp = NULL;
+	size_t len = 0, blen = body ? strlen(body) : 0;
 	int fd = connect_unix(sock_path);
 
 	ck_assert_int_ge(fd, 0);
-	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: t\r\n"
-	    "Connection: close\r\nContent-Length: 0\r\n\r\n", method, path);
-	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: t\r\n"
+	    "Connection: close\r\nContent-Length: %zu\r\n\r\n", method,
+	    path, blen);
+	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+	for (size_t off = 0; off < blen; ) {
+		ssize_t n = write(fd, body + off, blen - off);
+
+		if (n < 0 && errno == EAGAIN) {
+			event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+			continue;
+		}
+		ck_assert_int_gt(n, 0);
+		off += (size_t)n;
+	}
 	for (int spins = 0; spins < 100000; spins++) {
 		char buf[4096];
 		ssize_t n;
@@ -126,6 +148,12 @@ request(const char *method, const char *path)
 	close(fd);
 	ck_assert_ptr_nonnull(resp);
 	return resp;
+}
+
+static char *
+request(const char *method, const char *path)
+{
+	return request_body(method, path, NULL);
 }
 
 static int
@@ -374,6 +402,424 @@ START_TEST(test_socket_stale_and_plain_file)
 }
 END_TEST
 
+
+/* ---- IPAM ---- */
+
+static const char ipam_conf[] =
+	"vxlan vx100\n vni 100\n local-tunnel-ip 10.0.0.11\n!\n"
+	"vxlan vx200\n vni 200\n local-tunnel-ip 10.0.0.11\n!\n"
+	"ipam pool pa\n"
+	" tenant t1\n"
+	" vni 100\n"
+	" prefix 10.10.0.0/24\n"
+	" prefix 2001:db8:100::/64\n"
+	" gateway 10.10.0.1\n"
+	" reserve 10.10.0.20 for storage\n"
+	" mac-prefix 02:00:0a\n"
+	"!\n"
+	"ipam pool tiny\n"
+	" vni 200\n"
+	" prefix 10.20.0.0/31\n"
+	" mac-prefix 02:00:0b\n"
+	"!\n"
+	"router bgp 65000\n"
+	" bgp router-id 10.0.0.11\n"
+	" bgp listen-port 0\n"
+	" address-family l2vpn evpn\n"
+	"  advertise-all-vni\n"
+	" exit-address-family\n"
+	"exit\n";
+
+static char state_dir[128];
+
+static void
+ipam_setup(void)
+{
+	char err[512];
+
+	log_set_level(LOG_WARNING);
+	/* As evpnd does: a client that hangs up costs an EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(dir, sizeof(dir), "/tmp/evpnd-test-api.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock_path, sizeof(sock_path), "%s/run/evpnd.sock", dir);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+	memset(&d, 0, sizeof(d));
+	d.base = event_base_new();
+	d.conf = conf_parse_string(ipam_conf, "ipam.conf", err, sizeof(err));
+	ck_assert_msg(d.conf != NULL, "%s", err);
+	d.bgp = bgp_create(d.base, d.conf, err, sizeof(err));
+	ck_assert_msg(d.bgp != NULL, "%s", err);
+	d.rib = bgp_rib_create(d.bgp);
+	d.evpn = evpn_create(d.bgp, d.rib, d.conf, err, sizeof(err));
+	ck_assert_msg(d.evpn != NULL, "%s", err);
+	d.ipamd = ipamd_create(d.base, d.evpn, d.conf, state_dir, err,
+	    sizeof(err));
+	ck_assert_msg(d.ipamd != NULL, "%s", err);
+	api = api_create(&d, sock_path, err, sizeof(err));
+	ck_assert_msg(api != NULL, "%s", err);
+}
+
+static void
+ipam_teardown(void)
+{
+	char cmd[256];
+
+	ipamd_drain(d.ipamd);
+	api_free(api);
+	bgp_free(d.bgp);
+	evpn_free(d.evpn);
+	bgp_rib_free(d.rib);
+	ipamd_free(d.ipamd);
+	conf_free(d.conf);
+	event_base_free(d.base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* POST an allocation; returns the status, *j the body (caller frees). */
+static int
+allocate(const char *pool, const char *body, json_t **j)
+{
+	char path[256], *r;
+	int code;
+
+	snprintf(path, sizeof(path), "/v1/ipam/pools/%s/allocations", pool);
+	r = request_body("POST", path, body);
+	code = status_of(r);
+	*j = body_json(r);
+	free(r);
+	return code;
+}
+
+/* The status and the exact error message of a failing request. */
+static void
+expect_error(const char *pool, const char *body, int code, const char *msg)
+{
+	json_t *j;
+
+	ck_assert_int_eq(allocate(pool, body, &j), code);
+	ck_assert_msg(error_of(j) != NULL, "no error for %s", body);
+	if (msg != NULL)
+		ck_assert_str_eq(error_of(j), msg);
+	json_decref(j);
+}
+
+static int64_t
+db_count(const char *sql)
+{
+	char path[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	snprintf(path, sizeof(path), "%s/ipam.db", state_dir);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Type-2 routes of VNI 100 with this MAC and IP. */
+static int
+route_count(const char *mac, const char *ip)
+{
+	json_t *o = evpn_routes_json(d.evpn, 2, 100), *r;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(o, "routes"), i, r) {
+		const char *m = json_string_value(json_object_get(r, "mac"));
+		const char *a = json_string_value(json_object_get(r, "ip"));
+
+		if (m && a && strcmp(m, mac) == 0 && strcmp(a, ip) == 0 &&
+		    json_integer_value(json_object_get(r, "vni")) == 100 &&
+		    json_integer_value(json_object_get(r, "type")) == 2)
+			n++;
+	}
+	json_decref(o);
+	return n;
+}
+
+START_TEST(test_ipam_errors)
+{
+	char big[API_IPAM_MAX_BODY + 64], longres[300], body[400];
+	json_t *j;
+
+	expect_error("nope", "{\"resource\": \"a\"}", 404, "no such pool nope");
+	expect_error("pa", "{\"resource\": ", 400, NULL);
+	expect_error("pa", "[1, 2]", 400, "the body must be a JSON object");
+	expect_error("pa", "{\"resource\": \"a\", \"color\": \"red\"}", 400,
+	    "unknown field 'color'");
+	expect_error("pa", "{\"resource\": \"a\", \"resource\": \"b\"}", 400,
+	    NULL);
+	expect_error("pa", "{\"family\": \"ipv4\"}", 400, NULL);
+	expect_error("pa", "{\"resource\": \"\"}", 400, NULL);
+	expect_error("pa", "{\"resource\": \"has space\"}", 400, NULL);
+	expect_error("pa", "{\"resource\": 7}", 400,
+	    "field 'resource' must be a string");
+	memset(longres, 'r', 256);
+	longres[256] = '\0';
+	snprintf(body, sizeof(body), "{\"resource\": \"%s\"}", longres);
+	expect_error("pa", body, 400, NULL);
+	expect_error("pa", "{\"resource\": \"a\", \"family\": \"ipx\"}", 400,
+	    "'family' must be ipv4, ipv6 or dual");
+	expect_error("pa", "{\"resource\": \"a\", \"mac\": \"01:00:5e:00:00:01\"}",
+	    400, "'mac' must be a unicast 6-byte MAC address");
+	expect_error("pa", "{\"resource\": \"a\", \"mac\": \"02:00:00:00:01\"}",
+	    400, NULL);
+	expect_error("pa", "{\"resource\": \"a\", \"mac\": \"00:00:00:00:00:00\"}",
+	    400, NULL);
+	expect_error("tiny", "{\"resource\": \"a\", \"family\": \"ipv6\"}", 400,
+	    NULL);
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "{\"resource\": \"a\"}", 17);
+	expect_error("pa", big, 400, NULL);
+	/* Nothing of the above allocated anything. */
+	ck_assert_ptr_null(ipam_find(ipamd_ipam(d.ipamd), "a"));
+
+	/* Exhausted: a /31 has two addresses. */
+	ck_assert_int_eq(allocate("tiny", "{\"resource\": \"t1\"}", &j), 201);
+	json_decref(j);
+	ck_assert_int_eq(allocate("tiny", "{\"resource\": \"t2\"}", &j), 201);
+	json_decref(j);
+	expect_error("tiny", "{\"resource\": \"t3\"}", 409,
+	    "pool tiny is exhausted");
+	/* The resource lives in another pool; a MAC already in use. */
+	expect_error("pa", "{\"resource\": \"t1\"}", 409,
+	    "resource t1 is allocated in pool tiny");
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"m1\", \"mac\": "
+	    "\"02:aa:00:00:00:01\"}", &j), 201);
+	json_decref(j);
+	expect_error("pa", "{\"resource\": \"m2\", \"mac\": "
+	    "\"02:aa:00:00:00:01\"}", 409, "MAC already in use in pool pa");
+}
+END_TEST
+
+START_TEST(test_ipam_allocate_release)
+{
+	const char *body = "{\"resource\": \"pod-1\", \"family\": \"dual\"}";
+	json_t *first, *again;
+	char *r;
+
+	ck_assert_int_eq(allocate("pa", body, &first), 201);
+	ck_assert_str_eq(json_string_value(json_object_get(first, "resource")),
+	    "pod-1");
+	ck_assert_str_eq(json_string_value(json_object_get(first, "pool")),
+	    "pa");
+	ck_assert_int_eq(json_integer_value(json_object_get(first, "vni")),
+	    100);
+	ck_assert_str_eq(json_string_value(json_object_get(first, "ip")),
+	    "10.10.0.2");
+	ck_assert_str_eq(json_string_value(json_object_get(first, "ipv6")),
+	    "2001:db8:100::1");
+	ck_assert_str_eq(json_string_value(json_object_get(first, "mac")),
+	    "02:00:0a:00:00:01");
+	ck_assert(json_is_false(json_object_get(first, "preallocated")));
+	/* Durable: the row is in the database once 201 is out. */
+	ck_assert_int_eq(db_count("SELECT count(*) FROM allocations WHERE "
+	    "resource = 'pod-1' AND ip = '10.10.0.2'"), 1);
+	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "10.10.0.2"), 1);
+	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "2001:db8:100::1"),
+	    1);
+
+	ck_assert_int_eq(allocate("pa", body, &again), 200);
+	ck_assert(json_equal(first, again));
+	json_decref(again);
+	json_decref(first);
+	ck_assert_int_eq(db_count("SELECT count(*) FROM allocations"), 1);
+
+	r = request("DELETE", "/v1/ipam/allocations/pod-1");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	ck_assert_int_eq(db_count("SELECT count(*) FROM allocations"), 0);
+	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "10.10.0.2"), 0);
+	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "2001:db8:100::1"),
+	    0);
+	r = request("DELETE", "/v1/ipam/allocations/pod-1");
+	ck_assert_int_eq(status_of(r), 404);
+	first = body_json(r);
+	ck_assert_str_eq(error_of(first), "no allocation for pod-1");
+	json_decref(first);
+	free(r);
+}
+END_TEST
+
+/* A resource id with '/' travels percent-encoded in the DELETE path. */
+START_TEST(test_ipam_encoded_resource)
+{
+	json_t *j;
+	char *r;
+
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"ns/pod\"}", &j),
+	    201);
+	json_decref(j);
+	r = request("DELETE", "/v1/ipam/allocations/ns%2Fpod");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	ck_assert_ptr_null(ipam_find(ipamd_ipam(d.ipamd), "ns/pod"));
+}
+END_TEST
+
+/* The client hangs up before the commit: no crash, still allocated. */
+START_TEST(test_ipam_client_gone)
+{
+	const char req[] = "POST /v1/ipam/pools/pa/allocations HTTP/1.1\r\n"
+	    "Host: t\r\nContent-Length: 20\r\n\r\n{\"resource\": \"gone\"}";
+	int fd = connect_unix(sock_path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	/* Let the server read and submit, then vanish. */
+	for (int i = 0; i < 200 && ipam_find(ipamd_ipam(d.ipamd), "gone") ==
+	    NULL; i++) {
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	ck_assert_ptr_nonnull(ipam_find(ipamd_ipam(d.ipamd), "gone"));
+	close(fd);
+	for (int i = 0; i < 200; i++) {
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+	ipamd_drain(d.ipamd);
+	ck_assert_int_eq(db_count("SELECT count(*) FROM allocations WHERE "
+	    "resource = 'gone'"), 1);
+	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "10.10.0.2"), 1);
+}
+END_TEST
+
+START_TEST(test_ipam_views)
+{
+	json_t *j, *p;
+	char *r;
+
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"v1\"}", &j), 201);
+	json_decref(j);
+	ck_assert_int_eq(allocate("tiny", "{\"resource\": \"v2\"}", &j), 201);
+	json_decref(j);
+
+	r = request("GET", "/v1/ipam/pools/pa");
+	ck_assert_int_eq(status_of(r), 200);
+	p = body_json(r);
+	free(r);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "tenant")),
+	    "t1");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p,
+	    "prefixes"), 1)), "2001:db8:100::/64");
+	/* /24 less network, broadcast, gateway: 253, one reserved. */
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p,
+	    "ipv4"), "size")), 252);
+	ck_assert_int_eq(json_integer_value(json_object_get(p, "used")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(p, "reserved")), 1);
+	ck_assert(json_is_real(json_object_get(p, "size")));
+	json_decref(p);
+
+	r = request("GET", "/v1/ipam/pools/none");
+	ck_assert_int_eq(status_of(r), 404);
+	free(r);
+	r = request("GET", "/v1/ipam/pools");
+	j = body_json(r);
+	ck_assert_int_eq(json_array_size(json_object_get(j, "pools")), 2);
+	json_decref(j);
+	free(r);
+
+	r = request("GET", "/v1/ipam/allocations?pool=tiny");
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "total")), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(
+	    json_object_get(j, "allocations"), 0), "resource")), "v2");
+	json_decref(j);
+	free(r);
+	r = request("GET", "/v1/ipam/allocations");
+	j = body_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "total")), 2);
+	json_decref(j);
+	free(r);
+	r = request("GET", "/v1/ipam/allocations?pool=zzz");
+	ck_assert_int_eq(status_of(r), 404);
+	free(r);
+
+	r = request("GET", "/v1/ipam/conflicts");
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "total")), 0);
+	json_decref(j);
+	free(r);
+
+	r = request("GET", "/v1/ipam/audit");
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	ck_assert(json_is_true(json_object_get(j, "ok")));
+	/* The reservation and two allocations. */
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "records")), 3);
+	json_decref(j);
+	free(r);
+
+	r = request("GET", "/v1/ipam/pools/pa/allocations");
+	ck_assert_int_eq(status_of(r), 405);
+	ck_assert_ptr_nonnull(strstr(r, "\r\nAllow: POST\r\n"));
+	free(r);
+
+	r = request("GET", "/metrics");
+	ck_assert_ptr_nonnull(strstr(r,
+	    "\nevpnd_ipam_allocations{pool=\"tiny\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\nevpnd_ipam_conflicts_total 0\n"));
+	free(r);
+}
+END_TEST
+
+/* Reload: adding a pool is fine, removing or changing one is refused. */
+START_TEST(test_ipam_reload_check)
+{
+	static const char *const bad[][2] = {
+		{ "prefix 10.20.0.0/31", "prefix 10.20.0.0/30" },
+		{ " vni 200\n prefix", " vni 300\n prefix" },
+		{ "quarantine", "quarantine" },	/* placeholder, skipped */
+		{ "ipam pool tiny", "ipam pool tinier" },
+		{ "reserve 10.10.0.20 for storage", "reserve 10.10.0.21 for st" },
+	};
+	char err[512], text[4096];
+	struct config *next;
+	const char *p;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (strcmp(bad[i][0], "quarantine") == 0)
+			continue;
+		p = strstr(ipam_conf, bad[i][0]);
+		ck_assert_ptr_nonnull(p);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(p - ipam_conf),
+		    ipam_conf, bad[i][1], p + strlen(bad[i][0]));
+		next = conf_parse_string(text, "next", err, sizeof(err));
+		ck_assert_msg(next != NULL, "%s", err);
+		ck_assert_int_eq(ipamd_reload_check(d.conf, next, err,
+		    sizeof(err)), -1);
+		ck_assert_msg(strstr(err, "restart evpnd to apply") != NULL,
+		    "%s", err);
+		conf_free(next);
+	}
+	snprintf(text, sizeof(text), "%s", ipam_conf);
+	p = strstr(text, "router bgp");
+	snprintf(text + (p - text), sizeof(text) - (size_t)(p - text),
+	    "ipam pool extra\n prefix 172.16.0.0/24\n!\n%s",
+	    strstr(ipam_conf, "router bgp"));
+	next = conf_parse_string(text, "next", err, sizeof(err));
+	ck_assert_msg(next != NULL, "%s", err);
+	ck_assert_msg(ipamd_reload_check(d.conf, next, err, sizeof(err)) == 0,
+	    "%s", err);
+	ipamd_reload_apply(d.ipamd, d.conf, next);
+	ck_assert_ptr_nonnull(ipam_pool_find(ipamd_ipam(d.ipamd), "extra"));
+	conf_free(next);
+}
+END_TEST
+
 static Suite *
 api_suite(void)
 {
@@ -388,6 +834,17 @@ api_suite(void)
 	tcase_add_test(tc, test_http_config_and_metrics);
 	tcase_add_test(tc, test_socket_busy_is_refused);
 	tcase_add_test(tc, test_socket_stale_and_plain_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ipam");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, ipam_setup, ipam_teardown);
+	tcase_add_test(tc, test_ipam_errors);
+	tcase_add_test(tc, test_ipam_allocate_release);
+	tcase_add_test(tc, test_ipam_encoded_resource);
+	tcase_add_test(tc, test_ipam_client_gone);
+	tcase_add_test(tc, test_ipam_views);
+	tcase_add_test(tc, test_ipam_reload_check);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,222 @@
+/*
+ * evpnctl's IPAM commands: show ipam pools|allocations|conflicts,
+ * ipam allocate|release, ipam audit verify.  They are thin: the API
+ * does the work, these print its answers (as JSON with --json, the very
+ * object the API returned).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/evpnctl.h"
+
+/* Percent-encode everything but RFC 3986 unreserved characters. */
+static void
+url_encode(const char *in, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 4 < outlen; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c) != NULL) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '%';
+		out[o++] = hex[c >> 4];
+		out[o++] = hex[c & 0x0f];
+	}
+	out[o] = '\0';
+}
+
+/* A count that may be a huge float (IPv6 pools). */
+static void
+print_count(const json_t *v, int width)
+{
+	if (json_is_integer(v))
+		printf(" %*lld", width, (long long)json_integer_value(v));
+	else
+		printf(" %*.3g", width, json_number_value(v));
+}
+
+static void
+print_pool(const json_t *p)
+{
+	const json_t *pfx = json_object_get(p, "prefixes"), *v;
+	size_t i;
+
+	printf("%-20s %-12s %8lld", jstr(p, "name", "?"),
+	    jstr(p, "tenant", "-"), jint(p, "vni"));
+	print_count(json_object_get(p, "size"), 12);
+	printf(" %10lld", jint(p, "used"));
+	print_count(json_object_get(p, "free"), 12);
+	printf(" %8lld ", jint(p, "reserved"));
+	json_array_foreach(pfx, i, v)
+		printf("%s%s", i ? "," : "", json_string_value(v));
+	printf("\n");
+}
+
+int
+run_ipam_pools(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	json_t *o, *p;
+	size_t i;
+
+	if ((o = api_get(ctl, "/v1/ipam/pools")) == NULL)
+		return 1;
+	if (ctl->json) {
+		print_json(o);
+	} else {
+		printf("%-20s %-12s %8s %12s %10s %12s %8s %s\n", "Pool",
+		    "Tenant", "VNI", "Size", "Used", "Free", "Reserved",
+		    "Prefixes");
+		json_array_foreach(json_object_get(o, "pools"), i, p)
+			print_pool(p);
+	}
+	json_decref(o);
+	return 0;
+}
+
+/* "RESOURCE: IP [IPV6] MAC (pool P, VNI N)" */
+static void
+print_alloc_line(const json_t *a)
+{
+	const char *ip = jstr(a, "ip", NULL), *ip6 = jstr(a, "ipv6", NULL);
+
+	printf("%s: %s%s%s %s (pool %s, VNI %lld)\n", jstr(a, "resource",
+	    "?"), ip ? ip : "", ip && ip6 ? " " : "", ip6 ? ip6 : "",
+	    jstr(a, "mac", "?"), jstr(a, "pool", "?"), jint(a, "vni"));
+}
+
+int
+run_ipam_allocations(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[512], enc[256];
+	json_t *o, *a;
+	size_t i;
+
+	if (nargs > 0) {
+		url_encode(args[0], enc, sizeof(enc));
+		snprintf(path, sizeof(path), "/v1/ipam/allocations?pool=%s",
+		    enc);
+	} else
+		snprintf(path, sizeof(path), "/v1/ipam/allocations");
+	if ((o = api_get(ctl, path)) == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(o);
+	else {
+		json_array_foreach(json_object_get(o, "allocations"), i, a)
+			print_alloc_line(a);
+		printf("Total: %lld\n", jint(o, "total"));
+	}
+	json_decref(o);
+	return 0;
+}
+
+int
+run_ipam_conflicts(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	json_t *o, *c;
+	size_t i;
+
+	if ((o = api_get(ctl, "/v1/ipam/conflicts")) == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(o);
+	else {
+		printf("%-8s %-39s %-20s %-17s %-17s %s\n", "VNI", "IP",
+		    "Resource", "MAC", "Remote MAC", "Remote VTEP");
+		json_array_foreach(json_object_get(o, "conflicts"), i, c)
+			printf("%-8lld %-39s %-20s %-17s %-17s %s\n",
+			    jint(c, "vni"), jstr(c, "ip", "?"),
+			    jstr(c, "resource", "?"), jstr(c, "mac", "?"),
+			    jstr(c, "remoteMac", "?"),
+			    jstr(c, "remoteVtep", "?"));
+		printf("Conflicts seen since start: %lld\n", jint(o, "total"));
+	}
+	json_decref(o);
+	return 0;
+}
+
+int
+run_ipam_allocate(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[512], enc[256], *body;
+	json_t *req, *o;
+
+	req = json_pack("{s:s}", "resource", args[1]);
+	if (req == NULL) {
+		fprintf(stderr, "evpnctl: bad resource id\n");
+		return 2;
+	}
+	if (ctl->family != NULL)
+		json_object_set_new(req, "family", json_string(ctl->family));
+	if (ctl->mac != NULL)
+		json_object_set_new(req, "mac", json_string(ctl->mac));
+	body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (body == NULL) {
+		fprintf(stderr, "evpnctl: cannot encode the request\n");
+		return 2;
+	}
+	url_encode(args[0], enc, sizeof(enc));
+	snprintf(path, sizeof(path), "/v1/ipam/pools/%s/allocations", enc);
+	o = api_call(ctl, "POST", path, body, NULL);
+	free(body);
+	if (o == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(o);
+	else
+		print_alloc_line(o);
+	json_decref(o);
+	return 0;
+}
+
+int
+run_ipam_release(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[1024], enc[800];
+	json_t *o;
+
+	url_encode(args[0], enc, sizeof(enc));
+	snprintf(path, sizeof(path), "/v1/ipam/allocations/%s", enc);
+	if ((o = api_call(ctl, "DELETE", path, NULL, NULL)) == NULL)
+		return 1;
+	json_decref(o);
+	if (!ctl->json)
+		printf("released %s\n", args[0]);
+	return 0;
+}
+
+/* Exit 0 when the chain is intact, 1 (and the reason) when not. */
+int
+run_ipam_audit_verify(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	json_t *o;
+	int rc;
+
+	if ((o = api_get(ctl, "/v1/ipam/audit")) == NULL)
+		return 1;
+	rc = jbool(o, "ok") ? 0 : 1;
+	if (ctl->json)
+		print_json(o);
+	else if (rc == 0)
+		printf("audit trail ok: %lld records\n", jint(o, "records"));
+	else
+		printf("audit trail BROKEN at record %lld (%lld verified "
+		    "before it): %s\n", jint(o, "badSeq"), jint(o, "records"),
+		    jstr(o, "reason", "?"));
+	json_decref(o);
+	return rc;
+}

@@ -1,0 +1,477 @@
+/*
+ * /v1/ipam/...: pools, allocations, conflicts and the audit check.
+ *
+ *   GET    /v1/ipam/pools			{"pools": [POOL...]}
+ *   GET    /v1/ipam/pools/NAME		POOL
+ *   POST   /v1/ipam/pools/NAME/allocations	201 ALLOC (200 if it existed)
+ *   GET    /v1/ipam/allocations[?pool=NAME]	{"allocations": [...], "total"}
+ *   DELETE /v1/ipam/allocations/RESOURCE	204
+ *   GET    /v1/ipam/conflicts		evpn's conflict list
+ *   GET    /v1/ipam/audit			walks the whole audit chain
+ *
+ * How this works: a POST or DELETE changes the allocator at once and
+ * does not answer; ipamd calls back on the event loop once the store
+ * has committed, and only then does the reply go out (201/200/204, or
+ * 500 when the commit failed and the change was undone).  The request
+ * stays valid until we reply even if the client went away meanwhile:
+ * libevent detaches an unfinished request from a failed connection
+ * instead of freeing it, and evhttp_send_reply() on a detached request
+ * just frees it.  The allocation stays either way: it is durable.  At
+ * shutdown evpnd drains the store before freeing the HTTP server.
+ *
+ * Status codes: 400 malformed JSON, unknown field, bad resource id (1 to
+ * 255 printable ASCII bytes, no space), bad family, bad MAC (not 6
+ * bytes, multicast or zero), family the pool has no prefix for, or a
+ * body over API_IPAM_MAX_BODY (a body over API_MAX_BODY never reaches
+ * us: evhttp answers 413 itself); 404 unknown pool or resource; 409 pool
+ * exhausted, MAC already used in the pool, or resource allocated in
+ * another pool; 500 commit failed; 503 no IPAM running.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "common/addr.h"
+#include "common/util.h"
+#include "daemon/api.h"
+#include "daemon/ipamd.h"
+#include "evpn/evpn.h"
+#include "ipam/ipam.h"
+
+/* A request waiting for its commit. */
+struct ipam_pending {
+	struct evhttp_request	*req;
+	struct evpnd		*d;
+};
+
+static bool
+ipam_ready(struct api_req *r)
+{
+	if (r->d->ipamd != NULL)
+		return true;
+	api_reply_error(r, 503, "IPAM is not running");
+	return false;
+}
+
+/* A count that may exceed 2^53 (IPv6 pools): exact when it fits. */
+static json_t *
+json_count(double v)
+{
+	if (v < 9007199254740992.0)
+		return json_integer((json_int_t)v);
+	return json_real(v);
+}
+
+static json_t *
+family_json(const struct ipam_family_stats *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "size", json_count(f->size));
+	json_object_set_new(o, "used", json_integer((json_int_t)f->used));
+	json_object_set_new(o, "free", json_count(f->free));
+	json_object_set_new(o, "quarantined", json_integer((json_int_t)
+	    f->quarantined));
+	json_object_set_new(o, "conflicts", json_integer((json_int_t)
+	    f->conflicts));
+	return o;
+}
+
+json_t *
+api_ipam_pool_json(const struct ipam_pool *p)
+{
+	const struct prefix *pfx;
+	struct ipam_pool_stats st;
+	const char *tenant = ipam_pool_tenant(p);
+	char buf[PREFIX_STRLEN];
+	json_t *o = json_object(), *l = json_array();
+	size_t n = ipam_pool_prefixes(p, &pfx);
+
+	ipam_pool_stats(p, &st);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(l, json_string(prefix_fmt(&pfx[i], buf,
+		    sizeof(buf))));
+	json_object_set_new(o, "name", json_string(ipam_pool_name(p)));
+	json_object_set_new(o, "tenant", tenant ? json_string(tenant) :
+	    json_null());
+	json_object_set_new(o, "vni", json_integer(ipam_pool_vni(p)));
+	json_object_set_new(o, "prefixes", l);
+	json_object_set_new(o, "size", json_count(st.v4.size + st.v6.size));
+	json_object_set_new(o, "used", json_integer((json_int_t)(st.v4.used +
+	    st.v6.used)));
+	json_object_set_new(o, "free", json_count(st.v4.free + st.v6.free));
+	json_object_set_new(o, "allocations", json_integer((json_int_t)
+	    st.allocations));
+	json_object_set_new(o, "reserved", json_integer((json_int_t)
+	    st.reserved));
+	json_object_set_new(o, "preallocated", json_integer((json_int_t)
+	    st.preallocated));
+	json_object_set_new(o, "quarantined", json_integer((json_int_t)
+	    (st.v4.quarantined + st.v6.quarantined)));
+	json_object_set_new(o, "conflicts", json_integer((json_int_t)
+	    (st.v4.conflicts + st.v6.conflicts)));
+	json_object_set_new(o, "ipv4", family_json(&st.v4));
+	json_object_set_new(o, "ipv6", family_json(&st.v6));
+	return o;
+}
+
+static json_t *
+alloc_json(const struct ipam_alloc *a)
+{
+	char buf[IPADDR_STRLEN];
+	json_t *o = json_object();
+
+	json_object_set_new(o, "resource", json_string(a->resource));
+	json_object_set_new(o, "pool", json_string(a->pool));
+	json_object_set_new(o, "vni", json_integer(a->vni));
+	if (ipaddr_is_set(&a->ip))
+		json_object_set_new(o, "ip", json_string(ipaddr_fmt(&a->ip,
+		    buf, sizeof(buf))));
+	if (ipaddr_is_set(&a->ipv6))
+		json_object_set_new(o, "ipv6", json_string(ipaddr_fmt(&a->ipv6,
+		    buf, sizeof(buf))));
+	json_object_set_new(o, "mac", json_string(mac_fmt(&a->mac, buf,
+	    sizeof(buf))));
+	json_object_set_new(o, "preallocated", json_boolean(a->preallocated));
+	return o;
+}
+
+void
+api_ipam_pools(struct api_req *r)
+{
+	const struct ipam *ipam;
+	json_t *l;
+
+	if (!ipam_ready(r))
+		return;
+	ipam = ipamd_ipam(r->d->ipamd);
+	l = json_array();
+	for (struct ipam_pool *p = ipam_pool_first(ipam); p;
+	    p = ipam_pool_next(p))
+		json_array_append_new(l, api_ipam_pool_json(p));
+	api_reply_json(r, 200, json_pack("{s:o}", "pools", l));
+}
+
+void
+api_ipam_pool(struct api_req *r)
+{
+	const struct ipam_pool *p;
+
+	if (!ipam_ready(r))
+		return;
+	if ((p = ipam_pool_find(ipamd_ipam(r->d->ipamd), r->arg)) == NULL) {
+		api_reply_error(r, 404, "no such pool %.64s", r->arg);
+		return;
+	}
+	api_reply_json(r, 200, api_ipam_pool_json(p));
+}
+
+/* ---- POST .../allocations ---- */
+
+/* The body, NUL-terminated and malloc'd; NULL after a 400. */
+static char *
+body_text(struct api_req *r, size_t *lenp)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	char *text;
+
+	if (len > API_IPAM_MAX_BODY) {
+		api_reply_error(r, 400, "request body too large (%zu bytes, "
+		    "at most %d)", len, API_IPAM_MAX_BODY);
+		return NULL;
+	}
+	text = xmalloc(len + 1);
+	evbuffer_copyout(in, text, len);
+	text[len] = '\0';
+	*lenp = len;
+	return text;
+}
+
+static int
+parse_family(const char *s, enum ipam_family *out)
+{
+	static const struct { const char *name; enum ipam_family f; } tab[] = {
+		{ "ipv4", IPAM_FAMILY_IPV4 },
+		{ "ipv6", IPAM_FAMILY_IPV6 },
+		{ "dual", IPAM_FAMILY_DUAL },
+	};
+
+	for (size_t i = 0; i < nitems(tab); i++)
+		if (strcmp(s, tab[i].name) == 0) {
+			*out = tab[i].f;
+			return 0;
+		}
+	return -1;
+}
+
+/* Resource ids as ipam takes them: printable ASCII, no space. */
+static bool
+resource_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > IPAM_RESOURCE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+static int
+check_fields(struct api_req *r, json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		if (strcmp(k, "resource") != 0 && strcmp(k, "family") != 0 &&
+		    strcmp(k, "mac") != 0) {
+			api_reply_error(r, 400, "unknown field '%.64s'", k);
+			return -1;
+		}
+		if (!json_is_string(v)) {
+			api_reply_error(r, 400, "field '%s' must be a string",
+			    k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Decode {"resource", "family", "mac"} into req (its resource points into
+ * o; mac into *mac).  -1 after a 400.
+ */
+static int
+parse_allocation(struct api_req *r, json_t *o, struct ipam_request *req,
+    struct macaddr *mac)
+{
+	const char *res, *fam, *m;
+
+	if (!json_is_object(o)) {
+		api_reply_error(r, 400, "the body must be a JSON object");
+		return -1;
+	}
+	if (check_fields(r, o) == -1)
+		return -1;
+	res = json_string_value(json_object_get(o, "resource"));
+	fam = json_string_value(json_object_get(o, "family"));
+	m = json_string_value(json_object_get(o, "mac"));
+	if (res == NULL || !resource_ok(res)) {
+		api_reply_error(r, 400, "'resource' must be 1 to %d printable "
+		    "characters without spaces", IPAM_RESOURCE_MAX);
+		return -1;
+	}
+	memset(req, 0, sizeof(*req));
+	req->resource = res;
+	req->family = IPAM_FAMILY_IPV4;
+	if (fam != NULL && parse_family(fam, &req->family) == -1) {
+		api_reply_error(r, 400, "'family' must be ipv4, ipv6 or dual");
+		return -1;
+	}
+	if (m != NULL) {
+		if (mac_parse(m, mac) == -1 || mac_is_zero(mac) ||
+		    (mac->b[0] & 0x01) != 0) {
+			api_reply_error(r, 400, "'mac' must be a unicast "
+			    "6-byte MAC address");
+			return -1;
+		}
+		req->mac = mac;
+	}
+	return 0;
+}
+
+static void
+allocate_done(const struct ipamd_result *res, void *arg)
+{
+	struct ipam_pending *pd = arg;
+	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
+	    .raw = "", .arg = "" };
+
+	if (res->status != 0 || res->alloc == NULL)
+		api_reply_error(&r, 500, "the allocation could not be "
+		    "committed");
+	else
+		api_reply_json(&r, res->existing ? 200 : 201,
+		    alloc_json(res->alloc));
+	free(pd);
+}
+
+static void
+allocate_error(struct api_req *r, int err, const char *pool,
+    const struct ipam_request *req)
+{
+	const struct ipam_alloc *a;
+
+	switch (err) {
+	case ENOENT:
+		api_reply_error(r, 404, "no such pool %.64s", pool);
+		break;
+	case ENOSPC:
+		api_reply_error(r, 409, "pool %.64s is exhausted", pool);
+		break;
+	case EEXIST:
+		a = ipam_find(ipamd_ipam(r->d->ipamd), req->resource);
+		if (a != NULL)
+			api_reply_error(r, 409, "resource %.64s is allocated "
+			    "in pool %.64s", req->resource, a->pool);
+		else
+			api_reply_error(r, 409, "MAC already in use in pool "
+			    "%.64s", pool);
+		break;
+	case EINVAL:
+		api_reply_error(r, 400, "pool %.64s cannot serve this request "
+		    "(bad MAC or address family not in the pool)", pool);
+		break;
+	default:
+		api_reply_error(r, 500, "allocation failed: %s",
+		    strerror(err));
+		break;
+	}
+}
+
+void
+api_ipam_allocate(struct api_req *r)
+{
+	struct ipam_request req;
+	struct ipam_pending *pd;
+	struct macaddr mac;
+	json_error_t jerr;
+	json_t *o;
+	char *text;
+	size_t len;
+
+	if (!ipam_ready(r) || (text = body_text(r, &len)) == NULL)
+		return;
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (o == NULL) {
+		api_reply_error(r, 400, "malformed JSON: %s", jerr.text);
+		return;
+	}
+	if (parse_allocation(r, o, &req, &mac) == -1) {
+		json_decref(o);
+		return;
+	}
+	pd = xcalloc(1, sizeof(*pd));
+	pd->req = r->req;
+	pd->d = r->d;
+	if (ipamd_allocate(r->d->ipamd, r->arg, &req, allocate_done, pd) ==
+	    -1) {
+		allocate_error(r, errno, r->arg, &req);
+		free(pd);
+	}
+	json_decref(o);
+}
+
+/* ---- DELETE /v1/ipam/allocations/RESOURCE ---- */
+
+static void
+release_done(const struct ipamd_result *res, void *arg)
+{
+	struct ipam_pending *pd = arg;
+	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
+	    .raw = "", .arg = "" };
+
+	if (res->status != 0)
+		api_reply_error(&r, 500, "the release could not be committed");
+	else
+		api_reply_empty(&r, 204);
+	free(pd);
+}
+
+void
+api_ipam_release(struct api_req *r)
+{
+	struct ipam_pending *pd;
+
+	if (!ipam_ready(r))
+		return;
+	pd = xcalloc(1, sizeof(*pd));
+	pd->req = r->req;
+	pd->d = r->d;
+	if (ipamd_release(r->d->ipamd, r->arg, release_done, pd) == -1) {
+		if (errno == ENOENT)
+			api_reply_error(r, 404, "no allocation for %.64s",
+			    r->arg);
+		else
+			api_reply_error(r, 500, "release failed: %s",
+			    strerror(errno));
+		free(pd);
+	}
+}
+
+/* ---- listings ---- */
+
+static int
+alloc_append(const struct ipam_alloc *a, void *arg)
+{
+	json_array_append_new(arg, alloc_json(a));
+	return 0;
+}
+
+void
+api_ipam_allocations(struct api_req *r)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL, *pool;
+	struct evkeyvalq q;
+	json_t *l;
+
+	if (!ipam_ready(r))
+		return;
+	TAILQ_INIT(&q);
+	if (qs && evhttp_parse_query_str(qs, &q) == -1) {
+		api_reply_error(r, 400, "malformed query string");
+		return;
+	}
+	pool = evhttp_find_header(&q, "pool");
+	if (pool != NULL && ipam_pool_find(ipamd_ipam(r->d->ipamd), pool) ==
+	    NULL) {
+		api_reply_error(r, 404, "no such pool %.64s", pool);
+		evhttp_clear_headers(&q);
+		return;
+	}
+	l = json_array();
+	ipam_foreach(ipamd_ipam(r->d->ipamd), pool, alloc_append, l);
+	api_reply_json(r, 200, json_pack("{s:o, s:I}", "allocations", l,
+	    "total", (json_int_t)json_array_size(l)));
+	evhttp_clear_headers(&q);
+}
+
+void
+api_ipam_conflicts(struct api_req *r)
+{
+	if (r->d->evpn == NULL) {
+		api_reply_error(r, 503, "EVPN is not running");
+		return;
+	}
+	api_reply_json(r, 200, evpn_ipam_conflicts_json(r->d->evpn));
+}
+
+/* Walks the whole audit table on its own read connection, on the event
+ * loop: the loop stalls for the length of the walk, which grows with
+ * the number of records; it is an operator's check, not a hot path. */
+void
+api_ipam_audit(struct api_req *r)
+{
+	struct ipam_audit_report rep;
+
+	if (!ipam_ready(r))
+		return;
+	memset(&rep, 0, sizeof(rep));
+	if (ipam_audit_verify(ipamd_store(r->d->ipamd), &rep) == -1) {
+		api_reply_error(r, 500, "cannot read the audit trail: %s",
+		    rep.reason[0] ? rep.reason : "unknown error");
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:s}", "ok",
+	    rep.ok, "records", (json_int_t)rep.records, "badSeq",
+	    (json_int_t)rep.bad_seq, "reason", rep.reason));
+}

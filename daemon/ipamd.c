@@ -1,0 +1,441 @@
+/*
+ * IPAM in the daemon: config to pools, the store, EVPN advertisement and
+ * durable completions.  See ipamd.h for the shape.
+ *
+ * Ordering: the store commits ops in submission order (one writer, one
+ * queue), so a release submitted after an allocation commits after it,
+ * and a SYNC completes after everything submitted before it.  The
+ * inflight count is what lets an idempotent repeat answer at once when
+ * nothing at all is pending.
+ */
+#include "daemon/ipamd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "conf/conf.h"
+#include "evpn/evpn.h"
+
+struct ipamd {
+	struct ipam		*ipam;
+	struct ipam_store	*store;
+	struct evpn		*evpn;
+	uint64_t		 inflight;	/* submitted, callback not run */
+};
+
+/* One submitted change waiting for its commit. */
+struct ipamd_op {
+	struct ipamd		*im;
+	enum ipam_op_kind	 kind;
+	struct ipam_alloc	 rec;		/* what was changed */
+	bool			 existing;
+	ipamd_cb		*cb;
+	void			*arg;
+};
+
+int
+ipamd_pool_from_conf(struct ipam *ipam, const struct conf_ipam_pool *cp,
+    char *err, size_t errlen)
+{
+	struct ipam_pool_spec spec;
+	const struct conf_prefix *pfx;
+	const struct conf_ipam_range *r;
+	const struct conf_ipam_reserve *res;
+	struct prefix *prefixes;
+	struct ipam_range *ranges;
+	struct ipam_reservation *resv;
+	size_t n[3] = { 0, 0, 0 };
+	int rv;
+
+	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
+		n[0]++;
+	TAILQ_FOREACH(r, &cp->excludes, entry)
+		n[1]++;
+	TAILQ_FOREACH(res, &cp->reserves, entry)
+		n[2]++;
+	prefixes = xcalloc(n[0] + 1, sizeof(*prefixes));
+	ranges = xcalloc(n[1] + 1, sizeof(*ranges));
+	resv = xcalloc(n[2] + 1, sizeof(*resv));
+	memset(&spec, 0, sizeof(spec));
+	spec.name = cp->name;
+	spec.tenant = cp->tenant;
+	spec.vni = cp->vni;
+	spec.gateway4 = cp->gateway4;
+	spec.gateway6 = cp->gateway6;
+	spec.quarantine = cp->quarantine;
+	memcpy(spec.mac_prefix, cp->mac_prefix, cp->mac_prefix_len);
+	spec.mac_prefix_len = cp->mac_prefix_len;
+	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
+		prefixes[spec.nprefixes++] = pfx->prefix;
+	TAILQ_FOREACH(r, &cp->excludes, entry) {
+		ranges[spec.nexcludes].lo = r->lo;
+		ranges[spec.nexcludes++].hi = r->hi;
+	}
+	TAILQ_FOREACH(res, &cp->reserves, entry) {
+		resv[spec.nreservations].ip = res->ip;
+		strlcpy_s(resv[spec.nreservations++].name, res->name,
+		    sizeof(resv[0].name));
+	}
+	spec.prefixes = prefixes;
+	spec.excludes = ranges;
+	spec.reservations = resv;
+	rv = ipam_pool_add(ipam, &spec, err, errlen);
+	free(prefixes);
+	free(ranges);
+	free(resv);
+	return rv;
+}
+
+/* ---- completions ---- */
+
+static void
+reservation_done(int status, void *arg)
+{
+	struct ipamd *im = arg;
+
+	im->inflight--;
+	if (status != 0)
+		log_warn("ipam: recording a configured reservation failed");
+}
+
+static void
+sync_reservations(struct ipamd *im)
+{
+	im->inflight += (uint64_t)ipam_store_sync_reservations(im->store,
+	    im->ipam, reservation_done, im);
+}
+
+/* The allocation commit failed: undo it in memory if it is still ours. */
+static void
+alloc_undo(struct ipamd *im, const struct ipam_alloc *rec)
+{
+	const struct ipam_alloc *a = ipam_find(im->ipam, rec->resource);
+
+	if (a == NULL || ipaddr_cmp(&a->ip, &rec->ip) != 0 ||
+	    ipaddr_cmp(&a->ipv6, &rec->ipv6) != 0 ||
+	    mac_cmp(&a->mac, &rec->mac) != 0)
+		return;
+	log_warn("ipam: commit of %s failed; allocation undone",
+	    rec->resource);
+	ipam_release(im->ipam, rec->resource, NULL, NULL);
+}
+
+static void
+op_done(int status, void *arg)
+{
+	struct ipamd_op *op = arg;
+	struct ipamd *im = op->im;
+	struct ipamd_result res = { .status = status,
+	    .existing = op->existing };
+
+	im->inflight--;
+	switch (op->kind) {
+	case IPAM_OP_ALLOC:
+		if (status != 0) {
+			alloc_undo(im, &op->rec);
+			break;
+		}
+		res.alloc = ipam_find(im->ipam, op->rec.resource);
+		if (res.alloc != NULL)
+			evpn_ipam_advertise(im->evpn, res.alloc);
+		break;
+	case IPAM_OP_SYNC:
+		/* The first commit of an existing allocation was pending:
+		 * it is durable now unless it failed and was undone. */
+		res.alloc = ipam_find(im->ipam, op->rec.resource);
+		if (status == 0 && res.alloc == NULL)
+			res.status = -1;
+		break;
+	case IPAM_OP_RELEASE:
+		res.released = &op->rec;
+		if (status == 0)
+			evpn_ipam_withdraw(im->evpn, &op->rec);
+		else
+			log_warn("ipam: commit of the release of %s failed",
+			    op->rec.resource);
+		break;
+	default:
+		break;
+	}
+	if (op->cb != NULL)
+		op->cb(&res, op->arg);
+	free(op);
+}
+
+static int
+op_submit(struct ipamd *im, struct ipamd_op *op, const struct ipam_op *iop)
+{
+	if (ipam_store_submit(im->store, iop, op_done, op) == -1) {
+		log_warn("ipam: store submission failed: %s", strerror(errno));
+		free(op);
+		errno = EIO;
+		return -1;
+	}
+	im->inflight++;
+	return 0;
+}
+
+int
+ipamd_allocate(struct ipamd *im, const char *pool,
+    const struct ipam_request *req, ipamd_cb *cb, void *arg)
+{
+	const struct ipam_alloc *a;
+	struct ipamd_op *op;
+	struct ipam_op iop;
+	bool existing = false;
+
+	if (ipam_allocate(im->ipam, pool, req, &a, &existing) == -1)
+		return -1;
+	if (existing && im->inflight == 0) {
+		struct ipamd_result res = { .status = 0, .existing = true,
+		    .alloc = a };
+
+		cb(&res, arg);
+		return 0;
+	}
+	op = xcalloc(1, sizeof(*op));
+	op->im = im;
+	op->rec = *a;
+	op->existing = existing;
+	op->cb = cb;
+	op->arg = arg;
+	memset(&iop, 0, sizeof(iop));
+	if (existing) {
+		op->kind = iop.kind = IPAM_OP_SYNC;
+	} else {
+		op->kind = IPAM_OP_ALLOC;
+		ipam_op_alloc(&iop, a);
+	}
+	if (op_submit(im, op, &iop) == -1) {
+		if (!existing)
+			ipam_release(im->ipam, req->resource, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ipamd_release(struct ipamd *im, const char *resource, ipamd_cb *cb,
+    void *arg)
+{
+	struct ipamd_op *op = xcalloc(1, sizeof(*op));
+	struct ipam_op iop;
+	int64_t until;
+
+	if (ipam_release(im->ipam, resource, &op->rec, &until) == -1) {
+		free(op);
+		return -1;
+	}
+	op->im = im;
+	op->kind = IPAM_OP_RELEASE;
+	op->cb = cb;
+	op->arg = arg;
+	ipam_op_release(&iop, &op->rec, until);
+	return op_submit(im, op, &iop);
+}
+
+/* ---- life cycle ---- */
+
+static int
+restore_advertise(const struct ipam_alloc *a, void *arg)
+{
+	struct ipamd *im = arg;
+
+	evpn_ipam_advertise(im->evpn, a);
+	return 0;
+}
+
+static int
+pools_add(struct ipam *ipam, const struct config *conf,
+    const struct config *skip, char *err, size_t errlen)
+{
+	const struct conf_ipam_pool *cp;
+	char perr[256];
+
+	TAILQ_FOREACH(cp, &conf->ipam_pools, entry) {
+		if (skip != NULL && conf_ipam_pool_find(skip, cp->name))
+			continue;
+		if (ipamd_pool_from_conf(ipam, cp, perr, sizeof(perr)) == -1) {
+			snprintf(err, errlen, "ipam pool %s: %s", cp->name,
+			    perr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct ipamd *
+ipamd_create(struct event_base *base, struct evpn *evpn,
+    const struct config *conf, const char *state_dir, char *err,
+    size_t errlen)
+{
+	struct ipamd *im = xcalloc(1, sizeof(*im));
+	size_t n = 0;
+
+	im->evpn = evpn;
+	im->ipam = ipam_new();
+	if (pools_add(im->ipam, conf, NULL, err, errlen) == -1)
+		goto fail;
+	if ((im->store = ipam_store_open(state_dir, base, im->ipam, err,
+	    errlen)) == NULL)
+		goto fail;
+	sync_reservations(im);
+	evpn_set_ipam(evpn, im->ipam);
+	ipam_foreach(im->ipam, NULL, restore_advertise, im);
+	for (struct ipam_pool *p = ipam_pool_first(im->ipam); p;
+	    p = ipam_pool_next(p))
+		n++;
+	log_info("ipam: %zu pools, store %s", n, ipam_store_path(im->store));
+	return im;
+fail:
+	ipam_free(im->ipam);
+	free(im);
+	return NULL;
+}
+
+void
+ipamd_drain(struct ipamd *im)
+{
+	if (im != NULL)
+		ipam_store_flush(im->store);
+}
+
+void
+ipamd_free(struct ipamd *im)
+{
+	if (im == NULL)
+		return;
+	ipam_store_close(im->store);
+	ipam_free(im->ipam);
+	free(im);
+}
+
+struct ipam *
+ipamd_ipam(const struct ipamd *im)
+{
+	return im->ipam;
+}
+
+struct ipam_store *
+ipamd_store(const struct ipamd *im)
+{
+	return im->store;
+}
+
+/* ---- reload ---- */
+
+static bool
+prefixes_differ(const struct conf_prefix_list *a,
+    const struct conf_prefix_list *b)
+{
+	const struct conf_prefix *x = TAILQ_FIRST(a), *y = TAILQ_FIRST(b);
+
+	for (; x && y; x = TAILQ_NEXT(x, entry), y = TAILQ_NEXT(y, entry))
+		if (prefix_cmp(&x->prefix, &y->prefix) != 0)
+			return true;
+	return x != y;
+}
+
+static bool
+ranges_differ(const struct conf_ipam_range_list *a,
+    const struct conf_ipam_range_list *b)
+{
+	const struct conf_ipam_range *x = TAILQ_FIRST(a), *y = TAILQ_FIRST(b);
+
+	for (; x && y; x = TAILQ_NEXT(x, entry), y = TAILQ_NEXT(y, entry))
+		if (ipaddr_cmp(&x->lo, &y->lo) != 0 ||
+		    ipaddr_cmp(&x->hi, &y->hi) != 0)
+			return true;
+	return x != y;
+}
+
+static bool
+reserves_differ(const struct conf_ipam_reserve_list *a,
+    const struct conf_ipam_reserve_list *b)
+{
+	const struct conf_ipam_reserve *x = TAILQ_FIRST(a);
+	const struct conf_ipam_reserve *y = TAILQ_FIRST(b);
+
+	for (; x && y; x = TAILQ_NEXT(x, entry), y = TAILQ_NEXT(y, entry))
+		if (ipaddr_cmp(&x->ip, &y->ip) != 0 ||
+		    strcmp(x->name, y->name) != 0)
+			return true;
+	return x != y;
+}
+
+static bool
+str_differ(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/* What changed in a pool, or NULL when nothing the allocator uses did. */
+static const char *
+pool_change(const struct conf_ipam_pool *a, const struct conf_ipam_pool *b)
+{
+	if (str_differ(a->tenant, b->tenant))
+		return "tenant";
+	if (a->vni != b->vni)
+		return "vni";
+	if (prefixes_differ(&a->prefixes, &b->prefixes))
+		return "prefixes";
+	if (ipaddr_cmp(&a->gateway4, &b->gateway4) != 0 ||
+	    ipaddr_cmp(&a->gateway6, &b->gateway6) != 0)
+		return "gateway";
+	if (ranges_differ(&a->excludes, &b->excludes))
+		return "excludes";
+	if (a->quarantine != b->quarantine)
+		return "quarantine";
+	if (a->mac_prefix_len != b->mac_prefix_len ||
+	    memcmp(a->mac_prefix, b->mac_prefix, a->mac_prefix_len) != 0)
+		return "mac-prefix";
+	/* The allocator has no way to drop a reservation it holds. */
+	if (reserves_differ(&a->reserves, &b->reserves))
+		return "reservations";
+	return NULL;
+}
+
+int
+ipamd_reload_check(const struct config *running, const struct config *next,
+    char *err, size_t errlen)
+{
+	const struct conf_ipam_pool *cp, *np;
+	const char *what;
+	struct ipam *scratch;
+	int rc;
+
+	TAILQ_FOREACH(cp, &running->ipam_pools, entry) {
+		if ((np = conf_ipam_pool_find(next, cp->name)) == NULL) {
+			snprintf(err, errlen, "ipam pool %s removed: restart "
+			    "evpnd to apply", cp->name);
+			return -1;
+		}
+		if ((what = pool_change(cp, np)) != NULL) {
+			snprintf(err, errlen, "ipam pool %s changed (%s): "
+			    "restart evpnd to apply", cp->name, what);
+			return -1;
+		}
+	}
+	/* The new pools must build; trying them all on a scratch allocator
+	 * catches what ipam_pool_add() refuses before anything changes. */
+	scratch = ipam_new();
+	rc = pools_add(scratch, next, NULL, err, errlen);
+	ipam_free(scratch);
+	return rc;
+}
+
+void
+ipamd_reload_apply(struct ipamd *im, const struct config *running,
+    const struct config *next)
+{
+	char err[512];
+
+	if (pools_add(im->ipam, next, running, err, sizeof(err)) == -1)
+		fatalx("ipam: %s after its check", err);
+	sync_reservations(im);
+}

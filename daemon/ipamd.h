@@ -1,0 +1,80 @@
+/*
+ * The daemon's IPAM glue: pools from the config, the durable store under
+ * the state directory, and EVPN advertisement of what is committed.
+ *
+ * How this works: ipamd_create() turns every "ipam pool" block into an
+ * ipam pool (ipamd_pool_from_conf), opens STATE/ipam.db (which restores
+ * allocations and quarantine), records the configured reservations in
+ * the store, hands the allocator to evpn (conflict detection) and
+ * re-advertises every restored allocation as type-2 routes.
+ *
+ * Changes go through ipamd_allocate() / ipamd_release(): the allocator
+ * changes at once in memory, the change is submitted to the store, and
+ * the caller's callback runs on the event loop only after the commit
+ * (then the route is advertised or withdrawn).  A failed commit undoes
+ * an allocation in memory.  An allocation found already present is
+ * answered after a store SYNC when anything is still in flight, since
+ * its own commit may be among them.
+ *
+ * Reload: pools may be added; removing or changing one (prefixes, VNI,
+ * tenant, gateways, exclusions, quarantine, MAC prefix, reservations)
+ * needs a restart.  ipamd_reload_check() refuses those before anything
+ * is applied; ipamd_reload_apply() then cannot fail.
+ */
+#ifndef DAEMON_IPAMD_H
+#define DAEMON_IPAMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ipam/ipam.h"
+
+struct config;
+struct conf_ipam_pool;
+struct event_base;
+struct evpn;
+struct ipamd;
+
+/* Fill an ipam_pool_spec from a config block and add the pool. */
+int		 ipamd_pool_from_conf(struct ipam *, const struct conf_ipam_pool *,
+		    char *err, size_t errlen);
+
+struct ipamd	*ipamd_create(struct event_base *, struct evpn *,
+		    const struct config *, const char *state_dir, char *err,
+		    size_t errlen);
+/* Run every pending completion (replies go out); nothing stays queued. */
+void		 ipamd_drain(struct ipamd *);
+/* Close the store and free the allocator; after evpn_free(). */
+void		 ipamd_free(struct ipamd *);
+
+/* -1 with err filled when the new config cannot be applied live. */
+int		 ipamd_reload_check(const struct config *running,
+		    const struct config *next, char *err, size_t errlen);
+/* Add the new pools; call only after ipamd_reload_check() passed. */
+void		 ipamd_reload_apply(struct ipamd *, const struct config *running,
+		    const struct config *next);
+
+struct ipam	*ipamd_ipam(const struct ipamd *);
+struct ipam_store *ipamd_store(const struct ipamd *);
+
+/* What a completion reports. */
+struct ipamd_result {
+	int			 status;	/* 0 committed, -1 failed */
+	bool			 existing;	/* allocate: it was there */
+	const struct ipam_alloc	*alloc;		/* NULL when failed/released */
+	const struct ipam_alloc	*released;	/* release: the record */
+};
+typedef void	 ipamd_cb(const struct ipamd_result *, void *arg);
+
+/*
+ * Allocate and commit; cb runs on the event loop after the commit.  -1
+ * and errno as ipam_allocate() (then cb never runs), or EIO when the
+ * store refuses the submission.
+ */
+int		 ipamd_allocate(struct ipamd *, const char *pool,
+		    const struct ipam_request *, ipamd_cb *, void *arg);
+/* Release and commit; -1 and ENOENT if the resource holds nothing. */
+int		 ipamd_release(struct ipamd *, const char *resource, ipamd_cb *,
+		    void *arg);
+
+#endif
