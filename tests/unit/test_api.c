@@ -34,6 +34,7 @@
 #include "daemon/api.h"
 #include "daemon/ipamd.h"
 #include "evpn/evpn.h"
+#include "ipam/ipam.h"
 
 static const char test_conf[] =
 	"router bgp 65000\n"
@@ -820,6 +821,44 @@ START_TEST(test_ipam_reload_check)
 }
 END_TEST
 
+/* The daemon's conversion of config pools (ipam/ knows nothing of conf/). */
+START_TEST(test_pools_from_conf)
+{
+	const struct conf_ipam_pool *cp;
+	struct ipam_pool_stats st;
+	struct ipam *ipam = ipam_new();
+	struct config *c;
+	char path[1024], err[512], buf[MAC_STRLEN];
+	const char *top = getenv("top_srcdir");
+	struct ipam_request req = { "pod", IPAM_FAMILY_DUAL, NULL, false };
+	const struct ipam_alloc *a;
+	bool existing;
+
+	snprintf(path, sizeof(path), "%s/tests/conf/ipam.conf", top ? top :
+	    ".");
+	c = conf_parse_file(path, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	TAILQ_FOREACH(cp, &c->ipam_pools, entry)
+		ck_assert_msg(ipamd_pool_from_conf(ipam, cp, err, sizeof(err)) == 0,
+		    "%s", err);
+	/* /16 less network, broadcast, gateway, 14 + 1 excluded, 1 reserved */
+	ipam_pool_stats(ipam_pool_find(ipam, "tenant-a-train"), &st);
+	ck_assert_double_eq(st.v4.size, 65517);
+	ck_assert_uint_eq(st.reserved, 1);
+	ck_assert_str_eq(ipam_pool_tenant(ipam_pool_find(ipam, "tenant-b")),
+	    "tenant-b");
+	ck_assert_ptr_eq(ipam_pool_by_vni(ipam, 200), ipam_pool_find(ipam,
+	    "tenant-b"));
+	ck_assert_int_eq(ipam_allocate(ipam, "tenant-a-train", &req, &a,
+	    &existing), 0);
+	ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)),
+	    "02:00:0a:00:00:01");
+	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), "10.10.0.16");
+	conf_free(c);
+	ipam_free(ipam);
+}
+END_TEST
+
 static Suite *
 api_suite(void)
 {
@@ -841,6 +880,7 @@ api_suite(void)
 	tcase_add_checked_fixture(tc, ipam_setup, ipam_teardown);
 	tcase_add_test(tc, test_ipam_errors);
 	tcase_add_test(tc, test_ipam_allocate_release);
+	tcase_add_test(tc, test_pools_from_conf);
 	tcase_add_test(tc, test_ipam_encoded_resource);
 	tcase_add_test(tc, test_ipam_client_gone);
 	tcase_add_test(tc, test_ipam_views);

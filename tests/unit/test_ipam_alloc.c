@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "conf/conf.h"
 #include "ipam/ipam.h"
 
 static int64_t fake_now;
@@ -627,100 +626,6 @@ START_TEST(test_bad_pools)
 }
 END_TEST
 
-/*
- * The conversion the daemon does (ipam/ knows nothing of conf/); kept
- * here so the shapes of conf_ipam_pool and ipam_pool_spec stay in step.
- */
-static int
-pool_from_conf(struct ipam *ipam, const struct conf_ipam_pool *cp, char *err,
-    size_t errlen)
-{
-	struct ipam_pool_spec spec;
-	const struct conf_prefix *pfx;
-	const struct conf_ipam_range *r;
-	const struct conf_ipam_reserve *res;
-	struct prefix *prefixes;
-	struct ipam_range *ranges;
-	struct ipam_reservation *resv;
-	size_t n[3] = { 0, 0, 0 };
-	int rv;
-
-	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
-		n[0]++;
-	TAILQ_FOREACH(r, &cp->excludes, entry)
-		n[1]++;
-	TAILQ_FOREACH(res, &cp->reserves, entry)
-		n[2]++;
-	prefixes = xcalloc(n[0], sizeof(*prefixes));
-	ranges = xcalloc(n[1], sizeof(*ranges));
-	resv = xcalloc(n[2], sizeof(*resv));
-	memset(&spec, 0, sizeof(spec));
-	spec.name = cp->name;
-	spec.tenant = cp->tenant;
-	spec.vni = cp->vni;
-	spec.gateway4 = cp->gateway4;
-	spec.gateway6 = cp->gateway6;
-	spec.quarantine = cp->quarantine;
-	memcpy(spec.mac_prefix, cp->mac_prefix, cp->mac_prefix_len);
-	spec.mac_prefix_len = cp->mac_prefix_len;
-	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
-		prefixes[spec.nprefixes++] = pfx->prefix;
-	TAILQ_FOREACH(r, &cp->excludes, entry) {
-		ranges[spec.nexcludes].lo = r->lo;
-		ranges[spec.nexcludes++].hi = r->hi;
-	}
-	TAILQ_FOREACH(res, &cp->reserves, entry) {
-		resv[spec.nreservations].ip = res->ip;
-		strlcpy_s(resv[spec.nreservations++].name, res->name,
-		    sizeof(resv[0].name));
-	}
-	spec.prefixes = prefixes;
-	spec.excludes = ranges;
-	spec.reservations = resv;
-	rv = ipam_pool_add(ipam, &spec, err, errlen);
-	free(prefixes);
-	free(ranges);
-	free(resv);
-	return rv;
-}
-
-START_TEST(test_pools_from_conf)
-{
-	const struct conf_ipam_pool *cp;
-	struct ipam_pool_stats st;
-	struct ipam *ipam = ipam_new();
-	struct config *c;
-	char path[1024], err[512], buf[MAC_STRLEN];
-	const char *top = getenv("top_srcdir");
-	struct ipam_request req = { "pod", IPAM_FAMILY_DUAL, NULL, false };
-	const struct ipam_alloc *a;
-	bool existing;
-
-	snprintf(path, sizeof(path), "%s/tests/conf/ipam.conf", top ? top :
-	    ".");
-	c = conf_parse_file(path, err, sizeof(err));
-	ck_assert_msg(c != NULL, "%s", err);
-	TAILQ_FOREACH(cp, &c->ipam_pools, entry)
-		ck_assert_msg(pool_from_conf(ipam, cp, err, sizeof(err)) == 0,
-		    "%s", err);
-	/* /16 less network, broadcast, gateway, 14 + 1 excluded, 1 reserved */
-	ipam_pool_stats(ipam_pool_find(ipam, "tenant-a-train"), &st);
-	ck_assert_double_eq(st.v4.size, 65517);
-	ck_assert_uint_eq(st.reserved, 1);
-	ck_assert_str_eq(ipam_pool_tenant(ipam_pool_find(ipam, "tenant-b")),
-	    "tenant-b");
-	ck_assert_ptr_eq(ipam_pool_by_vni(ipam, 200), ipam_pool_find(ipam,
-	    "tenant-b"));
-	ck_assert_int_eq(ipam_allocate(ipam, "tenant-a-train", &req, &a,
-	    &existing), 0);
-	ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)),
-	    "02:00:0a:00:00:01");
-	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), "10.10.0.16");
-	conf_free(c);
-	ipam_free(ipam);
-}
-END_TEST
-
 static Suite *
 ipam_alloc_suite(void)
 {
@@ -741,7 +646,6 @@ ipam_alloc_suite(void)
 	tcase_add_test(tc, test_mac_exhaustion);
 	tcase_add_test(tc, test_conflicts);
 	tcase_add_test(tc, test_foreach_stats);
-	tcase_add_test(tc, test_pools_from_conf);
 	tcase_add_loop_test(tc, test_bad_pools, 0,
 	    (int)(sizeof(bad_pools) / sizeof(bad_pools[0])));
 	suite_add_tcase(s, tc);
