@@ -437,6 +437,41 @@ ipam_release(struct ipam *ipam, const char *resource, struct ipam_alloc *out,
 	return 0;
 }
 
+/*
+ * A request takes a pre-allocation: the allocation is handed to the new
+ * resource as it is (same addresses, MAC and route), no longer marked
+ * preallocated.  The caller persists it with ipam_op_claim().
+ */
+int
+ipam_claim(struct ipam *ipam, const char *prealloc, const char *resource,
+    const struct ipam_alloc **out)
+{
+	struct alloc_node *an;
+
+	if (prealloc == NULL || resource == NULL || resource[0] == '\0' ||
+	    strlen(resource) > IPAM_RESOURCE_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((an = resource_find(ipam, prealloc)) == NULL ||
+	    !an->a.preallocated) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (resource_find(ipam, resource) != NULL) {
+		errno = EEXIST;
+		return -1;
+	}
+	ht_remove(&ipam->by_resource, &an->hn_res);
+	strlcpy_s(an->a.resource, resource, sizeof(an->a.resource));
+	ht_insert(&ipam->by_resource, &an->hn_res,
+	    hash_bytes(resource, strlen(resource)));
+	an->a.preallocated = false;
+	an->pool->nprealloc--;
+	*out = &an->a;
+	return 0;
+}
+
 /* Lookups */
 
 const struct ipam_alloc *

@@ -180,6 +180,10 @@ int		 ipam_allocate(struct ipam *, const char *pool,
  * record and *until the end of its quarantine (either may be NULL).
  * -1 and ENOENT when the resource holds nothing.
  */
+/* Hand the pre-allocation named prealloc to resource (errno ENOENT: no
+ * such pre-allocation; EEXIST: resource exists; EINVAL: bad name). */
+int		 ipam_claim(struct ipam *, const char *prealloc,
+		    const char *resource, const struct ipam_alloc **);
 int		 ipam_release(struct ipam *, const char *resource,
 		    struct ipam_alloc *out, int64_t *until);
 const struct ipam_alloc *ipam_find(const struct ipam *, const char *resource);
@@ -209,6 +213,7 @@ enum ipam_op_kind {
 	IPAM_OP_RESERVE,	/* pool, ip, name */
 	IPAM_OP_UNRESERVE,	/* pool, ip */
 	IPAM_OP_SYNC,		/* nothing: completes after all before it */
+	IPAM_OP_CLAIM,		/* alloc record renamed from .prev_resource */
 };
 
 struct ipam_op {
@@ -217,6 +222,7 @@ struct ipam_op {
 	char		 pool[IPAM_NAME_MAX + 1];
 	int64_t		 until;		/* release: end of quarantine */
 	struct ipam_reservation reservation;
+	char		 prev_resource[IPAM_RESOURCE_MAX + 1];	/* claim */
 };
 
 /* status 0: committed; -1: the transaction failed (logged). */
@@ -239,6 +245,9 @@ int		 ipam_store_submit(struct ipam_store *, const struct ipam_op *,
 void		 ipam_op_alloc(struct ipam_op *, const struct ipam_alloc *);
 void		 ipam_op_release(struct ipam_op *, const struct ipam_alloc *,
 		    int64_t until);
+/* a was taken from the pre-allocation named prev (ipam_claim). */
+void		 ipam_op_claim(struct ipam_op *, const struct ipam_alloc *a,
+		    const char *prev);
 /* Block until everything submitted is committed and its callback ran. */
 void		 ipam_store_flush(struct ipam_store *);
 /*

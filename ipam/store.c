@@ -62,6 +62,7 @@ static const char schema_sql[] =
 enum stmt_id {
 	ST_ALLOC_INSERT,
 	ST_ALLOC_DELETE,
+	ST_ALLOC_CLAIM,
 	ST_QUAR_INSERT,
 	ST_QUAR_DELETE,
 	ST_RES_INSERT,
@@ -78,6 +79,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ALLOC_INSERT] = "INSERT INTO allocations (resource, pool, ip, "
 	    "ipv6, mac, preallocated, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	[ST_ALLOC_DELETE] = "DELETE FROM allocations WHERE resource = ?",
+	[ST_ALLOC_CLAIM] = "UPDATE allocations SET resource = ?, "
+	    "preallocated = 0 WHERE resource = ? AND preallocated = 1",
 	[ST_QUAR_INSERT] = "INSERT OR REPLACE INTO quarantine (pool, ip, "
 	    "until) VALUES (?, ?, ?)",
 	[ST_QUAR_DELETE] = "DELETE FROM quarantine WHERE pool = ? AND ip = ?",
@@ -286,6 +289,21 @@ apply_release(struct ipam_store *s, const struct ipam_op *op,
 }
 
 static int
+apply_claim(struct ipam_store *s, const struct ipam_op *op,
+    struct audit_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_ALLOC_CLAIM];
+
+	r->op = "claim";
+	sqlite3_bind_text(st, 1, op->alloc.resource, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, op->prev_resource, -1, SQLITE_TRANSIENT);
+	if (stmt_run(s, ST_ALLOC_CLAIM) == -1)
+		return -1;
+	/* The pre-allocation must have been there to be claimed. */
+	return sqlite3_changes(s->db) == 1 ? 0 : -1;
+}
+
+static int
 apply_reservation(struct ipam_store *s, const struct ipam_op *op,
     struct audit_rec *r)
 {
@@ -323,6 +341,9 @@ apply_op(struct ipam_store *s, const struct ipam_op *op)
 		break;
 	case IPAM_OP_RELEASE:
 		rv = apply_release(s, op, &r);
+		break;
+	case IPAM_OP_CLAIM:
+		rv = apply_claim(s, op, &r);
 		break;
 	case IPAM_OP_RESERVE:
 	case IPAM_OP_UNRESERVE:
@@ -459,7 +480,7 @@ ipam_store_submit(struct ipam_store *s, const struct ipam_op *op,
 {
 	struct store_op *so;
 
-	if (op->kind > IPAM_OP_SYNC) {
+	if (op->kind > IPAM_OP_CLAIM) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -517,6 +538,14 @@ ipam_op_alloc(struct ipam_op *op, const struct ipam_alloc *a)
 	op->alloc = *a;
 	op->alloc.pool = NULL;
 	strlcpy_s(op->pool, a->pool, sizeof(op->pool));
+}
+
+void
+ipam_op_claim(struct ipam_op *op, const struct ipam_alloc *a, const char *prev)
+{
+	ipam_op_alloc(op, a);
+	op->kind = IPAM_OP_CLAIM;
+	strlcpy_s(op->prev_resource, prev, sizeof(op->prev_resource));
 }
 
 void

@@ -520,6 +520,60 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
+/* A request takes a pre-allocation: same addresses and MAC, new name,
+ * no longer preallocated, durable and audited. */
+START_TEST(test_claim_prealloc)
+{
+	struct harness h;
+	struct ipam_request req = { "warm-1", IPAM_FAMILY_DUAL, NULL, true };
+	const struct ipam_alloc *a, *c;
+	struct ipam_audit_report rep;
+	struct ipam_pool_stats st;
+	struct ipaddr ip;
+	struct ipam_op op;
+	bool existing;
+
+	dir_make();
+	harness_open(&h);
+	ck_assert_int_eq(ipam_allocate(h.ipam, "pool-a", &req, &a, &existing),
+	    0);
+	ck_assert(a->preallocated);
+	ip = a->ip;
+	ipam_op_alloc(&op, a);
+	ck_assert_int_eq(ipam_store_submit(h.store, &op, count_done, &h), 0);
+	allocate(&h, "plain", IPAM_FAMILY_IPV4);
+	/* Not a pre-allocation, or a taken name: refused. */
+	ck_assert_int_eq(ipam_claim(h.ipam, "plain", "pod-x", &c), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(ipam_claim(h.ipam, "warm-1", "plain", &c), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(ipam_claim(h.ipam, "warm-1", "pod-1", &c), 0);
+	ck_assert_str_eq(c->resource, "pod-1");
+	ck_assert(!c->preallocated);
+	ck_assert_int_eq(ipaddr_cmp(&c->ip, &ip), 0);
+	ck_assert_ptr_null(ipam_find(h.ipam, "warm-1"));
+	ipam_pool_stats(ipam_pool_find(h.ipam, "pool-a"), &st);
+	ck_assert_uint_eq(st.preallocated, 0);
+	ipam_op_claim(&op, c, "warm-1");
+	ck_assert_int_eq(ipam_store_submit(h.store, &op, count_done, &h), 0);
+	wait_done(&h, 3);
+	ck_assert_int_eq(h.failed, 0);
+	harness_close(&h);
+
+	harness_open(&h);
+	c = ipam_find(h.ipam, "pod-1");
+	ck_assert_ptr_nonnull(c);
+	ck_assert(!c->preallocated);
+	ck_assert_int_eq(ipaddr_cmp(&c->ip, &ip), 0);
+	ck_assert_ptr_null(ipam_find(h.ipam, "warm-1"));
+	ck_assert_int_eq(ipam_audit_verify(h.store, &rep), 0);
+	ck_assert(rep.ok);
+	ck_assert_int_eq(rep.records, 3);
+	harness_close(&h);
+	dir_remove();
+}
+END_TEST
+
 static Suite *
 ipam_store_suite(void)
 {
@@ -528,6 +582,7 @@ ipam_store_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_reopen_same_state);
+	tcase_add_test(tc, test_claim_prealloc);
 	tcase_add_test(tc, test_crash_kill9);
 	tcase_add_test(tc, test_audit_ok);
 	tcase_add_loop_test(tc, test_audit_tamper, 0,

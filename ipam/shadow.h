@@ -1,0 +1,357 @@
+/*
+ * Shadow inventory: per pool, forecast how many endpoints will be asked
+ * for soon and say how many to pre-allocate (the shadow inventory issue).
+ * One struct shadow per pool.  The engine does no I/O and reads no clock:
+ * every input carries a time in milliseconds on the caller's clock (the
+ * daemon's monotonic clock, or the simulator's virtual one), so the same
+ * code runs in evpnd and in shadowsim, deterministically for a seed.
+ *
+ * How this works:
+ *
+ * Collection (shadow.c).  Events (requests, releases, remote type-2 adds
+ * and withdraws in the VNI, MAC learns and moves, scheduler intent) are
+ * counted into bins of tick_ms (bin k covers [k*tick, (k+1)*tick)).
+ * shadow_tick() closes every bin that ended at or before its time.  Closed
+ * bins go into two fixed rings: SHADOW_FINE_BINS 1-tick bins (the last 10
+ * minutes at 1 s) and SHADOW_COARSE_BINS 60-s bins (one day, for daily
+ * seasonality).  Everything lives inside struct shadow, allocated once:
+ * memory is constant whatever the uptime (shadow_memory()).
+ *
+ * A remote route add that re-adds an endpoint withdrawn less than
+ * SHADOW_MOVE_WINDOW_MS before (a MAC move shows as a withdraw then an
+ * add, RFC 7432 §15) is counted as a move, not as churn; the churn model
+ * sees only fresh adds.
+ *
+ * Forecasting (shadow_model.c).  Three models, each updated online on
+ * every closed bin, each giving a mean and a variance of the number of
+ * requests in a future window:
+ *  - holt: Holt's linear smoothing (level + trend) of per-tick counts,
+ *    plus a daily seasonal correction from the 60-s ring once a day of
+ *    history exists;  variance = dispersion x mean + level uncertainty.
+ *  - kalman: a local-level Kalman filter on the per-tick rate, Poisson
+ *    observation noise, with variance inflation on large innovations so
+ *    it re-converges fast after a regime change.
+ *  - churn: learns how local requests follow fresh remote adds in the
+ *    VNI.  It tracks the cross-covariance of adds at t-l and requests at
+ *    t for lags l = 0..SHADOW_CHURN_MAX_LAG s; the lag is the centroid of
+ *    the significant peak and the ratio is the peak's mass divided by the
+ *    summed autocovariance of adds (so bursts of adds are not counted
+ *    twice).  It predicts requests from adds already seen, plus a
+ *    background rate of requests that churn does not explain.
+ * ensemble (default) mixes the three with Bates-Granger weights
+ * (inverse of each model's recent mean squared one-tick error).  Counts
+ * are negative binomial per model (Poisson when the variance does not
+ * exceed the mean); the ensemble's quantiles are those of the mixture.
+ *
+ * Engine (shadow.c).  Each tick:
+ *   lookahead = lead_s x lead_mult x (1 + jitter x u) + tick,  u ~ U[-1,1]
+ *   target    = quantile q of the predicted requests within lookahead
+ * (what arrives before a pre-allocation made now has converged, plus one
+ * tick until the next decision replaces what was taken), then the
+ * guardrails:
+ *   cap    = min(max_warm, floor(max_pool_fraction x pool_size))
+ *   target = min(max(target, min_warm), cap)      (cap wins over min_warm)
+ *   want_alloc   = min(target - held, cap - held, pool_free), >= 0
+ *   want_release = held - max(target, min_warm) when held has exceeded
+ *                  target by SHADOW_RELEASE_SLACK for release_hold_s
+ *                  (hysteresis), at once for what exceeds cap.
+ * held = warm_ready + warm_converging.  OBSERVE computes and reports the
+ * target but returns want_alloc = want_release = 0.  Jitter moves the
+ * lookahead only, i.e. when pre-allocations are made; the guardrails are
+ * applied after it, so jitter can never break them.
+ *
+ * Target quantile.  The newsvendor ratio r = delay/(delay + wastage)
+ * (100/101 = 0.990 by default) is where q starts.  confidence is the
+ * service floor: q always stays in [min(confidence, r), 0.999]; the
+ * policy may lower q toward the floor when pre-allocations sit unused
+ * and raise it when requests miss.
+ *
+ * Cost.  waste = address-seconds held pre-allocated and unused,
+ * integrated from the warm counts seen at each tick (held x time since
+ * the previous tick); delay = request-seconds waited (shadow_on_served).
+ * cost = wastage_weight x waste + delay_weight x delay.
+ *
+ * Policy (shadow_policy.c).  Every SHADOW_POLICY_EPOCH_S a finite-
+ * difference step on the observed cost: raising the target by one unit
+ * would have saved the epoch's miss delay x delay_weight and cost one
+ * more unit held for the epoch; lowering it by one would have saved
+ * wastage x (time at least one unit was held) and cost the requests that
+ * took the last unit.  q moves one step in logit space (SHADOW_POLICY_
+ * STEP) toward the cheaper side, inside its bounds.  The lead time
+ * follows the convergence waits reported for misses (lead_s), and
+ * lead_mult rises when hits still had to wait (pre-allocations made too
+ * late) and decays toward 1 otherwise.  Every change is logged with its
+ * reason (shadow_policy_log()).
+ *
+ * Anomalies (shadow_anomaly.c).  Every SHADOW_ANOMALY_BLOCK ticks the
+ * block's request count Y is compared with the ensemble's one-tick-ahead
+ * predictions summed over the block, M, through the Anscombe transform
+ * z = 2(sqrt(Y + 3/8) - sqrt(M + 3/8)) / sqrt(dispersion), roughly N(0,1)
+ * for Poisson counts even at small means.  A two-sided CUSUM
+ * S+ = max(0, S+ + z - k), S- = max(0, S- - z - k) alerts "burst" when
+ * S+ > h and "drop" when S- > h, then restarts.  Defaults k = 0.5, h = 8:
+ * for Gaussian z the in-control average run length of one side is about
+ * 19,000 blocks (Siegmund's approximation), about 26 hours between false
+ * alarms for both sides with 10-s blocks; a 3-sigma shift is detected in
+ * about 4 blocks (40 s).  Counts at very small means are not Gaussian; the
+ * unit test measures the false alarms over 6 hours of a stationary trace.
+ * "churn_without_alloc": over each SHADOW_CHURN_QUIET_S window, in the
+ * bins where the churn model expected requests following fresh remote
+ * adds, it expected at least 3 in all and the requests seen there were
+ * implausibly few (Poisson lower tail below 1e-3); at most once an hour.
+ */
+#ifndef IPAM_SHADOW_H
+#define IPAM_SHADOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHADOW_FINE_BINS	600	/* 1-tick bins kept (10 min at 1 s) */
+#define SHADOW_COARSE_BINS	1440	/* 60-s bins kept (one day) */
+#define SHADOW_COARSE_S		60
+#define SHADOW_CHURN_MAX_LAG	60	/* ticks */
+#define SHADOW_MOVE_WINDOW_MS	2000
+#define SHADOW_POLICY_EPOCH_S	60
+#define SHADOW_POLICY_STEP	0.25	/* logit units */
+#define SHADOW_RELEASE_SLACK	1	/* units above target before releasing */
+#define SHADOW_ANOMALY_BLOCK	10	/* ticks per CUSUM sample */
+#define SHADOW_CHURN_QUIET_S	300
+#define SHADOW_ALERT_RING	64
+#define SHADOW_POLICY_RING	64
+#define SHADOW_MSG_MAX		96
+#define SHADOW_QUANTILE_MAX	0.999
+
+enum shadow_mode {
+	SHADOW_MODE_ACTIVE,
+	SHADOW_MODE_OBSERVE,
+};
+
+enum shadow_model {
+	SHADOW_MODEL_HOLT,
+	SHADOW_MODEL_KALMAN,
+	SHADOW_MODEL_CHURN,
+	SHADOW_MODEL_ENSEMBLE,
+};
+#define SHADOW_NMODELS	3	/* holt, kalman, churn: weights[] index */
+
+struct shadow_params {
+	uint32_t	 horizon_s;		/* 300: the reported forecast */
+	double		 lead_s;		/* 1.0: initial convergence time */
+	double		 confidence;		/* 0.9: floor of the quantile */
+	uint32_t	 min_warm;		/* 0 */
+	uint32_t	 max_warm;		/* 64 */
+	double		 max_pool_fraction;	/* 0.05 */
+	double		 wastage_weight;	/* 1 per address-second */
+	double		 delay_weight;		/* 100 per request-second */
+	enum shadow_mode mode;			/* ACTIVE */
+	uint32_t	 tick_ms;		/* 1000 */
+	enum shadow_model model;		/* ENSEMBLE */
+	double		 jitter;		/* 0.2 of the lead, in [0, 0.5] */
+	double		 cusum_k;		/* 0.5 */
+	double		 cusum_h;		/* 8 */
+	uint32_t	 release_hold_s;	/* 15 */
+	bool		 adapt;			/* true: policy learning on */
+	uint64_t	 seed;			/* 1 */
+};
+
+/* What exists now, as the caller sees it at a tick. */
+struct shadow_state {
+	uint64_t	 warm_ready;		/* pre-allocated and usable */
+	uint64_t	 warm_converging;	/* pre-allocated, younger than lead */
+	uint64_t	 pool_free;		/* addresses that can be allocated */
+	uint64_t	 pool_size;
+};
+
+/* Predicted requests within a window starting now. */
+struct shadow_quantiles {
+	double		 window_s;
+	double		 mean;
+	double		 p50;
+	double		 p80;
+	double		 p90;
+	double		 p99;
+	double		 pconf;			/* at params.confidence */
+	double		 ptarget;		/* at the current target quantile */
+};
+
+struct shadow_forecast {
+	double		 rate;			/* requests per second, ensemble */
+	struct shadow_quantiles lead;		/* over the lookahead */
+	struct shadow_quantiles horizon;	/* over horizon_s */
+};
+
+struct shadow_decision {
+	uint32_t	 want_alloc;		/* inside all guardrails */
+	uint32_t	 want_release;
+	uint32_t	 target;		/* after guardrails */
+	uint32_t	 target_raw;		/* the quantile, before them */
+	uint32_t	 cap;			/* min(max_warm, fraction x size) */
+	double		 quantile;
+	double		 lead_s;		/* lead_s x lead_mult */
+	double		 jitter_s;		/* shift applied this tick */
+	double		 lookahead_s;
+	struct shadow_forecast forecast;
+};
+
+struct shadow_report {
+	uint64_t	 t_ms;			/* last tick */
+	uint64_t	 ticks;
+	enum shadow_mode mode;
+	enum shadow_model model;
+	struct shadow_forecast forecast;
+	uint32_t	 target;
+	uint32_t	 target_raw;
+	uint32_t	 cap;
+	struct shadow_state state;		/* as seen at the last tick */
+
+	/* policy */
+	double		 quantile;
+	double		 quantile_lo;
+	double		 quantile_hi;
+	double		 newsvendor;
+	double		 lead_s;		/* learned convergence time */
+	double		 lead_mult;
+	double		 lookahead_s;
+
+	/* outcomes */
+	uint64_t	 requests;
+	uint64_t	 hits;			/* served by a pre-allocation */
+	uint64_t	 partial_hits;		/* ... still converging */
+	uint64_t	 misses;
+	double		 hit_rate;		/* over everything */
+	double		 hit_rate_recent;	/* last 15 minutes */
+	uint64_t	 requests_recent;
+	double		 waste;			/* address-seconds */
+	double		 delay;			/* request-seconds */
+	double		 cost;
+
+	/* models */
+	double		 weights[SHADOW_NMODELS];
+	double		 model_rate[SHADOW_NMODELS];	/* per second, now */
+	double		 model_mse[SHADOW_NMODELS];	/* one-tick error */
+	double		 holt_level;		/* per second */
+	double		 holt_trend;		/* per second per second */
+	double		 kalman_rate;		/* per second */
+	double		 kalman_sd;
+	double		 churn_lag_s;
+	double		 churn_ratio;		/* requests per fresh remote add */
+	double		 churn_corr;		/* peak correlation, 0..1 */
+	double		 churn_baseline;	/* per second */
+	double		 churn_pending;		/* requests still expected */
+	bool		 seasonal;		/* a day of history seen */
+
+	/* anomaly detector */
+	double		 cusum_pos;
+	double		 cusum_neg;
+
+	/* counters */
+	uint64_t	 allocs;
+	uint64_t	 releases;
+	uint64_t	 route_adds;		/* fresh */
+	uint64_t	 route_dels;
+	uint64_t	 mac_learns;
+	uint64_t	 mac_moves;		/* incl. re-adds after withdraw */
+	uint64_t	 intents;
+	uint64_t	 prealloc_made;
+	uint64_t	 prealloc_released;
+	uint64_t	 alerts;
+	uint64_t	 policy_changes;
+};
+
+enum shadow_alert_kind {
+	SHADOW_ALERT_BURST,
+	SHADOW_ALERT_DROP,
+	SHADOW_ALERT_CHURN_NO_ALLOC,
+};
+
+struct shadow_alert {
+	uint64_t	 seq;			/* 1, 2, ... */
+	uint64_t	 t_ms;
+	enum shadow_alert_kind kind;
+	double		 score;			/* CUSUM value, or -log10 p */
+	char		 message[SHADOW_MSG_MAX];
+};
+
+enum shadow_policy_what {
+	SHADOW_POLICY_QUANTILE,
+	SHADOW_POLICY_LEAD,
+	SHADOW_POLICY_LEAD_MULT,
+};
+
+struct shadow_policy_change {
+	uint64_t	 seq;
+	uint64_t	 t_ms;
+	enum shadow_policy_what what;
+	double		 old_value;
+	double		 new_value;
+	char		 reason[SHADOW_MSG_MAX];
+};
+
+/* One closed bin, for plots and the view. */
+struct shadow_bin {
+	uint64_t	 t_ms;			/* start of the bin */
+	uint32_t	 allocs;
+	uint32_t	 releases;
+	uint32_t	 route_adds;		/* fresh */
+	uint32_t	 route_dels;
+	uint32_t	 mac_learns;
+	uint32_t	 mac_moves;
+	float		 forecast;		/* ensemble one-tick prediction */
+};
+
+struct shadow;
+
+void		 shadow_params_default(struct shadow_params *);
+/* Out-of-range params are clamped (see shadow_params_default). */
+struct shadow	*shadow_new(const struct shadow_params *, uint64_t pool_size);
+void		 shadow_free(struct shadow *);
+/* Change guardrails, weights or mode at run time (config reload). */
+void		 shadow_set_params(struct shadow *, const struct shadow_params *);
+const struct shadow_params *shadow_params(const struct shadow *);
+
+/* Events.  Times are ms on the caller's clock, non-decreasing. */
+void		 shadow_on_alloc(struct shadow *, uint64_t t_ms);
+void		 shadow_on_release(struct shadow *, uint64_t t_ms);
+void		 shadow_on_route_add(struct shadow *, uint64_t t_ms);
+void		 shadow_on_route_del(struct shadow *, uint64_t t_ms);
+void		 shadow_on_mac_learn(struct shadow *, uint64_t t_ms);
+void		 shadow_on_mac_move(struct shadow *, uint64_t t_ms);
+/* A scheduler says count endpoints will be asked within horizon_s. */
+void		 shadow_on_intent(struct shadow *, uint64_t t_ms, uint32_t count,
+		    uint32_t horizon_s);
+
+/* Feedback.  wait_s: 0 for a ready hit, the remaining convergence for a
+ * converging one, the full wait for a miss. */
+void		 shadow_on_served(struct shadow *, uint64_t t_ms, bool hit,
+		    double wait_s);
+void		 shadow_on_prealloc_made(struct shadow *, uint64_t t_ms);
+void		 shadow_on_prealloc_released(struct shadow *, uint64_t t_ms);
+
+/* Close bins up to t_ms, learn, decide.  out may be NULL. */
+void		 shadow_tick(struct shadow *, uint64_t t_ms,
+		    const struct shadow_state *, struct shadow_decision *out);
+
+/* Views. */
+void		 shadow_report(const struct shadow *, struct shadow_report *);
+/* Copy up to max entries, oldest first, with seq > after_seq.  Returns
+ * how many were copied. */
+size_t		 shadow_alerts(const struct shadow *, uint64_t after_seq,
+		    struct shadow_alert *, size_t max);
+uint64_t	 shadow_alert_count(const struct shadow *);
+size_t		 shadow_policy_log(const struct shadow *, uint64_t after_seq,
+		    struct shadow_policy_change *, size_t max);
+/* The newest closed bins, oldest first (at most SHADOW_FINE_BINS). */
+size_t		 shadow_recent(const struct shadow *, struct shadow_bin *,
+		    size_t max);
+/* Bytes held: constant for the life of the object. */
+size_t		 shadow_memory(const struct shadow *);
+
+const char	*shadow_mode_name(enum shadow_mode);
+const char	*shadow_model_name(enum shadow_model);
+/* -1 on an unknown name; accepts "holt", "kalman", "churn", "ensemble". */
+int		 shadow_model_parse(const char *, enum shadow_model *);
+const char	*shadow_alert_kind_name(enum shadow_alert_kind);
+const char	*shadow_policy_what_name(enum shadow_policy_what);
+
+#endif

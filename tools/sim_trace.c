@@ -1,0 +1,359 @@
+/*
+ * Trace reader for shadowsim: "time_s,vni,event,resource" CSV.
+ *
+ * The file is untrusted text, so it is walked with the rbuf reader: each
+ * line is sliced off as its own window, then each field.  Times are
+ * parsed as decimal seconds straight into integer milliseconds (no
+ * floating point, so a trace replays identically everywhere); digits
+ * past the millisecond are rounded half up.  Events out of time order
+ * are put in order with a stable merge sort.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/util.h"
+#include "tools/sim.h"
+
+#define TRACE_FIELD_MAX	256
+#define TRACE_MAX_TIME_S 1000000000LL	/* ~31 years: ms fit easily */
+
+static const char *const event_names[] = {
+	[SIM_EV_ALLOC] = "alloc",
+	[SIM_EV_RELEASE] = "release",
+	[SIM_EV_ROUTE_ADD] = "route_add",
+	[SIM_EV_ROUTE_DEL] = "route_del",
+};
+
+const char *
+sim_event_name(enum sim_event_kind k)
+{
+	return event_names[k];
+}
+
+static void
+trace_err(char *err, size_t errlen, const char *name, size_t line,
+    const char *fmt, ...)
+{
+	char	 msg[160];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%zu: %s", name, line, msg);
+}
+
+/* Slice the next line (without its '\n', and without a '\r'). */
+static int
+next_line(struct rbuf *in, struct rbuf *line)
+{
+	const uint8_t	*nl;
+	size_t		 left = rbuf_left(in), len;
+
+	if (left == 0)
+		return -1;
+	nl = memchr(rbuf_ptr(in), '\n', left);
+	len = nl != NULL ? (size_t)(nl - rbuf_ptr(in)) : left;
+	if (rbuf_slice(in, len, line) == -1)
+		return -1;
+	if (nl != NULL)
+		(void)rbuf_skip(in, 1);
+	if (line->len > 0 && line->data[line->len - 1] == '\r')
+		line->len--;
+	return 0;
+}
+
+/* Copy the next comma-separated field into out (NUL-terminated). */
+static int
+next_field(struct rbuf *line, char *out, size_t outlen)
+{
+	size_t	 n = 0;
+	uint8_t	 c;
+
+	while (rbuf_get_u8(line, &c) == 0 && c != ',') {
+		if (n + 1 >= outlen || c == '\0')
+			return -1;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* "12.345" -> 12345; digits past the millisecond round half up. */
+static int
+parse_time_ms(const char *s, int64_t *ms)
+{
+	int64_t	 whole = 0, frac = 0;
+	int	 fdigits = 0;
+	bool	 any = false, round_up = false;
+
+	for (; *s >= '0' && *s <= '9'; s++, any = true) {
+		whole = whole * 10 + (*s - '0');
+		if (whole > TRACE_MAX_TIME_S)
+			return -1;
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, any = true) {
+			if (fdigits < 3)
+				frac = frac * 10 + (*s - '0');
+			else if (fdigits == 3)
+				round_up = *s >= '5';
+			fdigits++;
+		}
+	}
+	if (!any || *s != '\0')
+		return -1;
+	for (; fdigits < 3; fdigits++)
+		frac *= 10;
+	*ms = whole * 1000 + frac + (round_up ? 1 : 0);
+	return 0;
+}
+
+static int
+parse_vni(const char *s, uint32_t *vni)
+{
+	char		*end;
+	unsigned long	 v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > 0xffffff)
+		return -1;	/* a VNI is 24 bits, RFC 7348 §5 */
+	*vni = (uint32_t)v;
+	return 0;
+}
+
+static int
+parse_kind(const char *s, enum sim_event_kind *k)
+{
+	for (size_t i = 0; i < nitems(event_names); i++) {
+		if (strcmp(s, event_names[i]) == 0) {
+			*k = (enum sim_event_kind)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static uint32_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static void
+intern_grow(struct sim_trace *tr)
+{
+	size_t	 size = tr->hash_size == 0 ? 1024 : tr->hash_size * 2;
+
+	free(tr->name_hash);
+	tr->name_hash = xcalloc(size, sizeof(*tr->name_hash));
+	tr->hash_size = size;
+	for (size_t i = 0; i < tr->nnames; i++) {
+		size_t j = name_hash(tr->names[i]) & (size - 1);
+
+		while (tr->name_hash[j] != 0)
+			j = (j + 1) & (size - 1);
+		tr->name_hash[j] = (uint32_t)i + 1;
+	}
+}
+
+static uint32_t
+intern(struct sim_trace *tr, const char *s)
+{
+	size_t	 j;
+
+	if ((tr->nnames + 1) * 2 > tr->hash_size)
+		intern_grow(tr);
+	j = name_hash(s) & (tr->hash_size - 1);
+	while (tr->name_hash[j] != 0) {
+		uint32_t id = tr->name_hash[j] - 1;
+
+		if (strcmp(tr->names[id], s) == 0)
+			return id;
+		j = (j + 1) & (tr->hash_size - 1);
+	}
+	if (tr->nnames == tr->capnames) {
+		tr->capnames = tr->capnames == 0 ? 1024 : tr->capnames * 2;
+		tr->names = xrealloc(tr->names,
+		    tr->capnames * sizeof(*tr->names));
+	}
+	tr->names[tr->nnames] = xstrdup(s);
+	tr->name_hash[j] = (uint32_t)tr->nnames + 1;
+	return (uint32_t)tr->nnames++;
+}
+
+static void
+note_vni(struct sim_trace *tr, uint32_t vni)
+{
+	for (size_t i = 0; i < tr->nvnis; i++)
+		if (tr->vnis[i] == vni)
+			return;
+	tr->vnis = xrealloc(tr->vnis, (tr->nvnis + 1) * sizeof(*tr->vnis));
+	tr->vnis[tr->nvnis++] = vni;
+}
+
+static void
+push_event(struct sim_trace *tr, const struct sim_event *ev)
+{
+	if (tr->nevents == tr->capevents) {
+		tr->capevents = tr->capevents == 0 ? 4096 : tr->capevents * 2;
+		tr->events = xrealloc(tr->events,
+		    tr->capevents * sizeof(*tr->events));
+	}
+	tr->events[tr->nevents++] = *ev;
+}
+
+static int
+parse_line(struct sim_trace *tr, struct rbuf *line, const char *name,
+    size_t lineno, char *err, size_t errlen)
+{
+	char		 f[4][TRACE_FIELD_MAX];
+	struct sim_event ev;
+
+	for (int i = 0; i < 4; i++) {
+		if (next_field(line, f[i], sizeof(f[i])) == -1) {
+			trace_err(err, errlen, name, lineno,
+			    "field %d too long or invalid", i + 1);
+			return -1;
+		}
+	}
+	if (rbuf_left(line) != 0) {
+		trace_err(err, errlen, name, lineno, "more than 4 fields");
+		return -1;
+	}
+	if (parse_time_ms(f[0], &ev.t_ms) == -1) {
+		trace_err(err, errlen, name, lineno, "bad time \"%s\"", f[0]);
+		return -1;
+	}
+	if (parse_vni(f[1], &ev.vni) == -1) {
+		trace_err(err, errlen, name, lineno, "bad vni \"%s\"", f[1]);
+		return -1;
+	}
+	if (parse_kind(f[2], &ev.kind) == -1) {
+		trace_err(err, errlen, name, lineno, "bad event \"%s\"", f[2]);
+		return -1;
+	}
+	if (f[3][0] == '\0') {
+		trace_err(err, errlen, name, lineno, "empty resource");
+		return -1;
+	}
+	ev.resource = intern(tr, f[3]);
+	note_vni(tr, ev.vni);
+	push_event(tr, &ev);
+	return 0;
+}
+
+static void
+merge_sort(struct sim_event *ev, struct sim_event *tmp, size_t n)
+{
+	size_t	 mid = n / 2, i = 0, j = mid, k = 0;
+
+	if (n < 2)
+		return;
+	merge_sort(ev, tmp, mid);
+	merge_sort(ev + mid, tmp, n - mid);
+	while (i < mid && j < n)	/* <= keeps equal times in order */
+		tmp[k++] = ev[j].t_ms < ev[i].t_ms ? ev[j++] : ev[i++];
+	while (i < mid)
+		tmp[k++] = ev[i++];
+	while (j < n)
+		tmp[k++] = ev[j++];
+	memcpy(ev, tmp, n * sizeof(*ev));
+}
+
+static void
+sort_if_needed(struct sim_trace *tr)
+{
+	struct sim_event *tmp;
+
+	for (size_t i = 1; i < tr->nevents; i++) {
+		if (tr->events[i].t_ms < tr->events[i - 1].t_ms) {
+			tmp = xcalloc(tr->nevents, sizeof(*tmp));
+			merge_sort(tr->events, tmp, tr->nevents);
+			free(tmp);
+			return;
+		}
+	}
+}
+
+int
+sim_trace_parse(struct sim_trace *tr, const void *data, size_t len,
+    const char *name, char *err, size_t errlen)
+{
+	struct rbuf	 in, line;
+	size_t		 lineno = 0;
+
+	memset(tr, 0, sizeof(*tr));
+	rbuf_init(&in, data, len);
+	while (next_line(&in, &line) == 0) {
+		lineno++;
+		if (line.len == 0)
+			continue;
+		if (lineno == 1 && line.len >= 7 &&
+		    memcmp(line.data, "time_s,", 7) == 0)
+			continue;	/* the header */
+		if (parse_line(tr, &line, name, lineno, err, errlen) == -1) {
+			sim_trace_free(tr);
+			return -1;
+		}
+	}
+	sort_if_needed(tr);
+	return 0;
+}
+
+int
+sim_trace_read_file(struct sim_trace *tr, const char *path, char *err,
+    size_t errlen)
+{
+	FILE	*f;
+	char	*data = NULL;
+	size_t	 len = 0, cap = 0, n;
+	int	 rc;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	do {
+		if (cap - len < 65536) {
+			cap = cap == 0 ? 1 << 20 : cap * 2;
+			data = xrealloc(data, cap);
+		}
+		n = fread(data + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	rc = ferror(f) ? -1 : 0;
+	fclose(f);
+	if (rc == -1) {
+		snprintf(err, errlen, "%s: read error", path);
+		free(data);
+		return -1;
+	}
+	rc = sim_trace_parse(tr, data, len, path, err, errlen);
+	free(data);
+	return rc;
+}
+
+void
+sim_trace_free(struct sim_trace *tr)
+{
+	for (size_t i = 0; i < tr->nnames; i++)
+		free(tr->names[i]);
+	free(tr->names);
+	free(tr->name_hash);
+	free(tr->events);
+	free(tr->vnis);
+	memset(tr, 0, sizeof(*tr));
+}
