@@ -335,6 +335,20 @@ evpn_reconfigure(struct evpn *e, const struct config *conf, char *err,
 }
 
 void
+evpn_set_churn_hook(struct evpn *e, evpn_churn_cb *cb, void *arg)
+{
+	e->churn_cb = cb;
+	e->churn_arg = arg;
+}
+
+void
+evpn_churn(struct evpn *e, uint32_t vni, enum evpn_churn kind)
+{
+	if (e->churn_cb)
+		e->churn_cb(e->churn_arg, vni, kind);
+}
+
+void
 evpn_free(struct evpn *e)
 {
 	if (e == NULL)

@@ -70,6 +70,20 @@ void		 evpn_ipam_withdraw(struct evpn *, const struct ipam_alloc *);
 json_t		*evpn_ipam_conflicts_json(struct evpn *);
 uint64_t	 evpn_ipam_conflicts_total(const struct evpn *);
 
+/*
+ * Churn, for the shadow inventory: called as remote type-2 routes enter
+ * and leave an L2 VNI (routes from other VTEPs), as the kernel learns a
+ * local MAC, and as a MAC moves between here and another VTEP.
+ */
+enum evpn_churn {
+	EVPN_CHURN_REMOTE_ADD,
+	EVPN_CHURN_REMOTE_DEL,
+	EVPN_CHURN_LOCAL_LEARN,
+	EVPN_CHURN_MAC_MOVE,
+};
+typedef void	 evpn_churn_cb(void *arg, uint32_t vni, enum evpn_churn);
+void		 evpn_set_churn_hook(struct evpn *, evpn_churn_cb *, void *arg);
+
 /* JSON views for the API (new references). */
 /* type 0 = all, vni 0 = all. */
 json_t		*evpn_routes_json(struct evpn *, int type, uint32_t vni);

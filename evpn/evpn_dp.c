@@ -296,6 +296,9 @@ learned_add(struct evpn *e, const char *bridge, const struct ipaddr *ip,
 	if (ip == NULL && evpn_ipam_owns_mac(e, v->vni, mac))
 		return;
 	l = evpn_local_upsert(e, &r, v->vni, false, EVPN_LOCAL_LEARNED);
+	/* A MAC also known from another VTEP has moved here. */
+	evpn_churn(e, v->vni, l->seq > 0 ? EVPN_CHURN_MAC_MOVE :
+	    EVPN_CHURN_LOCAL_LEARN);
 	if (e->advertise_all_vni)
 		evpn_local_announce(e, l);
 }

@@ -310,8 +310,10 @@ mobility_one(struct evpn_local *l, void *arg)
 	if (l->source == EVPN_LOCAL_LEARNED) {
 		/* RFC 7432 §15.1: a higher sequence elsewhere means the host
 		 * moved there; the kernel will age ours. */
-		if (ma->seq > l->seq)
+		if (ma->seq > l->seq) {
+			evpn_churn(ma->e, l->vni, EVPN_CHURN_MAC_MOVE);
 			evpn_local_remove(ma->e, l);
+		}
 		return;
 	}
 	if (dad_note_move(ma->e, l))
@@ -362,6 +364,8 @@ evpn_import_best_changed(void *arg, const struct bgp_rib_entry *ent,
 		if (!vni_in(nv, nn, ov[i])) {
 			evpn_dp_route_gone(e, ov[i], &r, was_local);
 			evpn_dp_resolve(e, ov[i], &r);
+			if (r.type == EVPN_RT_MACIP && !was_local)
+				evpn_churn(e, ov[i], EVPN_CHURN_REMOTE_DEL);
 			if (r.type == EVPN_RT_MACIP && r.af && !was_local)
 				evpn_ipam_remote_route(e, ov[i], &r, old_best,
 				    false);
@@ -370,6 +374,8 @@ evpn_import_best_changed(void *arg, const struct bgp_rib_entry *ent,
 	for (size_t i = 0; i < nn; i++) {
 		import_add(e, ent, &r, nv[i], local);
 		if (r.type == EVPN_RT_MACIP && !local) {
+			if (!vni_in(ov, no, nv[i]))
+				evpn_churn(e, nv[i], EVPN_CHURN_REMOTE_ADD);
 			mobility_check(e, nv[i], &r);
 			if (r.af)
 				evpn_ipam_remote_route(e, nv[i], &r, new_best,

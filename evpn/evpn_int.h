@@ -117,6 +117,8 @@ struct evpn {
 	uint32_t	 memo_vnis[IMPORT_MAX_VNIS];
 	uint64_t	 dad_detections;
 	struct ipam	*ipam;		/* NULL when no pools */
+	evpn_churn_cb	*churn_cb;
+	void		*churn_arg;
 	struct evpn_conflict_list conflicts;
 	uint64_t	 conflicts_total;
 };
@@ -184,6 +186,9 @@ void		 evpn_mac_claim_of(const struct evpn_vni *,
 		    const struct evpn_import *, struct evpn_mac_claim *);
 bool		 evpn_mac_claim_better(const struct evpn_mac_claim *,
 		    const struct evpn_mac_claim *);
+
+/* evpn.c */
+void		 evpn_churn(struct evpn *, uint32_t vni, enum evpn_churn);
 
 /* evpn_ipam.c */
 bool		 evpn_ipam_owns_mac(struct evpn *, uint32_t vni,

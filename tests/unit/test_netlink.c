@@ -385,6 +385,18 @@ collect_neigh(void *arg, const struct nl_neigh *n)
 		l->e[l->n++] = *n;
 }
 
+/* Keep the extern_learn entries (the ones we installed); returns how many. */
+static int
+keep_extern_learned(struct neigh_list *l)
+{
+	int n = 0;
+
+	for (int i = 0; i < l->n; i++)
+		if (l->e[i].flags & NTF_EXT_LEARNED)
+			l->e[n++] = l->e[i];
+	return n;
+}
+
 START_TEST(test_neigh_replace_delete)
 {
 	struct ipaddr		 a4 = ip("10.1.1.5"), a6 = ip("2001:db8::5");
@@ -409,7 +421,10 @@ START_TEST(test_neigh_replace_delete)
 	    "state"), 0)), "NOARP");
 	json_decref(j);
 
+	/* Ours only: the kernel may hold IPv6 neighbours of its own on the
+	 * bridge (multicast listeners, routers). */
 	ck_assert_int_eq(nl_neigh_dump(nl, br, collect_neigh, &l), 0);
+	l.n = keep_extern_learned(&l);
 	ck_assert_int_eq(l.n, 2);
 	for (int i = 0; i < l.n; i++) {
 		ck_assert(l.e[i].has_mac);
@@ -626,6 +641,10 @@ START_TEST(test_events_local_learning)
 	bool	 fdb = false, neigh = false;
 
 	make_l2(&vx, &br, false);
+	/* Count from before the port exists: the bridge may learn veth1's
+	 * MAC from its first frames (IPv6 autoconfiguration) before ours,
+	 * and an entry that stays sends no second event. */
+	seen.nfdb = seen.nneigh = 0;
 	sh("ip link add veth0 type veth peer name veth1 address "
 	    "02:00:00:00:00:aa");
 	sh("ip link set veth0 master br100 up");
@@ -634,7 +653,6 @@ START_TEST(test_events_local_learning)
 	veth = nl_link_index(nl, "veth0");
 	nl_events_poll(nl, 100);
 	ck_assert_int_gt(seen.link_added, 0);
-	seen.nfdb = seen.nneigh = 0;
 	/* A real frame: the bridge learns veth1's MAC on veth0, and the
 	 * reply's ARP teaches br100 the neighbour. */
 	for (int i = 0; i < 30 && !(fdb && neigh); i++) {
