@@ -484,6 +484,28 @@ decide_counts(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
 		d->want_alloc = d->want_release = 0;
 }
 
+/*
+ * The quantile q is a newsvendor ratio for one unit against one miss:
+ * odds q/(1-q) = delay cost of a miss / wastage of the unit.  A unit
+ * decided now is held for the whole lookahead (lead + tick) but a miss
+ * costs only the lead, so the odds scale by lead / lookahead: with the
+ * default 100:1 weights and 1 s lead, a warm address is worth holding
+ * only while more than about 1% of ticks see a request.
+ */
+static double
+window_quantile(double q, double lead_s, double lookahead_s)
+{
+	double odds = q / (1 - q), scale;
+
+	if (!(lookahead_s > 0))
+		return q;
+	scale = fmax(lead_s, 0.05) / lookahead_s;
+	if (scale > 1)
+		scale = 1;
+	odds *= scale;
+	return odds / (1 + odds);
+}
+
 static void
 decide(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
     struct shadow_decision *d)
@@ -499,9 +521,17 @@ decide(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
 	d->lead_s = lead;
 	d->jitter_s = lead * sh->p.jitter * u;
 	d->lookahead_s = lead + d->jitter_s + tick_s;
+	/* Requests the lag kernels still expect from adds and requests
+	 * already seen are held from now until they come: a gang's local
+	 * share follows its remote endpoints by tens of seconds, longer
+	 * than the lookahead, and must be warm when it arrives. */
 	extra = shadow_intent_in(sh, t_ms, d->lookahead_s);
+	if (sh->p.model == SHADOW_MODEL_ENSEMBLE ||
+	    sh->p.model == SHADOW_MODEL_CHURN)
+		extra += shadow_churn_due(sh, d->lookahead_s / tick_s);
 	shadow_forecast_window(sh, d->lookahead_s / tick_s, extra,
-	    sh->quantile, &d->forecast.lead);
+	    window_quantile(sh->quantile, lead, d->lookahead_s),
+	    &d->forecast.lead);
 	extra = shadow_intent_in(sh, t_ms, sh->p.horizon_s);
 	shadow_forecast_window(sh, sh->p.horizon_s / tick_s, extra,
 	    sh->quantile, &d->forecast.horizon);

@@ -89,6 +89,9 @@ struct shadow_anomaly_state {
 	double		 blk_m;
 	double		 blk_phi;
 	uint32_t	 blk_n;
+	double		 blk_rate;	/* per tick, frozen at block start */
+	bool		 blk_primed;	/* blk_rate, blk_phi set for it */
+	uint32_t	 hold_blocks;	/* after a burst: no learning, no drop */
 	/* churn-without-allocation window */
 	uint64_t	 quiet_start_ms;
 	double		 quiet_pred_churn;
@@ -135,7 +138,8 @@ struct shadow {
 	/* models */
 	struct shadow_holt holt;
 	struct shadow_kalman kalman;
-	struct shadow_churn churn;
+	struct shadow_churn churn;	/* requests after fresh remote adds */
+	struct shadow_churn excite;	/* requests after requests */
 	struct shadow_err err[SHADOW_NMODELS];
 	double		 weights[SHADOW_NMODELS];
 	double		 churn_next;	/* churn part of the next prediction */
@@ -194,6 +198,9 @@ struct shadow_dist shadow_model_window(const struct shadow *,
 		    enum shadow_model, double w);
 /* The churn model's component alone (requests following seen adds). */
 double		 shadow_churn_pending(const struct shadow *, double w);
+/* Requests still expected after the next w ticks from the adds and the
+ * requests already seen (both lag kernels), within their maximum lag. */
+double		 shadow_churn_due(const struct shadow *, double w);
 /* Dispersion (variance / mean of one-tick residuals) of a model. */
 double		 shadow_model_dispersion(const struct shadow *,
 		    enum shadow_model);

@@ -39,6 +39,7 @@ shadow_models_init(struct shadow *sh)
 	memset(&sh->holt, 0, sizeof(sh->holt));
 	memset(&sh->kalman, 0, sizeof(sh->kalman));
 	memset(&sh->churn, 0, sizeof(sh->churn));
+	memset(&sh->excite, 0, sizeof(sh->excite));
 	sh->kalman.p = 1.0;
 	for (m = 0; m < SHADOW_NMODELS; m++) {
 		memset(&sh->err[m], 0, sizeof(sh->err[m]));
@@ -127,17 +128,33 @@ kalman_update(struct shadow_kalman *k, double y)
 	}
 }
 
-/* Requests expected from adds already seen, by lag kernel. */
+/*
+ * The driver of a lag kernel at age l (0: the bin just closed): fresh
+ * remote adds for the churn kernel, requests for the self-excitation
+ * kernel (autoscaler steps and gangs arrive as runs of requests, so a
+ * request makes more likely soon).
+ */
 static double
-churn_explained_now(const struct shadow *sh)
+driver_at(const struct shadow *sh, size_t l, bool excite)
 {
-	const struct shadow_churn *c = &sh->churn;
+	const struct shadow_bin *b = shadow_fine_at(sh, l);
+
+	return excite ? b->allocs : b->route_adds;
+}
+
+/* Requests expected in the bin just closed from drivers seen, by kernel. */
+static double
+kernel_explained_now(const struct shadow *sh, const struct shadow_churn *c,
+    bool excite)
+{
 	double sum = 0;
 	size_t l;
 
+	if (c->ratio <= 0)
+		return 0;
 	for (l = 0; l <= SHADOW_CHURN_MAX_LAG; l++)
 		if (c->kernel[l] > 0)
-			sum += shadow_fine_at(sh, l)->route_adds * c->kernel[l];
+			sum += driver_at(sh, l, excite) * c->kernel[l];
 	return sum;
 }
 
@@ -187,46 +204,61 @@ churn_kernel(struct shadow_churn *c)
 		c->kernel[l] = c->ratio * c->cov[l] / num;
 }
 
+/* Online covariances of the driver at lags 0..MAX with requests now. */
 static void
-churn_update(struct shadow *sh, double y, double x)
+kernel_learn(struct shadow *sh, struct shadow_churn *c, double y, double x,
+    bool excite)
 {
-	struct shadow_churn *c = &sh->churn;
-	double a, ab, dy, dx, xl, explained;
+	double a, dy, dx, xl;
 	size_t l;
 
 	c->n++;
 	a = 1.0 / fmin((double)c->n, CHURN_TAU);
-	ab = 1.0 / fmin((double)c->n, CHURN_BASE_TAU);
-	explained = churn_explained_now(sh);
-	c->base = fmax(0, c->base + ab * (y - explained - c->base));
 	dy = y - c->my;
 	dx = x - c->mx;
 	for (l = 0; l <= SHADOW_CHURN_MAX_LAG; l++) {
-		xl = shadow_fine_at(sh, l)->route_adds - c->mx;
+		xl = driver_at(sh, l, excite) - c->mx;
 		c->cov[l] += a * (xl * dy - c->cov[l]);
 		c->acov[l] += a * (dx * xl - c->acov[l]);
 	}
+	/* A request does not excite itself. */
+	if (excite)
+		c->cov[0] = 0;
 	c->vy += a * (dy * dy - c->vy);
 	c->mx += a * dx;
 	c->my += a * dy;
 	churn_kernel(c);
 }
 
-/*
- * The churn component over the next w ticks: every add seen a ticks ago
- * contributes kernel[a + j] to future tick j.
- */
-double
-shadow_churn_pending(const struct shadow *sh, double w)
+static void
+churn_update(struct shadow *sh, double y, double x)
 {
-	const struct shadow_churn *c = &sh->churn;
+	struct shadow_churn *c = &sh->churn;
+	double ab, explained;
+
+	ab = 1.0 / fmin((double)c->n + 1, CHURN_BASE_TAU);
+	explained = kernel_explained_now(sh, c, false) +
+	    kernel_explained_now(sh, &sh->excite, true);
+	c->base = fmax(0, c->base + ab * (y - explained - c->base));
+	kernel_learn(sh, c, y, x, false);
+	kernel_learn(sh, &sh->excite, y, y, true);
+}
+
+/*
+ * A kernel's component over the next w ticks: every driver seen a ticks
+ * ago contributes kernel[a + j] to future tick j.
+ */
+static double
+kernel_pending(const struct shadow *sh, const struct shadow_churn *c,
+    bool excite, double w)
+{
 	double sum = 0, xa, whole = floor(w), frac = w - whole, wt;
 	size_t a, j, l;
 
 	if (w <= 0 || c->ratio <= 0)
 		return 0;
 	for (a = 0; a < SHADOW_CHURN_MAX_LAG; a++) {
-		xa = shadow_fine_at(sh, a)->route_adds;
+		xa = driver_at(sh, a, excite);
 		if (xa == 0)
 			continue;
 		for (j = 1; (l = a + j) <= SHADOW_CHURN_MAX_LAG; j++) {
@@ -240,6 +272,24 @@ shadow_churn_pending(const struct shadow *sh, double w)
 		}
 	}
 	return sum;
+}
+
+double
+shadow_churn_pending(const struct shadow *sh, double w)
+{
+	return kernel_pending(sh, &sh->churn, false, w);
+}
+
+double
+shadow_churn_due(const struct shadow *sh, double w)
+{
+	double all = SHADOW_CHURN_MAX_LAG + 1, due;
+
+	due = kernel_pending(sh, &sh->churn, false, all) -
+	    kernel_pending(sh, &sh->churn, false, w) +
+	    kernel_pending(sh, &sh->excite, true, all) -
+	    kernel_pending(sh, &sh->excite, true, w);
+	return due > 0 ? due : 0;
 }
 
 double
@@ -284,7 +334,8 @@ shadow_model_window(const struct shadow *sh, enum shadow_model m, double w)
 		d.var = phi * d.mean + w * w * sh->kalman.p;
 		break;
 	case SHADOW_MODEL_CHURN:
-		d.mean = w * sh->churn.base + shadow_churn_pending(sh, w);
+		d.mean = w * sh->churn.base + shadow_churn_pending(sh, w) +
+		    kernel_pending(sh, &sh->excite, true, w);
 		lev_var = 1 / (2 * CHURN_BASE_TAU) * sh->err[m].res2;
 		d.var = phi * d.mean + w * w * lev_var;
 		break;

@@ -853,6 +853,43 @@ START_TEST(test_alert_ring)
 }
 END_TEST
 
+/*
+ * Self-excitation: runs of 5 requests one second apart, every 300 s,
+ * and nothing else.  The request kernel must learn that a request is
+ * followed by more (lags 1..4), and one request into a run the engine
+ * must already expect more and want a warm address.
+ */
+START_TEST(test_self_excitation)
+{
+	struct shadow_params p;
+	struct shadow_state st = { 0, 0, 1000, 1000 };
+	struct shadow_decision d;
+	struct shadow *sh;
+	uint64_t t;
+
+	shadow_params_default(&p);
+	p.adapt = false;
+	sh = shadow_new(&p, 1000);
+	for (t = 0; t < 6 * 3600; t++) {
+		if (t % 300 < 5)
+			shadow_on_alloc(sh, t * 1000 + 500);
+		shadow_tick(sh, (t + 1) * 1000, &st, &d);
+		if (t > 3 * 3600 && t % 300 == 0) {
+			/* one request of a run seen: more are due */
+			ck_assert_double_gt(shadow_churn_due(sh, 0), 0.3);
+			ck_assert_uint_ge(d.target, 1);
+		}
+		if (t > 3 * 3600 && t % 300 == 150)
+			ck_assert_uint_le(d.target, 1);	/* the mean rate only */
+	}
+	ck_assert_double_gt(sh->excite.ratio, 0.3);
+	ck_assert_double_gt(sh->excite.kernel[1], 0);
+	ck_assert_double_eq(sh->excite.kernel[0], 0);
+	ck_assert_double_eq(sh->churn.ratio, 0);
+	shadow_free(sh);
+}
+END_TEST
+
 static Suite *
 shadow_suite(void)
 {
@@ -884,6 +921,7 @@ shadow_suite(void)
 	tcase_add_test(ta, test_false_alarms);
 	tcase_add_test(ta, test_churn_without_alloc);
 	tcase_add_test(ta, test_memory_bounded);
+	tcase_add_test(ta, test_self_excitation);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, te);
 	suite_add_tcase(s, ta);
