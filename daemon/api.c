@@ -201,7 +201,9 @@ api_reply_json(struct api_req *ar, int code, json_t *obj)
 		code = 500;
 		obj = json_pack("{s:s}", "error", "cannot encode the reply");
 	}
-	text = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	/* Compact: serialising is a fifth of an allocation's cost at load;
+	 * evpnctl indents what it prints. */
+	text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(obj);
 	if (text == NULL)
 		fatalx("api: cannot serialise a JSON reply");

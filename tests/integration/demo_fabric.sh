@@ -22,6 +22,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evpn_lib.sh"
 . "$(dirname "$0")/dp_lib.sh"
+. "$(dirname "$0")/demo_ipam_part.sh"
 require_root_tools
 
 KEEP=0
@@ -60,8 +61,10 @@ done
 
 frr_start rr rr "$(rr_conf)"
 for l in "${LEAVES[@]}"; do
+	# l1 also carries an IPAM pool in VNI 100.
 	evpnd_start "${l%%:*}" "${l%%:*}" \
-	    "$(dp_evpnd_leaf_conf "${l%%:*}" "${l#*:}" "$RR")"
+	    "$(dp_evpnd_leaf_conf "${l%%:*}" "${l#*:}" "$RR"
+	    [ "${l%%:*}" = l1 ] && demo_ipam_pool_conf)"
 done
 # One host per leaf, plugged into the bridge evpnd made.
 n=0
@@ -95,6 +98,9 @@ done
 printf '\n---- rr: show bgp l2vpn evpn summary\n'
 frr_vtysh rr rr 'show bgp l2vpn evpn summary'
 printf '\n'
+
+# Endpoints allocated through the IPAM API appear in the fabric.
+demo_ipam_run l1 rr l2
 
 if [ "$KEEP" = 1 ]; then
 	log_info "fabric is up; Ctrl-C tears it down.  Explore with:"
