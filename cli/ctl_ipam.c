@@ -1,12 +1,14 @@
 /*
- * evpnctl's IPAM commands: show ipam pools|allocations|conflicts,
- * ipam allocate|release, ipam audit verify.  They are thin: the API
- * does the work, these print its answers (as JSON with --json, the very
- * object the API returned).
+ * evpnctl's IPAM commands: show ipam pools|allocations|conflicts|
+ * shadow|alerts, ipam allocate|release|intent, ipam audit verify.
+ * They are thin: the API does the work, these print its answers (as
+ * JSON with --json, the very object the API returned).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/evpnctl.h"
 
@@ -87,9 +89,10 @@ print_alloc_line(const json_t *a)
 {
 	const char *ip = jstr(a, "ip", NULL), *ip6 = jstr(a, "ipv6", NULL);
 
-	printf("%s: %s%s%s %s (pool %s, VNI %lld)\n", jstr(a, "resource",
+	printf("%s: %s%s%s %s (pool %s, VNI %lld)%s\n", jstr(a, "resource",
 	    "?"), ip ? ip : "", ip && ip6 ? " " : "", ip6 ? ip6 : "",
-	    jstr(a, "mac", "?"), jstr(a, "pool", "?"), jint(a, "vni"));
+	    jstr(a, "mac", "?"), jstr(a, "pool", "?"), jint(a, "vni"),
+	    jbool(a, "preallocated") ? " pre-allocated" : "");
 }
 
 int
@@ -219,4 +222,159 @@ run_ipam_audit_verify(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		    jstr(o, "reason", "?"));
 	json_decref(o);
 	return rc;
+}
+
+/* ---- shadow inventory ---- */
+
+/* A number at a path of object keys (NULL-terminated); 0 if absent. */
+static double
+jnum(const json_t *o, ...)
+{
+	const char *k;
+	va_list ap;
+
+	va_start(ap, o);
+	while (o != NULL && (k = va_arg(ap, const char *)) != NULL)
+		o = json_object_get(o, k);
+	va_end(ap);
+	return o != NULL ? json_number_value(o) : 0;
+}
+
+static void
+print_quantiles(const char *what, const json_t *q)
+{
+	printf("  %-8s %6.0fs  mean %7.2f  p50 %5.0f  p80 %5.0f  p90 %5.0f  "
+	    "p99 %5.0f  target-q %5.0f\n", what, jnum(q, "windowS", NULL),
+	    jnum(q, "mean", NULL), jnum(q, "p50", NULL), jnum(q, "p80", NULL),
+	    jnum(q, "p90", NULL), jnum(q, "p99", NULL),
+	    jnum(q, "pTarget", NULL));
+}
+
+static void
+print_shadow_pool(const json_t *p)
+{
+	const json_t *f = json_object_get(p, "forecast");
+	const json_t *m = json_object_get(p, "models");
+	const json_t *c, *pol = json_object_get(p, "policy");
+	size_t i, n;
+
+	printf("Pool %s (VNI %lld): %s mode, model %s\n", jstr(p, "pool", "?"),
+	    jint(p, "vni"), jstr(p, "mode", "?"), jstr(p, "model", "?"));
+	printf("  target %lld (quantile %lld, cap %lld); pre-allocated: %.0f "
+	    "ready, %.0f converging\n", jint(p, "target"),
+	    jint(p, "targetRaw"), jint(p, "cap"),
+	    jnum(p, "preallocated", "ready", NULL),
+	    jnum(p, "preallocated", "converging", NULL));
+	printf("  forecast: %.3f requests/s\n", jnum(f, "rate", NULL));
+	print_quantiles("lead", json_object_get(f, "lead"));
+	print_quantiles("horizon", json_object_get(f, "horizon"));
+	printf("  outcomes: %.0f requests, hit rate %.1f%% (recent %.1f%%), "
+	    "waste %.1f addr-s, delay %.1f req-s, cost %.1f\n",
+	    jnum(p, "outcomes", "requests", NULL),
+	    100 * jnum(p, "outcomes", "hitRate", NULL),
+	    100 * jnum(p, "outcomes", "hitRateRecent", NULL),
+	    jnum(p, "outcomes", "wasteAddressSeconds", NULL),
+	    jnum(p, "outcomes", "delaySeconds", NULL),
+	    jnum(p, "outcomes", "cost", NULL));
+	printf("  models: holt %.2f, kalman %.2f, churn %.2f (lag %.1fs, "
+	    "ratio %.2f)\n", jnum(m, "holt", "weight", NULL),
+	    jnum(m, "kalman", "weight", NULL), jnum(m, "churn", "weight", NULL),
+	    jnum(m, "churn", "lagS", NULL), jnum(m, "churn", "ratio", NULL));
+	printf("  policy: quantile %.3f [%.3f, %.3f], lead %.2fs x %.2f, "
+	    "warm %.0f..%.0f, max fraction %.3f\n",
+	    jnum(pol, "quantile", NULL), jnum(pol, "quantileLow", NULL),
+	    jnum(pol, "quantileHigh", NULL), jnum(pol, "leadS", NULL),
+	    jnum(pol, "leadMult", NULL), jnum(pol, "minWarm", NULL),
+	    jnum(pol, "maxWarm", NULL), jnum(pol, "maxPoolFraction", NULL));
+	n = json_array_size(json_object_get(p, "policyChanges"));
+	for (i = n > 5 ? n - 5 : 0; i < n; i++) {
+		c = json_array_get(json_object_get(p, "policyChanges"), i);
+		printf("  change %lld: %s %.3f -> %.3f: %s\n", jint(c, "seq"),
+		    jstr(c, "what", "?"), jnum(c, "old", NULL),
+		    jnum(c, "new", NULL), jstr(c, "reason", ""));
+	}
+}
+
+int
+run_ipam_shadow(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	json_t *o, *p;
+	size_t i;
+
+	if ((o = api_get(ctl, "/v1/ipam/shadow")) == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(o);
+	else if (json_array_size(json_object_get(o, "pools")) == 0)
+		printf("no pool has a shadow inventory\n");
+	else
+		json_array_foreach(json_object_get(o, "pools"), i, p)
+			print_shadow_pool(p);
+	json_decref(o);
+	return 0;
+}
+
+int
+run_ipam_alerts(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char when[32];
+	json_t *o, *a;
+	time_t t;
+	size_t i;
+
+	if ((o = api_get(ctl, "/v1/ipam/alerts")) == NULL)
+		return 1;
+	if (ctl->json) {
+		print_json(o);
+		json_decref(o);
+		return 0;
+	}
+	printf("%-19s %-16s %-8s %-20s %7s %s\n", "Time", "Pool", "VNI",
+	    "Kind", "Score", "Message");
+	json_array_foreach(json_object_get(o, "alerts"), i, a) {
+		t = (time_t)jint(a, "time");
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+		    localtime(&t));
+		printf("%-19s %-16s %-8lld %-20s %7.2f %s\n", when,
+		    jstr(a, "pool", "?"), jint(a, "vni"), jstr(a, "kind", "?"),
+		    jnum(a, "score", NULL), jstr(a, "message", ""));
+	}
+	printf("Total: %lld\n", jint(o, "total"));
+	json_decref(o);
+	return 0;
+}
+
+/* ipam intent POOL COUNT [HORIZON]: a scheduler's announcement. */
+int
+run_ipam_intent(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[512], enc[256], body[128], *end;
+	long long count, horizon = -1;
+	json_t *o;
+
+	count = strtoll(args[1], &end, 10);
+	if (*end != '\0' || count < 0 || (nargs > 2 &&
+	    ((horizon = strtoll(args[2], &end, 10)) < 0 || *end != '\0'))) {
+		fprintf(stderr, "evpnctl: COUNT and HORIZON are integers\n");
+		return 2;
+	}
+	if (horizon >= 0)
+		snprintf(body, sizeof(body), "{\"count\": %lld, \"horizon\": "
+		    "%lld}", count, horizon);
+	else
+		snprintf(body, sizeof(body), "{\"count\": %lld}", count);
+	url_encode(args[0], enc, sizeof(enc));
+	snprintf(path, sizeof(path), "/v1/ipam/pools/%s/intent", enc);
+	if ((o = api_call(ctl, "POST", path, body, NULL)) == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(o);
+	else
+		printf("intent: %lld endpoints within %llds in pool %s\n",
+		    jint(o, "count"), jint(o, "horizon"), jstr(o, "pool", "?"));
+	json_decref(o);
+	return 0;
 }

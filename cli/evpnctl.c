@@ -59,11 +59,17 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    run_ipam_allocations },
 	{ "show ipam conflicts", "allocated addresses another VTEP claims",
 	    run_ipam_conflicts },
+	{ "show ipam shadow", "shadow inventory: forecasts, pre-allocations, "
+	    "policy", run_ipam_shadow },
+	{ "show ipam alerts", "shadow inventory anomaly alerts",
+	    run_ipam_alerts },
 	{ "ipam allocate <POOL> <RESOURCE>",
 	    "allocate (--family ipv4|ipv6|dual, --mac MAC)",
 	    run_ipam_allocate },
 	{ "ipam release <RESOURCE>", "release an allocation",
 	    run_ipam_release },
+	{ "ipam intent <POOL> <COUNT> [HORIZON]",
+	    "announce COUNT requests within HORIZON seconds", run_ipam_intent },
 	{ "ipam audit verify", "check the audit trail's HMAC chain",
 	    run_ipam_audit_verify },
 };

@@ -45,6 +45,7 @@ ctl_run		 run_evpn_routes, run_evpn_vni, run_evpn_mac, run_dataplane;
 
 /* ctl_ipam.c */
 ctl_run		 run_ipam_pools, run_ipam_allocations, run_ipam_conflicts,
-		 run_ipam_allocate, run_ipam_release, run_ipam_audit_verify;
+		 run_ipam_allocate, run_ipam_release, run_ipam_audit_verify,
+		 run_ipam_shadow, run_ipam_alerts, run_ipam_intent;
 
 #endif

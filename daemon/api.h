@@ -129,6 +129,9 @@ api_handler	 api_ipam_allocations;
 api_handler	 api_ipam_release;
 api_handler	 api_ipam_conflicts;
 api_handler	 api_ipam_audit;
+api_handler	 api_ipam_shadow;
+api_handler	 api_ipam_alerts;
+api_handler	 api_ipam_intent;
 /* A pool as GET /v1/ipam/pools/NAME shows it (exposed for tests). */
 struct ipam_pool;
 json_t		*api_ipam_pool_json(const struct ipam_pool *);

@@ -8,6 +8,13 @@
  *   DELETE /v1/ipam/allocations/RESOURCE	204
  *   GET    /v1/ipam/conflicts		evpn's conflict list
  *   GET    /v1/ipam/audit			walks the whole audit chain
+ *   GET    /v1/ipam/shadow			shadow inventory of every pool
+ *   GET    /v1/ipam/alerts			{"alerts": [...], "total"}
+ *   POST   /v1/ipam/pools/NAME/intent	{"count": N, "horizon": S}
+ *
+ * An allocation served by a pre-allocation of the shadow inventory
+ * answers "preallocated": true (and "waitMs" when its route was still
+ * converging); a fresh one false.
  *
  * How this works: a POST or DELETE changes the allocator at once and
  * does not answer; ipamd calls back on the event loop once the store
@@ -39,6 +46,7 @@
 #include "common/util.h"
 #include "daemon/api.h"
 #include "daemon/ipamd.h"
+#include "daemon/shadowd.h"
 #include "evpn/evpn.h"
 #include "ipam/ipam.h"
 
@@ -120,7 +128,7 @@ api_ipam_pool_json(const struct ipam_pool *p)
 }
 
 static json_t *
-alloc_json(const struct ipam_alloc *a)
+alloc_json(const struct ipam_alloc *a, bool preallocated)
 {
 	char buf[IPADDR_STRLEN];
 	json_t *o = json_object();
@@ -136,7 +144,8 @@ alloc_json(const struct ipam_alloc *a)
 		    buf, sizeof(buf))));
 	json_object_set_new(o, "mac", json_string(mac_fmt(&a->mac, buf,
 	    sizeof(buf))));
-	json_object_set_new(o, "preallocated", json_boolean(a->preallocated));
+	json_object_set_new(o, "preallocated", json_boolean(a->preallocated ||
+	    preallocated));
 	return o;
 }
 
@@ -297,9 +306,14 @@ allocate_done(const struct ipamd_result *res, void *arg)
 	if (res->status != 0 || res->alloc == NULL)
 		api_reply_error(&r, 500, "the allocation could not be "
 		    "committed");
-	else
-		api_reply_json(&r, res->existing ? 200 : 201,
-		    alloc_json(res->alloc));
+	else {
+		json_t *o = alloc_json(res->alloc, res->preallocated);
+
+		if (res->wait_s > 0)
+			json_object_set_new(o, "waitMs", json_integer(
+			    (json_int_t)(res->wait_s * 1000 + 0.5)));
+		api_reply_json(&r, res->existing ? 200 : 201, o);
+	}
 	free(pd);
 }
 
@@ -412,7 +426,7 @@ api_ipam_release(struct api_req *r)
 static int
 alloc_append(const struct ipam_alloc *a, void *arg)
 {
-	json_array_append_new(arg, alloc_json(a));
+	json_array_append_new(arg, alloc_json(a, false));
 	return 0;
 }
 
@@ -474,4 +488,108 @@ api_ipam_audit(struct api_req *r)
 	api_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:s}", "ok",
 	    rep.ok, "records", (json_int_t)rep.records, "badSeq",
 	    (json_int_t)rep.bad_seq, "reason", rep.reason));
+}
+
+/* ---- shadow inventory ---- */
+
+void
+api_ipam_shadow(struct api_req *r)
+{
+	if (!ipam_ready(r))
+		return;
+	api_reply_json(r, 200, shadowd_json(ipamd_shadowd(r->d->ipamd)));
+}
+
+void
+api_ipam_alerts(struct api_req *r)
+{
+	if (!ipam_ready(r))
+		return;
+	api_reply_json(r, 200, shadowd_alerts_json(ipamd_shadowd(
+	    r->d->ipamd)));
+}
+
+/* A non-negative integer field of at most max; -1 after a 400. */
+static int
+intent_field(struct api_req *r, json_t *o, const char *key, json_int_t max,
+    bool required, uint32_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL && !required)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > max) {
+		api_reply_error(r, 400, "'%s' must be an integer from 0 to "
+		    "%lld", key, (long long)max);
+		return -1;
+	}
+	*out = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+static int
+parse_intent(struct api_req *r, json_t *o, uint32_t *count,
+    uint32_t *horizon)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(o)) {
+		api_reply_error(r, 400, "the body must be a JSON object");
+		return -1;
+	}
+	json_object_foreach(o, k, v)
+		if (strcmp(k, "count") != 0 && strcmp(k, "horizon") != 0) {
+			api_reply_error(r, 400, "unknown field '%.64s'", k);
+			return -1;
+		}
+	if (intent_field(r, o, "count", 1000000, true, count) == -1 ||
+	    intent_field(r, o, "horizon", 86400, false, horizon) == -1)
+		return -1;
+	return 0;
+}
+
+/* A scheduler's intent: count endpoints within horizon seconds (default
+ * the pool's shadow horizon).  404 unknown pool, 409 pool without a
+ * shadow block. */
+void
+api_ipam_intent(struct api_req *r)
+{
+	struct shadowd *sd;
+	struct shadowd_pool *sp;
+	uint32_t count = 0, horizon;
+	json_error_t jerr;
+	json_t *o;
+	char *text;
+	size_t len;
+
+	if (!ipam_ready(r))
+		return;
+	sd = ipamd_shadowd(r->d->ipamd);
+	if (ipam_pool_find(ipamd_ipam(r->d->ipamd), r->arg) == NULL) {
+		api_reply_error(r, 404, "no such pool %.64s", r->arg);
+		return;
+	}
+	if ((sp = shadowd_pool(sd, r->arg)) == NULL) {
+		api_reply_error(r, 409, "pool %.64s has no shadow inventory",
+		    r->arg);
+		return;
+	}
+	if ((text = body_text(r, &len)) == NULL)
+		return;
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (o == NULL) {
+		api_reply_error(r, 400, "malformed JSON: %s", jerr.text);
+		return;
+	}
+	horizon = shadowd_pool_horizon(sp);
+	if (parse_intent(r, o, &count, &horizon) == 0) {
+		shadowd_intent(sd, r->arg, count, horizon);
+		api_reply_json(r, 202, json_pack("{s:s, s:I, s:I}", "pool",
+		    r->arg, "count", (json_int_t)count, "horizon",
+		    (json_int_t)horizon));
+	}
+	json_decref(o);
 }

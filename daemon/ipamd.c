@@ -17,12 +17,14 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
+#include "daemon/shadowd.h"
 #include "evpn/evpn.h"
 
 struct ipamd {
 	struct ipam		*ipam;
 	struct ipam_store	*store;
 	struct evpn		*evpn;
+	struct shadowd		*shadowd;	/* shadow inventory */
 	uint64_t		 inflight;	/* submitted, callback not run */
 };
 
@@ -32,6 +34,7 @@ struct ipamd_op {
 	enum ipam_op_kind	 kind;
 	struct ipam_alloc	 rec;		/* what was changed */
 	bool			 existing;
+	double			 wait_s;	/* claim: still converging */
 	ipamd_cb		*cb;
 	void			*arg;
 };
@@ -123,6 +126,21 @@ alloc_undo(struct ipamd *im, const struct ipam_alloc *rec)
 	ipam_release(im->ipam, rec->resource, NULL, NULL);
 }
 
+/*
+ * The claim commit failed: the store still holds the pre-allocation
+ * under its old name.  Drop the claimed record from memory so that a
+ * retry allocates afresh and commits properly; the row comes back as a
+ * pre-allocation at the next start.
+ */
+static void
+claim_undo(struct ipamd *im, const struct ipam_alloc *rec)
+{
+	log_warn("ipam: commit of the claim of a pre-allocation by %s "
+	    "failed; claim undone", rec->resource);
+	if (ipam_find(im->ipam, rec->resource) != NULL)
+		ipam_release(im->ipam, rec->resource, NULL, NULL);
+}
+
 static void
 op_done(int status, void *arg)
 {
@@ -141,6 +159,16 @@ op_done(int status, void *arg)
 		res.alloc = ipam_find(im->ipam, op->rec.resource);
 		if (res.alloc != NULL)
 			evpn_ipam_advertise(im->evpn, res.alloc);
+		break;
+	case IPAM_OP_CLAIM:
+		/* Same MAC and addresses: the route is already out. */
+		if (status != 0) {
+			claim_undo(im, &op->rec);
+			break;
+		}
+		res.alloc = ipam_find(im->ipam, op->rec.resource);
+		res.preallocated = true;
+		res.wait_s = op->wait_s;
 		break;
 	case IPAM_OP_SYNC:
 		/* The first commit of an existing allocation was pending:
@@ -178,8 +206,8 @@ op_submit(struct ipamd *im, struct ipamd_op *op, const struct ipam_op *iop)
 	return 0;
 }
 
-int
-ipamd_allocate(struct ipamd *im, const char *pool,
+static int
+allocate_plain(struct ipamd *im, const char *pool,
     const struct ipam_request *req, ipamd_cb *cb, void *arg)
 {
 	const struct ipam_alloc *a;
@@ -217,6 +245,71 @@ ipamd_allocate(struct ipamd *im, const char *pool,
 	return 0;
 }
 
+/* a was just claimed from the pre-allocation prev: commit the rename. */
+static int
+claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
+    double wait_s, ipamd_cb *cb, void *arg)
+{
+	struct ipamd_op *op = xcalloc(1, sizeof(*op));
+	struct ipam_op iop;
+
+	op->im = im;
+	op->kind = IPAM_OP_CLAIM;
+	op->rec = *a;
+	op->wait_s = wait_s;
+	op->cb = cb;
+	op->arg = arg;
+	memset(&iop, 0, sizeof(iop));
+	ipam_op_claim(&iop, a, prev);
+	if (op_submit(im, op, &iop) == -1) {
+		ipam_release(im->ipam, iop.alloc.resource, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A new request in a pool with a shadow inventory: take a
+ * pre-allocation when one fits (the shadow issue §3), else allocate
+ * fresh; either way tell the engine how the request was served.
+ */
+static int
+allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
+    const struct ipam_request *req, ipamd_cb *cb, void *arg)
+{
+	char prev[IPAM_RESOURCE_MAX + 1];
+	const struct ipam_alloc *a;
+	double wait_s;
+
+	if (shadowd_take(sp, req, prev, sizeof(prev), &wait_s)) {
+		if (ipam_claim(im->ipam, prev, req->resource, &a) == 0) {
+			shadowd_served(sp, true, wait_s);
+			return claim_submit(im, a, prev, wait_s, cb, arg);
+		}
+		/* Not expected (it left the list with its allocation):
+		 * give it back to the pool rather than leak it. */
+		log_warn("ipam: cannot claim pre-allocation %s: %s", prev,
+		    strerror(errno));
+		ipamd_release(im, prev, NULL, NULL);
+	}
+	if (allocate_plain(im, pool, req, cb, arg) == -1)
+		return -1;
+	shadowd_served(sp, false, SHADOWD_CONVERGE_MS / 1000.0);
+	return 0;
+}
+
+int
+ipamd_allocate(struct ipamd *im, const char *pool,
+    const struct ipam_request *req, ipamd_cb *cb, void *arg)
+{
+	struct shadowd_pool *sp;
+
+	if (!req->preallocated && ipam_find(im->ipam, req->resource) == NULL &&
+	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
+		return allocate_shadow(im, sp, pool, req, cb, arg);
+	return allocate_plain(im, pool, req, cb, arg);
+}
+
 int
 ipamd_release(struct ipamd *im, const char *resource, ipamd_cb *cb,
     void *arg)
@@ -229,6 +322,10 @@ ipamd_release(struct ipamd *im, const char *resource, ipamd_cb *cb,
 		free(op);
 		return -1;
 	}
+	if (op->rec.preallocated)
+		shadowd_forget(im->shadowd, resource);
+	else
+		shadowd_on_release(im->shadowd, &op->rec);
 	op->im = im;
 	op->kind = IPAM_OP_RELEASE;
 	op->cb = cb;
@@ -246,6 +343,14 @@ restore_advertise(const struct ipam_alloc *a, void *arg)
 
 	evpn_ipam_advertise(im->evpn, a);
 	return 0;
+}
+
+static void
+churn_hook(void *arg, uint32_t vni, enum evpn_churn kind)
+{
+	struct ipamd *im = arg;
+
+	shadowd_churn(im->shadowd, vni, (int)kind);
 }
 
 static int
@@ -285,6 +390,8 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 	sync_reservations(im);
 	evpn_set_ipam(evpn, im->ipam);
 	ipam_foreach(im->ipam, NULL, restore_advertise, im);
+	im->shadowd = shadowd_create(base, im, conf);
+	evpn_set_churn_hook(evpn, churn_hook, im);
 	for (struct ipam_pool *p = ipam_pool_first(im->ipam); p;
 	    p = ipam_pool_next(p))
 		n++;
@@ -308,7 +415,10 @@ ipamd_free(struct ipamd *im)
 {
 	if (im == NULL)
 		return;
+	/* Closing runs the callbacks still queued: shadowd ignores them. */
+	shadowd_stop(im->shadowd);
 	ipam_store_close(im->store);
+	shadowd_free(im->shadowd);
 	ipam_free(im->ipam);
 	free(im);
 }
@@ -323,6 +433,12 @@ struct ipam_store *
 ipamd_store(const struct ipamd *im)
 {
 	return im->store;
+}
+
+struct shadowd *
+ipamd_shadowd(const struct ipamd *im)
+{
+	return im->shadowd;
 }
 
 /* ---- reload ---- */
@@ -438,4 +554,5 @@ ipamd_reload_apply(struct ipamd *im, const struct config *running,
 	if (pools_add(im->ipam, next, running, err, sizeof(err)) == -1)
 		fatalx("ipam: %s after its check", err);
 	sync_reservations(im);
+	shadowd_reload(im->shadowd, next);
 }

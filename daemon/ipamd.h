@@ -16,6 +16,12 @@
  * answered after a store SYNC when anything is still in flight, since
  * its own commit may be among them.
  *
+ * Shadow inventory (shadowd.h): pools with a "shadow" block get an
+ * engine; ipamd_allocate() of a new resource in such a pool first tries
+ * to take one of its pre-allocations (ipam_claim + IPAM_OP_CLAIM: the
+ * result says preallocated), and releases and evpn churn are reported
+ * to it.
+ *
  * Reload: pools may be added; removing or changing one (prefixes, VNI,
  * tenant, gateways, exclusions, quarantine, MAC prefix, reservations)
  * needs a restart.  ipamd_reload_check() refuses those before anything
@@ -34,6 +40,7 @@ struct conf_ipam_pool;
 struct event_base;
 struct evpn;
 struct ipamd;
+struct shadowd;
 
 /* Fill an ipam_pool_spec from a config block and add the pool. */
 int		 ipamd_pool_from_conf(struct ipam *, const struct conf_ipam_pool *,
@@ -56,6 +63,7 @@ void		 ipamd_reload_apply(struct ipamd *, const struct config *running,
 
 struct ipam	*ipamd_ipam(const struct ipamd *);
 struct ipam_store *ipamd_store(const struct ipamd *);
+struct shadowd	*ipamd_shadowd(const struct ipamd *);
 
 /* What a completion reports. */
 struct ipamd_result {
@@ -63,6 +71,8 @@ struct ipamd_result {
 	bool			 existing;	/* allocate: it was there */
 	const struct ipam_alloc	*alloc;		/* NULL when failed/released */
 	const struct ipam_alloc	*released;	/* release: the record */
+	bool			 preallocated;	/* served by a pre-allocation */
+	double			 wait_s;	/* ... still converging for */
 };
 typedef void	 ipamd_cb(const struct ipamd_result *, void *arg);
 

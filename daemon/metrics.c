@@ -23,6 +23,7 @@
 #include "daemon/api.h"
 #include "daemon/dataplane.h"
 #include "daemon/ipamd.h"
+#include "daemon/shadowd.h"
 #include "evpn/evpn.h"
 #include "ipam/ipam.h"
 
@@ -293,6 +294,104 @@ render_ipam(struct evbuffer *b, const struct evpnd *d)
 	    (unsigned long long)ss.max_batch);
 }
 
+/* ---- shadow inventory ---- */
+
+struct shadow_snap {
+	struct shadowd_view	*v;
+	size_t			 n;
+};
+
+static void
+shadow_snap_add(const struct shadowd_view *v, void *arg)
+{
+	struct shadow_snap *s = arg;
+
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = *v;
+}
+
+enum shadow_figure {
+	SHADOW_FIG_TARGET,
+	SHADOW_FIG_HITS,
+	SHADOW_FIG_MISSES,
+	SHADOW_FIG_COST,
+};
+
+static const struct {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+} shadow_figures[] = {
+	[SHADOW_FIG_TARGET] = { "evpnd_shadow_target", "gauge",
+	    "Pre-allocations the shadow inventory aims to hold, by pool." },
+	[SHADOW_FIG_HITS] = { "evpnd_shadow_hits_total", "counter",
+	    "Requests served by a pre-allocation, by pool." },
+	[SHADOW_FIG_MISSES] = { "evpnd_shadow_misses_total", "counter",
+	    "Requests allocated fresh in a shadow pool, by pool." },
+	[SHADOW_FIG_COST] = { "evpnd_shadow_cost", "gauge",
+	    "Shadow inventory cost (wastage x address-seconds + delay x "
+	    "request-seconds), by pool." },
+};
+
+static double
+shadow_figure(const struct shadowd_view *v, enum shadow_figure f)
+{
+	switch (f) {
+	case SHADOW_FIG_TARGET:
+		return v->report.target;
+	case SHADOW_FIG_HITS:
+		return (double)v->report.hits;	/* partial ones included */
+	case SHADOW_FIG_MISSES:
+		return (double)v->report.misses;
+	case SHADOW_FIG_COST:
+	default:
+		return v->report.cost;
+	}
+}
+
+/* name{pool="P",LABEL="V"} value */
+static void
+put_shadow_sample(struct evbuffer *b, const char *name, const char *pool,
+    const char *label, const char *lvalue, double value)
+{
+	evbuffer_add_printf(b, "%s{pool=\"", name);
+	put_label_value(b, pool);
+	evbuffer_add_printf(b, "\",%s=\"%s\"} %.17g\n", label, lvalue, value);
+}
+
+static void
+render_shadow(struct evbuffer *b, const struct evpnd *d)
+{
+	struct shadow_snap s = { NULL, 0 };
+
+	if (d->ipamd == NULL)
+		return;
+	shadowd_foreach(ipamd_shadowd(d->ipamd), shadow_snap_add, &s);
+	for (size_t f = 0; f < nitems(shadow_figures); f++) {
+		put_family(b, shadow_figures[f].name, shadow_figures[f].type,
+		    shadow_figures[f].help);
+		for (size_t i = 0; i < s.n; i++)
+			put_pool_sample(b, shadow_figures[f].name, s.v[i].pool,
+			    NULL, shadow_figure(&s.v[i], f));
+	}
+	put_family(b, "evpnd_shadow_preallocated", "gauge",
+	    "Pre-allocations held unused, by pool and state.");
+	for (size_t i = 0; i < s.n; i++) {
+		put_shadow_sample(b, "evpnd_shadow_preallocated", s.v[i].pool,
+		    "state", "ready", s.v[i].ready);
+		put_shadow_sample(b, "evpnd_shadow_preallocated", s.v[i].pool,
+		    "state", "converging", s.v[i].converging);
+	}
+	put_family(b, "evpnd_shadow_alerts_total", "counter",
+	    "Shadow inventory anomaly alerts, by pool and kind.");
+	for (size_t i = 0; i < s.n; i++)
+		for (int k = 0; k < SHADOWD_ALERT_KINDS; k++)
+			put_shadow_sample(b, "evpnd_shadow_alerts_total",
+			    s.v[i].pool, "kind", shadow_alert_kind_name(k),
+			    (double)s.v[i].alerts[k]);
+	free(s.v);
+}
+
 void
 metrics_render(struct evbuffer *b, struct evpnd *d)
 {
@@ -308,6 +407,7 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 		render_per_peer(b, &set, &per_peer_families[i]);
 	render_dataplane(b, d);
 	render_ipam(b, d);
+	render_shadow(b, d);
 	free(set.v);
 }
 

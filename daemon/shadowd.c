@@ -1,0 +1,762 @@
+/*
+ * The shadow inventory in the daemon: per-pool engines, the 1 s tick,
+ * pre-allocation and release through ipamd, claims, views.  See
+ * shadowd.h for the shape.
+ *
+ * A pre-allocation lives in three places: the allocator (preallocated
+ * allocation), the store (durable row) and here, in its pool's warm
+ * list (committed ones, oldest first, with the time they were
+ * committed and advertised) or its "making" count (submitted, not yet
+ * committed).  Completions find their pool again by name, so a pool
+ * retired by a reload while a commit is in flight is no dangling
+ * pointer: the late pre-allocation is released instead.
+ */
+#include "daemon/shadowd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/queue.h"
+#include "common/util.h"
+#include "conf/conf.h"
+#include "daemon/ipamd.h"
+#include "evpn/evpn.h"
+
+#define SHADOWD_SIZE_MAX	9007199254740992.0	/* 2^53 */
+
+struct warm {
+	TAILQ_ENTRY(warm)	 entry;
+	uint64_t		 made_ms;	/* committed and advertised */
+	char			 resource[IPAM_RESOURCE_MAX + 1];
+};
+TAILQ_HEAD(warm_list, warm);
+
+struct shadowd_pool {
+	TAILQ_ENTRY(shadowd_pool) entry;
+	struct shadowd		*sd;
+	char			 name[IPAM_NAME_MAX + 1];
+	uint32_t		 vni;
+	enum ipam_family	 family;	/* of its pre-allocations */
+	struct shadow		*engine;
+	struct warm_list	 warm;		/* committed, oldest first */
+	uint32_t		 nwarm;
+	uint32_t		 making;	/* submitted, not committed */
+	uint64_t		 next_seq;	/* for names */
+	uint64_t		 alert_seq;	/* newest alert logged */
+	uint64_t		 alerts[SHADOWD_ALERT_KINDS];
+};
+TAILQ_HEAD(shadowd_pool_list, shadowd_pool);
+
+struct shadowd {
+	struct ipamd		*im;
+	struct event		*timer;
+	struct shadowd_pool_list pools;
+	uint64_t		 (*clock)(void *);
+	void			*clock_arg;
+	bool			 stopped;
+};
+
+/* One pre-allocation submitted to the store. */
+struct make_op {
+	struct shadowd		*sd;
+	char			 pool[IPAM_NAME_MAX + 1];
+};
+
+static uint64_t
+clock_mono(void *arg)
+{
+	(void)arg;
+	return mono_msec();
+}
+
+static uint64_t
+now_ms(const struct shadowd *sd)
+{
+	return sd->clock(sd->clock_arg);
+}
+
+void
+shadowd_set_clock(struct shadowd *sd, uint64_t (*fn)(void *), void *arg)
+{
+	sd->clock = fn != NULL ? fn : clock_mono;
+	sd->clock_arg = arg;
+}
+
+void
+shadowd_params_from_conf(const struct conf_ipam_shadow *cs,
+    struct shadow_params *p)
+{
+	shadow_params_default(p);
+	p->horizon_s = cs->horizon;
+	p->confidence = (double)cs->confidence / CONF_MICRO;
+	p->min_warm = cs->min_warm;
+	p->max_warm = cs->max_warm;
+	p->max_pool_fraction = (double)cs->max_pool_fraction / CONF_MICRO;
+	p->wastage_weight = (double)cs->cost_wastage / CONF_MICRO;
+	p->delay_weight = (double)cs->cost_delay / CONF_MICRO;
+	p->mode = cs->mode == CONF_SHADOW_OBSERVE ? SHADOW_MODE_OBSERVE :
+	    SHADOW_MODE_ACTIVE;
+	p->lead_s = SHADOWD_CONVERGE_MS / 1000.0;
+	p->tick_ms = SHADOWD_TICK_MS;
+}
+
+/* ---- pools ---- */
+
+/* Size and free count of the family a pre-allocation consumes. */
+static void
+pool_room(const struct shadowd_pool *sp, uint64_t *size, uint64_t *free)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(sp->sd->im),
+	    sp->name);
+	const struct ipam_family_stats *f;
+	struct ipam_pool_stats st;
+
+	*size = *free = 0;
+	if (p == NULL)
+		return;
+	ipam_pool_stats(p, &st);
+	f = st.v4.prefixes > 0 ? &st.v4 : &st.v6;
+	*size = (uint64_t)(f->size < SHADOWD_SIZE_MAX ? f->size :
+	    SHADOWD_SIZE_MAX);
+	*free = (uint64_t)(f->free < SHADOWD_SIZE_MAX ? f->free :
+	    SHADOWD_SIZE_MAX);
+}
+
+static enum ipam_family
+pool_family(const struct ipam_pool *p)
+{
+	struct ipam_pool_stats st;
+
+	ipam_pool_stats(p, &st);
+	if (st.v4.prefixes > 0 && st.v6.prefixes > 0)
+		return IPAM_FAMILY_DUAL;
+	return st.v4.prefixes > 0 ? IPAM_FAMILY_IPV4 : IPAM_FAMILY_IPV6;
+}
+
+static void
+warm_append(struct shadowd_pool *sp, const char *resource, uint64_t made)
+{
+	struct warm *w = xcalloc(1, sizeof(*w));
+
+	strlcpy_s(w->resource, resource, sizeof(w->resource));
+	w->made_ms = made;
+	TAILQ_INSERT_TAIL(&sp->warm, w, entry);
+	sp->nwarm++;
+}
+
+static void
+warm_remove(struct shadowd_pool *sp, struct warm *w)
+{
+	TAILQ_REMOVE(&sp->warm, w, entry);
+	sp->nwarm--;
+	free(w);
+}
+
+struct restore_ctx {
+	struct shadowd_pool	*sp;
+	uint64_t		 made;
+};
+
+/* Pre-allocations restored from the store count as ready: their routes
+ * were re-advertised at start and had converged before the restart. */
+static int
+restore_warm(const struct ipam_alloc *a, void *arg)
+{
+	struct restore_ctx *rc = arg;
+
+	if (a->preallocated)
+		warm_append(rc->sp, a->resource, rc->made);
+	return 0;
+}
+
+static struct shadowd_pool *
+pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(sd->im),
+	    cp->name);
+	struct shadowd_pool *sp;
+	struct shadow_params params;
+	struct restore_ctx rc;
+	uint64_t size, free_;
+	uint64_t now = now_ms(sd);
+
+	if (p == NULL)
+		return NULL;
+	sp = xcalloc(1, sizeof(*sp));
+	sp->sd = sd;
+	strlcpy_s(sp->name, cp->name, sizeof(sp->name));
+	sp->vni = ipam_pool_vni(p);
+	sp->family = pool_family(p);
+	TAILQ_INIT(&sp->warm);
+	shadowd_params_from_conf(&cp->shadow, &params);
+	pool_room(sp, &size, &free_);
+	sp->engine = shadow_new(&params, size);
+	rc.sp = sp;
+	rc.made = now > SHADOWD_CONVERGE_MS ? now - SHADOWD_CONVERGE_MS : 0;
+	ipam_foreach(ipamd_ipam(sd->im), sp->name, restore_warm, &rc);
+	TAILQ_INSERT_TAIL(&sd->pools, sp, entry);
+	log_info("shadow: pool %s: %s mode, %u pre-allocations restored",
+	    sp->name, shadow_mode_name(params.mode), sp->nwarm);
+	return sp;
+}
+
+/* The pool lost its shadow block: release what it holds unused. */
+static void
+pool_retire(struct shadowd *sd, struct shadowd_pool *sp)
+{
+	struct warm *w;
+	char name[IPAM_RESOURCE_MAX + 1];
+
+	while ((w = TAILQ_FIRST(&sp->warm)) != NULL) {
+		strlcpy_s(name, w->resource, sizeof(name));
+		warm_remove(sp, w);
+		if (ipamd_release(sd->im, name, NULL, NULL) == -1)
+			log_warn("shadow: releasing %s: %s", name,
+			    strerror(errno));
+	}
+	log_info("shadow: pool %s: shadow inventory off", sp->name);
+	TAILQ_REMOVE(&sd->pools, sp, entry);
+	shadow_free(sp->engine);
+	free(sp);
+}
+
+struct shadowd_pool *
+shadowd_pool(struct shadowd *sd, const char *pool)
+{
+	struct shadowd_pool *sp;
+
+	if (sd == NULL || pool == NULL)
+		return NULL;
+	TAILQ_FOREACH(sp, &sd->pools, entry)
+		if (strcmp(sp->name, pool) == 0)
+			return sp;
+	return NULL;
+}
+
+uint32_t
+shadowd_pool_horizon(const struct shadowd_pool *sp)
+{
+	return shadow_params(sp->engine)->horizon_s;
+}
+
+/* ---- making and releasing pre-allocations ---- */
+
+static void
+make_done(const struct ipamd_result *res, void *arg)
+{
+	struct make_op *mo = arg;
+	struct shadowd *sd = mo->sd;
+	struct shadowd_pool *sp = shadowd_pool(sd, mo->pool);
+
+	if (sd->stopped || res->status != 0 || res->alloc == NULL) {
+		if (sp != NULL && sp->making > 0)
+			sp->making--;
+		free(mo);
+		return;
+	}
+	if (sp == NULL) {
+		/* Retired while the commit was in flight. */
+		ipamd_release(sd->im, res->alloc->resource, NULL, NULL);
+		free(mo);
+		return;
+	}
+	sp->making--;
+	/* ipamd advertised it before calling us: it converges from now. */
+	warm_append(sp, res->alloc->resource, now_ms(sd));
+	shadow_on_prealloc_made(sp->engine, now_ms(sd));
+	free(mo);
+}
+
+static void
+make_one(struct shadowd_pool *sp)
+{
+	struct shadowd *sd = sp->sd;
+	const struct ipam *ipam = ipamd_ipam(sd->im);
+	struct ipam_request req;
+	struct make_op *mo;
+	char name[IPAM_RESOURCE_MAX + 1];
+
+	do
+		snprintf(name, sizeof(name), SHADOWD_PREFIX "%s:%llu",
+		    sp->name, (unsigned long long)++sp->next_seq);
+	while (ipam_find(ipam, name) != NULL);
+	memset(&req, 0, sizeof(req));
+	req.resource = name;
+	req.family = sp->family;
+	req.preallocated = true;
+	mo = xcalloc(1, sizeof(*mo));
+	mo->sd = sd;
+	strlcpy_s(mo->pool, sp->name, sizeof(mo->pool));
+	sp->making++;
+	if (ipamd_allocate(sd->im, sp->name, &req, make_done, mo) == -1) {
+		sp->making--;
+		log_warn("shadow: pool %s: pre-allocation failed: %s",
+		    sp->name, strerror(errno));
+		free(mo);
+	}
+}
+
+/* The youngest unused ones: they have converged least, and the oldest
+ * are the ones the next requests take. */
+static void
+release_youngest(struct shadowd_pool *sp, uint32_t n)
+{
+	struct warm *w;
+	char name[IPAM_RESOURCE_MAX + 1];
+
+	while (n-- > 0 && (w = TAILQ_LAST(&sp->warm, warm_list)) != NULL) {
+		strlcpy_s(name, w->resource, sizeof(name));
+		warm_remove(sp, w);
+		shadow_on_prealloc_released(sp->engine, now_ms(sp->sd));
+		if (ipamd_release(sp->sd->im, name, NULL, NULL) == -1)
+			log_warn("shadow: pool %s: releasing %s: %s",
+			    sp->name, name, strerror(errno));
+	}
+}
+
+/* ---- ticks ---- */
+
+static void
+warm_counts(const struct shadowd_pool *sp, uint64_t now, uint32_t *ready,
+    uint32_t *converging)
+{
+	const struct warm *w;
+
+	*ready = 0;
+	*converging = sp->making;
+	TAILQ_FOREACH(w, &sp->warm, entry) {
+		if (now - w->made_ms >= SHADOWD_CONVERGE_MS)
+			(*ready)++;
+		else
+			(*converging)++;
+	}
+}
+
+/* Each new alert is logged once, at warning level, and counted. */
+static void
+alerts_log(struct shadowd_pool *sp)
+{
+	struct shadow_alert al[SHADOW_ALERT_RING];
+	size_t n = shadow_alerts(sp->engine, sp->alert_seq, al, nitems(al));
+
+	for (size_t i = 0; i < n; i++) {
+		log_warn("shadow: pool %s vni %u: %s alert (score %.2f): %s",
+		    sp->name, sp->vni, shadow_alert_kind_name(al[i].kind),
+		    al[i].score, al[i].message);
+		if ((unsigned)al[i].kind < SHADOWD_ALERT_KINDS)
+			sp->alerts[al[i].kind]++;
+		sp->alert_seq = al[i].seq;
+	}
+}
+
+static void
+pool_tick(struct shadowd_pool *sp, uint64_t now)
+{
+	struct shadow_state st;
+	struct shadow_decision dec;
+	uint32_t ready, converging;
+
+	warm_counts(sp, now, &ready, &converging);
+	memset(&st, 0, sizeof(st));
+	st.warm_ready = ready;
+	st.warm_converging = converging;
+	pool_room(sp, &st.pool_size, &st.pool_free);
+	shadow_tick(sp->engine, now, &st, &dec);
+	for (uint32_t i = 0; i < dec.want_alloc; i++)
+		make_one(sp);
+	if (dec.want_release > 0)
+		release_youngest(sp, dec.want_release);
+	alerts_log(sp);
+}
+
+void
+shadowd_tick(struct shadowd *sd)
+{
+	struct shadowd_pool *sp;
+	uint64_t now;
+
+	if (sd == NULL || sd->stopped)
+		return;
+	now = now_ms(sd);
+	TAILQ_FOREACH(sp, &sd->pools, entry)
+		pool_tick(sp, now);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	shadowd_tick(arg);
+}
+
+/* ---- events ---- */
+
+void
+shadowd_churn(struct shadowd *sd, uint32_t vni, int kind)
+{
+	struct shadowd_pool *sp;
+	uint64_t now;
+
+	if (sd == NULL || vni == 0)
+		return;
+	now = now_ms(sd);
+	TAILQ_FOREACH(sp, &sd->pools, entry) {
+		if (sp->vni != vni)
+			continue;
+		switch (kind) {
+		case EVPN_CHURN_REMOTE_ADD:
+			shadow_on_route_add(sp->engine, now);
+			break;
+		case EVPN_CHURN_REMOTE_DEL:
+			shadow_on_route_del(sp->engine, now);
+			break;
+		case EVPN_CHURN_LOCAL_LEARN:
+			shadow_on_mac_learn(sp->engine, now);
+			break;
+		case EVPN_CHURN_MAC_MOVE:
+			shadow_on_mac_move(sp->engine, now);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void
+shadowd_on_release(struct shadowd *sd, const struct ipam_alloc *a)
+{
+	struct shadowd_pool *sp = shadowd_pool(sd, a->pool);
+
+	if (sp != NULL)
+		shadow_on_release(sp->engine, now_ms(sd));
+}
+
+int
+shadowd_intent(struct shadowd *sd, const char *pool, uint32_t count,
+    uint32_t horizon_s)
+{
+	struct shadowd_pool *sp = shadowd_pool(sd, pool);
+
+	if (sp == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	shadow_on_intent(sp->engine, now_ms(sd), count, horizon_s);
+	return 0;
+}
+
+bool
+shadowd_take(struct shadowd_pool *sp, const struct ipam_request *req,
+    char *prev, size_t prevlen, double *wait_s)
+{
+	uint64_t now = now_ms(sp->sd), age;
+	struct warm *w;
+
+	shadow_on_alloc(sp->engine, now);
+	/* A pre-allocation has a generated MAC and its pool's family. */
+	if (req->mac != NULL || req->family != sp->family ||
+	    (w = TAILQ_FIRST(&sp->warm)) == NULL)
+		return false;
+	age = now - w->made_ms;
+	*wait_s = age >= SHADOWD_CONVERGE_MS ? 0.0 :
+	    (double)(SHADOWD_CONVERGE_MS - age) / 1000.0;
+	strlcpy_s(prev, w->resource, prevlen);
+	warm_remove(sp, w);
+	return true;
+}
+
+void
+shadowd_served(struct shadowd_pool *sp, bool hit, double wait_s)
+{
+	shadow_on_served(sp->engine, now_ms(sp->sd), hit, wait_s);
+}
+
+void
+shadowd_forget(struct shadowd *sd, const char *resource)
+{
+	struct shadowd_pool *sp;
+	struct warm *w;
+
+	if (sd == NULL)
+		return;
+	TAILQ_FOREACH(sp, &sd->pools, entry)
+		TAILQ_FOREACH(w, &sp->warm, entry)
+			if (strcmp(w->resource, resource) == 0) {
+				warm_remove(sp, w);
+				shadow_on_prealloc_released(sp->engine,
+				    now_ms(sd));
+				return;
+			}
+}
+
+/* ---- life cycle ---- */
+
+struct shadowd *
+shadowd_create(struct event_base *base, struct ipamd *im,
+    const struct config *conf)
+{
+	struct shadowd *sd = xcalloc(1, sizeof(*sd));
+	const struct conf_ipam_pool *cp;
+	struct timeval tv = { SHADOWD_TICK_MS / 1000,
+	    (SHADOWD_TICK_MS % 1000) * 1000 };
+
+	sd->im = im;
+	sd->clock = clock_mono;
+	TAILQ_INIT(&sd->pools);
+	TAILQ_FOREACH(cp, &conf->ipam_pools, entry)
+		if (cp->has_shadow)
+			pool_create(sd, cp);
+	if ((sd->timer = event_new(base, -1, EV_PERSIST, timer_cb, sd)) ==
+	    NULL || evtimer_add(sd->timer, &tv) == -1)
+		fatalx("shadow: cannot set up the tick timer");
+	return sd;
+}
+
+void
+shadowd_reload(struct shadowd *sd, const struct config *next)
+{
+	const struct conf_ipam_pool *cp;
+	struct shadowd_pool *sp, *tmp;
+	struct shadow_params params;
+
+	TAILQ_FOREACH_SAFE(sp, &sd->pools, entry, tmp) {
+		cp = conf_ipam_pool_find(next, sp->name);
+		if (cp == NULL || !cp->has_shadow) {
+			pool_retire(sd, sp);
+			continue;
+		}
+		shadowd_params_from_conf(&cp->shadow, &params);
+		shadow_set_params(sp->engine, &params);
+	}
+	TAILQ_FOREACH(cp, &next->ipam_pools, entry)
+		if (cp->has_shadow && shadowd_pool(sd, cp->name) == NULL)
+			pool_create(sd, cp);
+}
+
+void
+shadowd_stop(struct shadowd *sd)
+{
+	if (sd == NULL)
+		return;
+	sd->stopped = true;
+	if (sd->timer != NULL)
+		event_free(sd->timer);
+	sd->timer = NULL;
+}
+
+void
+shadowd_free(struct shadowd *sd)
+{
+	struct shadowd_pool *sp;
+	struct warm *w;
+
+	if (sd == NULL)
+		return;
+	shadowd_stop(sd);
+	while ((sp = TAILQ_FIRST(&sd->pools)) != NULL) {
+		while ((w = TAILQ_FIRST(&sp->warm)) != NULL)
+			warm_remove(sp, w);
+		TAILQ_REMOVE(&sd->pools, sp, entry);
+		shadow_free(sp->engine);
+		free(sp);
+	}
+	free(sd);
+}
+
+/* ---- views ---- */
+
+void
+shadowd_foreach(struct shadowd *sd,
+    void (*cb)(const struct shadowd_view *, void *), void *arg)
+{
+	struct shadowd_pool *sp;
+	struct shadowd_view v;
+	uint64_t now;
+
+	if (sd == NULL)
+		return;
+	now = now_ms(sd);
+	TAILQ_FOREACH(sp, &sd->pools, entry) {
+		memset(&v, 0, sizeof(v));
+		v.pool = sp->name;
+		v.vni = sp->vni;
+		warm_counts(sp, now, &v.ready, &v.converging);
+		memcpy(v.alerts, sp->alerts, sizeof(v.alerts));
+		shadow_report(sp->engine, &v.report);
+		cb(&v, arg);
+	}
+}
+
+static json_t *
+quantiles_json(const struct shadow_quantiles *q)
+{
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+	    "windowS", q->window_s, "mean", q->mean, "p50", q->p50,
+	    "p80", q->p80, "p90", q->p90, "p99", q->p99, "pConfidence",
+	    q->pconf, "pTarget", q->ptarget);
+}
+
+static json_t *
+models_json(const struct shadow_report *r)
+{
+	return json_pack("{s:{s:f, s:f, s:f, s:f, s:f, s:b}, "
+	    "s:{s:f, s:f, s:f, s:f, s:f}, "
+	    "s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}}",
+	    "holt", "weight", r->weights[SHADOW_MODEL_HOLT], "rate",
+	    r->model_rate[SHADOW_MODEL_HOLT], "mse",
+	    r->model_mse[SHADOW_MODEL_HOLT], "level", r->holt_level,
+	    "trend", r->holt_trend, "seasonal", r->seasonal,
+	    "kalman", "weight", r->weights[SHADOW_MODEL_KALMAN], "rate",
+	    r->model_rate[SHADOW_MODEL_KALMAN], "mse",
+	    r->model_mse[SHADOW_MODEL_KALMAN], "estimate", r->kalman_rate,
+	    "sd", r->kalman_sd,
+	    "churn", "weight", r->weights[SHADOW_MODEL_CHURN], "rate",
+	    r->model_rate[SHADOW_MODEL_CHURN], "mse",
+	    r->model_mse[SHADOW_MODEL_CHURN], "lagS", r->churn_lag_s,
+	    "ratio", r->churn_ratio, "correlation", r->churn_corr,
+	    "baseline", r->churn_baseline, "pending", r->churn_pending);
+}
+
+static json_t *
+policy_json(const struct shadow_report *r, const struct shadow_params *p)
+{
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, "
+	    "s:I, s:f, s:f, s:f, s:b}",
+	    "quantile", r->quantile, "quantileLow", r->quantile_lo,
+	    "quantileHigh", r->quantile_hi, "newsvendor", r->newsvendor,
+	    "leadS", r->lead_s, "leadMult", r->lead_mult, "lookaheadS",
+	    r->lookahead_s, "confidence", p->confidence, "horizonS",
+	    (json_int_t)p->horizon_s, "minWarm", (json_int_t)p->min_warm,
+	    "maxWarm", (json_int_t)p->max_warm, "maxPoolFraction",
+	    p->max_pool_fraction, "wastageWeight", p->wastage_weight,
+	    "delayWeight", p->delay_weight, "adapt", p->adapt);
+}
+
+/* Monotonic ms of the engine to unix seconds. */
+static json_int_t
+wall_time(const struct shadowd *sd, uint64_t t_ms)
+{
+	uint64_t now = now_ms(sd);
+	int64_t ago = now > t_ms ? (int64_t)((now - t_ms) / 1000) : 0;
+
+	return (json_int_t)(time(NULL) - ago);
+}
+
+static json_t *
+policy_log_json(const struct shadowd_pool *sp)
+{
+	struct shadow_policy_change ch[SHADOW_POLICY_RING];
+	size_t n = shadow_policy_log(sp->engine, 0, ch, nitems(ch));
+	json_t *l = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(l, json_pack("{s:I, s:I, s:s, s:f, s:f, "
+		    "s:s}", "seq", (json_int_t)ch[i].seq, "time",
+		    wall_time(sp->sd, ch[i].t_ms), "what",
+		    shadow_policy_what_name(ch[i].what), "old",
+		    ch[i].old_value, "new", ch[i].new_value, "reason",
+		    ch[i].reason));
+	return l;
+}
+
+static json_t *
+outcomes_json(const struct shadow_report *r)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:f, s:f, s:f}",
+	    "requests", (json_int_t)r->requests, "hits", (json_int_t)r->hits,
+	    "partialHits", (json_int_t)r->partial_hits, "misses",
+	    (json_int_t)r->misses, "hitRate", r->hit_rate, "hitRateRecent",
+	    r->hit_rate_recent, "requestsRecent",
+	    (json_int_t)r->requests_recent, "wasteAddressSeconds", r->waste,
+	    "delaySeconds", r->delay, "cost", r->cost);
+}
+
+static json_t *
+counters_json(const struct shadow_report *r)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I}", "ticks", (json_int_t)r->ticks, "allocs",
+	    (json_int_t)r->allocs, "releases", (json_int_t)r->releases,
+	    "routeAdds", (json_int_t)r->route_adds, "routeDels",
+	    (json_int_t)r->route_dels, "macLearns", (json_int_t)r->mac_learns,
+	    "macMoves", (json_int_t)r->mac_moves, "intents",
+	    (json_int_t)r->intents, "preallocMade",
+	    (json_int_t)r->prealloc_made, "preallocReleased",
+	    (json_int_t)r->prealloc_released, "alerts",
+	    (json_int_t)r->alerts, "policyChanges",
+	    (json_int_t)r->policy_changes);
+}
+
+static json_t *
+pool_json(struct shadowd_pool *sp)
+{
+	struct shadow_report r;
+	uint32_t ready, converging;
+	json_t *o;
+
+	shadow_report(sp->engine, &r);
+	warm_counts(sp, now_ms(sp->sd), &ready, &converging);
+	o = json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I}", "pool",
+	    sp->name, "vni", (json_int_t)sp->vni, "mode",
+	    shadow_mode_name(r.mode), "model", shadow_model_name(r.model),
+	    "target", (json_int_t)r.target, "targetRaw",
+	    (json_int_t)r.target_raw, "cap", (json_int_t)r.cap);
+	json_object_set_new(o, "forecast", json_pack("{s:f, s:o, s:o}",
+	    "rate", r.forecast.rate, "lead", quantiles_json(&r.forecast.lead),
+	    "horizon", quantiles_json(&r.forecast.horizon)));
+	json_object_set_new(o, "preallocated", json_pack("{s:I, s:I, s:I}",
+	    "ready", (json_int_t)ready, "converging", (json_int_t)converging,
+	    "total", (json_int_t)(ready + converging)));
+	json_object_set_new(o, "outcomes", outcomes_json(&r));
+	json_object_set_new(o, "models", models_json(&r));
+	json_object_set_new(o, "policy", policy_json(&r,
+	    shadow_params(sp->engine)));
+	json_object_set_new(o, "policyChanges", policy_log_json(sp));
+	json_object_set_new(o, "counters", counters_json(&r));
+	json_object_set_new(o, "memoryBytes", json_integer((json_int_t)
+	    shadow_memory(sp->engine)));
+	return o;
+}
+
+json_t *
+shadowd_json(struct shadowd *sd)
+{
+	struct shadowd_pool *sp;
+	json_t *l = json_array();
+
+	if (sd != NULL)
+		TAILQ_FOREACH(sp, &sd->pools, entry)
+			json_array_append_new(l, pool_json(sp));
+	return json_pack("{s:o}", "pools", l);
+}
+
+json_t *
+shadowd_alerts_json(struct shadowd *sd)
+{
+	struct shadow_alert al[SHADOW_ALERT_RING];
+	struct shadowd_pool *sp;
+	json_t *l = json_array();
+	size_t n;
+
+	if (sd != NULL)
+		TAILQ_FOREACH(sp, &sd->pools, entry) {
+			n = shadow_alerts(sp->engine, 0, al, nitems(al));
+			for (size_t i = 0; i < n; i++)
+				json_array_append_new(l, json_pack("{s:s, s:I, "
+				    "s:I, s:s, s:f, s:s}", "pool", sp->name,
+				    "vni", (json_int_t)sp->vni, "time",
+				    wall_time(sd, al[i].t_ms), "kind",
+				    shadow_alert_kind_name(al[i].kind),
+				    "score", al[i].score, "message",
+				    al[i].message));
+		}
+	return json_pack("{s:o, s:I}", "alerts", l, "total",
+	    (json_int_t)json_array_size(l));
+}

@@ -1,0 +1,135 @@
+/*
+ * The shadow inventory in the daemon: one ipam/shadow engine per pool
+ * that has a "shadow" block, fed with the daemon's events and acted on
+ * every second (the shadow inventory issue, §2-§5).
+ *
+ * How this works:
+ *
+ * Engines.  shadowd_create() builds a struct shadow for every configured
+ * pool with a shadow block (params from the config; pool_size is the
+ * pool's IPv4 size, or its IPv6 size capped at 2^53 for an IPv6-only
+ * pool: a dual pre-allocation consumes one IPv4 address, the scarce
+ * family).  A reload changes the params of the engines that stay, adds
+ * the new ones and retires the pools whose block went (their unused
+ * pre-allocations are released).
+ *
+ * Events, on the monotonic clock in ms: every new allocation request
+ * of the pool (before hit or miss is decided), releases, churn from
+ * evpn's churn hook matched to pools by VNI (remote type-2 adds and
+ * withdraws, local learns, MAC moves) and scheduler intent (POST
+ * /v1/ipam/pools/NAME/intent).
+ *
+ * Ticks.  A 1 s timer ticks every engine with the state it needs:
+ * pre-allocations "ready" (committed and advertised at least
+ * SHADOWD_CONVERGE_MS ago: the route has had time to converge across
+ * the fabric), "converging" (younger, or submitted and not committed)
+ * and the pool's free count.  want_alloc pre-allocations are made
+ * through ipamd like any allocation (resource "shadow:POOL:N",
+ * preallocated, family dual when the pool has both families, else the
+ * one it has); ipamd advertises each once committed (the pre-advertise).
+ * want_release releases the youngest unused ones.  Observe mode gets 0/0
+ * from the engine and does nothing.
+ *
+ * Claims.  A request for a new resource in such a pool, of the
+ * pre-allocations' family and without its own MAC, takes the oldest
+ * committed pre-allocation (ready ones are always older than converging
+ * ones, so the oldest is ready when any is): ipamd renames it with
+ * ipam_claim() and commits an IPAM_OP_CLAIM; the route does not change.
+ * Feedback to the engine: hit with wait 0 (ready), hit with the
+ * remaining convergence (converging), miss with SHADOWD_CONVERGE_MS.
+ * A taken pre-allocation leaves the list at once, so a release decided
+ * later can never pick it.
+ *
+ * Restart.  Pre-allocations are durable allocations: at start those of
+ * a shadow pool are registered as ready (ipamd re-advertises them).
+ */
+#ifndef DAEMON_SHADOWD_H
+#define DAEMON_SHADOWD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ipam/ipam.h"
+#include "ipam/shadow.h"
+
+#define SHADOWD_TICK_MS		1000
+/* Time a pre-allocation's route needs to converge; also what a miss
+ * waits (the same constant shadowsim uses by default). */
+#define SHADOWD_CONVERGE_MS	1000
+#define SHADOWD_PREFIX		"shadow:"
+#define SHADOWD_ALERT_KINDS	3	/* enum shadow_alert_kind */
+
+struct config;
+struct conf_ipam_shadow;
+struct event_base;
+struct evbuffer;
+struct ipamd;
+struct shadowd;
+struct shadowd_pool;
+
+/* Engines for the pools of conf that have a shadow block; the 1 s timer
+ * runs on base.  Existing pre-allocations are registered as ready. */
+struct shadowd	*shadowd_create(struct event_base *, struct ipamd *,
+		    const struct config *);
+/* Stop the timer and ignore completions from now on (before the store
+ * closes: closing runs the callbacks still queued). */
+void		 shadowd_stop(struct shadowd *);
+void		 shadowd_free(struct shadowd *);
+/* Params of a config block (conf's fixed point to the engine's). */
+void		 shadowd_params_from_conf(const struct conf_ipam_shadow *,
+		    struct shadow_params *);
+/* Apply next: new params, new engines, retired ones. */
+void		 shadowd_reload(struct shadowd *, const struct config *next);
+/* The clock (ms, non-decreasing); tests set a fake one. */
+void		 shadowd_set_clock(struct shadowd *, uint64_t (*)(void *),
+		    void *);
+/* What the timer does: tick every engine and act on its decision. */
+void		 shadowd_tick(struct shadowd *);
+
+/* The engine of a pool; NULL when the pool has no shadow block. */
+struct shadowd_pool *shadowd_pool(struct shadowd *, const char *pool);
+
+/* The pool's configured horizon (seconds). */
+uint32_t	 shadowd_pool_horizon(const struct shadowd_pool *);
+
+/* Events. */
+void		 shadowd_churn(struct shadowd *, uint32_t vni, int kind);
+void		 shadowd_on_release(struct shadowd *,
+		    const struct ipam_alloc *);
+/* -1 (ENOENT) when the pool has no shadow block. */
+int		 shadowd_intent(struct shadowd *, const char *pool,
+		    uint32_t count, uint32_t horizon_s);
+
+/*
+ * A new request in sp: record it, and if a pre-allocation can serve it
+ * take the oldest (removed from the list; its name in prev) and return
+ * true with the wait the request sees in *wait_s.  Then the caller
+ * claims it (shadowd_served with hit) or, false, allocates fresh.
+ */
+bool		 shadowd_take(struct shadowd_pool *,
+		    const struct ipam_request *, char *prev, size_t prevlen,
+		    double *wait_s);
+void		 shadowd_served(struct shadowd_pool *, bool hit, double wait_s);
+/* A pre-allocation was released by someone else (API DELETE). */
+void		 shadowd_forget(struct shadowd *, const char *resource);
+
+/* Views (new references). */
+json_t		*shadowd_json(struct shadowd *);
+json_t		*shadowd_alerts_json(struct shadowd *);
+/* A pool's figures for /metrics. */
+struct shadowd_view {
+	const char		*pool;
+	uint32_t		 vni;
+	uint32_t		 ready;
+	uint32_t		 converging;
+	uint64_t		 alerts[SHADOWD_ALERT_KINDS];	/* logged */
+	struct shadow_report	 report;
+};
+void		 shadowd_foreach(struct shadowd *,
+		    void (*)(const struct shadowd_view *, void *), void *);
+
+
+#endif
