@@ -370,6 +370,22 @@ dp_adopt(struct dataplane *dp, const struct dp_entry *key)
 	e->marked = true;
 }
 
+
+/* The owned-entry key a kernel FDB entry of ours stands for. */
+static void
+dp_key_of_fdb(const struct dp_vni *n, const struct nl_fdb *f,
+    struct dp_entry *k)
+{
+	k->kind = n->l3 ? DP_RMAC_FDB : DP_FDB;
+	k->mac = f->mac;
+	k->vtep = f->dst;
+	k->sticky = (f->flags & NTF_STICKY) != 0;
+	if (mac_is_zero(&f->mac)) {
+		k->kind = DP_FLOOD;
+		k->ip = f->dst;
+	}
+}
+
 static void
 dp_adopt_fdb_cb(void *arg, const struct nl_fdb *f)
 {
@@ -382,14 +398,7 @@ dp_adopt_fdb_cb(void *arg, const struct nl_fdb *f)
 	if (n == NULL || !(f->flags & NTF_EXT_LEARNED) ||
 	    !(f->flags & NTF_SELF) || !ipaddr_is_set(&f->dst))
 		return;
-	k.kind = n->l3 ? DP_RMAC_FDB : DP_FDB;
-	k.mac = f->mac;
-	k.vtep = f->dst;
-	k.sticky = (f->flags & NTF_STICKY) != 0;
-	if (mac_is_zero(&f->mac)) {
-		k.kind = DP_FLOOD;
-		k.ip = f->dst;
-	}
+	dp_key_of_fdb(n, f, &k);
 	dp_adopt(dp, &k);
 }
 
@@ -942,14 +951,7 @@ dp_resync_fdb_cb(void *arg, const struct nl_fdb *f)
 	}
 	if (!(f->flags & NTF_SELF) || !ipaddr_is_set(&f->dst))
 		return;
-	k.kind = n->l3 ? DP_RMAC_FDB : DP_FDB;
-	k.mac = f->mac;
-	k.vtep = f->dst;
-	k.sticky = (f->flags & NTF_STICKY) != 0;
-	if (mac_is_zero(&f->mac)) {
-		k.kind = DP_FLOOD;
-		k.ip = f->dst;
-	}
+	dp_key_of_fdb(n, f, &k);
 	dp_seen(dp, &k);
 }
 
