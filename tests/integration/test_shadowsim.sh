@@ -7,8 +7,9 @@
 #  - --series writes one row per tick; bad arguments fail.
 set -u
 
-SHADOWSIM=${SHADOWSIM:-./shadowsim}
-TRACEGEN=${TRACEGEN:-./tracegen}
+# BUILD_DIR (scripts/test.sh sets it) or the current directory (make check).
+SHADOWSIM=${SHADOWSIM:-${BUILD_DIR:-.}/shadowsim}
+TRACEGEN=${TRACEGEN:-${BUILD_DIR:-.}/tracegen}
 if [ ! -x "$SHADOWSIM" ] || [ ! -x "$TRACEGEN" ]; then
 	echo "SKIP: $SHADOWSIM or $TRACEGEN not built"
 	exit 77
@@ -17,13 +18,17 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 fail=0
+passed=0
+failed=0
 check() {	# check NAME COMMAND...
 	name=$1
 	shift
 	if "$@"; then
 		echo "ok   $name"
+		passed=$((passed + 1))
 	else
 		echo "FAIL $name"
+		failed=$((failed + 1))
 		fail=1
 	fi
 }
@@ -75,4 +80,5 @@ printf 'time_s,vni,event,resource\n1,100,eat,x\n' > "$work/bad.csv"
 check "bad trace names its line" sh -c "'$SHADOWSIM' --trace \
     '$work/bad.csv' --policy ondemand 2>&1 | grep -q 'bad.csv:2: bad event'"
 
+echo "$passed passed, $failed failed"
 exit $fail
