@@ -39,6 +39,8 @@
 #   BENCH_TARGETS speakers to run, in order (default "evpnd frr")
 #   BENCH_WITH_IP MAC+IP routes with IPv4 addresses counting up from
 #                 this one (default: MAC-only routes)
+#   BENCH_VNI=1   declare VNI 100 on evpnd: it also imports the routes
+#                 and programs the kernel FDB (FRR here does neither)
 #   BENCH_POLL    poll interval in seconds (default 0.05)
 #   BENCH_TIMEOUT give up on a speaker after this many seconds (600)
 #   BENCH_OUT     also write the results as JSON to this file
@@ -256,15 +258,22 @@ record()
 
 # ---------------------------------------------------------------- evpnd
 
+# FRR's bgpd here has no VNI from zebra (no VXLAN device), so it imports
+# into none and programs nothing; evpnd is compared the same way unless
+# BENCH_VNI=1, which declares VNI 100: evpnd then also imports every
+# route into it and installs every MAC in the kernel's FDB.
+evpnd_vni_conf()
+{
+	[ "${BENCH_VNI:-0}" = 1 ] || return 0
+	printf 'vxlan vx100\n vni 100\n local-tunnel-ip %s\n!\n' "$SPEAKER_IP"
+}
+
 evpnd_conf()
 {
 	cat <<EOF
 hostname bench-evpnd
 log file $TMP/evpnd/evpnd.log notifications
-vxlan vx100
- vni 100
- local-tunnel-ip $SPEAKER_IP
-!
+$(evpnd_vni_conf)
 router bgp $ASN
  bgp router-id $SPEAKER_IP
  neighbor $PEER_IP remote-as $ASN
