@@ -381,6 +381,18 @@ evpnd_start()
 	pid_alive "$pid" || die "evpnd $name exited"
 }
 
+# evpnd_http NAME METHOD PATH [BODY]: one API request over the Unix
+# socket; prints "CODE BODY" (the body on one line).
+evpnd_http()
+{
+	local out
+	out=$(curl -s --unix-socket "$(evpnd_sock "$1")" -X "$2" \
+	    -H 'Content-Type: application/json' ${4:+--data "$4"} \
+	    -w '\n%{http_code}' "http://localhost$3") || return 1
+	printf '%s %s\n' "${out##*$'\n'}" \
+	    "$(printf '%s' "${out%$'\n'*}" | tr -d '\n')"
+}
+
 # evpnd_reload NAME CONFTEXT: replace the config file and SIGHUP.
 evpnd_reload()
 {

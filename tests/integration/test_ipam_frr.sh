@@ -70,15 +70,10 @@ EOF
 
 # ---------------------------------------------------------------- API
 
-# api_call METHOD PATH [BODY]: prints "CODE BODY" (body on one line).
+# api_call METHOD PATH [BODY]: evpnd_http on l1.
 api_call()
 {
-	local out code
-	out=$(curl -s --unix-socket "$(evpnd_sock l1)" -X "$1" \
-	    -H 'Content-Type: application/json' ${3:+--data "$3"} \
-	    -w '\n%{http_code}' "http://localhost$2") || return 1
-	code=${out##*$'\n'}
-	printf '%s %s\n' "$code" "$(printf '%s' "${out%$'\n'*}" | tr -d '\n')"
+	evpnd_http l1 "$@"
 }
 
 # allocate RESOURCE FAMILY: POST; sets CODE and BODY.
