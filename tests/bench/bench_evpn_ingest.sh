@@ -70,38 +70,8 @@ RUN=bench$$
 
 _NAMESPACES=()
 _PIDS=()		# processes to stop at exit (also daemonised FRR)
+. "$BENCH_DIR/bench_lib.sh"
 RESULTS=()		# one JSON object per speaker
-
-die()
-{
-	printf 'bench: %s\n' "$*" >&2
-	exit 1
-}
-
-note()
-{
-	printf '# %s\n' "$*" >&2
-}
-
-cleanup()
-{
-	local pid
-	for pid in "${_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	sleep 0.3
-	for pid in "${_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null
-	done
-	for ns in "${_NAMESPACES[@]}"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		note "kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
-}
 
 preflight()
 {
@@ -127,11 +97,6 @@ preflight()
 }
 
 # ---------------------------------------------------------------- helpers
-
-now()
-{
-	date +%s.%N
-}
 
 rss_kb()
 {
@@ -185,16 +150,6 @@ topology()
 }
 
 # wait_until SECONDS CMD...: run CMD every BENCH_POLL until it succeeds.
-wait_until()
-{
-	local deadline
-	deadline=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		(($(date +%s) >= deadline)) && return 1
-		sleep "$BENCH_POLL"
-	done
-}
 
 # start_injector NAME OUTFILE: stream N routes from NAME-inj.
 start_injector()
@@ -207,12 +162,6 @@ start_injector()
 	    >"$2" 2>"$2.err" &
 	INJ_PID=$!
 	_PIDS+=("$INJ_PID")
-}
-
-injector_time()
-{
-	jq -r --arg e "$2" 'select(.event == $e) | .t' "$1" 2>/dev/null |
-	    head -1 | grep .
 }
 
 # measure NAME PID DONE_CMD...: run the injector against the speaker

@@ -60,38 +60,8 @@ RUN=fdbb$$
 
 _NAMESPACES=()
 _PIDS=()
+. "$BENCH_DIR/bench_lib.sh"
 RESULTS=()
-
-die()
-{
-	printf 'bench: %s\n' "$*" >&2
-	exit 1
-}
-
-note()
-{
-	printf '# %s\n' "$*" >&2
-}
-
-cleanup()
-{
-	local pid ns
-	for pid in "${_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	sleep 0.3
-	for pid in "${_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null
-	done
-	for ns in "${_NAMESPACES[@]}"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		note "kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
-}
 
 preflight()
 {
@@ -116,11 +86,6 @@ preflight()
 }
 
 # ---------------------------------------------------------------- helpers
-
-now()
-{
-	date +%s.%N
-}
 
 # mac_of I: the injector's I-th MAC (0-based).
 mac_of()
@@ -181,23 +146,6 @@ fdb_has_last()
 fdb_all_in()
 {
 	[ "$(fdb_count "$1")" -ge "$N" ]
-}
-
-wait_until()
-{
-	local deadline
-	deadline=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		(($(date +%s) >= deadline)) && return 1
-		sleep "$BENCH_POLL"
-	done
-}
-
-injector_time()
-{
-	jq -r --arg e "$2" 'select(.event == $e) | .t' "$1" 2>/dev/null |
-	    head -1 | grep .
 }
 
 # measure NAME PID: the injector against leaf NAME (process PID); sets
