@@ -22,6 +22,8 @@
 #include "common/buf.h"
 
 #define BGP_RIB_KEY_MAX		40
+/* No registered family encodes a longer NLRI (EVPN's longest is 54). */
+#define BGP_NLRI_MAX_LEN	64
 #define BGP_MAX_LABELS		2
 
 struct bgp_labels {

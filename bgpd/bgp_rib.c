@@ -359,6 +359,31 @@ rib_gr_expired(evutil_socket_t fd, short ev, void *arg)
 	rib_walk_all_families(rib, RIB_WALK_FLUSH, rib_slot_index(rib, s));
 }
 
+/*
+ * A gracefully restarting peer is back (RFC 4724 §4.2): the restart timer
+ * stops and its stale routes wait for End-of-RIB, bounded by the
+ * stale-path time; families its new OPEN no longer lists with the
+ * Forwarding State bit lose their stale routes at once.
+ */
+static void
+rib_gr_reestablished(struct bgp_rib *rib, struct bgp_peer *peer)
+{
+	uint16_t st = rib_stale_slot_of(rib, peer);
+	const struct bgp_caps *c = &peer->remote_open.caps;
+	struct timeval stalepath = { BGP_RIB_STALEPATH_SEC, 0 };
+
+	if (st == 0)
+		return;
+	if (rib->slots[st].gr_timer) {
+		evtimer_del(rib->slots[st].gr_timer);
+		evtimer_add(rib->slots[st].gr_timer, &stalepath);
+	}
+	for (int aid = 0; aid < BGP_AID_MAX; aid++)
+		if (rib->tables[aid].nbuckets &&
+		    (!c->gr || !c->gr_af_forwarding[aid]))
+			rib_walk_start(rib, RIB_WALK_FLUSH, aid, st, NULL);
+}
+
 static void
 rib_peer_up(struct bgp_peer *peer)
 {
@@ -379,6 +404,7 @@ rib_peer_up(struct bgp_peer *peer)
 	s->src.ebgp = !peer->ibgp;
 	s->src.rr_client = peer->conf.rr_client ||
 	    (peer->conf.af_rr_client & CONF_AF_L2VPN_EVPN);
+	rib_gr_reestablished(rib, peer);
 	out = rib_out_create(rib, peer);
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
 		if (!rib->tables[aid].nbuckets || !rib_out_wants(out, aid))
@@ -489,7 +515,7 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 {
 	int aid = bgp_aid_from_afi_safi(mp->afi, mp->safi);
 	struct rib_table *t = rib_table(rib, aid);
-	uint16_t stale = attrs ? rib_stale_slot_of(rib, peer) : 0;
+	uint16_t stale = rib_stale_slot_of(rib, peer);
 	struct rbuf rb = mp->nlri;
 	struct nlri_batch *b;
 	int rc = 0;

@@ -13,6 +13,9 @@ struct slab;
 struct rib_out;
 
 #define RIB_MAX_SLOTS		1024
+/* Stale routes of a restarted peer wait this long for its End-of-RIB
+ * (RFC 4724 §4.2 leaves the bound to the implementation; FRR: 360 s). */
+#define BGP_RIB_STALEPATH_SEC	360
 /* Work done per event-loop turn before yielding. */
 #define RIB_SLICE_ENTRIES	4096
 #define RIB_SLICE_UPDATES	512
@@ -69,6 +72,10 @@ struct rib_out {
 	struct wbuf	 pend;
 	const struct bgp_attrs *pend_attrs;
 	int		 pend_aid;
+	/* fits_peer(): room for NLRI beside the last set seen. */
+	const struct bgp_attrs *room_attrs;
+	size_t		 room;
+	size_t		 too_big;	/* routes not sent: too big */
 };
 
 struct rib_walk {

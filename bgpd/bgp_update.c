@@ -69,6 +69,11 @@ rib_out_destroy(struct bgp_rib *rib, struct rib_out *out)
 	free(out->buckets);
 	slab_destroy(out->slab);
 	bgp_attrs_unref(out->pend_attrs);
+	bgp_attrs_unref(out->room_attrs);
+	if (out->too_big)
+		bgp_peer_log(out->peer, LOG_WARNING, "%zu routes were too big "
+		    "for this peer's message size and were not sent",
+		    out->too_big);
 	wbuf_free(&out->pend);
 	free(out);
 }
@@ -445,6 +450,20 @@ enum adj_action {
 	ADJ_WITHDRAW,
 };
 
+/* Can one NLRI with these attributes go in an UPDATE of the size the
+ * peer negotiated?  Rows come in runs sharing a set: the last answer is
+ * kept (with a reference, so the address cannot be reused). */
+static bool
+fits_peer(struct rib_out *out, const struct bgp_attrs *attrs)
+{
+	if (attrs != out->room_attrs) {
+		bgp_attrs_unref(out->room_attrs);
+		out->room_attrs = bgp_attrs_ref(attrs);
+		out->room = nlri_room(out->peer, attrs, false);
+	}
+	return out->room >= BGP_NLRI_MAX_LEN;
+}
+
 /* Decide what one queued row needs; on ADJ_ANNOUNCE *want is the set
  * to send (the row holds the reference). */
 static enum adj_action
@@ -457,6 +476,19 @@ adj_resolve(struct bgp_rib *rib, struct rib_out *out, struct adj_out *a,
 	a->force = false;
 	*want = best ? export_attrs(rib, out->peer, best) : NULL;
 	if (*want == NULL) {
+		if (a->sent == NULL)
+			return ADJ_NOTHING;
+		bgp_attrs_unref(a->sent);
+		a->sent = NULL;
+		out->advertised--;
+		return ADJ_WITHDRAW;
+	}
+	if (!fits_peer(out, *want)) {
+		/* RFC 8654 §4: what the peer cannot receive is not sent;
+		 * withdraw what it had instead. */
+		bgp_attrs_unref(*want);
+		*want = NULL;
+		out->too_big++;
 		if (a->sent == NULL)
 			return ADJ_NOTHING;
 		bgp_attrs_unref(a->sent);
@@ -525,6 +557,10 @@ rib_out_flush(struct bgp_rib *rib, struct rib_out *out, size_t budget)
 			break;
 		}
 	}
+	/* A route in the held-back UPDATE may be among the withdrawals:
+	 * its announcement must reach the peer first. */
+	if (nwd > 0)
+		pend_send(out);
 	send_withdrawals(rib, out, wd, nwd);
 	send_announcements(rib, out, ann, nann);
 	if (TAILQ_EMPTY(&out->queue))

@@ -241,6 +241,7 @@ remote_open(struct fp_conn *c, const struct fp_remote *r)
 		o.caps.gr = true;
 		o.caps.gr_time = r->gr_time;
 		o.caps.gr_af[BGP_AID_L2VPN_EVPN] = r->gr_evpn;
+		o.caps.gr_af_forwarding[BGP_AID_L2VPN_EVPN] = r->gr_forwarding;
 	}
 	wbuf_init(&wb, 0);
 	bgp_open_encode(&wb, &o);

@@ -59,6 +59,7 @@ struct fp_remote {
 	uint16_t	 gr_time;
 	bool		 gr_evpn;	/* l2vpn evpn listed in the GR cap */
 	bool		 ext_msg;	/* RFC 8654 */
+	bool		 gr_forwarding;	/* F bit for l2vpn evpn (RFC 4724 §3) */
 };
 
 extern uint64_t fp_now;			/* the fake monotonic clock, msec */

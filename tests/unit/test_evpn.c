@@ -80,9 +80,9 @@ static const char derived_conf[] =
     "exit\n";
 
 static const struct fp_remote rr1 = { 65000, "10.0.0.1", false, 0, false,
-    false };
+    false, false };
 static const struct fp_remote rr2 = { 65000, "10.0.0.3", false, 0, false,
-    false };
+    false, false };
 
 static struct fp_world w;
 static char confbuf[8192];
@@ -675,7 +675,7 @@ START_TEST(test_import_frr_fixtures)
 	    " exit-address-family\n"
 	    "exit\n";
 	const struct fp_remote leaf = { 65000, "10.0.0.2", false, 0, false,
-	    false };
+	    false, false };
 	uint8_t buf[1024];
 	size_t n;
 	struct fp_conn *c;

@@ -44,13 +44,13 @@ static const char rib_conf[] =
     "exit\n";
 
 static const struct fp_remote ra = { 65000, "10.0.0.9", false, 0, false,
-    false };
+    false, false };
 static const struct fp_remote rb = { 65000, "10.0.0.8", false, 0, false,
-    false };
+    false, false };
 static const struct fp_remote rc = { 65000, "10.0.0.3", false, 0, false,
-    false };
+    false, false };
 static const struct fp_remote re = { 65100, "10.0.0.5", false, 0, false,
-    false };
+    false, false };
 
 static struct fp_world w;
 
@@ -903,12 +903,79 @@ START_TEST(test_route_refresh_resends)
 }
 END_TEST
 
+/* A route held back in a partly filled UPDATE and then withdrawn in the
+ * next slice: the announcement must reach the peer before the
+ * withdrawal, or the peer keeps a route that is gone. */
+START_TEST(test_withdraw_after_held_back_announce)
+{
+	struct fp_conn *ca = fp_establish(&w, A, &ra);
+	struct fp_update *u = xcalloc(1, sizeof(*u));
+	struct evpn_route victim = route_n(500);
+	bool announced = false;
+
+	fp_run(&w);
+	fp_skip(ca);
+	for (unsigned i = 0; i < 600; i++) {
+		struct evpn_route r = route_n(i);
+
+		local_add(&r, "65000:100");
+	}
+	event_base_loop(w.base, EVLOOP_ONCE);	/* one slice */
+	local_del(&victim);
+	fp_run(&w);
+	while (fp_next_update(ca, false, u)) {
+		for (size_t i = 0; i < u->nunreach; i++)
+			if (route_eq(&u->unreach[i], &victim))
+				announced = false;
+		for (size_t i = 0; i < u->nreach; i++)
+			if (route_eq(&u->reach[i], &victim))
+				announced = true;
+		fp_update_clear(u);
+	}
+	free(u);
+	ck_assert_msg(!announced, "the peer is left with a withdrawn route");
+}
+END_TEST
+
+/* RFC 8654 §4: a route whose attributes do not fit the peer's message
+ * size (here reflected from an eBGP peer with extended messages to one
+ * without) is not sent. */
+START_TEST(test_route_too_big_for_peer)
+{
+	static const struct fp_remote rex = { 65100, "10.0.0.5", false, 0,
+	    false, true, false };
+	struct fp_conn *ca = fp_establish(&w, A, &ra);
+	struct fp_conn *ce = fp_establish(&w, E, &rex);
+	struct evpn_route r = route_n(7);
+	uint32_t comms[1500], as = 65100;
+	const uint8_t *m;
+	size_t len;
+	struct bgp_attrs a;
+
+	fp_run(&w);
+	fp_skip(ca);
+	for (int i = 0; i < 1500; i++)
+		comms[i] = 0xfde80000u + (uint32_t)i;
+	fp_attrs_vtep(&a, "10.0.0.100", "65000:100");
+	bgp_attrs_unset(&a, BGP_ATTRF_LOCAL_PREF);
+	bgp_attrs_set_aspath_seq(&a, &as, 1);
+	bgp_attrs_set_communities(&a, comms, 1500);
+	fp_announce(ce, &a, &r, 1);
+	bgp_attrs_clear(&a);
+	fp_run(&w);
+	ck_assert_ptr_nonnull(fp_lookup(&w, &r));
+	while (fp_next_msg(ca, &m, &len))
+		ck_assert_uint_le(len, BGP_MAX_MSG_LEN);
+	ck_assert_uint_eq(info(A).stats.pfx_sent, 0);
+}
+END_TEST
+
 /* ---- graceful restart, helper side (RFC 4724 §4.2) -------------------- */
 
 START_TEST(test_graceful_restart_stale_then_eor)
 {
 	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 120, true,
-	    false };
+	    false, true };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
 	struct fp_conn *cc = fp_establish(&w, C, &rc);
 	struct evpn_route x = route_n(1), y = route_n(2);
@@ -952,12 +1019,56 @@ START_TEST(test_graceful_restart_stale_then_eor)
 }
 END_TEST
 
+/* RFC 4724 §4.2: back without the Forwarding State bit for the family,
+ * the peer's stale routes go at once rather than at End-of-RIB. */
+START_TEST(test_graceful_restart_no_forwarding_bit)
+{
+	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 120, true,
+	    false, false };
+	struct fp_conn *ca = fp_establish(&w, A, &rgr);
+	struct evpn_route x = route_n(1);
+
+	fp_run(&w);
+	announce_one(ca, &x, 100);
+	fp_run(&w);
+	bgp_fsm_conn_event(ca->conn, BGP_EV_CONN_CLOSED, "test");
+	fp_run(&w);
+	ck_assert_ptr_nonnull(fp_lookup(&w, &x));
+	ca = fp_establish(&w, A, &rgr);
+	fp_run(&w);
+	ck_assert_ptr_null(fp_lookup(&w, &x));
+}
+END_TEST
+
+/* A withdrawal on the new session removes the stale path too. */
+START_TEST(test_graceful_restart_withdraw_stale)
+{
+	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 120, true,
+	    false, true };
+	struct fp_conn *ca = fp_establish(&w, A, &rgr);
+	struct evpn_route x = route_n(1), y = route_n(2);
+
+	fp_run(&w);
+	announce_one(ca, &x, 100);
+	announce_one(ca, &y, 100);
+	fp_run(&w);
+	bgp_fsm_conn_event(ca->conn, BGP_EV_CONN_CLOSED, "test");
+	fp_run(&w);
+	ca = fp_establish(&w, A, &rgr);
+	fp_run(&w);
+	fp_withdraw(ca, &y, 1);
+	fp_run(&w);
+	ck_assert_ptr_null(fp_lookup(&w, &y));
+	ck_assert_ptr_nonnull(fp_lookup(&w, &x));	/* still stale */
+}
+END_TEST
+
 /* RFC 4724 §4.2: only the families the peer listed in its capability
  * are kept; a GR capability without l2vpn evpn keeps nothing. */
 START_TEST(test_graceful_restart_family_not_listed)
 {
 	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 120, false,
-	    false };
+	    false, false };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
 	struct evpn_route x = route_n(1);
 
@@ -975,7 +1086,7 @@ END_TEST
 START_TEST(test_graceful_restart_not_after_notification)
 {
 	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 120, true,
-	    false };
+	    false, false };
 	static const uint8_t cease[] = { BGP_ERR_CEASE,
 	    BGP_CEASE_ADMIN_SHUTDOWN };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
@@ -994,7 +1105,7 @@ END_TEST
 START_TEST(test_graceful_restart_timer_expires)
 {
 	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 1, true,
-	    false };
+	    false, false };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
 	struct evpn_route x = route_n(1);
 	uint64_t until;
@@ -1063,7 +1174,11 @@ rib_suite(void)
 	tcase_add_test(tc, test_treat_as_withdraw);
 	tcase_add_test(tc, test_malformed_nlri_resets);
 	tcase_add_test(tc, test_route_refresh_resends);
+	tcase_add_test(tc, test_withdraw_after_held_back_announce);
+	tcase_add_test(tc, test_route_too_big_for_peer);
 	tcase_add_test(tc, test_graceful_restart_stale_then_eor);
+	tcase_add_test(tc, test_graceful_restart_no_forwarding_bit);
+	tcase_add_test(tc, test_graceful_restart_withdraw_stale);
 	tcase_add_test(tc, test_graceful_restart_family_not_listed);
 	tcase_add_test(tc, test_graceful_restart_timer_expires);
 	tcase_add_test(tc, test_graceful_restart_not_after_notification);
