@@ -455,6 +455,12 @@ bgp_free(struct bgp *bgp)
 
 /* ---- queries ------------------------------------------------------- */
 
+struct event_base *
+bgp_event_base(const struct bgp *bgp)
+{
+	return bgp->base;
+}
+
 uint32_t
 bgp_local_as(const struct bgp *bgp)
 {

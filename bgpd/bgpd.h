@@ -83,6 +83,9 @@ void		 bgp_shutdown(struct bgp *);
 void		 bgp_free(struct bgp *);
 
 uint32_t	 bgp_local_as(const struct bgp *);
+/* The event loop the instance runs on (for work deferred past a RIB
+ * callback). */
+struct event_base *bgp_event_base(const struct bgp *);
 uint32_t	 bgp_router_id(const struct bgp *);	/* host order */
 size_t		 bgp_peer_count(const struct bgp *);
 size_t		 bgp_peer_established_count(const struct bgp *);

@@ -37,11 +37,15 @@
 #include "daemon/dataplane.h"
 #include "daemon/ipamd.h"
 #include "evpn/evpn.h"
+#include "evpn/evpn_dp.h"
 
 #define EVPND_DEFAULT_CONFIG	"/etc/evpnd/evpnd.conf"
 #define EVPND_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
 #define EVPND_DEFAULT_STATEDIR	"/var/lib/evpnd"
 #define EVPND_SHUTDOWN_FLUSH_MS	200
+/* After start, kernel entries kept from before a restart are swept only
+ * this late: the peers have sent their tables by then (evpn_dp_settle). */
+#define EVPND_DP_SETTLE_SEC	30
 
 struct evpnd_proc {
 	struct evpnd	 d;
@@ -50,6 +54,7 @@ struct evpnd_proc {
 	struct event	*ev_term;
 	struct event	*ev_int;
 	struct event	*ev_flush;
+	struct event	*ev_settle;
 	bool		 stopping;
 };
 
@@ -205,6 +210,15 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		evtimer_add(p->ev_flush, &flush);
 }
 
+static void
+settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct evpnd_proc *p = arg;
+
+	if (p->d.evpn != NULL && !p->stopping)
+		evpn_dp_settle(p->d.evpn);
+}
+
 static int
 add_signal_events(struct evpnd_proc *p)
 {
@@ -225,7 +239,7 @@ static void
 evpnd_cleanup(struct evpnd_proc *p)
 {
 	struct event **evs[] = { &p->ev_hup, &p->ev_term, &p->ev_int,
-	    &p->ev_flush };
+	    &p->ev_flush, &p->ev_settle };
 
 	/* Let queued IPAM commits finish and their replies go out while
 	 * the HTTP server still holds the requests. */
@@ -267,6 +281,7 @@ evpnd_cleanup(struct evpnd_proc *p)
 static int
 evpnd_start(struct evpnd_proc *p)
 {
+	struct timeval settle = { EVPND_DP_SETTLE_SEC, 0 };
 	char err[512];
 
 	if (make_state_dir(p->d.state_dir) == -1) {
@@ -304,6 +319,8 @@ evpnd_start(struct evpnd_proc *p)
 		return -1;
 	}
 	evpn_set_dataplane(p->d.evpn, dataplane_ops(p->d.dp));
+	if ((p->ev_settle = evtimer_new(p->d.base, settle_cb, p)) != NULL)
+		evtimer_add(p->ev_settle, &settle);
 	if ((p->d.ipamd = ipamd_create(p->d.base, p->d.evpn, p->d.conf,
 	    p->d.state_dir, err, sizeof(err))) == NULL) {
 		log_err("ipam: %s", err);

@@ -300,6 +300,7 @@ evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
 	TAILQ_CONCAT(&e->vnis, &fresh, entry);
 	evpn_apply_globals(e, conf);
 	evpn_import_init(e);
+	evpn_mobility_init(e, bgp_event_base(bgp));
 	bgp_rib_af_register(rib, &evpn_af, evpn_import_best_changed, e);
 	evpn_originate(e, conf);
 	return e;
@@ -353,6 +354,7 @@ evpn_free(struct evpn *e)
 {
 	if (e == NULL)
 		return;
+	evpn_mobility_free(e);
 	evpn_locals_free(e);
 	evpn_ipam_conflicts_free(e);
 	evpn_import_free(e);

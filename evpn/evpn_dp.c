@@ -206,6 +206,12 @@ resync_one(const struct evpn_import *rec, void *arg)
 	evpn_dp_resolve(arg, rec->vni, &r);
 }
 
+/*
+ * Push everything; entries of ours not pushed again go at sync_end -
+ * except while settling after start-up, when the RIB is still filling
+ * and what the kernel kept from before the restart must stay until
+ * evpn_dp_settle().
+ */
 void
 evpn_dp_resync(struct evpn *e)
 {
@@ -213,7 +219,17 @@ evpn_dp_resync(struct evpn *e)
 		return;
 	e->dp->sync_begin(e->dp->ctx);
 	evpn_import_foreach(e, resync_one, e);
-	e->dp->sync_end(e->dp->ctx);
+	if (!e->dp_settling)
+		e->dp->sync_end(e->dp->ctx);
+}
+
+void
+evpn_dp_settle(struct evpn *e)
+{
+	if (e->dp == NULL || !e->dp_settling)
+		return;
+	e->dp_settling = false;
+	evpn_dp_resync(e);
 }
 
 static struct evpn_vni *
@@ -262,6 +278,7 @@ evpn_set_dataplane(struct evpn *e, const struct evpn_dataplane *dp)
 	if (dp == NULL)
 		return;
 	evpn_dp_vnis_apply(e, NULL);
+	e->dp_settling = true;
 	evpn_dp_resync(e);
 }
 
@@ -304,6 +321,13 @@ learned_add(struct evpn *e, const char *bridge, const struct ipaddr *ip,
 }
 
 static void
+learned_mac_gone(struct evpn_local *l, void *arg)
+{
+	if (l->source == EVPN_LOCAL_LEARNED)
+		evpn_local_remove(arg, l);	/* the MAC and its IPs */
+}
+
+static void
 learned_del(struct evpn *e, const char *bridge, const struct ipaddr *ip,
     const struct macaddr *mac)
 {
@@ -313,14 +337,17 @@ learned_del(struct evpn *e, const char *bridge, const struct ipaddr *ip,
 
 	if (v == NULL)
 		return;
+	if (mac) {
+		evpn_locals_of_mac(e, v->vni, mac, learned_mac_gone, e);
+		return;
+	}
+	/* A neighbour gone names only its IP: rarer, walk our routes. */
 	TAILQ_FOREACH_SAFE(l, &e->locals, entry, ln) {
 		if (l->source != EVPN_LOCAL_LEARNED || l->vni != v->vni ||
 		    l->route.type != EVPN_RT_MACIP)
 			continue;
 		evpn_route_get_ip(&l->route, &lip);
-		if (mac && mac_cmp(&l->route.mac, mac) == 0)
-			evpn_local_remove(e, l);	/* MAC and its IPs */
-		else if (ip && ipaddr_cmp(&lip, ip) == 0)
+		if (ipaddr_cmp(&lip, ip) == 0)
 			evpn_local_remove(e, l);
 	}
 }

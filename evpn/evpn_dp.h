@@ -95,7 +95,11 @@ void	 evpn_dp_neigh_gone(struct evpn *, const char *bridge_if,
 /* The kernel state may have diverged (netlink overrun): push it all
  * again between sync_begin and sync_end. */
 void	 evpn_dp_resync(struct evpn *);
-/* Attach a data plane (NULL detaches); pushes the full state. */
+/* Attach a data plane (NULL detaches); pushes the full state.  What the
+ * kernel holds of ours from before (a restart) is kept, not swept, until
+ * evpn_dp_settle(): call it once the peers have sent their tables, so a
+ * restart does not empty the FDB while the RIB refills. */
 void	 evpn_set_dataplane(struct evpn *, const struct evpn_dataplane *);
+void	 evpn_dp_settle(struct evpn *);
 
 #endif

@@ -18,6 +18,8 @@
 #include "common/slab.h"
 #include "common/util.h"
 
+#include <event2/event.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -307,6 +309,13 @@ mobility_one(struct evpn_local *l, void *arg)
 
 	if (ma->seq < l->seq || l->sticky)
 		return;
+	if (ma->seq == UINT32_MAX) {
+		/* Nothing can outbid it (RFC 7432 §15 has no wrap): keep
+		 * ours and say so rather than wrap to 0 and lose forever. */
+		log_warn("evpn: MAC mobility sequence of a remote route is at "
+		    "its maximum; not re-advertising VNI %u", l->vni);
+		return;
+	}
 	if (l->source == EVPN_LOCAL_LEARNED) {
 		/* RFC 7432 §15.1: a higher sequence elsewhere means the host
 		 * moved there; the kernel will age ours. */
@@ -329,15 +338,78 @@ mobility_one(struct evpn_local *l, void *arg)
  * duplicate.
  */
 static void
-mobility_check(struct evpn *e, uint32_t vni, const struct evpn_route *r)
+mobility_run(struct evpn *e, uint32_t vni, const struct macaddr *mac)
 {
 	struct mobility_arg ma = { e, 0 };
 	struct ipaddr vtep;
 	bool sticky;
 
-	if (!evpn_import_remote_mac(e, vni, &r->mac, &ma.seq, &sticky, &vtep))
+	if (!evpn_import_remote_mac(e, vni, mac, &ma.seq, &sticky, &vtep))
 		return;
-	evpn_locals_of_mac(e, vni, &r->mac, mobility_one, &ma);
+	evpn_locals_of_mac(e, vni, mac, mobility_one, &ma);
+}
+
+struct mobility_todo {
+	TAILQ_ENTRY(mobility_todo) entry;
+	uint32_t	 vni;
+	struct macaddr	 mac;
+};
+
+/* Deferred mobility checks, run once the RIB operation that imported the
+ * remote route has returned: re-advertising from inside the RIB's
+ * best-path callback would change the RIB in the middle of its own
+ * update. */
+static void
+mobility_deferred(evutil_socket_t fd, short ev, void *arg)
+{
+	struct evpn *e = arg;
+	struct mobility_todo *t;
+
+	while ((t = TAILQ_FIRST(&e->mobility)) != NULL) {
+		TAILQ_REMOVE(&e->mobility, t, entry);
+		mobility_run(e, t->vni, &t->mac);
+		free(t);
+	}
+}
+
+static void
+mobility_check(struct evpn *e, uint32_t vni, const struct evpn_route *r)
+{
+	struct mobility_todo *t;
+
+	/* Only when one of our routes carries the MAC: cheap to ask. */
+	if (!evpn_locals_have_mac(e, vni, &r->mac))
+		return;
+	t = xcalloc(1, sizeof(*t));
+	t->vni = vni;
+	t->mac = r->mac;
+	TAILQ_INSERT_TAIL(&e->mobility, t, entry);
+	if (e->mobility_ev)
+		event_active(e->mobility_ev, 0, 0);
+	else
+		mobility_deferred(-1, 0, e);	/* no event loop (tests) */
+}
+
+void
+evpn_mobility_init(struct evpn *e, struct event_base *base)
+{
+	TAILQ_INIT(&e->mobility);
+	if (base)
+		e->mobility_ev = event_new(base, -1, 0, mobility_deferred, e);
+}
+
+void
+evpn_mobility_free(struct evpn *e)
+{
+	struct mobility_todo *t;
+
+	while ((t = TAILQ_FIRST(&e->mobility)) != NULL) {
+		TAILQ_REMOVE(&e->mobility, t, entry);
+		free(t);
+	}
+	if (e->mobility_ev)
+		event_free(e->mobility_ev);
+	e->mobility_ev = NULL;
 }
 
 void

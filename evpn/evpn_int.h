@@ -90,6 +90,10 @@ struct evpn_import {
 
 struct evpn_dataplane;
 struct evpn_conflict;
+struct event;
+struct event_base;
+struct mobility_todo;
+TAILQ_HEAD(mobility_todo_list, mobility_todo);
 TAILQ_HEAD(evpn_conflict_list, evpn_conflict);
 
 struct evpn {
@@ -117,6 +121,9 @@ struct evpn {
 	uint32_t	 memo_vnis[IMPORT_MAX_VNIS];
 	uint64_t	 dad_detections;
 	struct ipam	*ipam;		/* NULL when no pools */
+	struct mobility_todo_list mobility;	/* deferred checks */
+	struct event	*mobility_ev;
+	bool		 dp_settling;	/* first sweep deferred */
 	evpn_churn_cb	*churn_cb;
 	void		*churn_arg;
 	struct evpn_conflict_list conflicts;
@@ -147,6 +154,8 @@ void		 evpn_locals_unlink(struct evpn *, struct evpn_local *);
 typedef void	 evpn_local_cb(struct evpn_local *, void *arg);
 void		 evpn_locals_of_mac(struct evpn *, uint32_t vni,
 		    const struct macaddr *, evpn_local_cb *, void *arg);
+bool		 evpn_locals_have_mac(struct evpn *, uint32_t vni,
+		    const struct macaddr *);
 struct evpn_local *evpn_local_upsert(struct evpn *, const struct evpn_route *,
 		    uint32_t vni, bool sticky, enum evpn_local_source);
 /* Withdraw and forget a local route. */
@@ -158,6 +167,8 @@ void		 evpn_import_best_changed(void *arg, const struct bgp_rib_entry *,
 		    const struct bgp_rib_path *old_best,
 		    const struct bgp_rib_path *new_best);
 void		 evpn_import_init(struct evpn *);
+void		 evpn_mobility_init(struct evpn *, struct event_base *);
+void		 evpn_mobility_free(struct evpn *);
 void		 evpn_import_free(struct evpn *);
 /* Highest remote sequence for (vni, MAC) and whether a remote route for
  * it is sticky; false when no remote route has it. */

@@ -124,6 +124,21 @@ evpn_locals_of_mac(struct evpn *e, uint32_t vni, const struct macaddr *m,
 	}
 }
 
+static void
+have_one(struct evpn_local *l, void *arg)
+{
+	*(bool *)arg = true;
+}
+
+bool
+evpn_locals_have_mac(struct evpn *e, uint32_t vni, const struct macaddr *m)
+{
+	bool have = false;
+
+	evpn_locals_of_mac(e, vni, m, have_one, &have);
+	return have;
+}
+
 void
 evpn_locals_free(struct evpn *e)
 {

@@ -113,7 +113,7 @@ evpn_local_upsert(struct evpn *e, const struct evpn_route *r, uint32_t vni,
 		 * advertised with a higher sequence number. */
 		if (r->type == EVPN_RT_MACIP && evpn_import_remote_mac(e, vni,
 		    &r->mac, &seq, &rsticky, &vtep))
-			l->seq = seq + 1;
+			l->seq = seq < UINT32_MAX ? seq + 1 : UINT32_MAX;
 		l->source = source;
 		evpn_locals_insert(e, l);
 	}

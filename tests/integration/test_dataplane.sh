@@ -165,7 +165,7 @@ log_info "restart: ping sent $DP_SENT, answered $DP_RECV, lost $lost" \
 # the new evpnd re-advertises them (a's own kernel keeps everything, as
 # checked above).  Bounded at 2 s (10 pings) to catch regressions; the
 # measured value is logged above.
-check "restart: lost at most 10 pings (2 s): lost $lost" test "$lost" -le 10
+check "restart: lost at most 5 pings (1 s): lost $lost" test "$lost" -le 5
 check "restart: a still has $MAC_HB dst $B" dp_fdb_remote a $MAC_HB $B
 check "restart: ha pings hb again" dp_ping ha $DP_NET4.2 3
 check "restart: GET /v1/dataplane shows 0 failed requests" \
