@@ -226,6 +226,9 @@ resource_ok(const char *s)
 
 	if (len == 0 || len > IPAM_RESOURCE_MAX)
 		return false;
+	/* The shadow inventory's own names: a client must not take one. */
+	if (strncmp(s, SHADOWD_PREFIX, strlen(SHADOWD_PREFIX)) == 0)
+		return false;
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
 			return false;
@@ -334,7 +337,10 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		a = ipam_find(ipamd_ipam(r->d->ipamd), req->resource);
 		if (a != NULL)
 			api_reply_error(r, 409, "resource %.64s is allocated "
-			    "in pool %.64s", req->resource, a->pool);
+			    "in pool %.64s%s", req->resource, a->pool,
+			    strcmp(a->pool, pool) == 0 ? " with other "
+			    "parameters (a repeated request must ask the "
+			    "same)" : "");
 		else
 			api_reply_error(r, 409, "MAC already in use in pool "
 			    "%.64s", pool);

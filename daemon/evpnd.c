@@ -234,6 +234,18 @@ add_signal_events(struct evpnd_proc *p)
 	return 0;
 }
 
+/* Turn the stopped loop for a moment so queued replies are written. */
+static void
+pump_replies(struct event_base *base)
+{
+	uint64_t until = mono_msec() + EVPND_SHUTDOWN_FLUSH_MS;
+
+	while (mono_msec() < until) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		usleep(2000);
+	}
+}
+
 /* Tear down in reverse order of start; safe on a partial start. */
 static void
 evpnd_cleanup(struct evpnd_proc *p)
@@ -242,8 +254,11 @@ evpnd_cleanup(struct evpnd_proc *p)
 	    &p->ev_flush, &p->ev_settle };
 
 	/* Let queued IPAM commits finish and their replies go out while
-	 * the HTTP server still holds the requests. */
+	 * the HTTP server still holds the requests: the loop has stopped,
+	 * so turn it a little longer for the answers to be written. */
 	ipamd_drain(p->d.ipamd);
+	if (p->d.base != NULL && p->api != NULL)
+		pump_replies(p->d.base);
 	api_free(p->api);
 	p->api = NULL;
 	/* Detach the data plane first: the withdrawals of peers going down

@@ -141,6 +141,13 @@ claim_undo(struct ipamd *im, const struct ipam_alloc *rec)
 		ipam_release(im->ipam, rec->resource, NULL, NULL);
 }
 
+static bool
+same_alloc(const struct ipam_alloc *a, const struct ipam_alloc *b)
+{
+	return a != NULL && ipaddr_cmp(&a->ip, &b->ip) == 0 &&
+	    ipaddr_cmp(&a->ipv6, &b->ipv6) == 0 && mac_cmp(&a->mac, &b->mac) == 0;
+}
+
 static void
 op_done(int status, void *arg)
 {
@@ -156,9 +163,12 @@ op_done(int status, void *arg)
 			alloc_undo(im, &op->rec);
 			break;
 		}
-		res.alloc = ipam_find(im->ipam, op->rec.resource);
-		if (res.alloc != NULL)
-			evpn_ipam_advertise(im->evpn, res.alloc);
+		/* Answer with what was committed; advertise it only if it
+		 * is still what the name holds (it may have been released,
+		 * even re-allocated, while the commit was under way). */
+		res.alloc = &op->rec;
+		if (same_alloc(ipam_find(im->ipam, op->rec.resource), &op->rec))
+			evpn_ipam_advertise(im->evpn, &op->rec);
 		break;
 	case IPAM_OP_CLAIM:
 		/* Same MAC and addresses: the route is already out. */
@@ -298,13 +308,40 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
 	return 0;
 }
 
+/* Would this request, repeated, get this allocation?  (Idempotent only
+ * for the same question.) */
+static bool
+repeat_matches(const struct ipam_alloc *a, const struct ipam_request *req)
+{
+	bool v4 = ipaddr_is_set(&a->ip), v6 = ipaddr_is_set(&a->ipv6);
+
+	if (a->preallocated != req->preallocated)
+		return false;	/* a client cannot name a pre-allocation */
+	if (req->mac != NULL && mac_cmp(req->mac, &a->mac) != 0)
+		return false;
+	switch (req->family) {
+	case IPAM_FAMILY_IPV4:
+		return v4 && !v6;
+	case IPAM_FAMILY_IPV6:
+		return v6 && !v4;
+	case IPAM_FAMILY_DUAL:
+		return v4 && v6;
+	}
+	return false;
+}
+
 int
 ipamd_allocate(struct ipamd *im, const char *pool,
     const struct ipam_request *req, ipamd_cb *cb, void *arg)
 {
+	const struct ipam_alloc *ex = ipam_find(im->ipam, req->resource);
 	struct shadowd_pool *sp;
 
-	if (!req->preallocated && ipam_find(im->ipam, req->resource) == NULL &&
+	if (ex != NULL && !repeat_matches(ex, req)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (!req->preallocated && ex == NULL &&
 	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
 		return allocate_shadow(im, sp, pool, req, cb, arg);
 	return allocate_plain(im, pool, req, cb, arg);

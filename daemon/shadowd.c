@@ -266,7 +266,8 @@ make_done(const struct ipamd_result *res, void *arg)
 		free(mo);
 		return;
 	}
-	sp->making--;
+	if (sp->making > 0)	/* the pool may be a new one, re-created */
+		sp->making--;
 	/* ipamd advertised it before calling us: it converges from now. */
 	warm_append(sp, res->alloc->resource, now_ms(sd));
 	shadow_on_prealloc_made(sp->engine, now_ms(sd));

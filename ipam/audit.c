@@ -285,7 +285,18 @@ verify_path(const char *path, const uint8_t *key,
 		return -1;
 	}
 	sqlite3_busy_timeout(db, 5000);
+	/* One read transaction: the rows and the chain head must come from
+	 * the same snapshot, or a commit between the two reads looks like
+	 * tampering. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		memset(rep, 0, sizeof(*rep));
+		snprintf(rep->reason, sizeof(rep->reason), "%s: %s", path,
+		    sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
 	rv = audit_verify_db(db, key, rep);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(db);
 	return rv;
 }

@@ -531,7 +531,16 @@ nl_create(struct event_base *base, const struct nl_callbacks *cb, char *err,
 		nl_free(nl);
 		return NULL;
 	}
-	nl_socket_set_buffer_size(nl->req_sk, 4 * 1024 * 1024, 1024 * 1024);
+	/* Only the send side: a plain SO_RCVBUF here would shrink the
+	 * forced receive buffer nl_open() gave to the acks (to rmem_max). */
+	{
+		int sndbuf = 1024 * 1024;
+
+		if (setsockopt(nl_socket_get_fd(nl->req_sk), SOL_SOCKET,
+		    SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) == -1)
+			(void)setsockopt(nl_socket_get_fd(nl->req_sk),
+			    SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	}
 	nl->vrf_supported = nl_probe_vrf(nl);
 	log_info("netlink: %s", nl->vrf_supported ?
 	    "VRF devices supported" :

@@ -612,6 +612,12 @@ START_TEST(test_ipam_errors)
 	json_decref(j);
 	expect_error("pa", "{\"resource\": \"m2\", \"mac\": "
 	    "\"02:aa:00:00:00:01\"}", 409, "MAC already in use in pool pa");
+	/* A repeat is idempotent only for the same question. */
+	expect_error("pa", "{\"resource\": \"m1\", \"family\": \"dual\"}",
+	    409, "resource m1 is allocated in pool pa with other parameters "
+	    "(a repeated request must ask the same)");
+	/* The shadow inventory's names are not for clients. */
+	expect_error("pa", "{\"resource\": \"shadow:pa:1\"}", 400, NULL);
 }
 END_TEST
 
