@@ -93,6 +93,8 @@ struct bgp_fsm_ops {
 	 * a peer address on the listeners */
 	void	 (*md5_set)(struct bgp *, const struct ipaddr *,
 		    const char *password);
+	/* optional: bytes queued on conn and not yet written */
+	size_t	 (*pending)(const struct bgp_conn *);
 };
 
 void	 bgp_fsm(struct bgp_peer *, enum bgp_event);

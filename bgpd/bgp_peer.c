@@ -555,6 +555,14 @@ bgp_peer_lookup(struct bgp *bgp, const struct ipaddr *addr,
 	return 0;
 }
 
+size_t
+bgp_peer_pending(const struct bgp_peer *peer)
+{
+	if (peer->conn == NULL || peer->bgp->ops->pending == NULL)
+		return 0;
+	return peer->bgp->ops->pending(peer->conn);
+}
+
 int
 bgp_peer_send(struct bgp_peer *peer, const uint8_t *msg, size_t len)
 {

@@ -139,6 +139,8 @@ uint16_t	 bgp_peer_conf_keepalive(const struct bgp_peer *);
 /* Send a whole encoded message on the peer's connection (for the RIB);
  * counts it.  Returns -1 when the peer is not Established. */
 int		 bgp_peer_send(struct bgp_peer *, const uint8_t *, size_t);
+/* Bytes queued towards the peer and not yet written (backpressure). */
+size_t		 bgp_peer_pending(const struct bgp_peer *);
 /* End-of-RIB marker for one family (RFC 4724 §2). */
 void		 bgp_eor_encode(struct wbuf *, int aid);
 

@@ -652,6 +652,18 @@ static const struct bgp_rib_ops rib_ops = {
  * callback again in the same pass, so a long walk would starve timers
  * and sockets (keepalives) until it ended.
  */
+/* Come back when a blocked peer may have read some of its queue. */
+static void
+rib_schedule_later(struct bgp_rib *rib)
+{
+	static const struct timeval later = { 0, RIB_OUT_RETRY_USEC };
+
+	if (!rib->work_scheduled) {
+		rib->work_scheduled = true;
+		event_add(rib->work_ev, &later);
+	}
+}
+
 void
 rib_schedule(struct bgp_rib *rib)
 {
@@ -729,7 +741,7 @@ rib_work(evutil_socket_t fd, short ev, void *arg)
 	size_t budget = RIB_SLICE_ENTRIES;
 	struct rib_walk *w;
 	struct rib_out *out;
-	bool more = false;
+	bool more = false, blocked = false;
 
 	rib->work_scheduled = false;
 	while ((w = TAILQ_FIRST(&rib->walks)) != NULL && budget > 0) {
@@ -739,11 +751,21 @@ rib_work(evutil_socket_t fd, short ev, void *arg)
 		rib_walk_finished(rib, w);
 		free(w);
 	}
-	TAILQ_FOREACH(out, &rib->outs, entry_link)
+	TAILQ_FOREACH(out, &rib->outs, entry_link) {
+		/* A peer that does not read its socket stops getting more
+		 * until it has: what it has not taken stays in its queue of
+		 * rows (bounded by the table), not in our send buffer. */
+		if (bgp_peer_pending(out->peer) > RIB_OUT_HIGH_WATER) {
+			blocked = true;
+			continue;
+		}
 		if (rib_out_flush(rib, out, RIB_SLICE_UPDATES))
 			more = true;
+	}
 	if (more || !TAILQ_EMPTY(&rib->walks))
 		rib_schedule(rib);
+	else if (blocked)
+		rib_schedule_later(rib);
 }
 
 /* ---- Queries and lifetime ------------------------------------------- */

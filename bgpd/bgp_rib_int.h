@@ -19,6 +19,9 @@ struct rib_out;
 /* Work done per event-loop turn before yielding. */
 #define RIB_SLICE_ENTRIES	4096
 #define RIB_SLICE_UPDATES	512
+/* Stop filling a peer's send buffer past this; look again later. */
+#define RIB_OUT_HIGH_WATER	(4 * 1024 * 1024)
+#define RIB_OUT_RETRY_USEC	20000
 
 struct rib_table {
 	const struct bgp_af *af;

@@ -242,6 +242,14 @@ session_send(struct bgp_conn *conn, const uint8_t *data, size_t len)
 	return 0;
 }
 
+static size_t
+session_pending(const struct bgp_conn *conn)
+{
+	const struct bgp_io *io = conn->io;
+
+	return io == NULL ? 0 : evbuffer_get_length(io->out);
+}
+
 static void
 session_close(struct bgp_conn *conn)
 {
@@ -580,4 +588,5 @@ const struct bgp_fsm_ops bgp_session_ops = {
 	.listen = session_listen,
 	.unlisten = session_unlisten,
 	.md5_set = session_md5_set,
+	.pending = session_pending,
 };

@@ -78,6 +78,14 @@ fake_send(struct bgp_conn *bc, const uint8_t *data, size_t len)
 	return 0;
 }
 
+static size_t
+fake_pending(const struct bgp_conn *bc)
+{
+	const struct fp_conn *c = bc->io;
+
+	return c == NULL ? 0 : c->backlog;
+}
+
 static void
 fake_close(struct bgp_conn *bc)
 {
@@ -138,6 +146,7 @@ static const struct bgp_fsm_ops fp_ops = {
 	.timer_set = fake_timer_set,
 	.timer_stop = fake_timer_stop,
 	.peer_release = fake_peer_release,
+	.pending = fake_pending,
 };
 
 void

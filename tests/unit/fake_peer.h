@@ -40,6 +40,7 @@ struct fp_conn {
 	bool		 closed;
 	struct wbuf	 out;
 	size_t		 seen;		/* bytes already consumed by the test */
+	size_t		 backlog;	/* what the "peer" has not read */
 };
 
 /* The routing core under test. */

@@ -970,6 +970,41 @@ START_TEST(test_route_too_big_for_peer)
 }
 END_TEST
 
+/* A peer that does not read gets nothing more until it has: the send
+ * buffer stays bounded, and what it missed follows once it reads. */
+START_TEST(test_backpressure_slow_reader)
+{
+	struct fp_conn *ca = fp_establish(&w, A, &ra);
+	struct sent_stats st;
+	size_t before;
+
+	fp_run(&w);
+	fp_skip(ca);
+	ca->backlog = 8 * 1024 * 1024;		/* the peer stopped reading */
+	for (unsigned i = 0; i < 300; i++) {
+		struct evpn_route r = route_n(i);
+
+		local_add(&r, "65000:100");
+	}
+	before = ca->out.len;
+	for (int i = 0; i < 20; i++)
+		event_base_loop(w.base, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(ca->out.len, before);	/* nothing queued */
+	ck_assert(!bgp_rib_idle(w.rib));
+	ca->backlog = 0;			/* it reads again */
+	{
+		/* The RIB looks again after RIB_OUT_RETRY_USEC. */
+		struct timeval tv = { 0, 100000 };
+
+		event_base_loopexit(w.base, &tv);
+		event_base_dispatch(w.base);
+	}
+	fp_run(&w);
+	collect_sent(ca, false, &st);
+	ck_assert_uint_eq(st.routes, 300);
+}
+END_TEST
+
 /* ---- graceful restart, helper side (RFC 4724 §4.2) -------------------- */
 
 START_TEST(test_graceful_restart_stale_then_eor)
@@ -1175,6 +1210,7 @@ rib_suite(void)
 	tcase_add_test(tc, test_malformed_nlri_resets);
 	tcase_add_test(tc, test_route_refresh_resends);
 	tcase_add_test(tc, test_withdraw_after_held_back_announce);
+	tcase_add_test(tc, test_backpressure_slow_reader);
 	tcase_add_test(tc, test_route_too_big_for_peer);
 	tcase_add_test(tc, test_graceful_restart_stale_then_eor);
 	tcase_add_test(tc, test_graceful_restart_no_forwarding_bit);
