@@ -4,7 +4,7 @@
  * base and runs the loop in the foreground (systemd style, no fork).
  *
  * How this works: everything the process owns hangs off one struct
- * evpnd (daemon/api.h), passed explicitly.  Signals arrive as libevent
+ * evpnd (daemon/evpnd.h), passed explicitly.  Signals arrive as libevent
  * events, so handlers run in the loop like any other callback:
  *   SIGHUP   re-parse the same file; a bad file is logged and the running
  *            config stays; a good one is checked by every part first
@@ -28,16 +28,17 @@
 
 #include <event2/event.h>
 
+#include "api/api.h"
+#include "bgpd/bgp_rib.h"
 #include "bgpd/bgpd.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
-#include "bgpd/bgp_rib.h"
-#include "daemon/api.h"
-#include "daemon/dataplane.h"
-#include "daemon/ipamd.h"
+#include "daemon/evpnd.h"
+#include "dataplane/dataplane.h"
 #include "evpn/evpn.h"
 #include "evpn/evpn_dp.h"
+#include "ipamd/ipamd.h"
 
 #define EVPND_DEFAULT_CONFIG	"/etc/evpnd/evpnd.conf"
 #define EVPND_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"

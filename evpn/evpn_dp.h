@@ -3,7 +3,7 @@
  * everything the kernel tells evpn/ back.
  *
  * evpn/ declares it and calls it; it never includes libnl.  main wires
- * an implementation built on netlink/ (daemon/dataplane.c); the unit
+ * an implementation built on netlink/ (dataplane/); the unit
  * tests wire a fake that records calls.  Operations are requests: they
  * return at once, the implementation batches them and reports failures
  * by log and counters (a failed install is retried by the next resync,

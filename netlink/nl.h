@@ -22,7 +22,7 @@
  *    "exists with VNI 200" error, the FDB at start-up).
  *
  * This folder knows links, FDB entries, neighbours, routes and rules;
- * it knows nothing of EVPN (daemon/dataplane.c maps one to the other).
+ * it knows nothing of EVPN (dataplane/ maps one to the other).
  */
 #ifndef NETLINK_NL_H
 #define NETLINK_NL_H

@@ -36,9 +36,9 @@
 #include "bgpd/bgpd.h"
 #include "common/log.h"
 #include "conf/conf.h"
-#include "daemon/api.h"
-#include "daemon/ipamd.h"
-#include "daemon/shadowd.h"
+#include "api/api.h"
+#include "ipamd/ipamd.h"
+#include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 #include "ipam/ipam.h"
 

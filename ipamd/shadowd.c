@@ -11,7 +11,7 @@
  * retired by a reload while a commit is in flight is no dangling
  * pointer: the late pre-allocation is released instead.
  */
-#include "daemon/shadowd.h"
+#include "ipamd/shadowd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,7 +25,7 @@
 #include "common/queue.h"
 #include "common/util.h"
 #include "conf/conf.h"
-#include "daemon/ipamd.h"
+#include "ipamd/ipamd.h"
 #include "evpn/evpn.h"
 
 #define SHADOWD_SIZE_MAX	9007199254740992.0	/* 2^53 */

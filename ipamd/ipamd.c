@@ -8,7 +8,7 @@
  * inflight count is what lets an idempotent repeat answer at once when
  * nothing at all is pending.
  */
-#include "daemon/ipamd.h"
+#include "ipamd/ipamd.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
-#include "daemon/shadowd.h"
+#include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 
 struct ipamd {

@@ -13,8 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "common/addr.h"
-#include "daemon/api.h"
-#include "daemon/dataplane.h"
+#include "api/api.h"
 #include "evpn/evpn.h"
 
 /* A query parameter as an integer in [min, max]; dflt when absent.
@@ -88,14 +87,4 @@ api_evpn_vni_macs(struct api_req *r)
 		return;
 	}
 	api_reply_json(r, 200, o);
-}
-
-void
-api_dataplane(struct api_req *r)
-{
-	if (r->d->dp == NULL) {
-		api_reply_error(r, 404, "no data plane");
-		return;
-	}
-	api_reply_json(r, 200, dataplane_json(r->d->dp));
 }

@@ -2,6 +2,11 @@
  * The daemon's IPAM glue: pools from the config, the durable store under
  * the state directory, and EVPN advertisement of what is committed.
  *
+ * Dependencies: ipamd/ binds ipam/ (pools, store, shadow engine) to the
+ * running daemon: it uses ipam/, evpn/ (to advertise and to hear churn),
+ * conf/ and common/; api/ calls it for the /v1/ipam routes and daemon/
+ * creates it.  ipam/ itself knows nothing of it.
+ *
  * How this works: ipamd_create() turns every "ipam pool" block into an
  * ipam pool (ipamd_pool_from_conf), opens STATE/ipam.db (which restores
  * allocations and quarantine), records the configured reservations in
@@ -27,8 +32,8 @@
  * needs a restart.  ipamd_reload_check() refuses those before anything
  * is applied; ipamd_reload_apply() then cannot fail.
  */
-#ifndef DAEMON_IPAMD_H
-#define DAEMON_IPAMD_H
+#ifndef IPAMD_IPAMD_H
+#define IPAMD_IPAMD_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -44,9 +44,9 @@
 
 #include "common/addr.h"
 #include "common/util.h"
-#include "daemon/api.h"
-#include "daemon/ipamd.h"
-#include "daemon/shadowd.h"
+#include "api/api.h"
+#include "ipamd/ipamd.h"
+#include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 #include "ipam/ipam.h"
 

@@ -43,8 +43,8 @@
  * Restart.  Pre-allocations are durable allocations: at start those of
  * a shadow pool are registered as ready (ipamd re-advertises them).
  */
-#ifndef DAEMON_SHADOWD_H
-#define DAEMON_SHADOWD_H
+#ifndef IPAMD_SHADOWD_H
+#define IPAMD_SHADOWD_H
 
 #include <stdbool.h>
 #include <stddef.h>

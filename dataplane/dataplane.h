@@ -1,7 +1,14 @@
 /*
  * The data-plane adapter: struct evpn_dataplane (evpn/evpn_dp.h)
- * implemented with netlink/.  The only file that knows both EVPN and
- * the kernel.
+ * implemented with netlink/.  The only folder that knows both EVPN and
+ * the kernel: it uses evpn/'s data-plane interface, netlink/ and
+ * common/; only daemon/ wires it into evpn/ (evpn_set_dataplane with
+ * dataplane_ops()), and api/ reads its state for GET /v1/dataplane.
+ *
+ * Files: dp_entry.c (owned entries, mark and sweep, adoption),
+ * dp_vni.c (VNI devices: create or adopt, remove), dp_learn.c (kernel
+ * events: local learning, the overrun resync), dataplane.c (life cycle,
+ * the operations, the read-only views).
  *
  * How this works: every entry evpn/ asks for (remote MAC, flood VTEP,
  * neighbour, type-5 route and the router-MAC neighbour/FDB pair a route
@@ -17,14 +24,15 @@
  * dumps the kernel, reinstalls what is missing and asks evpn/ to push
  * everything again.
  */
-#ifndef DAEMON_DATAPLANE_H
-#define DAEMON_DATAPLANE_H
+#ifndef DATAPLANE_DATAPLANE_H
+#define DATAPLANE_DATAPLANE_H
 
+#include <stdbool.h>
 #include <stddef.h>
-
-#include <jansson.h>
+#include <stdint.h>
 
 #include "evpn/evpn_dp.h"
+#include "netlink/nl.h"
 
 struct event_base;
 struct evpn;
@@ -38,8 +46,33 @@ void			 dataplane_free(struct dataplane *);
 void			 dataplane_set_evpn(struct dataplane *, struct evpn *);
 /* The operations table to hand to evpn_set_dataplane(). */
 const struct evpn_dataplane *dataplane_ops(struct dataplane *);
-/* Counts, counters, VRF mode and per-VNI device state (new reference). */
-json_t			*dataplane_json(struct dataplane *);
+
+/* What the adapter holds, for the API's view and /metrics. */
+#define DATAPLANE_NKINDS	6
+struct dataplane_stats {
+	bool		 vrf_devices;	/* VRF devices, else ip rules */
+	uint64_t	 installed[DATAPLANE_NKINDS]; /* owned entries by kind */
+	struct nl_counters nl;		/* netlink requests and overruns */
+};
+/* "fdb", "flood", "neigh", "route", "rmac_fdb", "rmac_neigh". */
+const char		*dataplane_kind_name(int kind);
+void			 dataplane_get_stats(struct dataplane *,
+			    struct dataplane_stats *);
+
+/* One VNI's devices as the kernel has them now. */
+struct dataplane_vni_state {
+	uint32_t	 vni;
+	bool		 l3;
+	uint32_t	 table;		/* L3: the VRF's table */
+	const char	*vxlan_if, *bridge_if;
+	bool		 vx_created, br_created; /* else adopted */
+	int		 vx_ifindex, br_ifindex; /* 0: gone */
+	bool		 vx_up, br_up;
+};
+typedef void		 dataplane_vni_cb(void *arg,
+			    const struct dataplane_vni_state *);
+void			 dataplane_foreach_vni(struct dataplane *,
+			    dataplane_vni_cb *, void *arg);
 /* Dump the kernel, reinstall missing entries, ask evpn/ to resync:
  * what an event overrun triggers. */
 void			 dataplane_resync(struct dataplane *);

@@ -16,7 +16,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "conf/conf.h"
-#include "daemon/api.h"
+#include "api/api.h"
 
 static void
 fmt_router_id(uint32_t id, char *buf, size_t len)

@@ -1,7 +1,13 @@
 /*
- * The daemon's control API: HTTP/1.1 with JSON bodies on a Unix socket.
+ * The daemon's control API: HTTP/1.1 with JSON bodies on a Unix socket
+ * and, optionally, over TLS on TCP; /metrics.
  *
- * How this works: evpnd.c owns the process state (struct evpnd: the
+ * Dependencies: api/ reads every part (bgpd/, evpn/, ipam/ and the
+ * daemon-side glue in ipamd/ and dataplane/) through their public
+ * headers and the struct evpnd that daemon/evpnd.h declares; nothing
+ * but daemon/ and the tests calls into api/.
+ *
+ * How this works: daemon/evpnd.c owns the process state (struct evpnd: the
  * event base, the bgp instance, the running config, reload counters)
  * and hands it to api_create(), which opens the listening socket itself
  * (so it can refuse to steal the socket of a running evpnd) and gives
@@ -20,8 +26,8 @@
  * handler, in the file of the part it shows (api_bgp.c for bgpd,
  * metrics.c for /metrics, later api_evpn.c, api_ipam.c).
  */
-#ifndef DAEMON_API_H
-#define DAEMON_API_H
+#ifndef API_API_H
+#define API_API_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -29,6 +35,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include "daemon/evpnd.h"
 
 struct event_base;
 struct evbuffer;
@@ -44,22 +52,6 @@ struct conf_api_listen;
 #define API_MAX_BODY		(64 * 1024)
 #define API_MAX_HEADERS		(16 * 1024)
 #define API_CONN_TIMEOUT	30	/* seconds an idle client may hold on */
-
-/* Process state shared by the main loop and the API handlers. */
-struct evpnd {
-	struct event_base	*base;
-	struct bgp		*bgp;
-	struct bgp_rib		*rib;
-	struct evpn		*evpn;
-	struct dataplane	*dp;		/* the kernel; may be NULL */
-	struct ipamd		*ipamd;		/* may be NULL */
-	struct config		*conf;		/* the running config */
-	const char		*conf_path;
-	const char		*sock_path;
-	const char		*state_dir;
-	uint64_t		 reloads_ok;
-	uint64_t		 reloads_failed;
-};
 
 struct api;
 
@@ -118,7 +110,10 @@ json_t		*api_bgp_neighbors_json(struct evpnd *);
 api_handler	 api_evpn_routes;
 api_handler	 api_evpn_vnis;
 api_handler	 api_evpn_vni_macs;
+
+/* api_dataplane.c */
 api_handler	 api_dataplane;
+json_t		*api_dataplane_json(struct dataplane *);
 
 /* api_ipam.c */
 #define API_IPAM_MAX_BODY	4096	/* an allocation request, as JSON */

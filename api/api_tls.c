@@ -30,7 +30,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
-#include "daemon/api.h"
+#include "api/api.h"
 
 struct api_tls {
 	SSL_CTX		*ctx;

@@ -12,7 +12,7 @@
  * An optional second evhttp serves the same table on TCP with TLS and
  * client certificates (api_tls.c); both call api_request_cb().
  */
-#include "daemon/api.h"
+#include "api/api.h"
 
 #include <errno.h>
 #include <fcntl.h>

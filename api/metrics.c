@@ -20,10 +20,10 @@
 #include "bgpd/bgpd.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/api.h"
-#include "daemon/dataplane.h"
-#include "daemon/ipamd.h"
-#include "daemon/shadowd.h"
+#include "api/api.h"
+#include "dataplane/dataplane.h"
+#include "ipamd/ipamd.h"
+#include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 #include "ipam/ipam.h"
 
@@ -193,35 +193,33 @@ render_daemon(struct evbuffer *b, const struct evpnd *d)
 	    (unsigned long long)d->reloads_failed);
 }
 
-/* The data plane's counters, read from its JSON view. */
+/* The data plane's counters. */
 static void
 render_dataplane(struct evbuffer *b, const struct evpnd *d)
 {
-	json_t *o, *inst, *v;
-	const char *kind;
+	struct dataplane_stats	 st;
 
 	if (d->dp == NULL)
 		return;
-	o = dataplane_json(d->dp);
-	inst = json_object_get(o, "installed");
+	dataplane_get_stats(d->dp, &st);
 	put_family(b, "evpnd_dataplane_entries", "gauge",
 	    "Kernel entries evpnd installed, by kind.");
-	json_object_foreach(inst, kind, v)
+	for (int k = 0; k < DATAPLANE_NKINDS; k++)
 		evbuffer_add_printf(b, "evpnd_dataplane_entries{kind=\"%s\"} "
-		    "%lld\n", kind, (long long)json_integer_value(v));
+		    "%llu\n", dataplane_kind_name(k),
+		    (unsigned long long)st.installed[k]);
 	put_family(b, "evpnd_dataplane_overruns_total", "counter",
 	    "Netlink event socket overruns (ENOBUFS).");
-	evbuffer_add_printf(b, "evpnd_dataplane_overruns_total %lld\n",
-	    (long long)json_integer_value(json_object_get(o, "overruns")));
+	evbuffer_add_printf(b, "evpnd_dataplane_overruns_total %llu\n",
+	    (unsigned long long)st.nl.overruns);
 	put_family(b, "evpnd_dataplane_resyncs_total", "counter",
 	    "Full kernel resynchronisations after an overrun.");
-	evbuffer_add_printf(b, "evpnd_dataplane_resyncs_total %lld\n",
-	    (long long)json_integer_value(json_object_get(o, "resyncs")));
+	evbuffer_add_printf(b, "evpnd_dataplane_resyncs_total %llu\n",
+	    (unsigned long long)st.nl.resyncs);
 	put_family(b, "evpnd_dataplane_request_errors_total", "counter",
 	    "Netlink requests the kernel refused.");
-	evbuffer_add_printf(b, "evpnd_dataplane_request_errors_total %lld\n",
-	    (long long)json_integer_value(json_object_get(o, "errors")));
-	json_decref(o);
+	evbuffer_add_printf(b, "evpnd_dataplane_request_errors_total %llu\n",
+	    (unsigned long long)st.nl.failed);
 }
 
 /* name{pool="P"} or name{pool="P",family="F"} value */

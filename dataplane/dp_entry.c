@@ -1,0 +1,367 @@
+/*
+ * Owned kernel entries (see dataplane.h for how the adapter works): the
+ * hash of entries evpnd installed, their kernel side, set/unset that
+ * sends nothing when the kernel already holds the value, the router-MAC
+ * entries type-5 routes share by reference, adoption of entries found
+ * at start-up, and the mark-and-sweep of a full resync from evpn/.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/neighbour.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "dataplane/dp_int.h"
+#include "netlink/nl.h"
+
+/* ---- owned entries -------------------------------------------------- */
+
+static uint32_t
+dp_hash_bytes(uint32_t h, const void *p, size_t len)
+{
+	const uint8_t	*b = p;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;	/* FNV-1a */
+	return h;
+}
+
+static uint32_t
+dp_hash(const struct dp_entry *e)
+{
+	uint32_t	 h = 2166136261u;
+
+	h = dp_hash_bytes(h, &e->kind, 1);
+	h = dp_hash_bytes(h, &e->where, sizeof(e->where));
+	switch (e->kind) {
+	case DP_FDB:
+	case DP_RMAC_FDB:
+		return dp_hash_bytes(h, e->mac.b, 6);
+	case DP_ROUTE:
+		h = dp_hash_bytes(h, &e->pfx.len, 1);
+		return dp_hash_bytes(h, e->pfx.addr.u.b, 16);
+	default:
+		return dp_hash_bytes(h, e->ip.u.b, 16);
+	}
+}
+
+static bool
+dp_key_eq(const struct dp_entry *a, const struct dp_entry *b)
+{
+	if (a->kind != b->kind || a->where != b->where)
+		return false;
+	switch (a->kind) {
+	case DP_FDB:
+	case DP_RMAC_FDB:
+		return mac_cmp(&a->mac, &b->mac) == 0;
+	case DP_ROUTE:
+		return prefix_cmp(&a->pfx, &b->pfx) == 0;
+	default:
+		return ipaddr_cmp(&a->ip, &b->ip) == 0;
+	}
+}
+
+static struct dp_entry **
+dp_slot(struct dataplane *dp, const struct dp_entry *key)
+{
+	struct dp_entry	**pp = &dp->hash[dp_hash(key) & (dp->hash_size - 1)];
+
+	while (*pp != NULL && !dp_key_eq(*pp, key))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+void
+dp_hash_grow(struct dataplane *dp)
+{
+	struct dp_entry	**old = dp->hash, *e, *next;
+	size_t		 old_size = dp->hash_size;
+
+	dp->hash_size = old_size ? old_size * 2 : 1024;
+	dp->hash = xcalloc(dp->hash_size, sizeof(*dp->hash));
+	for (size_t i = 0; i < old_size; i++)
+		for (e = old[i]; e != NULL; e = next) {
+			next = e->next;
+			e->next = dp->hash[dp_hash(e) & (dp->hash_size - 1)];
+			dp->hash[dp_hash(e) & (dp->hash_size - 1)] = e;
+		}
+	free(old);
+}
+
+struct dp_entry *
+dp_find(struct dataplane *dp, const struct dp_entry *key)
+{
+	return *dp_slot(dp, key);
+}
+
+/* A new owned entry with key's key fields (not linked to the kernel). */
+struct dp_entry *
+dp_insert(struct dataplane *dp, const struct dp_entry *key)
+{
+	struct dp_entry	*e, **pp;
+
+	if (dp->count >= dp->hash_size)
+		dp_hash_grow(dp);
+	e = xcalloc(1, sizeof(*e));
+	*e = *key;
+	pp = dp_slot(dp, key);
+	e->next = NULL;
+	*pp = e;
+	dp->count++;
+	dp->kind_count[e->kind]++;
+	return e;
+}
+
+void
+dp_remove(struct dataplane *dp, struct dp_entry *e)
+{
+	struct dp_entry	**pp = dp_slot(dp, e);
+
+	*pp = e->next;
+	dp->count--;
+	dp->kind_count[e->kind]--;
+	free(e);
+}
+
+/* ---- kernel side of an entry ----------------------------------------- */
+
+
+void
+dp_install(struct dataplane *dp, struct dp_entry *e)
+{
+	switch (e->kind) {
+	case DP_FDB:
+	case DP_RMAC_FDB:
+		nl_fdb_replace(dp->nl, e->where, &e->mac, &e->vtep, e->sticky);
+		break;
+	case DP_FLOOD:
+		nl_flood_append(dp->nl, e->where, &e->ip);
+		break;
+	case DP_NEIGH:
+	case DP_RMAC_NEIGH:
+		nl_neigh_replace(dp->nl, e->where, &e->ip, &e->mac);
+		break;
+	case DP_ROUTE:
+		nl_route_replace(dp->nl, (uint32_t)e->where, &e->pfx, &e->vtep,
+		    e->dev);
+		break;
+	}
+	e->installed = true;
+}
+
+static void
+dp_uninstall(struct dataplane *dp, struct dp_entry *e)
+{
+	switch (e->kind) {
+	case DP_FDB:
+	case DP_RMAC_FDB:
+		nl_fdb_delete(dp->nl, e->where, &e->mac);
+		break;
+	case DP_FLOOD:
+		nl_flood_delete(dp->nl, e->where, &e->ip);
+		break;
+	case DP_NEIGH:
+	case DP_RMAC_NEIGH:
+		nl_neigh_delete(dp->nl, e->where, &e->ip);
+		break;
+	case DP_ROUTE:
+		nl_route_delete(dp->nl, (uint32_t)e->where, &e->pfx);
+		dp_release_rmac(dp, e);
+		break;
+	}
+}
+
+void
+dp_delete(struct dataplane *dp, struct dp_entry *e)
+{
+	dp_uninstall(dp, e);
+	dp_remove(dp, e);
+}
+
+/* Does the owned entry already hold the value in want? */
+bool
+dp_value_eq(const struct dp_entry *e, const struct dp_entry *want)
+{
+	switch (e->kind) {
+	case DP_FDB:
+	case DP_RMAC_FDB:
+		return ipaddr_cmp(&e->vtep, &want->vtep) == 0 &&
+		    e->sticky == want->sticky;
+	case DP_NEIGH:
+	case DP_RMAC_NEIGH:
+		return mac_cmp(&e->mac, &want->mac) == 0;
+	case DP_ROUTE:
+		return ipaddr_cmp(&e->vtep, &want->vtep) == 0 &&
+		    mac_cmp(&e->rmac, &want->rmac) == 0 && e->dev == want->dev;
+	default:
+		return true;
+	}
+}
+
+/*
+ * Make the kernel hold want: nothing when an owned entry already has
+ * that value (it is unmarked), a replace otherwise.  Returns the entry.
+ */
+struct dp_entry *
+dp_set(struct dataplane *dp, const struct dp_entry *want)
+{
+	struct dp_entry	*e = dp_find(dp, want);
+
+	if (e == NULL) {
+		e = dp_insert(dp, want);
+		dp_install(dp, e);
+		return e;
+	}
+	e->marked = false;
+	if (dp_value_eq(e, want) && e->installed)
+		return e;
+	/* The kernel keeps a replaced FDB entry's state: becoming sticky
+	 * needs the old entry gone first. */
+	if ((e->kind == DP_FDB || e->kind == DP_RMAC_FDB) && want->sticky &&
+	    !e->sticky && e->installed)
+		nl_fdb_delete(dp->nl, e->where, &e->mac);
+	e->vtep = want->vtep;
+	e->mac = want->mac;
+	e->rmac = want->rmac;
+	e->sticky = want->sticky;
+	e->dev = want->dev;
+	e->vx_dev = want->vx_dev;
+	dp_install(dp, e);
+	return e;
+}
+
+void
+dp_unset(struct dataplane *dp, const struct dp_entry *key)
+{
+	struct dp_entry	*e = dp_find(dp, key);
+
+	if (e != NULL)
+		dp_delete(dp, e);
+}
+
+/* ---- adoption of what the kernel already has --------------------------- */
+
+void
+dp_adopt(struct dataplane *dp, const struct dp_entry *key)
+{
+	struct dp_entry	*e;
+
+	if (dp_find(dp, key) != NULL)
+		return;
+	e = dp_insert(dp, key);
+	e->installed = true;
+	e->marked = true;
+}
+
+
+/* The owned-entry key a kernel FDB entry of ours stands for. */
+void
+dp_key_of_fdb(const struct dp_vni *n, const struct nl_fdb *f,
+    struct dp_entry *k)
+{
+	k->kind = n->l3 ? DP_RMAC_FDB : DP_FDB;
+	k->mac = f->mac;
+	k->vtep = f->dst;
+	k->sticky = (f->flags & NTF_STICKY) != 0;
+	if (mac_is_zero(&f->mac)) {
+		k->kind = DP_FLOOD;
+		k->ip = f->dst;
+	}
+}
+
+
+/* The router-MAC entries a type-5 route through vtep needs (RFC 9136
+ * §4.4.1: the inner frame carries the remote router MAC). */
+static void
+dp_rmac_keys(const struct dp_entry *route, struct dp_entry *fdb,
+    struct dp_entry *neigh, struct dp_entry *neigh6)
+{
+	memset(fdb, 0, sizeof(*fdb));
+	fdb->kind = DP_RMAC_FDB;
+	fdb->where = route->vx_dev;
+	fdb->mac = route->rmac;
+	fdb->vtep = route->vtep;
+	memset(neigh, 0, sizeof(*neigh));
+	neigh->kind = DP_RMAC_NEIGH;
+	neigh->where = route->dev;
+	neigh->ip = route->vtep;
+	neigh->mac = route->rmac;
+	*neigh6 = *neigh;
+	neigh6->ip.af = 0;
+	/* An IPv6 route over an IPv4 VTEP has the mapped address as its
+	 * gateway (netlink/nl_route.c): it needs its own neighbour. */
+	if (route->pfx.addr.af == AF_INET6 && route->vtep.af == AF_INET) {
+		neigh6->ip.af = AF_INET6;
+		memset(neigh6->ip.u.b, 0, 16);
+		neigh6->ip.u.b[10] = neigh6->ip.u.b[11] = 0xff;
+		memcpy(neigh6->ip.u.b + 12, route->vtep.u.b, 4);
+	}
+}
+
+/* Set the router-MAC entries of route; take a reference when take. */
+void
+dp_hold_rmac(struct dataplane *dp, const struct dp_entry *route, bool take)
+{
+	struct dp_entry	 k[3], *e;
+
+	dp_rmac_keys(route, &k[0], &k[1], &k[2]);
+	for (int i = 0; i < 3; i++) {
+		if (k[i].kind == DP_RMAC_NEIGH && k[i].ip.af == 0)
+			continue;
+		e = dp_set(dp, &k[i]);
+		if (take)
+			e->refs++;
+	}
+}
+
+void
+dp_release_rmac(struct dataplane *dp, struct dp_entry *route)
+{
+	struct dp_entry	 k[3], *e;
+
+	dp_rmac_keys(route, &k[0], &k[1], &k[2]);
+	for (int i = 0; i < 3; i++) {
+		if ((e = dp_find(dp, &k[i])) == NULL || e->refs == 0)
+			continue;
+		/* In a sync, sync_end sweeps what nobody uses any more. */
+		if (--e->refs == 0 && !dp->in_sync)
+			dp_delete(dp, e);
+	}
+}
+
+
+void
+dp_sync_begin(void *ctx)
+{
+	struct dataplane	*dp = ctx;
+	struct dp_entry		*e, *next;
+	size_t			 i;
+
+	dp->in_sync = true;
+	DP_FOREACH(dp, i, e, next)
+		e->marked = true;
+}
+
+void
+dp_sync_end(void *ctx)
+{
+	struct dataplane	*dp = ctx;
+	struct dp_entry		*e, *next;
+	size_t			 i;
+
+	/* Routes first: deleting one releases its router-MAC entries,
+	 * which stay (in_sync) until the second walk, so the walk never
+	 * meets a freed entry. */
+	DP_FOREACH(dp, i, e, next)
+		if (e->kind == DP_ROUTE && e->marked)
+			dp_delete(dp, e);
+	dp->in_sync = false;
+	DP_FOREACH(dp, i, e, next)
+		if (e->marked || ((e->kind == DP_RMAC_FDB ||
+		    e->kind == DP_RMAC_NEIGH) && e->refs == 0))
+			dp_delete(dp, e);
+}
