@@ -23,7 +23,7 @@ mkdir -p "$BUILD"
 
 # Targets and the sources each links, relative to the top of the tree.
 # Add a parser: append its .c file here (and decode it in the target).
-TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf"
+TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt"
 COMMON_SOURCES="common/buf.c common/log.c common/util.c common/addr.c"
 SOURCES_fuzz_msg="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c"
 ATTR_SOURCES="bgpd/bgp_attr.c bgpd/bgp_attr_decode.c bgpd/bgp_attr_encode.c"
@@ -31,12 +31,16 @@ SOURCES_fuzz_attr="$COMMON_SOURCES $ATTR_SOURCES"
 SOURCES_fuzz_update="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $ATTR_SOURCES evpn/evpn_nlri.c"
 SOURCES_fuzz_evpn="$COMMON_SOURCES evpn/evpn_nlri.c"
 SOURCES_fuzz_conf="$COMMON_SOURCES conf/conf.c conf/conf_parse.c conf/conf_cmd.c conf/conf_ipam.c conf/conf_print.c"
+SOURCES_fuzz_flow="$COMMON_SOURCES telemetry/flow.c"
+SOURCES_fuzz_pkt="$COMMON_SOURCES telemetry/pkt.c"
 # Seed corpus directory per target, under tests/fuzz/corpus/.
 CORPUS_fuzz_msg="msg"
 CORPUS_fuzz_evpn="evpn"
 CORPUS_fuzz_attr="attr"
 CORPUS_fuzz_update="update"
 CORPUS_fuzz_conf="conf"
+CORPUS_fuzz_flow="flow"
+CORPUS_fuzz_pkt="pkt"
 
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

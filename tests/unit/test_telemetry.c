@@ -1,0 +1,538 @@
+/*
+ * telemetry/: the IPFIX and NetFlow v9 decoder against datagrams
+ * captured from softflowd (tests/fixtures/softflowd_*.hex, made by
+ * capture_softflowd.sh; the expected values are what tshark's cflow
+ * dissector reads from the same bytes), hostile messages, the packet
+ * decoder on hand-built frames, and the two sockets for real: the UDP
+ * collector on loopback and the packet sampler on a veth in a private
+ * network namespace (root; those cases are skipped otherwise).
+ */
+#include <check.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "common/addr.h"
+#include "telemetry/telemetry.h"
+
+#define MAX_DGRAM	2048
+#define MAX_RECORDS	64
+
+struct seen {
+	struct flow_record	 r[MAX_RECORDS];
+	size_t			 n;
+};
+
+static void
+record_cb(void *arg, const struct flow_record *r)
+{
+	struct seen	*s = arg;
+
+	if (s->n < MAX_RECORDS)
+		s->r[s->n] = *r;
+	s->n++;
+}
+
+/* Datagram line_no (0-based) of a fixture; its length. */
+static size_t
+fixture_dgram(const char *name, int line_no, uint8_t *out)
+{
+	char		 path[1024], line[8192];
+	const char	*top = getenv("top_srcdir");
+	FILE		*f;
+	size_t		 n = 0;
+	int		 k = 0;
+	unsigned int	 byte;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
+	    top != NULL ? top : ".", name);
+	ck_assert_msg((f = fopen(path, "r")) != NULL, "no fixture %s", path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] == '#' || k++ != line_no)
+			continue;
+		for (char *p = line; sscanf(p, "%2x", &byte) == 1 &&
+		    n < MAX_DGRAM; p += 2)
+			out[n++] = (uint8_t)byte;
+		break;
+	}
+	fclose(f);
+	ck_assert_uint_gt(n, 0);
+	return n;
+}
+
+static struct ipaddr
+ip(const char *s)
+{
+	struct ipaddr	 a;
+
+	ck_assert_int_eq(ipaddr_parse(s, &a), 0);
+	return a;
+}
+
+/* The record from src to dst with the most packets (a neighbour
+ * advertisement and the echo flow share addresses). */
+static const struct flow_record *
+find_flow(const struct seen *s, const char *src, const char *dst)
+{
+	struct ipaddr		 a = ip(src), b = ip(dst);
+	const struct flow_record *best = NULL;
+
+	for (size_t i = 0; i < s->n && i < MAX_RECORDS; i++)
+		if (ipaddr_cmp(&s->r[i].src, &a) == 0 &&
+		    ipaddr_cmp(&s->r[i].dst, &b) == 0 &&
+		    (best == NULL || s->r[i].packets > best->packets))
+			best = &s->r[i];
+	return best;
+}
+
+static struct ipaddr exporter;
+
+static void
+decode_fixture(struct flow_decoder *fd, const char *name, int lines,
+    struct seen *s)
+{
+	uint8_t		 d[MAX_DGRAM];
+	size_t		 len;
+	char		 err[128];
+
+	for (int i = 0; i < lines; i++) {
+		len = fixture_dgram(name, i, d);
+		ck_assert_msg(flow_decode(fd, &exporter, d, len, record_cb, s,
+		    err, sizeof(err)) == 0, "%s line %d: %s", name, i, err);
+	}
+}
+
+START_TEST(test_ipfix_softflowd)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	const struct flow_record *r;
+	struct flow_stats	 st;
+
+	decode_fixture(fd, "softflowd_ipfix.hex", 2, &s);
+	/* tshark: 5 IPv6 records in the first datagram, 6 in the second */
+	ck_assert_uint_eq(s.n, 11);
+	ck_assert_ptr_nonnull(r = find_flow(&s, "10.10.0.1", "10.10.0.77"));
+	ck_assert_uint_eq(r->version, 10);
+	ck_assert_uint_eq(r->proto, 1);
+	ck_assert_uint_eq(r->packets, 2000);
+	ck_assert_uint_eq(r->octets, 168000);
+	ck_assert_ptr_nonnull(r = find_flow(&s, "2001:db8::77",
+	    "2001:db8::1"));
+	ck_assert_uint_eq(r->proto, 58);
+	ck_assert_uint_eq(r->packets, 1375);
+	ck_assert_uint_eq(r->octets, 143000);
+	flow_decoder_stats(fd, &st);
+	ck_assert_uint_eq(st.messages, 2);
+	ck_assert_uint_eq(st.records, 11);
+	ck_assert_uint_eq(st.templates, 4);
+	ck_assert_uint_eq(st.malformed, 0);
+	flow_decoder_free(fd);
+}
+END_TEST
+
+START_TEST(test_nfv9_softflowd)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	const struct flow_record *r;
+
+	decode_fixture(fd, "softflowd_nfv9.hex", 3, &s);
+	ck_assert_ptr_nonnull(r = find_flow(&s, "10.10.0.77", "10.10.0.1"));
+	ck_assert_uint_eq(r->version, 9);
+	ck_assert_uint_eq(r->packets, 2000);
+	ck_assert_uint_eq(r->octets, 168000);
+	ck_assert_ptr_nonnull(find_flow(&s, "10.10.0.1", "10.10.0.77"));
+	flow_decoder_free(fd);
+}
+END_TEST
+
+/* Data before its template is skipped and counted (RFC 7011 §8). */
+START_TEST(test_data_before_template)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	struct flow_stats	 st;
+	uint8_t			 d[MAX_DGRAM];
+	size_t			 len;
+	char			 err[128];
+
+	len = fixture_dgram("softflowd_ipfix.hex", 1, d);
+	ck_assert_int_eq(flow_decode(fd, &exporter, d, len, record_cb, &s,
+	    err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.n, 0);
+	flow_decoder_stats(fd, &st);
+	ck_assert_uint_gt(st.unknown_sets, 0);
+	flow_decoder_free(fd);
+}
+END_TEST
+
+/* A template learned from one exporter does not decode another's. */
+START_TEST(test_templates_per_exporter)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	struct ipaddr		 other = ip("192.0.2.9");
+	uint8_t			 d[MAX_DGRAM];
+	size_t			 len;
+	char			 err[128];
+
+	len = fixture_dgram("softflowd_ipfix.hex", 0, d);
+	ck_assert_int_eq(flow_decode(fd, &exporter, d, len, record_cb, &s,
+	    err, sizeof(err)), 0);
+	s.n = 0;
+	len = fixture_dgram("softflowd_ipfix.hex", 1, d);
+	ck_assert_int_eq(flow_decode(fd, &other, d, len, record_cb, &s,
+	    err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.n, 0);
+	flow_decoder_free(fd);
+}
+END_TEST
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* An IPFIX header of total length len, domain 7. */
+static void
+ipfix_header(uint8_t *d, uint16_t len)
+{
+	memset(d, 0, 16);
+	put16(d, 10);
+	put16(d + 2, len);
+	d[15] = 7;
+}
+
+START_TEST(test_hostile_lengths)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	uint8_t			 d[64];
+	char			 err[128];
+
+	/* header length beyond the datagram */
+	ipfix_header(d, 60);
+	ck_assert_int_eq(flow_decode(fd, &exporter, d, 16, record_cb, &s,
+	    err, sizeof(err)), -1);
+	/* set length beyond the message */
+	ipfix_header(d, 24);
+	put16(d + 16, 256);
+	put16(d + 18, 200);
+	ck_assert_int_eq(flow_decode(fd, &exporter, d, 24, record_cb, &s,
+	    err, sizeof(err)), -1);
+	/* set length below its own header */
+	put16(d + 18, 2);
+	ck_assert_int_eq(flow_decode(fd, &exporter, d, 24, record_cb, &s,
+	    err, sizeof(err)), -1);
+	/* template claiming more fields than the set holds */
+	ipfix_header(d, 28);
+	put16(d + 16, 2);
+	put16(d + 18, 12);
+	put16(d + 20, 300);
+	put16(d + 22, 50);
+	put16(d + 24, 8);
+	put16(d + 26, 4);
+	ck_assert_int_eq(flow_decode(fd, &exporter, d, 28, record_cb, &s,
+	    err, sizeof(err)), -1);
+	/* a version we do not speak */
+	put16(d, 5);
+	ck_assert_int_eq(flow_decode(fd, &exporter, d, 28, record_cb, &s,
+	    err, sizeof(err)), -1);
+	ck_assert_uint_eq(s.n, 0);
+	flow_decoder_free(fd);
+}
+END_TEST
+
+/* Variable-length fields (RFC 7011 §7) are skipped by their prefix. */
+START_TEST(test_varlen_field)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	uint8_t			 d[64];
+	char			 err[128];
+	struct ipaddr		 src;
+	size_t			 n;
+
+	/* template 256: sourceIPv4Address (4), a varlen IE 82 */
+	ipfix_header(d, 0);
+	put16(d + 16, 2);
+	put16(d + 18, 16);
+	put16(d + 20, 256);
+	put16(d + 22, 2);
+	put16(d + 24, 8);
+	put16(d + 26, 4);
+	put16(d + 28, 82);
+	put16(d + 30, 65535);
+	/* data: 10.0.0.5, then "eth0" as a 1-byte-length string */
+	put16(d + 32, 256);
+	put16(d + 34, 13);
+	memcpy(d + 36, "\x0a\x00\x00\x05\x04" "eth0", 9);
+	n = 45;
+	put16(d + 2, (uint16_t)n);
+	ck_assert_int_eq(flow_decode(fd, &exporter, d, n, record_cb, &s,
+	    err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.n, 1);
+	src = ip("10.0.0.5");
+	ck_assert_int_eq(ipaddr_cmp(&s.r[0].src, &src), 0);
+	ck_assert_uint_eq(s.r[0].dst.af, 0);
+	/* a varlen length running past the set */
+	d[36 + 4] = 200;
+	ck_assert_int_eq(flow_decode(fd, &exporter, d, n, record_cb, &s,
+	    err, sizeof(err)), -1);
+	flow_decoder_free(fd);
+}
+END_TEST
+
+/* A flood of template ids stays within the cache and evicts. */
+START_TEST(test_template_flood)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	struct flow_stats	 st;
+	uint8_t			 d[32];
+	char			 err[128];
+
+	for (int id = 256; id < 256 + FLOW_MAX_TEMPLATES + 10; id++) {
+		ipfix_header(d, 28);
+		put16(d + 16, 2);
+		put16(d + 18, 12);
+		put16(d + 20, (uint16_t)id);
+		put16(d + 22, 1);
+		put16(d + 24, 8);
+		put16(d + 26, 4);
+		ck_assert_int_eq(flow_decode(fd, &exporter, d, 28, record_cb,
+		    &s, err, sizeof(err)), 0);
+	}
+	flow_decoder_stats(fd, &st);
+	ck_assert_uint_eq(st.evicted, 10);
+	flow_decoder_free(fd);
+}
+END_TEST
+
+/* ---- packets ------------------------------------------------------------ */
+
+static size_t
+frame_arp_request(uint8_t *f, const char *sender, const char *target)
+{
+	struct in_addr	 a;
+
+	memset(f, 0, 60);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	put16(f + 12, ETH_P_ARP);
+	put16(f + 14, 1);
+	put16(f + 16, ETH_P_IP);
+	f[18] = 6;
+	f[19] = 4;
+	put16(f + 20, 1);
+	memcpy(f + 22, f + 6, 6);
+	inet_pton(AF_INET, sender, &a);
+	memcpy(f + 28, &a, 4);
+	inet_pton(AF_INET, target, &a);
+	memcpy(f + 38, &a, 4);
+	return 60;
+}
+
+START_TEST(test_pkt_arp)
+{
+	struct pkt_sample	 s;
+	uint8_t			 f[64];
+	struct ipaddr		 t = ip("10.10.0.50"), snd = ip("10.10.0.9");
+
+	ck_assert_int_eq(pkt_decode(f, frame_arp_request(f, "10.10.0.9",
+	    "10.10.0.50"), &s), 0);
+	ck_assert_int_eq(s.kind, PKT_ARP_REQUEST);
+	ck_assert_int_eq(ipaddr_cmp(&s.dst, &t), 0);
+	ck_assert_int_eq(ipaddr_cmp(&s.src, &snd), 0);
+	ck_assert_uint_eq(s.src_mac.b[5], 1);
+	/* cut in the middle of the target address */
+	ck_assert_int_eq(pkt_decode(f, 40, &s), -1);
+	/* a reply is no request */
+	put16(f + 20, 2);
+	ck_assert_int_eq(pkt_decode(f, 60, &s), 0);
+	ck_assert_int_eq(s.kind, PKT_OTHER);
+}
+END_TEST
+
+START_TEST(test_pkt_nd_and_ip)
+{
+	struct pkt_sample	 s;
+	uint8_t			 f[128] = { 0 };
+	struct ipaddr		 t = ip("2001:db8::50");
+
+	/* a VLAN-tagged IPv6 neighbour solicitation */
+	put16(f + 12, 0x8100);
+	put16(f + 14, 0x0064);
+	put16(f + 16, ETH_P_IPV6);
+	f[18] = 0x60;
+	f[18 + 6] = 58;
+	f[18 + 40] = 135;
+	memcpy(f + 18 + 48, t.u.b, 16);
+	ck_assert_int_eq(pkt_decode(f, 18 + 64, &s), 0);
+	ck_assert_int_eq(s.kind, PKT_ND_SOLICIT);
+	ck_assert_uint_eq(s.vlan, 100);
+	ck_assert_int_eq(ipaddr_cmp(&s.dst, &t), 0);
+	ck_assert_int_eq(pkt_decode(f, 18 + 50, &s), -1);
+	/* plain IPv4 */
+	memset(f, 0, sizeof(f));
+	put16(f + 12, ETH_P_IP);
+	f[14] = 0x45;
+	memcpy(f + 14 + 12, "\x0a\x0a\x00\x01\x0a\x0a\x00\x4d", 8);
+	ck_assert_int_eq(pkt_decode(f, 34, &s), 0);
+	ck_assert_int_eq(s.kind, PKT_IPV4);
+	t = ip("10.10.0.77");
+	ck_assert_int_eq(ipaddr_cmp(&s.dst, &t), 0);
+	ck_assert_int_eq(pkt_decode(f, 20, &s), -1);
+}
+END_TEST
+
+/* ---- sockets ------------------------------------------------------------ */
+
+START_TEST(test_collector_udp)
+{
+	struct event_base	*base = event_base_new();
+	struct flow_collector	*c;
+	struct seen		 s = { .n = 0 };
+	struct ipaddr		 lo = ip("127.0.0.1");
+	struct sockaddr_storage	 ss;
+	uint8_t			 d[MAX_DGRAM];
+	size_t			 len;
+	char			 err[128];
+	int			 sock;
+
+	c = flow_collector_new(base, &lo, 0, record_cb, &s, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	sock = socket(AF_INET, SOCK_DGRAM, 0);
+	socklen_t sl = (socklen_t)ipaddr_to_sockaddr(&lo,
+	    flow_collector_port(c), &ss);
+	for (int i = 0; i < 2; i++) {
+		len = fixture_dgram("softflowd_ipfix.hex", i, d);
+		ck_assert_int_eq(sendto(sock, d, len, 0,
+		    (struct sockaddr *)&ss, sl), (ssize_t)len);
+	}
+	for (int i = 0; i < 50 && s.n < 11; i++) {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(10000);
+	}
+	ck_assert_uint_eq(s.n, 11);
+	close(sock);
+	flow_collector_free(c);
+	event_base_free(base);
+}
+END_TEST
+
+struct samples {
+	size_t	 arp, other;
+};
+
+static void
+sample_cb(void *arg, const char *ifname, const struct pkt_sample *p)
+{
+	struct samples	*s = arg;
+
+	if (p->kind == PKT_ARP_REQUEST)
+		s->arp++;
+	else
+		s->other++;
+}
+
+static void
+send_frames(const char *ifname, const uint8_t *f, size_t len, int count)
+{
+	struct sockaddr_ll	 sll = { .sll_family = AF_PACKET };
+	int			 sock = socket(AF_PACKET, SOCK_RAW, 0);
+
+	ck_assert_int_ge(sock, 0);
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	sll.sll_halen = 6;
+	for (int i = 0; i < count; i++)
+		ck_assert_int_eq(sendto(sock, f, len, 0,
+		    (struct sockaddr *)&sll, sizeof(sll)), (ssize_t)len);
+	close(sock);
+}
+
+/* Every ARP request crosses; 1 in rate of the rest, in the kernel. */
+START_TEST(test_sampler_veth)
+{
+	struct event_base	*base;
+	struct pkt_sampler	*sp;
+	struct samples		 s = { 0, 0 };
+	uint8_t			 arp[64], other[64] = { 0 };
+	char			 err[128];
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+	ck_assert_int_eq(system("ip link add tva type veth peer name tvb && "
+	    "ip link set tva up && ip link set tvb up"), 0);
+	base = event_base_new();
+	sp = pkt_sampler_new(base, "tvb", 10, sample_cb, &s, err, sizeof(err));
+	ck_assert_msg(sp != NULL, "%s", err);
+	frame_arp_request(arp, "10.10.0.9", "10.10.0.50");
+	send_frames("tva", arp, 60, 20);
+	put16(other + 12, 0x88b5);	/* local experimental ethertype */
+	send_frames("tva", other, 60, 2000);
+	for (int i = 0; i < 100; i++) {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(5000);
+	}
+	ck_assert_uint_eq(s.arp, 20);
+	/* 2000 frames at 1 in 10: 200 expected; far outside is a bug */
+	ck_assert_msg(s.other > 100 && s.other < 320, "sampled %zu",
+	    s.other);
+	ck_assert_uint_eq(pkt_sampler_count(sp), s.arp + s.other);
+	pkt_sampler_free(sp);
+	event_base_free(base);
+}
+END_TEST
+
+static Suite *
+telemetry_suite(void)
+{
+	Suite	*s = suite_create("telemetry");
+	TCase	*tc = tcase_create("flow");
+
+	tcase_add_test(tc, test_ipfix_softflowd);
+	tcase_add_test(tc, test_nfv9_softflowd);
+	tcase_add_test(tc, test_data_before_template);
+	tcase_add_test(tc, test_templates_per_exporter);
+	tcase_add_test(tc, test_hostile_lengths);
+	tcase_add_test(tc, test_varlen_field);
+	tcase_add_test(tc, test_template_flood);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("packets");
+	tcase_add_test(tc, test_pkt_arp);
+	tcase_add_test(tc, test_pkt_nd_and_ip);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sockets");
+	tcase_add_test(tc, test_collector_udp);
+	tcase_add_test(tc, test_sampler_veth);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(telemetry_suite());
+	int	 failed;
+
+	ipaddr_parse("127.0.0.1", &exporter);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
