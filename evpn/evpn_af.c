@@ -1,98 +1,15 @@
 /*
  * The l2vpn evpn row of bgpd's address-family table.
  *
- * The RIB keys EVPN routes by a packed, canonical byte string holding
- * exactly the fields RFC 7432 §7 and RFC 9136 §3.1 make part of the
- * prefix (see evpn_nlri.h), in a fixed order:
- *
- *	type, af, plen, [eth tag unless type 4], RD, [ESI: types 1, 4],
- *	[MAC: type 2], [IP, 16 bytes: all but type 1]
- *
- * so the longest (types 2 and 4) take 37 bytes and a RIB entry fits in
- * 64.  Labels travel beside the key, per path.  The ESI of types 2/5 and
- * the gateway IP of type 5 are not kept: evpnd does no multihoming and
- * no recursive gateway resolution, and sends them as zero.
+ * The RIB keys EVPN routes by the packed route key of evpn_nlri.h,
+ * holding exactly the fields RFC 7432 §7 and RFC 9136 §3.1 make part of
+ * the prefix.  Labels travel beside the key, per path.
  */
 #include "evpn/evpn_int.h"
 
 #include <string.h>
 
 _Static_assert(EVPN_KEY_LEN <= BGP_RIB_KEY_MAX, "EVPN key fits the RIB");
-
-static bool
-key_has_eth_tag(uint8_t type)
-{
-	return type != EVPN_RT_ES;
-}
-
-static bool
-key_has_esi(uint8_t type)
-{
-	return type == EVPN_RT_EAD || type == EVPN_RT_ES;
-}
-
-static bool
-key_has_ip(uint8_t type)
-{
-	return type != EVPN_RT_EAD;
-}
-
-void
-evpn_key_pack(const struct evpn_route *r, uint8_t *key)
-{
-	size_t o = 0;
-
-	memset(key, 0, EVPN_KEY_LEN);
-	key[o++] = r->type;
-	key[o++] = r->af;
-	key[o++] = r->type == EVPN_RT_PREFIX ? r->plen : 0;
-	if (key_has_eth_tag(r->type)) {
-		key[o++] = (uint8_t)(r->eth_tag >> 24);
-		key[o++] = (uint8_t)(r->eth_tag >> 16);
-		key[o++] = (uint8_t)(r->eth_tag >> 8);
-		key[o++] = (uint8_t)r->eth_tag;
-	}
-	memcpy(key + o, r->rd.b, 8);
-	o += 8;
-	if (key_has_esi(r->type)) {
-		memcpy(key + o, r->esi.b, EVPN_ESI_LEN);
-		o += EVPN_ESI_LEN;
-	}
-	if (r->type == EVPN_RT_MACIP) {
-		memcpy(key + o, r->mac.b, 6);
-		o += 6;
-	}
-	if (key_has_ip(r->type))
-		memcpy(key + o, r->ip, 16);
-}
-
-void
-evpn_key_unpack(const uint8_t *key, struct evpn_route *r)
-{
-	size_t o = 3;
-
-	memset(r, 0, sizeof(*r));
-	r->type = key[0];
-	r->af = key[1];
-	r->plen = key[2];
-	if (key_has_eth_tag(r->type)) {
-		r->eth_tag = (uint32_t)key[3] << 24 | (uint32_t)key[4] << 16 |
-		    (uint32_t)key[5] << 8 | key[6];
-		o += 4;
-	}
-	memcpy(r->rd.b, key + o, 8);
-	o += 8;
-	if (key_has_esi(r->type)) {
-		memcpy(r->esi.b, key + o, EVPN_ESI_LEN);
-		o += EVPN_ESI_LEN;
-	}
-	if (r->type == EVPN_RT_MACIP) {
-		memcpy(r->mac.b, key + o, 6);
-		o += 6;
-	}
-	if (key_has_ip(r->type))
-		memcpy(r->ip, key + o, 16);
-}
 
 static int
 evpn_af_decode(struct rbuf *rb, uint8_t *key, struct bgp_labels *labels)
@@ -157,7 +74,7 @@ evpn_af_prefer(const uint8_t *key, const struct bgp_rib_path *a,
 	uint32_t sa, sb;
 	bool ka, kb;
 
-	if (key[0] != EVPN_RT_MACIP)
+	if (evpn_key_type(key) != EVPN_RT_MACIP)
 		return 0;
 	evpn_path_mobility(a->attrs, &sa, &ka);
 	evpn_path_mobility(b->attrs, &sb, &kb);

@@ -469,7 +469,7 @@ evpn_import_group(struct evpn *e, uint32_t vni, const struct evpn_route *r,
 
 		next = rec->hnext;
 		if (rec->hash != h || rec->vni != vni ||
-		    rec->entry->key[0] != r->type)
+		    evpn_key_type(rec->entry->key) != r->type)
 			continue;
 		evpn_key_unpack(rec->entry->key, &o);
 		if (r->type == EVPN_RT_MACIP ? mac_cmp(&o.mac, &r->mac) != 0 :

@@ -21,7 +21,6 @@ struct slab;
 #define EVPN_MAC_MOB_STICKY	0x01
 #define EVPN_PMSI_INGRESS_REPL	6	/* RFC 6514 §5 tunnel type */
 
-#define EVPN_KEY_LEN		37	/* packed key, see evpn_af.c */
 #define IMPORT_MAX_VNIS		16	/* VNIs one route may be imported into */
 
 struct evpn_vni {
@@ -138,8 +137,6 @@ void		 evpn_instances_free(struct evpn_vni_list *);
 
 /* evpn_af.c */
 extern const struct bgp_af evpn_af;
-void		 evpn_key_pack(const struct evpn_route *, uint8_t *key);
-void		 evpn_key_unpack(const uint8_t *key, struct evpn_route *);
 /* MAC mobility community of a path: 0 if absent. */
 bool		 evpn_path_mobility(const struct bgp_attrs *, uint32_t *seq,
 		    bool *sticky);

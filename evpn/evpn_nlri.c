@@ -2,10 +2,12 @@
  * EVPN NLRI codec: see evpn_nlri.h for the wire format and the route key.
  *
  * One row of evpn_types[] per route type: the value lengths it allows,
- * and its decode, encode, key and format functions.  The generic code
- * frames (type, length), picks the row, checks the length against the
- * row, then hands the type-specific function a slice holding exactly the
- * value; each decoder ends by requiring that slice to be empty.
+ * its decode, encode and format functions, and how it packs its key
+ * fields and unpacks them.  The generic code frames (type, length),
+ * picks the row, checks the length against the row, then hands the
+ * type-specific function a slice holding exactly the value; each decoder
+ * ends by requiring that slice to be empty.  Keys are framed the same
+ * way: the generic code writes the type byte, the row the rest.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -14,12 +16,11 @@
 #include "common/util.h"
 #include "evpn/evpn_nlri.h"
 
-/* Longest key: type, RD, ESI(10) or tag(4)+MAC(6), len, len, 16-byte IP. */
-#define EVPN_KEY_MAX	64
-
-struct evpn_key {
-	uint8_t		 b[EVPN_KEY_MAX];
-	size_t		 len;
+/* Where a key's pack (out) or unpack (in) function is in the key. */
+struct evpn_key_cursor {
+	uint8_t		*out;
+	const uint8_t	*in;
+	size_t		 o;
 };
 
 struct evpn_type {
@@ -27,7 +28,10 @@ struct evpn_type {
 	int		(*decode)(struct rbuf *, struct evpn_route *);
 	void		(*encode)(struct wbuf *, const struct evpn_route *);
 	size_t		(*value_len)(const struct evpn_route *);	/* 0: invalid */
-	void		(*key)(const struct evpn_route *, struct evpn_key *);
+	void		(*key_pack)(const struct evpn_route *,
+			    struct evpn_key_cursor *);
+	void		(*key_unpack)(struct evpn_key_cursor *,
+			    struct evpn_route *);
 	void		(*fmt)(const struct evpn_route *, char *, size_t);
 };
 
@@ -97,25 +101,66 @@ evpn_esi_fmt(const struct evpn_esi *e, char *buf, size_t len)
 }
 
 static void
-key_put(struct evpn_key *k, const void *p, size_t n)
+key_put(struct evpn_key_cursor *k, const void *p, size_t n)
 {
-	memcpy(k->b + k->len, p, n);
-	k->len += n;
+	memcpy(k->out + k->o, p, n);
+	k->o += n;
 }
 
 static void
-key_put_u8(struct evpn_key *k, uint8_t v)
+key_get(struct evpn_key_cursor *k, void *p, size_t n)
 {
-	k->b[k->len++] = v;
+	memcpy(p, k->in + k->o, n);
+	k->o += n;
 }
 
 static void
-key_put_u32(struct evpn_key *k, uint32_t v)
+key_put_u32(struct evpn_key_cursor *k, uint32_t v)
 {
 	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
 	    (uint8_t)(v >> 8), (uint8_t)v };
 
 	key_put(k, b, 4);
+}
+
+static uint32_t
+key_get_u32(struct evpn_key_cursor *k)
+{
+	uint8_t b[4];
+
+	key_get(k, b, 4);
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Every key goes on with the family and a prefix length (type 5's). */
+static void
+key_put_family(struct evpn_key_cursor *k, uint8_t af, uint8_t plen)
+{
+	k->out[k->o++] = af;
+	k->out[k->o++] = plen;
+}
+
+static void
+key_get_family(struct evpn_key_cursor *k, struct evpn_route *r)
+{
+	r->af = k->in[k->o++];
+	r->plen = k->in[k->o++];
+}
+
+/* The IP in 16 bytes whatever its family, zero beyond its length. */
+static void
+key_put_ip(struct evpn_key_cursor *k, const struct evpn_route *r)
+{
+	memset(k->out + k->o, 0, 16);
+	memcpy(k->out + k->o, r->ip, af_bytes(r->af));
+	k->o += 16;
+}
+
+static void
+key_get_ip(struct evpn_key_cursor *k, struct evpn_route *r)
+{
+	key_get(k, r->ip, 16);
 }
 
 /*
@@ -191,10 +236,21 @@ ead_encode(struct wbuf *wb, const struct evpn_route *r)
 }
 
 static void
-ead_key(const struct evpn_route *r, struct evpn_key *k)
+ead_key_pack(const struct evpn_route *r, struct evpn_key_cursor *k)
 {
-	key_put(k, r->esi.b, EVPN_ESI_LEN);
+	key_put_family(k, r->af, 0);
 	key_put_u32(k, r->eth_tag);
+	key_put(k, r->rd.b, 8);
+	key_put(k, r->esi.b, EVPN_ESI_LEN);
+}
+
+static void
+ead_key_unpack(struct evpn_key_cursor *k, struct evpn_route *r)
+{
+	key_get_family(k, r);
+	r->eth_tag = key_get_u32(k);
+	key_get(k, r->rd.b, 8);
+	key_get(k, r->esi.b, EVPN_ESI_LEN);
 }
 
 static void
@@ -253,12 +309,23 @@ macip_encode(struct wbuf *wb, const struct evpn_route *r)
 }
 
 static void
-macip_key(const struct evpn_route *r, struct evpn_key *k)
+macip_key_pack(const struct evpn_route *r, struct evpn_key_cursor *k)
 {
+	key_put_family(k, r->af, 0);
 	key_put_u32(k, r->eth_tag);
+	key_put(k, r->rd.b, 8);
 	key_put(k, r->mac.b, 6);
-	key_put_u8(k, (uint8_t)af_bytes(r->af));
-	key_put(k, r->ip, af_bytes(r->af));
+	key_put_ip(k, r);
+}
+
+static void
+macip_key_unpack(struct evpn_key_cursor *k, struct evpn_route *r)
+{
+	key_get_family(k, r);
+	r->eth_tag = key_get_u32(k);
+	key_get(k, r->rd.b, 8);
+	key_get(k, r->mac.b, 6);
+	key_get_ip(k, r);
 }
 
 static void
@@ -307,12 +374,30 @@ imet_encode(struct wbuf *wb, const struct evpn_route *r)
 	put_ip(wb, r);
 }
 
+/* Types 3 and 5 share a key layout; only type 5 has a prefix length. */
 static void
-imet_key(const struct evpn_route *r, struct evpn_key *k)
+tag_rd_ip_key_pack(const struct evpn_route *r, uint8_t plen,
+    struct evpn_key_cursor *k)
 {
+	key_put_family(k, r->af, plen);
 	key_put_u32(k, r->eth_tag);
-	key_put_u8(k, (uint8_t)af_bytes(r->af));
-	key_put(k, r->ip, af_bytes(r->af));
+	key_put(k, r->rd.b, 8);
+	key_put_ip(k, r);
+}
+
+static void
+tag_rd_ip_key_unpack(struct evpn_key_cursor *k, struct evpn_route *r)
+{
+	key_get_family(k, r);
+	r->eth_tag = key_get_u32(k);
+	key_get(k, r->rd.b, 8);
+	key_get_ip(k, r);
+}
+
+static void
+imet_key_pack(const struct evpn_route *r, struct evpn_key_cursor *k)
+{
+	tag_rd_ip_key_pack(r, 0, k);
 }
 
 static void
@@ -355,11 +440,21 @@ es_encode(struct wbuf *wb, const struct evpn_route *r)
 }
 
 static void
-es_key(const struct evpn_route *r, struct evpn_key *k)
+es_key_pack(const struct evpn_route *r, struct evpn_key_cursor *k)
 {
+	key_put_family(k, r->af, 0);
+	key_put(k, r->rd.b, 8);
 	key_put(k, r->esi.b, EVPN_ESI_LEN);
-	key_put_u8(k, (uint8_t)af_bytes(r->af));
-	key_put(k, r->ip, af_bytes(r->af));
+	key_put_ip(k, r);
+}
+
+static void
+es_key_unpack(struct evpn_key_cursor *k, struct evpn_route *r)
+{
+	key_get_family(k, r);
+	key_get(k, r->rd.b, 8);
+	key_get(k, r->esi.b, EVPN_ESI_LEN);
+	key_get_ip(k, r);
 }
 
 static void
@@ -418,12 +513,9 @@ ipprefix_encode(struct wbuf *wb, const struct evpn_route *r)
 }
 
 static void
-ipprefix_key(const struct evpn_route *r, struct evpn_key *k)
+ipprefix_key_pack(const struct evpn_route *r, struct evpn_key_cursor *k)
 {
-	key_put_u32(k, r->eth_tag);
-	key_put_u8(k, (uint8_t)af_bytes(r->af));
-	key_put_u8(k, r->plen);
-	key_put(k, r->ip, af_bytes(r->af));
+	tag_rd_ip_key_pack(r, r->plen, k);
 }
 
 static void
@@ -440,15 +532,16 @@ ipprefix_fmt(const struct evpn_route *r, char *buf, size_t len)
 
 static const struct evpn_type evpn_types[] = {
 	[EVPN_RT_EAD] = { { 25 }, ead_decode, ead_encode,
-	    ead_value_len, ead_key, ead_fmt },
+	    ead_value_len, ead_key_pack, ead_key_unpack, ead_fmt },
 	[EVPN_RT_MACIP] = { { 33, 37, 49 }, macip_decode, macip_encode,
-	    macip_value_len, macip_key, macip_fmt },
+	    macip_value_len, macip_key_pack, macip_key_unpack, macip_fmt },
 	[EVPN_RT_IMET] = { { 17, 29 }, imet_decode, imet_encode,
-	    imet_value_len, imet_key, imet_fmt },
+	    imet_value_len, imet_key_pack, tag_rd_ip_key_unpack, imet_fmt },
 	[EVPN_RT_ES] = { { 23, 35 }, es_decode, es_encode,
-	    es_value_len, es_key, es_fmt },
+	    es_value_len, es_key_pack, es_key_unpack, es_fmt },
 	[EVPN_RT_PREFIX] = { { 34, 58 }, ipprefix_decode, ipprefix_encode,
-	    ipprefix_value_len, ipprefix_key, ipprefix_fmt },
+	    ipprefix_value_len, ipprefix_key_pack, tag_rd_ip_key_unpack,
+	    ipprefix_fmt },
 };
 
 static const struct evpn_type *
@@ -542,43 +635,59 @@ evpn_nlri_encode(struct wbuf *wb, const struct evpn_route *r)
 	return 0;
 }
 
-/* Type and RD lead every key, so routes sort by type, then RD. */
-static void
-evpn_route_key(const struct evpn_route *r, struct evpn_key *k)
+/* The type byte leads every key; the row lays out the rest. */
+void
+evpn_key_pack(const struct evpn_route *r, uint8_t *key)
 {
 	const struct evpn_type *t = evpn_type_get(r->type);
+	struct evpn_key_cursor k = { .out = key, .o = 1 };
 
-	k->len = 0;
-	key_put_u8(k, r->type);
-	key_put(k, r->rd.b, 8);
+	memset(key, 0, EVPN_KEY_LEN);
+	key[0] = r->type;
 	if (t != NULL)
-		t->key(r, k);
+		t->key_pack(r, &k);
+}
+
+void
+evpn_key_unpack(const uint8_t *key, struct evpn_route *r)
+{
+	const struct evpn_type *t = evpn_type_get(key[0]);
+	struct evpn_key_cursor k = { .in = key, .o = 1 };
+
+	memset(r, 0, sizeof(*r));
+	r->type = key[0];
+	if (t != NULL)
+		t->key_unpack(&k, r);
+}
+
+uint8_t
+evpn_key_type(const uint8_t *key)
+{
+	return key[0];
 }
 
 int
 evpn_route_cmp(const struct evpn_route *a, const struct evpn_route *b)
 {
-	struct evpn_key ka, kb;
+	uint8_t ka[EVPN_KEY_LEN], kb[EVPN_KEY_LEN];
 	int c;
 
-	evpn_route_key(a, &ka);
-	evpn_route_key(b, &kb);
-	c = memcmp(ka.b, kb.b, ka.len < kb.len ? ka.len : kb.len);
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	return ka.len < kb.len ? -1 : ka.len > kb.len ? 1 : 0;
+	evpn_key_pack(a, ka);
+	evpn_key_pack(b, kb);
+	c = memcmp(ka, kb, EVPN_KEY_LEN);
+	return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
 
 /* FNV-1a: short keys, cheap, spreads well enough for a chained table. */
 uint32_t
 evpn_route_hash(const struct evpn_route *r)
 {
-	struct evpn_key k;
+	uint8_t k[EVPN_KEY_LEN];
 	uint32_t h = 2166136261u;
 
-	evpn_route_key(r, &k);
-	for (size_t i = 0; i < k.len; i++) {
-		h ^= k.b[i];
+	evpn_key_pack(r, k);
+	for (size_t i = 0; i < EVPN_KEY_LEN; i++) {
+		h ^= k[i];
 		h *= 16777619u;
 	}
 	return h;

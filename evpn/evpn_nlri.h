@@ -6,13 +6,13 @@
  *
  * How this works: each NLRI is route type (1 byte), length (1 byte) and
  * a type-specific value.  One table row per route type knows the lengths
- * that type may have and how to decode, encode, format it and lay out its
- * key.  The decoder cuts the value out with rbuf_slice() and parses only
- * that slice, so a bad length can never make it read a neighbour's bytes;
- * any length its type does not allow, an IP length outside {0, 32, 128}
- * (or not matching the total length), a MAC length other than 48, or a
- * leftover byte makes it fail with -1.  Route types we do not know are
- * skipped by their length (return 1).
+ * that type may have and how to decode, encode, format it and pack and
+ * unpack its key.  The decoder cuts the value out with rbuf_slice() and
+ * parses only that slice, so a bad length can never make it read a
+ * neighbour's bytes; any length its type does not allow, an IP length
+ * outside {0, 32, 128} (or not matching the total length), a MAC length
+ * other than 48, or a leftover byte makes it fail with -1.  Route types
+ * we do not know are skipped by their length (return 1).
  *
  * Labels: for VXLAN the 3-byte label field holds the whole 24-bit VNI
  * (RFC 8365 §5.1.3), with no shift and no bottom-of-stack bit; this is
@@ -29,9 +29,25 @@
  *   type 4: RD, ESI, originator IP                     (RFC 7432 §7.4)
  *   type 5: RD, Ethernet Tag, prefix length, prefix    (RFC 9136 §3.1)
  *           not the ESI, gateway IP or label
- * evpn_route_cmp() and evpn_route_hash() both work on that key, laid out
- * once per type, so they always agree; evpn_route_same() also compares
- * the attribute-like fields (ESI, labels, gateway).
+ *
+ * The key is packed into EVPN_KEY_LEN bytes, zero-padded; the RIB stores
+ * and hashes exactly these bytes (bgpd treats them as opaque), and
+ * evpn_route_cmp() and evpn_route_hash() work on them, so all agree:
+ *
+ *	type, af, plen (type 5; 0 otherwise), then per type
+ *	  1: Ethernet Tag, RD, ESI
+ *	  2: Ethernet Tag, RD, MAC, IP
+ *	  3: Ethernet Tag, RD, IP
+ *	  4: RD, ESI, IP
+ *	  5: Ethernet Tag, RD, IP
+ *
+ * with the tag big-endian and the IP in 16 bytes, zero beyond its family's
+ * length.  The longest (types 2 and 4) take all 37 bytes, so a RIB entry
+ * fits in 64.  Unpacking gives the route with these fields only (no
+ * labels, and for types 2 and 5 a zero ESI and gateway: evpnd does no
+ * multihoming and no recursive gateway resolution, and sends them as
+ * zero).  evpn_route_same() also compares the attribute-like fields
+ * (ESI, labels, gateway).
  */
 #ifndef EVPN_EVPN_NLRI_H
 #define EVPN_EVPN_NLRI_H
@@ -56,6 +72,7 @@ enum evpn_route_type {
 #define EVPN_PREFIX_STRLEN	128
 #define EVPN_ESI_STRLEN		30	/* "xx:" * 10 */
 #define EVPN_LABEL_MAX		0xffffff
+#define EVPN_KEY_LEN		37	/* packed route key, see above */
 
 struct evpn_esi {
 	uint8_t		 b[EVPN_ESI_LEN];
@@ -127,7 +144,15 @@ int	 evpn_nlri_encode(struct wbuf *, const struct evpn_route *);
 /* Its encoded size (2 + value length), or 0 when it cannot be encoded. */
 size_t	 evpn_nlri_len(const struct evpn_route *);
 
-/* Total order on the route key above (type first, then RD). */
+/*
+ * The packed key of r (EVPN_KEY_LEN bytes); back to a route; its route
+ * type.  Every user of a stored key goes through these.
+ */
+void	 evpn_key_pack(const struct evpn_route *, uint8_t *key);
+void	 evpn_key_unpack(const uint8_t *key, struct evpn_route *);
+uint8_t	 evpn_key_type(const uint8_t *key);
+
+/* Total order on the packed key above (type first). */
 int	 evpn_route_cmp(const struct evpn_route *, const struct evpn_route *);
 /* Hash of the same key: cmp == 0 implies equal hashes. */
 uint32_t evpn_route_hash(const struct evpn_route *);

@@ -159,7 +159,7 @@ entry_in_vni(struct evpn *e, const struct bgp_rib_entry *ent, uint32_t vni)
 		l = evpn_local_find(e, &r);
 		return l && l->vni == vni;
 	}
-	n = evpn_import_vnis(e, ent->key[0], p->attrs, vnis, 16);
+	n = evpn_import_vnis(e, evpn_key_type(ent->key), p->attrs, vnis, 16);
 	for (size_t i = 0; i < n; i++)
 		if (vnis[i] == vni)
 			return true;
@@ -171,7 +171,7 @@ routes_walk_one(const struct bgp_rib_entry *ent, void *arg)
 {
 	struct routes_walk *w = arg;
 
-	if (w->type && ent->key[0] != w->type)
+	if (w->type && evpn_key_type(ent->key) != w->type)
 		return;
 	if (w->vni && !entry_in_vni(w->e, ent, w->vni))
 		return;
@@ -215,8 +215,8 @@ vtep_walk_one(const struct evpn_import *rec, void *arg)
 	struct evpn_route r;
 	struct ipaddr ip;
 
-	if (rec->vni != w->vni || rec->local || rec->entry->key[0] !=
-	    EVPN_RT_IMET)
+	if (rec->vni != w->vni || rec->local ||
+	    evpn_key_type(rec->entry->key) != EVPN_RT_IMET)
 		return;
 	evpn_key_unpack(rec->entry->key, &r);
 	evpn_route_get_ip(&r, &ip);
@@ -327,7 +327,8 @@ mac_walk_one(const struct evpn_import *rec, void *arg)
 	char buf[MAC_STRLEN];
 	json_t *o;
 
-	if (rec->vni != w->v->vni || rec->entry->key[0] != EVPN_RT_MACIP)
+	if (rec->vni != w->v->vni ||
+	    evpn_key_type(rec->entry->key) != EVPN_RT_MACIP)
 		return;
 	evpn_key_unpack(rec->entry->key, &r);
 	mac_fmt(&r.mac, buf, sizeof(buf));

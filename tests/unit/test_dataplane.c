@@ -5,8 +5,11 @@
  * adapter adopts what a previous one left and changes nothing when
  * given the same state, entries without extern_learn are never
  * touched, type-5 installs route + neighbour + FDB, local learning
- * reaches evpn/, and a resync reinstalls what vanished.  evpn/'s
- * callbacks are stubs here that count calls.  Needs root (77 if not).
+ * reaches evpn/, and a resync reinstalls what vanished.  The adapter
+ * reports to the real evpn/ (on fake_peer.h's routing core, VNI 100 on
+ * br100), whose learned routes the tests read; evpn/'s own data plane
+ * is the recording fake of fake_dp.h, so what evpn/ pushes back stays
+ * out of the kernel under test.  Needs root (77 if not).
  */
 #include <check.h>
 #include <sched.h>
@@ -25,56 +28,60 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "dataplane/dataplane.h"
+#include "evpn/evpn_int.h"
 #include "netlink/nl.h"
+#include "tests/unit/fake_dp.h"
+#include "tests/unit/fake_peer.h"
 
-/* ---- evpn/ stubs: what the adapter reported ----------------------- */
+/* The evpn/ the adapter reports to: VNI 100 on br100, like l2 below. */
+static const char evpn_conf[] =
+    "vxlan vx100\n vni 100\n bridge br100\n local-tunnel-ip 10.0.0.1\n!\n"
+    "router bgp 65000\n"
+    " bgp router-id 10.0.0.1\n"
+    " address-family l2vpn evpn\n"
+    "  advertise-all-vni\n"
+    " exit-address-family\n"
+    "exit\n";
 
-static int	 macs_learned, macs_gone, neighs_learned, resyncs;
-static int	 macs_unexpected;	/* learned, but not the test's host */
-static struct macaddr last_mac;
-static char	 last_bridge[IF_NAMESIZE];
-
-void
-evpn_dp_mac_learned(struct evpn *e, const char *br, const struct macaddr *m)
-{
-	macs_learned++;
-	if (last_mac.b[0] != 0 && mac_cmp(&last_mac, m) != 0)
-		macs_unexpected++;
-	last_mac = *m;
-	snprintf(last_bridge, sizeof(last_bridge), "%s", br);
-}
-
-void
-evpn_dp_mac_gone(struct evpn *e, const char *br, const struct macaddr *m)
-{
-	macs_gone++;
-}
-
-void
-evpn_dp_neigh_learned(struct evpn *e, const char *br, const struct ipaddr *ip,
-    const struct macaddr *m)
-{
-	neighs_learned++;
-}
-
-void
-evpn_dp_neigh_gone(struct evpn *e, const char *br, const struct ipaddr *ip)
-{
-}
-
-void
-evpn_dp_resync(struct evpn *e)
-{
-	resyncs++;
-}
-
-/* ---- helpers -------------------------------------------------------- */
+static struct fp_world w;
+static struct fake_dp evpn_pushes;	/* what evpn/ asks of its data plane */
 
 static struct event_base *base;
 static struct dataplane *dp;
 static const struct evpn_dataplane *ops;
 static struct evpn_dp_vni l2, l3;
-static int	 fake_evpn;
+
+/* ---- what evpn/ learned ---------------------------------------------- */
+
+/* evpn/ holds a learned local route for MAC (MAC+IP when ip is set). */
+static bool
+learned(const char *mac, const char *ip)
+{
+	char rd[RD_STRLEN];
+	struct evpn_route r;
+	const struct evpn_local *l;
+
+	rd_fmt(&evpn_vni_find(w.evpn, 100)->rd, rd, sizeof(rd));
+	r = fp_macip(rd, mac, ip, 100);
+	l = evpn_local_find(w.evpn, &r);
+	return l != NULL && l->source == EVPN_LOCAL_LEARNED;
+}
+
+/* Learned local routes in all, and those for another MAC than m. */
+static size_t
+learned_count(const struct macaddr *other_than)
+{
+	const struct evpn_local *l;
+	size_t n = 0;
+
+	TAILQ_FOREACH(l, &w.evpn->locals, entry)
+		if (l->source == EVPN_LOCAL_LEARNED && (other_than == NULL ||
+		    mac_cmp(&l->route.mac, other_than) != 0))
+			n++;
+	return n;
+}
+
+/* ---- helpers -------------------------------------------------------- */
 
 static void
 sh(const char *cmd)
@@ -209,9 +216,7 @@ new_adapter(void)
 {
 	char	 err[256];
 
-	/* The stubs never look inside it. */
-	dp = dataplane_create(base, (struct evpn *)&fake_evpn, err,
-	    sizeof(err));
+	dp = dataplane_create(base, w.evpn, err, sizeof(err));
 	ck_assert_msg(dp != NULL, "%s", err);
 	ops = dataplane_ops(dp);
 }
@@ -230,10 +235,12 @@ setup(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
 	sh("ip link set lo up");
-	macs_learned = macs_gone = neighs_learned = resyncs = 0;
-	macs_unexpected = 0;
-	memset(&last_mac, 0, sizeof(last_mac));
-	base = event_base_new();
+	fp_world_start(&w, evpn_conf);
+	base = w.base;
+	fdp_init(&evpn_pushes);
+	evpn_set_dataplane(w.evpn, &evpn_pushes.ops);
+	evpn_dp_settle(w.evpn);
+	fdp_clear(&evpn_pushes);
 	l2 = (struct evpn_dp_vni){ .vxlan_if = "vx100", .bridge_if = "br100",
 	    .vni = 100, .local_ip = ip("10.0.0.1"), .dstport = 4789,
 	    .arp_suppress = true };
@@ -248,7 +255,9 @@ static void
 teardown(void)
 {
 	dataplane_free(dp);
-	event_base_free(base);
+	fp_world_free(&w);
+	fp_reset();
+	fdp_free(&evpn_pushes);
 }
 
 /* A, B remote MACs, two flood VTEPs and a neighbour. */
@@ -521,29 +530,29 @@ START_TEST(test_local_learning)
 	struct macaddr	 host = mac("02:00:00:00:00:aa");
 
 	vni_add(&l2);
-	/* veth1 is the host: its own frames (IPv6 DAD, MLD) carry the
-	 * same MAC as the ARP request below. */
+	/* veth1 is the host; without IPv6 it sends nothing of its own
+	 * (DAD, MLD) that could bring its MAC back after the delete. */
 	sh("ip link add veth0 type veth peer name veth1 address "
 	    "02:00:00:00:00:aa");
+	sh("sysctl -qw net.ipv6.conf.veth1.disable_ipv6=1");
 	sh("ip link set veth0 master br100 up");
 	sh("ip link set veth1 up");
 	sh("ip addr add 10.1.1.1/24 dev br100");
-	last_mac = host;
 	/* A remote MAC we install must not come back as learned. */
 	push_full_state();
 	settle();
 	send_arp_request("veth1", &host, "10.1.1.9", "10.1.1.1");
-	for (int i = 0; i < 10 && (macs_learned == 0 || neighs_learned == 0);
-	    i++)
+	for (int i = 0; i < 10 && !(learned("02:00:00:00:00:aa", NULL) &&
+	    learned("02:00:00:00:00:aa", "10.1.1.9")); i++)
 		nl_events_poll(dataplane_nl(dp), 100);
-	ck_assert_int_ge(macs_learned, 1);
-	ck_assert_int_eq(macs_unexpected, 0);
-	ck_assert_int_eq(mac_cmp(&last_mac, &host), 0);
-	ck_assert_str_eq(last_bridge, "br100");
-	ck_assert_int_ge(neighs_learned, 1);
+	/* Learned on br100, so in VNI 100: the MAC and its ARP entry. */
+	ck_assert(learned("02:00:00:00:00:aa", NULL));
+	ck_assert(learned("02:00:00:00:00:aa", "10.1.1.9"));
+	ck_assert_uint_eq(learned_count(&host), 0);
 	sh("bridge fdb del 02:00:00:00:00:aa dev veth0 master");
 	nl_events_poll(dataplane_nl(dp), 200);
-	ck_assert_int_eq(macs_gone, 1);
+	/* The MAC went, and its IP with it. */
+	ck_assert_uint_eq(learned_count(NULL), 0);
 }
 END_TEST
 
@@ -553,6 +562,7 @@ END_TEST
 START_TEST(test_learning_at_start)
 {
 	struct macaddr	 host = mac("02:00:00:00:00:bb");
+	struct evpn_dp_vni	 other = l2;
 
 	/* A set MAC: a bridge whose MAC follows its ports would change it
 	 * when vx100 joins, and the kernel flushes the neighbours of a
@@ -564,22 +574,28 @@ START_TEST(test_learning_at_start)
 	sh("bridge fdb add 02:00:00:00:00:bb dev veth0 master static");
 	sh("ip neigh add 10.1.1.11 lladdr 02:00:00:00:00:bb dev br100 "
 	    "nud reachable");
-	last_mac = host;
 	/* The events of the commands above come before the VNI exists:
 	 * read (and ignored) now, so only the start-up read can learn. */
 	nl_events_poll(dataplane_nl(dp), 100);
 	vni_add(&l2);
 	/* Not from inside vni_add: evpn/ is still configuring the VNI. */
-	ck_assert_int_eq(macs_learned, 0);
-	ck_assert_int_eq(neighs_learned, 0);
+	ck_assert_uint_eq(learned_count(NULL), 0);
 	event_base_loop(base, EVLOOP_NONBLOCK);
-	ck_assert_int_eq(macs_learned, 1);
-	ck_assert_int_eq(macs_unexpected, 0);
-	ck_assert_str_eq(last_bridge, "br100");
-	ck_assert_int_eq(neighs_learned, 1);
-	/* Once per VNI. */
+	ck_assert(learned("02:00:00:00:00:bb", NULL));
+	ck_assert(learned("02:00:00:00:00:bb", "10.1.1.11"));
+	ck_assert_uint_eq(learned_count(&host), 0);
+	/* Once per VNI: what evpn/ lets go is not read back, on the next
+	 * turn nor when another VNI's bridge is read. */
+	evpn_dp_mac_gone(w.evpn, "br100", &host);
+	ck_assert_uint_eq(learned_count(NULL), 0);
 	event_base_loop(base, EVLOOP_NONBLOCK);
-	ck_assert_int_eq(macs_learned, 1);
+	ck_assert_uint_eq(learned_count(NULL), 0);
+	other.vxlan_if = "vx200";
+	other.bridge_if = "br200";
+	other.vni = 200;
+	vni_add(&other);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(learned_count(NULL), 0);
 }
 END_TEST
 
@@ -598,7 +614,10 @@ START_TEST(test_resync_reinstalls)
 	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0b", "10.0.0.13"),
 	    1);
 	ck_assert_int_eq(count_neigh("br100", "10.1.1.10"), 1);
-	ck_assert_int_eq(resyncs, 1);	/* evpn/ asked to push again */
+	/* evpn/ was asked to push everything again. */
+	ck_assert_str_eq(evpn_pushes.calls[0], "sync_begin");
+	ck_assert_str_eq(evpn_pushes.calls[evpn_pushes.ncalls - 1],
+	    "sync_end");
 	dataplane_get_stats(dp, &st);
 	ck_assert_uint_eq(st.nl.resyncs, 1);
 	ck_assert_uint_eq(st.nl.sent, 7);

@@ -1,8 +1,8 @@
 /*
  * EVPN NLRI codec: byte vectors for every route type and length variant,
- * every rejection, round trips, key order and hash, FRR's prefix strings,
- * and UPDATEs captured from a real FRR 8.4 (tests/fixtures/evpn_frr84_*,
- * made by tests/fixtures/capture_frr_evpn.sh).
+ * every rejection, round trips, key order, hash and packed layout, FRR's
+ * prefix strings, and UPDATEs captured from a real FRR 8.4
+ * (tests/fixtures/evpn_frr84_*, made by tests/fixtures/capture_frr_evpn.sh).
  */
 #include <check.h>
 #include <ctype.h>
@@ -560,6 +560,80 @@ START_TEST(test_cmp_hash_consistent)
 }
 END_TEST
 
+/* --- packed key: the bytes the RIB stores ------------------------------ */
+
+static void
+check_key_bytes(const char *nlri_hex, const char *key_hex)
+{
+	uint8_t want[EVPN_KEY_LEN], key[EVPN_KEY_LEN];
+	struct evpn_route r;
+
+	decode_hex(nlri_hex, &r);
+	ck_assert_uint_eq(hex_to_bytes(key_hex, want, sizeof(want)),
+	    EVPN_KEY_LEN);
+	evpn_key_pack(&r, key);
+	ck_assert_mem_eq(key, want, EVPN_KEY_LEN);
+	ck_assert_uint_eq(evpn_key_type(key), r.type);
+}
+
+/* The layout of evpn_nlri.h, one type at a time (AF_INET 2, AF_INET6 10). */
+START_TEST(test_key_layout)
+{
+	check_key_bytes("0119" RD_A ESI1 TAG7 LBL100,
+	    "01" "00" "00" TAG7 RD_A ESI1 "000000000000000000000000");
+	check_key_bytes("0225" T2_V4_VAL,
+	    "02" "02" "00" TAG0 RD_A MAC5 IP4 "000000000000000000000000");
+	check_key_bytes("0311" T3_V4_VAL, "03" "02" "00" TAG0 RD_A "0a00000b"
+	    "000000000000000000000000" "000000000000");
+	check_key_bytes("0423" RD_A ESI1 "80" IP6,
+	    "04" "0a" "00" RD_A ESI1 IP6);
+	check_key_bytes("0522" T5_V4_VAL, "05" "02" "18" TAG0 RD_A "0a140000"
+	    "000000000000000000000000" "000000000000");
+}
+END_TEST
+
+/* Bytes past the family's address length are not part of the key. */
+START_TEST(test_key_ignores_ip_tail)
+{
+	uint8_t ka[EVPN_KEY_LEN], kb[EVPN_KEY_LEN];
+	struct evpn_route a, b;
+
+	decode_hex("0225" T2_V4_VAL, &a);
+	b = a;
+	memset(b.ip + 4, 0xee, 12);
+	evpn_key_pack(&a, ka);
+	evpn_key_pack(&b, kb);
+	ck_assert_mem_eq(ka, kb, EVPN_KEY_LEN);
+	assert_key_equal(&a, &b);
+}
+END_TEST
+
+/* Unpacking gives back the key fields and nothing else. */
+START_TEST(test_key_roundtrip)
+{
+	uint8_t key[EVPN_KEY_LEN], again[EVPN_KEY_LEN];
+	struct evpn_route r, want, u;
+
+	decode_hex(vectors[_i].hex, &r);
+	evpn_key_pack(&r, key);
+	ck_assert_uint_eq(evpn_key_type(key), vectors[_i].type);
+	evpn_key_unpack(key, &u);
+
+	want = r;
+	want.nlabels = 0;
+	memset(want.label, 0, sizeof(want.label));
+	if (r.type == EVPN_RT_MACIP || r.type == EVPN_RT_PREFIX)
+		memset(&want.esi, 0, sizeof(want.esi));
+	if (r.type == EVPN_RT_PREFIX)
+		memset(want.gw, 0, sizeof(want.gw));
+	ck_assert_mem_eq(&u, &want, sizeof(u));
+
+	evpn_key_pack(&u, again);
+	ck_assert_mem_eq(again, key, EVPN_KEY_LEN);
+	assert_key_equal(&r, &u);
+}
+END_TEST
+
 START_TEST(test_prefix_fmt_edge)
 {
 	struct evpn_route r;
@@ -822,6 +896,9 @@ evpn_nlri_suite(void)
 	tcase_add_test(tc, test_key_excludes_attributes);
 	tcase_add_test(tc, test_key_order);
 	tcase_add_test(tc, test_cmp_hash_consistent);
+	tcase_add_test(tc, test_key_layout);
+	tcase_add_test(tc, test_key_ignores_ip_tail);
+	tcase_add_loop_test(tc, test_key_roundtrip, 0, nitems(vectors));
 	tcase_add_test(tc, test_prefix_fmt_edge);
 	suite_add_tcase(s, tc);
 

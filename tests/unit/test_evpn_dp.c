@@ -1,0 +1,623 @@
+/*
+ * evpn/ and the data plane, through the recording fake of fake_dp.h
+ * wired with evpn_set_dataplane(): what each imported route group asks
+ * of the kernel (evpn_dp_resolve: the RFC 7432 §15 winner of a MAC, its
+ * ARP/ND entries, flood entries, type-5 routes), the settle/sweep rule
+ * after a restart (sync_begin without sync_end until evpn_dp_settle),
+ * and local learning (the evpn_dp_* callbacks: a learned MAC or
+ * neighbour becomes a local route sent to the peers, a MAC known
+ * remotely moves here, a vanished one is withdrawn).  The routing core
+ * is the shipping one on the fake transport of fake_peer.h.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "evpn/evpn_dp.h"
+#include "evpn/evpn_int.h"
+#include "tests/unit/fake_dp.h"
+#include "tests/unit/fake_peer.h"
+
+#define RR	"10.0.0.1"
+
+static const char conf[] =
+    "vxlan vx100\n"
+    " vni 100\n"
+    " bridge br100\n"
+    " local-tunnel-ip 10.0.0.11\n"
+    " static-mac 02:00:00:00:00:05 ip 10.10.0.5\n"
+    " static-mac 02:00:00:00:00:06\n"
+    "!\n"
+    "vxlan vx5000\n"
+    " vni 5000\n"
+    " bridge br5000\n"
+    " local-tunnel-ip 10.0.0.11\n"
+    "!\n"
+    "vrf tenant-a\n"
+    " vni 5000\n"
+    " table 1000\n"
+    "!\n"
+    "router bgp 65000\n"
+    " bgp router-id 10.0.0.11\n"
+    " neighbor 10.0.0.1 remote-as 65000\n"
+    " address-family l2vpn evpn\n"
+    "  neighbor 10.0.0.1 activate\n"
+    "  advertise-all-vni\n"
+    "  vni 100\n"
+    "   rd 10.0.0.11:100\n"
+    "   route-target import 65000:100\n"
+    "   route-target export 65000:100\n"
+    "  exit-vni\n"
+    " exit-address-family\n"
+    "exit\n"
+    "!\n"
+    "router bgp 65000 vrf tenant-a\n"
+    " address-family l2vpn evpn\n"
+    "  advertise ipv4 unicast\n"
+    " exit-address-family\n"
+    "exit\n";
+
+#define VNI_ADD_100	"vni_add 100 vx100 br100 10.0.0.11"
+#define VNI_ADD_5000	"vni_add 5000 vx5000 br5000 10.0.0.11 l3 table 1000"
+
+static const struct fp_remote rr1 = { 65000, "10.0.0.1", false, 0, false,
+    false, false };
+
+static struct fp_world w;
+static struct fake_dp fd;
+static struct fp_conn *rr;
+static unsigned churns[EVPN_CHURN_MAC_MOVE + 1];
+
+static void
+count_churn(void *arg, uint32_t vni, enum evpn_churn kind)
+{
+	(void)arg;
+	(void)vni;
+	churns[kind]++;
+}
+
+/* The world with the RR up and nothing sent yet; no data plane. */
+static void
+setup(void)
+{
+	fdp_init(&fd);
+	memset(churns, 0, sizeof(churns));
+	fp_world_start(&w, conf);
+	evpn_set_churn_hook(w.evpn, count_churn, NULL);
+	rr = fp_establish(&w, RR, &rr1);
+	fp_run(&w);
+	fp_skip(rr);
+}
+
+static void
+teardown(void)
+{
+	if (w.bgp != NULL)
+		fp_world_free(&w);
+	fp_reset();
+	fdp_free(&fd);
+}
+
+/* Attach the fake and end the settling, then forget the calls. */
+static void
+attach_settled(void)
+{
+	evpn_set_dataplane(w.evpn, &fd.ops);
+	evpn_dp_settle(w.evpn);
+	fdp_clear(&fd);
+}
+
+/* ---- what the RR hears ------------------------------------------------ */
+
+/* A remote VTEP's route with route target rt, reflected by the RR. */
+static void
+remote(const struct evpn_route *r, const char *vtep, const char *rt, int seq,
+    bool sticky)
+{
+	struct bgp_attrs a;
+
+	fp_attrs_vtep(&a, vtep, rt);
+	bgp_attrs_set_originator_id(&a, fp_ip4(vtep));
+	if (seq >= 0)
+		fp_attrs_mobility(&a, (uint32_t)seq, sticky);
+	fp_announce(rr, &a, r, 1);
+	bgp_attrs_clear(&a);
+	fp_run(&w);
+}
+
+static void
+remote_mac(const char *mac, const char *ip, const char *vtep, int seq,
+    bool sticky)
+{
+	char rd[RD_STRLEN];
+	struct evpn_route r;
+
+	snprintf(rd, sizeof(rd), "%s:1", vtep);
+	r = fp_macip(rd, mac, ip, 100);
+	remote(&r, vtep, "65000:100", seq, sticky);
+}
+
+static void
+remote_mac_withdraw(const char *mac, const char *ip, const char *vtep)
+{
+	char rd[RD_STRLEN];
+	struct evpn_route r;
+
+	snprintf(rd, sizeof(rd), "%s:1", vtep);
+	r = fp_macip(rd, mac, ip, 100);
+	fp_withdraw(rr, &r, 1);
+	fp_run(&w);
+}
+
+/* VTEP 10.0.0.2's type 5 for 10.30.0.0/24 in L3 VNI 5000. */
+static struct evpn_route
+remote_t5(void)
+{
+	struct evpn_route t5;
+	struct prefix p;
+	struct rd d;
+
+	ck_assert_int_eq(rd_parse("10.0.0.2:2", &d), 0);
+	ck_assert_int_eq(prefix_parse("10.30.0.0/24", &p, false), 0);
+	ck_assert_int_eq(evpn_route_make_prefix(&t5, &d, &p, NULL, 5000), 0);
+	return t5;
+}
+
+/*
+ * Every route sent to the RR since the last skip, in order, as
+ * "+prefix rd" (announced, " seq N" with a mobility community) or
+ * "-prefix rd" (withdrawn), joined by "; ".
+ */
+static const char *
+sent_routes(void)
+{
+	static char buf[2048];
+	struct fp_update *u = xcalloc(1, sizeof(*u));
+	char p[EVPN_PREFIX_STRLEN], d[RD_STRLEN];
+	size_t o = 0;
+	uint32_t seq;
+	bool sticky;
+
+	buf[0] = '\0';
+	while (fp_next_update(rr, false, u)) {
+		for (size_t i = 0; i < u->nreach + u->nunreach; i++) {
+			bool wd = i >= u->nreach;
+			const struct evpn_route *r = wd ?
+			    &u->unreach[i - u->nreach] : &u->reach[i];
+
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+			    "%s%c%s %s", o ? "; " : "", wd ? '-' : '+',
+			    evpn_route_prefix_fmt(r, p, sizeof(p)),
+			    rd_fmt(&r->rd, d, sizeof(d)));
+			if (!wd && evpn_path_mobility(&u->attrs, &seq,
+			    &sticky))
+				o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+				    " seq %u", seq);
+			ck_assert_uint_lt(o, sizeof(buf));
+		}
+		fp_update_clear(u);
+	}
+	free(u);
+	return buf;
+}
+
+/* ---- attach, settle, resync ------------------------------------------- */
+
+/*
+ * After a restart the kernel still holds what the last run installed.
+ * Attaching pushes the whole state inside sync_begin but must not end
+ * the sync (that would sweep the FDB while the RIB refills); the sweep
+ * comes with evpn_dp_settle(), once.
+ */
+START_TEST(test_attach_defers_sweep_until_settle)
+{
+	remote_mac("02:00:00:00:aa:01", NULL, "10.0.0.2", -1, false);
+
+	evpn_set_dataplane(w.evpn, &fd.ops);
+	ck_assert_str_eq(fd.calls[0], VNI_ADD_100);
+	ck_assert_str_eq(fd.calls[1], VNI_ADD_5000);
+	ck_assert_str_eq(fd.calls[2], "sync_begin");
+	fdp_expect(&fd, "mac_set 100 02:00:00:00:aa:01 10.0.0.2");
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 0);
+
+	/* Routes arriving while settling are pushed, still no sweep. */
+	fdp_clear(&fd);
+	remote_mac("02:00:00:00:aa:02", NULL, "10.0.0.2", -1, false);
+	ck_assert_str_eq(fdp_dump(&fd),
+	    "\n  mac_set 100 02:00:00:00:aa:02 10.0.0.2");
+
+	/* The settle: one full push, ended. */
+	fdp_clear(&fd);
+	evpn_dp_settle(w.evpn);
+	ck_assert_str_eq(fd.calls[0], "sync_begin");
+	ck_assert_str_eq(fd.calls[fd.ncalls - 1], "sync_end");
+	ck_assert_uint_eq(fdp_count(&fd, "sync_"), 2);
+	fdp_expect(&fd, "mac_set 100 02:00:00:00:aa:01 10.0.0.2");
+	fdp_expect(&fd, "mac_set 100 02:00:00:00:aa:02 10.0.0.2");
+	/* Our own MAC: no FDB entry to a VTEP. */
+	fdp_expect(&fd, "mac_del 100 02:00:00:00:00:05");
+
+	/* Only once. */
+	fdp_clear(&fd);
+	evpn_dp_settle(w.evpn);
+	ck_assert_uint_eq(fd.ncalls, 0);
+}
+END_TEST
+
+/* A resync (netlink overrun) while settling does not sweep either. */
+START_TEST(test_resync_while_settling_does_not_sweep)
+{
+	remote_mac("02:00:00:00:aa:01", NULL, "10.0.0.2", -1, false);
+	evpn_set_dataplane(w.evpn, &fd.ops);
+	fdp_clear(&fd);
+	evpn_dp_resync(w.evpn);
+	ck_assert_str_eq(fd.calls[0], "sync_begin");
+	fdp_expect(&fd, "mac_set 100 02:00:00:00:aa:01 10.0.0.2");
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 0);
+}
+END_TEST
+
+START_TEST(test_resync_after_settle_sweeps)
+{
+	struct evpn_route t3 = fp_imet("10.0.0.2:1", "10.0.0.2");
+	size_t mac, flood;
+
+	remote_mac("02:00:00:00:aa:01", NULL, "10.0.0.2", -1, false);
+	remote(&t3, "10.0.0.2", "65000:100", -1, false);
+	attach_settled();
+	evpn_dp_resync(w.evpn);
+	ck_assert_str_eq(fd.calls[0], "sync_begin");
+	mac = fdp_expect(&fd, "mac_set 100 02:00:00:00:aa:01 10.0.0.2");
+	flood = fdp_expect(&fd, "flood_add 100 10.0.0.2");
+	ck_assert_str_eq(fd.calls[fd.ncalls - 1], "sync_end");
+	ck_assert_uint_lt(mac, fd.ncalls - 1);
+	ck_assert_uint_lt(flood, fd.ncalls - 1);
+	ck_assert_uint_eq(fdp_count(&fd, "sync_"), 2);
+}
+END_TEST
+
+/* Without a data plane evpn/ pushes nothing; detaching stops pushes. */
+START_TEST(test_detached_pushes_nothing)
+{
+	attach_settled();
+	evpn_set_dataplane(w.evpn, NULL);
+	remote_mac("02:00:00:00:aa:01", NULL, "10.0.0.2", -1, false);
+	evpn_dp_resync(w.evpn);
+	evpn_dp_settle(w.evpn);
+	ck_assert_uint_eq(fd.ncalls, 0);
+}
+END_TEST
+
+/* A VNI whose devices could not be made gets no entries; others do. */
+START_TEST(test_vni_not_ready_gets_nothing)
+{
+	struct evpn_route t5 = remote_t5();
+
+	fd.fail_vni = 100;
+	attach_settled();
+	remote_mac("02:00:00:00:aa:01", NULL, "10.0.0.2", -1, false);
+	ck_assert_uint_eq(fd.ncalls, 0);
+
+	remote(&t5, "10.0.0.2", "65000:5000", -1, false);
+	fdp_expect(&fd, "route_set 5000 10.30.0.0/24 10.0.0.2 "
+	    "00:00:00:00:00:00");
+}
+END_TEST
+
+/* ---- evpn_dp_resolve: one kernel state per group ----------------------- */
+
+/* RFC 7432 §15: the highest sequence wins, on a tie the lower VTEP. */
+START_TEST(test_mac_follows_mobility_winner)
+{
+	const char *m1 = "02:00:00:00:cc:01";
+
+	attach_settled();
+	remote_mac(m1, NULL, "10.0.0.4", 3, false);
+	remote_mac(m1, NULL, "10.0.0.2", 1, false);
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_set 100 02:00:00:00:cc:01 10.0.0.4");
+	fdp_expect_none(&fd, "mac_set 100 02:00:00:00:cc:01 10.0.0.2");
+
+	remote_mac(m1, NULL, "10.0.0.2", 3, false);
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_set 100 02:00:00:00:cc:01 10.0.0.2");
+
+	/* The winner leaves: the other VTEP takes over; then none. */
+	remote_mac_withdraw(m1, NULL, "10.0.0.2");
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_set 100 02:00:00:00:cc:01 10.0.0.4");
+	remote_mac_withdraw(m1, NULL, "10.0.0.4");
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_del 100 02:00:00:00:cc:01");
+}
+END_TEST
+
+START_TEST(test_mac_sticky_wins_and_is_static)
+{
+	const char *m1 = "02:00:00:00:cc:02";
+
+	attach_settled();
+	remote_mac(m1, NULL, "10.0.0.2", 9, false);
+	remote_mac(m1, NULL, "10.0.0.4", 0, true);
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_set 100 02:00:00:00:cc:02 10.0.0.4 sticky");
+}
+END_TEST
+
+/* MAC+IP: the FDB entry and the ARP entry; on withdrawal both go. */
+START_TEST(test_macip_installs_neighbour)
+{
+	const char *m = "02:00:00:00:dd:01";
+
+	attach_settled();
+	remote_mac(m, "10.10.0.7", "10.0.0.2", -1, false);
+	fdp_expect(&fd, "mac_set 100 02:00:00:00:dd:01 10.0.0.2");
+	fdp_expect(&fd, "neigh_set 100 10.10.0.7 02:00:00:00:dd:01");
+
+	fdp_clear(&fd);
+	remote_mac_withdraw(m, "10.10.0.7", "10.0.0.2");
+	ck_assert_str_eq(fdp_dump(&fd),
+	    "\n  neigh_del 100 10.10.0.7 02:00:00:00:dd:01"
+	    "\n  mac_del 100 02:00:00:00:dd:01");
+}
+END_TEST
+
+/* The IPs of a VTEP that lost the MAC are not installed. */
+START_TEST(test_macip_of_loser_not_installed)
+{
+	const char *m = "02:00:00:00:dd:02";
+
+	attach_settled();
+	remote_mac(m, NULL, "10.0.0.4", 5, false);
+	fdp_clear(&fd);
+	remote_mac(m, "10.10.0.8", "10.0.0.2", 0, false);
+	ck_assert_str_eq(fdp_dump(&fd),
+	    "\n  mac_set 100 02:00:00:00:dd:02 10.0.0.4");
+}
+END_TEST
+
+/* A remote MAC we also have (our static 05): ours wins after the
+ * sequence bump, so the FDB entry ends up not pointing away from here. */
+START_TEST(test_local_mac_beats_remote)
+{
+	attach_settled();
+	remote_mac("02:00:00:00:00:05", NULL, "10.0.0.2", -1, false);
+	ck_assert_str_eq(sent_routes(), "+[2]:[0]:[48]:[02:00:00:00:00:05]:"
+	    "[32]:[10.10.0.5] 10.0.0.11:100 seq 1");
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_del 100 02:00:00:00:00:05");
+}
+END_TEST
+
+START_TEST(test_type3_floods)
+{
+	struct evpn_route t3 = fp_imet("10.0.0.2:1", "10.0.0.2");
+
+	attach_settled();
+	remote(&t3, "10.0.0.2", "65000:100", -1, false);
+	ck_assert_str_eq(fdp_dump(&fd), "\n  flood_add 100 10.0.0.2");
+	fdp_clear(&fd);
+	fp_withdraw(rr, &t3, 1);
+	fp_run(&w);
+	ck_assert_str_eq(fdp_dump(&fd), "\n  flood_del 100 10.0.0.2");
+}
+END_TEST
+
+START_TEST(test_type5_routes_in_vrf)
+{
+	static const uint8_t rmac_ec[BGP_ECOMM_LEN] = { BGP_ECOMM_T_EVPN,
+	    EVPN_ECOMM_ST_ROUTER_MAC, 0x02, 0, 0, 0, 0, 0x99 };
+	struct evpn_route t5 = remote_t5();
+	struct bgp_attrs a;
+
+	attach_settled();
+	fp_attrs_vtep(&a, "10.0.0.2", "65000:5000");
+	bgp_ecomm_add(&a, rmac_ec);
+	fp_announce(rr, &a, &t5, 1);
+	bgp_attrs_clear(&a);
+	fp_run(&w);
+	ck_assert_str_eq(fdp_dump(&fd), "\n  route_set 5000 10.30.0.0/24 "
+	    "10.0.0.2 02:00:00:00:00:99");
+	fdp_clear(&fd);
+	fp_withdraw(rr, &t5, 1);
+	fp_run(&w);
+	ck_assert_str_eq(fdp_dump(&fd), "\n  route_del 5000 10.30.0.0/24");
+}
+END_TEST
+
+/* A route no VNI imports reaches no kernel. */
+START_TEST(test_not_imported_not_installed)
+{
+	struct evpn_route r = fp_macip("10.0.0.2:1", "02:00:00:00:aa:03",
+	    NULL, 100);
+
+	attach_settled();
+	remote(&r, "10.0.0.2", "65000:999", -1, false);
+	ck_assert_uint_eq(fd.ncalls, 0);
+}
+END_TEST
+
+/* A reload dropping a VNI removes its devices and sweeps. */
+START_TEST(test_reload_removes_vni)
+{
+	static const char one_vni[] =
+	    "vxlan vx100\n vni 100\n bridge br100\n local-tunnel-ip 10.0.0.11\n"
+	    "!\n"
+	    "router bgp 65000\n bgp router-id 10.0.0.11\n"
+	    " neighbor 10.0.0.1 remote-as 65000\n"
+	    " address-family l2vpn evpn\n  neighbor 10.0.0.1 activate\n"
+	    "  advertise-all-vni\n exit-address-family\nexit\n";
+	struct config *nc;
+	char err[128];
+
+	attach_settled();
+	nc = fp_conf(one_vni);
+	ck_assert_int_eq(evpn_reconfigure(w.evpn, nc, err, sizeof(err)), 0);
+	conf_free(w.conf);
+	w.conf = nc;
+	fp_run(&w);
+	ck_assert_str_eq(fd.calls[0], "vni_del 5000 vx5000");
+	ck_assert_str_eq(fd.calls[1], VNI_ADD_100);
+	fdp_expect(&fd, "sync_begin");
+	ck_assert_str_eq(fd.calls[fd.ncalls - 1], "sync_end");
+	ck_assert_uint_eq(fdp_count(&fd, "vni_add"), 1);
+}
+END_TEST
+
+/* ---- local learning: kernel -> evpn/ ----------------------------------- */
+
+#define P_AB01	"[2]:[0]:[48]:[02:00:00:00:ab:01]"
+
+START_TEST(test_learned_mac_advertised_and_withdrawn)
+{
+	struct evpn_route r = fp_macip("10.0.0.11:100", "02:00:00:00:ab:01",
+	    NULL, 100);
+	struct macaddr m;
+
+	attach_settled();
+	ck_assert_int_eq(mac_parse("02:00:00:00:ab:01", &m), 0);
+	evpn_dp_mac_learned(w.evpn, "br100", &m);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "+" P_AB01 " 10.0.0.11:100");
+	ck_assert_ptr_nonnull(fp_lookup(&w, &r));
+	ck_assert_uint_eq(churns[EVPN_CHURN_LOCAL_LEARN], 1);
+	/* Ours: never an FDB entry to a VTEP. */
+	fdp_expect_none(&fd, "mac_set 100 02:00:00:00:ab:01 10.0.0.11");
+
+	/* Learned again (an event repeated): nothing new. */
+	evpn_dp_mac_learned(w.evpn, "br100", &m);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "");
+
+	evpn_dp_mac_gone(w.evpn, "br100", &m);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "-" P_AB01 " 10.0.0.11:100");
+	ck_assert_ptr_null(fp_lookup(&w, &r));
+}
+END_TEST
+
+START_TEST(test_learned_neigh_advertised_and_withdrawn)
+{
+	struct macaddr m;
+	struct ipaddr ip;
+
+	attach_settled();
+	ck_assert_int_eq(mac_parse("02:00:00:00:ab:01", &m), 0);
+	ck_assert_int_eq(ipaddr_parse("10.10.0.9", &ip), 0);
+	evpn_dp_mac_learned(w.evpn, "br100", &m);
+	evpn_dp_neigh_learned(w.evpn, "br100", &ip, &m);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "+" P_AB01 " 10.0.0.11:100; +" P_AB01
+	    ":[32]:[10.10.0.9] 10.0.0.11:100");
+
+	/* The neighbour goes, the MAC stays. */
+	evpn_dp_neigh_gone(w.evpn, "br100", &ip);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "-" P_AB01
+	    ":[32]:[10.10.0.9] 10.0.0.11:100");
+
+	/* The MAC goes with whatever IPs it still has. */
+	evpn_dp_neigh_learned(w.evpn, "br100", &ip, &m);
+	fp_run(&w);
+	fp_skip(rr);
+	evpn_dp_mac_gone(w.evpn, "br100", &m);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "-" P_AB01
+	    ":[32]:[10.10.0.9] 10.0.0.11:100; -" P_AB01 " 10.0.0.11:100");
+}
+END_TEST
+
+/* A MAC at another VTEP appears here: it moved (RFC 7432 §15.1), we
+ * advertise it above the remote sequence and take the FDB entry back. */
+START_TEST(test_learned_mac_moved_here)
+{
+	struct macaddr m;
+
+	attach_settled();
+	remote_mac("02:00:00:00:ab:01", NULL, "10.0.0.2", 2, false);
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_set 100 02:00:00:00:ab:01 10.0.0.2");
+	fdp_clear(&fd);
+
+	ck_assert_int_eq(mac_parse("02:00:00:00:ab:01", &m), 0);
+	evpn_dp_mac_learned(w.evpn, "br100", &m);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "+" P_AB01 " 10.0.0.11:100 seq 3");
+	ck_assert_uint_eq(churns[EVPN_CHURN_MAC_MOVE], 1);
+	ck_assert_uint_eq(churns[EVPN_CHURN_LOCAL_LEARN], 0);
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_del 100 02:00:00:00:ab:01");
+}
+END_TEST
+
+/* Only L2 VNIs' bridges learn; configured routes stay configured. */
+START_TEST(test_learning_ignores_what_is_not_ours)
+{
+	struct macaddr m, m5, m6;
+	struct ipaddr ip;
+
+	attach_settled();
+	ck_assert_int_eq(mac_parse("02:00:00:00:ab:01", &m), 0);
+	ck_assert_int_eq(mac_parse("02:00:00:00:00:05", &m5), 0);
+	ck_assert_int_eq(mac_parse("02:00:00:00:00:06", &m6), 0);
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &ip), 0);
+	evpn_dp_mac_learned(w.evpn, "br999", &m);
+	evpn_dp_mac_learned(w.evpn, "br5000", &m);
+	evpn_dp_mac_learned(w.evpn, "br100", &m6);
+	evpn_dp_neigh_learned(w.evpn, "br100", &ip, &m5);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "");
+	evpn_dp_mac_gone(w.evpn, "br100", &m6);
+	evpn_dp_neigh_gone(w.evpn, "br100", &ip);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "");
+	ck_assert_uint_eq(churns[EVPN_CHURN_LOCAL_LEARN], 0);
+}
+END_TEST
+
+static Suite *
+evpn_dp_suite(void)
+{
+	Suite *s = suite_create("evpn_dp");
+	TCase *tc = tcase_create("evpn_dp");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_attach_defers_sweep_until_settle);
+	tcase_add_test(tc, test_resync_while_settling_does_not_sweep);
+	tcase_add_test(tc, test_resync_after_settle_sweeps);
+	tcase_add_test(tc, test_detached_pushes_nothing);
+	tcase_add_test(tc, test_vni_not_ready_gets_nothing);
+	tcase_add_test(tc, test_mac_follows_mobility_winner);
+	tcase_add_test(tc, test_mac_sticky_wins_and_is_static);
+	tcase_add_test(tc, test_macip_installs_neighbour);
+	tcase_add_test(tc, test_macip_of_loser_not_installed);
+	tcase_add_test(tc, test_local_mac_beats_remote);
+	tcase_add_test(tc, test_type3_floods);
+	tcase_add_test(tc, test_type5_routes_in_vrf);
+	tcase_add_test(tc, test_not_imported_not_installed);
+	tcase_add_test(tc, test_reload_removes_vni);
+	tcase_add_test(tc, test_learned_mac_advertised_and_withdrawn);
+	tcase_add_test(tc, test_learned_neigh_advertised_and_withdrawn);
+	tcase_add_test(tc, test_learned_mac_moved_here);
+	tcase_add_test(tc, test_learning_ignores_what_is_not_ours);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(evpn_dp_suite());
+	int failed;
+
+	log_init("test_evpn_dp", LOG_DEST_STDOUT, NULL,
+	    getenv("TEST_VERBOSE") ? LOG_DEBUG : LOG_ERR);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
