@@ -44,6 +44,8 @@ ds_stream_feed(struct ds_stream *s, const void *data, size_t len)
 {
 	if (s->failed)
 		return -1;
+	if (len == 0)
+		return 0;
 	if (len > s->limit || s->len > s->limit - len) {
 		s->failed = true;
 		return -1;
@@ -80,8 +82,9 @@ is_space(uint8_t c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* One byte inside an object; true when it closed the object. */
-static bool
+/* One byte inside an object: 1 when it closed the object, 0 to go on,
+ * -1 when a bracket closed it (not an object after all). */
+static int
 scan_byte(struct ds_stream *s, uint8_t c)
 {
 	if (s->in_string) {
@@ -91,7 +94,7 @@ scan_byte(struct ds_stream *s, uint8_t c)
 			s->escape = true;
 		else if (c == '"')
 			s->in_string = false;
-		return false;
+		return 0;
 	}
 	switch (c) {
 	case '"':
@@ -103,10 +106,11 @@ scan_byte(struct ds_stream *s, uint8_t c)
 		break;
 	case '}':
 	case ']':
-		s->depth--;
-		return s->depth == 0;
+		if (--s->depth == 0)
+			return c == '}' ? 1 : -1;
+		break;
 	}
-	return false;
+	return 0;
 }
 
 int
@@ -134,10 +138,14 @@ ds_stream_next(struct ds_stream *s, const uint8_t **obj, size_t *len)
 			s->depth = 1;
 			continue;
 		}
-		if (scan_byte(s, c)) {
+		switch (scan_byte(s, c)) {
+		case 1:
 			*obj = s->buf + s->start;
 			*len = s->scan - s->start;
 			return 1;
+		case -1:
+			s->failed = true;
+			return -1;
 		}
 	}
 	return 0;

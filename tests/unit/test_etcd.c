@@ -674,6 +674,12 @@ START_TEST(test_framer)
 	ck_assert_int_eq(ds_stream_next(&s, &obj, &len), -1);
 	ck_assert_int_eq(ds_stream_feed(&s, "{}", 2), -1);
 	ck_assert_int_eq(ds_stream_next(&s, &obj, &len), -1);
+	/* a bracket cannot close an object; nor can data be empty */
+	ds_stream_reset(&s);
+	ck_assert_int_eq(ds_stream_feed(&s, NULL, 0), 0);
+	ck_assert_int_eq(ds_stream_next(&s, &obj, &len), 0);
+	ck_assert_int_eq(ds_stream_feed(&s, "{\"a\":1]", 7), 0);
+	ck_assert_int_eq(ds_stream_next(&s, &obj, &len), -1);
 	/* an object larger than the limit */
 	ds_stream_reset(&s);
 	ck_assert_int_eq(ds_stream_feed(&s, "{\"k\":\"", 6), 0);
