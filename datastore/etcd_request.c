@@ -319,6 +319,7 @@ req_attempt_failed(struct ds_req *req, const char *why)
 	}
 	if (++req->failed_in_round < ds->nep) {
 		req->state = DS_REQ_QUEUED;
+		ds_timer_arm(req->timer, left);
 		ds_kick(ds);
 		return;
 	}
@@ -339,12 +340,21 @@ req_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct ds_conn *conn = req->conn;
 	char why[64];
 
+	if (req->state == DS_REQ_QUEUED) {
+		if (req->last_error[0] == '\0')
+			snprintf(req->last_error, sizeof(req->last_error),
+			    "every connection busy");
+		req_give_up(req);
+		return;
+	}
 	if (req->state == DS_REQ_BACKOFF) {
 		req->state = DS_REQ_QUEUED;
 		if (req_remaining(req) == 0)
 			req_give_up(req);
-		else
+		else {
+			ds_timer_arm(req->timer, req_remaining(req));
 			ds_kick(req->ds);
+		}
 		return;
 	}
 	if (req->state != DS_REQ_SENT || conn == NULL)
@@ -404,6 +414,9 @@ submit(struct ds_etcd *ds, enum ds_op op, char *body, ds_etcd_cb *cb,
 	req->endpoint = ds->current;
 	req->deadline_ms = mono_msec() + ds->request_ms;
 	req->state = DS_REQ_QUEUED;
+	/* while queued the timer is the deadline (connections may all be
+	 * busy); once sent, the attempt timeout */
+	ds_timer_arm(req->timer, ds->request_ms);
 	TAILQ_INSERT_TAIL(&ds->reqs, req, entry);
 	ds->stats.requests++;
 	ds_kick(ds);
