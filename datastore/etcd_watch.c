@@ -98,18 +98,20 @@ watch_broken(struct ds_watch *w, const char *why, bool endpoint_failed)
 	ds->stats.watch_reconnects++;
 	if (endpoint_failed) {
 		ds_endpoint_failed(ds, w->endpoint, why);
-		w->endpoint = ds->current != w->endpoint ? ds->current :
-		    (w->endpoint + 1) % ds->nep;
 		if (++w->failures > 1)
 			delay = (uint64_t)DS_BACKOFF_MIN_MS << (w->failures < 7 ?
 			    w->failures - 2 : 5);
 		if (delay > DS_BACKOFF_MAX_MS)
 			delay = DS_BACKOFF_MAX_MS;
+		if (was_connected)
+			watch_notify(w, DS_WATCH_LOST, 0, NULL, 0, why);
+		if (w->cancelled)
+			return;
+		w->endpoint = ds->current != w->endpoint ? ds->current :
+		    (w->endpoint + 1) % ds->nep;
 	}
 	evtimer_del(w->timer);
 	ds_timer_arm(w->timer, delay);
-	if (was_connected && endpoint_failed)
-		watch_notify(w, DS_WATCH_LOST, 0, NULL, 0, why);
 }
 
 /* One message of the stream; false when the stream must end. */
