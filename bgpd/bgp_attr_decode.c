@@ -359,19 +359,16 @@ dec_pmsi(struct dec *d)
 
 /* ---- MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760) ---- */
 
-/* Next hop lengths the family allows; unknown families are not checked. */
+/* Next hop lengths the family's row allows; unknown families are not
+ * checked. */
 static bool
 mp_nexthop_len_ok(uint16_t afi, uint8_t safi, uint8_t len)
 {
+	const struct bgp_af *af = bgp_af_find(afi, safi);
+
 	if (len > BGP_MP_NEXTHOP_MAX)
 		return false;
-	if (afi == AFI_IPV4 && safi == SAFI_UNICAST)
-		return len == 4;
-	if (afi == AFI_IPV6 && safi == SAFI_UNICAST)
-		return len == 16 || len == 32;		/* RFC 2545 §3 */
-	if (afi == AFI_L2VPN && safi == SAFI_EVPN)
-		return len == 4 || len == 16 || len == 32;
-	return true;
+	return af == NULL || bgp_af_nexthop_len_ok(af, len);
 }
 
 static void

@@ -302,6 +302,8 @@ static void
 enter_opensent(struct bgp_peer *peer)
 {
 	timer_stop(peer, BGP_TIMER_CONNRETRY);
+	/* Families registered since the peer was set up are offered too. */
+	bgp_peer_open_build(peer);
 	send_open(peer->conn);
 	timer_set(peer, BGP_TIMER_HOLD, BGP_OPENSENT_HOLD_SEC * 1000);
 	change_state(peer, BGP_ST_OPENSENT);

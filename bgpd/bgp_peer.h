@@ -132,6 +132,9 @@ void		 bgp_peer_log(const struct bgp_peer *, int level,
 struct bgp_conn	*bgp_conn_new(struct bgp_peer *, bool outgoing);
 void		 bgp_conn_free(struct bgp_conn *);
 
+/* (Re)build our OPEN from the settings and the family table. */
+void		 bgp_peer_open_build(struct bgp_peer *);
+
 /* Effective timers of the peer's configuration. */
 uint16_t	 bgp_peer_conf_holdtime(const struct bgp_peer *);
 uint16_t	 bgp_peer_conf_keepalive(const struct bgp_peer *);

@@ -55,9 +55,12 @@ void
 bgp_rib_af_register(struct bgp_rib *rib, const struct bgp_af *af,
     bgp_rib_best_cb *cb, void *arg)
 {
-	struct rib_table *t = &rib->tables[af->aid];
+	struct rib_table *t;
 
-	if (af->key_len > BGP_RIB_KEY_MAX || t->nbuckets != 0)
+	bgp_af_register(af);
+	t = &rib->tables[af->aid];
+	if (af->key_len > BGP_RIB_KEY_MAX || af->nlri_decode == NULL ||
+	    af->nlri_encode == NULL || t->nbuckets != 0)
 		fatalx("bad address-family registration for aid %d", af->aid);
 	t->af = af;
 	t->best_cb = cb;

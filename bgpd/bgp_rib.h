@@ -80,6 +80,8 @@ typedef void	 bgp_rib_best_cb(void *arg, const struct bgp_rib_entry *,
 
 struct bgp_rib	*bgp_rib_create(struct bgp *);
 void		 bgp_rib_free(struct bgp_rib *);
+/* Carry a family (a row with an NLRI codec) in this RIB; the row joins
+ * the family table (bgp_af_register) if it is not there yet. */
 void		 bgp_rib_af_register(struct bgp_rib *, const struct bgp_af *,
 		    bgp_rib_best_cb *, void *arg);
 const struct bgp_af *bgp_rib_af(const struct bgp_rib *, int aid);

@@ -25,10 +25,12 @@ mkdir -p "$BUILD"
 # Add a parser: append its .c file here (and decode it in the target).
 TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf"
 COMMON_SOURCES="common/buf.c common/log.c common/util.c common/addr.c"
-SOURCES_fuzz_msg="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c"
 ATTR_SOURCES="bgpd/bgp_attr.c bgpd/bgp_attr_decode.c bgpd/bgp_attr_encode.c"
-SOURCES_fuzz_attr="$COMMON_SOURCES $ATTR_SOURCES"
-SOURCES_fuzz_update="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $ATTR_SOURCES evpn/evpn_nlri.c"
+# The family table with the l2vpn evpn row (registered by fuzz_af.c).
+AF_SOURCES="tests/fuzz/fuzz_af.c bgpd/bgp_af.c evpn/evpn_af.c evpn/evpn_nlri.c $ATTR_SOURCES"
+SOURCES_fuzz_msg="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $AF_SOURCES"
+SOURCES_fuzz_attr="$COMMON_SOURCES $AF_SOURCES"
+SOURCES_fuzz_update="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $AF_SOURCES"
 SOURCES_fuzz_evpn="$COMMON_SOURCES evpn/evpn_nlri.c"
 SOURCES_fuzz_conf="$COMMON_SOURCES conf/conf.c conf/conf_parse.c conf/conf_cmd.c conf/conf_ipam.c conf/conf_print.c"
 # Seed corpus directory per target, under tests/fuzz/corpus/.

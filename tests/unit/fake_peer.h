@@ -30,6 +30,7 @@
 #include "common/buf.h"
 #include "conf/conf.h"
 #include "evpn/evpn.h"
+#include "evpn/evpn_int.h"
 #include "evpn/evpn_nlri.h"
 
 struct event_base;

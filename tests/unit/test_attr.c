@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bgpd/bgp_attr.h"
+#include "evpn/evpn_int.h"
 
 #define B(...)	((const uint8_t[]){ __VA_ARGS__ })
 #define BLEN(...) sizeof((const uint8_t[]){ __VA_ARGS__ })
@@ -1429,6 +1430,8 @@ main(void)
 	SRunner *sr = srunner_create(attr_suite());
 	int failed;
 
+	/* The family the vectors use: evpn_create() registers it in evpnd. */
+	bgp_af_register(&evpn_af);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

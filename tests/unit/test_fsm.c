@@ -20,6 +20,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "evpn/evpn_int.h"
 
 /* ---- fake transport and clock -------------------------------------- */
 
@@ -1279,6 +1280,9 @@ main(void)
 
 	log_init("test_fsm", LOG_DEST_STDOUT, NULL,
 	    getenv("TEST_VERBOSE") ? LOG_DEBUG : LOG_ERR);
+	/* The family the sessions negotiate; in evpnd evpn_create()
+	 * registers it. */
+	bgp_af_register(&evpn_af);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

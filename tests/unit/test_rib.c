@@ -524,6 +524,31 @@ START_TEST(test_peer_up_dump_then_eor)
 }
 END_TEST
 
+/* evpn_create() registers the l2vpn evpn row after bgp_create() set the
+ * peers up (the daemon's order): the OPEN, built as it goes out, still
+ * offers the family.  (Each test runs in a fresh fork in which the row
+ * was not registered before fp_world_start.) */
+START_TEST(test_open_offers_family_registered_later)
+{
+	struct bgp_peer *peer = fp_peer(&w, A);
+	struct fp_conn *c;
+	struct bgp_open o;
+	struct bgp_notify err;
+	const uint8_t *msg;
+	size_t len;
+
+	ck_assert_int_eq(peer->state, BGP_ST_CONNECT);
+	c = fp_conn_of(peer);
+	bgp_fsm_conn_event(c->conn, BGP_EV_CONN_OPEN, NULL);
+	ck_assert(fp_next_msg(c, &msg, &len));
+	ck_assert_uint_eq(msg[18], BGP_MSG_OPEN);
+	ck_assert_int_eq(bgp_open_decode(msg + BGP_HDR_LEN, len - BGP_HDR_LEN,
+	    &o, &err), 0);
+	ck_assert(o.caps.mp[BGP_AID_L2VPN_EVPN]);
+	ck_assert(!o.caps.mp[BGP_AID_IPV4_UNICAST]);
+}
+END_TEST
+
 START_TEST(test_peer_up_empty_table_eor)
 {
 	struct fp_conn *ca = fp_establish(&w, A, &ra);
@@ -1200,6 +1225,7 @@ rib_suite(void)
 	tcase_add_test(tc, test_reflection_loop_dropped);
 	tcase_add_test(tc, test_peer_up_dump_then_eor);
 	tcase_add_test(tc, test_peer_up_empty_table_eor);
+	tcase_add_test(tc, test_open_offers_family_registered_later);
 	tcase_add_test(tc, test_peer_down_flushes);
 	tcase_add_test(tc, test_peer_down_flush_is_sliced);
 	tcase_add_test(tc, test_packing_one_attribute_set);
