@@ -154,30 +154,6 @@ send_cease(struct bgp_conn *conn, uint8_t subcode)
 	send_notify(conn, &n);
 }
 
-void
-bgp_eor_encode(struct wbuf *wb, int aid)
-{
-	size_t start;
-	uint16_t afi;
-	uint8_t safi;
-
-	start = bgp_hdr_begin(wb, BGP_MSG_UPDATE);
-	wbuf_put_u16(wb, 0);			/* withdrawn routes length */
-	if (aid == BGP_AID_IPV4_UNICAST) {
-		wbuf_put_u16(wb, 0);		/* no attributes at all */
-	} else {
-		/* RFC 4724 §2: only an empty MP_UNREACH_NLRI. */
-		bgp_aid_to_afi_safi(aid, &afi, &safi);
-		wbuf_put_u16(wb, 6);
-		wbuf_put_u8(wb, 0x80);		/* optional, non-transitive */
-		wbuf_put_u8(wb, 15);		/* MP_UNREACH_NLRI */
-		wbuf_put_u8(wb, 3);
-		wbuf_put_u16(wb, afi);
-		wbuf_put_u8(wb, safi);
-	}
-	bgp_hdr_finish(wb, start);
-}
-
 static void
 send_eor(struct bgp_conn *conn, int aid)
 {

@@ -238,4 +238,15 @@ struct bgp_update_parts {
 int	 bgp_update_split(const uint8_t *body, size_t len,
 	    struct bgp_update_parts *, struct bgp_notify *err);
 
+/*
+ * End-of-RIB marker for one family (RFC 4724 §2).  IPv4 unicast: an
+ * UPDATE empty but for its two zero length fields.  Any other family:
+ * the Total Path Attribute Length is BGP_EOR_MP_ATTRS_LEN, one
+ * MP_UNREACH_NLRI (Optional, short length) whose value is the AFI and
+ * SAFI alone, BGP_EOR_MP_UNREACH_LEN bytes.
+ */
+#define BGP_EOR_MP_UNREACH_LEN	3		/* AFI(2) SAFI(1) */
+#define BGP_EOR_MP_ATTRS_LEN	(3 + BGP_EOR_MP_UNREACH_LEN)	/* + header */
+void	 bgp_eor_encode(struct wbuf *, int aid);
+
 #endif

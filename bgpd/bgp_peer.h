@@ -144,7 +144,5 @@ uint16_t	 bgp_peer_conf_keepalive(const struct bgp_peer *);
 int		 bgp_peer_send(struct bgp_peer *, const uint8_t *, size_t);
 /* Bytes queued towards the peer and not yet written (backpressure). */
 size_t		 bgp_peer_pending(const struct bgp_peer *);
-/* End-of-RIB marker for one family (RFC 4724 §2). */
-void		 bgp_eor_encode(struct wbuf *, int aid);
 
 #endif

@@ -902,6 +902,24 @@ START_TEST(test_update_split)
 }
 END_TEST
 
+/* RFC 4724 §2: the two End-of-RIB forms. */
+START_TEST(test_eor_encode)
+{
+	struct wbuf wb;
+
+	wbuf_init(&wb, 0);
+	bgp_eor_encode(&wb, BGP_AID_IPV4_UNICAST);
+	assert_bytes(&wb, MARKER "0017 02 0000 0000");
+	wbuf_reset(&wb);
+	bgp_eor_encode(&wb, BGP_AID_L2VPN_EVPN);
+	assert_bytes(&wb, MARKER "001d 02 0000 0006 800f03 0019 46");
+	wbuf_reset(&wb);
+	bgp_eor_encode(&wb, BGP_AID_IPV6_UNICAST);
+	assert_bytes(&wb, MARKER "001d 02 0000 0006 800f03 0002 01");
+	wbuf_free(&wb);
+}
+END_TEST
+
 /* ---- aid helpers ------------------------------------------------------- */
 
 START_TEST(test_aid)
@@ -986,6 +1004,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_notify_names);
 	tcase_add_test(tc, test_rr_codec);
 	tcase_add_test(tc, test_update_split);
+	tcase_add_test(tc, test_eor_encode);
 	tcase_add_test(tc, test_aid);
 	tcase_add_test(tc, test_af_table);
 	suite_add_tcase(s, tc);
