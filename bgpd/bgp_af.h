@@ -42,8 +42,9 @@
 enum bgp_aid {			/* compact index for per-family state */
 	BGP_AID_IPV4_UNICAST,
 	BGP_AID_IPV6_UNICAST,
-	BGP_AID_REGISTERED,	/* first aid of a family registered from outside */
-	/* One such family today; raise this to register more. */
+	/* The first aid of a family registered from outside bgpd.  There
+	 * is one such family today; raise BGP_AID_MAX to register more. */
+	BGP_AID_REGISTERED,
 	BGP_AID_MAX = BGP_AID_REGISTERED + 1,
 };
 
@@ -65,8 +66,8 @@ struct bgp_af {
 	int		 aid;			/* enum bgp_aid */
 	uint16_t	 afi;
 	uint8_t		 safi;
-	uint8_t		 conf_af;		/* CONF_AF_* bit activating it */
-	const char	*name;			/* "ipv4 unicast", as configured */
+	uint8_t		 conf_af;	/* CONF_AF_* bit activating it */
+	const char	*name;		/* "ipv4 unicast", as configured */
 	/* The next-hop lengths MP_REACH_NLRI may carry (RFC 4760 §3),
 	 * unused entries 0; all 0: any length is taken. */
 	uint8_t		 nexthop_lens[BGP_AF_NEXTHOP_FORMS];

@@ -652,9 +652,9 @@ bgp_eor_encode(struct wbuf *wb, int aid)
 	uint8_t safi;
 
 	start = bgp_hdr_begin(wb, BGP_MSG_UPDATE);
-	wbuf_put_u16(wb, 0);			/* Withdrawn Routes Length */
+	wbuf_put_u16(wb, 0);		/* no withdrawn routes */
 	if (aid == BGP_AID_IPV4_UNICAST) {
-		wbuf_put_u16(wb, 0);		/* Total Path Attribute Length */
+		wbuf_put_u16(wb, 0);	/* no path attributes */
 	} else {
 		bgp_aid_to_afi_safi(aid, &afi, &safi);
 		mp_unreach[0] = (uint8_t)(afi >> 8);
