@@ -139,6 +139,15 @@ bgp_peer_open_build(struct bgp_peer *peer)
 	c->gr_time = BGP_GR_RESTART_TIME;
 }
 
+/* "route-reflector-client" is given per address-family block. */
+bool
+bgp_peer_rr_client(const struct bgp_peer *peer, int aid)
+{
+	const struct bgp_af *af = bgp_af_get(aid);
+
+	return af != NULL && (peer->conf.af_rr_client & af->conf_af) != 0;
+}
+
 static void
 peer_apply_conf(struct bgp_peer *peer, const struct conf_neighbor *cn)
 {

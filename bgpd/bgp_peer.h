@@ -134,6 +134,8 @@ void		 bgp_conn_free(struct bgp_conn *);
 
 /* (Re)build our OPEN from the settings and the family table. */
 void		 bgp_peer_open_build(struct bgp_peer *);
+/* Is the neighbor a route-reflector client for the family (RFC 4456)? */
+bool		 bgp_peer_rr_client(const struct bgp_peer *, int aid);
 
 /* Effective timers of the peer's configuration. */
 uint16_t	 bgp_peer_conf_holdtime(const struct bgp_peer *);

@@ -405,8 +405,8 @@ rib_peer_up(struct bgp_peer *peer)
 	s->src.router_id = peer->remote_open.bgp_id;
 	s->src.asn = peer->conf.remote_as;
 	s->src.ebgp = !peer->ibgp;
-	s->src.rr_client = peer->conf.rr_client ||
-	    (peer->conf.af_rr_client & CONF_AF_L2VPN_EVPN);
+	for (int aid = 0; aid < BGP_AID_MAX; aid++)
+		s->src.rr_client[aid] = bgp_peer_rr_client(peer, aid);
 	rib_gr_reestablished(rib, peer);
 	out = rib_out_create(rib, peer);
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {

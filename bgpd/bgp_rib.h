@@ -69,7 +69,8 @@ struct bgp_rib_source {
 	uint32_t	 router_id;		/* BGP Identifier, host order */
 	uint32_t	 asn;
 	bool		 ebgp;
-	bool		 rr_client;
+	/* Per family: a route-reflector client (RFC 4456 §6). */
+	bool		 rr_client[BGP_AID_MAX];
 };
 
 /* Called after the best path of an entry changed.  old may be NULL

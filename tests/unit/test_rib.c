@@ -437,6 +437,47 @@ START_TEST(test_ibgp_reflection)
 }
 END_TEST
 
+/* "route-reflector-client" counts in the family it was given for: D is a
+ * client in ipv4 unicast only, so l2vpn evpn routes are not reflected to
+ * it, nor from it. */
+START_TEST(test_reflection_client_per_family)
+{
+	static const char conf[] =
+	    "router bgp 65000\n"
+	    " bgp router-id 10.0.0.11\n"
+	    " neighbor 10.0.0.1 remote-as 65000\n"
+	    " neighbor 10.0.0.4 remote-as 65000\n"
+	    " address-family ipv4 unicast\n"
+	    "  neighbor 10.0.0.4 route-reflector-client\n"
+	    " exit-address-family\n"
+	    " address-family l2vpn evpn\n"
+	    "  neighbor 10.0.0.1 activate\n"
+	    "  neighbor 10.0.0.4 activate\n"
+	    " exit-address-family\n"
+	    "exit\n";
+	static const struct fp_remote rd = { 65000, "10.0.0.4", false, 0,
+	    false, false, false };
+	struct fp_conn *ca, *cd;
+	struct evpn_route x = route_n(4), y = route_n(5);
+
+	fp_world_free(&w);
+	fp_reset();
+	fp_world_start(&w, conf);
+	ca = fp_establish(&w, A, &ra);
+	cd = fp_establish(&w, "10.0.0.4", &rd);
+	fp_run(&w);
+	fp_skip(ca), fp_skip(cd);
+
+	announce_one(ca, &x, 100);
+	announce_one(cd, &y, 100);
+	fp_run(&w);
+	ck_assert_uint_eq(paths_of(&x), 1);
+	ck_assert_uint_eq(paths_of(&y), 1);
+	expect_no_update(ca);
+	expect_no_update(cd);
+}
+END_TEST
+
 /* A route reflected back to us (our cluster id in CLUSTER_LIST) is a
  * loop: ignored (RFC 4456 §8). */
 START_TEST(test_reflection_loop_dropped)
@@ -1222,6 +1263,7 @@ rib_suite(void)
 	tcase_add_test(tc, test_best_path_steps);
 	tcase_add_test(tc, test_best_path_fallback);
 	tcase_add_test(tc, test_ibgp_reflection);
+	tcase_add_test(tc, test_reflection_client_per_family);
 	tcase_add_test(tc, test_reflection_loop_dropped);
 	tcase_add_test(tc, test_peer_up_dump_then_eor);
 	tcase_add_test(tc, test_peer_up_empty_table_eor);
