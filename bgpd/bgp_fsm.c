@@ -42,6 +42,7 @@ static void	fsm_opensent(struct bgp_peer *, enum bgp_event);
 static void	fsm_openconfirm(struct bgp_peer *, enum bgp_event);
 static void	fsm_established(struct bgp_peer *, enum bgp_event);
 static void	fsm_coll(struct bgp_conn *, enum bgp_event);
+static void	fsm_cease(struct bgp_peer *, uint8_t subcode);
 
 const char *
 bgp_state_name(enum bgp_state s)
@@ -339,8 +340,13 @@ enter_established(struct bgp_peer *peer)
 	}
 	arm_negotiated_timers(peer);
 	change_state(peer, BGP_ST_ESTABLISHED);
-	if (peer->bgp->rib.peer_up)
-		peer->bgp->rib.peer_up(peer);
+	if (peer->bgp->rib.peer_up && peer->bgp->rib.peer_up(peer) == -1) {
+		/* The routing engine cannot take the peer (it logged why):
+		 * close with Cease/Out of Resources (RFC 4486 §4) and try
+		 * again after IdleHold. */
+		fsm_cease(peer, BGP_CEASE_RESOURCES);
+		return;
+	}
 	if (peer->bgp->rib.sends_eor)
 		return;
 	/* RFC 4724 §2: the initial table (sent by peer_up) then End-of-RIB. */
@@ -384,6 +390,16 @@ fsm_error(struct bgp_peer *peer, uint8_t subcode)
 	struct bgp_notify n;
 
 	bgp_notify_set(&n, BGP_ERR_FSM, subcode, NULL, 0);
+	session_fail(peer, &n);
+}
+
+/* End the session with Cease/subcode and restart after IdleHold. */
+static void
+fsm_cease(struct bgp_peer *peer, uint8_t subcode)
+{
+	struct bgp_notify n;
+
+	bgp_notify_set(&n, BGP_ERR_CEASE, subcode, NULL, 0);
 	session_fail(peer, &n);
 }
 

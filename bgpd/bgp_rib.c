@@ -387,7 +387,14 @@ rib_gr_reestablished(struct bgp_rib *rib, struct bgp_peer *peer)
 			rib_walk_start(rib, RIB_WALK_FLUSH, aid, st, NULL);
 }
 
-static void
+/*
+ * A session came up: give the peer a slot and queue the table towards
+ * it.  Nothing bounds the number of neighbors, and a gracefully
+ * restarting peer keeps its old slot for its stale routes, so the slots
+ * can run out: that session is refused (the FSM sends Cease/Out of
+ * Resources and retries later), the others go on.
+ */
+static int
 rib_peer_up(struct bgp_peer *peer)
 {
 	struct bgp_rib *rib = peer->bgp->rib_arg;
@@ -397,8 +404,11 @@ rib_peer_up(struct bgp_peer *peer)
 	for (size_t i = 1; i < RIB_MAX_SLOTS && s == NULL; i++)
 		if (!rib->slots[i].in_use)
 			s = &rib->slots[i];
-	if (s == NULL)
-		fatalx("RIB peer slots exhausted");
+	if (s == NULL) {
+		bgp_peer_log(peer, LOG_ERR, "refusing the session: all %d RIB "
+		    "peer slots are taken", RIB_MAX_SLOTS - 1);
+		return -1;
+	}
 	s->in_use = true;
 	s->src.peer = peer;
 	s->src.addr = peer->conf.addr;
@@ -415,6 +425,7 @@ rib_peer_up(struct bgp_peer *peer)
 		/* The initial table ends with End-of-RIB (RFC 4724 §2). */
 		rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out)->eor = true;
 	}
+	return 0;
 }
 
 static void

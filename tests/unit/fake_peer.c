@@ -15,8 +15,9 @@
 #include "common/util.h"
 #include "evpn/evpn_int.h"
 
-#define FP_MAX_CONNS	64
-#define FP_MAX_TIMERS	64
+/* Enough for a neighbor per RIB peer slot and then some. */
+#define FP_MAX_CONNS	4096
+#define FP_MAX_TIMERS	2048
 
 uint64_t fp_now = 1000000;
 
@@ -290,7 +291,8 @@ static const uint8_t keepalive_msg[] = {
 };
 
 struct fp_conn *
-fp_establish(struct fp_world *w, const char *addr, const struct fp_remote *r)
+fp_open_confirm(struct fp_world *w, const char *addr,
+    const struct fp_remote *r)
 {
 	struct bgp_peer *peer = fp_peer(w, addr);
 	struct fp_conn *c;
@@ -302,8 +304,22 @@ fp_establish(struct fp_world *w, const char *addr, const struct fp_remote *r)
 	ck_assert_int_eq(peer->state, BGP_ST_OPENSENT);
 	remote_open(c, r);
 	ck_assert_int_eq(peer->state, BGP_ST_OPENCONFIRM);
+	return c;
+}
+
+void
+fp_keepalive(struct fp_conn *c)
+{
 	fp_deliver(c, keepalive_msg, sizeof(keepalive_msg));
-	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
+}
+
+struct fp_conn *
+fp_establish(struct fp_world *w, const char *addr, const struct fp_remote *r)
+{
+	struct fp_conn *c = fp_open_confirm(w, addr, r);
+
+	fp_keepalive(c);
+	ck_assert_int_eq(fp_peer(w, addr)->state, BGP_ST_ESTABLISHED);
 	fp_skip(c);
 	return c;
 }

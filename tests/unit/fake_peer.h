@@ -81,6 +81,11 @@ struct fp_conn	*fp_conn_of(const struct bgp_peer *);
  * the bytes sent up to then are marked seen. */
 struct fp_conn	*fp_establish(struct fp_world *, const char *addr,
 		    const struct fp_remote *);
+/* The same up to OpenConfirm (nothing marked seen)... */
+struct fp_conn	*fp_open_confirm(struct fp_world *, const char *addr,
+		    const struct fp_remote *);
+/* ...and the KEEPALIVE that confirms the OPEN. */
+void		 fp_keepalive(struct fp_conn *);
 /* Fire the FSM timers of a peer that is Idle until it connects again. */
 void		 fp_reconnect(struct bgp_peer *);
 /* Spin the event base until the RIB has nothing left to do. */

@@ -803,10 +803,11 @@ END_TEST
 static int rib_ups, rib_downs, rib_updates, rib_refreshes, rib_refresh_aid;
 static int rib_fail;
 
-static void
+static int
 rib_up(struct bgp_peer *p)
 {
 	rib_ups++;
+	return 0;
 }
 
 static void

@@ -18,6 +18,7 @@
 
 #include "bgpd/bgp_msg.h"
 #include "bgpd/bgp_rib.h"
+#include "bgpd/bgp_rib_int.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "tests/unit/fake_peer.h"
@@ -1231,6 +1232,103 @@ START_TEST(test_graceful_restart_timer_expires)
 }
 END_TEST
 
+/* ---- peer slots ------------------------------------------------------- */
+
+static void
+put_text(struct wbuf *wb, const char *text)
+{
+	wbuf_put_bytes(wb, text, strlen(text));
+}
+
+static void
+slot_peer_addr(unsigned i, char *buf, size_t len)
+{
+	snprintf(buf, len, "10.1.%u.%u", i / 200, 1 + i % 200);
+}
+
+/* One more neighbor than the RIB has peer slots: the last session to come
+ * up is refused with Cease/Out of Resources (RFC 4486) while the others
+ * stay up, and it gets in once a slot is free again. */
+START_TEST(test_peer_slots_exhausted)
+{
+	static const uint8_t cease_resources[] = {
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0x00, 0x15, 0x03, 0x06, 0x08 };
+	static const uint8_t cease_admin[] = {
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0x00, 0x15, 0x03, 0x06, 0x02 };
+	const unsigned npeers = RIB_MAX_SLOTS;	/* slot 0 is local */
+	struct wbuf conf;
+	struct fp_remote r = { 65000, NULL, false, 0, false, false, false };
+	struct fp_conn *first = NULL, *last;
+	struct bgp_peer *refused;
+	char addr[IPADDR_STRLEN], line[96];
+	const uint8_t *msg;
+	size_t len;
+
+	wbuf_init(&conf, 0);
+	put_text(&conf, "router bgp 65000\n bgp router-id 10.0.0.11\n");
+	for (unsigned i = 0; i < npeers; i++) {
+		slot_peer_addr(i, addr, sizeof(addr));
+		snprintf(line, sizeof(line), " neighbor %s remote-as 65000\n",
+		    addr);
+		put_text(&conf, line);
+	}
+	put_text(&conf, " address-family l2vpn evpn\n");
+	for (unsigned i = 0; i < npeers; i++) {
+		slot_peer_addr(i, addr, sizeof(addr));
+		snprintf(line, sizeof(line), "  neighbor %s activate\n", addr);
+		put_text(&conf, line);
+	}
+	put_text(&conf, " exit-address-family\nexit\n");
+	wbuf_put_u8(&conf, 0);
+	ck_assert_int_eq(conf.error, 0);
+	fp_world_free(&w);
+	fp_reset();
+	fp_world_start(&w, (const char *)conf.data);
+	wbuf_free(&conf);
+
+	for (unsigned i = 0; i + 1 < npeers; i++) {
+		slot_peer_addr(i, addr, sizeof(addr));
+		r.id = addr;
+		if (first == NULL)
+			first = fp_establish(&w, addr, &r);
+		else
+			fp_establish(&w, addr, &r);
+	}
+	fp_run(&w);
+	ck_assert_uint_eq(bgp_peer_established_count(w.bgp), npeers - 1);
+
+	/* The last one: refused, not fatal. */
+	slot_peer_addr(npeers - 1, addr, sizeof(addr));
+	r.id = addr;
+	refused = fp_peer(&w, addr);
+	last = fp_open_confirm(&w, addr, &r);
+	fp_skip(last);
+	fp_keepalive(last);
+	ck_assert(fp_next_msg(last, &msg, &len));
+	ck_assert_uint_eq(len, sizeof(cease_resources));
+	ck_assert_mem_eq(msg, cease_resources, len);
+	ck_assert(last->closed);
+	ck_assert_int_eq(refused->state, BGP_ST_IDLE);
+	ck_assert_str_eq(info(addr).last_reset,
+	    "Notification sent (Cease/Out of Resources)");
+	fp_run(&w);
+	ck_assert_uint_eq(bgp_peer_established_count(w.bgp), npeers - 1);
+
+	/* A peer leaves; after IdleHold the refused one gets its slot. */
+	fp_deliver(first, cease_admin, sizeof(cease_admin));
+	fp_run(&w);
+	ck_assert_uint_eq(bgp_peer_established_count(w.bgp), npeers - 2);
+	last = fp_establish(&w, addr, &r);
+	fp_run(&w);
+	ck_assert_int_eq(refused->state, BGP_ST_ESTABLISHED);
+	ck_assert_uint_eq(fp_count_msgs(last, BGP_MSG_UPDATE), 1);	/* EoR */
+}
+END_TEST
+
 /* ---- memory ----------------------------------------------------------- */
 
 START_TEST(test_memory_per_route)
@@ -1286,6 +1384,7 @@ rib_suite(void)
 	tcase_add_test(tc, test_graceful_restart_family_not_listed);
 	tcase_add_test(tc, test_graceful_restart_timer_expires);
 	tcase_add_test(tc, test_graceful_restart_not_after_notification);
+	tcase_add_test(tc, test_peer_slots_exhausted);
 	tcase_add_test(tc, test_memory_per_route);
 	suite_add_tcase(s, tc);
 	return s;
