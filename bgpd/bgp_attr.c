@@ -9,7 +9,7 @@
  * Tables double when the load passes 1 and are freed when they empty,
  * so a test that releases everything ends with nothing allocated.
  */
-#include "bgpd/bgp_attr.h"
+#include "bgpd/bgp_attr_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -967,6 +967,136 @@ bgp_ecomms_fmt(const struct bgp_attrs *a, char *buf, size_t len)
 		sb_add(&sb, bgp_ecomm_fmt(bgp_ecomm_at(a, i), one, sizeof(one)));
 	}
 	return buf;
+}
+
+/* The formatters of the attribute table's rows (bgp_attr_int.h). */
+
+const char *
+attr_fmt_origin(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", bgp_origin_name(a->origin));
+	return buf;
+}
+
+static const char *
+fmt_ipv4(uint32_t host_order, char *buf, size_t len)
+{
+	struct ipaddr ip;
+
+	ipaddr_from_v4(&ip, host_order);
+	return ipaddr_fmt(&ip, buf, len);
+}
+
+const char *
+attr_fmt_nexthop(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	return fmt_ipv4(a->nexthop, buf, len);
+}
+
+const char *
+attr_fmt_med(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u", a->med);
+	return buf;
+}
+
+const char *
+attr_fmt_local_pref(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u", a->local_pref);
+	return buf;
+}
+
+/* An attribute that is all in its presence (ATOMIC_AGGREGATE). */
+const char *
+attr_fmt_present(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	if (len > 0)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* "65001 10.0.0.1": the AS and BGP Identifier of the aggregating speaker. */
+const char *
+attr_fmt_aggregator(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	char id[IPADDR_STRLEN];
+
+	snprintf(buf, len, "%u %s", a->aggregator_as,
+	    fmt_ipv4(a->aggregator_id, id, sizeof(id)));
+	return buf;
+}
+
+const char *
+attr_fmt_originator_id(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	return fmt_ipv4(a->originator_id, buf, len);
+}
+
+/* "10.0.0.1 10.0.0.2": cluster ids, nearest first. */
+const char *
+attr_fmt_cluster_list(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	struct strbuf sb = { buf, len, 0 };
+	const struct bgp_blob *b = a->cluster_list;
+	char id[IPADDR_STRLEN];
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; b != NULL && i + 4 <= b->len; i += 4) {
+		if (i > 0)
+			sb_add(&sb, " ");
+		sb_add(&sb, fmt_ipv4(get_be32(b->data + i), id, sizeof(id)));
+	}
+	return buf;
+}
+
+const char *
+attr_fmt_mp_nexthop(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	struct ipaddr ip;
+
+	bgp_attrs_get_mp_nexthop(a, &ip);
+	return ipaddr_fmt(&ip, buf, len);
+}
+
+/* "type 6 label 100 id 10.0.0.1" (RFC 6514 §5); flags only when set. */
+const char *
+attr_fmt_pmsi(const struct bgp_attrs *a, char *buf, size_t len)
+{
+	const struct bgp_blob *id = a->pmsi_id;
+	char idtext[IPADDR_STRLEN] = "";
+	struct ipaddr ip;
+
+	memset(&ip, 0, sizeof(ip));
+	if (id != NULL && (id->len == 4 || id->len == 16)) {
+		ip.af = id->len == 4 ? AF_INET : AF_INET6;
+		memcpy(ip.u.b, id->data, id->len);
+		ipaddr_fmt(&ip, idtext, sizeof(idtext));
+	}
+	if (a->pmsi_flags)
+		snprintf(buf, len, "flags 0x%02x type %u label %u id %s",
+		    a->pmsi_flags, a->pmsi_type, a->pmsi_label, idtext);
+	else
+		snprintf(buf, len, "type %u label %u id %s", a->pmsi_type,
+		    a->pmsi_label, idtext);
+	return buf;
+}
+
+const char *
+bgp_attr_name(uint8_t type)
+{
+	return attr_rules[type].name;
+}
+
+const char *
+bgp_attr_fmt(const struct bgp_attrs *a, uint8_t type, char *buf, size_t len)
+{
+	const struct attr_rule *r = &attr_rules[type];
+
+	if (r->format == NULL || !(a->flags & r->attrf))
+		return NULL;
+	return r->format(a, buf, len);
 }
 
 const char *

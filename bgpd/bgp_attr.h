@@ -252,6 +252,13 @@ const char *bgp_aspath_fmt(const struct bgp_attrs *, char *, size_t);
 const char *bgp_communities_fmt(const struct bgp_attrs *, char *, size_t);
 /* space-separated bgp_ecomm_fmt() forms */
 const char *bgp_ecomms_fmt(const struct bgp_attrs *, char *, size_t);
+/* The RFC name of a known attribute type ("AS_PATH"); NULL if unknown. */
+const char *bgp_attr_name(uint8_t type);
+/* One attribute of the set as text, by its row's formatter: "IGP",
+ * "65001 65002", "10.0.0.1" ...; NULL when the set does not hold it or
+ * it has no text of its own (AS4_PATH, AS4_AGGREGATOR, MP_UNREACH). */
+const char *bgp_attr_fmt(const struct bgp_attrs *, uint8_t type, char *,
+	    size_t);
 
 /*
  * Decoding (RFC 4271 §5, §6.3; RFC 7606; RFC 4760; RFC 6793 §4.2.3).
@@ -304,9 +311,10 @@ const char *bgp_attr_action_name(enum bgp_attr_action);
 bool	 bgp_attrs_looped(const struct bgp_attrs *, const struct bgp_attr_ctx *);
 
 /*
- * Encoding.  Attributes are written in type-code order with their proper
- * flags, the extended-length flag when a value passes 255 bytes and the
- * Partial flag on unknown transitive attributes passed on.  When the peer
+ * Encoding.  Attributes are written in type-code order (the order of
+ * the attribute table's rows, bgp_attr_int.h) with their proper flags,
+ * the extended-length flag when a value passes 255 bytes and the Partial
+ * flag on unknown transitive attributes passed on.  When the peer
  * lacks AS4, AS_PATH/AGGREGATOR go out in 2-octet form with AS_TRANS and
  * AS4_PATH/AS4_AGGREGATOR carry the real numbers (RFC 6793 §4.2.2).
  * The encoder writes what the set holds; eBGP policy (prepend, stripping

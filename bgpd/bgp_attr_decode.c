@@ -4,17 +4,18 @@
  * RFC 6793 (AS4) and RFC 7607 (AS 0).
  *
  * How this works: the attribute list is walked once.  Each attribute's
- * header is read, its value cut into its own rbuf slice, and a per-type
- * row of attr_rules[] gives the expected Optional/Transitive flags and
- * the decoder.  Decoders never stop the walk: they record an error with
- * the RFC 7606 approach for that attribute (dec_error), and the most
- * severe approach seen becomes the result (RFC 7606 §3(f)).  Only an
+ * header is read, its value cut into its own rbuf slice, and the type's
+ * row of attr_rules[] (the attribute table of bgp_attr_int.h, kept here)
+ * gives the expected Optional/Transitive flags and the decoder.
+ * Decoders never stop the walk: they record an error with the RFC 7606
+ * approach for that attribute (dec_error), and the most severe approach
+ * seen becomes the result (RFC 7606 §3(f)).  Only an
  * attribute overrunning the list ends the walk, since nothing after it
  * can be located.  After the walk come the checks that need the whole
  * set: AS4_PATH/AS4_AGGREGATOR merging, well-known mandatory attributes,
  * and the eBGP first-AS check.
  */
-#include "bgpd/bgp_attr.h"
+#include "bgpd/bgp_attr_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ struct unknown_attr {
 	const uint8_t	*value;
 };
 
-struct dec {
+struct attr_dec {
 	const struct bgp_attr_ctx *ctx;
 	struct bgp_attrs	*out;
 	struct bgp_mp		*mpr;
@@ -68,19 +69,13 @@ struct dec {
 	struct unknown_attr	 unknown[256];
 };
 
-struct attr_rule {
-	bool		 known;
-	uint8_t		 flags;		/* expected Optional|Transitive */
-	void		 (*decode)(struct dec *);
-};
-
 /*
  * Record an error.  The NOTIFICATION kept is the first one of the most
  * severe approach; data is the whole attribute (RFC 4271 §6.3), or the
  * given bytes, truncated to what a NOTIFICATION holds.
  */
 static void
-dec_error_data(struct dec *d, enum severity sev, uint8_t subcode,
+dec_error_data(struct attr_dec *d, enum severity sev, uint8_t subcode,
     const void *data, size_t len)
 {
 	if (sev > d->worst)
@@ -98,14 +93,14 @@ dec_error_data(struct dec *d, enum severity sev, uint8_t subcode,
 }
 
 static void
-dec_error(struct dec *d, enum severity sev, uint8_t subcode)
+dec_error(struct attr_dec *d, enum severity sev, uint8_t subcode)
 {
 	dec_error_data(d, sev, subcode, d->raw, d->rawlen);
 }
 
 /* Fixed-length attribute: is the value exactly n bytes? */
 static bool
-len_is(struct dec *d, size_t n)
+len_is(struct attr_dec *d, size_t n)
 {
 	return rbuf_left(&d->val) == n;
 }
@@ -113,7 +108,7 @@ len_is(struct dec *d, size_t n)
 /* ---- well-known attributes ---- */
 
 static void
-dec_origin(struct dec *d)
+dec_origin(struct attr_dec *d)
 {
 	uint8_t v;
 
@@ -169,7 +164,7 @@ aspath_convert(struct rbuf *rb, size_t asz, struct wbuf *wb, bool *confed)
 }
 
 static void
-dec_aspath(struct dec *d)
+dec_aspath(struct attr_dec *d)
 {
 	struct wbuf wb;
 	bool confed;
@@ -190,7 +185,7 @@ dec_aspath(struct dec *d)
 }
 
 static void
-dec_nexthop(struct dec *d)
+dec_nexthop(struct attr_dec *d)
 {
 	uint32_t nh;
 
@@ -211,7 +206,7 @@ dec_nexthop(struct dec *d)
 }
 
 static void
-dec_med(struct dec *d)
+dec_med(struct attr_dec *d)
 {
 	uint32_t v;
 
@@ -224,7 +219,7 @@ dec_med(struct dec *d)
 }
 
 static void
-dec_local_pref(struct dec *d)
+dec_local_pref(struct attr_dec *d)
 {
 	uint32_t v;
 
@@ -239,7 +234,7 @@ dec_local_pref(struct dec *d)
 }
 
 static void
-dec_atomic_aggr(struct dec *d)
+dec_atomic_aggr(struct attr_dec *d)
 {
 	/* RFC 7606 §7.6 */
 	if (!len_is(d, 0)) {
@@ -252,7 +247,7 @@ dec_atomic_aggr(struct dec *d)
 /* ---- optional attributes ---- */
 
 static void
-dec_aggregator(struct dec *d)
+dec_aggregator(struct attr_dec *d)
 {
 	uint32_t as = 0, id;
 	uint16_t as2 = 0;
@@ -280,7 +275,7 @@ dec_aggregator(struct dec *d)
 
 /* Non-empty list of n-byte items: COMMUNITIES, CLUSTER_LIST, EXT. */
 static bool
-list_len_ok(struct dec *d, size_t item)
+list_len_ok(struct attr_dec *d, size_t item)
 {
 	size_t len = rbuf_left(&d->val);
 
@@ -288,7 +283,7 @@ list_len_ok(struct dec *d, size_t item)
 }
 
 static void
-dec_list(struct dec *d, size_t item, struct bgp_blob **field, uint32_t bit)
+dec_list(struct attr_dec *d, size_t item, struct bgp_blob **field, uint32_t bit)
 {
 	if (!list_len_ok(d, item)) {
 		dec_error(d, SEV_WITHDRAW, BGP_ERR_UPD_LENGTH);
@@ -300,14 +295,14 @@ dec_list(struct dec *d, size_t item, struct bgp_blob **field, uint32_t bit)
 }
 
 static void
-dec_communities(struct dec *d)
+dec_communities(struct attr_dec *d)
 {
 	/* RFC 7606 §7.8 */
 	dec_list(d, 4, &d->out->communities, BGP_ATTRF_COMMUNITIES);
 }
 
 static void
-dec_originator_id(struct dec *d)
+dec_originator_id(struct attr_dec *d)
 {
 	uint32_t v;
 
@@ -322,7 +317,7 @@ dec_originator_id(struct dec *d)
 }
 
 static void
-dec_cluster_list(struct dec *d)
+dec_cluster_list(struct attr_dec *d)
 {
 	/* RFC 7606 §7.10 */
 	if (d->ctx->ebgp)
@@ -331,14 +326,14 @@ dec_cluster_list(struct dec *d)
 }
 
 static void
-dec_ext_communities(struct dec *d)
+dec_ext_communities(struct attr_dec *d)
 {
 	/* RFC 7606 §7.14 */
 	dec_list(d, BGP_ECOMM_LEN, &d->out->ecomms, BGP_ATTRF_EXT_COMM);
 }
 
 static void
-dec_pmsi(struct dec *d)
+dec_pmsi(struct attr_dec *d)
 {
 	uint8_t flags, type;
 	uint32_t label;
@@ -359,23 +354,20 @@ dec_pmsi(struct dec *d)
 
 /* ---- MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760) ---- */
 
-/* Next hop lengths the family allows; unknown families are not checked. */
+/* Next hop lengths the family's row allows; unknown families are not
+ * checked. */
 static bool
 mp_nexthop_len_ok(uint16_t afi, uint8_t safi, uint8_t len)
 {
+	const struct bgp_af *af = bgp_af_find(afi, safi);
+
 	if (len > BGP_MP_NEXTHOP_MAX)
 		return false;
-	if (afi == AFI_IPV4 && safi == SAFI_UNICAST)
-		return len == 4;
-	if (afi == AFI_IPV6 && safi == SAFI_UNICAST)
-		return len == 16 || len == 32;		/* RFC 2545 §3 */
-	if (afi == AFI_L2VPN && safi == SAFI_EVPN)
-		return len == 4 || len == 16 || len == 32;
-	return true;
+	return af == NULL || bgp_af_nexthop_len_ok(af, len);
 }
 
 static void
-dec_mp_reach(struct dec *d)
+dec_mp_reach(struct attr_dec *d)
 {
 	struct bgp_mp *mp = d->mpr;
 
@@ -407,7 +399,7 @@ dec_mp_reach(struct dec *d)
 }
 
 static void
-dec_mp_unreach(struct dec *d)
+dec_mp_unreach(struct attr_dec *d)
 {
 	struct bgp_mp *mp = d->mpu;
 
@@ -424,7 +416,7 @@ dec_mp_unreach(struct dec *d)
 /* ---- AS4 (RFC 6793) ---- */
 
 static void
-dec_as4_path(struct dec *d)
+dec_as4_path(struct attr_dec *d)
 {
 	struct rbuf copy = d->val;
 	struct wbuf wb;
@@ -447,7 +439,7 @@ dec_as4_path(struct dec *d)
 }
 
 static void
-dec_as4_aggregator(struct dec *d)
+dec_as4_aggregator(struct attr_dec *d)
 {
 	if (d->ctx->as4)
 		return;
@@ -462,23 +454,47 @@ dec_as4_aggregator(struct dec *d)
 
 /* ---- the table ---- */
 
-static const struct attr_rule attr_rules[256] = {
-	[BGP_ATTR_ORIGIN] = { true, WK, dec_origin },
-	[BGP_ATTR_AS_PATH] = { true, WK, dec_aspath },
-	[BGP_ATTR_NEXT_HOP] = { true, WK, dec_nexthop },
-	[BGP_ATTR_MED] = { true, OPT, dec_med },
-	[BGP_ATTR_LOCAL_PREF] = { true, WK, dec_local_pref },
-	[BGP_ATTR_ATOMIC_AGGREGATE] = { true, WK, dec_atomic_aggr },
-	[BGP_ATTR_AGGREGATOR] = { true, OPT | TRANS, dec_aggregator },
-	[BGP_ATTR_COMMUNITIES] = { true, OPT | TRANS, dec_communities },
-	[BGP_ATTR_ORIGINATOR_ID] = { true, OPT, dec_originator_id },
-	[BGP_ATTR_CLUSTER_LIST] = { true, OPT, dec_cluster_list },
-	[BGP_ATTR_MP_REACH_NLRI] = { true, OPT, dec_mp_reach },
-	[BGP_ATTR_MP_UNREACH_NLRI] = { true, OPT, dec_mp_unreach },
-	[BGP_ATTR_EXT_COMMUNITIES] = { true, OPT | TRANS, dec_ext_communities },
-	[BGP_ATTR_AS4_PATH] = { true, OPT | TRANS, dec_as4_path },
-	[BGP_ATTR_AS4_AGGREGATOR] = { true, OPT | TRANS, dec_as4_aggregator },
-	[BGP_ATTR_PMSI_TUNNEL] = { true, OPT | TRANS, dec_pmsi },
+const struct attr_rule attr_rules[256] = {
+	[BGP_ATTR_ORIGIN] = { "ORIGIN", WK, BGP_ATTRF_ORIGIN,
+	    dec_origin, attr_enc_origin, attr_fmt_origin },
+	[BGP_ATTR_AS_PATH] = { "AS_PATH", WK, BGP_ATTRF_AS_PATH,
+	    dec_aspath, attr_enc_aspath, bgp_aspath_fmt },
+	[BGP_ATTR_NEXT_HOP] = { "NEXT_HOP", WK, BGP_ATTRF_NEXT_HOP,
+	    dec_nexthop, attr_enc_nexthop, attr_fmt_nexthop },
+	[BGP_ATTR_MED] = { "MULTI_EXIT_DISC", OPT, BGP_ATTRF_MED,
+	    dec_med, attr_enc_med, attr_fmt_med },
+	[BGP_ATTR_LOCAL_PREF] = { "LOCAL_PREF", WK, BGP_ATTRF_LOCAL_PREF,
+	    dec_local_pref, attr_enc_local_pref, attr_fmt_local_pref },
+	[BGP_ATTR_ATOMIC_AGGREGATE] = { "ATOMIC_AGGREGATE", WK,
+	    BGP_ATTRF_ATOMIC_AGGR,
+	    dec_atomic_aggr, attr_enc_atomic_aggr, attr_fmt_present },
+	[BGP_ATTR_AGGREGATOR] = { "AGGREGATOR", OPT | TRANS,
+	    BGP_ATTRF_AGGREGATOR,
+	    dec_aggregator, attr_enc_aggregator, attr_fmt_aggregator },
+	[BGP_ATTR_COMMUNITIES] = { "COMMUNITIES", OPT | TRANS,
+	    BGP_ATTRF_COMMUNITIES,
+	    dec_communities, attr_enc_communities, bgp_communities_fmt },
+	[BGP_ATTR_ORIGINATOR_ID] = { "ORIGINATOR_ID", OPT,
+	    BGP_ATTRF_ORIGINATOR_ID,
+	    dec_originator_id, attr_enc_originator_id, attr_fmt_originator_id },
+	[BGP_ATTR_CLUSTER_LIST] = { "CLUSTER_LIST", OPT, BGP_ATTRF_CLUSTER_LIST,
+	    dec_cluster_list, attr_enc_cluster_list, attr_fmt_cluster_list },
+	[BGP_ATTR_MP_REACH_NLRI] = { "MP_REACH_NLRI", OPT, BGP_ATTRF_MP_NEXTHOP,
+	    dec_mp_reach, NULL, attr_fmt_mp_nexthop },
+	[BGP_ATTR_MP_UNREACH_NLRI] = { "MP_UNREACH_NLRI", OPT, 0,
+	    dec_mp_unreach, NULL, NULL },
+	[BGP_ATTR_EXT_COMMUNITIES] = { "EXTENDED_COMMUNITIES", OPT | TRANS,
+	    BGP_ATTRF_EXT_COMM,
+	    dec_ext_communities, attr_enc_ext_communities, bgp_ecomms_fmt },
+	/* Written after AS_PATH/AGGREGATOR for a 2-octet speaker when an
+	 * AS number does not fit (RFC 6793 §4.2.2). */
+	[BGP_ATTR_AS4_PATH] = { "AS4_PATH", OPT | TRANS, BGP_ATTRF_AS_PATH,
+	    dec_as4_path, attr_enc_as4_path, NULL },
+	[BGP_ATTR_AS4_AGGREGATOR] = { "AS4_AGGREGATOR", OPT | TRANS,
+	    BGP_ATTRF_AGGREGATOR,
+	    dec_as4_aggregator, attr_enc_as4_aggregator, NULL },
+	[BGP_ATTR_PMSI_TUNNEL] = { "PMSI_TUNNEL", OPT | TRANS, BGP_ATTRF_PMSI,
+	    dec_pmsi, attr_enc_pmsi, attr_fmt_pmsi },
 };
 
 static bool
@@ -489,7 +505,7 @@ is_mp(uint8_t type)
 }
 
 static void
-dec_unknown(struct dec *d)
+dec_unknown(struct attr_dec *d)
 {
 	struct unknown_attr *u;
 
@@ -511,7 +527,7 @@ dec_unknown(struct dec *d)
 }
 
 static void
-dec_one(struct dec *d)
+dec_one(struct attr_dec *d)
 {
 	const struct attr_rule *r = &attr_rules[d->type];
 	uint8_t bit = (uint8_t)(1u << (d->type & 7));
@@ -527,7 +543,7 @@ dec_one(struct dec *d)
 		return;
 	}
 	d->seen[d->type >> 3] |= bit;
-	if (!r->known) {
+	if (r->decode == NULL) {
 		dec_unknown(d);
 		return;
 	}
@@ -547,7 +563,7 @@ dec_one(struct dec *d)
  * the value runs past the attribute list (RFC 7606 §4).
  */
 static int
-dec_header(struct dec *d, struct rbuf *attrs)
+dec_header(struct attr_dec *d, struct rbuf *attrs)
 {
 	size_t start = attrs->pos;
 	uint16_t len;
@@ -579,7 +595,7 @@ dec_header(struct dec *d, struct rbuf *attrs)
  * in the garbage and only a reset is safe (RFC 7606 §5.3 last para.).
  */
 static void
-dec_overrun(struct dec *d, struct rbuf *attrs)
+dec_overrun(struct attr_dec *d, struct rbuf *attrs)
 {
 	enum severity sev = SEV_RESET;
 
@@ -600,7 +616,7 @@ unknown_cmp(const void *a, const void *b)
 }
 
 static void
-dec_finish_unknown(struct dec *d)
+dec_finish_unknown(struct attr_dec *d)
 {
 	struct wbuf wb;
 
@@ -684,7 +700,7 @@ aspath_count(const struct bgp_blob *path)
 
 /* RFC 6793 §4.2.3: rebuild the 4-octet path from a 2-octet speaker's. */
 static void
-dec_merge_as4(struct dec *d)
+dec_merge_as4(struct attr_dec *d)
 {
 	struct bgp_attrs *a = d->out;
 	struct bgp_blob *as4, *merged;
@@ -718,7 +734,7 @@ dec_merge_as4(struct dec *d)
 }
 
 static void
-dec_check_mandatory(struct dec *d)
+dec_check_mandatory(struct attr_dec *d)
 {
 	static const struct {
 		uint8_t		 type;
@@ -746,7 +762,7 @@ dec_check_mandatory(struct dec *d)
 }
 
 static void
-dec_check_first_as(struct dec *d)
+dec_check_first_as(struct attr_dec *d)
 {
 	const struct bgp_attr_ctx *ctx = d->ctx;
 
@@ -780,7 +796,7 @@ bgp_attrs_decode(struct rbuf *attrs, const struct bgp_attr_ctx *ctx,
     struct bgp_attrs *out, struct bgp_mp *mp_reach, struct bgp_mp *mp_unreach,
     struct bgp_notify *err)
 {
-	struct dec *d = xcalloc(1, sizeof(*d));
+	struct attr_dec *d = xcalloc(1, sizeof(*d));
 	enum bgp_attr_action action;
 
 	d->ctx = ctx;

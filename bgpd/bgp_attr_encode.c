@@ -3,14 +3,18 @@
  *
  * How this works: MP_REACH_NLRI / MP_UNREACH_NLRI, when the context
  * carries them, go first (RFC 7606 §5.1 asks for that so a receiver can
- * find the NLRI even if a later attribute is broken).  Then the known
- * attributes follow in type-code order from enc_rules[], with the unknown
- * transitive attributes of the set merged in by type and marked Partial
- * (RFC 4271 §5: we pass on what we did not understand).
+ * find the NLRI even if a later attribute is broken).  Then the rows of
+ * the attribute table (bgp_attr_int.h) follow in their order, which is
+ * type-code order: each attribute the set holds is written by its row's
+ * encode function, with the unknown transitive attributes of the set
+ * merged in by type and marked Partial (RFC 4271 §5: we pass on what we
+ * did not understand).
  */
-#include "bgpd/bgp_attr.h"
+#include "bgpd/bgp_attr_int.h"
 
 #include <string.h>
+
+#include "common/util.h"
 
 #define OPT	BGP_ATTR_FLAG_OPTIONAL
 #define TRANS	BGP_ATTR_FLAG_TRANSITIVE
@@ -125,12 +129,13 @@ aspath_put_old(struct wbuf *wb, const struct bgp_blob *path, bool as4path)
 	return wide;
 }
 
-static void
-enc_aspath(struct wbuf *wb, const struct bgp_attrs *a, bool as4)
+void
+attr_enc_aspath(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
 {
 	struct wbuf tmp;
 
-	if (as4) {
+	if (ctx->as4) {
 		put_blob(wb, TRANS | EXTLEN, BGP_ATTR_AS_PATH, a->aspath);
 		return;
 	}
@@ -143,12 +148,13 @@ enc_aspath(struct wbuf *wb, const struct bgp_attrs *a, bool as4)
 }
 
 /* AS4_PATH, after the 2-octet AS_PATH, only when a number did not fit. */
-static void
-enc_as4_path(struct wbuf *wb, const struct bgp_attrs *a, bool as4)
+void
+attr_enc_as4_path(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
 {
 	struct wbuf tmp;
 
-	if (as4)
+	if (ctx->as4)
 		return;
 	wbuf_init(&tmp, 0);
 	if (aspath_put_old(&tmp, a->aspath, false)) {
@@ -162,12 +168,13 @@ enc_as4_path(struct wbuf *wb, const struct bgp_attrs *a, bool as4)
 	wbuf_free(&tmp);
 }
 
-static void
-enc_aggregator(struct wbuf *wb, const struct bgp_attrs *a, bool as4)
+void
+attr_enc_aggregator(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
 {
 	uint32_t as = a->aggregator_as;
 
-	if (as4) {
+	if (ctx->as4) {
 		attr_hdr(wb, OPT | TRANS, BGP_ATTR_AGGREGATOR, 8);
 		wbuf_put_u32(wb, as);
 	} else {
@@ -177,10 +184,11 @@ enc_aggregator(struct wbuf *wb, const struct bgp_attrs *a, bool as4)
 	wbuf_put_u32(wb, a->aggregator_id);
 }
 
-static void
-enc_as4_aggregator(struct wbuf *wb, const struct bgp_attrs *a, bool as4)
+void
+attr_enc_as4_aggregator(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
 {
-	if (as4 || a->aggregator_as <= UINT16_MAX)
+	if (ctx->as4 || a->aggregator_as <= UINT16_MAX)
 		return;
 	attr_hdr(wb, OPT | TRANS, BGP_ATTR_AS4_AGGREGATOR, 8);
 	wbuf_put_u32(wb, a->aggregator_as);
@@ -194,8 +202,9 @@ put_u32_attr(struct wbuf *wb, uint8_t flags, uint8_t type, uint32_t v)
 	wbuf_put_u32(wb, v);
 }
 
-static void
-enc_pmsi(struct wbuf *wb, const struct bgp_attrs *a)
+void
+attr_enc_pmsi(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
 {
 	size_t idlen = a->pmsi_id ? a->pmsi_id->len : 0;
 
@@ -207,70 +216,71 @@ enc_pmsi(struct wbuf *wb, const struct bgp_attrs *a)
 		wbuf_put_bytes(wb, a->pmsi_id->data, idlen);
 }
 
-/* Write one known attribute of the set, if present. */
-static void
-enc_known(struct wbuf *wb, const struct bgp_attrs *a, uint8_t type, bool as4)
-{
-	uint32_t f = a->flags;
+/* The fixed-size attributes. */
 
-	switch (type) {
-	case BGP_ATTR_ORIGIN:
-		if (f & BGP_ATTRF_ORIGIN)
-			bgp_attr_put(wb, TRANS, type, &a->origin, 1);
-		break;
-	case BGP_ATTR_AS_PATH:
-		if (f & BGP_ATTRF_AS_PATH)
-			enc_aspath(wb, a, as4);
-		break;
-	case BGP_ATTR_NEXT_HOP:
-		if (f & BGP_ATTRF_NEXT_HOP)
-			put_u32_attr(wb, TRANS, type, a->nexthop);
-		break;
-	case BGP_ATTR_MED:
-		if (f & BGP_ATTRF_MED)
-			put_u32_attr(wb, OPT, type, a->med);
-		break;
-	case BGP_ATTR_LOCAL_PREF:
-		if (f & BGP_ATTRF_LOCAL_PREF)
-			put_u32_attr(wb, TRANS, type, a->local_pref);
-		break;
-	case BGP_ATTR_ATOMIC_AGGREGATE:
-		if (f & BGP_ATTRF_ATOMIC_AGGR)
-			bgp_attr_put(wb, TRANS, type, NULL, 0);
-		break;
-	case BGP_ATTR_AGGREGATOR:
-		if (f & BGP_ATTRF_AGGREGATOR)
-			enc_aggregator(wb, a, as4);
-		break;
-	case BGP_ATTR_COMMUNITIES:
-		if (f & BGP_ATTRF_COMMUNITIES)
-			put_blob(wb, OPT | TRANS, type, a->communities);
-		break;
-	case BGP_ATTR_ORIGINATOR_ID:
-		if (f & BGP_ATTRF_ORIGINATOR_ID)
-			put_u32_attr(wb, OPT, type, a->originator_id);
-		break;
-	case BGP_ATTR_CLUSTER_LIST:
-		if (f & BGP_ATTRF_CLUSTER_LIST)
-			put_blob(wb, OPT, type, a->cluster_list);
-		break;
-	case BGP_ATTR_EXT_COMMUNITIES:
-		if (f & BGP_ATTRF_EXT_COMM)
-			put_blob(wb, OPT | TRANS, type, a->ecomms);
-		break;
-	case BGP_ATTR_AS4_PATH:
-		if (f & BGP_ATTRF_AS_PATH)
-			enc_as4_path(wb, a, as4);
-		break;
-	case BGP_ATTR_AS4_AGGREGATOR:
-		if (f & BGP_ATTRF_AGGREGATOR)
-			enc_as4_aggregator(wb, a, as4);
-		break;
-	case BGP_ATTR_PMSI_TUNNEL:
-		if (f & BGP_ATTRF_PMSI)
-			enc_pmsi(wb, a);
-		break;
-	}
+void
+attr_enc_origin(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
+{
+	bgp_attr_put(wb, TRANS, BGP_ATTR_ORIGIN, &a->origin, 1);
+}
+
+void
+attr_enc_nexthop(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
+{
+	put_u32_attr(wb, TRANS, BGP_ATTR_NEXT_HOP, a->nexthop);
+}
+
+void
+attr_enc_med(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
+{
+	put_u32_attr(wb, OPT, BGP_ATTR_MED, a->med);
+}
+
+void
+attr_enc_local_pref(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
+{
+	put_u32_attr(wb, TRANS, BGP_ATTR_LOCAL_PREF, a->local_pref);
+}
+
+void
+attr_enc_atomic_aggr(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
+{
+	bgp_attr_put(wb, TRANS, BGP_ATTR_ATOMIC_AGGREGATE, NULL, 0);
+}
+
+void
+attr_enc_originator_id(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
+{
+	put_u32_attr(wb, OPT, BGP_ATTR_ORIGINATOR_ID, a->originator_id);
+}
+
+/* The lists, written as interned. */
+
+void
+attr_enc_communities(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
+{
+	put_blob(wb, OPT | TRANS, BGP_ATTR_COMMUNITIES, a->communities);
+}
+
+void
+attr_enc_cluster_list(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
+{
+	put_blob(wb, OPT, BGP_ATTR_CLUSTER_LIST, a->cluster_list);
+}
+
+void
+attr_enc_ext_communities(struct wbuf *wb, const struct bgp_attrs *a,
+    const struct bgp_attr_enc_ctx *ctx)
+{
+	put_blob(wb, OPT | TRANS, BGP_ATTR_EXT_COMMUNITIES, a->ecomms);
 }
 
 /* Unknown records with a type below limit, from *rb on (see bgp_attr.h). */
@@ -300,14 +310,6 @@ void
 bgp_attrs_encode(struct wbuf *wb, const struct bgp_attrs *a,
     const struct bgp_attr_enc_ctx *ctx)
 {
-	static const uint8_t order[] = {
-		BGP_ATTR_ORIGIN, BGP_ATTR_AS_PATH, BGP_ATTR_NEXT_HOP,
-		BGP_ATTR_MED, BGP_ATTR_LOCAL_PREF, BGP_ATTR_ATOMIC_AGGREGATE,
-		BGP_ATTR_AGGREGATOR, BGP_ATTR_COMMUNITIES,
-		BGP_ATTR_ORIGINATOR_ID, BGP_ATTR_CLUSTER_LIST,
-		BGP_ATTR_EXT_COMMUNITIES, BGP_ATTR_AS4_PATH,
-		BGP_ATTR_AS4_AGGREGATOR, BGP_ATTR_PMSI_TUNNEL,
-	};
 	const struct bgp_mp *mp;
 	struct rbuf unk;
 
@@ -325,9 +327,13 @@ bgp_attrs_encode(struct wbuf *wb, const struct bgp_attrs *a,
 	rbuf_init(&unk, NULL, 0);
 	if ((a->flags & BGP_ATTRF_UNKNOWN) && a->unknown != NULL)
 		rbuf_init(&unk, a->unknown->data, a->unknown->len);
-	for (size_t i = 0; i < sizeof(order); i++) {
-		enc_unknown_upto(wb, &unk, order[i]);
-		enc_known(wb, a, order[i], ctx->as4);
+	for (unsigned type = 0; type < nitems(attr_rules); type++) {
+		const struct attr_rule *r = &attr_rules[type];
+
+		if (r->encode == NULL || !(a->flags & r->attrf))
+			continue;
+		enc_unknown_upto(wb, &unk, type);
+		r->encode(wb, a, ctx);
 	}
 	enc_unknown_upto(wb, &unk, 256);
 }

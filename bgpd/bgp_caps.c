@@ -12,50 +12,15 @@
  * (see tests/fixtures/frr84_open_evpn.hex).
  *
  * The per-family state everywhere in bgpd is indexed by a compact "aid"
- * (enum bgp_aid) rather than by the sparse AFI/SAFI numbers.
+ * (enum bgp_aid) rather than by the sparse AFI/SAFI numbers; the family
+ * table of bgp_af.h maps one to the other, so a capability for a family
+ * without a row is not negotiated.
  */
 #include "bgpd/bgp_msg.h"
 
 #include <string.h>
 
-#include "common/log.h"
 #include "common/util.h"
-
-static const struct {
-	uint16_t	 afi;
-	uint8_t		 safi;
-	const char	*name;
-} aid_table[BGP_AID_MAX] = {
-	[BGP_AID_IPV4_UNICAST] = { AFI_IPV4, SAFI_UNICAST, "ipv4 unicast" },
-	[BGP_AID_IPV6_UNICAST] = { AFI_IPV6, SAFI_UNICAST, "ipv6 unicast" },
-	[BGP_AID_L2VPN_EVPN] = { AFI_L2VPN, SAFI_EVPN, "l2vpn evpn" },
-};
-
-int
-bgp_aid_from_afi_safi(uint16_t afi, uint8_t safi)
-{
-	for (int aid = 0; aid < BGP_AID_MAX; aid++)
-		if (aid_table[aid].afi == afi && aid_table[aid].safi == safi)
-			return aid;
-	return -1;
-}
-
-void
-bgp_aid_to_afi_safi(int aid, uint16_t *afi, uint8_t *safi)
-{
-	if (aid < 0 || aid >= BGP_AID_MAX)
-		fatalx("%s: bad aid %d", __func__, aid);
-	*afi = aid_table[aid].afi;
-	*safi = aid_table[aid].safi;
-}
-
-const char *
-bgp_aid_name(int aid)
-{
-	if (aid < 0 || aid >= BGP_AID_MAX)
-		return "unknown";
-	return aid_table[aid].name;
-}
 
 /* RFC 4760 §8: <AFI(2), reserved(1), SAFI(1)>. */
 static int

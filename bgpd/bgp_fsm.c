@@ -42,6 +42,7 @@ static void	fsm_opensent(struct bgp_peer *, enum bgp_event);
 static void	fsm_openconfirm(struct bgp_peer *, enum bgp_event);
 static void	fsm_established(struct bgp_peer *, enum bgp_event);
 static void	fsm_coll(struct bgp_conn *, enum bgp_event);
+static void	fsm_cease(struct bgp_peer *, uint8_t subcode);
 
 const char *
 bgp_state_name(enum bgp_state s)
@@ -152,30 +153,6 @@ send_cease(struct bgp_conn *conn, uint8_t subcode)
 
 	bgp_notify_set(&n, BGP_ERR_CEASE, subcode, NULL, 0);
 	send_notify(conn, &n);
-}
-
-void
-bgp_eor_encode(struct wbuf *wb, int aid)
-{
-	size_t start;
-	uint16_t afi;
-	uint8_t safi;
-
-	start = bgp_hdr_begin(wb, BGP_MSG_UPDATE);
-	wbuf_put_u16(wb, 0);			/* withdrawn routes length */
-	if (aid == BGP_AID_IPV4_UNICAST) {
-		wbuf_put_u16(wb, 0);		/* no attributes at all */
-	} else {
-		/* RFC 4724 §2: only an empty MP_UNREACH_NLRI. */
-		bgp_aid_to_afi_safi(aid, &afi, &safi);
-		wbuf_put_u16(wb, 6);
-		wbuf_put_u8(wb, 0x80);		/* optional, non-transitive */
-		wbuf_put_u8(wb, 15);		/* MP_UNREACH_NLRI */
-		wbuf_put_u8(wb, 3);
-		wbuf_put_u16(wb, afi);
-		wbuf_put_u8(wb, safi);
-	}
-	bgp_hdr_finish(wb, start);
 }
 
 static void
@@ -302,6 +279,8 @@ static void
 enter_opensent(struct bgp_peer *peer)
 {
 	timer_stop(peer, BGP_TIMER_CONNRETRY);
+	/* Families registered since the peer was set up are offered too. */
+	bgp_peer_open_build(peer);
 	send_open(peer->conn);
 	timer_set(peer, BGP_TIMER_HOLD, BGP_OPENSENT_HOLD_SEC * 1000);
 	change_state(peer, BGP_ST_OPENSENT);
@@ -361,8 +340,13 @@ enter_established(struct bgp_peer *peer)
 	}
 	arm_negotiated_timers(peer);
 	change_state(peer, BGP_ST_ESTABLISHED);
-	if (peer->bgp->rib.peer_up)
-		peer->bgp->rib.peer_up(peer);
+	if (peer->bgp->rib.peer_up && peer->bgp->rib.peer_up(peer) == -1) {
+		/* The routing engine cannot take the peer (it logged why):
+		 * close with Cease/Out of Resources (RFC 4486 §4) and try
+		 * again after IdleHold. */
+		fsm_cease(peer, BGP_CEASE_RESOURCES);
+		return;
+	}
 	if (peer->bgp->rib.sends_eor)
 		return;
 	/* RFC 4724 §2: the initial table (sent by peer_up) then End-of-RIB. */
@@ -406,6 +390,16 @@ fsm_error(struct bgp_peer *peer, uint8_t subcode)
 	struct bgp_notify n;
 
 	bgp_notify_set(&n, BGP_ERR_FSM, subcode, NULL, 0);
+	session_fail(peer, &n);
+}
+
+/* End the session with Cease/subcode and restart after IdleHold. */
+static void
+fsm_cease(struct bgp_peer *peer, uint8_t subcode)
+{
+	struct bgp_notify n;
+
+	bgp_notify_set(&n, BGP_ERR_CEASE, subcode, NULL, 0);
 	session_fail(peer, &n);
 }
 

@@ -17,6 +17,7 @@
  * Capabilities live in bgp_caps.c.
  */
 #include "bgpd/bgp_msg.h"
+#include "bgpd/bgp_attr.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -634,4 +635,34 @@ bgp_update_split(const uint8_t *body, size_t len,
 	}
 	(void)rbuf_slice(&rb, rbuf_left(&rb), &parts->nlri);
 	return 0;
+}
+
+/*
+ * End-of-RIB (RFC 4724 §2): for IPv4 unicast an UPDATE with neither
+ * withdrawn routes nor attributes; for any other family one whose only
+ * attribute is an MP_UNREACH_NLRI with the AFI/SAFI and no NLRI, in the
+ * short attribute form (FRR's bytes).
+ */
+void
+bgp_eor_encode(struct wbuf *wb, int aid)
+{
+	uint8_t mp_unreach[BGP_EOR_MP_UNREACH_LEN];
+	size_t start;
+	uint16_t afi;
+	uint8_t safi;
+
+	start = bgp_hdr_begin(wb, BGP_MSG_UPDATE);
+	wbuf_put_u16(wb, 0);		/* no withdrawn routes */
+	if (aid == BGP_AID_IPV4_UNICAST) {
+		wbuf_put_u16(wb, 0);	/* no path attributes */
+	} else {
+		bgp_aid_to_afi_safi(aid, &afi, &safi);
+		mp_unreach[0] = (uint8_t)(afi >> 8);
+		mp_unreach[1] = (uint8_t)afi;
+		mp_unreach[2] = safi;
+		wbuf_put_u16(wb, BGP_EOR_MP_ATTRS_LEN);
+		bgp_attr_put(wb, BGP_ATTR_FLAG_OPTIONAL,
+		    BGP_ATTR_MP_UNREACH_NLRI, mp_unreach, sizeof(mp_unreach));
+	}
+	bgp_hdr_finish(wb, start);
 }

@@ -8,7 +8,8 @@
  * struct bgp_notify with the RFC 4271 §6 code/subcode/data to send; the
  * caller sends it and closes.  Meaning (AS numbers, hold time policy,
  * capability negotiation against config) is checked by
- * bgp_open_validate(), not by the decoder.
+ * bgp_open_validate(), not by the decoder.  Per-family state is
+ * indexed by aid, the families being the rows of bgp_af.h.
  */
 #ifndef BGPD_BGP_MSG_H
 #define BGPD_BGP_MSG_H
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bgpd/bgp_af.h"
 #include "common/buf.h"
 
 #define BGP_HDR_LEN		19
@@ -89,20 +91,6 @@ struct bgp_notify {
 	uint8_t		 data[BGP_NOTIFY_DATA_MAX];
 };
 
-/* AFI/SAFI pairs we know (RFC 4760, RFC 7432). */
-#define AFI_IPV4	1
-#define AFI_IPV6	2
-#define AFI_L2VPN	25
-#define SAFI_UNICAST	1
-#define SAFI_EVPN	70
-
-enum bgp_aid {			/* compact index for per-family state */
-	BGP_AID_IPV4_UNICAST,
-	BGP_AID_IPV6_UNICAST,
-	BGP_AID_L2VPN_EVPN,
-	BGP_AID_MAX,
-};
-
 /* Capability codes (IANA). */
 #define BGP_CAPA_MP		1
 #define BGP_CAPA_ROUTE_REFRESH	2
@@ -151,11 +139,6 @@ struct bgp_open_policy {
 /* Optional parameter types in OPEN (RFC 4271 §4.2, RFC 9072). */
 #define BGP_OPT_PARAM_CAPA	2
 #define BGP_OPT_PARAM_EXT	255	/* RFC 9072 extended length marker */
-
-/* AFI/SAFI <-> aid; -1 if unknown. */
-int	 bgp_aid_from_afi_safi(uint16_t afi, uint8_t safi);
-void	 bgp_aid_to_afi_safi(int aid, uint16_t *afi, uint8_t *safi);
-const char *bgp_aid_name(int aid);	/* "l2vpn evpn" etc. */
 
 /*
  * Header (RFC 4271 §4.1, §6.1): hdr points at BGP_HDR_LEN bytes.
@@ -254,5 +237,16 @@ struct bgp_update_parts {
 };
 int	 bgp_update_split(const uint8_t *body, size_t len,
 	    struct bgp_update_parts *, struct bgp_notify *err);
+
+/*
+ * End-of-RIB marker for one family (RFC 4724 §2).  IPv4 unicast: an
+ * UPDATE empty but for its two zero length fields.  Any other family:
+ * the Total Path Attribute Length is BGP_EOR_MP_ATTRS_LEN, one
+ * MP_UNREACH_NLRI (Optional, short length) whose value is the AFI and
+ * SAFI alone, BGP_EOR_MP_UNREACH_LEN bytes.
+ */
+#define BGP_EOR_MP_UNREACH_LEN	3		/* AFI(2) SAFI(1) */
+#define BGP_EOR_MP_ATTRS_LEN	(3 + BGP_EOR_MP_UNREACH_LEN)	/* + header */
+void	 bgp_eor_encode(struct wbuf *, int aid);
 
 #endif

@@ -104,42 +104,48 @@ neighbor_session_differs(const struct conf_neighbor *a,
 	    a->ebgp_multihop != b->ebgp_multihop;
 }
 
-static const struct {
-	uint8_t	 conf_af;
-	int	 aid;
-} af_map[] = {
-	{ CONF_AF_IPV4_UNICAST, BGP_AID_IPV4_UNICAST },
-	{ CONF_AF_IPV6_UNICAST, BGP_AID_IPV6_UNICAST },
-	{ CONF_AF_L2VPN_EVPN, BGP_AID_L2VPN_EVPN },
-};
-
-/* Our OPEN: MP per activated family, route refresh, AS4, extended
- * messages, graceful restart (RFC 4724): as helper only (no F bits), or
- * with "bgp graceful-restart" also as restarting speaker, with the F bit
- * set because the kernel state evpnd programs outlives the process. */
-static void
-peer_build_open(struct bgp_peer *peer)
+/*
+ * Our OPEN: MP per activated family that has a row in the family table,
+ * route refresh, AS4, extended messages, graceful restart (RFC 4724): as
+ * helper only (no F bits), or with "bgp graceful-restart" also as
+ * restarting speaker, with the F bit set because the kernel state evpnd
+ * programs outlives the process.  Built when the settings change and
+ * again as it goes out (bgp_fsm.c), so it always offers the families
+ * registered by then.
+ */
+void
+bgp_peer_open_build(struct bgp_peer *peer)
 {
 	struct bgp_open *o = &peer->local_open;
 	struct bgp_caps *c = &o->caps;
-	size_t i;
+	const struct bgp_af *af;
 
 	memset(o, 0, sizeof(*o));
 	o->version = BGP_VERSION;
 	bgp_open_set_as(o, peer->bgp->local_as);
 	o->holdtime = bgp_peer_conf_holdtime(peer);
 	o->bgp_id = peer->bgp->router_id;
-	for (i = 0; i < nitems(af_map); i++)
-		if (peer->conf.af_active & af_map[i].conf_af) {
-			c->mp[af_map[i].aid] = true;
-			c->gr_af[af_map[i].aid] = true;
-			c->gr_af_forwarding[af_map[i].aid] =
-			    peer->bgp->graceful_restart;
-		}
+	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
+		if ((af = bgp_af_get(aid)) == NULL ||
+		    !(peer->conf.af_active & af->conf_af))
+			continue;
+		c->mp[aid] = true;
+		c->gr_af[aid] = true;
+		c->gr_af_forwarding[aid] = peer->bgp->graceful_restart;
+	}
 	c->route_refresh = true;
 	c->ext_msg = true;
 	c->gr = true;
 	c->gr_time = BGP_GR_RESTART_TIME;
+}
+
+/* "route-reflector-client" is given per address-family block. */
+bool
+bgp_peer_rr_client(const struct bgp_peer *peer, int aid)
+{
+	const struct bgp_af *af = bgp_af_get(aid);
+
+	return af != NULL && (peer->conf.af_rr_client & af->conf_af) != 0;
 }
 
 static void
@@ -150,7 +156,7 @@ peer_apply_conf(struct bgp_peer *peer, const struct conf_neighbor *cn)
 	if (peer->conf.port == 0)
 		peer->conf.port = BGP_PORT;
 	peer->ibgp = peer->conf.remote_as == peer->bgp->local_as;
-	peer_build_open(peer);
+	bgp_peer_open_build(peer);
 }
 
 /* ---- peers --------------------------------------------------------- */
@@ -398,12 +404,9 @@ bgp_reconfigure(struct bgp *bgp, const struct config *conf, char *err,
 	if (cb->asn != bgp->local_as ||
 	    ipaddr_v4_host(&cb->router_id) != bgp->router_id)
 		bgp_reset_all(bgp, cb);
-	bgp_apply_globals(bgp, cb);
 	/* The OPEN of the next session follows the new globals (e.g.
-	 * graceful-restart); sessions that are up stay as they are. */
-	TAILQ_FOREACH(peer, &bgp->peers, entry)
-		if (peer->state < BGP_ST_OPENSENT)
-			peer_build_open(peer);
+	 * graceful-restart): it is built as it goes out. */
+	bgp_apply_globals(bgp, cb);
 
 	TAILQ_FOREACH_SAFE(peer, &bgp->peers, entry, next)
 		if (conf_neighbor_find(cb, &peer->conf.addr) == NULL)

@@ -10,8 +10,9 @@
  * neighbor becomes a struct bgp_peer holding a private copy of its
  * conf_neighbor; peers are kept sorted by address.  The routing engine
  * plugs in through struct bgp_rib_ops: the FSM calls peer_up when a
- * session reaches Established, peer_down when it leaves, update for
- * every UPDATE and refresh for a ROUTE-REFRESH of a negotiated family.
+ * session reaches Established (the RIB may refuse it), peer_down when it
+ * leaves, update for every UPDATE and refresh for a ROUTE-REFRESH of a
+ * negotiated family.
  */
 #ifndef BGPD_BGP_PEER_H
 #define BGPD_BGP_PEER_H
@@ -42,15 +43,18 @@ struct bgp_conn {
 	void		*io;
 };
 
-/* The routing engine's seam.  update returns 0, or -1 with err filled
- * to reset the session with that NOTIFICATION.  Unless sends_eor is
+/* The routing engine's seam.  peer_up returns 0, or -1 when the engine
+ * cannot take another peer: the FSM then closes the session with
+ * Cease/Out of Resources (RFC 4486) and retries after IdleHold.  update
+ * returns 0, or -1 with err filled to reset the session with that
+ * NOTIFICATION.  Unless sends_eor is
  * set, the FSM sends End-of-RIB for every negotiated family right after
  * peer_up (right for an empty or synchronously sent initial table); a
  * RIB that sends its table later sets it and sends End-of-RIB itself
  * (bgp_eor_encode + bgp_peer_send). */
 struct bgp_rib_ops {
 	bool	 sends_eor;
-	void	(*peer_up)(struct bgp_peer *);
+	int	(*peer_up)(struct bgp_peer *);
 	void	(*peer_down)(struct bgp_peer *);
 	int	(*update)(struct bgp_peer *, const struct bgp_update_parts *,
 		    struct bgp_notify *err);
@@ -132,6 +136,11 @@ void		 bgp_peer_log(const struct bgp_peer *, int level,
 struct bgp_conn	*bgp_conn_new(struct bgp_peer *, bool outgoing);
 void		 bgp_conn_free(struct bgp_conn *);
 
+/* (Re)build our OPEN from the settings and the family table. */
+void		 bgp_peer_open_build(struct bgp_peer *);
+/* Is the neighbor a route-reflector client for the family (RFC 4456)? */
+bool		 bgp_peer_rr_client(const struct bgp_peer *, int aid);
+
 /* Effective timers of the peer's configuration. */
 uint16_t	 bgp_peer_conf_holdtime(const struct bgp_peer *);
 uint16_t	 bgp_peer_conf_keepalive(const struct bgp_peer *);
@@ -141,7 +150,5 @@ uint16_t	 bgp_peer_conf_keepalive(const struct bgp_peer *);
 int		 bgp_peer_send(struct bgp_peer *, const uint8_t *, size_t);
 /* Bytes queued towards the peer and not yet written (backpressure). */
 size_t		 bgp_peer_pending(const struct bgp_peer *);
-/* End-of-RIB marker for one family (RFC 4724 §2). */
-void		 bgp_eor_encode(struct wbuf *, int aid);
 
 #endif

@@ -55,9 +55,12 @@ void
 bgp_rib_af_register(struct bgp_rib *rib, const struct bgp_af *af,
     bgp_rib_best_cb *cb, void *arg)
 {
-	struct rib_table *t = &rib->tables[af->aid];
+	struct rib_table *t;
 
-	if (af->key_len > BGP_RIB_KEY_MAX || t->nbuckets != 0)
+	bgp_af_register(af);
+	t = &rib->tables[af->aid];
+	if (af->key_len > BGP_RIB_KEY_MAX || af->nlri_decode == NULL ||
+	    af->nlri_encode == NULL || t->nbuckets != 0)
 		fatalx("bad address-family registration for aid %d", af->aid);
 	t->af = af;
 	t->best_cb = cb;
@@ -384,7 +387,14 @@ rib_gr_reestablished(struct bgp_rib *rib, struct bgp_peer *peer)
 			rib_walk_start(rib, RIB_WALK_FLUSH, aid, st, NULL);
 }
 
-static void
+/*
+ * A session came up: give the peer a slot and queue the table towards
+ * it.  Nothing bounds the number of neighbors, and a gracefully
+ * restarting peer keeps its old slot for its stale routes, so the slots
+ * can run out: that session is refused (the FSM sends Cease/Out of
+ * Resources and retries later), the others go on.
+ */
+static int
 rib_peer_up(struct bgp_peer *peer)
 {
 	struct bgp_rib *rib = peer->bgp->rib_arg;
@@ -394,16 +404,19 @@ rib_peer_up(struct bgp_peer *peer)
 	for (size_t i = 1; i < RIB_MAX_SLOTS && s == NULL; i++)
 		if (!rib->slots[i].in_use)
 			s = &rib->slots[i];
-	if (s == NULL)
-		fatalx("RIB peer slots exhausted");
+	if (s == NULL) {
+		bgp_peer_log(peer, LOG_ERR, "refusing the session: all %d RIB "
+		    "peer slots are taken", RIB_MAX_SLOTS - 1);
+		return -1;
+	}
 	s->in_use = true;
 	s->src.peer = peer;
 	s->src.addr = peer->conf.addr;
 	s->src.router_id = peer->remote_open.bgp_id;
 	s->src.asn = peer->conf.remote_as;
 	s->src.ebgp = !peer->ibgp;
-	s->src.rr_client = peer->conf.rr_client ||
-	    (peer->conf.af_rr_client & CONF_AF_L2VPN_EVPN);
+	for (int aid = 0; aid < BGP_AID_MAX; aid++)
+		s->src.rr_client[aid] = bgp_peer_rr_client(peer, aid);
 	rib_gr_reestablished(rib, peer);
 	out = rib_out_create(rib, peer);
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
@@ -412,6 +425,7 @@ rib_peer_up(struct bgp_peer *peer)
 		/* The initial table ends with End-of-RIB (RFC 4724 §2). */
 		rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out)->eor = true;
 	}
+	return 0;
 }
 
 static void

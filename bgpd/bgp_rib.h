@@ -69,7 +69,8 @@ struct bgp_rib_source {
 	uint32_t	 router_id;		/* BGP Identifier, host order */
 	uint32_t	 asn;
 	bool		 ebgp;
-	bool		 rr_client;
+	/* Per family: a route-reflector client (RFC 4456 §6). */
+	bool		 rr_client[BGP_AID_MAX];
 };
 
 /* Called after the best path of an entry changed.  old may be NULL
@@ -80,6 +81,8 @@ typedef void	 bgp_rib_best_cb(void *arg, const struct bgp_rib_entry *,
 
 struct bgp_rib	*bgp_rib_create(struct bgp *);
 void		 bgp_rib_free(struct bgp_rib *);
+/* Carry a family (a row with an NLRI codec) in this RIB; the row joins
+ * the family table (bgp_af_register) if it is not there yet. */
 void		 bgp_rib_af_register(struct bgp_rib *, const struct bgp_af *,
 		    bgp_rib_best_cb *, void *arg);
 const struct bgp_af *bgp_rib_af(const struct bgp_rib *, int aid);

@@ -195,7 +195,7 @@ rib_out_queue(struct bgp_rib *rib, struct rib_out *out,
 }
 
 static bool export_allowed(const struct bgp_peer *,
-    const struct bgp_rib_source *);
+    const struct bgp_rib_source *, int aid);
 
 void
 rib_out_entry_changed(struct bgp_rib *rib, struct bgp_rib_entry *e)
@@ -207,7 +207,7 @@ rib_out_entry_changed(struct bgp_rib *rib, struct bgp_rib_entry *e)
 		 * no row: skip the common case of iBGP routes at a leaf. */
 		if (e->paths && adj_find(out, e) == NULL &&
 		    !export_allowed(out->peer, bgp_rib_path_source(rib,
-		    e->paths)))
+		    e->paths), e->aid))
 			continue;
 		rib_out_queue(rib, out, e, false);
 	}
@@ -221,33 +221,33 @@ rib_out_dump_done(struct rib_out *out, int aid)
 
 /* ---- Export policy -------------------------------------------------- */
 
+/* May a route of family aid from src go to peer to?  Client status is
+ * per family: the one the route belongs to counts. */
 static bool
-export_allowed(const struct bgp_peer *to, const struct bgp_rib_source *src)
+export_allowed(const struct bgp_peer *to, const struct bgp_rib_source *src,
+    int aid)
 {
-	bool to_client;
-
 	if (src->peer == to || ipaddr_cmp(&src->addr, &to->conf.addr) == 0)
 		return false;
 	if (src->peer == NULL && !ipaddr_is_set(&src->addr))
 		return true;			/* local */
 	if (src->ebgp || !to->ibgp)
 		return true;
-	to_client = to->conf.rr_client ||
-	    (to->conf.af_rr_client & CONF_AF_L2VPN_EVPN);
-	return src->rr_client || to_client;	/* RFC 4456 §6 */
+	/* RFC 4456 §6: iBGP to iBGP only from or to a client. */
+	return src->rr_client[aid] || bgp_peer_rr_client(to, aid);
 }
 
-/* The attributes to send for path p to peer to (a new reference), or
- * NULL when nothing may be sent. */
+/* The attributes to send for path p of family aid to peer to (a new
+ * reference), or NULL when nothing may be sent. */
 static const struct bgp_attrs *
-export_attrs(struct bgp_rib *rib, const struct bgp_peer *to,
+export_attrs(struct bgp_rib *rib, const struct bgp_peer *to, int aid,
     const struct bgp_rib_path *p)
 {
 	const struct bgp_rib_source *src = bgp_rib_path_source(rib, p);
 	struct bgp_attrs s;
 	const struct bgp_attrs *res;
 
-	if (p == NULL || !export_allowed(to, src))
+	if (p == NULL || !export_allowed(to, src, aid))
 		return NULL;
 	bgp_attrs_copy(&s, p->attrs);
 	if (!to->ibgp) {
@@ -474,7 +474,8 @@ adj_resolve(struct bgp_rib *rib, struct rib_out *out, struct adj_out *a,
 	bool same, force = a->force;
 
 	a->force = false;
-	*want = best ? export_attrs(rib, out->peer, best) : NULL;
+	*want = best ? export_attrs(rib, out->peer, a->entry->aid, best) :
+	    NULL;
 	if (*want == NULL) {
 		if (a->sent == NULL)
 			return ADJ_NOTHING;

@@ -56,10 +56,11 @@ struct conf_neighbor {
 	uint16_t	 port;			/* remote port, default 179 */
 	bool		 shutdown;
 	bool		 passive;		/* never connect, only accept */
-	bool		 rr_client;		/* client in any af */
 	uint8_t		 ebgp_multihop;		/* 0 = not set */
 	uint8_t		 af_active;		/* CONF_AF_* activated */
-	uint8_t		 af_rr_client;		/* route-reflector-client per af */
+	/* CONF_AF_* in which "neighbor X route-reflector-client" was
+	 * given: the neighbor is a client for those families only. */
+	uint8_t		 af_rr_client;
 };
 TAILQ_HEAD(conf_neighbor_list, conf_neighbor);
 

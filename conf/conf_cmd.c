@@ -505,7 +505,6 @@ cmd_nb_rr_client(struct parser *p)
 		    "neighbor in '%s'", p->word[1], n->remote_as, p->bgp->asn,
 		    p->line);
 	n->af_rr_client |= node_af(p->node);
-	n->rr_client = true;
 	return 0;
 }
 

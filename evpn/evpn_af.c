@@ -94,10 +94,18 @@ evpn_af_fmt(const uint8_t *key, char *buf, size_t len)
 	return evpn_route_prefix_fmt(&r, buf, len);
 }
 
+/*
+ * The row, registered by evpn_create() (through bgp_rib_af_register()).
+ * Next hop: the originating VTEP's IPv4 or IPv6 address (RFC 7432), or
+ * an IPv6 global and link-local pair (RFC 2545 §3).
+ */
 const struct bgp_af evpn_af = {
 	.aid = BGP_AID_L2VPN_EVPN,
 	.afi = AFI_L2VPN,
 	.safi = SAFI_EVPN,
+	.conf_af = CONF_AF_L2VPN_EVPN,
+	.name = "l2vpn evpn",
+	.nexthop_lens = { 4, 16, 32 },
 	.key_len = EVPN_KEY_LEN,
 	.nlri_decode = evpn_af_decode,
 	.nlri_encode = evpn_af_encode,

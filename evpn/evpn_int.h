@@ -135,7 +135,10 @@ int		 evpn_instances_build(struct evpn *, const struct config *,
 		    struct evpn_vni_list *out, char *err, size_t errlen);
 void		 evpn_instances_free(struct evpn_vni_list *);
 
-/* evpn_af.c */
+/* evpn_af.c: the l2vpn evpn row of bgpd's family table (bgp_af.h) */
+#define AFI_L2VPN		25	/* IANA; RFC 4761 §3.2.2 */
+#define SAFI_EVPN		70	/* RFC 7432 §7 */
+#define BGP_AID_L2VPN_EVPN	BGP_AID_REGISTERED
 extern const struct bgp_af evpn_af;
 /* MAC mobility community of a path: 0 if absent. */
 bool		 evpn_path_mobility(const struct bgp_attrs *, uint32_t *seq,

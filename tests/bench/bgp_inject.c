@@ -49,6 +49,7 @@
 #include "common/addr.h"
 #include "common/buf.h"
 #include "common/util.h"
+#include "evpn/evpn_int.h"
 #include "evpn/evpn_nlri.h"
 
 /* Flush the output buffer to the socket past this many bytes. */
@@ -771,6 +772,7 @@ main(int argc, char **argv)
 	bool failed;
 
 	opts_parse(argc, argv, &o);
+	bgp_af_register(&evpn_af);	/* the family it speaks */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() returns */
 	sigaction(SIGINT, &sa, NULL);

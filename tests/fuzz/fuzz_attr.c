@@ -74,9 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rbuf_init(&rb, data + 1, size - 1);
 	if (bgp_attrs_decode(&rb, &ctx, &a, &mpr, &mpu, &err) == BGP_ATTR_OK) {
 		set = bgp_attrs_intern(&a);
-		bgp_aspath_fmt(set, buf, sizeof(buf));
-		bgp_communities_fmt(set, buf, sizeof(buf));
-		bgp_ecomms_fmt(set, buf, sizeof(buf));
+		for (unsigned t = 0; t < 256; t++)
+			(void)bgp_attr_fmt(set, (uint8_t)t, buf, sizeof(buf));
 		(void)bgp_aspath_length(set);
 		(void)bgp_attrs_looped(set, &ctx);
 		if (ctx.as4)

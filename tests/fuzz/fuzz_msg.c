@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "bgpd/bgp_msg.h"
+#include "evpn/evpn_int.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

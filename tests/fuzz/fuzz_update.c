@@ -11,6 +11,7 @@
 
 #include "bgpd/bgp_attr.h"
 #include "bgpd/bgp_msg.h"
+#include "evpn/evpn_int.h"
 #include "evpn/evpn_nlri.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -15,19 +15,18 @@
 #include "common/util.h"
 #include "evpn/evpn_int.h"
 
-#define FP_MAX_CONNS	64
-#define FP_MAX_TIMERS	64
+/* Enough for a neighbor per RIB peer slot and then some. */
+#define FP_MAX_CONNS	4096
+#define FP_MAX_TIMERS	2048
 
-uint64_t fp_now = 1000000;
+#define FP_START_MSEC	1000000
+
+uint64_t fp_now = FP_START_MSEC;
+int fp_connects;
+bool fp_connect_fails;
 
 static struct fp_conn conns[FP_MAX_CONNS];
 static int n_conns;
-
-struct fp_timer {
-	const struct bgp_peer *peer;
-	bool		 armed[BGP_TIMER_MAX];
-	uint64_t	 at[BGP_TIMER_MAX];
-};
 static struct fp_timer timers[FP_MAX_TIMERS];
 
 /* ---- fake transport and clock --------------------------------------- */
@@ -63,6 +62,15 @@ fake_random(struct bgp *bgp)
 static int
 fake_connect(struct bgp_conn *bc)
 {
+	struct bgp_peer *peer = bc->peer;
+
+	fp_connects++;
+	if (fp_connect_fails) {
+		/* What the socket transport reports for ECONNREFUSED. */
+		snprintf(peer->last_reset, sizeof(peer->last_reset),
+		    "Connection refused");
+		return -1;
+	}
 	conn_new(bc);
 	return 0;
 }
@@ -98,8 +106,8 @@ fake_close(struct bgp_conn *bc)
 	bc->io = NULL;
 }
 
-static struct fp_timer *
-timer_of(const struct bgp_peer *peer)
+struct fp_timer *
+fp_timer(const struct bgp_peer *peer)
 {
 	struct fp_timer *free_slot = NULL;
 
@@ -117,27 +125,28 @@ timer_of(const struct bgp_peer *peer)
 static void
 fake_timer_set(struct bgp_peer *peer, enum bgp_timer t, uint64_t msec)
 {
-	struct fp_timer *ft = timer_of(peer);
+	struct fp_timer *ft = fp_timer(peer);
 
 	ft->armed[t] = true;
 	ft->at[t] = fp_now + msec;
+	ft->len[t] = msec;
 }
 
 static void
 fake_timer_stop(struct bgp_peer *peer, enum bgp_timer t)
 {
-	timer_of(peer)->armed[t] = false;
+	fp_timer(peer)->armed[t] = false;
 }
 
 static void
 fake_peer_release(struct bgp_peer *peer)
 {
-	struct fp_timer *ft = timer_of(peer);
+	struct fp_timer *ft = fp_timer(peer);
 
 	memset(ft, 0, sizeof(*ft));
 }
 
-static const struct bgp_fsm_ops fp_ops = {
+const struct bgp_fsm_ops fp_ops = {
 	.now = fake_now,
 	.random = fake_random,
 	.connect = fake_connect,
@@ -156,7 +165,63 @@ fp_reset(void)
 		wbuf_free(&conns[i].out);
 	n_conns = 0;
 	memset(timers, 0, sizeof(timers));
-	fp_now = 1000000;
+	fp_now = FP_START_MSEC;
+	fp_connects = 0;
+	fp_connect_fails = false;
+}
+
+struct fp_conn *
+fp_conn_last(void)
+{
+	ck_assert_int_gt(n_conns, 0);
+	return &conns[n_conns - 1];
+}
+
+struct fp_conn *
+fp_accept(struct bgp_peer *peer)
+{
+	struct fp_conn *c = conn_new(bgp_conn_new(peer, false));
+
+	bgp_fsm_accept(peer, c->conn);
+	return c;
+}
+
+/* ---- the clock -------------------------------------------------------- */
+
+static const enum bgp_event timer_event[BGP_TIMER_MAX] = {
+	BGP_EV_TIMER_CONNRETRY, BGP_EV_TIMER_HOLD, BGP_EV_TIMER_KEEPALIVE,
+	BGP_EV_TIMER_IDLEHOLD,
+};
+
+/* Fire the peer's earliest timer if it is due by limit (moving the clock
+ * to it); false when none is. */
+static bool
+fire_next_timer(struct bgp_peer *peer, uint64_t limit)
+{
+	struct fp_timer *ft = fp_timer(peer);
+	int first = -1;
+
+	for (int t = 0; t < BGP_TIMER_MAX; t++)
+		if (ft->armed[t] && ft->at[t] <= limit &&
+		    (first == -1 || ft->at[t] < ft->at[first]))
+			first = t;
+	if (first == -1)
+		return false;
+	if (ft->at[first] > fp_now)
+		fp_now = ft->at[first];
+	ft->armed[first] = false;
+	bgp_fsm(peer, timer_event[first]);
+	return true;
+}
+
+void
+fp_advance(struct bgp_peer *peer, uint64_t msec)
+{
+	uint64_t end = fp_now + msec;
+
+	while (fire_next_timer(peer, end))
+		;
+	fp_now = end;
 }
 
 /* ---- the world -------------------------------------------------------- */
@@ -261,26 +326,9 @@ remote_open(struct fp_conn *c, const struct fp_remote *r)
 void
 fp_reconnect(struct bgp_peer *peer)
 {
-	static const enum bgp_event ev[BGP_TIMER_MAX] = {
-		BGP_EV_TIMER_CONNRETRY, BGP_EV_TIMER_HOLD,
-		BGP_EV_TIMER_KEEPALIVE, BGP_EV_TIMER_IDLEHOLD,
-	};
-	struct fp_timer *ft = timer_of(peer);
-
 	for (int round = 0; round < 4 && peer->state != BGP_ST_CONNECT;
-	    round++) {
-		int first = -1;
-
-		for (int t = 0; t < BGP_TIMER_MAX; t++)
-			if (ft->armed[t] && (first == -1 ||
-			    ft->at[t] < ft->at[first]))
-				first = t;
-		ck_assert_int_ne(first, -1);
-		if (ft->at[first] > fp_now)
-			fp_now = ft->at[first];
-		ft->armed[first] = false;
-		bgp_fsm(peer, ev[first]);
-	}
+	    round++)
+		ck_assert(fire_next_timer(peer, UINT64_MAX));
 	ck_assert_int_eq(peer->state, BGP_ST_CONNECT);
 }
 
@@ -290,7 +338,8 @@ static const uint8_t keepalive_msg[] = {
 };
 
 struct fp_conn *
-fp_establish(struct fp_world *w, const char *addr, const struct fp_remote *r)
+fp_open_confirm(struct fp_world *w, const char *addr,
+    const struct fp_remote *r)
 {
 	struct bgp_peer *peer = fp_peer(w, addr);
 	struct fp_conn *c;
@@ -302,8 +351,22 @@ fp_establish(struct fp_world *w, const char *addr, const struct fp_remote *r)
 	ck_assert_int_eq(peer->state, BGP_ST_OPENSENT);
 	remote_open(c, r);
 	ck_assert_int_eq(peer->state, BGP_ST_OPENCONFIRM);
+	return c;
+}
+
+void
+fp_keepalive(struct fp_conn *c)
+{
 	fp_deliver(c, keepalive_msg, sizeof(keepalive_msg));
-	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
+}
+
+struct fp_conn *
+fp_establish(struct fp_world *w, const char *addr, const struct fp_remote *r)
+{
+	struct fp_conn *c = fp_open_confirm(w, addr, r);
+
+	fp_keepalive(c);
+	ck_assert_int_eq(fp_peer(w, addr)->state, BGP_ST_ESTABLISHED);
 	fp_skip(c);
 	return c;
 }

@@ -1,16 +1,20 @@
 /*
- * Test harness shared by test_rib and test_evpn: a whole evpnd routing
- * core (struct bgp + RIB + EVPN module) on a real libevent base, whose
- * peers talk over a fake transport.
+ * The fake BGP transport of the unit tests, and the harness test_rib and
+ * test_evpn build on it: a whole evpnd routing core (struct bgp + RIB +
+ * EVPN module) on a real libevent base, whose peers talk over the fake
+ * transport.  test_fsm uses the transport and clock alone, on an
+ * instance it configures by hand.
  *
  * How this works: bgp_create_with_ops() gets fp_ops, a fake struct
- * bgp_fsm_ops.  Every connection the FSM opens becomes a struct fp_conn
- * that records every byte evpnd sends; the test plays the remote side by
- * handing whole messages to bgp_fsm_message(), as the transport would.
- * FSM timers are only recorded (the clock is fp_now, moved by the test);
- * the RIB's own work runs from the event base, which fp_run() spins
- * until bgp_rib_idle().  Only the process boundary is faked: the FSM,
- * RIB, attribute codec and EVPN code are the shipping objects.
+ * bgp_fsm_ops.  Every connection the FSM opens (or fp_accept() hands
+ * it) becomes a struct fp_conn that records every byte evpnd sends; the
+ * test plays the remote side by handing whole messages to
+ * bgp_fsm_message(), as the transport would.  FSM timers are only
+ * recorded, per peer (the clock is fp_now; fp_advance() moves it and
+ * fires what falls due); the RIB's own work runs from the event base,
+ * which fp_run() spins until bgp_rib_idle().  Only the process boundary
+ * is faked: the FSM, RIB, attribute codec and EVPN code are the
+ * shipping objects.
  *
  * Sent UPDATEs are decoded back with the project's decoders
  * (bgp_update_split, bgp_attrs_decode, evpn_nlri_decode_all) into a
@@ -30,6 +34,7 @@
 #include "common/buf.h"
 #include "conf/conf.h"
 #include "evpn/evpn.h"
+#include "evpn/evpn_int.h"
 #include "evpn/evpn_nlri.h"
 
 struct event_base;
@@ -63,7 +68,18 @@ struct fp_remote {
 	bool		 gr_forwarding;	/* F bit for l2vpn evpn (RFC 4724 §3) */
 };
 
+/* A peer's FSM timers as the FSM last set them. */
+struct fp_timer {
+	const struct bgp_peer *peer;
+	bool		 armed[BGP_TIMER_MAX];
+	uint64_t	 at[BGP_TIMER_MAX];	/* deadline on fp_now */
+	uint64_t	 len[BGP_TIMER_MAX];	/* as last set, msec */
+};
+
+extern const struct bgp_fsm_ops fp_ops;
 extern uint64_t fp_now;			/* the fake monotonic clock, msec */
+extern int	 fp_connects;		/* connect() calls so far */
+extern bool	 fp_connect_fails;	/* connect() fails: "Connection refused" */
 
 /* Parse config text; fails the test on a parse error. */
 struct config	*fp_conf(const char *text);
@@ -71,8 +87,16 @@ struct config	*fp_conf(const char *text);
 void		 fp_world_start(struct fp_world *, const char *conftext);
 /* Free everything; asserts no interned attribute set leaked. */
 void		 fp_world_free(struct fp_world *);
-/* Release every fake connection (test teardown). */
+/* Release every fake connection, timer and counter (test teardown). */
 void		 fp_reset(void);
+/* The timers of a peer. */
+struct fp_timer	*fp_timer(const struct bgp_peer *);
+/* Move the clock by msec, firing the peer's timers in deadline order. */
+void		 fp_advance(struct bgp_peer *, uint64_t msec);
+/* The connection made last. */
+struct fp_conn	*fp_conn_last(void);
+/* A connection from the peer's address: handed to bgp_fsm_accept(). */
+struct fp_conn	*fp_accept(struct bgp_peer *);
 
 struct bgp_peer	*fp_peer(struct fp_world *, const char *addr);
 struct fp_conn	*fp_conn_of(const struct bgp_peer *);
@@ -80,6 +104,11 @@ struct fp_conn	*fp_conn_of(const struct bgp_peer *);
  * the bytes sent up to then are marked seen. */
 struct fp_conn	*fp_establish(struct fp_world *, const char *addr,
 		    const struct fp_remote *);
+/* The same up to OpenConfirm (nothing marked seen)... */
+struct fp_conn	*fp_open_confirm(struct fp_world *, const char *addr,
+		    const struct fp_remote *);
+/* ...and the KEEPALIVE that confirms the OPEN. */
+void		 fp_keepalive(struct fp_conn *);
 /* Fire the FSM timers of a peer that is Idle until it connects again. */
 void		 fp_reconnect(struct bgp_peer *);
 /* Spin the event base until the RIB has nothing left to do. */

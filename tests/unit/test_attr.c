@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bgpd/bgp_attr.h"
+#include "evpn/evpn_int.h"
 
 #define B(...)	((const uint8_t[]){ __VA_ARGS__ })
 #define BLEN(...) sizeof((const uint8_t[]){ __VA_ARGS__ })
@@ -1205,6 +1206,65 @@ START_TEST(test_format_origin_communities)
 }
 END_TEST
 
+/* Every row of the attribute table formats what the set holds. */
+START_TEST(test_format_by_row)
+{
+	static const uint8_t v6nh[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t pmsi_id[4] = { 10, 0, 0, 7 };
+	struct bgp_attrs a;
+	const uint32_t path[] = { 65001, 65002 }, comm[] = { 0xfde80001 };
+	struct rt rt;
+	char buf[128];
+
+	bgp_attrs_init(&a);
+	ck_assert_ptr_null(bgp_attr_fmt(&a, BGP_ATTR_ORIGIN, buf, sizeof(buf)));
+	bgp_attrs_set_origin(&a, BGP_ORIGIN_EGP);
+	bgp_attrs_set_aspath_seq(&a, path, 2);
+	bgp_attrs_set_nexthop(&a, 0x0a000001);
+	bgp_attrs_set_med(&a, 7);
+	bgp_attrs_set_local_pref(&a, 200);
+	a.flags |= BGP_ATTRF_ATOMIC_AGGR | BGP_ATTRF_AGGREGATOR;
+	a.aggregator_as = 65003;
+	a.aggregator_id = 0x0a000003;
+	bgp_attrs_set_communities(&a, comm, 1);
+	bgp_attrs_set_originator_id(&a, 0x0a000009);
+	bgp_cluster_list_prepend(&a, 0x0a000008);
+	bgp_cluster_list_prepend(&a, 0x0a000007);
+	bgp_attrs_set_mp_nexthop(&a, v6nh, 16);
+	rt_make_as2(&rt, 65000, 100);
+	bgp_attrs_set_ecomms(&a, rt.b, 1);
+	bgp_attrs_set_pmsi(&a, 0, 6, 100, pmsi_id, 4);
+
+#define FMT(t)	bgp_attr_fmt(&a, (t), buf, sizeof(buf))
+	ck_assert_str_eq(FMT(BGP_ATTR_ORIGIN), "EGP");
+	ck_assert_str_eq(FMT(BGP_ATTR_AS_PATH), "65001 65002");
+	ck_assert_str_eq(FMT(BGP_ATTR_NEXT_HOP), "10.0.0.1");
+	ck_assert_str_eq(FMT(BGP_ATTR_MED), "7");
+	ck_assert_str_eq(FMT(BGP_ATTR_LOCAL_PREF), "200");
+	ck_assert_str_eq(FMT(BGP_ATTR_ATOMIC_AGGREGATE), "");
+	ck_assert_str_eq(FMT(BGP_ATTR_AGGREGATOR), "65003 10.0.0.3");
+	ck_assert_str_eq(FMT(BGP_ATTR_COMMUNITIES), "65000:1");
+	ck_assert_str_eq(FMT(BGP_ATTR_ORIGINATOR_ID), "10.0.0.9");
+	ck_assert_str_eq(FMT(BGP_ATTR_CLUSTER_LIST), "10.0.0.7 10.0.0.8");
+	ck_assert_str_eq(FMT(BGP_ATTR_MP_REACH_NLRI), "2001:db8::1");
+	ck_assert_str_eq(FMT(BGP_ATTR_EXT_COMMUNITIES), "RT:65000:100");
+	ck_assert_str_eq(FMT(BGP_ATTR_PMSI_TUNNEL),
+	    "type 6 label 100 id 10.0.0.7");
+	/* Merged as read, or not part of a set: no text of their own. */
+	ck_assert_ptr_null(FMT(BGP_ATTR_AS4_PATH));
+	ck_assert_ptr_null(FMT(BGP_ATTR_AS4_AGGREGATOR));
+	ck_assert_ptr_null(FMT(BGP_ATTR_MP_UNREACH_NLRI));
+	ck_assert_ptr_null(FMT(99));
+#undef FMT
+
+	ck_assert_str_eq(bgp_attr_name(BGP_ATTR_AS_PATH), "AS_PATH");
+	ck_assert_str_eq(bgp_attr_name(BGP_ATTR_PMSI_TUNNEL), "PMSI_TUNNEL");
+	ck_assert_ptr_null(bgp_attr_name(99));
+	bgp_attrs_clear(&a);
+	assert_tables_empty();
+}
+END_TEST
+
 START_TEST(test_loop_detection)
 {
 	struct bgp_attr_ctx ctx = ctx_ebgp();
@@ -1418,6 +1478,7 @@ attr_suite(void)
 	tcase_add_test(tc, test_ecomm_helpers);
 	tcase_add_test(tc, test_aspath_helpers_and_format);
 	tcase_add_test(tc, test_format_origin_communities);
+	tcase_add_test(tc, test_format_by_row);
 	tcase_add_test(tc, test_loop_detection);
 	suite_add_tcase(s, tc);
 	return s;
@@ -1429,6 +1490,8 @@ main(void)
 	SRunner *sr = srunner_create(attr_suite());
 	int failed;
 
+	/* The family the vectors use: evpn_create() registers it in evpnd. */
+	bgp_af_register(&evpn_af);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -600,7 +600,7 @@ START_TEST(test_values_neighbors)
 	ck_assert_uint_eq(ipaddr_v4_host(&n1->update_source), 0x0a00000b);
 	ck_assert_uint_eq(n1->af_active, CONF_AF_L2VPN_EVPN);
 	ck_assert_uint_eq(n1->af_rr_client, CONF_AF_L2VPN_EVPN);
-	ck_assert(n1->rr_client);
+	ck_assert(n1->af_rr_client != 0);	/* a client (in some family) */
 
 	ck_assert_uint_eq(n2->remote_as, 65002);
 	ck_assert_ptr_null(n2->password);
@@ -614,7 +614,7 @@ START_TEST(test_values_neighbors)
 	ck_assert(!ipaddr_is_set(&n2->update_source));
 	ck_assert_uint_eq(n2->af_active,
 	    CONF_AF_IPV4_UNICAST | CONF_AF_L2VPN_EVPN);
-	ck_assert(!n2->rr_client);
+	ck_assert(n2->af_rr_client == 0);	/* a client in no family */
 	conf_free(c);
 }
 END_TEST

@@ -1,7 +1,7 @@
 /*
- * The BGP FSM driven through its ops with a fake clock and a fake
- * transport: every byte the FSM "sends" is captured and compared with
- * the exact encoding, every timer is a deadline on the fake clock.
+ * The BGP FSM driven through its ops with the fake clock and transport
+ * of fake_peer.h: every byte the FSM "sends" is captured and compared
+ * with the exact encoding, every timer is a deadline on the fake clock.
  * The last tests run two real instances over loopback with libevent.
  */
 #include <check.h>
@@ -20,141 +20,14 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "evpn/evpn_int.h"
+#include "tests/unit/fake_peer.h"
 
-/* ---- fake transport and clock -------------------------------------- */
-
-#define MAX_FAKES	16
-
-struct fake {
-	struct bgp_conn	*conn;		/* NULL once closed */
-	bool		 outgoing;
-	bool		 closed;
-	struct wbuf	 out;		/* everything sent */
-	size_t		 seen;		/* bytes already checked */
-};
-
-static struct fake fakes[MAX_FAKES];
-static int n_fakes;
-static uint64_t now_ms;
-static int connects;
-static int connect_result;
-static bool timer_armed[BGP_TIMER_MAX];
-static uint64_t timer_at[BGP_TIMER_MAX];
-static uint64_t timer_len[BGP_TIMER_MAX];
-
-static struct fake *
-fake_new(struct bgp_conn *conn, bool outgoing)
-{
-	struct fake *f;
-
-	ck_assert_int_lt(n_fakes, MAX_FAKES);
-	f = &fakes[n_fakes++];
-	memset(f, 0, sizeof(*f));
-	f->conn = conn;
-	f->outgoing = outgoing;
-	wbuf_init(&f->out, 0);
-	conn->io = f;
-	return f;
-}
-
-static uint64_t
-fake_now(struct bgp *bgp)
-{
-	return now_ms;
-}
-
-static uint32_t
-fake_random(struct bgp *bgp)
-{
-	return 0;
-}
-
-static int
-fake_connect(struct bgp_conn *conn)
-{
-	connects++;
-	if (connect_result == -1) {
-		snprintf(conn->peer->last_reset, sizeof(conn->peer->last_reset),
-		    "Connection refused");
-		return -1;
-	}
-	fake_new(conn, true);
-	return 0;
-}
-
-static int
-fake_send(struct bgp_conn *conn, const uint8_t *data, size_t len)
-{
-	struct fake *f = conn->io;
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert(!f->closed);
-	wbuf_put_bytes(&f->out, data, len);
-	return 0;
-}
-
-static void
-fake_close(struct bgp_conn *conn)
-{
-	struct fake *f = conn->io;
-
-	if (f == NULL)
-		return;
-	f->closed = true;
-	f->conn = NULL;
-	conn->io = NULL;
-}
-
-static void
-fake_timer_set(struct bgp_peer *peer, enum bgp_timer t, uint64_t msec)
-{
-	timer_armed[t] = true;
-	timer_at[t] = now_ms + msec;
-	timer_len[t] = msec;
-}
-
-static void
-fake_timer_stop(struct bgp_peer *peer, enum bgp_timer t)
-{
-	timer_armed[t] = false;
-}
-
-static const struct bgp_fsm_ops fake_ops = {
-	.now = fake_now,
-	.random = fake_random,
-	.connect = fake_connect,
-	.send = fake_send,
-	.close = fake_close,
-	.timer_set = fake_timer_set,
-	.timer_stop = fake_timer_stop,
-};
-
-static const enum bgp_event timer_event[BGP_TIMER_MAX] = {
-	BGP_EV_TIMER_CONNRETRY, BGP_EV_TIMER_HOLD, BGP_EV_TIMER_KEEPALIVE,
-	BGP_EV_TIMER_IDLEHOLD,
-};
-
-/* Move the clock forward by msec, firing timers in deadline order. */
-static void
-advance(struct bgp_peer *peer, uint64_t msec)
-{
-	uint64_t end = now_ms + msec;
-
-	for (;;) {
-		int t, first = -1;
-
-		for (t = 0; t < BGP_TIMER_MAX; t++)
-			if (timer_armed[t] && timer_at[t] <= end &&
-			    (first == -1 || timer_at[t] < timer_at[first]))
-				first = t;
-		if (first == -1)
-			break;
-		now_ms = timer_at[first];
-		timer_armed[first] = false;
-		bgp_fsm(peer, timer_event[first]);
-	}
-	now_ms = end;
-}
+/*
+ * The transport and clock are fake_peer.h's: fp_ops on fp_now, each
+ * connection a struct fp_conn recording what the FSM sent, the timers
+ * of the peer under test in fp_timer(peer).
+ */
 
 /* ---- config and instance ------------------------------------------- */
 
@@ -167,16 +40,7 @@ static struct bgp_peer *peer;
 static void
 setup(void)
 {
-	int i;
-
-	for (i = 0; i < n_fakes; i++)
-		wbuf_free(&fakes[i].out);
-	n_fakes = 0;
-	now_ms = 1000000;
-	connects = 0;
-	connect_result = 0;
-	memset(timer_armed, 0, sizeof(timer_armed));
-
+	fp_reset();
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&cbgp, 0, sizeof(cbgp));
 	memset(&nbr, 0, sizeof(nbr));
@@ -203,13 +67,9 @@ setup(void)
 static void
 teardown(void)
 {
-	int i;
-
 	bgp_free(bgp);
 	bgp = NULL;
-	for (i = 0; i < n_fakes; i++)
-		wbuf_free(&fakes[i].out);
-	n_fakes = 0;
+	fp_reset();
 }
 
 static void
@@ -217,7 +77,7 @@ start(void)
 {
 	char err[128];
 
-	bgp = bgp_create_with_ops(NULL, &cfg, &fake_ops, err, sizeof(err));
+	bgp = bgp_create_with_ops(NULL, &cfg, &fp_ops, err, sizeof(err));
 	ck_assert_msg(bgp != NULL, "%s", err);
 	peer = bgp_peer_find(bgp, &nbr.addr);
 	ck_assert_ptr_nonnull(peer);
@@ -258,7 +118,7 @@ static const uint8_t notify_coll[] = { MARKER, 0x00, 0x15, 0x03, 0x06, 0x07 };
 
 /* Assert that the next bytes f sent are exactly msg. */
 static void
-expect_sent(struct fake *f, const uint8_t *msg, size_t len)
+expect_sent(struct fp_conn *f, const uint8_t *msg, size_t len)
 {
 	ck_assert_uint_ge(f->out.len - f->seen, len);
 	ck_assert_mem_eq(f->out.data + f->seen, msg, len);
@@ -266,24 +126,9 @@ expect_sent(struct fake *f, const uint8_t *msg, size_t len)
 }
 
 static void
-expect_nothing_more(struct fake *f)
+expect_nothing_more(struct fp_conn *f)
 {
 	ck_assert_uint_eq(f->out.len, f->seen);
-}
-
-/* Feed one whole message to the FSM as the transport would. */
-static void
-deliver(struct fake *f, const uint8_t *msg, size_t len)
-{
-	struct bgp_notify err;
-	uint8_t type;
-	uint16_t mlen;
-
-	ck_assert_ptr_nonnull(f->conn);
-	ck_assert_int_eq(bgp_hdr_parse(msg, bgp_fsm_max_msg_len(f->conn),
-	    &type, &mlen, &err), 0);
-	ck_assert_uint_eq(mlen, len);
-	bgp_fsm_message(f->conn, type, msg + BGP_HDR_LEN, len - BGP_HDR_LEN);
 }
 
 static void
@@ -303,18 +148,18 @@ remote_open_init(struct bgp_open *o, uint32_t asn, uint16_t hold,
 }
 
 static void
-deliver_open(struct fake *f, const struct bgp_open *o)
+deliver_open(struct fp_conn *f, const struct bgp_open *o)
 {
 	struct wbuf wb;
 
 	wbuf_init(&wb, 0);
 	bgp_open_encode(&wb, o);
-	deliver(f, wb.data, wb.len);
+	fp_deliver(f, wb.data, wb.len);
 	wbuf_free(&wb);
 }
 
 static void
-deliver_remote_open(struct fake *f, uint16_t hold, const char *id)
+deliver_remote_open(struct fp_conn *f, uint16_t hold, const char *id)
 {
 	struct bgp_open o;
 
@@ -323,20 +168,20 @@ deliver_remote_open(struct fake *f, uint16_t hold, const char *id)
 }
 
 /* Drive the fresh peer to Established; returns its connection. */
-static struct fake *
+static struct fp_conn *
 establish(uint16_t remote_hold)
 {
-	struct fake *f;
+	struct fp_conn *f;
 
 	start();
 	ck_assert_int_eq(peer->state, BGP_ST_CONNECT);
-	f = &fakes[n_fakes - 1];
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	ck_assert_int_eq(peer->state, BGP_ST_OPENSENT);
 	f->seen = f->out.len;
 	deliver_remote_open(f, remote_hold, "10.0.0.2");
 	ck_assert_int_eq(peer->state, BGP_ST_OPENCONFIRM);
-	deliver(f, keepalive, sizeof(keepalive));
+	fp_deliver(f, keepalive, sizeof(keepalive));
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 	f->seen = f->out.len;
 	return f;
@@ -347,37 +192,37 @@ establish(uint16_t remote_hold)
 START_TEST(test_happy_path)
 {
 	struct bgp_peer_info pi;
-	struct fake *f;
+	struct fp_conn *f;
 
 	start();
 	ck_assert_int_eq(peer->state, BGP_ST_CONNECT);
-	ck_assert_int_eq(connects, 1);
-	ck_assert(timer_armed[BGP_TIMER_CONNRETRY]);
-	f = &fakes[0];
+	ck_assert_int_eq(fp_connects, 1);
+	ck_assert(fp_timer(peer)->armed[BGP_TIMER_CONNRETRY]);
+	f = fp_conn_last();
 	expect_nothing_more(f);
 
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	ck_assert_int_eq(peer->state, BGP_ST_OPENSENT);
 	expect_sent(f, our_open, sizeof(our_open));
 	expect_nothing_more(f);
-	ck_assert(!timer_armed[BGP_TIMER_CONNRETRY]);
-	ck_assert(timer_armed[BGP_TIMER_HOLD]);
-	ck_assert_uint_eq(timer_len[BGP_TIMER_HOLD], 240000);
+	ck_assert(!fp_timer(peer)->armed[BGP_TIMER_CONNRETRY]);
+	ck_assert(fp_timer(peer)->armed[BGP_TIMER_HOLD]);
+	ck_assert_uint_eq(fp_timer(peer)->len[BGP_TIMER_HOLD], 240000);
 
 	deliver_remote_open(f, 90, "10.0.0.2");
 	ck_assert_int_eq(peer->state, BGP_ST_OPENCONFIRM);
 	expect_sent(f, keepalive, sizeof(keepalive));
 	expect_nothing_more(f);
-	ck_assert_uint_eq(timer_len[BGP_TIMER_HOLD], 90000);
-	ck_assert_uint_eq(timer_len[BGP_TIMER_KEEPALIVE], 30000);
+	ck_assert_uint_eq(fp_timer(peer)->len[BGP_TIMER_HOLD], 90000);
+	ck_assert_uint_eq(fp_timer(peer)->len[BGP_TIMER_KEEPALIVE], 30000);
 
-	deliver(f, keepalive, sizeof(keepalive));
+	fp_deliver(f, keepalive, sizeof(keepalive));
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 	/* RFC 4724 §2: End-of-RIB for the one negotiated family. */
 	expect_sent(f, eor_evpn, sizeof(eor_evpn));
 	expect_nothing_more(f);
 
-	now_ms += 5000;
+	fp_now += 5000;
 	ck_assert_int_eq(bgp_peer_lookup(bgp, &nbr.addr, &pi), 0);
 	ck_assert_int_eq(pi.state, BGP_ST_ESTABLISHED);
 	ck_assert_uint_eq(pi.uptime_msec, 5000);
@@ -400,7 +245,7 @@ END_TEST
 START_TEST(test_hold_negotiation_keepalive_and_expiry)
 {
 	struct bgp_peer_info pi;
-	struct fake *f;
+	struct fp_conn *f;
 	int i;
 
 	nbr.has_timers = true;
@@ -412,18 +257,18 @@ START_TEST(test_hold_negotiation_keepalive_and_expiry)
 
 	/* A KEEPALIVE every 3 s while the peer keeps us alive. */
 	for (i = 0; i < 4; i++) {
-		advance(peer, 3000);
+		fp_advance(peer, 3000);
 		expect_sent(f, keepalive, sizeof(keepalive));
 		expect_nothing_more(f);
-		deliver(f, keepalive, sizeof(keepalive));
+		fp_deliver(f, keepalive, sizeof(keepalive));
 	}
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 
 	/* Then silence: 9 s after the last KEEPALIVE the hold timer fires. */
-	advance(peer, 8999);
+	fp_advance(peer, 8999);
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 	f->seen = f->out.len;
-	advance(peer, 1);
+	fp_advance(peer, 1);
 	ck_assert_int_eq(peer->state, BGP_ST_IDLE);
 	expect_sent(f, notify_hold, sizeof(notify_hold));
 	expect_nothing_more(f);
@@ -434,25 +279,25 @@ START_TEST(test_hold_negotiation_keepalive_and_expiry)
 	ck_assert_uint_eq(pi.stats.dropped, 1);
 
 	/* IdleHold (1 s) and then a fresh connect. */
-	ck_assert(timer_armed[BGP_TIMER_IDLEHOLD]);
-	ck_assert_uint_eq(timer_len[BGP_TIMER_IDLEHOLD], 1000);
-	advance(peer, 999);
-	ck_assert_int_eq(connects, 1);
-	advance(peer, 1);
+	ck_assert(fp_timer(peer)->armed[BGP_TIMER_IDLEHOLD]);
+	ck_assert_uint_eq(fp_timer(peer)->len[BGP_TIMER_IDLEHOLD], 1000);
+	fp_advance(peer, 999);
+	ck_assert_int_eq(fp_connects, 1);
+	fp_advance(peer, 1);
 	ck_assert_int_eq(peer->state, BGP_ST_CONNECT);
-	ck_assert_int_eq(connects, 2);
+	ck_assert_int_eq(fp_connects, 2);
 }
 END_TEST
 
 START_TEST(test_hold_zero_means_no_keepalives)
 {
-	struct fake *f;
+	struct fp_conn *f;
 
 	f = establish(0);
 	ck_assert_uint_eq(peer->neg.holdtime, 0);
-	ck_assert(!timer_armed[BGP_TIMER_HOLD]);
-	ck_assert(!timer_armed[BGP_TIMER_KEEPALIVE]);
-	advance(peer, 3600 * 1000);
+	ck_assert(!fp_timer(peer)->armed[BGP_TIMER_HOLD]);
+	ck_assert(!fp_timer(peer)->armed[BGP_TIMER_KEEPALIVE]);
+	fp_advance(peer, 3600 * 1000);
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 	expect_nothing_more(f);
 }
@@ -465,44 +310,45 @@ START_TEST(test_connect_failure_backoff)
 	    120000 };
 	size_t i;
 
-	connect_result = -1;
+	fp_connect_fails = true;
 	start();
 	for (i = 0; i < nitems(expect); i++) {
 		ck_assert_int_eq(peer->state, BGP_ST_ACTIVE);
-		ck_assert_int_eq(connects, (int)i + 1);
-		ck_assert(timer_armed[BGP_TIMER_CONNRETRY]);
-		ck_assert_uint_eq(timer_len[BGP_TIMER_CONNRETRY], expect[i]);
-		advance(peer, expect[i] - 1);
-		ck_assert_int_eq(connects, (int)i + 1);
-		advance(peer, 1);
+		ck_assert_int_eq(fp_connects, (int)i + 1);
+		ck_assert(fp_timer(peer)->armed[BGP_TIMER_CONNRETRY]);
+		ck_assert_uint_eq(fp_timer(peer)->len[BGP_TIMER_CONNRETRY],
+		    expect[i]);
+		fp_advance(peer, expect[i] - 1);
+		ck_assert_int_eq(fp_connects, (int)i + 1);
+		fp_advance(peer, 1);
 	}
 	ck_assert_int_eq(bgp_peer_lookup(bgp, &nbr.addr, &pi), 0);
 	ck_assert_str_eq(pi.last_reset, "Connection refused");
 
 	/* An asynchronous failure takes the same path. */
-	connect_result = 0;
-	advance(peer, 120000);
+	fp_connect_fails = false;
+	fp_advance(peer, 120000);
 	ck_assert_int_eq(peer->state, BGP_ST_CONNECT);
-	bgp_fsm_conn_event(fakes[n_fakes - 1].conn, BGP_EV_CONN_OPEN_FAIL,
+	bgp_fsm_conn_event(fp_conn_last()->conn, BGP_EV_CONN_OPEN_FAIL,
 	    "No route to host");
 	ck_assert_int_eq(peer->state, BGP_ST_ACTIVE);
-	ck_assert(fakes[n_fakes - 1].closed);
+	ck_assert(fp_conn_last()->closed);
 	ck_assert_str_eq(peer->last_reset, "No route to host");
 }
 END_TEST
 
 START_TEST(test_backoff_resets_after_established)
 {
-	connect_result = -1;
+	fp_connect_fails = true;
 	start();
-	advance(peer, 5000);
-	ck_assert_uint_eq(timer_len[BGP_TIMER_CONNRETRY], 10000);
-	connect_result = 0;
-	advance(peer, 10000);
+	fp_advance(peer, 5000);
+	ck_assert_uint_eq(fp_timer(peer)->len[BGP_TIMER_CONNRETRY], 10000);
+	fp_connect_fails = false;
+	fp_advance(peer, 10000);
 	ck_assert_int_eq(peer->state, BGP_ST_CONNECT);
-	bgp_fsm_conn_event(fakes[0].conn, BGP_EV_CONN_OPEN, NULL);
-	deliver_remote_open(&fakes[0], 90, "10.0.0.2");
-	deliver(&fakes[0], keepalive, sizeof(keepalive));
+	bgp_fsm_conn_event(fp_conn_last()->conn, BGP_EV_CONN_OPEN, NULL);
+	deliver_remote_open(fp_conn_last(), 90, "10.0.0.2");
+	fp_deliver(fp_conn_last(), keepalive, sizeof(keepalive));
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 	ck_assert_uint_eq(peer->connretry_msec, 5000);
 }
@@ -512,10 +358,10 @@ END_TEST
 static void
 bad_open(const struct bgp_open *o, const uint8_t *want, size_t len)
 {
-	struct fake *f;
+	struct fp_conn *f;
 
 	start();
-	f = &fakes[0];
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	f->seen = f->out.len;
 	deliver_open(f, o);
@@ -523,7 +369,7 @@ bad_open(const struct bgp_open *o, const uint8_t *want, size_t len)
 	expect_sent(f, want, len);
 	expect_nothing_more(f);
 	ck_assert(f->closed);
-	ck_assert(timer_armed[BGP_TIMER_IDLEHOLD]);
+	ck_assert(fp_timer(peer)->armed[BGP_TIMER_IDLEHOLD]);
 	ck_assert_uint_eq(peer->last_notify_sent.code, want[19]);
 	ck_assert_uint_eq(peer->last_notify_sent.subcode, want[20]);
 }
@@ -594,13 +440,13 @@ START_TEST(test_unexpected_message_is_fsm_error)
 {
 	/* RFC 6608: 5/1, a KEEPALIVE before the OPEN. */
 	static const uint8_t want[] = { MARKER, 0x00, 0x15, 0x03, 0x05, 0x01 };
-	struct fake *f;
+	struct fp_conn *f;
 
 	start();
-	f = &fakes[0];
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	f->seen = f->out.len;
-	deliver(f, keepalive, sizeof(keepalive));
+	fp_deliver(f, keepalive, sizeof(keepalive));
 	expect_sent(f, want, sizeof(want));
 	ck_assert_int_eq(peer->state, BGP_ST_IDLE);
 }
@@ -611,7 +457,7 @@ START_TEST(test_header_error_from_transport)
 	static const uint8_t want[] = { MARKER, 0x00, 0x17, 0x03, 0x01, 0x02,
 	    0x00, 0x05 };
 	struct bgp_notify n;
-	struct fake *f;
+	struct fp_conn *f;
 
 	f = establish(90);
 	bgp_notify_set(&n, BGP_ERR_HEADER, BGP_ERR_HDR_LEN,
@@ -622,21 +468,18 @@ START_TEST(test_header_error_from_transport)
 }
 END_TEST
 
-/* Outgoing connection in OpenSent, then the peer connects to us. */
-static struct fake *
-collision_setup(struct fake **in)
+/* Outgoing connection in OpenSent, then the peer fp_connects to us. */
+static struct fp_conn *
+collision_setup(struct fp_conn **in)
 {
-	struct bgp_conn *conn;
-	struct fake *out;
+	struct fp_conn *out;
 
 	start();
-	out = &fakes[0];
+	out = fp_conn_last();
 	bgp_fsm_conn_event(out->conn, BGP_EV_CONN_OPEN, NULL);
 	expect_sent(out, our_open, sizeof(our_open));
-	conn = bgp_conn_new(peer, false);
-	*in = fake_new(conn, false);
-	bgp_fsm_accept(peer, conn);
-	ck_assert_ptr_eq(peer->coll, conn);
+	*in = fp_accept(peer);
+	ck_assert_ptr_eq(peer->coll, (*in)->conn);
 	ck_assert_int_eq(peer->state, BGP_ST_OPENSENT);
 	expect_sent(*in, our_open, sizeof(our_open));
 	return out;
@@ -644,7 +487,7 @@ collision_setup(struct fake **in)
 
 START_TEST(test_collision_remote_higher_id_keeps_incoming)
 {
-	struct fake *out, *in;
+	struct fp_conn *out, *in;
 
 	out = collision_setup(&in);
 	deliver_remote_open(in, 90, "10.0.0.9");
@@ -655,7 +498,7 @@ START_TEST(test_collision_remote_higher_id_keeps_incoming)
 	ck_assert_ptr_eq(peer->conn, in->conn);
 	ck_assert_int_eq(peer->state, BGP_ST_OPENCONFIRM);
 	expect_sent(in, keepalive, sizeof(keepalive));
-	deliver(in, keepalive, sizeof(keepalive));
+	fp_deliver(in, keepalive, sizeof(keepalive));
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 	expect_sent(in, eor_evpn, sizeof(eor_evpn));
 }
@@ -663,7 +506,7 @@ END_TEST
 
 START_TEST(test_collision_local_higher_id_keeps_outgoing)
 {
-	struct fake *out, *in;
+	struct fp_conn *out, *in;
 
 	out = collision_setup(&in);
 	deliver_remote_open(in, 90, "9.9.9.9");
@@ -676,20 +519,17 @@ START_TEST(test_collision_local_higher_id_keeps_outgoing)
 	expect_nothing_more(out);
 	deliver_remote_open(out, 90, "9.9.9.9");
 	ck_assert_int_eq(peer->state, BGP_ST_OPENCONFIRM);
-	deliver(out, keepalive, sizeof(keepalive));
+	fp_deliver(out, keepalive, sizeof(keepalive));
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 }
 END_TEST
 
 START_TEST(test_collision_with_established_is_refused)
 {
-	struct bgp_conn *conn;
-	struct fake *f, *in;
+	struct fp_conn *f, *in;
 
 	f = establish(90);
-	conn = bgp_conn_new(peer, false);
-	in = fake_new(conn, false);
-	bgp_fsm_accept(peer, conn);
+	in = fp_accept(peer);
 	expect_sent(in, notify_coll, sizeof(notify_coll));
 	expect_nothing_more(in);
 	ck_assert(in->closed);
@@ -701,10 +541,10 @@ END_TEST
 START_TEST(test_notification_received)
 {
 	struct bgp_peer_info pi;
-	struct fake *f;
+	struct fp_conn *f;
 
 	f = establish(90);
-	deliver(f, notify_admin, sizeof(notify_admin));
+	fp_deliver(f, notify_admin, sizeof(notify_admin));
 	ck_assert_int_eq(peer->state, BGP_ST_IDLE);
 	ck_assert(f->closed);
 	expect_nothing_more(f);
@@ -713,13 +553,13 @@ START_TEST(test_notification_received)
 	ck_assert_uint_eq(pi.last_notify_rcvd.subcode, 2);
 	ck_assert_str_eq(pi.last_reset,
 	    "Notification received (Cease/Administrative Shutdown)");
-	ck_assert(timer_armed[BGP_TIMER_IDLEHOLD]);
+	ck_assert(fp_timer(peer)->armed[BGP_TIMER_IDLEHOLD]);
 }
 END_TEST
 
 START_TEST(test_manual_stop_and_shutdown_config)
 {
-	struct fake *f;
+	struct fp_conn *f;
 	char err[128];
 
 	f = establish(90);
@@ -727,61 +567,58 @@ START_TEST(test_manual_stop_and_shutdown_config)
 	expect_sent(f, notify_admin, sizeof(notify_admin));
 	ck_assert(f->closed);
 	ck_assert_int_eq(peer->state, BGP_ST_IDLE);
-	ck_assert(!timer_armed[BGP_TIMER_IDLEHOLD]);
-	advance(peer, 600000);
-	ck_assert_int_eq(connects, 1);
+	ck_assert(!fp_timer(peer)->armed[BGP_TIMER_IDLEHOLD]);
+	fp_advance(peer, 600000);
+	ck_assert_int_eq(fp_connects, 1);
 
 	/* "no neighbor X shutdown" restarts; "shutdown" stops with 6/2. */
 	bgp_fsm(peer, BGP_EV_START);
-	ck_assert_int_eq(connects, 2);
-	f = &fakes[n_fakes - 1];
+	ck_assert_int_eq(fp_connects, 2);
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	f->seen = f->out.len;
 	nbr.shutdown = true;
 	ck_assert_int_eq(bgp_reconfigure(bgp, &cfg, err, sizeof(err)), 0);
 	expect_sent(f, notify_admin, sizeof(notify_admin));
 	ck_assert_int_eq(peer->state, BGP_ST_IDLE);
-	advance(peer, 600000);
-	ck_assert_int_eq(connects, 2);
+	fp_advance(peer, 600000);
+	ck_assert_int_eq(fp_connects, 2);
 	nbr.shutdown = false;
 	ck_assert_int_eq(bgp_reconfigure(bgp, &cfg, err, sizeof(err)), 0);
 	ck_assert_int_eq(peer->state, BGP_ST_CONNECT);
-	ck_assert_int_eq(connects, 3);
+	ck_assert_int_eq(fp_connects, 3);
 }
 END_TEST
 
 START_TEST(test_passive_never_connects)
 {
-	struct bgp_conn *conn;
-	struct fake *in;
+	struct fp_conn *in;
 
 	nbr.passive = true;
 	start();
 	ck_assert_int_eq(peer->state, BGP_ST_ACTIVE);
-	advance(peer, 3600 * 1000);
-	ck_assert_int_eq(connects, 0);
+	fp_advance(peer, 3600 * 1000);
+	ck_assert_int_eq(fp_connects, 0);
 	ck_assert_int_eq(peer->state, BGP_ST_ACTIVE);
-	conn = bgp_conn_new(peer, false);
-	in = fake_new(conn, false);
-	bgp_fsm_accept(peer, conn);
+	in = fp_accept(peer);
 	ck_assert_int_eq(peer->state, BGP_ST_OPENSENT);
 	expect_sent(in, our_open, sizeof(our_open));
 	/* After a session error it waits again instead of connecting. */
-	deliver(in, notify_admin, sizeof(notify_admin));
-	advance(peer, 3600 * 1000);
+	fp_deliver(in, notify_admin, sizeof(notify_admin));
+	fp_advance(peer, 3600 * 1000);
 	ck_assert_int_eq(peer->state, BGP_ST_ACTIVE);
-	ck_assert_int_eq(connects, 0);
+	ck_assert_int_eq(fp_connects, 0);
 }
 END_TEST
 
 START_TEST(test_eor_for_each_family)
 {
 	struct bgp_open o;
-	struct fake *f;
+	struct fp_conn *f;
 
 	nbr.af_active = CONF_AF_IPV4_UNICAST | CONF_AF_L2VPN_EVPN;
 	start();
-	f = &fakes[0];
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	f->seen = f->out.len;
 	remote_open_init(&o, 65002, 90, "10.0.0.2");
@@ -789,7 +626,7 @@ START_TEST(test_eor_for_each_family)
 	o.caps.mp[BGP_AID_IPV6_UNICAST] = true;
 	deliver_open(f, &o);
 	expect_sent(f, keepalive, sizeof(keepalive));
-	deliver(f, keepalive, sizeof(keepalive));
+	fp_deliver(f, keepalive, sizeof(keepalive));
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 	expect_sent(f, eor_ipv4, sizeof(eor_ipv4));
 	expect_sent(f, eor_evpn, sizeof(eor_evpn));
@@ -802,10 +639,11 @@ END_TEST
 static int rib_ups, rib_downs, rib_updates, rib_refreshes, rib_refresh_aid;
 static int rib_fail;
 
-static void
+static int
 rib_up(struct bgp_peer *p)
 {
 	rib_ups++;
+	return 0;
 }
 
 static void
@@ -850,35 +688,35 @@ START_TEST(test_rib_seam)
 	static const uint8_t rr_ipv6[] = { MARKER, 0x00, 0x17, 0x05,
 	    0x00, 0x02, 0x00, 0x01 };
 	static const uint8_t want[] = { MARKER, 0x00, 0x15, 0x03, 0x03, 0x01 };
-	struct fake *f;
+	struct fp_conn *f;
 
 	rib_ups = rib_downs = rib_updates = rib_refreshes = rib_fail = 0;
 	start();
 	bgp_set_rib_ops(bgp, &test_rib, NULL);
-	f = &fakes[0];
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	deliver_remote_open(f, 90, "10.0.0.2");
-	deliver(f, keepalive, sizeof(keepalive));
+	fp_deliver(f, keepalive, sizeof(keepalive));
 	ck_assert_int_eq(rib_ups, 1);
 	f->seen = f->out.len;
 
-	advance(peer, 60000);
-	deliver(f, eor_evpn, sizeof(eor_evpn));
+	fp_advance(peer, 60000);
+	fp_deliver(f, eor_evpn, sizeof(eor_evpn));
 	ck_assert_int_eq(rib_updates, 1);
 	/* UPDATE restarts the hold timer. */
-	ck_assert_uint_eq(timer_at[BGP_TIMER_HOLD], now_ms + 90000);
+	ck_assert_uint_eq(fp_timer(peer)->at[BGP_TIMER_HOLD], fp_now + 90000);
 	ck_assert_uint_eq(peer->stats.msg_rcvd[BGP_MSG_UPDATE], 1);
 
-	deliver(f, rr_evpn, sizeof(rr_evpn));
+	fp_deliver(f, rr_evpn, sizeof(rr_evpn));
 	ck_assert_int_eq(rib_refreshes, 1);
 	ck_assert_int_eq(rib_refresh_aid, BGP_AID_L2VPN_EVPN);
-	deliver(f, rr_ipv6, sizeof(rr_ipv6));	/* not negotiated */
+	fp_deliver(f, rr_ipv6, sizeof(rr_ipv6));	/* not negotiated */
 	ck_assert_int_eq(rib_refreshes, 1);
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 
 	f->seen = f->out.len;
 	rib_fail = 1;
-	deliver(f, eor_evpn, sizeof(eor_evpn));
+	fp_deliver(f, eor_evpn, sizeof(eor_evpn));
 	expect_sent(f, want, sizeof(want));
 	ck_assert_int_eq(peer->state, BGP_ST_IDLE);
 	ck_assert_int_eq(rib_downs, 1);
@@ -887,21 +725,21 @@ END_TEST
 
 START_TEST(test_idlehold_grows_on_flaps)
 {
-	struct fake *f;
+	struct fp_conn *f;
 
 	f = establish(90);
-	deliver(f, notify_admin, sizeof(notify_admin));
-	ck_assert_uint_eq(timer_len[BGP_TIMER_IDLEHOLD], 1000);
-	advance(peer, 1000);
-	f = &fakes[n_fakes - 1];
+	fp_deliver(f, notify_admin, sizeof(notify_admin));
+	ck_assert_uint_eq(fp_timer(peer)->len[BGP_TIMER_IDLEHOLD], 1000);
+	fp_advance(peer, 1000);
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
-	deliver(f, notify_admin, sizeof(notify_admin));
-	ck_assert_uint_eq(timer_len[BGP_TIMER_IDLEHOLD], 2000);
-	advance(peer, 2000);
-	f = &fakes[n_fakes - 1];
+	fp_deliver(f, notify_admin, sizeof(notify_admin));
+	ck_assert_uint_eq(fp_timer(peer)->len[BGP_TIMER_IDLEHOLD], 2000);
+	fp_advance(peer, 2000);
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_CLOSED, NULL);
-	ck_assert_uint_eq(timer_len[BGP_TIMER_IDLEHOLD], 4000);
+	ck_assert_uint_eq(fp_timer(peer)->len[BGP_TIMER_IDLEHOLD], 4000);
 	ck_assert_str_eq(peer->last_reset, "Peer closed the session");
 }
 END_TEST
@@ -910,7 +748,7 @@ START_TEST(test_reconfigure)
 {
 	struct conf_neighbor nbr2;
 	struct bgp_peer *p2;
-	struct fake *f;
+	struct fp_conn *f;
 	char err[128];
 	char *desc = xstrdup("spine 1");
 
@@ -950,7 +788,7 @@ START_TEST(test_reconfigure)
 	ck_assert_uint_eq(peer->local_open.holdtime, 30);
 
 	/* Removed: 6/3 and gone. */
-	f = &fakes[n_fakes - 1];
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	f->seen = f->out.len;
 	TAILQ_REMOVE(&cbgp.neighbors, &nbr, entry);
@@ -966,7 +804,7 @@ END_TEST
 
 START_TEST(test_router_id_change_resets_all)
 {
-	struct fake *f;
+	struct fp_conn *f;
 	char err[128];
 
 	f = establish(90);
@@ -984,7 +822,7 @@ START_TEST(test_no_router_id)
 	char err[128];
 
 	cbgp.has_router_id = false;
-	ck_assert_ptr_null(bgp_create_with_ops(NULL, &cfg, &fake_ops, err,
+	ck_assert_ptr_null(bgp_create_with_ops(NULL, &cfg, &fp_ops, err,
 	    sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "no router-id"));
 }
@@ -992,14 +830,14 @@ END_TEST
 
 START_TEST(test_shutdown_sends_cease)
 {
-	struct fake *f;
+	struct fp_conn *f;
 
 	f = establish(90);
 	bgp_shutdown(bgp);
 	expect_sent(f, notify_admin, sizeof(notify_admin));
 	ck_assert(f->closed);
-	advance(peer, 600000);
-	ck_assert_int_eq(connects, 1);
+	fp_advance(peer, 600000);
+	ck_assert_int_eq(fp_connects, 1);
 }
 END_TEST
 
@@ -1008,14 +846,14 @@ END_TEST
  * connection, so helpers keep our routes (§4.1). */
 START_TEST(test_graceful_restart_shutdown)
 {
-	struct fake *f;
+	struct fp_conn *f;
 	struct bgp_open o;
 	struct bgp_notify err;
 	const uint8_t *open;
 
 	cbgp.graceful_restart = true;
 	start();
-	f = &fakes[n_fakes - 1];
+	f = fp_conn_last();
 	bgp_fsm_conn_event(f->conn, BGP_EV_CONN_OPEN, NULL);
 	open = f->out.data;
 	ck_assert_uint_ge(f->out.len, BGP_HDR_LEN);
@@ -1026,7 +864,7 @@ START_TEST(test_graceful_restart_shutdown)
 	ck_assert(o.caps.gr_af_forwarding[BGP_AID_L2VPN_EVPN]);
 	f->seen = f->out.len;
 	deliver_remote_open(f, 90, "10.0.0.2");
-	deliver(f, keepalive, sizeof(keepalive));
+	fp_deliver(f, keepalive, sizeof(keepalive));
 	ck_assert_int_eq(peer->state, BGP_ST_ESTABLISHED);
 	f->seen = f->out.len;
 	bgp_shutdown(bgp);
@@ -1279,6 +1117,9 @@ main(void)
 
 	log_init("test_fsm", LOG_DEST_STDOUT, NULL,
 	    getenv("TEST_VERBOSE") ? LOG_DEBUG : LOG_ERR);
+	/* The family the sessions negotiate; in evpnd evpn_create()
+	 * registers it. */
+	bgp_af_register(&evpn_af);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bgpd/bgp_msg.h"
+#include "evpn/evpn_int.h"
 
 #define MARKER	"ffffffffffffffffffffffffffffffff"
 
@@ -901,6 +902,24 @@ START_TEST(test_update_split)
 }
 END_TEST
 
+/* RFC 4724 §2: the two End-of-RIB forms. */
+START_TEST(test_eor_encode)
+{
+	struct wbuf wb;
+
+	wbuf_init(&wb, 0);
+	bgp_eor_encode(&wb, BGP_AID_IPV4_UNICAST);
+	assert_bytes(&wb, MARKER "0017 02 0000 0000");
+	wbuf_reset(&wb);
+	bgp_eor_encode(&wb, BGP_AID_L2VPN_EVPN);
+	assert_bytes(&wb, MARKER "001d 02 0000 0006 800f03 0019 46");
+	wbuf_reset(&wb);
+	bgp_eor_encode(&wb, BGP_AID_IPV6_UNICAST);
+	assert_bytes(&wb, MARKER "001d 02 0000 0006 800f03 0002 01");
+	wbuf_free(&wb);
+}
+END_TEST
+
 /* ---- aid helpers ------------------------------------------------------- */
 
 START_TEST(test_aid)
@@ -920,6 +939,40 @@ START_TEST(test_aid)
 	ck_assert_str_eq(bgp_aid_name(BGP_AID_IPV4_UNICAST), "ipv4 unicast");
 	ck_assert_str_eq(bgp_aid_name(-1), "unknown");
 	ck_assert_str_eq(bgp_aid_name(BGP_AID_MAX), "unknown");
+}
+END_TEST
+
+/* One row per family: bgpd's own two and the l2vpn evpn row evpn/
+ * registers, each with its config bit and next-hop rule. */
+START_TEST(test_af_table)
+{
+	const struct bgp_af *v4 = bgp_af_get(BGP_AID_IPV4_UNICAST);
+	const struct bgp_af *v6 = bgp_af_find(2, 1);
+	const struct bgp_af *evpn = bgp_af_find(25, 70);
+
+	ck_assert_ptr_nonnull(v4);
+	ck_assert_ptr_nonnull(v6);
+	ck_assert_ptr_eq(evpn, &evpn_af);
+	ck_assert_ptr_eq(bgp_af_get(BGP_AID_L2VPN_EVPN), &evpn_af);
+	ck_assert_ptr_null(bgp_af_get(BGP_AID_MAX));
+	ck_assert_ptr_null(bgp_af_find(25, 65));
+	bgp_af_register(&evpn_af);		/* again: nothing changes */
+	ck_assert_ptr_eq(bgp_af_find(25, 70), &evpn_af);
+
+	ck_assert_uint_eq(v4->conf_af, CONF_AF_IPV4_UNICAST);
+	ck_assert_uint_eq(v6->conf_af, CONF_AF_IPV6_UNICAST);
+	ck_assert_uint_eq(evpn->conf_af, CONF_AF_L2VPN_EVPN);
+
+	ck_assert(bgp_af_nexthop_len_ok(v4, 4));
+	ck_assert(!bgp_af_nexthop_len_ok(v4, 16));
+	ck_assert(!bgp_af_nexthop_len_ok(v6, 4));
+	ck_assert(bgp_af_nexthop_len_ok(v6, 16));
+	ck_assert(bgp_af_nexthop_len_ok(v6, 32));
+	ck_assert(bgp_af_nexthop_len_ok(evpn, 4));
+	ck_assert(bgp_af_nexthop_len_ok(evpn, 16));
+	ck_assert(bgp_af_nexthop_len_ok(evpn, 32));
+	ck_assert(!bgp_af_nexthop_len_ok(evpn, 0));
+	ck_assert(!bgp_af_nexthop_len_ok(evpn, 5));
 }
 END_TEST
 
@@ -951,7 +1004,9 @@ msg_suite(void)
 	tcase_add_test(tc, test_notify_names);
 	tcase_add_test(tc, test_rr_codec);
 	tcase_add_test(tc, test_update_split);
+	tcase_add_test(tc, test_eor_encode);
 	tcase_add_test(tc, test_aid);
+	tcase_add_test(tc, test_af_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -962,6 +1017,8 @@ main(void)
 	SRunner *sr = srunner_create(msg_suite());
 	int failed;
 
+	/* The family the vectors use: evpn_create() registers it in evpnd. */
+	bgp_af_register(&evpn_af);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -18,6 +18,7 @@
 
 #include "bgpd/bgp_msg.h"
 #include "bgpd/bgp_rib.h"
+#include "bgpd/bgp_rib_int.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "tests/unit/fake_peer.h"
@@ -437,6 +438,47 @@ START_TEST(test_ibgp_reflection)
 }
 END_TEST
 
+/* "route-reflector-client" counts in the family it was given for: D is a
+ * client in ipv4 unicast only, so l2vpn evpn routes are not reflected to
+ * it, nor from it. */
+START_TEST(test_reflection_client_per_family)
+{
+	static const char conf[] =
+	    "router bgp 65000\n"
+	    " bgp router-id 10.0.0.11\n"
+	    " neighbor 10.0.0.1 remote-as 65000\n"
+	    " neighbor 10.0.0.4 remote-as 65000\n"
+	    " address-family ipv4 unicast\n"
+	    "  neighbor 10.0.0.4 route-reflector-client\n"
+	    " exit-address-family\n"
+	    " address-family l2vpn evpn\n"
+	    "  neighbor 10.0.0.1 activate\n"
+	    "  neighbor 10.0.0.4 activate\n"
+	    " exit-address-family\n"
+	    "exit\n";
+	static const struct fp_remote rd = { 65000, "10.0.0.4", false, 0,
+	    false, false, false };
+	struct fp_conn *ca, *cd;
+	struct evpn_route x = route_n(4), y = route_n(5);
+
+	fp_world_free(&w);
+	fp_reset();
+	fp_world_start(&w, conf);
+	ca = fp_establish(&w, A, &ra);
+	cd = fp_establish(&w, "10.0.0.4", &rd);
+	fp_run(&w);
+	fp_skip(ca), fp_skip(cd);
+
+	announce_one(ca, &x, 100);
+	announce_one(cd, &y, 100);
+	fp_run(&w);
+	ck_assert_uint_eq(paths_of(&x), 1);
+	ck_assert_uint_eq(paths_of(&y), 1);
+	expect_no_update(ca);
+	expect_no_update(cd);
+}
+END_TEST
+
 /* A route reflected back to us (our cluster id in CLUSTER_LIST) is a
  * loop: ignored (RFC 4456 §8). */
 START_TEST(test_reflection_loop_dropped)
@@ -521,6 +563,31 @@ START_TEST(test_peer_up_dump_then_eor)
 	ck_assert_uint_eq(ca->seen, ca->out.len);	/* EoR was last */
 	ck_assert_uint_eq(info(A).stats.pfx_sent, 3);
 	free(u);
+}
+END_TEST
+
+/* evpn_create() registers the l2vpn evpn row after bgp_create() set the
+ * peers up (the daemon's order): the OPEN, built as it goes out, still
+ * offers the family.  (Each test runs in a fresh fork in which the row
+ * was not registered before fp_world_start.) */
+START_TEST(test_open_offers_family_registered_later)
+{
+	struct bgp_peer *peer = fp_peer(&w, A);
+	struct fp_conn *c;
+	struct bgp_open o;
+	struct bgp_notify err;
+	const uint8_t *msg;
+	size_t len;
+
+	ck_assert_int_eq(peer->state, BGP_ST_CONNECT);
+	c = fp_conn_of(peer);
+	bgp_fsm_conn_event(c->conn, BGP_EV_CONN_OPEN, NULL);
+	ck_assert(fp_next_msg(c, &msg, &len));
+	ck_assert_uint_eq(msg[18], BGP_MSG_OPEN);
+	ck_assert_int_eq(bgp_open_decode(msg + BGP_HDR_LEN, len - BGP_HDR_LEN,
+	    &o, &err), 0);
+	ck_assert(o.caps.mp[BGP_AID_L2VPN_EVPN]);
+	ck_assert(!o.caps.mp[BGP_AID_IPV4_UNICAST]);
 }
 END_TEST
 
@@ -1165,6 +1232,103 @@ START_TEST(test_graceful_restart_timer_expires)
 }
 END_TEST
 
+/* ---- peer slots ------------------------------------------------------- */
+
+static void
+put_text(struct wbuf *wb, const char *text)
+{
+	wbuf_put_bytes(wb, text, strlen(text));
+}
+
+static void
+slot_peer_addr(unsigned i, char *buf, size_t len)
+{
+	snprintf(buf, len, "10.1.%u.%u", i / 200, 1 + i % 200);
+}
+
+/* One more neighbor than the RIB has peer slots: the last session to come
+ * up is refused with Cease/Out of Resources (RFC 4486) while the others
+ * stay up, and it gets in once a slot is free again. */
+START_TEST(test_peer_slots_exhausted)
+{
+	static const uint8_t cease_resources[] = {
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0x00, 0x15, 0x03, 0x06, 0x08 };
+	static const uint8_t cease_admin[] = {
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0x00, 0x15, 0x03, 0x06, 0x02 };
+	const unsigned npeers = RIB_MAX_SLOTS;	/* slot 0 is local */
+	struct wbuf conf;
+	struct fp_remote r = { 65000, NULL, false, 0, false, false, false };
+	struct fp_conn *first = NULL, *last;
+	struct bgp_peer *refused;
+	char addr[IPADDR_STRLEN], line[96];
+	const uint8_t *msg;
+	size_t len;
+
+	wbuf_init(&conf, 0);
+	put_text(&conf, "router bgp 65000\n bgp router-id 10.0.0.11\n");
+	for (unsigned i = 0; i < npeers; i++) {
+		slot_peer_addr(i, addr, sizeof(addr));
+		snprintf(line, sizeof(line), " neighbor %s remote-as 65000\n",
+		    addr);
+		put_text(&conf, line);
+	}
+	put_text(&conf, " address-family l2vpn evpn\n");
+	for (unsigned i = 0; i < npeers; i++) {
+		slot_peer_addr(i, addr, sizeof(addr));
+		snprintf(line, sizeof(line), "  neighbor %s activate\n", addr);
+		put_text(&conf, line);
+	}
+	put_text(&conf, " exit-address-family\nexit\n");
+	wbuf_put_u8(&conf, 0);
+	ck_assert_int_eq(conf.error, 0);
+	fp_world_free(&w);
+	fp_reset();
+	fp_world_start(&w, (const char *)conf.data);
+	wbuf_free(&conf);
+
+	for (unsigned i = 0; i + 1 < npeers; i++) {
+		slot_peer_addr(i, addr, sizeof(addr));
+		r.id = addr;
+		if (first == NULL)
+			first = fp_establish(&w, addr, &r);
+		else
+			fp_establish(&w, addr, &r);
+	}
+	fp_run(&w);
+	ck_assert_uint_eq(bgp_peer_established_count(w.bgp), npeers - 1);
+
+	/* The last one: refused, not fatal. */
+	slot_peer_addr(npeers - 1, addr, sizeof(addr));
+	r.id = addr;
+	refused = fp_peer(&w, addr);
+	last = fp_open_confirm(&w, addr, &r);
+	fp_skip(last);
+	fp_keepalive(last);
+	ck_assert(fp_next_msg(last, &msg, &len));
+	ck_assert_uint_eq(len, sizeof(cease_resources));
+	ck_assert_mem_eq(msg, cease_resources, len);
+	ck_assert(last->closed);
+	ck_assert_int_eq(refused->state, BGP_ST_IDLE);
+	ck_assert_str_eq(info(addr).last_reset,
+	    "Notification sent (Cease/Out of Resources)");
+	fp_run(&w);
+	ck_assert_uint_eq(bgp_peer_established_count(w.bgp), npeers - 1);
+
+	/* A peer leaves; after IdleHold the refused one gets its slot. */
+	fp_deliver(first, cease_admin, sizeof(cease_admin));
+	fp_run(&w);
+	ck_assert_uint_eq(bgp_peer_established_count(w.bgp), npeers - 2);
+	last = fp_establish(&w, addr, &r);
+	fp_run(&w);
+	ck_assert_int_eq(refused->state, BGP_ST_ESTABLISHED);
+	ck_assert_uint_eq(fp_count_msgs(last, BGP_MSG_UPDATE), 1);	/* EoR */
+}
+END_TEST
+
 /* ---- memory ----------------------------------------------------------- */
 
 START_TEST(test_memory_per_route)
@@ -1197,9 +1361,11 @@ rib_suite(void)
 	tcase_add_test(tc, test_best_path_steps);
 	tcase_add_test(tc, test_best_path_fallback);
 	tcase_add_test(tc, test_ibgp_reflection);
+	tcase_add_test(tc, test_reflection_client_per_family);
 	tcase_add_test(tc, test_reflection_loop_dropped);
 	tcase_add_test(tc, test_peer_up_dump_then_eor);
 	tcase_add_test(tc, test_peer_up_empty_table_eor);
+	tcase_add_test(tc, test_open_offers_family_registered_later);
 	tcase_add_test(tc, test_peer_down_flushes);
 	tcase_add_test(tc, test_peer_down_flush_is_sliced);
 	tcase_add_test(tc, test_packing_one_attribute_set);
@@ -1218,6 +1384,7 @@ rib_suite(void)
 	tcase_add_test(tc, test_graceful_restart_family_not_listed);
 	tcase_add_test(tc, test_graceful_restart_timer_expires);
 	tcase_add_test(tc, test_graceful_restart_not_after_notification);
+	tcase_add_test(tc, test_peer_slots_exhausted);
 	tcase_add_test(tc, test_memory_per_route);
 	suite_add_tcase(s, tc);
 	return s;
