@@ -934,13 +934,18 @@ struct lo_pair {
 	struct event_base *base;
 };
 
+/* Both Established and a has b's End-of-RIB (it follows the
+ * KEEPALIVE that made a Established, possibly a loop turn later). */
 static void
 lo_check_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lo_pair *p = arg;
+	struct bgp_peer_info pa;
 
 	if (bgp_peer_established_count(p->a->bgp) == 1 &&
-	    bgp_peer_established_count(p->b->bgp) == 1)
+	    bgp_peer_established_count(p->b->bgp) == 1 &&
+	    bgp_peer_lookup(p->a->bgp, &p->a->nb.addr, &pa) == 0 &&
+	    pa.stats.msg_rcvd[BGP_MSG_UPDATE] >= 1)
 		event_base_loopbreak(p->base);
 }
 
