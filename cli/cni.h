@@ -141,8 +141,8 @@ struct cni_link {
  * entered. */
 int		 cni_link_get(const char *netns, const char *ifname,
 		    struct cni_link *, char *err, size_t errlen);
-/* Give ifname the MAC (down, set, up as it was, so IPv6 link-local
- * addresses follow the new MAC).  *old gets the MAC it had. */
+/* Give ifname the MAC (while it runs; down and up again for a driver
+ * that refuses that).  *old gets the MAC it had. */
 int		 cni_link_set_mac(const char *netns, const char *ifname,
 		    const struct macaddr *, struct macaddr *old, char *err,
 		    size_t errlen);

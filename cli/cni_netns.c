@@ -122,12 +122,39 @@ cni_link_get(const char *netns, const char *ifname, struct cni_link *link,
 	return netns_run(netns, op_link_get, &op);
 }
 
-/* Down, new MAC, and up again if it was up: a MAC changed under a
- * running interface would keep its old IPv6 link-local address. */
+/* For a driver that refuses a new MAC while running (EBUSY): down,
+ * set, up. */
+static int
+link_set_mac_down(int s, struct ifreq *ifr, struct netns_op *op)
+{
+	struct ifreq flags;
+	int rc;
+
+	memset(&flags, 0, sizeof(flags));
+	memcpy(flags.ifr_name, ifr->ifr_name, sizeof(flags.ifr_name));
+	if (link_ioctl(s, SIOCGIFFLAGS, &flags, op, "cannot read flags of") ==
+	    -1)
+		return -1;
+	flags.ifr_flags &= ~IFF_UP;
+	if (link_ioctl(s, SIOCSIFFLAGS, &flags, op, "cannot set down") == -1)
+		return -1;
+	rc = link_ioctl(s, SIOCSIFHWADDR, ifr, op, "cannot set the MAC of");
+	flags.ifr_flags |= IFF_UP;
+	if (link_ioctl(s, SIOCSIFFLAGS, &flags, op, "cannot set up") == -1)
+		rc = -1;
+	return rc;
+}
+
+/*
+ * The new MAC on the running interface (veth allows that), so its peer
+ * keeps its carrier: after IPAM the bridge plugin waits up to 2.5 s for
+ * its port to be up.  The IPv6 link-local address made from the old
+ * MAC stays; the old MAC itself is gone.
+ */
 static int
 op_link_set_mac(struct netns_op *op)
 {
-	struct ifreq ifr, flags;
+	struct ifreq ifr;
 	int s, rc = -1;
 
 	if ((s = link_sock(op, &ifr)) == -1)
@@ -135,23 +162,15 @@ op_link_set_mac(struct netns_op *op)
 	if (link_ioctl(s, SIOCGIFHWADDR, &ifr, op, "cannot read") == -1)
 		goto out;
 	memcpy(op->old->b, ifr.ifr_hwaddr.sa_data, 6);
-	flags = ifr;
-	if (link_ioctl(s, SIOCGIFFLAGS, &flags, op, "cannot read flags of") ==
-	    -1)
-		goto out;
-	if (flags.ifr_flags & IFF_UP) {
-		flags.ifr_flags &= ~IFF_UP;
-		if (link_ioctl(s, SIOCSIFFLAGS, &flags, op, "cannot set down")
-		    == -1)
-			goto out;
-		flags.ifr_flags |= IFF_UP;
-	}
 	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
 	memcpy(ifr.ifr_hwaddr.sa_data, op->mac->b, 6);
-	rc = link_ioctl(s, SIOCSIFHWADDR, &ifr, op, "cannot set the MAC of");
-	if ((flags.ifr_flags & IFF_UP) &&
-	    link_ioctl(s, SIOCSIFFLAGS, &flags, op, "cannot set up") == -1)
-		rc = -1;
+	if (ioctl(s, SIOCSIFHWADDR, &ifr) == 0)
+		rc = 0;
+	else if (errno == EBUSY)
+		rc = link_set_mac_down(s, &ifr, op);
+	else
+		snprintf(op->err, op->errlen, "cannot set the MAC of %s: %s",
+		    op->ifname, strerror(errno));
 out:
 	close(s);
 	return rc;

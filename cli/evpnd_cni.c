@@ -338,23 +338,24 @@ prev_result_check(struct cni_run *r, const json_t *alloc)
 	const json_t *ips = json_object_get(r->conf.prev_result, "ips"), *v;
 	const char *a4 = json_string_value(json_object_get(alloc, "ip"));
 	const char *a6 = json_string_value(json_object_get(alloc, "ipv6"));
-	struct ipaddr ip4, ip6;
-	struct prefix p;
+	struct ipaddr ip4, ip6, ip;
+	char addr[PREFIX_STRLEN];
 	size_t i;
 
-	memset(&ip4, 0, sizeof(ip4));
-	memset(&ip6, 0, sizeof(ip6));
-	if (a4 != NULL)
-		ipaddr_parse(a4, &ip4);
-	if (a6 != NULL)
-		ipaddr_parse(a6, &ip6);
+	if (a4 == NULL || ipaddr_parse(a4, &ip4) == -1)
+		memset(&ip4, 0, sizeof(ip4));
+	if (a6 == NULL || ipaddr_parse(a6, &ip6) == -1)
+		memset(&ip6, 0, sizeof(ip6));
 	json_array_foreach(ips, i, v) {
 		const char *s = json_string_value(json_object_get(v,
 		    "address"));
 
-		if (s != NULL && prefix_parse(s, &p, true) == 0 &&
-		    (ipaddr_cmp(&p.addr, &ip4) == 0 ||
-		    ipaddr_cmp(&p.addr, &ip6) == 0))
+		/* "ADDR/LEN": the address part is what evpnd allocated */
+		snprintf(addr, sizeof(addr), "%s", s != NULL ? s : "");
+		addr[strcspn(addr, "/")] = '\0';
+		if (ipaddr_parse(addr, &ip) == 0 &&
+		    ((ip4.af != 0 && ipaddr_cmp(&ip, &ip4) == 0) ||
+		    (ip6.af != 0 && ipaddr_cmp(&ip, &ip6) == 0)))
 			continue;
 		cni_error_set(&r->err, CNI_ERR_NOT_ALLOCATED, "address not "
 		    "allocated", "prevResult has %s; evpnd holds %s%s%s for %s",
