@@ -11,11 +11,9 @@
 #      c1  c2  c3 ...  one network namespace per container, eth0 a veth
 #                      into br100 made by the bridge plugin
 #
-# The runtime is this script, doing what libcni does with a conflist:
-# ADD runs the plugins in order, each given the previous result as
-# prevResult, and caches the last result; CHECK and DEL hand every
-# plugin that cached result, DEL in reverse order.  The conflist is
-# the README's: bridge with "ipam": evpnd-cni, then evpnd-cni chained.
+# The runtime is cni_lib.sh's, doing what libcni does with the
+# README's conflist: bridge with "ipam": evpnd-cni, then evpnd-cni
+# chained.
 #
 # Cases: VERSION; ADD of three containers (dual stack): the result is a
 # spec 1.0.0 result (addresses in CIDR form with the pool's prefix
@@ -39,27 +37,12 @@
 # (where bridge is, default /usr/lib/cni), KEEP_TMP=1, VERBOSE=1.
 
 . "$(dirname "$0")/lib.sh"
-
-EVPND_CNI=${EVPND_CNI:-$BUILD_DIR/evpnd-cni}
-CNI_PLUGIN_DIR=${CNI_PLUGIN_DIR:-/usr/lib/cni}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root (network namespaces)"
-	exit 77
-fi
-for t in ip jq curl ping; do
-	command -v "$t" >/dev/null 2>&1 || { echo "SKIP: missing $t"; exit 77; }
-done
-[ -x "$CNI_PLUGIN_DIR/bridge" ] ||
-    { echo "SKIP: no bridge plugin in $CNI_PLUGIN_DIR"; exit 77; }
-[ -x "$EVPND_CNI" ] || die "no evpnd-cni at $EVPND_CNI (set BUILD_DIR)"
+. "$(dirname "$0")/cni_lib.sh"
+cni_require
 
 VTEP=10.0.0.11
-PLUGINS=$TMP_ROOT/cni-bin	# CNI_PATH: bridge and evpnd-cni
-CACHE=$TMP_ROOT/cni-cache	# the runtime's cached results
-mkdir -p "$PLUGINS" "$CACHE"
-ln -s "$CNI_PLUGIN_DIR/bridge" "$PLUGINS/bridge"
-ln -s "$EVPND_CNI" "$PLUGINS/evpnd-cni"
+CNI_HOST=h
+CNI_EVPND=l1
 
 leaf_conf()
 {
@@ -98,103 +81,7 @@ exit
 EOF
 }
 
-# conflist POOL FAMILY BRIDGE [VERSION]: the README's network config.
-conflist()
-{
-	cat <<EOF
-{"cniVersion": "${4:-1.0.0}", "name": "tenant-a", "plugins": [
-  {"type": "bridge", "bridge": "$3",
-   "ipam": {"type": "evpnd-cni", "socket": "$(evpnd_sock l1)",
-            "pool": "$1", "family": "$2"}},
-  {"type": "evpnd-cni"}]}
-EOF
-}
-
-# ---------------------------------------------------------------- runtime
-
-# plugin_exec CMD CONF CONTAINER [CNI_ARGS [PLUGIN]]: one plugin run as
-# libcni runs it (PLUGIN, default CONF's type), in the host namespace;
-# prints its stdout, returns its status.
-plugin_exec()
-{
-	local type
-	type=${5:-$(jq -r .type <<<"$2")}
-	ip netns exec "$(ns_name h)" env -i PATH="$PATH" CNI_COMMAND="$1" \
-	    CNI_CONTAINERID="$3" CNI_NETNS="/var/run/netns/$(ns_name "$3")" \
-	    CNI_IFNAME=eth0 CNI_PATH="$PLUGINS" CNI_ARGS="${4:-}" \
-	    "$PLUGINS/$type" <<<"$2"
-}
-
-# ipam_exec CMD LIST CONTAINER: evpnd-cni run as the bridge plugin runs
-# its IPAM (the same stdin and environment).
-ipam_exec()
-{
-	plugin_exec "$1" "$(ipam_stdin "$2")" "$3" "" evpnd-cni
-}
-
-# runtime CMD LIST CONTAINER [CNI_ARGS]: the conflist LIST as libcni
-# runs it.  OUT gets the last plugin output (the result, or the error
-# of the plugin that failed); returns that plugin's status.
-runtime()
-{
-	local cmd=$1 list=$2 c=$3 n i idx conf prev=""
-	n=$(jq '.plugins | length' <<<"$list")
-	[ "$cmd" != ADD ] && [ -f "$CACHE/$c" ] && prev=$(cat "$CACHE/$c")
-	for ((i = 0; i < n; i++)); do
-		idx=$i
-		[ "$cmd" = DEL ] && idx=$((n - 1 - i))
-		conf=$(jq -c --argjson i "$idx" --arg prev "$prev" '
-		    . as $l | $l.plugins[$i] + {cniVersion: $l.cniVersion,
-		    name: $l.name} + (if $prev == "" then {} else
-		    {prevResult: ($prev | fromjson)} end)' <<<"$list")
-		OUT=$(plugin_exec "$cmd" "$conf" "$c" "${4:-}") || return $?
-		[ "$cmd" = ADD ] && prev=$OUT
-	done
-	[ "$cmd" = ADD ] && printf '%s' "$prev" >"$CACHE/$c"
-	[ "$cmd" = DEL ] && rm -f "$CACHE/$c"
-	return 0
-}
-
-# The bridge plugin's stdin for CONTAINER: what evpnd-cni gets as IPAM.
-ipam_stdin()
-{
-	jq -c '. as $l | $l.plugins[0] + {cniVersion: $l.cniVersion,
-	    name: $l.name}' <<<"$1"
-}
-
-container_add()
-{
-	ns_create "$1"
-	runtime ADD "$2" "$1" "${3:-}"
-}
-
 # ---------------------------------------------------------------- readers
-
-# alloc RESOURCE [POOL]: evpnd's allocation object, or nothing.
-alloc()
-{
-	evpnctl_in l1 show ipam allocations "${2:-train}" --json |
-	    jq -ce --arg r "$1" '.allocations[] | select(.resource == $r)'
-}
-
-alloc_total()
-{
-	evpnctl_in l1 show ipam allocations "${1:-train}" --json | jq .total
-}
-
-eth0_mac()
-{
-	ns_exec "$1" cat /sys/class/net/eth0/address
-}
-
-# eth0_has CONTAINER ADDR/LEN
-eth0_has()
-{
-	ns_exec "$1" ip -j addr show dev eth0 |
-	    jq -e --arg a "${2%/*}" --argjson l "${2#*/}" \
-	    '[.[0].addr_info[] | select(.local == $a and .prefixlen == $l)]
-	    | length == 1' >/dev/null
-}
 
 bridge_ports()
 {
@@ -321,13 +208,13 @@ check "CHECK passes again with evpnd's MAC" test $? = 0
 
 # ---------------------------------------------------------------- K8S
 
-container_add c4 "$LIST" \
-    "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0;K8S_POD_INFRA_CONTAINER_ID=c4"
+K8S="IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0"
+container_add c4 "$LIST" "$K8S;K8S_POD_INFRA_CONTAINER_ID=c4"
 check "ADD with K8S pod names: exit 0" test $? = 0
 check "the resource is ns1/web-0/eth0" test -n "$(alloc ns1/web-0/eth0)"
 check "and eth0 has its MAC" test "$(eth0_mac c4)" = \
     "$(alloc ns1/web-0/eth0 | jq -r .mac)"
-runtime DEL "$LIST" c4 "IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0"
+runtime DEL "$LIST" c4 "$K8S"
 check "DEL of ns1/web-0/eth0: exit 0" test $? = 0
 check "releases it (the '/' percent-encoded in the API path)" \
     test -z "$(alloc ns1/web-0/eth0)"
@@ -338,11 +225,12 @@ ports=$(bridge_ports br100)
 runtime DEL "$LIST" c2
 check "DEL c2: exit 0" test $? = 0
 check "c2's allocation is gone" test -z "$(alloc c2/eth0)"
-check "c2's eth0 is gone" sh -c "! ip netns exec $(ns_name c2) ip link show eth0 2>/dev/null"
+check "c2's eth0 is gone" no_eth0 c2
 check "its host veth is gone" test "$(bridge_ports br100)" = $((ports - 1))
 runtime DEL "$LIST" c2
 check "a second DEL of c2 succeeds" test $? = 0
-check "c1 and c3 keep theirs" sh -c "[ -n '$(alloc c1/eth0)' ] && [ -n '$(alloc c3/eth0)' ]"
+check "c1 and c3 keep theirs" \
+    eval '[ -n "$(alloc c1/eth0)" ] && [ -n "$(alloc c3/eth0)" ]'
 
 # ---------------------------------------------------------------- errors
 
@@ -358,8 +246,7 @@ add_fails()
 	check "and no allocation for $c/eth0" test -z "$(alloc "$c/eth0" "$5")"
 	runtime DEL "$list" "$c"
 	check "the runtime's DEL of $c: exit 0" test $? = 0
-	check "no eth0 left in $c" sh -c \
-	    "! ip netns exec $(ns_name "$c") ip link show eth0 2>/dev/null"
+	check "no eth0 left in $c" no_eth0 "$c"
 	check "no host veth left" test "$(bridge_ports "$(jq -r \
 	    '.plugins[0].bridge' <<<"$list")")" = "$ports"
 }
@@ -399,8 +286,7 @@ check "STATUS with evpnd stopped: code 50" err_is 50 ""
 runtime DEL "$LIST" c9
 check "the runtime's DEL with evpnd stopped: code 11" err_is 11 \
     "try again later"
-check "bridge removed c9's eth0 all the same" sh -c \
-    "! ip netns exec $(ns_name c9) ip link show eth0 2>/dev/null"
+check "bridge removed c9's eth0 all the same" no_eth0 c9
 check "and its host veth" test "$(bridge_ports br100)" = "$ports"
 evpnd_start h l1 "$(leaf_conf)"
 runtime DEL "$LIST" c9
