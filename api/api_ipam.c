@@ -2,7 +2,8 @@
  * /v1/ipam/...: pools, allocations, conflicts and the audit check.
  *
  *   GET    /v1/ipam/pools			{"pools": [POOL...]}
- *   GET    /v1/ipam/pools/NAME		POOL
+ *   GET    /v1/ipam/pools/NAME		POOL (per family "ipv4"/"ipv6":
+ *					 counts and the "gateway" if any)
  *   POST   /v1/ipam/pools/NAME/allocations	201 ALLOC (200 if it existed)
  *   GET    /v1/ipam/allocations[?pool=NAME]	{"allocations": [...], "total"}
  *   DELETE /v1/ipam/allocations/RESOURCE	204
@@ -74,9 +75,13 @@ json_count(double v)
 	return json_real(v);
 }
 
+/* One family's counts, and its gateway when the pool has one. */
 static json_t *
-family_json(const struct ipam_family_stats *f)
+family_json(const struct ipam_pool *p, int af,
+    const struct ipam_family_stats *f)
 {
+	char buf[IPADDR_STRLEN];
+	struct ipaddr gw;
 	json_t *o = json_object();
 
 	json_object_set_new(o, "size", json_count(f->size));
@@ -86,6 +91,9 @@ family_json(const struct ipam_family_stats *f)
 	    f->quarantined));
 	json_object_set_new(o, "conflicts", json_integer((json_int_t)
 	    f->conflicts));
+	if (ipam_pool_gateway(p, af, &gw))
+		json_object_set_new(o, "gateway", json_string(ipaddr_fmt(&gw,
+		    buf, sizeof(buf))));
 	return o;
 }
 
@@ -122,8 +130,8 @@ api_ipam_pool_json(const struct ipam_pool *p)
 	    (st.v4.quarantined + st.v6.quarantined)));
 	json_object_set_new(o, "conflicts", json_integer((json_int_t)
 	    (st.v4.conflicts + st.v6.conflicts)));
-	json_object_set_new(o, "ipv4", family_json(&st.v4));
-	json_object_set_new(o, "ipv6", family_json(&st.v6));
+	json_object_set_new(o, "ipv4", family_json(p, AF_INET, &st.v4));
+	json_object_set_new(o, "ipv6", family_json(p, AF_INET6, &st.v6));
 	return o;
 }
 

@@ -1,6 +1,6 @@
 /*
  * evpnctl internals shared by its command files: the client state, the
- * command table row, the API transport and JSON helpers.
+ * command table row, the API calls (over apiclient.h) and JSON helpers.
  */
 #ifndef CLI_EVPNCTL_H
 #define CLI_EVPNCTL_H

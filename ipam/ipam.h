@@ -164,6 +164,9 @@ size_t		 ipam_pool_prefixes(const struct ipam_pool *,
 		    const struct prefix **);
 size_t		 ipam_pool_reservations(const struct ipam_pool *,
 		    const struct ipam_reservation **);
+/* The gateway of family af (AF_INET, AF_INET6); false if none. */
+bool		 ipam_pool_gateway(const struct ipam_pool *, int af,
+		    struct ipaddr *);
 
 /*
  * Allocate in a pool.  The same resource in the same pool returns its

@@ -748,6 +748,17 @@ ipam_pool_reservations(const struct ipam_pool *pool,
 	return pool->nres;
 }
 
+bool
+ipam_pool_gateway(const struct ipam_pool *pool, int af, struct ipaddr *out)
+{
+	int fam = af == AF_INET ? FAM_V4 : FAM_V6;
+
+	if (!pool->f[fam].has_gateway)
+		return false;
+	u128_to_ip(pool->f[fam].gateway, fam, out);
+	return true;
+}
+
 static void
 fam_stats(const struct fam *f, struct ipam_family_stats *st)
 {

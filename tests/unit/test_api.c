@@ -738,6 +738,11 @@ START_TEST(test_ipam_views)
 	ck_assert_int_eq(json_integer_value(json_object_get(p, "used")), 1);
 	ck_assert_int_eq(json_integer_value(json_object_get(p, "reserved")), 1);
 	ck_assert(json_is_real(json_object_get(p, "size")));
+	/* the gateway per family, absent where the pool has none */
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p,
+	    "ipv4"), "gateway")), "10.10.0.1");
+	ck_assert_ptr_null(json_object_get(json_object_get(p, "ipv6"),
+	    "gateway"));
 	json_decref(p);
 
 	r = request("GET", "/v1/ipam/pools/none");
