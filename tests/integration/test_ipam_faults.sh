@@ -14,6 +14,8 @@
 #     Unix socket), GET /v1/ipam/audit/records lists the records, the
 #     state files are 0600, and the head is logged at shutdown.
 #
+# Also: SIGTERM exits 0 with and without IPAM; no sanitizer reports.
+#
 # Environment: as lib.sh (BUILD_DIR, KEEP_TMP, VERBOSE).  Prints
 # "N passed, N failed"; exits 77 (skip) when not root or a tool
 # (sqlite3, jq, curl, ip) is missing.
@@ -56,6 +58,13 @@ allocate()	# RESOURCE...: through the API; true when each got 201
 	done
 }
 
+# The next start logs alone in $LOG; what came before is kept aside.
+new_log()
+{
+	cat "$LOG" >>"$LOG.before"
+	: >"$LOG"
+}
+
 # verify_reports WHAT TEXT JQ: "evpnctl ipam audit verify" exits 1, its
 # line says TEXT, its --json satisfies JQ.
 verify_reports()
@@ -96,7 +105,7 @@ cp -a "$STATE" "$TMP_ROOT/state.saved"
 # ---- 1. the last records deleted
 
 sqlite3 "$STATE/ipam.db" "DELETE FROM audit WHERE seq > 4"
-: >"$LOG"
+new_log
 evpnd_start a a "$CONF"
 check "evpnd runs with the IPAM refused" eval '
     grep -q "ipam: refused; evpnd runs without IPAM" "$LOG"'
@@ -110,6 +119,9 @@ verify_reports truncation \
     '.truncated == true and .rolledBack == false and .lastSeq == 4 and
     .anchorSeq == 6'
 evpnd_stop a
+stop_rc=$?
+check "SIGTERM without IPAM: evpnd exits 0 (exit $stop_rc)" \
+    test "$stop_rc" -eq 0
 check "nothing was written over the shortened chain" eval '
     [ "$(sqlite3 "$STATE/ipam.db" "SELECT max(seq) FROM audit")" = 4 ]'
 
@@ -119,7 +131,7 @@ rm -rf "$STATE"
 cp -a "$TMP_ROOT/state.saved" "$STATE"
 cp "$TMP_ROOT/old.db" "$STATE/ipam.db"
 rm -f "$STATE/ipam.db-wal" "$STATE/ipam.db-shm"
-: >"$LOG"
+new_log
 evpnd_start a a "$CONF"
 check "the log says rolled back, with the seqs" grep -q \
     'records 4..6 are missing: the database ends at seq 3 but ipam.anchor names seq 6 (rolled back to an older copy)' \
@@ -134,11 +146,15 @@ verify_reports rollback \
 evpnd_stop a
 rm -rf "$STATE"
 cp -a "$TMP_ROOT/state.saved" "$STATE"
-: >"$LOG"
+new_log
 evpnd_start a a "$CONF"
 check "the latest copy opens: audit verify ok" eval '
     evpnctl_in a ipam audit verify | grep -q "^audit trail ok: 6 records, anchored at seq 6$"'
 check "and allocates again" allocate p7
 evpnd_stop a
+stop_rc=$?
+check "SIGTERM: evpnd exits 0 (exit $stop_rc)" test "$stop_rc" -eq 0
+check "no sanitizer reports in evpnd's logs" eval '! grep -E \
+    "ERROR: (Address|Leak)Sanitizer|runtime error:" "$LOG" "$LOG.before"'
 
 summary
