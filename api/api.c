@@ -77,6 +77,8 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/conflicts",
 	    api_ipam_conflicts },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit", api_ipam_audit },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit/records",
+	    api_ipam_audit_records },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/shadow", api_ipam_shadow },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/alerts", api_ipam_alerts },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/intent",

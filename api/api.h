@@ -124,6 +124,7 @@ api_handler	 api_ipam_allocations;
 api_handler	 api_ipam_release;
 api_handler	 api_ipam_conflicts;
 api_handler	 api_ipam_audit;
+api_handler	 api_ipam_audit_records;
 api_handler	 api_ipam_shadow;
 api_handler	 api_ipam_alerts;
 api_handler	 api_ipam_intent;

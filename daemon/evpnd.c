@@ -339,8 +339,14 @@ evpnd_start(struct evpnd_proc *p)
 		evtimer_add(p->ev_settle, &settle);
 	if ((p->d.ipamd = ipamd_create(p->d.base, p->d.evpn, p->d.conf,
 	    p->d.state_dir, err, sizeof(err))) == NULL) {
+		int refused = errno == EBADMSG;
+
 		log_err("ipam: %s", err);
-		return -1;
+		if (!refused)
+			return -1;
+		/* Its data cannot be trusted: refuse the IPAM, not the
+		 * fabric; the API says why (GET /v1/ipam/audit). */
+		log_err("ipam: refused; evpnd runs without IPAM");
 	}
 	if (p->d.conf->api_listen.enabled && api_listen_tls(p->api,
 	    &p->d.conf->api_listen, err, sizeof(err)) == -1) {
