@@ -40,9 +40,12 @@
 #include "evpn/evpn_dp.h"
 #include "ipamd/ipamd.h"
 
-#define EVPND_DEFAULT_CONFIG	"/etc/evpnd/evpnd.conf"
-#define EVPND_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
-#define EVPND_DEFAULT_STATEDIR	"/var/lib/evpnd"
+/* EVPND_DEFAULT_CONFIG, _SOCKET and _STATEDIR come from configure
+ * (--sysconfdir, --runstatedir, --localstatedir), see Makefile.am. */
+#if !defined(EVPND_DEFAULT_CONFIG) || !defined(EVPND_DEFAULT_SOCKET) || \
+    !defined(EVPND_DEFAULT_STATEDIR)
+#error "build through the Makefile: it defines the default paths"
+#endif
 #define EVPND_SHUTDOWN_FLUSH_MS	200
 /* After start, kernel entries kept from before a restart are swept only
  * this late: the peers have sent their tables by then (evpn_dp_settle). */
