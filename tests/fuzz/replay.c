@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+/* Optional, as with libFuzzer: a target that needs set-up defines it. */
+int	LLVMFuzzerInitialize(int *, char ***) __attribute__((weak));
 
 #define REPLAY_MAX_INPUT	(1024 * 1024)
 
@@ -138,6 +140,8 @@ main(int argc, char *argv[])
 	const char *top;
 	int i, n, npaths = argc - 1, total = 0;
 
+	if (LLVMFuzzerInitialize != NULL)
+		LLVMFuzzerInitialize(&argc, &argv);
 	if (npaths == 0) {
 		top = getenv("top_srcdir");
 		snprintf(corpus, sizeof(corpus), "%s/tests/fuzz/corpus/%s",
