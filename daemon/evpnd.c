@@ -35,6 +35,7 @@
 #include "api/api.h"
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgpd.h"
+#include "common/latency.h"
 #include "common/log.h"
 #include "common/notify.h"
 #include "common/util.h"
@@ -44,6 +45,7 @@
 #include "evpn/evpn.h"
 #include "evpn/evpn_dp.h"
 #include "ipamd/ipamd.h"
+#include "ipamd/shadowd.h"
 
 /* EVPND_DEFAULT_CONFIG, _SOCKET and _STATEDIR come from configure
  * (--sysconfdir, --runstatedir, --localstatedir), see Makefile.am. */
@@ -103,6 +105,24 @@ static void
 apply_logging(const struct config *conf)
 {
 	log_init("evpnd", conf->log_dest, conf->log_file, conf->log_level);
+}
+
+/*
+ * The shadow inventory's lead time as this VTEP measures it: evpn's
+ * receive-side convergence of the other VTEPs' routes (shadowd.h).  A
+ * fabric pool's datastore estimate goes to
+ * shadowd_set_fabric_convergence() and overrides it.
+ */
+static void
+local_convergence(void *arg, struct shadowd_convergence *c)
+{
+	struct lat_summary s;
+
+	evpn_conv_summary(arg, &s);
+	c->count = s.count;
+	c->p50_ms = s.p50_ms;
+	c->p90_ms = s.p90_ms;
+	c->p99_ms = s.p99_ms;
 }
 
 /* mkdir -p for the state directory; the last component gets 0750. */
@@ -382,6 +402,9 @@ evpnd_start(struct evpnd_proc *p)
 		 * fabric; the API says why (GET /v1/ipam/audit). */
 		log_err("ipam: refused; evpnd runs without IPAM");
 	}
+	if (p->d.ipamd != NULL)
+		shadowd_set_local_convergence(ipamd_shadowd(p->d.ipamd),
+		    local_convergence, p->d.evpn);
 	if (p->d.conf->api_listen.enabled && api_listen_tls(p->api,
 	    &p->d.conf->api_listen, err, sizeof(err)) == -1) {
 		log_err("%s", err);

@@ -1051,7 +1051,7 @@ START_TEST(test_shadow_prealloc_and_claim)
 	ck_assert_int_eq(jpath_int(v, "preallocated", "converging"), 2);
 	ck_assert_int_eq(jpath_int(v, "preallocated", "ready"), 0);
 	json_decref(v);
-	fake_ms += SHADOWD_CONVERGE_MS;
+	fake_ms += CONF_SHADOW_DEFAULT_LEAD_TIME;
 	v = shadow_pool_view("warm");
 	ck_assert_int_eq(jpath_int(v, "preallocated", "ready"), 2);
 	json_decref(v);
@@ -1099,7 +1099,8 @@ START_TEST(test_shadow_prealloc_and_claim)
 	pre = preallocations("warm");
 	ck_assert_uint_ge(json_array_size(pre), 2);
 	hits += (int)json_array_size(pre);
-	ck_assert_int_eq(expect_served(++n, true), SHADOWD_CONVERGE_MS);
+	ck_assert_int_eq(expect_served(++n, true),
+	    CONF_SHADOW_DEFAULT_LEAD_TIME);
 	for (i = 1; i < json_array_size(pre); i++)
 		expect_served(++n, true);
 	json_decref(pre);
