@@ -18,6 +18,7 @@
 #include <event2/http.h>
 
 #include "bgpd/bgpd.h"
+#include "common/latency.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "api/api.h"
@@ -313,6 +314,7 @@ enum shadow_figure {
 	SHADOW_FIG_HITS,
 	SHADOW_FIG_MISSES,
 	SHADOW_FIG_COST,
+	SHADOW_FIG_LEAD,
 };
 
 static const struct {
@@ -329,6 +331,10 @@ static const struct {
 	[SHADOW_FIG_COST] = { "evpnd_shadow_cost", "gauge",
 	    "Shadow inventory cost (wastage x address-seconds + delay x "
 	    "request-seconds), by pool." },
+	[SHADOW_FIG_LEAD] = { "evpnd_shadow_lead_seconds", "gauge",
+	    "Lead time the shadow inventory plans with: measured route "
+	    "convergence (p90) when there are samples, else the configured "
+	    "lead-time, by pool." },
 };
 
 static double
@@ -341,6 +347,8 @@ shadow_figure(const struct shadowd_view *v, enum shadow_figure f)
 		return (double)v->report.hits;	/* partial ones included */
 	case SHADOW_FIG_MISSES:
 		return (double)v->report.misses;
+	case SHADOW_FIG_LEAD:
+		return v->lead_ms / 1000.0;
 	case SHADOW_FIG_COST:
 	default:
 		return v->report.cost;
@@ -390,6 +398,58 @@ render_shadow(struct evbuffer *b, const struct evpnd *d)
 	free(s.v);
 }
 
+/* ---- measured convergence (evpn/evpn_converge.c) ---- */
+
+static void
+render_convergence_hist(struct evbuffer *b, const struct lat_hist *h)
+{
+	const char *name = "evpnd_evpn_convergence_seconds";
+	uint64_t cum = 0;
+
+	put_family(b, name, "histogram", "Latency from a sampled EVPN "
+	    "route's origination at another VTEP to its data-plane "
+	    "operation here.");
+	for (size_t i = 0; i < LAT_NBUCKETS; i++) {
+		cum += h->bucket[i];
+		if (i < LAT_NBUCKETS - 1)
+			evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n",
+			    name, lat_bucket_le_ms(i) / 1000.0,
+			    (unsigned long long)cum);
+		else
+			evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n",
+			    name, (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "%s_sum %.17g\n%s_count %llu\n", name,
+	    (double)h->sum_ms / 1000.0, name, (unsigned long long)h->count);
+}
+
+static void
+render_convergence(struct evbuffer *b, const struct evpnd *d)
+{
+	struct evpn_conv_stats st;
+
+	if (d->evpn == NULL)
+		return;
+	evpn_conv_stats(d->evpn, &st);
+	render_convergence_hist(b, st.hist);
+	put_family(b, "evpnd_evpn_convergence_excluded_total", "counter",
+	    "Convergence samples left out of the histogram: stamped before "
+	    "their session came up (stale), or negative, absurd or from a "
+	    "VTEP with a suspect clock (skew).");
+	evbuffer_add_printf(b, "evpnd_evpn_convergence_excluded_total"
+	    "{reason=\"stale\"} %llu\n"
+	    "evpnd_evpn_convergence_excluded_total{reason=\"skew\"} %llu\n",
+	    (unsigned long long)st.stale, (unsigned long long)st.skew);
+	put_family(b, "evpnd_evpn_convergence_stamped_total", "counter",
+	    "Versions of our routes sent with an origination timestamp.");
+	evbuffer_add_printf(b, "evpnd_evpn_convergence_stamped_total %llu\n",
+	    (unsigned long long)st.stamped);
+	put_family(b, "evpnd_evpn_convergence_clock_suspect_vteps", "gauge",
+	    "VTEPs whose convergence samples are mostly negative or absurd.");
+	evbuffer_add_printf(b, "evpnd_evpn_convergence_clock_suspect_vteps "
+	    "%u\n", st.suspect_vteps);
+}
+
 void
 metrics_render(struct evbuffer *b, struct evpnd *d)
 {
@@ -404,6 +464,7 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 	for (size_t i = 0; i < nitems(per_peer_families); i++)
 		render_per_peer(b, &set, &per_peer_families[i]);
 	render_dataplane(b, d);
+	render_convergence(b, d);
 	render_ipam(b, d);
 	render_shadow(b, d);
 	free(set.v);
