@@ -86,6 +86,15 @@ put_family(struct evbuffer *b, const char *name, const char *type,
 	    name, type);
 }
 
+/* A family of one unlabelled sample. */
+static void
+put_single(struct evbuffer *b, const char *name, const char *type,
+    const char *help, uint64_t value)
+{
+	put_family(b, name, type, help);
+	evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)value);
+}
+
 /* name{peer="ADDR"} value */
 static void
 put_peer_sample(struct evbuffer *b, const char *name, const char *peer,
@@ -209,18 +218,13 @@ render_dataplane(struct evbuffer *b, const struct evpnd *d)
 		evbuffer_add_printf(b, "evpnd_dataplane_entries{kind=\"%s\"} "
 		    "%llu\n", dataplane_kind_name(k),
 		    (unsigned long long)st.installed[k]);
-	put_family(b, "evpnd_dataplane_overruns_total", "counter",
-	    "Netlink event socket overruns (ENOBUFS).");
-	evbuffer_add_printf(b, "evpnd_dataplane_overruns_total %llu\n",
-	    (unsigned long long)st.nl.overruns);
-	put_family(b, "evpnd_dataplane_resyncs_total", "counter",
-	    "Full kernel resynchronisations after an overrun.");
-	evbuffer_add_printf(b, "evpnd_dataplane_resyncs_total %llu\n",
-	    (unsigned long long)st.nl.resyncs);
-	put_family(b, "evpnd_dataplane_request_errors_total", "counter",
-	    "Netlink requests the kernel refused.");
-	evbuffer_add_printf(b, "evpnd_dataplane_request_errors_total %llu\n",
-	    (unsigned long long)st.nl.failed);
+	put_single(b, "evpnd_dataplane_overruns_total", "counter",
+	    "Netlink event socket overruns (ENOBUFS).", st.nl.overruns);
+	put_single(b, "evpnd_dataplane_resyncs_total", "counter",
+	    "Full kernel resynchronisations after an overrun.",
+	    st.nl.resyncs);
+	put_single(b, "evpnd_dataplane_request_errors_total", "counter",
+	    "Netlink requests the kernel refused.", st.nl.failed);
 }
 
 /* name{pool="P"} or name{pool="P",family="F"} value */
@@ -440,14 +444,12 @@ render_convergence(struct evbuffer *b, const struct evpnd *d)
 	    "{reason=\"stale\"} %llu\n"
 	    "evpnd_evpn_convergence_excluded_total{reason=\"skew\"} %llu\n",
 	    (unsigned long long)st.stale, (unsigned long long)st.skew);
-	put_family(b, "evpnd_evpn_convergence_stamped_total", "counter",
-	    "Versions of our routes sent with an origination timestamp.");
-	evbuffer_add_printf(b, "evpnd_evpn_convergence_stamped_total %llu\n",
-	    (unsigned long long)st.stamped);
-	put_family(b, "evpnd_evpn_convergence_clock_suspect_vteps", "gauge",
-	    "VTEPs whose convergence samples are mostly negative or absurd.");
-	evbuffer_add_printf(b, "evpnd_evpn_convergence_clock_suspect_vteps "
-	    "%u\n", st.suspect_vteps);
+	put_single(b, "evpnd_evpn_convergence_stamped_total", "counter",
+	    "Versions of our routes sent with an origination timestamp.",
+	    st.stamped);
+	put_single(b, "evpnd_evpn_convergence_clock_suspect_vteps", "gauge",
+	    "VTEPs whose convergence samples are mostly negative or absurd.",
+	    st.suspect_vteps);
 }
 
 void
