@@ -57,7 +57,12 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS audit ("
 	" seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, op TEXT NOT NULL,"
 	" resource TEXT, pool TEXT, ip TEXT, ipv6 TEXT, mac TEXT,"
-	" prev_hmac BLOB NOT NULL, hmac BLOB NOT NULL);";
+	" prev_hmac BLOB NOT NULL, hmac BLOB NOT NULL);"
+	/* fabric pools: blocks held, addresses borrowed and lent */
+	"CREATE TABLE IF NOT EXISTS fabric_blocks ("
+	" pool TEXT NOT NULL, block TEXT NOT NULL, kind TEXT NOT NULL,"
+	" revision INTEGER NOT NULL, claimed INTEGER NOT NULL,"
+	" PRIMARY KEY (pool, block));";
 
 enum stmt_id {
 	ST_ALLOC_INSERT,
@@ -69,6 +74,8 @@ enum stmt_id {
 	ST_RES_DELETE,
 	ST_AUDIT_INSERT,
 	ST_HEAD_SET,
+	ST_BLOCK_INSERT,
+	ST_BLOCK_DELETE,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -92,6 +99,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "?, ?)",
 	[ST_HEAD_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES "
 	    "('audit_head', ?)",
+	[ST_BLOCK_INSERT] = "INSERT OR REPLACE INTO fabric_blocks (pool, "
+	    "block, kind, revision, claimed) VALUES (?, ?, ?, ?, ?)",
+	[ST_BLOCK_DELETE] = "DELETE FROM fabric_blocks WHERE pool = ? AND "
+	    "block = ?",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -321,10 +332,39 @@ apply_reservation(struct ipam_store *s, const struct ipam_op *op,
 	return stmt_run(s, id);
 }
 
+/* Audited as "block-claim"/"block-release", "borrow"/"return",
+ * "lend"/"lend-end", the block in the ip column. */
+static int
+apply_block(struct ipam_store *s, const struct ipam_op *op,
+    struct audit_rec *r, char *buf, size_t len)
+{
+	bool add = op->kind == IPAM_OP_BLOCK_ADD;
+	enum stmt_id id = add ? ST_BLOCK_INSERT : ST_BLOCK_DELETE;
+	const char *k = op->block.kind;
+	sqlite3_stmt *st = s->st[id];
+
+	if (strcmp(k, "block") == 0)
+		r->op = add ? "block-claim" : "block-release";
+	else if (strcmp(k, "borrowed") == 0)
+		r->op = add ? "borrow" : "return";
+	else
+		r->op = add ? "lend" : "lend-end";
+	r->ip = prefix_fmt(&op->block.prefix, buf, len);
+	r->resource = r->ipv6 = r->mac = "";
+	sqlite3_bind_text(st, 1, op->pool, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, r->ip, -1, SQLITE_TRANSIENT);
+	if (add) {
+		sqlite3_bind_text(st, 3, k, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 4, op->block.revision);
+		sqlite3_bind_int64(st, 5, op->block.claimed);
+	}
+	return stmt_run(s, id);
+}
+
 static int
 apply_op(struct ipam_store *s, const struct ipam_op *op)
 {
-	char ip[IPADDR_STRLEN], ip6[IPADDR_STRLEN], mac[MAC_STRLEN];
+	char ip[PREFIX_STRLEN], ip6[IPADDR_STRLEN], mac[MAC_STRLEN];
 	struct audit_rec r;
 	int rv;
 
@@ -350,6 +390,10 @@ apply_op(struct ipam_store *s, const struct ipam_op *op)
 		r.ip = ip_text(&op->reservation.ip, ip, sizeof(ip));
 		r.ipv6 = r.mac = "";
 		rv = apply_reservation(s, op, &r);
+		break;
+	case IPAM_OP_BLOCK_ADD:
+	case IPAM_OP_BLOCK_DEL:
+		rv = apply_block(s, op, &r, ip, sizeof(ip));
 		break;
 	case IPAM_OP_SYNC:
 		return 0;
@@ -480,7 +524,7 @@ ipam_store_submit(struct ipam_store *s, const struct ipam_op *op,
 {
 	struct store_op *so;
 
-	if (op->kind > IPAM_OP_CLAIM) {
+	if (op->kind > IPAM_OP_BLOCK_DEL) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -546,6 +590,16 @@ ipam_op_claim(struct ipam_op *op, const struct ipam_alloc *a, const char *prev)
 	ipam_op_alloc(op, a);
 	op->kind = IPAM_OP_CLAIM;
 	strlcpy_s(op->prev_resource, prev, sizeof(op->prev_resource));
+}
+
+void
+ipam_op_block(struct ipam_op *op, bool add, const char *pool,
+    const struct ipam_block_rec *rec)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = add ? IPAM_OP_BLOCK_ADD : IPAM_OP_BLOCK_DEL;
+	strlcpy_s(op->pool, pool, sizeof(op->pool));
+	op->block = *rec;
 }
 
 void
@@ -655,6 +709,45 @@ load_allocations(struct ipam_store *s, char *err, size_t errlen)
 		if (rv == 1) {
 			log_warn("ipam store: %s: pool %s is not configured; "
 			    "allocation kept on disk", rec.resource, rec.pool);
+			rv = 0;
+		}
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* Before the allocations: fabric pools hand out only what they hold. */
+static int
+load_blocks(struct ipam_store *s, char *err, size_t errlen)
+{
+	struct ipam_block_rec rec;
+	sqlite3_stmt *st;
+	int rv = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT pool, block, kind, revision, "
+	    "claimed FROM fabric_blocks ORDER BY rowid", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *pool = (const char *)sqlite3_column_text(st, 0);
+		const char *blk = (const char *)sqlite3_column_text(st, 1);
+		const char *kind = (const char *)sqlite3_column_text(st, 2);
+
+		memset(&rec, 0, sizeof(rec));
+		if (pool == NULL || blk == NULL || kind == NULL ||
+		    prefix_parse(blk, &rec.prefix, false) == -1) {
+			snprintf(err, errlen, "ipam.db: bad fabric block row");
+			rv = -1;
+			break;
+		}
+		strlcpy_s(rec.kind, kind, sizeof(rec.kind));
+		rec.revision = sqlite3_column_int64(st, 3);
+		rec.claimed = sqlite3_column_int64(st, 4);
+		if ((rv = ipam_restore_block(s->ipam, pool, &rec, err,
+		    errlen)) == 1) {
+			log_warn("ipam store: pool %s is not a configured "
+			    "fabric pool; its %s %s is kept on disk", pool,
+			    kind, blk);
 			rv = 0;
 		}
 	}
@@ -780,6 +873,7 @@ store_load(struct ipam_store *s, char *err, size_t errlen)
 	if (db_int(s->db, "SELECT count(*) FROM audit", 0, &naudit) == -1 ||
 	    audit_key_load(s->dir, naudit == 0, s->key, err, errlen) == -1 ||
 	    store_prepare(s, err, errlen) == -1 || audit_head_load(s) == -1 ||
+	    load_blocks(s, err, errlen) == -1 ||
 	    load_allocations(s, err, errlen) == -1 || load_quarantine(s) == -1
 	    || load_reservations(s) == -1) {
 		if (err[0] == '\0')
