@@ -351,22 +351,34 @@ pool_loan_del(struct ipam_pool *pool, struct pool_loan *l)
 
 /* Restoring the store's rows */
 
-static int
-restore_lent(struct ipam *ipam, struct ipam_pool *pool, int fam, u128 a,
-    const struct ipam_block_rec *rec)
+int
+pool_addr_lend(struct ipam *ipam, struct ipam_pool *pool, int fam, u128 a,
+    int64_t revision, bool taken)
 {
 	struct addr_entry *e = pool_addr_get(ipam, pool, fam, a);
 
-	if (pool_loan_find(pool, fam, a) != NULL)
-		return 0;
+	if (e->flags & AE_ALLOCATED) {
+		pool_addr_set(ipam, pool, e, e->flags);
+		return -1;
+	}
 	if (e->flags & AE_QUARANTINED)
 		TAILQ_REMOVE(&pool->f[fam].quarantine, e, link);
 	if (e->flags & AE_FREELISTED)
 		TAILQ_REMOVE(&pool->f[fam].freelist, e, link);
 	pool_addr_set(ipam, pool, e, (e->flags & ~(AE_QUARANTINED |
 	    AE_FREELISTED)) | AE_LENT);
+	pool_loan_add(pool, fam, a, revision, taken);
+	return 0;
+}
+
+static int
+restore_lent(struct ipam *ipam, struct ipam_pool *pool, int fam, u128 a,
+    const struct ipam_block_rec *rec)
+{
+	if (pool_loan_find(pool, fam, a) != NULL)
+		return 0;
 	/* Taken or not is for the datastore to say when it answers. */
-	pool_loan_add(pool, fam, a, rec->revision, rec->revision != 0);
+	pool_addr_lend(ipam, pool, fam, a, rec->revision, rec->revision != 0);
 	return 0;
 }
 

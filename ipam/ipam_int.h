@@ -213,6 +213,10 @@ struct pool_loan *pool_loan_find(const struct ipam_pool *, int fam, u128);
 void	 pool_loan_add(struct ipam_pool *, int fam, u128, int64_t revision,
 	    bool taken);
 void	 pool_loan_del(struct ipam_pool *, struct pool_loan *);
+/* Take a out of allocation as lent and record the loan; -1 (nothing
+ * done) when it is allocated here. */
+int	 pool_addr_lend(struct ipam *, struct ipam_pool *, int fam, u128,
+	    int64_t revision, bool taken);
 /* The MAC a fabric pool derives from an address; -1 if it has none. */
 int	 pool_mac_derive(const struct ipam_pool *, int fam, u128,
 	    struct macaddr *);
