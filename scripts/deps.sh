@@ -10,7 +10,8 @@ set -euo pipefail
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libevent-dev libnl-3-dev libnl-route-3-dev libssl-dev check
 libjansson-dev libsqlite3-dev clang libclang-rt-14-dev frr iproute2
-iputils-ping tshark jq curl python3 sqlite3 openssl gnuplot-nox"
+iputils-ping tshark jq curl python3 sqlite3 openssl gnuplot-nox
+etcd-server etcd-client"
 
 missing=()
 for p in $PACKAGES; do

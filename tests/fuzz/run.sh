@@ -23,7 +23,7 @@ mkdir -p "$BUILD"
 
 # Targets and the sources each links, relative to the top of the tree.
 # Add a parser: append its .c file here (and decode it in the target).
-TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf"
+TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_etcd"
 COMMON_SOURCES="common/buf.c common/log.c common/util.c common/addr.c"
 SOURCES_fuzz_msg="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c"
 ATTR_SOURCES="bgpd/bgp_attr.c bgpd/bgp_attr_decode.c bgpd/bgp_attr_encode.c"
@@ -31,12 +31,16 @@ SOURCES_fuzz_attr="$COMMON_SOURCES $ATTR_SOURCES"
 SOURCES_fuzz_update="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $ATTR_SOURCES evpn/evpn_nlri.c"
 SOURCES_fuzz_evpn="$COMMON_SOURCES evpn/evpn_nlri.c"
 SOURCES_fuzz_conf="$COMMON_SOURCES conf/conf.c conf/conf_parse.c conf/conf_cmd.c conf/conf_ipam.c conf/conf_print.c"
+SOURCES_fuzz_etcd="$COMMON_SOURCES datastore/etcd_encode.c datastore/etcd_decode.c datastore/etcd_stream.c"
 # Seed corpus directory per target, under tests/fuzz/corpus/.
 CORPUS_fuzz_msg="msg"
 CORPUS_fuzz_evpn="evpn"
 CORPUS_fuzz_attr="attr"
 CORPUS_fuzz_update="update"
 CORPUS_fuzz_conf="conf"
+CORPUS_fuzz_etcd="etcd"
+# Libraries a target needs beyond libc (default none).
+LIBS_fuzz_etcd="$(pkg-config --libs jansson libcrypto 2>/dev/null || echo -ljansson -lcrypto)"
 
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -47,6 +51,7 @@ status=0
 for t in $TARGETS; do
 	eval "srcs=\$SOURCES_$t"
 	eval "corpus=\$CORPUS_$t"
+	eval "libs=\${LIBS_$t:-}"
 	files="$HERE/$t.c"
 	for s in $srcs; do
 		files="$files $TOP/$s"
@@ -55,7 +60,7 @@ for t in $TARGETS; do
 	mkdir -p "$out/corpus"
 	echo "== building $t in $out"
 	# shellcheck disable=SC2086
-	$CC $CFLAGS $files -o "$out/$t"
+	$CC $CFLAGS $files -o "$out/$t" $libs
 	cp "$HERE/corpus/$corpus"/* "$out/corpus/" 2>/dev/null || true
 	echo "== running $t for ${SECONDS_PER_TARGET}s"
 	if ! (cd "$out" && "./$t" -max_total_time="$SECONDS_PER_TARGET" \
