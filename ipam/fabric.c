@@ -453,6 +453,21 @@ def_compare(const struct ipam_fabric_def *ours,
 		    "datastore", n ? "; " : "", ours->tenant, theirs->tenant);
 }
 
+/* Wants that came before the pool was reconciled: go on, or fail. */
+static void
+wants_settle(struct fabric_pool *fp, bool ok)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		if (!fp->f[fam].wanted || fp->f[fam].acquiring)
+			continue;
+		if (ok)
+			fabric_acquire(fp, fam);
+		else
+			fabric_acquire_failed(fp, fam, fp->state == FP_REFUSED ?
+			    EPERM : EHOSTUNREACH, fp->error);
+	}
+}
+
 static void
 fabric_retry_later(struct fabric_pool *fp)
 {
@@ -460,6 +475,7 @@ fabric_retry_later(struct fabric_pool *fp)
 	if (fp->backoff > FABRIC_RETRY_MAX_S)
 		fp->backoff = FABRIC_RETRY_MAX_S;
 	fp->retry_at = fabric_now(fp->fab) + fp->backoff;
+	wants_settle(fp, false);
 }
 
 static void
@@ -492,6 +508,7 @@ define_done(const struct ipam_fabric_result *res, void *arg)
 			    ipaddr_fmt(&res->def->by.vtep, by, sizeof(by)),
 			    diff);
 			log_warn("ipam: %s; the pool is refused", fp->error);
+			wants_settle(fp, false);
 			return;
 		}
 	}
@@ -627,6 +644,7 @@ reconcile_loans_done(const struct ipam_fabric_result *res, void *arg)
 	log_info("ipam: pool %s: reconciled with the fabric datastore",
 	    fp->pool->name);
 	fabric_note(fp, IPAM_FABRIC_USABLE, -1, 0, NULL);
+	wants_settle(fp, true);
 }
 
 static void
@@ -716,9 +734,6 @@ want_family(struct fabric_pool *fp, int fam)
 			fabric_define(fp);
 		else if (!fp->busy && fp->state == FP_RECONCILE)
 			fabric_reconcile(fp);
-		if (fp->error[0] != '\0' && !fp->busy)
-			fabric_acquire_failed(fp, fam, EHOSTUNREACH,
-			    fp->error);
 		return;
 	}
 	fabric_acquire(fp, fam);
