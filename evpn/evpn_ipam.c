@@ -182,6 +182,38 @@ evpn_ipam_remote_route(struct evpn *e, uint32_t vni, const struct evpn_route *r,
 	}
 }
 
+struct vtep_count {
+	struct ipaddr	 vtep;
+	size_t		 n;
+};
+
+static void
+count_vtep_paths(const struct bgp_rib_entry *ent, void *arg)
+{
+	struct vtep_count *vc = arg;
+	const struct bgp_rib_path *p;
+	struct ipaddr nh;
+
+	for (p = ent->paths; p != NULL; p = p->next) {
+		if (p->slot == BGP_RIB_PEER_LOCAL)
+			continue;
+		bgp_attrs_get_mp_nexthop(p->attrs, &nh);
+		if (ipaddr_cmp(&nh, &vc->vtep) == 0)
+			vc->n++;
+	}
+}
+
+/* Paths in the RIB whose next hop is vtep: it still speaks for its
+ * endpoints, so its blocks must not be reclaimed. */
+size_t
+evpn_routes_from_vtep(struct evpn *e, const struct ipaddr *vtep)
+{
+	struct vtep_count vc = { .vtep = *vtep, .n = 0 };
+
+	bgp_rib_foreach(e->rib, BGP_AID_L2VPN_EVPN, count_vtep_paths, &vc);
+	return vc.n;
+}
+
 json_t *
 evpn_ipam_conflicts_json(struct evpn *e)
 {

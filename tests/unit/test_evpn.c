@@ -737,6 +737,15 @@ remote_macip(struct fp_conn *c, const char *rd, const char *mac,
 	fp_run(&w);
 }
 
+static const struct ipaddr *
+addr_of(const char *s)
+{
+	static struct ipaddr a;
+
+	ck_assert_int_eq(ipaddr_parse(s, &a), 0);
+	return &a;
+}
+
 static const char *
 conflict_kind(json_t *o, const char *ip)
 {
@@ -817,6 +826,11 @@ START_TEST(test_fabric_pool_conflicts)
 	o = evpn_ipam_conflicts_json(w.evpn);
 	ck_assert_str_eq(conflict_kind(o, "10.10.0.1"), "ip+mac");
 	json_decref(o);
+	/* What a reclaim asks: which VTEPs still have routes here. */
+	ck_assert_uint_eq(evpn_routes_from_vtep(w.evpn, addr_of("10.0.0.4")),
+	    1);
+	ck_assert_uint_eq(evpn_routes_from_vtep(w.evpn, addr_of("10.0.0.3")),
+	    0);
 
 	evpn_set_ipam(w.evpn, NULL);
 	ipam_fabric_stop(fab);
