@@ -719,7 +719,9 @@ want_family(struct fabric_pool *fp, int fam)
 {
 	struct fabric_fam *ff = &fp->f[fam];
 
-	if (fp->pool->f[fam].npfx == 0)
+	/* A dual request waits for both families: the one that has free
+	 * addresses needs nothing. */
+	if (fp->pool->f[fam].npfx == 0 || fabric_owned_free(fp, fam) > 0)
 		return;
 	if (fabric_now(fp->fab) < ff->fail_until) {
 		fabric_note(fp, IPAM_FABRIC_FAILED, fam, ff->fail_err, "%s",

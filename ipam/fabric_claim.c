@@ -50,7 +50,12 @@ fabric_acquire_failed(struct fabric_pool *fp, int fam, int err,
 	ff->fail_err = err;
 	ff->fail_until = fabric_now(fp->fab) + (err == ENOSPC ?
 	    FABRIC_EXHAUSTED_HOLD_S : FABRIC_FAIL_HOLD_S);
-	strlcpy_s(ff->fail_msg, msg, sizeof(ff->fail_msg));
+	if (err == ENOSPC)
+		snprintf(ff->fail_msg, sizeof(ff->fail_msg), "pool %s is "
+		    "exhausted: %.160s", fp->pool->name, msg);
+	else
+		strlcpy_s(ff->fail_msg, msg, sizeof(ff->fail_msg));
+	msg = ff->fail_msg;
 	fabric_note(fp, IPAM_FABRIC_FAILED, fam, err, "%s", msg);
 }
 
