@@ -81,6 +81,11 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/alerts", api_ipam_alerts },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/intent",
 	    api_ipam_intent },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/blocks", api_ipam_blocks },
+	{ EVHTTP_REQ_POST, ROUTE_EXACT, "/v1/ipam/blocks/reclaim",
+	    api_ipam_reclaim },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/datastore",
+	    api_ipam_datastore },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/metrics", api_metrics },
 };
 
