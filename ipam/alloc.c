@@ -626,6 +626,18 @@ ipam_is_conflict(const struct ipam *ipam, const char *poolname,
 
 /* Restoring the store's state */
 
+void
+addr_unlist(struct ipam *ipam, struct ipam_pool *pool, struct addr_entry *e,
+    uint8_t flag)
+{
+	if (e->flags & AE_QUARANTINED)
+		TAILQ_REMOVE(&pool->f[e->fam].quarantine, e, link);
+	if (e->flags & AE_FREELISTED)
+		TAILQ_REMOVE(&pool->f[e->fam].freelist, e, link);
+	pool_addr_set(ipam, pool, e, (e->flags & ~(AE_QUARANTINED |
+	    AE_FREELISTED)) | flag);
+}
+
 static int
 restore_addr(struct ipam *ipam, struct ipam_pool *pool,
     const struct ipaddr *ip, struct alloc_node *an, char *err, size_t errlen)
@@ -643,12 +655,7 @@ restore_addr(struct ipam *ipam, struct ipam_pool *pool,
 		    e->owner->a.resource, an->a.resource);
 		return -1;
 	}
-	if (e->flags & AE_QUARANTINED)
-		TAILQ_REMOVE(&pool->f[fam].quarantine, e, link);
-	if (e->flags & AE_FREELISTED)
-		TAILQ_REMOVE(&pool->f[fam].freelist, e, link);
-	pool_addr_set(ipam, pool, e, (e->flags & ~(AE_QUARANTINED |
-	    AE_FREELISTED)) | AE_ALLOCATED);
+	addr_unlist(ipam, pool, e, AE_ALLOCATED);
 	alloc_node_set_addr(an, e);
 	return 0;
 }

@@ -361,12 +361,7 @@ pool_addr_lend(struct ipam *ipam, struct ipam_pool *pool, int fam, u128 a,
 		pool_addr_set(ipam, pool, e, e->flags);
 		return -1;
 	}
-	if (e->flags & AE_QUARANTINED)
-		TAILQ_REMOVE(&pool->f[fam].quarantine, e, link);
-	if (e->flags & AE_FREELISTED)
-		TAILQ_REMOVE(&pool->f[fam].freelist, e, link);
-	pool_addr_set(ipam, pool, e, (e->flags & ~(AE_QUARANTINED |
-	    AE_FREELISTED)) | AE_LENT);
+	addr_unlist(ipam, pool, e, AE_LENT);
 	pool_loan_add(pool, fam, a, revision, taken);
 	return 0;
 }

@@ -226,6 +226,9 @@ struct addr_entry *fam_take(struct ipam *, struct ipam_pool *, int fam,
 	    int64_t now, uint8_t flag);
 void	 addr_now_free(struct ipam *, struct ipam_pool *, struct addr_entry *,
 	    uint8_t clear);
+/* Take e off the quarantine FIFO or the free list, adding flag. */
+void	 addr_unlist(struct ipam *, struct ipam_pool *, struct addr_entry *,
+	    uint8_t flag);
 
 /* alloc.c: restoring what the store holds. */
 int	 ipam_restore_alloc(struct ipam *, const struct ipam_alloc *,
