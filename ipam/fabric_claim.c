@@ -412,8 +412,8 @@ fabric_preclaim(struct fabric_pool *fp)
 		if (fp->pool->f[fam].npfx == 0 || ff->acquiring || ff->full ||
 		    now < ff->fail_until)
 			continue;
-		/* Only a pool in use here keeps space ahead. */
-		if (fp->pool->nallocs == 0 && !ff->wanted)
+		/* Only a family in use here keeps space ahead. */
+		if (fp->pool->f[fam].used == 0 && !ff->wanted)
 			continue;
 		if (fabric_owned_free(fp, fam) < fabric_low_water(fp, fam))
 			fabric_acquire(fp, fam);
@@ -433,7 +433,7 @@ block_idle(struct fabric_pool *fp, int fam, size_t ri, int64_t now)
 		return false;
 	/* The other ranges keep what the low-water mark asks of a pool in
 	 * use. */
-	lw = fp->pool->nallocs > 0 ? fabric_low_water(fp, fam) : 0;
+	lw = fp->pool->f[fam].used > 0 ? fabric_low_water(fp, fam) : 0;
 	held = r->used + r->quarantined + r->lent;
 	mine = r->size > held ? r->size - held : 0;
 	return fabric_owned_free(fp, fam) - mine >= lw;
