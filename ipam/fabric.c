@@ -479,6 +479,15 @@ fabric_retry_later(struct fabric_pool *fp)
 }
 
 static void
+fabric_refuse(struct fabric_pool *fp)
+{
+	fp->state = FP_REFUSED;
+	fp->fab->st.refused_pools++;
+	log_warn("ipam: %s; the pool is refused", fp->error);
+	wants_settle(fp, false);
+}
+
+static void
 define_done(const struct ipam_fabric_result *res, void *arg)
 {
 	struct fabric_pool *fp = arg;
@@ -496,19 +505,25 @@ define_done(const struct ipam_fabric_result *res, void *arg)
 		return;
 	}
 	def_of_pool(fp, &ours);
-	if (!res->won && res->def != NULL) {
+	if (!res->won && res->def == NULL) {
+		/* Recorded, but not in a form we can compare: sharing the
+		 * pool blind could hand out addresses twice. */
+		snprintf(fp->error, sizeof(fp->error), "pool %s: the fabric "
+		    "datastore's definition of the pool cannot be read",
+		    fp->pool->name);
+		fabric_refuse(fp);
+		return;
+	}
+	if (!res->won) {
 		def_compare(&ours, res->def, diff, sizeof(diff));
 		if (diff[0] != '\0') {
-			fp->state = FP_REFUSED;
-			fp->fab->st.refused_pools++;
 			snprintf(fp->error, sizeof(fp->error), "pool %s differs "
 			    "from the fabric datastore's definition (recorded "
 			    "by %s): %s", fp->pool->name,
 			    res->def->by.router_id[0] ? res->def->by.router_id :
 			    ipaddr_fmt(&res->def->by.vtep, by, sizeof(by)),
 			    diff);
-			log_warn("ipam: %s; the pool is refused", fp->error);
-			wants_settle(fp, false);
+			fabric_refuse(fp);
 			return;
 		}
 	}
