@@ -157,6 +157,17 @@ dp_route_del(void *ctx, const struct evpn_dp_vni *v, const struct prefix *p)
 	dp_unset(dp, &k);
 }
 
+/* The mac-limit let learned MACs go unreported: read the bridge again. */
+static void
+dp_learn_again(void *ctx, const struct evpn_dp_vni *v)
+{
+	struct dataplane	*dp = ctx;
+	struct dp_vni		*n;
+
+	if ((n = dp_vni_find(dp, v)) != NULL && !n->l3)
+		dp_learn_schedule(dp, n);
+}
+
 /* ---- life cycle and API ----------------------------------------------- */
 
 struct dataplane *
@@ -197,6 +208,7 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 		.route_del = dp_route_del,
 		.sync_begin = dp_sync_begin,
 		.sync_end = dp_sync_end,
+		.learn_again = dp_learn_again,
 	};
 	return dp;
 }

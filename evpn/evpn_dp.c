@@ -22,8 +22,8 @@
 
 #include <string.h>
 
-static void
-dp_vni_spec(const struct evpn_vni *v, struct evpn_dp_vni *s)
+void
+evpn_dp_vni_spec(const struct evpn_vni *v, struct evpn_dp_vni *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->vxlan_if = v->ifname;
@@ -73,7 +73,7 @@ mac_neigh_push(const struct evpn_import *rec, void *arg)
 	if (ipaddr_cmp(&c.vtep, &mr->best.vtep) != 0)
 		return;
 	evpn_route_get_ip(&r, &ip);
-	dp_vni_spec(mr->v, &spec);
+	evpn_dp_vni_spec(mr->v, &spec);
 	mr->e->dp->neigh_set(mr->e->dp->ctx, &spec, &ip, &r.mac);
 }
 
@@ -84,7 +84,7 @@ resolve_mac(struct evpn *e, struct evpn_vni *v, const struct evpn_route *r)
 	struct evpn_dp_vni spec;
 
 	evpn_import_group(e, v->vni, r, mac_pick, &mr);
-	dp_vni_spec(v, &spec);
+	evpn_dp_vni_spec(v, &spec);
 	if (mr.best.found && !mr.best.local) {
 		e->dp->mac_set(e->dp->ctx, &spec, &r->mac, &mr.best.vtep,
 		    mr.best.sticky);
@@ -115,7 +115,7 @@ resolve_vtep(struct evpn *e, struct evpn_vni *v, const struct evpn_route *r)
 
 	evpn_import_group(e, v->vni, r, first_remote_pick, &f);
 	evpn_route_get_ip(r, &vtep);
-	dp_vni_spec(v, &spec);
+	evpn_dp_vni_spec(v, &spec);
 	if (f.rec)
 		e->dp->flood_add(e->dp->ctx, &spec, &vtep);
 	else
@@ -148,7 +148,7 @@ resolve_prefix(struct evpn *e, struct evpn_vni *v, const struct evpn_route *r)
 	evpn_import_group(e, v->vni, r, first_remote_pick, &f);
 	evpn_route_get_ip(r, &pfx.addr);
 	pfx.len = r->plen;
-	dp_vni_spec(v, &spec);
+	evpn_dp_vni_spec(v, &spec);
 	if (f.rec && (p = bgp_rib_best(f.rec->entry)) != NULL) {
 		bgp_attrs_get_mp_nexthop(p->attrs, &vtep);
 		memset(&rmac, 0, sizeof(rmac));
@@ -192,7 +192,7 @@ evpn_dp_route_gone(struct evpn *e, uint32_t vni, const struct evpn_route *r,
 	if (e->dp == NULL || was_local || r->type != EVPN_RT_MACIP ||
 	    r->af == 0 || (v = evpn_vni_find(e, vni)) == NULL || !v->dp_ready)
 		return;
-	dp_vni_spec(v, &spec);
+	evpn_dp_vni_spec(v, &spec);
 	evpn_route_get_ip(r, &ip);
 	e->dp->neigh_del(e->dp->ctx, &spec, &ip, &r->mac);
 }
@@ -256,13 +256,13 @@ evpn_dp_vnis_apply(struct evpn *e, struct evpn_vni_list *old)
 		TAILQ_FOREACH(v, old, entry) {
 			if (v->dp_ready && vni_by_name(&e->vnis, v->ifname) ==
 			    NULL) {
-				dp_vni_spec(v, &spec);
+				evpn_dp_vni_spec(v, &spec);
 				e->dp->vni_del(e->dp->ctx, &spec);
 			}
 		}
 	}
 	TAILQ_FOREACH(v, &e->vnis, entry) {
-		dp_vni_spec(v, &spec);
+		evpn_dp_vni_spec(v, &spec);
 		if (e->dp->vni_add(e->dp->ctx, &spec, err, sizeof(err)) == -1) {
 			log_err("evpn: VNI %u: %s", v->vni, err);
 			v->dp_ready = false;
@@ -311,6 +311,8 @@ learned_add(struct evpn *e, const char *bridge, const struct ipaddr *ip,
 	/* An IPAM endpoint appearing on the bridge: its MAC+IP route says
 	 * it already (no second route, no sequence bump). */
 	if (ip == NULL && evpn_ipam_owns_mac(e, v->vni, mac))
+		return;
+	if (!evpn_learned_mac_admit(e, v, mac))
 		return;
 	l = evpn_local_upsert(e, &r, v->vni, false, EVPN_LOCAL_LEARNED);
 	/* A MAC also known from another VTEP has moved here. */

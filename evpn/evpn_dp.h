@@ -80,6 +80,9 @@ struct evpn_dataplane {
 	 * are not pushed again before sync_end are stale and go. */
 	void	(*sync_begin)(void *ctx);
 	void	(*sync_end)(void *ctx);
+	/* Report the MACs and neighbours the VNI's bridge holds now, as if
+	 * just learned (the mac-limit let some go unreported); optional. */
+	void	(*learn_again)(void *ctx, const struct evpn_dp_vni *);
 };
 
 /* Kernel -> evpn/: local learning (a MAC or neighbour the kernel learned

@@ -28,6 +28,7 @@ static const char conf[] =
     " vni 100\n"
     " bridge br100\n"
     " local-tunnel-ip 10.0.0.11\n"
+    " mac-limit 3\n"
     " static-mac 02:00:00:00:00:05 ip 10.10.0.5\n"
     " static-mac 02:00:00:00:00:06\n"
     "!\n"
@@ -578,6 +579,100 @@ START_TEST(test_learning_ignores_what_is_not_ours)
 }
 END_TEST
 
+static json_t *
+vni_view(uint32_t vni)
+{
+	json_t *all = evpn_vni_json(w.evpn), *v;
+	char key[16];
+
+	snprintf(key, sizeof(key), "%u", vni);
+	v = json_incref(json_object_get(json_object_get(all, "vnis"), key));
+	json_decref(all);
+	ck_assert_ptr_nonnull(v);
+	return v;
+}
+
+static long long
+vni_field(uint32_t vni, const char *name)
+{
+	json_t *v = vni_view(vni), *f = json_object_get(v, name);
+	long long n;
+
+	ck_assert_ptr_nonnull(f);
+	n = json_is_boolean(f) ? json_is_true(f) : json_integer_value(f);
+	json_decref(v);
+	return n;
+}
+
+/*
+ * A host spraying source MACs (issue 11): VNI 100 (mac-limit 3)
+ * advertises three learned MACs and no more, and says so in the
+ * counters and the VNI view; a neighbour of a MAC already counted
+ * is no new MAC.  Back below 90% of the limit the bridge is read again,
+ * and a reload that lifts the limit keeps the count of what was dropped.
+ */
+START_TEST(test_mac_limit)
+{
+	struct evpn_dp_counters c;
+	struct macaddr m[5];
+	struct ipaddr ip;
+	struct config *nc;
+	char text[32], err[128], *reload, *at;
+
+	attach_settled();
+	for (int i = 0; i < 5; i++) {
+		snprintf(text, sizeof(text), "02:00:00:00:ab:%02x", i + 1);
+		ck_assert_int_eq(mac_parse(text, &m[i]), 0);
+		evpn_dp_mac_learned(w.evpn, "br100", &m[i]);
+	}
+	ck_assert_int_eq(ipaddr_parse("10.10.0.9", &ip), 0);
+	evpn_dp_neigh_learned(w.evpn, "br100", &ip, &m[0]);
+	evpn_dp_neigh_learned(w.evpn, "br100", &ip, &m[4]);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "+" P_AB01 " 10.0.0.11:100; "
+	    "+[2]:[0]:[48]:[02:00:00:00:ab:02] 10.0.0.11:100; "
+	    "+[2]:[0]:[48]:[02:00:00:00:ab:03] 10.0.0.11:100; "
+	    "+" P_AB01 ":[32]:[10.10.0.9] 10.0.0.11:100");
+	evpn_get_dp_counters(w.evpn, &c);
+	ck_assert_uint_eq(c.mac_limit_drops, 3);
+	ck_assert_uint_eq(c.vnis_at_mac_limit, 1);
+	ck_assert_int_eq(vni_field(100, "numLearnedMacs"), 3);
+	ck_assert_int_eq(vni_field(100, "macLimit"), 3);
+	ck_assert_int_eq(vni_field(100, "macLimitReached"), 1);
+	ck_assert_int_eq(vni_field(100, "macLimitDrops"), 3);
+	fdp_expect_none(&fd, "learn_again 100");
+
+	/* 2 of 3 is below 90%: learning resumes, the bridge is read. */
+	evpn_dp_mac_gone(w.evpn, "br100", &m[1]);
+	fdp_expect(&fd, "learn_again 100");
+	ck_assert_int_eq(vni_field(100, "macLimitReached"), 0);
+	evpn_dp_mac_learned(w.evpn, "br100", &m[3]);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "-[2]:[0]:[48]:[02:00:00:00:ab:02] "
+	    "10.0.0.11:100; +[2]:[0]:[48]:[02:00:00:00:ab:04] 10.0.0.11:100");
+	ck_assert_int_eq(vni_field(100, "numLearnedMacs"), 3);
+
+	/* At the limit again; a reload to "mac-limit 0" (none) resumes. */
+	evpn_dp_mac_learned(w.evpn, "br100", &m[4]);
+	ck_assert_int_eq(vni_field(100, "macLimitReached"), 1);
+	reload = xstrdup(conf);
+	at = strstr(reload, "mac-limit 3");
+	at[strlen("mac-limit ")] = '0';
+	nc = fp_conf(reload);
+	free(reload);
+	fdp_clear(&fd);
+	ck_assert_int_eq(evpn_reconfigure(w.evpn, nc, err, sizeof(err)), 0);
+	conf_free(w.conf);
+	w.conf = nc;
+	fdp_expect(&fd, "learn_again 100");
+	ck_assert_int_eq(vni_field(100, "numLearnedMacs"), 3);
+	ck_assert_int_eq(vni_field(100, "macLimit"), 0);
+	ck_assert_int_eq(vni_field(100, "macLimitDrops"), 4);
+	evpn_dp_mac_learned(w.evpn, "br100", &m[4]);
+	ck_assert_int_eq(vni_field(100, "numLearnedMacs"), 4);
+}
+END_TEST
+
 static Suite *
 evpn_dp_suite(void)
 {
@@ -604,6 +699,7 @@ evpn_dp_suite(void)
 	tcase_add_test(tc, test_learned_neigh_advertised_and_withdrawn);
 	tcase_add_test(tc, test_learned_mac_moved_here);
 	tcase_add_test(tc, test_learning_ignores_what_is_not_ours);
+	tcase_add_test(tc, test_mac_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
