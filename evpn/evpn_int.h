@@ -136,6 +136,8 @@ struct evpn {
 	struct evpn_conflict_list conflicts;
 	uint64_t	 conflicts_total;
 	struct evpn_dp_counters dp_ctr;	/* totals over all VNIs */
+	uint64_t	 refusal_log_ms;	/* evpn_dp.c: rate of its log */
+	uint64_t	 refusals_unlogged;
 };
 
 /* evpn.c */
@@ -231,6 +233,10 @@ void		 evpn_dp_vni_spec(const struct evpn_vni *,
  * plane). */
 void		 evpn_dp_resolve(struct evpn *, uint32_t vni,
 		    const struct evpn_route *);
+/* A remote path of r entered vni: count and log it when its kernel
+ * entry cannot be installed (resolve leaves it out). */
+void		 evpn_dp_check_import(struct evpn *, uint32_t vni,
+		    const struct evpn_route *, const struct bgp_rib_path *);
 /* r left vni: remove what only it installed (its ARP/ND entry). */
 void		 evpn_dp_route_gone(struct evpn *, uint32_t vni,
 		    const struct evpn_route *, bool was_local);

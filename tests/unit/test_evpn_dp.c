@@ -673,6 +673,95 @@ START_TEST(test_mac_limit)
 }
 END_TEST
 
+/* A route whose next hop is vtep, from originator 10.0.0.99 (so a next
+ * hop equal to our router id is not taken for a reflection loop). */
+static void
+remote_via(const struct evpn_route *r, const char *vtep, const char *rt)
+{
+	struct bgp_attrs a;
+
+	fp_attrs_vtep(&a, vtep, rt);
+	bgp_attrs_set_originator_id(&a, fp_ip4("10.0.0.99"));
+	fp_announce(rr, &a, r, 1);
+	bgp_attrs_clear(&a);
+	fp_run(&w);
+}
+
+/*
+ * Addresses no remote VTEP can have (issue 11): the unspecified
+ * address, loopback, multicast, broadcast and our own tunnel address
+ * never become FDB, flood or route entries, and are counted; a bad
+ * claim with a higher sequence does not take a MAC from a good one.
+ */
+START_TEST(test_bad_vtep_not_installed)
+{
+	static const char *const bad[] = { "0.0.0.0", "127.0.0.1",
+	    "224.0.0.5", "255.255.255.255", "10.0.0.11", "::1", "ff02::1" };
+	struct evpn_dp_counters c;
+	struct evpn_route r, t5 = remote_t5();
+	char rd[RD_STRLEN];
+
+	attach_settled();
+	for (size_t i = 0; i < nitems(bad); i++) {
+		snprintf(rd, sizeof(rd), "10.0.0.%zu:1", 50 + i);
+		r = fp_macip(rd, "02:00:00:00:ee:01", NULL, 100);
+		remote_via(&r, bad[i], "65000:100");
+	}
+	r = fp_imet("127.0.0.1:1", "127.0.0.1");
+	remote_via(&r, "127.0.0.1", "65000:100");
+	remote_via(&t5, "224.0.0.1", "65000:5000");
+	/* Groups without a usable route: nothing set (deletes are fine). */
+	ck_assert_msg(fdp_count(&fd, "mac_set") + fdp_count(&fd, "flood_add") +
+	    fdp_count(&fd, "route_set") == 0, "calls:%s", fdp_dump(&fd));
+	evpn_get_dp_counters(w.evpn, &c);
+	ck_assert_uint_eq(c.bad_vtep, nitems(bad) + 2);
+
+	/* A good VTEP's claim wins over a bad one with a higher sequence. */
+	remote_mac("02:00:00:00:ee:02", NULL, "10.0.0.2", 1, false);
+	r = fp_macip("10.0.0.60:1", "02:00:00:00:ee:02", NULL, 100);
+	{
+		struct bgp_attrs a;
+
+		fp_attrs_vtep(&a, "127.0.0.2", "65000:100");
+		fp_attrs_mobility(&a, 7, false);
+		fp_announce(rr, &a, &r, 1);
+		bgp_attrs_clear(&a);
+		fp_run(&w);
+	}
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_set 100 02:00:00:00:ee:02 10.0.0.2");
+	fdp_expect_none(&fd, "mac_del 100 02:00:00:00:ee:02");
+}
+END_TEST
+
+/* A type-5 prefix with host bits set is refused, not masked: the route
+ * for the masked prefix, from another VTEP, stays alone in the kernel. */
+START_TEST(test_type5_host_bits_refused)
+{
+	struct evpn_dp_counters c;
+	struct evpn_route bad, good = remote_t5();
+	struct prefix p;
+	struct rd d;
+
+	attach_settled();
+	ck_assert_int_eq(rd_parse("10.0.0.3:2", &d), 0);
+	ck_assert_int_eq(prefix_parse("10.30.0.5/24", &p, true), 0);
+	p.addr.u.b[3] = 5;
+	ck_assert_int_eq(evpn_route_make_prefix(&bad, &d, &p, NULL, 5000), 0);
+	remote(&good, "10.0.0.2", "65000:5000", -1, false);
+	remote(&bad, "10.0.0.3", "65000:5000", -1, false);
+	/* Nothing at all for the bad one, not even a delete. */
+	ck_assert_str_eq(fdp_dump(&fd), "\n  route_set 5000 10.30.0.0/24 "
+	    "10.0.0.2 00:00:00:00:00:00");
+	evpn_get_dp_counters(w.evpn, &c);
+	ck_assert_uint_eq(c.bad_prefix, 1);
+	/* Its withdrawal touches nothing either. */
+	fp_withdraw(rr, &bad, 1);
+	fp_run(&w);
+	ck_assert_uint_eq(fd.ncalls, 1);
+}
+END_TEST
+
 static Suite *
 evpn_dp_suite(void)
 {
@@ -700,6 +789,8 @@ evpn_dp_suite(void)
 	tcase_add_test(tc, test_learned_mac_moved_here);
 	tcase_add_test(tc, test_learning_ignores_what_is_not_ours);
 	tcase_add_test(tc, test_mac_limit);
+	tcase_add_test(tc, test_bad_vtep_not_installed);
+	tcase_add_test(tc, test_type5_host_bits_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
