@@ -569,6 +569,7 @@ rib_eor_received(struct bgp_rib *rib, struct bgp_peer *peer, int aid)
 	uint16_t stale = rib_stale_slot_of(rib, peer);
 
 	bgp_peer_log(peer, LOG_DEBUG, "End-of-RIB for %s", bgp_aid_name(aid));
+	bgp_peer_eor_received(peer, aid);
 	if (stale && aid >= 0 && rib_table(rib, aid))
 		rib_walk_start(rib, RIB_WALK_FLUSH, aid, stale, NULL);
 }
