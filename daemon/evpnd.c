@@ -44,9 +44,6 @@
 #define EVPND_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
 #define EVPND_DEFAULT_STATEDIR	"/var/lib/evpnd"
 #define EVPND_SHUTDOWN_FLUSH_MS	200
-/* After start, kernel entries kept from before a restart are swept only
- * this late: the peers have sent their tables by then (evpn_dp_settle). */
-#define EVPND_DP_SETTLE_SEC	30
 
 struct evpnd_proc {
 	struct evpnd	 d;
@@ -55,7 +52,6 @@ struct evpnd_proc {
 	struct event	*ev_term;
 	struct event	*ev_int;
 	struct event	*ev_flush;
-	struct event	*ev_settle;
 	bool		 stopping;
 };
 
@@ -211,15 +207,6 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		evtimer_add(p->ev_flush, &flush);
 }
 
-static void
-settle_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct evpnd_proc *p = arg;
-
-	if (p->d.evpn != NULL && !p->stopping)
-		evpn_dp_settle(p->d.evpn);
-}
-
 static int
 add_signal_events(struct evpnd_proc *p)
 {
@@ -252,7 +239,7 @@ static void
 evpnd_cleanup(struct evpnd_proc *p)
 {
 	struct event **evs[] = { &p->ev_hup, &p->ev_term, &p->ev_int,
-	    &p->ev_flush, &p->ev_settle };
+	    &p->ev_flush };
 
 	/* Let queued IPAM commits finish and their replies go out while
 	 * the HTTP server still holds the requests: the loop has stopped,
@@ -297,7 +284,6 @@ evpnd_cleanup(struct evpnd_proc *p)
 static int
 evpnd_start(struct evpnd_proc *p)
 {
-	struct timeval settle = { EVPND_DP_SETTLE_SEC, 0 };
 	char err[512];
 
 	if (make_state_dir(p->d.state_dir) == -1) {
@@ -334,9 +320,9 @@ evpnd_start(struct evpnd_proc *p)
 		log_err("dataplane: %s", err);
 		return -1;
 	}
+	/* Kernel entries of the last run stay until every peer has sent
+	 * End-of-RIB (or rib-stale-time): see evpn_set_dataplane(). */
 	evpn_set_dataplane(p->d.evpn, dataplane_ops(p->d.dp));
-	if ((p->ev_settle = evtimer_new(p->d.base, settle_cb, p)) != NULL)
-		evtimer_add(p->ev_settle, &settle);
 	if ((p->d.ipamd = ipamd_create(p->d.base, p->d.evpn, p->d.conf,
 	    p->d.state_dir, err, sizeof(err))) == NULL) {
 		log_err("ipam: %s", err);

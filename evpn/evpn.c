@@ -280,6 +280,8 @@ evpn_apply_globals(struct evpn *e, const struct config *conf)
 	e->advertise_all_vni = b ? b->advertise_all_vni : false;
 	if (b)
 		e->dad = b->dad;
+	e->rib_stale_time = b ? b->rib_stale_time :
+	    CONF_DEFAULT_RIB_STALE_TIME;
 }
 
 struct evpn *
@@ -302,6 +304,7 @@ evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
 	evpn_apply_globals(e, conf);
 	evpn_import_init(e);
 	evpn_mobility_init(e, bgp_event_base(bgp));
+	evpn_dp_settle_init(e, bgp_event_base(bgp));
 	bgp_rib_af_register(rib, &evpn_af, evpn_import_best_changed, e);
 	evpn_originate(e, conf);
 	return e;
@@ -385,6 +388,7 @@ evpn_free(struct evpn *e)
 	if (e == NULL)
 		return;
 	evpn_mobility_free(e);
+	evpn_dp_settle_free(e);
 	evpn_locals_free(e);
 	evpn_ipam_conflicts_free(e);
 	evpn_import_free(e);

@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/util.h"
 
+#include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -361,10 +362,72 @@ evpn_dp_resync(struct evpn *e)
 void
 evpn_dp_settle(struct evpn *e)
 {
+	if (e->settle_ev != NULL)
+		evtimer_del(e->settle_ev);
 	if (e->dp == NULL || !e->dp_settling)
 		return;
 	e->dp_settling = false;
 	evpn_dp_resync(e);
+}
+
+/*
+ * When the settling ends: once every peer has sent End-of-RIB for
+ * l2vpn evpn (bgpd's convergence hook), or rib-stale-time after the
+ * attach at the latest - a peer that is down or never sends End-of-RIB
+ * must not keep stale entries forever, and one that is merely late (a
+ * reflector slow to come back) must not have its routes black-holed by
+ * an early sweep.
+ */
+static void
+settle_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct evpn *e = arg;
+
+	if (!e->dp_settling)
+		return;
+	log_notice("evpn: %s: removing the kernel entries of the last run "
+	    "that no peer announced again", bgp_family_converged(e->bgp,
+	    BGP_AID_L2VPN_EVPN) ? "every peer sent End-of-RIB" :
+	    "rib-stale-time passed before every peer sent End-of-RIB");
+	evpn_dp_settle(e);
+}
+
+static void
+settle_converged(void *arg, int aid)
+{
+	struct evpn *e = arg;
+
+	/* Not from inside the RIB's UPDATE processing: next loop turn. */
+	if (aid == BGP_AID_L2VPN_EVPN && e->dp_settling &&
+	    e->settle_ev != NULL)
+		event_active(e->settle_ev, EV_TIMEOUT, 1);
+}
+
+void
+evpn_dp_settle_init(struct evpn *e, struct event_base *base)
+{
+	if (base != NULL)
+		e->settle_ev = evtimer_new(base, settle_timer_cb, e);
+	bgp_set_converged_hook(e->bgp, settle_converged, e);
+}
+
+void
+evpn_dp_settle_free(struct evpn *e)
+{
+	if (e->settle_ev != NULL)
+		event_free(e->settle_ev);
+	e->settle_ev = NULL;
+}
+
+/* Attaching: settle at once when there is nobody to wait for. */
+static void
+settle_start(struct evpn *e)
+{
+	struct timeval tv = { e->rib_stale_time, 0 };
+
+	e->dp_settling = !bgp_family_converged(e->bgp, BGP_AID_L2VPN_EVPN);
+	if (e->dp_settling && e->settle_ev != NULL)
+		evtimer_add(e->settle_ev, &tv);
 }
 
 static struct evpn_vni *
@@ -410,10 +473,13 @@ void
 evpn_set_dataplane(struct evpn *e, const struct evpn_dataplane *dp)
 {
 	e->dp = dp;
-	if (dp == NULL)
+	if (dp == NULL) {
+		if (e->settle_ev != NULL)
+			evtimer_del(e->settle_ev);
 		return;
+	}
 	evpn_dp_vnis_apply(e, NULL);
-	e->dp_settling = true;
+	settle_start(e);
 	evpn_dp_resync(e);
 }
 

@@ -131,6 +131,8 @@ struct evpn {
 	struct mobility_todo_list mobility;	/* deferred checks */
 	struct event	*mobility_ev;
 	bool		 dp_settling;	/* first sweep deferred */
+	struct event	*settle_ev;	/* its end: rib-stale-time, or now */
+	uint16_t	 rib_stale_time;
 	evpn_churn_cb	*churn_cb;
 	void		*churn_arg;
 	struct evpn_conflict_list conflicts;
@@ -240,6 +242,10 @@ void		 evpn_dp_check_import(struct evpn *, uint32_t vni,
 /* r left vni: remove what only it installed (its ARP/ND entry). */
 void		 evpn_dp_route_gone(struct evpn *, uint32_t vni,
 		    const struct evpn_route *, bool was_local);
+/* The end of the settling after an attach (bgpd's convergence hook and
+ * the rib-stale-time timer). */
+void		 evpn_dp_settle_init(struct evpn *, struct event_base *);
+void		 evpn_dp_settle_free(struct evpn *);
 /* Create the devices of every VNI (start, reload). */
 void		 evpn_dp_vnis_apply(struct evpn *, struct evpn_vni_list *old);
 

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
+#include "bgpd/bgpd.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "evpn/evpn_dp.h"
@@ -245,6 +248,94 @@ START_TEST(test_attach_defers_sweep_until_settle)
 	fdp_clear(&fd);
 	evpn_dp_settle(w.evpn);
 	ck_assert_uint_eq(fd.ncalls, 0);
+}
+END_TEST
+
+/*
+ * The settling ends when every peer has sent End-of-RIB for l2vpn evpn
+ * (bgpd's convergence hook), not after a fixed time: a late reflector's
+ * routes are not swept before it could send them.
+ */
+START_TEST(test_settle_on_end_of_rib)
+{
+	remote_mac("02:00:00:00:aa:01", NULL, "10.0.0.2", -1, false);
+	evpn_set_dataplane(w.evpn, &fd.ops);
+	fp_run(&w);
+	ck_assert(!bgp_family_converged(w.bgp, BGP_AID_L2VPN_EVPN));
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 0);
+	fdp_clear(&fd);
+	fp_send_eor(rr);
+	fp_run(&w);
+	ck_assert(bgp_family_converged(w.bgp, BGP_AID_L2VPN_EVPN));
+	ck_assert_str_eq(fd.calls[0], "sync_begin");
+	ck_assert_str_eq(fd.calls[fd.ncalls - 1], "sync_end");
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 1);
+	/* A second End-of-RIB (a new session) sweeps nothing more. */
+	fdp_clear(&fd);
+	fp_send_eor(rr);
+	fp_run(&w);
+	ck_assert_uint_eq(fdp_count(&fd, "sync_"), 0);
+}
+END_TEST
+
+/* Two reflectors, one down: the End-of-RIB of the other is not enough;
+ * rib-stale-time (1 s here) ends the wait.  Peers that are shut down or
+ * do not carry l2vpn evpn are not waited for. */
+START_TEST(test_settle_waits_for_every_peer)
+{
+	static const char two[] =
+	    "vxlan vx100\n vni 100\n bridge br100\n"
+	    " local-tunnel-ip 10.0.0.11\n!\n"
+	    "router bgp 65000\n bgp router-id 10.0.0.11\n"
+	    " bgp graceful-restart rib-stale-time 1\n"
+	    " neighbor 10.0.0.1 remote-as 65000\n"
+	    " neighbor 10.0.0.3 remote-as 65000\n"
+	    " neighbor 10.0.0.4 remote-as 65000\n"
+	    " neighbor 10.0.0.4 shutdown\n"
+	    " neighbor 10.0.0.5 remote-as 65000\n"
+	    " address-family ipv4 unicast\n"
+	    "  neighbor 10.0.0.5 activate\n"
+	    " exit-address-family\n"
+	    " address-family l2vpn evpn\n"
+	    "  neighbor 10.0.0.1 activate\n"
+	    "  neighbor 10.0.0.3 activate\n"
+	    "  neighbor 10.0.0.4 activate\n"
+	    "  advertise-all-vni\n"
+	    " exit-address-family\nexit\n";
+	struct timeval tv = { 1, 500000 };
+
+	fp_world_free(&w);
+	fp_reset();
+	fp_world_start(&w, two);
+	rr = fp_establish(&w, RR, &rr1);
+	fp_run(&w);
+	evpn_set_dataplane(w.evpn, &fd.ops);
+	fp_send_eor(rr);
+	fp_run(&w);
+	ck_assert(!bgp_family_converged(w.bgp, BGP_AID_L2VPN_EVPN));
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 0);
+	event_base_loopexit(w.base, &tv);
+	event_base_dispatch(w.base);
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 1);
+	ck_assert_str_eq(fd.calls[fd.ncalls - 1], "sync_end");
+}
+END_TEST
+
+/* Nobody to wait for (no peer carries l2vpn evpn): settled at once. */
+START_TEST(test_settle_without_peers)
+{
+	static const char none[] =
+	    "vxlan vx100\n vni 100\n bridge br100\n"
+	    " local-tunnel-ip 10.0.0.11\n!\n"
+	    "router bgp 65000\n bgp router-id 10.0.0.11\n"
+	    " address-family l2vpn evpn\n  advertise-all-vni\n"
+	    " exit-address-family\nexit\n";
+
+	fp_world_free(&w);
+	fp_reset();
+	fp_world_start(&w, none);
+	evpn_set_dataplane(w.evpn, &fd.ops);
+	ck_assert_str_eq(fd.calls[fd.ncalls - 1], "sync_end");
 }
 END_TEST
 
@@ -771,6 +862,9 @@ evpn_dp_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_attach_defers_sweep_until_settle);
+	tcase_add_test(tc, test_settle_on_end_of_rib);
+	tcase_add_test(tc, test_settle_waits_for_every_peer);
+	tcase_add_test(tc, test_settle_without_peers);
 	tcase_add_test(tc, test_resync_while_settling_does_not_sweep);
 	tcase_add_test(tc, test_resync_after_settle_sweeps);
 	tcase_add_test(tc, test_detached_pushes_nothing);
