@@ -217,6 +217,13 @@ render_dataplane(struct evbuffer *b, const struct evpnd *d)
 		evbuffer_add_printf(b, "evpnd_dataplane_entries{kind=\"%s\"} "
 		    "%llu\n", dataplane_kind_name(k),
 		    (unsigned long long)st.installed[k]);
+	put_family(b, "evpnd_dataplane_blocked_entries", "gauge",
+	    "Entries left alone: the kernel holds one evpnd does not own at "
+	    "their key.");
+	for (int k = 0; k < DATAPLANE_NKINDS; k++)
+		evbuffer_add_printf(b, "evpnd_dataplane_blocked_entries"
+		    "{kind=\"%s\"} %llu\n", dataplane_kind_name(k),
+		    (unsigned long long)st.blocked[k]);
 	put_single(b, "evpnd_dataplane_overruns_total", "counter",
 	    "Netlink event socket overruns (ENOBUFS).", st.nl.overruns);
 	put_single(b, "evpnd_dataplane_resyncs_total", "counter",

@@ -175,23 +175,27 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
     size_t errlen)
 {
 	struct dataplane	*dp = xcalloc(1, sizeof(*dp));
-	struct nl_callbacks	 cb = { dp_fdb_event, dp_neigh_event,
-	    dp_link_event, dp_overrun, dp };
+	struct nl_callbacks	 cb = {
+		.fdb = dp_fdb_event,
+		.neigh = dp_neigh_event,
+		.link = dp_link_event,
+		.route = dp_route_event,
+		.overrun = dp_overrun,
+		.arg = dp,
+	};
 
 	TAILQ_INIT(&dp->vnis);
 	dp->evpn = evpn;
-	dp_hash_grow(dp);
+	dp_table_init(&dp->owned);
+	dp_table_init(&dp->foreign);
 	if ((dp->nl = nl_create(base, &cb, err, errlen)) == NULL) {
-		free(dp->hash);
-		free(dp);
+		dataplane_free(dp);
 		return NULL;
 	}
 	if (base != NULL &&
 	    (dp->ev_learn = event_new(base, -1, 0, dp_learn_cb, dp)) == NULL) {
 		snprintf(err, errlen, "cannot register the learning event");
-		nl_free(dp->nl);
-		free(dp->hash);
-		free(dp);
+		dataplane_free(dp);
 		return NULL;
 	}
 	dp->ops = (struct evpn_dataplane){
@@ -217,18 +221,17 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 void
 dataplane_free(struct dataplane *dp)
 {
-	struct dp_entry	*e, *next;
 	struct dp_vni	*n;
-	size_t		 i;
 
 	if (dp == NULL)
 		return;
 	if (dp->ev_learn != NULL)
 		event_free(dp->ev_learn);
-	nl_wait_idle(dp->nl, 2000);
-	DP_FOREACH(dp, i, e, next)
-		free(e);
-	free(dp->hash);
+	dp_resync_free(dp);
+	if (dp->nl != NULL)
+		nl_wait_idle(dp->nl, 2000);
+	dp_table_free(&dp->owned);
+	dp_table_free(&dp->foreign);
 	while ((n = TAILQ_FIRST(&dp->vnis)) != NULL) {
 		TAILQ_REMOVE(&dp->vnis, n, entry);
 		free(n);
@@ -270,8 +273,11 @@ dataplane_get_stats(struct dataplane *dp, struct dataplane_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->vrf_devices = nl_vrf_supported(dp->nl);
-	for (int k = 0; k < DP_NKINDS; k++)
-		st->installed[k] = dp->kind_count[k];
+	for (int k = 0; k < DP_NKINDS; k++) {
+		st->installed[k] = dp->kind_count[k] - dp->blocked_count[k];
+		st->blocked[k] = dp->blocked_count[k];
+	}
+	st->refused = dp->refused;
 	nl_get_counters(dp->nl, &st->nl);
 }
 

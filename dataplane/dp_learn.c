@@ -1,7 +1,7 @@
 /*
  * Kernel events: local learning on the managed bridges (and the read of
- * what they held before we watched them), the ifindex cache, and the
- * resync after an event-socket overrun.
+ * what they held before we watched them), entries of others appearing
+ * and going (dp_owner.c), and the ifindex cache.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,13 +22,13 @@
 static void
 dp_learn_fdb_cb(void *arg, const struct nl_fdb *f)
 {
-	dp_fdb_event(arg, true, f);
+	dp_learn_fdb(arg, f);
 }
 
 static void
 dp_learn_neigh_cb(void *arg, const struct nl_neigh *nb)
 {
-	dp_neigh_event(arg, true, nb);
+	dp_learn_neigh(arg, nb);
 }
 
 /*
@@ -73,11 +73,10 @@ dp_learn_schedule(struct dataplane *dp, struct dp_vni *n)
 
 /* ---- kernel events: local learning ---------------------------------- */
 
-void
-dp_fdb_event(void *arg, bool added, const struct nl_fdb *f)
+static void
+dp_fdb_learned(struct dataplane *dp, bool added, const struct nl_fdb *f)
 {
-	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_bridge(dp, f->master);
+	struct dp_vni	*n = dp_vni_by_bridge(dp, f->master);
 
 	/* A MAC the bridge learned on a local port: not on the VXLAN
 	 * port, not ours (extern_learn), not a port's own address. */
@@ -92,10 +91,9 @@ dp_fdb_event(void *arg, bool added, const struct nl_fdb *f)
 		evpn_dp_mac_gone(dp->evpn, n->bridge_if, &f->mac);
 }
 
-void
-dp_neigh_event(void *arg, bool added, const struct nl_neigh *nb)
+static void
+dp_neigh_learned(struct dataplane *dp, bool added, const struct nl_neigh *nb)
 {
-	struct dataplane	*dp = arg;
 	struct dp_vni		*n = dp_vni_by_bridge(dp, nb->ifindex);
 	const uint16_t		 usable = NUD_REACHABLE | NUD_STALE |
 	    NUD_DELAY | NUD_PROBE | NUD_PERMANENT;
@@ -108,6 +106,32 @@ dp_neigh_event(void *arg, bool added, const struct nl_neigh *nb)
 	else if ((nb->state & usable) && nb->has_mac)
 		evpn_dp_neigh_learned(dp->evpn, n->bridge_if, &nb->ip,
 		    &nb->mac);
+}
+
+void
+dp_learn_fdb(struct dataplane *dp, const struct nl_fdb *f)
+{
+	dp_fdb_learned(dp, true, f);
+}
+
+void
+dp_learn_neigh(struct dataplane *dp, const struct nl_neigh *nb)
+{
+	dp_neigh_learned(dp, true, nb);
+}
+
+void
+dp_fdb_event(void *arg, bool added, const struct nl_fdb *f)
+{
+	dp_owner_fdb_event(arg, added, f);
+	dp_fdb_learned(arg, added, f);
+}
+
+void
+dp_neigh_event(void *arg, bool added, const struct nl_neigh *nb)
+{
+	dp_owner_neigh_event(arg, added, nb);
+	dp_neigh_learned(arg, added, nb);
 }
 
 /* Keep the ifindex cache right when a device comes or goes by hand. */
@@ -125,85 +149,3 @@ dp_link_event(void *arg, bool added, const struct nl_link *l)
 	}
 }
 
-/* ---- resync ------------------------------------------------------------ */
-
-/* What a dump found, checked against the owned entries. */
-static void
-dp_seen(struct dataplane *dp, const struct dp_entry *k)
-{
-	struct dp_entry	*e = dp_find(dp, k);
-
-	if (e != NULL && dp_value_eq(e, k))
-		e->installed = true;
-}
-
-static void
-dp_resync_fdb_cb(void *arg, const struct nl_fdb *f)
-{
-	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_vxlan(dp, f->ifindex);
-	struct dp_entry		 k = { .where = f->ifindex };
-
-	if (n == NULL) {
-		/* Local MACs on the bridge may have been missed too. */
-		dp_fdb_event(dp, true, f);
-		return;
-	}
-	if (!(f->flags & NTF_SELF) || !ipaddr_is_set(&f->dst))
-		return;
-	dp_key_of_fdb(n, f, &k);
-	dp_seen(dp, &k);
-}
-
-static void
-dp_resync_neigh_cb(void *arg, const struct nl_neigh *nb)
-{
-	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_bridge(dp, nb->ifindex);
-	struct dp_entry		 k = { .where = nb->ifindex };
-
-	if (n == NULL)
-		return;
-	if (!(nb->flags & NTF_EXT_LEARNED)) {
-		dp_neigh_event(dp, true, nb);
-		return;
-	}
-	k.kind = n->l3 ? DP_RMAC_NEIGH : DP_NEIGH;
-	k.ip = nb->ip;
-	k.mac = nb->mac;
-	dp_seen(dp, &k);
-}
-
-void
-dataplane_resync(struct dataplane *dp)
-{
-	struct dp_entry	*e, *next;
-	struct dp_vni	*n;
-	size_t		 i, missing = 0;
-
-	nl_count_resync(dp->nl);
-	/* Let queued requests land before comparing. */
-	nl_wait_idle(dp->nl, 5000);
-	DP_FOREACH(dp, i, e, next)
-		if (e->kind != DP_ROUTE)
-			e->installed = false;
-	TAILQ_FOREACH(n, &dp->vnis, entry) {
-		nl_fdb_dump(dp->nl, n->br_ifindex, dp_resync_fdb_cb, dp);
-		nl_fdb_dump(dp->nl, n->vx_ifindex, dp_resync_fdb_cb, dp);
-		nl_neigh_dump(dp->nl, n->br_ifindex, dp_resync_neigh_cb, dp);
-	}
-	DP_FOREACH(dp, i, e, next)
-		if (!e->installed) {
-			dp_install(dp, e);
-			missing++;
-		}
-	log_notice("dataplane: resync reinstalled %zu entries", missing);
-	if (dp->evpn != NULL)
-		evpn_dp_resync(dp->evpn);
-}
-
-void
-dp_overrun(void *arg)
-{
-	dataplane_resync(arg);
-}

@@ -65,42 +65,68 @@ dp_vni_by_vxlan(struct dataplane *dp, int ifindex)
 	return NULL;
 }
 
+struct dp_vni *
+dp_vni_by_table(struct dataplane *dp, uint32_t table)
+{
+	struct dp_vni	*n;
+
+	TAILQ_FOREACH(n, &dp->vnis, entry)
+		if (n->l3 && n->table == table && table != 0)
+			return n;
+	return NULL;
+}
+
+/* What a dump at VNI setup finds: ours is adopted (marked, so a sync
+ * that does not push it again removes it), somebody else's remembered. */
+static void
+dp_adopt_key(struct dataplane *dp, enum dp_whose whose,
+    const struct dp_entry *k)
+{
+	if (whose == DP_OURS)
+		dp_adopt(dp, k);
+	else if (whose == DP_FOREIGN)
+		dp_foreign_add(dp, k, dp->round);
+}
+
 static void
 dp_adopt_fdb_cb(void *arg, const struct nl_fdb *f)
 {
 	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_vxlan(dp, f->ifindex);
-	struct dp_entry		 k = { .where = f->ifindex };
+	struct dp_entry		 k;
 
-	/* Only the VXLAN driver's entries (self, with a dst) that we
-	 * flagged: the bridge's master twin goes with them. */
-	if (n == NULL || !(f->flags & NTF_EXT_LEARNED) ||
-	    !(f->flags & NTF_SELF) || !ipaddr_is_set(&f->dst))
-		return;
-	dp_key_of_fdb(n, f, &k);
-	dp_adopt(dp, &k);
+	dp_adopt_key(dp, dp_fdb_whose(dp, f, &k), &k);
 }
 
 static void
 dp_adopt_neigh_cb(void *arg, const struct nl_neigh *nb)
 {
 	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_bridge(dp, nb->ifindex);
-	struct dp_entry		 k = { .where = nb->ifindex };
+	struct dp_entry		 k;
 
-	if (n == NULL || !(nb->flags & NTF_EXT_LEARNED) || !nb->has_mac)
-		return;
-	k.kind = n->l3 ? DP_RMAC_NEIGH : DP_NEIGH;
-	k.ip = nb->ip;
-	k.mac = nb->mac;
-	dp_adopt(dp, &k);
+	dp_adopt_key(dp, dp_neigh_whose(dp, nb, &k), &k);
 }
 
 static void
+dp_adopt_route_cb(void *arg, const struct nl_route *r)
+{
+	struct dataplane	*dp = arg;
+	struct dp_entry		 k;
+
+	dp_adopt_key(dp, dp_route_whose(dp, r, &k), &k);
+}
+
+/* Before anything is installed on the VNI: what is there already. */
+static void
 dp_vni_adopt_entries(struct dataplane *dp, struct dp_vni *n)
 {
-	nl_fdb_dump(dp->nl, n->vx_ifindex, dp_adopt_fdb_cb, dp);
+	/* All of it: the bridge's static entries on other ports count. */
+	nl_fdb_dump(dp->nl, 0, dp_adopt_fdb_cb, dp);
 	nl_neigh_dump(dp->nl, n->br_ifindex, dp_adopt_neigh_cb, dp);
+	if (n->l3 && n->table != 0) {
+		if (nl_events_routes(dp->nl) == -1)
+			log_warn("dataplane: cannot watch route changes");
+		nl_route_dump(dp->nl, n->table, dp_adopt_route_cb, dp);
+	}
 }
 
 
@@ -243,11 +269,14 @@ dp_vni_del(void *ctx, const struct evpn_dp_vni *v)
 	 * freeing entries under the first walk). */
 	was_in_sync = dp->in_sync;
 	dp->in_sync = true;
-	DP_FOREACH(dp, i, e, next)
+	DP_FOREACH(&dp->owned, i, e, next)
 		if (e->kind == DP_ROUTE && dp_entry_of_vni(e, n))
 			dp_delete(dp, e);
 	dp->in_sync = was_in_sync;
-	DP_FOREACH(dp, i, e, next) {
+	DP_FOREACH(&dp->foreign, i, e, next)
+		if (dp_entry_of_vni(e, n))
+			dp_table_remove(&dp->foreign, e);
+	DP_FOREACH(&dp->owned, i, e, next) {
 		if (e->kind == DP_ROUTE || !dp_entry_of_vni(e, n))
 			continue;
 		/* A device we delete takes its entries along. */

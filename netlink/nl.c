@@ -226,8 +226,8 @@ nl_ack_one(void *arg, const struct nlmsghdr *h)
 		nl->if_count--;
 		nl->ctr.pending--;
 		if (f->seq == h->nlmsg_seq) {
-			if (error == 0 ||
-			    (error == -ENOENT && f->q.absent_ok)) {
+			if (error == 0 || (f->q.absent_ok &&
+			    (error == -ENOENT || error == -ESRCH))) {
 				nl->ctr.acked++;
 			} else {
 				nl->ctr.failed++;
@@ -312,6 +312,7 @@ nl_event_one(void *arg, const struct nlmsghdr *h)
 	struct nl_fdb	 fdb;
 	struct nl_neigh	 neigh;
 	struct nl_link	 link;
+	struct nl_route	 route;
 	bool		 added;
 
 	switch (h->nlmsg_type) {
@@ -331,6 +332,12 @@ nl_event_one(void *arg, const struct nlmsghdr *h)
 		if (nl_parse_link(h, &link) == 0 && nl->cb.link != NULL)
 			nl->cb.link(nl->cb.arg, h->nlmsg_type == RTM_NEWLINK,
 			    &link);
+		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		if (nl_parse_route(h, &route) == 0 && nl->cb.route != NULL)
+			nl->cb.route(nl->cb.arg, h->nlmsg_type == RTM_NEWROUTE,
+			    &route);
 		break;
 	}
 }
@@ -377,6 +384,18 @@ nl_events_poll(struct nl_ctx *nl, int timeout_ms)
 
 	if (poll(&pfd, 1, timeout_ms) > 0)
 		nl_read_events(nl);
+}
+
+int
+nl_events_routes(struct nl_ctx *nl)
+{
+	if (nl->route_events)
+		return 0;
+	if (nl_socket_add_memberships(nl->evt_sk, RTNLGRP_IPV4_ROUTE,
+	    RTNLGRP_IPV6_ROUTE, 0) < 0)
+		return -1;
+	nl->route_events = true;
+	return 0;
 }
 
 int
@@ -452,6 +471,23 @@ nl_sync(struct nl_ctx *nl, struct nl_msg *msg, nl_msg_fn *fn, void *arg,
 	if (st.error != 0) {
 		snprintf(err, errlen, "%s", st.error < 0 ?
 		    strerror(-st.error) : "malformed answer");
+		return -1;
+	}
+	return 0;
+}
+
+int
+nl_sync_dump(struct nl_ctx *nl, int type, const void *hdr, size_t hdrlen,
+    nl_msg_fn *fn, void *arg, const char *what)
+{
+	struct nl_msg	*msg;
+	char		 err[128];
+
+	if ((msg = nlmsg_alloc_simple(type, NLM_F_DUMP)) == NULL ||
+	    nlmsg_append(msg, (void *)hdr, hdrlen, NLMSG_ALIGNTO) < 0)
+		fatalx("netlink: cannot build a dump request");
+	if (nl_sync(nl, msg, fn, arg, err, sizeof(err)) == -1) {
+		log_warn("netlink: %s dump: %s", what, err);
 		return -1;
 	}
 	return 0;

@@ -17,7 +17,8 @@
 #define NL_DESC_LEN	112
 
 /* A queued request's description, and whether "No such file or
- * directory" means it is already done (a delete of what is gone). */
+ * directory" (or "No such process", a route's) means it is already done
+ * (a delete of what is gone). */
 struct nl_qdesc {
 	char		 desc[NL_DESC_LEN];
 	bool		 absent_ok;
@@ -54,6 +55,7 @@ struct nl_ctx {
 
 	struct nl_counters	 ctr;
 	bool			 vrf_supported;
+	bool			 route_events;
 };
 
 /* nl.c */
@@ -66,11 +68,16 @@ void	nl_enqueue_delete(struct nl_ctx *, struct nl_msg *, const char *desc);
 typedef void	 nl_msg_fn(void *arg, const struct nlmsghdr *);
 int	nl_sync(struct nl_ctx *, struct nl_msg *, nl_msg_fn *fn, void *arg,
 	    char *err, size_t errlen);
+/* A dump of type with header hdr on the sync socket; a failure is
+ * logged naming what.  0 or -1. */
+int	nl_sync_dump(struct nl_ctx *, int type, const void *hdr,
+	    size_t hdrlen, nl_msg_fn *fn, void *arg, const char *what);
 
 /* Parsers: 0 when hdr holds that kind of object, -1 otherwise. */
 int	nl_parse_fdb(const struct nlmsghdr *, struct nl_fdb *);
 int	nl_parse_neigh(const struct nlmsghdr *, struct nl_neigh *);
 int	nl_parse_link(const struct nlmsghdr *, struct nl_link *);
+int	nl_parse_route(const struct nlmsghdr *, struct nl_route *);
 
 /* nl_link.c */
 bool	nl_probe_vrf(struct nl_ctx *);
