@@ -185,6 +185,8 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 	};
 
 	TAILQ_INIT(&dp->vnis);
+	TAILQ_INIT(&dp->dying);
+	dp->base = base;
 	dp->evpn = evpn;
 	dp_table_init(&dp->owned);
 	dp_table_init(&dp->foreign);
@@ -193,7 +195,7 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 		return NULL;
 	}
 	if (base != NULL &&
-	    (dp->ev_learn = event_new(base, -1, 0, dp_learn_cb, dp)) == NULL) {
+	    (dp->ev_learn = evtimer_new(base, dp_learn_cb, dp)) == NULL) {
 		snprintf(err, errlen, "cannot register the learning event");
 		dataplane_free(dp);
 		return NULL;
@@ -232,6 +234,7 @@ dataplane_free(struct dataplane *dp)
 		nl_wait_idle(dp->nl, 2000);
 	dp_table_free(&dp->owned);
 	dp_table_free(&dp->foreign);
+	dp_dying_gone(dp, NULL);
 	while ((n = TAILQ_FIRST(&dp->vnis)) != NULL) {
 		TAILQ_REMOVE(&dp->vnis, n, entry);
 		free(n);
@@ -268,6 +271,21 @@ dataplane_kind_name(int kind)
 	return kind >= 0 && kind < DP_NKINDS ? dp_kind_names[kind] : "?";
 }
 
+bool
+dataplane_idle(const struct dataplane *dp)
+{
+	const struct dp_vni	*n;
+	struct nl_counters	 c;
+
+	if (dp->resync != NULL || dp->learning || nl_dump_running(dp->nl))
+		return false;
+	TAILQ_FOREACH(n, &dp->vnis, entry)
+		if (n->learn_pending)
+			return false;
+	nl_get_counters(dp->nl, &c);
+	return c.pending == 0;
+}
+
 void
 dataplane_get_stats(struct dataplane *dp, struct dataplane_stats *st)
 {
@@ -281,25 +299,23 @@ dataplane_get_stats(struct dataplane *dp, struct dataplane_stats *st)
 	nl_get_counters(dp->nl, &st->nl);
 }
 
+/* From what the link events said: no netlink request per VNI. */
 void
 dataplane_foreach_vni(struct dataplane *dp, dataplane_vni_cb *cb, void *arg)
 {
 	struct dataplane_vni_state	 s;
-	struct nl_link			 vx, br;
 	struct dp_vni			*n;
-	bool				 vx_ok, br_ok;
 
 	TAILQ_FOREACH(n, &dp->vnis, entry) {
-		vx_ok = nl_link_get(dp->nl, n->vxlan_if, &vx) == 0;
-		br_ok = nl_link_get(dp->nl, n->bridge_if, &br) == 0;
 		s = (struct dataplane_vni_state){
 			.vni = n->vni, .l3 = n->l3, .table = n->table,
 			.vxlan_if = n->vxlan_if, .bridge_if = n->bridge_if,
 			.vx_created = n->vx_created,
 			.br_created = n->br_created,
-			.vx_ifindex = vx_ok ? vx.ifindex : 0,
-			.br_ifindex = br_ok ? br.ifindex : 0,
-			.vx_up = vx_ok && vx.up, .br_up = br_ok && br.up,
+			.vx_ifindex = n->vx_ifindex,
+			.br_ifindex = n->br_ifindex,
+			.vx_up = n->vx_ifindex != 0 && n->vx_up,
+			.br_up = n->br_ifindex != 0 && n->br_up,
 		};
 		cb(arg, &s);
 	}

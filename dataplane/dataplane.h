@@ -81,9 +81,15 @@ typedef void		 dataplane_vni_cb(void *arg,
 			    const struct dataplane_vni_state *);
 void			 dataplane_foreach_vni(struct dataplane *,
 			    dataplane_vni_cb *, void *arg);
-/* Dump the kernel, reinstall missing entries, ask evpn/ to resync:
- * what an event overrun triggers. */
+/* Read the kernel again, reinstall our missing entries, note others'
+ * and report local MACs again: what an event overrun triggers.  It
+ * runs in slices on later loop turns; one asked for while another runs
+ * follows it. */
 void			 dataplane_resync(struct dataplane *);
+bool			 dataplane_resync_running(const struct dataplane *);
+/* Nothing under way: no resync, no read of the bridges, no request
+ * waiting for the kernel (tests, benchmarks). */
+bool			 dataplane_idle(const struct dataplane *);
 struct nl_ctx		*dataplane_nl(struct dataplane *);
 
 #endif

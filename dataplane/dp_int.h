@@ -70,16 +70,27 @@ struct dp_vni {
 	int		 vx_ifindex, br_ifindex, vrf_ifindex;
 	bool		 vx_created, br_created, vrf_created, rule_added;
 	bool		 learn_pending;	/* bridge not read for local MACs yet */
+	bool		 learn_running;	/* in the read under way */
+	bool		 vx_up, br_up;	/* as the last link event said */
 };
 TAILQ_HEAD(dp_vni_list, dp_vni);
+
+/* A device deleted by a queued request, until the kernel says so. */
+struct dp_dying {
+	TAILQ_ENTRY(dp_dying) entry;
+	char		 name[IF_NAMESIZE];
+};
+TAILQ_HEAD(dp_dying_list, dp_dying);
 
 struct dp_resync;
 
 struct dataplane {
+	struct event_base	*base;
 	struct nl_ctx		*nl;
 	struct evpn		*evpn;
 	struct evpn_dataplane	 ops;
 	struct dp_vni_list	 vnis;
+	struct dp_dying_list	 dying;		/* dp_vni.c */
 	struct dp_table		 owned;		/* what evpn/ asked for */
 	struct dp_table		 foreign;	/* keys the kernel holds for
 						   someone else */
@@ -89,7 +100,8 @@ struct dataplane {
 	uint64_t		 refusal_log_ms, refusals_unlogged;
 	bool			 in_sync;
 	uint32_t		 round;		/* resync round (dp_entry.seen) */
-	struct event		*ev_learn;	/* start-up learning, deferred */
+	struct event		*ev_learn;	/* reading the bridges, deferred */
+	bool			 learning;	/* that read runs */
 	struct dp_resync	*resync;	/* dp_resync.c, NULL when idle */
 };
 
@@ -159,6 +171,8 @@ struct dp_vni	*dp_vni_by_table(struct dataplane *, uint32_t table);
 int		 dp_vni_add(void *ctx, const struct evpn_dp_vni *, char *err,
 		    size_t errlen);
 void		 dp_vni_del(void *ctx, const struct evpn_dp_vni *);
+/* The kernel reported a device gone (NULL: forget them all). */
+void		 dp_dying_gone(struct dataplane *, const char *name);
 
 /* dp_learn.c: kernel events */
 void		 dp_fdb_event(void *, bool added, const struct nl_fdb *);

@@ -3,6 +3,7 @@
  * what they held before we watched them), entries of others appearing
  * and going (dp_owner.c), and the ifindex cache.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,60 +17,129 @@
 #include "dataplane/dp_int.h"
 #include "netlink/nl.h"
 
-/* ---- start-up learning ----------------------------------------------- */
-
-
-static void
-dp_learn_fdb_cb(void *arg, const struct nl_fdb *f)
-{
-	dp_learn_fdb(arg, f);
-}
-
-static void
-dp_learn_neigh_cb(void *arg, const struct nl_neigh *nb)
-{
-	dp_learn_neigh(arg, nb);
-}
+/* ---- reading what the bridges hold -------------------------------- */
 
 /*
  * MACs and neighbours the bridge held before we watched it (a restart,
- * or hosts plugged in before the VNI was configured): the kernel sends
- * no event for an entry that merely stays, so without this read they
- * would go unadvertised until they age out and come back, and remote
- * leaves would reach them only by flooding.
+ * or hosts plugged in before the VNI was configured), or that the
+ * mac-limit let go unreported: the kernel sends no event for an entry
+ * that merely stays, so without this read they would go unadvertised
+ * until they age out and come back, and remote leaves would reach them
+ * only by flooding.  One FDB dump and one neighbour dump, read on the
+ * loop (nl_dump.c), serve every VNI asked for before they started;
+ * VNIs asked for meanwhile get the next pair.
  */
+#define DP_LEARN_RETRY_USEC	10000	/* another dump is being read */
+
 static void
-dp_learn_existing(struct dataplane *dp)
+dp_learn_later(struct dataplane *dp, long usec)
+{
+	struct timeval	 tv = { 0, usec };
+
+	if (dp->ev_learn != NULL)
+		evtimer_add(dp->ev_learn, &tv);
+}
+
+static void
+dp_learn_dump_fdb(void *arg, const struct nl_fdb *f)
+{
+	struct dataplane	*dp = arg;
+	struct dp_vni		*n = dp_vni_by_bridge(dp, f->master);
+
+	if (n != NULL && n->learn_running)
+		dp_learn_fdb(dp, f);
+}
+
+static void
+dp_learn_dump_neigh(void *arg, const struct nl_neigh *nb)
+{
+	struct dataplane	*dp = arg;
+	struct dp_vni		*n = dp_vni_by_bridge(dp, nb->ifindex);
+
+	if (n != NULL && n->learn_running)
+		dp_learn_neigh(dp, nb);
+}
+
+static void
+dp_learn_finish(struct dataplane *dp)
 {
 	struct dp_vni	*n;
+	bool		 more = false;
 
+	dp->learning = false;
 	TAILQ_FOREACH(n, &dp->vnis, entry) {
-		if (!n->learn_pending)
-			continue;
-		n->learn_pending = false;
-		if (n->l3 || n->br_ifindex == 0)
-			continue;
-		nl_fdb_dump(dp->nl, n->br_ifindex, dp_learn_fdb_cb, dp);
-		nl_neigh_dump(dp->nl, n->br_ifindex, dp_learn_neigh_cb, dp);
+		n->learn_running = false;
+		more |= n->learn_pending;
+	}
+	if (more)
+		dp_learn_later(dp, 0);
+}
+
+static void
+dp_learn_neigh_done(void *arg, int error)
+{
+	if (error != 0)
+		log_warn("dataplane: reading the bridges' neighbours: %s",
+		    strerror(-error));
+	dp_learn_finish(arg);
+}
+
+static void
+dp_learn_fdb_done(void *arg, int error)
+{
+	struct dataplane	*dp = arg;
+	struct nl_dump_cbs	 cbs = { .neigh = dp_learn_dump_neigh,
+	    .done = dp_learn_neigh_done, .arg = dp };
+
+	if (error != 0)
+		log_warn("dataplane: reading the bridges' MACs: %s",
+		    strerror(-error));
+	if (nl_dump_start(dp->nl, NL_DUMP_NEIGH, &cbs) == -1) {
+		log_warn("dataplane: reading the bridges' neighbours: %s",
+		    strerror(errno));
+		dp_learn_finish(dp);
 	}
 }
 
 void
 dp_learn_cb(evutil_socket_t fd, short what, void *arg)
 {
-	dp_learn_existing(arg);
+	struct dataplane	*dp = arg;
+	struct nl_dump_cbs	 cbs = { .fdb = dp_learn_dump_fdb,
+	    .done = dp_learn_fdb_done, .arg = dp };
+	struct dp_vni		*n;
+	bool			 any = false;
+
+	if (dp->learning)
+		return;			/* its end looks for more */
+	if (nl_dump_running(dp->nl)) {
+		dp_learn_later(dp, DP_LEARN_RETRY_USEC);
+		return;
+	}
+	TAILQ_FOREACH(n, &dp->vnis, entry) {
+		n->learn_running = n->learn_pending && !n->l3 &&
+		    n->br_ifindex != 0;
+		n->learn_pending = false;
+		any |= n->learn_running;
+	}
+	if (!any)
+		return;
+	dp->learning = true;
+	if (nl_dump_start(dp->nl, NL_DUMP_FDB, &cbs) == -1) {
+		log_warn("dataplane: reading the bridges' MACs: %s",
+		    strerror(errno));
+		dp_learn_finish(dp);
+	}
 }
 
-/* On the next loop turn: evpn/ is still inside vni_add and must not be
- * called back from it. */
+/* On a later loop turn: evpn/ is still inside vni_add (or inside the
+ * removal of a learned route) and must not be called back from it. */
 void
 dp_learn_schedule(struct dataplane *dp, struct dp_vni *n)
 {
 	n->learn_pending = true;
-	if (dp->ev_learn != NULL)
-		event_active(dp->ev_learn, EV_TIMEOUT, 1);
+	dp_learn_later(dp, 0);
 }
-
 
 /* ---- kernel events: local learning ---------------------------------- */
 
@@ -134,18 +204,25 @@ dp_neigh_event(void *arg, bool added, const struct nl_neigh *nb)
 	dp_neigh_learned(arg, added, nb);
 }
 
-/* Keep the ifindex cache right when a device comes or goes by hand. */
+/* Keep the ifindex and up/down cache right (the API's view reads it,
+ * so a request for it costs no netlink round trip). */
 void
 dp_link_event(void *arg, bool added, const struct nl_link *l)
 {
 	struct dataplane	*dp = arg;
 	struct dp_vni		*n;
 
+	if (!added)
+		dp_dying_gone(dp, l->name);
 	TAILQ_FOREACH(n, &dp->vnis, entry) {
-		if (strcmp(n->vxlan_if, l->name) == 0)
+		if (strcmp(n->vxlan_if, l->name) == 0) {
 			n->vx_ifindex = added ? l->ifindex : 0;
-		if (strcmp(n->bridge_if, l->name) == 0)
+			n->vx_up = added && l->up;
+		}
+		if (strcmp(n->bridge_if, l->name) == 0) {
 			n->br_ifindex = added ? l->ifindex : 0;
+			n->br_up = added && l->up;
+		}
 	}
 }
 

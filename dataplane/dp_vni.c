@@ -214,6 +214,65 @@ dp_vni_remove_devices(struct dataplane *dp, struct dp_vni *n)
 		log_warn("dataplane: %s: %s", n->vrf, err);
 }
 
+/*
+ * The devices of a removed VNI go by queued requests, behind the entry
+ * deletes queued before them: nothing waits for the kernel.  Their
+ * names are remembered until the kernel reports them gone, so a VNI
+ * added meanwhile under one of those names waits for the delete
+ * instead of adopting a device about to vanish.
+ */
+static void
+dp_dying_add(struct dataplane *dp, const char *name)
+{
+	struct dp_dying	*d = xcalloc(1, sizeof(*d));
+
+	strlcpy_s(d->name, name, sizeof(d->name));
+	TAILQ_INSERT_TAIL(&dp->dying, d, entry);
+}
+
+void
+dp_dying_gone(struct dataplane *dp, const char *name)
+{
+	struct dp_dying	*d, *next;
+
+	TAILQ_FOREACH_SAFE(d, &dp->dying, entry, next)
+		if (name == NULL || strcmp(d->name, name) == 0) {
+			TAILQ_REMOVE(&dp->dying, d, entry);
+			free(d);
+		}
+}
+
+static bool
+dp_dying_has(struct dataplane *dp, const char *name)
+{
+	struct dp_dying	*d;
+
+	TAILQ_FOREACH(d, &dp->dying, entry)
+		if (name != NULL && strcmp(d->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+dp_vni_remove_queued(struct dataplane *dp, struct dp_vni *n)
+{
+	if (n->rule_added)
+		nl_rule_iif_delete_queued(dp->nl, NL_RULE_PRIO_BASE,
+		    n->bridge_if, n->table);
+	if (n->vx_created) {
+		nl_link_delete_queued(dp->nl, n->vx_ifindex, n->vxlan_if);
+		dp_dying_add(dp, n->vxlan_if);
+	}
+	if (n->br_created) {
+		nl_link_delete_queued(dp->nl, n->br_ifindex, n->bridge_if);
+		dp_dying_add(dp, n->bridge_if);
+	}
+	if (n->vrf_created) {
+		nl_link_delete_queued(dp->nl, n->vrf_ifindex, n->vrf);
+		dp_dying_add(dp, n->vrf);
+	}
+}
+
 int
 dp_vni_add(void *ctx, const struct evpn_dp_vni *v, char *err, size_t errlen)
 {
@@ -222,6 +281,12 @@ dp_vni_add(void *ctx, const struct evpn_dp_vni *v, char *err, size_t errlen)
 
 	if ((n = dp_vni_find(dp, v)) != NULL)
 		return 0;
+	if (dp_dying_has(dp, v->vxlan_if) || dp_dying_has(dp, v->bridge_if) ||
+	    dp_dying_has(dp, v->vrf)) {
+		/* Rare: a reload reusing a removed VNI's device name. */
+		nl_wait_idle(dp->nl, 2000);
+		dp_dying_gone(dp, NULL);
+	}
 	n = xcalloc(1, sizeof(*n));
 	strlcpy_s(n->vxlan_if, v->vxlan_if, sizeof(n->vxlan_if));
 	strlcpy_s(n->bridge_if, v->bridge_if, sizeof(n->bridge_if));
@@ -235,6 +300,7 @@ dp_vni_add(void *ctx, const struct evpn_dp_vni *v, char *err, size_t errlen)
 		free(n);
 		return -1;
 	}
+	n->vx_up = n->br_up = true;	/* dp_vni_devices set them up */
 	TAILQ_INSERT_TAIL(&dp->vnis, n, entry);
 	log_info("dataplane: VNI %u: %s %s, %s %s", n->vni, n->vxlan_if,
 	    n->vx_created ? "created" : "adopted", n->bridge_if,
@@ -286,8 +352,7 @@ dp_vni_del(void *ctx, const struct evpn_dp_vni *v)
 		else
 			dp_delete(dp, e);
 	}
-	nl_wait_idle(dp->nl, 2000);
-	dp_vni_remove_devices(dp, n);
+	dp_vni_remove_queued(dp, n);
 	TAILQ_REMOVE(&dp->vnis, n, entry);
 	free(n);
 }

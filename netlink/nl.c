@@ -32,7 +32,7 @@ static void	nl_send_batch(struct nl_ctx *);
  * Walk the netlink messages of one datagram.  fn gets each complete
  * message; a truncated or malformed one ends the walk.
  */
-static void
+void
 nl_walk(const uint8_t *data, size_t len,
     void (*fn)(void *, const struct nlmsghdr *), void *arg)
 {
@@ -57,7 +57,7 @@ nl_walk(const uint8_t *data, size_t len,
 }
 
 /* The error code of an NLMSG_ERROR message (0 = ack), 1 if malformed. */
-static int
+int
 nl_ack_error(const struct nlmsghdr *h)
 {
 	struct rbuf	 rb;
@@ -445,6 +445,7 @@ nl_sync(struct nl_ctx *nl, struct nl_msg *msg, nl_msg_fn *fn, void *arg,
 
 	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	h->nlmsg_seq = st.seq = ++nl->sync_seq;
+	nl->ctr.sync++;
 	h->nlmsg_pid = nl_socket_get_local_port(nl->sync_sk);
 	r = send(fd, h, h->nlmsg_len, 0);
 	nlmsg_free(msg);
@@ -539,6 +540,7 @@ nl_setup_events(struct nl_ctx *nl, char *err, size_t errlen)
 	    EV_READ | EV_PERSIST, nl_evt_read_cb, nl);
 	if (nl->ev_req_read == NULL || nl->ev_req_write == NULL ||
 	    nl->ev_flush == NULL || nl->ev_evt_read == NULL ||
+	    nl_dump_setup(nl) == -1 ||
 	    event_add(nl->ev_req_read, NULL) == -1 ||
 	    event_add(nl->ev_evt_read, NULL) == -1) {
 		snprintf(err, errlen, "cannot register netlink events");
@@ -563,6 +565,7 @@ nl_create(struct event_base *base, const struct nl_callbacks *cb, char *err,
 	    errlen)) == NULL ||
 	    (nl->sync_sk = nl_open(false, 4 * 1024 * 1024, err,
 	    errlen)) == NULL ||
+	    (nl->dump_sk = nl_open(true, 1024 * 1024, err, errlen)) == NULL ||
 	    nl_setup_events(nl, err, errlen) == -1) {
 		nl_free(nl);
 		return NULL;
@@ -587,7 +590,7 @@ nl_create(struct event_base *base, const struct nl_callbacks *cb, char *err,
 void
 nl_free(struct nl_ctx *nl)
 {
-	struct event	*evs[4];
+	struct event	*evs[5];
 
 	if (nl == NULL)
 		return;
@@ -595,6 +598,7 @@ nl_free(struct nl_ctx *nl)
 	evs[1] = nl->ev_req_write;
 	evs[2] = nl->ev_flush;
 	evs[3] = nl->ev_evt_read;
+	evs[4] = nl->ev_dump_read;
 	for (size_t i = 0; i < nitems(evs); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
@@ -604,6 +608,8 @@ nl_free(struct nl_ctx *nl)
 		nl_socket_free(nl->evt_sk);
 	if (nl->sync_sk != NULL)
 		nl_socket_free(nl->sync_sk);
+	if (nl->dump_sk != NULL)
+		nl_socket_free(nl->dump_sk);
 	wbuf_free(&nl->queue);
 	free(nl->qdesc);
 	free(nl);

@@ -61,6 +61,8 @@ struct nl_counters {
 	uint64_t	 pending;	/* queued or awaiting an ack */
 	uint64_t	 overruns;	/* ENOBUFS on the event socket */
 	uint64_t	 resyncs;	/* counted by the caller's reconcile */
+	uint64_t	 sync;		/* blocking requests (devices, dumps) */
+	uint64_t	 dumps;		/* dumps read on the loop */
 };
 
 /* A bridge FDB entry (AF_BRIDGE neighbour). */
@@ -158,6 +160,9 @@ int	 nl_link_set_up(struct nl_ctx *, int ifindex, char *err,
 	    size_t errlen);
 int	 nl_link_delete(struct nl_ctx *, int ifindex, char *err,
 	    size_t errlen);
+/* The same, queued behind the requests before it (not waited for). */
+void	 nl_link_delete_queued(struct nl_ctx *, int ifindex,
+	    const char *name);
 /* ifindex by name, 0 when absent. */
 int	 nl_link_index(struct nl_ctx *, const char *name);
 int	 nl_link_get(struct nl_ctx *, const char *name, struct nl_link *);
@@ -192,6 +197,28 @@ typedef void	 nl_neigh_cb(void *arg, const struct nl_neigh *);
 int	 nl_fdb_dump(struct nl_ctx *, int ifindex, nl_fdb_cb *, void *arg);
 int	 nl_neigh_dump(struct nl_ctx *, int ifindex, nl_neigh_cb *, void *arg);
 
+/* nl_dump.c: dumps read on the event loop, NL_DUMP_SLICE datagrams
+ * (of up to 64 KB) per loop turn; each entry to its callback, then
+ * done(arg, 0 or -errno) once.  One at a time: -1 with EBUSY while one
+ * runs.  Without an event base the whole dump is read before return. */
+#define NL_DUMP_SLICE	4
+enum nl_dump_kind {
+	NL_DUMP_FDB,		/* every bridge FDB entry */
+	NL_DUMP_NEIGH,		/* every ARP/ND neighbour */
+	NL_DUMP_ROUTE,		/* every route of every table */
+};
+typedef void	 nl_route_cb(void *arg, const struct nl_route *);
+struct nl_dump_cbs {
+	nl_fdb_cb	*fdb;
+	nl_neigh_cb	*neigh;
+	nl_route_cb	*route;
+	void		(*done)(void *arg, int error);
+	void		*arg;
+};
+int	 nl_dump_start(struct nl_ctx *, enum nl_dump_kind,
+	    const struct nl_dump_cbs *);
+bool	 nl_dump_running(const struct nl_ctx *);
+
 /* nl_route.c: routes (queued) and rules (synchronous). */
 /* prefix via gw onlink dev ifindex in table, protocol NL_RTPROT_EVPND. */
 void	 nl_route_replace(struct nl_ctx *, uint32_t table,
@@ -201,7 +228,6 @@ void	 nl_route_replace(struct nl_ctx *, uint32_t table,
 void	 nl_route_delete(struct nl_ctx *, uint32_t table,
 	    const struct prefix *);
 /* Routes of one table (0: all), synchronous; 0 or -1. */
-typedef void	 nl_route_cb(void *arg, const struct nl_route *);
 int	 nl_route_dump(struct nl_ctx *, uint32_t table, nl_route_cb *,
 	    void *arg);
 /* "iif NAME lookup TABLE" at priority prio, for both families. */
@@ -209,5 +235,7 @@ int	 nl_rule_iif_add(struct nl_ctx *, uint32_t prio, const char *iif,
 	    uint32_t table, char *err, size_t errlen);
 int	 nl_rule_iif_delete(struct nl_ctx *, uint32_t prio, const char *iif,
 	    uint32_t table, char *err, size_t errlen);
+void	 nl_rule_iif_delete_queued(struct nl_ctx *, uint32_t prio,
+	    const char *iif, uint32_t table);
 
 #endif

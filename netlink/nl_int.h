@@ -29,6 +29,16 @@ struct nl_inflight {
 	struct nl_qdesc	 q;
 };
 
+/* The dump being read on the loop (nl_dump.c). */
+struct nl_adump {
+	bool			 running;
+	bool			 ended;		/* DONE or an error read */
+	int			 result;	/* 0 or -errno */
+	enum nl_dump_kind	 kind;
+	uint32_t		 seq;
+	struct nl_dump_cbs	 cbs;
+};
+
 struct nl_ctx {
 	struct event_base	*base;
 	struct nl_callbacks	 cb;
@@ -36,6 +46,10 @@ struct nl_ctx {
 	struct nl_sock		*req_sk;	/* non-blocking, batched */
 	struct nl_sock		*evt_sk;	/* RTNLGRP_LINK, RTNLGRP_NEIGH */
 	struct nl_sock		*sync_sk;	/* blocking: devices, dumps */
+	struct nl_sock		*dump_sk;	/* dumps read on the loop */
+	struct event		*ev_dump_read;
+	uint32_t		 dump_seq;
+	struct nl_adump		 adump;
 	struct event		*ev_req_read;
 	struct event		*ev_req_write;
 	struct event		*ev_flush;	/* next loop turn */
@@ -59,6 +73,11 @@ struct nl_ctx {
 };
 
 /* nl.c */
+/* Each complete netlink message of one datagram to fn. */
+void	nl_walk(const uint8_t *, size_t,
+	    void (*fn)(void *, const struct nlmsghdr *), void *arg);
+/* The error of an NLMSG_ERROR message (0 = ack), 1 if malformed. */
+int	nl_ack_error(const struct nlmsghdr *);
 /* Queue msg (consumed) with a description for the log. */
 void	nl_enqueue(struct nl_ctx *, struct nl_msg *, const char *desc);
 /* The same for a delete: ENOENT counts as success (already gone). */
@@ -81,5 +100,8 @@ int	nl_parse_route(const struct nlmsghdr *, struct nl_route *);
 
 /* nl_link.c */
 bool	nl_probe_vrf(struct nl_ctx *);
+
+/* nl_dump.c: the loop's read event of the dump socket. */
+int	nl_dump_setup(struct nl_ctx *);
 
 #endif

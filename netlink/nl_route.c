@@ -178,13 +178,12 @@ nl_route_dump(struct nl_ctx *nl, uint32_t table, nl_route_cb *cb, void *arg)
 	    nl_route_dump_one, &st, "route");
 }
 
-static int
-nl_rule_request(struct nl_ctx *nl, bool add, int family, uint32_t prio,
-    const char *iif, uint32_t table, char *err, size_t errlen)
+static struct nl_msg *
+nl_rule_msg(bool add, int family, uint32_t prio, const char *iif,
+    uint32_t table)
 {
 	struct rtnl_rule	*rule;
 	struct nl_msg		*msg = NULL;
-	char			 why[128];
 	int			 rc;
 
 	if ((rule = rtnl_rule_alloc()) == NULL)
@@ -199,6 +198,16 @@ nl_rule_request(struct nl_ctx *nl, bool add, int family, uint32_t prio,
 	rtnl_rule_put(rule);
 	if (rc < 0)
 		fatalx("netlink: cannot build a rule request");
+	return msg;
+}
+
+static int
+nl_rule_request(struct nl_ctx *nl, bool add, int family, uint32_t prio,
+    const char *iif, uint32_t table, char *err, size_t errlen)
+{
+	struct nl_msg	*msg = nl_rule_msg(add, family, prio, iif, table);
+	char		 why[128];
+
 	if (nl_sync(nl, msg, NULL, NULL, why, sizeof(why)) == -1) {
 		/* Already there (ours from before a restart) is fine. */
 		if (add && strcmp(why, strerror(EEXIST)) == 0)
@@ -234,4 +243,20 @@ nl_rule_iif_delete(struct nl_ctx *nl, uint32_t prio, const char *iif,
 	    errlen) == -1)
 		rc = -1;
 	return rc;
+}
+
+void
+nl_rule_iif_delete_queued(struct nl_ctx *nl, uint32_t prio, const char *iif,
+    uint32_t table)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	char		 desc[NL_DESC_LEN];
+
+	for (size_t i = 0; i < nitems(families); i++) {
+		snprintf(desc, sizeof(desc), "rule delete %s iif %s lookup %u "
+		    "pref %u", families[i] == AF_INET ? "-4" : "-6", iif,
+		    table, prio);
+		nl_enqueue_delete(nl, nl_rule_msg(false, families[i], prio,
+		    iif, table), desc);
+	}
 }

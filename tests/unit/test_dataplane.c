@@ -169,6 +169,34 @@ settle(void)
 	ck_assert_int_eq(nl_wait_idle(dataplane_nl(dp), 3000), 0);
 }
 
+/* Turn the loop until the data plane has nothing under way. */
+static void
+run_idle(void)
+{
+	int	 turns = 0;
+
+	do
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	while (!dataplane_idle(dp) && turns++ < 100000);
+	ck_assert(dataplane_idle(dp));
+}
+
+/* Run a resync to its end on the loop; how many loop turns it took. */
+static int
+resync(void)
+{
+	int	 turns = 0;
+
+	dataplane_resync(dp);
+	while (dataplane_resync_running(dp) && turns < 100000) {
+		event_base_loop(base, EVLOOP_ONCE);
+		turns++;
+	}
+	ck_assert(!dataplane_resync_running(dp));
+	settle();
+	return turns;
+}
+
 static uint64_t
 sent(void)
 {
@@ -497,6 +525,7 @@ START_TEST(test_vni_mismatch_and_del)
 	bad.bridge_if = "br200";
 	vni_add(&bad);
 	ops->vni_del(ops->ctx, &bad);
+	settle();		/* the deletes are queued */
 	ck_assert_int_ne(if_nametoindex("vx100"), 0);
 	ck_assert_int_eq(if_nametoindex("br200"), 0);
 }
@@ -580,21 +609,21 @@ START_TEST(test_learning_at_start)
 	vni_add(&l2);
 	/* Not from inside vni_add: evpn/ is still configuring the VNI. */
 	ck_assert_uint_eq(learned_count(NULL), 0);
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	run_idle();
 	ck_assert(learned("02:00:00:00:00:bb", NULL));
 	ck_assert(learned("02:00:00:00:00:bb", "10.1.1.11"));
 	ck_assert_uint_eq(learned_count(&host), 0);
 	/* Once per VNI: what evpn/ lets go is not read back, on the next
-	 * turn nor when another VNI's bridge is read. */
+	 * turns nor when another VNI's bridge is read. */
 	evpn_dp_mac_gone(w.evpn, "br100", &host);
 	ck_assert_uint_eq(learned_count(NULL), 0);
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	run_idle();
 	ck_assert_uint_eq(learned_count(NULL), 0);
 	other.vxlan_if = "vx200";
 	other.bridge_if = "br200";
 	other.vni = 200;
 	vni_add(&other);
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	run_idle();
 	ck_assert_uint_eq(learned_count(NULL), 0);
 }
 END_TEST
@@ -609,8 +638,7 @@ START_TEST(test_resync_reinstalls)
 	/* Lost behind our back (as if an event had been missed). */
 	sh("bridge fdb del 02:00:00:00:00:0b dev vx100 self master");
 	sh("ip neigh del 10.1.1.10 dev br100");
-	dataplane_resync(dp);
-	settle();
+	resync();
 	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0b", "10.0.0.13"),
 	    1);
 	ck_assert_int_eq(count_neigh("br100", "10.1.1.10"), 1);
@@ -619,6 +647,143 @@ START_TEST(test_resync_reinstalls)
 	dataplane_get_stats(dp, &st);
 	ck_assert_uint_eq(st.nl.resyncs, 1);
 	ck_assert_uint_eq(st.nl.sent, 7);
+}
+END_TEST
+
+/* ---- the loop is not blocked (issue 11) ------------------------------ */
+
+static void	 read_events(void);
+
+static int
+count_lines(const char *cmd)
+{
+	char	 line[256];
+	FILE	*p = popen(cmd, "r");
+	int	 n = 0;
+
+	ck_assert_ptr_nonnull(p);
+	while (fgets(line, sizeof(line), p) != NULL)
+		n++;
+	pclose(p);
+	return n;
+}
+
+#define MANY	3000
+
+static void
+push_many(void)
+{
+	struct ipaddr	 v1 = ip("10.0.0.12");
+	struct macaddr	 m = mac("02:00:00:01:00:00");
+
+	for (int i = 0; i < MANY; i++) {
+		m.b[4] = (uint8_t)(i >> 8);
+		m.b[5] = (uint8_t)i;
+		ops->mac_set(ops->ctx, &l2, &m, &v1, false);
+	}
+}
+
+static bool	 ticked_during;
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ticked_during = dataplane_resync_running(dp);
+}
+
+/*
+ * The overrun resync runs in slices across loop turns: a timer due now
+ * fires while it is still running, and in the end every entry lost
+ * behind our back is back.
+ */
+START_TEST(test_resync_in_slices)
+{
+	struct event	*tick;
+	struct timeval	 now = { 0, 0 };
+	struct dataplane_stats st;
+	int		 turns;
+
+	vni_add(&l2);
+	push_many();
+	settle();
+	ck_assert_int_eq(count_lines("bridge fdb show dev vx100 self | "
+	    "grep 'dst 10.0.0.12'"), MANY);
+	sh("bridge fdb flush dev vx100 self");
+	ck_assert_int_eq(count_lines("bridge fdb show dev vx100 self | "
+	    "grep 'dst 10.0.0.12'"), 0);
+	read_events();
+
+	tick = evtimer_new(base, tick_cb, NULL);
+	dataplane_resync(dp);
+	ck_assert(dataplane_resync_running(dp));
+	evtimer_add(tick, &now);
+	turns = 0;
+	while (dataplane_resync_running(dp) && turns++ < 100000)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(tick);
+	ck_assert(ticked_during);
+	ck_assert_int_gt(turns, 3);
+	settle();
+	ck_assert_int_eq(count_lines("bridge fdb show dev vx100 self | "
+	    "grep 'dst 10.0.0.12'"), MANY);
+	dataplane_get_stats(dp, &st);
+	ck_assert_uint_eq(st.nl.resyncs, 1);
+	ck_assert_uint_eq(st.nl.failed, 0);
+	/* Another resync finds nothing missing. */
+	resync();
+	dataplane_get_stats(dp, &st);
+	ck_assert_uint_eq(st.nl.sent, 2 * MANY);
+}
+END_TEST
+
+/* Removing a VNI queues its devices' deletes behind what is pending
+ * instead of waiting for the kernel; one added again under the same
+ * names right after still gets fresh devices. */
+START_TEST(test_vni_del_does_not_wait)
+{
+	struct nl_counters	 c;
+
+	vni_add(&l2);
+	push_many();
+	ops->vni_del(ops->ctx, &l2);
+	nl_get_counters(dataplane_nl(dp), &c);
+	ck_assert_uint_gt(c.pending, 0);
+	settle();
+	read_events();
+	ck_assert_int_eq(if_nametoindex("vx100"), 0);
+	ck_assert_int_eq(if_nametoindex("br100"), 0);
+	nl_get_counters(dataplane_nl(dp), &c);
+	ck_assert_uint_eq(c.failed, 0);
+
+	vni_add(&l2);
+	push_many();
+	ops->vni_del(ops->ctx, &l2);
+	vni_add(&l2);
+	settle();
+	read_events();
+	ck_assert_int_ne(if_nametoindex("vx100"), 0);
+	ck_assert(first_vni().vx_created);
+}
+END_TEST
+
+/* GET /v1/dataplane's view of the devices costs no netlink request: it
+ * is what the link events said. */
+START_TEST(test_view_without_netlink)
+{
+	struct nl_counters	 c;
+	uint64_t		 before;
+
+	vni_add(&l2);
+	nl_get_counters(dataplane_nl(dp), &c);
+	before = c.sync;
+	ck_assert(first_vni().br_up);
+	sh("ip link set br100 down");
+	read_events();
+	ck_assert(!first_vni().br_up);
+	ck_assert(first_vni().vx_up);
+	ck_assert_int_eq(first_vni().br_ifindex, if_nametoindex("br100"));
+	nl_get_counters(dataplane_nl(dp), &c);
+	ck_assert_uint_eq(c.sync, before);
 }
 END_TEST
 
@@ -831,6 +996,9 @@ dataplane_suite(void)
 	tcase_add_test(tc, test_foreign_neighbours_left_alone);
 	tcase_add_test(tc, test_static_fdb_left_alone);
 	tcase_add_test(tc, test_restart_adopts_routes);
+	tcase_add_test(tc, test_resync_in_slices);
+	tcase_add_test(tc, test_vni_del_does_not_wait);
+	tcase_add_test(tc, test_view_without_netlink);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -790,6 +790,56 @@ START_TEST(test_route_events_and_protocol)
 }
 END_TEST
 
+struct dump_count {
+	int	 fdb, done, error;
+};
+
+static void
+dump_fdb_cb(void *arg, const struct nl_fdb *f)
+{
+	((struct dump_count *)arg)->fdb++;
+}
+
+static void
+dump_done_cb(void *arg, int error)
+{
+	((struct dump_count *)arg)->done++;
+	((struct dump_count *)arg)->error = error;
+}
+
+/* A dump read on the loop: it runs across turns, one at a time, and
+ * ends with done() once. */
+START_TEST(test_dump_on_loop)
+{
+	struct dump_count	 d = { 0 };
+	struct nl_dump_cbs	 cbs = { .fdb = dump_fdb_cb,
+	    .done = dump_done_cb, .arg = &d };
+	struct ipaddr		 gw = ip("10.0.0.12");
+	struct macaddr		 m = mac("02:00:00:02:00:00");
+	int			 vx, br, turns = 0;
+
+	make_l2(&vx, &br, false);
+	for (int i = 0; i < 500; i++) {
+		m.b[4] = (uint8_t)(i >> 8);
+		m.b[5] = (uint8_t)i;
+		nl_fdb_replace(nl, vx, &m, &gw, false);
+	}
+	ck_assert_int_eq(nl_wait_idle(nl, 3000), 0);
+	ck_assert_int_eq(nl_dump_start(nl, NL_DUMP_FDB, &cbs), 0);
+	ck_assert(nl_dump_running(nl));
+	ck_assert_int_eq(nl_dump_start(nl, NL_DUMP_FDB, &cbs), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	while (nl_dump_running(nl) && turns++ < 10000)
+		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_int_eq(d.done, 1);
+	ck_assert_int_eq(d.error, 0);
+	/* Each MAC twice (the VXLAN driver's and the bridge's), plus the
+	 * devices' own addresses. */
+	ck_assert_int_ge(d.fdb, 1000);
+	ck_assert_int_gt(turns, 1);
+}
+END_TEST
+
 static Suite *
 netlink_suite(void)
 {
@@ -811,6 +861,7 @@ netlink_suite(void)
 	tcase_add_test(tc, test_event_overrun);
 	tcase_add_test(tc, test_vrf_probe);
 	tcase_add_test(tc, test_route_events_and_protocol);
+	tcase_add_test(tc, test_dump_on_loop);
 	suite_add_tcase(s, tc);
 	return s;
 }
