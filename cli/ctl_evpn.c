@@ -221,6 +221,10 @@ run_dataplane(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	printf("VRF mode: %s\nInstalled entries:", jstr(o, "vrf_mode", "?"));
 	json_object_foreach(json_object_get(o, "installed"), kind, n)
 		printf(" %s %lld", kind, (long long)json_integer_value(n));
+	printf("\nBlocked (the kernel holds another's entry there):");
+	json_object_foreach(json_object_get(o, "blocked"), kind, n)
+		printf(" %s %lld", kind, (long long)json_integer_value(n));
+	printf(", %lld times in all", jint(o, "refused"));
 	req = json_object_get(o, "requests");
 	printf("\nRequests: %lld sent, %lld acked, %lld failed, %lld pending\n"
 	    "Overruns: %lld, resyncs: %lld\n", jint(req, "sent"),
