@@ -76,56 +76,74 @@ dp_vni_by_table(struct dataplane *dp, uint32_t table)
 	return NULL;
 }
 
-/* What a dump at VNI setup finds: ours is adopted (marked, so a sync
- * that does not push it again removes it), somebody else's remembered. */
+/* What a dump at a VNI's setup finds on its devices: ours is adopted
+ * (marked, so a sync that does not push it again removes it), somebody
+ * else's remembered.  Other VNIs' entries are not looked at: a delete
+ * of theirs may still be queued. */
+struct dp_adopting {
+	struct dataplane	*dp;
+	struct dp_vni		*n;
+};
+
 static void
-dp_adopt_key(struct dataplane *dp, enum dp_whose whose,
+dp_adopt_key(struct dp_adopting *a, enum dp_whose whose,
     const struct dp_entry *k)
 {
+	bool	 mine;
+
+	if (k->kind == DP_ROUTE)
+		mine = (uint32_t)k->where == a->n->table;
+	else
+		mine = k->where == a->n->vx_ifindex ||
+		    k->where == a->n->br_ifindex;
+	if (!mine)
+		return;
 	if (whose == DP_OURS)
-		dp_adopt(dp, k);
+		dp_adopt(a->dp, k);
 	else if (whose == DP_FOREIGN)
-		dp_foreign_add(dp, k, dp->round);
+		dp_foreign_add(a->dp, k, a->dp->round);
 }
 
 static void
 dp_adopt_fdb_cb(void *arg, const struct nl_fdb *f)
 {
-	struct dataplane	*dp = arg;
+	struct dp_adopting	*a = arg;
 	struct dp_entry		 k;
 
-	dp_adopt_key(dp, dp_fdb_whose(dp, f, &k), &k);
+	dp_adopt_key(a, dp_fdb_whose(a->dp, f, &k), &k);
 }
 
 static void
 dp_adopt_neigh_cb(void *arg, const struct nl_neigh *nb)
 {
-	struct dataplane	*dp = arg;
+	struct dp_adopting	*a = arg;
 	struct dp_entry		 k;
 
-	dp_adopt_key(dp, dp_neigh_whose(dp, nb, &k), &k);
+	dp_adopt_key(a, dp_neigh_whose(a->dp, nb, &k), &k);
 }
 
 static void
 dp_adopt_route_cb(void *arg, const struct nl_route *r)
 {
-	struct dataplane	*dp = arg;
+	struct dp_adopting	*a = arg;
 	struct dp_entry		 k;
 
-	dp_adopt_key(dp, dp_route_whose(dp, r, &k), &k);
+	dp_adopt_key(a, dp_route_whose(a->dp, r, &k), &k);
 }
 
 /* Before anything is installed on the VNI: what is there already. */
 static void
 dp_vni_adopt_entries(struct dataplane *dp, struct dp_vni *n)
 {
+	struct dp_adopting	 a = { dp, n };
+
 	/* All of it: the bridge's static entries on other ports count. */
-	nl_fdb_dump(dp->nl, 0, dp_adopt_fdb_cb, dp);
-	nl_neigh_dump(dp->nl, n->br_ifindex, dp_adopt_neigh_cb, dp);
+	nl_fdb_dump(dp->nl, 0, dp_adopt_fdb_cb, &a);
+	nl_neigh_dump(dp->nl, n->br_ifindex, dp_adopt_neigh_cb, &a);
 	if (n->l3 && n->table != 0) {
 		if (nl_events_routes(dp->nl) == -1)
 			log_warn("dataplane: cannot watch route changes");
-		nl_route_dump(dp->nl, n->table, dp_adopt_route_cb, dp);
+		nl_route_dump(dp->nl, n->table, dp_adopt_route_cb, &a);
 	}
 }
 

@@ -946,6 +946,32 @@ START_TEST(test_static_fdb_left_alone)
 }
 END_TEST
 
+/* A VNI's setup adopts what is on its own devices only: another VNI's
+ * entry whose delete is still queued must not come back as owned (it
+ * would never be installed again). */
+START_TEST(test_adoption_keeps_to_its_vni)
+{
+	struct evpn_dp_vni	 other = l2;
+	struct macaddr		 a = mac("02:00:00:00:00:0a");
+	struct ipaddr		 v1 = ip("10.0.0.12");
+
+	vni_add(&l2);
+	push_full_state();
+	settle();
+	ops->mac_del(ops->ctx, &l2, &a);	/* queued, not sent */
+	other.vxlan_if = "vx200";
+	other.bridge_if = "br200";
+	other.vni = 200;
+	vni_add(&other);
+	settle();
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0a", NULL), 0);
+	ops->mac_set(ops->ctx, &l2, &a, &v1, false);
+	settle();
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0a", "10.0.0.12"),
+	    1);
+}
+END_TEST
+
 /* A restart adopts our routes (our protocol) and sweeps the stale ones;
  * the foreign route in the table is neither. */
 START_TEST(test_restart_adopts_routes)
@@ -996,6 +1022,7 @@ dataplane_suite(void)
 	tcase_add_test(tc, test_foreign_neighbours_left_alone);
 	tcase_add_test(tc, test_static_fdb_left_alone);
 	tcase_add_test(tc, test_restart_adopts_routes);
+	tcase_add_test(tc, test_adoption_keeps_to_its_vni);
 	tcase_add_test(tc, test_resync_in_slices);
 	tcase_add_test(tc, test_vni_del_does_not_wait);
 	tcase_add_test(tc, test_view_without_netlink);
