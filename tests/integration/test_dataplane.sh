@@ -225,7 +225,7 @@ rr_seq_from()	# PREFIX VTEP: MM sequence rr shows, 0 when none
 	echo "${s:-0}"
 }
 check "move: before, rr has $P_MAC_HB from b" \
-    frr_evpn_path rr "$P_MAC_HB" $B
+    wait_for 5 frr_evpn_path rr "$P_MAC_HB" $B
 seq_b=$(rr_seq_from "$P_MAC_HB" $B || echo none)
 dp_host_move_begin hb a hb-p || bail_out "cannot give hb a port on a"
 # hb speaks first (a gratuitous ARP would do; a ping is simpler), so a's
