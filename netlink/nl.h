@@ -1,7 +1,7 @@
 /*
  * netlink/: programming the Linux kernel over rtnetlink with libnl-3.
  *
- * How this works: a struct nl_ctx holds three sockets.
+ * How this works: a struct nl_ctx holds four sockets.
  *
  *  - The request socket is non-blocking and driven by the caller's
  *    libevent base.  FDB, neighbour and route changes are built with
@@ -20,6 +20,10 @@
  *  - The sync socket is blocking: devices, rules and dumps, which the
  *    caller needs answered before it goes on (a device's ifindex, an
  *    "exists with VNI 200" error, the FDB at start-up).
+ *  - The dump socket is non-blocking: a dump whose answers are read on
+ *    the loop a few datagrams per turn (nl_dump.c), for work that may
+ *    be large but need not be done before the caller goes on (a resync
+ *    after an overrun, reading the bridges for learning).
  *
  * This folder knows links, FDB entries, neighbours, routes and rules;
  * it knows nothing of EVPN (dataplane/ maps one to the other).
