@@ -339,6 +339,7 @@ enter_established(struct bgp_peer *peer)
 		conn_drop(peer, peer->coll);
 	}
 	arm_negotiated_timers(peer);
+	memset(peer->eor_rcvd, 0, sizeof(peer->eor_rcvd));
 	change_state(peer, BGP_ST_ESTABLISHED);
 	if (peer->bgp->rib.peer_up && peer->bgp->rib.peer_up(peer) == -1) {
 		/* The routing engine cannot take the peer (it logged why):

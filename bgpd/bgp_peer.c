@@ -456,6 +456,55 @@ bgp_free(struct bgp *bgp)
 	free(bgp);
 }
 
+/* ---- convergence (End-of-RIB from every peer) ---------------------- */
+
+static bool
+peer_done(const struct bgp_peer *peer, int aid)
+{
+	uint8_t conf_af = 0;
+
+	for (size_t i = 0; i < nitems(af_map); i++)
+		if (af_map[i].aid == aid)
+			conf_af = af_map[i].conf_af;
+	if (peer->conf.shutdown || !(peer->conf.af_active & conf_af))
+		return true;
+	if (peer->state != BGP_ST_ESTABLISHED)
+		return false;
+	return !peer->neg.families[aid] || peer->eor_rcvd[aid];
+}
+
+bool
+bgp_family_converged(const struct bgp *bgp, int aid)
+{
+	const struct bgp_peer *peer;
+
+	if (aid < 0 || aid >= BGP_AID_MAX)
+		return false;
+	TAILQ_FOREACH(peer, &bgp->peers, entry)
+		if (!peer_done(peer, aid))
+			return false;
+	return true;
+}
+
+void
+bgp_set_converged_hook(struct bgp *bgp, bgp_converged_cb *cb, void *arg)
+{
+	bgp->converged_cb = cb;
+	bgp->converged_arg = arg;
+}
+
+void
+bgp_peer_eor_received(struct bgp_peer *peer, int aid)
+{
+	struct bgp *bgp = peer->bgp;
+
+	if (aid < 0 || aid >= BGP_AID_MAX || peer->eor_rcvd[aid])
+		return;
+	peer->eor_rcvd[aid] = true;
+	if (bgp->converged_cb != NULL && bgp_family_converged(bgp, aid))
+		bgp->converged_cb(bgp->converged_arg, aid);
+}
+
 /* ---- queries ------------------------------------------------------- */
 
 struct event_base *

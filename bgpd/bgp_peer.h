@@ -85,6 +85,8 @@ struct bgp_peer {
 	bool		 idlehold_running;
 	uint64_t	 since;			/* last change into/out of Established */
 
+	/* End-of-RIB received per family on the current session. */
+	bool		 eor_rcvd[BGP_AID_MAX];
 	struct bgp_notify last_notify_sent;
 	struct bgp_notify last_notify_rcvd;
 	/* The session ended with a NOTIFICATION (either way): no graceful
@@ -119,6 +121,8 @@ struct bgp {
 	struct bgp_rib_ops rib;
 	void		*rib_arg;
 	bool		 shut_down;
+	bgp_converged_cb *converged_cb;
+	void		*converged_arg;
 };
 
 struct bgp	*bgp_create_with_ops(struct event_base *, const struct config *,
@@ -150,5 +154,7 @@ uint16_t	 bgp_peer_conf_keepalive(const struct bgp_peer *);
 int		 bgp_peer_send(struct bgp_peer *, const uint8_t *, size_t);
 /* Bytes queued towards the peer and not yet written (backpressure). */
 size_t		 bgp_peer_pending(const struct bgp_peer *);
+/* The RIB saw the peer's End-of-RIB for aid (convergence, bgpd.h). */
+void		 bgp_peer_eor_received(struct bgp_peer *, int aid);
 
 #endif

@@ -90,6 +90,19 @@ uint32_t	 bgp_router_id(const struct bgp *);	/* host order */
 size_t		 bgp_peer_count(const struct bgp *);
 size_t		 bgp_peer_established_count(const struct bgp *);
 
+/*
+ * Convergence of one address family (aid of bgp_af.h): every configured
+ * peer that activates it (and is not shut down) is Established and has
+ * sent End-of-RIB for it on its current session (RFC 4724 §2), or did
+ * not negotiate the family.  A peer that is down counts as not done.
+ * The hook runs each time an End-of-RIB makes a family converged; the
+ * caller bounds its wait with a timer of its own.
+ */
+typedef void	 bgp_converged_cb(void *arg, int aid);
+void		 bgp_set_converged_hook(struct bgp *, bgp_converged_cb *,
+		    void *arg);
+bool		 bgp_family_converged(const struct bgp *, int aid);
+
 typedef void	 bgp_peer_cb(const struct bgp_peer_info *, void *arg);
 /* Visit peers in address order. */
 void		 bgp_peer_foreach(struct bgp *, bgp_peer_cb *, void *arg);

@@ -30,6 +30,16 @@
 #define CONF_DEFAULT_VXLAN_PORT	4789	/* IANA VXLAN, RFC 7348 §5 */
 #define CONF_DEFAULT_DAD_MAX_MOVES 5
 #define CONF_DEFAULT_DAD_TIME	180
+/* Learned MACs one VNI may advertise (see the vxlan block's mac-limit):
+ * above any real segment (a /18 of hosts), far below what a host
+ * spraying random source MACs would make every VTEP of the fabric
+ * hold.  0 in the config means no limit. */
+#define CONF_DEFAULT_MAC_LIMIT	10000
+#define CONF_MAX_MAC_LIMIT	16000000
+/* After a restart, kernel entries of the last run that nobody
+ * re-announced are swept once every peer sent End-of-RIB, or this many
+ * seconds after the start at the latest. */
+#define CONF_DEFAULT_RIB_STALE_TIME 120
 #define CONF_DEFAULT_LOG_LEVEL	LOG_INFO
 #define CONF_TCP_MD5_MAXKEYLEN	80	/* Linux TCP_MD5SIG_MAXKEYLEN */
 
@@ -109,6 +119,9 @@ struct conf_bgp {
 	/* bgp graceful-restart: restart without a NOTIFICATION and claim
 	 * preserved forwarding state, so helpers keep our routes (RFC 4724) */
 	bool		 graceful_restart;
+	/* bgp graceful-restart rib-stale-time: the latest sweep of kernel
+	 * entries kept from before a restart, in seconds */
+	uint16_t	 rib_stale_time;
 	struct conf_neighbor_list neighbors;
 	/* address-family l2vpn evpn */
 	bool		 advertise_all_vni;
@@ -139,6 +152,7 @@ struct conf_vxlan {
 	uint16_t	 mtu;			/* 0 = kernel default */
 	bool		 arp_suppression;
 	char		*svi_vrf;		/* the bridge routes in this vrf */
+	uint32_t	 mac_limit;		/* learned MACs; 0 = no limit */
 	struct conf_static_mac_list static_macs;
 };
 TAILQ_HEAD(conf_vxlan_list, conf_vxlan);

@@ -86,6 +86,7 @@ bgp_new(uint32_t asn, const char *vrf)
 	bgp->dad.enabled = true;
 	bgp->dad.max_moves = CONF_DEFAULT_DAD_MAX_MOVES;
 	bgp->dad.time = CONF_DEFAULT_DAD_TIME;
+	bgp->rib_stale_time = CONF_DEFAULT_RIB_STALE_TIME;
 	return bgp;
 }
 
@@ -148,6 +149,7 @@ cmd_vxlan(struct parser *p)
 	vx = xcalloc(1, sizeof(*vx));
 	vx->name = name;
 	vx->dstport = CONF_DEFAULT_VXLAN_PORT;
+	vx->mac_limit = CONF_DEFAULT_MAC_LIMIT;
 	TAILQ_INIT(&vx->static_macs);
 	TAILQ_INSERT_TAIL(&p->conf->vxlans, vx, entry);
 	cp_check_add(p, CHECK_VXLAN_HAS_VNI, vx);
@@ -539,6 +541,25 @@ need_default_instance(struct parser *p)
 	return 0;
 }
 
+/*
+ * bgp graceful-restart rib-stale-time SECONDS (FRR's name for how long
+ * zebra keeps the routes of a restarted bgpd): after our own restart,
+ * kernel entries of the last run wait this long at most for every peer's
+ * End-of-RIB before the ones nobody announced again are removed.
+ */
+static int
+cmd_rib_stale_time(struct parser *p)
+{
+	uint64_t v;
+
+	if (cp_want_args(p, 1, 1) == -1 ||
+	    cp_arg_uint(p, 0, "rib-stale-time", 1, 3600, &v) == -1 ||
+	    need_default_instance(p) == -1)
+		return -1;
+	p->bgp->rib_stale_time = (uint16_t)v;
+	return 0;
+}
+
 static int
 cmd_advertise_all_vni(struct parser *p)
 {
@@ -758,6 +779,24 @@ cmd_vxlan_mtu(struct parser *p)
 	return 0;
 }
 
+/*
+ * mac-limit N: at most N MACs learned on this VNI's bridge are
+ * advertised (0: no limit); beyond it a new MAC is logged, counted and
+ * not advertised, so one host spraying source MACs cannot make every
+ * VTEP of the fabric hold millions of routes.
+ */
+static int
+cmd_vxlan_mac_limit(struct parser *p)
+{
+	uint64_t v;
+
+	if (cp_want_args(p, 1, 1) == -1 ||
+	    cp_arg_uint(p, 0, "MAC limit", 0, CONF_MAX_MAC_LIMIT, &v) == -1)
+		return -1;
+	p->vxlan->mac_limit = (uint32_t)v;
+	return 0;
+}
+
 static int
 cmd_vxlan_arp_suppression(struct parser *p)
 {
@@ -881,6 +920,7 @@ static const struct command bgp_cmds[] = {
 	{ "bgp cluster-id", cmd_cluster_id },
 	{ "bgp listen-address", cmd_listen_address },
 	{ "bgp listen-port", cmd_listen_port },
+	{ "bgp graceful-restart rib-stale-time", cmd_rib_stale_time },
 	{ "bgp graceful-restart", cmd_graceful_restart },
 	{ "no bgp default ipv4-unicast", cmd_noop },
 	{ "no bgp ebgp-requires-policy", cmd_noop },
@@ -931,6 +971,7 @@ static const struct command vxlan_cmds[] = {
 	{ "dstport", cmd_vxlan_dstport },
 	{ "mtu", cmd_vxlan_mtu },
 	{ "arp-suppression", cmd_vxlan_arp_suppression },
+	{ "mac-limit", cmd_vxlan_mac_limit },
 	{ "svi-vrf", cmd_vxlan_svi_vrf },
 	{ "static-mac", cmd_vxlan_static_mac },
 	{ "exit", cmd_exit_to_parent },

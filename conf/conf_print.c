@@ -75,6 +75,8 @@ print_vxlan(FILE *f, const struct conf_vxlan *vx)
 		fprintf(f, " arp-suppression\n");
 	if (vx->svi_vrf)
 		fprintf(f, " svi-vrf %s\n", vx->svi_vrf);
+	if (vx->mac_limit != CONF_DEFAULT_MAC_LIMIT)
+		fprintf(f, " mac-limit %u\n", vx->mac_limit);
 	TAILQ_FOREACH(m, &vx->static_macs, entry) {
 		fprintf(f, " static-mac %s", mac_fmt(&m->mac, mac, sizeof(mac)));
 		if (ipaddr_is_set(&m->ip))
@@ -288,6 +290,9 @@ print_bgp_global(FILE *f, const struct conf_bgp *bgp)
 		fprintf(f, " bgp listen-port %u\n", bgp->listen_port);
 	if (bgp->graceful_restart)
 		fprintf(f, " bgp graceful-restart\n");
+	if (bgp->rib_stale_time != CONF_DEFAULT_RIB_STALE_TIME)
+		fprintf(f, " bgp graceful-restart rib-stale-time %u\n",
+		    bgp->rib_stale_time);
 	TAILQ_FOREACH(n, &bgp->neighbors, entry)
 		print_neighbor(f, n);
 }
