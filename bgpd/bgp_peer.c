@@ -461,11 +461,9 @@ bgp_free(struct bgp *bgp)
 static bool
 peer_done(const struct bgp_peer *peer, int aid)
 {
-	uint8_t conf_af = 0;
+	const struct bgp_af *af = bgp_af_get(aid);
+	uint8_t conf_af = af != NULL ? af->conf_af : 0;
 
-	for (size_t i = 0; i < nitems(af_map); i++)
-		if (af_map[i].aid == aid)
-			conf_af = af_map[i].conf_af;
 	if (peer->conf.shutdown || !(peer->conf.af_active & conf_af))
 		return true;
 	if (peer->state != BGP_ST_ESTABLISHED)

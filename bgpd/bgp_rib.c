@@ -581,7 +581,6 @@ static void
 rib_eor_received(struct bgp_rib *rib, struct bgp_peer *peer, int aid)
 {
 	uint16_t stale = rib_stale_slot_of(rib, peer);
-	struct rib_slot *s = rib_slot_of_peer(rib, peer);
 
 	bgp_peer_log(peer, LOG_DEBUG, "End-of-RIB for %s", bgp_aid_name(aid));
 	bgp_peer_eor_received(peer, aid);
