@@ -42,6 +42,7 @@ enum check_kind {
 	CHECK_IPAM_INSIDE,		/* obj: pool, obj2: struct ipaddr */
 	CHECK_IPAM_OVERLAP,		/* obj: pool, obj2: conf_prefix */
 	CHECK_IPAM_SHADOW,		/* obj: pool */
+	CHECK_NB_SEND_HOLD,		/* obj: neighbor */
 };
 
 /* A statement whose validity depends on the rest of the file. */
