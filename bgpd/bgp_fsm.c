@@ -33,6 +33,7 @@ static const char *const event_names[BGP_EV_MAX] = {
 	"Start", "Stop", "ConnOpen", "ConnOpenFail", "ConnClosed",
 	"ConnectRetryTimer", "HoldTimer", "KeepaliveTimer", "IdleHoldTimer",
 	"OPEN", "KEEPALIVE", "UPDATE", "NOTIFICATION", "ROUTE-REFRESH",
+	"MaxPrefixRestartTimer",
 };
 
 static void	fsm_idle(struct bgp_peer *, enum bgp_event);
@@ -196,6 +197,10 @@ change_state(struct bgp_peer *peer, enum bgp_state to)
 	peer->state = to;
 	if (from == BGP_ST_ESTABLISHED) {
 		peer->stats.dropped++;
+		/* The next session's routes are counted afresh. */
+		memset(peer->pfx_accepted, 0, sizeof(peer->pfx_accepted));
+		memset(peer->pfx_logged, 0, sizeof(peer->pfx_logged));
+		peer->pfx_exceeded_aid = -1;
 		if (now - peer->since >= BGP_IDLEHOLD_STABLE_SEC * 1000)
 			peer->idlehold_msec = BGP_IDLEHOLD_START_SEC * 1000;
 		peer->since = now;
@@ -462,7 +467,7 @@ open_check(struct bgp_peer *peer, struct bgp_notify *n)
 static void
 start_session(struct bgp_peer *peer)
 {
-	if (peer->conf.shutdown || peer->bgp->shut_down)
+	if (peer->conf.shutdown || peer->bgp->shut_down || peer->pfx_overflow)
 		return;
 	timer_stop(peer, BGP_TIMER_IDLEHOLD);
 	peer->idlehold_running = false;
@@ -478,6 +483,13 @@ fsm_idle(struct bgp_peer *peer, enum bgp_event ev)
 	switch (ev) {
 	case BGP_EV_START:
 	case BGP_EV_TIMER_IDLEHOLD:
+		start_session(peer);
+		break;
+	case BGP_EV_TIMER_PFX_RESTART:
+		bgp_peer_log(peer, LOG_INFO, "maximum-prefix restart time "
+		    "passed");
+		peer->pfx_overflow = false;
+		peer->pfx_restart_at = 0;
 		start_session(peer);
 		break;
 	case BGP_EV_STOP:
@@ -551,6 +563,7 @@ fsm_connected_common(struct bgp_peer *peer, enum bgp_event ev)
 	case BGP_EV_START:
 	case BGP_EV_TIMER_CONNRETRY:
 	case BGP_EV_TIMER_IDLEHOLD:
+	case BGP_EV_TIMER_PFX_RESTART:
 	case BGP_EV_CONN_OPEN:
 		return true;		/* stale or meaningless here */
 	default:
@@ -617,17 +630,71 @@ route_refresh_received(struct bgp_peer *peer)
 		peer->bgp->rib.refresh(peer, aid);
 }
 
+/*
+ * maximum-prefix exceeded: Cease/Maximum Number of Prefixes Reached with
+ * the AFI, SAFI and limit as its data (RFC 4486 §4), then Idle without
+ * the automatic restart: the peer stays down until the restart timer,
+ * if configured, or "clear bgp" (FRR's behaviour).
+ */
+static void
+pfx_limit_exceeded(struct bgp_peer *peer, int aid)
+{
+	const struct conf_max_prefix *mp = bgp_peer_max_prefix(peer, aid);
+	struct bgp_notify n;
+	uint8_t data[7];
+	uint16_t afi;
+	uint8_t safi;
+	char name[96];
+
+	peer->pfx_exceeded_aid = -1;
+	if (mp == NULL)
+		return;
+	bgp_aid_to_afi_safi(aid, &afi, &safi);
+	data[0] = (uint8_t)(afi >> 8);
+	data[1] = (uint8_t)afi;
+	data[2] = safi;
+	data[3] = (uint8_t)(mp->max >> 24);
+	data[4] = (uint8_t)(mp->max >> 16);
+	data[5] = (uint8_t)(mp->max >> 8);
+	data[6] = (uint8_t)mp->max;
+	bgp_notify_set(&n, BGP_ERR_CEASE, BGP_CEASE_MAX_PREFIX, data,
+	    sizeof(data));
+	if (peer->conn)
+		send_notify(peer->conn, &n);
+	timer_stop(peer, BGP_TIMER_IDLEHOLD);
+	peer->idlehold_running = false;
+	enter_idle(peer, false);
+	set_reset_reason(peer, "Notification sent (%s)",
+	    bgp_notify_name(n.code, n.subcode, name, sizeof(name)));
+	peer->pfx_overflow = true;
+	peer->pfx_restart_at = 0;
+	if (mp->restart == 0) {
+		bgp_peer_log(peer, LOG_WARNING, "held down until \"clear bgp\" "
+		    "(maximum-prefix %u for %s)", mp->max, bgp_aid_name(aid));
+		return;
+	}
+	peer->pfx_restart_at = fsm_now(peer) + mp->restart * 60000ull;
+	timer_set(peer, BGP_TIMER_PFX_RESTART, mp->restart * 60000ull);
+	bgp_peer_log(peer, LOG_WARNING, "held down for %u minutes "
+	    "(maximum-prefix %u for %s)", mp->restart, mp->max,
+	    bgp_aid_name(aid));
+}
+
 static void
 update_received(struct bgp_peer *peer)
 {
 	struct bgp_notify n;
+	int rc;
 
 	if (peer->neg.holdtime)
 		timer_set(peer, BGP_TIMER_HOLD, peer->neg.holdtime * 1000u);
 	if (peer->bgp->rib.update == NULL)
 		return;
 	memset(&n, 0, sizeof(n));
-	if (peer->bgp->rib.update(peer, &peer->rx_update, &n) == -1)
+	rc = peer->bgp->rib.update(peer, &peer->rx_update, &n);
+	if (peer->pfx_exceeded_aid >= 0)
+		pfx_limit_exceeded(peer, peer->pfx_exceeded_aid);
+	else if (rc == -1)
 		session_fail(peer, &n);
 }
 
@@ -703,6 +770,34 @@ bgp_fsm_stop(struct bgp_peer *peer, uint8_t cease_subcode,
 	enter_idle(peer, false);
 	if (reason)
 		set_reset_reason(peer, "%s", reason);
+}
+
+void
+bgp_fsm_clear(struct bgp_peer *peer)
+{
+	bgp_peer_log(peer, LOG_NOTICE, "cleared by the operator");
+	timer_stop(peer, BGP_TIMER_PFX_RESTART);
+	peer->pfx_overflow = false;
+	peer->pfx_restart_at = 0;
+	if (peer->state != BGP_ST_IDLE || peer->coll)
+		bgp_fsm_stop(peer, BGP_CEASE_ADMIN_RESET, "Admin. reset");
+	timer_stop(peer, BGP_TIMER_IDLEHOLD);
+	peer->idlehold_running = false;
+	peer->idlehold_msec = BGP_IDLEHOLD_START_SEC * 1000;
+	connretry_reset(peer);
+	start_session(peer);
+}
+
+void
+bgp_fsm_pfx_recheck(struct bgp_peer *peer)
+{
+	if (peer->state != BGP_ST_ESTABLISHED)
+		return;
+	for (int aid = 0; aid < BGP_AID_MAX; aid++)
+		if (!bgp_peer_pfx_count(peer, aid, peer->pfx_accepted[aid])) {
+			pfx_limit_exceeded(peer, aid);
+			return;
+		}
 }
 
 /* ---- collision detection (RFC 4271 §6.8) --------------------------- */

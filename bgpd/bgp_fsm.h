@@ -46,6 +46,7 @@ enum bgp_event {
 	BGP_EV_RCVD_UPDATE,		/* parts in peer->rx_update */
 	BGP_EV_RCVD_NOTIFICATION,	/* in peer->rx_notify */
 	BGP_EV_RCVD_ROUTE_REFRESH,	/* in peer->rx_rr */
+	BGP_EV_TIMER_PFX_RESTART,	/* maximum-prefix restart */
 	BGP_EV_MAX,
 };
 
@@ -54,6 +55,7 @@ enum bgp_timer {
 	BGP_TIMER_HOLD,
 	BGP_TIMER_KEEPALIVE,
 	BGP_TIMER_IDLEHOLD,
+	BGP_TIMER_PFX_RESTART,
 	BGP_TIMER_MAX,
 };
 
@@ -116,5 +118,11 @@ size_t	 bgp_fsm_max_msg_len(const struct bgp_conn *);
  * for subcode 0); leaves it Idle without the automatic restart. */
 void	 bgp_fsm_stop(struct bgp_peer *, uint8_t cease_subcode,
 	    const char *reason);
+/* "clear bgp": end the session with Cease/Administrative Reset and start
+ * again at once; releases a peer held down by maximum-prefix. */
+void	 bgp_fsm_clear(struct bgp_peer *);
+/* Check the accepted prefix counts against maximum-prefix again (after
+ * a reconfiguration); ends the session when a limit is exceeded. */
+void	 bgp_fsm_pfx_recheck(struct bgp_peer *);
 
 #endif

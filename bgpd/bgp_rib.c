@@ -152,9 +152,10 @@ rib_entry_maybe_free(struct bgp_rib *rib, struct bgp_rib_entry *e)
 }
 
 static void
-rib_path_free(struct bgp_rib *rib, struct bgp_rib_path *p)
+rib_path_free(struct bgp_rib *rib, int aid, struct bgp_rib_path *p)
 {
 	rib->slots[p->slot].npaths--;
+	rib->slots[p->slot].npaths_af[aid]--;
 	bgp_attrs_unref(p->attrs);
 	slab_free(rib->paths, p);
 }
@@ -224,13 +225,14 @@ rib_path_set(struct bgp_rib *rib, struct rib_table *t, const uint8_t *key,
 	for (int i = 0; i < p->nlabels && i < BGP_MAX_LABELS; i++)
 		p->label[i] = labels->label[i];
 	rib->slots[slot].npaths++;
+	rib->slots[slot].npaths_af[e->aid]++;
 	rib_path_insert(rib, e, p);
 	if (e->paths != old_best || old == old_best || stale == old_best)
 		rib_best_changed(rib, e, old_best);
 	if (old)
-		rib_path_free(rib, old);
+		rib_path_free(rib, e->aid, old);
 	if (stale)
-		rib_path_free(rib, stale);
+		rib_path_free(rib, e->aid, stale);
 }
 
 static void
@@ -242,7 +244,7 @@ rib_path_remove(struct bgp_rib *rib, struct bgp_rib_entry *e, uint16_t slot)
 		return;
 	if (p == old_best)
 		rib_best_changed(rib, e, old_best);
-	rib_path_free(rib, p);
+	rib_path_free(rib, e->aid, p);
 	rib_entry_maybe_free(rib, e);
 }
 
@@ -521,7 +523,11 @@ nlri_batch_fill(struct rib_table *t, struct rbuf *rb, struct nlri_batch *b)
 	return 0;
 }
 
-/* Walk the NLRI of one MP attribute; add (attrs != NULL) or withdraw. */
+/*
+ * Walk the NLRI of one MP attribute; add (attrs != NULL) or withdraw.
+ * An added route that takes the peer past its maximum-prefix ends the
+ * walk: the rest of the UPDATE is not taken (the FSM ends the session).
+ */
 static int
 rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
     const struct bgp_mp *mp, const struct bgp_attrs *attrs,
@@ -530,8 +536,10 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 	int aid = bgp_aid_from_afi_safi(mp->afi, mp->safi);
 	struct rib_table *t = rib_table(rib, aid);
 	uint16_t stale = rib_stale_slot_of(rib, peer);
+	const size_t *count;
 	struct rbuf rb = mp->nlri;
 	struct nlri_batch *b;
+	bool over = false;
 	int rc = 0;
 
 	if (t == NULL || !peer->neg.families[aid]) {
@@ -539,17 +547,19 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 		    mp->afi, mp->safi);
 		return 0;
 	}
+	count = &rib->slots[slot].npaths_af[aid];
 	b = xmalloc(sizeof(*b));
-	while (rc == 0 && rbuf_left(&rb) > 0) {
+	while (rc == 0 && !over && rbuf_left(&rb) > 0) {
 		if ((rc = nlri_batch_fill(t, &rb, b)) == -1) {
 			/* RFC 4760 §7, RFC 7606 §5.3: unparseable NLRI. */
 			bgp_notify_set(err, BGP_ERR_UPDATE,
 			    BGP_ERR_UPD_OPTATTR, NULL, 0);
 		}
-		for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		for (size_t i = 0; rc == 0 && !over && i < b->n; i++) {
 			if (attrs) {
 				rib_path_set(rib, t, b->key[i], b->hash[i],
 				    slot, stale, attrs, &b->labels[i]);
+				over = !bgp_peer_pfx_count(peer, aid, *count);
 				continue;
 			}
 			rib_path_withdraw(rib, t, b->key[i], b->hash[i], slot);
@@ -559,6 +569,8 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 		}
 	}
 	free(b);
+	if (!over)
+		(void)bgp_peer_pfx_count(peer, aid, *count);
 	return rc;
 }
 
@@ -632,7 +644,7 @@ rib_update(struct bgp_peer *peer, const struct bgp_update_parts *u,
 	bgp_attrs_clear(&scratch);
 	if (mpu.present)
 		rc = rib_mp_nlri(rib, peer, slot, &mpu, NULL, err);
-	if (rc == 0 && mpr.present)
+	if (rc == 0 && mpr.present && peer->pfx_exceeded_aid < 0)
 		rc = rib_mp_nlri(rib, peer, slot, &mpr, a, err);
 	bgp_attrs_unref(a);
 	peer->stats.pfx_rcvd = s->npaths;

@@ -39,6 +39,7 @@ struct rib_slot {
 	bool		 stale;		/* GR: paths kept until EoR/timer */
 	struct bgp_rib_source src;
 	size_t		 npaths;
+	size_t		 npaths_af[BGP_AID_MAX];	/* maximum-prefix counts */
 	struct event	*gr_timer;
 	struct bgp_rib	*rib;
 };

@@ -68,6 +68,12 @@ struct bgp_peer_info {
 	struct bgp_notify last_notify_rcvd;
 	char		 last_reset[64];	/* why the session last went down */
 	struct bgp_peer_stats stats;
+	/* maximum-prefix: accepted prefixes per family (aid), and whether
+	 * the peer is held down for exceeding a limit, with the time left
+	 * until it restarts (0: until "clear bgp"). */
+	uint32_t	 pfx_accepted[BGP_AID_MAX];
+	bool		 pfx_overflow;
+	uint64_t	 pfx_restart_msec;
 };
 
 /* Build an instance from config's default "router bgp" and start it.
@@ -96,5 +102,12 @@ void		 bgp_peer_foreach(struct bgp *, bgp_peer_cb *, void *arg);
 /* Snapshot one peer; returns -1 if no such neighbor. */
 int		 bgp_peer_lookup(struct bgp *, const struct ipaddr *,
 		    struct bgp_peer_info *);
+/*
+ * The operator's reset, FRR's "clear bgp ADDR": a session that is up
+ * or coming up ends with Cease/Administrative Reset (RFC 4486 §4) and
+ * starts again at once; a peer held down by maximum-prefix is
+ * released.  Returns -1 if there is no such neighbor.
+ */
+int		 bgp_peer_clear(struct bgp *, const struct ipaddr *);
 
 #endif

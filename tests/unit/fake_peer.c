@@ -189,8 +189,11 @@ fp_accept(struct bgp_peer *peer)
 /* ---- the clock -------------------------------------------------------- */
 
 static const enum bgp_event timer_event[BGP_TIMER_MAX] = {
-	BGP_EV_TIMER_CONNRETRY, BGP_EV_TIMER_HOLD, BGP_EV_TIMER_KEEPALIVE,
-	BGP_EV_TIMER_IDLEHOLD,
+	[BGP_TIMER_CONNRETRY] = BGP_EV_TIMER_CONNRETRY,
+	[BGP_TIMER_HOLD] = BGP_EV_TIMER_HOLD,
+	[BGP_TIMER_KEEPALIVE] = BGP_EV_TIMER_KEEPALIVE,
+	[BGP_TIMER_IDLEHOLD] = BGP_EV_TIMER_IDLEHOLD,
+	[BGP_TIMER_PFX_RESTART] = BGP_EV_TIMER_PFX_RESTART,
 };
 
 /* Fire the peer's earliest timer if it is due by limit (moving the clock

@@ -1,0 +1,399 @@
+/*
+ * One peer cannot take the speaker down: the limits bgpd puts on what a
+ * single neighbor can make it hold or do, driven through the whole
+ * routing core (FSM, RIB, EVPN) over the fake transport and clock of
+ * fake_peer.h.
+ *
+ *   maximum-prefix (RFC 4486 §4): Cease/1 with AFI, SAFI and the limit
+ *	at N+1 routes, then Idle until the restart time or "clear bgp";
+ *	the threshold and warning-only log instead.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "bgpd/bgp_fsm.h"
+#include "bgpd/bgp_peer.h"
+#include "bgpd/bgp_rib.h"
+#include "bgpd/bgp_rib_int.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "tests/unit/fake_peer.h"
+
+#define A	"10.0.0.1"	/* maximum-prefix 5 60 */
+#define B	"10.0.0.2"	/* maximum-prefix 5 warning-only */
+#define C	"10.0.0.3"	/* maximum-prefix 5 restart 2 */
+#define D	"10.0.0.4"	/* no limit */
+
+#define LIMITS_CONF(a_limit)						\
+    "router bgp 65000\n"						\
+    " bgp router-id 10.0.0.11\n"					\
+    " neighbor 10.0.0.1 remote-as 65000\n"				\
+    " neighbor 10.0.0.2 remote-as 65000\n"				\
+    " neighbor 10.0.0.3 remote-as 65000\n"				\
+    " neighbor 10.0.0.4 remote-as 65000\n"				\
+    " address-family l2vpn evpn\n"					\
+    "  neighbor 10.0.0.1 activate\n"					\
+    "  neighbor 10.0.0.1 maximum-prefix " a_limit "\n"			\
+    "  neighbor 10.0.0.2 activate\n"					\
+    "  neighbor 10.0.0.2 maximum-prefix 5 warning-only\n"		\
+    "  neighbor 10.0.0.3 activate\n"					\
+    "  neighbor 10.0.0.3 maximum-prefix 5 restart 2\n"			\
+    "  neighbor 10.0.0.4 activate\n"					\
+    " exit-address-family\n"						\
+    "exit\n"
+
+static const struct fp_remote ra = { 65000, "10.0.0.1", false, 0, false,
+    false, false };
+static const struct fp_remote rb = { 65000, "10.0.0.2", false, 0, false,
+    false, false };
+static const struct fp_remote rc = { 65000, "10.0.0.3", false, 0, false,
+    false, false };
+static const struct fp_remote rd = { 65000, "10.0.0.4", false, 0, false,
+    false, false };
+
+static struct fp_world w;
+static char log_path[64];
+
+static void
+setup(void)
+{
+	fp_world_start(&w, LIMITS_CONF("5 60"));
+}
+
+static void
+teardown(void)
+{
+	fp_world_free(&w);
+	fp_reset();
+	if (log_path[0] != '\0')
+		unlink(log_path);
+	log_path[0] = '\0';
+}
+
+/* Route number i: a MAC-only type 2 from VTEP 10.0.0.100. */
+static struct evpn_route
+route_n(unsigned i)
+{
+	char mac[MAC_STRLEN];
+
+	snprintf(mac, sizeof(mac), "02:00:00:%02x:%02x:%02x",
+	    (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+	return fp_macip("10.0.0.100:1", mac, NULL, 100);
+}
+
+/* Announce routes first .. first+n-1 in one UPDATE. */
+static void
+announce_range(struct fp_conn *c, unsigned first, unsigned n)
+{
+	struct evpn_route r[64];
+	struct bgp_attrs a;
+
+	ck_assert_uint_le(n, 64);
+	for (unsigned i = 0; i < n; i++)
+		r[i] = route_n(first + i);
+	fp_attrs_vtep(&a, "10.0.0.100", "65000:100");
+	fp_announce(c, &a, r, n);
+	bgp_attrs_clear(&a);
+}
+
+static struct bgp_peer_info
+info(const char *addr)
+{
+	struct bgp_peer_info pi;
+	struct ipaddr a;
+
+	ck_assert_int_eq(ipaddr_parse(addr, &a), 0);
+	ck_assert_int_eq(bgp_peer_lookup(w.bgp, &a, &pi), 0);
+	return pi;
+}
+
+static size_t
+rib_routes(void)
+{
+	return bgp_rib_count(w.rib, BGP_AID_L2VPN_EVPN);
+}
+
+/* The NOTIFICATION c was sent last, if any: code, subcode, data. */
+static bool
+last_notification(struct fp_conn *c, uint8_t *code, uint8_t *subcode,
+    uint8_t *data, size_t *datalen)
+{
+	const uint8_t *m, *found = NULL;
+	size_t len, flen = 0;
+
+	while (fp_next_msg(c, &m, &len))
+		if (m[18] == BGP_MSG_NOTIFICATION) {
+			found = m;
+			flen = len;
+		}
+	if (found == NULL)
+		return false;
+	*code = found[19];
+	*subcode = found[20];
+	*datalen = flen - 21;
+	memcpy(data, found + 21, *datalen);
+	return true;
+}
+
+/* Send the log to a file of our own, so the test can count lines. */
+static void
+log_to_file(void)
+{
+	snprintf(log_path, sizeof(log_path), "/tmp/test_limits.%d.log",
+	    (int)getpid());
+	unlink(log_path);
+	log_init("test_limits", LOG_DEST_FILE, log_path, LOG_WARNING);
+}
+
+static size_t
+log_lines_with(const char *needle)
+{
+	char line[1024];
+	size_t n = 0;
+	FILE *f = fopen(log_path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+static void
+reconfigure(const char *text)
+{
+	char err[256];
+	struct config *nc = fp_conf(text);
+
+	ck_assert_int_eq(bgp_reconfigure(w.bgp, nc, err, sizeof(err)), 0);
+	ck_assert_int_eq(evpn_reconfigure(w.evpn, nc, err, sizeof(err)), 0);
+	conf_free(w.conf);
+	w.conf = nc;
+}
+
+/* ---- maximum-prefix ---------------------------------------------------- */
+
+/* The Cease/Maximum Number of Prefixes Reached of RFC 4486 §4: AFI 25,
+ * SAFI 70, the limit in four octets. */
+static void
+expect_max_prefix_cease(struct fp_conn *c, uint32_t limit)
+{
+	const uint8_t want[7] = { 0x00, 0x19, 0x46, (uint8_t)(limit >> 24),
+	    (uint8_t)(limit >> 16), (uint8_t)(limit >> 8), (uint8_t)limit };
+	uint8_t code, subcode, data[BGP_NOTIFY_DATA_MAX];
+	size_t len;
+
+	ck_assert_msg(last_notification(c, &code, &subcode, data, &len),
+	    "no NOTIFICATION sent");
+	ck_assert_uint_eq(code, BGP_ERR_CEASE);
+	ck_assert_uint_eq(subcode, BGP_CEASE_MAX_PREFIX);
+	ck_assert_uint_eq(len, sizeof(want));
+	ck_assert_mem_eq(data, want, sizeof(want));
+}
+
+START_TEST(test_max_prefix_cease_at_limit_plus_one)
+{
+	struct fp_conn *ca = fp_establish(&w, A, &ra);
+	struct bgp_peer *pa = fp_peer(&w, A);
+	struct bgp_peer_info pi;
+	struct fp_conn *in;
+	int connects;
+
+	fp_run(&w);
+	fp_skip(ca);
+	for (unsigned i = 0; i < 5; i++)
+		announce_range(ca, i, 1);
+	fp_run(&w);
+	ck_assert_int_eq(pa->state, BGP_ST_ESTABLISHED);
+	ck_assert_uint_eq(fp_count_msgs(ca, BGP_MSG_NOTIFICATION), 0);
+	ck_assert_uint_eq(info(A).pfx_accepted[BGP_AID_L2VPN_EVPN], 5);
+	ck_assert_uint_eq(rib_routes(), 5);
+
+	announce_range(ca, 5, 1);		/* the sixth */
+	expect_max_prefix_cease(ca, 5);
+	ck_assert(ca->closed);
+	ck_assert_int_eq(pa->state, BGP_ST_IDLE);
+	fp_run(&w);
+	ck_assert_uint_eq(rib_routes(), 0);	/* its routes are gone */
+	pi = info(A);
+	ck_assert(pi.pfx_overflow);
+	ck_assert_uint_eq(pi.pfx_restart_msec, 0);
+	ck_assert_uint_eq(pi.last_notify_sent.subcode, BGP_CEASE_MAX_PREFIX);
+	ck_assert_msg(strstr(pi.last_reset, "Maximum Number of Prefixes") !=
+	    NULL, "last reset: %s", pi.last_reset);
+
+	/* Idle, no restart of its own: no connect in an hour, and the
+	 * peer's own connections are refused. */
+	connects = fp_connects;
+	fp_advance(pa, 3600 * 1000);
+	ck_assert_int_eq(pa->state, BGP_ST_IDLE);
+	ck_assert_int_eq(fp_connects, connects);
+	in = fp_accept(pa);
+	ck_assert(in->closed);
+	ck_assert_int_eq(pa->state, BGP_ST_IDLE);
+
+	/* "clear bgp": released, connecting again at once. */
+	ck_assert_int_eq(bgp_peer_clear(w.bgp, &pa->conf.addr), 0);
+	ck_assert_int_eq(pa->state, BGP_ST_CONNECT);
+	ck_assert_int_eq(fp_connects, connects + 1);
+	ck_assert(!info(A).pfx_overflow);
+}
+END_TEST
+
+/* Past the limit inside one UPDATE: the rest of it is not taken. */
+START_TEST(test_max_prefix_inside_one_update)
+{
+	struct fp_conn *ca = fp_establish(&w, A, &ra);
+	struct fp_conn *cd = fp_establish(&w, D, &rd);
+
+	fp_run(&w);
+	fp_skip(ca);
+	fp_skip(cd);
+	announce_range(ca, 0, 3);
+	fp_run(&w);
+	fp_skip(cd);
+	announce_range(ca, 3, 40);		/* 43 routes: 6th is too many */
+	expect_max_prefix_cease(ca, 5);
+	ck_assert_int_eq(fp_peer(&w, A)->state, BGP_ST_IDLE);
+	fp_run(&w);
+	ck_assert_uint_eq(rib_routes(), 0);
+	/* The other peer never saw the routes past the sixth. */
+	{
+		struct fp_update *u = xcalloc(1, sizeof(*u));
+		struct evpn_route seventh = route_n(6);
+
+		while (fp_next_update(cd, false, u)) {
+			for (size_t i = 0; i < u->nreach; i++)
+				ck_assert(evpn_route_cmp(&u->reach[i],
+				    &seventh) != 0);
+			fp_update_clear(u);
+		}
+		free(u);
+	}
+}
+END_TEST
+
+/* The threshold (percent of the limit) logs once when crossed; with
+ * warning-only the limit logs once and the session stays. */
+START_TEST(test_max_prefix_threshold_and_warning_only)
+{
+	struct fp_conn *ca, *cb;
+
+	log_to_file();
+	ca = fp_establish(&w, A, &ra);
+	cb = fp_establish(&w, B, &rb);
+	fp_run(&w);
+	fp_skip(ca);
+	fp_skip(cb);
+
+	/* A: threshold 60% of 5 is 3, crossed by the fourth route. */
+	for (unsigned i = 0; i < 3; i++)
+		announce_range(ca, i, 1);
+	ck_assert_uint_eq(log_lines_with("peer 10.0.0.1: l2vpn evpn: "), 0);
+	announce_range(ca, 3, 1);
+	announce_range(ca, 4, 1);
+	ck_assert_uint_eq(log_lines_with("peer 10.0.0.1: l2vpn evpn: 4 "
+	    "prefixes received, 60% of the limit of 5 reached"), 1);
+	ck_assert_uint_eq(log_lines_with("peer 10.0.0.1: l2vpn evpn: "), 1);
+	ck_assert_int_eq(fp_peer(&w, A)->state, BGP_ST_ESTABLISHED);
+
+	/* B: default threshold 75% (3.75), then past the limit, logged
+	 * once, and the session and all routes stay. */
+	for (unsigned i = 100; i < 110; i++)
+		announce_range(cb, i, 1);
+	ck_assert_uint_eq(log_lines_with("peer 10.0.0.2: l2vpn evpn: 4 "
+	    "prefixes received, 75% of the limit of 5 reached"), 1);
+	ck_assert_uint_eq(log_lines_with("peer 10.0.0.2: l2vpn evpn: 6 "
+	    "prefixes received, more than the limit of 5 (warning-only)"), 1);
+	ck_assert_uint_eq(log_lines_with("peer 10.0.0.2: l2vpn evpn: "), 2);
+	ck_assert_int_eq(fp_peer(&w, B)->state, BGP_ST_ESTABLISHED);
+	ck_assert_uint_eq(fp_count_msgs(cb, BGP_MSG_NOTIFICATION), 0);
+	ck_assert_uint_eq(info(B).pfx_accepted[BGP_AID_L2VPN_EVPN], 10);
+	fp_run(&w);
+	ck_assert_uint_eq(rib_routes(), 15);
+}
+END_TEST
+
+/* restart MINUTES: Idle for that long, then a new session by itself. */
+START_TEST(test_max_prefix_restart_timer)
+{
+	struct fp_conn *cc = fp_establish(&w, C, &rc);
+	struct bgp_peer *pc = fp_peer(&w, C);
+	int connects;
+
+	fp_run(&w);
+	fp_skip(cc);
+	announce_range(cc, 0, 6);
+	expect_max_prefix_cease(cc, 5);
+	ck_assert_int_eq(pc->state, BGP_ST_IDLE);
+	ck_assert_uint_eq(info(C).pfx_restart_msec, 120000);
+	connects = fp_connects;
+	fp_advance(pc, 119 * 1000);
+	ck_assert_int_eq(pc->state, BGP_ST_IDLE);
+	ck_assert_int_eq(fp_connects, connects);
+	ck_assert_uint_eq(info(C).pfx_restart_msec, 1000);
+	fp_advance(pc, 1000);
+	ck_assert_int_eq(pc->state, BGP_ST_CONNECT);
+	ck_assert_int_eq(fp_connects, connects + 1);
+	ck_assert(!info(C).pfx_overflow);
+	/* The new session counts its routes afresh. */
+	cc = fp_establish(&w, C, &rc);
+	announce_range(cc, 0, 5);
+	ck_assert_int_eq(pc->state, BGP_ST_ESTABLISHED);
+}
+END_TEST
+
+/* A lower limit applies to what the peer already sent (as FRR). */
+START_TEST(test_max_prefix_lowered_by_reload)
+{
+	struct fp_conn *ca = fp_establish(&w, A, &ra);
+
+	fp_run(&w);
+	fp_skip(ca);
+	announce_range(ca, 0, 4);
+	ck_assert_int_eq(fp_peer(&w, A)->state, BGP_ST_ESTABLISHED);
+	reconfigure(LIMITS_CONF("4"));
+	ck_assert_int_eq(fp_peer(&w, A)->state, BGP_ST_ESTABLISHED);
+	ck_assert_uint_eq(fp_count_msgs(ca, BGP_MSG_NOTIFICATION), 0);
+	reconfigure(LIMITS_CONF("3"));
+	expect_max_prefix_cease(ca, 3);
+	ck_assert_int_eq(fp_peer(&w, A)->state, BGP_ST_IDLE);
+	ck_assert(info(A).pfx_overflow);
+}
+END_TEST
+
+static Suite *
+limits_suite(void)
+{
+	Suite *s = suite_create("limits");
+	TCase *tc = tcase_create("maximum-prefix");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_max_prefix_cease_at_limit_plus_one);
+	tcase_add_test(tc, test_max_prefix_inside_one_update);
+	tcase_add_test(tc, test_max_prefix_threshold_and_warning_only);
+	tcase_add_test(tc, test_max_prefix_restart_timer);
+	tcase_add_test(tc, test_max_prefix_lowered_by_reload);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(limits_suite());
+	int failed;
+
+	log_init("test_limits", LOG_DEST_STDOUT, NULL,
+	    getenv("TEST_VERBOSE") ? LOG_DEBUG : LOG_ERR);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
