@@ -337,6 +337,8 @@ rib_walk_start(struct bgp_rib *rib, enum rib_walk_kind kind, int aid,
 	w->slot = slot;
 	w->out = out;
 	w->generation = rib->tables[aid].generation;
+	if (kind == RIB_WALK_DUMP)
+		out->dump_running[aid] = true;
 	TAILQ_INSERT_TAIL(&rib->walks, w, entry);
 	rib_schedule(rib);
 	return w;
@@ -652,14 +654,29 @@ rib_update(struct bgp_peer *peer, const struct bgp_update_parts *u,
 	return rc;
 }
 
+/*
+ * ROUTE-REFRESH (RFC 2918 §4): dump the family's table towards the
+ * peer again.  A peer asking while a dump runs gets one more dump after
+ * it, however often it asked: repeats cost it nothing, and cannot queue
+ * one table walk per request.
+ */
 static void
 rib_refresh(struct bgp_peer *peer, int aid)
 {
 	struct bgp_rib *rib = peer->bgp->rib_arg;
 	struct rib_out *out = rib_out_of_peer(rib, peer);
 
-	if (out && rib_table(rib, aid))
-		rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
+	if (out == NULL || rib_table(rib, aid) == NULL)
+		return;
+	if (out->dump_running[aid]) {
+		if (!out->dump_again[aid])
+			bgp_peer_log(peer, LOG_DEBUG, "ROUTE-REFRESH for %s "
+			    "during a dump: once more after it",
+			    bgp_aid_name(aid));
+		out->dump_again[aid] = true;
+		return;
+	}
+	rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
 }
 
 static const struct bgp_rib_ops rib_ops = {
@@ -748,6 +765,7 @@ rib_walk_finished(struct bgp_rib *rib, struct rib_walk *w)
 	struct rib_walk *o;
 
 	if (w->kind == RIB_WALK_DUMP) {
+		w->out->dump_running[w->aid] = false;
 		if (w->eor)
 			rib_out_dump_done(w->out, w->aid);
 		return;
@@ -758,6 +776,24 @@ rib_walk_finished(struct bgp_rib *rib, struct rib_walk *w)
 		if (o != w && o->slot == w->slot && o->kind != RIB_WALK_DUMP)
 			return;
 	rib_slot_release(rib, w->slot);
+}
+
+/* The remembered refreshes whose first dump has gone out start now. */
+static void
+rib_refresh_again(struct bgp_rib *rib)
+{
+	struct rib_out *out;
+
+	TAILQ_FOREACH(out, &rib->outs, entry_link) {
+		if (!TAILQ_EMPTY(&out->queue) || out->pend_attrs != NULL)
+			continue;
+		for (int aid = 0; aid < BGP_AID_MAX; aid++) {
+			if (!out->dump_again[aid] || out->dump_running[aid])
+				continue;
+			out->dump_again[aid] = false;
+			rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
+		}
+	}
 }
 
 static void
@@ -788,6 +824,7 @@ rib_work(evutil_socket_t fd, short ev, void *arg)
 		if (rib_out_flush(rib, out, RIB_SLICE_UPDATES))
 			more = true;
 	}
+	rib_refresh_again(rib);
 	if (more || !TAILQ_EMPTY(&rib->walks))
 		rib_schedule(rib);
 	else if (blocked)

@@ -71,6 +71,11 @@ struct rib_out {
 	size_t		 advertised;	/* rows with sent != NULL */
 	struct adj_out_queue queue;
 	bool		 eor_pending[BGP_AID_MAX];
+	/* At most one table dump per family in flight; a ROUTE-REFRESH
+	 * during it is remembered once, and dumped again when the first
+	 * dump's rows have gone out. */
+	bool		 dump_running[BGP_AID_MAX];
+	bool		 dump_again[BGP_AID_MAX];
 	struct slab	*slab;
 	/* A partly filled UPDATE held back for the next flush. */
 	struct wbuf	 pend;

@@ -7,6 +7,8 @@
  *   maximum-prefix (RFC 4486 §4): Cease/1 with AFI, SAFI and the limit
  *	at N+1 routes, then Idle until the restart time or "clear bgp";
  *	the threshold and warning-only log instead.
+ *   ROUTE-REFRESH: one table dump per peer and family in flight, a
+ *	repeat during it remembered once.
  */
 #include <check.h>
 #include <stdio.h>
@@ -368,11 +370,99 @@ START_TEST(test_max_prefix_lowered_by_reload)
 }
 END_TEST
 
+/* ---- ROUTE-REFRESH ------------------------------------------------------ */
+
+static void
+local_add(const struct evpn_route *r)
+{
+	uint8_t key[BGP_RIB_KEY_MAX];
+	struct bgp_labels l = { { 100, 0 }, 1 };
+	struct bgp_attrs a;
+
+	fp_key(r, key);
+	fp_attrs_vtep(&a, "10.0.0.11", "65000:100");
+	bgp_attrs_unset(&a, BGP_ATTRF_LOCAL_PREF);
+	bgp_rib_local_add(w.rib, BGP_AID_L2VPN_EVPN, key, &l, &a);
+	bgp_attrs_clear(&a);
+}
+
+static void
+send_route_refresh(struct fp_conn *c)
+{
+	struct bgp_route_refresh rr = { AFI_L2VPN, 0, SAFI_EVPN };
+	struct wbuf wb;
+
+	wbuf_init(&wb, 0);
+	bgp_rr_encode(&wb, &rr);
+	fp_deliver(c, wb.data, wb.len);
+	wbuf_free(&wb);
+}
+
+/* How often each of routes 0..n-1 was announced to c; the total. */
+static size_t
+count_announced(struct fp_conn *c, unsigned *times, unsigned n)
+{
+	struct fp_update *u = xcalloc(1, sizeof(*u));
+	size_t total = 0;
+
+	memset(times, 0, n * sizeof(*times));
+	while (fp_next_update(c, false, u)) {
+		for (size_t i = 0; i < u->nreach; i++) {
+			const uint8_t *m = u->reach[i].mac.b;
+			unsigned k = (unsigned)m[3] << 16 | m[4] << 8 | m[5];
+
+			ck_assert_uint_lt(k, n);
+			times[k]++;
+			total++;
+		}
+		fp_update_clear(u);
+	}
+	free(u);
+	return total;
+}
+
+#define RR_ROUTES	5000	/* more than one slice of a table walk */
+
+START_TEST(test_route_refresh_coalesced)
+{
+	static unsigned times[RR_ROUTES];
+	struct fp_conn *cd = fp_establish(&w, D, &rd);
+
+	for (unsigned i = 0; i < RR_ROUTES; i++) {
+		struct evpn_route r = route_n(i);
+
+		local_add(&r);
+	}
+	fp_run(&w);
+	fp_skip(cd);
+
+	send_route_refresh(cd);
+	event_base_loop(w.base, EVLOOP_ONCE);	/* the dump is under way */
+	ck_assert(!bgp_rib_idle(w.rib));
+	send_route_refresh(cd);
+	send_route_refresh(cd);
+	send_route_refresh(cd);
+	fp_run(&w);
+	/* Exactly two dumps: every route twice, no more. */
+	ck_assert_uint_eq(count_announced(cd, times, RR_ROUTES),
+	    2 * RR_ROUTES);
+	for (unsigned i = 0; i < RR_ROUTES; i++)
+		ck_assert_msg(times[i] == 2, "route %u sent %u times", i,
+		    times[i]);
+
+	/* Once idle, a refresh is one dump again. */
+	send_route_refresh(cd);
+	fp_run(&w);
+	ck_assert_uint_eq(count_announced(cd, times, RR_ROUTES), RR_ROUTES);
+}
+END_TEST
+
 static Suite *
 limits_suite(void)
 {
 	Suite *s = suite_create("limits");
 	TCase *tc = tcase_create("maximum-prefix");
+	TCase *rr = tcase_create("route-refresh");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_max_prefix_cease_at_limit_plus_one);
@@ -381,6 +471,10 @@ limits_suite(void)
 	tcase_add_test(tc, test_max_prefix_restart_timer);
 	tcase_add_test(tc, test_max_prefix_lowered_by_reload);
 	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(rr, setup, teardown);
+	tcase_add_test(rr, test_route_refresh_coalesced);
+	suite_add_tcase(s, rr);
 	return s;
 }
 
