@@ -303,6 +303,8 @@ neighbor_json(const struct bgp_peer_info *pi, uint32_t local_as,
 	    json_integer((json_int_t)pi->stats.pfx_rcvd));
 	json_object_set_new(o, "prefixesSent",
 	    json_integer((json_int_t)pi->stats.pfx_sent));
+	json_object_set_new(o, "unknownAttrDropped",
+	    json_integer((json_int_t)pi->stats.unknown_attr_dropped));
 	neighbor_add_families(o, pi, conf);
 	if (pi->last_notify_sent.code != 0)
 		json_object_set_new(o, "lastNotificationSent",

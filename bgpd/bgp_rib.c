@@ -151,11 +151,20 @@ rib_entry_maybe_free(struct bgp_rib *rib, struct bgp_rib_entry *e)
 	}
 }
 
+/* Bytes of unknown attributes a path holds. */
+static size_t
+unknown_len(const struct bgp_attrs *a)
+{
+	return (a->flags & BGP_ATTRF_UNKNOWN) && a->unknown ?
+	    a->unknown->len : 0;
+}
+
 static void
 rib_path_free(struct bgp_rib *rib, int aid, struct bgp_rib_path *p)
 {
 	rib->slots[p->slot].npaths--;
 	rib->slots[p->slot].npaths_af[aid]--;
+	rib->slots[p->slot].unknown_bytes -= unknown_len(p->attrs);
 	bgp_attrs_unref(p->attrs);
 	slab_free(rib->paths, p);
 }
@@ -226,6 +235,7 @@ rib_path_set(struct bgp_rib *rib, struct rib_table *t, const uint8_t *key,
 		p->label[i] = labels->label[i];
 	rib->slots[slot].npaths++;
 	rib->slots[slot].npaths_af[e->aid]++;
+	rib->slots[slot].unknown_bytes += unknown_len(attrs);
 	rib_path_insert(rib, e, p);
 	if (e->paths != old_best || old == old_best || stale == old_best)
 		rib_best_changed(rib, e, old_best);
@@ -601,6 +611,30 @@ rib_eor_received(struct bgp_rib *rib, struct bgp_peer *peer, int aid)
 		rib_walk_start(rib, RIB_WALK_FLUSH, aid, stale, NULL);
 }
 
+/* Hold the unknown attributes of a received set to the limits of
+ * bgp_rib.h before it is interned. */
+static void
+rib_unknown_limit(struct bgp_peer *peer, struct rib_slot *s,
+    struct bgp_attrs *scratch)
+{
+	size_t room = BGP_RIB_UNKNOWN_ROUTE_MAX, dropped;
+
+	if (s->unknown_bytes >= BGP_RIB_UNKNOWN_PEER_MAX)
+		room = 0;
+	else if (BGP_RIB_UNKNOWN_PEER_MAX - s->unknown_bytes < room)
+		room = BGP_RIB_UNKNOWN_PEER_MAX - s->unknown_bytes;
+	if ((dropped = bgp_attrs_unknown_trim(scratch, room)) == 0)
+		return;
+	peer->stats.unknown_attr_dropped += dropped;
+	if (s->unknown_logged)
+		return;
+	s->unknown_logged = true;
+	bgp_peer_log(peer, LOG_WARNING, "dropping unknown attributes past %d "
+	    "bytes per route or %d bytes over the peer's routes (counted, "
+	    "logged once per session)", BGP_RIB_UNKNOWN_ROUTE_MAX,
+	    BGP_RIB_UNKNOWN_PEER_MAX);
+}
+
 static int
 rib_update(struct bgp_peer *peer, const struct bgp_update_parts *u,
     struct bgp_notify *err)
@@ -638,8 +672,10 @@ rib_update(struct bgp_peer *peer, const struct bgp_update_parts *u,
 		rib_eor_received(rib, peer, eor);
 		return 0;
 	}
-	if (act == BGP_ATTR_OK && !bgp_attrs_looped(&scratch, &ctx))
+	if (act == BGP_ATTR_OK && !bgp_attrs_looped(&scratch, &ctx)) {
+		rib_unknown_limit(peer, s, &scratch);
 		a = bgp_attrs_intern(&scratch);
+	}
 	else if (act == BGP_ATTR_TREAT_AS_WITHDRAW)
 		bgp_peer_log(peer, LOG_WARNING, "UPDATE: malformed attribute, "
 		    "treating as withdraw (RFC 7606)");

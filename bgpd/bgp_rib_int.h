@@ -40,6 +40,8 @@ struct rib_slot {
 	struct bgp_rib_source src;
 	size_t		 npaths;
 	size_t		 npaths_af[BGP_AID_MAX];	/* maximum-prefix counts */
+	size_t		 unknown_bytes;	/* unknown attributes, per path */
+	bool		 unknown_logged;
 	struct event	*gr_timer;
 	struct bgp_rib	*rib;
 };

@@ -45,6 +45,8 @@ struct bgp_peer_stats {
 	uint64_t	 dropped;		/* times left Established */
 	uint64_t	 pfx_rcvd;		/* routes in Adj-RIB-In */
 	uint64_t	 pfx_sent;		/* routes advertised */
+	/* unknown attributes dropped over the limits of bgp_rib.h */
+	uint64_t	 unknown_attr_dropped;
 };
 
 struct bgp_peer_info {

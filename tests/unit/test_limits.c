@@ -9,6 +9,9 @@
  *	the threshold and warning-only log instead.
  *   ROUTE-REFRESH: one table dump per peer and family in flight, a
  *	repeat during it remembered once.
+ *   unknown attributes: at most BGP_RIB_UNKNOWN_ROUTE_MAX bytes per
+ *	route and BGP_RIB_UNKNOWN_PEER_MAX per peer are kept, the rest
+ *	dropped and counted, so memory stays bounded.
  */
 #include <check.h>
 #include <stdio.h>
@@ -57,6 +60,9 @@ static const struct fp_remote rc = { 65000, "10.0.0.3", false, 0, false,
     false, false };
 static const struct fp_remote rd = { 65000, "10.0.0.4", false, 0, false,
     false, false };
+/* D with extended messages (RFC 8654): UPDATEs up to 65535 bytes. */
+static const struct fp_remote rdx = { 65000, "10.0.0.4", false, 0, false,
+    true, false };
 
 static struct fp_world w;
 static char log_path[64];
@@ -457,12 +463,138 @@ START_TEST(test_route_refresh_coalesced)
 }
 END_TEST
 
+/* ---- unknown optional transitive attributes ------------------------- */
+
+#define UNK_FLAGS	(BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE | \
+			 BGP_ATTR_FLAG_PARTIAL)
+
+/* Append one unknown attribute record (bgp_attr.h's layout) whose value
+ * is len bytes of fill. */
+static void
+unk_record(struct wbuf *wb, uint8_t type, size_t len, uint32_t fill)
+{
+	wbuf_put_u8(wb, UNK_FLAGS);
+	wbuf_put_u8(wb, type);
+	wbuf_put_u16(wb, (uint16_t)len);
+	for (size_t i = 0; i < len; i += 4)
+		for (size_t k = 0; k < 4 && i + k < len; k++)
+			wbuf_put_u8(wb, (uint8_t)(fill >> (24 - 8 * k)));
+}
+
+/* Announce route i carrying the unknown records in recs. */
+static void
+announce_unknown(struct fp_conn *c, unsigned i, const struct wbuf *recs)
+{
+	struct evpn_route r = route_n(i);
+	struct bgp_attrs a;
+
+	fp_attrs_vtep(&a, "10.0.0.100", "65000:100");
+	a.unknown = bgp_blob_intern(recs->data, recs->len);
+	a.flags |= BGP_ATTRF_UNKNOWN;
+	fp_announce(c, &a, &r, 1);
+	bgp_attrs_clear(&a);
+}
+
+/* Unknown attribute bytes the RIB kept for route i (-1: no route). */
+static long
+kept_unknown(unsigned i)
+{
+	struct evpn_route r = route_n(i);
+	const struct bgp_rib_path *p = bgp_rib_best(fp_lookup(&w, &r));
+
+	if (p == NULL)
+		return -1;
+	return (p->attrs->flags & BGP_ATTRF_UNKNOWN) ? p->attrs->unknown->len :
+	    0;
+}
+
+START_TEST(test_unknown_attr_route_cap)
+{
+	struct fp_conn *cd = fp_establish(&w, D, &rdx);
+	struct wbuf wb;
+
+	/* 104 + 5004 bytes: the first kept, the second dropped. */
+	wbuf_init(&wb, 0);
+	unk_record(&wb, 200, 100, 1);
+	unk_record(&wb, 201, 5000, 2);
+	announce_unknown(cd, 0, &wb);
+	wbuf_free(&wb);
+	ck_assert_int_eq(kept_unknown(0), 104);
+	ck_assert_uint_eq(info(D).stats.unknown_attr_dropped, 1);
+
+	/* Exactly the limit is kept; one byte more drops it (and the set
+	 * then has no unknown attribute at all). */
+	wbuf_init(&wb, 0);
+	unk_record(&wb, 202, BGP_RIB_UNKNOWN_ROUTE_MAX - 4, 3);
+	announce_unknown(cd, 1, &wb);
+	wbuf_free(&wb);
+	ck_assert_int_eq(kept_unknown(1), BGP_RIB_UNKNOWN_ROUTE_MAX);
+	wbuf_init(&wb, 0);
+	unk_record(&wb, 202, BGP_RIB_UNKNOWN_ROUTE_MAX - 3, 4);
+	announce_unknown(cd, 2, &wb);
+	wbuf_free(&wb);
+	ck_assert_int_eq(kept_unknown(2), 0);
+	ck_assert_uint_eq(info(D).stats.unknown_attr_dropped, 2);
+	ck_assert_int_eq(fp_peer(&w, D)->state, BGP_ST_ESTABLISHED);
+}
+END_TEST
+
+/*
+ * The issue's attack, scaled down: one-route UPDATEs each with 4000
+ * bytes of a unique unknown attribute.  Kept, they would cost 80 MB;
+ * the peer's routes keep at most BGP_RIB_UNKNOWN_PEER_MAX of them.
+ */
+#define UNK_ROUTES	20000
+#define UNK_LEN		4000
+
+START_TEST(test_unknown_attr_memory_bounded)
+{
+	struct fp_conn *cd = fp_establish(&w, D, &rdx);
+	size_t before = bgp_attrs_intern_bytes(), grown, fit;
+	struct wbuf wb;
+
+	fit = BGP_RIB_UNKNOWN_PEER_MAX / (UNK_LEN + 4);
+	for (unsigned i = 0; i < UNK_ROUTES; i++) {
+		wbuf_init(&wb, 0);
+		unk_record(&wb, 200, UNK_LEN, i);
+		announce_unknown(cd, i, &wb);
+		wbuf_free(&wb);
+	}
+	ck_assert_int_eq(fp_peer(&w, D)->state, BGP_ST_ESTABLISHED);
+	ck_assert_uint_eq(bgp_rib_count(w.rib, BGP_AID_L2VPN_EVPN),
+	    UNK_ROUTES);
+	grown = bgp_attrs_intern_bytes() - before;
+	printf("unknown attributes: %d routes x %d bytes, attribute memory "
+	    "grew by %zu bytes, %zu routes kept theirs\n", UNK_ROUTES, UNK_LEN,
+	    grown, fit);
+	ck_assert_uint_le(grown, BGP_RIB_UNKNOWN_PEER_MAX + 4 * 1024 * 1024);
+	ck_assert_int_eq(kept_unknown((unsigned)fit - 1), UNK_LEN + 4);
+	ck_assert_int_eq(kept_unknown((unsigned)fit), 0);
+	ck_assert_int_eq(kept_unknown(UNK_ROUTES - 1), 0);
+	ck_assert_uint_eq(info(D).stats.unknown_attr_dropped,
+	    UNK_ROUTES - fit);
+
+	/* Withdrawn routes give their room back. */
+	for (unsigned i = 0; i < 10; i++) {
+		struct evpn_route r = route_n(i);
+
+		fp_withdraw(cd, &r, 1);
+	}
+	wbuf_init(&wb, 0);
+	unk_record(&wb, 200, UNK_LEN, 0xffffffff);
+	announce_unknown(cd, 0, &wb);
+	wbuf_free(&wb);
+	ck_assert_int_eq(kept_unknown(0), UNK_LEN + 4);
+}
+END_TEST
+
 static Suite *
 limits_suite(void)
 {
 	Suite *s = suite_create("limits");
 	TCase *tc = tcase_create("maximum-prefix");
 	TCase *rr = tcase_create("route-refresh");
+	TCase *unk = tcase_create("unknown-attributes");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_max_prefix_cease_at_limit_plus_one);
@@ -475,6 +607,12 @@ limits_suite(void)
 	tcase_add_checked_fixture(rr, setup, teardown);
 	tcase_add_test(rr, test_route_refresh_coalesced);
 	suite_add_tcase(s, rr);
+
+	tcase_add_checked_fixture(unk, setup, teardown);
+	tcase_set_timeout(unk, 60);
+	tcase_add_test(unk, test_unknown_attr_route_cap);
+	tcase_add_test(unk, test_unknown_attr_memory_bounded);
+	suite_add_tcase(s, unk);
 	return s;
 }
 
