@@ -168,6 +168,9 @@ neighbor_add_timers(json_t *o, const struct bgp_peer_info *pi,
 	    json_integer((json_int_t)pi->holdtime * 1000));
 	json_object_set_new(o, "keepaliveIntervalMsecs",
 	    json_integer((json_int_t)pi->keepalive * 1000));
+	if (pi->state == BGP_ST_ESTABLISHED)
+		json_object_set_new(o, "sendHoldTimeMsecs",
+		    json_integer((json_int_t)pi->send_hold_msec));
 	if (cb != NULL)
 		cn = conf_neighbor_find(cb, &pi->addr);
 	if (cn == NULL)

@@ -33,7 +33,7 @@ static const char *const event_names[BGP_EV_MAX] = {
 	"Start", "Stop", "ConnOpen", "ConnOpenFail", "ConnClosed",
 	"ConnectRetryTimer", "HoldTimer", "KeepaliveTimer", "IdleHoldTimer",
 	"OPEN", "KEEPALIVE", "UPDATE", "NOTIFICATION", "ROUTE-REFRESH",
-	"MaxPrefixRestartTimer",
+	"MaxPrefixRestartTimer", "SendHoldTimer",
 };
 
 static void	fsm_idle(struct bgp_peer *, enum bgp_event);
@@ -44,6 +44,7 @@ static void	fsm_openconfirm(struct bgp_peer *, enum bgp_event);
 static void	fsm_established(struct bgp_peer *, enum bgp_event);
 static void	fsm_coll(struct bgp_conn *, enum bgp_event);
 static void	fsm_cease(struct bgp_peer *, uint8_t subcode);
+static void	session_fail(struct bgp_peer *, const struct bgp_notify *);
 
 const char *
 bgp_state_name(enum bgp_state s)
@@ -242,6 +243,7 @@ enter_idle(struct bgp_peer *peer, bool restart)
 	timer_stop(peer, BGP_TIMER_CONNRETRY);
 	timer_stop(peer, BGP_TIMER_HOLD);
 	timer_stop(peer, BGP_TIMER_KEEPALIVE);
+	timer_stop(peer, BGP_TIMER_SENDHOLD);
 	conn_drop(peer, peer->coll);
 	conn_drop(peer, peer->conn);
 	change_state(peer, BGP_ST_IDLE);
@@ -332,6 +334,69 @@ enter_openconfirm(struct bgp_peer *peer)
 	change_state(peer, BGP_ST_OPENCONFIRM);
 }
 
+/*
+ * RFC 9687 §4.3-§4.4, §6: the send hold time of the session; 0 when the
+ * timer is off (configured so, or no hold time was negotiated).
+ */
+uint32_t
+bgp_fsm_send_hold_msec(const struct bgp_peer *peer)
+{
+	uint32_t s;
+
+	if (peer->neg.holdtime == 0)
+		return 0;
+	if (peer->conf.has_send_hold)
+		s = peer->conf.send_hold;
+	else if ((s = 2u * peer->neg.holdtime) < BGP_SEND_HOLD_MIN_SEC)
+		s = BGP_SEND_HOLD_MIN_SEC;
+	return s * 1000u;
+}
+
+/*
+ * The Send Hold Timer (RFC 9687 §4.3).  Rather than restarting it on
+ * every write, the transport says since when queued bytes have not
+ * moved; the timer looks when the send hold time could have run out
+ * and, if it has not, looks again when it could.
+ */
+static void
+send_hold_arm(struct bgp_peer *peer)
+{
+	uint32_t hold = bgp_fsm_send_hold_msec(peer);
+	uint64_t since = 0, now = fsm_now(peer);
+
+	if (hold == 0 || peer->conn == NULL) {
+		timer_stop(peer, BGP_TIMER_SENDHOLD);
+		return;
+	}
+	if (peer->bgp->ops->send_stalled)
+		since = peer->bgp->ops->send_stalled(peer->conn);
+	if (since == 0 || since > now)
+		since = now;
+	timer_set(peer, BGP_TIMER_SENDHOLD, since + hold - now);
+}
+
+static void
+send_hold_check(struct bgp_peer *peer)
+{
+	uint32_t hold = bgp_fsm_send_hold_msec(peer);
+	uint64_t since = 0, now = fsm_now(peer);
+	struct bgp_notify n;
+
+	if (peer->bgp->ops->send_stalled && peer->conn)
+		since = peer->bgp->ops->send_stalled(peer->conn);
+	if (hold == 0 || since == 0 || now - since < hold) {
+		send_hold_arm(peer);
+		return;
+	}
+	/* §4.3: log it; send the NOTIFICATION, which the transport still
+	 * tries to deliver behind what the peer has not read, and close. */
+	bgp_peer_log(peer, LOG_ERR, "Send Hold Timer Expired: nothing "
+	    "could be sent for %u s", hold / 1000);
+	bgp_notify_set(&n, BGP_ERR_SEND_HOLD, 0, NULL, 0);
+	session_fail(peer, &n);
+	set_reset_reason(peer, "Send Hold Timer Expired");
+}
+
 static void
 enter_established(struct bgp_peer *peer)
 {
@@ -345,6 +410,7 @@ enter_established(struct bgp_peer *peer)
 	}
 	arm_negotiated_timers(peer);
 	change_state(peer, BGP_ST_ESTABLISHED);
+	send_hold_arm(peer);
 	if (peer->bgp->rib.peer_up && peer->bgp->rib.peer_up(peer) == -1) {
 		/* The routing engine cannot take the peer (it logged why):
 		 * close with Cease/Out of Resources (RFC 4486 §4) and try
@@ -566,6 +632,10 @@ fsm_connected_common(struct bgp_peer *peer, enum bgp_event ev)
 	case BGP_EV_TIMER_PFX_RESTART:
 	case BGP_EV_CONN_OPEN:
 		return true;		/* stale or meaningless here */
+	case BGP_EV_TIMER_SENDHOLD:
+		if (peer->state == BGP_ST_ESTABLISHED)
+			return false;
+		return true;
 	default:
 		return false;
 	}
@@ -719,6 +789,9 @@ fsm_established(struct bgp_peer *peer, enum bgp_event ev)
 		send_keepalive(peer->conn);
 		timer_set(peer, BGP_TIMER_KEEPALIVE,
 		    peer->neg.keepalive * 1000u);
+		break;
+	case BGP_EV_TIMER_SENDHOLD:
+		send_hold_check(peer);
 		break;
 	default:
 		fsm_error(peer, BGP_ERR_FSM_ESTABLISHED);

@@ -47,6 +47,7 @@ enum bgp_event {
 	BGP_EV_RCVD_NOTIFICATION,	/* in peer->rx_notify */
 	BGP_EV_RCVD_ROUTE_REFRESH,	/* in peer->rx_rr */
 	BGP_EV_TIMER_PFX_RESTART,	/* maximum-prefix restart */
+	BGP_EV_TIMER_SENDHOLD,		/* RFC 9687 */
 	BGP_EV_MAX,
 };
 
@@ -56,6 +57,7 @@ enum bgp_timer {
 	BGP_TIMER_KEEPALIVE,
 	BGP_TIMER_IDLEHOLD,
 	BGP_TIMER_PFX_RESTART,
+	BGP_TIMER_SENDHOLD,
 	BGP_TIMER_MAX,
 };
 
@@ -69,6 +71,9 @@ enum bgp_timer {
 #define BGP_IDLEHOLD_STABLE_SEC		60
 /* Graceful restart (RFC 4724), helper side: the time we advertise. */
 #define BGP_GR_RESTART_TIME		120
+/* RFC 9687 §6: the send hold time defaults to the greater of 8 minutes
+ * and twice the negotiated hold time. */
+#define BGP_SEND_HOLD_MIN_SEC		480
 
 /*
  * What the FSM asks of the outside world.  connect() starts a
@@ -97,6 +102,9 @@ struct bgp_fsm_ops {
 		    const char *password);
 	/* optional: bytes queued on conn and not yet written */
 	size_t	 (*pending)(const struct bgp_conn *);
+	/* optional: since when (now's clock) bytes have waited on conn
+	 * without any being written; 0 while nothing waits */
+	uint64_t (*send_stalled)(const struct bgp_conn *);
 };
 
 void	 bgp_fsm(struct bgp_peer *, enum bgp_event);
@@ -121,6 +129,8 @@ void	 bgp_fsm_stop(struct bgp_peer *, uint8_t cease_subcode,
 /* "clear bgp": end the session with Cease/Administrative Reset and start
  * again at once; releases a peer held down by maximum-prefix. */
 void	 bgp_fsm_clear(struct bgp_peer *);
+/* The send hold time of the negotiated session (RFC 9687); 0 = off. */
+uint32_t bgp_fsm_send_hold_msec(const struct bgp_peer *);
 /* Check the accepted prefix counts against maximum-prefix again (after
  * a reconfiguration); ends the session when a limit is exceeded. */
 void	 bgp_fsm_pfx_recheck(struct bgp_peer *);

@@ -584,6 +584,8 @@ bgp_peer_snapshot(const struct bgp_peer *peer, struct bgp_peer_info *pi)
 	    peer->neg.holdtime : bgp_peer_conf_holdtime(peer);
 	pi->keepalive = up || peer->state == BGP_ST_OPENCONFIRM ?
 	    peer->neg.keepalive : bgp_peer_conf_keepalive(peer);
+	if (up)
+		pi->send_hold_msec = bgp_fsm_send_hold_msec(peer);
 	pi->last_notify_sent = peer->last_notify_sent;
 	pi->last_notify_rcvd = peer->last_notify_rcvd;
 	memcpy(pi->last_reset, peer->last_reset, sizeof(pi->last_reset));

@@ -39,6 +39,7 @@ struct bgp_io {
 	bool		 connecting;
 	int		 busy;
 	bool		 dead;
+	uint64_t	 stalled_since;	/* out has not moved since; 0: empty */
 };
 
 struct bgp_listener {
@@ -168,7 +169,11 @@ io_flush(struct bgp_io *io)
 			return errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR ? 0 : -1;
 		evbuffer_drain(io->out, n);
+		/* Progress restarts the send hold time (RFC 9687 §4.3). */
+		io->stalled_since = mono_msec();
 	}
+	if (evbuffer_get_length(io->out) == 0)
+		io->stalled_since = 0;
 	return 0;
 }
 
@@ -235,6 +240,8 @@ session_send(struct bgp_conn *conn, const uint8_t *data, size_t len)
 
 	if (io == NULL || io->dead)
 		return -1;
+	if (evbuffer_get_length(io->out) == 0)
+		io->stalled_since = mono_msec();
 	if (evbuffer_add(io->out, data, len) == -1)
 		return -1;
 	if (!io->connecting)
@@ -248,6 +255,14 @@ session_pending(const struct bgp_conn *conn)
 	const struct bgp_io *io = conn->io;
 
 	return io == NULL ? 0 : evbuffer_get_length(io->out);
+}
+
+static uint64_t
+session_send_stalled(const struct bgp_conn *conn)
+{
+	const struct bgp_io *io = conn->io;
+
+	return io == NULL ? 0 : io->stalled_since;
 }
 
 static void
@@ -276,6 +291,7 @@ static const enum bgp_event timer_events[BGP_TIMER_MAX] = {
 	[BGP_TIMER_KEEPALIVE] = BGP_EV_TIMER_KEEPALIVE,
 	[BGP_TIMER_IDLEHOLD] = BGP_EV_TIMER_IDLEHOLD,
 	[BGP_TIMER_PFX_RESTART] = BGP_EV_TIMER_PFX_RESTART,
+	[BGP_TIMER_SENDHOLD] = BGP_EV_TIMER_SENDHOLD,
 };
 
 static void
@@ -590,4 +606,5 @@ const struct bgp_fsm_ops bgp_session_ops = {
 	.unlisten = session_unlisten,
 	.md5_set = session_md5_set,
 	.pending = session_pending,
+	.send_stalled = session_send_stalled,
 };

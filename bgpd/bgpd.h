@@ -64,6 +64,7 @@ struct bgp_peer_info {
 	uint16_t	 remote_port;
 	uint16_t	 holdtime;		/* negotiated (configured if down) */
 	uint16_t	 keepalive;
+	uint32_t	 send_hold_msec;	/* RFC 9687, Established; 0 off */
 	struct bgp_negotiated neg;		/* valid in Established */
 	bool		 md5;
 	struct bgp_notify last_notify_sent;	/* code 0 = none */

@@ -83,7 +83,20 @@ fake_send(struct bgp_conn *bc, const uint8_t *data, size_t len)
 	ck_assert_ptr_nonnull(c);
 	ck_assert(!c->closed);
 	wbuf_put_bytes(&c->out, data, len);
+	if (c->stuck) {
+		if (c->backlog == 0)
+			c->stalled_since = fp_now;
+		c->backlog += len;
+	}
 	return 0;
+}
+
+static uint64_t
+fake_send_stalled(const struct bgp_conn *bc)
+{
+	const struct fp_conn *c = bc->io;
+
+	return c == NULL || c->backlog == 0 ? 0 : c->stalled_since;
 }
 
 static size_t
@@ -156,6 +169,7 @@ const struct bgp_fsm_ops fp_ops = {
 	.timer_stop = fake_timer_stop,
 	.peer_release = fake_peer_release,
 	.pending = fake_pending,
+	.send_stalled = fake_send_stalled,
 };
 
 void
@@ -194,6 +208,7 @@ static const enum bgp_event timer_event[BGP_TIMER_MAX] = {
 	[BGP_TIMER_KEEPALIVE] = BGP_EV_TIMER_KEEPALIVE,
 	[BGP_TIMER_IDLEHOLD] = BGP_EV_TIMER_IDLEHOLD,
 	[BGP_TIMER_PFX_RESTART] = BGP_EV_TIMER_PFX_RESTART,
+	[BGP_TIMER_SENDHOLD] = BGP_EV_TIMER_SENDHOLD,
 };
 
 /* Fire the peer's earliest timer if it is due by limit (moving the clock

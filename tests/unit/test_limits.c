@@ -12,6 +12,8 @@
  *   unknown attributes: at most BGP_RIB_UNKNOWN_ROUTE_MAX bytes per
  *	route and BGP_RIB_UNKNOWN_PEER_MAX per peer are kept, the rest
  *	dropped and counted, so memory stays bounded.
+ *   Send Hold Timer (RFC 9687): a peer that stops reading is dropped
+ *	after the send hold time, with NOTIFICATION 8.
  */
 #include <check.h>
 #include <stdio.h>
@@ -33,6 +35,8 @@
 #define B	"10.0.0.2"	/* maximum-prefix 5 warning-only */
 #define C	"10.0.0.3"	/* maximum-prefix 5 restart 2 */
 #define D	"10.0.0.4"	/* no limit */
+#define E	"10.0.0.5"	/* timers 10 30, send-hold 60 */
+#define F	"10.0.0.6"	/* send-hold 0: no Send Hold Timer */
 
 #define LIMITS_CONF(a_limit)						\
     "router bgp 65000\n"						\
@@ -41,6 +45,11 @@
     " neighbor 10.0.0.2 remote-as 65000\n"				\
     " neighbor 10.0.0.3 remote-as 65000\n"				\
     " neighbor 10.0.0.4 remote-as 65000\n"				\
+    " neighbor 10.0.0.5 remote-as 65000\n"				\
+    " neighbor 10.0.0.5 timers 10 30\n"				\
+    " neighbor 10.0.0.5 timers send-hold 60\n"				\
+    " neighbor 10.0.0.6 remote-as 65000\n"				\
+    " neighbor 10.0.0.6 timers send-hold 0\n"				\
     " address-family l2vpn evpn\n"					\
     "  neighbor 10.0.0.1 activate\n"					\
     "  neighbor 10.0.0.1 maximum-prefix " a_limit "\n"			\
@@ -49,6 +58,8 @@
     "  neighbor 10.0.0.3 activate\n"					\
     "  neighbor 10.0.0.3 maximum-prefix 5 restart 2\n"			\
     "  neighbor 10.0.0.4 activate\n"					\
+    "  neighbor 10.0.0.5 activate\n"					\
+    "  neighbor 10.0.0.6 activate\n"					\
     " exit-address-family\n"						\
     "exit\n"
 
@@ -63,6 +74,11 @@ static const struct fp_remote rd = { 65000, "10.0.0.4", false, 0, false,
 /* D with extended messages (RFC 8654): UPDATEs up to 65535 bytes. */
 static const struct fp_remote rdx = { 65000, "10.0.0.4", false, 0, false,
     true, false };
+
+static const struct fp_remote re = { 65000, "10.0.0.5", false, 0, false,
+    false, false };
+static const struct fp_remote rf = { 65000, "10.0.0.6", false, 0, false,
+    false, false };
 
 static struct fp_world w;
 static char log_path[64];
@@ -588,6 +604,129 @@ START_TEST(test_unknown_attr_memory_bounded)
 }
 END_TEST
 
+/* ---- Send Hold Timer (RFC 9687) -------------------------------------- */
+
+static const uint8_t notify_send_hold[] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x15, 0x03,
+	0x08, 0x00,
+};
+
+/*
+ * Let msec pass in steps of step msec, the peer sending a KEEPALIVE at
+ * each (it still talks, it only stopped reading), until the session
+ * leaves Established.  Returns the time that passed.
+ */
+static uint64_t
+run_stuck(struct bgp_peer *p, struct fp_conn *c, uint64_t msec,
+    uint64_t step)
+{
+	uint64_t start = fp_now;
+
+	while (fp_now - start < msec && p->state == BGP_ST_ESTABLISHED) {
+		fp_advance(p, step < msec - (fp_now - start) ? step :
+		    msec - (fp_now - start));
+		if (p->state == BGP_ST_ESTABLISHED)
+			fp_keepalive(c);
+	}
+	return fp_now - start;
+}
+
+/* Stop reading; returns when the first bytes piled up (our KEEPALIVE),
+ * with the time they did. */
+static uint64_t
+stop_reading(struct bgp_peer *p, struct fp_conn *c)
+{
+	c->stuck = true;
+	for (int i = 0; i < 60 && c->backlog == 0; i++)
+		(void)run_stuck(p, c, 1000, 1000);
+	ck_assert_uint_gt(c->backlog, 0);
+	ck_assert_uint_gt(c->stalled_since, fp_now - 1000);
+	return c->stalled_since;
+}
+
+static void
+expect_last_sent(struct fp_conn *c, const uint8_t *msg, size_t len)
+{
+	ck_assert_uint_ge(c->out.len, len);
+	ck_assert_mem_eq(c->out.data + c->out.len - len, msg, len);
+}
+
+/* Up 1 ms before the send hold time since ts, down at it. */
+static void
+expect_dropped_after(struct bgp_peer *p, struct fp_conn *c, uint64_t ts,
+    uint64_t hold)
+{
+	(void)run_stuck(p, c, ts + hold - 1 - fp_now, 1000);
+	ck_assert_int_eq(p->state, BGP_ST_ESTABLISHED);
+	(void)run_stuck(p, c, 1000, 1);
+	ck_assert_int_ne(p->state, BGP_ST_ESTABLISHED);
+	ck_assert_uint_eq(fp_now, ts + hold);
+	ck_assert(c->closed);
+	expect_last_sent(c, notify_send_hold, sizeof(notify_send_hold));
+}
+
+/* Default: max(8 min, 2 x negotiated hold 90 s) = 480 s. */
+START_TEST(test_send_hold_drops_peer_that_stops_reading)
+{
+	struct fp_conn *cd = fp_establish(&w, D, &rd);
+	struct bgp_peer *pd = fp_peer(&w, D);
+	struct bgp_peer_info pi;
+	uint64_t ts;
+
+	ck_assert_uint_eq(info(D).send_hold_msec, 480 * 1000);
+	ts = stop_reading(pd, cd);
+	expect_dropped_after(pd, cd, ts, 480 * 1000);
+	pi = info(D);
+	ck_assert_str_eq(pi.last_reset, "Send Hold Timer Expired");
+	ck_assert_uint_eq(pi.last_notify_sent.code, BGP_ERR_SEND_HOLD);
+	/* An error like any other: it comes back after IdleHold. */
+	fp_reconnect(pd);
+}
+END_TEST
+
+/* A slow reader that makes progress is never dropped. */
+START_TEST(test_send_hold_progress_keeps_session)
+{
+	struct fp_conn *cd = fp_establish(&w, D, &rd);
+	struct bgp_peer *pd = fp_peer(&w, D);
+
+	stop_reading(pd, cd);
+	for (int i = 0; i < 20; i++) {
+		ck_assert_uint_eq(run_stuck(pd, cd, 300 * 1000, 1000),
+		    300 * 1000);
+		cd->stalled_since = fp_now;	/* it read a little */
+	}
+	ck_assert_int_eq(pd->state, BGP_ST_ESTABLISHED);
+	ck_assert_uint_eq(fp_count_msgs(cd, BGP_MSG_NOTIFICATION), 0);
+}
+END_TEST
+
+/* "timers send-hold 60" drops after 60 s. */
+START_TEST(test_send_hold_configured)
+{
+	struct fp_conn *ce = fp_establish(&w, E, &re);
+	struct bgp_peer *pe = fp_peer(&w, E);
+	uint64_t ts;
+
+	ck_assert_uint_eq(info(E).send_hold_msec, 60 * 1000);
+	ts = stop_reading(pe, ce);
+	expect_dropped_after(pe, ce, ts, 60 * 1000);
+}
+END_TEST
+
+/* "timers send-hold 0": no Send Hold Timer. */
+START_TEST(test_send_hold_off)
+{
+	struct fp_conn *cf = fp_establish(&w, F, &rf);
+	struct bgp_peer *pf = fp_peer(&w, F);
+
+	(void)stop_reading(pf, cf);
+	ck_assert_uint_eq(run_stuck(pf, cf, 3600 * 1000, 10000), 3600 * 1000);
+	ck_assert_int_eq(pf->state, BGP_ST_ESTABLISHED);
+}
+END_TEST
+
 static Suite *
 limits_suite(void)
 {
@@ -595,6 +734,7 @@ limits_suite(void)
 	TCase *tc = tcase_create("maximum-prefix");
 	TCase *rr = tcase_create("route-refresh");
 	TCase *unk = tcase_create("unknown-attributes");
+	TCase *sh = tcase_create("send-hold");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_max_prefix_cease_at_limit_plus_one);
@@ -613,6 +753,13 @@ limits_suite(void)
 	tcase_add_test(unk, test_unknown_attr_route_cap);
 	tcase_add_test(unk, test_unknown_attr_memory_bounded);
 	suite_add_tcase(s, unk);
+
+	tcase_add_checked_fixture(sh, setup, teardown);
+	tcase_add_test(sh, test_send_hold_drops_peer_that_stops_reading);
+	tcase_add_test(sh, test_send_hold_progress_keeps_session);
+	tcase_add_test(sh, test_send_hold_configured);
+	tcase_add_test(sh, test_send_hold_off);
+	suite_add_tcase(s, sh);
 	return s;
 }
 
