@@ -79,8 +79,9 @@ enum bgp_timer {
  * What the FSM asks of the outside world.  connect() starts a
  * non-blocking connect on conn and returns 0 (the transport reports the
  * outcome later with bgp_fsm_conn_event) or -1 on immediate failure.
- * send() queues bytes; close() flushes what it can without blocking and
- * releases the transport side (the FSM frees conn itself).  The ops
+ * send() queues bytes; close() releases the transport side (the FSM
+ * frees conn itself), which still delivers what was queued, e.g. a
+ * NOTIFICATION, before the connection really closes.  The ops
  * marked optional may be NULL (tests without sockets).
  */
 struct bgp_fsm_ops {
@@ -105,6 +106,9 @@ struct bgp_fsm_ops {
 	/* optional: since when (now's clock) bytes have waited on conn
 	 * without any being written; 0 while nothing waits */
 	uint64_t (*send_stalled)(const struct bgp_conn *);
+	/* optional: free what the transport still holds for the instance
+	 * (connections closed but still flushing) */
+	void	 (*release)(struct bgp *);
 };
 
 void	 bgp_fsm(struct bgp_peer *, enum bgp_event);

@@ -371,6 +371,7 @@ bgp_create_with_ops(struct event_base *base, const struct config *conf,
 	bgp->base = base;
 	bgp->ops = ops;
 	TAILQ_INIT(&bgp->listeners);
+	TAILQ_INIT(&bgp->closing);
 	TAILQ_INIT(&bgp->peers);
 	bgp_apply_globals(bgp, cb);
 	if (ops->listen && ops->listen(bgp, err, errlen) == -1) {
@@ -508,6 +509,8 @@ bgp_free(struct bgp *bgp)
 		TAILQ_REMOVE(&bgp->peers, peer, entry);
 		peer_free(peer);
 	}
+	if (bgp->ops->release)
+		bgp->ops->release(bgp);
 	free(bgp);
 }
 

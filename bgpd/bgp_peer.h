@@ -29,6 +29,7 @@
 
 struct event_base;
 struct bgp_listener;
+struct bgp_io;
 
 /* One TCP connection of a peer.  io is the transport's. */
 struct bgp_conn {
@@ -115,6 +116,7 @@ struct bgp_peer {
 };
 TAILQ_HEAD(bgp_peer_list, bgp_peer);
 TAILQ_HEAD(bgp_listener_list, bgp_listener);
+TAILQ_HEAD(bgp_io_list, bgp_io);
 
 struct bgp {
 	struct event_base *base;
@@ -125,6 +127,7 @@ struct bgp {
 	struct ipaddr	 listen_addr;		/* af 0 = any */
 	uint16_t	 listen_port;		/* 0 = do not listen */
 	struct bgp_listener_list listeners;
+	struct bgp_io_list closing;		/* the transport's, lingering */
 	struct bgp_peer_list peers;		/* sorted by address */
 	bool		 graceful_restart;	/* bgp graceful-restart */
 	struct bgp_rib_ops rib;
