@@ -58,6 +58,23 @@ bgp_event_name(enum bgp_event e)
 	return (unsigned)e < BGP_EV_MAX ? event_names[e] : "Unknown";
 }
 
+enum bgp_event
+bgp_timer_event(enum bgp_timer t)
+{
+	static const enum bgp_event events[BGP_TIMER_MAX] = {
+		[BGP_TIMER_CONNRETRY] = BGP_EV_TIMER_CONNRETRY,
+		[BGP_TIMER_HOLD] = BGP_EV_TIMER_HOLD,
+		[BGP_TIMER_KEEPALIVE] = BGP_EV_TIMER_KEEPALIVE,
+		[BGP_TIMER_IDLEHOLD] = BGP_EV_TIMER_IDLEHOLD,
+		[BGP_TIMER_PFX_RESTART] = BGP_EV_TIMER_PFX_RESTART,
+		[BGP_TIMER_SENDHOLD] = BGP_EV_TIMER_SENDHOLD,
+	};
+
+	if ((unsigned)t >= BGP_TIMER_MAX)
+		fatalx("no timer %d", t);
+	return events[t];
+}
+
 /* ---- side effects through the ops --------------------------------- */
 
 static uint64_t

@@ -113,6 +113,8 @@ struct bgp_fsm_ops {
 
 void	 bgp_fsm(struct bgp_peer *, enum bgp_event);
 const char *bgp_event_name(enum bgp_event);
+/* The event a timer raises when it fires (for the transports). */
+enum bgp_event bgp_timer_event(enum bgp_timer);
 
 /* Transport -> FSM. */
 void	 bgp_fsm_conn_event(struct bgp_conn *, enum bgp_event,

@@ -389,21 +389,12 @@ session_release(struct bgp *bgp)
 		io_free(io);
 }
 
-static const enum bgp_event timer_events[BGP_TIMER_MAX] = {
-	[BGP_TIMER_CONNRETRY] = BGP_EV_TIMER_CONNRETRY,
-	[BGP_TIMER_HOLD] = BGP_EV_TIMER_HOLD,
-	[BGP_TIMER_KEEPALIVE] = BGP_EV_TIMER_KEEPALIVE,
-	[BGP_TIMER_IDLEHOLD] = BGP_EV_TIMER_IDLEHOLD,
-	[BGP_TIMER_PFX_RESTART] = BGP_EV_TIMER_PFX_RESTART,
-	[BGP_TIMER_SENDHOLD] = BGP_EV_TIMER_SENDHOLD,
-};
-
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct bgp_peer_timer *t = arg;
 
-	bgp_fsm(t->peer, timer_events[t->which]);
+	bgp_fsm(t->peer, bgp_timer_event(t->which));
 }
 
 static void

@@ -202,15 +202,6 @@ fp_accept(struct bgp_peer *peer)
 
 /* ---- the clock -------------------------------------------------------- */
 
-static const enum bgp_event timer_event[BGP_TIMER_MAX] = {
-	[BGP_TIMER_CONNRETRY] = BGP_EV_TIMER_CONNRETRY,
-	[BGP_TIMER_HOLD] = BGP_EV_TIMER_HOLD,
-	[BGP_TIMER_KEEPALIVE] = BGP_EV_TIMER_KEEPALIVE,
-	[BGP_TIMER_IDLEHOLD] = BGP_EV_TIMER_IDLEHOLD,
-	[BGP_TIMER_PFX_RESTART] = BGP_EV_TIMER_PFX_RESTART,
-	[BGP_TIMER_SENDHOLD] = BGP_EV_TIMER_SENDHOLD,
-};
-
 /* Fire the peer's earliest timer if it is due by limit (moving the clock
  * to it); false when none is. */
 static bool
@@ -228,7 +219,7 @@ fire_next_timer(struct bgp_peer *peer, uint64_t limit)
 	if (ft->at[first] > fp_now)
 		fp_now = ft->at[first];
 	ft->armed[first] = false;
-	bgp_fsm(peer, timer_event[first]);
+	bgp_fsm(peer, bgp_timer_event(first));
 	return true;
 }
 
