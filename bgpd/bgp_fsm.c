@@ -865,7 +865,6 @@ bgp_fsm_stop(struct bgp_peer *peer, uint8_t cease_subcode,
 void
 bgp_fsm_clear(struct bgp_peer *peer)
 {
-	bgp_peer_log(peer, LOG_NOTICE, "cleared by the operator");
 	timer_stop(peer, BGP_TIMER_PFX_RESTART);
 	peer->pfx_overflow = false;
 	peer->pfx_restart_at = 0;

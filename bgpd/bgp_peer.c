@@ -321,7 +321,7 @@ peer_reconfigure(struct bgp_peer *peer, const struct conf_neighbor *cn)
 		 * maximum-prefix applies to what the peer sent already. */
 		peer_apply_conf(peer, cn);
 		if (was_shutdown && !cn->shutdown)
-			bgp_fsm_clear(peer);
+			bgp_fsm_clear(peer);	/* releases maximum-prefix too */
 		else
 			bgp_fsm_pfx_recheck(peer);
 	}
@@ -630,6 +630,7 @@ bgp_peer_clear(struct bgp *bgp, const struct ipaddr *addr)
 
 	if (peer == NULL)
 		return -1;
+	bgp_peer_log(peer, LOG_NOTICE, "cleared by the operator");
 	bgp_fsm_clear(peer);
 	return 0;
 }
