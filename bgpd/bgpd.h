@@ -45,6 +45,8 @@ struct bgp_peer_stats {
 	uint64_t	 dropped;		/* times left Established */
 	uint64_t	 pfx_rcvd;		/* routes in Adj-RIB-In */
 	uint64_t	 pfx_sent;		/* routes advertised */
+	/* unknown attributes dropped over the limits of bgp_rib.h */
+	uint64_t	 unknown_attr_dropped;
 };
 
 struct bgp_peer_info {
@@ -62,12 +64,19 @@ struct bgp_peer_info {
 	uint16_t	 remote_port;
 	uint16_t	 holdtime;		/* negotiated (configured if down) */
 	uint16_t	 keepalive;
+	uint32_t	 send_hold_msec;	/* RFC 9687, Established; 0 off */
 	struct bgp_negotiated neg;		/* valid in Established */
 	bool		 md5;
 	struct bgp_notify last_notify_sent;	/* code 0 = none */
 	struct bgp_notify last_notify_rcvd;
 	char		 last_reset[64];	/* why the session last went down */
 	struct bgp_peer_stats stats;
+	/* maximum-prefix: accepted prefixes per family (aid), and whether
+	 * the peer is held down for exceeding a limit, with the time left
+	 * until it restarts (0: until "clear bgp"). */
+	uint32_t	 pfx_accepted[BGP_AID_MAX];
+	bool		 pfx_overflow;
+	uint64_t	 pfx_restart_msec;
 };
 
 /* Build an instance from config's default "router bgp" and start it.
@@ -109,5 +118,12 @@ void		 bgp_peer_foreach(struct bgp *, bgp_peer_cb *, void *arg);
 /* Snapshot one peer; returns -1 if no such neighbor. */
 int		 bgp_peer_lookup(struct bgp *, const struct ipaddr *,
 		    struct bgp_peer_info *);
+/*
+ * The operator's reset, FRR's "clear bgp ADDR": a session that is up
+ * or coming up ends with Cease/Administrative Reset (RFC 4486 §4) and
+ * starts again at once; a peer held down by maximum-prefix is
+ * released.  Returns -1 if there is no such neighbor.
+ */
+int		 bgp_peer_clear(struct bgp *, const struct ipaddr *);
 
 #endif

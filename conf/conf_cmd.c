@@ -13,6 +13,7 @@
  */
 #include "conf/conf_parse.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -360,8 +361,10 @@ cmd_nb_password(struct parser *p)
 }
 
 /*
- * "timers KEEPALIVE HOLDTIME" or "timers connect SECONDS".  RFC 4271
- * §4.2: the hold time is 0 or at least 3 seconds.
+ * "timers KEEPALIVE HOLDTIME", "timers connect SECONDS" or "timers
+ * send-hold SECONDS" (RFC 9687; checked against the hold time once the
+ * file is read).  RFC 4271 §4.2: the hold time is 0 or at least 3
+ * seconds.
  */
 static int
 cmd_nb_timers(struct parser *p)
@@ -376,6 +379,15 @@ cmd_nb_timers(struct parser *p)
 		    &ka) == -1)
 			return -1;
 		n->connect_retry = (uint16_t)ka;
+		return 0;
+	}
+	if (strcmp(cp_arg(p, 0), "send-hold") == 0) {
+		if (cp_arg_uint(p, 1, "send hold time", 0, UINT16_MAX,
+		    &ka) == -1)
+			return -1;
+		n->send_hold = (uint16_t)ka;
+		n->has_send_hold = true;
+		cp_check_add(p, CHECK_NB_SEND_HOLD, n);
 		return 0;
 	}
 	if (cp_arg_uint(p, 0, "keepalive", 0, UINT16_MAX, &ka) == -1)
@@ -507,6 +519,47 @@ cmd_nb_rr_client(struct parser *p)
 		    "neighbor in '%s'", p->word[1], n->remote_as, p->bgp->asn,
 		    p->line);
 	n->af_rr_client |= node_af(p->node);
+	return 0;
+}
+
+/*
+ * "maximum-prefix N [THRESHOLD] [warning-only|restart MINUTES]", FRR's
+ * words and ranges, for the family of the block.
+ */
+static int
+cmd_nb_max_prefix(struct parser *p)
+{
+	struct conf_max_prefix mp = { 0, CONF_DEFAULT_MAXPFX_THRESHOLD,
+	    false, 0 };
+	struct conf_neighbor *n;
+	uint64_t v;
+	int i = 1;
+
+	if ((n = neighbor_arg(p)) == NULL || cp_want_args(p, 1, 4) == -1 ||
+	    cp_arg_uint(p, 0, "prefix limit", 1, UINT32_MAX, &v) == -1)
+		return -1;
+	mp.max = (uint32_t)v;
+	if (i < cp_nargs(p) && isdigit((unsigned char)cp_arg(p, i)[0])) {
+		if (cp_arg_uint(p, i++, "threshold", 1, 100, &v) == -1)
+			return -1;
+		mp.threshold = (uint8_t)v;
+	}
+	if (i < cp_nargs(p) && strcmp(cp_arg(p, i), "warning-only") == 0) {
+		mp.warning_only = true;
+		i++;
+	} else if (i < cp_nargs(p) && strcmp(cp_arg(p, i), "restart") == 0) {
+		if (i + 1 == cp_nargs(p))
+			return cp_err(p, "incomplete command '%s'", p->line);
+		if (cp_arg_uint(p, i + 1, "restart interval", 1, UINT16_MAX,
+		    &v) == -1)
+			return -1;
+		mp.restart = (uint16_t)v;
+		i += 2;
+	}
+	if (i < cp_nargs(p))
+		return cp_err(p, "unexpected '%s' in '%s'", cp_arg(p, i),
+		    p->line);
+	n->max_prefix[conf_af_index(node_af(p->node))] = mp;
 	return 0;
 }
 
@@ -941,6 +994,7 @@ static const struct command af_unicast_cmds[] = {
 	{ "network", cmd_network },
 	{ "neighbor * activate", cmd_nb_activate },
 	{ "neighbor * route-reflector-client", cmd_nb_rr_client },
+	{ "neighbor * maximum-prefix", cmd_nb_max_prefix },
 	{ "exit-address-family", cmd_exit_to_parent },
 	{ "exit", cmd_exit_to_parent },
 };
@@ -948,6 +1002,7 @@ static const struct command af_unicast_cmds[] = {
 static const struct command af_evpn_cmds[] = {
 	{ "neighbor * activate", cmd_nb_activate },
 	{ "neighbor * route-reflector-client", cmd_nb_rr_client },
+	{ "neighbor * maximum-prefix", cmd_nb_max_prefix },
 	{ "advertise-all-vni", cmd_advertise_all_vni },
 	{ "advertise", cmd_advertise },
 	{ "dup-addr-detection", cmd_dad },

@@ -59,6 +59,7 @@ static const char *const golden_names[] = {
 	"defaults",		/* explicit defaults vanish */
 	"ipam",			/* ipam pools, shadow blocks, api listen */
 	"fabric",		/* ipam datastore, fabric pools */
+	"limits",		/* maximum-prefix, send hold time */
 };
 
 START_TEST(test_golden)
@@ -156,6 +157,45 @@ static const struct bad_case bad_cases[] = {
 	  "'neighbor 10.0.0.1 timers connect 0' (1..65535)" },
 	{ BGP " neighbor 10.0.0.1 timers 3\n",
 	  "evpnd.conf:3: incomplete command 'neighbor 10.0.0.1 timers 3'" },
+	{ BGP " neighbor 10.0.0.1 timers send-hold 70000\n",
+	  "evpnd.conf:3: invalid send hold time '70000' in "
+	  "'neighbor 10.0.0.1 timers send-hold 70000' (0..65535)" },
+	{ BGP " neighbor 10.0.0.1 timers send-hold 180\n",
+	  "evpnd.conf:3: neighbor 10.0.0.1: send hold time 180 is not "
+	  "greater than the hold time 180 (RFC 9687 4.4)" },
+	{ BGP " neighbor 10.0.0.1 timers send-hold 20\n"
+	  " neighbor 10.0.0.1 timers 10 30\n",
+	  "evpnd.conf:3: neighbor 10.0.0.1: send hold time 20 is not "
+	  "greater than the hold time 30 (RFC 9687 4.4)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 0\n",
+	  "evpnd.conf:4: invalid prefix limit '0' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 0' (1..4294967295)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 101\n",
+	  "evpnd.conf:4: invalid threshold '101' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 101' (1..100)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 restart 0\n",
+	  "evpnd.conf:4: invalid restart interval '0' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 restart 0' (1..65535)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 restart\n",
+	  "evpnd.conf:4: incomplete command "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 restart'" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 warning-only restart 1\n",
+	  "evpnd.conf:4: unexpected 'restart' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 warning-only restart 1'" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 force\n",
+	  "evpnd.conf:4: unexpected 'force' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 force'" },
+	{ BGP " neighbor 10.0.0.1 maximum-prefix 10\n",
+	  "evpnd.conf:3: 'neighbor 10.0.0.1 maximum-prefix 10' is not valid "
+	  "here; it belongs in an 'address-family ipv4 unicast' block, an "
+	  "'address-family ipv6 unicast' block or an 'address-family l2vpn "
+	  "evpn' block" },
 	{ BGP " neighbor 10.0.0.1 port 65536\n",
 	  "evpnd.conf:3: invalid port '65536' in "
 	  "'neighbor 10.0.0.1 port 65536' (1..65535)" },
