@@ -45,6 +45,7 @@
 #include "evpn/evpn.h"
 #include "evpn/evpn_dp.h"
 #include "ipam/fabric.h"
+#include "ipamd/fabric_conv.h"
 #include "ipamd/fabric_etcd.h"
 #include "ipamd/ipamd.h"
 #include "ipamd/shadowd.h"
@@ -71,6 +72,7 @@ struct evpnd_proc {
 	struct event	*ev_fabric_ready;
 	uint64_t	 started_ms;
 	struct fabric_etcd *fabric_ds;	/* the fabric pools' datastore */
+	struct fabric_conv *fabric_conv;	/* convergence through it */
 	bool		 stopping;
 };
 
@@ -347,6 +349,11 @@ fabric_start(struct evpnd_proc *p, char *err, size_t errlen)
 	fabric_owner(&p->d, &me);
 	ipamd_fabric_attach(p->d.ipamd, p->d.base, p->d.conf, &fabric_etcd_ops,
 	    p->fabric_ds, &me);
+	if (p->d.ipamd != NULL)
+		p->fabric_conv = fabric_conv_create(p->d.base,
+		    fabric_etcd_client(p->fabric_ds),
+		    conf_datastore_prefix(p->d.conf), &me,
+		    ipamd_shadowd(p->d.ipamd), local_convergence, p->d.evpn);
 	p->started_ms = mono_msec();
 	if ((p->ev_fabric_ready = event_new(p->d.base, -1, EV_PERSIST,
 	    fabric_ready_cb, p)) != NULL)
@@ -413,6 +420,8 @@ evpnd_cleanup(struct evpnd_proc *p)
 	p->d.rib = NULL;
 	/* The datastore's answers still under way run now, while the fabric
 	 * manager (stopped by ipamd_drain) can still ignore them. */
+	fabric_conv_free(p->fabric_conv);
+	p->fabric_conv = NULL;
 	fabric_etcd_free(p->fabric_ds);
 	p->fabric_ds = NULL;
 	/* After evpn: withdrawals while peers go down look up the pools. */
