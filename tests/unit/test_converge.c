@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "evpn/evpn_int.h"
 #include "ipam/ipam.h"
+#include "ipamd/fabric_conv.h"
 #include "tests/unit/fake_peer.h"
 
 #define RR	"10.0.0.1"
@@ -618,6 +619,105 @@ START_TEST(test_unstamped_and_route_json)
 }
 END_TEST
 
+/* ---- the fabric's values (ipamd/fabric_conv_value.c) ----------------- */
+
+static struct fabric_conv_entry
+entry(const char *rid, uint64_t count, uint32_t p50, uint32_t p90,
+    uint32_t p99)
+{
+	struct fabric_conv_entry e;
+
+	memset(&e, 0, sizeof(e));
+	strlcpy_s(e.who.router_id, rid, sizeof(e.who.router_id));
+	ck_assert_int_eq(ipaddr_parse(rid, &e.who.vtep), 0);
+	e.c = (struct shadowd_convergence){ count, p50, p90, p99 };
+	return e;
+}
+
+START_TEST(test_fabric_value)
+{
+	struct fabric_conv_entry e = entry("10.0.0.12", 40, 55, 63, 70), d;
+	char *v;
+	size_t len;
+
+	v = fabric_conv_encode(&e, &len);
+	ck_assert_str_eq(v, "{\"count\":40,\"p50Ms\":55,\"p90Ms\":63,"
+	    "\"p99Ms\":70,\"routerId\":\"10.0.0.12\",\"vtep\":\"10.0.0.12\"}");
+	ck_assert_int_eq(fabric_conv_parse(v, len, &d), 0);
+	ck_assert_str_eq(d.who.router_id, "10.0.0.12");
+	ck_assert_int_eq(ipaddr_cmp(&d.who.vtep, &e.who.vtep), 0);
+	ck_assert_uint_eq(d.c.count, 40);
+	ck_assert_uint_eq(d.c.p50_ms, 55);
+	ck_assert_uint_eq(d.c.p90_ms, 63);
+	ck_assert_uint_eq(d.c.p99_ms, 70);
+	free(v);
+}
+END_TEST
+
+/* What another VTEP (or anyone with write access to etcd) may put. */
+START_TEST(test_fabric_value_hostile)
+{
+	static const char *const bad[] = {
+	    "",
+	    "not json",
+	    "[1, 2]",
+	    "{\"routerId\": \"10.0.0.12\", \"vtep\": \"10.0.0.12\", "
+	    "\"count\": 40, \"p50Ms\": 55, \"p90Ms\": 63}",
+	    "{\"routerId\": \"10.0.0.12\", \"vtep\": \"nope\", \"count\": 40, "
+	    "\"p50Ms\": 55, \"p90Ms\": 63, \"p99Ms\": 70}",
+	    "{\"routerId\": 12, \"vtep\": \"10.0.0.12\", \"count\": 40, "
+	    "\"p50Ms\": 55, \"p90Ms\": 63, \"p99Ms\": 70}",
+	    "{\"routerId\": \"10.0.0.12\", \"vtep\": \"10.0.0.12\", "
+	    "\"count\": -1, \"p50Ms\": 55, \"p90Ms\": 63, \"p99Ms\": 70}",
+	    "{\"routerId\": \"10.0.0.12\", \"vtep\": \"10.0.0.12\", "
+	    "\"count\": 40, \"p50Ms\": 63, \"p90Ms\": 55, \"p99Ms\": 70}",
+	    "{\"routerId\": \"10.0.0.12\", \"vtep\": \"10.0.0.12\", "
+	    "\"count\": 40, \"p50Ms\": 55, \"p90Ms\": 63, \"p99Ms\": 60001}",
+	    "{\"routerId\": \"10.0.0.12\", \"vtep\": \"10.0.0.12\", "
+	    "\"count\": 40, \"p50Ms\": 55.5, \"p90Ms\": 63, \"p99Ms\": 70}",
+	    "{\"routerId\": \"10.0.0.12\", \"routerId\": \"10.0.0.13\", "
+	    "\"vtep\": \"10.0.0.12\", \"count\": 40, \"p50Ms\": 55, "
+	    "\"p90Ms\": 63, \"p99Ms\": 70}",
+	    "{\"routerId\": \"0123456789012345678901234567890123456789012345"
+	    "6789\", \"vtep\": \"10.0.0.12\", \"count\": 40, \"p50Ms\": 55, "
+	    "\"p90Ms\": 63, \"p99Ms\": 70}",
+	};
+	struct fabric_conv_entry d;
+	char big[FABRIC_CONV_VALUE_MAX + 2];
+
+	for (size_t i = 0; i < nitems(bad); i++)
+		ck_assert_msg(fabric_conv_parse(bad[i], strlen(bad[i]), &d) ==
+		    -1, "accepted: %s", bad[i]);
+	memset(big, ' ', sizeof(big));
+	memcpy(big, "{\"count\": 1}", 12);
+	ck_assert_int_eq(fabric_conv_parse(big, sizeof(big), &d), -1);
+}
+END_TEST
+
+/* The fabric's figures: the slowest receiver's, ourselves and the
+ * thinly sampled left out. */
+START_TEST(test_fabric_merge)
+{
+	struct fabric_conv_entry e[] = {
+		entry("10.0.0.11", 500, 10, 20, 30),	/* ourselves */
+		entry("10.0.0.12", 40, 55, 63, 70),
+		entry("10.0.0.13", 20, 50, 900, 1200),
+		entry("10.0.0.14", 4, 5000, 9000, 9999),	/* too few */
+	};
+	struct shadowd_convergence c;
+
+	ck_assert_uint_eq(fabric_conv_merge(e, nitems(e), "10.0.0.11", &c), 2);
+	ck_assert_uint_eq(c.count, 60);
+	ck_assert_uint_eq(c.p50_ms, 55);
+	ck_assert_uint_eq(c.p90_ms, 900);
+	ck_assert_uint_eq(c.p99_ms, 1200);
+	ck_assert_uint_eq(fabric_conv_merge(e, 1, "10.0.0.11", &c), 0);
+	ck_assert_uint_eq(c.count, 0);
+	ck_assert_uint_eq(fabric_conv_merge(e, nitems(e), NULL, &c), 3);
+	ck_assert_uint_eq(c.count, 560);
+}
+END_TEST
+
 static Suite *
 converge_suite(void)
 {
@@ -636,6 +736,9 @@ converge_suite(void)
 	tcase_add_test(tc, test_reload_no_samples);
 	tcase_add_test(tc, test_bad_clock);
 	tcase_add_test(tc, test_unstamped_and_route_json);
+	tcase_add_test(tc, test_fabric_value);
+	tcase_add_test(tc, test_fabric_value_hostile);
+	tcase_add_test(tc, test_fabric_merge);
 	suite_add_tcase(s, tc);
 	return s;
 }
