@@ -35,16 +35,30 @@
 # convergence, GET /v1/evpn/convergence and /metrics agree; no
 # sanitizer reports.
 #
+# Then the fabric's path (7-9): a single-member etcd, and the leaves
+# restarted with a fabric pool "pf" (so they publish and read
+# P/convergence/ROUTER-ID).  Only l1 allocates: l1 measures nothing
+# itself, so its lead time can only come from l2's published
+# measurement of l1's routes.  (7) etcd holds l2's key with the window
+# l2 shows, and l1's pool plans with it ("fabric"); (8) with the
+# reflector paused while l1 allocates, l2's p90 rises and within two
+# rounds so does l1's lead time; (9) l2 stops: its key's lease runs
+# out, the fabric source lapses and l1 falls back to its lead-time.
+#
 # (FRR's "neighbor X advertisement-interval" is the other way to slow a
 # reflector; pausing it is used here because it slows both directions
 # at once and by a known amount.)
 #
 # Environment: BUILD_DIR (evpnd, evpnctl), FAST (20), SLOW (8),
-# PAUSE_MS (2000).  About 40 s.
+# PAUSE_MS (2000).  About 100 s.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/evpn_lib.sh"
+. "$(dirname "$0")/etcd_lib.sh"
 require_root_tools
+for t in etcd etcdctl; do
+	command -v "$t" >/dev/null 2>&1 || { echo "SKIP: missing $t"; exit 77; }
+done
 
 RR=$EVPN_RR
 L1=$EVPN_L1
@@ -53,12 +67,17 @@ FAST=${FAST:-20}
 SLOW=${SLOW:-8}
 PAUSE_MS=${PAUSE_MS:-2000}
 
-# leaf_conf NAME VTEP POOL THIRD-OCTET MAC-PREFIX [LEAD-TIME]
+# leaf_conf NAME VTEP POOL THIRD-OCTET MAC-PREFIX [LEAD-TIME]; the
+# fabric phase sets DATASTORE (a top-level block) and POOL_SCOPE (pool
+# statements).
+DATASTORE=
+POOL_SCOPE=
 leaf_conf()
 {
 	cat <<EOF
 hostname $1
 log stdout debugging
+$DATASTORE
 vxlan vx100
  vni 100
  bridge br100
@@ -68,6 +87,7 @@ ipam pool $3
  vni 100
  prefix 10.10.$4.0/24
  mac-prefix $5
+$POOL_SCOPE
  shadow
   min-warm 0
   max-warm 4
@@ -292,11 +312,114 @@ check "/metrics: l1's pool lead time is its view's" eval \
     'same_number "$(evpnd_metric l1 "evpnd_shadow_lead_seconds{pool=\"pa\"}")" \
     "$(lead l1 pa ".leadMs / 1000")"'
 
-for n in l1 l2; do
-	evpnd_stop $n
-	rc=$?
-	check "SIGTERM: evpnd $n exits 0 (exit $rc)" test "$rc" -eq 0
-	check "no sanitizer reports in evpnd $n's log" evpnd_sanitizer_clean $n
-done
+stop_clean()	# NAME...: SIGTERM, exit 0, a clean log
+{
+	local n rc
+	for n in "$@"; do
+		evpnd_stop "$n"
+		rc=$?
+		check "SIGTERM: evpnd $n exits 0 (exit $rc)" test "$rc" -eq 0
+		check "no sanitizer reports in evpnd $n's log" \
+		    evpnd_sanitizer_clean "$n"
+	done
+}
+stop_clean l1 l2
+
+# ---------------------------------------------------------------- 7
+
+DS=10.200.0
+bridge_create fabric br1
+etcd_cluster_create fabric br1 $DS 1
+bridge_attach l1 eth1 $DS.11/24 fabric br1 p-d1
+bridge_attach l2 eth1 $DS.12/24 fabric br1 p-d2
+
+# The fabric pool pf (shadow block, lead-time 2500) on the etcd member.
+DATASTORE="ipam datastore etcd
+ endpoint $(etcd_url 1)
+!"
+POOL_SCOPE=" scope fabric
+ block-size 28"
+evpnd_start l1 l1f "$(leaf_conf l1 $L1 pf 3 02:00:0c 2500)"
+evpnd_start l2 l2f "$(leaf_conf l2 $L2 pf 3 02:00:0c 2500)"
+check "l1f and l2f see rr Established" wait_for 30 eval \
+    "evpnd_peer_established l1f $RR && evpnd_peer_established l2f $RR"
+
+# etcd_conv ROUTER-ID: the value a VTEP published, compact JSON.
+etcd_conv()
+{
+	local v
+	v=$(etcd_ctl get --print-value-only "/evpnd/convergence/$1") &&
+	    [ -n "$v" ] && jq -ec . <<<"$v"
+}
+
+fab=0
+fabric_alloc()	# N: N more allocations at l1f, 201 each
+{
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		fab=$((fab + 1))
+		alloc l1f pf "fab-$fab" >/dev/null || return 1
+	done
+}
+check "l1f allocates in the fabric pool (once the tables are in)" \
+    wait_for 20 fabric_alloc 1
+check "$((FAST - 1)) more allocations at l1f" fabric_alloc $((FAST - 1))
+check "l2f counts them" wait_for 15 samples_reach l2f "$FAST"
+published()	# the key of l2 exists with at least N samples
+{
+	local v
+	v=$(etcd_conv $L2) && jq -e --argjson n "$1" '.count >= $n' \
+	    <<<"$v" >/dev/null
+}
+check "etcd holds l2's distribution (/evpnd/convergence/$L2)" \
+    wait_for 15 published "$FAST"
+v2=$(etcd_conv $L2)
+log_info "l2 published $v2"
+check "it is the window l2 shows" eval '[ "$(jq .p90Ms <<<"$v2")" = \
+    "$(conv l2f .window.p90Ms)" ] || [ "$(conv l2f .window.count)" -gt \
+    "$(jq .count <<<"$v2")" ]'
+check "l1f measured nothing itself" eval \
+    '[ "$(conv l1f .received.samples)" = 0 ]'
+fabric_lead()	# MIN-MS: l1f's pool plans with the fabric's p90 >= MIN
+{
+	[ "$(lead l1f pf .source)" = fabric ] &&
+	    [ "$(lead l1f pf .leadMs)" -ge "$1" ]
+}
+check "l1f's pool plans with the fabric's p90 (source fabric)" \
+    wait_for 15 fabric_lead 1
+check "... which is what l2 published" eval \
+    '[ "$(lead l1f pf .leadMs)" = "$(etcd_conv $L2 | jq .p90Ms)" ]'
+log_info "l1f's lead time from the fabric: $(lead l1f pf tojson)"
+
+# ---------------------------------------------------------------- 8
+
+rr_pid=$(frr_bgpd_pid rr)
+kill -STOP "$rr_pid"
+fabric_alloc "$SLOW"
+sleep "$((PAUSE_MS / 1000)).$(printf '%03d' $((PAUSE_MS % 1000)))"
+kill -CONT "$rr_pid"
+check "l2f counts the $SLOW slow routes" wait_for 20 samples_reach l2f \
+    $((FAST + SLOW))
+check "l1f's fabric lead time rises to at least $low ms" \
+    wait_for 20 fabric_lead "$low"
+log_info "l1f's lead time from the fabric after the pause: \
+$(lead l1f pf tojson); l2 published $(etcd_conv $L2)"
+
+# ---------------------------------------------------------------- 9
+
+stop_clean l2f
+gone()	# l2's key is gone from etcd (its lease ran out)
+{
+	! etcd_conv $L2 >/dev/null
+}
+check "l2's key goes when its lease runs out" wait_for 30 gone
+configured_again()
+{
+	[ "$(lead l1f pf .source)" = configured ] &&
+	    [ "$(lead l1f pf .leadMs)" = 2500 ]
+}
+check "l1f falls back to its lead-time (2500 ms)" \
+    wait_for 30 configured_again
+stop_clean l1f
 
 summary
