@@ -87,6 +87,22 @@ put_family(struct evbuffer *b, const char *name, const char *type,
 	    name, type);
 }
 
+/* A histogram family: cumulative counts at each bound (seconds), then
+ * +Inf, sum and count. */
+static void
+put_histogram(struct evbuffer *b, const char *name, const char *help,
+    const double *le, const uint64_t *cum, size_t n, uint64_t count,
+    double sum)
+{
+	put_family(b, name, "histogram", help);
+	for (size_t i = 0; i < n; i++)
+		evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+		    le[i], (unsigned long long)cum[i]);
+	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.17g\n"
+	    "%s_count %llu\n", name, (unsigned long long)count, name, sum,
+	    name, (unsigned long long)count);
+}
+
 /* A family of one unlabelled sample. */
 static void
 put_single(struct evbuffer *b, const char *name, const char *type,
@@ -341,17 +357,10 @@ put_counter(struct evbuffer *b, const char *name, const char *help,
 static void
 render_claim_latency(struct evbuffer *b, const struct ipam_fabric_stats *st)
 {
-	const char *n = "evpnd_ipam_block_claim_seconds";
-
-	put_family(b, n, "histogram", "Time from a block claim's start to "
-	    "the block being usable (claim and loan check).");
-	for (int i = 0; i < IPAM_FABRIC_LATENCY_BUCKETS; i++)
-		evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n", n,
-		    ipam_fabric_latency_bounds[i],
-		    (unsigned long long)st->latency_count[i]);
-	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
-	    "%s_count %llu\n", n, (unsigned long long)st->latency_total, n,
-	    st->latency_sum, n, (unsigned long long)st->latency_total);
+	put_histogram(b, "evpnd_ipam_block_claim_seconds", "Time from a "
+	    "block claim's start to the block being usable (claim and loan "
+	    "check).", ipam_fabric_latency_bounds, st->latency_count,
+	    IPAM_FABRIC_LATENCY_BUCKETS, st->latency_total, st->latency_sum);
 }
 
 static void
@@ -519,24 +528,17 @@ render_shadow(struct evbuffer *b, const struct evpnd *d)
 static void
 render_convergence_hist(struct evbuffer *b, const struct lat_hist *h)
 {
-	const char *name = "evpnd_evpn_convergence_seconds";
-	uint64_t cum = 0;
+	double le[LAT_NBUCKETS - 1];
+	uint64_t cum[LAT_NBUCKETS - 1], c = 0;
 
-	put_family(b, name, "histogram", "Latency from a sampled EVPN "
-	    "route's origination at another VTEP to its data-plane "
-	    "operation here.");
-	for (size_t i = 0; i < LAT_NBUCKETS; i++) {
-		cum += h->bucket[i];
-		if (i < LAT_NBUCKETS - 1)
-			evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n",
-			    name, lat_bucket_le_ms(i) / 1000.0,
-			    (unsigned long long)cum);
-		else
-			evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n",
-			    name, (unsigned long long)cum);
+	for (size_t i = 0; i < LAT_NBUCKETS - 1; i++) {
+		le[i] = lat_bucket_le_ms(i) / 1000.0;
+		cum[i] = c += h->bucket[i];
 	}
-	evbuffer_add_printf(b, "%s_sum %.17g\n%s_count %llu\n", name,
-	    (double)h->sum_ms / 1000.0, name, (unsigned long long)h->count);
+	put_histogram(b, "evpnd_evpn_convergence_seconds", "Latency from a "
+	    "sampled EVPN route's origination at another VTEP to its "
+	    "data-plane operation here.", le, cum, LAT_NBUCKETS - 1,
+	    h->count, (double)h->sum_ms / 1000.0);
 }
 
 static void

@@ -1411,6 +1411,15 @@ START_TEST(test_shadow_lead_time)
 	r = request("GET", "/metrics");
 	ck_assert_ptr_nonnull(strstr(r,
 	    "\nevpnd_shadow_lead_seconds{pool=\"warm\"} 0.25\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\n# TYPE evpnd_evpn_convergence_seconds "
+	    "histogram\nevpnd_evpn_convergence_seconds_bucket{le=\"0.001\"} 0\n"
+	    "evpnd_evpn_convergence_seconds_bucket{le=\"0.002\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\nevpnd_evpn_convergence_seconds_bucket"
+	    "{le=\"60\"} 0\nevpnd_evpn_convergence_seconds_bucket{le=\"+Inf\"} 0\n"
+	    "evpnd_evpn_convergence_seconds_sum 0\n"
+	    "evpnd_evpn_convergence_seconds_count 0\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\nevpnd_evpn_convergence_excluded_total"
+	    "{reason=\"skew\"} 0\n"));
 	free(r);
 
 	/* A request with its own MAC misses and waits the lead time. */
