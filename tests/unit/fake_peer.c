@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "bgpd/bgp_msg.h"
+#include "common/byteorder.h"
 #include "common/util.h"
 #include "evpn/evpn_int.h"
 
@@ -559,9 +560,9 @@ void
 fp_attrs_mobility(struct bgp_attrs *a, uint32_t seq, bool sticky)
 {
 	uint8_t ec[BGP_ECOMM_LEN] = { BGP_ECOMM_T_EVPN, EVPN_ECOMM_ST_MAC_MOB,
-	    sticky ? EVPN_MAC_MOB_STICKY : 0, 0, (uint8_t)(seq >> 24),
-	    (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq };
+	    sticky ? EVPN_MAC_MOB_STICKY : 0 };
 
+	be32_store(ec + 4, seq);
 	bgp_ecomm_add(a, ec);
 }
 
