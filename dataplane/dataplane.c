@@ -169,9 +169,9 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 
 	TAILQ_INIT(&dp->vnis);
 	dp->evpn = evpn;
-	dp_hash_grow(dp);
+	dp_entries_init(dp);
 	if ((dp->nl = nl_create(base, &cb, err, errlen)) == NULL) {
-		free(dp->hash);
+		hash_free(&dp->entries);
 		free(dp);
 		return NULL;
 	}
@@ -179,7 +179,7 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 	    (dp->ev_learn = event_new(base, -1, 0, dp_learn_cb, dp)) == NULL) {
 		snprintf(err, errlen, "cannot register the learning event");
 		nl_free(dp->nl);
-		free(dp->hash);
+		hash_free(&dp->entries);
 		free(dp);
 		return NULL;
 	}
@@ -205,18 +205,18 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 void
 dataplane_free(struct dataplane *dp)
 {
-	struct dp_entry	*e, *next;
+	struct dp_entry	*e;
 	struct dp_vni	*n;
-	size_t		 i;
+	struct hash_iter it;
 
 	if (dp == NULL)
 		return;
 	if (dp->ev_learn != NULL)
 		event_free(dp->ev_learn);
 	nl_wait_idle(dp->nl, 2000);
-	DP_FOREACH(dp, i, e, next)
+	DP_FOREACH(dp, it, e)
 		free(e);
-	free(dp->hash);
+	hash_free(&dp->entries);
 	while ((n = TAILQ_FIRST(&dp->vnis)) != NULL) {
 		TAILQ_REMOVE(&dp->vnis, n, entry);
 		free(n);

@@ -13,6 +13,7 @@
 #include <event2/util.h>
 
 #include "common/addr.h"
+#include "common/hash.h"
 #include "common/queue.h"
 #include "dataplane/dataplane.h"
 
@@ -33,7 +34,7 @@ _Static_assert(DP_NKINDS == DATAPLANE_NKINDS, "dataplane.h counts the kinds");
 
 /* Key: kind, where (ifindex, or table for routes) and one of mac/ip/pfx. */
 struct dp_entry {
-	struct dp_entry	*next;		/* hash chain */
+	struct hash_node node;		/* dataplane.entries */
 	uint8_t		 kind;
 	bool		 marked;	/* stale unless pushed again */
 	bool		 installed;	/* the kernel has it, as far as we know */
@@ -68,22 +69,27 @@ struct dataplane {
 	struct evpn		*evpn;
 	struct evpn_dataplane	 ops;
 	struct dp_vni_list	 vnis;
-	struct dp_entry		**hash;
-	size_t			 hash_size, count;
+	struct hash_table	 entries;	/* of dp_entry, by key */
 	uint64_t		 kind_count[DP_NKINDS];
 	bool			 in_sync;
 	struct event		*ev_learn;	/* start-up learning, deferred */
 };
 
 /* Every entry, safe against removing the current one. */
-#define DP_FOREACH(dp, i, e, next)					\
-	for ((i) = 0; (i) < (dp)->hash_size; (i)++)			\
-		for ((e) = (dp)->hash[i];				\
-		    (e) != NULL && ((next) = (e)->next, 1); (e) = (next))
+#define DP_FOREACH(dp, it, e)						\
+	for (hash_iter_init(&(it), &(dp)->entries);			\
+	    ((e) = dp_iter_next(&(it))) != NULL;)
 
+static inline struct dp_entry *
+dp_iter_next(struct hash_iter *it)
+{
+	struct hash_node *n = hash_iter_next(it);
+
+	return n ? hash_entry(n, struct dp_entry, node) : NULL;
+}
 
 /* dp_entry.c: owned entries */
-void		 dp_hash_grow(struct dataplane *);
+void		 dp_entries_init(struct dataplane *);
 struct dp_entry	*dp_find(struct dataplane *, const struct dp_entry *key);
 struct dp_entry	*dp_insert(struct dataplane *, const struct dp_entry *key);
 void		 dp_remove(struct dataplane *, struct dp_entry *);

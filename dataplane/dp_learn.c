@@ -177,14 +177,15 @@ dp_resync_neigh_cb(void *arg, const struct nl_neigh *nb)
 void
 dataplane_resync(struct dataplane *dp)
 {
-	struct dp_entry	*e, *next;
+	struct dp_entry	*e;
 	struct dp_vni	*n;
-	size_t		 i, missing = 0;
+	struct hash_iter it;
+	size_t		 missing = 0;
 
 	nl_count_resync(dp->nl);
 	/* Let queued requests land before comparing. */
 	nl_wait_idle(dp->nl, 5000);
-	DP_FOREACH(dp, i, e, next)
+	DP_FOREACH(dp, it, e)
 		if (e->kind != DP_ROUTE)
 			e->installed = false;
 	TAILQ_FOREACH(n, &dp->vnis, entry) {
@@ -192,7 +193,7 @@ dataplane_resync(struct dataplane *dp)
 		nl_fdb_dump(dp->nl, n->vx_ifindex, dp_resync_fdb_cb, dp);
 		nl_neigh_dump(dp->nl, n->br_ifindex, dp_resync_neigh_cb, dp);
 	}
-	DP_FOREACH(dp, i, e, next)
+	DP_FOREACH(dp, it, e)
 		if (!e->installed) {
 			dp_install(dp, e);
 			missing++;
