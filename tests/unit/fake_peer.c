@@ -412,7 +412,7 @@ fp_next_msg(struct fp_conn *c, const uint8_t **msg, size_t *len)
 		return false;
 	ck_assert_uint_ge(c->out.len - c->seen, BGP_HDR_LEN);
 	p = c->out.data + c->seen;
-	mlen = (size_t)p[16] << 8 | p[17];
+	mlen = be16_load(p + 16);
 	ck_assert_uint_ge(mlen, BGP_HDR_LEN);
 	ck_assert_uint_ge(c->out.len - c->seen, mlen);
 	*msg = p;
@@ -434,7 +434,7 @@ fp_count_msgs(const struct fp_conn *c, uint8_t type)
 
 	while (off + BGP_HDR_LEN <= c->out.len) {
 		const uint8_t *p = c->out.data + off;
-		size_t mlen = (size_t)p[16] << 8 | p[17];
+		size_t mlen = be16_load(p + 16);
 
 		ck_assert_uint_ge(mlen, BGP_HDR_LEN);
 		if (p[18] == type)
