@@ -8,9 +8,9 @@
  * hash of a stored object (needed to move it when the table grows;
  * usually a field the object caches) and whether it matches a lookup
  * key, whatever the owner chooses a key to be.  The table doubles when
- * it holds as many objects as buckets (load 1).  It never shrinks below
- * the size it was created with; a table created with 0 buckets frees
- * its array when it empties and allocates it again on the next insert.
+ * it holds as many objects as buckets (load 1) and does not shrink,
+ * except that a table created with 0 buckets frees its array when it
+ * empties and allocates a small one again on the next insert.
  *
  * Keys that come from outside (NLRI, attributes, learned MACs, names an
  * API client chose) are hashed with hash_bytes_keyed(): SipHash-1-3
@@ -18,6 +18,8 @@
  * know the key cannot choose many keys that fall into one chain, which
  * with a public hash like FNV turns every lookup into a walk of the
  * whole table (hash flooding).  Keys are packed into bytes first.
+ * Every table in the tree is keyed by such data (Adj-RIB-Out rows reuse
+ * their RIB entry's hash), so there is no second, unkeyed hash.
  *
  * Iterating: hash_iter_next() has already stepped past the node it
  * returns, so the caller may remove that node (and only that node).
