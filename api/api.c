@@ -61,6 +61,8 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/summary", api_bgp_summary },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/neighbors", api_bgp_neighbors },
 	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/bgp/neighbors/", api_bgp_neighbor },
+	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/bgp/neighbors/*/clear",
+	    api_bgp_neighbor_clear },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/config", api_config },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/routes", api_evpn_routes },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/vnis", api_evpn_vnis },
@@ -77,10 +79,17 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/conflicts",
 	    api_ipam_conflicts },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit", api_ipam_audit },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit/records",
+	    api_ipam_audit_records },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/shadow", api_ipam_shadow },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/alerts", api_ipam_alerts },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/intent",
 	    api_ipam_intent },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/blocks", api_ipam_blocks },
+	{ EVHTTP_REQ_POST, ROUTE_EXACT, "/v1/ipam/blocks/reclaim",
+	    api_ipam_reclaim },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/datastore",
+	    api_ipam_datastore },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/metrics", api_metrics },
 };
 
@@ -431,6 +440,9 @@ api_http_new(struct api *api)
 	if ((http = evhttp_new(api->d->base)) == NULL)
 		fatalx("api: evhttp_new failed");
 	evhttp_set_max_body_size(http, API_MAX_BODY);
+	/* A body over the limit is read and discarded before the 413, so
+	 * a client still sending it gets the answer, not a reset. */
+	evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
 	evhttp_set_timeout(http, API_CONN_TIMEOUT);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |

@@ -101,6 +101,7 @@ void		 api_reply_raw(struct api_req *, int code, const char *ctype,
 api_handler	 api_bgp_summary;
 api_handler	 api_bgp_neighbors;
 api_handler	 api_bgp_neighbor;
+api_handler	 api_bgp_neighbor_clear;
 api_handler	 api_config;
 /* Build the JSON objects the handlers send (exposed for tests). */
 json_t		*api_bgp_summary_json(struct evpnd *);
@@ -124,12 +125,18 @@ api_handler	 api_ipam_allocations;
 api_handler	 api_ipam_release;
 api_handler	 api_ipam_conflicts;
 api_handler	 api_ipam_audit;
+api_handler	 api_ipam_audit_records;
 api_handler	 api_ipam_shadow;
 api_handler	 api_ipam_alerts;
 api_handler	 api_ipam_intent;
 /* A pool as GET /v1/ipam/pools/NAME shows it (exposed for tests). */
 struct ipam_pool;
 json_t		*api_ipam_pool_json(const struct ipam_pool *);
+
+/* api_fabric.c: fabric pools' blocks, datastore, reclaim */
+api_handler	 api_ipam_blocks;
+api_handler	 api_ipam_datastore;
+api_handler	 api_ipam_reclaim;
 
 /* api_tls.c: the TLS side of api_listen_tls(). */
 struct evhttp;

@@ -2,12 +2,16 @@
  * /v1/ipam/...: pools, allocations, conflicts and the audit check.
  *
  *   GET    /v1/ipam/pools			{"pools": [POOL...]}
- *   GET    /v1/ipam/pools/NAME		POOL
+ *   GET    /v1/ipam/pools/NAME		POOL (per family "ipv4"/"ipv6":
+ *					 counts and the "gateway" if any)
  *   POST   /v1/ipam/pools/NAME/allocations	201 ALLOC (200 if it existed)
  *   GET    /v1/ipam/allocations[?pool=NAME]	{"allocations": [...], "total"}
  *   DELETE /v1/ipam/allocations/RESOURCE	204
  *   GET    /v1/ipam/conflicts		evpn's conflict list
- *   GET    /v1/ipam/audit			walks the whole audit chain
+ *   GET    /v1/ipam/audit			walks the whole audit chain,
+ *						checks its head and the anchor
+ *   GET    /v1/ipam/audit/records?since=SEQ[&limit=N]
+ *					records after SEQ, oldest first
  *   GET    /v1/ipam/shadow			shadow inventory of every pool
  *   GET    /v1/ipam/alerts			{"alerts": [...], "total"}
  *   POST   /v1/ipam/pools/NAME/intent	{"count": N, "horizon": S}
@@ -19,7 +23,9 @@
  * How this works: a POST or DELETE changes the allocator at once and
  * does not answer; ipamd calls back on the event loop once the store
  * has committed, and only then does the reply go out (201/200/204, or
- * 500 when the commit failed and the change was undone).  The request
+ * 503 when the commit failed and the change was undone).  Each change
+ * names its actor in the audit trail: "local" over the Unix socket,
+ * "tls:ADDRESS" over TLS (client identities come with authorization).  The request
  * stays valid until we reply even if the client went away meanwhile:
  * libevent detaches an unfinished request from a failed connection
  * instead of freeing it, and evhttp_send_reply() on a detached request
@@ -32,13 +38,23 @@
  * body over API_IPAM_MAX_BODY (a body over API_MAX_BODY never reaches
  * us: evhttp answers 413 itself); 404 unknown pool or resource; 409 pool
  * exhausted, MAC already used in the pool, or resource allocated in
- * another pool; 500 commit failed; 503 no IPAM running.
+ * another pool; 503 the store failed (busy, disk full: nothing changed)
+ * or no IPAM running (refused at start: GET /v1/ipam/audit still
+ * examines the state directory and says why).  Fabric
+ * pools (api_fabric.c, ipamd/fabricd.h) may hold the answer until a
+ * block is claimed; they answer 409 when no block and no offered
+ * address is left in the fabric, 503 when the datastore is unreachable
+ * and this VTEP's blocks are full, when the pool is refused, or when
+ * nothing came within the wait.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -49,6 +65,9 @@
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 #include "ipam/ipam.h"
+
+#define AUDIT_LIST_DEFAULT	1000
+#define AUDIT_LIST_MAX		10000
 
 /* A request waiting for its commit. */
 struct ipam_pending {
@@ -61,8 +80,33 @@ ipam_ready(struct api_req *r)
 {
 	if (r->d->ipamd != NULL)
 		return true;
-	api_reply_error(r, 503, "IPAM is not running");
+	api_reply_error(r, 503, "IPAM is not running (when it was refused "
+	    "at start, the log and GET /v1/ipam/audit say why)");
 	return false;
+}
+
+/* Who asks, for the audit trail: the Unix socket is "local". */
+static void
+request_actor(struct api_req *r, char *buf, size_t len)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(r->req);
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) :
+	    NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct ipaddr ip;
+	char addr[IPADDR_STRLEN];
+	int fd = bev ? bufferevent_getfd(bev) : -1;
+
+	snprintf(buf, len, "%s", IPAMD_ACTOR_LOCAL);
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    ss.ss_family == AF_UNIX)
+		return;
+	if (ipaddr_from_sockaddr(&ss, &ip, NULL) == 0)
+		snprintf(buf, len, "tls:%s", ipaddr_fmt(&ip, addr,
+		    sizeof(addr)));
+	else
+		snprintf(buf, len, "tls");
 }
 
 /* A count that may exceed 2^53 (IPv6 pools): exact when it fits. */
@@ -74,9 +118,13 @@ json_count(double v)
 	return json_real(v);
 }
 
+/* One family's counts, and its gateway when the pool has one. */
 static json_t *
-family_json(const struct ipam_family_stats *f)
+family_json(const struct ipam_pool *p, int af,
+    const struct ipam_family_stats *f)
 {
+	char buf[IPADDR_STRLEN];
+	struct ipaddr gw;
 	json_t *o = json_object();
 
 	json_object_set_new(o, "size", json_count(f->size));
@@ -86,6 +134,9 @@ family_json(const struct ipam_family_stats *f)
 	    f->quarantined));
 	json_object_set_new(o, "conflicts", json_integer((json_int_t)
 	    f->conflicts));
+	if (ipam_pool_gateway(p, af, &gw))
+		json_object_set_new(o, "gateway", json_string(ipaddr_fmt(&gw,
+		    buf, sizeof(buf))));
 	return o;
 }
 
@@ -122,8 +173,8 @@ api_ipam_pool_json(const struct ipam_pool *p)
 	    (st.v4.quarantined + st.v6.quarantined)));
 	json_object_set_new(o, "conflicts", json_integer((json_int_t)
 	    (st.v4.conflicts + st.v6.conflicts)));
-	json_object_set_new(o, "ipv4", family_json(&st.v4));
-	json_object_set_new(o, "ipv6", family_json(&st.v6));
+	json_object_set_new(o, "ipv4", family_json(p, AF_INET, &st.v4));
+	json_object_set_new(o, "ipv6", family_json(p, AF_INET6, &st.v6));
 	return o;
 }
 
@@ -299,6 +350,18 @@ parse_allocation(struct api_req *r, json_t *o, struct ipam_request *req,
 	return 0;
 }
 
+/*
+ * A fabric pool's request that failed before anything was allocated:
+ * exhausted is 409 as for local pools; an unreachable datastore, a
+ * refused pool, no answer in time or a shutdown are 503.
+ */
+static void
+fabric_error_reply(struct api_req *r, int err, const char *msg)
+{
+	api_reply_error(r, err == ENOSPC ? 409 : 503, "%s", msg != NULL ?
+	    msg : strerror(err));
+}
+
 static void
 allocate_done(const struct ipamd_result *res, void *arg)
 {
@@ -306,9 +369,12 @@ allocate_done(const struct ipamd_result *res, void *arg)
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
 	    .raw = "", .arg = "" };
 
-	if (res->status != 0 || res->alloc == NULL)
-		api_reply_error(&r, 500, "the allocation could not be "
-		    "committed");
+	if (res->err != 0)
+		fabric_error_reply(&r, res->err, res->message);
+	else if (res->status != 0 || res->alloc == NULL)
+		api_reply_error(&r, 503, "the allocation could not be "
+		    "committed (the IPAM store failed; nothing was "
+		    "allocated)");
 	else {
 		json_t *o = alloc_json(res->alloc, res->preallocated);
 
@@ -349,6 +415,10 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		api_reply_error(r, 400, "pool %.64s cannot serve this request "
 		    "(bad MAC or address family not in the pool)", pool);
 		break;
+	case EIO:
+		api_reply_error(r, 503, "the IPAM store does not take changes "
+		    "now; nothing was allocated");
+		break;
 	default:
 		api_reply_error(r, 500, "allocation failed: %s",
 		    strerror(err));
@@ -362,6 +432,7 @@ api_ipam_allocate(struct api_req *r)
 	struct ipam_request req;
 	struct ipam_pending *pd;
 	struct macaddr mac;
+	char actor[IPAM_ACTOR_MAX + 1];
 	json_error_t jerr;
 	json_t *o;
 	char *text;
@@ -382,8 +453,9 @@ api_ipam_allocate(struct api_req *r)
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
-	if (ipamd_allocate(r->d->ipamd, r->arg, &req, allocate_done, pd) ==
-	    -1) {
+	request_actor(r, actor, sizeof(actor));
+	if (ipamd_allocate(r->d->ipamd, r->arg, &req, actor, allocate_done,
+	    pd) == -1) {
 		allocate_error(r, errno, r->arg, &req);
 		free(pd);
 	}
@@ -400,7 +472,8 @@ release_done(const struct ipamd_result *res, void *arg)
 	    .raw = "", .arg = "" };
 
 	if (res->status != 0)
-		api_reply_error(&r, 500, "the release could not be committed");
+		api_reply_error(&r, 503, "the release could not be committed "
+		    "(the IPAM store failed; the allocation is kept)");
 	else
 		api_reply_empty(&r, 204);
 	free(pd);
@@ -410,18 +483,21 @@ void
 api_ipam_release(struct api_req *r)
 {
 	struct ipam_pending *pd;
+	char actor[IPAM_ACTOR_MAX + 1];
 
 	if (!ipam_ready(r))
 		return;
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
-	if (ipamd_release(r->d->ipamd, r->arg, release_done, pd) == -1) {
+	request_actor(r, actor, sizeof(actor));
+	if (ipamd_release(r->d->ipamd, r->arg, actor, release_done, pd) ==
+	    -1) {
 		if (errno == ENOENT)
 			api_reply_error(r, 404, "no allocation for %.64s",
 			    r->arg);
 		else
-			api_reply_error(r, 500, "release failed: %s",
+			api_reply_error(r, 503, "release failed: %s",
 			    strerror(errno));
 		free(pd);
 	}
@@ -475,25 +551,144 @@ api_ipam_conflicts(struct api_req *r)
 	api_reply_json(r, 200, evpn_ipam_conflicts_json(r->d->evpn));
 }
 
+static json_t *
+audit_report_json(const struct ipam_audit_report *rep)
+{
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b, s:s}",
+	    "ok", rep->ok, "records", (json_int_t)rep->records, "badSeq",
+	    (json_int_t)rep->bad_seq, "lastSeq", (json_int_t)rep->last_seq,
+	    "headSeq", (json_int_t)rep->head_seq, "anchorSeq",
+	    (json_int_t)rep->anchor_seq, "anchored", rep->anchored,
+	    "truncated", rep->truncated, "rolledBack", rep->rolled_back,
+	    "reason", rep->reason);
+}
+
 /* Walks the whole audit table on its own read connection, on the event
  * loop: the loop stalls for the length of the walk, which grows with
- * the number of records; it is an operator's check, not a hot path. */
+ * the number of records; it is an operator's check, not a hot path.
+ * With the IPAM refused at start, it examines the state directory. */
 void
 api_ipam_audit(struct api_req *r)
 {
 	struct ipam_audit_report rep;
+	int rc;
 
-	if (!ipam_ready(r))
-		return;
 	memset(&rep, 0, sizeof(rep));
-	if (ipam_audit_verify(ipamd_store(r->d->ipamd), &rep) == -1) {
+	if (r->d->ipamd != NULL)
+		rc = ipam_audit_verify(ipamd_store(r->d->ipamd), &rep);
+	else if (r->d->state_dir != NULL)
+		rc = ipam_audit_verify_dir(r->d->state_dir, &rep);
+	else {
+		ipam_ready(r);
+		return;
+	}
+	if (rc == -1) {
 		api_reply_error(r, 500, "cannot read the audit trail: %s",
 		    rep.reason[0] ? rep.reason : "unknown error");
 		return;
 	}
-	api_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:s}", "ok",
-	    rep.ok, "records", (json_int_t)rep.records, "badSeq",
-	    (json_int_t)rep.bad_seq, "reason", rep.reason));
+	api_reply_json(r, 200, audit_report_json(&rep));
+}
+
+static void
+json_set_text(json_t *o, const char *key, const char *v)
+{
+	if (v != NULL && v[0] != '\0')
+		json_object_set_new(o, key, json_string(v));
+}
+
+struct record_list {
+	json_t		*records;
+	size_t		 limit;
+	int64_t		 next;
+	bool		 more;
+};
+
+static int
+record_append(const struct ipam_audit_record *rec, void *arg)
+{
+	struct record_list *rl = arg;
+	json_t *o;
+
+	if (json_array_size(rl->records) == rl->limit) {
+		rl->more = true;
+		return 1;
+	}
+	o = json_pack("{s:I, s:I, s:s}", "seq", (json_int_t)rec->seq, "time",
+	    (json_int_t)rec->time, "op", rec->op);
+	json_set_text(o, "actor", rec->actor);
+	json_set_text(o, "resource", rec->resource);
+	json_set_text(o, "pool", rec->pool);
+	json_set_text(o, "ip", rec->ip);
+	json_set_text(o, "ipv6", rec->ipv6);
+	json_set_text(o, "mac", rec->mac);
+	json_set_text(o, "prevHmac", rec->prev_hex);
+	json_set_text(o, "hmac", rec->hmac_hex);
+	json_array_append_new(rl->records, o);
+	rl->next = rec->seq;
+	return 0;
+}
+
+/* A non-negative integer query parameter of at most max; -1 after 400. */
+static int
+query_int(struct api_req *r, const struct evkeyvalq *q, const char *key,
+    long long max, long long *out)
+{
+	const char *v = evhttp_find_header(q, key);
+	char *end;
+
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
+	    *out > max) {
+		api_reply_error(r, 400, "'%s' must be an integer from 0 to "
+		    "%lld", key, max);
+		return -1;
+	}
+	return 0;
+}
+
+/* Records after since, oldest first, so that a shipper can follow the
+ * trail: it asks again with since = next while more is true. */
+void
+api_ipam_audit_records(struct api_req *r)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct record_list rl = { NULL, AUDIT_LIST_DEFAULT, 0, false };
+	long long since = 0, limit = AUDIT_LIST_DEFAULT;
+	struct evkeyvalq q;
+	char err[256];
+
+	if (!ipam_ready(r))
+		return;
+	TAILQ_INIT(&q);
+	if (qs != NULL && evhttp_parse_query_str(qs, &q) == -1) {
+		api_reply_error(r, 400, "malformed query string");
+		return;
+	}
+	if (query_int(r, &q, "since", INT64_MAX, &since) == -1 ||
+	    query_int(r, &q, "limit", AUDIT_LIST_MAX, &limit) == -1) {
+		evhttp_clear_headers(&q);
+		return;
+	}
+	evhttp_clear_headers(&q);
+	if (limit == 0)
+		limit = AUDIT_LIST_DEFAULT;
+	rl.records = json_array();
+	rl.limit = (size_t)limit;
+	rl.next = since;
+	if (ipam_audit_records(ipamd_store(r->d->ipamd), since,
+	    (size_t)limit + 1, record_append, &rl, err, sizeof(err)) == -1) {
+		json_decref(rl.records);
+		api_reply_error(r, 500, "cannot read the audit trail: %s", err);
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:o, s:I, s:I, s:b}", "records",
+	    rl.records, "count", (json_int_t)json_array_size(rl.records),
+	    "next", (json_int_t)rl.next, "more", rl.more));
 }
 
 /* ---- shadow inventory ---- */

@@ -10,29 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/util.h"
+#include "cli/apiclient.h"
 #include "cli/evpnctl.h"
-
-/* Percent-encode everything but RFC 3986 unreserved characters. */
-static void
-url_encode(const char *in, char *out, size_t outlen)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in != '\0' && o + 4 < outlen; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~", c) != NULL) {
-			out[o++] = (char)c;
-			continue;
-		}
-		out[o++] = '%';
-		out[o++] = hex[c >> 4];
-		out[o++] = hex[c & 0x0f];
-	}
-	out[o] = '\0';
-}
 
 /* A count that may be a huge float (IPv6 pools). */
 static void
@@ -99,17 +79,17 @@ int
 run_ipam_allocations(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	char path[512], enc[256];
 	json_t *o, *a;
+	char *path;
 	size_t i;
 
-	if (nargs > 0) {
-		url_encode(args[0], enc, sizeof(enc));
-		snprintf(path, sizeof(path), "/v1/ipam/allocations?pool=%s",
-		    enc);
-	} else
-		snprintf(path, sizeof(path), "/v1/ipam/allocations");
-	if ((o = api_get(ctl, path)) == NULL)
+	if (nargs > 0)
+		path = apiclient_path("/v1/ipam/allocations?pool=%s", args[0]);
+	else
+		path = xstrdup("/v1/ipam/allocations");
+	o = api_get(ctl, path);
+	free(path);
+	if (o == NULL)
 		return 1;
 	if (ctl->json)
 		print_json(o);
@@ -152,7 +132,7 @@ int
 run_ipam_allocate(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	char path[512], enc[256], *body;
+	char *path, *body;
 	json_t *req, *o;
 
 	req = json_pack("{s:s}", "resource", args[1]);
@@ -170,9 +150,9 @@ run_ipam_allocate(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		fprintf(stderr, "evpnctl: cannot encode the request\n");
 		return 2;
 	}
-	url_encode(args[0], enc, sizeof(enc));
-	snprintf(path, sizeof(path), "/v1/ipam/pools/%s/allocations", enc);
+	path = apiclient_path("/v1/ipam/pools/%s/allocations", args[0]);
 	o = api_call(ctl, "POST", path, body, NULL);
+	free(path);
 	free(body);
 	if (o == NULL)
 		return 1;
@@ -188,12 +168,13 @@ int
 run_ipam_release(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	char path[1024], enc[800];
+	char *path;
 	json_t *o;
 
-	url_encode(args[0], enc, sizeof(enc));
-	snprintf(path, sizeof(path), "/v1/ipam/allocations/%s", enc);
-	if ((o = api_call(ctl, "DELETE", path, NULL, NULL)) == NULL)
+	path = apiclient_path("/v1/ipam/allocations/%s", args[0]);
+	o = api_call(ctl, "DELETE", path, NULL, NULL);
+	free(path);
+	if (o == NULL)
 		return 1;
 	json_decref(o);
 	if (!ctl->json)
@@ -201,7 +182,9 @@ run_ipam_release(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	return 0;
 }
 
-/* Exit 0 when the chain is intact, 1 (and the reason) when not. */
+/* Exit 0 when the chain is intact, 1 (and the reason) when not: records
+ * altered or missing, missing at the end (truncated), or the database
+ * older than the anchor kept outside it (rolled back). */
 int
 run_ipam_audit_verify(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
@@ -214,8 +197,20 @@ run_ipam_audit_verify(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	rc = jbool(o, "ok") ? 0 : 1;
 	if (ctl->json)
 		print_json(o);
+	else if (rc == 0 && jbool(o, "anchored"))
+		printf("audit trail ok: %lld records, anchored at seq %lld\n",
+		    jint(o, "records"), jint(o, "anchorSeq"));
 	else if (rc == 0)
-		printf("audit trail ok: %lld records\n", jint(o, "records"));
+		printf("audit trail ok: %lld records (no anchor yet)\n",
+		    jint(o, "records"));
+	else if (jbool(o, "rolledBack"))
+		printf("audit trail ROLLED BACK: the database ends at seq "
+		    "%lld, the anchor names seq %lld: %s\n", jint(o, "lastSeq"),
+		    jint(o, "anchorSeq"), jstr(o, "reason", "?"));
+	else if (jbool(o, "truncated"))
+		printf("audit trail TRUNCATED: the database ends at seq %lld, "
+		    "its head names seq %lld: %s\n", jint(o, "lastSeq"),
+		    jint(o, "headSeq"), jstr(o, "reason", "?"));
 	else
 		printf("audit trail BROKEN at record %lld (%lld verified "
 		    "before it): %s\n", jint(o, "badSeq"), jint(o, "records"),
@@ -351,7 +346,7 @@ int
 run_ipam_intent(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	char path[512], enc[256], body[128], *end;
+	char body[128], *end, *path;
 	long long count, horizon = -1;
 	json_t *o;
 
@@ -366,9 +361,10 @@ run_ipam_intent(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		    "%lld}", count, horizon);
 	else
 		snprintf(body, sizeof(body), "{\"count\": %lld}", count);
-	url_encode(args[0], enc, sizeof(enc));
-	snprintf(path, sizeof(path), "/v1/ipam/pools/%s/intent", enc);
-	if ((o = api_call(ctl, "POST", path, body, NULL)) == NULL)
+	path = apiclient_path("/v1/ipam/pools/%s/intent", args[0]);
+	o = api_call(ctl, "POST", path, body, NULL);
+	free(path);
+	if (o == NULL)
 		return 1;
 	if (ctl->json)
 		print_json(o);

@@ -9,31 +9,30 @@
  * printed as JSON instead.  Adding a command is adding a row and, for
  * the text form, a printer.
  *
- * The transport is plain blocking HTTP/1.1 (GET, POST with a JSON body,
- * DELETE) over the Unix socket with "Connection: close": one request,
- * read to EOF.  This is a client process, not the event loop, so
- * blocking is what we want.  Options (--json, --family, --mac) may
- * appear anywhere among the words.
+ * The transport is apiclient.h: one HTTP/1.1 request per command (GET,
+ * POST with a JSON body, DELETE) over the Unix socket.  Options
+ * (--json, --family, --mac) may appear anywhere among the words.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
+#include "common/log.h"
 #include "common/util.h"
+#include "cli/apiclient.h"
 #include "cli/evpnctl.h"
 
-#define EVPNCTL_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
-#define CTL_MAX_RESPONSE	(64u * 1024 * 1024)
+/* From configure (--runstatedir), see Makefile.am. */
+#ifndef EVPND_DEFAULT_SOCKET
+#error "build through the Makefile: it defines EVPND_DEFAULT_SOCKET"
+#endif
+#define EVPNCTL_DEFAULT_SOCKET	EVPND_DEFAULT_SOCKET
 
-static ctl_run run_bgp_summary, run_bgp_neighbors, run_running_config;
+static ctl_run run_bgp_summary, run_bgp_neighbors, run_running_config,
+    run_bgp_clear;
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "show bgp summary", "BGP peers at a glance", run_bgp_summary },
@@ -41,6 +40,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    run_bgp_neighbors },
 	{ "show running-config", "the configuration evpnd runs with",
 	    run_running_config },
+	{ "clear bgp <ADDR>", "reset a BGP session (releases maximum-prefix)",
+	    run_bgp_clear },
 	{ "show bgp l2vpn evpn", "EVPN routes", run_evpn_routes },
 	{ "show bgp l2vpn evpn route-type <2|3|5>", "EVPN routes of one type",
 	    run_evpn_routes },
@@ -72,6 +73,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "announce COUNT requests within HORIZON seconds", run_ipam_intent },
 	{ "ipam audit verify", "check the audit trail's HMAC chain",
 	    run_ipam_audit_verify },
+	{ "show ipam blocks [POOL]", "fabric pools' blocks: owner VTEP, used, "
+	    "free, claimed at", run_ipam_blocks },
+	{ "show ipam datastore", "the fabric datastore: endpoints, revision, "
+	    "errors, claims and borrows", run_ipam_datastore },
+	{ "ipam blocks reclaim <VTEP>", "delete the blocks of a VTEP gone for "
+	    "good", run_ipam_reclaim },
 };
 
 static void
@@ -85,178 +92,7 @@ usage(FILE *out)
 		    ctl_cmds[i].help);
 }
 
-/* ---- HTTP over the Unix socket ---- */
-
-struct http_reply {
-	int	 status;
-	char	*raw;		/* the whole response, NUL-terminated */
-	char	*body;		/* points into raw */
-	size_t	 body_len;
-};
-
-static int
-ctl_connect(const struct ctl *ctl)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(ctl->sock) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "evpnctl: socket path too long: %s\n",
-		    ctl->sock);
-		return -1;
-	}
-	memcpy(sun.sun_path, ctl->sock, strlen(ctl->sock) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "evpnctl: cannot connect to evpnd at %s: %s "
-		    "(is evpnd running?)\n", ctl->sock, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Read to EOF into a NUL-terminated buffer of at most CTL_MAX_RESPONSE. */
-static char *
-read_all(int fd, size_t *lenp)
-{
-	size_t len = 0, cap = 8192;
-	char *buf = xmalloc(cap);
-
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 2) {
-			if (cap >= CTL_MAX_RESPONSE) {
-				free(buf);
-				errno = EMSGSIZE;
-				return NULL;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			free(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*lenp = len;
-	return buf;
-}
-
-/* Value of header name in the head (NUL-terminated), or NULL. */
-static const char *
-header_value(const char *head, const char *name, char *out, size_t outlen)
-{
-	size_t nlen = strlen(name);
-
-	for (const char *l = strstr(head, "\r\n"); l != NULL;
-	    l = strstr(l + 2, "\r\n")) {
-		const char *p = l + 2, *end;
-
-		if (strncasecmp(p, name, nlen) != 0 || p[nlen] != ':')
-			continue;
-		p += nlen + 1;
-		p += strspn(p, " \t");
-		end = strstr(p, "\r\n");
-		if (end == NULL)
-			end = p + strlen(p);
-		snprintf(out, outlen, "%.*s", (int)(end - p), p);
-		return out;
-	}
-	return NULL;
-}
-
-/* Split a response into status and body.  Returns -1 if malformed. */
-static int
-parse_response(struct http_reply *r, size_t len)
-{
-	char *sep = strstr(r->raw, "\r\n\r\n");
-	char val[64];
-	int status;
-
-	if (sep == NULL || sscanf(r->raw, "HTTP/1.%*1[01] %3d", &status) != 1)
-		return -1;
-	*sep = '\0';
-	r->status = status;
-	r->body = sep + 4;
-	r->body_len = len - (size_t)(r->body - r->raw);
-	if (header_value(r->raw, "Transfer-Encoding", val, sizeof(val)) &&
-	    strcasecmp(val, "identity") != 0)
-		return -1;	/* evpnd always sends Content-Length */
-	if (header_value(r->raw, "Content-Length", val, sizeof(val))) {
-		unsigned long long cl = strtoull(val, NULL, 10);
-
-		if (cl > r->body_len)
-			return -1;
-		r->body_len = (size_t)cl;
-		r->body[cl] = '\0';
-	}
-	return 0;
-}
-
-/* One request (body may be NULL) and its whole reply. */
-static int
-http_request(const struct ctl *ctl, const char *method, const char *path,
-    const char *body, struct http_reply *r)
-{
-	char req[1024];
-	size_t len, blen = body ? strlen(body) : 0;
-	int fd, n;
-
-	memset(r, 0, sizeof(*r));
-	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\n"
-	    "Host: evpnd\r\nAccept: application/json\r\n"
-	    "Connection: close\r\n%s%zu\r\n\r\n", method, path,
-	    body ? "Content-Type: application/json\r\nContent-Length: " :
-	    "Content-Length: ", blen);
-	if (n < 0 || (size_t)n >= sizeof(req)) {
-		fprintf(stderr, "evpnctl: request too long\n");
-		return -1;
-	}
-	if ((fd = ctl_connect(ctl)) == -1)
-		return -1;
-	if (write_all(fd, req, (size_t)n) == -1 ||
-	    (blen > 0 && write_all(fd, body, blen) == -1) ||
-	    (r->raw = read_all(fd, &len)) == NULL) {
-		fprintf(stderr, "evpnctl: talking to evpnd at %s: %s\n",
-		    ctl->sock, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if (parse_response(r, len) == -1) {
-		fprintf(stderr, "evpnctl: malformed reply from evpnd\n");
-		free(r->raw);
-		r->raw = NULL;
-		return -1;
-	}
-	return 0;
-}
+/* ---- the API ---- */
 
 /*
  * Send a request and decode the JSON body of a 2xx answer (a 204 gives
@@ -268,34 +104,32 @@ json_t *
 api_call(const struct ctl *ctl, const char *method, const char *path,
     const char *body, int *status)
 {
-	struct http_reply r;
-	json_error_t jerr;
-	json_t *obj, *msg;
+	struct apiclient c = { .socket = ctl->sock };
+	struct apiclient_reply r;
+	const char *msg;
+	char err[512];
+	json_t *obj;
 
 	if (status != NULL)
 		*status = 0;
-	if (http_request(ctl, method, path, body, &r) == -1)
+	if (apiclient_request(&c, method, path, body, &r, err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "evpnctl: %s\n", err);
 		return NULL;
+	}
 	if (status != NULL)
 		*status = r.status;
-	if (r.status == 204) {
-		free(r.raw);
-		return json_object();
-	}
-	obj = json_loadb(r.body, r.body_len, 0, &jerr);
 	if (r.status < 200 || r.status > 299) {
-		msg = obj ? json_object_get(obj, "error") : NULL;
-		if (json_is_string(msg))
-			fprintf(stderr, "evpnctl: %s\n", json_string_value(msg));
+		if ((msg = apiclient_reply_error(&r)) != NULL)
+			fprintf(stderr, "evpnctl: %s\n", msg);
 		else
 			fprintf(stderr, "evpnctl: request failed with HTTP "
 			    "status %d\n", r.status);
-		json_decref(obj);
-		obj = NULL;
-	} else if (obj == NULL)
-		fprintf(stderr, "evpnctl: bad JSON from evpnd: %s\n",
-		    jerr.text);
-	free(r.raw);
+		apiclient_reply_clear(&r);
+		return NULL;
+	}
+	obj = r.json != NULL ? r.json : json_object();
+	r.json = NULL;
 	return obj;
 }
 
@@ -364,6 +198,8 @@ print_summary_row(const char *addr, const json_t *p)
 		snprintf(st, sizeof(st), "%lld", jint(p, "pfxRcd"));
 	else if (jbool(p, "adminShutdown"))
 		snprintf(st, sizeof(st), "Idle (Admin)");
+	else if (strcmp(jstr(p, "peerState", ""), "PfxCt") == 0)
+		snprintf(st, sizeof(st), "Idle (PfxCt)");
 	else
 		snprintf(st, sizeof(st), "%s", state);
 	if (strcmp(state, "Established") != 0 &&
@@ -503,6 +339,10 @@ print_neighbor(const char *addr, const json_t *n)
 	if (json_object_get(n, "lastResetDueTo"))
 		printf("  Last reset due to: %s\n",
 		    jstr(n, "lastResetDueTo", ""));
+	if (jbool(n, "prefixesConfigExceedMax"))
+		printf("  Peer had exceeded the max. no. of prefixes "
+		    "configured; %s\n", jbool(n, "reducePrefixNumFrom") ?
+		    "it restarts by itself" : "clear bgp to restore peering");
 	if (json_object_get(n, "hostLocal"))
 		printf("Local host: %s, Local port: %lld\n",
 		    jstr(n, "hostLocal", ""), jint(n, "portLocal"));
@@ -535,6 +375,26 @@ run_bgp_neighbors(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		json_object_foreach(all, addr, n)
 			print_neighbor(addr, n);
 	json_decref(all);
+	return 0;
+}
+
+static int
+run_bgp_clear(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[256];
+	json_t *o;
+
+	if (strspn(args[0], "0123456789abcdefABCDEF.:") != strlen(args[0])) {
+		fprintf(stderr, "evpnctl: bad neighbor address %s\n", args[0]);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/v1/bgp/neighbors/%.64s/clear", args[0]);
+	if ((o = api_call(ctl, "POST", path, NULL, NULL)) == NULL)
+		return 1;
+	json_decref(o);
+	if (!ctl->json)
+		printf("cleared %s\n", args[0]);
 	return 0;
 }
 

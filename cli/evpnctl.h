@@ -1,6 +1,6 @@
 /*
  * evpnctl internals shared by its command files: the client state, the
- * command table row, the API transport and JSON helpers.
+ * command table row, the API calls (over apiclient.h) and JSON helpers.
  */
 #ifndef CLI_EVPNCTL_H
 #define CLI_EVPNCTL_H
@@ -47,5 +47,8 @@ ctl_run		 run_evpn_routes, run_evpn_vni, run_evpn_mac, run_dataplane;
 ctl_run		 run_ipam_pools, run_ipam_allocations, run_ipam_conflicts,
 		 run_ipam_allocate, run_ipam_release, run_ipam_audit_verify,
 		 run_ipam_shadow, run_ipam_alerts, run_ipam_intent;
+
+/* ctl_fabric.c */
+ctl_run		 run_ipam_blocks, run_ipam_datastore, run_ipam_reclaim;
 
 #endif

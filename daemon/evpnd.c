@@ -14,6 +14,9 @@
  *   SIGTERM  (or SIGINT) bgp_shutdown() sends Cease to every peer, then a
  *            short timer lets those NOTIFICATIONs flush before the loop
  *            ends; everything is freed and the socket file removed.
+ * Under a service manager (systemd Type=notify, common/notify.h) evpnd
+ * says READY=1 once the API socket listens and the config is applied,
+ * RELOADING=1 and READY=1 around a SIGHUP reload, STOPPING=1 on SIGTERM.
  * Several instances coexist on one machine (one per network namespace)
  * when each has its own -S socket and -D state directory.
  */
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -32,21 +36,28 @@
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgpd.h"
 #include "common/log.h"
+#include "common/notify.h"
 #include "common/util.h"
 #include "conf/conf.h"
 #include "daemon/evpnd.h"
 #include "dataplane/dataplane.h"
 #include "evpn/evpn.h"
 #include "evpn/evpn_dp.h"
+#include "ipam/fabric.h"
+#include "ipamd/fabric_etcd.h"
 #include "ipamd/ipamd.h"
 
-#define EVPND_DEFAULT_CONFIG	"/etc/evpnd/evpnd.conf"
-#define EVPND_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
-#define EVPND_DEFAULT_STATEDIR	"/var/lib/evpnd"
+/* EVPND_DEFAULT_CONFIG, _SOCKET and _STATEDIR come from configure
+ * (--sysconfdir, --runstatedir, --localstatedir), see Makefile.am. */
+#if !defined(EVPND_DEFAULT_CONFIG) || !defined(EVPND_DEFAULT_SOCKET) || \
+    !defined(EVPND_DEFAULT_STATEDIR)
+#error "build through the Makefile: it defines the default paths"
+#endif
 #define EVPND_SHUTDOWN_FLUSH_MS	200
-/* After start, kernel entries kept from before a restart are swept only
- * this late: the peers have sent their tables by then (evpn_dp_settle). */
-#define EVPND_DP_SETTLE_SEC	30
+/* Fabric IPAM pools hand out nothing until every configured session is
+ * up and sent End-of-RIB, or this long after start. */
+#define EVPND_FABRIC_READY_SEC	30
+#define EVPND_FABRIC_POLL_MS	200
 
 struct evpnd_proc {
 	struct evpnd	 d;
@@ -55,7 +66,9 @@ struct evpnd_proc {
 	struct event	*ev_term;
 	struct event	*ev_int;
 	struct event	*ev_flush;
-	struct event	*ev_settle;
+	struct event	*ev_fabric_ready;
+	uint64_t	 started_ms;
+	struct fabric_etcd *fabric_ds;	/* the fabric pools' datastore */
 	bool		 stopping;
 };
 
@@ -174,6 +187,31 @@ reload_config(struct evpnd *d)
 	log_notice("configuration reloaded");
 }
 
+/* Tell the service manager, if one asked (NOTIFY_SOCKET). */
+static void
+notify_manager(const char *state)
+{
+	if (service_notify(state) == -1)
+		log_warn("cannot notify the service manager (%s): %s", state,
+		    strerror(errno));
+}
+
+/* sd_notify(3): RELOADING=1 carries CLOCK_MONOTONIC in microseconds. */
+static void
+reload_and_notify(struct evpnd *d)
+{
+	struct timespec ts;
+	char msg[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	notify_manager(msg);
+	reload_config(d);
+	notify_manager("READY=1");
+}
+
 static void
 flush_done_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -190,7 +228,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	if (sig == SIGHUP) {
 		if (!p->stopping)
-			reload_config(&p->d);
+			reload_and_notify(&p->d);
 		return;
 	}
 	if (p->stopping) {		/* second signal: do not wait */
@@ -199,6 +237,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	log_notice("received %s, shutting down", strsignal((int)sig));
 	p->stopping = true;
+	notify_manager("STOPPING=1");
 	/* Before the sessions go: their withdrawals must not empty the
 	 * kernel (the next evpnd adopts the entries). */
 	if (p->d.evpn != NULL)
@@ -211,13 +250,88 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		evtimer_add(p->ev_flush, &flush);
 }
 
+/* Fabric pools */
+
+/* Every configured session is up and sent its initial EVPN table
+ * (End-of-RIB, RFC 4724 §2). */
+static bool
+bgp_tables_in(struct evpnd *d)
+{
+	return bgp_family_converged(d->bgp, evpn_bgp_aid());
+}
+
 static void
-settle_cb(evutil_socket_t fd, short what, void *arg)
+fabric_ready_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct evpnd_proc *p = arg;
+	bool timeout = mono_msec() - p->started_ms >=
+	    EVPND_FABRIC_READY_SEC * 1000ULL;
 
-	if (p->d.evpn != NULL && !p->stopping)
-		evpn_dp_settle(p->d.evpn);
+	if (p->stopping || (!timeout && !bgp_tables_in(&p->d)))
+		return;
+	if (timeout)
+		log_notice("ipam: fabric pools in use after %ds without every "
+		    "session's End-of-RIB", EVPND_FABRIC_READY_SEC);
+	else
+		log_info("ipam: BGP tables in; fabric pools in use");
+	ipamd_fabric_ready(p->d.ipamd);
+	event_del(p->ev_fabric_ready);
+}
+
+static bool
+has_fabric_pool(const struct config *conf)
+{
+	const struct conf_ipam_pool *cp;
+
+	TAILQ_FOREACH(cp, &conf->ipam_pools, entry)
+		if (cp->scope == CONF_IPAM_SCOPE_FABRIC)
+			return true;
+	return false;
+}
+
+/* This VTEP in the datastore: the router-id and the first tunnel
+ * address (pools name their own VNI's, see fabricd.c). */
+static void
+fabric_owner(const struct evpnd *d, struct ipam_fabric_owner *me)
+{
+	const struct conf_vxlan *vx;
+	struct ipaddr rid;
+	uint32_t id = bgp_router_id(d->bgp);
+
+	memset(me, 0, sizeof(me[0]));
+	memset(&rid, 0, sizeof(rid));
+	rid.af = AF_INET;
+	for (int i = 0; i < 4; i++)
+		rid.u.b[i] = (uint8_t)(id >> (24 - 8 * i));
+	ipaddr_fmt(&rid, me->router_id, sizeof(me->router_id));
+	me->vtep = rid;
+	TAILQ_FOREACH(vx, &d->conf->vxlans, entry)
+		if (ipaddr_is_set(&vx->local_ip)) {
+			me->vtep = vx->local_ip;
+			break;
+		}
+}
+
+static int
+fabric_start(struct evpnd_proc *p, char *err, size_t errlen)
+{
+	struct timeval poll = { 0, EVPND_FABRIC_POLL_MS * 1000 };
+	struct ipam_fabric_owner me;
+
+	if (!p->d.conf->ipam_datastore.enabled || !has_fabric_pool(p->d.conf))
+		return 0;
+	if ((p->fabric_ds = fabric_etcd_create(p->d.base,
+	    &p->d.conf->ipam_datastore, conf_datastore_prefix(p->d.conf), err,
+	    errlen)) == NULL)
+		return -1;
+	fabric_owner(&p->d, &me);
+	ipamd_fabric_attach(p->d.ipamd, p->d.base, p->d.conf, &fabric_etcd_ops,
+	    p->fabric_ds, &me);
+	p->started_ms = mono_msec();
+	if ((p->ev_fabric_ready = event_new(p->d.base, -1, EV_PERSIST,
+	    fabric_ready_cb, p)) != NULL)
+		event_add(p->ev_fabric_ready, &poll);
+	return 0;
 }
 
 static int
@@ -252,7 +366,7 @@ static void
 evpnd_cleanup(struct evpnd_proc *p)
 {
 	struct event **evs[] = { &p->ev_hup, &p->ev_term, &p->ev_int,
-	    &p->ev_flush, &p->ev_settle };
+	    &p->ev_flush, &p->ev_fabric_ready };
 
 	/* Let queued IPAM commits finish and their replies go out while
 	 * the HTTP server still holds the requests: the loop has stopped,
@@ -277,6 +391,10 @@ evpnd_cleanup(struct evpnd_proc *p)
 	p->d.evpn = NULL;
 	bgp_rib_free(p->d.rib);
 	p->d.rib = NULL;
+	/* The datastore's answers still under way run now, while the fabric
+	 * manager (stopped by ipamd_drain) can still ignore them. */
+	fabric_etcd_free(p->fabric_ds);
+	p->fabric_ds = NULL;
 	/* After evpn: withdrawals while peers go down look up the pools. */
 	ipamd_free(p->d.ipamd);
 	p->d.ipamd = NULL;
@@ -297,7 +415,6 @@ evpnd_cleanup(struct evpnd_proc *p)
 static int
 evpnd_start(struct evpnd_proc *p)
 {
-	struct timeval settle = { EVPND_DP_SETTLE_SEC, 0 };
 	char err[512];
 
 	if (make_state_dir(p->d.state_dir) == -1) {
@@ -334,12 +451,22 @@ evpnd_start(struct evpnd_proc *p)
 		log_err("dataplane: %s", err);
 		return -1;
 	}
+	/* Kernel entries of the last run stay until every peer has sent
+	 * End-of-RIB (or rib-stale-time): see evpn_set_dataplane(). */
 	evpn_set_dataplane(p->d.evpn, dataplane_ops(p->d.dp));
-	if ((p->ev_settle = evtimer_new(p->d.base, settle_cb, p)) != NULL)
-		evtimer_add(p->ev_settle, &settle);
 	if ((p->d.ipamd = ipamd_create(p->d.base, p->d.evpn, p->d.conf,
 	    p->d.state_dir, err, sizeof(err))) == NULL) {
+		int refused = errno == EBADMSG;
+
 		log_err("ipam: %s", err);
+		if (!refused)
+			return -1;
+		/* Its data cannot be trusted: refuse the IPAM, not the
+		 * fabric; the API says why (GET /v1/ipam/audit). */
+		log_err("ipam: refused; evpnd runs without IPAM");
+	}
+	if (fabric_start(p, err, sizeof(err)) == -1) {
+		log_err("ipam datastore: %s", err);
 		return -1;
 	}
 	if (p->d.conf->api_listen.enabled && api_listen_tls(p->api,
@@ -395,6 +522,8 @@ main(int argc, char *argv[])
 
 	rc = evpnd_start(&p) == 0 ? 0 : 1;
 	if (rc == 0) {
+		/* The socket listens and the config is applied. */
+		notify_manager("READY=1");
 		event_base_dispatch(p.d.base);
 		log_notice("evpnd stopped");
 	}

@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
+#include "ipamd/fabricd.h"
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 
@@ -25,6 +26,7 @@ struct ipamd {
 	struct ipam_store	*store;
 	struct evpn		*evpn;
 	struct shadowd		*shadowd;	/* shadow inventory */
+	struct fabricd		*fabricd;	/* fabric pools, if wired */
 	uint64_t		 inflight;	/* submitted, callback not run */
 };
 
@@ -33,6 +35,7 @@ struct ipamd_op {
 	struct ipamd		*im;
 	enum ipam_op_kind	 kind;
 	struct ipam_alloc	 rec;		/* what was changed */
+	char			 prev[IPAM_RESOURCE_MAX + 1]; /* claim */
 	bool			 existing;
 	double			 wait_s;	/* claim: still converging */
 	ipamd_cb		*cb;
@@ -71,6 +74,10 @@ ipamd_pool_from_conf(struct ipam *ipam, const struct conf_ipam_pool *cp,
 	spec.quarantine = cp->quarantine;
 	memcpy(spec.mac_prefix, cp->mac_prefix, cp->mac_prefix_len);
 	spec.mac_prefix_len = cp->mac_prefix_len;
+	spec.fabric = cp->scope == CONF_IPAM_SCOPE_FABRIC;
+	spec.block_size = cp->block_size;
+	spec.borrow = cp->borrow;
+	spec.idle_release = cp->block_idle_release;
 	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
 		prefixes[spec.nprefixes++] = pfx->prefix;
 	TAILQ_FOREACH(r, &cp->excludes, entry) {
@@ -111,34 +118,19 @@ sync_reservations(struct ipamd *im)
 	    im->ipam, reservation_done, im);
 }
 
-/* The allocation commit failed: undo it in memory if it is still ours. */
-static void
-alloc_undo(struct ipamd *im, const struct ipam_alloc *rec)
-{
-	const struct ipam_alloc *a = ipam_find(im->ipam, rec->resource);
-
-	if (a == NULL || ipaddr_cmp(&a->ip, &rec->ip) != 0 ||
-	    ipaddr_cmp(&a->ipv6, &rec->ipv6) != 0 ||
-	    mac_cmp(&a->mac, &rec->mac) != 0)
-		return;
-	log_warn("ipam: commit of %s failed; allocation undone",
-	    rec->resource);
-	ipam_release(im->ipam, rec->resource, NULL, NULL);
-}
-
 /*
- * The claim commit failed: the store still holds the pre-allocation
- * under its old name.  Drop the claimed record from memory so that a
- * retry allocates afresh and commits properly; the row comes back as a
- * pre-allocation at the next start.
+ * The claim commit failed: the store has renamed the allocation back to
+ * the pre-allocation it was, which the shadow inventory no longer
+ * lists; give it back to the pool rather than leak it.
  */
 static void
-claim_undo(struct ipamd *im, const struct ipam_alloc *rec)
+claim_failed(struct ipamd *im, const struct ipamd_op *op)
 {
-	log_warn("ipam: commit of the claim of a pre-allocation by %s "
-	    "failed; claim undone", rec->resource);
-	if (ipam_find(im->ipam, rec->resource) != NULL)
-		ipam_release(im->ipam, rec->resource, NULL, NULL);
+	log_warn("ipam: commit of the claim of pre-allocation %s by %s "
+	    "failed", op->prev, op->rec.resource);
+	if (ipam_find(im->ipam, op->prev) != NULL &&
+	    ipamd_release(im, op->prev, IPAMD_ACTOR_SHADOW, NULL, NULL) == -1)
+		log_warn("ipam: releasing %s: %s", op->prev, strerror(errno));
 }
 
 static bool
@@ -159,10 +151,9 @@ op_done(int status, void *arg)
 	im->inflight--;
 	switch (op->kind) {
 	case IPAM_OP_ALLOC:
-		if (status != 0) {
-			alloc_undo(im, &op->rec);
+		/* A failed one is gone from memory already (the store). */
+		if (status != 0)
 			break;
-		}
 		/* Answer with what was committed; advertise it only if it
 		 * is still what the name holds (it may have been released,
 		 * even re-allocated, while the commit was under way). */
@@ -173,7 +164,7 @@ op_done(int status, void *arg)
 	case IPAM_OP_CLAIM:
 		/* Same MAC and addresses: the route is already out. */
 		if (status != 0) {
-			claim_undo(im, &op->rec);
+			claim_failed(im, op);
 			break;
 		}
 		res.alloc = ipam_find(im->ipam, op->rec.resource);
@@ -188,12 +179,11 @@ op_done(int status, void *arg)
 			res.status = -1;
 		break;
 	case IPAM_OP_RELEASE:
+		/* A failed one is allocated again (the store): its route
+		 * was never withdrawn. */
 		res.released = &op->rec;
 		if (status == 0)
 			evpn_ipam_withdraw(im->evpn, &op->rec);
-		else
-			log_warn("ipam: commit of the release of %s failed",
-			    op->rec.resource);
 		break;
 	default:
 		break;
@@ -218,7 +208,8 @@ op_submit(struct ipamd *im, struct ipamd_op *op, const struct ipam_op *iop)
 
 static int
 allocate_plain(struct ipamd *im, const char *pool,
-    const struct ipam_request *req, ipamd_cb *cb, void *arg)
+    const struct ipam_request *req, const char *actor, ipamd_cb *cb,
+    void *arg)
 {
 	const struct ipam_alloc *a;
 	struct ipamd_op *op;
@@ -245,7 +236,7 @@ allocate_plain(struct ipamd *im, const char *pool,
 		op->kind = iop.kind = IPAM_OP_SYNC;
 	} else {
 		op->kind = IPAM_OP_ALLOC;
-		ipam_op_alloc(&iop, a);
+		ipam_op_alloc(&iop, a, actor);
 	}
 	if (op_submit(im, op, &iop) == -1) {
 		if (!existing)
@@ -258,7 +249,7 @@ allocate_plain(struct ipamd *im, const char *pool,
 /* a was just claimed from the pre-allocation prev: commit the rename. */
 static int
 claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
-    double wait_s, ipamd_cb *cb, void *arg)
+    double wait_s, const char *actor, ipamd_cb *cb, void *arg)
 {
 	struct ipamd_op *op = xcalloc(1, sizeof(*op));
 	struct ipam_op iop;
@@ -266,11 +257,11 @@ claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
 	op->im = im;
 	op->kind = IPAM_OP_CLAIM;
 	op->rec = *a;
+	strlcpy_s(op->prev, prev, sizeof(op->prev));
 	op->wait_s = wait_s;
 	op->cb = cb;
 	op->arg = arg;
-	memset(&iop, 0, sizeof(iop));
-	ipam_op_claim(&iop, a, prev);
+	ipam_op_claim(&iop, a, prev, actor);
 	if (op_submit(im, op, &iop) == -1) {
 		ipam_release(im->ipam, iop.alloc.resource, NULL, NULL);
 		return -1;
@@ -285,7 +276,8 @@ claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
  */
 static int
 allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
-    const struct ipam_request *req, ipamd_cb *cb, void *arg)
+    const struct ipam_request *req, const char *actor, ipamd_cb *cb,
+    void *arg)
 {
 	char prev[IPAM_RESOURCE_MAX + 1];
 	const struct ipam_alloc *a;
@@ -294,15 +286,16 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
 	if (shadowd_take(sp, req, prev, sizeof(prev), &wait_s)) {
 		if (ipam_claim(im->ipam, prev, req->resource, &a) == 0) {
 			shadowd_served(sp, true, wait_s);
-			return claim_submit(im, a, prev, wait_s, cb, arg);
+			return claim_submit(im, a, prev, wait_s, actor, cb,
+			    arg);
 		}
 		/* Not expected (it left the list with its allocation):
 		 * give it back to the pool rather than leak it. */
 		log_warn("ipam: cannot claim pre-allocation %s: %s", prev,
 		    strerror(errno));
-		ipamd_release(im, prev, NULL, NULL);
+		ipamd_release(im, prev, IPAMD_ACTOR_SHADOW, NULL, NULL);
 	}
-	if (allocate_plain(im, pool, req, cb, arg) == -1)
+	if (allocate_plain(im, pool, req, actor, cb, arg) == -1)
 		return -1;
 	shadowd_served(sp, false, SHADOWD_CONVERGE_MS / 1000.0);
 	return 0;
@@ -331,25 +324,40 @@ repeat_matches(const struct ipam_alloc *a, const struct ipam_request *req)
 }
 
 int
-ipamd_allocate(struct ipamd *im, const char *pool,
-    const struct ipam_request *req, ipamd_cb *cb, void *arg)
+ipamd_allocate_fresh(struct ipamd *im, const char *pool,
+    const struct ipam_request *req, const char *actor, ipamd_cb *cb,
+    void *arg)
 {
 	const struct ipam_alloc *ex = ipam_find(im->ipam, req->resource);
 	struct shadowd_pool *sp;
+
+	if (!req->preallocated && ex == NULL &&
+	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
+		return allocate_shadow(im, sp, pool, req, actor, cb, arg);
+	return allocate_plain(im, pool, req, actor, cb, arg);
+}
+
+int
+ipamd_allocate(struct ipamd *im, const char *pool,
+    const struct ipam_request *req, const char *actor, ipamd_cb *cb,
+    void *arg)
+{
+	const struct ipam_alloc *ex = ipam_find(im->ipam, req->resource);
 
 	if (ex != NULL && !repeat_matches(ex, req)) {
 		errno = EEXIST;
 		return -1;
 	}
-	if (!req->preallocated && ex == NULL &&
-	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
-		return allocate_shadow(im, sp, pool, req, cb, arg);
-	return allocate_plain(im, pool, req, cb, arg);
+	/* A new resource of a fabric pool may have to wait for a block. */
+	if (ex == NULL && fabricd_handles(im->fabricd, pool))
+		return fabricd_allocate(im->fabricd, pool, req, actor, cb,
+		    arg);
+	return ipamd_allocate_fresh(im, pool, req, actor, cb, arg);
 }
 
 int
-ipamd_release(struct ipamd *im, const char *resource, ipamd_cb *cb,
-    void *arg)
+ipamd_release(struct ipamd *im, const char *resource, const char *actor,
+    ipamd_cb *cb, void *arg)
 {
 	struct ipamd_op *op = xcalloc(1, sizeof(*op));
 	struct ipam_op iop;
@@ -367,7 +375,7 @@ ipamd_release(struct ipamd *im, const char *resource, ipamd_cb *cb,
 	op->kind = IPAM_OP_RELEASE;
 	op->cb = cb;
 	op->arg = arg;
-	ipam_op_release(&iop, &op->rec, until);
+	ipam_op_release(&iop, &op->rec, until, actor);
 	return op_submit(im, op, &iop);
 }
 
@@ -416,14 +424,17 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 {
 	struct ipamd *im = xcalloc(1, sizeof(*im));
 	size_t n = 0;
+	int saved = EINVAL;
 
 	im->evpn = evpn;
 	im->ipam = ipam_new();
 	if (pools_add(im->ipam, conf, NULL, err, errlen) == -1)
 		goto fail;
 	if ((im->store = ipam_store_open(state_dir, base, im->ipam, err,
-	    errlen)) == NULL)
+	    errlen)) == NULL) {
+		saved = errno;
 		goto fail;
+	}
 	sync_reservations(im);
 	evpn_set_ipam(evpn, im->ipam);
 	ipam_foreach(im->ipam, NULL, restore_advertise, im);
@@ -437,14 +448,17 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 fail:
 	ipam_free(im->ipam);
 	free(im);
+	errno = saved;
 	return NULL;
 }
 
 void
 ipamd_drain(struct ipamd *im)
 {
-	if (im != NULL)
-		ipam_store_flush(im->store);
+	if (im == NULL)
+		return;
+	fabricd_stop(im->fabricd);
+	ipam_store_flush(im->store);
 }
 
 void
@@ -452,12 +466,36 @@ ipamd_free(struct ipamd *im)
 {
 	if (im == NULL)
 		return;
-	/* Closing runs the callbacks still queued: shadowd ignores them. */
+	/* Closing runs the callbacks still queued: shadowd and the fabric
+	 * manager ignore them. */
 	shadowd_stop(im->shadowd);
+	fabricd_stop(im->fabricd);
 	ipam_store_close(im->store);
+	fabricd_free(im->fabricd);
 	shadowd_free(im->shadowd);
 	ipam_free(im->ipam);
 	free(im);
+}
+
+void
+ipamd_fabric_attach(struct ipamd *im, struct event_base *base,
+    const struct config *conf, const struct ipam_fabric_ops *ops, void *ds,
+    const struct ipam_fabric_owner *me)
+{
+	im->fabricd = fabricd_create(im, base, conf, ops, ds, me);
+}
+
+void
+ipamd_fabric_ready(struct ipamd *im)
+{
+	if (im != NULL && im->fabricd != NULL)
+		ipam_fabric_set_ready(fabricd_fabric(im->fabricd));
+}
+
+struct ipam_fabric *
+ipamd_fabric(const struct ipamd *im)
+{
+	return im != NULL ? fabricd_fabric(im->fabricd) : NULL;
 }
 
 struct ipam *
@@ -562,6 +600,8 @@ ipamd_reload_check(const struct config *running, const struct config *next,
 	struct ipam *scratch;
 	int rc;
 
+	if (fabricd_reload_check(running, next, err, errlen) == -1)
+		return -1;
 	TAILQ_FOREACH(cp, &running->ipam_pools, entry) {
 		if ((np = conf_ipam_pool_find(next, cp->name)) == NULL) {
 			snprintf(err, errlen, "ipam pool %s removed: restart "

@@ -14,6 +14,7 @@
 #include "ipamd/shadowd.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +217,8 @@ pool_retire(struct shadowd *sd, struct shadowd_pool *sp)
 	while ((w = TAILQ_FIRST(&sp->warm)) != NULL) {
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
-		if (ipamd_release(sd->im, name, NULL, NULL) == -1)
+		if (ipamd_release(sd->im, name, IPAMD_ACTOR_SHADOW, NULL,
+		    NULL) == -1)
 			log_warn("shadow: releasing %s: %s", name,
 			    strerror(errno));
 	}
@@ -245,6 +247,17 @@ shadowd_pool_horizon(const struct shadowd_pool *sp)
 	return shadow_params(sp->engine)->horizon_s;
 }
 
+uint64_t
+shadowd_pool_demand(const struct shadowd_pool *sp)
+{
+	struct shadow_report rep;
+	double d;
+
+	shadow_report(sp->engine, &rep);
+	d = ceil(rep.forecast.horizon.ptarget);
+	return d > 0 && d < 1e9 ? (uint64_t)d : 0;
+}
+
 /* ---- making and releasing pre-allocations ---- */
 
 static void
@@ -262,7 +275,8 @@ make_done(const struct ipamd_result *res, void *arg)
 	}
 	if (sp == NULL) {
 		/* Retired while the commit was in flight. */
-		ipamd_release(sd->im, res->alloc->resource, NULL, NULL);
+		ipamd_release(sd->im, res->alloc->resource,
+		    IPAMD_ACTOR_SHADOW, NULL, NULL);
 		free(mo);
 		return;
 	}
@@ -295,7 +309,8 @@ make_one(struct shadowd_pool *sp)
 	mo->sd = sd;
 	strlcpy_s(mo->pool, sp->name, sizeof(mo->pool));
 	sp->making++;
-	if (ipamd_allocate(sd->im, sp->name, &req, make_done, mo) == -1) {
+	if (ipamd_allocate(sd->im, sp->name, &req, IPAMD_ACTOR_SHADOW,
+	    make_done, mo) == -1) {
 		sp->making--;
 		log_warn("shadow: pool %s: pre-allocation failed: %s",
 		    sp->name, strerror(errno));
@@ -315,7 +330,8 @@ release_youngest(struct shadowd_pool *sp, uint32_t n)
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
 		shadow_on_prealloc_released(sp->engine, now_ms(sp->sd));
-		if (ipamd_release(sp->sd->im, name, NULL, NULL) == -1)
+		if (ipamd_release(sp->sd->im, name, IPAMD_ACTOR_SHADOW, NULL,
+		    NULL) == -1)
 			log_warn("shadow: pool %s: releasing %s: %s",
 			    sp->name, name, strerror(errno));
 	}

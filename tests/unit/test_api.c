@@ -52,6 +52,10 @@ static const char test_conf[] =
 	" neighbor 127.0.0.3 remote-as 65001\n"
 	" neighbor 127.0.0.3 passive\n"
 	" neighbor 127.0.0.3 timers 3 9\n"
+	" address-family l2vpn evpn\n"
+	"  neighbor 127.0.0.2 activate\n"
+	"  neighbor 127.0.0.2 maximum-prefix 100 90 restart 5\n"
+	" exit-address-family\n"
 	"exit\n";
 
 static struct evpnd d;
@@ -239,6 +243,25 @@ START_TEST(test_neighbors_json)
 	ck_assert_int_eq(json_integer_value(json_object_get(ms, "totalSent")),
 	    0);
 	ck_assert_ptr_null(json_object_get(n, "lastNotificationSent"));
+	/* No family: an empty FRR-style family block. */
+	ck_assert_int_eq(json_object_size(json_object_get(n,
+	    "addressFamilyInfo")), 0);
+
+	/* maximum-prefix in FRR's keys, under the family's FRR name. */
+	n = json_object_get(json_object_get(json_object_get(all, "127.0.0.2"),
+	    "addressFamilyInfo"), "l2VpnEvpn");
+	ck_assert_ptr_nonnull(n);
+	ck_assert_int_eq(json_integer_value(json_object_get(n,
+	    "acceptedPrefixCounter")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(n,
+	    "prefixAllowedMax")), 100);
+	ck_assert_int_eq(json_integer_value(json_object_get(n,
+	    "prefixAllowedWarningThresh")), 90);
+	ck_assert_int_eq(json_integer_value(json_object_get(n,
+	    "prefixAllowedRestartIntervalMsecs")), 300000);
+	ck_assert_ptr_null(json_object_get(n, "prefixAllowedMaxWarning"));
+	ck_assert_ptr_null(json_object_get(json_object_get(all, "127.0.0.2"),
+	    "prefixesConfigExceedMax"));
 	json_decref(all);
 }
 END_TEST
@@ -329,6 +352,23 @@ START_TEST(test_http_routes)
 	j = body_json(r);
 	ck_assert_str_eq(error_of(j), "no such path /v1/bgp/neighborsX");
 	json_decref(j);
+	free(r);
+
+	/* clear bgp: 204, then the usual 404 and 400; GET is not it. */
+	r = request("POST", "/v1/bgp/neighbors/127.0.0.2/clear");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	r = request("POST", "/v1/bgp/neighbors/127.0.0.9/clear");
+	ck_assert_int_eq(status_of(r), 404);
+	j = body_json(r);
+	ck_assert_str_eq(error_of(j), "no such neighbor 127.0.0.9");
+	json_decref(j);
+	free(r);
+	r = request("POST", "/v1/bgp/neighbors/x/clear");
+	ck_assert_int_eq(status_of(r), 400);
+	free(r);
+	r = request("GET", "/v1/bgp/neighbors/127.0.0.2/clear");
+	ck_assert_int_eq(status_of(r), 400);
 	free(r);
 
 	r = request("DELETE", "/v1/config");
@@ -738,6 +778,11 @@ START_TEST(test_ipam_views)
 	ck_assert_int_eq(json_integer_value(json_object_get(p, "used")), 1);
 	ck_assert_int_eq(json_integer_value(json_object_get(p, "reserved")), 1);
 	ck_assert(json_is_real(json_object_get(p, "size")));
+	/* the gateway per family, absent where the pool has none */
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(p,
+	    "ipv4"), "gateway")), "10.10.0.1");
+	ck_assert_ptr_null(json_object_get(json_object_get(p, "ipv6"),
+	    "gateway"));
 	json_decref(p);
 
 	r = request("GET", "/v1/ipam/pools/none");
@@ -1349,6 +1394,134 @@ START_TEST(test_shadow_params_from_conf)
 }
 END_TEST
 
+/* Another connection holds the store's write lock: the DELETE cannot
+ * commit (SQLITE_BUSY after the busy timeout) and answers 503; the
+ * allocation and its route stay. */
+START_TEST(test_ipam_release_locked)
+{
+	char path[256], *r;
+	sqlite3 *lock;
+	json_t *j;
+
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"pod-1\"}", &j), 201);
+	json_decref(j);
+	snprintf(path, sizeof(path), "%s/ipam.db", state_dir);
+	ck_assert_int_eq(sqlite3_open(path, &lock), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(lock, "BEGIN EXCLUSIVE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	r = request("DELETE", "/v1/ipam/allocations/pod-1");
+	ck_assert_int_eq(status_of(r), 503);
+	j = body_json(r);
+	ck_assert_str_eq(error_of(j), "the release could not be committed "
+	    "(the IPAM store failed; the allocation is kept)");
+	json_decref(j);
+	free(r);
+	ck_assert_ptr_nonnull(ipam_find(ipamd_ipam(d.ipamd), "pod-1"));
+	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "10.10.0.2"), 1);
+	ck_assert_int_eq(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(lock);
+	ck_assert_int_eq(db_count("SELECT count(*) FROM allocations WHERE "
+	    "resource = 'pod-1'"), 1);
+	r = request("DELETE", "/v1/ipam/allocations/pod-1");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "10.10.0.2"), 0);
+}
+END_TEST
+
+/* GET /v1/ipam/audit/records: from a seq, in slices; actors. */
+START_TEST(test_ipam_audit_records)
+{
+	json_t *j, *rec;
+	char *r;
+
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"a\"}", &j), 201);
+	json_decref(j);
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"b\"}", &j), 201);
+	json_decref(j);
+	r = request("GET", "/v1/ipam/audit/records?since=1&limit=1");
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "count")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "next")), 2);
+	ck_assert(json_is_true(json_object_get(j, "more")));
+	rec = json_array_get(json_object_get(j, "records"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(rec, "seq")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "op")),
+	    "allocate");
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "actor")),
+	    "local");
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "resource")),
+	    "a");
+	ck_assert_uint_eq(strlen(json_string_value(json_object_get(rec,
+	    "hmac"))), 64);
+	json_decref(j);
+	free(r);
+	r = request("GET", "/v1/ipam/audit/records");
+	j = body_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "count")), 3);
+	ck_assert(json_is_false(json_object_get(j, "more")));
+	rec = json_array_get(json_object_get(j, "records"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "actor")),
+	    "config");
+	json_decref(j);
+	free(r);
+	r = request("GET", "/v1/ipam/audit/records?limit=x");
+	ck_assert_int_eq(status_of(r), 400);
+	free(r);
+	r = request("GET", "/v1/ipam/audit/records?since=-1");
+	ck_assert_int_eq(status_of(r), 400);
+	free(r);
+	r = request("GET", "/v1/ipam/audit/records?limit=10001");
+	ck_assert_int_eq(status_of(r), 400);
+	free(r);
+}
+END_TEST
+
+/* Audit records removed while evpnd is stopped: the IPAM is refused
+ * (EBADMSG), its API answers 503, and GET /v1/ipam/audit still says
+ * what is wrong, from the state directory. */
+START_TEST(test_ipam_refused)
+{
+	char err[1024], path[256], *r;
+	sqlite3 *db;
+	json_t *j;
+
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"a\"}", &j), 201);
+	json_decref(j);
+	ipamd_drain(d.ipamd);
+	ipamd_free(d.ipamd);
+	d.ipamd = NULL;
+	snprintf(path, sizeof(path), "%s/ipam.db", state_dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM audit WHERE seq = 2",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_ptr_null(ipamd_create(d.base, d.evpn, d.conf, state_dir,
+	    err, sizeof(err)));
+	ck_assert_int_eq(errno, EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "records 2..2 are missing at the "
+	    "end"));
+	d.state_dir = state_dir;
+	r = request("GET", "/v1/ipam/pools");
+	ck_assert_int_eq(status_of(r), 503);
+	free(r);
+	r = request("GET", "/v1/ipam/audit");
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	ck_assert(json_is_false(json_object_get(j, "ok")));
+	ck_assert(json_is_true(json_object_get(j, "truncated")));
+	ck_assert(json_is_false(json_object_get(j, "rolledBack")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "lastSeq")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "headSeq")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "anchorSeq")),
+	    2);
+	json_decref(j);
+	free(r);
+}
+END_TEST
+
 static Suite *
 api_suite(void)
 {
@@ -1375,6 +1548,9 @@ api_suite(void)
 	tcase_add_test(tc, test_ipam_client_gone);
 	tcase_add_test(tc, test_ipam_views);
 	tcase_add_test(tc, test_ipam_reload_check);
+	tcase_add_test(tc, test_ipam_release_locked);
+	tcase_add_test(tc, test_ipam_audit_records);
+	tcase_add_test(tc, test_ipam_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shadow");

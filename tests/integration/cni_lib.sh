@@ -1,0 +1,151 @@
+# shellcheck shell=bash
+#
+# CNI helpers for the integration tests, on top of lib.sh (source that
+# first): a container runtime in shell, the conflist the README gives,
+# and readers of containers and allocations.
+#
+# How this works: the runtime does what libcni does with a conflist.
+# ADD runs the plugins in order, each given the previous result as
+# prevResult, and caches the last result; CHECK and DEL hand every
+# plugin that cached result, DEL in reverse order.  Plugins run in the
+# namespace CNI_HOST (where the bridge and evpnd live) with CNI_PATH a
+# directory holding the reference bridge plugin and evpnd-cni; a
+# container is a namespace of its own with eth0 as CNI_IFNAME.
+# CNI_EVPND names the evpnd instance whose socket the conflist uses.
+#
+# Environment: EVPND_CNI (default BUILD_DIR/evpnd-cni), CNI_PLUGIN_DIR
+# (where bridge is, default /usr/lib/cni).
+
+EVPND_CNI=${EVPND_CNI:-$BUILD_DIR/evpnd-cni}
+CNI_PLUGIN_DIR=${CNI_PLUGIN_DIR:-/usr/lib/cni}
+CNI_HOST=${CNI_HOST:-h}
+CNI_EVPND=${CNI_EVPND:-l1}
+PLUGINS=$TMP_ROOT/cni-bin	# CNI_PATH: bridge and evpnd-cni
+CACHE=$TMP_ROOT/cni-cache	# the runtime's cached results
+
+# cni_require: skip (77) without root or the reference plugins, then
+# make CNI_PATH.
+cni_require()
+{
+	local t
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: needs root (network namespaces)"
+		exit 77
+	fi
+	for t in ip jq curl ping; do
+		command -v "$t" >/dev/null 2>&1 ||
+		    { echo "SKIP: missing $t"; exit 77; }
+	done
+	[ -x "$CNI_PLUGIN_DIR/bridge" ] ||
+	    { echo "SKIP: no bridge plugin in $CNI_PLUGIN_DIR"; exit 77; }
+	[ -x "$EVPND_CNI" ] || die "no evpnd-cni at $EVPND_CNI (set BUILD_DIR)"
+	mkdir -p "$PLUGINS" "$CACHE"
+	ln -sf "$CNI_PLUGIN_DIR/bridge" "$PLUGINS/bridge"
+	ln -sf "$EVPND_CNI" "$PLUGINS/evpnd-cni"
+}
+
+# conflist POOL FAMILY BRIDGE [VERSION]: the README's network config.
+conflist()
+{
+	cat <<EOF
+{"cniVersion": "${4:-1.0.0}", "name": "tenant-a", "plugins": [
+  {"type": "bridge", "bridge": "$3",
+   "ipam": {"type": "evpnd-cni", "socket": "$(evpnd_sock "$CNI_EVPND")",
+            "pool": "$1", "family": "$2"}},
+  {"type": "evpnd-cni"}]}
+EOF
+}
+
+# ---------------------------------------------------------------- runtime
+
+# plugin_exec CMD CONF CONTAINER [CNI_ARGS [PLUGIN]]: one plugin run as
+# libcni runs it (PLUGIN, default CONF's type), in CNI_HOST; prints its
+# stdout, returns its status.
+plugin_exec()
+{
+	local type
+	type=${5:-$(jq -r .type <<<"$2")}
+	ip netns exec "$(ns_name "$CNI_HOST")" env -i PATH="$PATH" \
+	    CNI_COMMAND="$1" CNI_CONTAINERID="$3" \
+	    CNI_NETNS="/var/run/netns/$(ns_name "$3")" \
+	    CNI_IFNAME=eth0 CNI_PATH="$PLUGINS" CNI_ARGS="${4:-}" \
+	    "$PLUGINS/$type" <<<"$2"
+}
+
+# ipam_exec CMD LIST CONTAINER: evpnd-cni run as the bridge plugin runs
+# its IPAM (the same stdin and environment).
+ipam_exec()
+{
+	plugin_exec "$1" "$(ipam_stdin "$2")" "$3" "" evpnd-cni
+}
+
+# runtime CMD LIST CONTAINER [CNI_ARGS]: the conflist LIST as libcni
+# runs it.  OUT gets the last plugin output (the result, or the error
+# of the plugin that failed); returns that plugin's status.
+runtime()
+{
+	local cmd=$1 list=$2 c=$3 n i idx conf prev=""
+	n=$(jq '.plugins | length' <<<"$list")
+	[ "$cmd" != ADD ] && [ -f "$CACHE/$c" ] && prev=$(cat "$CACHE/$c")
+	for ((i = 0; i < n; i++)); do
+		idx=$i
+		[ "$cmd" = DEL ] && idx=$((n - 1 - i))
+		conf=$(jq -c --argjson i "$idx" --arg prev "$prev" '
+		    . as $l | $l.plugins[$i] + {cniVersion: $l.cniVersion,
+		    name: $l.name} + (if $prev == "" then {} else
+		    {prevResult: ($prev | fromjson)} end)' <<<"$list")
+		OUT=$(plugin_exec "$cmd" "$conf" "$c" "${4:-}") || return $?
+		[ "$cmd" = ADD ] && prev=$OUT
+	done
+	[ "$cmd" = ADD ] && printf '%s' "$prev" >"$CACHE/$c"
+	[ "$cmd" = DEL ] && rm -f "$CACHE/$c"
+	return 0
+}
+
+# ipam_stdin LIST: the bridge plugin's stdin, which it hands its IPAM.
+ipam_stdin()
+{
+	jq -c '. as $l | $l.plugins[0] + {cniVersion: $l.cniVersion,
+	    name: $l.name}' <<<"$1"
+}
+
+# container_add CONTAINER LIST [CNI_ARGS]: a new namespace, then ADD.
+container_add()
+{
+	ns_create "$1"
+	runtime ADD "$2" "$1" "${3:-}"
+}
+
+# ---------------------------------------------------------------- readers
+
+# alloc RESOURCE [POOL]: evpnd's allocation object, or nothing.
+alloc()
+{
+	evpnctl_in "$CNI_EVPND" show ipam allocations "${2:-train}" --json |
+	    jq -ce --arg r "$1" '.allocations[] | select(.resource == $r)'
+}
+
+alloc_total()
+{
+	evpnctl_in "$CNI_EVPND" show ipam allocations "${1:-train}" --json |
+	    jq .total
+}
+
+eth0_mac()
+{
+	ns_exec "$1" cat /sys/class/net/eth0/address
+}
+
+no_eth0()
+{
+	! ip netns exec "$(ns_name "$1")" ip link show eth0 >/dev/null 2>&1
+}
+
+# eth0_has CONTAINER ADDR/LEN
+eth0_has()
+{
+	ns_exec "$1" ip -j addr show dev eth0 |
+	    jq -e --arg a "${2%/*}" --argjson l "${2#*/}" \
+	    '[.[0].addr_info[] | select(.local == $a and .prefixlen == $l)]
+	    | length == 1' >/dev/null
+}
