@@ -53,6 +53,7 @@
 #include "bgpd/bgp_msg.h"
 #include "common/addr.h"
 #include "common/buf.h"
+#include "common/hash.h"
 
 /* Attribute flags (RFC 4271 §4.3). */
 #define BGP_ATTR_FLAG_OPTIONAL	0x80
@@ -113,7 +114,7 @@ enum bgp_attr_type {
  * rest belongs to the intern table.
  */
 struct bgp_blob {
-	struct bgp_blob	*next;		/* hash chain */
+	struct hash_node node;
 	uint32_t	 hash;
 	uint32_t	 refcnt;
 	uint32_t	 len;
@@ -152,7 +153,7 @@ struct bgp_attrs {
 	struct bgp_blob	*pmsi_id;
 	struct bgp_blob	*unknown;
 	/* Interned sets only (zero in scratch sets). */
-	struct bgp_attrs *intern_next;
+	struct hash_node intern_node;
 	uint32_t	 intern_hash;
 	uint32_t	 refcnt;
 };

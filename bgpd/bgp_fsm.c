@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bgpd/bgp_peer.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -738,13 +739,9 @@ pfx_limit_exceeded(struct bgp_peer *peer, int aid)
 	if (mp == NULL)
 		return;
 	bgp_aid_to_afi_safi(aid, &afi, &safi);
-	data[0] = (uint8_t)(afi >> 8);
-	data[1] = (uint8_t)afi;
+	be16_store(data, afi);
 	data[2] = safi;
-	data[3] = (uint8_t)(mp->max >> 24);
-	data[4] = (uint8_t)(mp->max >> 16);
-	data[5] = (uint8_t)(mp->max >> 8);
-	data[6] = (uint8_t)mp->max;
+	be32_store(data + 3, mp->max);
 	bgp_notify_set(&n, BGP_ERR_CEASE, BGP_CEASE_MAX_PREFIX, data,
 	    sizeof(data));
 	if (peer->conn)

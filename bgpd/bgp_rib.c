@@ -4,6 +4,7 @@
  */
 #include "bgpd/bgp_rib_int.h"
 #include "bgpd/bgp_peer.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/slab.h"
 #include "common/util.h"
@@ -13,21 +14,44 @@
 
 static void	rib_work(evutil_socket_t, short, void *);
 
-/* FNV-1a over the canonical key: keys are short and fixed-size. */
+/* Keys come from peers' NLRI: hashed with the process's secret key. */
 static uint32_t
 rib_key_hash(const uint8_t *key, size_t len)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h ^ (h >> 15);
+	return hash_bytes_keyed(key, len);
 }
+
+/* What rib_entry_find() looks for. */
+struct rib_key {
+	const uint8_t	*bytes;
+	size_t		 len;
+	uint32_t	 hash;
+};
+
+static uint32_t
+rib_entry_hash(const struct hash_node *n)
+{
+	return hash_entry(n, struct bgp_rib_entry, node)->hash;
+}
+
+static bool
+rib_entry_equal(const struct hash_node *n, const void *key)
+{
+	const struct bgp_rib_entry *e = hash_entry(n, struct bgp_rib_entry,
+	    node);
+	const struct rib_key *k = key;
+
+	return e->hash == k->hash && memcmp(e->key, k->bytes, k->len) == 0;
+}
+
+static const struct hash_ops rib_entry_ops = {
+	rib_entry_hash, rib_entry_equal
+};
 
 struct rib_table *
 rib_table(struct bgp_rib *rib, int aid)
 {
-	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].nbuckets == 0)
+	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].af == NULL)
 		return NULL;
 	return &rib->tables[aid];
 }
@@ -60,13 +84,12 @@ bgp_rib_af_register(struct bgp_rib *rib, const struct bgp_af *af,
 	bgp_af_register(af);
 	t = &rib->tables[af->aid];
 	if (af->key_len > BGP_RIB_KEY_MAX || af->nlri_decode == NULL ||
-	    af->nlri_encode == NULL || t->nbuckets != 0)
+	    af->nlri_encode == NULL || t->af != NULL)
 		fatalx("bad address-family registration for aid %d", af->aid);
 	t->af = af;
 	t->best_cb = cb;
 	t->best_arg = arg;
-	t->nbuckets = 1024;
-	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
+	hash_init(&t->by_key, &rib_entry_ops, 1024);
 	t->entries = slab_create(sizeof(struct bgp_rib_entry) + af->key_len);
 }
 
@@ -78,56 +101,27 @@ bgp_rib_af(const struct bgp_rib *rib, int aid)
 	return rib->tables[aid].af;
 }
 
-static void
-rib_table_grow(struct rib_table *t)
-{
-	size_t n = t->nbuckets * 2;
-	struct bgp_rib_entry **b = xcalloc(n, sizeof(*b));
-
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct bgp_rib_entry *e, *next;
-
-		for (e = t->buckets[i]; e; e = next) {
-			next = e->hnext;
-			e->hnext = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = n;
-	t->generation++;
-}
-
 static struct bgp_rib_entry *
 rib_entry_find(const struct rib_table *t, const uint8_t *key, uint32_t hash)
 {
-	struct bgp_rib_entry *e;
+	struct rib_key k = { key, t->af->key_len, hash };
+	struct hash_node *n = hash_find(&t->by_key, hash, &k);
 
-	for (e = t->buckets[hash & (t->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == hash && memcmp(e->key, key, t->af->key_len) == 0)
-			return e;
-	return NULL;
+	return n ? hash_entry(n, struct bgp_rib_entry, node) : NULL;
 }
 
 static struct bgp_rib_entry *
 rib_entry_get(struct rib_table *t, const uint8_t *key, uint32_t hash)
 {
 	struct bgp_rib_entry *e = rib_entry_find(t, key, hash);
-	size_t idx;
 
 	if (e)
 		return e;
-	if (t->count >= t->nbuckets)
-		rib_table_grow(t);
 	e = slab_alloc(t->entries);
 	e->hash = hash;
 	e->aid = (uint8_t)t->af->aid;
 	memcpy(e->key, key, t->af->key_len);
-	idx = hash & (t->nbuckets - 1);
-	e->hnext = t->buckets[idx];
-	t->buckets[idx] = e;
-	t->count++;
+	hash_insert(&t->by_key, &e->node);
 	return e;
 }
 
@@ -136,19 +130,11 @@ void
 rib_entry_maybe_free(struct bgp_rib *rib, struct bgp_rib_entry *e)
 {
 	struct rib_table *t = &rib->tables[e->aid];
-	struct bgp_rib_entry **pp;
 
 	if (e->paths != NULL || e->outrefs != 0)
 		return;
-	for (pp = &t->buckets[e->hash & (t->nbuckets - 1)]; *pp;
-	    pp = &(*pp)->hnext) {
-		if (*pp == e) {
-			*pp = e->hnext;
-			t->count--;
-			slab_free(t->entries, e);
-			return;
-		}
-	}
+	hash_remove(&t->by_key, &e->node);
+	slab_free(t->entries, e);
 }
 
 /* Bytes of unknown attributes a path holds. */
@@ -346,7 +332,7 @@ rib_walk_start(struct bgp_rib *rib, enum rib_walk_kind kind, int aid,
 	w->aid = aid;
 	w->slot = slot;
 	w->out = out;
-	w->generation = rib->tables[aid].generation;
+	hash_iter_init(&w->it, &rib->tables[aid].by_key);
 	if (kind == RIB_WALK_DUMP)
 		out->dump_running[aid] = true;
 	TAILQ_INSERT_TAIL(&rib->walks, w, entry);
@@ -359,7 +345,7 @@ rib_walk_all_families(struct bgp_rib *rib, enum rib_walk_kind kind,
     uint16_t slot)
 {
 	for (int aid = 0; aid < BGP_AID_MAX; aid++)
-		if (rib->tables[aid].nbuckets)
+		if (rib->tables[aid].af)
 			rib_walk_start(rib, kind, aid, slot, NULL);
 }
 
@@ -396,7 +382,7 @@ rib_gr_reestablished(struct bgp_rib *rib, struct bgp_peer *peer)
 		evtimer_add(rib->slots[st].gr_timer, &stalepath);
 	}
 	for (int aid = 0; aid < BGP_AID_MAX; aid++)
-		if (rib->tables[aid].nbuckets &&
+		if (rib->tables[aid].af &&
 		    (!c->gr || !c->gr_af_forwarding[aid]))
 			rib_walk_start(rib, RIB_WALK_FLUSH, aid, st, NULL);
 }
@@ -434,7 +420,7 @@ rib_peer_up(struct bgp_peer *peer)
 	rib_gr_reestablished(rib, peer);
 	out = rib_out_create(rib, peer);
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
-		if (!rib->tables[aid].nbuckets || !rib_out_wants(out, aid))
+		if (!rib->tables[aid].af || !rib_out_wants(out, aid))
 			continue;
 		/* The initial table ends with End-of-RIB (RFC 4724 §2). */
 		rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out)->eor = true;
@@ -472,7 +458,7 @@ rib_peer_down(struct bgp_peer *peer)
 		s->gr_timer = evtimer_new(rib->bgp->base, rib_gr_expired, s);
 		evtimer_add(s->gr_timer, &tv);
 		for (int aid = 0; aid < BGP_AID_MAX; aid++)
-			if (rib->tables[aid].nbuckets &&
+			if (rib->tables[aid].af &&
 			    !peer->neg.peer_gr_af[aid])
 				rib_walk_start(rib, RIB_WALK_FLUSH, aid,
 				    rib_slot_index(rib, s), NULL);
@@ -528,8 +514,7 @@ nlri_batch_fill(struct rib_table *t, struct rbuf *rb, struct nlri_batch *b)
 		if (rc == 1)
 			continue;
 		b->hash[b->n] = rib_key_hash(key, t->af->key_len);
-		__builtin_prefetch(&t->buckets[b->hash[b->n] &
-		    (t->nbuckets - 1)]);
+		hash_prefetch(&t->by_key, b->hash[b->n]);
 		b->n++;
 	}
 	return 0;
@@ -769,30 +754,24 @@ rib_walk_entry(struct bgp_rib *rib, struct rib_walk *w,
 	}
 }
 
-/* Run one slice of a walk; true when the walk is finished. */
+/* Run one slice of a walk; true when the walk is finished.  A slice
+ * ends between buckets, so nothing points into the table while other
+ * events run; if the table grows meanwhile the walk starts over (every
+ * step is idempotent, so visiting entries twice is harmless). */
 static bool
 rib_walk_step(struct bgp_rib *rib, struct rib_walk *w, size_t *budget)
 {
-	struct rib_table *t = &rib->tables[w->aid];
+	struct hash_node *n;
 
-	if (w->generation != t->generation) {
-		/* The table was resized: start over (every step is
-		 * idempotent, so visiting entries twice is harmless). */
-		w->generation = t->generation;
-		w->bucket = 0;
+	while (*budget > 0 || !hash_iter_at_boundary(&w->it)) {
+		if ((n = hash_iter_next(&w->it)) == NULL)
+			return true;
+		rib_walk_entry(rib, w, hash_entry(n, struct bgp_rib_entry,
+		    node));
+		if (*budget > 0)
+			(*budget)--;
 	}
-	while (w->bucket < t->nbuckets && *budget > 0) {
-		struct bgp_rib_entry *e, *next;
-
-		for (e = t->buckets[w->bucket]; e; e = next) {
-			next = e->hnext;
-			rib_walk_entry(rib, w, e);
-			if (*budget > 0)
-				(*budget)--;
-		}
-		w->bucket++;
-	}
-	return w->bucket >= t->nbuckets;
+	return false;
 }
 
 static void
@@ -876,7 +855,7 @@ bgp_rib_lookup(const struct bgp_rib *rib, int aid, const uint8_t *key)
 	const struct rib_table *t;
 	uint8_t k[BGP_RIB_KEY_MAX];
 
-	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].nbuckets == 0)
+	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].af == NULL)
 		return NULL;
 	t = &rib->tables[aid];
 	memset(k, 0, sizeof(k));
@@ -901,7 +880,7 @@ bgp_rib_count(const struct bgp_rib *rib, int aid)
 {
 	if (aid < 0 || aid >= BGP_AID_MAX)
 		return 0;
-	return rib->tables[aid].count;
+	return hash_count(&rib->tables[aid].by_key);
 }
 
 size_t
@@ -914,15 +893,18 @@ void
 bgp_rib_foreach(const struct bgp_rib *rib, int aid, bgp_rib_entry_cb *cb,
     void *arg)
 {
-	const struct rib_table *t;
+	struct hash_iter it;
+	struct hash_node *n;
 
-	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].nbuckets == 0)
+	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].af == NULL)
 		return;
-	t = &rib->tables[aid];
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct bgp_rib_entry *e = t->buckets[i]; e; e = e->hnext)
-			if (e->paths)
-				cb(e, arg);
+	HASH_FOREACH(n, &it, &rib->tables[aid].by_key) {
+		const struct bgp_rib_entry *e = hash_entry(n,
+		    struct bgp_rib_entry, node);
+
+		if (e->paths)
+			cb(e, arg);
+	}
 }
 
 bool
@@ -946,9 +928,9 @@ bgp_rib_memory(const struct bgp_rib *rib)
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
 		const struct rib_table *t = &rib->tables[aid];
 
-		if (t->nbuckets == 0)
+		if (t->af == NULL)
 			continue;
-		n += slab_bytes(t->entries) + t->nbuckets * sizeof(void *);
+		n += slab_bytes(t->entries) + hash_memory(&t->by_key);
 	}
 	return n;
 }
@@ -964,6 +946,8 @@ bgp_rib_free(struct bgp_rib *rib)
 {
 	struct rib_walk *w;
 	struct rib_out *out;
+	struct hash_iter it;
+	struct hash_node *n;
 
 	if (rib == NULL)
 		return;
@@ -976,19 +960,17 @@ bgp_rib_free(struct bgp_rib *rib)
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
 		struct rib_table *t = &rib->tables[aid];
 
-		for (size_t i = 0; i < t->nbuckets; i++) {
-			struct bgp_rib_entry *e = t->buckets[i];
+		HASH_FOREACH(n, &it, &t->by_key) {
+			struct bgp_rib_entry *e = hash_entry(n,
+			    struct bgp_rib_entry, node);
+			struct bgp_rib_path *p, *pn;
 
-			for (; e; e = e->hnext) {
-				struct bgp_rib_path *p, *pn;
-
-				for (p = e->paths; p; p = pn) {
-					pn = p->next;
-					bgp_attrs_unref(p->attrs);
-				}
+			for (p = e->paths; p; p = pn) {
+				pn = p->next;
+				bgp_attrs_unref(p->attrs);
 			}
 		}
-		free(t->buckets);
+		hash_free(&t->by_key);
 		slab_destroy(t->entries);
 	}
 	for (size_t i = 0; i < RIB_MAX_SLOTS; i++)

@@ -36,6 +36,7 @@
 #include "bgpd/bgp_af.h"
 #include "bgpd/bgp_attr.h"
 #include "bgpd/bgp_msg.h"
+#include "common/hash.h"
 
 struct bgp;
 struct bgp_peer;
@@ -66,9 +67,9 @@ struct bgp_rib_path {
 };
 
 struct bgp_rib_entry {
-	struct bgp_rib_entry *hnext;
+	struct hash_node node;			/* the family's table */
 	struct bgp_rib_path *paths;		/* best first */
-	uint32_t	 hash;
+	uint32_t	 hash;			/* of key, keyed (common/hash.h) */
 	uint8_t		 aid;
 	uint8_t		 pad;
 	uint16_t	 outrefs;		/* Adj-RIBs-Out holding it */

@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "dataplane/dp_int.h"
@@ -20,33 +21,32 @@
 
 /* ---- owned entries -------------------------------------------------- */
 
-static uint32_t
-dp_hash_bytes(uint32_t h, const void *p, size_t len)
-{
-	const uint8_t	*b = p;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ b[i]) * 16777619u;	/* FNV-1a */
-	return h;
-}
-
+/* Keys are MACs hosts chose and routes peers sent: a keyed hash. */
 static uint32_t
 dp_hash(const struct dp_entry *e)
 {
-	uint32_t	 h = 2166136261u;
+	uint8_t		 k[1 + 4 + 1 + 16];
+	size_t		 len = 5;
 
-	h = dp_hash_bytes(h, &e->kind, 1);
-	h = dp_hash_bytes(h, &e->where, sizeof(e->where));
+	k[0] = e->kind;
+	be32_store(k + 1, (uint32_t)e->where);
 	switch (e->kind) {
 	case DP_FDB:
 	case DP_RMAC_FDB:
-		return dp_hash_bytes(h, e->mac.b, 6);
+		memcpy(k + len, e->mac.b, 6);
+		len += 6;
+		break;
 	case DP_ROUTE:
-		h = dp_hash_bytes(h, &e->pfx.len, 1);
-		return dp_hash_bytes(h, e->pfx.addr.u.b, 16);
+		k[len++] = e->pfx.len;
+		memcpy(k + len, e->pfx.addr.u.b, 16);
+		len += 16;
+		break;
 	default:
-		return dp_hash_bytes(h, e->ip.u.b, 16);
+		memcpy(k + len, e->ip.u.b, 16);
+		len += 16;
+		break;
 	}
+	return hash_bytes_keyed(k, len);
 }
 
 static bool
@@ -65,81 +65,60 @@ dp_key_eq(const struct dp_entry *a, const struct dp_entry *b)
 	}
 }
 
-static struct dp_entry **
-dp_slot(struct dp_table *t, const struct dp_entry *key)
+static uint32_t
+dp_node_hash(const struct hash_node *n)
 {
-	struct dp_entry	**pp = &t->hash[dp_hash(key) & (t->size - 1)];
-
-	while (*pp != NULL && !dp_key_eq(*pp, key))
-		pp = &(*pp)->next;
-	return pp;
+	return dp_hash(hash_entry(n, struct dp_entry, node));
 }
 
-static void
-dp_table_grow(struct dp_table *t)
+static bool
+dp_node_equal(const struct hash_node *n, const void *key)
 {
-	struct dp_entry	**old = t->hash, *e, *next;
-	size_t		 old_size = t->size, h;
-
-	t->size = old_size ? old_size * 2 : 1024;
-	t->hash = xcalloc(t->size, sizeof(*t->hash));
-	t->generation++;
-	for (size_t i = 0; i < old_size; i++)
-		for (e = old[i]; e != NULL; e = next) {
-			next = e->next;
-			h = dp_hash(e) & (t->size - 1);
-			e->next = t->hash[h];
-			t->hash[h] = e;
-		}
-	free(old);
+	return dp_key_eq(hash_entry(n, struct dp_entry, node), key);
 }
+
+static const struct hash_ops dp_entry_ops = { dp_node_hash, dp_node_equal };
 
 void
 dp_table_init(struct dp_table *t)
 {
-	memset(t, 0, sizeof(*t));
-	dp_table_grow(t);
+	hash_init(&t->by_key, &dp_entry_ops, 1024);
 }
 
 void
 dp_table_free(struct dp_table *t)
 {
-	struct dp_entry	*e, *next;
-	size_t		 i;
+	struct dp_entry	*e;
+	struct hash_iter it;
 
-	DP_FOREACH(t, i, e, next)
+	DP_FOREACH(t, it, e)
 		free(e);
-	free(t->hash);
-	memset(t, 0, sizeof(*t));
+	hash_free(&t->by_key);
 }
 
 struct dp_entry *
 dp_table_find(struct dp_table *t, const struct dp_entry *key)
 {
-	return *dp_slot(t, key);
+	struct hash_node *n = hash_find(&t->by_key, dp_hash(key), key);
+
+	return n ? hash_entry(n, struct dp_entry, node) : NULL;
 }
 
 /* A new entry with key's fields (the caller knows it is absent). */
 struct dp_entry *
 dp_table_insert(struct dp_table *t, const struct dp_entry *key)
 {
-	struct dp_entry	*e;
+	struct dp_entry	*e = xcalloc(1, sizeof(*e));
 
-	if (t->count >= t->size)
-		dp_table_grow(t);
-	e = xcalloc(1, sizeof(*e));
 	*e = *key;
-	e->next = NULL;
-	*dp_slot(t, key) = e;
-	t->count++;
+	hash_insert(&t->by_key, &e->node);
 	return e;
 }
 
 void
 dp_table_remove(struct dp_table *t, struct dp_entry *e)
 {
-	*dp_slot(t, e) = e->next;
-	t->count--;
+	hash_remove(&t->by_key, &e->node);
 	free(e);
 }
 
@@ -377,11 +356,11 @@ void
 dp_sync_begin(void *ctx)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_entry		*e, *next;
-	size_t			 i;
+	struct dp_entry		*e;
+	struct hash_iter	 it;
 
 	dp->in_sync = true;
-	DP_FOREACH(&dp->owned, i, e, next)
+	DP_FOREACH(&dp->owned, it, e)
 		e->marked = true;
 }
 
@@ -389,17 +368,17 @@ void
 dp_sync_end(void *ctx)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_entry		*e, *next;
-	size_t			 i;
+	struct dp_entry		*e;
+	struct hash_iter	 it;
 
 	/* Routes first: deleting one releases its router-MAC entries,
 	 * which stay (in_sync) until the second walk, so the walk never
 	 * meets a freed entry. */
-	DP_FOREACH(&dp->owned, i, e, next)
+	DP_FOREACH(&dp->owned, it, e)
 		if (e->kind == DP_ROUTE && e->marked)
 			dp_delete(dp, e);
 	dp->in_sync = false;
-	DP_FOREACH(&dp->owned, i, e, next)
+	DP_FOREACH(&dp->owned, it, e)
 		if (e->marked || ((e->kind == DP_RMAC_FDB ||
 		    e->kind == DP_RMAC_NEIGH) && e->refs == 0))
 			dp_delete(dp, e);

@@ -13,6 +13,7 @@
 #include <event2/util.h>
 
 #include "common/addr.h"
+#include "common/hash.h"
 #include "common/queue.h"
 #include "dataplane/dataplane.h"
 
@@ -34,7 +35,7 @@ _Static_assert(DP_NKINDS == DATAPLANE_NKINDS, "dataplane.h counts the kinds");
 
 /* Key: kind, where (ifindex, or table for routes) and one of mac/ip/pfx. */
 struct dp_entry {
-	struct dp_entry	*next;		/* hash chain */
+	struct hash_node node;		/* a dp_table */
 	uint8_t		 kind;
 	bool		 marked;	/* stale unless pushed again */
 	bool		 installed;	/* the kernel has it, as far as we know */
@@ -54,9 +55,7 @@ struct dp_entry {
 
 /* A hash of entries by key. */
 struct dp_table {
-	struct dp_entry	**hash;
-	size_t		 size, count;
-	uint32_t	 generation;	/* bumped on growth: walks restart */
+	struct hash_table by_key;	/* of dp_entry */
 };
 
 struct dp_vni {
@@ -106,10 +105,17 @@ struct dataplane {
 };
 
 /* Every entry of a table, safe against removing the current one. */
-#define DP_FOREACH(t, i, e, next)					\
-	for ((i) = 0; (i) < (t)->size; (i)++)				\
-		for ((e) = (t)->hash[i];				\
-		    (e) != NULL && ((next) = (e)->next, 1); (e) = (next))
+#define DP_FOREACH(t, it, e)						\
+	for (hash_iter_init(&(it), &(t)->by_key);			\
+	    ((e) = dp_iter_next(&(it))) != NULL;)
+
+static inline struct dp_entry *
+dp_iter_next(struct hash_iter *it)
+{
+	struct hash_node *n = hash_iter_next(it);
+
+	return n ? hash_entry(n, struct dp_entry, node) : NULL;
+}
 
 /* What a kernel entry is to us. */
 enum dp_whose {

@@ -12,7 +12,7 @@
  * the neighbours and (with an L3 VNI) the routes are dumped through
  * netlink's loop-read dumps, each entry marking what it matches as seen
  * in this round; then the foreign keys and our entries are walked in
- * slices of RESYNC_SLICE buckets: a foreign key not seen is gone, an
+ * slices of RESYNC_SLICE entries: a foreign key not seen is gone, an
  * entry of ours not seen is installed again.  A table that grows under
  * a walk restarts it (what was repaired is seen by then).  An overrun
  * during a resync runs another one after it.
@@ -30,7 +30,7 @@
 
 #define RESYNC_WAIT_MS		5000	/* for queued requests to land */
 #define RESYNC_POLL_USEC	10000
-#define RESYNC_SLICE		1024	/* hash buckets per loop turn */
+#define RESYNC_SLICE		1024	/* entries per loop turn */
 
 enum dp_resync_step {
 	RESYNC_WAIT,		/* queued requests landing */
@@ -49,8 +49,7 @@ struct dp_resync {
 	uint64_t		 wait_until;
 	bool			 failed;	/* a dump failed: no repair */
 	bool			 again;		/* an overrun meanwhile */
-	size_t			 bucket;	/* the walk's position */
-	uint32_t		 generation;	/* of the table walked */
+	struct hash_iter	 it;		/* the walk's position */
 	size_t			 missing;
 };
 
@@ -167,22 +166,18 @@ static bool
 dp_resync_walk(struct dp_resync *rs, struct dp_table *t,
     void (*fn)(struct dp_resync *, struct dp_entry *))
 {
-	struct dp_entry	*e, *next;
-	size_t		 end;
+	struct dp_entry	*e;
+	size_t		 budget = RESYNC_SLICE;
 
-	if (rs->generation != t->generation) {
-		rs->generation = t->generation;
-		rs->bucket = 0;
+	/* The iterator starts over by itself if the table grew. */
+	while (budget > 0 || !hash_iter_at_boundary(&rs->it)) {
+		if ((e = dp_iter_next(&rs->it)) == NULL)
+			return true;
+		fn(rs, e);
+		if (budget > 0)
+			budget--;
 	}
-	end = rs->bucket + RESYNC_SLICE;
-	for (; rs->bucket < t->size && rs->bucket < end; rs->bucket++)
-		for (e = t->hash[rs->bucket]; e != NULL; e = next) {
-			next = e->next;
-			fn(rs, e);
-			if (rs->generation != t->generation)
-				return false;	/* grew: start over */
-		}
-	return rs->bucket >= t->size;
+	return false;
 }
 
 static void
@@ -207,9 +202,8 @@ dp_resync_walk_begin(struct dp_resync *rs, enum dp_resync_step step,
     struct dp_table *t)
 {
 	rs->step = step;
-	rs->bucket = 0;
 	if (t != NULL)
-		rs->generation = t->generation;
+		hash_iter_init(&rs->it, &t->by_key);
 	dp_resync_later(rs, 0);
 }
 

@@ -342,8 +342,8 @@ dp_vni_del(void *ctx, const struct evpn_dp_vni *v)
 {
 	struct dataplane	*dp = ctx;
 	struct dp_vni		*n = dp_vni_find(dp, v);
-	struct dp_entry		*e, *next;
-	size_t			 i;
+	struct dp_entry		*e;
+	struct hash_iter	 it;
 	bool			 was_in_sync;
 
 	if (n == NULL)
@@ -353,14 +353,14 @@ dp_vni_del(void *ctx, const struct evpn_dp_vni *v)
 	 * freeing entries under the first walk). */
 	was_in_sync = dp->in_sync;
 	dp->in_sync = true;
-	DP_FOREACH(&dp->owned, i, e, next)
+	DP_FOREACH(&dp->owned, it, e)
 		if (e->kind == DP_ROUTE && dp_entry_of_vni(e, n))
 			dp_delete(dp, e);
 	dp->in_sync = was_in_sync;
-	DP_FOREACH(&dp->foreign, i, e, next)
+	DP_FOREACH(&dp->foreign, it, e)
 		if (dp_entry_of_vni(e, n))
 			dp_table_remove(&dp->foreign, e);
-	DP_FOREACH(&dp->owned, i, e, next) {
+	DP_FOREACH(&dp->owned, it, e) {
 		if (e->kind == DP_ROUTE || !dp_entry_of_vni(e, n))
 			continue;
 		/* A device we delete takes its entries along. */

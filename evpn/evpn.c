@@ -14,6 +14,7 @@
 #include "evpn/evpn_dp.h"
 #include "evpn/evpn_int.h"
 #include "bgpd/bgpd.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -92,10 +93,7 @@ derive_router_mac(uint32_t router_id, struct macaddr *m)
 {
 	m->b[0] = 0x02;
 	m->b[1] = 0x00;
-	m->b[2] = (uint8_t)(router_id >> 24);
-	m->b[3] = (uint8_t)(router_id >> 16);
-	m->b[4] = (uint8_t)(router_id >> 8);
-	m->b[5] = (uint8_t)router_id;
+	be32_store(m->b + 2, router_id);
 }
 
 static void
@@ -294,7 +292,7 @@ evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
 
 	e->bgp = bgp;
 	e->rib = rib;
-	TAILQ_INIT(&e->locals);
+	evpn_locals_init(e);
 	TAILQ_INIT(&e->vnis);
 	TAILQ_INIT(&e->conflicts);
 	if (evpn_instances_build(e, conf, &fresh, err, errlen) == -1) {

@@ -7,6 +7,7 @@
 #include "bgpd/bgp_af.h"
 #include "bgpd/bgp_attr.h"
 #include "bgpd/bgp_rib.h"
+#include "common/hash.h"
 #include "common/queue.h"
 #include "evpn/evpn.h"
 #include "evpn/evpn_nlri.h"
@@ -70,8 +71,8 @@ enum evpn_local_source {
 
 struct evpn_local {
 	TAILQ_ENTRY(evpn_local) entry;
-	struct evpn_local *knext;	/* index by route key */
-	struct evpn_local *mnext;	/* index by (VNI, MAC) */
+	struct hash_node by_key;	/* evpn.locals_by_key */
+	struct hash_node by_mac;	/* evpn.locals_by_mac (type 2) */
 	struct evpn_route route;
 	enum evpn_local_source source;
 	uint32_t	 vni;		/* L2 VNI (type 2/3) or L3 VNI (type 5) */
@@ -92,7 +93,7 @@ TAILQ_HEAD(evpn_local_list, evpn_local);
 
 /* One imported route: a RIB entry counted in one VNI. */
 struct evpn_import {
-	struct evpn_import *hnext;
+	struct hash_node node;
 	const struct bgp_rib_entry *entry;
 	uint32_t	 vni;
 	uint32_t	 hash;		/* of (vni, type, MAC or IP) */
@@ -119,13 +120,9 @@ struct evpn {
 	struct conf_dad	 dad;
 	struct evpn_vni_list vnis;
 	struct evpn_local_list locals;
-	struct evpn_local **kbuckets;	/* evpn_local.c */
-	struct evpn_local **mbuckets;
-	size_t		 lbuckets;
-	size_t		 nlocals;
-	struct evpn_import **buckets;
-	size_t		 nbuckets;
-	size_t		 nimports;
+	struct hash_table locals_by_key;	/* evpn_local.c */
+	struct hash_table locals_by_mac;
+	struct hash_table imports;	/* evpn_import.c */
 	struct slab	*import_slab;
 	/* evpn_import_vnis() memo: the VNIs of the last attribute set. */
 	const struct bgp_attrs *memo_attrs;
@@ -169,6 +166,7 @@ bool		 evpn_path_mobility(const struct bgp_attrs *, uint32_t *seq,
 void		 evpn_originate(struct evpn *, const struct config *);
 void		 evpn_locals_free(struct evpn *);
 /* evpn_local.c: the index of local routes */
+void		 evpn_locals_init(struct evpn *);
 struct evpn_local *evpn_local_find(struct evpn *, const struct evpn_route *);
 void		 evpn_locals_insert(struct evpn *, struct evpn_local *);
 void		 evpn_locals_unlink(struct evpn *, struct evpn_local *);

@@ -18,6 +18,7 @@
  */
 #include "evpn/evpn_int.h"
 #include "bgpd/bgpd.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -30,10 +31,7 @@ put_mobility(uint8_t *ec, uint32_t seq, bool sticky)
 	ec[0] = BGP_ECOMM_T_EVPN;
 	ec[1] = EVPN_ECOMM_ST_MAC_MOB;
 	ec[2] = sticky ? EVPN_MAC_MOB_STICKY : 0;
-	ec[4] = (uint8_t)(seq >> 24);
-	ec[5] = (uint8_t)(seq >> 16);
-	ec[6] = (uint8_t)(seq >> 8);
-	ec[7] = (uint8_t)seq;
+	be32_store(ec + 4, seq);
 }
 
 static void

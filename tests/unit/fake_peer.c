@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "bgpd/bgp_msg.h"
+#include "common/byteorder.h"
 #include "common/util.h"
 #include "evpn/evpn_int.h"
 
@@ -420,7 +421,7 @@ fp_next_msg(struct fp_conn *c, const uint8_t **msg, size_t *len)
 		return false;
 	ck_assert_uint_ge(c->out.len - c->seen, BGP_HDR_LEN);
 	p = c->out.data + c->seen;
-	mlen = (size_t)p[16] << 8 | p[17];
+	mlen = be16_load(p + 16);
 	ck_assert_uint_ge(mlen, BGP_HDR_LEN);
 	ck_assert_uint_ge(c->out.len - c->seen, mlen);
 	*msg = p;
@@ -442,7 +443,7 @@ fp_count_msgs(const struct fp_conn *c, uint8_t type)
 
 	while (off + BGP_HDR_LEN <= c->out.len) {
 		const uint8_t *p = c->out.data + off;
-		size_t mlen = (size_t)p[16] << 8 | p[17];
+		size_t mlen = be16_load(p + 16);
 
 		ck_assert_uint_ge(mlen, BGP_HDR_LEN);
 		if (p[18] == type)
@@ -568,9 +569,9 @@ void
 fp_attrs_mobility(struct bgp_attrs *a, uint32_t seq, bool sticky)
 {
 	uint8_t ec[BGP_ECOMM_LEN] = { BGP_ECOMM_T_EVPN, EVPN_ECOMM_ST_MAC_MOB,
-	    sticky ? EVPN_MAC_MOB_STICKY : 0, 0, (uint8_t)(seq >> 24),
-	    (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq };
+	    sticky ? EVPN_MAC_MOB_STICKY : 0 };
 
+	be32_store(ec + 4, seq);
 	bgp_ecomm_add(a, ec);
 }
 

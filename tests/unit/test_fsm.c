@@ -19,6 +19,7 @@
 #include "bgpd/bgp_peer.h"
 #include "bgpd/bgpd.h"
 #include "common/buf.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "evpn/evpn_int.h"
@@ -859,7 +860,7 @@ START_TEST(test_graceful_restart_shutdown)
 	open = f->out.data;
 	ck_assert_uint_ge(f->out.len, BGP_HDR_LEN);
 	ck_assert_int_eq(bgp_open_decode(open + BGP_HDR_LEN,
-	    (size_t)(open[16] << 8 | open[17]) - BGP_HDR_LEN, &o, &err), 0);
+	    (size_t)be16_load(open + 16) - BGP_HDR_LEN, &o, &err), 0);
 	ck_assert(o.caps.gr);
 	ck_assert(o.caps.gr_af[BGP_AID_L2VPN_EVPN]);
 	ck_assert(o.caps.gr_af_forwarding[BGP_AID_L2VPN_EVPN]);

@@ -27,6 +27,7 @@
 #include "bgpd/bgp_peer.h"
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgp_rib_int.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "tests/unit/fake_peer.h"
@@ -430,8 +431,7 @@ count_announced(struct fp_conn *c, unsigned *times, unsigned n)
 	memset(times, 0, n * sizeof(*times));
 	while (fp_next_update(c, false, u)) {
 		for (size_t i = 0; i < u->nreach; i++) {
-			const uint8_t *m = u->reach[i].mac.b;
-			unsigned k = (unsigned)m[3] << 16 | m[4] << 8 | m[5];
+			unsigned k = be24_load(u->reach[i].mac.b + 3);
 
 			ck_assert_uint_lt(k, n);
 			times[k]++;

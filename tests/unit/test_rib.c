@@ -19,6 +19,7 @@
 #include "bgpd/bgp_msg.h"
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgp_rib_int.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "tests/unit/fake_peer.h"
@@ -377,10 +378,7 @@ END_TEST
 static uint32_t
 cluster_at(const struct bgp_attrs *a, size_t i)
 {
-	const uint8_t *d = a->cluster_list->data + 4 * i;
-
-	return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
-	    (uint32_t)d[2] << 8 | d[3];
+	return be32_load(a->cluster_list->data + 4 * i);
 }
 
 START_TEST(test_ibgp_reflection)
@@ -699,8 +697,7 @@ rt_value(const struct bgp_attrs *a)
 	struct rt t;
 
 	ck_assert_int_eq(bgp_rt_next(a, &it, &t), 0);
-	return (uint32_t)t.b[4] << 24 | (uint32_t)t.b[5] << 16 |
-	    (uint32_t)t.b[6] << 8 | t.b[7];
+	return be32_load(t.b + 4);
 }
 
 static void
