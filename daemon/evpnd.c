@@ -340,7 +340,10 @@ fabric_start(struct evpnd_proc *p, char *err, size_t errlen)
 	struct timeval poll = { 0, EVPND_FABRIC_POLL_MS * 1000 };
 	struct ipam_fabric_owner me;
 
-	if (!p->d.conf->ipam_datastore.enabled || !has_fabric_pool(p->d.conf))
+	/* A refused IPAM (its data cannot be trusted) has no pools to
+	 * share. */
+	if (p->d.ipamd == NULL || !p->d.conf->ipam_datastore.enabled ||
+	    !has_fabric_pool(p->d.conf))
 		return 0;
 	if ((p->fabric_ds = fabric_etcd_create(p->d.base,
 	    &p->d.conf->ipam_datastore, conf_datastore_prefix(p->d.conf), err,
