@@ -30,12 +30,14 @@ struct shadow_kalman {
 	double		 x;		/* rate per tick */
 	double		 p;		/* variance of x */
 	double		 gain;		/* of the last update */
+	uint32_t	 n;		/* updates */
 	/* level-shift test, on run starts per block */
 	double		 blk_starts;
 	double		 blk_pred;
 	uint32_t	 blk_n;
 	int		 prev_dir;
 	double		 prev_starts;
+	uint64_t	 blocks;
 	uint64_t	 shifts;
 };
 

@@ -36,6 +36,7 @@
 #define KALMAN_R_MIN	1e-4	/* floor of the Poisson variance */
 #define KALMAN_BLOCK	120	/* ticks per level-shift test */
 #define KALMAN_SHIFT_P	1e-3
+#define KALMAN_SETTLE_BLOCKS	3
 #define ERR_TAU		900.0	/* ticks: weights and dispersion */
 #define CHURN_TAU	21600.0	/* ticks: lag/ratio memory (gangs are rare) */
 #define CHURN_BASE_TAU	300.0	/* ticks: unexplained background */
@@ -52,7 +53,7 @@ shadow_models_init(struct shadow *sh)
 	memset(&sh->holt, 0, sizeof(sh->holt));
 	memset(&sh->kalman, 0, sizeof(sh->kalman));
 	memset(&sh->churn, 0, sizeof(sh->churn));
-	sh->kalman.p = 1.0;
+	sh->kalman.p = 0;
 	for (m = 0; m < SHADOW_NMODELS; m++) {
 		memset(&sh->err[m], 0, sizeof(sh->err[m]));
 		sh->err[m].mse = 1e-3;
@@ -134,6 +135,9 @@ kalman_shift_test(struct shadow_kalman *k, double mean_size)
 		dir = 1;
 	else if (y < m && (p = shadow_poisson_cdf(y, m)) < KALMAN_SHIFT_P)
 		dir = -1;
+	/* The first blocks judge the filter's start, not the demand. */
+	if (++k->blocks <= KALMAN_SETTLE_BLOCKS)
+		dir = 0;
 	if (dir != 0 && dir == k->prev_dir) {
 		double x = (y + k->prev_starts) * mean_size /
 		    (2.0 * KALMAN_BLOCK);
@@ -167,6 +171,14 @@ kalman_update(struct shadow_kalman *k, double y, double starts,
 	k->p += KALMAN_DRIFT * k->x * k->x + KALMAN_Q_MIN;
 	s = k->p + r;
 	gain = k->p / s;
+	/* A plain mean of what was seen until the filter's own gain is
+	 * smaller: no first request taken for the level. */
+	if (k->n < UINT32_MAX)
+		k->n++;
+	if (gain < 1.0 / k->n) {
+		gain = 1.0 / k->n;
+		k->p = gain * r / (1 - fmin(gain, 0.5));
+	}
 	k->gain = gain;
 	k->x = fmax(0, k->x + gain * (y - k->x));
 	k->p *= 1 - gain;
