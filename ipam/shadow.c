@@ -497,7 +497,7 @@ bin_close(struct shadow *sh)
 		sh->fine_len++;
 	coarse_push(sh, &bin);
 	shadow_models_update(sh, bin.allocs, bin.run_starts *
-	    shadow_runs_mean_size(sh), bin.route_adds);
+	    shadow_runs_mean_size(sh));
 	shadow_anomaly_bin(sh, &bin, pred_churn, pred_cm);
 	memmove(&sh->open[0], &sh->open[1],
 	    sizeof(sh->open[0]) * (SHADOW_OPEN_BINS - 1));

@@ -269,10 +269,10 @@ double		 shadow_quantile_lo(const struct shadow_params *);
 
 /* shadow_model.c */
 void		 shadow_models_init(struct shadow *);
-/* Learn from the bin just closed (y requests, x fresh adds, y_level
- * the run starts weighted by the mean run size). */
-void		 shadow_models_update(struct shadow *, double y, double y_level,
-		    double x);
+/* Learn from the bin just closed (y requests, y_level the run starts
+ * weighted by the mean run size; the adds are read from the rings). */
+void		 shadow_models_update(struct shadow *, double y,
+		    double y_level);
 /* The background (new runs) over w ticks: the ensemble's level. */
 double		 shadow_background_window(const struct shadow *, double w);
 /* The lag kernels' expectations from what has been seen up to now. */

@@ -257,22 +257,36 @@ churn_kernel(struct shadow_churn *c)
 		c->kernel[l] = c->ratio * c->cov[l] / num;
 }
 
-/* Online covariances of adds at lags 0..MAX with requests now. */
+/*
+ * Online covariances of adds with the requests l = 0..MAX ticks later,
+ * and the autocovariance of adds, all for the adds of SHADOW_CHURN_MAX_LAG
+ * ticks ago, whose requests have all been seen.  Learned as the adds
+ * came, a burst of two hundred of them swelled the denominator of the
+ * ratio before any of its requests could raise the numerator, and the
+ * kernel vanished exactly while the gang's local share was on its way.
+ */
+static double
+requests_at(const struct shadow *sh, size_t a)
+{
+	return shadow_fine_at(sh, a)->allocs;
+}
+
 static void
-churn_learn(struct shadow *sh, double y, double x)
+churn_learn(struct shadow *sh)
 {
 	struct shadow_churn *c = &sh->churn;
-	double a, dy, dx, xl;
+	double a, dx, dy, x = adds_at(sh, SHADOW_CHURN_MAX_LAG);
 	size_t l;
 
 	c->n++;
 	a = 1.0 / fmin((double)c->n, CHURN_TAU);
-	dy = y - c->my;
 	dx = x - c->mx;
+	dy = requests_at(sh, SHADOW_CHURN_MAX_LAG) - c->my;
 	for (l = 0; l <= SHADOW_CHURN_MAX_LAG; l++) {
-		xl = adds_at(sh, (long)l) - c->mx;
-		c->cov[l] += a * (xl * dy - c->cov[l]);
-		c->acov[l] += a * (dx * xl - c->acov[l]);
+		c->cov[l] += a * (dx * (requests_at(sh,
+		    SHADOW_CHURN_MAX_LAG - l) - c->my) - c->cov[l]);
+		c->acov[l] += a * (dx * (adds_at(sh,
+		    (long)(SHADOW_CHURN_MAX_LAG + l)) - c->mx) - c->acov[l]);
 	}
 	c->vy += a * (dy * dy - c->vy);
 	c->mx += a * dx;
@@ -284,7 +298,7 @@ churn_learn(struct shadow *sh, double y, double x)
  * the level models' scale (run starts times the mean run size) and with
  * the Kalman filter's memory. */
 static void
-churn_update(struct shadow *sh, double y, double y_level, double x)
+churn_update(struct shadow *sh, double y_level)
 {
 	struct shadow_churn *c = &sh->churn;
 	double ab;
@@ -293,7 +307,7 @@ churn_update(struct shadow *sh, double y, double y_level, double x)
 	ab = fmax(1.0 / ((double)c->n + 1), sh->kalman.gain);
 	c->base = fmax(0, c->base + ab * (fmax(0, y_level -
 	    churn_explained_now(sh)) - c->base));
-	churn_learn(sh, y, x);
+	churn_learn(sh);
 }
 
 /*
@@ -477,7 +491,7 @@ models_predict_next(struct shadow *sh)
 }
 
 void
-shadow_models_update(struct shadow *sh, double y, double y_level, double x)
+shadow_models_update(struct shadow *sh, double y, double y_level)
 {
 	double a, e, sum = 0;
 	size_t m;
@@ -494,7 +508,7 @@ shadow_models_update(struct shadow *sh, double y, double y_level, double x)
 	holt_update(&sh->holt, y_level, sh->kalman.gain);
 	kalman_update(&sh->kalman, y_level, y_level /
 	    shadow_runs_mean_size(sh), shadow_runs_mean_size(sh));
-	churn_update(sh, y, y_level, x);
+	churn_update(sh, y_level);
 	/* Bates-Granger: weights inversely proportional to the MSE. */
 	for (m = 0; m < SHADOW_NMODELS; m++)
 		sum += 1 / (sh->err[m].mse + 1e-9);
