@@ -1,7 +1,8 @@
 /*
- * Internals of shadowsim shared between its files: the thin driver of
- * the ipam/shadow engine (sim_shadow.c), the only file that knows the
- * engine's API, and the policy parser (sim_policy.c).
+ * Internals of shadowsim shared between its files: the fabric's
+ * convergence queue and the oracle's schedule (sim_fabric.c), the thin
+ * driver of the ipam/shadow engine (sim_shadow.c), the only file that
+ * knows the engine's API, and the policy parser (sim_policy.c).
  */
 #ifndef TOOLS_SIM_INT_H
 #define TOOLS_SIM_INT_H
