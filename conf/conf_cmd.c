@@ -870,7 +870,8 @@ static const struct command top_cmds[] = {
 	{ "vxlan", cmd_vxlan },
 	{ "vrf", cmd_vrf },
 	{ "ipam pool", cp_cmd_ipam_pool },
-	{ "api listen", cp_cmd_api },
+	{ "api listen", cp_cmd_api_listen },
+	{ "api client", cp_cmd_api_client },
 	{ "exit", cmd_noop },
 	{ "end", cmd_noop },
 };

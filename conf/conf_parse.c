@@ -419,6 +419,7 @@ config_new(void)
 	TAILQ_INIT(&c->vxlans);
 	TAILQ_INIT(&c->vrfs);
 	TAILQ_INIT(&c->ipam_pools);
+	TAILQ_INIT(&c->api_clients);
 	return c;
 }
 

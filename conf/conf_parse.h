@@ -121,7 +121,12 @@ int	 cp_ipam_check(struct parser *, const struct pending_check *);
 extern const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS];
 extern const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS];
 int	 cp_cmd_ipam_pool(struct parser *);
-int	 cp_cmd_api(struct parser *);
+/* The API statements (conf_api.c). */
+int	 cp_cmd_api_listen(struct parser *);
+int	 cp_cmd_api_client(struct parser *);
+void	 conf_api_listen_clear(struct conf_api_listen *);
+void	 conf_api_clients_clear(struct conf_api_client_list *);
+void	 conf_print_api(FILE *, const struct config *);
 /* Move to a node, forgetting the objects of the blocks left. */
 void	 cp_enter_node(struct parser *, enum node);
 
