@@ -33,8 +33,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "show bgp summary", "BGP peers at a glance", run_bgp_summary },
 	{ "show bgp neighbors [ADDR]", "BGP neighbor details",
 	    run_bgp_neighbors },
-	{ "show running-config", "the configuration evpnd runs with",
-	    run_running_config },
+	{ "show running-config [secrets]", "the configuration evpnd runs "
+	    "with (passwords only with 'secrets')", run_running_config },
 	{ "show bgp l2vpn evpn", "EVPN routes", run_evpn_routes },
 	{ "show bgp l2vpn evpn route-type <2|3|5>", "EVPN routes of one type",
 	    run_evpn_routes },
@@ -365,7 +365,12 @@ run_running_config(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 {
 	json_t *obj;
 
-	if ((obj = api_get(ctl, "/v1/config")) == NULL)
+	if (nargs > 0 && strcmp(args[0], "secrets") != 0) {
+		fprintf(stderr, "evpnctl: show running-config [secrets]\n");
+		return 2;
+	}
+	if ((obj = api_get(ctl, nargs > 0 ? "/v1/config?secrets=1" :
+	    "/v1/config")) == NULL)
 		return 1;
 	if (ctl->json)
 		print_json(obj);

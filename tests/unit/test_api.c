@@ -364,6 +364,47 @@ START_TEST(test_http_config_and_metrics)
 }
 END_TEST
 
+/* The running config is shown without passwords unless asked. */
+START_TEST(test_http_config_secrets)
+{
+	struct config *running = d.conf;
+	char err[256], *r;
+	const char *text;
+	json_t *j;
+
+	d.conf = conf_parse_string("router bgp 65000\n"
+	    " neighbor 127.0.0.2 remote-as 65000\n"
+	    " neighbor 127.0.0.2 password Tr0ub4dor&3\n", "t.conf", err,
+	    sizeof(err));
+	ck_assert_msg(d.conf != NULL, "%s", err);
+	r = request("GET", "/v1/config");
+	ck_assert_int_eq(status_of(r), 200);
+	ck_assert_ptr_null(strstr(r, "Tr0ub4dor"));
+	j = body_json(r);
+	text = json_string_value(json_object_get(j, "config"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    " neighbor 127.0.0.2 password <redacted>\n"));
+	json_decref(j);
+	free(r);
+
+	r = request("GET", "/v1/config?secrets=0");
+	ck_assert_ptr_null(strstr(r, "Tr0ub4dor"));
+	free(r);
+
+	/* The Unix socket is the administrator's: it may ask. */
+	r = request("GET", "/v1/config?secrets=1");
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	text = json_string_value(json_object_get(j, "config"));
+	ck_assert_ptr_nonnull(strstr(text,
+	    " neighbor 127.0.0.2 password Tr0ub4dor&3\n"));
+	json_decref(j);
+	free(r);
+	conf_free(d.conf);
+	d.conf = running;
+}
+END_TEST
+
 START_TEST(test_socket_busy_is_refused)
 {
 	char err[256] = "";
@@ -1366,6 +1407,7 @@ api_suite(void)
 	tcase_add_test(tc, test_metrics_text);
 	tcase_add_test(tc, test_http_routes);
 	tcase_add_test(tc, test_http_config_and_metrics);
+	tcase_add_test(tc, test_http_config_secrets);
 	tcase_add_test(tc, test_socket_busy_is_refused);
 	tcase_add_test(tc, test_socket_stale_and_plain_file);
 	suite_add_tcase(s, tc);
