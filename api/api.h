@@ -22,6 +22,18 @@
  * jansson object and answer with api_reply_json(); error bodies are
  * always {"error": "..."}.
  *
+ * Who may do what (api_authz.c): the Unix socket (mode 0660) is the
+ * administrator's door and may do everything.  A TLS client is known by
+ * its certificate (subject CN, else a SAN DNS name) and may do what its
+ * "api client" line says: each row of the table names the role it needs
+ * (read, allocate, admin), handlers of tenant data check the tenant of
+ * the pool they touch, and listings leave out what the client may not
+ * see.  A certificate no "api client" line names gets 403 for every
+ * request; so does anything beyond its role or its tenants, with an
+ * error that names nothing of another tenant.  Mutating requests are
+ * logged with the client's name, and that name is the actor of the
+ * IPAM's audit records.
+ *
  * Adding an endpoint is adding a row to the table in api.c and a
  * handler, in the file of the part it shows (api_bgp.c for bgpd,
  * metrics.c for /metrics, later api_evpn.c, api_ipam.c).
@@ -72,6 +84,15 @@ void		 api_free(struct api *);
  */
 int		 api_listen_tls(struct api *, const struct conf_api_listen *,
 		    char *err, size_t errlen);
+/*
+ * Reload: -1 with err when next cannot be applied live (the TCP
+ * listener added, removed, or moved to another address or port, or its
+ * files do not load).  Once d->conf is next and d->reloads_ok counted
+ * it, the next TLS connection builds a new context from its files
+ * (renewed certificates, a new CRL); the clients' roles apply at once.
+ */
+int		 api_reload_check(const struct config *running,
+		    const struct config *next, char *err, size_t errlen);
 
 /* One request as handlers see it. */
 struct api_req {
@@ -82,7 +103,13 @@ struct api_req {
 	const char		*arg;	/* after a prefix route, or the
 					 * decoded '*' segment of a pattern
 					 * route; "" if exact */
+	bool			 local;	/* the Unix socket: admin */
+	const struct conf_api_client *client;	/* TLS: its line, if any */
+	const char		*who;	/* API_WHO_LOCAL or the certificate's
+					 * name, for logs and the audit */
 };
+
+#define API_WHO_LOCAL	"local"
 
 typedef void	 api_handler(struct api_req *);
 
@@ -96,6 +123,18 @@ void		 api_reply_empty(struct api_req *, int code);
 /* Send the buffer's contents as they are (drained) with content type. */
 void		 api_reply_raw(struct api_req *, int code, const char *ctype,
 		    struct evbuffer *body);
+
+/* api_authz.c: what the client of a request may do. */
+enum conf_api_role;
+struct ipam_pool;
+/* May it use a route that needs role?  (Replies 403 when not.) */
+bool		 api_authz_role(struct api_req *, enum conf_api_role need);
+/* Does it see pools of tenant (NULL: pools without one)? */
+bool		 api_authz_tenant(const struct api_req *, const char *tenant);
+bool		 api_authz_pool(const struct api_req *,
+		    const struct ipam_pool *);
+/* Is it an admin (the Unix socket, or an admin client)? */
+bool		 api_authz_admin(const struct api_req *);
 
 /* api_bgp.c */
 api_handler	 api_bgp_summary;
@@ -134,9 +173,21 @@ json_t		*api_ipam_pool_json(const struct ipam_pool *);
 /* api_tls.c: the TLS side of api_listen_tls(). */
 struct evhttp;
 struct api_tls;
-struct api_tls	*api_tls_create(struct evhttp *, const struct conf_api_listen *,
-		    char *err, size_t errlen);
+struct api_tls	*api_tls_create(struct evhttp *, struct evpnd *,
+		    const struct conf_api_listen *, char *err, size_t errlen);
 void		 api_tls_free(struct api_tls *);
+/* Can a context be built from these files?  (-1 with err when not.) */
+int		 api_tls_check(const struct conf_api_listen *, char *err,
+		    size_t errlen);
+#define API_TLS_SID_CTX	"evpnd-api"
+/*
+ * The api client line of the request's certificate: its subject CN, or
+ * else the first of its SAN DNS names, that one names.  who gets that
+ * name, or when none matches the certificate's CN (for the refusal);
+ * NULL when none matches.
+ */
+const struct conf_api_client *api_tls_identify(struct evhttp_request *,
+		    const struct config *, char *who, size_t wholen);
 
 /* metrics.c */
 api_handler	 api_metrics;

@@ -323,7 +323,7 @@ query_flag(struct api_req *ar, const char *name)
 void
 api_config(struct api_req *ar)
 {
-	bool secrets = query_flag(ar, "secrets");
+	bool secrets = api_authz_admin(ar) && query_flag(ar, "secrets");
 	char *text = conf_print_string_flags(ar->d->conf, secrets ? 0 :
 	    CONF_PRINT_REDACT);
 

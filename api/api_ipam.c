@@ -27,13 +27,19 @@
  * just frees it.  The allocation stays either way: it is durable.  At
  * shutdown evpnd drains the store before freeing the HTTP server.
  *
+ * Tenants: a client other than an admin sees only the pools of its
+ * tenants (api_authz.c); listings leave the others out, and naming one
+ * answers 403, the same as naming a pool that does not exist.
+ *
  * Status codes: 400 malformed JSON, unknown field, bad resource id (1 to
  * 255 printable ASCII bytes, no space), bad family, bad MAC (not 6
  * bytes, multicast or zero), family the pool has no prefix for, or a
  * body over API_IPAM_MAX_BODY (a body over API_MAX_BODY never reaches
- * us: evhttp answers 413 itself); 404 unknown pool or resource; 409 pool
- * exhausted, MAC already used in the pool, or resource allocated in
- * another pool; 500 commit failed; 503 no IPAM running.
+ * us: evhttp answers 413 itself); 403 a pool not of the client's
+ * tenants (or none such), or a route beyond its role; 404 unknown pool
+ * (admins) or resource; 409 pool exhausted, MAC already used in the
+ * pool, or resource allocated in another pool; 500 commit failed; 503
+ * no IPAM running.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -64,6 +70,51 @@ ipam_ready(struct api_req *r)
 		return true;
 	api_reply_error(r, 503, "IPAM is not running");
 	return false;
+}
+
+/*
+ * The pool a request names, if the client may see it; NULL after a
+ * reply.  A client of some tenants gets the same 403 for another
+ * tenant's pool as for a pool that does not exist: it learns nothing
+ * of the others.
+ */
+static const struct ipam_pool *
+visible_pool(struct api_req *r, const char *name)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(r->d->ipamd),
+	    name);
+
+	if (p != NULL && api_authz_pool(r, p))
+		return p;
+	if (api_authz_admin(r))
+		api_reply_error(r, 404, "no such pool %.64s", name);
+	else
+		api_reply_error(r, 403, "pool %.64s is not one of your "
+		    "tenants' pools", name);
+	return NULL;
+}
+
+static bool
+pool_name_visible(const struct api_req *r, const char *name)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(r->d->ipamd),
+	    name);
+
+	return p != NULL && api_authz_pool(r, p);
+}
+
+/* Drop the elements of a listing whose "pool" the client may not see. */
+static void
+filter_pools(const struct api_req *r, json_t *list)
+{
+	for (size_t i = json_array_size(list); !api_authz_admin(r) && i > 0;
+	    i--) {
+		const char *pool = json_string_value(json_object_get(
+		    json_array_get(list, i - 1), "pool"));
+
+		if (pool == NULL || !pool_name_visible(r, pool))
+			json_array_remove(list, i - 1);
+	}
 }
 
 /* A count that may exceed 2^53 (IPv6 pools): exact when it fits. */
@@ -169,7 +220,8 @@ api_ipam_pools(struct api_req *r)
 	l = json_array();
 	for (struct ipam_pool *p = ipam_pool_first(ipam); p;
 	    p = ipam_pool_next(p))
-		json_array_append_new(l, api_ipam_pool_json(p));
+		if (api_authz_pool(r, p))
+			json_array_append_new(l, api_ipam_pool_json(p));
 	api_reply_json(r, 200, json_pack("{s:o}", "pools", l));
 }
 
@@ -178,12 +230,8 @@ api_ipam_pool(struct api_req *r)
 {
 	const struct ipam_pool *p;
 
-	if (!ipam_ready(r))
+	if (!ipam_ready(r) || (p = visible_pool(r, r->arg)) == NULL)
 		return;
-	if ((p = ipam_pool_find(ipamd_ipam(r->d->ipamd), r->arg)) == NULL) {
-		api_reply_error(r, 404, "no such pool %.64s", r->arg);
-		return;
-	}
 	api_reply_json(r, 200, api_ipam_pool_json(p));
 }
 
@@ -343,7 +391,10 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		break;
 	case EEXIST:
 		a = ipam_find(ipamd_ipam(r->d->ipamd), req->resource);
-		if (a != NULL)
+		if (a != NULL && !pool_name_visible(r, a->pool))
+			api_reply_error(r, 409, "resource %.64s is allocated "
+			    "elsewhere", req->resource);
+		else if (a != NULL)
 			api_reply_error(r, 409, "resource %.64s is allocated "
 			    "in pool %.64s%s", req->resource, a->pool,
 			    strcmp(a->pool, pool) == 0 ? " with other "
@@ -375,7 +426,8 @@ api_ipam_allocate(struct api_req *r)
 	char *text;
 	size_t len;
 
-	if (!ipam_ready(r) || (text = body_text(r, &len)) == NULL)
+	if (!ipam_ready(r) || visible_pool(r, r->arg) == NULL ||
+	    (text = body_text(r, &len)) == NULL)
 		return;
 	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(text);
@@ -417,10 +469,23 @@ release_done(const struct ipamd_result *res, void *arg)
 void
 api_ipam_release(struct api_req *r)
 {
+	const struct ipam_alloc *a;
 	struct ipam_pending *pd;
 
 	if (!ipam_ready(r))
 		return;
+	/* The names a client may not allocate it may not release either
+	 * (the shadow inventory's own); another tenant's is not there. */
+	if (!resource_ok(r->arg)) {
+		api_reply_error(r, 400, "'%.64s' is not a resource id a client "
+		    "allocates", r->arg);
+		return;
+	}
+	a = ipam_find(ipamd_ipam(r->d->ipamd), r->arg);
+	if (a != NULL && !pool_name_visible(r, a->pool)) {
+		api_reply_error(r, 404, "no allocation for %.64s", r->arg);
+		return;
+	}
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
@@ -460,27 +525,49 @@ api_ipam_allocations(struct api_req *r)
 		return;
 	}
 	pool = evhttp_find_header(&q, "pool");
-	if (pool != NULL && ipam_pool_find(ipamd_ipam(r->d->ipamd), pool) ==
-	    NULL) {
-		api_reply_error(r, 404, "no such pool %.64s", pool);
+	if (pool != NULL && visible_pool(r, pool) == NULL) {
 		evhttp_clear_headers(&q);
 		return;
 	}
 	l = json_array();
-	ipam_foreach(ipamd_ipam(r->d->ipamd), pool, alloc_append, l);
+	for (const struct ipam_pool *p = ipam_pool_first(ipamd_ipam(
+	    r->d->ipamd)); p != NULL; p = ipam_pool_next(p))
+		if ((pool == NULL || strcmp(pool, ipam_pool_name(p)) == 0) &&
+		    api_authz_pool(r, p))
+			ipam_foreach(ipamd_ipam(r->d->ipamd), ipam_pool_name(p),
+			    alloc_append, l);
 	api_reply_json(r, 200, json_pack("{s:o, s:I}", "allocations", l,
 	    "total", (json_int_t)json_array_size(l)));
 	evhttp_clear_headers(&q);
 }
 
+/* Conflicts name a VNI: a client sees those of its tenants' pools. */
 void
 api_ipam_conflicts(struct api_req *r)
 {
+	const struct ipam_pool *p;
+	json_t *o, *l;
+
 	if (r->d->evpn == NULL) {
 		api_reply_error(r, 503, "EVPN is not running");
 		return;
 	}
-	api_reply_json(r, 200, evpn_ipam_conflicts_json(r->d->evpn));
+	o = evpn_ipam_conflicts_json(r->d->evpn);
+	l = json_object_get(o, "conflicts");
+	if (!api_authz_admin(r)) {
+		for (size_t i = json_array_size(l); i > 0; i--) {
+			json_int_t vni = json_integer_value(json_object_get(
+			    json_array_get(l, i - 1), "vni"));
+
+			p = r->d->ipamd == NULL ? NULL : ipam_pool_by_vni(
+			    ipamd_ipam(r->d->ipamd), (uint32_t)vni);
+			if (p == NULL || !api_authz_pool(r, p))
+				json_array_remove(l, i - 1);
+		}
+		json_object_set_new(o, "total", json_integer((json_int_t)
+		    json_array_size(l)));
+	}
+	api_reply_json(r, 200, o);
 }
 
 /* Walks the whole audit table on its own read connection, on the event
@@ -509,18 +596,28 @@ api_ipam_audit(struct api_req *r)
 void
 api_ipam_shadow(struct api_req *r)
 {
+	json_t *o;
+
 	if (!ipam_ready(r))
 		return;
-	api_reply_json(r, 200, shadowd_json(ipamd_shadowd(r->d->ipamd)));
+	o = shadowd_json(ipamd_shadowd(r->d->ipamd));
+	filter_pools(r, json_object_get(o, "pools"));
+	api_reply_json(r, 200, o);
 }
 
 void
 api_ipam_alerts(struct api_req *r)
 {
+	json_t *o, *l;
+
 	if (!ipam_ready(r))
 		return;
-	api_reply_json(r, 200, shadowd_alerts_json(ipamd_shadowd(
-	    r->d->ipamd)));
+	o = shadowd_alerts_json(ipamd_shadowd(r->d->ipamd));
+	l = json_object_get(o, "alerts");
+	filter_pools(r, l);
+	json_object_set_new(o, "total", json_integer((json_int_t)
+	    json_array_size(l)));
+	api_reply_json(r, 200, o);
 }
 
 /* A non-negative integer field of at most max; -1 after a 400. */
@@ -581,10 +678,8 @@ api_ipam_intent(struct api_req *r)
 	if (!ipam_ready(r))
 		return;
 	sd = ipamd_shadowd(r->d->ipamd);
-	if (ipam_pool_find(ipamd_ipam(r->d->ipamd), r->arg) == NULL) {
-		api_reply_error(r, 404, "no such pool %.64s", r->arg);
+	if (visible_pool(r, r->arg) == NULL)
 		return;
-	}
 	if ((sp = shadowd_pool(sd, r->arg)) == NULL) {
 		api_reply_error(r, 409, "pool %.64s has no shadow inventory",
 		    r->arg);

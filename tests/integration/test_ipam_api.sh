@@ -353,7 +353,8 @@ test_tls()
 		return
 	fi
 	listen="api listen 127.0.0.1 $TLS_PORT tls cert $T/server.pem key"
-	listen="$listen $T/server.key client-ca $T/ca1.pem"
+	listen="$listen $T/server.key client-ca $T/ca1.pem
+api client good role admin"
 
 	write_conf "api listen 127.0.0.1 $TLS_PORT tls cert $T/nope.pem key $T/server.key client-ca $T/ca1.pem"
 	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >"$T/bad.log" 2>&1
