@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -40,8 +41,22 @@ struct api {
 	struct evhttp	*http;
 	struct evhttp	*tls_http;	/* the TCP+TLS listener, if any */
 	struct api_tls	*tls;
+	struct api_conns *local_conns;
+	struct api_conns *tls_conns;
 	int		 fd;
 	char		*path;
+};
+
+static const struct api_limits local_limits = {
+	.max_conns = API_MAX_CONNS,
+	.per_addr = 0,
+	.deadline = API_REQUEST_DEADLINE,
+};
+
+static const struct api_limits tls_limits = {
+	.max_conns = API_MAX_CONNS,
+	.per_addr = API_MAX_CONNS_PER_ADDR,
+	.deadline = API_REQUEST_DEADLINE,
 };
 
 enum route_match {
@@ -183,6 +198,13 @@ route_match(const struct api_route *r, const struct api_req *ar,
 	return NULL;
 }
 
+/* The reply goes out now: before evhttp may free a detached request. */
+static void
+reply_going(struct api_req *ar)
+{
+	api_conn_replied(ar->conns, ar->req);
+}
+
 void
 api_reply_raw(struct api_req *ar, int code, const char *ctype,
     struct evbuffer *body)
@@ -205,6 +227,7 @@ api_reply_raw(struct api_req *ar, int code, const char *ctype,
 	case 500: reason = "Internal Server Error"; break;
 	case 503: reason = "Service Unavailable"; break;
 	}
+	reply_going(ar);
 	evhttp_send_reply(ar->req, code, reason, body);
 }
 
@@ -213,6 +236,7 @@ api_reply_empty(struct api_req *ar, int code)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(ar->req),
 	    "Cache-Control", "no-store");
+	reply_going(ar);
 	evhttp_send_reply(ar->req, code, code == 204 ? "No Content" : NULL,
 	    NULL);
 }
@@ -343,8 +367,10 @@ api_request_local_cb(struct evhttp_request *req, void *arg)
 {
 	struct api *api = arg;
 	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
-	    .arg = "", .local = true, .who = API_WHO_LOCAL };
+	    .arg = "", .local = true, .who = API_WHO_LOCAL,
+	    .conns = api->local_conns };
 
+	api_conn_request(ar.conns, req);
 	api_request(&ar);
 }
 
@@ -354,9 +380,10 @@ api_request_tls_cb(struct evhttp_request *req, void *arg)
 {
 	struct api *api = arg;
 	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
-	    .arg = "" };
+	    .arg = "", .conns = api->tls_conns };
 	char who[CONF_API_CLIENT_NAME_MAX + 1];
 
+	api_conn_request(ar.conns, req);
 	ar.client = api_tls_identify(req, api->d->conf, who, sizeof(who));
 	ar.who = who[0] != '\0' ? who : "(no usable name)";
 	if (ar.client == NULL) {
@@ -499,6 +526,28 @@ api_http_new(struct api *api, void (*cb)(struct evhttp_request *, void *))
 	return http;
 }
 
+/* The Unix socket's connections: a plain socket bufferevent, counted. */
+static struct bufferevent *
+local_bev_new(struct event_base *base, void *arg)
+{
+	struct api *api = arg;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+
+	if (bev == NULL)
+		fatalx("api: out of memory for a connection");
+	api_conn_track(api->local_conns, bev);
+	return bev;
+}
+
+void
+api_set_limits(struct api *api, const struct api_limits *lim)
+{
+	api_conns_set_limits(api->local_conns, lim);
+	if (api->tls_conns != NULL)
+		api_conns_set_limits(api->tls_conns, lim);
+}
+
 int
 api_listen_tls(struct api *api, const struct conf_api_listen *l, char *err,
     size_t errlen)
@@ -506,8 +555,12 @@ api_listen_tls(struct api *api, const struct conf_api_listen *l, char *err,
 	struct evhttp *http = api_http_new(api, api_request_tls_cb);
 	struct api_tls *tls;
 
-	if ((tls = api_tls_create(http, api->d, l, err, errlen)) == NULL) {
+	api->tls_conns = api_conns_new(api->d->base, "tls", &tls_limits);
+	if ((tls = api_tls_create(http, api->d, api->tls_conns, l, err,
+	    errlen)) == NULL) {
 		evhttp_free(http);
+		api_conns_free(api->tls_conns);
+		api->tls_conns = NULL;
 		return -1;
 	}
 	api->tls_http = http;
@@ -561,7 +614,10 @@ api_create(struct evpnd *d, const char *path, char *err, size_t errlen)
 	api->d = d;
 	api->fd = fd;
 	api->path = xstrdup(path);
+	api->local_conns = api_conns_new(d->base, "unix socket",
+	    &local_limits);
 	api->http = api_http_new(api, api_request_local_cb);
+	evhttp_set_bevcb(api->http, local_bev_new, api);
 	if (evhttp_accept_socket_with_handle(api->http, fd) == NULL) {
 		snprintf(err, errlen, "%s: cannot serve HTTP on the socket",
 		    path);
@@ -583,6 +639,8 @@ api_free(struct api *api)
 	if (api->tls_http != NULL)
 		evhttp_free(api->tls_http);
 	api_tls_free(api->tls);
+	api_conns_free(api->local_conns);
+	api_conns_free(api->tls_conns);
 	if (api->fd != -1)
 		close(api->fd);
 	if (unlink(api->path) == -1 && errno != ENOENT)

@@ -34,6 +34,13 @@
  * logged with the client's name, and that name is the actor of the
  * IPAM's audit records.
  *
+ * One client cannot take the daemon down (api_conn.c): each listener
+ * holds at most API_MAX_CONNS connections, the TLS one at most
+ * API_MAX_CONNS_PER_ADDR from one address, and a request (with the TLS
+ * handshake, for the first one) must arrive whole within
+ * API_REQUEST_DEADLINE seconds; headers and bodies are capped
+ * (API_MAX_HEADERS: evhttp answers 400; API_MAX_BODY: 413).
+ *
  * Adding an endpoint is adding a row to the table in api.c and a
  * handler, in the file of the part it shows (api_bgp.c for bgpd,
  * metrics.c for /metrics, later api_evpn.c, api_ipam.c).
@@ -64,6 +71,17 @@ struct conf_api_listen;
 #define API_MAX_BODY		(64 * 1024)
 #define API_MAX_HEADERS		(16 * 1024)
 #define API_CONN_TIMEOUT	30	/* seconds an idle client may hold on */
+/* Connections (api_conn.c): per listener, per source address (TLS), and
+ * the seconds a request may take to arrive (TLS handshake included). */
+#define API_MAX_CONNS		256
+#define API_MAX_CONNS_PER_ADDR	32
+#define API_REQUEST_DEADLINE	10
+
+struct api_limits {
+	size_t		 max_conns;
+	size_t		 per_addr;	/* 0: no cap per address */
+	int		 deadline;	/* seconds */
+};
 
 struct api;
 
@@ -93,6 +111,8 @@ int		 api_listen_tls(struct api *, const struct conf_api_listen *,
  */
 int		 api_reload_check(const struct config *running,
 		    const struct config *next, char *err, size_t errlen);
+/* Other limits than the defaults (tests); both listeners. */
+void		 api_set_limits(struct api *, const struct api_limits *);
 
 /* One request as handlers see it. */
 struct api_req {
@@ -107,6 +127,7 @@ struct api_req {
 	const struct conf_api_client *client;	/* TLS: its line, if any */
 	const char		*who;	/* API_WHO_LOCAL or the certificate's
 					 * name, for logs and the audit */
+	struct api_conns	*conns;	/* its listener's connections */
 };
 
 #define API_WHO_LOCAL	"local"
@@ -170,11 +191,33 @@ api_handler	 api_ipam_intent;
 struct ipam_pool;
 json_t		*api_ipam_pool_json(const struct ipam_pool *);
 
+/* api_conn.c: connection caps and request deadlines. */
+struct bufferevent;
+struct api_conns;
+struct api_conn_stats {
+	size_t		 open;
+	uint64_t	 refused;	/* over a cap */
+	uint64_t	 cut;		/* a request not complete in time */
+};
+struct api_conns *api_conns_new(struct event_base *, const char *name,
+		    const struct api_limits *);
+void		 api_conns_set_limits(struct api_conns *,
+		    const struct api_limits *);
+void		 api_conns_free(struct api_conns *);
+void		 api_conns_stats(const struct api_conns *,
+		    struct api_conn_stats *);
+/* For evhttp_set_bevcb(): count and watch the connection of bev. */
+void		 api_conn_track(struct api_conns *, struct bufferevent *);
+/* A request arrived complete; its answer is about to go out. */
+void		 api_conn_request(struct api_conns *, struct evhttp_request *);
+void		 api_conn_replied(struct api_conns *, struct evhttp_request *);
+
 /* api_tls.c: the TLS side of api_listen_tls(). */
 struct evhttp;
 struct api_tls;
 struct api_tls	*api_tls_create(struct evhttp *, struct evpnd *,
-		    const struct conf_api_listen *, char *err, size_t errlen);
+		    struct api_conns *, const struct conf_api_listen *,
+		    char *err, size_t errlen);
 void		 api_tls_free(struct api_tls *);
 /* Can a context be built from these files?  (-1 with err when not.) */
 int		 api_tls_check(const struct conf_api_listen *, char *err,

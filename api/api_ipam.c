@@ -61,6 +61,7 @@
 struct ipam_pending {
 	struct evhttp_request	*req;
 	struct evpnd		*d;
+	struct api_conns	*conns;
 };
 
 static bool
@@ -360,7 +361,7 @@ allocate_done(const struct ipamd_result *res, void *arg)
 {
 	struct ipam_pending *pd = arg;
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
-	    .raw = "", .arg = "" };
+	    .raw = "", .arg = "", .conns = pd->conns };
 
 	if (res->status != 0 || res->alloc == NULL)
 		api_reply_error(&r, 500, "the allocation could not be "
@@ -442,6 +443,7 @@ api_ipam_allocate(struct api_req *r)
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
+	pd->conns = r->conns;
 	if (ipamd_allocate(r->d->ipamd, r->arg, &req, allocate_done, pd) ==
 	    -1) {
 		allocate_error(r, errno, r->arg, &req);
@@ -457,7 +459,7 @@ release_done(const struct ipamd_result *res, void *arg)
 {
 	struct ipam_pending *pd = arg;
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
-	    .raw = "", .arg = "" };
+	    .raw = "", .arg = "", .conns = pd->conns };
 
 	if (res->status != 0)
 		api_reply_error(&r, 500, "the release could not be committed");
@@ -489,6 +491,7 @@ api_ipam_release(struct api_req *r)
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
+	pd->conns = r->conns;
 	if (ipamd_release(r->d->ipamd, r->arg, release_done, pd) == -1) {
 		if (errno == ENOENT)
 			api_reply_error(r, 404, "no allocation for %.64s",

@@ -50,6 +50,7 @@
 
 struct api_tls {
 	SSL_CTX		*ctx;
+	struct api_conns *conns;
 	struct evpnd	*d;
 	uint64_t	 reloads;	/* d->reloads_ok the ctx was built at */
 };
@@ -219,9 +220,11 @@ tls_bev_new(struct event_base *base, void *arg)
 
 	if (tls->reloads != tls->d->reloads_ok)
 		tls_reload(tls);
-	if ((ssl = SSL_new(tls->ctx)) == NULL || (bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	if ((ssl = SSL_new(tls->ctx)) == NULL || (bev =
+	    bufferevent_openssl_socket_new(base, -1, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("api: out of memory for a TLS connection");
+	api_conn_track(tls->conns, bev);
 	return bev;
 }
 
@@ -260,7 +263,7 @@ tls_socket_open(const struct ipaddr *addr, uint16_t port, char *err,
 }
 
 struct api_tls *
-api_tls_create(struct evhttp *http, struct evpnd *d,
+api_tls_create(struct evhttp *http, struct evpnd *d, struct api_conns *conns,
     const struct conf_api_listen *l, char *err, size_t errlen)
 {
 	struct api_tls *tls;
@@ -274,6 +277,7 @@ api_tls_create(struct evhttp *http, struct evpnd *d,
 	}
 	tls = xcalloc(1, sizeof(*tls));
 	tls->d = d;
+	tls->conns = conns;
 	tls->reloads = d->reloads_ok;
 	if ((tls->ctx = tls_ctx_new(l, err, errlen)) == NULL) {
 		free(tls);

@@ -35,6 +35,7 @@
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgpd.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "conf/conf.h"
 #include "api/api.h"
 #include "ipamd/ipamd.h"
@@ -402,6 +403,203 @@ START_TEST(test_http_config_secrets)
 	free(r);
 	conf_free(d.conf);
 	d.conf = running;
+}
+END_TEST
+
+/* ---- connection limits (api_conn.c) ---- */
+
+/* Turn the loop for ms milliseconds. */
+static void
+spin(unsigned ms)
+{
+	uint64_t until = mono_msec() + ms;
+
+	while (mono_msec() < until) {
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+}
+
+/* Has the server closed fd?  (Reads and drops what is there.) */
+static bool
+closed_by_server(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		continue;
+	return n == 0 || (n < 0 && errno != EAGAIN);
+}
+
+/* Turn the loop until fd is closed or ms pass; the ms it took. */
+static unsigned
+wait_closed(int fd, unsigned ms)
+{
+	uint64_t start = mono_msec();
+
+	while (mono_msec() - start < ms) {
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		if (closed_by_server(fd))
+			return (unsigned)(mono_msec() - start);
+		usleep(1000);
+	}
+	return ms;
+}
+
+static void
+write_all(int fd, const char *s)
+{
+	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* One keep-alive request on fd; true when a 200 came back. */
+static bool
+request_on(int fd, const char *path)
+{
+	char head[256], buf[8192];
+	size_t len = 0;
+
+	snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n",
+	    path);
+	write_all(fd, head);
+	for (int spins = 0; spins < 5000; spins++) {
+		ssize_t n;
+
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		n = recv(fd, buf + len, sizeof(buf) - len - 1, MSG_DONTWAIT);
+		if (n > 0) {
+			len += (size_t)n;
+			buf[len] = '\0';
+			if (strstr(buf, "\r\n\r\n") != NULL &&
+			    buf[len - 1] == '\n')
+				return strncmp(buf, "HTTP/1.1 200", 12) == 0;
+		} else if (n == 0)
+			return false;
+		usleep(200);
+	}
+	return false;
+}
+
+START_TEST(test_conn_cap)
+{
+	struct api_limits lim = { .max_conns = 3, .per_addr = 0,
+	    .deadline = 30 };
+	int fds[3], extra, again;
+
+	api_set_limits(api, &lim);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = connect_unix(sock_path);
+		ck_assert_int_ge(fds[i], 0);
+		spin(20);
+	}
+	extra = connect_unix(sock_path);
+	ck_assert_int_ge(extra, 0);
+	/* The fourth is closed at once; the three others stay. */
+	ck_assert_uint_lt(wait_closed(extra, 2000), 2000);
+	for (int i = 0; i < 3; i++)
+		ck_assert(!closed_by_server(fds[i]));
+	ck_assert(request_on(fds[0], "/v1/bgp/summary"));
+	/* One goes away: a new one is taken in its place. */
+	close(fds[2]);
+	spin(20);
+	again = connect_unix(sock_path);
+	spin(50);
+	ck_assert(!closed_by_server(again));
+	ck_assert(request_on(again, "/v1/bgp/summary"));
+	close(extra);
+	close(again);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+/* A client that dribbles its headers is cut off at the deadline. */
+START_TEST(test_conn_slowloris)
+{
+	struct api_limits lim = { .max_conns = 16, .per_addr = 0,
+	    .deadline = 1 };
+	const char *req = "GET /v1/bgp/summary HTTP/1.1\r\nHost: t\r\n"
+	    "X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	uint64_t start;
+	int fd;
+
+	api_set_limits(api, &lim);
+	fd = connect_unix(sock_path);
+	ck_assert_int_ge(fd, 0);
+	start = mono_msec();
+	for (const char *p = req; *p != '\0'; p++) {
+		char c[2] = { *p, '\0' };
+
+		if (send(fd, c, 1, MSG_NOSIGNAL) != 1 || closed_by_server(fd))
+			break;
+		spin(p < req + 30 ? 0 : 100);
+		if (mono_msec() - start > 3000)
+			break;
+	}
+	ck_assert(closed_by_server(fd) || wait_closed(fd, 500) < 500);
+	ck_assert_uint_ge(mono_msec() - start, 900);
+	ck_assert_uint_lt(mono_msec() - start, 2500);
+	close(fd);
+
+	/* Idle between requests is no dribbling: a kept-alive connection
+	 * idle past the deadline still serves; the clock starts with the
+	 * next request's first byte. */
+	fd = connect_unix(sock_path);
+	ck_assert(request_on(fd, "/v1/bgp/summary"));
+	spin(1500);
+	ck_assert(!closed_by_server(fd));
+	ck_assert(request_on(fd, "/v1/bgp/summary"));
+	/* Then a second request dribbled: cut too. */
+	write_all(fd, "GET /v1/bgp/summary HTTP/1.1\r\n");
+	start = mono_msec();
+	ck_assert_uint_lt(wait_closed(fd, 3000), 3000);
+	ck_assert_uint_ge(mono_msec() - start, 900);
+	close(fd);
+}
+END_TEST
+
+/* Too large: headers over API_MAX_HEADERS (400), a body over
+ * API_MAX_BODY (413). */
+START_TEST(test_limits_sizes)
+{
+	size_t big = API_MAX_HEADERS + 1024;
+	char *head = malloc(big + 256), *r;
+	int fd, code = 0;
+	char buf[1024];
+	ssize_t n = 0;
+
+	/* A header section larger than allowed. */
+	snprintf(head, big + 256, "GET /v1/bgp/summary HTTP/1.1\r\nHost: t\r\n"
+	    "X-Big: ");
+	memset(head + strlen(head), 'a', big);
+	head[strlen("GET /v1/bgp/summary HTTP/1.1\r\nHost: t\r\nX-Big: ") +
+	    big] = '\0';
+	strcat(head, "\r\n\r\n");
+	fd = connect_unix(sock_path);
+	write_all(fd, head);
+	for (int i = 0; i < 2000 && n <= 0; i++) {
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		usleep(500);
+	}
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_int_eq(sscanf(buf, "HTTP/1.1 %d", &code), 1);
+	/* libevent 2.1 reports header overflow as a bad header: 400, not
+	 * 431; what matters is that it stops reading and answers. */
+	ck_assert_int_eq(code, 400);
+	close(fd);
+	free(head);
+
+	/* A body larger than allowed, announced. */
+	head = malloc(API_MAX_BODY + 2);
+	memset(head, ' ', API_MAX_BODY + 1);
+	head[API_MAX_BODY + 1] = '\0';
+	r = request_body("POST", "/v1/ipam/pools/p/allocations", head);
+	ck_assert_int_eq(status_of(r), 413);
+	free(r);
+	free(head);
 }
 END_TEST
 
@@ -1408,6 +1606,9 @@ api_suite(void)
 	tcase_add_test(tc, test_http_routes);
 	tcase_add_test(tc, test_http_config_and_metrics);
 	tcase_add_test(tc, test_http_config_secrets);
+	tcase_add_test(tc, test_conn_cap);
+	tcase_add_test(tc, test_conn_slowloris);
+	tcase_add_test(tc, test_limits_sizes);
 	tcase_add_test(tc, test_socket_busy_is_refused);
 	tcase_add_test(tc, test_socket_stale_and_plain_file);
 	suite_add_tcase(s, tc);
