@@ -212,6 +212,19 @@ void		 api_conn_track(struct api_conns *, struct bufferevent *);
 void		 api_conn_request(struct api_conns *, struct evhttp_request *);
 void		 api_conn_replied(struct api_conns *, struct evhttp_request *);
 
+/*
+ * api_stream.c: answer {"KEY": [...], "total": N} in slices; fill appends
+ * the next items to the array it is given and returns true after the
+ * last.  free_arg (may be NULL) frees arg when the stream ends, however
+ * it ends.  The handler returns at once; the reply is the stream's.
+ */
+typedef bool	 api_stream_fill(void *arg, json_t *items);
+void		 api_stream_start(struct api_req *, const char *key,
+		    api_stream_fill *, void *arg, void (*free_arg)(void *));
+#define API_STREAM_SLICE	2000	/* entries a slice looks at */
+#define API_PAGE_MAX		10000	/* ?limit= at most */
+#define API_PAGE_SCAN_MAX	100000	/* entries one page may look at */
+
 /* api_tls.c: the TLS side of api_listen_tls(). */
 struct evhttp;
 struct api_tls;

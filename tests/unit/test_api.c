@@ -953,6 +953,163 @@ START_TEST(test_ipam_client_gone)
 }
 END_TEST
 
+/* ---- large views: streamed, or in pages ---- */
+
+/* The body of a chunked answer, joined (malloc'd); NULL if not chunked. */
+static char *
+dechunk(const char *resp)
+{
+	const char *p = strstr(resp, "\r\n\r\n");
+	char *out = xcalloc(1, strlen(resp) + 1), *end;
+	size_t len = 0;
+
+	if (strstr(resp, "Transfer-Encoding: chunked\r\n") == NULL ||
+	    p == NULL) {
+		free(out);
+		return NULL;
+	}
+	p += 4;
+	for (;;) {
+		unsigned long n = strtoul(p, &end, 16);
+
+		ck_assert_ptr_ne(end, p);
+		ck_assert(strncmp(end, "\r\n", 2) == 0);
+		p = end + 2;
+		if (n == 0)
+			break;
+		ck_assert_uint_le(n, strlen(p));
+		memcpy(out + len, p, n);
+		len += n;
+		p += n;
+		ck_assert(strncmp(p, "\r\n", 2) == 0);
+		p += 2;
+	}
+	return out;
+}
+
+static void
+count_done(const struct ipamd_result *res, void *arg)
+{
+	ck_assert_int_eq(res->status, 0);
+	(*(unsigned *)arg)++;
+}
+
+/* n allocations in pool, committed. */
+static void
+allocate_many(const char *pool, unsigned n)
+{
+	struct ipam_request req = { .family = IPAM_FAMILY_IPV4 };
+	char name[32];
+	unsigned done = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "bulk-%u", i);
+		req.resource = name;
+		ck_assert_int_eq(ipamd_allocate(d.ipamd, pool, &req, count_done,
+		    &done), 0);
+	}
+	for (int spins = 0; done < n && spins < 200000; spins++) {
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(100);
+	}
+	ck_assert_uint_eq(done, n);
+}
+
+static bool
+prefix_in(json_t *routes, const char *prefix)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(routes, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "prefix")),
+		    prefix) == 0)
+			return true;
+	return false;
+}
+
+START_TEST(test_evpn_routes_streamed_and_paged)
+{
+	static const char big[] =
+	    "vxlan vx300\n vni 300\n local-tunnel-ip 10.0.0.11\n!\n"
+	    "ipam pool big\n vni 300\n prefix 10.64.0.0/19\n"
+	    " mac-prefix 02:00:0c\n!\n"
+	    "router bgp 65000\n bgp router-id 10.0.0.11\n bgp listen-port 0\n"
+	    " address-family l2vpn evpn\n  advertise-all-vni\n"
+	    " exit-address-family\nexit\n";
+	json_t *whole = NULL, *all, *page, *seen = json_array(), *r;
+	char *resp, *body, path[128];
+	json_error_t jerr;
+	const char *next = NULL;
+	char *last = NULL;
+	unsigned pages = 0;
+	size_t total, i;
+
+	ipam_teardown();
+	ipam_setup_conf(big);
+	allocate_many("big", 2 * API_STREAM_SLICE + 500);
+	all = evpn_routes_json(d.evpn, 0, 0);
+	total = json_array_size(json_object_get(all, "routes"));
+	ck_assert_uint_gt(total, 2 * API_STREAM_SLICE);
+
+	/* The whole table: chunked, several slices, every route once. */
+	resp = request("GET", "/v1/evpn/routes");
+	ck_assert_int_eq(status_of(resp), 200);
+	body = dechunk(resp);
+	ck_assert_msg(body != NULL, "the answer is not chunked");
+	whole = json_loads(body, 0, &jerr);
+	ck_assert_msg(whole != NULL, "%s", jerr.text);
+	ck_assert_uint_eq(json_integer_value(json_object_get(whole, "total")),
+	    total);
+	ck_assert_uint_eq(json_array_size(json_object_get(whole, "routes")),
+	    total);
+	json_array_foreach(json_object_get(all, "routes"), i, r)
+		ck_assert(prefix_in(json_object_get(whole, "routes"),
+		    json_string_value(json_object_get(r, "prefix"))));
+	free(body);
+	free(resp);
+
+	/* In pages of about 700: the same routes, none twice. */
+	do {
+		if (next == NULL)
+			snprintf(path, sizeof(path), "/v1/evpn/routes?limit=700");
+		else
+			snprintf(path, sizeof(path),
+			    "/v1/evpn/routes?limit=700&after=%s", next);
+		resp = request("GET", path);
+		ck_assert_int_eq(status_of(resp), 200);
+		page = body_json(resp);
+		free(resp);
+		ck_assert_uint_le(json_array_size(json_object_get(page,
+		    "routes")), 700 + 16);
+		json_array_foreach(json_object_get(page, "routes"), i, r) {
+			const char *pfx = json_string_value(json_object_get(r,
+			    "prefix"));
+
+			ck_assert_msg(!prefix_in(seen, pfx), "%s twice", pfx);
+			json_array_append(seen, r);
+		}
+		free(last);
+		next = json_string_value(json_object_get(page, "next"));
+		next = last = next ? strdup(next) : NULL;
+		json_decref(page);
+		pages++;
+	} while (next != NULL && pages < 100);
+	ck_assert_uint_ge(pages, 3);
+	ck_assert_uint_eq(json_array_size(seen), total);
+
+	resp = request("GET", "/v1/evpn/routes?after=5");
+	ck_assert_int_eq(status_of(resp), 400);
+	free(resp);
+	resp = request("GET", "/v1/evpn/routes?limit=0");
+	ck_assert_int_eq(status_of(resp), 400);
+	free(resp);
+	json_decref(seen);
+	json_decref(whole);
+	json_decref(all);
+}
+END_TEST
+
 START_TEST(test_ipam_views)
 {
 	json_t *j, *p;
@@ -1623,6 +1780,7 @@ api_suite(void)
 	tcase_add_test(tc, test_ipam_client_gone);
 	tcase_add_test(tc, test_ipam_views);
 	tcase_add_test(tc, test_ipam_reload_check);
+	tcase_add_test(tc, test_evpn_routes_streamed_and_paged);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shadow");
