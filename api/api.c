@@ -35,6 +35,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
+#include "ipamd/ipamd.h"
 
 struct api {
 	struct evpnd	*d;
@@ -113,6 +114,8 @@ static const struct api_route api_routes[] = {
 	    api_ipam_conflicts, READ },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit", api_ipam_audit,
 	    ADMIN },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit/records",
+	    api_ipam_audit_records, ADMIN },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/shadow", api_ipam_shadow,
 	    READ },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/alerts", api_ipam_alerts,
@@ -367,7 +370,7 @@ api_request_local_cb(struct evhttp_request *req, void *arg)
 {
 	struct api *api = arg;
 	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
-	    .arg = "", .local = true, .who = API_WHO_LOCAL,
+	    .arg = "", .local = true, .who = IPAMD_ACTOR_LOCAL,
 	    .conns = api->local_conns };
 
 	api_conn_request(ar.conns, req);

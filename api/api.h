@@ -125,12 +125,11 @@ struct api_req {
 					 * route; "" if exact */
 	bool			 local;	/* the Unix socket: admin */
 	const struct conf_api_client *client;	/* TLS: its line, if any */
-	const char		*who;	/* API_WHO_LOCAL or the certificate's
-					 * name, for logs and the audit */
+	const char		*who;	/* IPAMD_ACTOR_LOCAL or the
+					 * certificate's name, for logs and
+					 * the audit records */
 	struct api_conns	*conns;	/* its listener's connections */
 };
-
-#define API_WHO_LOCAL	"local"
 
 typedef void	 api_handler(struct api_req *);
 
@@ -184,6 +183,7 @@ api_handler	 api_ipam_allocations;
 api_handler	 api_ipam_release;
 api_handler	 api_ipam_conflicts;
 api_handler	 api_ipam_audit;
+api_handler	 api_ipam_audit_records;
 api_handler	 api_ipam_shadow;
 api_handler	 api_ipam_alerts;
 api_handler	 api_ipam_intent;

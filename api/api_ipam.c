@@ -8,7 +8,10 @@
  *   GET    /v1/ipam/allocations[?pool=NAME]	{"allocations": [...], "total"}
  *   DELETE /v1/ipam/allocations/RESOURCE	204
  *   GET    /v1/ipam/conflicts		evpn's conflict list
- *   GET    /v1/ipam/audit			walks the whole audit chain
+ *   GET    /v1/ipam/audit			walks the whole audit chain,
+ *						checks its head and the anchor
+ *   GET    /v1/ipam/audit/records?since=SEQ[&limit=N]
+ *					records after SEQ, oldest first
  *   GET    /v1/ipam/shadow			shadow inventory of every pool
  *   GET    /v1/ipam/alerts			{"alerts": [...], "total"}
  *   POST   /v1/ipam/pools/NAME/intent	{"count": N, "horizon": S}
@@ -20,8 +23,10 @@
  * How this works: a POST or DELETE changes the allocator at once and
  * does not answer; ipamd calls back on the event loop once the store
  * has committed, and only then does the reply go out (201/200/204, or
- * 500 when the commit failed and the change was undone).  The request
- * stays valid until we reply even if the client went away meanwhile:
+ * 503 when the commit failed and the change was undone).  Each change
+ * names its actor in the audit trail: "local" over the Unix socket, the
+ * client's certificate name over TLS.  The request stays valid until we
+ * reply even if the client went away meanwhile:
  * libevent detaches an unfinished request from a failed connection
  * instead of freeing it, and evhttp_send_reply() on a detached request
  * just frees it.  The allocation stays either way: it is durable.  At
@@ -38,10 +43,13 @@
  * us: evhttp answers 413 itself); 403 a pool not of the client's
  * tenants (or none such), or a route beyond its role; 404 unknown pool
  * (admins) or resource; 409 pool exhausted, MAC already used in the
- * pool, or resource allocated in another pool; 500 commit failed; 503
- * no IPAM running.
+ * pool, or resource allocated in another pool; 503 the store failed
+ * (busy, disk full: nothing changed) or no IPAM running (refused at
+ * start: GET /v1/ipam/audit still examines the state directory and says
+ * why).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +65,9 @@
 #include "evpn/evpn.h"
 #include "ipam/ipam.h"
 
+#define AUDIT_LIST_DEFAULT	1000
+#define AUDIT_LIST_MAX		10000
+
 /* A request waiting for its commit. */
 struct ipam_pending {
 	struct evhttp_request	*req;
@@ -69,7 +80,8 @@ ipam_ready(struct api_req *r)
 {
 	if (r->d->ipamd != NULL)
 		return true;
-	api_reply_error(r, 503, "IPAM is not running");
+	api_reply_error(r, 503, "IPAM is not running (when it was refused "
+	    "at start, the log and GET /v1/ipam/audit say why)");
 	return false;
 }
 
@@ -364,8 +376,9 @@ allocate_done(const struct ipamd_result *res, void *arg)
 	    .raw = "", .arg = "", .conns = pd->conns };
 
 	if (res->status != 0 || res->alloc == NULL)
-		api_reply_error(&r, 500, "the allocation could not be "
-		    "committed");
+		api_reply_error(&r, 503, "the allocation could not be "
+		    "committed (the IPAM store failed; nothing was "
+		    "allocated)");
 	else {
 		json_t *o = alloc_json(res->alloc, res->preallocated);
 
@@ -409,6 +422,10 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		api_reply_error(r, 400, "pool %.64s cannot serve this request "
 		    "(bad MAC or address family not in the pool)", pool);
 		break;
+	case EIO:
+		api_reply_error(r, 503, "the IPAM store does not take changes "
+		    "now; nothing was allocated");
+		break;
 	default:
 		api_reply_error(r, 500, "allocation failed: %s",
 		    strerror(err));
@@ -444,8 +461,8 @@ api_ipam_allocate(struct api_req *r)
 	pd->req = r->req;
 	pd->d = r->d;
 	pd->conns = r->conns;
-	if (ipamd_allocate(r->d->ipamd, r->arg, &req, allocate_done, pd) ==
-	    -1) {
+	if (ipamd_allocate(r->d->ipamd, r->arg, &req, r->who, allocate_done,
+	    pd) == -1) {
 		allocate_error(r, errno, r->arg, &req);
 		free(pd);
 	}
@@ -462,7 +479,8 @@ release_done(const struct ipamd_result *res, void *arg)
 	    .raw = "", .arg = "", .conns = pd->conns };
 
 	if (res->status != 0)
-		api_reply_error(&r, 500, "the release could not be committed");
+		api_reply_error(&r, 503, "the release could not be committed "
+		    "(the IPAM store failed; the allocation is kept)");
 	else
 		api_reply_empty(&r, 204);
 	free(pd);
@@ -492,12 +510,13 @@ api_ipam_release(struct api_req *r)
 	pd->req = r->req;
 	pd->d = r->d;
 	pd->conns = r->conns;
-	if (ipamd_release(r->d->ipamd, r->arg, release_done, pd) == -1) {
+	if (ipamd_release(r->d->ipamd, r->arg, r->who, release_done, pd) ==
+	    -1) {
 		if (errno == ENOENT)
 			api_reply_error(r, 404, "no allocation for %.64s",
 			    r->arg);
 		else
-			api_reply_error(r, 500, "release failed: %s",
+			api_reply_error(r, 503, "release failed: %s",
 			    strerror(errno));
 		free(pd);
 	}
@@ -573,25 +592,144 @@ api_ipam_conflicts(struct api_req *r)
 	api_reply_json(r, 200, o);
 }
 
+static json_t *
+audit_report_json(const struct ipam_audit_report *rep)
+{
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b, s:s}",
+	    "ok", rep->ok, "records", (json_int_t)rep->records, "badSeq",
+	    (json_int_t)rep->bad_seq, "lastSeq", (json_int_t)rep->last_seq,
+	    "headSeq", (json_int_t)rep->head_seq, "anchorSeq",
+	    (json_int_t)rep->anchor_seq, "anchored", rep->anchored,
+	    "truncated", rep->truncated, "rolledBack", rep->rolled_back,
+	    "reason", rep->reason);
+}
+
 /* Walks the whole audit table on its own read connection, on the event
  * loop: the loop stalls for the length of the walk, which grows with
- * the number of records; it is an operator's check, not a hot path. */
+ * the number of records; it is an operator's check, not a hot path.
+ * With the IPAM refused at start, it examines the state directory. */
 void
 api_ipam_audit(struct api_req *r)
 {
 	struct ipam_audit_report rep;
+	int rc;
 
-	if (!ipam_ready(r))
-		return;
 	memset(&rep, 0, sizeof(rep));
-	if (ipam_audit_verify(ipamd_store(r->d->ipamd), &rep) == -1) {
+	if (r->d->ipamd != NULL)
+		rc = ipam_audit_verify(ipamd_store(r->d->ipamd), &rep);
+	else if (r->d->state_dir != NULL)
+		rc = ipam_audit_verify_dir(r->d->state_dir, &rep);
+	else {
+		ipam_ready(r);
+		return;
+	}
+	if (rc == -1) {
 		api_reply_error(r, 500, "cannot read the audit trail: %s",
 		    rep.reason[0] ? rep.reason : "unknown error");
 		return;
 	}
-	api_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:s}", "ok",
-	    rep.ok, "records", (json_int_t)rep.records, "badSeq",
-	    (json_int_t)rep.bad_seq, "reason", rep.reason));
+	api_reply_json(r, 200, audit_report_json(&rep));
+}
+
+static void
+json_set_text(json_t *o, const char *key, const char *v)
+{
+	if (v != NULL && v[0] != '\0')
+		json_object_set_new(o, key, json_string(v));
+}
+
+struct record_list {
+	json_t		*records;
+	size_t		 limit;
+	int64_t		 next;
+	bool		 more;
+};
+
+static int
+record_append(const struct ipam_audit_record *rec, void *arg)
+{
+	struct record_list *rl = arg;
+	json_t *o;
+
+	if (json_array_size(rl->records) == rl->limit) {
+		rl->more = true;
+		return 1;
+	}
+	o = json_pack("{s:I, s:I, s:s}", "seq", (json_int_t)rec->seq, "time",
+	    (json_int_t)rec->time, "op", rec->op);
+	json_set_text(o, "actor", rec->actor);
+	json_set_text(o, "resource", rec->resource);
+	json_set_text(o, "pool", rec->pool);
+	json_set_text(o, "ip", rec->ip);
+	json_set_text(o, "ipv6", rec->ipv6);
+	json_set_text(o, "mac", rec->mac);
+	json_set_text(o, "prevHmac", rec->prev_hex);
+	json_set_text(o, "hmac", rec->hmac_hex);
+	json_array_append_new(rl->records, o);
+	rl->next = rec->seq;
+	return 0;
+}
+
+/* A non-negative integer query parameter of at most max; -1 after 400. */
+static int
+query_int(struct api_req *r, const struct evkeyvalq *q, const char *key,
+    long long max, long long *out)
+{
+	const char *v = evhttp_find_header(q, key);
+	char *end;
+
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno != 0 ||
+	    *out > max) {
+		api_reply_error(r, 400, "'%s' must be an integer from 0 to "
+		    "%lld", key, max);
+		return -1;
+	}
+	return 0;
+}
+
+/* Records after since, oldest first, so that a shipper can follow the
+ * trail: it asks again with since = next while more is true. */
+void
+api_ipam_audit_records(struct api_req *r)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct record_list rl = { NULL, AUDIT_LIST_DEFAULT, 0, false };
+	long long since = 0, limit = AUDIT_LIST_DEFAULT;
+	struct evkeyvalq q;
+	char err[256];
+
+	if (!ipam_ready(r))
+		return;
+	TAILQ_INIT(&q);
+	if (qs != NULL && evhttp_parse_query_str(qs, &q) == -1) {
+		api_reply_error(r, 400, "malformed query string");
+		return;
+	}
+	if (query_int(r, &q, "since", INT64_MAX, &since) == -1 ||
+	    query_int(r, &q, "limit", AUDIT_LIST_MAX, &limit) == -1) {
+		evhttp_clear_headers(&q);
+		return;
+	}
+	evhttp_clear_headers(&q);
+	if (limit == 0)
+		limit = AUDIT_LIST_DEFAULT;
+	rl.records = json_array();
+	rl.limit = (size_t)limit;
+	rl.next = since;
+	if (ipam_audit_records(ipamd_store(r->d->ipamd), since,
+	    (size_t)limit + 1, record_append, &rl, err, sizeof(err)) == -1) {
+		json_decref(rl.records);
+		api_reply_error(r, 500, "cannot read the audit trail: %s", err);
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:o, s:I, s:I, s:b}", "records",
+	    rl.records, "count", (json_int_t)json_array_size(rl.records),
+	    "next", (json_int_t)rl.next, "more", rl.more));
 }
 
 /* ---- shadow inventory ---- */

@@ -182,7 +182,9 @@ run_ipam_release(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	return 0;
 }
 
-/* Exit 0 when the chain is intact, 1 (and the reason) when not. */
+/* Exit 0 when the chain is intact, 1 (and the reason) when not: records
+ * altered or missing, missing at the end (truncated), or the database
+ * older than the anchor kept outside it (rolled back). */
 int
 run_ipam_audit_verify(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
@@ -195,8 +197,20 @@ run_ipam_audit_verify(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	rc = jbool(o, "ok") ? 0 : 1;
 	if (ctl->json)
 		print_json(o);
+	else if (rc == 0 && jbool(o, "anchored"))
+		printf("audit trail ok: %lld records, anchored at seq %lld\n",
+		    jint(o, "records"), jint(o, "anchorSeq"));
 	else if (rc == 0)
-		printf("audit trail ok: %lld records\n", jint(o, "records"));
+		printf("audit trail ok: %lld records (no anchor yet)\n",
+		    jint(o, "records"));
+	else if (jbool(o, "rolledBack"))
+		printf("audit trail ROLLED BACK: the database ends at seq "
+		    "%lld, the anchor names seq %lld: %s\n", jint(o, "lastSeq"),
+		    jint(o, "anchorSeq"), jstr(o, "reason", "?"));
+	else if (jbool(o, "truncated"))
+		printf("audit trail TRUNCATED: the database ends at seq %lld, "
+		    "its head names seq %lld: %s\n", jint(o, "lastSeq"),
+		    jint(o, "headSeq"), jstr(o, "reason", "?"));
 	else
 		printf("audit trail BROKEN at record %lld (%lld verified "
 		    "before it): %s\n", jint(o, "badSeq"), jint(o, "records"),

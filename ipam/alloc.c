@@ -661,3 +661,115 @@ ipam_restore_quarantine(struct ipam *ipam, const char *poolname,
 	    AE_QUARANTINED);
 	return 0;
 }
+
+/* Undoing a change whose commit failed */
+
+static bool
+alloc_same(const struct alloc_node *an, const struct ipam_alloc *rec)
+{
+	return ipaddr_cmp(&an->a.ip, &rec->ip) == 0 &&
+	    ipaddr_cmp(&an->a.ipv6, &rec->ipv6) == 0 &&
+	    mac_cmp(&an->a.mac, &rec->mac) == 0 &&
+	    an->a.created == rec->created &&
+	    strcmp(an->pool->name, rec->pool) == 0;
+}
+
+/* Forget an allocation that never reached the disk: its addresses are
+ * free at once (no quarantine: nobody was told about them). */
+static void
+alloc_forget(struct ipam *ipam, struct alloc_node *an)
+{
+	for (int fam = 0; fam < 2; fam++)
+		if (an->e[fam] != NULL)
+			addr_now_free(ipam, an->pool, an->e[fam], 0);
+	alloc_node_unlink(ipam, an);
+}
+
+/* The allocation commit of rec failed: drop it if it is still there. */
+bool
+alloc_drop(struct ipam *ipam, const struct ipam_alloc *rec)
+{
+	struct alloc_node *an = resource_find(ipam, rec->resource);
+
+	if (an == NULL || !alloc_same(an, rec))
+		return false;
+	alloc_forget(ipam, an);
+	return true;
+}
+
+static void
+evict(struct ipam *ipam, struct alloc_node *an, const char *why)
+{
+	if (an == NULL)
+		return;
+	log_warn("ipam: %s (pool %s) gives way to %s: the store still "
+	    "holds that", an->a.resource, an->pool->name, why);
+	alloc_forget(ipam, an);
+}
+
+static struct alloc_node *
+addr_owner(const struct ipam_pool *pool, const struct ipaddr *ip)
+{
+	struct addr_entry *e;
+	int fam = ip_fam(ip);
+
+	if (fam < 0 || (e = pool_addr_find(pool, fam, ip_to_u128(ip))) == NULL)
+		return NULL;
+	return e->owner;
+}
+
+/*
+ * The release commit of rec failed: the store still holds rec, so put
+ * it back.  Whatever took its name, addresses or MAC since was
+ * allocated after the release and is still uncommitted; the schema's
+ * UNIQUE constraints fail its commit, so it goes from memory now.
+ */
+int
+alloc_reinstate(struct ipam *ipam, const struct ipam_alloc *rec)
+{
+	struct ipam_pool *pool = ipam_pool_find(ipam, rec->pool);
+	char err[256];
+
+	if (pool == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	evict(ipam, resource_find(ipam, rec->resource), "its name");
+	evict(ipam, mac_find(pool, &rec->mac), "its MAC");
+	evict(ipam, addr_owner(pool, &rec->ip), "its address");
+	evict(ipam, addr_owner(pool, &rec->ipv6), "its address");
+	if (ipam_restore_alloc(ipam, rec, err, sizeof(err)) != 0) {
+		log_warn("ipam: cannot put %s back: %s", rec->resource, err);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The claim commit of rec (taken from the pre-allocation prev) failed:
+ * the store still holds prev.  Rename it back; if rec is gone already
+ * (released meanwhile), put prev back as the store holds it.
+ */
+int
+alloc_unclaim(struct ipam *ipam, const struct ipam_alloc *rec,
+    const char *prev)
+{
+	struct alloc_node *an = resource_find(ipam, rec->resource);
+	struct ipam_alloc back;
+
+	if (an != NULL && alloc_same(an, rec) && !an->a.preallocated &&
+	    resource_find(ipam, prev) == NULL) {
+		ht_remove(&ipam->by_resource, &an->hn_res);
+		strlcpy_s(an->a.resource, prev, sizeof(an->a.resource));
+		ht_insert(&ipam->by_resource, &an->hn_res,
+		    hash_bytes(prev, strlen(prev)));
+		an->a.preallocated = true;
+		an->pool->nprealloc++;
+		return 0;
+	}
+	back = *rec;
+	strlcpy_s(back.resource, prev, sizeof(back.resource));
+	back.preallocated = true;
+	return alloc_reinstate(ipam, &back);
+}

@@ -26,24 +26,39 @@
  * per cursor pass), so /8 and /64 pools are fine.  Resource ids are
  * global: allocating an id again returns its existing allocation.
  *
- * Store.  ipam_store_open() loads the SQLite database (WAL) under the
- * state directory into a struct ipam, then starts a writer thread.  The
- * in-memory allocator changes at once (two requests never get the same
- * address); the change is then submitted with ipam_store_submit().  The
- * writer takes everything queued, runs one transaction, commits it and
- * posts the completions back to the event loop through an eventfd; the
- * done callback runs there, and only then may the caller acknowledge.
- * Durability: journal_mode=WAL with synchronous=FULL, so a commit has
- * reached the disk (fsync of the WAL) before any callback runs; kill -9
- * or power loss loses nothing acknowledged.  Group commit pays one fsync
- * per batch.
+ * Store.  ipam_store_open() checks STATE/ipam.db (PRAGMA quick_check,
+ * the schema, the audit chain head and the anchor, below), loads it
+ * into a struct ipam, then starts a writer thread.  The in-memory
+ * allocator changes at once (two requests never get the same address);
+ * the change is then submitted with ipam_store_submit().  The writer
+ * takes everything queued, runs one transaction, commits it and posts
+ * the completions back to the event loop through an eventfd; there a
+ * failed change is first undone in the allocator (an allocation
+ * dropped, a release put back, a claim renamed back), then the done
+ * callback runs, and only then may the caller acknowledge.  Memory and
+ * disk therefore agree once every callback has run.  Durability:
+ * journal_mode=WAL with synchronous=FULL, so a commit has reached the
+ * disk (fsync of the WAL) before any callback runs; kill -9 or power
+ * loss loses nothing acknowledged.  Group commit pays one fsync per
+ * batch.  The schema holds UNIQUE (pool, ip), (pool, ipv6) and (pool,
+ * mac), so a change built on one that failed fails too.  State files
+ * are 0600 and the state directory must not be writable by group or
+ * others (fixed with a warning).
  *
- * Audit.  Each allocation, release and reservation appends a record to
- * the audit table in the same transaction: hmac = HMAC-SHA256(key,
- * prev_hmac || canonical record bytes), key from STATE/ipam.key (32
- * random bytes, 0600).  The chain head (last seq and hmac) is kept in
- * the meta table under its own HMAC tag, so removing the newest records
- * is detected as well as edits, gaps and reordering.
+ * Audit.  Each allocation, release, claim and reservation appends a
+ * record to the audit table in the same transaction: hmac =
+ * HMAC-SHA256(key, prev_hmac || canonical record bytes), key from
+ * STATE/ipam.key (32 random bytes, 0600).  A record names its actor
+ * (who asked: "local" for the Unix socket, a client's identity).  The
+ * chain head (last seq and hmac) is kept in the meta table under its
+ * own HMAC tag, which ipam_store_open() checks against the last record:
+ * records removed at the end refuse the IPAM instead of being written
+ * over.  Copying back an older database, head and all, is caught by the
+ * head published outside it: STATE/ipam.anchor (seq and hmac of a
+ * recent head, HMAC-tagged, replaced atomically after commits), a log
+ * line every IPAM_HEAD_PUBLISH_EVERY records and at shutdown, and the
+ * "head published" hook (for a datastore); the database must contain
+ * the anchored record.
  *
  * Pre-allocations (the shadow inventory) are ordinary allocations with
  * the preallocated flag set.
@@ -61,7 +76,10 @@
 #define IPAM_RESOURCE_MAX	255
 #define IPAM_MAC_PREFIX_MAX	5
 #define IPAM_DEFAULT_QUARANTINE	30	/* seconds; AWS VPC CNI's cooldown */
-#define IPAM_SCHEMA_VERSION	1
+#define IPAM_SCHEMA_VERSION	2	/* 2: audit actor, UNIQUE indexes */
+#define IPAM_ACTOR_MAX		255	/* a TLS subject CN or DNS name */
+#define IPAM_AUDIT_HASH_LEN	32	/* HMAC-SHA256 */
+#define IPAM_HEAD_PUBLISH_EVERY	1000	/* records between head log lines */
 
 struct event_base;
 struct ipam;
@@ -226,37 +244,52 @@ struct ipam_op {
 	int64_t		 until;		/* release: end of quarantine */
 	struct ipam_reservation reservation;
 	char		 prev_resource[IPAM_RESOURCE_MAX + 1];	/* claim */
+	char		 actor[IPAM_ACTOR_MAX + 1];	/* for the audit record */
 };
 
-/* status 0: committed; -1: the transaction failed (logged). */
+/*
+ * status 0: committed; -1: the transaction failed (logged) and the
+ * change has been undone in the allocator given to ipam_store_open():
+ * an allocation is gone (its addresses free again), a released
+ * allocation is back (taking its name, addresses and MAC back from
+ * anything allocated since, whose own commit fails for them), a claimed
+ * pre-allocation has its old name back.
+ */
 typedef void	(*ipam_done_cb)(int status, void *arg);
 
 /*
- * Open (creating) STATE/ipam.db and STATE/ipam.key, check the schema
- * version, restore allocations and quarantine into ipam (whose pools
- * must already be added; rows of unknown pools are kept on disk and
- * skipped), and start the writer.  Completions run from base.
+ * Open (creating) STATE/ipam.db, STATE/ipam.key and STATE/ipam.anchor,
+ * check the database (quick_check, schema version, migration), check
+ * the audit chain head against its tag and against the anchor, restore
+ * allocations and quarantine into ipam (whose pools must already be
+ * added; rows of unknown pools are kept on disk and skipped), and start
+ * the writer.  Completions run from base.  NULL with a message in err;
+ * errno EBADMSG when the state is there but cannot be trusted (corrupt,
+ * audit records missing, rolled back to an older copy, an address held
+ * twice): the caller should not start the IPAM on it.
  */
 struct ipam_store *ipam_store_open(const char *state_dir,
 		    struct event_base *base, struct ipam *ipam, char *err,
 		    size_t errlen);
-/* Commit what is queued, run the remaining callbacks, stop, free. */
+/* Commit what is queued, run the remaining callbacks, publish the chain
+ * head (log, anchor, hook), stop, free. */
 void		 ipam_store_close(struct ipam_store *);
 int		 ipam_store_submit(struct ipam_store *, const struct ipam_op *,
 		    ipam_done_cb, void *);
-/* Helpers that fill an op from an allocation record. */
-void		 ipam_op_alloc(struct ipam_op *, const struct ipam_alloc *);
+/* Helpers that fill an op from an allocation record; actor may be NULL. */
+void		 ipam_op_alloc(struct ipam_op *, const struct ipam_alloc *,
+		    const char *actor);
 void		 ipam_op_release(struct ipam_op *, const struct ipam_alloc *,
-		    int64_t until);
+		    int64_t until, const char *actor);
 /* a was taken from the pre-allocation named prev (ipam_claim). */
 void		 ipam_op_claim(struct ipam_op *, const struct ipam_alloc *a,
-		    const char *prev);
+		    const char *prev, const char *actor);
 /* Block until everything submitted is committed and its callback ran. */
 void		 ipam_store_flush(struct ipam_store *);
 /*
- * Record in the store (and the audit trail) the pools' configured
- * reservations that it does not hold yet, and drop those no longer
- * configured.  Returns the number of ops submitted.
+ * Record in the store (and the audit trail, actor "config") the pools'
+ * configured reservations that it does not hold yet, and drop those no
+ * longer configured.  Returns the number of ops submitted.
  */
 int		 ipam_store_sync_reservations(struct ipam_store *,
 		    const struct ipam *, ipam_done_cb, void *);
@@ -270,20 +303,75 @@ struct ipam_store_stats {
 void		 ipam_store_stats(struct ipam_store *, struct ipam_store_stats *);
 const char	*ipam_store_path(const struct ipam_store *);
 
+/*
+ * The audit chain head as published: seq 0 and a zero hash for an
+ * empty chain; hex is the hash in lower-case hex.
+ */
+struct ipam_audit_head {
+	int64_t		 seq;
+	uint8_t		 hash[IPAM_AUDIT_HASH_LEN];
+	char		 hex[2 * IPAM_AUDIT_HASH_LEN + 1];
+	bool		 shutdown;	/* the last one, from ipam_store_close */
+};
+/*
+ * "Head published": cb runs on the event loop each time the head is
+ * published (every IPAM_HEAD_PUBLISH_EVERY records and at close), so
+ * it can be kept outside this host (fabric mode: the datastore).  One
+ * hook; NULL removes it.
+ */
+typedef void	(*ipam_head_cb)(const struct ipam_audit_head *, void *arg);
+void		 ipam_store_set_head_hook(struct ipam_store *, ipam_head_cb,
+		    void *arg);
+/* The head as last committed (event loop side). */
+void		 ipam_store_head(struct ipam_store *,
+		    struct ipam_audit_head *);
+
 /* Audit chain (audit.c) */
 
 struct ipam_audit_report {
 	bool		 ok;
 	int64_t		 records;	/* verified before the first bad one */
 	int64_t		 bad_seq;	/* first bad seq; 0 when ok */
-	char		 reason[160];
+	int64_t		 last_seq;	/* the last record present */
+	int64_t		 head_seq;	/* what the tagged head names */
+	int64_t		 anchor_seq;	/* what STATE/ipam.anchor names; 0 none */
+	bool		 anchored;	/* an anchor file was there */
+	bool		 truncated;	/* records removed at the end */
+	bool		 rolled_back;	/* older than (or not) the anchored one */
+	char		 reason[256];
 };
 
-/* Walk the chain on its own read connection.  -1: cannot read at all. */
+/* Walk the chain on its own read connection and check its head and the
+ * anchor.  -1: cannot read at all. */
 int		 ipam_audit_verify(struct ipam_store *,
 		    struct ipam_audit_report *);
-/* The same on a state directory without an open store (evpnctl). */
+/* The same on a state directory without an open store (an IPAM refused
+ * at start). */
 int		 ipam_audit_verify_dir(const char *state_dir,
 		    struct ipam_audit_report *);
+
+/* An audit record as listed; strings are "" when absent. */
+struct ipam_audit_record {
+	int64_t		 seq;
+	int64_t		 time;
+	const char	*op;
+	const char	*actor;
+	const char	*resource;
+	const char	*pool;
+	const char	*ip;
+	const char	*ipv6;
+	const char	*mac;
+	char		 prev_hex[2 * IPAM_AUDIT_HASH_LEN + 1];
+	char		 hmac_hex[2 * IPAM_AUDIT_HASH_LEN + 1];
+};
+/*
+ * Records with seq > since, in order, at most limit, on a read
+ * connection of their own; cb stops the walk by returning non-zero.
+ * Returns the number listed, -1 (message in err) when the table cannot
+ * be read.
+ */
+int		 ipam_audit_records(struct ipam_store *, int64_t since,
+		    size_t limit, int (*cb)(const struct ipam_audit_record *,
+		    void *), void *arg, char *err, size_t errlen);
 
 #endif

@@ -80,7 +80,7 @@ submit_one(struct bench *b, long i)
 	p->b = b;
 	p->i = i;
 	p->t0 = now_us();
-	ipam_op_alloc(&op, a);
+	ipam_op_alloc(&op, a, "bench");
 	ipam_store_submit(b->store, &op, done_cb, p);
 }
 

@@ -151,35 +151,59 @@ int	 ipam_restore_alloc(struct ipam *, const struct ipam_alloc *,
 	    char *err, size_t errlen);
 int	 ipam_restore_quarantine(struct ipam *, const char *pool,
 	    const struct ipaddr *, int64_t until);
+/* alloc.c: undoing a change whose commit failed (store.c).  rec->pool
+ * names the pool. */
+bool	 alloc_drop(struct ipam *, const struct ipam_alloc *rec);
+int	 alloc_reinstate(struct ipam *, const struct ipam_alloc *rec);
+int	 alloc_unclaim(struct ipam *, const struct ipam_alloc *rec,
+	    const char *prev);
 
 /* audit.c: the chain's arithmetic, shared with store.c. */
 #define AUDIT_KEY_LEN	32
-#define AUDIT_HMAC_LEN	32
+#define AUDIT_HMAC_LEN	IPAM_AUDIT_HASH_LEN
 
 struct sqlite3;
 
-struct audit_rec {
-	int64_t		 seq;
-	int64_t		 time;
-	const char	*op;
-	const char	*resource;
-	const char	*pool;
-	const char	*ip;
-	const char	*ipv6;
-	const char	*mac;
-};
-
+/* A record's fields (struct ipam_audit_record, without the hex): its
+ * actor is "" in records of schema 1. */
 void	 audit_hmac(const uint8_t *key, const uint8_t *prev,
-	    const struct audit_rec *, uint8_t *out);
+	    const struct ipam_audit_record *, uint8_t *out);
 /* The tag that vouches for the chain head (seq, hmac). */
 void	 audit_head_tag(const uint8_t *key, int64_t seq, const uint8_t *hmac,
 	    uint8_t *out);
+/* The meta row's value: seq (8 bytes, big-endian), hmac, tag. */
+#define AUDIT_HEAD_BLOB_LEN	(8 + 2 * AUDIT_HMAC_LEN)
+void	 audit_head_blob(const uint8_t *key, int64_t seq, const uint8_t *hmac,
+	    uint8_t *blob);
+void	 audit_hex(const uint8_t *, size_t, char *out);
 /* Read STATE/ipam.key, creating it (0600, RAND_bytes) when allowed. */
 int	 audit_key_load(const char *dir, bool create, uint8_t *key,
 	    char *err, size_t errlen);
-int	 audit_verify_db(struct sqlite3 *, const uint8_t *key,
-	    struct ipam_audit_report *);
+
+/* STATE/ipam.anchor: a head published outside the database. */
+struct audit_anchor {
+	bool		 present;
+	int64_t		 seq;
+	uint8_t		 hmac[AUDIT_HMAC_LEN];
+};
+/* 0 (present false when there is no file); -1 with err when it cannot
+ * be read or its tag does not vouch for it. */
+int	 audit_anchor_read(const char *dir, const uint8_t *key,
+	    struct audit_anchor *, char *err, size_t errlen);
+/* Replace it atomically (temporary file, fsync, rename). */
+int	 audit_anchor_write(const char *dir, const uint8_t *key, int64_t seq,
+	    const uint8_t *hmac, char *err, size_t errlen);
+/*
+ * The tagged head, the last record and the anchor (may be NULL) agree;
+ * else rep says what is wrong (ok false, bad_seq, truncated or
+ * rolled_back, reason naming the seqs).  *last and last_hmac get the
+ * last record.  -1 when the database cannot be read.
+ */
+int	 audit_head_check(struct sqlite3 *, const uint8_t *key,
+	    const struct audit_anchor *, struct ipam_audit_report *,
+	    int64_t *last, uint8_t *last_hmac);
 const char *store_db_path(const struct ipam_store *);
+const char *store_dir(const struct ipam_store *);
 const uint8_t *store_key(const struct ipam_store *);
 
 #endif

@@ -2,18 +2,20 @@
  * The durable store: SQLite in WAL mode, written by one background
  * thread with group commit, completions delivered on the event loop.
  *
- * How this works: ipam_store_open() opens STATE/ipam.db on the calling
- * thread, creates or checks the schema, loads allocations and the
- * quarantine into the allocator, and only then starts the writer; from
- * then on the writer alone uses the connection.  ipam_store_submit()
- * copies an op onto the pending queue (mutex + condition variable).
- * The writer takes the whole queue, runs it as one transaction (BEGIN
- * IMMEDIATE ... COMMIT, each op with its audit record, then the chain
- * head), and moves the ops to the done queue with their status.  It
- * then bumps an eventfd; the event loop's read callback takes the done
- * queue and runs each done callback, so callbacks never run on the
- * writer thread.  If a batch fails, each op is retried in a transaction
- * of its own so one bad op fails alone.
+ * How this works: ipam_store_open() checks and loads STATE/ipam.db on
+ * the calling thread (store_open.c), and only then starts the writer;
+ * from then on the writer alone uses the connection.
+ * ipam_store_submit() copies an op onto the pending queue (mutex +
+ * condition variable).  The writer takes the whole queue, runs it as
+ * one transaction (BEGIN IMMEDIATE ... COMMIT, each op with its audit
+ * record, then the chain head), and moves the ops to the done queue
+ * with their status.  It then bumps an eventfd; the event loop's read
+ * callback takes the done queue and, for each op, undoes a failed
+ * change in the allocator and runs the done callback, so neither ever
+ * runs on the writer thread.  If a batch fails because of one op (a
+ * constraint), each op is retried in a transaction of its own so that
+ * op fails alone; if it fails because of the database (busy, disk
+ * full, I/O), every op of the batch fails and none is retried.
  *
  * Durability: journal_mode=WAL and synchronous=FULL: COMMIT returns
  * after the WAL is fsync'd, so a callback (and the answer the caller
@@ -21,17 +23,22 @@
  * no acknowledged change, and a change is either wholly in (allocation
  * row, quarantine rows, audit record) or wholly out.  A batch costs one
  * fsync whatever its size, which is what makes group commit pay.
+ *
+ * The chain head leaves the database three ways: the writer replaces
+ * STATE/ipam.anchor after a batch when nothing else is queued (or every
+ * IPAM_HEAD_PUBLISH_EVERY records under load), after the answers went
+ * out; the event loop logs it and calls the "head published" hook
+ * every IPAM_HEAD_PUBLISH_EVERY records; ipam_store_close() does all
+ * three at shutdown.
  */
-#include "ipam/ipam_int.h"
+#include "ipam/store_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,111 +48,16 @@
 #include "common/log.h"
 #include "common/util.h"
 
-static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS meta ("
-	" key TEXT PRIMARY KEY, value BLOB);"
-	"CREATE TABLE IF NOT EXISTS allocations ("
-	" resource TEXT PRIMARY KEY, pool TEXT NOT NULL, ip TEXT, ipv6 TEXT,"
-	" mac TEXT NOT NULL, preallocated INTEGER NOT NULL,"
-	" created INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS quarantine ("
-	" pool TEXT NOT NULL, ip TEXT NOT NULL, until INTEGER NOT NULL,"
-	" PRIMARY KEY (pool, ip));"
-	"CREATE TABLE IF NOT EXISTS reservations ("
-	" pool TEXT NOT NULL, ip TEXT NOT NULL, name TEXT NOT NULL,"
-	" PRIMARY KEY (pool, ip));"
-	"CREATE TABLE IF NOT EXISTS audit ("
-	" seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, op TEXT NOT NULL,"
-	" resource TEXT, pool TEXT, ip TEXT, ipv6 TEXT, mac TEXT,"
-	" prev_hmac BLOB NOT NULL, hmac BLOB NOT NULL);";
-
-enum stmt_id {
-	ST_ALLOC_INSERT,
-	ST_ALLOC_DELETE,
-	ST_ALLOC_CLAIM,
-	ST_QUAR_INSERT,
-	ST_QUAR_DELETE,
-	ST_RES_INSERT,
-	ST_RES_DELETE,
-	ST_AUDIT_INSERT,
-	ST_HEAD_SET,
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_COUNT
-};
-
-static const char *const stmt_sql[ST_COUNT] = {
-	[ST_ALLOC_INSERT] = "INSERT INTO allocations (resource, pool, ip, "
-	    "ipv6, mac, preallocated, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	[ST_ALLOC_DELETE] = "DELETE FROM allocations WHERE resource = ?",
-	[ST_ALLOC_CLAIM] = "UPDATE allocations SET resource = ?, "
-	    "preallocated = 0 WHERE resource = ? AND preallocated = 1",
-	[ST_QUAR_INSERT] = "INSERT OR REPLACE INTO quarantine (pool, ip, "
-	    "until) VALUES (?, ?, ?)",
-	[ST_QUAR_DELETE] = "DELETE FROM quarantine WHERE pool = ? AND ip = ?",
-	[ST_RES_INSERT] = "INSERT OR REPLACE INTO reservations (pool, ip, "
-	    "name) VALUES (?, ?, ?)",
-	[ST_RES_DELETE] = "DELETE FROM reservations WHERE pool = ? AND ip = ?",
-	[ST_AUDIT_INSERT] = "INSERT INTO audit (seq, time, op, resource, pool, "
-	    "ip, ipv6, mac, prev_hmac, hmac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?)",
-	[ST_HEAD_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES "
-	    "('audit_head', ?)",
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-};
-
-struct store_op {
-	TAILQ_ENTRY(store_op) link;
-	struct ipam_op	 op;
-	ipam_done_cb	 cb;
-	void		*arg;
-	int		 status;
-};
-TAILQ_HEAD(store_op_list, store_op);
-
-/* A reservation as the store holds it, for ipam_store_sync_reservations. */
-struct store_res {
-	char		 pool[IPAM_NAME_MAX + 1];
-	char		 ip[IPADDR_STRLEN];
-	char		 name[IPAM_NAME_MAX + 1];
-};
-
-struct ipam_store {
-	char		*dir;
-	char		*dbpath;
-	sqlite3		*db;
-	sqlite3_stmt	*st[ST_COUNT];
-	uint8_t		 key[AUDIT_KEY_LEN];
-	int64_t		 audit_seq;
-	uint8_t		 audit_head[AUDIT_HMAC_LEN];
-	struct ipam	*ipam;
-	struct store_res *res;
-	size_t		 nres;
-
-	pthread_t	 thread;
-	bool		 thread_started;
-	pthread_mutex_t	 mtx;
-	pthread_cond_t	 work_cond;	/* writer: something to do */
-	pthread_cond_t	 done_cond;	/* flush: a batch finished */
-	struct store_op_list pending;
-	struct store_op_list done;
-	bool		 stop;
-	uint64_t	 submitted;
-	uint64_t	 finished;	/* by the writer */
-	uint64_t	 delivered;	/* callbacks run */
-	struct ipam_store_stats stats;
-
-	int		 efd;
-	struct event	*ev;
-};
-
 const char *
 store_db_path(const struct ipam_store *s)
 {
 	return s->dbpath;
+}
+
+const char *
+store_dir(const struct ipam_store *s)
+{
+	return s->dir;
 }
 
 const uint8_t *
@@ -160,31 +72,42 @@ ipam_store_path(const struct ipam_store *s)
 	return s->dbpath;
 }
 
-/* Binding helpers: empty text is stored as NULL. */
+/* Binding helpers: empty text is stored as NULL.  They return the
+ * SQLite code; callers OR them and check the sum once. */
 
-static void
+static int
 bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s == NULL || s[0] == '\0')
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 }
 
 static int
-stmt_run(struct ipam_store *s, enum stmt_id id)
+stmt_fail(struct ipam_store *s, enum stmt_id id, int rc, const char *why)
+{
+	s->last_rc = rc;
+	log_warn("ipam store: %s: %s", store_stmt_sql[id], why);
+	return -1;
+}
+
+/* Step a statement whose parameters are bound (binds: the OR of their
+ * codes, so anything but SQLITE_OK means one failed). */
+static int
+stmt_run(struct ipam_store *s, enum stmt_id id, int binds)
 {
 	sqlite3_stmt *st = s->st[id];
-	int rc = sqlite3_step(st);
+	int rc;
 
+	if (binds != SQLITE_OK) {
+		sqlite3_clear_bindings(st);
+		return stmt_fail(s, id, SQLITE_RANGE, "cannot bind a value");
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		stmt_fail(s, id, rc, sqlite3_errmsg(s->db));
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		log_warn("ipam store: %s: %s", stmt_sql[id],
-		    sqlite3_errmsg(s->db));
-		return -1;
-	}
-	return 0;
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static const char *
@@ -198,26 +121,28 @@ ip_text(const struct ipaddr *ip, char *buf, size_t len)
 /* Writer: applying ops */
 
 static int
-audit_append(struct ipam_store *s, const struct audit_rec *rec)
+audit_append(struct ipam_store *s, const struct ipam_audit_record *rec)
 {
-	struct audit_rec r = *rec;
+	struct ipam_audit_record r = *rec;
 	sqlite3_stmt *st = s->st[ST_AUDIT_INSERT];
 	uint8_t h[AUDIT_HMAC_LEN];
+	int b;
 
 	r.seq = s->audit_seq + 1;
 	audit_hmac(s->key, s->audit_head, &r, h);
-	sqlite3_bind_int64(st, 1, r.seq);
-	sqlite3_bind_int64(st, 2, r.time);
-	bind_text(st, 3, r.op);
-	bind_text(st, 4, r.resource);
-	bind_text(st, 5, r.pool);
-	bind_text(st, 6, r.ip);
-	bind_text(st, 7, r.ipv6);
-	bind_text(st, 8, r.mac);
-	sqlite3_bind_blob(st, 9, s->audit_head, AUDIT_HMAC_LEN,
+	b = sqlite3_bind_int64(st, 1, r.seq);
+	b |= sqlite3_bind_int64(st, 2, r.time);
+	b |= bind_text(st, 3, r.op);
+	b |= bind_text(st, 4, r.resource);
+	b |= bind_text(st, 5, r.pool);
+	b |= bind_text(st, 6, r.ip);
+	b |= bind_text(st, 7, r.ipv6);
+	b |= bind_text(st, 8, r.mac);
+	b |= sqlite3_bind_blob(st, 9, s->audit_head, AUDIT_HMAC_LEN,
 	    SQLITE_TRANSIENT);
-	sqlite3_bind_blob(st, 10, h, AUDIT_HMAC_LEN, SQLITE_TRANSIENT);
-	if (stmt_run(s, ST_AUDIT_INSERT) == -1)
+	b |= sqlite3_bind_blob(st, 10, h, AUDIT_HMAC_LEN, SQLITE_TRANSIENT);
+	b |= bind_text(st, 11, r.actor);
+	if (stmt_run(s, ST_AUDIT_INSERT, b) == -1)
 		return -1;
 	s->audit_seq = r.seq;
 	memcpy(s->audit_head, h, AUDIT_HMAC_LEN);
@@ -227,46 +152,44 @@ audit_append(struct ipam_store *s, const struct audit_rec *rec)
 static int
 head_write(struct ipam_store *s)
 {
-	uint8_t blob[8 + 2 * AUDIT_HMAC_LEN];
+	uint8_t blob[AUDIT_HEAD_BLOB_LEN];
 
-	for (int i = 0; i < 8; i++)
-		blob[i] = (uint8_t)((uint64_t)s->audit_seq >> (56 - 8 * i));
-	memcpy(blob + 8, s->audit_head, AUDIT_HMAC_LEN);
-	audit_head_tag(s->key, s->audit_seq, s->audit_head,
-	    blob + 8 + AUDIT_HMAC_LEN);
-	sqlite3_bind_blob(s->st[ST_HEAD_SET], 1, blob, sizeof(blob),
-	    SQLITE_TRANSIENT);
-	return stmt_run(s, ST_HEAD_SET);
+	audit_head_blob(s->key, s->audit_seq, s->audit_head, blob);
+	return stmt_run(s, ST_HEAD_SET, sqlite3_bind_blob(s->st[ST_HEAD_SET],
+	    1, blob, sizeof(blob), SQLITE_TRANSIENT));
 }
 
 static int
 quarantine_row(struct ipam_store *s, enum stmt_id id, const char *pool,
     const char *ip, int64_t until)
 {
+	int b;
+
 	if (ip[0] == '\0')
 		return 0;
-	sqlite3_bind_text(s->st[id], 1, pool, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s->st[id], 2, ip, -1, SQLITE_TRANSIENT);
+	b = sqlite3_bind_text(s->st[id], 1, pool, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(s->st[id], 2, ip, -1, SQLITE_TRANSIENT);
 	if (id == ST_QUAR_INSERT)
-		sqlite3_bind_int64(s->st[id], 3, until);
-	return stmt_run(s, id);
+		b |= sqlite3_bind_int64(s->st[id], 3, until);
+	return stmt_run(s, id, b);
 }
 
 static int
 apply_alloc(struct ipam_store *s, const struct ipam_op *op,
-    struct audit_rec *r)
+    struct ipam_audit_record *r)
 {
 	sqlite3_stmt *st = s->st[ST_ALLOC_INSERT];
+	int b;
 
 	r->op = "allocate";
-	sqlite3_bind_text(st, 1, op->alloc.resource, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, op->pool, -1, SQLITE_TRANSIENT);
-	bind_text(st, 3, r->ip);
-	bind_text(st, 4, r->ipv6);
-	bind_text(st, 5, r->mac);
-	sqlite3_bind_int(st, 6, op->alloc.preallocated);
-	sqlite3_bind_int64(st, 7, op->alloc.created);
-	if (stmt_run(s, ST_ALLOC_INSERT) == -1 ||
+	b = sqlite3_bind_text(st, 1, op->alloc.resource, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(st, 2, op->pool, -1, SQLITE_TRANSIENT);
+	b |= bind_text(st, 3, r->ip);
+	b |= bind_text(st, 4, r->ipv6);
+	b |= bind_text(st, 5, r->mac);
+	b |= sqlite3_bind_int(st, 6, op->alloc.preallocated);
+	b |= sqlite3_bind_int64(st, 7, op->alloc.created);
+	if (stmt_run(s, ST_ALLOC_INSERT, b) == -1 ||
 	    quarantine_row(s, ST_QUAR_DELETE, op->pool, r->ip, 0) == -1 ||
 	    quarantine_row(s, ST_QUAR_DELETE, op->pool, r->ipv6, 0) == -1)
 		return -1;
@@ -275,12 +198,12 @@ apply_alloc(struct ipam_store *s, const struct ipam_op *op,
 
 static int
 apply_release(struct ipam_store *s, const struct ipam_op *op,
-    struct audit_rec *r)
+    struct ipam_audit_record *r)
 {
 	r->op = "release";
-	sqlite3_bind_text(s->st[ST_ALLOC_DELETE], 1, op->alloc.resource, -1,
-	    SQLITE_TRANSIENT);
-	if (stmt_run(s, ST_ALLOC_DELETE) == -1 ||
+	if (stmt_run(s, ST_ALLOC_DELETE, sqlite3_bind_text(
+	    s->st[ST_ALLOC_DELETE], 1, op->alloc.resource, -1,
+	    SQLITE_TRANSIENT)) == -1 ||
 	    quarantine_row(s, ST_QUAR_INSERT, op->pool, r->ip, op->until) == -1
 	    || quarantine_row(s, ST_QUAR_INSERT, op->pool, r->ipv6,
 	    op->until) == -1)
@@ -290,48 +213,54 @@ apply_release(struct ipam_store *s, const struct ipam_op *op,
 
 static int
 apply_claim(struct ipam_store *s, const struct ipam_op *op,
-    struct audit_rec *r)
+    struct ipam_audit_record *r)
 {
 	sqlite3_stmt *st = s->st[ST_ALLOC_CLAIM];
+	int b;
 
 	r->op = "claim";
-	sqlite3_bind_text(st, 1, op->alloc.resource, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, op->prev_resource, -1, SQLITE_TRANSIENT);
-	if (stmt_run(s, ST_ALLOC_CLAIM) == -1)
+	b = sqlite3_bind_text(st, 1, op->alloc.resource, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(st, 2, op->prev_resource, -1, SQLITE_TRANSIENT);
+	if (stmt_run(s, ST_ALLOC_CLAIM, b) == -1)
 		return -1;
 	/* The pre-allocation must have been there to be claimed. */
-	return sqlite3_changes(s->db) == 1 ? 0 : -1;
+	if (sqlite3_changes(s->db) != 1)
+		return stmt_fail(s, ST_ALLOC_CLAIM, SQLITE_CONSTRAINT,
+		    "no such pre-allocation");
+	return 0;
 }
 
 static int
 apply_reservation(struct ipam_store *s, const struct ipam_op *op,
-    struct audit_rec *r)
+    struct ipam_audit_record *r)
 {
 	enum stmt_id id = op->kind == IPAM_OP_RESERVE ? ST_RES_INSERT :
 	    ST_RES_DELETE;
 	sqlite3_stmt *st = s->st[id];
+	int b;
 
 	r->op = op->kind == IPAM_OP_RESERVE ? "reserve" : "unreserve";
 	r->resource = op->reservation.name;
-	sqlite3_bind_text(st, 1, op->pool, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, r->ip, -1, SQLITE_TRANSIENT);
+	b = sqlite3_bind_text(st, 1, op->pool, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(st, 2, r->ip, -1, SQLITE_TRANSIENT);
 	if (id == ST_RES_INSERT)
-		sqlite3_bind_text(st, 3, op->reservation.name, -1,
+		b |= sqlite3_bind_text(st, 3, op->reservation.name, -1,
 		    SQLITE_TRANSIENT);
-	return stmt_run(s, id);
+	return stmt_run(s, id, b);
 }
 
 static int
 apply_op(struct ipam_store *s, const struct ipam_op *op)
 {
 	char ip[IPADDR_STRLEN], ip6[IPADDR_STRLEN], mac[MAC_STRLEN];
-	struct audit_rec r;
+	struct ipam_audit_record r;
 	int rv;
 
 	memset(&r, 0, sizeof(r));
 	r.time = (int64_t)time(NULL);	/* when the record is written */
 	r.pool = op->pool;
 	r.resource = op->alloc.resource;
+	r.actor = op->actor;
 	r.ip = ip_text(&op->alloc.ip, ip, sizeof(ip));
 	r.ipv6 = ip_text(&op->alloc.ipv6, ip6, sizeof(ip6));
 	r.mac = mac_fmt(&op->alloc.mac, mac, sizeof(mac));
@@ -354,11 +283,26 @@ apply_op(struct ipam_store *s, const struct ipam_op *op)
 	case IPAM_OP_SYNC:
 		return 0;
 	default:
-		return -1;
+		return stmt_fail(s, ST_BEGIN, SQLITE_MISUSE, "unknown op");
 	}
 	if (rv == -1)
 		return -1;
 	return audit_append(s, &r);
+}
+
+/* Roll back what is open (SQLite has already done so after some errors,
+ * such as a full disk). */
+static void
+txn_abort(struct ipam_store *s)
+{
+	int rc = s->last_rc;
+
+	if (!sqlite3_get_autocommit(s->db) &&
+	    stmt_run(s, ST_ROLLBACK, SQLITE_OK) == -1 &&
+	    !sqlite3_get_autocommit(s->db))
+		log_warn("ipam store: a transaction stays open after a failed "
+		    "ROLLBACK; every change will fail until restart");
+	s->last_rc = rc;
 }
 
 /* Run ops from..to (exclusive) as one transaction. */
@@ -370,35 +314,112 @@ txn_run(struct ipam_store *s, struct store_op *from, struct store_op *to)
 	struct store_op *so;
 
 	memcpy(head, s->audit_head, sizeof(head));
-	if (stmt_run(s, ST_BEGIN) == -1)
+	s->last_rc = SQLITE_OK;
+	if (stmt_run(s, ST_BEGIN, SQLITE_OK) == -1)
 		return -1;
 	for (so = from; so != to; so = TAILQ_NEXT(so, link))
 		if (apply_op(s, &so->op) == -1)
 			goto fail;
 	if (s->audit_seq != seq && head_write(s) == -1)
 		goto fail;
-	if (stmt_run(s, ST_COMMIT) == 0)
+	if (stmt_run(s, ST_COMMIT, SQLITE_OK) == 0)
 		return 0;
 fail:
-	stmt_run(s, ST_ROLLBACK);
+	txn_abort(s);
 	s->audit_seq = seq;
 	memcpy(s->audit_head, head, sizeof(head));
 	return -1;
+}
+
+/* Did the op itself fail (so that the others may pass without it)? */
+static bool
+failed_alone(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_TOOBIG:
+	case SQLITE_RANGE:
+	case SQLITE_MISUSE:
+		return true;
+	default:
+		return false;	/* busy, full, I/O: the database failed */
+	}
 }
 
 static void
 batch_commit(struct ipam_store *s, struct store_op_list *batch)
 {
 	struct store_op *so;
+	bool db_failed;
 
 	if (txn_run(s, TAILQ_FIRST(batch), NULL) == 0) {
 		TAILQ_FOREACH(so, batch, link)
 			so->status = 0;
 		return;
 	}
-	/* One bad op must not fail the others: retry one by one. */
-	TAILQ_FOREACH(so, batch, link)
+	/* One bad op must not fail the others: retry one by one, unless
+	 * the database itself failed (then a retry of each would wait for
+	 * the busy timeout again, or fill the log). */
+	db_failed = !failed_alone(s->last_rc);
+	TAILQ_FOREACH(so, batch, link) {
+		if (db_failed || TAILQ_NEXT(TAILQ_FIRST(batch), link) == NULL) {
+			so->status = -1;
+			continue;
+		}
 		so->status = txn_run(s, so, TAILQ_NEXT(so, link));
+		if (so->status == -1 && !failed_alone(s->last_rc))
+			db_failed = true;
+	}
+}
+
+/* The anchor follows the head when the writer is idle, or every
+ * IPAM_HEAD_PUBLISH_EVERY records under load. */
+static void
+anchor_update(struct ipam_store *s, bool idle)
+{
+	char err[512];
+
+	if (s->audit_seq <= s->anchor_seq || (!idle && s->audit_seq -
+	    s->anchor_seq < IPAM_HEAD_PUBLISH_EVERY))
+		return;
+	if (audit_anchor_write(s->dir, s->key, s->audit_seq, s->audit_head,
+	    err, sizeof(err)) == -1) {
+		if (!s->anchor_failing)
+			log_warn("ipam store: cannot update the anchor: %s",
+			    err);
+		s->anchor_failing = true;
+		return;
+	}
+	if (s->anchor_failing)
+		log_info("ipam store: the anchor is updated again");
+	s->anchor_failing = false;
+	s->anchor_seq = s->audit_seq;
+}
+
+/* Under the mutex: account for a finished batch and hand it over. */
+static void
+batch_done(struct ipam_store *s, struct store_op_list *batch)
+{
+	struct store_op *so;
+	uint64_t n = 0, one = 1;
+
+	TAILQ_FOREACH(so, batch, link) {
+		n++;
+		if (so->status != 0)
+			s->stats.failed++;
+	}
+	s->stats.ops += n;
+	s->stats.batches++;
+	if (n > s->stats.max_batch)
+		s->stats.max_batch = n;
+	s->committed_seq = s->audit_seq;
+	memcpy(s->committed_head, s->audit_head, AUDIT_HMAC_LEN);
+	TAILQ_CONCAT(&s->done, batch, link);
+	s->finished += n;
+	pthread_cond_broadcast(&s->done_cond);
+	if (write(s->efd, &one, sizeof(one)) != sizeof(one))
+		log_warn("ipam store: eventfd: %s", strerror(errno));
 }
 
 static void *
@@ -406,8 +427,7 @@ writer_main(void *arg)
 {
 	struct ipam_store *s = arg;
 	struct store_op_list batch;
-	struct store_op *so;
-	uint64_t n, one = 1;
+	bool idle;
 
 	pthread_mutex_lock(&s->mtx);
 	for (;;) {
@@ -422,21 +442,12 @@ writer_main(void *arg)
 		batch_commit(s, &batch);
 
 		pthread_mutex_lock(&s->mtx);
-		n = 0;
-		TAILQ_FOREACH(so, &batch, link) {
-			n++;
-			if (so->status != 0)
-				s->stats.failed++;
-		}
-		s->stats.ops += n;
-		s->stats.batches++;
-		if (n > s->stats.max_batch)
-			s->stats.max_batch = n;
-		TAILQ_CONCAT(&s->done, &batch, link);
-		s->finished += n;
-		pthread_cond_broadcast(&s->done_cond);
-		if (write(s->efd, &one, sizeof(one)) != sizeof(one))
-			log_warn("ipam store: eventfd: %s", strerror(errno));
+		batch_done(s, &batch);
+		idle = TAILQ_EMPTY(&s->pending);
+		pthread_mutex_unlock(&s->mtx);
+		/* After the answers: the anchor costs them no latency. */
+		anchor_update(s, idle);
+		pthread_mutex_lock(&s->mtx);
 	}
 	pthread_mutex_unlock(&s->mtx);
 	return NULL;
@@ -444,10 +455,80 @@ writer_main(void *arg)
 
 /* Event loop side */
 
+/* A change that did not commit leaves the allocator as it was. */
+static void
+op_undo(struct ipam_store *s, const struct ipam_op *op)
+{
+	struct ipam_alloc rec = op->alloc;
+
+	rec.pool = op->pool;
+	switch (op->kind) {
+	case IPAM_OP_ALLOC:
+		if (alloc_drop(s->ipam, &rec))
+			log_warn("ipam store: allocation of %s not committed: "
+			    "undone", rec.resource);
+		break;
+	case IPAM_OP_RELEASE:
+		if (alloc_reinstate(s->ipam, &rec) == 0)
+			log_warn("ipam store: release of %s not committed: "
+			    "allocated again", rec.resource);
+		break;
+	case IPAM_OP_CLAIM:
+		if (alloc_unclaim(s->ipam, &rec, op->prev_resource) == 0)
+			log_warn("ipam store: claim of %s by %s not committed: "
+			    "undone", op->prev_resource, rec.resource);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+head_fill(struct ipam_audit_head *h, int64_t seq, const uint8_t *hash,
+    bool shutdown)
+{
+	memset(h, 0, sizeof(*h));
+	h->seq = seq;
+	memcpy(h->hash, hash, AUDIT_HMAC_LEN);
+	audit_hex(hash, AUDIT_HMAC_LEN, h->hex);
+	h->shutdown = shutdown;
+}
+
+static void
+head_publish(struct ipam_store *s, const struct ipam_audit_head *h)
+{
+	log_info("ipam: audit chain head seq %lld %s%s", (long long)h->seq,
+	    h->hex, h->shutdown ? " (at shutdown)" : "");
+	s->published_seq = h->seq;
+	if (s->head_cb != NULL)
+		s->head_cb(h, s->head_arg);
+}
+
+void
+ipam_store_head(struct ipam_store *s, struct ipam_audit_head *h)
+{
+	int64_t seq;
+	uint8_t hash[AUDIT_HMAC_LEN];
+
+	pthread_mutex_lock(&s->mtx);
+	seq = s->committed_seq;
+	memcpy(hash, s->committed_head, sizeof(hash));
+	pthread_mutex_unlock(&s->mtx);
+	head_fill(h, seq, hash, false);
+}
+
+void
+ipam_store_set_head_hook(struct ipam_store *s, ipam_head_cb cb, void *arg)
+{
+	s->head_cb = cb;
+	s->head_arg = arg;
+}
+
 static void
 deliver(struct ipam_store *s)
 {
 	struct store_op_list done;
+	struct ipam_audit_head h;
 	struct store_op *so;
 
 	TAILQ_INIT(&done);
@@ -457,10 +538,16 @@ deliver(struct ipam_store *s)
 	while ((so = TAILQ_FIRST(&done)) != NULL) {
 		TAILQ_REMOVE(&done, so, link);
 		s->delivered++;
+		if (so->status != 0)
+			op_undo(s, &so->op);
 		if (so->cb != NULL)
 			so->cb(so->status, so->arg);
 		free(so);
 	}
+	ipam_store_head(s, &h);
+	if (h.seq / IPAM_HEAD_PUBLISH_EVERY > s->published_seq /
+	    IPAM_HEAD_PUBLISH_EVERY)
+		head_publish(s, &h);
 }
 
 static void
@@ -531,217 +618,37 @@ ipam_store_stats(struct ipam_store *s, struct ipam_store_stats *st)
 }
 
 void
-ipam_op_alloc(struct ipam_op *op, const struct ipam_alloc *a)
+ipam_op_alloc(struct ipam_op *op, const struct ipam_alloc *a,
+    const char *actor)
 {
 	memset(op, 0, sizeof(*op));
 	op->kind = IPAM_OP_ALLOC;
 	op->alloc = *a;
 	op->alloc.pool = NULL;
 	strlcpy_s(op->pool, a->pool, sizeof(op->pool));
+	if (actor != NULL)
+		strlcpy_s(op->actor, actor, sizeof(op->actor));
 }
 
 void
-ipam_op_claim(struct ipam_op *op, const struct ipam_alloc *a, const char *prev)
+ipam_op_claim(struct ipam_op *op, const struct ipam_alloc *a,
+    const char *prev, const char *actor)
 {
-	ipam_op_alloc(op, a);
+	ipam_op_alloc(op, a, actor);
 	op->kind = IPAM_OP_CLAIM;
 	strlcpy_s(op->prev_resource, prev, sizeof(op->prev_resource));
 }
 
 void
 ipam_op_release(struct ipam_op *op, const struct ipam_alloc *a,
-    int64_t until)
+    int64_t until, const char *actor)
 {
-	ipam_op_alloc(op, a);
+	ipam_op_alloc(op, a, actor);
 	op->kind = IPAM_OP_RELEASE;
 	op->until = until;
 }
 
-/* Opening: schema, restore, writer */
-
-static int
-db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
-		return 0;
-	snprintf(err, errlen, "ipam.db: %s", msg != NULL ? msg :
-	    sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	return -1;
-}
-
-/* Run a one-value query; returns the int64 or dflt when no row. */
-static int
-db_int(sqlite3 *db, const char *sql, int64_t dflt, int64_t *out)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : dflt;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int
-schema_setup(struct ipam_store *s, char *err, size_t errlen)
-{
-	char sql[128];
-	int64_t v;
-
-	if (db_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-	    err, errlen) == -1 || db_exec(s->db, schema_sql, err, errlen) == -1)
-		return -1;
-	if (db_int(s->db, "SELECT value FROM meta WHERE key = "
-	    "'schema_version'", 0, &v) == -1) {
-		snprintf(err, errlen, "ipam.db: %s", sqlite3_errmsg(s->db));
-		return -1;
-	}
-	if (v == 0) {
-		snprintf(sql, sizeof(sql), "INSERT INTO meta (key, value) "
-		    "VALUES ('schema_version', %d)", IPAM_SCHEMA_VERSION);
-		return db_exec(s->db, sql, err, errlen);
-	}
-	if (v != IPAM_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema version %lld, this evpnd "
-		    "knows %d", s->dbpath, (long long)v, IPAM_SCHEMA_VERSION);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-col_ip(sqlite3_stmt *st, int i, struct ipaddr *ip)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-
-	memset(ip, 0, sizeof(*ip));
-	return t == NULL ? 0 : ipaddr_parse(t, ip);
-}
-
-static int
-load_allocations(struct ipam_store *s, char *err, size_t errlen)
-{
-	sqlite3_stmt *st;
-	struct ipam_alloc rec;
-	int rc, rv = 0;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT resource, pool, ip, ipv6, mac, "
-	    "preallocated, created FROM allocations ORDER BY rowid", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	while (rv == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *res = (const char *)sqlite3_column_text(st, 0);
-		const char *mac = (const char *)sqlite3_column_text(st, 4);
-
-		memset(&rec, 0, sizeof(rec));
-		strlcpy_s(rec.resource, res ? res : "", sizeof(rec.resource));
-		rec.pool = (const char *)sqlite3_column_text(st, 1);
-		rec.preallocated = sqlite3_column_int(st, 5) != 0;
-		rec.created = sqlite3_column_int64(st, 6);
-		if (rec.pool == NULL || col_ip(st, 2, &rec.ip) == -1 ||
-		    col_ip(st, 3, &rec.ipv6) == -1 || mac == NULL ||
-		    mac_parse(mac, &rec.mac) == -1) {
-			snprintf(err, errlen, "ipam.db: bad allocation row "
-			    "for %s", rec.resource);
-			rv = -1;
-			break;
-		}
-		rv = ipam_restore_alloc(s->ipam, &rec, err, errlen);
-		if (rv == 1) {
-			log_warn("ipam store: %s: pool %s is not configured; "
-			    "allocation kept on disk", rec.resource, rec.pool);
-			rv = 0;
-		}
-	}
-	sqlite3_finalize(st);
-	return rv;
-}
-
-static int
-load_quarantine(struct ipam_store *s)
-{
-	sqlite3_stmt *st;
-	struct ipaddr ip;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT pool, ip, until FROM quarantine "
-	    "ORDER BY until", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *pool = (const char *)sqlite3_column_text(st, 0);
-
-		if (pool != NULL && col_ip(st, 1, &ip) == 0)
-			ipam_restore_quarantine(s->ipam, pool, &ip,
-			    sqlite3_column_int64(st, 2));
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int
-load_reservations(struct ipam_store *s)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT pool, ip, name FROM "
-	    "reservations", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct store_res *r;
-		const char *t[3];
-
-		for (int i = 0; i < 3; i++)
-			if ((t[i] = (const char *)sqlite3_column_text(st, i))
-			    == NULL)
-				t[i] = "";
-		s->res = xrealloc(s->res, (s->nres + 1) * sizeof(*s->res));
-		r = &s->res[s->nres++];
-		strlcpy_s(r->pool, t[0], sizeof(r->pool));
-		strlcpy_s(r->ip, t[1], sizeof(r->ip));
-		strlcpy_s(r->name, t[2], sizeof(r->name));
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int
-audit_head_load(struct ipam_store *s)
-{
-	sqlite3_stmt *st;
-	const void *h;
-
-	memset(s->audit_head, 0, sizeof(s->audit_head));
-	s->audit_seq = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT seq, hmac FROM audit ORDER BY "
-	    "seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		s->audit_seq = sqlite3_column_int64(st, 0);
-		h = sqlite3_column_blob(st, 1);
-		if (h != NULL && sqlite3_column_bytes(st, 1) == AUDIT_HMAC_LEN)
-			memcpy(s->audit_head, h, AUDIT_HMAC_LEN);
-	}
-	sqlite3_finalize(st);
-	return 0;
-}
-
-static int
-store_prepare(struct ipam_store *s, char *err, size_t errlen)
-{
-	for (int i = 0; i < ST_COUNT; i++) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "ipam.db: %s",
-			    sqlite3_errmsg(s->db));
-			return -1;
-		}
-	}
-	return 0;
-}
+/* Opening and closing */
 
 static void
 store_destroy(struct ipam_store *s)
@@ -753,6 +660,7 @@ store_destroy(struct ipam_store *s)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	explicit_bzero(s->key, sizeof(s->key));
 	pthread_mutex_destroy(&s->mtx);
 	pthread_cond_destroy(&s->work_cond);
 	pthread_cond_destroy(&s->done_cond);
@@ -762,40 +670,13 @@ store_destroy(struct ipam_store *s)
 	free(s);
 }
 
-/* Everything up to the writer thread, on the caller's thread. */
-static int
-store_load(struct ipam_store *s, char *err, size_t errlen)
-{
-	int64_t naudit;
-
-	if (sqlite3_open_v2(s->dbpath, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", s->dbpath,
-		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
-		return -1;
-	}
-	sqlite3_busy_timeout(s->db, 5000);
-	if (schema_setup(s, err, errlen) == -1)
-		return -1;
-	if (db_int(s->db, "SELECT count(*) FROM audit", 0, &naudit) == -1 ||
-	    audit_key_load(s->dir, naudit == 0, s->key, err, errlen) == -1 ||
-	    store_prepare(s, err, errlen) == -1 || audit_head_load(s) == -1 ||
-	    load_allocations(s, err, errlen) == -1 || load_quarantine(s) == -1
-	    || load_reservations(s) == -1) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "ipam.db: %s",
-			    sqlite3_errmsg(s->db));
-		return -1;
-	}
-	return 0;
-}
-
 struct ipam_store *
 ipam_store_open(const char *dir, struct event_base *base, struct ipam *ipam,
     char *err, size_t errlen)
 {
 	struct ipam_store *s = xcalloc(1, sizeof(*s));
 	size_t len = strlen(dir) + sizeof("/ipam.db");
+	int saved;
 
 	err[0] = '\0';
 	s->efd = -1;
@@ -808,12 +689,11 @@ ipam_store_open(const char *dir, struct event_base *base, struct ipam *ipam,
 	pthread_cond_init(&s->done_cond, NULL);
 	TAILQ_INIT(&s->pending);
 	TAILQ_INIT(&s->done);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
+	errno = 0;
 	if (store_load(s, err, errlen) == -1)
 		goto fail;
+	s->committed_seq = s->published_seq = s->audit_seq;
+	memcpy(s->committed_head, s->audit_head, AUDIT_HMAC_LEN);
 	if ((s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    (s->ev = event_new(base, s->efd, EV_READ | EV_PERSIST,
 	    on_completion, s)) == NULL || event_add(s->ev, NULL) == -1) {
@@ -823,18 +703,25 @@ ipam_store_open(const char *dir, struct event_base *base, struct ipam *ipam,
 	}
 	if (pthread_create(&s->thread, NULL, writer_main, s) != 0) {
 		snprintf(err, errlen, "ipam store: cannot start the writer");
+		errno = EAGAIN;
 		goto fail;
 	}
 	s->thread_started = true;
 	return s;
 fail:
+	saved = errno != 0 ? errno : EIO;
+	if (err[0] == '\0')
+		snprintf(err, errlen, "%s: cannot open", s->dbpath);
 	store_destroy(s);
+	errno = saved;
 	return NULL;
 }
 
 void
 ipam_store_close(struct ipam_store *s)
 {
+	struct ipam_audit_head h;
+
 	if (s == NULL)
 		return;
 	pthread_mutex_lock(&s->mtx);
@@ -844,6 +731,10 @@ ipam_store_close(struct ipam_store *s)
 	if (s->thread_started)
 		pthread_join(s->thread, NULL);
 	deliver(s);
+	anchor_update(s, true);
+	ipam_store_head(s, &h);
+	h.shutdown = true;
+	head_publish(s, &h);
 	store_destroy(s);
 }
 
@@ -860,6 +751,7 @@ res_submit(struct ipam_store *s, enum ipam_op_kind kind, const char *pool,
 	strlcpy_s(op.pool, pool, sizeof(op.pool));
 	op.reservation.ip = *ip;
 	strlcpy_s(op.reservation.name, name, sizeof(op.reservation.name));
+	strlcpy_s(op.actor, "config", sizeof(op.actor));
 	return ipam_store_submit(s, &op, cb, arg) == 0 ? 1 : 0;
 }
 

@@ -33,6 +33,7 @@ struct ipamd_op {
 	struct ipamd		*im;
 	enum ipam_op_kind	 kind;
 	struct ipam_alloc	 rec;		/* what was changed */
+	char			 prev[IPAM_RESOURCE_MAX + 1]; /* claim */
 	bool			 existing;
 	double			 wait_s;	/* claim: still converging */
 	ipamd_cb		*cb;
@@ -111,34 +112,19 @@ sync_reservations(struct ipamd *im)
 	    im->ipam, reservation_done, im);
 }
 
-/* The allocation commit failed: undo it in memory if it is still ours. */
-static void
-alloc_undo(struct ipamd *im, const struct ipam_alloc *rec)
-{
-	const struct ipam_alloc *a = ipam_find(im->ipam, rec->resource);
-
-	if (a == NULL || ipaddr_cmp(&a->ip, &rec->ip) != 0 ||
-	    ipaddr_cmp(&a->ipv6, &rec->ipv6) != 0 ||
-	    mac_cmp(&a->mac, &rec->mac) != 0)
-		return;
-	log_warn("ipam: commit of %s failed; allocation undone",
-	    rec->resource);
-	ipam_release(im->ipam, rec->resource, NULL, NULL);
-}
-
 /*
- * The claim commit failed: the store still holds the pre-allocation
- * under its old name.  Drop the claimed record from memory so that a
- * retry allocates afresh and commits properly; the row comes back as a
- * pre-allocation at the next start.
+ * The claim commit failed: the store has renamed the allocation back to
+ * the pre-allocation it was, which the shadow inventory no longer
+ * lists; give it back to the pool rather than leak it.
  */
 static void
-claim_undo(struct ipamd *im, const struct ipam_alloc *rec)
+claim_failed(struct ipamd *im, const struct ipamd_op *op)
 {
-	log_warn("ipam: commit of the claim of a pre-allocation by %s "
-	    "failed; claim undone", rec->resource);
-	if (ipam_find(im->ipam, rec->resource) != NULL)
-		ipam_release(im->ipam, rec->resource, NULL, NULL);
+	log_warn("ipam: commit of the claim of pre-allocation %s by %s "
+	    "failed", op->prev, op->rec.resource);
+	if (ipam_find(im->ipam, op->prev) != NULL &&
+	    ipamd_release(im, op->prev, IPAMD_ACTOR_SHADOW, NULL, NULL) == -1)
+		log_warn("ipam: releasing %s: %s", op->prev, strerror(errno));
 }
 
 static bool
@@ -159,10 +145,9 @@ op_done(int status, void *arg)
 	im->inflight--;
 	switch (op->kind) {
 	case IPAM_OP_ALLOC:
-		if (status != 0) {
-			alloc_undo(im, &op->rec);
+		/* A failed one is gone from memory already (the store). */
+		if (status != 0)
 			break;
-		}
 		/* Answer with what was committed; advertise it only if it
 		 * is still what the name holds (it may have been released,
 		 * even re-allocated, while the commit was under way). */
@@ -173,7 +158,7 @@ op_done(int status, void *arg)
 	case IPAM_OP_CLAIM:
 		/* Same MAC and addresses: the route is already out. */
 		if (status != 0) {
-			claim_undo(im, &op->rec);
+			claim_failed(im, op);
 			break;
 		}
 		res.alloc = ipam_find(im->ipam, op->rec.resource);
@@ -188,12 +173,11 @@ op_done(int status, void *arg)
 			res.status = -1;
 		break;
 	case IPAM_OP_RELEASE:
+		/* A failed one is allocated again (the store): its route
+		 * was never withdrawn. */
 		res.released = &op->rec;
 		if (status == 0)
 			evpn_ipam_withdraw(im->evpn, &op->rec);
-		else
-			log_warn("ipam: commit of the release of %s failed",
-			    op->rec.resource);
 		break;
 	default:
 		break;
@@ -218,7 +202,8 @@ op_submit(struct ipamd *im, struct ipamd_op *op, const struct ipam_op *iop)
 
 static int
 allocate_plain(struct ipamd *im, const char *pool,
-    const struct ipam_request *req, ipamd_cb *cb, void *arg)
+    const struct ipam_request *req, const char *actor, ipamd_cb *cb,
+    void *arg)
 {
 	const struct ipam_alloc *a;
 	struct ipamd_op *op;
@@ -245,7 +230,7 @@ allocate_plain(struct ipamd *im, const char *pool,
 		op->kind = iop.kind = IPAM_OP_SYNC;
 	} else {
 		op->kind = IPAM_OP_ALLOC;
-		ipam_op_alloc(&iop, a);
+		ipam_op_alloc(&iop, a, actor);
 	}
 	if (op_submit(im, op, &iop) == -1) {
 		if (!existing)
@@ -258,7 +243,7 @@ allocate_plain(struct ipamd *im, const char *pool,
 /* a was just claimed from the pre-allocation prev: commit the rename. */
 static int
 claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
-    double wait_s, ipamd_cb *cb, void *arg)
+    double wait_s, const char *actor, ipamd_cb *cb, void *arg)
 {
 	struct ipamd_op *op = xcalloc(1, sizeof(*op));
 	struct ipam_op iop;
@@ -266,11 +251,11 @@ claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
 	op->im = im;
 	op->kind = IPAM_OP_CLAIM;
 	op->rec = *a;
+	strlcpy_s(op->prev, prev, sizeof(op->prev));
 	op->wait_s = wait_s;
 	op->cb = cb;
 	op->arg = arg;
-	memset(&iop, 0, sizeof(iop));
-	ipam_op_claim(&iop, a, prev);
+	ipam_op_claim(&iop, a, prev, actor);
 	if (op_submit(im, op, &iop) == -1) {
 		ipam_release(im->ipam, iop.alloc.resource, NULL, NULL);
 		return -1;
@@ -285,7 +270,8 @@ claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
  */
 static int
 allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
-    const struct ipam_request *req, ipamd_cb *cb, void *arg)
+    const struct ipam_request *req, const char *actor, ipamd_cb *cb,
+    void *arg)
 {
 	char prev[IPAM_RESOURCE_MAX + 1];
 	const struct ipam_alloc *a;
@@ -294,15 +280,16 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
 	if (shadowd_take(sp, req, prev, sizeof(prev), &wait_s)) {
 		if (ipam_claim(im->ipam, prev, req->resource, &a) == 0) {
 			shadowd_served(sp, true, wait_s);
-			return claim_submit(im, a, prev, wait_s, cb, arg);
+			return claim_submit(im, a, prev, wait_s, actor, cb,
+			    arg);
 		}
 		/* Not expected (it left the list with its allocation):
 		 * give it back to the pool rather than leak it. */
 		log_warn("ipam: cannot claim pre-allocation %s: %s", prev,
 		    strerror(errno));
-		ipamd_release(im, prev, NULL, NULL);
+		ipamd_release(im, prev, IPAMD_ACTOR_SHADOW, NULL, NULL);
 	}
-	if (allocate_plain(im, pool, req, cb, arg) == -1)
+	if (allocate_plain(im, pool, req, actor, cb, arg) == -1)
 		return -1;
 	shadowd_served(sp, false, SHADOWD_CONVERGE_MS / 1000.0);
 	return 0;
@@ -332,7 +319,8 @@ repeat_matches(const struct ipam_alloc *a, const struct ipam_request *req)
 
 int
 ipamd_allocate(struct ipamd *im, const char *pool,
-    const struct ipam_request *req, ipamd_cb *cb, void *arg)
+    const struct ipam_request *req, const char *actor, ipamd_cb *cb,
+    void *arg)
 {
 	const struct ipam_alloc *ex = ipam_find(im->ipam, req->resource);
 	struct shadowd_pool *sp;
@@ -343,13 +331,13 @@ ipamd_allocate(struct ipamd *im, const char *pool,
 	}
 	if (!req->preallocated && ex == NULL &&
 	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
-		return allocate_shadow(im, sp, pool, req, cb, arg);
-	return allocate_plain(im, pool, req, cb, arg);
+		return allocate_shadow(im, sp, pool, req, actor, cb, arg);
+	return allocate_plain(im, pool, req, actor, cb, arg);
 }
 
 int
-ipamd_release(struct ipamd *im, const char *resource, ipamd_cb *cb,
-    void *arg)
+ipamd_release(struct ipamd *im, const char *resource, const char *actor,
+    ipamd_cb *cb, void *arg)
 {
 	struct ipamd_op *op = xcalloc(1, sizeof(*op));
 	struct ipam_op iop;
@@ -367,7 +355,7 @@ ipamd_release(struct ipamd *im, const char *resource, ipamd_cb *cb,
 	op->kind = IPAM_OP_RELEASE;
 	op->cb = cb;
 	op->arg = arg;
-	ipam_op_release(&iop, &op->rec, until);
+	ipam_op_release(&iop, &op->rec, until, actor);
 	return op_submit(im, op, &iop);
 }
 
@@ -416,14 +404,17 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 {
 	struct ipamd *im = xcalloc(1, sizeof(*im));
 	size_t n = 0;
+	int saved = EINVAL;
 
 	im->evpn = evpn;
 	im->ipam = ipam_new();
 	if (pools_add(im->ipam, conf, NULL, err, errlen) == -1)
 		goto fail;
 	if ((im->store = ipam_store_open(state_dir, base, im->ipam, err,
-	    errlen)) == NULL)
+	    errlen)) == NULL) {
+		saved = errno;
 		goto fail;
+	}
 	sync_reservations(im);
 	evpn_set_ipam(evpn, im->ipam);
 	ipam_foreach(im->ipam, NULL, restore_advertise, im);
@@ -437,6 +428,7 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 fail:
 	ipam_free(im->ipam);
 	free(im);
+	errno = saved;
 	return NULL;
 }
 

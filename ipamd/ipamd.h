@@ -13,13 +13,23 @@
  * the store, hands the allocator to evpn (conflict detection) and
  * re-advertises every restored allocation as type-2 routes.
  *
- * Changes go through ipamd_allocate() / ipamd_release(): the allocator
+ * Changes go through ipamd_allocate() / ipamd_release(), each naming
+ * its actor (who asked; it goes into the audit record): the allocator
  * changes at once in memory, the change is submitted to the store, and
  * the caller's callback runs on the event loop only after the commit
- * (then the route is advertised or withdrawn).  A failed commit undoes
- * an allocation in memory.  An allocation found already present is
- * answered after a store SYNC when anything is still in flight, since
- * its own commit may be among them.
+ * (then the route is advertised or withdrawn).  A failed commit has
+ * been undone in memory by the store before the callback runs (the
+ * allocation is gone, or the released allocation is back and its
+ * route was never withdrawn); the result's status says so.  An
+ * allocation found already present is answered after a store SYNC when
+ * anything is still in flight, since its own commit may be among them.
+ *
+ * The store refuses to open on data it cannot trust (corruption, audit
+ * records missing at the end, an older copy than ipam.anchor, an
+ * address held twice): ipamd_create() then fails with errno EBADMSG,
+ * and the daemon runs without IPAM rather than heal it.  The audit
+ * chain head is published by the store; ipam_store_set_head_hook() on
+ * ipamd_store() is where a datastore copy plugs in.
  *
  * Shadow inventory (shadowd.h): pools with a "shadow" block get an
  * engine; ipamd_allocate() of a new resource in such a pool first tries
@@ -51,6 +61,8 @@ struct shadowd;
 int		 ipamd_pool_from_conf(struct ipam *, const struct conf_ipam_pool *,
 		    char *err, size_t errlen);
 
+/* NULL with err and errno: EBADMSG when the store holds data it cannot
+ * trust (see above), else a configuration or system error. */
 struct ipamd	*ipamd_create(struct event_base *, struct evpn *,
 		    const struct config *, const char *state_dir, char *err,
 		    size_t errlen);
@@ -72,7 +84,8 @@ struct shadowd	*ipamd_shadowd(const struct ipamd *);
 
 /* What a completion reports. */
 struct ipamd_result {
-	int			 status;	/* 0 committed, -1 failed */
+	int			 status;	/* 0 committed, -1 failed and
+						 * undone (the store failed) */
 	bool			 existing;	/* allocate: it was there */
 	const struct ipam_alloc	*alloc;		/* NULL when failed/released */
 	const struct ipam_alloc	*released;	/* release: the record */
@@ -81,15 +94,21 @@ struct ipamd_result {
 };
 typedef void	 ipamd_cb(const struct ipamd_result *, void *arg);
 
+/* Actors of the changes the daemon makes itself. */
+#define IPAMD_ACTOR_LOCAL	"local"		/* the Unix socket */
+#define IPAMD_ACTOR_SHADOW	"shadow"	/* the shadow inventory */
+
 /*
- * Allocate and commit; cb runs on the event loop after the commit.  -1
- * and errno as ipam_allocate() (then cb never runs), or EIO when the
- * store refuses the submission.
+ * Allocate and commit; cb runs on the event loop after the commit.
+ * actor (NULL: none) is recorded in the audit trail.  -1 and errno as
+ * ipam_allocate() (then cb never runs), or EIO when the store refuses
+ * the submission.
  */
 int		 ipamd_allocate(struct ipamd *, const char *pool,
-		    const struct ipam_request *, ipamd_cb *, void *arg);
-/* Release and commit; -1 and ENOENT if the resource holds nothing. */
-int		 ipamd_release(struct ipamd *, const char *resource, ipamd_cb *,
+		    const struct ipam_request *, const char *actor, ipamd_cb *,
 		    void *arg);
+/* Release and commit; -1 and ENOENT if the resource holds nothing. */
+int		 ipamd_release(struct ipamd *, const char *resource,
+		    const char *actor, ipamd_cb *, void *arg);
 
 #endif

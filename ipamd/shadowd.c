@@ -216,7 +216,8 @@ pool_retire(struct shadowd *sd, struct shadowd_pool *sp)
 	while ((w = TAILQ_FIRST(&sp->warm)) != NULL) {
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
-		if (ipamd_release(sd->im, name, NULL, NULL) == -1)
+		if (ipamd_release(sd->im, name, IPAMD_ACTOR_SHADOW, NULL,
+		    NULL) == -1)
 			log_warn("shadow: releasing %s: %s", name,
 			    strerror(errno));
 	}
@@ -262,7 +263,8 @@ make_done(const struct ipamd_result *res, void *arg)
 	}
 	if (sp == NULL) {
 		/* Retired while the commit was in flight. */
-		ipamd_release(sd->im, res->alloc->resource, NULL, NULL);
+		ipamd_release(sd->im, res->alloc->resource,
+		    IPAMD_ACTOR_SHADOW, NULL, NULL);
 		free(mo);
 		return;
 	}
@@ -295,7 +297,8 @@ make_one(struct shadowd_pool *sp)
 	mo->sd = sd;
 	strlcpy_s(mo->pool, sp->name, sizeof(mo->pool));
 	sp->making++;
-	if (ipamd_allocate(sd->im, sp->name, &req, make_done, mo) == -1) {
+	if (ipamd_allocate(sd->im, sp->name, &req, IPAMD_ACTOR_SHADOW,
+	    make_done, mo) == -1) {
 		sp->making--;
 		log_warn("shadow: pool %s: pre-allocation failed: %s",
 		    sp->name, strerror(errno));
@@ -315,7 +318,8 @@ release_youngest(struct shadowd_pool *sp, uint32_t n)
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
 		shadow_on_prealloc_released(sp->engine, now_ms(sp->sd));
-		if (ipamd_release(sp->sd->im, name, NULL, NULL) == -1)
+		if (ipamd_release(sp->sd->im, name, IPAMD_ACTOR_SHADOW, NULL,
+		    NULL) == -1)
 			log_warn("shadow: pool %s: releasing %s: %s",
 			    sp->name, name, strerror(errno));
 	}

@@ -1005,8 +1005,8 @@ allocate_many(const char *pool, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "bulk-%u", i);
 		req.resource = name;
-		ck_assert_int_eq(ipamd_allocate(d.ipamd, pool, &req, count_done,
-		    &done), 0);
+		ck_assert_int_eq(ipamd_allocate(d.ipamd, pool, &req, NULL,
+		    count_done, &done), 0);
 	}
 	for (int spins = 0; done < n && spins < 200000; spins++) {
 		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
@@ -1750,6 +1750,134 @@ START_TEST(test_shadow_params_from_conf)
 }
 END_TEST
 
+/* Another connection holds the store's write lock: the DELETE cannot
+ * commit (SQLITE_BUSY after the busy timeout) and answers 503; the
+ * allocation and its route stay. */
+START_TEST(test_ipam_release_locked)
+{
+	char path[256], *r;
+	sqlite3 *lock;
+	json_t *j;
+
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"pod-1\"}", &j), 201);
+	json_decref(j);
+	snprintf(path, sizeof(path), "%s/ipam.db", state_dir);
+	ck_assert_int_eq(sqlite3_open(path, &lock), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(lock, "BEGIN EXCLUSIVE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	r = request("DELETE", "/v1/ipam/allocations/pod-1");
+	ck_assert_int_eq(status_of(r), 503);
+	j = body_json(r);
+	ck_assert_str_eq(error_of(j), "the release could not be committed "
+	    "(the IPAM store failed; the allocation is kept)");
+	json_decref(j);
+	free(r);
+	ck_assert_ptr_nonnull(ipam_find(ipamd_ipam(d.ipamd), "pod-1"));
+	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "10.10.0.2"), 1);
+	ck_assert_int_eq(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(lock);
+	ck_assert_int_eq(db_count("SELECT count(*) FROM allocations WHERE "
+	    "resource = 'pod-1'"), 1);
+	r = request("DELETE", "/v1/ipam/allocations/pod-1");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "10.10.0.2"), 0);
+}
+END_TEST
+
+/* GET /v1/ipam/audit/records: from a seq, in slices; actors. */
+START_TEST(test_ipam_audit_records)
+{
+	json_t *j, *rec;
+	char *r;
+
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"a\"}", &j), 201);
+	json_decref(j);
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"b\"}", &j), 201);
+	json_decref(j);
+	r = request("GET", "/v1/ipam/audit/records?since=1&limit=1");
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "count")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "next")), 2);
+	ck_assert(json_is_true(json_object_get(j, "more")));
+	rec = json_array_get(json_object_get(j, "records"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(rec, "seq")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "op")),
+	    "allocate");
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "actor")),
+	    "local");
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "resource")),
+	    "a");
+	ck_assert_uint_eq(strlen(json_string_value(json_object_get(rec,
+	    "hmac"))), 64);
+	json_decref(j);
+	free(r);
+	r = request("GET", "/v1/ipam/audit/records");
+	j = body_json(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "count")), 3);
+	ck_assert(json_is_false(json_object_get(j, "more")));
+	rec = json_array_get(json_object_get(j, "records"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "actor")),
+	    "config");
+	json_decref(j);
+	free(r);
+	r = request("GET", "/v1/ipam/audit/records?limit=x");
+	ck_assert_int_eq(status_of(r), 400);
+	free(r);
+	r = request("GET", "/v1/ipam/audit/records?since=-1");
+	ck_assert_int_eq(status_of(r), 400);
+	free(r);
+	r = request("GET", "/v1/ipam/audit/records?limit=10001");
+	ck_assert_int_eq(status_of(r), 400);
+	free(r);
+}
+END_TEST
+
+/* Audit records removed while evpnd is stopped: the IPAM is refused
+ * (EBADMSG), its API answers 503, and GET /v1/ipam/audit still says
+ * what is wrong, from the state directory. */
+START_TEST(test_ipam_refused)
+{
+	char err[1024], path[256], *r;
+	sqlite3 *db;
+	json_t *j;
+
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"a\"}", &j), 201);
+	json_decref(j);
+	ipamd_drain(d.ipamd);
+	ipamd_free(d.ipamd);
+	d.ipamd = NULL;
+	snprintf(path, sizeof(path), "%s/ipam.db", state_dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM audit WHERE seq = 2",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_ptr_null(ipamd_create(d.base, d.evpn, d.conf, state_dir,
+	    err, sizeof(err)));
+	ck_assert_int_eq(errno, EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err, "records 2..2 are missing at the "
+	    "end"));
+	d.state_dir = state_dir;
+	r = request("GET", "/v1/ipam/pools");
+	ck_assert_int_eq(status_of(r), 503);
+	free(r);
+	r = request("GET", "/v1/ipam/audit");
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	ck_assert(json_is_false(json_object_get(j, "ok")));
+	ck_assert(json_is_true(json_object_get(j, "truncated")));
+	ck_assert(json_is_false(json_object_get(j, "rolledBack")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "lastSeq")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "headSeq")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "anchorSeq")),
+	    2);
+	json_decref(j);
+	free(r);
+}
+END_TEST
+
 static Suite *
 api_suite(void)
 {
@@ -1780,6 +1908,9 @@ api_suite(void)
 	tcase_add_test(tc, test_ipam_client_gone);
 	tcase_add_test(tc, test_ipam_views);
 	tcase_add_test(tc, test_ipam_reload_check);
+	tcase_add_test(tc, test_ipam_release_locked);
+	tcase_add_test(tc, test_ipam_audit_records);
+	tcase_add_test(tc, test_ipam_refused);
 	tcase_add_test(tc, test_evpn_routes_streamed_and_paged);
 	suite_add_tcase(s, tc);
 
