@@ -6,7 +6,7 @@
  *					 counts and the "gateway" if any)
  *   POST   /v1/ipam/pools/NAME/allocations	201 ALLOC (200 if it existed)
  *   GET    /v1/ipam/allocations[?pool=NAME]	{"allocations": [...], "total"}
- *   DELETE /v1/ipam/allocations/RESOURCE	204
+ *   DELETE /v1/ipam/allocations/RESOURCE[?pool=NAME]	204
  *   GET    /v1/ipam/conflicts		evpn's conflict list
  *   GET    /v1/ipam/audit			walks the whole audit chain,
  *						checks its head and the anchor
@@ -114,6 +114,38 @@ pool_name_visible(const struct api_req *r, const char *name)
 	    name);
 
 	return p != NULL && api_authz_pool(r, p);
+}
+
+static const char *
+pool_tenant_of(const struct api_req *r, const char *name)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(r->d->ipamd),
+	    name);
+
+	return p != NULL ? ipam_pool_tenant(p) : NULL;
+}
+
+/* A query parameter, malloc'd into *out (NULL when absent); -1 after a
+ * 400 for a malformed query string. */
+static int
+query_text(struct api_req *r, const char *key, char **out)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL, *v;
+	struct evkeyvalq q;
+
+	*out = NULL;
+	TAILQ_INIT(&q);
+	if (qs == NULL)
+		return 0;
+	if (evhttp_parse_query_str(qs, &q) == -1) {
+		api_reply_error(r, 400, "malformed query string");
+		return -1;
+	}
+	if ((v = evhttp_find_header(&q, key)) != NULL)
+		*out = xstrdup(v);
+	evhttp_clear_headers(&q);
+	return 0;
 }
 
 /* Drop the elements of a listing whose "pool" the client may not see. */
@@ -404,11 +436,11 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		api_reply_error(r, 409, "pool %.64s is exhausted", pool);
 		break;
 	case EEXIST:
-		a = ipam_find(ipamd_ipam(r->d->ipamd), req->resource);
-		if (a != NULL && !pool_name_visible(r, a->pool))
-			api_reply_error(r, 409, "resource %.64s is allocated "
-			    "elsewhere", req->resource);
-		else if (a != NULL)
+		/* Names are per tenant: one held elsewhere is held in
+		 * another pool of the same tenant, which the client sees. */
+		a = ipam_find(ipamd_ipam(r->d->ipamd), pool_tenant_of(r, pool),
+		    req->resource);
+		if (a != NULL)
 			api_reply_error(r, 409, "resource %.64s is allocated "
 			    "in pool %.64s%s", req->resource, a->pool,
 			    strcmp(a->pool, pool) == 0 ? " with other "
@@ -486,32 +518,71 @@ release_done(const struct ipamd_result *res, void *arg)
 	free(pd);
 }
 
+/*
+ * The allocation a DELETE names: the resource in one of the pools the
+ * client sees (the one ?pool= names, if given).  Names are per tenant,
+ * so an admin, or a client of several tenants, may find it in more than
+ * one: then it must say which with ?pool=.  NULL after a reply.
+ */
+static const struct ipam_alloc *
+release_target(struct api_req *r, const char *pool)
+{
+	const struct ipam *ipam = ipamd_ipam(r->d->ipamd);
+	const struct ipam_alloc *a, *found = NULL;
+	char where[256] = "";
+	size_t n = 0;
+
+	if (pool != NULL && visible_pool(r, pool) == NULL)
+		return NULL;
+	for (const struct ipam_pool *p = ipam_pool_first(ipam); p != NULL;
+	    p = ipam_pool_next(p)) {
+		if ((pool != NULL && strcmp(pool, ipam_pool_name(p)) != 0) ||
+		    !api_authz_pool(r, p) || (a = ipam_find(ipam,
+		    ipam_pool_tenant(p), r->arg)) == NULL ||
+		    strcmp(a->pool, ipam_pool_name(p)) != 0)
+			continue;
+		found = a;
+		snprintf(where + strlen(where), sizeof(where) - strlen(where),
+		    "%s%s", n++ > 0 ? ", " : "", ipam_pool_name(p));
+	}
+	if (n == 1)
+		return found;
+	if (n == 0)
+		api_reply_error(r, 404, "no allocation for %.64s", r->arg);
+	else
+		api_reply_error(r, 409, "%.64s is allocated in more than one "
+		    "pool (%s): name it with ?pool=", r->arg, where);
+	return NULL;
+}
+
 void
 api_ipam_release(struct api_req *r)
 {
 	const struct ipam_alloc *a;
 	struct ipam_pending *pd;
+	char *pool;
 
 	if (!ipam_ready(r))
 		return;
 	/* The names a client may not allocate it may not release either
-	 * (the shadow inventory's own); another tenant's is not there. */
+	 * (the shadow inventory's own). */
 	if (!resource_ok(r->arg)) {
 		api_reply_error(r, 400, "'%.64s' is not a resource id a client "
 		    "allocates", r->arg);
 		return;
 	}
-	a = ipam_find(ipamd_ipam(r->d->ipamd), r->arg);
-	if (a != NULL && !pool_name_visible(r, a->pool)) {
-		api_reply_error(r, 404, "no allocation for %.64s", r->arg);
+	if (query_text(r, "pool", &pool) == -1)
 		return;
-	}
+	a = release_target(r, pool);
+	free(pool);
+	if (a == NULL)
+		return;
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
 	pd->conns = r->conns;
-	if (ipamd_release(r->d->ipamd, r->arg, r->who, release_done, pd) ==
-	    -1) {
+	if (ipamd_release(r->d->ipamd, a->tenant, r->arg, r->who, release_done,
+	    pd) == -1) {
 		if (errno == ENOENT)
 			api_reply_error(r, 404, "no allocation for %.64s",
 			    r->arg);

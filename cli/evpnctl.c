@@ -64,7 +64,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "ipam allocate <POOL> <RESOURCE>",
 	    "allocate (--family ipv4|ipv6|dual, --mac MAC)",
 	    run_ipam_allocate },
-	{ "ipam release <RESOURCE>", "release an allocation",
+	{ "ipam release <RESOURCE> [POOL]", "release an allocation (POOL: "
+	    "when several tenants use the name)",
 	    run_ipam_release },
 	{ "ipam intent <POOL> <COUNT> [HORIZON]",
 	    "announce COUNT requests within HORIZON seconds", run_ipam_intent },

@@ -27,20 +27,49 @@
 
 /* Resource and MAC tables */
 
-static struct alloc_node *
-resource_find(const struct ipam *ipam, const char *resource)
+/* Names are per tenant: the key is (the pool's tenant, the resource). */
+static uint64_t
+resource_hash(const char *tenant, const char *resource)
 {
-	uint64_t h = hash_bytes(resource, strlen(resource));
+	return hash_bytes(resource, strlen(resource)) ^
+	    (hash_bytes(tenant, strlen(tenant)) * 0x9e3779b97f4a7c15ULL);
+}
+
+static struct alloc_node *
+resource_find(const struct ipam *ipam, const char *tenant,
+    const char *resource)
+{
+	uint64_t h;
 	struct hnode *hn;
 
+	if (tenant == NULL)
+		tenant = "";
+	h = resource_hash(tenant, resource);
 	for (hn = ht_chain(&ipam->by_resource, h); hn != NULL; hn = hn->next) {
 		struct alloc_node *an = container_of(hn, struct alloc_node,
 		    hn_res);
 
-		if (hn->hash == h && strcmp(an->a.resource, resource) == 0)
+		if (hn->hash == h && strcmp(an->a.resource, resource) == 0 &&
+		    strcmp(an->pool->tenant, tenant) == 0)
 			return an;
 	}
 	return NULL;
+}
+
+static void
+resource_link(struct ipam *ipam, struct alloc_node *an)
+{
+	ht_insert(&ipam->by_resource, &an->hn_res,
+	    resource_hash(an->pool->tenant, an->a.resource));
+}
+
+/* The tenant a stored record's name belongs to. */
+static const char *
+rec_tenant(const struct ipam *ipam, const struct ipam_alloc *rec)
+{
+	const struct ipam_pool *pool = ipam_pool_find(ipam, rec->pool);
+
+	return pool != NULL ? pool->tenant : "";
 }
 
 static struct alloc_node *
@@ -255,12 +284,12 @@ alloc_node_link(struct ipam *ipam, struct ipam_pool *pool,
 
 	strlcpy_s(an->a.resource, resource, sizeof(an->a.resource));
 	an->a.pool = pool->name;
+	an->a.tenant = pool->tenant;
 	an->a.vni = pool->vni;
 	an->a.mac = *mac;
 	an->a.created = created;
 	an->pool = pool;
-	ht_insert(&ipam->by_resource, &an->hn_res,
-	    hash_bytes(resource, strlen(resource)));
+	resource_link(ipam, an);
 	ht_insert(&pool->macs, &an->hn_mac, hash_bytes(mac->b, 6));
 	TAILQ_INSERT_TAIL(&pool->allocs, an, link);
 	pool->nallocs++;
@@ -351,7 +380,7 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 		errno = EINVAL;
 		return -1;
 	}
-	if ((an = resource_find(ipam, req->resource)) != NULL) {
+	if ((an = resource_find(ipam, pool->tenant, req->resource)) != NULL) {
 		if (an->pool != pool) {
 			errno = EEXIST;
 			return -1;
@@ -405,14 +434,15 @@ alloc_node_unlink(struct ipam *ipam, struct alloc_node *an)
 }
 
 int
-ipam_release(struct ipam *ipam, const char *resource, struct ipam_alloc *out,
-    int64_t *untilp)
+ipam_release(struct ipam *ipam, const char *tenant, const char *resource,
+    struct ipam_alloc *out, int64_t *untilp)
 {
 	struct alloc_node *an;
 	struct ipam_pool *pool;
 	int64_t until;
 
-	if (resource == NULL || (an = resource_find(ipam, resource)) == NULL) {
+	if (resource == NULL ||
+	    (an = resource_find(ipam, tenant, resource)) == NULL) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -443,8 +473,8 @@ ipam_release(struct ipam *ipam, const char *resource, struct ipam_alloc *out,
  * preallocated.  The caller persists it with ipam_op_claim().
  */
 int
-ipam_claim(struct ipam *ipam, const char *prealloc, const char *resource,
-    const struct ipam_alloc **out)
+ipam_claim(struct ipam *ipam, const char *tenant, const char *prealloc,
+    const char *resource, const struct ipam_alloc **out)
 {
 	struct alloc_node *an;
 
@@ -453,19 +483,18 @@ ipam_claim(struct ipam *ipam, const char *prealloc, const char *resource,
 		errno = EINVAL;
 		return -1;
 	}
-	if ((an = resource_find(ipam, prealloc)) == NULL ||
+	if ((an = resource_find(ipam, tenant, prealloc)) == NULL ||
 	    !an->a.preallocated) {
 		errno = ENOENT;
 		return -1;
 	}
-	if (resource_find(ipam, resource) != NULL) {
+	if (resource_find(ipam, tenant, resource) != NULL) {
 		errno = EEXIST;
 		return -1;
 	}
 	ht_remove(&ipam->by_resource, &an->hn_res);
 	strlcpy_s(an->a.resource, resource, sizeof(an->a.resource));
-	ht_insert(&ipam->by_resource, &an->hn_res,
-	    hash_bytes(resource, strlen(resource)));
+	resource_link(ipam, an);
 	an->a.preallocated = false;
 	an->pool->nprealloc--;
 	*out = &an->a;
@@ -475,9 +504,9 @@ ipam_claim(struct ipam *ipam, const char *prealloc, const char *resource,
 /* Lookups */
 
 const struct ipam_alloc *
-ipam_find(const struct ipam *ipam, const char *resource)
+ipam_find(const struct ipam *ipam, const char *tenant, const char *resource)
 {
-	struct alloc_node *an = resource_find(ipam, resource);
+	struct alloc_node *an = resource_find(ipam, tenant, resource);
 
 	return an != NULL ? &an->a : NULL;
 }
@@ -617,7 +646,7 @@ ipam_restore_alloc(struct ipam *ipam, const struct ipam_alloc *rec,
 	if (pool == NULL)
 		return 1;
 	if (!resource_valid(rec->resource) ||
-	    resource_find(ipam, rec->resource) != NULL ||
+	    resource_find(ipam, pool->tenant, rec->resource) != NULL ||
 	    mac_find(pool, &rec->mac) != NULL) {
 		snprintf(err, errlen, "pool %s: resource %s: bad, duplicate "
 		    "or MAC in use", pool->name, rec->resource);
@@ -689,7 +718,8 @@ alloc_forget(struct ipam *ipam, struct alloc_node *an)
 bool
 alloc_drop(struct ipam *ipam, const struct ipam_alloc *rec)
 {
-	struct alloc_node *an = resource_find(ipam, rec->resource);
+	struct alloc_node *an = resource_find(ipam, rec_tenant(ipam, rec),
+	    rec->resource);
 
 	if (an == NULL || !alloc_same(an, rec))
 		return false;
@@ -734,7 +764,8 @@ alloc_reinstate(struct ipam *ipam, const struct ipam_alloc *rec)
 		errno = ENOENT;
 		return -1;
 	}
-	evict(ipam, resource_find(ipam, rec->resource), "its name");
+	evict(ipam, resource_find(ipam, pool->tenant, rec->resource),
+	    "its name");
 	evict(ipam, mac_find(pool, &rec->mac), "its MAC");
 	evict(ipam, addr_owner(pool, &rec->ip), "its address");
 	evict(ipam, addr_owner(pool, &rec->ipv6), "its address");
@@ -755,15 +786,15 @@ int
 alloc_unclaim(struct ipam *ipam, const struct ipam_alloc *rec,
     const char *prev)
 {
-	struct alloc_node *an = resource_find(ipam, rec->resource);
+	const char *tenant = rec_tenant(ipam, rec);
+	struct alloc_node *an = resource_find(ipam, tenant, rec->resource);
 	struct ipam_alloc back;
 
 	if (an != NULL && alloc_same(an, rec) && !an->a.preallocated &&
-	    resource_find(ipam, prev) == NULL) {
+	    resource_find(ipam, tenant, prev) == NULL) {
 		ht_remove(&ipam->by_resource, &an->hn_res);
 		strlcpy_s(an->a.resource, prev, sizeof(an->a.resource));
-		ht_insert(&ipam->by_resource, &an->hn_res,
-		    hash_bytes(prev, strlen(prev)));
+		resource_link(ipam, an);
 		an->a.preallocated = true;
 		an->pool->nprealloc++;
 		return 0;

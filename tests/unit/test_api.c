@@ -729,6 +729,16 @@ ipam_teardown(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
+/* A resource of pool pa (tenant t1) or of an untenanted pool. */
+static const struct ipam_alloc *
+find_alloc(const char *res)
+{
+	const struct ipam *ipam = ipamd_ipam(d.ipamd);
+	const struct ipam_alloc *a = ipam_find(ipam, "t1", res);
+
+	return a != NULL ? a : ipam_find(ipam, NULL, res);
+}
+
 /* POST an allocation; returns the status, *j the body (caller frees). */
 static int
 allocate(const char *pool, const char *body, json_t **j)
@@ -802,6 +812,7 @@ START_TEST(test_ipam_errors)
 {
 	char big[API_IPAM_MAX_BODY + 64], longres[300], body[400];
 	json_t *j;
+	char *r;
 
 	expect_error("nope", "{\"resource\": \"a\"}", 404, "no such pool nope");
 	expect_error("pa", "{\"resource\": ", 400, NULL);
@@ -834,7 +845,7 @@ START_TEST(test_ipam_errors)
 	memcpy(big, "{\"resource\": \"a\"}", 17);
 	expect_error("pa", big, 400, NULL);
 	/* Nothing of the above allocated anything. */
-	ck_assert_ptr_null(ipam_find(ipamd_ipam(d.ipamd), "a"));
+	ck_assert_ptr_null(find_alloc("a"));
 
 	/* Exhausted: a /31 has two addresses. */
 	ck_assert_int_eq(allocate("tiny", "{\"resource\": \"t1\"}", &j), 201);
@@ -843,9 +854,34 @@ START_TEST(test_ipam_errors)
 	json_decref(j);
 	expect_error("tiny", "{\"resource\": \"t3\"}", 409,
 	    "pool tiny is exhausted");
-	/* The resource lives in another pool; a MAC already in use. */
-	expect_error("pa", "{\"resource\": \"t1\"}", 409,
-	    "resource t1 is allocated in pool tiny");
+	/* Names are per tenant: tiny's t1 (no tenant) is not pa's (t1). */
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"t1\"}", &j), 201);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "pool")), "pa");
+	json_decref(j);
+	ck_assert_str_eq(ipam_find(ipamd_ipam(d.ipamd), NULL, "t1")->pool,
+	    "tiny");
+	ck_assert_str_eq(ipam_find(ipamd_ipam(d.ipamd), "t1", "t1")->pool,
+	    "pa");
+	/* Releasing it must then say which. */
+	r = request("DELETE", "/v1/ipam/allocations/t1");
+	ck_assert_int_eq(status_of(r), 409);
+	j = body_json(r);
+	ck_assert_str_eq(error_of(j), "t1 is allocated in more than one pool "
+	    "(pa, tiny): name it with ?pool=");
+	json_decref(j);
+	free(r);
+	r = request("DELETE", "/v1/ipam/allocations/t1?pool=tiny");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	ck_assert_ptr_null(ipam_find(ipamd_ipam(d.ipamd), NULL, "t1"));
+	ck_assert_ptr_nonnull(ipam_find(ipamd_ipam(d.ipamd), "t1", "t1"));
+	r = request("DELETE", "/v1/ipam/allocations/t1?pool=nope");
+	ck_assert_int_eq(status_of(r), 404);
+	free(r);
+	r = request("DELETE", "/v1/ipam/allocations/t1");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	/* A MAC already in use. */
 	ck_assert_int_eq(allocate("pa", "{\"resource\": \"m1\", \"mac\": "
 	    "\"02:aa:00:00:00:01\"}", &j), 201);
 	json_decref(j);
@@ -921,7 +957,7 @@ START_TEST(test_ipam_encoded_resource)
 	r = request("DELETE", "/v1/ipam/allocations/ns%2Fpod");
 	ck_assert_int_eq(status_of(r), 204);
 	free(r);
-	ck_assert_ptr_null(ipam_find(ipamd_ipam(d.ipamd), "ns/pod"));
+	ck_assert_ptr_null(find_alloc("ns/pod"));
 }
 END_TEST
 
@@ -935,12 +971,12 @@ START_TEST(test_ipam_client_gone)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
 	/* Let the server read and submit, then vanish. */
-	for (int i = 0; i < 200 && ipam_find(ipamd_ipam(d.ipamd), "gone") ==
+	for (int i = 0; i < 200 && find_alloc("gone") ==
 	    NULL; i++) {
 		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 		usleep(1000);
 	}
-	ck_assert_ptr_nonnull(ipam_find(ipamd_ipam(d.ipamd), "gone"));
+	ck_assert_ptr_nonnull(find_alloc("gone"));
 	close(fd);
 	for (int i = 0; i < 200; i++) {
 		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
@@ -1772,7 +1808,7 @@ START_TEST(test_ipam_release_locked)
 	    "(the IPAM store failed; the allocation is kept)");
 	json_decref(j);
 	free(r);
-	ck_assert_ptr_nonnull(ipam_find(ipamd_ipam(d.ipamd), "pod-1"));
+	ck_assert_ptr_nonnull(find_alloc("pod-1"));
 	ck_assert_int_eq(route_count("02:00:0a:00:00:01", "10.10.0.2"), 1);
 	ck_assert_int_eq(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL),
 	    SQLITE_OK);
