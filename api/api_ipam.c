@@ -10,6 +10,7 @@
  *   GET    /v1/ipam/conflicts		evpn's conflict list
  *   GET    /v1/ipam/audit			walks the whole audit chain,
  *						checks its head and the anchor
+ *						(api_audit.c: off the loop)
  *   GET    /v1/ipam/audit/records?since=SEQ[&limit=N]
  *					records after SEQ, oldest first
  *   GET    /v1/ipam/shadow			shadow inventory of every pool
@@ -661,45 +662,6 @@ api_ipam_conflicts(struct api_req *r)
 		    json_array_size(l)));
 	}
 	api_reply_json(r, 200, o);
-}
-
-static json_t *
-audit_report_json(const struct ipam_audit_report *rep)
-{
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b, s:s}",
-	    "ok", rep->ok, "records", (json_int_t)rep->records, "badSeq",
-	    (json_int_t)rep->bad_seq, "lastSeq", (json_int_t)rep->last_seq,
-	    "headSeq", (json_int_t)rep->head_seq, "anchorSeq",
-	    (json_int_t)rep->anchor_seq, "anchored", rep->anchored,
-	    "truncated", rep->truncated, "rolledBack", rep->rolled_back,
-	    "reason", rep->reason);
-}
-
-/* Walks the whole audit table on its own read connection, on the event
- * loop: the loop stalls for the length of the walk, which grows with
- * the number of records; it is an operator's check, not a hot path.
- * With the IPAM refused at start, it examines the state directory. */
-void
-api_ipam_audit(struct api_req *r)
-{
-	struct ipam_audit_report rep;
-	int rc;
-
-	memset(&rep, 0, sizeof(rep));
-	if (r->d->ipamd != NULL)
-		rc = ipam_audit_verify(ipamd_store(r->d->ipamd), &rep);
-	else if (r->d->state_dir != NULL)
-		rc = ipam_audit_verify_dir(r->d->state_dir, &rep);
-	else {
-		ipam_ready(r);
-		return;
-	}
-	if (rc == -1) {
-		api_reply_error(r, 500, "cannot read the audit trail: %s",
-		    rep.reason[0] ? rep.reason : "unknown error");
-		return;
-	}
-	api_reply_json(r, 200, audit_report_json(&rep));
 }
 
 static void

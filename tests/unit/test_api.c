@@ -19,6 +19,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -699,6 +700,7 @@ ipam_setup_conf(const char *text)
 	d.rib = bgp_rib_create(d.bgp);
 	d.evpn = evpn_create(d.bgp, d.rib, d.conf, err, sizeof(err));
 	ck_assert_msg(d.evpn != NULL, "%s", err);
+	d.state_dir = state_dir;
 	d.ipamd = ipamd_create(d.base, d.evpn, d.conf, state_dir, err,
 	    sizeof(err));
 	ck_assert_msg(d.ipamd != NULL, "%s", err);
@@ -1143,6 +1145,74 @@ START_TEST(test_evpn_routes_streamed_and_paged)
 	json_decref(seen);
 	json_decref(whole);
 	json_decref(all);
+}
+END_TEST
+
+/*
+ * The audit check runs off the loop: while it is stuck (its first read,
+ * the anchor, made a FIFO nobody writes yet), the API still answers.
+ */
+START_TEST(test_ipam_audit_off_loop)
+{
+	char anchor[256], saved[256], text[512], head[256], buf[4096], *r;
+	uint64_t t0;
+	size_t len = 0;
+	ssize_t n;
+	int fd, afd;
+	FILE *f;
+	json_t *j;
+
+	ck_assert_int_eq(allocate("pa", "{\"resource\": \"a1\"}", &j), 201);
+	json_decref(j);
+	ipamd_drain(d.ipamd);
+	snprintf(anchor, sizeof(anchor), "%s/ipam.anchor", state_dir);
+	snprintf(saved, sizeof(saved), "%s/anchor.saved", state_dir);
+	for (int i = 0; i < 200 && access(anchor, F_OK) == -1; i++)
+		spin(10);
+	ck_assert_int_eq(rename(anchor, saved), 0);
+	f = fopen(saved, "r");
+	ck_assert_ptr_nonnull(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	ck_assert_uint_gt(len, 0);
+	ck_assert_int_eq(mkfifo(anchor, 0600), 0);
+
+	fd = connect_unix(sock_path);
+	snprintf(head, sizeof(head), "GET /v1/ipam/audit HTTP/1.1\r\n"
+	    "Host: t\r\nConnection: close\r\n\r\n");
+	write_all(fd, head);
+	spin(100);
+	t0 = mono_msec();
+	r = request("GET", "/v1/bgp/summary");
+	ck_assert_int_eq(status_of(r), 200);
+	free(r);
+	ck_assert_uint_lt(mono_msec() - t0, 1000);
+	/* The audit answer is still to come. */
+	ck_assert_int_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+
+	afd = open(anchor, O_WRONLY);
+	ck_assert_int_ge(afd, 0);
+	ck_assert_int_eq(write(afd, text, len), (ssize_t)len);
+	close(afd);
+	len = 0;
+	for (int i = 0; i < 20000; i++) {
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		n = recv(fd, buf + len, sizeof(buf) - len - 1, MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		if (n > 0)
+			len += (size_t)n;
+		usleep(500);
+	}
+	buf[len] = '\0';
+	close(fd);
+	unlink(anchor);
+	ck_assert_int_eq(rename(saved, anchor), 0);
+	ck_assert_int_eq(status_of(buf), 200);
+	j = body_json(buf);
+	ck_assert_msg(json_is_true(json_object_get(j, "ok")), "%s",
+	    json_string_value(json_object_get(j, "reason")));
+	json_decref(j);
 }
 END_TEST
 
@@ -1948,6 +2018,7 @@ api_suite(void)
 	tcase_add_test(tc, test_ipam_audit_records);
 	tcase_add_test(tc, test_ipam_refused);
 	tcase_add_test(tc, test_evpn_routes_streamed_and_paged);
+	tcase_add_test(tc, test_ipam_audit_off_loop);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shadow");
