@@ -40,6 +40,7 @@
 #include "common/util.h"
 #include "conf/conf.h"
 #include "daemon/evpnd.h"
+#include "daemon/harden.h"
 #include "dataplane/dataplane.h"
 #include "evpn/evpn.h"
 #include "evpn/evpn_dp.h"
@@ -423,6 +424,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	log_notice("evpnd %s starting, config %s", PACKAGE_VERSION,
 	    p.d.conf_path);
+	/* Before anything is opened, and before the first thread. */
+	if (harden_process(err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return 1;
+	}
 
 	rc = evpnd_start(&p) == 0 ? 0 : 1;
 	if (rc == 0) {
