@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
+
 static void
 conf_rt_list_free(struct conf_rt_list *list)
 {
@@ -26,7 +28,7 @@ static void
 conf_neighbor_free(struct conf_neighbor *n)
 {
 	free(n->description);
-	free(n->password);
+	free_secret(n->password);
 	free(n);
 }
 

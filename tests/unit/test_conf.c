@@ -169,10 +169,11 @@ static const struct bad_case bad_cases[] = {
 	{ BGP " neighbor 10.0.0.1 password "
 	  "123456789012345678901234567890123456789012345678901234567890"
 	  "123456789012345678901\n",
-	  "evpnd.conf:3: password longer than 80 characters in "
-	  "'neighbor 10.0.0.1 password "
-	  "123456789012345678901234567890123456789012345678901234567890"
-	  "123456789012345678901'" },
+	  "evpnd.conf:3: neighbor 10.0.0.1 password: one word of 1 to 80 "
+	  "characters" },
+	{ BGP " neighbor 10.0.0.1 password two words\n",
+	  "evpnd.conf:3: neighbor 10.0.0.1 password: one word of 1 to 80 "
+	  "characters" },
 	{ BGP " neighbor 10.0.0.1 description "
 	  "12345678901234567890123456789012345678901234567890"
 	  "123456789012345678901234567890 1\n",
