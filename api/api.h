@@ -175,7 +175,6 @@ api_handler	 api_dataplane;
 json_t		*api_dataplane_json(struct dataplane *);
 
 /* api_ipam.c */
-#define API_IPAM_MAX_BODY	4096	/* an allocation request, as JSON */
 api_handler	 api_ipam_pools;
 api_handler	 api_ipam_pool;
 api_handler	 api_ipam_allocate;

@@ -61,6 +61,7 @@
 #include "common/addr.h"
 #include "common/util.h"
 #include "api/api.h"
+#include "api/api_body.h"
 #include "ipamd/ipamd.h"
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
@@ -283,122 +284,16 @@ api_ipam_pool(struct api_req *r)
 
 /* ---- POST .../allocations ---- */
 
-/* The body, NUL-terminated and malloc'd; NULL after a 400. */
-static char *
-body_text(struct api_req *r, size_t *lenp)
+/* The request body, contiguous; not NUL-terminated. */
+static const char *
+body_of(struct api_req *r, size_t *len)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-	size_t len = evbuffer_get_length(in);
-	char *text;
+	const char *body;
 
-	if (len > API_IPAM_MAX_BODY) {
-		api_reply_error(r, 400, "request body too large (%zu bytes, "
-		    "at most %d)", len, API_IPAM_MAX_BODY);
-		return NULL;
-	}
-	text = xmalloc(len + 1);
-	evbuffer_copyout(in, text, len);
-	text[len] = '\0';
-	*lenp = len;
-	return text;
-}
-
-static int
-parse_family(const char *s, enum ipam_family *out)
-{
-	static const struct { const char *name; enum ipam_family f; } tab[] = {
-		{ "ipv4", IPAM_FAMILY_IPV4 },
-		{ "ipv6", IPAM_FAMILY_IPV6 },
-		{ "dual", IPAM_FAMILY_DUAL },
-	};
-
-	for (size_t i = 0; i < nitems(tab); i++)
-		if (strcmp(s, tab[i].name) == 0) {
-			*out = tab[i].f;
-			return 0;
-		}
-	return -1;
-}
-
-/* Resource ids as ipam takes them: printable ASCII, no space. */
-static bool
-resource_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > IPAM_RESOURCE_MAX)
-		return false;
-	/* The shadow inventory's own names: a client must not take one. */
-	if (strncmp(s, SHADOWD_PREFIX, strlen(SHADOWD_PREFIX)) == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-			return false;
-	return true;
-}
-
-static int
-check_fields(struct api_req *r, json_t *o)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(o, k, v) {
-		if (strcmp(k, "resource") != 0 && strcmp(k, "family") != 0 &&
-		    strcmp(k, "mac") != 0) {
-			api_reply_error(r, 400, "unknown field '%.64s'", k);
-			return -1;
-		}
-		if (!json_is_string(v)) {
-			api_reply_error(r, 400, "field '%s' must be a string",
-			    k);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Decode {"resource", "family", "mac"} into req (its resource points into
- * o; mac into *mac).  -1 after a 400.
- */
-static int
-parse_allocation(struct api_req *r, json_t *o, struct ipam_request *req,
-    struct macaddr *mac)
-{
-	const char *res, *fam, *m;
-
-	if (!json_is_object(o)) {
-		api_reply_error(r, 400, "the body must be a JSON object");
-		return -1;
-	}
-	if (check_fields(r, o) == -1)
-		return -1;
-	res = json_string_value(json_object_get(o, "resource"));
-	fam = json_string_value(json_object_get(o, "family"));
-	m = json_string_value(json_object_get(o, "mac"));
-	if (res == NULL || !resource_ok(res)) {
-		api_reply_error(r, 400, "'resource' must be 1 to %d printable "
-		    "characters without spaces", IPAM_RESOURCE_MAX);
-		return -1;
-	}
-	memset(req, 0, sizeof(*req));
-	req->resource = res;
-	req->family = IPAM_FAMILY_IPV4;
-	if (fam != NULL && parse_family(fam, &req->family) == -1) {
-		api_reply_error(r, 400, "'family' must be ipv4, ipv6 or dual");
-		return -1;
-	}
-	if (m != NULL) {
-		if (mac_parse(m, mac) == -1 || mac_is_zero(mac) ||
-		    (mac->b[0] & 0x01) != 0) {
-			api_reply_error(r, 400, "'mac' must be a unicast "
-			    "6-byte MAC address");
-			return -1;
-		}
-		req->mac = mac;
-	}
-	return 0;
+	*len = evbuffer_get_length(in);
+	body = (const char *)evbuffer_pullup(in, -1);
+	return body != NULL ? body : "";
 }
 
 static void
@@ -469,27 +364,23 @@ allocate_error(struct api_req *r, int err, const char *pool,
 void
 api_ipam_allocate(struct api_req *r)
 {
+	struct api_alloc_body b;
 	struct ipam_request req;
 	struct ipam_pending *pd;
-	struct macaddr mac;
-	json_error_t jerr;
-	json_t *o;
-	char *text;
+	const char *body;
+	char msg[256];
 	size_t len;
+	int code;
 
-	if (!ipam_ready(r) || visible_pool(r, r->arg) == NULL ||
-	    (text = body_text(r, &len)) == NULL)
+	if (!ipam_ready(r) || visible_pool(r, r->arg) == NULL)
 		return;
-	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(text);
-	if (o == NULL) {
-		api_reply_error(r, 400, "malformed JSON: %s", jerr.text);
-		return;
-	}
-	if (parse_allocation(r, o, &req, &mac) == -1) {
-		json_decref(o);
+	body = body_of(r, &len);
+	if ((code = api_body_allocation(body, len, &b, msg, sizeof(msg))) !=
+	    0) {
+		api_reply_error(r, code, "%s", msg);
 		return;
 	}
+	api_body_request(&b, &req);
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
@@ -499,7 +390,6 @@ api_ipam_allocate(struct api_req *r)
 		allocate_error(r, errno, r->arg, &req);
 		free(pd);
 	}
-	json_decref(o);
 }
 
 /* ---- DELETE /v1/ipam/allocations/RESOURCE ---- */
@@ -567,7 +457,7 @@ api_ipam_release(struct api_req *r)
 		return;
 	/* The names a client may not allocate it may not release either
 	 * (the shadow inventory's own). */
-	if (!resource_ok(r->arg)) {
+	if (!api_resource_ok(r->arg)) {
 		api_reply_error(r, 400, "'%.64s' is not a resource id a client "
 		    "allocates", r->arg);
 		return;
@@ -794,47 +684,6 @@ api_ipam_alerts(struct api_req *r)
 	api_reply_json(r, 200, o);
 }
 
-/* A non-negative integer field of at most max; -1 after a 400. */
-static int
-intent_field(struct api_req *r, json_t *o, const char *key, json_int_t max,
-    bool required, uint32_t *out)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (v == NULL && !required)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > max) {
-		api_reply_error(r, 400, "'%s' must be an integer from 0 to "
-		    "%lld", key, (long long)max);
-		return -1;
-	}
-	*out = (uint32_t)json_integer_value(v);
-	return 0;
-}
-
-static int
-parse_intent(struct api_req *r, json_t *o, uint32_t *count,
-    uint32_t *horizon)
-{
-	const char *k;
-	json_t *v;
-
-	if (!json_is_object(o)) {
-		api_reply_error(r, 400, "the body must be a JSON object");
-		return -1;
-	}
-	json_object_foreach(o, k, v)
-		if (strcmp(k, "count") != 0 && strcmp(k, "horizon") != 0) {
-			api_reply_error(r, 400, "unknown field '%.64s'", k);
-			return -1;
-		}
-	if (intent_field(r, o, "count", 1000000, true, count) == -1 ||
-	    intent_field(r, o, "horizon", 86400, false, horizon) == -1)
-		return -1;
-	return 0;
-}
-
 /* A scheduler's intent: count endpoints within horizon seconds (default
  * the pool's shadow horizon).  404 unknown pool, 409 pool without a
  * shadow block. */
@@ -844,10 +693,10 @@ api_ipam_intent(struct api_req *r)
 	struct shadowd *sd;
 	struct shadowd_pool *sp;
 	uint32_t count = 0, horizon;
-	json_error_t jerr;
-	json_t *o;
-	char *text;
+	const char *body;
+	char msg[256];
 	size_t len;
+	int code;
 
 	if (!ipam_ready(r))
 		return;
@@ -859,20 +708,14 @@ api_ipam_intent(struct api_req *r)
 		    r->arg);
 		return;
 	}
-	if ((text = body_text(r, &len)) == NULL)
-		return;
-	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(text);
-	if (o == NULL) {
-		api_reply_error(r, 400, "malformed JSON: %s", jerr.text);
-		return;
-	}
 	horizon = shadowd_pool_horizon(sp);
-	if (parse_intent(r, o, &count, &horizon) == 0) {
-		shadowd_intent(sd, r->arg, count, horizon);
-		api_reply_json(r, 202, json_pack("{s:s, s:I, s:I}", "pool",
-		    r->arg, "count", (json_int_t)count, "horizon",
-		    (json_int_t)horizon));
+	body = body_of(r, &len);
+	if ((code = api_body_intent(body, len, &count, &horizon, msg,
+	    sizeof(msg))) != 0) {
+		api_reply_error(r, code, "%s", msg);
+		return;
 	}
-	json_decref(o);
+	shadowd_intent(sd, r->arg, count, horizon);
+	api_reply_json(r, 202, json_pack("{s:s, s:I, s:I}", "pool", r->arg,
+	    "count", (json_int_t)count, "horizon", (json_int_t)horizon));
 }

@@ -39,6 +39,7 @@
 #include "common/util.h"
 #include "conf/conf.h"
 #include "api/api.h"
+#include "api/api_body.h"
 #include "ipamd/ipamd.h"
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
