@@ -61,6 +61,13 @@ enum conn_state {
 	CONN_REFUSED,		/* shut down over a cap */
 };
 
+enum conn_why {
+	CONN_WHY_CAP,
+	CONN_WHY_ADDR,
+	CONN_WHY_DEADLINE,
+	CONN_WHY_COUNT
+};
+
 struct api_conn {
 	TAILQ_ENTRY(api_conn)	 entry;
 	struct api_conns	*set;
@@ -81,27 +88,35 @@ struct api_conns {
 	struct event		*sweep;
 	uint64_t		 refused;	/* over a cap */
 	uint64_t		 cut;		/* past a deadline */
-	uint64_t		 last_log_ms;
-	bool			 unlogged;
+	uint64_t		 last_log_ms[CONN_WHY_COUNT];
+	bool			 unlogged[CONN_WHY_COUNT];
+};
+
+static const char *const conn_why_text[CONN_WHY_COUNT] = {
+	[CONN_WHY_CAP] = "too many connections",
+	[CONN_WHY_ADDR] = "too many connections from this address",
+	[CONN_WHY_DEADLINE] = "request not complete in time",
 };
 
 static void
-conn_log(struct api_conns *set, const char *why, const struct api_conn *c)
+conn_log(struct api_conns *set, enum conn_why why, const struct api_conn *c)
 {
 	char a[IPADDR_STRLEN] = "the socket";
 	uint64_t now = mono_msec();
 
-	/* At most one line a second: refusals come in floods. */
-	if (set->last_log_ms != 0 && now - set->last_log_ms < 1000) {
-		set->unlogged = true;
+	/* At most one line a second for each reason: refusals come in
+	 * floods. */
+	if (set->last_log_ms[why] != 0 && now - set->last_log_ms[why] < 1000) {
+		set->unlogged[why] = true;
 		return;
 	}
 	if (c->has_addr)
 		ipaddr_fmt(&c->addr, a, sizeof(a));
 	log_warn("api: %s: closed a connection from %s: %s%s", set->name,
-	    a, why, set->unlogged ? " (others since the last line too)" : "");
-	set->last_log_ms = now;
-	set->unlogged = false;
+	    a, conn_why_text[why], set->unlogged[why] ? " (others since the "
+	    "last such line too)" : "");
+	set->last_log_ms[why] = now;
+	set->unlogged[why] = false;
 }
 
 static void
@@ -182,7 +197,7 @@ conns_live(const struct api_conns *set, const struct ipaddr *a)
 }
 
 static void
-conn_refuse(struct api_conn *c, const char *why)
+conn_refuse(struct api_conn *c, enum conn_why why)
 {
 	c->set->refused++;
 	conn_log(c->set, why, c);
@@ -206,7 +221,7 @@ conn_accepted(struct api_conn *c)
 	if (conns_live(set, NULL) > set->lim.max_conns) {
 		conns_sweep(set);
 		if (conns_live(set, NULL) > set->lim.max_conns) {
-			conn_refuse(c, "too many connections");
+			conn_refuse(c, CONN_WHY_CAP);
 			return;
 		}
 	}
@@ -214,8 +229,7 @@ conn_accepted(struct api_conn *c)
 	    conns_live(set, &c->addr) > set->lim.per_addr) {
 		conns_sweep(set);
 		if (conns_live(set, &c->addr) > set->lim.per_addr) {
-			conn_refuse(c, "too many connections from this "
-			    "address");
+			conn_refuse(c, CONN_WHY_ADDR);
 			return;
 		}
 	}
@@ -237,7 +251,7 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		if (conn_released(c))
 			break;
 		c->set->cut++;
-		conn_log(c->set, "request not complete in time", c);
+		conn_log(c->set, CONN_WHY_DEADLINE, c);
 		conn_cut(c);
 		break;
 	default:

@@ -21,6 +21,10 @@
 #     with a client certificate; a revoked certificate (crl FILE) is
 #     refused while a good one still works; a reload (SIGHUP) with a new
 #     CRL refuses a certificate revoked since.
+#  5. One client cannot hold the listener: a TCP connection that never
+#     starts its handshake, and a TLS client that dribbles its request
+#     headers a byte a second, are cut off at the 10 s deadline; the
+#     33rd connection from one address is closed at once.
 #
 # Environment: BUILD_DIR (evpnd, evpnctl; default: the current directory
 # when it holds them, else the repo root), KEEP_TMP=1.
@@ -495,6 +499,62 @@ test_tls()
 	expect_as 200 ops GET /v1/bgp/summary
 }
 
+# ---- 5. limits ----
+
+# Seconds until fd reads EOF (the server closed), at most $2.
+secs_to_eof()	# FD MAX
+{
+	local start=$SECONDS x rc
+	while [ $((SECONDS - start)) -lt "$2" ]; do
+		read -t 1 -r -u "$1" x
+		rc=$?
+		[ $rc -ne 0 ] && [ $rc -lt 128 ] && break
+	done
+	echo $((SECONDS - start))
+}
+
+test_limits()
+{
+	local fd t i start fds=()
+
+	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || {
+		fail "connect to the TLS port"; return; }
+	t=$(secs_to_eof "$fd" 20)
+	exec {fd}>&-
+	check "a connection that never handshakes is cut at ~10 s ($t s)" \
+	    test "$t" -ge 9 -a "$t" -le 13
+
+	start=$SECONDS
+	{ printf 'GET /v1/bgp/summary HTTP/1.1\r\nHost: x\r\n'
+	  for i in $(seq 20); do sleep 1; printf 'X'; done; } |
+	    timeout 30 openssl s_client -quiet -connect "127.0.0.1:$PORT" \
+	    -CAfile "$T/ca.pem" -cert "$T/ops.pem" -key "$T/ops.key" \
+	    >/dev/null 2>&1
+	t=$((SECONDS - start))
+	check "a client dribbling its headers is cut at ~10 s ($t s)" \
+	    test "$t" -ge 9 -a "$t" -le 14
+	check "and that is logged" grep -q 'request not complete in time' \
+	    "$LOG"
+
+	for i in $(seq 32); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" && fds+=("$fd")
+	done
+	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+	t=$(secs_to_eof "$fd" 5)
+	exec {fd}>&-
+	check "the 33rd connection from one address is closed at once" \
+	    test "$t" -le 2
+	check "the 32 before it are still open" test "$(secs_to_eof \
+	    "${fds[0]}" 2)" -ge 2
+	check "and the refusal is logged" grep -q \
+	    'too many connections from this address' "$LOG"
+	for fd in "${fds[@]}"; do
+		exec {fd}>&-
+	done
+	sleep 1.5
+	expect_as 200 ops GET /v1/bgp/summary
+}
+
 if ! make_pki; then
 	echo "FATAL: openssl could not make the test certificates" >&2
 	exit 1
@@ -507,6 +567,7 @@ else
 	test_secrets
 	test_identity_recorded
 	test_tls
+	test_limits
 fi
 
 echo "$PASSED passed, $FAILED failed"
