@@ -83,8 +83,9 @@ struct api_route {
 /*
  * Prefix rows end in '/' so "/v1/bgp/neighborsX" cannot hit them.  The
  * IPAM rows that a read or allocate client may use check the pool's
- * tenant in their handler; the config (every tenant's pools, secrets)
- * and the audit trail are for admins.
+ * tenant in their handler; the config (every tenant's pools, secrets),
+ * the audit trail, the fabric's blocks and datastore and clearing a BGP
+ * session are for admins.
  */
 static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/summary", api_bgp_summary,
@@ -93,6 +94,8 @@ static const struct api_route api_routes[] = {
 	    READ },
 	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/bgp/neighbors/", api_bgp_neighbor,
 	    READ },
+	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/bgp/neighbors/*/clear",
+	    api_bgp_neighbor_clear, ADMIN },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/config", api_config, ADMIN },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/routes", api_evpn_routes,
 	    READ },
@@ -122,6 +125,12 @@ static const struct api_route api_routes[] = {
 	    READ },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/intent",
 	    api_ipam_intent, ALLOCATE },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/blocks", api_ipam_blocks,
+	    ADMIN },
+	{ EVHTTP_REQ_POST, ROUTE_EXACT, "/v1/ipam/blocks/reclaim",
+	    api_ipam_reclaim, ADMIN },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/datastore",
+	    api_ipam_datastore, ADMIN },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/metrics", api_metrics, READ },
 };
 
@@ -520,6 +529,9 @@ api_http_new(struct api *api, void (*cb)(struct evhttp_request *, void *))
 	if ((http = evhttp_new(api->d->base)) == NULL)
 		fatalx("api: evhttp_new failed");
 	evhttp_set_max_body_size(http, API_MAX_BODY);
+	/* A body over the limit is read and discarded before the 413, so
+	 * a client still sending it gets the answer, not a reset. */
+	evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
 	evhttp_set_timeout(http, API_CONN_TIMEOUT);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |

@@ -160,6 +160,7 @@ bool		 api_authz_admin(const struct api_req *);
 api_handler	 api_bgp_summary;
 api_handler	 api_bgp_neighbors;
 api_handler	 api_bgp_neighbor;
+api_handler	 api_bgp_neighbor_clear;
 api_handler	 api_config;
 /* Build the JSON objects the handlers send (exposed for tests). */
 json_t		*api_bgp_summary_json(struct evpnd *);
@@ -223,6 +224,11 @@ void		 api_stream_start(struct api_req *, const char *key,
 #define API_STREAM_SLICE	2000	/* entries a slice looks at */
 #define API_PAGE_MAX		10000	/* ?limit= at most */
 #define API_PAGE_SCAN_MAX	100000	/* entries one page may look at */
+
+/* api_fabric.c: fabric pools' blocks, datastore, reclaim */
+api_handler	 api_ipam_blocks;
+api_handler	 api_ipam_datastore;
+api_handler	 api_ipam_reclaim;
 
 /* api_tls.c: the TLS side of api_listen_tls(). */
 struct evhttp;

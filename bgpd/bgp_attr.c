@@ -545,6 +545,40 @@ bgp_attrs_unset(struct bgp_attrs *a, uint32_t bit)
 	*a = c;
 }
 
+/*
+ * Keep the unknown attributes of a scratch set (records in type order)
+ * while their bytes stay within max; drop the rest.  Returns how many
+ * were dropped.
+ */
+size_t
+bgp_attrs_unknown_trim(struct bgp_attrs *a, size_t max)
+{
+	struct rbuf rb;
+	size_t keep = 0, dropped = 0;
+	uint16_t len;
+
+	if (!(a->flags & BGP_ATTRF_UNKNOWN) || a->unknown == NULL)
+		return 0;
+	rbuf_init(&rb, a->unknown->data, a->unknown->len);
+	while (rbuf_left(&rb) >= 4) {
+		rbuf_skip(&rb, 2);
+		if (rbuf_get_u16(&rb, &len) == -1 || rbuf_skip(&rb, len) == -1)
+			break;
+		if (dropped == 0 && rb.pos <= max)
+			keep = rb.pos;
+		else
+			dropped++;
+	}
+	if (dropped == 0)
+		return 0;
+	if (keep == 0)
+		bgp_attrs_unset(a, BGP_ATTRF_UNKNOWN);
+	else
+		set_blob(a, &a->unknown, BGP_ATTRF_UNKNOWN, a->unknown->data,
+		    keep);
+	return dropped;
+}
+
 /* ---- AS path ---- */
 
 /* Walk the segments of an AS path blob; cb returns false to stop. */

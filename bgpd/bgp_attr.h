@@ -197,6 +197,10 @@ void	 bgp_attrs_set_pmsi(struct bgp_attrs *, uint8_t flags, uint8_t type,
 	    uint32_t label, const uint8_t *id, size_t idlen);
 /* Drop an attribute (BGP_ATTRF_* bit) and its blob. */
 void	 bgp_attrs_unset(struct bgp_attrs *, uint32_t attrf);
+/* Keep the unknown attributes of a scratch set, in type order, while
+ * their records (4 bytes of header each, and the value) fit in max
+ * bytes; returns how many were dropped. */
+size_t	 bgp_attrs_unknown_trim(struct bgp_attrs *, size_t max);
 
 /* AS path (RFC 4271 §9.1.2.2: AS_SET counts 1, confed segments 0). */
 size_t	 bgp_aspath_length(const struct bgp_attrs *);

@@ -98,6 +98,7 @@ static const char *const code_names[] = {
 	[BGP_ERR_FSM] = "Neighbor Events Error",
 	[BGP_ERR_CEASE] = "Cease",
 	[BGP_ERR_ROUTE_REFRESH] = "ROUTE-REFRESH Message Error",
+	[BGP_ERR_SEND_HOLD] = "Send Hold Timer Expired",
 };
 
 static const char *const header_subcodes[] = {
@@ -194,8 +195,9 @@ bgp_notify_subcode_name(uint8_t code, uint8_t subcode)
 const char *
 bgp_notify_name(uint8_t code, uint8_t subcode, char *buf, size_t len)
 {
-	/* Hold Timer Expired has no subcodes; FRR prints it bare. */
-	if (code == BGP_ERR_HOLD && subcode == 0)
+	/* The timer errors have no subcodes; FRR prints them bare. */
+	if ((code == BGP_ERR_HOLD || code == BGP_ERR_SEND_HOLD) &&
+	    subcode == 0)
 		snprintf(buf, len, "%s", bgp_notify_code_name(code));
 	else
 		snprintf(buf, len, "%s/%s", bgp_notify_code_name(code),

@@ -151,10 +151,20 @@ rib_entry_maybe_free(struct bgp_rib *rib, struct bgp_rib_entry *e)
 	}
 }
 
+/* Bytes of unknown attributes a path holds. */
+static size_t
+unknown_len(const struct bgp_attrs *a)
+{
+	return (a->flags & BGP_ATTRF_UNKNOWN) && a->unknown ?
+	    a->unknown->len : 0;
+}
+
 static void
-rib_path_free(struct bgp_rib *rib, struct bgp_rib_path *p)
+rib_path_free(struct bgp_rib *rib, int aid, struct bgp_rib_path *p)
 {
 	rib->slots[p->slot].npaths--;
+	rib->slots[p->slot].npaths_af[aid]--;
+	rib->slots[p->slot].unknown_bytes -= unknown_len(p->attrs);
 	bgp_attrs_unref(p->attrs);
 	slab_free(rib->paths, p);
 }
@@ -224,13 +234,15 @@ rib_path_set(struct bgp_rib *rib, struct rib_table *t, const uint8_t *key,
 	for (int i = 0; i < p->nlabels && i < BGP_MAX_LABELS; i++)
 		p->label[i] = labels->label[i];
 	rib->slots[slot].npaths++;
+	rib->slots[slot].npaths_af[e->aid]++;
+	rib->slots[slot].unknown_bytes += unknown_len(attrs);
 	rib_path_insert(rib, e, p);
 	if (e->paths != old_best || old == old_best || stale == old_best)
 		rib_best_changed(rib, e, old_best);
 	if (old)
-		rib_path_free(rib, old);
+		rib_path_free(rib, e->aid, old);
 	if (stale)
-		rib_path_free(rib, stale);
+		rib_path_free(rib, e->aid, stale);
 }
 
 static void
@@ -242,7 +254,7 @@ rib_path_remove(struct bgp_rib *rib, struct bgp_rib_entry *e, uint16_t slot)
 		return;
 	if (p == old_best)
 		rib_best_changed(rib, e, old_best);
-	rib_path_free(rib, p);
+	rib_path_free(rib, e->aid, p);
 	rib_entry_maybe_free(rib, e);
 }
 
@@ -335,6 +347,8 @@ rib_walk_start(struct bgp_rib *rib, enum rib_walk_kind kind, int aid,
 	w->slot = slot;
 	w->out = out;
 	w->generation = rib->tables[aid].generation;
+	if (kind == RIB_WALK_DUMP)
+		out->dump_running[aid] = true;
 	TAILQ_INSERT_TAIL(&rib->walks, w, entry);
 	rib_schedule(rib);
 	return w;
@@ -521,7 +535,11 @@ nlri_batch_fill(struct rib_table *t, struct rbuf *rb, struct nlri_batch *b)
 	return 0;
 }
 
-/* Walk the NLRI of one MP attribute; add (attrs != NULL) or withdraw. */
+/*
+ * Walk the NLRI of one MP attribute; add (attrs != NULL) or withdraw.
+ * An added route that takes the peer past its maximum-prefix ends the
+ * walk: the rest of the UPDATE is not taken (the FSM ends the session).
+ */
 static int
 rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
     const struct bgp_mp *mp, const struct bgp_attrs *attrs,
@@ -530,8 +548,10 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 	int aid = bgp_aid_from_afi_safi(mp->afi, mp->safi);
 	struct rib_table *t = rib_table(rib, aid);
 	uint16_t stale = rib_stale_slot_of(rib, peer);
+	const size_t *count;
 	struct rbuf rb = mp->nlri;
 	struct nlri_batch *b;
+	bool over = false;
 	int rc = 0;
 
 	if (t == NULL || !peer->neg.families[aid]) {
@@ -539,17 +559,19 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 		    mp->afi, mp->safi);
 		return 0;
 	}
+	count = &rib->slots[slot].npaths_af[aid];
 	b = xmalloc(sizeof(*b));
-	while (rc == 0 && rbuf_left(&rb) > 0) {
+	while (rc == 0 && !over && rbuf_left(&rb) > 0) {
 		if ((rc = nlri_batch_fill(t, &rb, b)) == -1) {
 			/* RFC 4760 §7, RFC 7606 §5.3: unparseable NLRI. */
 			bgp_notify_set(err, BGP_ERR_UPDATE,
 			    BGP_ERR_UPD_OPTATTR, NULL, 0);
 		}
-		for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		for (size_t i = 0; rc == 0 && !over && i < b->n; i++) {
 			if (attrs) {
 				rib_path_set(rib, t, b->key[i], b->hash[i],
 				    slot, stale, attrs, &b->labels[i]);
+				over = !bgp_peer_pfx_count(peer, aid, *count);
 				continue;
 			}
 			rib_path_withdraw(rib, t, b->key[i], b->hash[i], slot);
@@ -559,6 +581,8 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 		}
 	}
 	free(b);
+	if (!over)
+		(void)bgp_peer_pfx_count(peer, aid, *count);
 	return rc;
 }
 
@@ -583,8 +607,33 @@ rib_eor_received(struct bgp_rib *rib, struct bgp_peer *peer, int aid)
 	uint16_t stale = rib_stale_slot_of(rib, peer);
 
 	bgp_peer_log(peer, LOG_DEBUG, "End-of-RIB for %s", bgp_aid_name(aid));
+	bgp_peer_eor_received(peer, aid);
 	if (stale && aid >= 0 && rib_table(rib, aid))
 		rib_walk_start(rib, RIB_WALK_FLUSH, aid, stale, NULL);
+}
+
+/* Hold the unknown attributes of a received set to the limits of
+ * bgp_rib.h before it is interned. */
+static void
+rib_unknown_limit(struct bgp_peer *peer, struct rib_slot *s,
+    struct bgp_attrs *scratch)
+{
+	size_t room = BGP_RIB_UNKNOWN_ROUTE_MAX, dropped;
+
+	if (s->unknown_bytes >= BGP_RIB_UNKNOWN_PEER_MAX)
+		room = 0;
+	else if (BGP_RIB_UNKNOWN_PEER_MAX - s->unknown_bytes < room)
+		room = BGP_RIB_UNKNOWN_PEER_MAX - s->unknown_bytes;
+	if ((dropped = bgp_attrs_unknown_trim(scratch, room)) == 0)
+		return;
+	peer->stats.unknown_attr_dropped += dropped;
+	if (s->unknown_logged)
+		return;
+	s->unknown_logged = true;
+	bgp_peer_log(peer, LOG_WARNING, "dropping unknown attributes past %d "
+	    "bytes per route or %d bytes over the peer's routes (counted, "
+	    "logged once per session)", BGP_RIB_UNKNOWN_ROUTE_MAX,
+	    BGP_RIB_UNKNOWN_PEER_MAX);
 }
 
 static int
@@ -624,15 +673,17 @@ rib_update(struct bgp_peer *peer, const struct bgp_update_parts *u,
 		rib_eor_received(rib, peer, eor);
 		return 0;
 	}
-	if (act == BGP_ATTR_OK && !bgp_attrs_looped(&scratch, &ctx))
+	if (act == BGP_ATTR_OK && !bgp_attrs_looped(&scratch, &ctx)) {
+		rib_unknown_limit(peer, s, &scratch);
 		a = bgp_attrs_intern(&scratch);
+	}
 	else if (act == BGP_ATTR_TREAT_AS_WITHDRAW)
 		bgp_peer_log(peer, LOG_WARNING, "UPDATE: malformed attribute, "
 		    "treating as withdraw (RFC 7606)");
 	bgp_attrs_clear(&scratch);
 	if (mpu.present)
 		rc = rib_mp_nlri(rib, peer, slot, &mpu, NULL, err);
-	if (rc == 0 && mpr.present)
+	if (rc == 0 && mpr.present && peer->pfx_exceeded_aid < 0)
 		rc = rib_mp_nlri(rib, peer, slot, &mpr, a, err);
 	bgp_attrs_unref(a);
 	peer->stats.pfx_rcvd = s->npaths;
@@ -640,14 +691,29 @@ rib_update(struct bgp_peer *peer, const struct bgp_update_parts *u,
 	return rc;
 }
 
+/*
+ * ROUTE-REFRESH (RFC 2918 §4): dump the family's table towards the
+ * peer again.  A peer asking while a dump runs gets one more dump after
+ * it, however often it asked: repeats cost it nothing, and cannot queue
+ * one table walk per request.
+ */
 static void
 rib_refresh(struct bgp_peer *peer, int aid)
 {
 	struct bgp_rib *rib = peer->bgp->rib_arg;
 	struct rib_out *out = rib_out_of_peer(rib, peer);
 
-	if (out && rib_table(rib, aid))
-		rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
+	if (out == NULL || rib_table(rib, aid) == NULL)
+		return;
+	if (out->dump_running[aid]) {
+		if (!out->dump_again[aid])
+			bgp_peer_log(peer, LOG_DEBUG, "ROUTE-REFRESH for %s "
+			    "during a dump: once more after it",
+			    bgp_aid_name(aid));
+		out->dump_again[aid] = true;
+		return;
+	}
+	rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
 }
 
 static const struct bgp_rib_ops rib_ops = {
@@ -736,6 +802,7 @@ rib_walk_finished(struct bgp_rib *rib, struct rib_walk *w)
 	struct rib_walk *o;
 
 	if (w->kind == RIB_WALK_DUMP) {
+		w->out->dump_running[w->aid] = false;
 		if (w->eor)
 			rib_out_dump_done(w->out, w->aid);
 		return;
@@ -746,6 +813,24 @@ rib_walk_finished(struct bgp_rib *rib, struct rib_walk *w)
 		if (o != w && o->slot == w->slot && o->kind != RIB_WALK_DUMP)
 			return;
 	rib_slot_release(rib, w->slot);
+}
+
+/* The remembered refreshes whose first dump has gone out start now. */
+static void
+rib_refresh_again(struct bgp_rib *rib)
+{
+	struct rib_out *out;
+
+	TAILQ_FOREACH(out, &rib->outs, entry_link) {
+		if (!TAILQ_EMPTY(&out->queue) || out->pend_attrs != NULL)
+			continue;
+		for (int aid = 0; aid < BGP_AID_MAX; aid++) {
+			if (!out->dump_again[aid] || out->dump_running[aid])
+				continue;
+			out->dump_again[aid] = false;
+			rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
+		}
+	}
 }
 
 static void
@@ -776,6 +861,7 @@ rib_work(evutil_socket_t fd, short ev, void *arg)
 		if (rib_out_flush(rib, out, RIB_SLICE_UPDATES))
 			more = true;
 	}
+	rib_refresh_again(rib);
 	if (more || !TAILQ_EMPTY(&rib->walks))
 		rib_schedule(rib);
 	else if (blocked)

@@ -43,6 +43,19 @@ struct bgp_rib;
 
 #define BGP_RIB_PEER_LOCAL	0	/* slot of locally originated paths */
 
+/*
+ * Unknown optional transitive attributes are passed on (RFC 4271 §5),
+ * so a route keeps them: at most BGP_RIB_UNKNOWN_ROUTE_MAX bytes of
+ * them per route (4 bytes of header per attribute, and its value), and
+ * at most BGP_RIB_UNKNOWN_PEER_MAX over all the routes of one peer,
+ * counted route by route.  Beyond either, attributes are dropped (in
+ * type order, the last first) and counted in the peer's statistics, so
+ * a peer sending unique large attributes cannot grow memory without
+ * bound.
+ */
+#define BGP_RIB_UNKNOWN_ROUTE_MAX	4096
+#define BGP_RIB_UNKNOWN_PEER_MAX	(16 * 1024 * 1024)
+
 struct bgp_rib_path {
 	struct bgp_rib_path *next;
 	const struct bgp_attrs *attrs;		/* interned */

@@ -39,6 +39,9 @@ struct rib_slot {
 	bool		 stale;		/* GR: paths kept until EoR/timer */
 	struct bgp_rib_source src;
 	size_t		 npaths;
+	size_t		 npaths_af[BGP_AID_MAX];	/* maximum-prefix counts */
+	size_t		 unknown_bytes;	/* unknown attributes, per path */
+	bool		 unknown_logged;
 	struct event	*gr_timer;
 	struct bgp_rib	*rib;
 };
@@ -70,6 +73,11 @@ struct rib_out {
 	size_t		 advertised;	/* rows with sent != NULL */
 	struct adj_out_queue queue;
 	bool		 eor_pending[BGP_AID_MAX];
+	/* At most one table dump per family in flight; a ROUTE-REFRESH
+	 * during it is remembered once, and dumped again when the first
+	 * dump's rows have gone out. */
+	bool		 dump_running[BGP_AID_MAX];
+	bool		 dump_again[BGP_AID_MAX];
 	struct slab	*slab;
 	/* A partly filled UPDATE held back for the next flush. */
 	struct wbuf	 pend;

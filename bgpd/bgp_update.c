@@ -99,7 +99,7 @@ bool
 rib_out_pending(const struct rib_out *out)
 {
 	for (int aid = 0; aid < BGP_AID_MAX; aid++)
-		if (out->eor_pending[aid])
+		if (out->eor_pending[aid] || out->dump_again[aid])
 			return true;
 	return !TAILQ_EMPTY(&out->queue) || out->pend_attrs != NULL;
 }

@@ -72,6 +72,18 @@ conf_vxlan_free(struct conf_vxlan *vx)
 	free(vx);
 }
 
+void
+conf_ipam_datastore_clear(struct conf_ipam_datastore *ds)
+{
+	for (size_t i = 0; i < ds->nendpoints; i++)
+		free(ds->endpoints[i]);
+	free(ds->key_prefix);
+	free(ds->tls_cert);
+	free(ds->tls_key);
+	free(ds->tls_ca);
+	memset(ds, 0, sizeof(*ds));
+}
+
 static void
 conf_ipam_pool_free(struct conf_ipam_pool *pool)
 {
@@ -117,6 +129,7 @@ conf_free(struct config *c)
 	}
 	TAILQ_FOREACH_SAFE(pool, &c->ipam_pools, entry, npool)
 		conf_ipam_pool_free(pool);
+	conf_ipam_datastore_clear(&c->ipam_datastore);
 	conf_api_listen_clear(&c->api_listen);
 	conf_api_clients_clear(&c->api_clients);
 	free(c->hostname);
@@ -208,6 +221,21 @@ conf_neighbor_keepalive(const struct conf_neighbor *n)
 	return n->has_timers ? n->keepalive : CONF_DEFAULT_KEEPALIVE;
 }
 
+int
+conf_af_index(uint8_t af)
+{
+	switch (af) {
+	case CONF_AF_IPV4_UNICAST:
+		return 0;
+	case CONF_AF_IPV6_UNICAST:
+		return 1;
+	case CONF_AF_L2VPN_EVPN:
+		return 2;
+	default:
+		fatalx("%s: 0x%02x is not one address family", __func__, af);
+	}
+}
+
 static bool
 str_differs(const char *a, const char *b)
 {
@@ -219,8 +247,9 @@ str_differs(const char *a, const char *b)
 /*
  * What goes into the OPEN or the TCP connection: changing any of these
  * only takes effect on a new session.  Description, shutdown (handled
- * as its own stop/start), connect-retry and route-reflector-client
- * (a route refresh suffices) are left out on purpose.
+ * as its own stop/start), connect-retry, route-reflector-client
+ * (a route refresh suffices), maximum-prefix and the send hold time
+ * (bgpd applies them to the running session) are left out on purpose.
  */
 bool
 conf_neighbor_session_differs(const struct conf_neighbor *a,
@@ -234,6 +263,13 @@ conf_neighbor_session_differs(const struct conf_neighbor *a,
 	    a->port != b->port ||
 	    a->passive != b->passive ||
 	    a->af_active != b->af_active;
+}
+
+const char *
+conf_datastore_prefix(const struct config *c)
+{
+	return c->ipam_datastore.key_prefix != NULL ?
+	    c->ipam_datastore.key_prefix : CONF_DATASTORE_DEFAULT_PREFIX;
 }
 
 struct conf_ipam_pool *

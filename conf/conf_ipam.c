@@ -174,8 +174,10 @@ cp_cmd_ipam_pool(struct parser *p)
 	TAILQ_INIT(&pool->excludes);
 	TAILQ_INIT(&pool->reserves);
 	shadow_defaults(&pool->shadow);
+	cp_pool_fabric_defaults(pool);
 	TAILQ_INSERT_TAIL(&p->conf->ipam_pools, pool, entry);
 	cp_check_add(p, CHECK_IPAM_POOL_HAS_PREFIX, pool);
+	cp_check_add(p, CHECK_IPAM_FABRIC, pool);
 	p->pool = pool;
 	p->node = NODE_IPAM_POOL;
 	return 0;
@@ -484,6 +486,11 @@ const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS] = {
 	{ "quarantine", cmd_pool_quarantine },
 	{ "mac-prefix", cmd_pool_mac_prefix },
 	{ "shadow", cmd_pool_shadow },
+	{ "scope", cp_cmd_pool_scope },
+	{ "block-size", cp_cmd_pool_block_size },
+	{ "borrow", cp_cmd_pool_borrow },
+	{ "no borrow", cp_cmd_pool_no_borrow },
+	{ "block-idle-release", cp_cmd_pool_block_idle_release },
 	{ "exit", cmd_exit_up },
 };
 
@@ -562,7 +569,7 @@ cp_ipam_check(struct parser *p, const struct pending_check *chk)
 			    pool->shadow.min_warm, pool->shadow.max_warm);
 		break;
 	default:
-		break;
+		return cp_fabric_check(p, chk);
 	}
 	return 0;
 }

@@ -29,6 +29,7 @@ enum node {
 	NODE_VRF,
 	NODE_IPAM_POOL,
 	NODE_IPAM_SHADOW,
+	NODE_IPAM_DATASTORE,
 	NODE_COUNT
 };
 
@@ -42,6 +43,9 @@ enum check_kind {
 	CHECK_IPAM_INSIDE,		/* obj: pool, obj2: struct ipaddr */
 	CHECK_IPAM_OVERLAP,		/* obj: pool, obj2: conf_prefix */
 	CHECK_IPAM_SHADOW,		/* obj: pool */
+	CHECK_IPAM_FABRIC,		/* obj: pool */
+	CHECK_IPAM_DATASTORE,		/* obj: the datastore */
+	CHECK_NB_SEND_HOLD,		/* obj: neighbor */
 };
 
 /* A statement whose validity depends on the rest of the file. */
@@ -116,10 +120,12 @@ void	 cp_check_add2(struct parser *, enum check_kind, const void *,
 int	 cp_ipam_check(struct parser *, const struct pending_check *);
 /* Sized here so the node table can count them; a missing or extra
  * entry is a compile error (too many) or fails every test (too few). */
-#define CP_IPAM_POOL_NCMDS	10
+#define CP_IPAM_POOL_NCMDS	15
 #define CP_IPAM_SHADOW_NCMDS	9
+#define CP_IPAM_DATASTORE_NCMDS	4
 extern const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS];
 extern const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS];
+extern const struct command cp_ipam_datastore_cmds[CP_IPAM_DATASTORE_NCMDS];
 int	 cp_cmd_ipam_pool(struct parser *);
 /* The API statements (conf_api.c). */
 int	 cp_cmd_api_listen(struct parser *);
@@ -127,6 +133,15 @@ int	 cp_cmd_api_client(struct parser *);
 void	 conf_api_listen_clear(struct conf_api_listen *);
 void	 conf_api_clients_clear(struct conf_api_client_list *);
 void	 conf_print_api(FILE *, const struct config *);
+/* Fabric pools and the datastore (conf_fabric.c). */
+int	 cp_cmd_ipam_datastore(struct parser *);
+int	 cp_cmd_pool_scope(struct parser *);
+int	 cp_cmd_pool_block_size(struct parser *);
+int	 cp_cmd_pool_borrow(struct parser *);
+int	 cp_cmd_pool_no_borrow(struct parser *);
+int	 cp_cmd_pool_block_idle_release(struct parser *);
+void	 cp_pool_fabric_defaults(struct conf_ipam_pool *);
+int	 cp_fabric_check(struct parser *, const struct pending_check *);
 /* Move to a node, forgetting the objects of the blocks left. */
 void	 cp_enter_node(struct parser *, enum node);
 

@@ -2,16 +2,17 @@
  * The canonical printer, in the shape of FRR's running-config.
  *
  * How this works: the top level comes in a fixed order (hostname, log,
- * api listen and api clients, vxlan blocks, vrf blocks, ipam pools,
- * then "router bgp", the default instance first), each block closed by
- * "!".  Inside a block, one space of indentation per level, and only
- * values that differ from the defaults the parser starts from are
- * written, so parsing the output yields the same model and printing it
- * again gives the same bytes.  Neighbors, vxlans, vrfs, static MACs, api
- * clients and route targets keep file order; network statements and
- * EVPN VNIs, whose order carries no meaning, are sorted.  With
- * CONF_PRINT_REDACT secrets print as CONF_REDACTED (that text is no
- * longer a fixed point: it is for showing, not for loading).
+ * api listen and api clients, vxlan blocks, vrf blocks, the ipam
+ * datastore, ipam pools, then "router bgp", the default instance
+ * first), each block closed by "!".  Inside a block, one space of
+ * indentation per level, and only values that differ from the defaults
+ * the parser starts from are written, so parsing the output yields the
+ * same model and printing it again gives the same bytes.  Neighbors,
+ * vxlans, vrfs, static MACs, api clients and route targets keep file
+ * order; network statements and EVPN VNIs, whose order carries no
+ * meaning, are sorted.  With CONF_PRINT_REDACT secrets print as
+ * CONF_REDACTED (that text is no longer a fixed point: it is for
+ * showing, not for loading).
  */
 #include "conf/conf_parse.h"
 
@@ -78,6 +79,8 @@ print_vxlan(FILE *f, const struct conf_vxlan *vx)
 		fprintf(f, " arp-suppression\n");
 	if (vx->svi_vrf)
 		fprintf(f, " svi-vrf %s\n", vx->svi_vrf);
+	if (vx->mac_limit != CONF_DEFAULT_MAC_LIMIT)
+		fprintf(f, " mac-limit %u\n", vx->mac_limit);
 	TAILQ_FOREACH(m, &vx->static_macs, entry) {
 		fprintf(f, " static-mac %s", mac_fmt(&m->mac, mac, sizeof(mac)));
 		if (ipaddr_is_set(&m->ip))
@@ -132,6 +135,45 @@ print_ipam_shadow(FILE *f, const struct conf_ipam_shadow *sh)
 	fprintf(f, " exit-shadow\n");
 }
 
+static void
+print_ipam_pool_fabric(FILE *f, const struct conf_ipam_pool *pool)
+{
+	if (pool->scope != CONF_IPAM_SCOPE_FABRIC)
+		return;
+	fprintf(f, " scope fabric\n");
+	if (pool->block_size != CONF_IPAM_DEFAULT_BLOCK_SIZE)
+		fprintf(f, " block-size %u\n", pool->block_size);
+	if (!pool->borrow)
+		fprintf(f, " no borrow\n");
+	if (pool->block_idle_release != CONF_IPAM_DEFAULT_IDLE_RELEASE)
+		fprintf(f, " block-idle-release %u\n",
+		    pool->block_idle_release);
+}
+
+/* Endpoints keep file order: the client tries them in it. */
+static void
+print_ipam_datastore(FILE *f, const struct conf_ipam_datastore *ds)
+{
+	if (!ds->enabled)
+		return;
+	fprintf(f, "ipam datastore etcd\n");
+	for (size_t i = 0; i < ds->nendpoints; i++)
+		fprintf(f, " endpoint %s\n", ds->endpoints[i]);
+	if (ds->key_prefix != NULL && strcmp(ds->key_prefix,
+	    CONF_DATASTORE_DEFAULT_PREFIX) != 0)
+		fprintf(f, " key-prefix %s\n", ds->key_prefix);
+	if (ds->tls_cert != NULL || ds->tls_ca != NULL) {
+		fprintf(f, " tls");
+		if (ds->tls_cert != NULL)
+			fprintf(f, " cert %s key %s", ds->tls_cert,
+			    ds->tls_key);
+		if (ds->tls_ca != NULL)
+			fprintf(f, " ca %s", ds->tls_ca);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "!\n");
+}
+
 /* Prefixes, exclusions and reservations keep file order: the prefix
  * order is the order addresses are handed out in. */
 static void
@@ -175,6 +217,7 @@ print_ipam_pool(FILE *f, const struct conf_ipam_pool *pool)
 			fprintf(f, "%s%02x", i ? ":" : "", pool->mac_prefix[i]);
 		fprintf(f, "\n");
 	}
+	print_ipam_pool_fabric(f, pool);
 	if (pool->has_shadow)
 		print_ipam_shadow(f, &pool->shadow);
 	fprintf(f, "!\n");
@@ -213,6 +256,9 @@ print_neighbor(FILE *f, const struct conf_neighbor *n, int flags)
 	if (n->connect_retry != CONF_DEFAULT_CONNECT_RETRY)
 		fprintf(f, " neighbor %s timers connect %u\n", a,
 		    n->connect_retry);
+	if (n->has_send_hold)
+		fprintf(f, " neighbor %s timers send-hold %u\n", a,
+		    n->send_hold);
 }
 
 static void
@@ -240,21 +286,42 @@ print_bgp_global(FILE *f, const struct conf_bgp *bgp, int flags)
 		fprintf(f, " bgp listen-port %u\n", bgp->listen_port);
 	if (bgp->graceful_restart)
 		fprintf(f, " bgp graceful-restart\n");
+	if (bgp->rib_stale_time != CONF_DEFAULT_RIB_STALE_TIME)
+		fprintf(f, " bgp graceful-restart rib-stale-time %u\n",
+		    bgp->rib_stale_time);
 	TAILQ_FOREACH(n, &bgp->neighbors, entry)
 		print_neighbor(f, n, flags);
 }
 
-/* "activate" and "route-reflector-client" lines of one family. */
+/* FRR's form: the threshold only when it is not the default. */
+static void
+print_max_prefix(FILE *f, const char *addr, const struct conf_max_prefix *mp)
+{
+	fprintf(f, "  neighbor %s maximum-prefix %u", addr, mp->max);
+	if (mp->threshold != CONF_DEFAULT_MAXPFX_THRESHOLD)
+		fprintf(f, " %u", mp->threshold);
+	if (mp->warning_only)
+		fprintf(f, " warning-only");
+	if (mp->restart != 0)
+		fprintf(f, " restart %u", mp->restart);
+	fprintf(f, "\n");
+}
+
+/* "activate", "route-reflector-client" and "maximum-prefix" lines of
+ * one family. */
 static bool
 print_af_neighbors(FILE *f, const struct conf_bgp *bgp, uint8_t af,
     bool dry_run)
 {
 	const struct conf_neighbor *n;
+	const struct conf_max_prefix *mp;
 	char a[IPADDR_STRLEN];
 	bool any = false;
 
 	TAILQ_FOREACH(n, &bgp->neighbors, entry) {
-		if (((n->af_active | n->af_rr_client) & af) == 0)
+		mp = &n->max_prefix[conf_af_index(af)];
+		if (((n->af_active | n->af_rr_client) & af) == 0 &&
+		    mp->max == 0)
 			continue;
 		any = true;
 		if (dry_run)
@@ -264,6 +331,8 @@ print_af_neighbors(FILE *f, const struct conf_bgp *bgp, uint8_t af,
 			fprintf(f, "  neighbor %s activate\n", a);
 		if (n->af_rr_client & af)
 			fprintf(f, "  neighbor %s route-reflector-client\n", a);
+		if (mp->max != 0)
+			print_max_prefix(f, a, mp);
 	}
 	return any;
 }
@@ -424,6 +493,7 @@ conf_print_flags(FILE *f, const struct config *c, int flags)
 		print_vxlan(f, vx);
 	TAILQ_FOREACH(vrf, &c->vrfs, entry)
 		print_vrf(f, vrf);
+	print_ipam_datastore(f, &c->ipam_datastore);
 	TAILQ_FOREACH(pool, &c->ipam_pools, entry)
 		print_ipam_pool(f, pool);
 	/* The parser keeps the default instance first; don't rely on it. */

@@ -69,6 +69,9 @@ void		 evpn_ipam_advertise(struct evpn *, const struct ipam_alloc *);
 void		 evpn_ipam_withdraw(struct evpn *, const struct ipam_alloc *);
 json_t		*evpn_ipam_conflicts_json(struct evpn *);
 uint64_t	 evpn_ipam_conflicts_total(const struct evpn *);
+/* Remote EVPN paths whose next hop is this VTEP address (reclaiming a
+ * gone VTEP's IPAM blocks waits until there are none). */
+size_t		 evpn_routes_from_vtep(struct evpn *, const struct ipaddr *);
 
 /*
  * Churn, for the shadow inventory: called as remote type-2 routes enter
@@ -84,6 +87,22 @@ enum evpn_churn {
 typedef void	 evpn_churn_cb(void *arg, uint32_t vni, enum evpn_churn);
 void		 evpn_set_churn_hook(struct evpn *, evpn_churn_cb *, void *arg);
 
+/*
+ * What evpn/ refused to advertise or install, for /metrics (per VNI in
+ * evpn_vni_json): learned MACs beyond a VNI's mac-limit; remote entries
+ * whose VTEP cannot be one (unspecified, loopback, multicast,
+ * broadcast, our own tunnel address); type-5 prefixes with host bits
+ * set.
+ */
+struct evpn_dp_counters {
+	uint64_t	 mac_limit_drops;
+	uint32_t	 vnis_at_mac_limit;
+	uint64_t	 bad_vtep;
+	uint64_t	 bad_prefix;
+};
+void		 evpn_get_dp_counters(const struct evpn *,
+		    struct evpn_dp_counters *);
+
 /* JSON views for the API (new references). */
 /* type 0 = all, vni 0 = all. */
 json_t		*evpn_routes_json(struct evpn *, int type, uint32_t vni);
@@ -97,5 +116,9 @@ uint64_t	 evpn_routes_scan(struct evpn *, int type, uint32_t vni,
 json_t		*evpn_vni_json(struct evpn *);
 /* NULL if the VNI is not configured. */
 json_t		*evpn_mac_json(struct evpn *, uint32_t vni);
+
+/* The bgpd family id under which evpn/ registers l2vpn evpn (for
+ * per-family counters such as End-of-RIB). */
+int		 evpn_bgp_aid(void);
 
 #endif

@@ -445,6 +445,8 @@ evpn_import_best_changed(void *arg, const struct bgp_rib_entry *ent,
 	}
 	for (size_t i = 0; i < nn; i++) {
 		import_add(e, ent, &r, nv[i], local);
+		if (!local)
+			evpn_dp_check_import(e, nv[i], &r, new_best);
 		if (r.type == EVPN_RT_MACIP && !local) {
 			if (!vni_in(ov, no, nv[i]))
 				evpn_churn(e, nv[i], EVPN_CHURN_REMOTE_ADD);

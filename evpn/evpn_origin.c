@@ -117,9 +117,10 @@ evpn_local_upsert(struct evpn *e, const struct evpn_route *r, uint32_t vni,
 		l->source = source;
 		evpn_locals_insert(e, l);
 	}
-	/* Configuration wins over learning for the same route. */
+	/* Configuration wins over learning for the same route (the MAC
+	 * then counts no more against the mac-limit). */
 	if (source == EVPN_LOCAL_CONFIG)
-		l->source = source;
+		evpn_local_set_source(e, l, source);
 	l->sticky = sticky;
 	l->keep = true;
 	return l;

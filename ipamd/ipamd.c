@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
+#include "ipamd/fabricd.h"
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 
@@ -25,6 +26,7 @@ struct ipamd {
 	struct ipam_store	*store;
 	struct evpn		*evpn;
 	struct shadowd		*shadowd;	/* shadow inventory */
+	struct fabricd		*fabricd;	/* fabric pools, if wired */
 	uint64_t		 inflight;	/* submitted, callback not run */
 };
 
@@ -72,6 +74,10 @@ ipamd_pool_from_conf(struct ipam *ipam, const struct conf_ipam_pool *cp,
 	spec.quarantine = cp->quarantine;
 	memcpy(spec.mac_prefix, cp->mac_prefix, cp->mac_prefix_len);
 	spec.mac_prefix_len = cp->mac_prefix_len;
+	spec.fabric = cp->scope == CONF_IPAM_SCOPE_FABRIC;
+	spec.block_size = cp->block_size;
+	spec.borrow = cp->borrow;
+	spec.idle_release = cp->block_idle_release;
 	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
 		prefixes[spec.nprefixes++] = pfx->prefix;
 	TAILQ_FOREACH(r, &cp->excludes, entry) {
@@ -335,7 +341,7 @@ repeat_matches(const struct ipam_alloc *a, const struct ipam_request *req)
 }
 
 int
-ipamd_allocate(struct ipamd *im, const char *pool,
+ipamd_allocate_fresh(struct ipamd *im, const char *pool,
     const struct ipam_request *req, const char *actor, ipamd_cb *cb,
     void *arg)
 {
@@ -343,14 +349,29 @@ ipamd_allocate(struct ipamd *im, const char *pool,
 	    req->resource);
 	struct shadowd_pool *sp;
 
-	if (ex != NULL && !repeat_matches(ex, req)) {
-		errno = EEXIST;
-		return -1;
-	}
 	if (!req->preallocated && ex == NULL &&
 	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
 		return allocate_shadow(im, sp, pool, req, actor, cb, arg);
 	return allocate_plain(im, pool, req, actor, cb, arg);
+}
+
+int
+ipamd_allocate(struct ipamd *im, const char *pool,
+    const struct ipam_request *req, const char *actor, ipamd_cb *cb,
+    void *arg)
+{
+	const struct ipam_alloc *ex = ipam_find(im->ipam, pool_tenant(im, pool),
+	    req->resource);
+
+	if (ex != NULL && !repeat_matches(ex, req)) {
+		errno = EEXIST;
+		return -1;
+	}
+	/* A new resource of a fabric pool may have to wait for a block. */
+	if (ex == NULL && fabricd_handles(im->fabricd, pool))
+		return fabricd_allocate(im->fabricd, pool, req, actor, cb,
+		    arg);
+	return ipamd_allocate_fresh(im, pool, req, actor, cb, arg);
 }
 
 int
@@ -453,8 +474,10 @@ fail:
 void
 ipamd_drain(struct ipamd *im)
 {
-	if (im != NULL)
-		ipam_store_flush(im->store);
+	if (im == NULL)
+		return;
+	fabricd_stop(im->fabricd);
+	ipam_store_flush(im->store);
 }
 
 void
@@ -462,12 +485,36 @@ ipamd_free(struct ipamd *im)
 {
 	if (im == NULL)
 		return;
-	/* Closing runs the callbacks still queued: shadowd ignores them. */
+	/* Closing runs the callbacks still queued: shadowd and the fabric
+	 * manager ignore them. */
 	shadowd_stop(im->shadowd);
+	fabricd_stop(im->fabricd);
 	ipam_store_close(im->store);
+	fabricd_free(im->fabricd);
 	shadowd_free(im->shadowd);
 	ipam_free(im->ipam);
 	free(im);
+}
+
+void
+ipamd_fabric_attach(struct ipamd *im, struct event_base *base,
+    const struct config *conf, const struct ipam_fabric_ops *ops, void *ds,
+    const struct ipam_fabric_owner *me)
+{
+	im->fabricd = fabricd_create(im, base, conf, ops, ds, me);
+}
+
+void
+ipamd_fabric_ready(struct ipamd *im)
+{
+	if (im != NULL && im->fabricd != NULL)
+		ipam_fabric_set_ready(fabricd_fabric(im->fabricd));
+}
+
+struct ipam_fabric *
+ipamd_fabric(const struct ipamd *im)
+{
+	return im != NULL ? fabricd_fabric(im->fabricd) : NULL;
 }
 
 struct ipam *
@@ -572,6 +619,8 @@ ipamd_reload_check(const struct config *running, const struct config *next,
 	struct ipam *scratch;
 	int rc;
 
+	if (fabricd_reload_check(running, next, err, errlen) == -1)
+		return -1;
 	TAILQ_FOREACH(cp, &running->ipam_pools, entry) {
 		if ((np = conf_ipam_pool_find(next, cp->name)) == NULL) {
 			snprintf(err, errlen, "ipam pool %s removed: restart "

@@ -83,7 +83,20 @@ fake_send(struct bgp_conn *bc, const uint8_t *data, size_t len)
 	ck_assert_ptr_nonnull(c);
 	ck_assert(!c->closed);
 	wbuf_put_bytes(&c->out, data, len);
+	if (c->stuck) {
+		if (c->backlog == 0)
+			c->stalled_since = fp_now;
+		c->backlog += len;
+	}
 	return 0;
+}
+
+static uint64_t
+fake_send_stalled(const struct bgp_conn *bc)
+{
+	const struct fp_conn *c = bc->io;
+
+	return c == NULL || c->backlog == 0 ? 0 : c->stalled_since;
 }
 
 static size_t
@@ -156,6 +169,7 @@ const struct bgp_fsm_ops fp_ops = {
 	.timer_stop = fake_timer_stop,
 	.peer_release = fake_peer_release,
 	.pending = fake_pending,
+	.send_stalled = fake_send_stalled,
 };
 
 void
@@ -188,11 +202,6 @@ fp_accept(struct bgp_peer *peer)
 
 /* ---- the clock -------------------------------------------------------- */
 
-static const enum bgp_event timer_event[BGP_TIMER_MAX] = {
-	BGP_EV_TIMER_CONNRETRY, BGP_EV_TIMER_HOLD, BGP_EV_TIMER_KEEPALIVE,
-	BGP_EV_TIMER_IDLEHOLD,
-};
-
 /* Fire the peer's earliest timer if it is due by limit (moving the clock
  * to it); false when none is. */
 static bool
@@ -210,7 +219,7 @@ fire_next_timer(struct bgp_peer *peer, uint64_t limit)
 	if (ft->at[first] > fp_now)
 		fp_now = ft->at[first];
 	ft->armed[first] = false;
-	bgp_fsm(peer, timer_event[first]);
+	bgp_fsm(peer, bgp_timer_event(first));
 	return true;
 }
 

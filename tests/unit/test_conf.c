@@ -59,6 +59,8 @@ static const char *const golden_names[] = {
 	"defaults",		/* explicit defaults vanish */
 	"ipam",			/* ipam pools, shadow blocks, api listen */
 	"api",			/* api listen with a crl, api clients */
+	"fabric",		/* ipam datastore, fabric pools */
+	"limits",		/* maximum-prefix, send hold time */
 };
 
 START_TEST(test_golden)
@@ -156,6 +158,45 @@ static const struct bad_case bad_cases[] = {
 	  "'neighbor 10.0.0.1 timers connect 0' (1..65535)" },
 	{ BGP " neighbor 10.0.0.1 timers 3\n",
 	  "evpnd.conf:3: incomplete command 'neighbor 10.0.0.1 timers 3'" },
+	{ BGP " neighbor 10.0.0.1 timers send-hold 70000\n",
+	  "evpnd.conf:3: invalid send hold time '70000' in "
+	  "'neighbor 10.0.0.1 timers send-hold 70000' (0..65535)" },
+	{ BGP " neighbor 10.0.0.1 timers send-hold 180\n",
+	  "evpnd.conf:3: neighbor 10.0.0.1: send hold time 180 is not "
+	  "greater than the hold time 180 (RFC 9687 4.4)" },
+	{ BGP " neighbor 10.0.0.1 timers send-hold 20\n"
+	  " neighbor 10.0.0.1 timers 10 30\n",
+	  "evpnd.conf:3: neighbor 10.0.0.1: send hold time 20 is not "
+	  "greater than the hold time 30 (RFC 9687 4.4)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 0\n",
+	  "evpnd.conf:4: invalid prefix limit '0' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 0' (1..4294967295)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 101\n",
+	  "evpnd.conf:4: invalid threshold '101' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 101' (1..100)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 restart 0\n",
+	  "evpnd.conf:4: invalid restart interval '0' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 restart 0' (1..65535)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 restart\n",
+	  "evpnd.conf:4: incomplete command "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 restart'" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 warning-only restart 1\n",
+	  "evpnd.conf:4: unexpected 'restart' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 warning-only restart 1'" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 force\n",
+	  "evpnd.conf:4: unexpected 'force' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 force'" },
+	{ BGP " neighbor 10.0.0.1 maximum-prefix 10\n",
+	  "evpnd.conf:3: 'neighbor 10.0.0.1 maximum-prefix 10' is not valid "
+	  "here; it belongs in an 'address-family ipv4 unicast' block, an "
+	  "'address-family ipv6 unicast' block or an 'address-family l2vpn "
+	  "evpn' block" },
 	{ BGP " neighbor 10.0.0.1 port 65536\n",
 	  "evpnd.conf:3: invalid port '65536' in "
 	  "'neighbor 10.0.0.1 port 65536' (1..65535)" },
@@ -294,6 +335,21 @@ static const struct bad_case bad_cases[] = {
 	  "evpnd.conf:4: neighbor 10.0.0.2 is not internal (remote-as 2, "
 	  "local AS 1); route-reflector-client needs an iBGP neighbor in "
 	  "'neighbor 10.0.0.2 route-reflector-client'" },
+	{ "vxlan v\n vni 1\n mac-limit many\n",
+	  "evpnd.conf:3: invalid MAC limit 'many' in 'mac-limit many' "
+	  "(0..16000000)" },
+	{ "vxlan v\n vni 1\n mac-limit 16000001\n",
+	  "evpnd.conf:3: invalid MAC limit '16000001' in "
+	  "'mac-limit 16000001' (0..16000000)" },
+	{ "vxlan v\n vni 1\n mac-limit\n",
+	  "evpnd.conf:3: incomplete command 'mac-limit'" },
+	{ "router bgp 1\n bgp graceful-restart rib-stale-time 0\n",
+	  "evpnd.conf:2: invalid rib-stale-time '0' in "
+	  "'bgp graceful-restart rib-stale-time 0' (1..3600)" },
+	{ "vrf a\nrouter bgp 1 vrf a\n"
+	  " bgp graceful-restart rib-stale-time 60\n",
+	  "evpnd.conf:3: 'bgp graceful-restart rib-stale-time 60' is only "
+	  "valid in the default instance (router bgp without vrf)" },
 	{ "router bgp 1\n address-family l2vpn evpn\n"
 	  "  dup-addr-detection max-moves 1 time 10\n",
 	  "evpnd.conf:3: invalid max-moves '1' in "
@@ -414,6 +470,73 @@ static const struct bad_case bad_cases[] = {
 	{ "ipam pool a\n prefix 10.0.0.0/24\n horizon 5\n",
 	  "evpnd.conf:3: 'horizon 5' is not valid here; it belongs in a "
 	  "'shadow' block of 'ipam pool'" },
+	/* fabric pools and the datastore */
+	{ "ipam pool a\n prefix 10.0.0.0/22\n scope fabric\n",
+	  "evpnd.conf:1: ipam pool a: scope fabric needs an 'ipam datastore "
+	  "etcd' block" },
+	{ "ipam pool a\n prefix 10.0.0.0/22\n block-size 24\n",
+	  "evpnd.conf:1: ipam pool a: block-size, no borrow and "
+	  "block-idle-release apply to 'scope fabric' pools only" },
+	{ "ipam datastore etcd\n endpoint http://h:2379\n"
+	  "ipam pool a\n prefix 10.0.0.0/28\n scope fabric\n",
+	  "evpnd.conf:3: ipam pool a: prefix 10.0.0.0/28 is smaller than one "
+	  "block (block-size 26: /26 blocks)" },
+	{ "ipam datastore etcd\n endpoint http://h:2379\n"
+	  "ipam pool a\n prefix 2001:db8::/124\n scope fabric\n",
+	  "evpnd.conf:3: ipam pool a: prefix 2001:db8::/124 is smaller than "
+	  "one block (block-size 26: /122 blocks)" },
+	{ "ipam datastore etcd\n endpoint http://h:2379\n"
+	  "ipam pool a\n prefix 10.0.0.0/16\n scope fabric\n"
+	  " mac-prefix 02:00:00:00\n",
+	  "evpnd.conf:3: ipam pool a: a 4-byte mac-prefix leaves 15 bits for "
+	  "addresses, too few for the pool's 65536 IPv4 addresses (fabric "
+	  "pools derive each MAC from its address)" },
+	{ "ipam pool a\n prefix 10.0.0.0/22\n scope global\n",
+	  "evpnd.conf:3: invalid scope 'global' in 'scope global' (local or "
+	  "fabric)" },
+	{ "ipam pool a\n prefix 10.0.0.0/22\n block-size 31\n",
+	  "evpnd.conf:3: invalid block-size '31' in 'block-size 31' "
+	  "(16..30)" },
+	{ "ipam datastore etcd\n",
+	  "evpnd.conf:1: ipam datastore: no 'endpoint' statement" },
+	{ "ipam datastore consul\n",
+	  "evpnd.conf:1: unknown datastore 'consul' in 'ipam datastore consul' "
+	  "(etcd)" },
+	{ "ipam datastore etcd\n endpoint http://h\nipam datastore etcd\n",
+	  "evpnd.conf:3: duplicate 'ipam datastore etcd': there is one ipam "
+	  "datastore" },
+	{ "ipam datastore etcd\n endpoint 10.0.0.1:2379\n",
+	  "evpnd.conf:2: invalid endpoint '10.0.0.1:2379' in 'endpoint "
+	  "10.0.0.1:2379' (http://HOST:PORT or https://HOST:PORT, IPv6 as "
+	  "[ADDR])" },
+	{ "ipam datastore etcd\n endpoint http://[10.0.0.1]:2379\n",
+	  "evpnd.conf:2: invalid endpoint 'http://[10.0.0.1]:2379' in "
+	  "'endpoint http://[10.0.0.1]:2379' (http://HOST:PORT or "
+	  "https://HOST:PORT, IPv6 as [ADDR])" },
+	{ "ipam datastore etcd\n endpoint http://h:0\n",
+	  "evpnd.conf:2: invalid endpoint 'http://h:0' in 'endpoint "
+	  "http://h:0' (http://HOST:PORT or https://HOST:PORT, IPv6 as "
+	  "[ADDR])" },
+	{ "ipam datastore etcd\n endpoint http://h\n endpoint http://h\n",
+	  "evpnd.conf:3: duplicate 'endpoint http://h'" },
+	{ "ipam datastore etcd\n endpoint https://h:2379\n",
+	  "evpnd.conf:1: ipam datastore: https endpoints need 'tls ca FILE'" },
+	{ "ipam datastore etcd\n endpoint http://h\n key-prefix evpnd\n",
+	  "evpnd.conf:3: invalid key-prefix 'evpnd' in 'key-prefix evpnd' "
+	  "(/NAME[/NAME...], at most 128 characters: letters, digits, '.', "
+	  "'_', '-')" },
+	{ "ipam datastore etcd\n endpoint http://h\n key-prefix /a/\n",
+	  "evpnd.conf:3: invalid key-prefix '/a/' in 'key-prefix /a/' "
+	  "(/NAME[/NAME...], at most 128 characters: letters, digits, '.', "
+	  "'_', '-')" },
+	{ "ipam datastore etcd\n endpoint http://h\n tls cert c ca a\n",
+	  "evpnd.conf:3: 'tls cert c ca a': tls cert and key go together" },
+	{ "ipam datastore etcd\n endpoint http://h\n tls ca a ca b\n",
+	  "evpnd.conf:3: 'tls ca a ca b': expected 'tls [cert FILE] [key "
+	  "FILE] [ca FILE]', each once" },
+	{ "ipam datastore etcd\n endpoint http://h\n block-size 24\n",
+	  "evpnd.conf:3: 'block-size 24' is not valid here; it belongs in an "
+	  "'ipam pool' block" },
 	{ "api listen 0.0.0.0 8443 tls cert a key b\n",
 	  "evpnd.conf:1: incomplete command 'api listen 0.0.0.0 8443 tls cert "
 	  "a key b'" },
@@ -544,6 +667,7 @@ static const char full_text[] =
 	" bgp cluster-id 167772161\n"
 	" bgp listen-address 10.0.0.11\n"
 	" bgp listen-port 0\n"
+	" bgp graceful-restart rib-stale-time 600\n"
 	" neighbor 10.0.0.1 remote-as 65000\n"
 	" neighbor 10.0.0.1 password s3cret\n"
 	" neighbor 10.0.0.1 timers 3 9\n"
@@ -577,6 +701,7 @@ static const char full_text[] =
 	" dstport 8472\n"
 	" mtu 1450\n"
 	" arp-suppression\n"
+	" mac-limit 250\n"
 	" static-mac 02:00:00:00:00:05 ip 10.10.0.5\n"
 	" static-mac 02:00:00:00:00:06 sticky\n"
 	" static-mac 02:00:00:00:00:07 sticky ip 2001:db8::7\n"
@@ -611,6 +736,7 @@ START_TEST(test_values_global)
 	ck_assert_str_eq(ipaddr_fmt(&bgp->listen_addr, buf, sizeof(buf)),
 	    "10.0.0.11");
 	ck_assert_uint_eq(bgp->listen_port, 0);
+	ck_assert_uint_eq(bgp->rib_stale_time, 600);
 	conf_free(c);
 }
 END_TEST
@@ -722,6 +848,7 @@ START_TEST(test_values_vxlan_vrf)
 	ck_assert_uint_eq(vx->dstport, 8472);
 	ck_assert_uint_eq(vx->mtu, 1450);
 	ck_assert(vx->arp_suppression);
+	ck_assert_uint_eq(vx->mac_limit, 250);
 	m = TAILQ_FIRST(&vx->static_macs);
 	ck_assert_uint_eq(m->mac.b[5], 5);
 	ck_assert_str_eq(ipaddr_fmt(&m->ip, buf, sizeof(buf)), "10.10.0.5");
@@ -739,6 +866,7 @@ START_TEST(test_values_vxlan_vrf)
 	vx = TAILQ_NEXT(vx, entry);
 	ck_assert_uint_eq(vx->dstport, CONF_DEFAULT_VXLAN_PORT);
 	ck_assert_uint_eq(vx->mtu, 0);
+	ck_assert_uint_eq(vx->mac_limit, CONF_DEFAULT_MAC_LIMIT);
 	ck_assert_ptr_eq(conf_vxlan_by_vni(c, 5000), vx);
 
 	vrf = conf_vrf_find(c, "tenant-a");
@@ -789,6 +917,8 @@ START_TEST(test_defaults)
 	/* Nothing is active until "activate" says so. */
 	ck_assert_uint_eq(n->af_active, 0);
 	ck_assert_uint_eq(vx->dstport, 4789);
+	ck_assert_uint_eq(vx->mac_limit, 10000);
+	ck_assert_uint_eq(bgp->rib_stale_time, 120);
 	ck_assert_ptr_null(conf_bgp_vrf(c, "x"));
 	conf_free(c);
 
@@ -967,6 +1097,39 @@ START_TEST(test_print_redacted)
 }
 END_TEST
 
+START_TEST(test_values_fabric)
+{
+	struct config *c = parse_ok("ipam datastore etcd\n"
+	    " endpoint http://10.200.0.1:2379\n"
+	    " endpoint http://10.200.0.2:2379\n"
+	    " tls ca ca.pem\n"
+	    "ipam pool f\n prefix 10.0.0.0/22\n scope fabric\n"
+	    "ipam pool g\n prefix 10.1.0.0/22\n scope fabric\n"
+	    " block-size 28\n no borrow\n block-idle-release 30\n"
+	    "ipam pool l\n prefix 10.2.0.0/24\n");
+	const struct conf_ipam_datastore *ds = &c->ipam_datastore;
+	struct conf_ipam_pool *f = conf_ipam_pool_find(c, "f");
+	struct conf_ipam_pool *g = conf_ipam_pool_find(c, "g");
+	struct conf_ipam_pool *l = conf_ipam_pool_find(c, "l");
+
+	ck_assert(ds->enabled);
+	ck_assert_uint_eq(ds->nendpoints, 2);
+	ck_assert_str_eq(ds->endpoints[1], "http://10.200.0.2:2379");
+	ck_assert_str_eq(conf_datastore_prefix(c), "/evpnd");
+	ck_assert_ptr_null(ds->tls_cert);
+	ck_assert_str_eq(ds->tls_ca, "ca.pem");
+	ck_assert_int_eq(f->scope, CONF_IPAM_SCOPE_FABRIC);
+	ck_assert_uint_eq(f->block_size, 26);
+	ck_assert(f->borrow);
+	ck_assert_uint_eq(f->block_idle_release, 600);
+	ck_assert_uint_eq(g->block_size, 28);
+	ck_assert(!g->borrow);
+	ck_assert_uint_eq(g->block_idle_release, 30);
+	ck_assert_int_eq(l->scope, CONF_IPAM_SCOPE_LOCAL);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_session_differs)
 {
 	struct config *c = parse_ok("router bgp 1\n"
@@ -1039,6 +1202,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_dad_statements);
 	tcase_add_test(tc, test_session_differs);
 	tcase_add_test(tc, test_values_ipam);
+	tcase_add_test(tc, test_values_fabric);
 	suite_add_tcase(s, tc);
 	return s;
 }
