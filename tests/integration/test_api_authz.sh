@@ -35,6 +35,8 @@
 set -u
 
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/integration/check_lib.sh
+. "$TEST_DIR/check_lib.sh"
 REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
 if [ -z "${BUILD_DIR:-}" ]; then
 	if [ -x ./evpnd ] && [ -x ./evpnctl ]; then
@@ -66,8 +68,6 @@ if [ -z "${AUTHZ_TEST_IN_NETNS:-}" ]; then
 fi
 ip link set lo up
 
-PASSED=0
-FAILED=0
 DAEMON_PID=
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-authz.XXXXXX") || exit 1
@@ -92,51 +92,6 @@ cleanup()
 }
 trap cleanup EXIT
 
-pass()
-{
-	PASSED=$((PASSED + 1))
-	echo "ok - $1"
-}
-
-fail()
-{
-	FAILED=$((FAILED + 1))
-	echo "not ok - $1"
-	[ $# -gt 1 ] && printf '#   %s\n' "${@:2}"
-	return 0
-}
-
-check()
-{
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		pass "$what"
-	else
-		fail "$what" "command: $*"
-	fi
-}
-
-check_eq()
-{
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "actual:   $3"
-	fi
-}
-
-wait_until()
-{
-	local tries=$(($1 * 10))
-	shift
-	while [ $tries -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		tries=$((tries - 1))
-	done
-	return 1
-}
 
 # ---- certificates ----
 
