@@ -5,7 +5,8 @@
 # network namespace so nothing touches the host).
 #
 #  1. Every status code of the allocation API with a real HTTP client
-#     (curl over the Unix socket), each error a JSON {"error"} body.
+#     (curl over the Unix socket), each error a JSON {"error"} body;
+#     a name held in two tenants' pools is released with ?pool=.
 #  2. TLS listener: two CAs and client certificates made with openssl
 #     at test time; a client with a good certificate gets 200, one
 #     without a certificate and one with a certificate from the other CA
@@ -226,8 +227,10 @@ test_status_codes()
 	    '{"resource":"pod-1","family":"dual"}')
 	check_eq "same resource again -> 200" 200 "$code"
 	check "the same answer" cmp -s "$T/a1" "$T/a2"
-	expect 409 POST /v1/ipam/pools/tiny/allocations '{"resource":"pod-1"}' \
-	    "resource held in another pool"
+	# Names are per tenant: pa is tenant t1's, burst has none.
+	code=$(http POST /v1/ipam/pools/burst/allocations "$T/out" \
+	    '{"resource":"pod-1"}')
+	check_eq "the same name in another tenant's pool -> 201" 201 "$code"
 	http POST /v1/ipam/pools/pa/allocations "$T/out" \
 	    '{"resource":"m1","mac":"02:aa:00:00:00:01"}' >/dev/null
 	expect 409 POST /v1/ipam/pools/pa/allocations \
@@ -240,6 +243,10 @@ test_status_codes()
 	    "pool exhausted"
 	expect 404 GET /v1/ipam/pools/nope '' "GET unknown pool"
 	expect 405 GET /v1/ipam/pools/pa/allocations '' "GET on POST route"
+	expect 409 DELETE /v1/ipam/allocations/pod-1 '' \
+	    "release of a name two tenants hold"
+	code=$(http DELETE '/v1/ipam/allocations/pod-1?pool=burst' "$T/out")
+	check_eq "release with ?pool= -> 204" 204 "$code"
 	code=$(http DELETE /v1/ipam/allocations/pod-1 "$T/out")
 	check_eq "release -> 204" 204 "$code"
 	check "204 has no body" test ! -s "$T/out"
