@@ -75,3 +75,19 @@ strlcpy_s(char *dst, const char *src, size_t size)
 	}
 	return n;
 }
+
+void
+freezero(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
+void
+free_secret(char *s)
+{
+	if (s != NULL)
+		freezero(s, strlen(s));
+}

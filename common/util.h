@@ -22,5 +22,9 @@ uint64_t mono_msec(void);
 uint64_t wall_msec(void);
 /* Copy with truncation; always NUL-terminates; returns strlen(src). */
 size_t	strlcpy_s(char *dst, const char *src, size_t size);
+/* Free what held a secret (a password, a key) after zeroing it, so it
+ * does not linger in freed memory or a core.  NULL is fine. */
+void	freezero(void *, size_t);
+void	free_secret(char *);		/* a NUL-terminated one */
 
 #endif

@@ -127,6 +127,12 @@ extern const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS];
 extern const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS];
 extern const struct command cp_ipam_datastore_cmds[CP_IPAM_DATASTORE_NCMDS];
 int	 cp_cmd_ipam_pool(struct parser *);
+/* The API statements (conf_api.c). */
+int	 cp_cmd_api_listen(struct parser *);
+int	 cp_cmd_api_client(struct parser *);
+void	 conf_api_listen_clear(struct conf_api_listen *);
+void	 conf_api_clients_clear(struct conf_api_client_list *);
+void	 conf_print_api(FILE *, const struct config *);
 /* Fabric pools and the datastore (conf_fabric.c). */
 int	 cp_cmd_ipam_datastore(struct parser *);
 int	 cp_cmd_pool_scope(struct parser *);
@@ -136,7 +142,6 @@ int	 cp_cmd_pool_no_borrow(struct parser *);
 int	 cp_cmd_pool_block_idle_release(struct parser *);
 void	 cp_pool_fabric_defaults(struct conf_ipam_pool *);
 int	 cp_fabric_check(struct parser *, const struct pending_check *);
-int	 cp_cmd_api(struct parser *);
 /* Move to a node, forgetting the objects of the blocks left. */
 void	 cp_enter_node(struct parser *, enum node);
 

@@ -689,13 +689,16 @@ ipam_audit_verify_dir(const char *dir, struct ipam_audit_report *rep)
 {
 	uint8_t key[AUDIT_KEY_LEN];
 	char path[4096];
+	int rv;
 
 	memset(rep, 0, sizeof(*rep));
 	if (audit_key_load(dir, false, key, rep->reason,
 	    sizeof(rep->reason)) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/ipam.db", dir);
-	return verify_path(dir, path, key, rep);
+	rv = verify_path(dir, path, key, rep);
+	explicit_bzero(key, sizeof(key));
+	return rv;
 }
 
 /* Listing */

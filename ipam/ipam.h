@@ -24,7 +24,9 @@
  * expiry; fresh addresses are preferred, then expired quarantined ones.
  * Every operation is O(1) amortised (each address is skipped at most once
  * per cursor pass), so /8 and /64 pools are fine.  Resource ids are
- * global: allocating an id again returns its existing allocation.
+ * per tenant (the tenant of the pool; pools without one share the
+ * unnamed tenant): two tenants may both hold "pod-1", and allocating an
+ * id again in its pool returns its existing allocation.
  *
  * Store.  ipam_store_open() checks STATE/ipam.db (PRAGMA quick_check,
  * the schema, the audit chain head and the anchor, below), loads it
@@ -76,7 +78,8 @@
 #define IPAM_RESOURCE_MAX	255
 #define IPAM_MAC_PREFIX_MAX	5
 #define IPAM_DEFAULT_QUARANTINE	30	/* seconds; AWS VPC CNI's cooldown */
-#define IPAM_SCHEMA_VERSION	2	/* 2: audit actor, UNIQUE indexes */
+#define IPAM_SCHEMA_VERSION	3	/* 2: audit actor, UNIQUE indexes;
+					 * 3: names per tenant */
 #define IPAM_ACTOR_MAX		255	/* a TLS subject CN or DNS name */
 #define IPAM_AUDIT_HASH_LEN	32	/* HMAC-SHA256 */
 #define IPAM_HEAD_PUBLISH_EVERY	1000	/* records between head log lines */
@@ -130,6 +133,7 @@ enum ipam_family {
 struct ipam_alloc {
 	char		 resource[IPAM_RESOURCE_MAX + 1];
 	const char	*pool;			/* the pool's name */
+	const char	*tenant;		/* the pool's; "" for none */
 	uint32_t	 vni;
 	struct ipaddr	 ip;
 	struct ipaddr	 ipv6;
@@ -202,7 +206,11 @@ bool		 ipam_pool_gateway(const struct ipam_pool *, int af,
  * allocation with *existing set.  -1 and errno: ENOENT unknown pool,
  * EINVAL bad resource id, bad MAC, or dual/ipv6 asked of a pool with no
  * IPv6 prefix (ipv4 of one without IPv4), EEXIST the resource is
- * allocated in another pool or the MAC is in use, ENOSPC exhausted.
+ * allocated in another pool of the tenant or the MAC is in use, ENOSPC
+ * exhausted.
+ *
+ * The calls naming a resource take its tenant: NULL or "" for the pools
+ * without one.
  */
 int		 ipam_allocate(struct ipam *, const char *pool,
 		    const struct ipam_request *, const struct ipam_alloc **,
@@ -214,11 +222,14 @@ int		 ipam_allocate(struct ipam *, const char *pool,
  */
 /* Hand the pre-allocation named prealloc to resource (errno ENOENT: no
  * such pre-allocation; EEXIST: resource exists; EINVAL: bad name). */
-int		 ipam_claim(struct ipam *, const char *prealloc,
-		    const char *resource, const struct ipam_alloc **);
-int		 ipam_release(struct ipam *, const char *resource,
-		    struct ipam_alloc *out, int64_t *until);
-const struct ipam_alloc *ipam_find(const struct ipam *, const char *resource);
+int		 ipam_claim(struct ipam *, const char *tenant,
+		    const char *prealloc, const char *resource,
+		    const struct ipam_alloc **);
+int		 ipam_release(struct ipam *, const char *tenant,
+		    const char *resource, struct ipam_alloc *out,
+		    int64_t *until);
+const struct ipam_alloc *ipam_find(const struct ipam *, const char *tenant,
+		    const char *resource);
 /* The allocation holding ip in pool (NULL: any pool holding it). */
 const struct ipam_alloc *ipam_find_ip(const struct ipam *, const char *pool,
 		    const struct ipaddr *);

@@ -8,7 +8,8 @@
  * tightened); PRAGMA quick_check must answer "ok" before anything is
  * written; the schema is created or migrated (1 to 2: the audit actor
  * column and UNIQUE (pool, ip), (pool, ipv6), (pool, mac), whose
- * creation also finds an address held twice); the key is read; the
+ * creation also finds an address held twice; 2 to 3: allocations keyed
+ * by pool and resource, names being per tenant); the key is read; the
  * audit chain head is checked against its tag and against ipam.anchor
  * (audit.c); then allocations, quarantine and reservations are loaded,
  * every sqlite3_step() checked: a read error stops the load, it never
@@ -37,9 +38,9 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
 	" key TEXT PRIMARY KEY, value BLOB);"
 	"CREATE TABLE IF NOT EXISTS allocations ("
-	" resource TEXT PRIMARY KEY, pool TEXT NOT NULL, ip TEXT, ipv6 TEXT,"
+	" resource TEXT NOT NULL, pool TEXT NOT NULL, ip TEXT, ipv6 TEXT,"
 	" mac TEXT NOT NULL, preallocated INTEGER NOT NULL,"
-	" created INTEGER NOT NULL);"
+	" created INTEGER NOT NULL, PRIMARY KEY (pool, resource));"
 	"CREATE TABLE IF NOT EXISTS quarantine ("
 	" pool TEXT NOT NULL, ip TEXT NOT NULL, until INTEGER NOT NULL,"
 	" PRIMARY KEY (pool, ip));"
@@ -72,9 +73,11 @@ static const struct {
 const char *const store_stmt_sql[ST_COUNT] = {
 	[ST_ALLOC_INSERT] = "INSERT INTO allocations (resource, pool, ip, "
 	    "ipv6, mac, preallocated, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	[ST_ALLOC_DELETE] = "DELETE FROM allocations WHERE resource = ?",
+	[ST_ALLOC_DELETE] = "DELETE FROM allocations WHERE pool = ? AND "
+	    "resource = ?",
 	[ST_ALLOC_CLAIM] = "UPDATE allocations SET resource = ?, "
-	    "preallocated = 0 WHERE resource = ? AND preallocated = 1",
+	    "preallocated = 0 WHERE pool = ? AND resource = ? AND "
+	    "preallocated = 1",
 	[ST_QUAR_INSERT] = "INSERT OR REPLACE INTO quarantine (pool, ip, "
 	    "until) VALUES (?, ?, ?)",
 	[ST_QUAR_DELETE] = "DELETE FROM quarantine WHERE pool = ? AND ip = ?",
@@ -303,7 +306,39 @@ unique_indexes(struct ipam_store *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* Schema 1 to 2: the audit actor (records of schema 1 have none). */
+/*
+ * Schema 2 to 3: resource names are per tenant, so two pools may hold
+ * the same name; the allocations table is keyed by (pool, resource)
+ * instead of resource.  SQLite cannot change a primary key: the table
+ * is copied in rowid order (the order allocations are restored in) and
+ * the unique indexes, dropped with the old one, come back after.
+ */
+static const char alloc_rekey_sql[] =
+	"CREATE TABLE allocations_v3 ("
+	" resource TEXT NOT NULL, pool TEXT NOT NULL, ip TEXT, ipv6 TEXT,"
+	" mac TEXT NOT NULL, preallocated INTEGER NOT NULL,"
+	" created INTEGER NOT NULL, PRIMARY KEY (pool, resource));"
+	"INSERT INTO allocations_v3 SELECT resource, pool, ip, ipv6, mac,"
+	" preallocated, created FROM allocations ORDER BY rowid;"
+	"DROP TABLE allocations;"
+	"ALTER TABLE allocations_v3 RENAME TO allocations;";
+
+static int
+migrate_alloc_key(struct ipam_store *s, char *err, size_t errlen)
+{
+	int64_t keys;
+
+	if (db_int(s->db, "SELECT count(*) FROM pragma_table_info("
+	    "'allocations') WHERE pk > 0", 0, &keys) == -1)
+		return db_error(s, "reading the allocations table", err,
+		    errlen);
+	if (keys != 1)
+		return 0;
+	return db_exec(s, alloc_rekey_sql, err, errlen);
+}
+
+/* Schema 1 to 2: the audit actor (records of schema 1 have none); 2 to
+ * 3: allocations keyed by pool and resource. */
 static int
 migrate(struct ipam_store *s, int64_t from, char *err, size_t errlen)
 {
@@ -315,6 +350,8 @@ migrate(struct ipam_store *s, int64_t from, char *err, size_t errlen)
 		sqlite3_finalize(st);
 	else if (db_exec(s, "ALTER TABLE audit ADD COLUMN actor TEXT", err,
 	    errlen) == -1)
+		return -1;
+	if (migrate_alloc_key(s, err, errlen) == -1)
 		return -1;
 	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta (key, value) "
 	    "VALUES ('schema_version', %d)", IPAM_SCHEMA_VERSION);

@@ -134,8 +134,10 @@ int		 ipamd_allocate(struct ipamd *, const char *pool,
 int		 ipamd_allocate_fresh(struct ipamd *, const char *pool,
 		    const struct ipam_request *, const char *actor, ipamd_cb *,
 		    void *arg);
-/* Release and commit; -1 and ENOENT if the resource holds nothing. */
-int		 ipamd_release(struct ipamd *, const char *resource,
-		    const char *actor, ipamd_cb *, void *arg);
+/* Release tenant's resource (tenant NULL: the pools without one) and
+ * commit; -1 and ENOENT if it holds nothing. */
+int		 ipamd_release(struct ipamd *, const char *tenant,
+		    const char *resource, const char *actor, ipamd_cb *,
+		    void *arg);
 
 #endif

@@ -319,6 +319,16 @@ pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
 	return sp;
 }
 
+/* Pre-allocations are named in their pool's tenant. */
+static const char *
+sp_tenant(const struct shadowd_pool *sp)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(sp->sd->im),
+	    sp->name);
+
+	return p != NULL ? ipam_pool_tenant(p) : NULL;
+}
+
 /* The pool lost its shadow block: release what it holds unused. */
 static void
 pool_retire(struct shadowd *sd, struct shadowd_pool *sp)
@@ -329,8 +339,8 @@ pool_retire(struct shadowd *sd, struct shadowd_pool *sp)
 	while ((w = TAILQ_FIRST(&sp->warm)) != NULL) {
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
-		if (ipamd_release(sd->im, name, IPAMD_ACTOR_SHADOW, NULL,
-		    NULL) == -1)
+		if (ipamd_release(sd->im, sp_tenant(sp), name,
+		    IPAMD_ACTOR_SHADOW, NULL, NULL) == -1)
 			log_warn("shadow: releasing %s: %s", name,
 			    strerror(errno));
 	}
@@ -387,8 +397,8 @@ make_done(const struct ipamd_result *res, void *arg)
 	}
 	if (sp == NULL) {
 		/* Retired while the commit was in flight. */
-		ipamd_release(sd->im, res->alloc->resource,
-		    IPAMD_ACTOR_SHADOW, NULL, NULL);
+		ipamd_release(sd->im, res->alloc->tenant,
+		    res->alloc->resource, IPAMD_ACTOR_SHADOW, NULL, NULL);
 		free(mo);
 		return;
 	}
@@ -412,7 +422,7 @@ make_one(struct shadowd_pool *sp)
 	do
 		snprintf(name, sizeof(name), SHADOWD_PREFIX "%s:%llu",
 		    sp->name, (unsigned long long)++sp->next_seq);
-	while (ipam_find(ipam, name) != NULL);
+	while (ipam_find(ipam, sp_tenant(sp), name) != NULL);
 	memset(&req, 0, sizeof(req));
 	req.resource = name;
 	req.family = sp->family;
@@ -442,8 +452,8 @@ release_youngest(struct shadowd_pool *sp, uint32_t n)
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
 		shadow_on_prealloc_released(sp->engine, now_ms(sp->sd));
-		if (ipamd_release(sp->sd->im, name, IPAMD_ACTOR_SHADOW, NULL,
-		    NULL) == -1)
+		if (ipamd_release(sp->sd->im, sp_tenant(sp), name,
+		    IPAMD_ACTOR_SHADOW, NULL, NULL) == -1)
 			log_warn("shadow: pool %s: releasing %s: %s",
 			    sp->name, name, strerror(errno));
 	}

@@ -5,7 +5,8 @@
 # network namespace so nothing touches the host).
 #
 #  1. Every status code of the allocation API with a real HTTP client
-#     (curl over the Unix socket), each error a JSON {"error"} body.
+#     (curl over the Unix socket), each error a JSON {"error"} body;
+#     a name held in two tenants' pools is released with ?pool=.
 #  2. TLS listener: two CAs and client certificates made with openssl
 #     at test time; a client with a good certificate gets 200, one
 #     without a certificate and one with a certificate from the other CA
@@ -29,6 +30,8 @@
 set -u
 
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/integration/check_lib.sh
+. "$TEST_DIR/check_lib.sh"
 REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
 if [ -z "${BUILD_DIR:-}" ]; then
 	if [ -x ./evpnd ] && [ -x ./evpnctl ]; then
@@ -62,8 +65,6 @@ if [ -z "${IPAM_TEST_IN_NETNS:-}" ]; then
 fi
 ip link set lo up
 
-PASSED=0
-FAILED=0
 DAEMON_PID=
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-ipam.XXXXXX") || exit 1
@@ -87,51 +88,6 @@ cleanup()
 }
 trap cleanup EXIT
 
-pass()
-{
-	PASSED=$((PASSED + 1))
-	echo "ok - $1"
-}
-
-fail()
-{
-	FAILED=$((FAILED + 1))
-	echo "not ok - $1"
-	[ $# -gt 1 ] && printf '#   %s\n' "${@:2}"
-	return 0
-}
-
-check()
-{
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		pass "$what"
-	else
-		fail "$what" "command: $*"
-	fi
-}
-
-check_eq()
-{
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "actual:   $3"
-	fi
-}
-
-wait_until()
-{
-	local tries=$(($1 * 10))
-	shift
-	while [ $tries -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		tries=$((tries - 1))
-	done
-	return 1
-}
 
 # http METHOD PATH OUTFILE [BODY]: prints the status code.
 http()
@@ -271,8 +227,10 @@ test_status_codes()
 	    '{"resource":"pod-1","family":"dual"}')
 	check_eq "same resource again -> 200" 200 "$code"
 	check "the same answer" cmp -s "$T/a1" "$T/a2"
-	expect 409 POST /v1/ipam/pools/tiny/allocations '{"resource":"pod-1"}' \
-	    "resource held in another pool"
+	# Names are per tenant: pa is tenant t1's, burst has none.
+	code=$(http POST /v1/ipam/pools/burst/allocations "$T/out" \
+	    '{"resource":"pod-1"}')
+	check_eq "the same name in another tenant's pool -> 201" 201 "$code"
 	http POST /v1/ipam/pools/pa/allocations "$T/out" \
 	    '{"resource":"m1","mac":"02:aa:00:00:00:01"}' >/dev/null
 	expect 409 POST /v1/ipam/pools/pa/allocations \
@@ -285,6 +243,10 @@ test_status_codes()
 	    "pool exhausted"
 	expect 404 GET /v1/ipam/pools/nope '' "GET unknown pool"
 	expect 405 GET /v1/ipam/pools/pa/allocations '' "GET on POST route"
+	expect 409 DELETE /v1/ipam/allocations/pod-1 '' \
+	    "release of a name two tenants hold"
+	code=$(http DELETE '/v1/ipam/allocations/pod-1?pool=burst' "$T/out")
+	check_eq "release with ?pool= -> 204" 204 "$code"
 	code=$(http DELETE /v1/ipam/allocations/pod-1 "$T/out")
 	check_eq "release -> 204" 204 "$code"
 	check "204 has no body" test ! -s "$T/out"
@@ -353,7 +315,8 @@ test_tls()
 		return
 	fi
 	listen="api listen 127.0.0.1 $TLS_PORT tls cert $T/server.pem key"
-	listen="$listen $T/server.key client-ca $T/ca1.pem"
+	listen="$listen $T/server.key client-ca $T/ca1.pem
+api client good role admin"
 
 	write_conf "api listen 127.0.0.1 $TLS_PORT tls cert $T/nope.pem key $T/server.key client-ca $T/ca1.pem"
 	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >"$T/bad.log" 2>&1
