@@ -5,7 +5,9 @@
  *   GET    /v1/ipam/pools/NAME		POOL (per family "ipv4"/"ipv6":
  *					 counts and the "gateway" if any)
  *   POST   /v1/ipam/pools/NAME/allocations	201 ALLOC (200 if it existed)
- *   GET    /v1/ipam/allocations[?pool=NAME]	{"allocations": [...], "total"}
+ *   GET    /v1/ipam/allocations[?pool=NAME][&limit=L[&after=C]]
+ *					{"allocations": [...], "total"}
+ *					(streamed), or a page
  *   DELETE /v1/ipam/allocations/RESOURCE[?pool=NAME]	204
  *   GET    /v1/ipam/conflicts		evpn's conflict list
  *   GET    /v1/ipam/audit			walks the whole audit chain,
@@ -504,43 +506,167 @@ api_ipam_release(struct api_req *r)
 
 /* ---- listings ---- */
 
-static int
-alloc_append(const struct ipam_alloc *a, void *arg)
+/*
+ * Where a listing of allocations is, between slices or pages: the pools
+ * the client saw when it began (by index, pools only being appended),
+ * the current one and the seq of the last allocation listed in it.
+ */
+struct allocs_walk {
+	struct evpnd	*d;
+	bool		*visible;	/* by pool index */
+	size_t		 npools;
+	size_t		 pool;		/* current index */
+	uint64_t	 after;		/* seq listed last in it */
+	size_t		 want;		/* this slice */
+	json_t		*items;
+};
+
+static void
+allocs_walk_free(void *arg)
 {
-	json_array_append_new(arg, alloc_json(a, false));
+	struct allocs_walk *w = arg;
+
+	free(w->visible);
+	free(w);
+}
+
+static int
+allocs_walk_one(const struct ipam_alloc *a, void *arg)
+{
+	struct allocs_walk *w = arg;
+
+	json_array_append_new(w->items, alloc_json(a, false));
+	w->after = a->seq;
+	return json_array_size(w->items) >= w->want;
+}
+
+/* Up to want allocations from where the walk is; true when done. */
+static bool
+allocs_walk_step(struct allocs_walk *w, json_t *items, size_t want)
+{
+	const struct ipam *ipam = ipamd_ipam(w->d->ipamd);
+	const struct ipam_pool *p = ipam_pool_first(ipam);
+
+	for (size_t i = 0; p != NULL && i < w->pool; i++)
+		p = ipam_pool_next(p);
+	w->items = items;
+	w->want = want;
+	while (p != NULL && w->pool < w->npools &&
+	    json_array_size(items) < want) {
+		if (!w->visible[w->pool] || ipam_foreach_after(ipam,
+		    ipam_pool_name(p), w->after, allocs_walk_one, w) == 0) {
+			w->pool++;
+			w->after = 0;
+			p = ipam_pool_next(p);
+		}
+	}
+	return p == NULL || w->pool >= w->npools;
+}
+
+static bool
+allocs_fill(void *arg, json_t *items)
+{
+	return allocs_walk_step(arg, items, API_STREAM_SLICE);
+}
+
+/* The pools a listing covers: those the client sees (and ?pool=). */
+static struct allocs_walk *
+allocs_walk_new(struct api_req *r, const char *only)
+{
+	const struct ipam *ipam = ipamd_ipam(r->d->ipamd);
+	struct allocs_walk *w = xcalloc(1, sizeof(*w));
+	const struct ipam_pool *p;
+	size_t i = 0;
+
+	w->d = r->d;
+	for (p = ipam_pool_first(ipam); p != NULL; p = ipam_pool_next(p))
+		w->npools++;
+	w->visible = xcalloc(w->npools + 1, sizeof(*w->visible));
+	for (p = ipam_pool_first(ipam); p != NULL; p = ipam_pool_next(p), i++)
+		w->visible[i] = api_authz_pool(r, p) && (only == NULL ||
+		    strcmp(only, ipam_pool_name(p)) == 0);
+	return w;
+}
+
+/* "POOL:SEQ": the pool's index and the seq listed last in it. */
+static int
+cursor_parse(const char *s, size_t *pool, uint64_t *after)
+{
+	unsigned long long p, a;
+	char tail;
+
+	if (s == NULL || sscanf(s, "%llu:%llu%c", &p, &a, &tail) != 2)
+		return -1;
+	*pool = (size_t)p;
+	*after = a;
 	return 0;
 }
 
+/* One page of about limit allocations, and the cursor to go on from. */
+static void
+allocs_page(struct api_req *r, struct allocs_walk *w, uint64_t limit)
+{
+	json_t *list = json_array(), *o;
+	char next[48];
+	bool done;
+
+	done = allocs_walk_step(w, list, (size_t)limit);
+	o = json_pack("{s:o, s:I}", "allocations", list, "count",
+	    (json_int_t)json_array_size(list));
+	if (!done) {
+		snprintf(next, sizeof(next), "%zu:%llu", w->pool,
+		    (unsigned long long)w->after);
+		json_object_set_new(o, "next", json_string(next));
+	}
+	api_reply_json(r, 200, o);
+}
+
+/*
+ * GET /v1/ipam/allocations[?pool=NAME][&limit=L[&after=C]]: the
+ * allocations of the pools the client sees, in creation order; without
+ * a limit streamed in slices, with one a page and "next", the cursor
+ * for after=.  Allocations made meanwhile may or may not be listed; one
+ * released meanwhile is gone; none is listed twice or skipped.
+ */
 void
 api_ipam_allocations(struct api_req *r)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
-	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL, *pool;
-	struct evkeyvalq q;
-	json_t *l;
+	struct allocs_walk *w;
+	char *pool = NULL, *limit_s = NULL, *after_s = NULL;
+	uint64_t limit = 0;
 
 	if (!ipam_ready(r))
 		return;
-	TAILQ_INIT(&q);
-	if (qs && evhttp_parse_query_str(qs, &q) == -1) {
-		api_reply_error(r, 400, "malformed query string");
-		return;
+	if (query_text(r, "pool", &pool) == -1 || query_text(r, "limit",
+	    &limit_s) == -1 || query_text(r, "after", &after_s) == -1)
+		goto out;
+	if (pool != NULL && visible_pool(r, pool) == NULL)
+		goto out;
+	if (limit_s != NULL && parse_uint(limit_s, 1, API_PAGE_MAX,
+	    &limit) == -1) {
+		api_reply_error(r, 400, "'limit' must be from 1 to %d",
+		    API_PAGE_MAX);
+		goto out;
 	}
-	pool = evhttp_find_header(&q, "pool");
-	if (pool != NULL && visible_pool(r, pool) == NULL) {
-		evhttp_clear_headers(&q);
-		return;
+	w = allocs_walk_new(r, pool);
+	if (after_s != NULL && (limit == 0 || cursor_parse(after_s,
+	    &w->pool, &w->after) == -1)) {
+		api_reply_error(r, 400, "'after' must be the 'next' of a page, "
+		    "with 'limit'");
+		allocs_walk_free(w);
+		goto out;
 	}
-	l = json_array();
-	for (const struct ipam_pool *p = ipam_pool_first(ipamd_ipam(
-	    r->d->ipamd)); p != NULL; p = ipam_pool_next(p))
-		if ((pool == NULL || strcmp(pool, ipam_pool_name(p)) == 0) &&
-		    api_authz_pool(r, p))
-			ipam_foreach(ipamd_ipam(r->d->ipamd), ipam_pool_name(p),
-			    alloc_append, l);
-	api_reply_json(r, 200, json_pack("{s:o, s:I}", "allocations", l,
-	    "total", (json_int_t)json_array_size(l)));
-	evhttp_clear_headers(&q);
+	if (limit == 0)
+		api_stream_start(r, "allocations", allocs_fill, w,
+		    allocs_walk_free);
+	else {
+		allocs_page(r, w, limit);
+		allocs_walk_free(w);
+	}
+out:
+	free(pool);
+	free(limit_s);
+	free(after_s);
 }
 
 /* Conflicts name a VNI: a client sees those of its tenants' pools. */

@@ -140,6 +140,8 @@ struct ipam_alloc {
 	struct macaddr	 mac;
 	bool		 preallocated;
 	int64_t		 created;		/* unix seconds */
+	uint64_t	 seq;			/* order of creation in this
+						 * allocator, from 1 at start */
 };
 
 struct ipam_request {
@@ -236,6 +238,11 @@ const struct ipam_alloc *ipam_find_ip(const struct ipam *, const char *pool,
 /* Allocations of a pool (NULL = all) in creation order; stop on != 0. */
 int		 ipam_foreach(const struct ipam *, const char *pool,
 		    int (*cb)(const struct ipam_alloc *, void *), void *);
+/* The same for one pool, from the first allocation whose seq is past
+ * after: a listing in slices resumes there, whatever was released. */
+int		 ipam_foreach_after(const struct ipam *, const char *pool,
+		    uint64_t after, int (*cb)(const struct ipam_alloc *, void *),
+		    void *);
 /*
  * An address seen elsewhere (a type-2 route from another VTEP): while
  * marked it is never handed out.  Returns whether it is allocated here

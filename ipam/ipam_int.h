@@ -157,6 +157,7 @@ struct ipam {
 	int64_t		(*now)(void *);
 	void		*now_arg;
 	size_t		 nentries;
+	uint64_t	 last_seq;	/* of the newest allocation */
 };
 
 /* Address conversions. */
