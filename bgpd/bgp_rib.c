@@ -931,17 +931,23 @@ bgp_rib_scan(const struct bgp_rib *rib, int aid, uint64_t cursor,
 	uint64_t mask;
 	size_t seen = 0;
 
-	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].nbuckets == 0)
+	if (aid < 0 || aid >= BGP_AID_MAX ||
+	    rib->tables[aid].by_key.nbuckets == 0)
 		return 0;
 	t = &rib->tables[aid];
-	mask = t->nbuckets - 1;
+	/* common/hash.h: bucket = hash & (nbuckets - 1), doubling. */
+	mask = t->by_key.nbuckets - 1;
 	do {
-		for (struct bgp_rib_entry *e = t->buckets[cursor & mask]; e;
-		    e = e->hnext)
+		for (struct hash_node *n = t->by_key.buckets[cursor & mask];
+		    n != NULL; n = n->next) {
+			const struct bgp_rib_entry *e = hash_entry(n,
+			    struct bgp_rib_entry, node);
+
 			if (e->paths) {
 				cb(e, arg);
 				seen++;
 			}
+		}
 		cursor |= ~mask;
 		cursor = bits_reverse(bits_reverse(cursor) + 1);
 	} while (cursor != 0 && seen < budget);
