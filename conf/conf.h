@@ -200,8 +200,34 @@ struct conf_ipam_shadow {
 	enum conf_shadow_mode mode;
 };
 
+/*
+ * "dns zone ZONE server ADDR tsig ALG NAME SECRET [reverse] [ttl N]" and
+ * "dns name-template TEMPLATE" in an ipam pool: allocations named by a
+ * dns-name label or by the template get A/AAAA records in ZONE (and PTR
+ * records with reverse) through dynamic updates (RFC 2136) signed with
+ * TSIG (RFC 8945).  tsig_secret is a secret (base64 as in knot.conf or
+ * named.conf): never logged, redacted when the config is shown.
+ * Template placeholders: {resource} {pool} {ip} {label:KEY}.
+ */
+#define CONF_DNS_NAME_MAX	253	/* RFC 1035 §2.3.4, without the dot */
+#define CONF_DNS_SECRET_MAX	512	/* base64 characters */
+#define CONF_DNS_DEFAULT_TTL	60
+#define CONF_DNS_MAX_TTL	86400
+
+struct conf_ipam_dns {
+	char		*zone;			/* NULL = no DNS registration */
+	struct ipaddr	 server;
+	char		*tsig_alg;		/* hmac-sha256, ... */
+	char		*tsig_name;
+	char		*tsig_secret;		/* a secret */
+	bool		 reverse;		/* PTR records too */
+	uint32_t	 ttl;
+	char		*name_template;		/* NULL: dns-name labels only */
+};
+
 struct conf_ipam_pool {
 	TAILQ_ENTRY(conf_ipam_pool) entry;
+	unsigned	 line;			/* of "ipam pool NAME" */
 	char		*name;
 	char		*tenant;		/* NULL = the default tenant */
 	uint32_t	 vni;			/* 0 = none */
@@ -215,6 +241,7 @@ struct conf_ipam_pool {
 	uint8_t		 mac_prefix_len;	/* 0 = not set */
 	bool		 has_shadow;
 	struct conf_ipam_shadow shadow;
+	struct conf_ipam_dns dns;
 };
 TAILQ_HEAD(conf_ipam_pool_list, conf_ipam_pool);
 
@@ -260,6 +287,11 @@ struct conf_vrf	*conf_vrf_by_vni(const struct config *, uint32_t vni);
 struct conf_vxlan *conf_vxlan_by_vni(const struct config *, uint32_t vni);
 struct conf_ipam_pool *conf_ipam_pool_find(const struct config *,
 		    const char *name);
+/* The pool block alone, as the printer writes it; malloc'd.  With
+ * redact the TSIG secret is written as CONF_DNS_REDACTED. */
+#define CONF_DNS_REDACTED	"<redacted>"
+char		*conf_ipam_pool_text(const struct conf_ipam_pool *,
+		    bool redact);
 /* Millionths as the shortest exact decimal: 900000 -> "0.9". */
 const char	*conf_fmt_micro(uint64_t, char *, size_t);
 /* Effective timers of a neighbor (its own, else defaults). */

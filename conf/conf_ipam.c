@@ -168,6 +168,7 @@ cp_cmd_ipam_pool(struct parser *p)
 		    "declared", p->line, cp_arg(p, 0));
 	}
 	pool = xcalloc(1, sizeof(*pool));
+	pool->line = p->lineno;
 	pool->name = name;
 	pool->quarantine = CONF_IPAM_DEFAULT_QUARANTINE;
 	TAILQ_INIT(&pool->prefixes);
@@ -546,6 +547,8 @@ const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS] = {
 	{ "quarantine", cmd_pool_quarantine },
 	{ "mac-prefix", cmd_pool_mac_prefix },
 	{ "shadow", cmd_pool_shadow },
+	{ "dns zone", cp_cmd_pool_dns_zone },
+	{ "dns name-template", cp_cmd_pool_dns_template },
 	{ "exit", cmd_exit_up },
 };
 
@@ -623,6 +626,8 @@ cp_ipam_check(struct parser *p, const struct pending_check *chk)
 			    "above max-warm %u", pool->name,
 			    pool->shadow.min_warm, pool->shadow.max_warm);
 		break;
+	case CHECK_IPAM_DNS:
+		return cp_dns_check(p, pool);
 	default:
 		break;
 	}

@@ -42,6 +42,7 @@ enum check_kind {
 	CHECK_IPAM_INSIDE,		/* obj: pool, obj2: struct ipaddr */
 	CHECK_IPAM_OVERLAP,		/* obj: pool, obj2: conf_prefix */
 	CHECK_IPAM_SHADOW,		/* obj: pool */
+	CHECK_IPAM_DNS,			/* obj: pool */
 };
 
 /* A statement whose validity depends on the rest of the file. */
@@ -116,11 +117,17 @@ void	 cp_check_add2(struct parser *, enum check_kind, const void *,
 int	 cp_ipam_check(struct parser *, const struct pending_check *);
 /* Sized here so the node table can count them; a missing or extra
  * entry is a compile error (too many) or fails every test (too few). */
-#define CP_IPAM_POOL_NCMDS	10
+#define CP_IPAM_POOL_NCMDS	12
 #define CP_IPAM_SHADOW_NCMDS	9
 extern const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS];
 extern const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS];
 int	 cp_cmd_ipam_pool(struct parser *);
+/* The DNS statements of an ipam pool (conf_dns.c). */
+int	 cp_cmd_pool_dns_zone(struct parser *);
+int	 cp_cmd_pool_dns_template(struct parser *);
+int	 cp_dns_check(struct parser *, const struct conf_ipam_pool *);
+void	 conf_print_ipam_dns(FILE *, const struct conf_ipam_dns *,
+	    bool redact);
 int	 cp_cmd_api(struct parser *);
 /* Move to a node, forgetting the objects of the blocks left. */
 void	 cp_enter_node(struct parser *, enum node);

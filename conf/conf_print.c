@@ -10,7 +10,7 @@
  * vxlans, vrfs, static MACs and route targets keep file order; network
  * statements and EVPN VNIs, whose order carries no meaning, are sorted.
  */
-#include "conf/conf.h"
+#include "conf/conf_parse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +144,7 @@ print_ipam_shadow(FILE *f, const struct conf_ipam_shadow *sh)
 /* Prefixes, exclusions and reservations keep file order: the prefix
  * order is the order addresses are handed out in. */
 static void
-print_ipam_pool(FILE *f, const struct conf_ipam_pool *pool)
+print_ipam_pool(FILE *f, const struct conf_ipam_pool *pool, bool redact)
 {
 	const struct conf_prefix *cp;
 	const struct conf_ipam_range *r;
@@ -184,9 +184,25 @@ print_ipam_pool(FILE *f, const struct conf_ipam_pool *pool)
 			fprintf(f, "%s%02x", i ? ":" : "", pool->mac_prefix[i]);
 		fprintf(f, "\n");
 	}
+	conf_print_ipam_dns(f, &pool->dns, redact);
 	if (pool->has_shadow)
 		print_ipam_shadow(f, &pool->shadow);
 	fprintf(f, "!\n");
+}
+
+char *
+conf_ipam_pool_text(const struct conf_ipam_pool *pool, bool redact)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatalx("%s: open_memstream failed", __func__);
+	print_ipam_pool(f, pool, redact);
+	if (fclose(f) != 0 || text == NULL)
+		fatalx("%s: writing to memory failed", __func__);
+	return text;
 }
 
 /* One neighbor's session settings, "remote-as" first. */
@@ -433,7 +449,7 @@ conf_print(FILE *f, const struct config *c)
 	TAILQ_FOREACH(vrf, &c->vrfs, entry)
 		print_vrf(f, vrf);
 	TAILQ_FOREACH(pool, &c->ipam_pools, entry)
-		print_ipam_pool(f, pool);
+		print_ipam_pool(f, pool, false);
 	/* The parser keeps the default instance first; don't rely on it. */
 	if ((bgp = conf_bgp_default(c)) != NULL)
 		print_bgp(f, bgp);
