@@ -229,6 +229,41 @@ fam_take_reusable(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
 	return NULL;
 }
 
+/*
+ * The address a request names: in a prefix, never special or excluded
+ * (else EADDRNOTAVAIL), and free: not allocated, reserved, in conflict,
+ * or quarantined until later (else EADDRINUSE).
+ */
+static struct addr_entry *
+fam_take_asked(struct ipam *ipam, struct ipam_pool *pool,
+    const struct ipaddr *ip, int64_t now)
+{
+	int fam = ip_fam(ip), pi;
+	struct fam *f = &pool->f[fam];
+	struct addr_entry *e;
+	u128 a = ip_to_u128(ip);
+
+	if ((pi = fam_prefix_of(f, a)) < 0 ||
+	    fam_is_special(f, (size_t)pi, a) || fam_excluded(f, a) != NULL) {
+		errno = EADDRNOTAVAIL;
+		return NULL;
+	}
+	if ((e = pool_addr_find(pool, fam, a)) == NULL)
+		e = pool_addr_get(ipam, pool, fam, a);
+	else if ((e->flags & (AE_ALLOCATED | AE_RESERVED | AE_CONFLICT)) ||
+	    ((e->flags & AE_QUARANTINED) && e->until > now)) {
+		errno = EADDRINUSE;
+		return NULL;
+	}
+	if (e->flags & AE_QUARANTINED)
+		TAILQ_REMOVE(&f->quarantine, e, link);
+	if (e->flags & AE_FREELISTED)
+		TAILQ_REMOVE(&f->freelist, e, link);
+	pool_addr_set(ipam, pool, e, (e->flags &
+	    ~(AE_FREELISTED | AE_QUARANTINED)) | AE_ALLOCATED);
+	return e;
+}
+
 static struct addr_entry *
 fam_take(struct ipam *ipam, struct ipam_pool *pool, int fam, int64_t now)
 {
@@ -275,19 +310,35 @@ alloc_node_set_addr(struct alloc_node *an, struct addr_entry *e)
 	u128_to_ip(e->a, e->fam, e->fam == FAM_V4 ? &an->a.ip : &an->a.ipv6);
 }
 
+/* The families asked, each in the pool; an address asked of each only
+ * when that family is asked.  Labels in canonical form. */
 static int
-family_check(const struct ipam_pool *pool, enum ipam_family family,
+request_check(const struct ipam_pool *pool, const struct ipam_request *req,
     bool want[2])
 {
+	enum ipam_family family = req->family;
+
 	want[FAM_V4] = family == IPAM_FAMILY_IPV4 || family == IPAM_FAMILY_DUAL;
 	want[FAM_V6] = family == IPAM_FAMILY_IPV6 || family == IPAM_FAMILY_DUAL;
 	if ((!want[FAM_V4] && !want[FAM_V6]) ||
 	    (want[FAM_V4] && pool->f[FAM_V4].npfx == 0) ||
-	    (want[FAM_V6] && pool->f[FAM_V6].npfx == 0)) {
+	    (want[FAM_V6] && pool->f[FAM_V6].npfx == 0) ||
+	    (req->ip.af != 0 && (req->ip.af != AF_INET || !want[FAM_V4])) ||
+	    (req->ipv6.af != 0 && (req->ipv6.af != AF_INET6 ||
+	    !want[FAM_V6])) || !ipam_labels_canonical(req->labels)) {
 		errno = EINVAL;
 		return -1;
 	}
 	return 0;
+}
+
+static void
+alloc_node_set_labels(struct alloc_node *an, const char *labels)
+{
+	free(an->labels);
+	an->labels = labels != NULL && labels[0] != '\0' ?
+	    xstrdup(labels) : NULL;
+	an->a.labels = an->labels;
 }
 
 /* A MAC asked for must be unicast and free in the pool. */
@@ -360,14 +411,22 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 		*out = &an->a;
 		return 0;
 	}
-	if (family_check(pool, req->family, want) == -1 ||
+	if (request_check(pool, req, want) == -1 ||
 	    request_mac_check(pool, req) == -1)
 		return -1;
 	for (int fam = 0; fam < 2; fam++) {
+		const struct ipaddr *asked = fam == FAM_V4 ? &req->ip :
+		    &req->ipv6;
+
 		cur_pi[fam] = pool->f[fam].cur_pi;
 		cur[fam] = pool->f[fam].cur;
-		if (want[fam] && (e[fam] = fam_take(ipam, pool, fam, now)) ==
-		    NULL) {
+		if (!want[fam])
+			continue;
+		if (asked->af != 0) {
+			if ((e[fam] = fam_take_asked(ipam, pool, asked, now)) ==
+			    NULL)
+				goto undo;
+		} else if ((e[fam] = fam_take(ipam, pool, fam, now)) == NULL) {
 			errno = ENOSPC;
 			goto undo;
 		}
@@ -377,6 +436,7 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 	else if (mac_generate(pool, &mac) == -1)
 		goto undo;
 	an = alloc_node_link(ipam, pool, req->resource, &mac, now);
+	alloc_node_set_labels(an, req->labels);
 	an->a.preallocated = req->preallocated;
 	if (req->preallocated)
 		pool->nprealloc++;
@@ -401,6 +461,7 @@ alloc_node_unlink(struct ipam *ipam, struct alloc_node *an)
 	pool->nallocs--;
 	if (an->a.preallocated)
 		pool->nprealloc--;
+	free(an->labels);
 	free(an);
 }
 
@@ -429,8 +490,10 @@ ipam_release(struct ipam *ipam, const char *resource, struct ipam_alloc *out,
 		pool_addr_set(ipam, pool, e, (e->flags & ~AE_ALLOCATED) |
 		    AE_QUARANTINED);
 	}
-	if (out != NULL)
+	if (out != NULL) {
 		*out = an->a;
+		out->labels = NULL;	/* freed with the node */
+	}
 	if (untilp != NULL)
 		*untilp = until;
 	alloc_node_unlink(ipam, an);
@@ -469,6 +532,23 @@ ipam_claim(struct ipam *ipam, const char *prealloc, const char *resource,
 	an->a.preallocated = false;
 	an->pool->nprealloc--;
 	*out = &an->a;
+	return 0;
+}
+
+int
+ipam_set_labels(struct ipam *ipam, const char *resource, const char *labels)
+{
+	struct alloc_node *an;
+
+	if (resource == NULL || (an = resource_find(ipam, resource)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (!ipam_labels_canonical(labels)) {
+		errno = EINVAL;
+		return -1;
+	}
+	alloc_node_set_labels(an, labels);
 	return 0;
 }
 
@@ -625,6 +705,7 @@ ipam_restore_alloc(struct ipam *ipam, const struct ipam_alloc *rec,
 	}
 	an = alloc_node_link(ipam, pool, rec->resource, &rec->mac,
 	    rec->created);
+	alloc_node_set_labels(an, rec->labels);
 	an->a.preallocated = rec->preallocated;
 	if (rec->preallocated)
 		pool->nprealloc++;
@@ -644,11 +725,18 @@ ipam_restore_quarantine(struct ipam *ipam, const char *poolname,
 {
 	struct ipam_pool *pool = ipam_pool_find(ipam, poolname);
 	struct addr_entry *e;
-	int fam = ip_fam(ip);
+	int fam = ip_fam(ip), pi;
+	u128 a;
 
 	if (pool == NULL || fam < 0)
 		return 1;
-	e = pool_addr_get(ipam, pool, fam, ip_to_u128(ip));
+	/* The pool may have shrunk since: only what it may hand out. */
+	a = ip_to_u128(ip);
+	if ((pi = fam_prefix_of(&pool->f[fam], a)) < 0 ||
+	    fam_is_special(&pool->f[fam], (size_t)pi, a) ||
+	    fam_excluded(&pool->f[fam], a) != NULL)
+		return 0;
+	e = pool_addr_get(ipam, pool, fam, a);
 	if (e->flags & (AE_ALLOCATED | AE_QUARANTINED | AE_RESERVED)) {
 		pool_addr_set(ipam, pool, e, e->flags);
 		return 0;
@@ -766,10 +854,12 @@ alloc_unclaim(struct ipam *ipam, const struct ipam_alloc *rec,
 		    hash_bytes(prev, strlen(prev)));
 		an->a.preallocated = true;
 		an->pool->nprealloc++;
+		alloc_node_set_labels(an, NULL);
 		return 0;
 	}
 	back = *rec;
 	strlcpy_s(back.resource, prev, sizeof(back.resource));
 	back.preallocated = true;
+	back.labels = NULL;
 	return alloc_reinstate(ipam, &back);
 }

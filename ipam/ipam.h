@@ -62,6 +62,21 @@
  *
  * Pre-allocations (the shadow inventory) are ordinary allocations with
  * the preallocated flag set.
+ *
+ * Run-time pools.  A pool may be created, changed and deleted while
+ * running (the daemon's API): its definition is opaque text to ipam/,
+ * kept in the store's pools table (IPAM_OP_POOL_PUT, _DEL, audited) and
+ * handed back to a loader before the allocations are restored.  A
+ * change reshapes the pool in place (ipam_pool_change): allocations
+ * keep their addresses, which must all fit the new definition
+ * (ipam_pool_check counts those that would not); quarantined and
+ * conflicting addresses outside it are forgotten; the cursor starts
+ * over.  A pool with allocations cannot be removed.
+ *
+ * Requests.  A request may name the address it wants (granted when it
+ * is in the pool and free: not allocated, reserved, quarantined or in
+ * conflict) and carry labels (labels.c: bounded, one canonical text),
+ * which are stored, audited and can be queried by key and value.
  */
 #ifndef IPAM_IPAM_H
 #define IPAM_IPAM_H
@@ -80,6 +95,10 @@
 #define IPAM_ACTOR_MAX		255	/* a TLS subject CN or DNS name */
 #define IPAM_AUDIT_HASH_LEN	32	/* HMAC-SHA256 */
 #define IPAM_HEAD_PUBLISH_EVERY	1000	/* records between head log lines */
+#define IPAM_LABELS_MAX		16
+#define IPAM_LABEL_KEY_MAX	63
+#define IPAM_LABEL_VALUE_MAX	253	/* a DNS name */
+#define IPAM_LABELS_TEXT_MAX	2047	/* the canonical text, at most */
 
 struct event_base;
 struct ipam;
@@ -113,6 +132,8 @@ struct ipam_pool_spec {
 	uint32_t	 quarantine;		/* seconds */
 	uint8_t		 mac_prefix[IPAM_MAC_PREFIX_MAX];
 	uint8_t		 mac_prefix_len;	/* 0 = 02 (one byte) */
+	bool		 runtime;		/* made at run time (the store
+						 * holds its definition) */
 };
 
 enum ipam_family {
@@ -131,6 +152,9 @@ struct ipam_alloc {
 	struct macaddr	 mac;
 	bool		 preallocated;
 	int64_t		 created;		/* unix seconds */
+	/* Canonical label text (labels.c), NULL when none.  It points into
+	 * the allocator: a copy kept past the next change keeps its own. */
+	const char	*labels;
 };
 
 struct ipam_request {
@@ -138,7 +162,56 @@ struct ipam_request {
 	enum ipam_family family;
 	const struct macaddr *mac;		/* NULL = generate one */
 	bool		 preallocated;
+	struct ipaddr	 ip;			/* af 0 = any free IPv4 */
+	struct ipaddr	 ipv6;			/* af 0 = any free IPv6 */
+	const char	*labels;		/* canonical text or NULL */
 };
+
+/* Labels (labels.c) */
+
+struct ipam_label {
+	char		 key[IPAM_LABEL_KEY_MAX + 1];
+	char		 value[IPAM_LABEL_VALUE_MAX + 1];
+};
+
+struct ipam_labels {
+	size_t		 n;
+	size_t		 text;		/* bytes of canonical text, with a
+					 * separator per pair */
+	struct ipam_label l[IPAM_LABELS_MAX];
+};
+
+/* Add one (start from a zeroed set): -1 with a message when the key or
+ * value is not allowed, the key is there already, or the set is full
+ * (IPAM_LABELS_MAX pairs, IPAM_LABELS_TEXT_MAX bytes of text). */
+int		 ipam_labels_add(struct ipam_labels *, const char *key,
+		    const char *value, char *err, size_t errlen);
+/* Sort the set and write its canonical text ("" when empty); len at
+ * least IPAM_LABELS_TEXT_MAX + 1. */
+void		 ipam_labels_format(struct ipam_labels *, char *out,
+		    size_t len);
+/* Canonical (or any well-formed) text back into a set; -1 EINVAL. */
+int		 ipam_labels_parse(const char *, struct ipam_labels *);
+bool		 ipam_labels_canonical(const char *);
+/* The value of key in canonical text labels (may be NULL): buf, or
+ * NULL when absent. */
+const char	*ipam_label_get(const char *labels, const char *key, char *buf,
+		    size_t len);
+/* labels hold key (with value, unless value is NULL). */
+bool		 ipam_labels_match(const char *labels, const char *key,
+		    const char *value);
+/*
+ * The shadow inventory's groups: allocations of a pool (NULL = all)
+ * whose label key has value (NULL = any value), in creation order; and
+ * each distinct value of key with how many allocations carry it, in
+ * value order.  Either walk stops when cb returns non-zero.
+ */
+int		 ipam_foreach_label(const struct ipam *, const char *pool,
+		    const char *key, const char *value,
+		    int (*cb)(const struct ipam_alloc *, void *), void *);
+int		 ipam_label_groups(const struct ipam *, const char *pool,
+		    const char *key, int (*cb)(const char *value, size_t count,
+		    void *), void *);
 
 struct ipam_family_stats {
 	double		 size;		/* addresses that can ever be given */
@@ -185,13 +258,40 @@ size_t		 ipam_pool_reservations(const struct ipam_pool *,
 /* The gateway of family af (AF_INET, AF_INET6); false if none. */
 bool		 ipam_pool_gateway(const struct ipam_pool *, int af,
 		    struct ipaddr *);
+bool		 ipam_pool_runtime(const struct ipam_pool *);
+
+/* Run-time pools (pool_change.c) */
+
+/*
+ * Could spec (of a new pool, or replacing the pool of its name) be
+ * applied?  -1 with a message in err and errno EINVAL when the spec
+ * itself is bad, EBUSY when *blocking (set either way) allocations of
+ * the pool would not fit it (outside its prefixes, on its gateway, a
+ * network address, excluded or reserved), or its VNI would change
+ * under allocations.
+ */
+int		 ipam_pool_check(struct ipam *, const struct ipam_pool_spec *,
+		    uint64_t *blocking, char *err, size_t errlen);
+/* Replace the definition of the pool named by spec, in place (see the
+ * top of this file); -1 as ipam_pool_check, nothing changed. */
+int		 ipam_pool_change(struct ipam *, const struct ipam_pool_spec *,
+		    char *err, size_t errlen);
+/* Remove a pool: -1 and ENOENT, or EBUSY with *allocs (may be NULL)
+ * set when it has allocations. */
+int		 ipam_pool_remove(struct ipam *, const char *name,
+		    uint64_t *allocs);
 
 /*
  * Allocate in a pool.  The same resource in the same pool returns its
  * allocation with *existing set.  -1 and errno: ENOENT unknown pool,
- * EINVAL bad resource id, bad MAC, or dual/ipv6 asked of a pool with no
+ * EINVAL bad resource id, bad MAC, labels not canonical, an address
+ * asked of a family not asked, or dual/ipv6 asked of a pool with no
  * IPv6 prefix (ipv4 of one without IPv4), EEXIST the resource is
- * allocated in another pool or the MAC is in use, ENOSPC exhausted.
+ * allocated in another pool or the MAC is in use, ENOSPC exhausted,
+ * EADDRNOTAVAIL an address asked that the pool never hands out
+ * (outside it, excluded, its gateway or a network address),
+ * EADDRINUSE one that is allocated, reserved, quarantined or in
+ * conflict.
  */
 int		 ipam_allocate(struct ipam *, const char *pool,
 		    const struct ipam_request *, const struct ipam_alloc **,
@@ -205,6 +305,10 @@ int		 ipam_allocate(struct ipam *, const char *pool,
  * such pre-allocation; EEXIST: resource exists; EINVAL: bad name). */
 int		 ipam_claim(struct ipam *, const char *prealloc,
 		    const char *resource, const struct ipam_alloc **);
+/* Replace the labels of an allocation (canonical text or NULL); -1
+ * ENOENT, EINVAL. */
+int		 ipam_set_labels(struct ipam *, const char *resource,
+		    const char *labels);
 int		 ipam_release(struct ipam *, const char *resource,
 		    struct ipam_alloc *out, int64_t *until);
 const struct ipam_alloc *ipam_find(const struct ipam *, const char *resource);

@@ -90,7 +90,8 @@ struct fam {
 };
 
 struct alloc_node {
-	struct ipam_alloc a;
+	struct ipam_alloc a;		/* a.labels points to labels */
+	char		*labels;	/* canonical text; NULL none */
 	struct hnode	 hn_res;	/* ipam->by_resource */
 	struct hnode	 hn_mac;	/* pool->macs */
 	TAILQ_ENTRY(alloc_node) link;	/* pool->allocs */
@@ -118,6 +119,7 @@ struct ipam_pool {
 	struct alloc_list allocs;
 	uint64_t	 nallocs;
 	uint64_t	 nprealloc;
+	bool		 runtime;	/* its definition is in the store */
 };
 TAILQ_HEAD(ipam_pool_list, ipam_pool);
 
@@ -142,6 +144,13 @@ struct addr_entry *pool_addr_get(struct ipam *, struct ipam_pool *, int fam,
 void	 pool_addr_set(struct ipam *, struct ipam_pool *, struct addr_entry *,
 	    uint8_t flags);
 int	 fam_prefix_of(const struct fam *, u128);	/* index or -1 */
+/* Build a pool from spec without adding it (its reservations count in
+ * ipam->nentries until pool_discard); NULL with err. */
+struct ipam_pool *pool_build(struct ipam *, const struct ipam_pool_spec *,
+	    char *err, size_t errlen);
+void	 pool_discard(struct ipam *, struct ipam_pool *);
+/* The counter an entry with these flags counts in (NULL: none). */
+uint64_t *fam_counter(struct fam *, uint8_t flags);
 bool	 fam_is_special(const struct fam *, size_t pi, u128);
 const struct u128_range *fam_excluded(const struct fam *, u128);
 void	 pool_free(struct ipam_pool *);

@@ -199,8 +199,8 @@ pool_addr_get(struct ipam *ipam, struct ipam_pool *pool, int fam, u128 a)
 }
 
 /* Which counter an entry counts in: one at most. */
-static uint64_t *
-entry_counter(struct fam *f, uint8_t flags)
+uint64_t *
+fam_counter(struct fam *f, uint8_t flags)
 {
 	if (flags & AE_RESERVED)
 		return NULL;
@@ -218,8 +218,8 @@ pool_addr_set(struct ipam *ipam, struct ipam_pool *pool, struct addr_entry *e,
     uint8_t flags)
 {
 	struct fam *f = &pool->f[e->fam];
-	uint64_t *before = entry_counter(f, e->flags);
-	uint64_t *after = entry_counter(f, flags);
+	uint64_t *before = fam_counter(f, e->flags);
+	uint64_t *after = fam_counter(f, flags);
 
 	if (before != NULL)
 		(*before)--;
@@ -543,6 +543,7 @@ pool_new(const struct ipam_pool_spec *spec)
 		strlcpy_s(pool->tenant, spec->tenant, sizeof(pool->tenant));
 	pool->vni = spec->vni;
 	pool->quarantine = spec->quarantine;
+	pool->runtime = spec->runtime;
 	ht_init(&pool->addrs);
 	ht_init(&pool->macs);
 	TAILQ_INIT(&pool->allocs);
@@ -553,9 +554,9 @@ pool_new(const struct ipam_pool_spec *spec)
 	return pool;
 }
 
-int
-ipam_pool_add(struct ipam *ipam, const struct ipam_pool_spec *spec,
-    char *err, size_t errlen)
+struct ipam_pool *
+pool_build(struct ipam *ipam, const struct ipam_pool_spec *spec, char *err,
+    size_t errlen)
 {
 	struct ipam_pool *pool;
 
@@ -564,11 +565,7 @@ ipam_pool_add(struct ipam *ipam, const struct ipam_pool_spec *spec,
 	    strlen(spec->tenant) > IPAM_NAME_MAX)) {
 		snprintf(err, errlen, "pool name or tenant missing or longer "
 		    "than %d characters", IPAM_NAME_MAX);
-		return -1;
-	}
-	if (ipam_pool_find(ipam, spec->name) != NULL) {
-		snprintf(err, errlen, "pool %s already exists", spec->name);
-		return -1;
+		return NULL;
 	}
 	pool = pool_new(spec);
 	if (spec_prefixes(pool, spec, err, errlen) == -1 ||
@@ -585,12 +582,33 @@ ipam_pool_add(struct ipam *ipam, const struct ipam_pool_spec *spec,
 	}
 	if (spec_reservations(ipam, pool, spec, err, errlen) == -1)
 		goto fail;
-	TAILQ_INSERT_TAIL(&ipam->pools, pool, entry);
-	return 0;
+	return pool;
 fail:
+	pool_discard(ipam, pool);
+	return NULL;
+}
+
+void
+pool_discard(struct ipam *ipam, struct ipam_pool *pool)
+{
 	ipam->nentries -= pool->addrs.count;
 	pool_free(pool);
-	return -1;
+}
+
+int
+ipam_pool_add(struct ipam *ipam, const struct ipam_pool_spec *spec,
+    char *err, size_t errlen)
+{
+	struct ipam_pool *pool;
+
+	if (spec->name != NULL && ipam_pool_find(ipam, spec->name) != NULL) {
+		snprintf(err, errlen, "pool %s already exists", spec->name);
+		return -1;
+	}
+	if ((pool = pool_build(ipam, spec, err, errlen)) == NULL)
+		return -1;
+	TAILQ_INSERT_TAIL(&ipam->pools, pool, entry);
+	return 0;
 }
 
 void
@@ -598,8 +616,10 @@ pool_free(struct ipam_pool *pool)
 {
 	struct alloc_node *an, *next;
 
-	TAILQ_FOREACH_SAFE(an, &pool->allocs, link, next)
+	TAILQ_FOREACH_SAFE(an, &pool->allocs, link, next) {
+		free(an->labels);
 		free(an);
+	}
 	for (size_t i = 0; i < pool->addrs.nbuckets; i++) {
 		struct hnode *hn, *hnext;
 
@@ -746,6 +766,12 @@ ipam_pool_reservations(const struct ipam_pool *pool,
 {
 	*out = pool->res;
 	return pool->nres;
+}
+
+bool
+ipam_pool_runtime(const struct ipam_pool *pool)
+{
+	return pool->runtime;
 }
 
 bool

@@ -853,7 +853,8 @@ START_TEST(test_pools_from_conf)
 	struct config *c;
 	char path[1024], err[512], buf[MAC_STRLEN];
 	const char *top = getenv("top_srcdir");
-	struct ipam_request req = { "pod", IPAM_FAMILY_DUAL, NULL, false };
+	struct ipam_request req = { .resource = "pod",
+	    .family = IPAM_FAMILY_DUAL, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a;
 	bool existing;
 

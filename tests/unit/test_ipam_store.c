@@ -148,7 +148,8 @@ static const struct ipam_alloc *
 allocate_in(struct harness *h, const char *pool, const char *res,
     enum ipam_family fam)
 {
-	struct ipam_request req = { res, fam, NULL, false };
+	struct ipam_request req = { .resource = res,
+	    .family = fam, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a;
 	struct ipam_op op;
 	bool existing;
@@ -302,7 +303,8 @@ crash_child(void)
 {
 	struct harness h;
 	char path[512], err[512];
-	struct ipam_request req = { NULL, IPAM_FAMILY_DUAL, NULL, false };
+	struct ipam_request req = { .resource = NULL,
+	    .family = IPAM_FAMILY_DUAL, .mac = NULL, .preallocated = false };
 
 	memset(&h, 0, sizeof(h));
 	snprintf(path, sizeof(path), "%s/acks", dir);
@@ -584,7 +586,8 @@ END_TEST
 START_TEST(test_claim_prealloc)
 {
 	struct harness h;
-	struct ipam_request req = { "warm-1", IPAM_FAMILY_DUAL, NULL, true };
+	struct ipam_request req = { .resource = "warm-1",
+	    .family = IPAM_FAMILY_DUAL, .mac = NULL, .preallocated = true };
 	const struct ipam_alloc *a, *c;
 	struct ipam_audit_report rep;
 	struct ipam_pool_stats st;
