@@ -91,7 +91,8 @@
 #define IPAM_RESOURCE_MAX	255
 #define IPAM_MAC_PREFIX_MAX	5
 #define IPAM_DEFAULT_QUARANTINE	30	/* seconds; AWS VPC CNI's cooldown */
-#define IPAM_SCHEMA_VERSION	2	/* 2: audit actor, UNIQUE indexes */
+#define IPAM_SCHEMA_VERSION	3	/* 2: audit actor, UNIQUE indexes;
+					 * 3: labels, run-time pools */
 #define IPAM_ACTOR_MAX		255	/* a TLS subject CN or DNS name */
 #define IPAM_AUDIT_HASH_LEN	32	/* HMAC-SHA256 */
 #define IPAM_HEAD_PUBLISH_EVERY	1000	/* records between head log lines */
@@ -339,6 +340,8 @@ enum ipam_op_kind {
 	IPAM_OP_UNRESERVE,	/* pool, ip */
 	IPAM_OP_SYNC,		/* nothing: completes after all before it */
 	IPAM_OP_CLAIM,		/* alloc record renamed from .prev_resource */
+	IPAM_OP_POOL_PUT,	/* pool: its definition, created or replaced */
+	IPAM_OP_POOL_DEL,	/* pool: its definition removed */
 };
 
 struct ipam_op {
@@ -349,6 +352,12 @@ struct ipam_op {
 	struct ipam_reservation reservation;
 	char		 prev_resource[IPAM_RESOURCE_MAX + 1];	/* claim */
 	char		 actor[IPAM_ACTOR_MAX + 1];	/* for the audit record */
+	/* Pool ops: the definition (copied by ipam_store_submit, like
+	 * alloc.labels) and the audit record's op: "pool-create",
+	 * "pool-update", "pool-delete", or "reserve"/"unreserve" naming
+	 * .reservation. */
+	const char	*definition;
+	char		 audit_op[16];
 };
 
 /*
@@ -375,6 +384,18 @@ typedef void	(*ipam_done_cb)(int status, void *arg);
 struct ipam_store *ipam_store_open(const char *state_dir,
 		    struct event_base *base, struct ipam *ipam, char *err,
 		    size_t errlen);
+/*
+ * The same, first handing each run-time pool's definition to load (in
+ * creation order, before any allocation is restored), which adds the
+ * pool to ipam (spec.runtime set) or returns -1 to leave it out (it
+ * stays on disk, with its allocations).  load may be NULL.
+ */
+typedef int	(*ipam_pool_loader)(const char *name, const char *definition,
+		    void *arg);
+struct ipam_store *ipam_store_open_with(const char *state_dir,
+		    struct event_base *base, struct ipam *ipam,
+		    ipam_pool_loader load, void *load_arg, char *err,
+		    size_t errlen);
 /* Commit what is queued, run the remaining callbacks, publish the chain
  * head (log, anchor, hook), stop, free. */
 void		 ipam_store_close(struct ipam_store *);
@@ -388,12 +409,18 @@ void		 ipam_op_release(struct ipam_op *, const struct ipam_alloc *,
 /* a was taken from the pre-allocation named prev (ipam_claim). */
 void		 ipam_op_claim(struct ipam_op *, const struct ipam_alloc *a,
 		    const char *prev, const char *actor);
+/* A run-time pool's definition (NULL with IPAM_OP_POOL_DEL); audit_op
+ * as struct ipam_op says. */
+void		 ipam_op_pool(struct ipam_op *, enum ipam_op_kind,
+		    const char *pool, const char *definition,
+		    const char *audit_op, const char *actor);
 /* Block until everything submitted is committed and its callback ran. */
 void		 ipam_store_flush(struct ipam_store *);
 /*
  * Record in the store (and the audit trail, actor "config") the pools'
  * configured reservations that it does not hold yet, and drop those no
- * longer configured.  Returns the number of ops submitted.
+ * longer configured.  Run-time pools are left out: their reservations
+ * are part of their definition.  Returns the number of ops submitted.
  */
 int		 ipam_store_sync_reservations(struct ipam_store *,
 		    const struct ipam *, ipam_done_cb, void *);
@@ -465,6 +492,7 @@ struct ipam_audit_record {
 	const char	*ip;
 	const char	*ipv6;
 	const char	*mac;
+	const char	*labels;	/* canonical text; schema 3 */
 	char		 prev_hex[2 * IPAM_AUDIT_HASH_LEN + 1];
 	char		 hmac_hex[2 * IPAM_AUDIT_HASH_LEN + 1];
 };

@@ -5,15 +5,29 @@
  * change is refused with the number of allocations in the way; what
  * changes keeps every allocation, never hands an address out twice,
  * and keeps the counters true.
+ *
+ * On a real SQLite store in a temporary directory: labels are stored,
+ * restored and audited; run-time pools come back through the loader in
+ * creation order with their last definition, a deleted one does not;
+ * a schema 2 database is upgraded and its records keep their HMAC; the
+ * audit HMAC covers exactly the documented bytes (built here by hand
+ * and signed with OpenSSL), so records without labels hash as before.
  */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <event2/event.h>
+#include <openssl/hmac.h>
+#include <sqlite3.h>
+
+#include "common/buf.h"
 #include "common/util.h"
 #include "ipam/ipam.h"
+#include "ipam/ipam_int.h"
 
 static int64_t fake_now;
 
@@ -608,6 +622,346 @@ START_TEST(test_pool_remove)
 }
 END_TEST
 
+/* ---- the store ---- */
+
+static char dir[256];
+
+static void
+dir_make(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/test_pools_XXXXXX", tmp ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void
+dir_remove(void)
+{
+	static const char *const files[] = { "ipam.db", "ipam.db-wal",
+	    "ipam.db-shm", "ipam.key", "ipam.anchor", "ipam.anchor.tmp" };
+	char path[512];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+static void
+db_exec(const char *sql)
+{
+	char path[512], *msg = NULL;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/ipam.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK,
+	    "%s", msg);
+	sqlite3_close(db);
+}
+
+/* The run-time pools' loader of the tests: a definition is the pool's
+ * prefixes, separated by spaces; the order seen is kept. */
+struct loaded {
+	struct ipam	*ipam;
+	char		 seen[256];
+};
+
+static int
+load_pool(const char *name, const char *definition, void *arg)
+{
+	struct loaded *l = arg;
+	struct pool_text t = { name, 0, definition, NULL, NULL, NULL, NULL,
+	    0 };
+	struct spec_buf sb;
+	char err[256];
+	size_t len = strlen(l->seen);
+
+	snprintf(l->seen + len, sizeof(l->seen) - len, "%s%s=%s",
+	    len ? ";" : "", name, definition);
+	return ipam_pool_add(l->ipam, spec_of(&t, &sb), err, sizeof(err));
+}
+
+struct store_h {
+	struct event_base *base;
+	struct ipam	*ipam;
+	struct ipam_store *store;
+	struct loaded	 loaded;
+	int		 done;
+	int		 failed;
+};
+
+static void
+store_open(struct store_h *h, bool with_loader)
+{
+	struct pool_text t = { "conf", 100, "10.0.0.0/24", NULL, NULL, NULL,
+	    NULL, 30 };
+	struct spec_buf sb;
+	char err[512];
+
+	memset(h, 0, sizeof(*h));
+	h->base = event_base_new();
+	h->ipam = ipam_new();
+	h->loaded.ipam = h->ipam;
+	spec_of(&t, &sb);
+	sb.spec.runtime = false;	/* the config's */
+	ck_assert_int_eq(ipam_pool_add(h->ipam, &sb.spec, err, sizeof(err)),
+	    0);
+	h->store = ipam_store_open_with(dir, h->base, h->ipam, with_loader ?
+	    load_pool : NULL, &h->loaded, err, sizeof(err));
+	ck_assert_msg(h->store != NULL, "%s", err);
+}
+
+static void
+store_close(struct store_h *h)
+{
+	ipam_store_close(h->store);
+	ipam_free(h->ipam);
+	event_base_free(h->base);
+}
+
+static void
+store_done(int status, void *arg)
+{
+	struct store_h *h = arg;
+
+	h->done++;
+	if (status != 0)
+		h->failed++;
+}
+
+static void
+store_alloc(struct store_h *h, const char *pool, const char *res,
+    const char *labels)
+{
+	struct ipam_request req = { .resource = res,
+	    .family = IPAM_FAMILY_IPV4, .labels = labels };
+	const struct ipam_alloc *a;
+	struct ipam_op op;
+	bool existing;
+
+	ck_assert_int_eq(ipam_allocate(h->ipam, pool, &req, &a, &existing),
+	    0);
+	ipam_op_alloc(&op, a, "alice");
+	ck_assert_int_eq(ipam_store_submit(h->store, &op, store_done, h), 0);
+}
+
+static void
+store_pool(struct store_h *h, enum ipam_op_kind kind, const char *pool,
+    const char *def, const char *audit_op)
+{
+	struct ipam_op op;
+
+	ipam_op_pool(&op, kind, pool, def, audit_op, "admin");
+	ck_assert_int_eq(ipam_store_submit(h->store, &op, store_done, h), 0);
+}
+
+struct listed {
+	char		 text[1024];
+};
+
+static int
+record_seen(const struct ipam_audit_record *r, void *arg)
+{
+	struct listed *l = arg;
+	size_t len = strlen(l->text);
+
+	snprintf(l->text + len, sizeof(l->text) - len, "%s %s %s %s [%s]\n",
+	    r->op, r->actor, r->pool, r->resource, r->labels);
+	return 0;
+}
+
+static void
+verify_ok(struct store_h *h, int64_t records)
+{
+	struct ipam_audit_report rep;
+
+	ck_assert_int_eq(ipam_audit_verify(h->store, &rep), 0);
+	ck_assert_msg(rep.ok, "%s", rep.reason);
+	ck_assert_int_eq(rep.records, records);
+}
+
+START_TEST(test_store_pools_labels)
+{
+	struct store_h h;
+	struct listed l;
+	char err[256];
+
+	dir_make();
+	store_open(&h, true);
+	store_pool(&h, IPAM_OP_POOL_PUT, "rt1", "10.1.0.0/24", "pool-create");
+	load_pool("rt1", "10.1.0.0/24", &h.loaded);
+	store_alloc(&h, "rt1", "w0", "dns-name=w0,job=llama-70b");
+	store_alloc(&h, "conf", "w1", NULL);
+	store_pool(&h, IPAM_OP_POOL_PUT, "rt1", "10.1.0.0/24 10.2.0.0/24",
+	    "pool-update");
+	store_pool(&h, IPAM_OP_POOL_PUT, "rt2", "10.3.0.0/24", "pool-create");
+	store_pool(&h, IPAM_OP_POOL_DEL, "rt2", NULL, "pool-delete");
+	ipam_store_flush(h.store);
+	ck_assert_int_eq(h.done, 6);
+	ck_assert_int_eq(h.failed, 0);
+	verify_ok(&h, 6);
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(ipam_audit_records(h.store, 0, 10, record_seen, &l,
+	    err, sizeof(err)), 6);
+	ck_assert_str_eq(l.text,
+	    "pool-create admin rt1  []\n"
+	    "allocate alice rt1 w0 [dns-name=w0,job=llama-70b]\n"
+	    "allocate alice conf w1 []\n"
+	    "pool-update admin rt1  []\n"
+	    "pool-create admin rt2  []\n"
+	    "pool-delete admin rt2  []\n");
+	store_close(&h);
+
+	/* Back with its last definition, before its allocation. */
+	store_open(&h, true);
+	ck_assert_str_eq(h.loaded.seen, "rt1=10.1.0.0/24 10.2.0.0/24");
+	ck_assert_ptr_nonnull(ipam_find(h.ipam, "w0"));
+	ck_assert_str_eq(ipam_find(h.ipam, "w0")->labels,
+	    "dns-name=w0,job=llama-70b");
+	ck_assert_ptr_null(ipam_find(h.ipam, "w1")->labels);
+	verify_ok(&h, 6);
+	store_close(&h);
+	/* Without a loader the pool and its allocation stay on disk. */
+	store_open(&h, false);
+	ck_assert_ptr_null(ipam_find(h.ipam, "w0"));
+	ck_assert_ptr_nonnull(ipam_find(h.ipam, "w1"));
+	store_close(&h);
+	store_open(&h, true);
+	ck_assert_ptr_nonnull(ipam_find(h.ipam, "w0"));
+	store_close(&h);
+	dir_remove();
+}
+END_TEST
+
+/* Schema 2 (no labels, no pools table): upgraded, the old records keep
+ * their HMAC, new ones with labels verify after them. */
+START_TEST(test_store_schema2)
+{
+	struct store_h h;
+	char path[512];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	uint8_t before[4][32];
+	int n = 0;
+
+	dir_make();
+	store_open(&h, true);
+	store_alloc(&h, "conf", "a", NULL);
+	store_alloc(&h, "conf", "b", NULL);
+	ipam_store_flush(h.store);
+	store_close(&h);
+	db_exec("ALTER TABLE audit DROP COLUMN labels;"
+	    "ALTER TABLE allocations DROP COLUMN labels; DROP TABLE pools;"
+	    "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+	snprintf(path, sizeof(path), "%s/ipam.db", dir);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT hmac FROM audit ORDER "
+	    "BY seq", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW && n < 4)
+		memcpy(before[n++], sqlite3_column_blob(st, 0), 32);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	ck_assert_int_eq(n, 2);
+
+	store_open(&h, true);
+	verify_ok(&h, 2);
+	store_alloc(&h, "conf", "c", "job=x");
+	store_pool(&h, IPAM_OP_POOL_PUT, "rt", "10.9.0.0/24", "pool-create");
+	ipam_store_flush(h.store);
+	ck_assert_int_eq(h.failed, 0);
+	verify_ok(&h, 4);
+	store_close(&h);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT hmac, (SELECT value "
+	    "FROM meta WHERE key = 'schema_version') FROM audit ORDER BY seq "
+	    "LIMIT 2", -1, &st, NULL), SQLITE_OK);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert(memcmp(sqlite3_column_blob(st, 0), before[i], 32) ==
+		    0);
+		ck_assert_int_eq(sqlite3_column_int(st, 1), 3);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	store_open(&h, true);
+	ck_assert_str_eq(ipam_find(h.ipam, "c")->labels, "job=x");
+	ck_assert_str_eq(h.loaded.seen, "rt=10.9.0.0/24");
+	store_close(&h);
+	dir_remove();
+}
+END_TEST
+
+/* The documented bytes, by hand: prev, seq and time big-endian, then
+ * length-prefixed op, resource, pool, ip, ipv6, mac; the actor when
+ * there is one; with labels the actor (maybe empty) and the labels. */
+static void
+hand_hmac(const uint8_t *key, const uint8_t *prev,
+    const struct ipam_audit_record *r, bool with_actor, bool with_labels,
+    uint8_t *out)
+{
+	const char *f[] = { r->op, r->resource, r->pool, r->ip, r->ipv6,
+	    r->mac, r->actor, r->labels };
+	size_t nf = 6 + (with_actor || with_labels) + with_labels;
+	uint8_t msg[1024];
+	size_t len = 0;
+	unsigned int olen = 32;
+
+	memcpy(msg, prev, 32);
+	len = 32;
+	for (int i = 7; i >= 0; i--)
+		msg[len++] = (uint8_t)((uint64_t)r->seq >> (8 * i));
+	for (int i = 7; i >= 0; i--)
+		msg[len++] = (uint8_t)((uint64_t)r->time >> (8 * i));
+	for (size_t i = 0; i < nf; i++) {
+		uint32_t n = (uint32_t)strlen(f[i]);
+
+		msg[len++] = (uint8_t)(n >> 24);
+		msg[len++] = (uint8_t)(n >> 16);
+		msg[len++] = (uint8_t)(n >> 8);
+		msg[len++] = (uint8_t)n;
+		memcpy(msg + len, f[i], n);
+		len += n;
+	}
+	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, 32, msg, len, out,
+	    &olen));
+}
+
+START_TEST(test_audit_hmac_bytes)
+{
+	struct ipam_audit_record r = { .seq = 7, .time = 1700000000,
+	    .op = "allocate", .resource = "pod-1", .pool = "p",
+	    .ip = "10.0.0.2", .ipv6 = "", .mac = "02:00:00:00:00:01",
+	    .actor = "", .labels = "" };
+	uint8_t key[32], prev[32], got[32], want[32];
+
+	for (int i = 0; i < 32; i++) {
+		key[i] = (uint8_t)i;
+		prev[i] = (uint8_t)(0xa0 + i);
+	}
+	audit_hmac(key, prev, &r, got);
+	hand_hmac(key, prev, &r, false, false, want);
+	ck_assert(memcmp(got, want, 32) == 0);
+	r.actor = "local";
+	audit_hmac(key, prev, &r, got);
+	hand_hmac(key, prev, &r, true, false, want);
+	ck_assert(memcmp(got, want, 32) == 0);
+	r.labels = "job=x";
+	audit_hmac(key, prev, &r, got);
+	hand_hmac(key, prev, &r, true, true, want);
+	ck_assert(memcmp(got, want, 32) == 0);
+	r.actor = "";
+	audit_hmac(key, prev, &r, got);
+	hand_hmac(key, prev, &r, true, true, want);
+	ck_assert(memcmp(got, want, 32) == 0);
+	/* Labels change the HMAC, so an edited label is caught. */
+	hand_hmac(key, prev, &r, false, false, want);
+	ck_assert(memcmp(got, want, 32) != 0);
+}
+END_TEST
+
 static Suite *
 ipam_pools_suite(void)
 {
@@ -622,6 +976,12 @@ ipam_pools_suite(void)
 	tcase_add_test(tc, test_pool_reserve_over);
 	tcase_add_test(tc, test_pool_change_keeps);
 	tcase_add_test(tc, test_pool_remove);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("store");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_store_pools_labels);
+	tcase_add_test(tc, test_store_schema2);
+	tcase_add_test(tc, test_audit_hmac_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }

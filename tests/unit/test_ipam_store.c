@@ -573,7 +573,7 @@ START_TEST(test_open_errors)
 	s = ipam_store_open(dir, base, ipam, err, sizeof(err));
 	ck_assert_ptr_null(s);
 	snprintf(want, sizeof(want), "%s/ipam.db: schema version 99, this "
-	    "evpnd knows 2", dir);
+	    "evpnd knows %d", dir, IPAM_SCHEMA_VERSION);
 	ck_assert_str_eq(err, want);
 	ipam_free(ipam);
 	event_base_free(base);
@@ -1126,8 +1126,9 @@ START_TEST(test_file_modes)
 }
 END_TEST
 
-/* A schema 1 database (no actor, no unique indexes) is upgraded; one
- * with an address held twice is refused, both holders named. */
+/* A schema 1 database (no actor, no labels, no unique indexes, no
+ * pools) is upgraded; one with an address held twice is refused, both
+ * holders named. */
 START_TEST(test_schema_migration)
 {
 	struct ipam_audit_report rep;
@@ -1147,6 +1148,8 @@ START_TEST(test_schema_migration)
 	harness_close(&h);
 	db_exec("DROP INDEX allocations_ip; DROP INDEX allocations_ipv6;"
 	    "DROP INDEX allocations_mac; ALTER TABLE audit DROP COLUMN actor;"
+	    "ALTER TABLE audit DROP COLUMN labels; DROP TABLE pools;"
+	    "ALTER TABLE allocations DROP COLUMN labels;"
 	    "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
 
 	harness_open(&h);
@@ -1158,7 +1161,7 @@ START_TEST(test_schema_migration)
 	ck_assert_int_eq(rep.records, 5);
 	harness_close(&h);
 	ck_assert_int_eq(db_count("SELECT value FROM meta WHERE key = "
-	    "'schema_version'"), 2);
+	    "'schema_version'"), IPAM_SCHEMA_VERSION);
 	ck_assert_int_eq(db_count("SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'index' AND name LIKE 'allocations_%'"), 3);
 	ck_assert_int_eq(db_count("SELECT count(*) FROM audit WHERE actor = "
