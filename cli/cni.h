@@ -39,7 +39,7 @@
 
 #include "common/addr.h"
 
-#define CNI_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
+#define CNI_DEFAULT_SOCKET	EVPND_DEFAULT_SOCKET	/* from configure */
 #define CNI_DEFAULT_TIMEOUT_S	10
 #define CNI_MAX_STDIN		(1024 * 1024)
 #define CNI_RESOURCE_MAX	255	/* evpnd's IPAM_RESOURCE_MAX */

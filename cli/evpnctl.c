@@ -25,7 +25,11 @@
 #include "cli/apiclient.h"
 #include "cli/evpnctl.h"
 
-#define EVPNCTL_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
+/* From configure (--runstatedir), see Makefile.am. */
+#ifndef EVPND_DEFAULT_SOCKET
+#error "build through the Makefile: it defines EVPND_DEFAULT_SOCKET"
+#endif
+#define EVPNCTL_DEFAULT_SOCKET	EVPND_DEFAULT_SOCKET
 
 static ctl_run run_bgp_summary, run_bgp_neighbors, run_running_config;
 

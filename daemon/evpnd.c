@@ -14,6 +14,9 @@
  *   SIGTERM  (or SIGINT) bgp_shutdown() sends Cease to every peer, then a
  *            short timer lets those NOTIFICATIONs flush before the loop
  *            ends; everything is freed and the socket file removed.
+ * Under a service manager (systemd Type=notify, common/notify.h) evpnd
+ * says READY=1 once the API socket listens and the config is applied,
+ * RELOADING=1 and READY=1 around a SIGHUP reload, STOPPING=1 on SIGTERM.
  * Several instances coexist on one machine (one per network namespace)
  * when each has its own -S socket and -D state directory.
  */
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -32,6 +36,7 @@
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgpd.h"
 #include "common/log.h"
+#include "common/notify.h"
 #include "common/util.h"
 #include "conf/conf.h"
 #include "daemon/evpnd.h"
@@ -40,9 +45,12 @@
 #include "evpn/evpn_dp.h"
 #include "ipamd/ipamd.h"
 
-#define EVPND_DEFAULT_CONFIG	"/etc/evpnd/evpnd.conf"
-#define EVPND_DEFAULT_SOCKET	"/run/evpnd/evpnd.sock"
-#define EVPND_DEFAULT_STATEDIR	"/var/lib/evpnd"
+/* EVPND_DEFAULT_CONFIG, _SOCKET and _STATEDIR come from configure
+ * (--sysconfdir, --runstatedir, --localstatedir), see Makefile.am. */
+#if !defined(EVPND_DEFAULT_CONFIG) || !defined(EVPND_DEFAULT_SOCKET) || \
+    !defined(EVPND_DEFAULT_STATEDIR)
+#error "build through the Makefile: it defines the default paths"
+#endif
 #define EVPND_SHUTDOWN_FLUSH_MS	200
 /* After start, kernel entries kept from before a restart are swept only
  * this late: the peers have sent their tables by then (evpn_dp_settle). */
@@ -174,6 +182,31 @@ reload_config(struct evpnd *d)
 	log_notice("configuration reloaded");
 }
 
+/* Tell the service manager, if one asked (NOTIFY_SOCKET). */
+static void
+notify_manager(const char *state)
+{
+	if (service_notify(state) == -1)
+		log_warn("cannot notify the service manager (%s): %s", state,
+		    strerror(errno));
+}
+
+/* sd_notify(3): RELOADING=1 carries CLOCK_MONOTONIC in microseconds. */
+static void
+reload_and_notify(struct evpnd *d)
+{
+	struct timespec ts;
+	char msg[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	notify_manager(msg);
+	reload_config(d);
+	notify_manager("READY=1");
+}
+
 static void
 flush_done_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -190,7 +223,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	if (sig == SIGHUP) {
 		if (!p->stopping)
-			reload_config(&p->d);
+			reload_and_notify(&p->d);
 		return;
 	}
 	if (p->stopping) {		/* second signal: do not wait */
@@ -199,6 +232,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	log_notice("received %s, shutting down", strsignal((int)sig));
 	p->stopping = true;
+	notify_manager("STOPPING=1");
 	/* Before the sessions go: their withdrawals must not empty the
 	 * kernel (the next evpnd adopts the entries). */
 	if (p->d.evpn != NULL)
@@ -401,6 +435,8 @@ main(int argc, char *argv[])
 
 	rc = evpnd_start(&p) == 0 ? 0 : 1;
 	if (rc == 0) {
+		/* The socket listens and the config is applied. */
+		notify_manager("READY=1");
 		event_base_dispatch(p.d.base);
 		log_notice("evpnd stopped");
 	}

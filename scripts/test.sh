@@ -4,15 +4,20 @@
 #   1. scripts/deps.sh                  missing packages
 #   2. scripts/build.sh --sanitizers    ASan/UBSan, -Werror
 #   3. make check                       unit tests (check)
-#   4. tests/fuzz/run.sh 60             fuzz smoke run, when present
-#   5. tests/integration/test_*.sh      namespaces, FRR, evpnd
+#   4. tests/fuzz/run.sh 40             fuzz smoke run, when present,
+#      and make distcheck beside it     a plain build of the dist tarball
+#   5. tests/integration/test_*.sh      namespaces, FRR, evpnd, the .deb
 # and a closing line "N passed, N failed": unit test cases (from check's
 # "Checks: N, Failures: F, Errors: E" lines) plus integration cases plus
-# one case for the fuzz run.  Exits non-zero if anything failed.
+# one case each for the fuzz run and distcheck.  Skipped suites (make
+# check's SKIP, an integration script's exit 77) are counted and listed
+# before it; with CI=true a skipped suite is a failure, so that a missing
+# package cannot pass as "0 failed".  Exits non-zero if anything failed.
 #
 # Environment: BUILD_DIR (default build/ at the repo root), JOBS
 # (default nproc), INTEG_TIMEOUT seconds per integration script
-# (default 600), SKIP_DEPS=1 to skip step 1.
+# (default 600), SKIP_DEPS=1 to skip step 1, SKIP_DISTCHECK=1 to leave
+# out make distcheck, CI=true as above.
 
 set -uo pipefail
 
@@ -25,6 +30,7 @@ INTEG_TIMEOUT=${INTEG_TIMEOUT:-600}
 total_passed=0
 total_failed=0
 failed_steps=()
+skipped=()
 
 step()
 {
@@ -37,9 +43,21 @@ fail_step()
 	total_failed=$((total_failed + ${2:-1}))
 }
 
+# A suite that did not run: listed; a failure when CI=true.
+skip_suite()
+{
+	skipped+=("$1")
+	if [ "${CI:-}" = true ]; then
+		echo "(skipped under CI=true: counted as a failure)"
+		fail_step "$1 (skipped)"
+	fi
+}
+
 finish()
 {
 	printf '\n'
+	printf '%d suites skipped%s\n' ${#skipped[@]} \
+	    "${skipped[*]:+: ${skipped[*]}}"
 	if [ ${#failed_steps[@]} -gt 0 ]; then
 		printf 'FAILED: %s\n' "${failed_steps[@]}"
 	fi
@@ -74,6 +92,9 @@ step "unit tests (make check)"
 make -C "$BUILD_DIR" -j"$JOBS" check >"$BUILD_DIR/make-check.out" 2>&1
 check_rc=$?
 grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' "$BUILD_DIR/make-check.out"
+for t in $(sed -n 's/^SKIP: //p' "$BUILD_DIR/make-check.out"); do
+	skip_suite "make check: $t"
+done
 unit_summaries
 read -r unit_checks unit_bad < <(unit_summaries | awk '
     { for (i = 1; i <= NF; i++) {
@@ -94,14 +115,40 @@ if [ "$check_rc" -ne 0 ]; then
 fi
 printf 'unit: %d cases, %d failed\n' "$unit_checks" "$unit_bad"
 
-# ---- 4: fuzz smoke run
+# ---- 4: fuzz smoke run, make distcheck beside it
+# libFuzzer keeps one core busy for five minutes; distcheck (dist
+# tarball, plain out-of-tree build, make check, install, uninstall)
+# takes the other meanwhile instead of adding its own minutes.
+distcheck_pid=
+if [ "${SKIP_DISTCHECK:-0}" != 1 ]; then
+	step "make distcheck (in the background, $BUILD_DIR/distcheck.out)"
+	distcheck_start=$(date +%s)
+	make -C "$BUILD_DIR" distcheck >"$BUILD_DIR/distcheck.out" 2>&1 &
+	distcheck_pid=$!
+fi
+
 if [ -x tests/fuzz/run.sh ]; then
-	step "fuzz smoke run (60 s)"
-	if tests/fuzz/run.sh 60; then
+	# 40 s a target: ten targets are seven minutes beside distcheck.
+	step "fuzz smoke run (${FUZZ_SECONDS:-40} s a target)"
+	if tests/fuzz/run.sh "${FUZZ_SECONDS:-40}"; then
 		total_passed=$((total_passed + 1))
 	else
 		fail_step "fuzz"
 	fi
+fi
+
+if [ -n "$distcheck_pid" ]; then
+	step "make distcheck"
+	if wait "$distcheck_pid"; then
+		total_passed=$((total_passed + 1))
+		grep -E '^(PASS|FAIL|SKIP|ERROR):' "$BUILD_DIR/distcheck.out" |
+		    grep -v '^PASS:'
+		tail -n 4 "$BUILD_DIR/distcheck.out"
+	else
+		tail -n 40 "$BUILD_DIR/distcheck.out"
+		fail_step "make distcheck"
+	fi
+	echo "distcheck: $(($(date +%s) - distcheck_start)) s"
 fi
 
 # ---- 5: integration tests
@@ -113,6 +160,7 @@ for t in tests/integration/test_*.sh; do
 	rc=${PIPESTATUS[0]}
 	if [ "$rc" -eq 77 ]; then
 		echo "(skipped)"
+		skip_suite "$t"
 		continue
 	fi
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)

@@ -9,6 +9,9 @@
 #                   (default: a fresh mktemp -d, kept for inspection)
 #   CC              a clang with libFuzzer (default: clang)
 #
+# "make check" replays each corpus without libFuzzer (replay.c,
+# tests/fuzz/Makemodule.am): add a new target there too.
+#
 # Exits non-zero when a target fails to build or finds a crash; the
 # crashing input is left in $FUZZ_BUILD_DIR/<target>/.
 set -eu
