@@ -107,33 +107,13 @@ arg_name(struct parser *p, int i, const char *what, char **out)
 	return 0;
 }
 
-static bool
-prefix_holds(const struct prefix *pfx, const struct ipaddr *ip)
-{
-	struct prefix x;
-
-	if (pfx->addr.af != ip->af)
-		return false;
-	x.addr = *ip;
-	x.len = pfx->len;
-	prefix_mask(&x);
-	return ipaddr_cmp(&x.addr, &pfx->addr) == 0;
-}
-
-static bool
-prefixes_overlap(const struct prefix *a, const struct prefix *b)
-{
-	return a->len <= b->len ? prefix_holds(a, &b->addr) :
-	    prefix_holds(b, &a->addr);
-}
-
 static const struct conf_prefix *
 pool_prefix_of(const struct conf_ipam_pool *pool, const struct ipaddr *ip)
 {
 	const struct conf_prefix *cp;
 
 	TAILQ_FOREACH(cp, &pool->prefixes, entry)
-		if (prefix_holds(&cp->prefix, ip))
+		if (prefix_contains(&cp->prefix, ip))
 			return cp;
 	return NULL;
 }
@@ -283,7 +263,7 @@ cmd_pool_prefix(struct parser *p)
 		return cp_err(p, "invalid prefix '%s' in '%s'", cp_arg(p, 0),
 		    p->line);
 	TAILQ_FOREACH(cp, &p->pool->prefixes, entry)
-		if (prefixes_overlap(&cp->prefix, &pfx))
+		if (prefix_overlap(&cp->prefix, &pfx))
 			return cp_err(p, "prefix %s overlaps prefix %s of the "
 			    "same pool in '%s'", cp_arg(p, 0),
 			    prefix_fmt(&cp->prefix, buf, sizeof(buf)),
@@ -588,7 +568,7 @@ check_overlap(struct parser *p, const struct conf_ipam_pool *pool,
 		if (strcmp(tenant_name(other), tenant_name(pool)) != 0)
 			continue;
 		TAILQ_FOREACH(oc, &other->prefixes, entry)
-			if (prefixes_overlap(&oc->prefix, &cp->prefix))
+			if (prefix_overlap(&oc->prefix, &cp->prefix))
 				return cp_err(p, "ipam pool %s: prefix %s "
 				    "overlaps prefix %s of ipam pool %s "
 				    "(tenant %s)", pool->name,
