@@ -8,7 +8,7 @@
  * inflight count is what lets an idempotent repeat answer at once when
  * nothing at all is pending.
  */
-#include "ipamd/ipamd.h"
+#include "ipamd/ipamd_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -20,19 +20,13 @@
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 
-struct ipamd {
-	struct ipam		*ipam;
-	struct ipam_store	*store;
-	struct evpn		*evpn;
-	struct shadowd		*shadowd;	/* shadow inventory */
-	uint64_t		 inflight;	/* submitted, callback not run */
-};
-
 /* One submitted change waiting for its commit. */
 struct ipamd_op {
 	struct ipamd		*im;
 	enum ipam_op_kind	 kind;
-	struct ipam_alloc	 rec;		/* what was changed */
+	struct ipam_alloc	 rec;		/* what was changed; its labels
+						 * point to ours: */
+	char			*labels;
 	char			 prev[IPAM_RESOURCE_MAX + 1]; /* claim */
 	bool			 existing;
 	double			 wait_s;	/* claim: still converging */
@@ -45,52 +39,49 @@ ipamd_pool_from_conf(struct ipam *ipam, const struct conf_ipam_pool *cp,
     char *err, size_t errlen)
 {
 	struct ipam_pool_spec spec;
-	const struct conf_prefix *pfx;
-	const struct conf_ipam_range *r;
-	const struct conf_ipam_reserve *res;
-	struct prefix *prefixes;
-	struct ipam_range *ranges;
-	struct ipam_reservation *resv;
-	size_t n[3] = { 0, 0, 0 };
 	int rv;
 
-	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
-		n[0]++;
-	TAILQ_FOREACH(r, &cp->excludes, entry)
-		n[1]++;
-	TAILQ_FOREACH(res, &cp->reserves, entry)
-		n[2]++;
-	prefixes = xcalloc(n[0] + 1, sizeof(*prefixes));
-	ranges = xcalloc(n[1] + 1, sizeof(*ranges));
-	resv = xcalloc(n[2] + 1, sizeof(*resv));
-	memset(&spec, 0, sizeof(spec));
-	spec.name = cp->name;
-	spec.tenant = cp->tenant;
-	spec.vni = cp->vni;
-	spec.gateway4 = cp->gateway4;
-	spec.gateway6 = cp->gateway6;
-	spec.quarantine = cp->quarantine;
-	memcpy(spec.mac_prefix, cp->mac_prefix, cp->mac_prefix_len);
-	spec.mac_prefix_len = cp->mac_prefix_len;
-	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
-		prefixes[spec.nprefixes++] = pfx->prefix;
-	TAILQ_FOREACH(r, &cp->excludes, entry) {
-		ranges[spec.nexcludes].lo = r->lo;
-		ranges[spec.nexcludes++].hi = r->hi;
-	}
-	TAILQ_FOREACH(res, &cp->reserves, entry) {
-		resv[spec.nreservations].ip = res->ip;
-		strlcpy_s(resv[spec.nreservations++].name, res->name,
-		    sizeof(resv[0].name));
-	}
-	spec.prefixes = prefixes;
-	spec.excludes = ranges;
-	spec.reservations = resv;
+	spec_from_conf(&spec, cp, false);
 	rv = ipam_pool_add(ipam, &spec, err, errlen);
-	free(prefixes);
-	free(ranges);
-	free(resv);
+	spec_free(&spec);
 	return rv;
+}
+
+/* The op keeps the allocation as it was, labels included. */
+static struct ipamd_op *
+op_new(struct ipamd *im, enum ipam_op_kind kind, const struct ipam_alloc *a)
+{
+	struct ipamd_op *op = xcalloc(1, sizeof(*op));
+
+	op->im = im;
+	op->kind = kind;
+	if (a != NULL) {
+		op->rec = *a;
+		if (a->labels != NULL)
+			op->labels = xstrdup(a->labels);
+		op->rec.labels = op->labels;
+	}
+	return op;
+}
+
+static void
+op_free(struct ipamd_op *op)
+{
+	free(op->labels);
+	free(op);
+}
+
+int
+ipamd_submit(struct ipamd *im, const struct ipam_op *iop, ipam_done_cb cb,
+    void *arg)
+{
+	if (ipam_store_submit(im->store, iop, cb, arg) == -1) {
+		log_warn("ipam: store submission failed: %s", strerror(errno));
+		errno = EIO;
+		return -1;
+	}
+	im->inflight++;
+	return 0;
 }
 
 /* ---- completions ---- */
@@ -184,19 +175,16 @@ op_done(int status, void *arg)
 	}
 	if (op->cb != NULL)
 		op->cb(&res, op->arg);
-	free(op);
+	op_free(op);
 }
 
 static int
 op_submit(struct ipamd *im, struct ipamd_op *op, const struct ipam_op *iop)
 {
-	if (ipam_store_submit(im->store, iop, op_done, op) == -1) {
-		log_warn("ipam: store submission failed: %s", strerror(errno));
-		free(op);
-		errno = EIO;
+	if (ipamd_submit(im, iop, op_done, op) == -1) {
+		op_free(op);
 		return -1;
 	}
-	im->inflight++;
 	return 0;
 }
 
@@ -219,9 +207,7 @@ allocate_plain(struct ipamd *im, const char *pool,
 		cb(&res, arg);
 		return 0;
 	}
-	op = xcalloc(1, sizeof(*op));
-	op->im = im;
-	op->rec = *a;
+	op = op_new(im, IPAM_OP_ALLOC, a);
 	op->existing = existing;
 	op->cb = cb;
 	op->arg = arg;
@@ -245,12 +231,9 @@ static int
 claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
     double wait_s, const char *actor, ipamd_cb *cb, void *arg)
 {
-	struct ipamd_op *op = xcalloc(1, sizeof(*op));
+	struct ipamd_op *op = op_new(im, IPAM_OP_CLAIM, a);
 	struct ipam_op iop;
 
-	op->im = im;
-	op->kind = IPAM_OP_CLAIM;
-	op->rec = *a;
 	strlcpy_s(op->prev, prev, sizeof(op->prev));
 	op->wait_s = wait_s;
 	op->cb = cb;
@@ -279,6 +262,8 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
 
 	if (shadowd_take(sp, req, prev, sizeof(prev), &wait_s)) {
 		if (ipam_claim(im->ipam, prev, req->resource, &a) == 0) {
+			/* Canonical (checked): this cannot fail. */
+			ipam_set_labels(im->ipam, req->resource, req->labels);
 			shadowd_served(sp, true, wait_s);
 			return claim_submit(im, a, prev, wait_s, actor, cb,
 			    arg);
@@ -295,6 +280,12 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
 	return 0;
 }
 
+static bool
+labels_same(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
 /* Would this request, repeated, get this allocation?  (Idempotent only
  * for the same question.) */
 static bool
@@ -305,6 +296,10 @@ repeat_matches(const struct ipam_alloc *a, const struct ipam_request *req)
 	if (a->preallocated != req->preallocated)
 		return false;	/* a client cannot name a pre-allocation */
 	if (req->mac != NULL && mac_cmp(req->mac, &a->mac) != 0)
+		return false;
+	if ((req->ip.af != 0 && ipaddr_cmp(&req->ip, &a->ip) != 0) ||
+	    (req->ipv6.af != 0 && ipaddr_cmp(&req->ipv6, &a->ipv6) != 0) ||
+	    !labels_same(req->labels, a->labels))
 		return false;
 	switch (req->family) {
 	case IPAM_FAMILY_IPV4:
@@ -329,7 +324,17 @@ ipamd_allocate(struct ipamd *im, const char *pool,
 		errno = EEXIST;
 		return -1;
 	}
-	if (!req->preallocated && ex == NULL &&
+	if (rt_pool_busy(im, pool)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!ipam_labels_canonical(req->labels)) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* A pre-allocation has its own addresses: not for one asking. */
+	if (!req->preallocated && ex == NULL && req->ip.af == 0 &&
+	    req->ipv6.af == 0 &&
 	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
 		return allocate_shadow(im, sp, pool, req, actor, cb, arg);
 	return allocate_plain(im, pool, req, actor, cb, arg);
@@ -339,20 +344,18 @@ int
 ipamd_release(struct ipamd *im, const char *resource, const char *actor,
     ipamd_cb *cb, void *arg)
 {
-	struct ipamd_op *op = xcalloc(1, sizeof(*op));
+	struct ipamd_op *op = op_new(im, IPAM_OP_RELEASE, NULL);
 	struct ipam_op iop;
 	int64_t until;
 
 	if (ipam_release(im->ipam, resource, &op->rec, &until) == -1) {
-		free(op);
+		op_free(op);
 		return -1;
 	}
 	if (op->rec.preallocated)
 		shadowd_forget(im->shadowd, resource);
 	else
 		shadowd_on_release(im->shadowd, &op->rec);
-	op->im = im;
-	op->kind = IPAM_OP_RELEASE;
 	op->cb = cb;
 	op->arg = arg;
 	ipam_op_release(&iop, &op->rec, until, actor);
@@ -406,12 +409,15 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 	size_t n = 0;
 	int saved = EINVAL;
 
+	im->base = base;
 	im->evpn = evpn;
+	im->conf = conf;
 	im->ipam = ipam_new();
+	TAILQ_INIT(&im->rt_pools);
 	if (pools_add(im->ipam, conf, NULL, err, errlen) == -1)
 		goto fail;
-	if ((im->store = ipam_store_open(state_dir, base, im->ipam, err,
-	    errlen)) == NULL) {
+	if ((im->store = ipam_store_open_with(state_dir, base, im->ipam,
+	    rt_pool_load, im, err, errlen)) == NULL) {
 		saved = errno;
 		goto fail;
 	}
@@ -426,6 +432,7 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 	log_info("ipam: %zu pools, store %s", n, ipam_store_path(im->store));
 	return im;
 fail:
+	rt_pools_free(im);
 	ipam_free(im->ipam);
 	free(im);
 	errno = saved;
@@ -448,6 +455,7 @@ ipamd_free(struct ipamd *im)
 	shadowd_stop(im->shadowd);
 	ipam_store_close(im->store);
 	shadowd_free(im->shadowd);
+	rt_pools_free(im);
 	ipam_free(im->ipam);
 	free(im);
 }
@@ -546,14 +554,21 @@ pool_change(const struct conf_ipam_pool *a, const struct conf_ipam_pool *b)
 }
 
 int
-ipamd_reload_check(const struct config *running, const struct config *next,
-    char *err, size_t errlen)
+ipamd_reload_check(const struct ipamd *im, const struct config *running,
+    const struct config *next, char *err, size_t errlen)
 {
 	const struct conf_ipam_pool *cp, *np;
 	const char *what;
 	struct ipam *scratch;
 	int rc;
 
+	TAILQ_FOREACH(np, &next->ipam_pools, entry) {
+		if (im != NULL && rt_pool_find(im, np->name) != NULL) {
+			snprintf(err, errlen, "ipam pool %s was made at run "
+			    "time: delete it over the API first", np->name);
+			return -1;
+		}
+	}
 	TAILQ_FOREACH(cp, &running->ipam_pools, entry) {
 		if ((np = conf_ipam_pool_find(next, cp->name)) == NULL) {
 			snprintf(err, errlen, "ipam pool %s removed: restart "
@@ -582,6 +597,7 @@ ipamd_reload_apply(struct ipamd *im, const struct config *running,
 
 	if (pools_add(im->ipam, next, running, err, sizeof(err)) == -1)
 		fatalx("ipam: %s after its check", err);
+	im->conf = next;
 	sync_reservations(im);
 	shadowd_reload(im->shadowd, next);
 }

@@ -823,7 +823,7 @@ START_TEST(test_ipam_reload_check)
 		    ipam_conf, bad[i][1], p + strlen(bad[i][0]));
 		next = conf_parse_string(text, "next", err, sizeof(err));
 		ck_assert_msg(next != NULL, "%s", err);
-		ck_assert_int_eq(ipamd_reload_check(d.conf, next, err,
+		ck_assert_int_eq(ipamd_reload_check(d.ipamd, d.conf, next, err,
 		    sizeof(err)), -1);
 		ck_assert_msg(strstr(err, "restart evpnd to apply") != NULL,
 		    "%s", err);
@@ -836,8 +836,8 @@ START_TEST(test_ipam_reload_check)
 	    strstr(ipam_conf, "router bgp"));
 	next = conf_parse_string(text, "next", err, sizeof(err));
 	ck_assert_msg(next != NULL, "%s", err);
-	ck_assert_msg(ipamd_reload_check(d.conf, next, err, sizeof(err)) == 0,
-	    "%s", err);
+	ck_assert_msg(ipamd_reload_check(d.ipamd, d.conf, next, err,
+	    sizeof(err)) == 0, "%s", err);
 	ipamd_reload_apply(d.ipamd, d.conf, next);
 	ck_assert_ptr_nonnull(ipam_pool_find(ipamd_ipam(d.ipamd), "extra"));
 	conf_free(next);
@@ -1282,8 +1282,8 @@ shadow_reload(const char *from, const char *to)
 	    shadow_conf, to, p + strlen(from));
 	next = conf_parse_string(text, "next.conf", err, sizeof(err));
 	ck_assert_msg(next != NULL, "%s", err);
-	ck_assert_msg(ipamd_reload_check(d.conf, next, err, sizeof(err)) == 0,
-	    "%s", err);
+	ck_assert_msg(ipamd_reload_check(d.ipamd, d.conf, next, err,
+	    sizeof(err)) == 0, "%s", err);
 	ipamd_reload_apply(d.ipamd, d.conf, next);
 	conf_free(d.conf);
 	d.conf = next;
