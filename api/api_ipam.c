@@ -3,9 +3,16 @@
  *
  *   GET    /v1/ipam/pools			{"pools": [POOL...]}
  *   GET    /v1/ipam/pools/NAME		POOL (per family "ipv4"/"ipv6":
- *					 counts and the "gateway" if any)
+ *					 counts and the "gateway" if any;
+ *					 "reservations", "runtime", the
+ *					 "definition" and, for a pool of the
+ *					 config file, "config": file, line)
  *   POST   /v1/ipam/pools/NAME/allocations	201 ALLOC (200 if it existed)
- *   GET    /v1/ipam/allocations[?pool=NAME]	{"allocations": [...], "total"}
+ *					 {"resource", "family"?, "mac"?,
+ *					 "ip"?, "ipv6"?, "labels"?: {K: V}}
+ *   GET    /v1/ipam/allocations[?pool=NAME][&label=K[=V]...]
+ *					{"allocations": [...], "total"}
+ *   GET    /v1/ipam/allocations/RESOURCE	ALLOC
  *   DELETE /v1/ipam/allocations/RESOURCE	204
  *   GET    /v1/ipam/conflicts		evpn's conflict list
  *   GET    /v1/ipam/audit			walks the whole audit chain,
@@ -34,13 +41,16 @@
  *
  * Status codes: 400 malformed JSON, unknown field, bad resource id (1 to
  * 255 printable ASCII bytes, no space), bad family, bad MAC (not 6
- * bytes, multicast or zero), family the pool has no prefix for, or a
- * body over API_IPAM_MAX_BODY (a body over API_MAX_BODY never reaches
- * us: evhttp answers 413 itself); 404 unknown pool or resource; 409 pool
- * exhausted, MAC already used in the pool, or resource allocated in
- * another pool; 503 the store failed (busy, disk full: nothing changed)
- * or no IPAM running (refused at start: GET /v1/ipam/audit still
- * examines the state directory and says why).
+ * bytes, multicast or zero), family the pool has no prefix for, bad
+ * labels (ipam.h's bounds), or a body over API_IPAM_MAX_BODY (a body
+ * over API_MAX_BODY never reaches us: evhttp answers 413 itself); 404
+ * unknown pool or resource; 409 pool exhausted, MAC already used in the
+ * pool, resource allocated in another pool, or an asked address that
+ * is not free or not the pool's; 503 the store failed (busy, disk full:
+ * nothing changed), the pool is being changed (retry), or no IPAM
+ * running (refused at start: GET /v1/ipam/audit still examines the
+ * state directory and says why).  Pools and reservations made at run
+ * time: api_ipam_pools.c.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -55,6 +65,7 @@
 
 #include "common/addr.h"
 #include "common/util.h"
+#include "conf/conf.h"
 #include "api/api.h"
 #include "ipamd/ipamd.h"
 #include "ipamd/shadowd.h"
@@ -70,8 +81,8 @@ struct ipam_pending {
 	struct evpnd		*d;
 };
 
-static bool
-ipam_ready(struct api_req *r)
+bool
+api_ipam_ready(struct api_req *r)
 {
 	if (r->d->ipamd != NULL)
 		return true;
@@ -81,8 +92,8 @@ ipam_ready(struct api_req *r)
 }
 
 /* Who asks, for the audit trail: the Unix socket is "local". */
-static void
-request_actor(struct api_req *r, char *buf, size_t len)
+void
+api_ipam_actor(struct api_req *r, char *buf, size_t len)
 {
 	struct evhttp_connection *c = evhttp_request_get_connection(r->req);
 	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) :
@@ -173,6 +184,20 @@ api_ipam_pool_json(const struct ipam_pool *p)
 	return o;
 }
 
+/* Canonical label text as {"key": "value", ...}. */
+static json_t *
+labels_json(const char *labels)
+{
+	struct ipam_labels ls;
+	json_t *o = json_object();
+
+	if (ipam_labels_parse(labels, &ls) == 0)
+		for (size_t i = 0; i < ls.n; i++)
+			json_object_set_new(o, ls.l[i].key,
+			    json_string(ls.l[i].value));
+	return o;
+}
+
 static json_t *
 alloc_json(const struct ipam_alloc *a, bool preallocated)
 {
@@ -192,6 +217,35 @@ alloc_json(const struct ipam_alloc *a, bool preallocated)
 	    sizeof(buf))));
 	json_object_set_new(o, "preallocated", json_boolean(a->preallocated ||
 	    preallocated));
+	json_object_set_new(o, "labels", labels_json(a->labels));
+	return o;
+}
+
+/* Where a pool is defined: the config file (file and line, read-only
+ * here) or the API ("runtime": true); its reservations and settings. */
+json_t *
+api_ipam_pool_full_json(struct api_req *r, const struct ipam_pool *p)
+{
+	const struct conf_ipam_pool *cp;
+	const struct ipam_reservation *res;
+	char buf[IPADDR_STRLEN];
+	json_t *o = api_ipam_pool_json(p), *l = json_array();
+	size_t n = ipam_pool_reservations(p, &res);
+	bool runtime;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(l, json_pack("{s:s, s:s}", "ip",
+		    ipaddr_fmt(&res[i].ip, buf, sizeof(buf)), "name",
+		    res[i].name));
+	json_object_set_new(o, "reservations", l);
+	json_object_set_new(o, "runtime", json_boolean(ipam_pool_runtime(p)));
+	cp = ipamd_pool_definition(r->d->ipamd, ipam_pool_name(p), &runtime);
+	if (cp != NULL && !runtime && r->d->conf_path != NULL)
+		json_object_set_new(o, "config", json_pack("{s:s, s:i}",
+		    "file", r->d->conf_path, "line", (int)cp->line));
+	if (cp != NULL)
+		json_object_set_new(o, "definition",
+		    api_ipam_definition_json(cp));
 	return o;
 }
 
@@ -201,13 +255,13 @@ api_ipam_pools(struct api_req *r)
 	const struct ipam *ipam;
 	json_t *l;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	ipam = ipamd_ipam(r->d->ipamd);
 	l = json_array();
 	for (struct ipam_pool *p = ipam_pool_first(ipam); p;
 	    p = ipam_pool_next(p))
-		json_array_append_new(l, api_ipam_pool_json(p));
+		json_array_append_new(l, api_ipam_pool_full_json(r, p));
 	api_reply_json(r, 200, json_pack("{s:o}", "pools", l));
 }
 
@@ -216,23 +270,24 @@ api_ipam_pool(struct api_req *r)
 {
 	const struct ipam_pool *p;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	if ((p = ipam_pool_find(ipamd_ipam(r->d->ipamd), r->arg)) == NULL) {
 		api_reply_error(r, 404, "no such pool %.64s", r->arg);
 		return;
 	}
-	api_reply_json(r, 200, api_ipam_pool_json(p));
+	api_reply_json(r, 200, api_ipam_pool_full_json(r, p));
 }
 
 /* ---- POST .../allocations ---- */
 
-/* The body, NUL-terminated and malloc'd; NULL after a 400. */
-static char *
-body_text(struct api_req *r, size_t *lenp)
+json_t *
+api_ipam_body(struct api_req *r)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
+	json_error_t jerr;
+	json_t *o;
 	char *text;
 
 	if (len > API_IPAM_MAX_BODY) {
@@ -243,8 +298,18 @@ body_text(struct api_req *r, size_t *lenp)
 	text = xmalloc(len + 1);
 	evbuffer_copyout(in, text, len);
 	text[len] = '\0';
-	*lenp = len;
-	return text;
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (o == NULL) {
+		api_reply_error(r, 400, "malformed JSON: %s", jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		api_reply_error(r, 400, "the body must be a JSON object");
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static int
@@ -284,12 +349,19 @@ resource_ok(const char *s)
 static int
 check_fields(struct api_req *r, json_t *o)
 {
+	static const char *const strings[] = { "resource", "family", "mac",
+	    "ip", "ipv6" };
 	const char *k;
 	json_t *v;
+	size_t i;
 
 	json_object_foreach(o, k, v) {
-		if (strcmp(k, "resource") != 0 && strcmp(k, "family") != 0 &&
-		    strcmp(k, "mac") != 0) {
+		if (strcmp(k, "labels") == 0)
+			continue;
+		for (i = 0; i < nitems(strings); i++)
+			if (strcmp(k, strings[i]) == 0)
+				break;
+		if (i == nitems(strings)) {
 			api_reply_error(r, 400, "unknown field '%.64s'", k);
 			return -1;
 		}
@@ -302,20 +374,88 @@ check_fields(struct api_req *r, json_t *o)
 	return 0;
 }
 
+/* {"key": "value", ...} into canonical text; -1 after a 400. */
+static int
+parse_labels(struct api_req *r, json_t *o, char *text, size_t len)
+{
+	struct ipam_labels ls;
+	const char *k;
+	char err[256];
+	json_t *v;
+
+	text[0] = '\0';
+	if (o == NULL)
+		return 0;
+	if (!json_is_object(o)) {
+		api_reply_error(r, 400, "'labels' must be an object of "
+		    "strings");
+		return -1;
+	}
+	memset(&ls, 0, sizeof(ls));
+	json_object_foreach(o, k, v) {
+		if (!json_is_string(v)) {
+			api_reply_error(r, 400, "label '%.64s' must be a "
+			    "string", k);
+			return -1;
+		}
+		if (ipam_labels_add(&ls, k, json_string_value(v), err,
+		    sizeof(err)) == -1) {
+			api_reply_error(r, 400, "%s", err);
+			return -1;
+		}
+	}
+	ipam_labels_format(&ls, text, len);
+	return 0;
+}
+
 /*
- * Decode {"resource", "family", "mac"} into req (its resource points into
- * o; mac into *mac).  -1 after a 400.
+ * "ip" of either family, "ipv6" of IPv6; without "family" the family
+ * follows what was asked (both: dual).  -1 after a 400.
+ */
+static int
+parse_asked(struct api_req *r, json_t *o, struct ipam_request *req,
+    bool family_given)
+{
+	const char *ip = json_string_value(json_object_get(o, "ip"));
+	const char *ip6 = json_string_value(json_object_get(o, "ipv6"));
+	struct ipaddr a;
+
+	if (ip != NULL) {
+		if (ipaddr_parse(ip, &a) == -1) {
+			api_reply_error(r, 400, "'ip' must be an IP address");
+			return -1;
+		}
+		if (a.af == AF_INET)
+			req->ip = a;
+		else
+			req->ipv6 = a;
+	}
+	if (ip6 != NULL) {
+		if (ipaddr_parse(ip6, &a) == -1 || a.af != AF_INET6 ||
+		    req->ipv6.af != 0) {
+			api_reply_error(r, 400, "'ipv6' must be an IPv6 "
+			    "address (and 'ip' then an IPv4 one)");
+			return -1;
+		}
+		req->ipv6 = a;
+	}
+	if (!family_given && req->ipv6.af != 0)
+		req->family = req->ip.af != 0 ? IPAM_FAMILY_DUAL :
+		    IPAM_FAMILY_IPV6;
+	return 0;
+}
+
+/*
+ * Decode {"resource", "family", "mac", "ip", "ipv6", "labels"} into req
+ * (its resource points into o; mac into *mac, the labels' canonical
+ * text into labels).  -1 after a 400.
  */
 static int
 parse_allocation(struct api_req *r, json_t *o, struct ipam_request *req,
-    struct macaddr *mac)
+    struct macaddr *mac, char *labels, size_t labelslen)
 {
 	const char *res, *fam, *m;
 
-	if (!json_is_object(o)) {
-		api_reply_error(r, 400, "the body must be a JSON object");
-		return -1;
-	}
 	if (check_fields(r, o) == -1)
 		return -1;
 	res = json_string_value(json_object_get(o, "resource"));
@@ -342,6 +482,11 @@ parse_allocation(struct api_req *r, json_t *o, struct ipam_request *req,
 		}
 		req->mac = mac;
 	}
+	if (parse_asked(r, o, req, fam != NULL) == -1 ||
+	    parse_labels(r, json_object_get(o, "labels"), labels,
+	    labelslen) == -1)
+		return -1;
+	req->labels = labels[0] != '\0' ? labels : NULL;
 	return 0;
 }
 
@@ -350,7 +495,7 @@ allocate_done(const struct ipamd_result *res, void *arg)
 {
 	struct ipam_pending *pd = arg;
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
-	    .raw = "", .arg = "" };
+	    .raw = "", .arg = "", .arg2 = "" };
 
 	if (res->status != 0 || res->alloc == NULL)
 		api_reply_error(&r, 503, "the allocation could not be "
@@ -367,6 +512,34 @@ allocate_done(const struct ipamd_result *res, void *arg)
 	free(pd);
 }
 
+/* An asked address refused: why, and by whom when it is allocated. */
+static void
+asked_error(struct api_req *r, int err, const char *pool,
+    const struct ipam_request *req)
+{
+	const struct ipaddr *ip = req->ip.af != 0 ? &req->ip : &req->ipv6;
+	const struct ipam_alloc *a;
+	char buf[IPADDR_STRLEN];
+
+	/* With two asked, name the one that is taken. */
+	if (req->ip.af != 0 && req->ipv6.af != 0 &&
+	    ipam_find_ip(ipamd_ipam(r->d->ipamd), pool, &req->ip) == NULL &&
+	    ipam_find_ip(ipamd_ipam(r->d->ipamd), pool, &req->ipv6) != NULL)
+		ip = &req->ipv6;
+	ipaddr_fmt(ip, buf, sizeof(buf));
+	if (err == EADDRNOTAVAIL)
+		api_reply_error(r, 409, "pool %.64s never hands out %s "
+		    "(outside its prefixes, excluded, its gateway or a "
+		    "network address)", pool, buf);
+	else if ((a = ipam_find_ip(ipamd_ipam(r->d->ipamd), pool, ip)) !=
+	    NULL)
+		api_reply_error(r, 409, "%s is allocated to %.64s in pool "
+		    "%.64s", buf, a->resource, pool);
+	else
+		api_reply_error(r, 409, "%s is not free in pool %.64s "
+		    "(reserved, in quarantine or in conflict)", buf, pool);
+}
+
 static void
 allocate_error(struct api_req *r, int err, const char *pool,
     const struct ipam_request *req)
@@ -379,6 +552,10 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		break;
 	case ENOSPC:
 		api_reply_error(r, 409, "pool %.64s is exhausted", pool);
+		break;
+	case EADDRNOTAVAIL:
+	case EADDRINUSE:
+		asked_error(r, err, pool, req);
 		break;
 	case EEXIST:
 		a = ipam_find(ipamd_ipam(r->d->ipamd), req->resource);
@@ -394,7 +571,12 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		break;
 	case EINVAL:
 		api_reply_error(r, 400, "pool %.64s cannot serve this request "
-		    "(bad MAC or address family not in the pool)", pool);
+		    "(bad MAC, an address family not in the pool, or an "
+		    "address of a family not asked)", pool);
+		break;
+	case EAGAIN:
+		api_reply_error(r, 503, "pool %.64s is being changed; retry",
+		    pool);
 		break;
 	case EIO:
 		api_reply_error(r, 503, "the IPAM store does not take changes "
@@ -413,28 +595,20 @@ api_ipam_allocate(struct api_req *r)
 	struct ipam_request req;
 	struct ipam_pending *pd;
 	struct macaddr mac;
-	char actor[IPAM_ACTOR_MAX + 1];
-	json_error_t jerr;
+	char actor[IPAM_ACTOR_MAX + 1], labels[IPAM_LABELS_TEXT_MAX + 1];
 	json_t *o;
-	char *text;
-	size_t len;
 
-	if (!ipam_ready(r) || (text = body_text(r, &len)) == NULL)
+	if (!api_ipam_ready(r) || (o = api_ipam_body(r)) == NULL)
 		return;
-	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(text);
-	if (o == NULL) {
-		api_reply_error(r, 400, "malformed JSON: %s", jerr.text);
-		return;
-	}
-	if (parse_allocation(r, o, &req, &mac) == -1) {
+	if (parse_allocation(r, o, &req, &mac, labels, sizeof(labels)) ==
+	    -1) {
 		json_decref(o);
 		return;
 	}
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
-	request_actor(r, actor, sizeof(actor));
+	api_ipam_actor(r, actor, sizeof(actor));
 	if (ipamd_allocate(r->d->ipamd, r->arg, &req, actor, allocate_done,
 	    pd) == -1) {
 		allocate_error(r, errno, r->arg, &req);
@@ -450,7 +624,7 @@ release_done(const struct ipamd_result *res, void *arg)
 {
 	struct ipam_pending *pd = arg;
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
-	    .raw = "", .arg = "" };
+	    .raw = "", .arg = "", .arg2 = "" };
 
 	if (res->status != 0)
 		api_reply_error(&r, 503, "the release could not be committed "
@@ -466,12 +640,12 @@ api_ipam_release(struct api_req *r)
 	struct ipam_pending *pd;
 	char actor[IPAM_ACTOR_MAX + 1];
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
-	request_actor(r, actor, sizeof(actor));
+	api_ipam_actor(r, actor, sizeof(actor));
 	if (ipamd_release(r->d->ipamd, r->arg, actor, release_done, pd) ==
 	    -1) {
 		if (errno == ENOENT)
@@ -486,10 +660,42 @@ api_ipam_release(struct api_req *r)
 
 /* ---- listings ---- */
 
+/* The label=KEY[=VALUE] terms of a query, all of which must match. */
+struct alloc_filter {
+	json_t		*list;
+	const struct evkeyvalq *q;
+};
+
+static bool
+filter_match(const struct alloc_filter *f, const struct ipam_alloc *a)
+{
+	const struct evkeyval *kv;
+	char key[IPAM_LABEL_KEY_MAX + 1];
+
+	TAILQ_FOREACH(kv, f->q, next) {
+		const char *eq = strchr(kv->value, '=');
+		size_t klen = eq ? (size_t)(eq - kv->value) :
+		    strlen(kv->value);
+
+		if (strcmp(kv->key, "label") != 0)
+			continue;
+		if (klen > IPAM_LABEL_KEY_MAX)
+			return false;
+		memcpy(key, kv->value, klen);
+		key[klen] = '\0';
+		if (!ipam_labels_match(a->labels, key, eq ? eq + 1 : NULL))
+			return false;
+	}
+	return true;
+}
+
 static int
 alloc_append(const struct ipam_alloc *a, void *arg)
 {
-	json_array_append_new(arg, alloc_json(a, false));
+	struct alloc_filter *f = arg;
+
+	if (filter_match(f, a))
+		json_array_append_new(f->list, alloc_json(a, false));
 	return 0;
 }
 
@@ -498,10 +704,10 @@ api_ipam_allocations(struct api_req *r)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
 	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL, *pool;
+	struct alloc_filter f;
 	struct evkeyvalq q;
-	json_t *l;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	TAILQ_INIT(&q);
 	if (qs && evhttp_parse_query_str(qs, &q) == -1) {
@@ -515,11 +721,26 @@ api_ipam_allocations(struct api_req *r)
 		evhttp_clear_headers(&q);
 		return;
 	}
-	l = json_array();
-	ipam_foreach(ipamd_ipam(r->d->ipamd), pool, alloc_append, l);
-	api_reply_json(r, 200, json_pack("{s:o, s:I}", "allocations", l,
-	    "total", (json_int_t)json_array_size(l)));
+	f.list = json_array();
+	f.q = &q;
+	ipam_foreach(ipamd_ipam(r->d->ipamd), pool, alloc_append, &f);
+	api_reply_json(r, 200, json_pack("{s:o, s:I}", "allocations", f.list,
+	    "total", (json_int_t)json_array_size(f.list)));
 	evhttp_clear_headers(&q);
+}
+
+void
+api_ipam_allocation(struct api_req *r)
+{
+	const struct ipam_alloc *a;
+
+	if (!api_ipam_ready(r))
+		return;
+	if ((a = ipam_find(ipamd_ipam(r->d->ipamd), r->arg)) == NULL) {
+		api_reply_error(r, 404, "no allocation for %.64s", r->arg);
+		return;
+	}
+	api_reply_json(r, 200, alloc_json(a, false));
 }
 
 void
@@ -560,7 +781,7 @@ api_ipam_audit(struct api_req *r)
 	else if (r->d->state_dir != NULL)
 		rc = ipam_audit_verify_dir(r->d->state_dir, &rep);
 	else {
-		ipam_ready(r);
+		api_ipam_ready(r);
 		return;
 	}
 	if (rc == -1) {
@@ -603,6 +824,8 @@ record_append(const struct ipam_audit_record *rec, void *arg)
 	json_set_text(o, "ip", rec->ip);
 	json_set_text(o, "ipv6", rec->ipv6);
 	json_set_text(o, "mac", rec->mac);
+	if (rec->labels != NULL && rec->labels[0] != '\0')
+		json_object_set_new(o, "labels", labels_json(rec->labels));
 	json_set_text(o, "prevHmac", rec->prev_hex);
 	json_set_text(o, "hmac", rec->hmac_hex);
 	json_array_append_new(rl->records, o);
@@ -643,7 +866,7 @@ api_ipam_audit_records(struct api_req *r)
 	struct evkeyvalq q;
 	char err[256];
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	TAILQ_INIT(&q);
 	if (qs != NULL && evhttp_parse_query_str(qs, &q) == -1) {
@@ -677,7 +900,7 @@ api_ipam_audit_records(struct api_req *r)
 void
 api_ipam_shadow(struct api_req *r)
 {
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	api_reply_json(r, 200, shadowd_json(ipamd_shadowd(r->d->ipamd)));
 }
@@ -685,7 +908,7 @@ api_ipam_shadow(struct api_req *r)
 void
 api_ipam_alerts(struct api_req *r)
 {
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	api_reply_json(r, 200, shadowd_alerts_json(ipamd_shadowd(
 	    r->d->ipamd)));
@@ -717,10 +940,6 @@ parse_intent(struct api_req *r, json_t *o, uint32_t *count,
 	const char *k;
 	json_t *v;
 
-	if (!json_is_object(o)) {
-		api_reply_error(r, 400, "the body must be a JSON object");
-		return -1;
-	}
 	json_object_foreach(o, k, v)
 		if (strcmp(k, "count") != 0 && strcmp(k, "horizon") != 0) {
 			api_reply_error(r, 400, "unknown field '%.64s'", k);
@@ -741,12 +960,9 @@ api_ipam_intent(struct api_req *r)
 	struct shadowd *sd;
 	struct shadowd_pool *sp;
 	uint32_t count = 0, horizon;
-	json_error_t jerr;
 	json_t *o;
-	char *text;
-	size_t len;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	sd = ipamd_shadowd(r->d->ipamd);
 	if (ipam_pool_find(ipamd_ipam(r->d->ipamd), r->arg) == NULL) {
@@ -758,14 +974,8 @@ api_ipam_intent(struct api_req *r)
 		    r->arg);
 		return;
 	}
-	if ((text = body_text(r, &len)) == NULL)
+	if ((o = api_ipam_body(r)) == NULL)
 		return;
-	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(text);
-	if (o == NULL) {
-		api_reply_error(r, 400, "malformed JSON: %s", jerr.text);
-		return;
-	}
 	horizon = shadowd_pool_horizon(sp);
 	if (parse_intent(r, o, &count, &horizon) == 0) {
 		shadowd_intent(sd, r->arg, count, horizon);
