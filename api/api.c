@@ -96,6 +96,11 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/alerts", api_ipam_alerts },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/intent",
 	    api_ipam_intent },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/blocks", api_ipam_blocks },
+	{ EVHTTP_REQ_POST, ROUTE_EXACT, "/v1/ipam/blocks/reclaim",
+	    api_ipam_reclaim },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/datastore",
+	    api_ipam_datastore },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/metrics", api_metrics },
 };
 
@@ -476,6 +481,9 @@ api_http_new(struct api *api)
 	if ((http = evhttp_new(api->d->base)) == NULL)
 		fatalx("api: evhttp_new failed");
 	evhttp_set_max_body_size(http, API_MAX_BODY);
+	/* A body over the limit is read and discarded before the 413, so
+	 * a client still sending it gets the answer, not a reset. */
+	evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
 	evhttp_set_timeout(http, API_CONN_TIMEOUT);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |

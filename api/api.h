@@ -155,6 +155,11 @@ json_t		*api_ipam_pool_full_json(struct api_req *,
 struct conf_ipam_pool;
 json_t		*api_ipam_definition_json(const struct conf_ipam_pool *);
 
+/* api_fabric.c: fabric pools' blocks, datastore, reclaim */
+api_handler	 api_ipam_blocks;
+api_handler	 api_ipam_datastore;
+api_handler	 api_ipam_reclaim;
+
 /* api_tls.c: the TLS side of api_listen_tls(). */
 struct evhttp;
 struct api_tls;

@@ -50,7 +50,12 @@
  * nothing changed), the pool is being changed (retry), or no IPAM
  * running (refused at start: GET /v1/ipam/audit still examines the
  * state directory and says why).  Pools and reservations made at run
- * time: api_ipam_pools.c.
+ * time: api_ipam_pools.c.  Fabric pools (api_fabric.c,
+ * ipamd/fabricd.h) may hold the answer until a block is claimed; they
+ * answer 409 when no block and no offered address is left in the
+ * fabric, 503 when the datastore is unreachable and this VTEP's blocks
+ * are full, when the pool is refused, or when nothing came within the
+ * wait.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -490,6 +495,18 @@ parse_allocation(struct api_req *r, json_t *o, struct ipam_request *req,
 	return 0;
 }
 
+/*
+ * A fabric pool's request that failed before anything was allocated:
+ * exhausted is 409 as for local pools; an unreachable datastore, a
+ * refused pool, no answer in time or a shutdown are 503.
+ */
+static void
+fabric_error_reply(struct api_req *r, int err, const char *msg)
+{
+	api_reply_error(r, err == ENOSPC ? 409 : 503, "%s", msg != NULL ?
+	    msg : strerror(err));
+}
+
 static void
 allocate_done(const struct ipamd_result *res, void *arg)
 {
@@ -497,7 +514,9 @@ allocate_done(const struct ipamd_result *res, void *arg)
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
 	    .raw = "", .arg = "", .arg2 = "" };
 
-	if (res->status != 0 || res->alloc == NULL)
+	if (res->err != 0)
+		fabric_error_reply(&r, res->err, res->message);
+	else if (res->status != 0 || res->alloc == NULL)
 		api_reply_error(&r, 503, "the allocation could not be "
 		    "committed (the IPAM store failed; nothing was "
 		    "allocated)");

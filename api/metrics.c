@@ -25,6 +25,7 @@
 #include "ipamd/ipamd.h"
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
+#include "ipam/fabric.h"
 #include "ipam/ipam.h"
 
 struct peer_snap {
@@ -292,6 +293,87 @@ render_ipam(struct evbuffer *b, const struct evpnd *d)
 	    (unsigned long long)ss.max_batch);
 }
 
+/* ---- fabric pools ---- */
+
+static void
+put_counter(struct evbuffer *b, const char *name, const char *help,
+    uint64_t v)
+{
+	put_family(b, name, "counter", help);
+	evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void
+render_claim_latency(struct evbuffer *b, const struct ipam_fabric_stats *st)
+{
+	const char *n = "evpnd_ipam_block_claim_seconds";
+
+	put_family(b, n, "histogram", "Time from a block claim's start to "
+	    "the block being usable (claim and loan check).");
+	for (int i = 0; i < IPAM_FABRIC_LATENCY_BUCKETS; i++)
+		evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n", n,
+		    ipam_fabric_latency_bounds[i],
+		    (unsigned long long)st->latency_count[i]);
+	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+	    "%s_count %llu\n", n, (unsigned long long)st->latency_total, n,
+	    st->latency_sum, n, (unsigned long long)st->latency_total);
+}
+
+static void
+render_fabric_pools(struct evbuffer *b, const struct ipam *ipam)
+{
+	static const char *const names[3] = { "evpnd_ipam_blocks_owned",
+	    "evpnd_ipam_borrowed_addresses", "evpnd_ipam_lent_addresses" };
+	static const char *const helps[3] = {
+	    "Blocks of a fabric pool this VTEP owns.",
+	    "Single addresses of other VTEPs' blocks this VTEP holds.",
+	    "Addresses of this VTEP's blocks offered to or borrowed by "
+	    "others." };
+	struct ipam_pool_stats st;
+	struct ipam_pool *p;
+
+	for (int k = 0; k < 3; k++) {
+		put_family(b, names[k], "gauge", helps[k]);
+		for (p = ipam_pool_first(ipam); p; p = ipam_pool_next(p)) {
+			if (!ipam_pool_is_fabric(p))
+				continue;
+			ipam_pool_stats(p, &st);
+			put_pool_sample(b, names[k], ipam_pool_name(p), NULL,
+			    k == 0 ? (double)(st.v4.blocks + st.v6.blocks) :
+			    k == 1 ? (double)(st.v4.borrowed + st.v6.borrowed) :
+			    (double)(st.v4.lent + st.v6.lent));
+		}
+	}
+}
+
+static void
+render_fabric(struct evbuffer *b, const struct evpnd *d)
+{
+	struct ipam_fabric *fab;
+	struct ipam_fabric_stats st;
+
+	if (d->ipamd == NULL || (fab = ipamd_fabric(d->ipamd)) == NULL)
+		return;
+	ipam_fabric_stats(fab, &st);
+	put_family(b, "evpnd_ipam_block_claims_total", "counter",
+	    "Block claims of fabric pools by outcome.");
+	evbuffer_add_printf(b, "evpnd_ipam_block_claims_total{result=\"won\"} "
+	    "%llu\nevpnd_ipam_block_claims_total{result=\"lost\"} %llu\n"
+	    "evpnd_ipam_block_claims_total{result=\"error\"} %llu\n",
+	    (unsigned long long)st.claims, (unsigned long long)st.claims_lost,
+	    (unsigned long long)st.claim_errors);
+	render_claim_latency(b, &st);
+	put_counter(b, "evpnd_ipam_block_releases_total", "Idle blocks "
+	    "released.", st.releases);
+	put_counter(b, "evpnd_ipam_datastore_errors_total", "Fabric datastore "
+	    "requests that got no answer.", st.errors);
+	put_counter(b, "evpnd_ipam_borrows_total", "Addresses borrowed from "
+	    "other VTEPs' blocks.", st.borrows);
+	put_counter(b, "evpnd_ipam_offers_total", "Addresses of this VTEP's "
+	    "blocks offered to others.", st.offers);
+	render_fabric_pools(b, ipamd_ipam(d->ipamd));
+}
+
 /* ---- shadow inventory ---- */
 
 struct shadow_snap {
@@ -405,6 +487,7 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 		render_per_peer(b, &set, &per_peer_families[i]);
 	render_dataplane(b, d);
 	render_ipam(b, d);
+	render_fabric(b, d);
 	render_shadow(b, d);
 	free(set.v);
 }

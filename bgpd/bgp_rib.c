@@ -410,6 +410,7 @@ rib_peer_up(struct bgp_peer *peer)
 		return -1;
 	}
 	s->in_use = true;
+	s->eor_rcvd = 0;
 	s->src.peer = peer;
 	s->src.addr = peer->conf.addr;
 	s->src.router_id = peer->remote_open.bgp_id;
@@ -581,8 +582,11 @@ static void
 rib_eor_received(struct bgp_rib *rib, struct bgp_peer *peer, int aid)
 {
 	uint16_t stale = rib_stale_slot_of(rib, peer);
+	struct rib_slot *s = rib_slot_of_peer(rib, peer);
 
 	bgp_peer_log(peer, LOG_DEBUG, "End-of-RIB for %s", bgp_aid_name(aid));
+	if (s != NULL && aid >= 0 && aid < 32)
+		s->eor_rcvd |= 1U << aid;
 	if (stale && aid >= 0 && rib_table(rib, aid))
 		rib_walk_start(rib, RIB_WALK_FLUSH, aid, stale, NULL);
 }
@@ -808,6 +812,24 @@ const struct bgp_rib_source *
 bgp_rib_path_source(const struct bgp_rib *rib, const struct bgp_rib_path *p)
 {
 	return &rib->slots[p->slot].src;
+}
+
+size_t
+bgp_rib_eor_peers(const struct bgp_rib *rib, int aid, size_t *up)
+{
+	size_t n = 0;
+
+	*up = 0;
+	for (size_t i = 1; i < RIB_MAX_SLOTS; i++) {
+		const struct rib_slot *s = &rib->slots[i];
+
+		if (!s->in_use || s->stale || s->src.peer == NULL)
+			continue;
+		(*up)++;
+		if (aid >= 0 && aid < 32 && (s->eor_rcvd & (1U << aid)))
+			n++;
+	}
+	return n;
 }
 
 size_t

@@ -102,6 +102,9 @@ const struct bgp_rib_source *bgp_rib_path_source(const struct bgp_rib *,
 bool		 bgp_rib_path_stale(const struct bgp_rib *,
 		    const struct bgp_rib_path *);
 size_t		 bgp_rib_count(const struct bgp_rib *, int aid);	/* entries */
+/* Peers up (*up) and how many of them sent End-of-RIB for aid since
+ * they came up (RFC 4724 §2): their initial table is in. */
+size_t		 bgp_rib_eor_peers(const struct bgp_rib *, int aid, size_t *up);
 size_t		 bgp_rib_path_count(const struct bgp_rib *);
 /* Visit every entry of a family (no yielding: for the CLI and tests). */
 typedef void	 bgp_rib_entry_cb(const struct bgp_rib_entry *, void *arg);

@@ -37,6 +37,7 @@ struct rib_table {
 struct rib_slot {
 	bool		 in_use;
 	bool		 stale;		/* GR: paths kept until EoR/timer */
+	uint32_t	 eor_rcvd;	/* 1 << aid: End-of-RIB came */
 	struct bgp_rib_source src;
 	size_t		 npaths;
 	struct event	*gr_timer;

@@ -70,6 +70,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "announce COUNT requests within HORIZON seconds", run_ipam_intent },
 	{ "ipam audit verify", "check the audit trail's HMAC chain",
 	    run_ipam_audit_verify },
+	{ "show ipam blocks [POOL]", "fabric pools' blocks: owner VTEP, used, "
+	    "free, claimed at", run_ipam_blocks },
+	{ "show ipam datastore", "the fabric datastore: endpoints, revision, "
+	    "errors, claims and borrows", run_ipam_datastore },
+	{ "ipam blocks reclaim <VTEP>", "delete the blocks of a VTEP gone for "
+	    "good", run_ipam_reclaim },
 };
 
 static void

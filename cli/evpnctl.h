@@ -48,4 +48,7 @@ ctl_run		 run_ipam_pools, run_ipam_allocations, run_ipam_conflicts,
 		 run_ipam_allocate, run_ipam_release, run_ipam_audit_verify,
 		 run_ipam_shadow, run_ipam_alerts, run_ipam_intent;
 
+/* ctl_fabric.c */
+ctl_run		 run_ipam_blocks, run_ipam_datastore, run_ipam_reclaim;
+
 #endif

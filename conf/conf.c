@@ -70,6 +70,18 @@ conf_vxlan_free(struct conf_vxlan *vx)
 	free(vx);
 }
 
+void
+conf_ipam_datastore_clear(struct conf_ipam_datastore *ds)
+{
+	for (size_t i = 0; i < ds->nendpoints; i++)
+		free(ds->endpoints[i]);
+	free(ds->key_prefix);
+	free(ds->tls_cert);
+	free(ds->tls_key);
+	free(ds->tls_ca);
+	memset(ds, 0, sizeof(*ds));
+}
+
 static void
 conf_ipam_pool_free(struct conf_ipam_pool *pool)
 {
@@ -123,6 +135,7 @@ conf_free(struct config *c)
 	}
 	TAILQ_FOREACH_SAFE(pool, &c->ipam_pools, entry, npool)
 		conf_ipam_pool_free(pool);
+	conf_ipam_datastore_clear(&c->ipam_datastore);
 	free(c->api_listen.cert);
 	free(c->api_listen.key);
 	free(c->api_listen.client_ca);
@@ -241,6 +254,13 @@ conf_neighbor_session_differs(const struct conf_neighbor *a,
 	    a->port != b->port ||
 	    a->passive != b->passive ||
 	    a->af_active != b->af_active;
+}
+
+const char *
+conf_datastore_prefix(const struct config *c)
+{
+	return c->ipam_datastore.key_prefix != NULL ?
+	    c->ipam_datastore.key_prefix : CONF_DATASTORE_DEFAULT_PREFIX;
 }
 
 struct conf_ipam_pool *

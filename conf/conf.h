@@ -184,6 +184,17 @@ struct conf_ipam_reserve {
 };
 TAILQ_HEAD(conf_ipam_reserve_list, conf_ipam_reserve);
 
+/* scope local: this VTEP's own pool; scope fabric: one pool shared by
+ * every VTEP that configures it, blocks coordinated in the datastore. */
+enum conf_ipam_scope {
+	CONF_IPAM_SCOPE_LOCAL,
+	CONF_IPAM_SCOPE_FABRIC,
+};
+#define CONF_IPAM_DEFAULT_BLOCK_SIZE	26	/* IPv4: 64 addresses */
+#define CONF_IPAM_BLOCK_SIZE_MIN	16
+#define CONF_IPAM_BLOCK_SIZE_MAX	30
+#define CONF_IPAM_DEFAULT_IDLE_RELEASE	600	/* seconds */
+
 enum conf_shadow_mode {
 	CONF_SHADOW_ACTIVE,
 	CONF_SHADOW_OBSERVE,
@@ -242,8 +253,35 @@ struct conf_ipam_pool {
 	bool		 has_shadow;
 	struct conf_ipam_shadow shadow;
 	struct conf_ipam_dns dns;
+	/* fabric-wide pools (the fabric IPAM issue) */
+	enum conf_ipam_scope scope;
+	uint8_t		 block_size;		/* IPv4 block prefix length */
+	bool		 borrow;
+	uint32_t	 block_idle_release;	/* seconds; 0 = never */
+	bool		 fabric_set;		/* any of the three given */
 };
 TAILQ_HEAD(conf_ipam_pool_list, conf_ipam_pool);
+
+/*
+ * "ipam datastore etcd": where fabric pools keep block ownership.  An
+ * endpoint is "http://HOST:PORT" or "https://HOST:PORT" (IPv6 as
+ * [ADDR]); https needs "tls ... ca FILE".  tls cert and key go
+ * together.
+ */
+#define CONF_DATASTORE_ENDPOINTS_MAX	16
+#define CONF_DATASTORE_URL_MAX		128
+#define CONF_DATASTORE_PREFIX_MAX	128
+#define CONF_DATASTORE_DEFAULT_PREFIX	"/evpnd"
+
+struct conf_ipam_datastore {
+	bool		 enabled;
+	char		*endpoints[CONF_DATASTORE_ENDPOINTS_MAX];
+	size_t		 nendpoints;
+	char		*key_prefix;		/* NULL = the default */
+	char		*tls_cert;
+	char		*tls_key;
+	char		*tls_ca;
+};
 
 /* "api listen ADDR PORT tls cert FILE key FILE client-ca FILE" */
 struct conf_api_listen {
@@ -264,6 +302,7 @@ struct config {
 	struct conf_vxlan_list vxlans;
 	struct conf_vrf_list vrfs;
 	struct conf_ipam_pool_list ipam_pools;
+	struct conf_ipam_datastore ipam_datastore;
 	struct conf_api_listen api_listen;
 };
 
@@ -292,6 +331,9 @@ struct conf_ipam_pool *conf_ipam_pool_find(const struct config *,
 #define CONF_DNS_REDACTED	"<redacted>"
 char		*conf_ipam_pool_text(const struct conf_ipam_pool *,
 		    bool redact);
+void		 conf_ipam_datastore_clear(struct conf_ipam_datastore *);
+/* The datastore's key prefix, the default when not configured. */
+const char	*conf_datastore_prefix(const struct config *);
 /* Millionths as the shortest exact decimal: 900000 -> "0.9". */
 const char	*conf_fmt_micro(uint64_t, char *, size_t);
 /* Effective timers of a neighbor (its own, else defaults). */

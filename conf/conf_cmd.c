@@ -870,6 +870,7 @@ static const struct command top_cmds[] = {
 	{ "vxlan", cmd_vxlan },
 	{ "vrf", cmd_vrf },
 	{ "ipam pool", cp_cmd_ipam_pool },
+	{ "ipam datastore", cp_cmd_ipam_datastore },
 	{ "api listen", cp_cmd_api },
 	{ "exit", cmd_noop },
 	{ "end", cmd_noop },
@@ -961,4 +962,6 @@ const struct node_def cp_nodes[NODE_COUNT] = {
 	    cp_ipam_pool_cmds, CP_IPAM_POOL_NCMDS },
 	[NODE_IPAM_SHADOW] = { "a 'shadow' block of 'ipam pool'",
 	    NODE_IPAM_POOL, cp_ipam_shadow_cmds, CP_IPAM_SHADOW_NCMDS },
+	[NODE_IPAM_DATASTORE] = { "an 'ipam datastore' block", NODE_TOP,
+	    cp_ipam_datastore_cmds, CP_IPAM_DATASTORE_NCMDS },
 };

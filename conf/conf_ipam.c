@@ -155,8 +155,10 @@ cp_cmd_ipam_pool(struct parser *p)
 	TAILQ_INIT(&pool->excludes);
 	TAILQ_INIT(&pool->reserves);
 	shadow_defaults(&pool->shadow);
+	cp_pool_fabric_defaults(pool);
 	TAILQ_INSERT_TAIL(&p->conf->ipam_pools, pool, entry);
 	cp_check_add(p, CHECK_IPAM_POOL_HAS_PREFIX, pool);
+	cp_check_add(p, CHECK_IPAM_FABRIC, pool);
 	p->pool = pool;
 	p->node = NODE_IPAM_POOL;
 	return 0;
@@ -529,6 +531,11 @@ const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS] = {
 	{ "shadow", cmd_pool_shadow },
 	{ "dns zone", cp_cmd_pool_dns_zone },
 	{ "dns name-template", cp_cmd_pool_dns_template },
+	{ "scope", cp_cmd_pool_scope },
+	{ "block-size", cp_cmd_pool_block_size },
+	{ "borrow", cp_cmd_pool_borrow },
+	{ "no borrow", cp_cmd_pool_no_borrow },
+	{ "block-idle-release", cp_cmd_pool_block_idle_release },
 	{ "exit", cmd_exit_up },
 };
 
@@ -609,7 +616,7 @@ cp_ipam_check(struct parser *p, const struct pending_check *chk)
 	case CHECK_IPAM_DNS:
 		return cp_dns_check(p, pool);
 	default:
-		break;
+		return cp_fabric_check(p, chk);
 	}
 	return 0;
 }

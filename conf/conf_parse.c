@@ -235,7 +235,8 @@ cp_enter_node(struct parser *p, enum node node)
 	if (node != NODE_VRF)
 		p->vrf = NULL;
 	if (node == NODE_TOP || node == NODE_VXLAN || node == NODE_VRF ||
-	    node == NODE_IPAM_POOL || node == NODE_IPAM_SHADOW)
+	    node == NODE_IPAM_POOL || node == NODE_IPAM_SHADOW ||
+	    node == NODE_IPAM_DATASTORE)
 		p->bgp = NULL;
 	if (node != NODE_IPAM_POOL && node != NODE_IPAM_SHADOW)
 		p->pool = NULL;

@@ -29,6 +29,7 @@ enum node {
 	NODE_VRF,
 	NODE_IPAM_POOL,
 	NODE_IPAM_SHADOW,
+	NODE_IPAM_DATASTORE,
 	NODE_COUNT
 };
 
@@ -43,6 +44,8 @@ enum check_kind {
 	CHECK_IPAM_OVERLAP,		/* obj: pool, obj2: conf_prefix */
 	CHECK_IPAM_SHADOW,		/* obj: pool */
 	CHECK_IPAM_DNS,			/* obj: pool */
+	CHECK_IPAM_FABRIC,		/* obj: pool */
+	CHECK_IPAM_DATASTORE,		/* obj: the datastore */
 };
 
 /* A statement whose validity depends on the rest of the file. */
@@ -117,10 +120,12 @@ void	 cp_check_add2(struct parser *, enum check_kind, const void *,
 int	 cp_ipam_check(struct parser *, const struct pending_check *);
 /* Sized here so the node table can count them; a missing or extra
  * entry is a compile error (too many) or fails every test (too few). */
-#define CP_IPAM_POOL_NCMDS	12
+#define CP_IPAM_POOL_NCMDS	17
 #define CP_IPAM_SHADOW_NCMDS	9
+#define CP_IPAM_DATASTORE_NCMDS	4
 extern const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS];
 extern const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS];
+extern const struct command cp_ipam_datastore_cmds[CP_IPAM_DATASTORE_NCMDS];
 int	 cp_cmd_ipam_pool(struct parser *);
 /* The DNS statements of an ipam pool (conf_dns.c). */
 int	 cp_cmd_pool_dns_zone(struct parser *);
@@ -128,6 +133,15 @@ int	 cp_cmd_pool_dns_template(struct parser *);
 int	 cp_dns_check(struct parser *, const struct conf_ipam_pool *);
 void	 conf_print_ipam_dns(FILE *, const struct conf_ipam_dns *,
 	    bool redact);
+/* Fabric pools and the datastore (conf_fabric.c). */
+int	 cp_cmd_ipam_datastore(struct parser *);
+int	 cp_cmd_pool_scope(struct parser *);
+int	 cp_cmd_pool_block_size(struct parser *);
+int	 cp_cmd_pool_borrow(struct parser *);
+int	 cp_cmd_pool_no_borrow(struct parser *);
+int	 cp_cmd_pool_block_idle_release(struct parser *);
+void	 cp_pool_fabric_defaults(struct conf_ipam_pool *);
+int	 cp_fabric_check(struct parser *, const struct pending_check *);
 int	 cp_cmd_api(struct parser *);
 /* Move to a node, forgetting the objects of the blocks left. */
 void	 cp_enter_node(struct parser *, enum node);

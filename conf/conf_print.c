@@ -2,9 +2,9 @@
  * The canonical printer, in the shape of FRR's running-config.
  *
  * How this works: the top level comes in a fixed order (hostname, log,
- * api listen, vxlan blocks, vrf blocks, ipam pools, then "router bgp",
- * the default instance first), each block closed by "!".  Inside a block, one space of
- * indentation per level, and only values that differ from the defaults
+ * api listen, vxlan blocks, vrf blocks, the ipam datastore, ipam pools,
+ * then "router bgp", the default instance first), each block closed by
+ * "!".  Inside a block, one space of indentation per level, and only values that differ from the defaults
  * the parser starts from are written, so parsing the output yields the
  * same model and printing it again gives the same bytes.  Neighbors,
  * vxlans, vrfs, static MACs and route targets keep file order; network
@@ -141,6 +141,45 @@ print_ipam_shadow(FILE *f, const struct conf_ipam_shadow *sh)
 	fprintf(f, " exit-shadow\n");
 }
 
+static void
+print_ipam_pool_fabric(FILE *f, const struct conf_ipam_pool *pool)
+{
+	if (pool->scope != CONF_IPAM_SCOPE_FABRIC)
+		return;
+	fprintf(f, " scope fabric\n");
+	if (pool->block_size != CONF_IPAM_DEFAULT_BLOCK_SIZE)
+		fprintf(f, " block-size %u\n", pool->block_size);
+	if (!pool->borrow)
+		fprintf(f, " no borrow\n");
+	if (pool->block_idle_release != CONF_IPAM_DEFAULT_IDLE_RELEASE)
+		fprintf(f, " block-idle-release %u\n",
+		    pool->block_idle_release);
+}
+
+/* Endpoints keep file order: the client tries them in it. */
+static void
+print_ipam_datastore(FILE *f, const struct conf_ipam_datastore *ds)
+{
+	if (!ds->enabled)
+		return;
+	fprintf(f, "ipam datastore etcd\n");
+	for (size_t i = 0; i < ds->nendpoints; i++)
+		fprintf(f, " endpoint %s\n", ds->endpoints[i]);
+	if (ds->key_prefix != NULL && strcmp(ds->key_prefix,
+	    CONF_DATASTORE_DEFAULT_PREFIX) != 0)
+		fprintf(f, " key-prefix %s\n", ds->key_prefix);
+	if (ds->tls_cert != NULL || ds->tls_ca != NULL) {
+		fprintf(f, " tls");
+		if (ds->tls_cert != NULL)
+			fprintf(f, " cert %s key %s", ds->tls_cert,
+			    ds->tls_key);
+		if (ds->tls_ca != NULL)
+			fprintf(f, " ca %s", ds->tls_ca);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "!\n");
+}
+
 /* Prefixes, exclusions and reservations keep file order: the prefix
  * order is the order addresses are handed out in. */
 static void
@@ -184,6 +223,7 @@ print_ipam_pool(FILE *f, const struct conf_ipam_pool *pool, bool redact)
 			fprintf(f, "%s%02x", i ? ":" : "", pool->mac_prefix[i]);
 		fprintf(f, "\n");
 	}
+	print_ipam_pool_fabric(f, pool);
 	conf_print_ipam_dns(f, &pool->dns, redact);
 	if (pool->has_shadow)
 		print_ipam_shadow(f, &pool->shadow);
@@ -448,6 +488,7 @@ conf_print(FILE *f, const struct config *c)
 		print_vxlan(f, vx);
 	TAILQ_FOREACH(vrf, &c->vrfs, entry)
 		print_vrf(f, vrf);
+	print_ipam_datastore(f, &c->ipam_datastore);
 	TAILQ_FOREACH(pool, &c->ipam_pools, entry)
 		print_ipam_pool(f, pool, false);
 	/* The parser keeps the default instance first; don't rely on it. */

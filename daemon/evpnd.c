@@ -43,6 +43,8 @@
 #include "dataplane/dataplane.h"
 #include "evpn/evpn.h"
 #include "evpn/evpn_dp.h"
+#include "ipam/fabric.h"
+#include "ipamd/fabric_etcd.h"
 #include "ipamd/ipamd.h"
 
 /* EVPND_DEFAULT_CONFIG, _SOCKET and _STATEDIR come from configure
@@ -55,6 +57,10 @@
 /* After start, kernel entries kept from before a restart are swept only
  * this late: the peers have sent their tables by then (evpn_dp_settle). */
 #define EVPND_DP_SETTLE_SEC	30
+/* Fabric IPAM pools hand out nothing until every configured session is
+ * up and sent End-of-RIB, or this long after start. */
+#define EVPND_FABRIC_READY_SEC	30
+#define EVPND_FABRIC_POLL_MS	200
 
 struct evpnd_proc {
 	struct evpnd	 d;
@@ -64,6 +70,9 @@ struct evpnd_proc {
 	struct event	*ev_int;
 	struct event	*ev_flush;
 	struct event	*ev_settle;
+	struct event	*ev_fabric_ready;
+	uint64_t	 started_ms;
+	struct fabric_etcd *fabric_ds;	/* the fabric pools' datastore */
 	bool		 stopping;
 };
 
@@ -254,6 +263,113 @@ settle_cb(evutil_socket_t fd, short what, void *arg)
 		evpn_dp_settle(p->d.evpn);
 }
 
+/* Fabric pools */
+
+struct peer_tally {
+	size_t		 configured;	/* not shut down */
+	size_t		 established;
+};
+
+static void
+peer_tally(const struct bgp_peer_info *pi, void *arg)
+{
+	struct peer_tally *t = arg;
+
+	if (pi->admin_shutdown)
+		return;
+	t->configured++;
+	if (pi->state == BGP_ST_ESTABLISHED)
+		t->established++;
+}
+
+/* Every configured session is up and sent its initial EVPN table
+ * (End-of-RIB, RFC 4724 §2). */
+static bool
+bgp_tables_in(struct evpnd *d)
+{
+	struct peer_tally t = { 0, 0 };
+	size_t up;
+
+	bgp_peer_foreach(d->bgp, peer_tally, &t);
+	if (t.established < t.configured)
+		return false;
+	return bgp_rib_eor_peers(d->rib, evpn_bgp_aid(), &up) >= up;
+}
+
+static void
+fabric_ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct evpnd_proc *p = arg;
+	bool timeout = mono_msec() - p->started_ms >=
+	    EVPND_FABRIC_READY_SEC * 1000ULL;
+
+	if (p->stopping || (!timeout && !bgp_tables_in(&p->d)))
+		return;
+	if (timeout)
+		log_notice("ipam: fabric pools in use after %ds without every "
+		    "session's End-of-RIB", EVPND_FABRIC_READY_SEC);
+	else
+		log_info("ipam: BGP tables in; fabric pools in use");
+	ipamd_fabric_ready(p->d.ipamd);
+	event_del(p->ev_fabric_ready);
+}
+
+static bool
+has_fabric_pool(const struct config *conf)
+{
+	const struct conf_ipam_pool *cp;
+
+	TAILQ_FOREACH(cp, &conf->ipam_pools, entry)
+		if (cp->scope == CONF_IPAM_SCOPE_FABRIC)
+			return true;
+	return false;
+}
+
+/* This VTEP in the datastore: the router-id and the first tunnel
+ * address (pools name their own VNI's, see fabricd.c). */
+static void
+fabric_owner(const struct evpnd *d, struct ipam_fabric_owner *me)
+{
+	const struct conf_vxlan *vx;
+	struct ipaddr rid;
+	uint32_t id = bgp_router_id(d->bgp);
+
+	memset(me, 0, sizeof(me[0]));
+	memset(&rid, 0, sizeof(rid));
+	rid.af = AF_INET;
+	for (int i = 0; i < 4; i++)
+		rid.u.b[i] = (uint8_t)(id >> (24 - 8 * i));
+	ipaddr_fmt(&rid, me->router_id, sizeof(me->router_id));
+	me->vtep = rid;
+	TAILQ_FOREACH(vx, &d->conf->vxlans, entry)
+		if (ipaddr_is_set(&vx->local_ip)) {
+			me->vtep = vx->local_ip;
+			break;
+		}
+}
+
+static int
+fabric_start(struct evpnd_proc *p, char *err, size_t errlen)
+{
+	struct timeval poll = { 0, EVPND_FABRIC_POLL_MS * 1000 };
+	struct ipam_fabric_owner me;
+
+	if (!p->d.conf->ipam_datastore.enabled || !has_fabric_pool(p->d.conf))
+		return 0;
+	if ((p->fabric_ds = fabric_etcd_create(p->d.base,
+	    &p->d.conf->ipam_datastore, conf_datastore_prefix(p->d.conf), err,
+	    errlen)) == NULL)
+		return -1;
+	fabric_owner(&p->d, &me);
+	ipamd_fabric_attach(p->d.ipamd, p->d.base, p->d.conf, &fabric_etcd_ops,
+	    p->fabric_ds, &me);
+	p->started_ms = mono_msec();
+	if ((p->ev_fabric_ready = event_new(p->d.base, -1, EV_PERSIST,
+	    fabric_ready_cb, p)) != NULL)
+		event_add(p->ev_fabric_ready, &poll);
+	return 0;
+}
+
 static int
 add_signal_events(struct evpnd_proc *p)
 {
@@ -286,7 +402,7 @@ static void
 evpnd_cleanup(struct evpnd_proc *p)
 {
 	struct event **evs[] = { &p->ev_hup, &p->ev_term, &p->ev_int,
-	    &p->ev_flush, &p->ev_settle };
+	    &p->ev_flush, &p->ev_settle, &p->ev_fabric_ready };
 
 	/* Let queued IPAM commits finish and their replies go out while
 	 * the HTTP server still holds the requests: the loop has stopped,
@@ -311,6 +427,10 @@ evpnd_cleanup(struct evpnd_proc *p)
 	p->d.evpn = NULL;
 	bgp_rib_free(p->d.rib);
 	p->d.rib = NULL;
+	/* The datastore's answers still under way run now, while the fabric
+	 * manager (stopped by ipamd_drain) can still ignore them. */
+	fabric_etcd_free(p->fabric_ds);
+	p->fabric_ds = NULL;
 	/* After evpn: withdrawals while peers go down look up the pools. */
 	ipamd_free(p->d.ipamd);
 	p->d.ipamd = NULL;
@@ -381,6 +501,10 @@ evpnd_start(struct evpnd_proc *p)
 		/* Its data cannot be trusted: refuse the IPAM, not the
 		 * fabric; the API says why (GET /v1/ipam/audit). */
 		log_err("ipam: refused; evpnd runs without IPAM");
+	}
+	if (fabric_start(p, err, sizeof(err)) == -1) {
+		log_err("ipam datastore: %s", err);
+		return -1;
 	}
 	if (p->d.conf->api_listen.enabled && api_listen_tls(p->api,
 	    &p->d.conf->api_listen, err, sizeof(err)) == -1) {

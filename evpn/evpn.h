@@ -69,6 +69,9 @@ void		 evpn_ipam_advertise(struct evpn *, const struct ipam_alloc *);
 void		 evpn_ipam_withdraw(struct evpn *, const struct ipam_alloc *);
 json_t		*evpn_ipam_conflicts_json(struct evpn *);
 uint64_t	 evpn_ipam_conflicts_total(const struct evpn *);
+/* Remote EVPN paths whose next hop is this VTEP address (reclaiming a
+ * gone VTEP's IPAM blocks waits until there are none). */
+size_t		 evpn_routes_from_vtep(struct evpn *, const struct ipaddr *);
 
 /*
  * Churn, for the shadow inventory: called as remote type-2 routes enter
@@ -90,5 +93,9 @@ json_t		*evpn_routes_json(struct evpn *, int type, uint32_t vni);
 json_t		*evpn_vni_json(struct evpn *);
 /* NULL if the VNI is not configured. */
 json_t		*evpn_mac_json(struct evpn *, uint32_t vni);
+
+/* The bgpd family id under which evpn/ registers l2vpn evpn (for
+ * per-family counters such as End-of-RIB). */
+int		 evpn_bgp_aid(void);
 
 #endif

@@ -112,3 +112,9 @@ const struct bgp_af evpn_af = {
 	.path_prefer = evpn_af_prefer,
 	.key_fmt = evpn_af_fmt,
 };
+
+int
+evpn_bgp_aid(void)
+{
+	return BGP_AID_L2VPN_EVPN;
+}

@@ -8,14 +8,21 @@
  * MAC and IP) and adds nothing: no duplicate route, no sequence bump.
  *
  * Conflicts: a remote type-2 route in a pool's VNI for an address of the
- * pool with another MAC.  (The same MAC from another VTEP is a move,
- * which MAC mobility decides.)  The address is kept out of allocation
- * while such a route stands; if it was allocated here, the conflict is
- * logged, counted and listed for GET /v1/ipam/conflicts.
+ * pool with another MAC.  (In a local pool the same MAC from another
+ * VTEP is a move, which MAC mobility decides.)  The address is kept out
+ * of allocation while such a route stands; if it was allocated here, the
+ * conflict is logged, counted and listed for GET /v1/ipam/conflicts.
+ *
+ * In a fabric pool every VTEP hands out only addresses of its own blocks
+ * (or borrowed ones) and derives each MAC from its address, so the same
+ * address or the same MAC advertised by another VTEP for an endpoint
+ * allocated here is two endpoints, never a move: both are conflicts
+ * ("ip", "mac", or "ip+mac" when the whole route is the same).
  */
 #include "evpn/evpn_int.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "ipam/fabric.h"
 #include "ipam/ipam.h"
 
 #include <string.h>
@@ -30,6 +37,7 @@ struct evpn_conflict {
 	struct ipaddr	 vtep;
 	char		 resource[IPAM_RESOURCE_MAX + 1];
 	int64_t		 since;
+	const char	*kind;		/* "ip", "mac", "ip+mac" */
 };
 
 void
@@ -112,7 +120,7 @@ conflict_find(struct evpn *e, uint32_t vni, const struct ipaddr *ip)
 static void
 conflict_add(struct evpn *e, uint32_t vni, const struct evpn_route *r,
     const struct ipaddr *ip, const struct ipam_alloc *a,
-    const struct bgp_rib_path *p)
+    const struct bgp_rib_path *p, const char *kind)
 {
 	struct evpn_conflict *c;
 	char ipb[IPADDR_STRLEN], m1[MAC_STRLEN], m2[MAC_STRLEN];
@@ -128,12 +136,13 @@ conflict_add(struct evpn *e, uint32_t vni, const struct evpn_route *r,
 		bgp_attrs_get_mp_nexthop(p->attrs, &c->vtep);
 	strlcpy_s(c->resource, a->resource, sizeof(c->resource));
 	c->since = (int64_t)time(NULL);
+	c->kind = kind;
 	TAILQ_INSERT_TAIL(&e->conflicts, c, entry);
 	e->conflicts_total++;
-	log_warn("ipam: conflict in VNI %u: %s, allocated to %s with MAC %s, "
-	    "is advertised by another VTEP with MAC %s", vni,
-	    ipaddr_fmt(ip, ipb, sizeof(ipb)), a->resource,
-	    mac_fmt(&a->mac, m1, sizeof(m1)), mac_fmt(&r->mac, m2, sizeof(m2)));
+	log_warn("ipam: %s conflict in VNI %u: another VTEP advertises %s "
+	    "with MAC %s; %s is allocated here with MAC %s", kind, vni,
+	    ipaddr_fmt(ip, ipb, sizeof(ipb)), mac_fmt(&r->mac, m2,
+	    sizeof(m2)), a->resource, mac_fmt(&a->mac, m1, sizeof(m1)));
 }
 
 /*
@@ -145,25 +154,64 @@ evpn_ipam_remote_route(struct evpn *e, uint32_t vni, const struct evpn_route *r,
     const struct bgp_rib_path *p, bool present)
 {
 	struct ipam_pool *pool;
-	const struct ipam_alloc *a;
+	const struct ipam_alloc *a, *m = NULL;
 	struct evpn_conflict *c;
 	const char *name;
 	struct ipaddr ip;
+	bool fabric, same_mac;
 
 	if (e->ipam == NULL || (pool = ipam_pool_by_vni(e->ipam, vni)) == NULL)
 		return;
 	name = ipam_pool_name(pool);
+	fabric = ipam_pool_is_fabric(pool);
 	evpn_route_get_ip(r, &ip);
 	a = ipam_find_ip(e->ipam, name, &ip);
-	if (a && mac_cmp(&a->mac, &r->mac) == 0)
+	same_mac = a != NULL && mac_cmp(&a->mac, &r->mac) == 0;
+	if (same_mac && !fabric)
 		return;			/* the endpoint moved: mobility */
 	ipam_mark_conflict(e->ipam, name, &ip, present);
+	if (fabric && a == NULL)
+		m = ipam_find_mac(e->ipam, name, &r->mac);
 	if (present && a)
-		conflict_add(e, vni, r, &ip, a, p);
+		conflict_add(e, vni, r, &ip, a, p, same_mac ? "ip+mac" : "ip");
+	else if (present && m)
+		conflict_add(e, vni, r, &ip, m, p, "mac");
 	else if (!present && (c = conflict_find(e, vni, &ip)) != NULL) {
 		TAILQ_REMOVE(&e->conflicts, c, entry);
 		free(c);
 	}
+}
+
+struct vtep_count {
+	struct ipaddr	 vtep;
+	size_t		 n;
+};
+
+static void
+count_vtep_paths(const struct bgp_rib_entry *ent, void *arg)
+{
+	struct vtep_count *vc = arg;
+	const struct bgp_rib_path *p;
+	struct ipaddr nh;
+
+	for (p = ent->paths; p != NULL; p = p->next) {
+		if (p->slot == BGP_RIB_PEER_LOCAL)
+			continue;
+		bgp_attrs_get_mp_nexthop(p->attrs, &nh);
+		if (ipaddr_cmp(&nh, &vc->vtep) == 0)
+			vc->n++;
+	}
+}
+
+/* Paths in the RIB whose next hop is vtep: it still speaks for its
+ * endpoints, so its blocks must not be reclaimed. */
+size_t
+evpn_routes_from_vtep(struct evpn *e, const struct ipaddr *vtep)
+{
+	struct vtep_count vc = { .vtep = *vtep, .n = 0 };
+
+	bgp_rib_foreach(e->rib, BGP_AID_L2VPN_EVPN, count_vtep_paths, &vc);
+	return vc.n;
 }
 
 json_t *
@@ -174,8 +222,8 @@ evpn_ipam_conflicts_json(struct evpn *e)
 	char a[IPADDR_STRLEN], m[MAC_STRLEN], n[MAC_STRLEN], v[IPADDR_STRLEN];
 
 	TAILQ_FOREACH(c, &e->conflicts, entry) {
-		o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
-		    "vni", (json_int_t)c->vni,
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
+		    "vni", (json_int_t)c->vni, "kind", c->kind,
 		    "ip", ipaddr_fmt(&c->ip, a, sizeof(a)),
 		    "resource", c->resource,
 		    "mac", mac_fmt(&c->ours, m, sizeof(m)),

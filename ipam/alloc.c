@@ -16,6 +16,7 @@
  * the same order of requests gives the same MACs.
  */
 #include "ipam/ipam_int.h"
+#include "ipam/fabric.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -110,10 +111,26 @@ mac_counter_of(const struct ipam_pool *pool, const struct macaddr *mac)
 	return (int64_t)c;
 }
 
+/*
+ * A fabric pool derives the MAC from the allocation's first address
+ * (pool_mac_derive): addresses are unique across the fabric, so the
+ * MACs are too, with no counter to share.
+ */
 static int
-mac_generate(struct ipam_pool *pool, struct macaddr *mac)
+mac_generate(struct ipam_pool *pool, struct addr_entry *const *e,
+    struct macaddr *mac)
 {
 	uint64_t space = mac_space(pool);
+	const struct addr_entry *first = e[FAM_V4] ? e[FAM_V4] : e[FAM_V6];
+
+	if (pool->fabric) {
+		if (pool_mac_derive(pool, first->fam, first->a, mac) == -1 ||
+		    mac_find(pool, mac) != NULL) {
+			errno = EEXIST;
+			return -1;
+		}
+		return 0;
+	}
 
 	/* Counter 0 (all-zero suffix) is skipped: it looks unset. */
 	for (uint64_t tries = 0; tries <= pool->macs.count + 1; tries++) {
@@ -132,11 +149,11 @@ mac_generate(struct ipam_pool *pool, struct macaddr *mac)
 /* The cursor and reuse */
 
 static void
-cursor_next_prefix(struct fam *f)
+cursor_next_range(struct fam *f)
 {
-	f->cur_pi++;
-	if (f->cur_pi < f->npfx)
-		f->cur = f->pfx[f->cur_pi].first;
+	f->cur_ri++;
+	if (f->cur_ri < f->nrng)
+		f->cur = f->rng[f->cur_ri].lo;
 }
 
 /* The next fresh address at the cursor; false when none remain. */
@@ -144,24 +161,23 @@ static bool
 fam_next_fresh(const struct ipam_pool *pool, struct fam *f, int fam,
     u128 *out)
 {
-	while (f->cur_pi < f->npfx) {
-		const struct fam_prefix *fp = &f->pfx[f->cur_pi];
-		const struct u128_range *r;
-		size_t pi = f->cur_pi;
+	while (f->cur_ri < f->nrng) {
+		const struct fam_range *r = &f->rng[f->cur_ri];
+		const struct u128_range *x;
 		u128 a = f->cur;
 
-		if ((r = fam_excluded(f, a)) != NULL) {
-			if (r->hi >= fp->last)
-				cursor_next_prefix(f);
+		if ((x = fam_excluded(f, a)) != NULL) {
+			if (x->hi >= r->hi)
+				cursor_next_range(f);
 			else
-				f->cur = r->hi + 1;
+				f->cur = x->hi + 1;
 			continue;
 		}
-		if (a == fp->last)
-			cursor_next_prefix(f);
+		if (a == r->hi)
+			cursor_next_range(f);
 		else
 			f->cur = a + 1;
-		if (fam_is_special(f, pi, a) ||
+		if (fam_is_special(f, r->pi, a) ||
 		    pool_addr_find(pool, fam, a) != NULL)
 			continue;
 		*out = a;
@@ -171,34 +187,36 @@ fam_next_fresh(const struct ipam_pool *pool, struct fam *f, int fam,
 }
 
 static bool
-fam_behind_cursor(const struct fam *f, size_t pi, u128 a)
+fam_behind_cursor(const struct fam *f, size_t ri, u128 a)
 {
-	if (pi != f->cur_pi)
-		return pi < f->cur_pi;
+	if (ri != f->cur_ri)
+		return ri < f->cur_ri;
 	return a < f->cur;
 }
 
 /*
- * An entry stops being allocated or quarantined (and loses the flags in
- * clear): keep it while a conflict or reservation holds it, put it on
- * the free list if the cursor has passed it, else forget it (the cursor
- * will find it).  The counters move from the entry's old flags.
+ * An entry stops being allocated, quarantined or lent (and loses the
+ * flags in clear): keep it while a conflict or reservation holds it,
+ * put it on the free list if the cursor has passed it, else forget it
+ * (the cursor will find it; outside every range nobody hands it out).
+ * The counters move from the entry's old flags.
  */
-static void
+void
 addr_now_free(struct ipam *ipam, struct ipam_pool *pool,
     struct addr_entry *e, uint8_t clear)
 {
 	struct fam *f = &pool->f[e->fam];
-	uint8_t rest = e->flags & ~(AE_ALLOCATED | AE_QUARANTINED | clear);
-	int pi = fam_prefix_of(f, e->a);
+	uint8_t rest = e->flags & ~(AE_ALLOCATED | AE_QUARANTINED | AE_LENT |
+	    clear);
+	int ri = fam_range_of(f, e->a);
 
 	e->owner = NULL;
 	if ((rest & (AE_CONFLICT | AE_RESERVED | AE_FREELISTED)) != 0) {
 		pool_addr_set(ipam, pool, e, rest);
 		return;
 	}
-	if (pi >= 0 && fam_behind_cursor(f, (size_t)pi, e->a) &&
-	    !fam_is_special(f, (size_t)pi, e->a) &&
+	if (ri >= 0 && fam_behind_cursor(f, (size_t)ri, e->a) &&
+	    !fam_is_special(f, f->rng[ri].pi, e->a) &&
 	    fam_excluded(f, e->a) == NULL) {
 		TAILQ_INSERT_TAIL(&f->freelist, e, link);
 		pool_addr_set(ipam, pool, e, AE_FREELISTED);
@@ -207,7 +225,18 @@ addr_now_free(struct ipam *ipam, struct ipam_pool *pool,
 	pool_addr_set(ipam, pool, e, 0);
 }
 
-/* A free-listed or expired quarantined address; conflicts are skipped. */
+/* Not in conflict, and (fabric pools) in a block still owned. */
+static bool
+reusable(const struct ipam_pool *pool, const struct fam *f,
+    const struct addr_entry *e)
+{
+	if (e->flags & AE_CONFLICT)
+		return false;
+	return !pool->fabric || fam_range_of(f, e->a) >= 0;
+}
+
+/* A free-listed or expired quarantined address; conflicts are skipped,
+ * and so are addresses of blocks given up since. */
 static struct addr_entry *
 fam_take_reusable(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
     int64_t now)
@@ -216,13 +245,13 @@ fam_take_reusable(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
 
 	while ((e = TAILQ_FIRST(&f->freelist)) != NULL) {
 		TAILQ_REMOVE(&f->freelist, e, link);
-		if ((e->flags & AE_CONFLICT) == 0)
+		if (reusable(pool, f, e))
 			return e;
 		pool_addr_set(ipam, pool, e, e->flags & ~AE_FREELISTED);
 	}
 	while ((e = TAILQ_FIRST(&f->quarantine)) != NULL && e->until <= now) {
 		TAILQ_REMOVE(&f->quarantine, e, link);
-		if ((e->flags & AE_CONFLICT) == 0)
+		if (reusable(pool, f, e))
 			return e;
 		pool_addr_set(ipam, pool, e, e->flags & ~AE_QUARANTINED);
 	}
@@ -230,28 +259,30 @@ fam_take_reusable(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
 }
 
 /*
- * The address a request names: in a prefix, never special or excluded
- * (else EADDRNOTAVAIL), and free: not allocated, reserved, in conflict,
- * or quarantined until later (else EADDRINUSE).
+ * The address a request names: in a range the pool hands out (for a
+ * fabric pool, a block this VTEP holds), never special or excluded
+ * (else EADDRNOTAVAIL), and free: not allocated, reserved, lent, in
+ * conflict, or quarantined until later (else EADDRINUSE).
  */
 static struct addr_entry *
 fam_take_asked(struct ipam *ipam, struct ipam_pool *pool,
     const struct ipaddr *ip, int64_t now)
 {
-	int fam = ip_fam(ip), pi;
+	int fam = ip_fam(ip), ri;
 	struct fam *f = &pool->f[fam];
 	struct addr_entry *e;
 	u128 a = ip_to_u128(ip);
 
-	if ((pi = fam_prefix_of(f, a)) < 0 ||
-	    fam_is_special(f, (size_t)pi, a) || fam_excluded(f, a) != NULL) {
+	if ((ri = fam_range_of(f, a)) < 0 ||
+	    fam_is_special(f, f->rng[ri].pi, a) ||
+	    fam_excluded(f, a) != NULL) {
 		errno = EADDRNOTAVAIL;
 		return NULL;
 	}
 	if ((e = pool_addr_find(pool, fam, a)) == NULL)
 		e = pool_addr_get(ipam, pool, fam, a);
-	else if ((e->flags & (AE_ALLOCATED | AE_RESERVED | AE_CONFLICT)) ||
-	    ((e->flags & AE_QUARANTINED) && e->until > now)) {
+	else if ((e->flags & (AE_ALLOCATED | AE_RESERVED | AE_CONFLICT |
+	    AE_LENT)) || ((e->flags & AE_QUARANTINED) && e->until > now)) {
 		errno = EADDRINUSE;
 		return NULL;
 	}
@@ -264,8 +295,9 @@ fam_take_asked(struct ipam *ipam, struct ipam_pool *pool,
 	return e;
 }
 
-static struct addr_entry *
-fam_take(struct ipam *ipam, struct ipam_pool *pool, int fam, int64_t now)
+struct addr_entry *
+fam_take(struct ipam *ipam, struct ipam_pool *pool, int fam, int64_t now,
+    uint8_t flag)
 {
 	struct fam *f = &pool->f[fam];
 	struct addr_entry *e;
@@ -276,7 +308,7 @@ fam_take(struct ipam *ipam, struct ipam_pool *pool, int fam, int64_t now)
 	else if ((e = fam_take_reusable(ipam, pool, f, now)) == NULL)
 		return NULL;
 	pool_addr_set(ipam, pool, e, (e->flags &
-	    ~(AE_FREELISTED | AE_QUARANTINED)) | AE_ALLOCATED);
+	    ~(AE_FREELISTED | AE_QUARANTINED)) | flag);
 	return e;
 }
 
@@ -347,7 +379,8 @@ request_mac_check(const struct ipam_pool *pool, const struct ipam_request *req)
 {
 	if (req->mac == NULL)
 		return 0;
-	if (!mac_requestable(req->mac)) {
+	if (!mac_requestable(req->mac) || (pool->fabric &&
+	    mac_counter_of(pool, req->mac) >= 0)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -365,14 +398,14 @@ request_mac_check(const struct ipam_pool *pool, const struct ipam_request *req)
  */
 static void
 alloc_undo(struct ipam *ipam, struct ipam_pool *pool, struct addr_entry **e,
-    const size_t *cur_pi, const u128 *cur)
+    const size_t *cur_ri, const u128 *cur)
 {
 	int saved = errno;
 
 	for (int fam = 0; fam < 2; fam++) {
 		if (e[fam] == NULL)
 			continue;
-		pool->f[fam].cur_pi = cur_pi[fam];
+		pool->f[fam].cur_ri = cur_ri[fam];
 		pool->f[fam].cur = cur[fam];
 		addr_now_free(ipam, pool, e[fam], 0);
 	}
@@ -389,7 +422,7 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 	struct alloc_node *an;
 	struct macaddr mac;
 	int64_t now = ipam_now(ipam);
-	size_t cur_pi[2];
+	size_t cur_ri[2];
 	u128 cur[2];
 	bool want[2];
 
@@ -418,7 +451,7 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 		const struct ipaddr *asked = fam == FAM_V4 ? &req->ip :
 		    &req->ipv6;
 
-		cur_pi[fam] = pool->f[fam].cur_pi;
+		cur_ri[fam] = pool->f[fam].cur_ri;
 		cur[fam] = pool->f[fam].cur;
 		if (!want[fam])
 			continue;
@@ -426,14 +459,15 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 			if ((e[fam] = fam_take_asked(ipam, pool, asked, now)) ==
 			    NULL)
 				goto undo;
-		} else if ((e[fam] = fam_take(ipam, pool, fam, now)) == NULL) {
+		} else if ((e[fam] = fam_take(ipam, pool, fam, now,
+		    AE_ALLOCATED)) == NULL) {
 			errno = ENOSPC;
 			goto undo;
 		}
 	}
 	if (req->mac != NULL)
 		mac = *req->mac;
-	else if (mac_generate(pool, &mac) == -1)
+	else if (mac_generate(pool, e, &mac) == -1)
 		goto undo;
 	an = alloc_node_link(ipam, pool, req->resource, &mac, now);
 	alloc_node_set_labels(an, req->labels);
@@ -446,7 +480,7 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 	*out = &an->a;
 	return 0;
 undo:
-	alloc_undo(ipam, pool, e, cur_pi, cur);
+	alloc_undo(ipam, pool, e, cur_ri, cur);
 	return -1;
 }
 
@@ -562,6 +596,18 @@ ipam_find(const struct ipam *ipam, const char *resource)
 	return an != NULL ? &an->a : NULL;
 }
 
+const struct ipam_alloc *
+ipam_find_mac(const struct ipam *ipam, const char *poolname,
+    const struct macaddr *mac)
+{
+	const struct ipam_pool *pool = ipam_pool_find(ipam, poolname);
+	const struct alloc_node *an;
+
+	if (pool == NULL || (an = mac_find(pool, mac)) == NULL)
+		return NULL;
+	return &an->a;
+}
+
 static const struct ipam_alloc *
 pool_find_ip(const struct ipam_pool *pool, const struct ipaddr *ip)
 {
@@ -624,6 +670,11 @@ ipam_mark_conflict(struct ipam *ipam, const char *poolname,
 		errno = ENOENT;
 		return -1;
 	}
+	/* A fabric pool hands out only what it owns: an address elsewhere
+	 * is another VTEP's business, and no entry is kept for it. */
+	if (pool->fabric && fam_range_of(&pool->f[fam], a) < 0 &&
+	    pool_addr_find(pool, fam, a) == NULL)
+		return 0;
 	e = on ? pool_addr_get(ipam, pool, fam, a) :
 	    pool_addr_find(pool, fam, a);
 	if (e == NULL)
@@ -658,6 +709,18 @@ ipam_is_conflict(const struct ipam *ipam, const char *poolname,
 
 /* Restoring the store's state */
 
+void
+addr_unlist(struct ipam *ipam, struct ipam_pool *pool, struct addr_entry *e,
+    uint8_t flag)
+{
+	if (e->flags & AE_QUARANTINED)
+		TAILQ_REMOVE(&pool->f[e->fam].quarantine, e, link);
+	if (e->flags & AE_FREELISTED)
+		TAILQ_REMOVE(&pool->f[e->fam].freelist, e, link);
+	pool_addr_set(ipam, pool, e, (e->flags & ~(AE_QUARANTINED |
+	    AE_FREELISTED)) | flag);
+}
+
 static int
 restore_addr(struct ipam *ipam, struct ipam_pool *pool,
     const struct ipaddr *ip, struct alloc_node *an, char *err, size_t errlen)
@@ -675,12 +738,7 @@ restore_addr(struct ipam *ipam, struct ipam_pool *pool,
 		    e->owner->a.resource, an->a.resource);
 		return -1;
 	}
-	if (e->flags & AE_QUARANTINED)
-		TAILQ_REMOVE(&pool->f[fam].quarantine, e, link);
-	if (e->flags & AE_FREELISTED)
-		TAILQ_REMOVE(&pool->f[fam].freelist, e, link);
-	pool_addr_set(ipam, pool, e, (e->flags & ~(AE_QUARANTINED |
-	    AE_FREELISTED)) | AE_ALLOCATED);
+	addr_unlist(ipam, pool, e, AE_ALLOCATED);
 	alloc_node_set_addr(an, e);
 	return 0;
 }

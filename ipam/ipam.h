@@ -133,6 +133,11 @@ struct ipam_pool_spec {
 	uint32_t	 quarantine;		/* seconds */
 	uint8_t		 mac_prefix[IPAM_MAC_PREFIX_MAX];
 	uint8_t		 mac_prefix_len;	/* 0 = 02 (one byte) */
+	/* scope fabric (fabric.h): hand out only owned blocks */
+	bool		 fabric;
+	uint8_t		 block_size;		/* IPv4 block prefix length */
+	bool		 borrow;
+	uint32_t	 idle_release;		/* seconds; 0 = never */
 	bool		 runtime;		/* made at run time (the store
 						 * holds its definition) */
 };
@@ -221,6 +226,12 @@ struct ipam_family_stats {
 	uint64_t	 conflicts;	/* marked and not allocated */
 	double		 free;		/* size - used - quarantined - conflicts */
 	size_t		 prefixes;
+	/* fabric pools: what this VTEP holds (blocks and borrowed) */
+	double		 owned;		/* addresses it may hand out */
+	double		 owned_free;	/* ... not used, quarantined, lent */
+	uint64_t	 lent;		/* of its blocks, offered or borrowed */
+	size_t		 blocks;
+	size_t		 borrowed;
 };
 
 struct ipam_pool_stats {
@@ -340,8 +351,22 @@ enum ipam_op_kind {
 	IPAM_OP_UNRESERVE,	/* pool, ip */
 	IPAM_OP_SYNC,		/* nothing: completes after all before it */
 	IPAM_OP_CLAIM,		/* alloc record renamed from .prev_resource */
+	IPAM_OP_BLOCK_ADD,	/* block: held by this VTEP (fabric pools) */
+	IPAM_OP_BLOCK_DEL,	/* block: no longer */
 	IPAM_OP_POOL_PUT,	/* pool: its definition, created or replaced */
 	IPAM_OP_POOL_DEL,	/* pool: its definition removed */
+};
+
+/*
+ * What a VTEP holds of a fabric pool (fabric.h): kind "block" (a block
+ * it owns), "borrowed" (one address of another's block) or "lent" (one
+ * address of its own block, offered or lent out).
+ */
+struct ipam_block_rec {
+	struct prefix	 prefix;
+	char		 kind[12];
+	int64_t		 revision;	/* the datastore's token */
+	int64_t		 claimed;	/* unix seconds */
 };
 
 struct ipam_op {
@@ -352,6 +377,7 @@ struct ipam_op {
 	struct ipam_reservation reservation;
 	char		 prev_resource[IPAM_RESOURCE_MAX + 1];	/* claim */
 	char		 actor[IPAM_ACTOR_MAX + 1];	/* for the audit record */
+	struct ipam_block_rec block;
 	/* Pool ops: the definition (copied by ipam_store_submit, like
 	 * alloc.labels) and the audit record's op: "pool-create",
 	 * "pool-update", "pool-delete", or "reserve"/"unreserve" naming
@@ -409,6 +435,8 @@ void		 ipam_op_release(struct ipam_op *, const struct ipam_alloc *,
 /* a was taken from the pre-allocation named prev (ipam_claim). */
 void		 ipam_op_claim(struct ipam_op *, const struct ipam_alloc *a,
 		    const char *prev, const char *actor);
+void		 ipam_op_block(struct ipam_op *, bool add, const char *pool,
+		    const struct ipam_block_rec *);
 /* A run-time pool's definition (NULL with IPAM_OP_POOL_DEL); audit_op
  * as struct ipam_op says. */
 void		 ipam_op_pool(struct ipam_op *, enum ipam_op_kind,

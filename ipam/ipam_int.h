@@ -46,8 +46,19 @@ uint64_t hash_bytes(const void *, size_t);
 #define AE_FREELISTED	0x04	/* free, behind the cursor */
 #define AE_RESERVED	0x08
 #define AE_CONFLICT	0x10
+#define AE_LENT		0x20	/* offered to or borrowed by another VTEP */
 
 struct alloc_node;
+struct fabric_pool;
+
+/* An address of an owned block offered to other VTEPs (fabric.c). */
+struct pool_loan {
+	u128		 a;
+	uint8_t		 fam;
+	bool		 taken;		/* a borrower holds it */
+	bool		 busy;		/* a datastore request is under way */
+	int64_t		 revision;	/* of its key; 0 = not offered yet */
+};
 
 struct addr_entry {
 	struct hnode	 hn;
@@ -71,15 +82,44 @@ struct u128_range {
 	u128		 hi;
 };
 
+/*
+ * What the allocator may hand out, walked by the cursor: in a local
+ * pool the configured prefixes; in a fabric pool the blocks this VTEP
+ * owns and the single addresses it borrowed.  Sorted by lo, disjoint,
+ * each inside configured prefix pi.
+ */
+enum range_kind {
+	RANGE_PREFIX,
+	RANGE_BLOCK,
+	RANGE_BORROWED,
+};
+
+struct fam_range {
+	u128		 lo;
+	u128		 hi;
+	size_t		 pi;		/* the configured prefix holding it */
+	uint8_t		 kind;		/* enum range_kind */
+	int64_t		 revision;	/* the datastore's token for it */
+	int64_t		 claimed;	/* unix seconds */
+	uint64_t	 size;		/* addresses it can ever hand out */
+	uint64_t	 used;		/* allocated addresses in it */
+	uint64_t	 lent;
+	uint64_t	 quarantined;
+	int64_t		 idle_since;	/* used + lent fell to 0; 0 if busy */
+};
+
 struct fam {
-	struct fam_prefix *pfx;
+	struct fam_prefix *pfx;		/* as configured */
 	size_t		 npfx;
+	struct fam_range *rng;		/* sorted by lo in fabric pools, */
+	size_t		 nrng;		/* in file order in local ones */
+	bool		 rng_sorted;
 	struct u128_range *excl;	/* sorted, merged */
 	size_t		 nexcl;
 	bool		 has_gateway;
 	u128		 gateway;
-	/* the "next fresh" cursor */
-	size_t		 cur_pi;
+	/* the "next fresh" cursor, over rng */
+	size_t		 cur_ri;
 	u128		 cur;
 	struct addr_list quarantine;	/* in expiry order */
 	struct addr_list freelist;
@@ -87,6 +127,7 @@ struct fam {
 	uint64_t	 used;
 	uint64_t	 quarantined;
 	uint64_t	 conflicts;
+	uint64_t	 lent;
 };
 
 struct alloc_node {
@@ -119,6 +160,14 @@ struct ipam_pool {
 	struct alloc_list allocs;
 	uint64_t	 nallocs;
 	uint64_t	 nprealloc;
+	/* fabric pools (fabric.h) */
+	bool		 fabric;
+	uint8_t		 block_size;	/* IPv4 block prefix length */
+	bool		 borrow;
+	uint32_t	 idle_release;
+	struct pool_loan *loans;	/* addresses lent out (owner side) */
+	size_t		 nloans;
+	struct fabric_pool *fp;		/* fabric.c's state */
 	bool		 runtime;	/* its definition is in the store */
 };
 TAILQ_HEAD(ipam_pool_list, ipam_pool);
@@ -144,6 +193,8 @@ struct addr_entry *pool_addr_get(struct ipam *, struct ipam_pool *, int fam,
 void	 pool_addr_set(struct ipam *, struct ipam_pool *, struct addr_entry *,
 	    uint8_t flags);
 int	 fam_prefix_of(const struct fam *, u128);	/* index or -1 */
+/* The range holding a (binary search): index or -1. */
+int	 fam_range_of(const struct fam *, u128);
 /* Build a pool from spec without adding it (its reservations count in
  * ipam->nentries until pool_discard); NULL with err. */
 struct ipam_pool *pool_build(struct ipam *, const struct ipam_pool_spec *,
@@ -154,6 +205,39 @@ uint64_t *fam_counter(struct fam *, uint8_t flags);
 bool	 fam_is_special(const struct fam *, size_t pi, u128);
 const struct u128_range *fam_excluded(const struct fam *, u128);
 void	 pool_free(struct ipam_pool *);
+
+/* block.c: ranges and loans of fabric pools. */
+/* Add [lo, hi] (inside configured prefix pi, clear of other ranges). */
+struct fam_range *fam_range_add(struct ipam_pool *, int fam, u128 lo, u128 hi,
+	    enum range_kind);
+/* Forget range ri: addresses still held there stay as they are. */
+void	 fam_range_del(struct ipam *, struct ipam_pool *, int fam, size_t ri);
+/* Keep the range counters and idle time when an entry's flags change. */
+void	 fam_range_account(struct ipam *, struct fam *, const struct addr_entry *,
+	    uint8_t old_flags, uint8_t new_flags);
+/* Block size and MAC room of a fabric pool: -1 with err filled. */
+int	 pool_fabric_check(const struct ipam_pool *, char *err, size_t errlen);
+/* A loan of the pool by address, or NULL. */
+struct pool_loan *pool_loan_find(const struct ipam_pool *, int fam, u128);
+void	 pool_loan_add(struct ipam_pool *, int fam, u128, int64_t revision,
+	    bool taken);
+void	 pool_loan_del(struct ipam_pool *, struct pool_loan *);
+/* Take a out of allocation as lent and record the loan; -1 (nothing
+ * done) when it is allocated here. */
+int	 pool_addr_lend(struct ipam *, struct ipam_pool *, int fam, u128,
+	    int64_t revision, bool taken);
+/* The MAC a fabric pool derives from an address; -1 if it has none. */
+int	 pool_mac_derive(const struct ipam_pool *, int fam, u128,
+	    struct macaddr *);
+
+/* alloc.c: taking and freeing addresses (flag: AE_ALLOCATED or AE_LENT). */
+struct addr_entry *fam_take(struct ipam *, struct ipam_pool *, int fam,
+	    int64_t now, uint8_t flag);
+void	 addr_now_free(struct ipam *, struct ipam_pool *, struct addr_entry *,
+	    uint8_t clear);
+/* Take e off the quarantine FIFO or the free list, adding flag. */
+void	 addr_unlist(struct ipam *, struct ipam_pool *, struct addr_entry *,
+	    uint8_t flag);
 
 /* alloc.c: restoring what the store holds. */
 int	 ipam_restore_alloc(struct ipam *, const struct ipam_alloc *,
@@ -166,6 +250,10 @@ bool	 alloc_drop(struct ipam *, const struct ipam_alloc *rec);
 int	 alloc_reinstate(struct ipam *, const struct ipam_alloc *rec);
 int	 alloc_unclaim(struct ipam *, const struct ipam_alloc *rec,
 	    const char *prev);
+/* block.c: a block, borrowed or lent address of a fabric pool (1: the
+ * pool is not configured, or not a fabric pool). */
+int	 ipam_restore_block(struct ipam *, const char *pool,
+	    const struct ipam_block_rec *, char *err, size_t errlen);
 
 /* audit.c: the chain's arithmetic, shared with store.c. */
 #define AUDIT_KEY_LEN	32

@@ -206,6 +206,8 @@ fam_counter(struct fam *f, uint8_t flags)
 		return NULL;
 	if (flags & AE_ALLOCATED)
 		return &f->used;
+	if (flags & AE_LENT)
+		return &f->lent;
 	if (flags & AE_QUARANTINED)
 		return &f->quarantined;
 	if (flags & AE_CONFLICT)
@@ -225,6 +227,7 @@ pool_addr_set(struct ipam *ipam, struct ipam_pool *pool, struct addr_entry *e,
 		(*before)--;
 	if (after != NULL)
 		(*after)++;
+	fam_range_account(ipam, f, e, e->flags, flags);
 	e->flags = flags;
 	if (flags == 0) {
 		ht_remove(&pool->addrs, &e->hn);
@@ -249,6 +252,30 @@ fam_prefix_of(const struct fam *f, u128 a)
  * of a /31 usable), the subnet-router anycast address (IPv6 up to /126,
  * RFC 4291 §2.6.1; RFC 6164 for /127), and the gateway.
  */
+int
+fam_range_of(const struct fam *f, u128 a)
+{
+	size_t lo = 0, hi = f->nrng;
+
+	if (!f->rng_sorted) {
+		for (size_t i = 0; i < f->nrng; i++)
+			if (a >= f->rng[i].lo && a <= f->rng[i].hi)
+				return (int)i;
+		return -1;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a < f->rng[mid].lo)
+			hi = mid;
+		else if (a > f->rng[mid].hi)
+			lo = mid + 1;
+		else
+			return (int)mid;
+	}
+	return -1;
+}
+
 bool
 fam_is_special(const struct fam *f, size_t pi, u128 a)
 {
@@ -543,6 +570,10 @@ pool_new(const struct ipam_pool_spec *spec)
 		strlcpy_s(pool->tenant, spec->tenant, sizeof(pool->tenant));
 	pool->vni = spec->vni;
 	pool->quarantine = spec->quarantine;
+	pool->fabric = spec->fabric;
+	pool->block_size = spec->block_size;
+	pool->borrow = spec->borrow;
+	pool->idle_release = spec->idle_release;
 	pool->runtime = spec->runtime;
 	ht_init(&pool->addrs);
 	ht_init(&pool->macs);
@@ -573,12 +604,17 @@ pool_build(struct ipam *ipam, const struct ipam_pool_spec *spec, char *err,
 	    spec_excludes(pool, spec, err, errlen) == -1 ||
 	    spec_mac_prefix(pool, spec, err, errlen) == -1)
 		goto fail;
+	if (pool->fabric && pool_fabric_check(pool, err, errlen) == -1)
+		goto fail;
 	for (int fam = 0; fam < 2; fam++) {
 		struct fam *f = &pool->f[fam];
 
 		f->size = fam_size(f);
-		if (f->npfx > 0)
-			f->cur = f->pfx[0].first;
+		/* A local pool hands out its prefixes in file order; a
+		 * fabric pool only the blocks it will own. */
+		for (size_t i = 0; i < f->npfx && !pool->fabric; i++)
+			fam_range_add(pool, fam, f->pfx[i].first,
+			    f->pfx[i].last, RANGE_PREFIX);
 	}
 	if (spec_reservations(ipam, pool, spec, err, errlen) == -1)
 		goto fail;
@@ -632,8 +668,10 @@ pool_free(struct ipam_pool *pool)
 	ht_free(&pool->macs);
 	for (int fam = 0; fam < 2; fam++) {
 		free(pool->f[fam].pfx);
+		free(pool->f[fam].rng);
 		free(pool->f[fam].excl);
 	}
+	free(pool->loans);
 	free(pool->prefixes);
 	free(pool->res);
 	free(pool);
@@ -792,11 +830,23 @@ fam_stats(const struct fam *f, struct ipam_family_stats *st)
 	st->used = f->used;
 	st->quarantined = f->quarantined;
 	st->conflicts = f->conflicts;
+	st->lent = f->lent;
 	st->free = f->size - (double)(f->used + f->quarantined +
-	    f->conflicts);
+	    f->conflicts + f->lent);
 	if (st->free < 0)
 		st->free = 0;
 	st->prefixes = f->npfx;
+	for (size_t i = 0; i < f->nrng; i++) {
+		const struct fam_range *r = &f->rng[i];
+
+		st->owned += (double)r->size;
+		st->owned_free += (double)r->size - (double)(r->used +
+		    r->quarantined + r->lent);
+		if (r->kind == RANGE_BLOCK)
+			st->blocks++;
+		else if (r->kind == RANGE_BORROWED)
+			st->borrowed++;
+	}
 }
 
 void

@@ -13,8 +13,10 @@
  * allocations and its MAC table, and rebuilds its address table:
  * quarantined addresses stay in expiry order when they still lie in a
  * usable place, conflicts stay when inside, the free list is dropped
- * and the cursor starts over (it skips what is in the table, so no
- * address is handed out twice and memory still follows allocations).
+ * and the cursor starts over on the new ranges (it skips what is in the
+ * table, so no address is handed out twice and memory still follows
+ * allocations).  Fabric pools, whose ranges are blocks the datastore
+ * hands out, are not changed or removed here.
  */
 #include "ipam/ipam_int.h"
 
@@ -73,12 +75,18 @@ check_build(struct ipam *ipam, const struct ipam_pool_spec *spec,
 	struct ipam_pool *live, *next;
 
 	*blocking = 0;
+	live = ipam_pool_find(ipam, spec->name);
+	if (spec->fabric || (live != NULL && live->fabric)) {
+		snprintf(err, errlen, "pool %s: a fabric pool is not changed "
+		    "at run time", spec->name);
+		errno = EINVAL;
+		return NULL;
+	}
 	if ((next = pool_build(ipam, spec, err, errlen)) == NULL) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if ((live = ipam_pool_find(ipam, spec->name)) == NULL ||
-	    live->nallocs == 0)
+	if (live == NULL || live->nallocs == 0)
 		return next;
 	if (live->vni != next->vni) {
 		*blocking = live->nallocs;
@@ -127,11 +135,14 @@ definition_move(struct ipam_pool *live, struct ipam_pool *next)
 		SWAP(lf->npfx, nf->npfx);
 		SWAP(lf->excl, nf->excl);
 		SWAP(lf->nexcl, nf->nexcl);
+		SWAP(lf->rng, nf->rng);
+		SWAP(lf->nrng, nf->nrng);
+		lf->rng_sorted = nf->rng_sorted;
 		lf->has_gateway = nf->has_gateway;
 		lf->gateway = nf->gateway;
 		lf->size = nf->size;
-		lf->cur_pi = 0;
-		lf->cur = lf->npfx > 0 ? lf->pfx[0].first : 0;
+		lf->cur_ri = 0;
+		lf->cur = lf->nrng > 0 ? lf->rng[0].lo : 0;
 	}
 	SWAP(live->prefixes, next->prefixes);
 	SWAP(live->nprefixes, next->nprefixes);
@@ -216,19 +227,26 @@ counters_rebuild(struct ipam *ipam, struct ipam_pool *live)
 
 		e->flags |= AE_RESERVED;
 	}
-	for (int fam = 0; fam < 2; fam++)
-		live->f[fam].used = live->f[fam].quarantined =
-		    live->f[fam].conflicts = 0;
+	for (int fam = 0; fam < 2; fam++) {
+		struct fam *f = &live->f[fam];
+
+		f->used = f->quarantined = f->conflicts = f->lent = 0;
+		for (size_t i = 0; i < f->nrng; i++)
+			f->rng[i].used = f->rng[i].lent =
+			    f->rng[i].quarantined = 0;
+	}
 	for (size_t b = 0; b < ht->nbuckets; b++) {
 		struct hnode *hn;
 
 		for (hn = ht->buckets[b]; hn != NULL; hn = hn->next) {
 			struct addr_entry *e = container_of(hn,
 			    struct addr_entry, hn);
-			uint64_t *c = fam_counter(&live->f[e->fam], e->flags);
+			struct fam *f = &live->f[e->fam];
+			uint64_t *c = fam_counter(f, e->flags);
 
 			if (c != NULL)
 				(*c)++;
+			fam_range_account(ipam, f, e, 0, e->flags);
 		}
 	}
 }
@@ -269,6 +287,10 @@ ipam_pool_remove(struct ipam *ipam, const char *name, uint64_t *allocs)
 	}
 	if (pool->nallocs > 0) {
 		errno = EBUSY;
+		return -1;
+	}
+	if (pool->fabric) {
+		errno = EINVAL;
 		return -1;
 	}
 	TAILQ_REMOVE(&ipam->pools, pool, entry);

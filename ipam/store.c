@@ -254,6 +254,37 @@ apply_reservation(struct ipam_store *s, const struct ipam_op *op,
 	return stmt_run(s, id, b);
 }
 
+/* Audited as "block-claim"/"block-release", "borrow"/"return",
+ * "lend"/"lend-end", the block in the ip column. */
+static int
+apply_block(struct ipam_store *s, const struct ipam_op *op,
+    struct ipam_audit_record *r, char *buf, size_t len)
+{
+	bool add = op->kind == IPAM_OP_BLOCK_ADD;
+	enum stmt_id id = add ? ST_BLOCK_INSERT : ST_BLOCK_DELETE;
+	const char *k = op->block.kind;
+	sqlite3_stmt *st = s->st[id];
+
+	if (strcmp(k, "block") == 0)
+		r->op = add ? "block-claim" : "block-release";
+	else if (strcmp(k, "borrowed") == 0)
+		r->op = add ? "borrow" : "return";
+	else
+		r->op = add ? "lend" : "lend-end";
+	r->ip = prefix_fmt(&op->block.prefix, buf, len);
+	int b;
+
+	r->resource = r->ipv6 = r->mac = "";
+	b = sqlite3_bind_text(st, 1, op->pool, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(st, 2, r->ip, -1, SQLITE_TRANSIENT);
+	if (add) {
+		b |= sqlite3_bind_text(st, 3, k, -1, SQLITE_TRANSIENT);
+		b |= sqlite3_bind_int64(st, 4, op->block.revision);
+		b |= sqlite3_bind_int64(st, 5, op->block.claimed);
+	}
+	return stmt_run(s, id, b);
+}
+
 /*
  * A run-time pool's definition, audited under the op the caller names
  * (a reservation change names the address and the reservation).  A
@@ -288,7 +319,7 @@ apply_pool(struct ipam_store *s, const struct ipam_op *op,
 static int
 apply_op(struct ipam_store *s, const struct ipam_op *op)
 {
-	char ip[IPADDR_STRLEN], ip6[IPADDR_STRLEN], mac[MAC_STRLEN];
+	char ip[PREFIX_STRLEN], ip6[IPADDR_STRLEN], mac[MAC_STRLEN];
 	struct ipam_audit_record r;
 	int rv;
 
@@ -315,6 +346,10 @@ apply_op(struct ipam_store *s, const struct ipam_op *op)
 		r.ip = ip_text(&op->reservation.ip, ip, sizeof(ip));
 		r.ipv6 = r.mac = "";
 		rv = apply_reservation(s, op, &r);
+		break;
+	case IPAM_OP_BLOCK_ADD:
+	case IPAM_OP_BLOCK_DEL:
+		rv = apply_block(s, op, &r, ip, sizeof(ip));
 		break;
 	case IPAM_OP_POOL_PUT:
 	case IPAM_OP_POOL_DEL:
@@ -692,6 +727,16 @@ ipam_op_claim(struct ipam_op *op, const struct ipam_alloc *a,
 	ipam_op_alloc(op, a, actor);
 	op->kind = IPAM_OP_CLAIM;
 	strlcpy_s(op->prev_resource, prev, sizeof(op->prev_resource));
+}
+
+void
+ipam_op_block(struct ipam_op *op, bool add, const char *pool,
+    const struct ipam_block_rec *rec)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = add ? IPAM_OP_BLOCK_ADD : IPAM_OP_BLOCK_DEL;
+	strlcpy_s(op->pool, pool, sizeof(op->pool));
+	op->block = *rec;
 }
 
 void

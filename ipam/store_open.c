@@ -53,6 +53,12 @@ static const char schema_sql[] =
 	" resource TEXT, pool TEXT, ip TEXT, ipv6 TEXT, mac TEXT,"
 	" prev_hmac BLOB NOT NULL, hmac BLOB NOT NULL, actor TEXT,"
 	" labels TEXT);"
+	/* fabric pools: blocks held, addresses borrowed and lent */
+	"CREATE TABLE IF NOT EXISTS fabric_blocks ("
+	" pool TEXT NOT NULL, block TEXT NOT NULL, kind TEXT NOT NULL,"
+	" revision INTEGER NOT NULL, claimed INTEGER NOT NULL,"
+	" PRIMARY KEY (pool, block));"
+	/* pools made at run time (schema 3) */
 	"CREATE TABLE IF NOT EXISTS pools ("
 	" name TEXT PRIMARY KEY, definition TEXT NOT NULL,"
 	" created INTEGER NOT NULL, updated INTEGER NOT NULL);";
@@ -106,6 +112,10 @@ const char *const store_stmt_sql[ST_COUNT] = {
 	    "?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_HEAD_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES "
 	    "('audit_head', ?)",
+	[ST_BLOCK_INSERT] = "INSERT OR REPLACE INTO fabric_blocks (pool, "
+	    "block, kind, revision, claimed) VALUES (?, ?, ?, ?, ?)",
+	[ST_BLOCK_DELETE] = "DELETE FROM fabric_blocks WHERE pool = ? AND "
+	    "block = ?",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -498,6 +508,32 @@ load_reservation(struct ipam_store *s, sqlite3_stmt *st, char *err,
 	return 0;
 }
 
+/* A block, borrowed or lent address of a fabric pool. */
+static int
+load_block(struct ipam_store *s, sqlite3_stmt *st, char *err, size_t errlen)
+{
+	const char *pool = (const char *)sqlite3_column_text(st, 0);
+	const char *blk = (const char *)sqlite3_column_text(st, 1);
+	const char *kind = (const char *)sqlite3_column_text(st, 2);
+	struct ipam_block_rec rec;
+	int rv;
+
+	memset(&rec, 0, sizeof(rec));
+	if (pool == NULL || blk == NULL || kind == NULL ||
+	    prefix_parse(blk, &rec.prefix, false) == -1)
+		return refuse(err, errlen, "%s: bad fabric block row",
+		    s->dbpath);
+	strlcpy_s(rec.kind, kind, sizeof(rec.kind));
+	rec.revision = sqlite3_column_int64(st, 3);
+	rec.claimed = sqlite3_column_int64(st, 4);
+	if ((rv = ipam_restore_block(s->ipam, pool, &rec, err, errlen)) == 1)
+		log_warn("ipam store: pool %s is not a configured fabric "
+		    "pool; its %s %s is kept on disk", pool, kind, blk);
+	else if (rv == -1)
+		errno = EBADMSG;
+	return rv;
+}
+
 /* A run-time pool, to the loader before any allocation. */
 static int
 load_pool(struct ipam_store *s, sqlite3_stmt *st, char *err, size_t errlen)
@@ -516,11 +552,17 @@ load_pool(struct ipam_store *s, sqlite3_stmt *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* Run-time pools first (they must exist for what follows), then fabric
+ * blocks before the allocations: fabric pools hand out only what they
+ * hold. */
 static int
 load_tables(struct ipam_store *s, char *err, size_t errlen)
 {
 	if (load_rows(s, "SELECT name, definition FROM pools ORDER BY rowid",
 	    "reading pools", load_pool, err, errlen) == -1 ||
+	    load_rows(s, "SELECT pool, block, kind, revision, claimed FROM "
+	    "fabric_blocks ORDER BY rowid", "reading fabric blocks",
+	    load_block, err, errlen) == -1 ||
 	    load_rows(s, "SELECT resource, pool, ip, ipv6, mac, preallocated, "
 	    "created, labels FROM allocations ORDER BY rowid",
 	    "reading allocations", load_allocation, err, errlen) == -1 ||

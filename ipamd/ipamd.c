@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
+#include "ipamd/fabricd.h"
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 
@@ -313,12 +314,27 @@ repeat_matches(const struct ipam_alloc *a, const struct ipam_request *req)
 }
 
 int
-ipamd_allocate(struct ipamd *im, const char *pool,
+ipamd_allocate_fresh(struct ipamd *im, const char *pool,
     const struct ipam_request *req, const char *actor, ipamd_cb *cb,
     void *arg)
 {
 	const struct ipam_alloc *ex = ipam_find(im->ipam, req->resource);
 	struct shadowd_pool *sp;
+
+	/* A pre-allocation has its own addresses: not for one asking. */
+	if (!req->preallocated && ex == NULL && req->ip.af == 0 &&
+	    req->ipv6.af == 0 &&
+	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
+		return allocate_shadow(im, sp, pool, req, actor, cb, arg);
+	return allocate_plain(im, pool, req, actor, cb, arg);
+}
+
+int
+ipamd_allocate(struct ipamd *im, const char *pool,
+    const struct ipam_request *req, const char *actor, ipamd_cb *cb,
+    void *arg)
+{
+	const struct ipam_alloc *ex = ipam_find(im->ipam, req->resource);
 
 	if (ex != NULL && !repeat_matches(ex, req)) {
 		errno = EEXIST;
@@ -332,12 +348,11 @@ ipamd_allocate(struct ipamd *im, const char *pool,
 		errno = EINVAL;
 		return -1;
 	}
-	/* A pre-allocation has its own addresses: not for one asking. */
-	if (!req->preallocated && ex == NULL && req->ip.af == 0 &&
-	    req->ipv6.af == 0 &&
-	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
-		return allocate_shadow(im, sp, pool, req, actor, cb, arg);
-	return allocate_plain(im, pool, req, actor, cb, arg);
+	/* A new resource of a fabric pool may have to wait for a block. */
+	if (ex == NULL && fabricd_handles(im->fabricd, pool))
+		return fabricd_allocate(im->fabricd, pool, req, actor, cb,
+		    arg);
+	return ipamd_allocate_fresh(im, pool, req, actor, cb, arg);
 }
 
 int
@@ -442,8 +457,10 @@ fail:
 void
 ipamd_drain(struct ipamd *im)
 {
-	if (im != NULL)
-		ipam_store_flush(im->store);
+	if (im == NULL)
+		return;
+	fabricd_stop(im->fabricd);
+	ipam_store_flush(im->store);
 }
 
 void
@@ -451,13 +468,37 @@ ipamd_free(struct ipamd *im)
 {
 	if (im == NULL)
 		return;
-	/* Closing runs the callbacks still queued: shadowd ignores them. */
+	/* Closing runs the callbacks still queued: shadowd and the fabric
+	 * manager ignore them. */
 	shadowd_stop(im->shadowd);
+	fabricd_stop(im->fabricd);
 	ipam_store_close(im->store);
+	fabricd_free(im->fabricd);
 	shadowd_free(im->shadowd);
 	rt_pools_free(im);
 	ipam_free(im->ipam);
 	free(im);
+}
+
+void
+ipamd_fabric_attach(struct ipamd *im, struct event_base *base,
+    const struct config *conf, const struct ipam_fabric_ops *ops, void *ds,
+    const struct ipam_fabric_owner *me)
+{
+	im->fabricd = fabricd_create(im, base, conf, ops, ds, me);
+}
+
+void
+ipamd_fabric_ready(struct ipamd *im)
+{
+	if (im != NULL && im->fabricd != NULL)
+		ipam_fabric_set_ready(fabricd_fabric(im->fabricd));
+}
+
+struct ipam_fabric *
+ipamd_fabric(const struct ipamd *im)
+{
+	return im != NULL ? fabricd_fabric(im->fabricd) : NULL;
 }
 
 struct ipam *
@@ -569,6 +610,8 @@ ipamd_reload_check(const struct ipamd *im, const struct config *running,
 			return -1;
 		}
 	}
+	if (fabricd_reload_check(running, next, err, errlen) == -1)
+		return -1;
 	TAILQ_FOREACH(cp, &running->ipam_pools, entry) {
 		if ((np = conf_ipam_pool_find(next, cp->name)) == NULL) {
 			snprintf(err, errlen, "ipam pool %s removed: restart "

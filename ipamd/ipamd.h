@@ -91,6 +91,22 @@ int		 ipamd_reload_check(const struct ipamd *,
 void		 ipamd_reload_apply(struct ipamd *, const struct config *running,
 		    const struct config *next);
 
+/*
+ * Fabric pools (fabricd.h): daemon/ wires the datastore operations and
+ * this VTEP's identity in after ipamd_create(); nothing is claimed
+ * before ipamd_fabric_ready() (the BGP sessions delivered their initial
+ * tables).  Without a call, fabric pools hand out nothing.
+ */
+struct ipam_fabric;
+struct ipam_fabric_ops;
+struct ipam_fabric_owner;
+void		 ipamd_fabric_attach(struct ipamd *, struct event_base *,
+		    const struct config *, const struct ipam_fabric_ops *,
+		    void *ds, const struct ipam_fabric_owner *me);
+void		 ipamd_fabric_ready(struct ipamd *);
+/* NULL when no datastore is wired. */
+struct ipam_fabric *ipamd_fabric(const struct ipamd *);
+
 struct ipam	*ipamd_ipam(const struct ipamd *);
 struct ipam_store *ipamd_store(const struct ipamd *);
 struct shadowd	*ipamd_shadowd(const struct ipamd *);
@@ -99,6 +115,9 @@ struct shadowd	*ipamd_shadowd(const struct ipamd *);
 struct ipamd_result {
 	int			 status;	/* 0 committed, -1 failed and
 						 * undone (the store failed) */
+	int			 err;		/* failed before any commit
+						 * (fabric pools): errno */
+	const char		*message;	/* ... and why */
 	bool			 existing;	/* allocate: it was there */
 	const struct ipam_alloc	*alloc;		/* NULL when failed/released */
 	const struct ipam_alloc	*released;	/* release: the record */
@@ -118,6 +137,11 @@ typedef void	 ipamd_cb(const struct ipamd_result *, void *arg);
  * the submission.
  */
 int		 ipamd_allocate(struct ipamd *, const char *pool,
+		    const struct ipam_request *, const char *actor, ipamd_cb *,
+		    void *arg);
+/* The allocation itself, past the checks ipamd_allocate() makes and
+ * past fabric pools' waiting (for ipamd/fabricd.c). */
+int		 ipamd_allocate_fresh(struct ipamd *, const char *pool,
 		    const struct ipam_request *, const char *actor, ipamd_cb *,
 		    void *arg);
 /* Release and commit; -1 and ENOENT if the resource holds nothing. */

@@ -36,6 +36,7 @@ struct ipamd {
 	struct ipam_store	*store;
 	struct evpn		*evpn;
 	struct shadowd		*shadowd;	/* shadow inventory */
+	struct fabricd		*fabricd;	/* fabric pools, if wired */
 	const struct config	*conf;		/* the running config */
 	struct rt_pool_list	 rt_pools;	/* creation order */
 	uint64_t		 inflight;	/* submitted, not called back */

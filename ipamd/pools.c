@@ -69,6 +69,10 @@ spec_from_conf(struct ipam_pool_spec *spec, const struct conf_ipam_pool *cp,
 	spec->quarantine = cp->quarantine;
 	memcpy(spec->mac_prefix, cp->mac_prefix, cp->mac_prefix_len);
 	spec->mac_prefix_len = cp->mac_prefix_len;
+	spec->fabric = cp->scope == CONF_IPAM_SCOPE_FABRIC;
+	spec->block_size = cp->block_size;
+	spec->borrow = cp->borrow;
+	spec->idle_release = cp->block_idle_release;
 	spec->runtime = runtime;
 	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
 		prefixes[spec->nprefixes++] = pfx->prefix;

@@ -14,6 +14,7 @@
 #include "ipamd/shadowd.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,17 @@ uint32_t
 shadowd_pool_horizon(const struct shadowd_pool *sp)
 {
 	return shadow_params(sp->engine)->horizon_s;
+}
+
+uint64_t
+shadowd_pool_demand(const struct shadowd_pool *sp)
+{
+	struct shadow_report rep;
+	double d;
+
+	shadow_report(sp->engine, &rep);
+	d = ceil(rep.forecast.horizon.ptarget);
+	return d > 0 && d < 1e9 ? (uint64_t)d : 0;
 }
 
 /* ---- making and releasing pre-allocations ---- */

@@ -94,6 +94,9 @@ struct shadowd_pool *shadowd_pool(struct shadowd *, const char *pool);
 
 /* The pool's configured horizon (seconds). */
 uint32_t	 shadowd_pool_horizon(const struct shadowd_pool *);
+/* Requests the forecast expects over that horizon (its target
+ * quantile): what a fabric pool keeps free in its blocks. */
+uint64_t	 shadowd_pool_demand(const struct shadowd_pool *);
 
 /* Events. */
 void		 shadowd_churn(struct shadowd *, uint32_t vni, int kind);

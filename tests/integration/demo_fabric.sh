@@ -10,6 +10,8 @@
 #        |                       |
 #     h1 10.10.0.1            h2 10.10.0.2       (hosts, own namespaces)
 #
+# rr's namespace also runs a single-member etcd on 10.0.0.1:2379: both
+# leaves allocate endpoints from one fabric IPAM pool.
 # The leaves are route-reflector clients of rr over l2vpn evpn; each
 # evpnd makes its VXLAN device and bridge from its config, learns its
 # host's MAC and installs the other leaf's in the kernel (learning is
@@ -60,11 +62,12 @@ for l in "${LEAVES[@]}"; do
 done
 
 frr_start rr rr "$(rr_conf)"
+demo_etcd_start rr "$RR"
 for l in "${LEAVES[@]}"; do
-	# l1 also carries an IPAM pool in VNI 100.
+	# Both leaves share a fabric IPAM pool in VNI 100.
 	evpnd_start "${l%%:*}" "${l%%:*}" \
 	    "$(dp_evpnd_leaf_conf "${l%%:*}" "${l#*:}" "$RR"
-	    [ "${l%%:*}" = l1 ] && demo_ipam_pool_conf)"
+	    demo_ipam_pool_conf)"
 done
 # One host per leaf, plugged into the bridge evpnd made.
 n=0

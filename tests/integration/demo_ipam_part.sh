@@ -13,9 +13,11 @@
 # releases one and shows the route withdrawn.  Its checks are counted
 # like the demo's others.
 #
-# Only one leaf may hold the pool: pools of two daemons do not know
-# each other, so they would hand out the same addresses, which the
-# other leaf would report as IPAM conflicts.
+# Both leaves hold the pool with "scope fabric": a single-member etcd
+# (demo_etcd_start, in the reflector's namespace on the underlay) keeps
+# which /28 block each leaf owns, so the second leaf's endpoint gets an
+# address of its own block and a MAC derived from it, never one the
+# first leaf handed out.
 
 if ! declare -F frr_evpn_path >/dev/null; then
 	. "$(dirname "${BASH_SOURCE[0]}")/evpn_lib.sh"
@@ -23,17 +25,39 @@ fi
 
 DEMO_IPAM_POOL=${DEMO_IPAM_POOL:-tenant-a}
 
-# demo_ipam_pool_conf [VNI]: the pool block.  Its IPv4 range is the upper
-# half of the overlay subnet 10.10.0.0/24, away from the demo's hosts.
+# demo_etcd_start NS ADDR: one etcd member in NS, clients on ADDR:2379.
+demo_etcd_start()
+{
+	local url=http://$2:2379
+	ip netns exec "$(ns_name "$1")" etcd --name demo \
+	    --data-dir "$TMP_ROOT/etcd" --listen-client-urls "$url" \
+	    --advertise-client-urls "$url" \
+	    --listen-peer-urls http://127.0.0.1:2380 \
+	    --initial-advertise-peer-urls http://127.0.0.1:2380 \
+	    --initial-cluster demo=http://127.0.0.1:2380 \
+	    >"$TMP_ROOT/etcd.log" 2>&1 &
+	DEMO_ETCD_URL=$url
+	wait_for 20 ns_exec "$1" etcdctl --endpoints="$url" endpoint health ||
+	    die "etcd did not come up"
+}
+
+# demo_ipam_pool_conf [VNI]: the datastore and the pool blocks.  Its
+# IPv4 range is the upper half of the overlay subnet 10.10.0.0/24, away
+# from the demo's hosts, in /28 blocks.
 demo_ipam_pool_conf()
 {
 	cat <<EOF
+ipam datastore etcd
+ endpoint $DEMO_ETCD_URL
+!
 ipam pool $DEMO_IPAM_POOL
  vni ${1:-100}
  prefix 10.10.0.128/25
  prefix 2001:db8:100::1:0/112
  quarantine 5
  mac-prefix 02:00:0a
+ scope fabric
+ block-size 28
 !
 EOF
 }
@@ -111,6 +135,23 @@ demo_ipam_run()
 		    wait_for 20 _demo_ipam_other_has
 		printf '\n---- %s: VNI 100 MAC table\n' "$other"
 		evpnd_api "$other" /v1/evpn/vnis/100/macs | jq -c '.macs'
+	fi
+
+	if [ -n "$other" ]; then
+		printf '\n---- %s: allocate from the same fabric pool\n' "$other"
+		out=$(_demo_ipam_call "$other" POST \
+		    "/v1/ipam/pools/$DEMO_IPAM_POOL/allocations" \
+		    '{"resource": "web-3", "family": "ipv4"}')
+		code=$(tail -n 1 <<<"$out")
+		alloc[web-3]=$(sed '$d' <<<"$out")
+		printf '%s %s\n' "$code" "${alloc[web-3]}"
+		check "$other: allocated web-3 in the shared pool" \
+		    test "$code" = 201
+		check "$other: web-3's address is none of $leaf's" \
+		    test "$(for e in web-1 web-2 db-1 web-3; do
+		    jq -r .ip <<<"${alloc[$e]}"; done | sort -u | wc -l)" -eq 4
+		printf '\n---- %s: evpnctl show ipam blocks\n' "$other"
+		evpnctl_in "$other" show ipam blocks
 	fi
 
 	printf '\n---- %s: release web-2\n' "$leaf"

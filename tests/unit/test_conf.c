@@ -58,6 +58,7 @@ static const char *const golden_names[] = {
 	"mixed_order",		/* blocks out of order, unsorted lists */
 	"defaults",		/* explicit defaults vanish */
 	"ipam",			/* ipam pools, shadow blocks, api listen */
+	"fabric",		/* ipam datastore, fabric pools */
 };
 
 START_TEST(test_golden)
@@ -453,6 +454,73 @@ static const struct bad_case bad_cases[] = {
 	  "evpnd.conf:3: invalid name template '{host}' in 'dns name-template "
 	  "{host}' (letters, digits, '-', '_', '.' and {resource}, {pool}, "
 	  "{ip}, {label:KEY}; 253 characters at most)" },
+	/* fabric pools and the datastore */
+	{ "ipam pool a\n prefix 10.0.0.0/22\n scope fabric\n",
+	  "evpnd.conf:1: ipam pool a: scope fabric needs an 'ipam datastore "
+	  "etcd' block" },
+	{ "ipam pool a\n prefix 10.0.0.0/22\n block-size 24\n",
+	  "evpnd.conf:1: ipam pool a: block-size, no borrow and "
+	  "block-idle-release apply to 'scope fabric' pools only" },
+	{ "ipam datastore etcd\n endpoint http://h:2379\n"
+	  "ipam pool a\n prefix 10.0.0.0/28\n scope fabric\n",
+	  "evpnd.conf:3: ipam pool a: prefix 10.0.0.0/28 is smaller than one "
+	  "block (block-size 26: /26 blocks)" },
+	{ "ipam datastore etcd\n endpoint http://h:2379\n"
+	  "ipam pool a\n prefix 2001:db8::/124\n scope fabric\n",
+	  "evpnd.conf:3: ipam pool a: prefix 2001:db8::/124 is smaller than "
+	  "one block (block-size 26: /122 blocks)" },
+	{ "ipam datastore etcd\n endpoint http://h:2379\n"
+	  "ipam pool a\n prefix 10.0.0.0/16\n scope fabric\n"
+	  " mac-prefix 02:00:00:00\n",
+	  "evpnd.conf:3: ipam pool a: a 4-byte mac-prefix leaves 15 bits for "
+	  "addresses, too few for the pool's 65536 IPv4 addresses (fabric "
+	  "pools derive each MAC from its address)" },
+	{ "ipam pool a\n prefix 10.0.0.0/22\n scope global\n",
+	  "evpnd.conf:3: invalid scope 'global' in 'scope global' (local or "
+	  "fabric)" },
+	{ "ipam pool a\n prefix 10.0.0.0/22\n block-size 31\n",
+	  "evpnd.conf:3: invalid block-size '31' in 'block-size 31' "
+	  "(16..30)" },
+	{ "ipam datastore etcd\n",
+	  "evpnd.conf:1: ipam datastore: no 'endpoint' statement" },
+	{ "ipam datastore consul\n",
+	  "evpnd.conf:1: unknown datastore 'consul' in 'ipam datastore consul' "
+	  "(etcd)" },
+	{ "ipam datastore etcd\n endpoint http://h\nipam datastore etcd\n",
+	  "evpnd.conf:3: duplicate 'ipam datastore etcd': there is one ipam "
+	  "datastore" },
+	{ "ipam datastore etcd\n endpoint 10.0.0.1:2379\n",
+	  "evpnd.conf:2: invalid endpoint '10.0.0.1:2379' in 'endpoint "
+	  "10.0.0.1:2379' (http://HOST:PORT or https://HOST:PORT, IPv6 as "
+	  "[ADDR])" },
+	{ "ipam datastore etcd\n endpoint http://[10.0.0.1]:2379\n",
+	  "evpnd.conf:2: invalid endpoint 'http://[10.0.0.1]:2379' in "
+	  "'endpoint http://[10.0.0.1]:2379' (http://HOST:PORT or "
+	  "https://HOST:PORT, IPv6 as [ADDR])" },
+	{ "ipam datastore etcd\n endpoint http://h:0\n",
+	  "evpnd.conf:2: invalid endpoint 'http://h:0' in 'endpoint "
+	  "http://h:0' (http://HOST:PORT or https://HOST:PORT, IPv6 as "
+	  "[ADDR])" },
+	{ "ipam datastore etcd\n endpoint http://h\n endpoint http://h\n",
+	  "evpnd.conf:3: duplicate 'endpoint http://h'" },
+	{ "ipam datastore etcd\n endpoint https://h:2379\n",
+	  "evpnd.conf:1: ipam datastore: https endpoints need 'tls ca FILE'" },
+	{ "ipam datastore etcd\n endpoint http://h\n key-prefix evpnd\n",
+	  "evpnd.conf:3: invalid key-prefix 'evpnd' in 'key-prefix evpnd' "
+	  "(/NAME[/NAME...], at most 128 characters: letters, digits, '.', "
+	  "'_', '-')" },
+	{ "ipam datastore etcd\n endpoint http://h\n key-prefix /a/\n",
+	  "evpnd.conf:3: invalid key-prefix '/a/' in 'key-prefix /a/' "
+	  "(/NAME[/NAME...], at most 128 characters: letters, digits, '.', "
+	  "'_', '-')" },
+	{ "ipam datastore etcd\n endpoint http://h\n tls cert c ca a\n",
+	  "evpnd.conf:3: 'tls cert c ca a': tls cert and key go together" },
+	{ "ipam datastore etcd\n endpoint http://h\n tls ca a ca b\n",
+	  "evpnd.conf:3: 'tls ca a ca b': expected 'tls [cert FILE] [key "
+	  "FILE] [ca FILE]', each once" },
+	{ "ipam datastore etcd\n endpoint http://h\n block-size 24\n",
+	  "evpnd.conf:3: 'block-size 24' is not valid here; it belongs in an "
+	  "'ipam pool' block" },
 	{ "api listen 0.0.0.0 8443 tls cert a key b\n",
 	  "evpnd.conf:1: incomplete command 'api listen 0.0.0.0 8443 tls cert "
 	  "a key b'" },
@@ -942,6 +1010,39 @@ START_TEST(test_values_ipam_dns)
 }
 END_TEST
 
+START_TEST(test_values_fabric)
+{
+	struct config *c = parse_ok("ipam datastore etcd\n"
+	    " endpoint http://10.200.0.1:2379\n"
+	    " endpoint http://10.200.0.2:2379\n"
+	    " tls ca ca.pem\n"
+	    "ipam pool f\n prefix 10.0.0.0/22\n scope fabric\n"
+	    "ipam pool g\n prefix 10.1.0.0/22\n scope fabric\n"
+	    " block-size 28\n no borrow\n block-idle-release 30\n"
+	    "ipam pool l\n prefix 10.2.0.0/24\n");
+	const struct conf_ipam_datastore *ds = &c->ipam_datastore;
+	struct conf_ipam_pool *f = conf_ipam_pool_find(c, "f");
+	struct conf_ipam_pool *g = conf_ipam_pool_find(c, "g");
+	struct conf_ipam_pool *l = conf_ipam_pool_find(c, "l");
+
+	ck_assert(ds->enabled);
+	ck_assert_uint_eq(ds->nendpoints, 2);
+	ck_assert_str_eq(ds->endpoints[1], "http://10.200.0.2:2379");
+	ck_assert_str_eq(conf_datastore_prefix(c), "/evpnd");
+	ck_assert_ptr_null(ds->tls_cert);
+	ck_assert_str_eq(ds->tls_ca, "ca.pem");
+	ck_assert_int_eq(f->scope, CONF_IPAM_SCOPE_FABRIC);
+	ck_assert_uint_eq(f->block_size, 26);
+	ck_assert(f->borrow);
+	ck_assert_uint_eq(f->block_idle_release, 600);
+	ck_assert_uint_eq(g->block_size, 28);
+	ck_assert(!g->borrow);
+	ck_assert_uint_eq(g->block_idle_release, 30);
+	ck_assert_int_eq(l->scope, CONF_IPAM_SCOPE_LOCAL);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_session_differs)
 {
 	struct config *c = parse_ok("router bgp 1\n"
@@ -1013,6 +1114,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_session_differs);
 	tcase_add_test(tc, test_values_ipam);
 	tcase_add_test(tc, test_values_ipam_dns);
+	tcase_add_test(tc, test_values_fabric);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "bgpd/bgp_msg.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "evpn/evpn_int.h"
+#include "ipam/fabric.h"
+#include "ipam/ipam.h"
+#include "tests/unit/fake_datastore.h"
 #include "tests/unit/fake_peer.h"
 
 #define RR	"10.0.0.1"
@@ -713,6 +717,133 @@ START_TEST(test_import_frr_fixtures)
 }
 END_TEST
 
+/* ---- IPAM conflicts in a fabric pool ---------------------------------- */
+
+/* A remote VTEP's type 2 for MAC and IP, reflected by RR. */
+static void
+remote_macip(struct fp_conn *c, const char *rd, const char *mac,
+    const char *ip, const char *vtep, bool withdraw)
+{
+	struct evpn_route r = fp_macip(rd, mac, ip, 100);
+	struct bgp_attrs a;
+
+	fp_attrs_vtep(&a, vtep, "65000:100");
+	bgp_attrs_set_originator_id(&a, fp_ip4(vtep));
+	if (withdraw)
+		fp_withdraw(c, &r, 1);
+	else
+		fp_announce(c, &a, &r, 1);
+	bgp_attrs_clear(&a);
+	fp_run(&w);
+}
+
+static const struct ipaddr *
+addr_of(const char *s)
+{
+	static struct ipaddr a;
+
+	ck_assert_int_eq(ipaddr_parse(s, &a), 0);
+	return &a;
+}
+
+static const char *
+conflict_kind(json_t *o, const char *ip)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(json_object_get(o, "conflicts"), i, c)
+		if (strcmp(json_string_value(json_object_get(c, "ip")), ip) ==
+		    0)
+			return json_string_value(json_object_get(c, "kind"));
+	return NULL;
+}
+
+/*
+ * A fabric pool's endpoint (10.10.0.1, MAC derived from it): another
+ * VTEP advertising the same MAC with another IP, or the same IP with
+ * another MAC, is a conflict, not a move; in a local pool the same MAC
+ * would be mobility.
+ */
+START_TEST(test_fabric_pool_conflicts)
+{
+	struct fp_conn *c = start_issue("", "");
+	struct ipam_fabric_owner me = { "10.0.0.11", { 0 } };
+	struct ipam_request req = { .resource = "ep1",
+	    .family = IPAM_FAMILY_IPV4 };
+	struct ipam_pool_spec spec;
+	const struct ipam_alloc *a;
+	struct ipam_fabric *fab;
+	struct ipam_store *store;
+	struct fake_ds *ds = fake_ds_new(w.base);
+	struct ipam *ipam = ipam_new();
+	struct prefix pfx;
+	char dir[] = "/tmp/test_evpn_XXXXXX", err[256], buf[32];
+	bool existing;
+	json_t *o;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	memset(&spec, 0, sizeof(spec));
+	prefix_parse("10.10.0.0/24", &pfx, false);
+	spec.name = "f";
+	spec.vni = 100;
+	spec.prefixes = &pfx;
+	spec.nprefixes = 1;
+	spec.fabric = true;
+	spec.block_size = 26;
+	ck_assert_int_eq(ipam_pool_add(ipam, &spec, err, sizeof(err)), 0);
+	store = ipam_store_open(dir, w.base, ipam, err, sizeof(err));
+	ck_assert_msg(store != NULL, "%s", err);
+	fab = ipam_fabric_new(w.base, ipam, store, &fake_ds_ops, ds, &me);
+	ipam_fabric_start(fab, 0);
+	ipam_fabric_set_ready(fab);
+	ipam_fabric_want(fab, "f", IPAM_FAMILY_IPV4);
+	for (int i = 0; i < 20; i++) {
+		ipam_store_flush(store);
+		fake_ds_run(ds);
+		event_base_loop(w.base, EVLOOP_NONBLOCK);
+	}
+	ck_assert_int_eq(ipam_allocate(ipam, "f", &req, &a, &existing), 0);
+	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), "10.10.0.1");
+	ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)),
+	    "02:00:00:00:00:01");
+	evpn_set_ipam(w.evpn, ipam);
+
+	remote_macip(c, "10.0.0.2:1", "02:00:00:00:00:01", "10.10.0.99",
+	    "10.0.0.2", false);
+	remote_macip(c, "10.0.0.3:1", "02:00:00:00:00:77", "10.10.0.1",
+	    "10.0.0.3", false);
+	o = evpn_ipam_conflicts_json(w.evpn);
+	ck_assert_int_eq(jint(o, "total"), 2);
+	ck_assert_str_eq(conflict_kind(o, "10.10.0.99"), "mac");
+	ck_assert_str_eq(conflict_kind(o, "10.10.0.1"), "ip");
+	json_decref(o);
+	/* The same route from another VTEP: both at once. */
+	remote_macip(c, "10.0.0.3:1", "02:00:00:00:00:77", "10.10.0.1",
+	    "10.0.0.3", true);
+	remote_macip(c, "10.0.0.4:1", "02:00:00:00:00:01", "10.10.0.1",
+	    "10.0.0.4", false);
+	o = evpn_ipam_conflicts_json(w.evpn);
+	ck_assert_str_eq(conflict_kind(o, "10.10.0.1"), "ip+mac");
+	json_decref(o);
+	/* What a reclaim asks: which VTEPs still have routes here. */
+	ck_assert_uint_eq(evpn_routes_from_vtep(w.evpn, addr_of("10.0.0.4")),
+	    1);
+	ck_assert_uint_eq(evpn_routes_from_vtep(w.evpn, addr_of("10.0.0.3")),
+	    0);
+
+	evpn_set_ipam(w.evpn, NULL);
+	ipam_fabric_stop(fab);
+	fake_ds_run(ds);
+	ipam_store_close(store);
+	ipam_fabric_free(fab);
+	fake_ds_free(ds);
+	ipam_free(ipam);
+	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(err), 0);
+}
+END_TEST
+
 /* ---- MAC mobility (RFC 7432 §15) -------------------------------------- */
 
 /* Our announcements since the last skip: one UPDATE for MAC+IP 05,
@@ -1088,6 +1219,7 @@ evpn_suite(void)
 	tcase_add_test(tc, test_import_by_route_target);
 	tcase_add_test(tc, test_import_explicit_rt_is_exact);
 	tcase_add_test(tc, test_import_frr_fixtures);
+	tcase_add_test(tc, test_fabric_pool_conflicts);
 	tcase_add_test(tc, test_mobility_remote_seq0);
 	tcase_add_test(tc, test_mobility_remote_seq5);
 	tcase_add_test(tc, test_mobility_sticky_local_no_bump);
