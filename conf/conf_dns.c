@@ -62,22 +62,6 @@ dns_name_norm(const char *s, char **out)
 	return 0;
 }
 
-/* Base64 (RFC 4648 §4): groups of 4, '=' only as padding at the end. */
-static bool
-base64_valid(const char *s)
-{
-	size_t len = strlen(s), pad = 0;
-
-	if (len == 0 || len % 4 != 0 || len > CONF_DNS_SECRET_MAX)
-		return false;
-	while (pad < 2 && s[len - 1 - pad] == '=')
-		pad++;
-	for (size_t i = 0; i < len - pad; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
-			return false;
-	return true;
-}
-
 static int
 arg_dns_name(struct parser *p, int i, const char *what, char **out)
 {
@@ -112,7 +96,7 @@ arg_tsig_alg(struct parser *p, int i, char **out)
 static int
 arg_tsig_secret(struct parser *p, int i, char **out)
 {
-	if (!base64_valid(cp_arg(p, i)))
+	if (!base64_valid(cp_arg(p, i), CONF_DNS_SECRET_MAX))
 		return cp_err(p, "invalid TSIG secret in 'dns zone ...' "
 		    "(base64, at most %d characters)", CONF_DNS_SECRET_MAX);
 	if (*out != NULL)
