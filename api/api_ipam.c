@@ -203,9 +203,13 @@ labels_json(const char *labels)
 	return o;
 }
 
+/* An allocation; "dns" and "dnsName" when its pool registers it. */
 static json_t *
-alloc_json(const struct ipam_alloc *a, bool preallocated)
+alloc_json(const struct ipamd *im, const struct ipam_alloc *a,
+    bool preallocated)
 {
+	char dns[DNS_STATE_MAX];
+	const char *state, *fqdn;
 	char buf[IPADDR_STRLEN];
 	json_t *o = json_object();
 
@@ -223,6 +227,11 @@ alloc_json(const struct ipam_alloc *a, bool preallocated)
 	json_object_set_new(o, "preallocated", json_boolean(a->preallocated ||
 	    preallocated));
 	json_object_set_new(o, "labels", labels_json(a->labels));
+	if ((state = ipamd_dns_state(im, a->resource, dns, sizeof(dns),
+	    &fqdn)) != NULL) {
+		json_object_set_new(o, "dnsName", json_string(fqdn));
+		json_object_set_new(o, "dns", json_string(state));
+	}
 	return o;
 }
 
@@ -521,7 +530,8 @@ allocate_done(const struct ipamd_result *res, void *arg)
 		    "committed (the IPAM store failed; nothing was "
 		    "allocated)");
 	else {
-		json_t *o = alloc_json(res->alloc, res->preallocated);
+		json_t *o = alloc_json(pd->d->ipamd, res->alloc,
+		    res->preallocated);
 
 		if (res->wait_s > 0)
 			json_object_set_new(o, "waitMs", json_integer(
@@ -683,6 +693,7 @@ api_ipam_release(struct api_req *r)
 struct alloc_filter {
 	json_t		*list;
 	const struct evkeyvalq *q;
+	const struct ipamd *im;
 };
 
 static bool
@@ -714,7 +725,7 @@ alloc_append(const struct ipam_alloc *a, void *arg)
 	struct alloc_filter *f = arg;
 
 	if (filter_match(f, a))
-		json_array_append_new(f->list, alloc_json(a, false));
+		json_array_append_new(f->list, alloc_json(f->im, a, false));
 	return 0;
 }
 
@@ -742,6 +753,7 @@ api_ipam_allocations(struct api_req *r)
 	}
 	f.list = json_array();
 	f.q = &q;
+	f.im = r->d->ipamd;
 	ipam_foreach(ipamd_ipam(r->d->ipamd), pool, alloc_append, &f);
 	api_reply_json(r, 200, json_pack("{s:o, s:I}", "allocations", f.list,
 	    "total", (json_int_t)json_array_size(f.list)));
@@ -759,7 +771,7 @@ api_ipam_allocation(struct api_req *r)
 		api_reply_error(r, 404, "no allocation for %.64s", r->arg);
 		return;
 	}
-	api_reply_json(r, 200, alloc_json(a, false));
+	api_reply_json(r, 200, alloc_json(r->d->ipamd, a, false));
 }
 
 void

@@ -144,8 +144,11 @@ op_done(int status, void *arg)
 		 * is still what the name holds (it may have been released,
 		 * even re-allocated, while the commit was under way). */
 		res.alloc = &op->rec;
-		if (same_alloc(ipam_find(im->ipam, op->rec.resource), &op->rec))
+		if (same_alloc(ipam_find(im->ipam, op->rec.resource),
+		    &op->rec)) {
 			evpn_ipam_advertise(im->evpn, &op->rec);
+			dnsreg_alloc(im, &op->rec);
+		}
 		break;
 	case IPAM_OP_CLAIM:
 		/* Same MAC and addresses: the route is already out. */
@@ -156,6 +159,8 @@ op_done(int status, void *arg)
 		res.alloc = ipam_find(im->ipam, op->rec.resource);
 		res.preallocated = true;
 		res.wait_s = op->wait_s;
+		if (res.alloc != NULL)
+			dnsreg_alloc(im, res.alloc);
 		break;
 	case IPAM_OP_SYNC:
 		/* The first commit of an existing allocation was pending:
@@ -168,8 +173,10 @@ op_done(int status, void *arg)
 		/* A failed one is allocated again (the store): its route
 		 * was never withdrawn. */
 		res.released = &op->rec;
-		if (status == 0)
+		if (status == 0) {
 			evpn_ipam_withdraw(im->evpn, &op->rec);
+			dnsreg_release(im, op->rec.resource);
+		}
 		break;
 	default:
 		break;
@@ -388,6 +395,22 @@ restore_advertise(const struct ipam_alloc *a, void *arg)
 	return 0;
 }
 
+/* DNS settings of the config's pools and the run-time ones (their
+ * allocations are registered again: an update replaces). */
+static void
+dns_pools(struct ipamd *im, const struct config *conf)
+{
+	const struct conf_ipam_pool *cp;
+	const struct rt_pool *rp;
+
+	TAILQ_FOREACH(cp, &conf->ipam_pools, entry)
+		dnsreg_pool(im, cp->name, &cp->dns);
+	TAILQ_FOREACH(rp, &im->rt_pools, entry)
+		if (rp->def != NULL)	/* not one still being created */
+			dnsreg_pool(im, rp->name,
+			    &TAILQ_FIRST(&rp->def->ipam_pools)->dns);
+}
+
 static void
 churn_hook(void *arg, uint32_t vni, enum evpn_churn kind)
 {
@@ -439,6 +462,8 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 	sync_reservations(im);
 	evpn_set_ipam(evpn, im->ipam);
 	ipam_foreach(im->ipam, NULL, restore_advertise, im);
+	im->dns = dnsreg_create(base);
+	dns_pools(im, conf);
 	im->shadowd = shadowd_create(base, im, conf);
 	evpn_set_churn_hook(evpn, churn_hook, im);
 	for (struct ipam_pool *p = ipam_pool_first(im->ipam); p;
@@ -475,6 +500,7 @@ ipamd_free(struct ipamd *im)
 	ipam_store_close(im->store);
 	fabricd_free(im->fabricd);
 	shadowd_free(im->shadowd);
+	dnsreg_free(im->dns);
 	rt_pools_free(im);
 	ipam_free(im->ipam);
 	free(im);
@@ -641,6 +667,7 @@ ipamd_reload_apply(struct ipamd *im, const struct config *running,
 	if (pools_add(im->ipam, next, running, err, sizeof(err)) == -1)
 		fatalx("ipam: %s after its check", err);
 	im->conf = next;
+	dns_pools(im, next);
 	sync_reservations(im);
 	shadowd_reload(im->shadowd, next);
 }

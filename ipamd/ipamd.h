@@ -52,6 +52,11 @@
  *
  * Requests may ask for an address and carry labels (ipam.h); a repeated
  * request must ask the same to be answered with the same allocation.
+ *
+ * DNS (dnsreg.c): a pool with "dns zone" registers its named
+ * allocations once committed and removes them on release, without ever
+ * holding an allocation up; settings changed by a reload or the API
+ * apply at once.
  */
 #ifndef IPAMD_IPAMD_H
 #define IPAMD_IPAMD_H
@@ -179,6 +184,15 @@ int		 ipamd_pool_reserve(struct ipamd *, const char *pool,
 int		 ipamd_pool_unreserve(struct ipamd *, const char *pool,
 		    const struct ipaddr *, const char *actor, ipamd_pool_cb *,
 		    void *arg, char *err, size_t errlen);
+/*
+ * DNS registration (dnsreg.c, through dns/): an allocation named by a
+ * dns-name label or its pool's template.  "pending", "registered" or
+ * "failed: REASON" into buf and the name into *fqdn; NULL when the
+ * allocation has no name to register.
+ */
+#define DNS_STATE_MAX	256
+const char	*ipamd_dns_state(const struct ipamd *, const char *resource,
+		    char *buf, size_t len, const char **fqdn);
 /* The definition of a pool: the config file's block (*runtime false)
  * or the run-time one; NULL when there is none. */
 const struct conf_ipam_pool *ipamd_pool_definition(const struct ipamd *,

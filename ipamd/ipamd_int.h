@@ -1,7 +1,8 @@
 /*
  * Internal to ipamd/: the daemon-side IPAM state shared by ipamd.c
- * (allocations, releases, life cycle) and pools.c (pools made and
- * changed at run time).  Not part of the ipamd/ contract.
+ * (allocations, releases, life cycle), pools.c (pools made and changed
+ * at run time) and dnsreg.c (DNS registration of allocations).  Not
+ * part of the ipamd/ contract.
  */
 #ifndef IPAMD_IPAMD_INT_H
 #define IPAMD_IPAMD_INT_H
@@ -10,6 +11,8 @@
 #include "ipamd/ipamd.h"
 
 struct config;
+struct conf_ipam_dns;
+struct dnsreg;
 struct event_base;
 
 /* A pool made over the API: its definition and what is under way. */
@@ -37,6 +40,7 @@ struct ipamd {
 	struct evpn		*evpn;
 	struct shadowd		*shadowd;	/* shadow inventory */
 	struct fabricd		*fabricd;	/* fabric pools, if wired */
+	struct dnsreg		*dns;		/* DNS registration */
 	const struct config	*conf;		/* the running config */
 	struct rt_pool_list	 rt_pools;	/* creation order */
 	uint64_t		 inflight;	/* submitted, not called back */
@@ -58,5 +62,23 @@ void		 spec_free(struct ipam_pool_spec *);
 /* A submission counted in inflight; -1 EIO when the store refuses. */
 int		 ipamd_submit(struct ipamd *, const struct ipam_op *,
 		    ipam_done_cb, void *);
+
+/* dnsreg.c */
+struct dnsreg	*dnsreg_create(struct event_base *);
+void		 dnsreg_free(struct dnsreg *);
+/* A pool's DNS settings, at start and after every change: names under
+ * older settings leave their zone, the pool's allocations are put in
+ * under the new ones (nothing when unchanged). */
+void		 dnsreg_pool(struct ipamd *, const char *pool,
+		    const struct conf_ipam_dns *);
+void		 dnsreg_pool_gone(struct ipamd *, const char *pool);
+/* A committed allocation or claim; a committed release. */
+void		 dnsreg_alloc(struct ipamd *, const struct ipam_alloc *);
+void		 dnsreg_release(struct ipamd *, const char *resource);
+/* The name of an allocation: 1 when none is asked (no dns-name label,
+ * no template), 0 with the absolute name in out, -1 when it is not a
+ * valid name in the zone (out holds it). */
+int		 dnsreg_fqdn(const struct conf_ipam_dns *, const char *pool,
+		    const struct ipam_alloc *, char *out, size_t len);
 
 #endif

@@ -377,10 +377,12 @@ pool_apply(struct ipamd *im, struct rt_pool *rp)
 		rp->def = rp->next;
 		rp->next = NULL;
 		rp->state = RT_POOL_READY;
+		dnsreg_pool(im, rp->name, &def_pool(rp->def)->dns);
 		break;
 	case RT_POOL_DELETING:
 		rv = ipam_pool_remove(im->ipam, rp->name, NULL);
 		snprintf(err, sizeof(err), "%s", strerror(errno));
+		dnsreg_pool_gone(im, rp->name);
 		TAILQ_REMOVE(&im->rt_pools, rp, entry);
 		rt_pool_free(rp);
 		break;

@@ -6,7 +6,8 @@
  * reservations added and removed; definitions that cannot build (or
  * try to smuggle a line in) refused with the parser's message.
  * Allocations asking for an address, carrying labels, filtered by label
- * and audited with them.
+ * and audited with them.  The DNS name an allocation registers under:
+ * its dns-name label or its pool's template, completed with the zone.
  */
 #include <check.h>
 #include <stdio.h>
@@ -18,7 +19,9 @@
 #include "common/log.h"
 #include "api/api.h"
 #include "ipam/ipam.h"
+#include "conf/conf.h"
 #include "ipamd/ipamd.h"
+#include "ipamd/ipamd_int.h"
 #include "tests/unit/api_harness.h"
 
 static const char conf_text[] =
@@ -407,6 +410,53 @@ START_TEST(test_asked_and_labels)
 }
 END_TEST
 
+/* The name of an allocation with these labels under this template. */
+static int
+fqdn_of(const char *tmpl, const char *resource, const char *labels,
+    char *out, size_t len)
+{
+	struct conf_ipam_dns dns = { .zone = "train.example.net",
+	    .name_template = (char *)tmpl };
+	struct ipam_alloc a;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.resource, sizeof(a.resource), "%s", resource);
+	a.labels = labels;
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &a.ip), 0);
+	return dnsreg_fqdn(&dns, "pa", &a, out, len);
+}
+
+START_TEST(test_dns_names)
+{
+	char n[300];
+
+	ck_assert_int_eq(fqdn_of(NULL, "r", NULL, n, sizeof(n)), 1);
+	ck_assert_int_eq(fqdn_of(NULL, "r", "dns-name=worker-3", n,
+	    sizeof(n)), 0);
+	ck_assert_str_eq(n, "worker-3.train.example.net");
+	ck_assert_int_eq(fqdn_of(NULL, "r", "dns-name=Worker-3.Train", n,
+	    sizeof(n)), 0);
+	ck_assert_str_eq(n, "worker-3.train.train.example.net");
+	ck_assert_int_eq(fqdn_of(NULL, "r",
+	    "dns-name=w.train.example.net", n, sizeof(n)), 0);
+	ck_assert_str_eq(n, "w.train.example.net");
+	ck_assert_int_eq(fqdn_of(NULL, "r", "dns-name=w.other.net.", n,
+	    sizeof(n)), -1);
+	/* The label wins over the template. */
+	ck_assert_int_eq(fqdn_of("{resource}", "r", "dns-name=w", n,
+	    sizeof(n)), 0);
+	ck_assert_str_eq(n, "w.train.example.net");
+	ck_assert_int_eq(fqdn_of("{label:app}-{resource}", "abc/eth0",
+	    "app=trainer", n, sizeof(n)), 0);
+	ck_assert_str_eq(n, "trainer-abc-eth0.train.example.net");
+	ck_assert_int_eq(fqdn_of("{ip}.{pool}", "r", NULL, n, sizeof(n)), 0);
+	ck_assert_str_eq(n, "10-10-0-5.pa.train.example.net");
+	/* An empty label makes an empty DNS label: not a name. */
+	ck_assert_int_eq(fqdn_of("{label:app}.x", "r", NULL, n, sizeof(n)),
+	    -1);
+}
+END_TEST
+
 static Suite *
 api_pools_suite(void)
 {
@@ -419,6 +469,9 @@ api_pools_suite(void)
 	tcase_add_test(tc, test_pool_bad_definitions);
 	tcase_add_test(tc, test_pool_dns_definition);
 	tcase_add_test(tc, test_asked_and_labels);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("dns");
+	tcase_add_test(tc, test_dns_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
