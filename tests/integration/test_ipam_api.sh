@@ -9,7 +9,8 @@
 #  2. TLS listener: two CAs and client certificates made with openssl
 #     at test time; a client with a good certificate gets 200, one
 #     without a certificate and one with a certificate from the other CA
-#     are refused; unreadable cert/key files refuse the start.
+#     are refused; unreadable cert/key files refuse the start; pool
+#     administration over TLS is refused (403: no client is admin yet).
 #  3. Crash: a burst of 10,000 allocations (curl --parallel, 16 at a
 #     time), kill -9 in the middle, restart on the same state directory:
 #     every acknowledged (201/200) allocation is there with the address
@@ -373,6 +374,12 @@ test_tls()
 	check_eq "client certificate from the CA -> 200" 200 "$code"
 	check "the same API over TLS" jq -e '.pools | length == 3' \
 	    "$T/tls.out"
+	code=$(curl -s -o "$T/tls.out" -w '%{http_code}' --max-time 10 \
+	    --cacert "$T/ca1.pem" --cert "$T/good.pem" --key "$T/good.key" \
+	    -X POST --data '{"name": "x", "prefixes": ["10.99.0.0/24"]}' \
+	    "https://127.0.0.1:$TLS_PORT/v1/ipam/pools" 2>/dev/null)
+	check_eq "making a pool over TLS -> 403 (admin is the Unix socket)" \
+	    403 "$code"
 	code=$(tls_get)
 	check_eq "no client certificate -> refused" 000 "$code"
 	code=$(tls_get --cert "$T/other.pem" --key "$T/other.key")
