@@ -62,6 +62,8 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/summary", api_bgp_summary },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/neighbors", api_bgp_neighbors },
 	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/bgp/neighbors/", api_bgp_neighbor },
+	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/bgp/neighbors/*/clear",
+	    api_bgp_neighbor_clear },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/config", api_config },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/routes", api_evpn_routes },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/vnis", api_evpn_vnis },

@@ -104,6 +104,7 @@ void		 api_reply_raw(struct api_req *, int code, const char *ctype,
 api_handler	 api_bgp_summary;
 api_handler	 api_bgp_neighbors;
 api_handler	 api_bgp_neighbor;
+api_handler	 api_bgp_neighbor_clear;
 api_handler	 api_config;
 /* Build the JSON objects the handlers send (exposed for tests). */
 json_t		*api_bgp_summary_json(struct evpnd *);

@@ -1,5 +1,6 @@
 /*
- * /v1/bgp/... and /v1/config: bgpd's state as JSON.
+ * /v1/bgp/... and /v1/config: bgpd's state as JSON, and the operator's
+ * "clear bgp" (POST /v1/bgp/neighbors/ADDR/clear).
  *
  * Key names follow FRR's "show bgp summary json" and "show bgp neighbors
  * json" where it has one, so tooling written for FRR fabrics reads ours.
@@ -12,6 +13,7 @@
 
 #include <event2/http.h>
 
+#include "bgpd/bgp_af.h"
 #include "bgpd/bgpd.h"
 #include "common/addr.h"
 #include "common/log.h"
@@ -53,6 +55,8 @@ summary_peer_json(const struct bgp_peer_info *pi, uint32_t local_as)
 	if (pi->description != NULL)
 		json_object_set_new(o, "description",
 		    json_string(pi->description));
+	if (pi->pfx_overflow)		/* FRR: "Idle (PfxCt)" */
+		json_object_set_new(o, "peerState", json_string("PfxCt"));
 	return o;
 }
 
@@ -164,6 +168,9 @@ neighbor_add_timers(json_t *o, const struct bgp_peer_info *pi,
 	    json_integer((json_int_t)pi->holdtime * 1000));
 	json_object_set_new(o, "keepaliveIntervalMsecs",
 	    json_integer((json_int_t)pi->keepalive * 1000));
+	if (pi->state == BGP_ST_ESTABLISHED)
+		json_object_set_new(o, "sendHoldTimeMsecs",
+		    json_integer((json_int_t)pi->send_hold_msec));
 	if (cb != NULL)
 		cn = conf_neighbor_find(cb, &pi->addr);
 	if (cn == NULL)
@@ -175,6 +182,82 @@ neighbor_add_timers(json_t *o, const struct bgp_peer_info *pi,
 	json_object_set_new(o, "configuredConnectRetrySecs",
 	    json_integer(cn->connect_retry ? cn->connect_retry :
 	    CONF_DEFAULT_CONNECT_RETRY));
+}
+
+/* FRR's keys for the families of the CONF_AF_* bits, by conf_af_index(). */
+static const struct {
+	uint8_t		 conf_af;
+	const char	*key;
+} af_keys[CONF_AF_COUNT] = {
+	{ CONF_AF_IPV4_UNICAST, "ipv4Unicast" },
+	{ CONF_AF_IPV6_UNICAST, "ipv6Unicast" },
+	{ CONF_AF_L2VPN_EVPN, "l2VpnEvpn" },
+};
+
+/* Accepted prefixes of the family of a CONF_AF_* bit (its aid's). */
+static uint32_t
+af_accepted(const struct bgp_peer_info *pi, uint8_t conf_af)
+{
+	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
+		const struct bgp_af *af = bgp_af_get(aid);
+
+		if (af != NULL && af->conf_af == conf_af)
+			return pi->pfx_accepted[aid];
+	}
+	return 0;
+}
+
+static json_t *
+af_info_json(const struct bgp_peer_info *pi, const struct conf_neighbor *cn,
+    int i)
+{
+	const struct conf_max_prefix *mp = &cn->max_prefix[i];
+	json_t *o = json_object();
+
+	json_object_set_new(o, "acceptedPrefixCounter",
+	    json_integer(af_accepted(pi, af_keys[i].conf_af)));
+	if (mp->max == 0)
+		return o;
+	json_object_set_new(o, "prefixAllowedMax", json_integer(mp->max));
+	if (mp->warning_only)
+		json_object_set_new(o, "prefixAllowedMaxWarning", json_true());
+	json_object_set_new(o, "prefixAllowedWarningThresh",
+	    json_integer(mp->threshold));
+	if (mp->restart != 0)
+		json_object_set_new(o, "prefixAllowedRestartIntervalMsecs",
+		    json_integer((json_int_t)mp->restart * 60000));
+	return o;
+}
+
+/* FRR's per-family block and its maximum-prefix state keys. */
+static void
+neighbor_add_families(json_t *o, const struct bgp_peer_info *pi,
+    const struct config *conf)
+{
+	const struct conf_bgp *cb = conf ? conf_bgp_default(conf) : NULL;
+	const struct conf_neighbor *cn;
+	json_t *fams;
+
+	if (pi->pfx_overflow) {
+		json_object_set_new(o, "prefixesConfigExceedMax", json_true());
+		if (pi->pfx_restart_msec != 0) {
+			json_object_set_new(o, "reducePrefixNumFrom",
+			    json_true());
+			json_object_set_new(o, "restartInTimerMsec",
+			    json_integer((json_int_t)pi->pfx_restart_msec));
+		} else
+			json_object_set_new(o, "reducePrefixNumAndClearIpBgp",
+			    json_true());
+	}
+	if (cb == NULL || (cn = conf_neighbor_find(cb, &pi->addr)) == NULL)
+		return;
+	fams = json_object();
+	for (int i = 0; i < CONF_AF_COUNT; i++)
+		if ((cn->af_active & af_keys[i].conf_af) ||
+		    cn->max_prefix[i].max != 0)
+			json_object_set_new(fams, af_keys[i].key,
+			    af_info_json(pi, cn, i));
+	json_object_set_new(o, "addressFamilyInfo", fams);
 }
 
 static void
@@ -223,6 +306,9 @@ neighbor_json(const struct bgp_peer_info *pi, uint32_t local_as,
 	    json_integer((json_int_t)pi->stats.pfx_rcvd));
 	json_object_set_new(o, "prefixesSent",
 	    json_integer((json_int_t)pi->stats.pfx_sent));
+	json_object_set_new(o, "unknownAttrDropped",
+	    json_integer((json_int_t)pi->stats.unknown_attr_dropped));
+	neighbor_add_families(o, pi, conf);
 	if (pi->last_notify_sent.code != 0)
 		json_object_set_new(o, "lastNotificationSent",
 		    notify_json(&pi->last_notify_sent));
@@ -294,6 +380,24 @@ api_bgp_neighbor(struct api_req *ar)
 	ipaddr_fmt(&pi.addr, key, sizeof(key));
 	api_reply_json(ar, 200, json_pack("{s:o}", key,
 	    neighbor_json(&pi, bgp_local_as(ar->d->bgp), ar->d->conf)));
+}
+
+/* POST /v1/bgp/neighbors/ADDR/clear: FRR's "clear bgp ADDR". */
+void
+api_bgp_neighbor_clear(struct api_req *ar)
+{
+	struct ipaddr addr;
+
+	if (ipaddr_parse(ar->arg, &addr) == -1) {
+		api_reply_error(ar, 400, "bad neighbor address %.64s", ar->arg);
+		return;
+	}
+	if (bgp_peer_clear(ar->d->bgp, &addr) == -1) {
+		api_reply_error(ar, 404, "no such neighbor %s", ar->arg);
+		return;
+	}
+	log_notice("api: clear bgp %s", ar->arg);
+	api_reply_empty(ar, 204);
 }
 
 void

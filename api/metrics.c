@@ -86,6 +86,15 @@ put_family(struct evbuffer *b, const char *name, const char *type,
 	    name, type);
 }
 
+/* A family of one unlabelled sample. */
+static void
+put_single(struct evbuffer *b, const char *name, const char *type,
+    const char *help, uint64_t value)
+{
+	put_family(b, name, type, help);
+	evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)value);
+}
+
 /* name{peer="ADDR"} value */
 static void
 put_peer_sample(struct evbuffer *b, const char *name, const char *peer,
@@ -209,18 +218,43 @@ render_dataplane(struct evbuffer *b, const struct evpnd *d)
 		evbuffer_add_printf(b, "evpnd_dataplane_entries{kind=\"%s\"} "
 		    "%llu\n", dataplane_kind_name(k),
 		    (unsigned long long)st.installed[k]);
-	put_family(b, "evpnd_dataplane_overruns_total", "counter",
-	    "Netlink event socket overruns (ENOBUFS).");
-	evbuffer_add_printf(b, "evpnd_dataplane_overruns_total %llu\n",
-	    (unsigned long long)st.nl.overruns);
-	put_family(b, "evpnd_dataplane_resyncs_total", "counter",
-	    "Full kernel resynchronisations after an overrun.");
-	evbuffer_add_printf(b, "evpnd_dataplane_resyncs_total %llu\n",
-	    (unsigned long long)st.nl.resyncs);
-	put_family(b, "evpnd_dataplane_request_errors_total", "counter",
-	    "Netlink requests the kernel refused.");
-	evbuffer_add_printf(b, "evpnd_dataplane_request_errors_total %llu\n",
-	    (unsigned long long)st.nl.failed);
+	put_family(b, "evpnd_dataplane_blocked_entries", "gauge",
+	    "Entries left alone: the kernel holds one evpnd does not own at "
+	    "their key.");
+	for (int k = 0; k < DATAPLANE_NKINDS; k++)
+		evbuffer_add_printf(b, "evpnd_dataplane_blocked_entries"
+		    "{kind=\"%s\"} %llu\n", dataplane_kind_name(k),
+		    (unsigned long long)st.blocked[k]);
+	put_single(b, "evpnd_dataplane_overruns_total", "counter",
+	    "Netlink event socket overruns (ENOBUFS).", st.nl.overruns);
+	put_single(b, "evpnd_dataplane_resyncs_total", "counter",
+	    "Full kernel resynchronisations after an overrun.",
+	    st.nl.resyncs);
+	put_single(b, "evpnd_dataplane_request_errors_total", "counter",
+	    "Netlink requests the kernel refused.", st.nl.failed);
+}
+
+/* What evpn/ refused to advertise or install (issue 11's limits). */
+static void
+render_evpn_refusals(struct evbuffer *b, const struct evpnd *d)
+{
+	struct evpn_dp_counters c;
+
+	if (d->evpn == NULL)
+		return;
+	evpn_get_dp_counters(d->evpn, &c);
+	put_single(b, "evpnd_evpn_mac_limit_drops_total", "counter",
+	    "Learned MACs not advertised: their VNI was at its mac-limit.",
+	    c.mac_limit_drops);
+	put_single(b, "evpnd_evpn_vnis_at_mac_limit", "gauge",
+	    "VNIs whose learned MACs reached their mac-limit.",
+	    c.vnis_at_mac_limit);
+	put_single(b, "evpnd_evpn_bad_vtep_total", "counter",
+	    "Remote entries not installed: their VTEP address cannot be one.",
+	    c.bad_vtep);
+	put_single(b, "evpnd_evpn_bad_prefix_total", "counter",
+	    "Type-5 routes not installed: host bits set in the prefix.",
+	    c.bad_prefix);
 }
 
 /* name{pool="P"} or name{pool="P",family="F"} value */
@@ -486,6 +520,7 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 	for (size_t i = 0; i < nitems(per_peer_families); i++)
 		render_per_peer(b, &set, &per_peer_families[i]);
 	render_dataplane(b, d);
+	render_evpn_refusals(b, d);
 	render_ipam(b, d);
 	render_fabric(b, d);
 	render_shadow(b, d);

@@ -3,11 +3,12 @@
  * extended community helpers and CLI formatting.  The wire codec is in
  * bgp_attr_decode.c and bgp_attr_encode.c.
  *
- * Two intern tables share one small chained hash implementation: blobs
- * (keyed by bytes) and sets (keyed by their canonical fields; blob
- * pointers stand for their contents, since equal blobs are one object).
- * Tables double when the load passes 1 and are freed when they empty,
- * so a test that releases everything ends with nothing allocated.
+ * Two intern tables (common/hash.h): blobs (keyed by bytes) and sets
+ * (keyed by their canonical fields; blob pointers stand for their
+ * contents, since equal blobs are one object).  What a peer sends is
+ * what they are keyed by, so both hash with the process's secret key.
+ * The tables free their arrays when they empty, so a test that
+ * releases everything ends with nothing allocated.
  */
 #include "bgpd/bgp_attr_int.h"
 
@@ -15,144 +16,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/byteorder.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/util.h"
 
-/* ---- hashing ---- */
-
-#define FNV_OFFSET	2166136261u
-#define FNV_PRIME	16777619u
-
-static uint32_t
-fnv_bytes(uint32_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-static uint32_t
-fnv_u32(uint32_t h, uint32_t v)
-{
-	uint8_t b[4] = { v >> 24, v >> 16, v >> 8, v };
-
-	return fnv_bytes(h, b, sizeof(b));
-}
-
-static uint32_t
-fnv_ptr(uint32_t h, const void *p)
-{
-	uintptr_t v = (uintptr_t)p;
-
-	return fnv_bytes(h, &v, sizeof(v));
-}
-
-/* ---- a chained hash table of objects with embedded next/hash ---- */
-
-struct itab {
-	void		**buckets;
-	size_t		 nbuckets;	/* power of two, or 0 */
-	size_t		 count;
-	size_t		 next_off;	/* offsetof the chain pointer */
-};
-
-static void **
-itab_nextp(const struct itab *t, void *obj)
-{
-	return (void **)((char *)obj + t->next_off);
-}
-
-static void
-itab_grow(struct itab *t, uint32_t (*hashof)(const void *))
-{
-	size_t n = t->nbuckets ? t->nbuckets * 2 : 64;
-	void **nb = xcalloc(n, sizeof(*nb));
-
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		void *e = t->buckets[i], *next;
-
-		for (; e != NULL; e = next) {
-			size_t slot = hashof(e) & (n - 1);
-
-			next = *itab_nextp(t, e);
-			*itab_nextp(t, e) = nb[slot];
-			nb[slot] = e;
-		}
-	}
-	free(t->buckets);
-	t->buckets = nb;
-	t->nbuckets = n;
-}
-
-static void
-itab_insert(struct itab *t, void *obj, uint32_t hash,
-    uint32_t (*hashof)(const void *))
-{
-	size_t slot;
-
-	if (t->count >= t->nbuckets)
-		itab_grow(t, hashof);
-	slot = hash & (t->nbuckets - 1);
-	*itab_nextp(t, obj) = t->buckets[slot];
-	t->buckets[slot] = obj;
-	t->count++;
-}
-
-static void
-itab_remove(struct itab *t, void *obj, uint32_t hash)
-{
-	void **pp = &t->buckets[hash & (t->nbuckets - 1)];
-
-	while (*pp != NULL && *pp != obj)
-		pp = itab_nextp(t, *pp);
-	if (*pp == NULL)
-		fatalx("bgp_attr: releasing an object that is not interned");
-	*pp = *itab_nextp(t, obj);
-	if (--t->count == 0) {
-		free(t->buckets);
-		t->buckets = NULL;
-		t->nbuckets = 0;
-	}
-}
-
 /* ---- blobs ---- */
 
-static struct itab blob_tab = { .next_off = offsetof(struct bgp_blob, next) };
-static size_t blob_bytes;
+struct blob_key {
+	const void	*data;
+	size_t		 len;
+	uint32_t	 hash;
+};
 
 static uint32_t
-blob_hashof(const void *obj)
+blob_hash(const struct hash_node *n)
 {
-	return ((const struct bgp_blob *)obj)->hash;
+	return hash_entry(n, struct bgp_blob, node)->hash;
 }
+
+static bool
+blob_equal(const struct hash_node *n, const void *key)
+{
+	const struct bgp_blob *b = hash_entry(n, struct bgp_blob, node);
+	const struct blob_key *k = key;
+
+	return b->hash == k->hash && b->len == k->len &&
+	    (k->len == 0 || memcmp(b->data, k->data, k->len) == 0);
+}
+
+static const struct hash_ops blob_ops = { blob_hash, blob_equal };
+static struct hash_table blob_tab = { .ops = &blob_ops };
+static size_t blob_bytes;
 
 struct bgp_blob *
 bgp_blob_intern(const void *data, size_t len)
 {
-	uint32_t h = fnv_bytes(FNV_OFFSET, data, len);
+	struct blob_key k = { data, len, hash_bytes_keyed(data, len) };
+	struct hash_node *n = hash_find(&blob_tab, k.hash, &k);
 	struct bgp_blob *b;
 
-	if (blob_tab.nbuckets > 0) {
-		b = blob_tab.buckets[h & (blob_tab.nbuckets - 1)];
-		for (; b != NULL; b = b->next) {
-			if (b->hash == h && b->len == len &&
-			    (len == 0 || memcmp(b->data, data, len) == 0)) {
-				b->refcnt++;
-				return b;
-			}
-		}
+	if (n != NULL) {
+		b = hash_entry(n, struct bgp_blob, node);
+		b->refcnt++;
+		return b;
 	}
 	b = xmalloc(sizeof(*b) + len);
-	b->hash = h;
+	b->hash = k.hash;
 	b->refcnt = 1;
 	b->len = (uint32_t)len;
 	if (len > 0)
 		memcpy(b->data, data, len);
-	itab_insert(&blob_tab, b, h, blob_hashof);
+	hash_insert(&blob_tab, &b->node);
 	blob_bytes += sizeof(*b) + len;
 	return b;
 }
@@ -170,7 +85,7 @@ bgp_blob_unref(struct bgp_blob *b)
 {
 	if (b == NULL || --b->refcnt > 0)
 		return;
-	itab_remove(&blob_tab, b, b->hash);
+	hash_remove(&blob_tab, &b->node);
 	blob_bytes -= sizeof(*b) + b->len;
 	free(b);
 }
@@ -178,20 +93,10 @@ bgp_blob_unref(struct bgp_blob *b)
 size_t
 bgp_blob_intern_count(void)
 {
-	return blob_tab.count;
+	return hash_count(&blob_tab);
 }
 
 /* ---- sets ---- */
-
-static struct itab set_tab = {
-	.next_off = offsetof(struct bgp_attrs, intern_next)
-};
-
-static uint32_t
-set_hashof(const void *obj)
-{
-	return ((const struct bgp_attrs *)obj)->intern_hash;
-}
 
 /* Copy only the fields whose presence bit is set; no references taken. */
 static void
@@ -225,29 +130,29 @@ attrs_canon(const struct bgp_attrs *a, struct bgp_attrs *c)
 	}
 }
 
+/* The canonical fields as bytes, blobs by address, for the keyed hash. */
 static uint32_t
 attrs_hash(const struct bgp_attrs *c)
 {
-	uint32_t h = FNV_OFFSET;
+	const struct bgp_blob *blobs[] = { c->aspath, c->communities,
+	    c->ecomms, c->cluster_list, c->pmsi_id, c->unknown };
+	const uint32_t words[] = { c->flags, c->pmsi_label, c->nexthop,
+	    c->med, c->local_pref, c->aggregator_as, c->aggregator_id,
+	    c->originator_id };
+	uint8_t k[sizeof(words) + 4 + BGP_MP_NEXTHOP_MAX + sizeof(blobs)];
+	uint8_t *p = k;
 
-	h = fnv_u32(h, c->flags);
-	h = fnv_u32(h, (uint32_t)c->origin << 24 | c->mp_nexthop_len << 16 |
-	    c->pmsi_flags << 8 | c->pmsi_type);
-	h = fnv_u32(h, c->pmsi_label);
-	h = fnv_u32(h, c->nexthop);
-	h = fnv_u32(h, c->med);
-	h = fnv_u32(h, c->local_pref);
-	h = fnv_u32(h, c->aggregator_as);
-	h = fnv_u32(h, c->aggregator_id);
-	h = fnv_u32(h, c->originator_id);
-	h = fnv_bytes(h, c->mp_nexthop, c->mp_nexthop_len);
-	h = fnv_ptr(h, c->aspath);
-	h = fnv_ptr(h, c->communities);
-	h = fnv_ptr(h, c->ecomms);
-	h = fnv_ptr(h, c->cluster_list);
-	h = fnv_ptr(h, c->pmsi_id);
-	h = fnv_ptr(h, c->unknown);
-	return h;
+	for (size_t i = 0; i < nitems(words); i++, p += 4)
+		be32_store(p, words[i]);
+	*p++ = c->origin;
+	*p++ = c->mp_nexthop_len;
+	*p++ = c->pmsi_flags;
+	*p++ = c->pmsi_type;
+	memcpy(p, c->mp_nexthop, c->mp_nexthop_len);
+	p += c->mp_nexthop_len;
+	memcpy(p, blobs, sizeof(blobs));
+	p += sizeof(blobs);
+	return hash_bytes_keyed(k, (size_t)(p - k));
 }
 
 static bool
@@ -266,6 +171,26 @@ canon_equal(const struct bgp_attrs *a, const struct bgp_attrs *b)
 	    a->ecomms == b->ecomms && a->cluster_list == b->cluster_list &&
 	    a->pmsi_id == b->pmsi_id && a->unknown == b->unknown;
 }
+
+static uint32_t
+set_hash(const struct hash_node *n)
+{
+	return hash_entry(n, struct bgp_attrs, intern_node)->intern_hash;
+}
+
+/* key: a canonical set (attrs_canon) with intern_hash filled in. */
+static bool
+set_equal(const struct hash_node *n, const void *key)
+{
+	const struct bgp_attrs *s = hash_entry(n, struct bgp_attrs,
+	    intern_node);
+	const struct bgp_attrs *k = key;
+
+	return s->intern_hash == k->intern_hash && canon_equal(s, k);
+}
+
+static const struct hash_ops set_ops = { set_hash, set_equal };
+static struct hash_table set_tab = { .ops = &set_ops };
 
 bool
 bgp_attrs_equal(const struct bgp_attrs *a, const struct bgp_attrs *b)
@@ -303,25 +228,20 @@ const struct bgp_attrs *
 bgp_attrs_intern(const struct bgp_attrs *a)
 {
 	struct bgp_attrs key, *s;
-	uint32_t h;
+	struct hash_node *n;
 
 	attrs_canon(a, &key);
-	h = attrs_hash(&key);
-	if (set_tab.nbuckets > 0) {
-		s = set_tab.buckets[h & (set_tab.nbuckets - 1)];
-		for (; s != NULL; s = s->intern_next) {
-			if (s->intern_hash == h && canon_equal(s, &key)) {
-				s->refcnt++;
-				return s;
-			}
-		}
+	key.intern_hash = attrs_hash(&key);
+	if ((n = hash_find(&set_tab, key.intern_hash, &key)) != NULL) {
+		s = hash_entry(n, struct bgp_attrs, intern_node);
+		s->refcnt++;
+		return s;
 	}
 	s = xmalloc(sizeof(*s));
 	*s = key;
-	s->intern_hash = h;
 	s->refcnt = 1;
 	attrs_ref_blobs(s);
-	itab_insert(&set_tab, s, h, set_hashof);
+	hash_insert(&set_tab, &s->intern_node);
 	return s;
 }
 
@@ -349,7 +269,7 @@ bgp_attrs_unref(const struct bgp_attrs *a)
 		fatalx("bgp_attrs_unref: not an interned set");
 	if (--s->refcnt > 0)
 		return;
-	itab_remove(&set_tab, s, s->intern_hash);
+	hash_remove(&set_tab, &s->intern_node);
 	attrs_unref_blobs(s);
 	free(s);
 }
@@ -357,14 +277,14 @@ bgp_attrs_unref(const struct bgp_attrs *a)
 size_t
 bgp_attrs_intern_count(void)
 {
-	return set_tab.count;
+	return hash_count(&set_tab);
 }
 
 size_t
 bgp_attrs_intern_bytes(void)
 {
-	return blob_bytes + set_tab.count * sizeof(struct bgp_attrs) +
-	    (blob_tab.nbuckets + set_tab.nbuckets) * sizeof(void *);
+	return blob_bytes + hash_count(&set_tab) * sizeof(struct bgp_attrs) +
+	    hash_memory(&blob_tab) + hash_memory(&set_tab);
 }
 
 /* ---- scratch sets ---- */
@@ -462,22 +382,6 @@ bgp_attrs_set_originator_id(struct bgp_attrs *a, uint32_t id)
 	a->flags |= BGP_ATTRF_ORIGINATOR_ID;
 }
 
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Set a blob of 4-byte values. */
 static void
 set_u32_blob(struct bgp_attrs *a, struct bgp_blob **field, uint32_t bit,
@@ -486,7 +390,7 @@ set_u32_blob(struct bgp_attrs *a, struct bgp_blob **field, uint32_t bit,
 	uint8_t *buf = xcalloc(n ? n : 1, 4);
 
 	for (size_t i = 0; i < n; i++)
-		put_be32(buf + 4 * i, v[i]);
+		be32_store(buf + 4 * i, v[i]);
 	set_blob(a, field, bit, buf, n * 4);
 	free(buf);
 }
@@ -504,7 +408,7 @@ bgp_attrs_set_aspath_seq(struct bgp_attrs *a, const uint32_t *asns, size_t n)
 		*p++ = BGP_AS_SEQUENCE;
 		*p++ = (uint8_t)cnt;
 		for (size_t j = 0; j < cnt; j++, i++, p += 4)
-			put_be32(p, asns[i]);
+			be32_store(p, asns[i]);
 	}
 	set_blob(a, &a->aspath, BGP_ATTRF_AS_PATH, buf, (size_t)(p - buf));
 	free(buf);
@@ -543,6 +447,40 @@ bgp_attrs_unset(struct bgp_attrs *a, uint32_t bit)
 	attrs_ref_blobs(&c);
 	bgp_attrs_clear(a);
 	*a = c;
+}
+
+/*
+ * Keep the unknown attributes of a scratch set (records in type order)
+ * while their bytes stay within max; drop the rest.  Returns how many
+ * were dropped.
+ */
+size_t
+bgp_attrs_unknown_trim(struct bgp_attrs *a, size_t max)
+{
+	struct rbuf rb;
+	size_t keep = 0, dropped = 0;
+	uint16_t len;
+
+	if (!(a->flags & BGP_ATTRF_UNKNOWN) || a->unknown == NULL)
+		return 0;
+	rbuf_init(&rb, a->unknown->data, a->unknown->len);
+	while (rbuf_left(&rb) >= 4) {
+		rbuf_skip(&rb, 2);
+		if (rbuf_get_u16(&rb, &len) == -1 || rbuf_skip(&rb, len) == -1)
+			break;
+		if (dropped == 0 && rb.pos <= max)
+			keep = rb.pos;
+		else
+			dropped++;
+	}
+	if (dropped == 0)
+		return 0;
+	if (keep == 0)
+		bgp_attrs_unset(a, BGP_ATTRF_UNKNOWN);
+	else
+		set_blob(a, &a->unknown, BGP_ATTRF_UNKNOWN, a->unknown->data,
+		    keep);
+	return dropped;
 }
 
 /* ---- AS path ---- */
@@ -599,7 +537,7 @@ aspath_contains_cb(uint8_t type, const uint8_t *asns, size_t n, void *arg)
 	struct as_search *s = arg;
 
 	for (size_t i = 0; i < n; i++) {
-		if (get_be32(asns + 4 * i) == s->as) {
+		if (be32_load(asns + 4 * i) == s->as) {
 			s->found = true;
 			return false;
 		}
@@ -624,7 +562,7 @@ bgp_aspath_first_as(const struct bgp_attrs *a)
 	if (b == NULL || b->len < 6 || b->data[0] != BGP_AS_SEQUENCE ||
 	    b->data[1] == 0)
 		return 0;
-	return get_be32(b->data + 2);
+	return be32_load(b->data + 2);
 }
 
 void
@@ -640,13 +578,13 @@ bgp_aspath_prepend(struct bgp_attrs *a, uint32_t as)
 		/* Grow the leading sequence. */
 		buf[0] = BGP_AS_SEQUENCE;
 		buf[1] = old->data[1] + 1;
-		put_be32(buf + 2, as);
+		be32_store(buf + 2, as);
 		memcpy(buf + 6, old->data + 2, oldlen - 2);
 		len = oldlen + 4;
 	} else {
 		buf[0] = BGP_AS_SEQUENCE;
 		buf[1] = 1;
-		put_be32(buf + 2, as);
+		be32_store(buf + 2, as);
 		if (oldlen > 0)
 			memcpy(buf + 6, old->data, oldlen);
 		len = oldlen + 6;
@@ -663,7 +601,7 @@ u32_blob_contains(const struct bgp_blob *b, uint32_t v)
 	if (b == NULL)
 		return false;
 	for (size_t i = 0; i + 4 <= b->len; i += 4)
-		if (get_be32(b->data + i) == v)
+		if (be32_load(b->data + i) == v)
 			return true;
 	return false;
 }
@@ -680,7 +618,7 @@ bgp_cluster_list_prepend(struct bgp_attrs *a, uint32_t id)
 	size_t oldlen = a->cluster_list ? a->cluster_list->len : 0;
 	uint8_t *buf = xmalloc(oldlen + 4);
 
-	put_be32(buf, id);
+	be32_store(buf, id);
 	if (oldlen > 0)
 		memcpy(buf + 4, a->cluster_list->data, oldlen);
 	set_blob(a, &a->cluster_list, BGP_ATTRF_CLUSTER_LIST, buf, oldlen + 4);
@@ -811,8 +749,7 @@ bgp_ecomm_make_encap(uint8_t ec[BGP_ECOMM_LEN], uint16_t tunnel_type)
 	memset(ec, 0, BGP_ECOMM_LEN);
 	ec[0] = BGP_ECOMM_T_OPAQUE;
 	ec[1] = BGP_ECOMM_ST_ENCAP;
-	ec[6] = tunnel_type >> 8;
-	ec[7] = tunnel_type & 0xff;
+	be16_store(ec + 6, tunnel_type);
 }
 
 const char *
@@ -830,7 +767,7 @@ bgp_ecomm_fmt(const uint8_t ec[BGP_ECOMM_LEN], char *buf, size_t len)
 		    ec[1] == BGP_ECOMM_ST_RT ? "RT" : "SoO",
 		    rt_fmt(&rt, tmp, sizeof(tmp)));
 	} else if (ec[0] == BGP_ECOMM_T_OPAQUE && ec[1] == BGP_ECOMM_ST_ENCAP) {
-		snprintf(buf, len, "ET:%u", (unsigned)(ec[6] << 8 | ec[7]));
+		snprintf(buf, len, "ET:%u", be16_load(ec + 6));
 	} else {
 		snprintf(buf, len, "0x%02x%02x:%02x%02x%02x%02x%02x%02x",
 		    ec[0], ec[1], ec[2], ec[3], ec[4], ec[5], ec[6], ec[7]);
@@ -892,7 +829,7 @@ aspath_fmt_cb(uint8_t type, const uint8_t *asns, size_t n, void *arg)
 	sb_add(sb, seg_open[type]);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(num, sizeof(num), "%s%u", i ? sep : "",
-		    get_be32(asns + 4 * i));
+		    be32_load(asns + 4 * i));
 		sb_add(sb, num);
 	}
 	sb_add(sb, seg_close[type]);
@@ -940,7 +877,7 @@ bgp_communities_fmt(const struct bgp_attrs *a, char *buf, size_t len)
 	if (len > 0)
 		buf[0] = '\0';
 	for (size_t i = 0; b != NULL && i + 4 <= b->len; i += 4) {
-		uint32_t c = get_be32(b->data + i);
+		uint32_t c = be32_load(b->data + i);
 		const char *name = community_name(c);
 
 		if (name != NULL)
@@ -1046,7 +983,7 @@ attr_fmt_cluster_list(const struct bgp_attrs *a, char *buf, size_t len)
 	for (size_t i = 0; b != NULL && i + 4 <= b->len; i += 4) {
 		if (i > 0)
 			sb_add(&sb, " ");
-		sb_add(&sb, fmt_ipv4(get_be32(b->data + i), id, sizeof(id)));
+		sb_add(&sb, fmt_ipv4(be32_load(b->data + i), id, sizeof(id)));
 	}
 	return buf;
 }

@@ -53,6 +53,7 @@
 #include "bgpd/bgp_msg.h"
 #include "common/addr.h"
 #include "common/buf.h"
+#include "common/hash.h"
 
 /* Attribute flags (RFC 4271 §4.3). */
 #define BGP_ATTR_FLAG_OPTIONAL	0x80
@@ -113,7 +114,7 @@ enum bgp_attr_type {
  * rest belongs to the intern table.
  */
 struct bgp_blob {
-	struct bgp_blob	*next;		/* hash chain */
+	struct hash_node node;
 	uint32_t	 hash;
 	uint32_t	 refcnt;
 	uint32_t	 len;
@@ -152,7 +153,7 @@ struct bgp_attrs {
 	struct bgp_blob	*pmsi_id;
 	struct bgp_blob	*unknown;
 	/* Interned sets only (zero in scratch sets). */
-	struct bgp_attrs *intern_next;
+	struct hash_node intern_node;
 	uint32_t	 intern_hash;
 	uint32_t	 refcnt;
 };
@@ -197,6 +198,10 @@ void	 bgp_attrs_set_pmsi(struct bgp_attrs *, uint8_t flags, uint8_t type,
 	    uint32_t label, const uint8_t *id, size_t idlen);
 /* Drop an attribute (BGP_ATTRF_* bit) and its blob. */
 void	 bgp_attrs_unset(struct bgp_attrs *, uint32_t attrf);
+/* Keep the unknown attributes of a scratch set, in type order, while
+ * their records (4 bytes of header each, and the value) fit in max
+ * bytes; returns how many were dropped. */
+size_t	 bgp_attrs_unknown_trim(struct bgp_attrs *, size_t max);
 
 /* AS path (RFC 4271 §9.1.2.2: AS_SET counts 1, confed segments 0). */
 size_t	 bgp_aspath_length(const struct bgp_attrs *);

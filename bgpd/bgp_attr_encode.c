@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "common/util.h"
 
 #define OPT	BGP_ATTR_FLAG_OPTIONAL
@@ -80,13 +81,6 @@ put_blob(struct wbuf *wb, uint8_t flags, uint8_t type,
 	bgp_attr_put(wb, flags, type, b ? b->data : NULL, b ? b->len : 0);
 }
 
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /*
  * Write the path for an old (2-octet) speaker: numbers that do not fit
  * become AS_TRANS (RFC 6793 §4.2.2).  Returns whether any did, i.e.
@@ -113,7 +107,7 @@ aspath_put_old(struct wbuf *wb, const struct bgp_blob *path, bool as4path)
 		wbuf_put_u8(wb, type);
 		wbuf_put_u8(wb, n);
 		for (size_t i = 0; i < n; i++) {
-			uint32_t as = be32(p + 4 * i);
+			uint32_t as = be32_load(p + 4 * i);
 
 			if (as4path) {
 				wbuf_put_u32(wb, as);

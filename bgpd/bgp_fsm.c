@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bgpd/bgp_peer.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -33,6 +34,7 @@ static const char *const event_names[BGP_EV_MAX] = {
 	"Start", "Stop", "ConnOpen", "ConnOpenFail", "ConnClosed",
 	"ConnectRetryTimer", "HoldTimer", "KeepaliveTimer", "IdleHoldTimer",
 	"OPEN", "KEEPALIVE", "UPDATE", "NOTIFICATION", "ROUTE-REFRESH",
+	"MaxPrefixRestartTimer", "SendHoldTimer",
 };
 
 static void	fsm_idle(struct bgp_peer *, enum bgp_event);
@@ -43,6 +45,7 @@ static void	fsm_openconfirm(struct bgp_peer *, enum bgp_event);
 static void	fsm_established(struct bgp_peer *, enum bgp_event);
 static void	fsm_coll(struct bgp_conn *, enum bgp_event);
 static void	fsm_cease(struct bgp_peer *, uint8_t subcode);
+static void	session_fail(struct bgp_peer *, const struct bgp_notify *);
 
 const char *
 bgp_state_name(enum bgp_state s)
@@ -54,6 +57,23 @@ const char *
 bgp_event_name(enum bgp_event e)
 {
 	return (unsigned)e < BGP_EV_MAX ? event_names[e] : "Unknown";
+}
+
+enum bgp_event
+bgp_timer_event(enum bgp_timer t)
+{
+	static const enum bgp_event events[BGP_TIMER_MAX] = {
+		[BGP_TIMER_CONNRETRY] = BGP_EV_TIMER_CONNRETRY,
+		[BGP_TIMER_HOLD] = BGP_EV_TIMER_HOLD,
+		[BGP_TIMER_KEEPALIVE] = BGP_EV_TIMER_KEEPALIVE,
+		[BGP_TIMER_IDLEHOLD] = BGP_EV_TIMER_IDLEHOLD,
+		[BGP_TIMER_PFX_RESTART] = BGP_EV_TIMER_PFX_RESTART,
+		[BGP_TIMER_SENDHOLD] = BGP_EV_TIMER_SENDHOLD,
+	};
+
+	if ((unsigned)t >= BGP_TIMER_MAX)
+		fatalx("no timer %d", t);
+	return events[t];
 }
 
 /* ---- side effects through the ops --------------------------------- */
@@ -196,6 +216,10 @@ change_state(struct bgp_peer *peer, enum bgp_state to)
 	peer->state = to;
 	if (from == BGP_ST_ESTABLISHED) {
 		peer->stats.dropped++;
+		/* The next session's routes are counted afresh. */
+		memset(peer->pfx_accepted, 0, sizeof(peer->pfx_accepted));
+		memset(peer->pfx_logged, 0, sizeof(peer->pfx_logged));
+		peer->pfx_exceeded_aid = -1;
 		if (now - peer->since >= BGP_IDLEHOLD_STABLE_SEC * 1000)
 			peer->idlehold_msec = BGP_IDLEHOLD_START_SEC * 1000;
 		peer->since = now;
@@ -237,6 +261,7 @@ enter_idle(struct bgp_peer *peer, bool restart)
 	timer_stop(peer, BGP_TIMER_CONNRETRY);
 	timer_stop(peer, BGP_TIMER_HOLD);
 	timer_stop(peer, BGP_TIMER_KEEPALIVE);
+	timer_stop(peer, BGP_TIMER_SENDHOLD);
 	conn_drop(peer, peer->coll);
 	conn_drop(peer, peer->conn);
 	change_state(peer, BGP_ST_IDLE);
@@ -327,6 +352,69 @@ enter_openconfirm(struct bgp_peer *peer)
 	change_state(peer, BGP_ST_OPENCONFIRM);
 }
 
+/*
+ * RFC 9687 §4.3-§4.4, §6: the send hold time of the session; 0 when the
+ * timer is off (configured so, or no hold time was negotiated).
+ */
+uint32_t
+bgp_fsm_send_hold_msec(const struct bgp_peer *peer)
+{
+	uint32_t s;
+
+	if (peer->neg.holdtime == 0)
+		return 0;
+	if (peer->conf.has_send_hold)
+		s = peer->conf.send_hold;
+	else if ((s = 2u * peer->neg.holdtime) < BGP_SEND_HOLD_MIN_SEC)
+		s = BGP_SEND_HOLD_MIN_SEC;
+	return s * 1000u;
+}
+
+/*
+ * The Send Hold Timer (RFC 9687 §4.3).  Rather than restarting it on
+ * every write, the transport says since when queued bytes have not
+ * moved; the timer looks when the send hold time could have run out
+ * and, if it has not, looks again when it could.
+ */
+static void
+send_hold_arm(struct bgp_peer *peer)
+{
+	uint32_t hold = bgp_fsm_send_hold_msec(peer);
+	uint64_t since = 0, now = fsm_now(peer);
+
+	if (hold == 0 || peer->conn == NULL) {
+		timer_stop(peer, BGP_TIMER_SENDHOLD);
+		return;
+	}
+	if (peer->bgp->ops->send_stalled)
+		since = peer->bgp->ops->send_stalled(peer->conn);
+	if (since == 0 || since > now)
+		since = now;
+	timer_set(peer, BGP_TIMER_SENDHOLD, since + hold - now);
+}
+
+static void
+send_hold_check(struct bgp_peer *peer)
+{
+	uint32_t hold = bgp_fsm_send_hold_msec(peer);
+	uint64_t since = 0, now = fsm_now(peer);
+	struct bgp_notify n;
+
+	if (peer->bgp->ops->send_stalled && peer->conn)
+		since = peer->bgp->ops->send_stalled(peer->conn);
+	if (hold == 0 || since == 0 || now - since < hold) {
+		send_hold_arm(peer);
+		return;
+	}
+	/* §4.3: log it; send the NOTIFICATION, which the transport still
+	 * tries to deliver behind what the peer has not read, and close. */
+	bgp_peer_log(peer, LOG_ERR, "Send Hold Timer Expired: nothing "
+	    "could be sent for %u s", hold / 1000);
+	bgp_notify_set(&n, BGP_ERR_SEND_HOLD, 0, NULL, 0);
+	session_fail(peer, &n);
+	set_reset_reason(peer, "Send Hold Timer Expired");
+}
+
 static void
 enter_established(struct bgp_peer *peer)
 {
@@ -339,7 +427,9 @@ enter_established(struct bgp_peer *peer)
 		conn_drop(peer, peer->coll);
 	}
 	arm_negotiated_timers(peer);
+	memset(peer->eor_rcvd, 0, sizeof(peer->eor_rcvd));
 	change_state(peer, BGP_ST_ESTABLISHED);
+	send_hold_arm(peer);
 	if (peer->bgp->rib.peer_up && peer->bgp->rib.peer_up(peer) == -1) {
 		/* The routing engine cannot take the peer (it logged why):
 		 * close with Cease/Out of Resources (RFC 4486 §4) and try
@@ -462,7 +552,7 @@ open_check(struct bgp_peer *peer, struct bgp_notify *n)
 static void
 start_session(struct bgp_peer *peer)
 {
-	if (peer->conf.shutdown || peer->bgp->shut_down)
+	if (peer->conf.shutdown || peer->bgp->shut_down || peer->pfx_overflow)
 		return;
 	timer_stop(peer, BGP_TIMER_IDLEHOLD);
 	peer->idlehold_running = false;
@@ -478,6 +568,13 @@ fsm_idle(struct bgp_peer *peer, enum bgp_event ev)
 	switch (ev) {
 	case BGP_EV_START:
 	case BGP_EV_TIMER_IDLEHOLD:
+		start_session(peer);
+		break;
+	case BGP_EV_TIMER_PFX_RESTART:
+		bgp_peer_log(peer, LOG_INFO, "maximum-prefix restart time "
+		    "passed");
+		peer->pfx_overflow = false;
+		peer->pfx_restart_at = 0;
 		start_session(peer);
 		break;
 	case BGP_EV_STOP:
@@ -551,8 +648,13 @@ fsm_connected_common(struct bgp_peer *peer, enum bgp_event ev)
 	case BGP_EV_START:
 	case BGP_EV_TIMER_CONNRETRY:
 	case BGP_EV_TIMER_IDLEHOLD:
+	case BGP_EV_TIMER_PFX_RESTART:
 	case BGP_EV_CONN_OPEN:
 		return true;		/* stale or meaningless here */
+	case BGP_EV_TIMER_SENDHOLD:
+		if (peer->state == BGP_ST_ESTABLISHED)
+			return false;
+		return true;
 	default:
 		return false;
 	}
@@ -617,17 +719,67 @@ route_refresh_received(struct bgp_peer *peer)
 		peer->bgp->rib.refresh(peer, aid);
 }
 
+/*
+ * maximum-prefix exceeded: Cease/Maximum Number of Prefixes Reached with
+ * the AFI, SAFI and limit as its data (RFC 4486 §4), then Idle without
+ * the automatic restart: the peer stays down until the restart timer,
+ * if configured, or "clear bgp" (FRR's behaviour).
+ */
+static void
+pfx_limit_exceeded(struct bgp_peer *peer, int aid)
+{
+	const struct conf_max_prefix *mp = bgp_peer_max_prefix(peer, aid);
+	struct bgp_notify n;
+	uint8_t data[7];
+	uint16_t afi;
+	uint8_t safi;
+	char name[96];
+
+	peer->pfx_exceeded_aid = -1;
+	if (mp == NULL)
+		return;
+	bgp_aid_to_afi_safi(aid, &afi, &safi);
+	be16_store(data, afi);
+	data[2] = safi;
+	be32_store(data + 3, mp->max);
+	bgp_notify_set(&n, BGP_ERR_CEASE, BGP_CEASE_MAX_PREFIX, data,
+	    sizeof(data));
+	if (peer->conn)
+		send_notify(peer->conn, &n);
+	timer_stop(peer, BGP_TIMER_IDLEHOLD);
+	peer->idlehold_running = false;
+	enter_idle(peer, false);
+	set_reset_reason(peer, "Notification sent (%s)",
+	    bgp_notify_name(n.code, n.subcode, name, sizeof(name)));
+	peer->pfx_overflow = true;
+	peer->pfx_restart_at = 0;
+	if (mp->restart == 0) {
+		bgp_peer_log(peer, LOG_WARNING, "held down until \"clear bgp\" "
+		    "(maximum-prefix %u for %s)", mp->max, bgp_aid_name(aid));
+		return;
+	}
+	peer->pfx_restart_at = fsm_now(peer) + mp->restart * 60000ull;
+	timer_set(peer, BGP_TIMER_PFX_RESTART, mp->restart * 60000ull);
+	bgp_peer_log(peer, LOG_WARNING, "held down for %u minutes "
+	    "(maximum-prefix %u for %s)", mp->restart, mp->max,
+	    bgp_aid_name(aid));
+}
+
 static void
 update_received(struct bgp_peer *peer)
 {
 	struct bgp_notify n;
+	int rc;
 
 	if (peer->neg.holdtime)
 		timer_set(peer, BGP_TIMER_HOLD, peer->neg.holdtime * 1000u);
 	if (peer->bgp->rib.update == NULL)
 		return;
 	memset(&n, 0, sizeof(n));
-	if (peer->bgp->rib.update(peer, &peer->rx_update, &n) == -1)
+	rc = peer->bgp->rib.update(peer, &peer->rx_update, &n);
+	if (peer->pfx_exceeded_aid >= 0)
+		pfx_limit_exceeded(peer, peer->pfx_exceeded_aid);
+	else if (rc == -1)
 		session_fail(peer, &n);
 }
 
@@ -652,6 +804,9 @@ fsm_established(struct bgp_peer *peer, enum bgp_event ev)
 		send_keepalive(peer->conn);
 		timer_set(peer, BGP_TIMER_KEEPALIVE,
 		    peer->neg.keepalive * 1000u);
+		break;
+	case BGP_EV_TIMER_SENDHOLD:
+		send_hold_check(peer);
 		break;
 	default:
 		fsm_error(peer, BGP_ERR_FSM_ESTABLISHED);
@@ -703,6 +858,33 @@ bgp_fsm_stop(struct bgp_peer *peer, uint8_t cease_subcode,
 	enter_idle(peer, false);
 	if (reason)
 		set_reset_reason(peer, "%s", reason);
+}
+
+void
+bgp_fsm_clear(struct bgp_peer *peer)
+{
+	timer_stop(peer, BGP_TIMER_PFX_RESTART);
+	peer->pfx_overflow = false;
+	peer->pfx_restart_at = 0;
+	if (peer->state != BGP_ST_IDLE || peer->coll)
+		bgp_fsm_stop(peer, BGP_CEASE_ADMIN_RESET, "Admin. reset");
+	timer_stop(peer, BGP_TIMER_IDLEHOLD);
+	peer->idlehold_running = false;
+	peer->idlehold_msec = BGP_IDLEHOLD_START_SEC * 1000;
+	connretry_reset(peer);
+	start_session(peer);
+}
+
+void
+bgp_fsm_pfx_recheck(struct bgp_peer *peer)
+{
+	if (peer->state != BGP_ST_ESTABLISHED)
+		return;
+	for (int aid = 0; aid < BGP_AID_MAX; aid++)
+		if (!bgp_peer_pfx_count(peer, aid, peer->pfx_accepted[aid])) {
+			pfx_limit_exceeded(peer, aid);
+			return;
+		}
 }
 
 /* ---- collision detection (RFC 4271 §6.8) --------------------------- */

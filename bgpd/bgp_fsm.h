@@ -46,6 +46,8 @@ enum bgp_event {
 	BGP_EV_RCVD_UPDATE,		/* parts in peer->rx_update */
 	BGP_EV_RCVD_NOTIFICATION,	/* in peer->rx_notify */
 	BGP_EV_RCVD_ROUTE_REFRESH,	/* in peer->rx_rr */
+	BGP_EV_TIMER_PFX_RESTART,	/* maximum-prefix restart */
+	BGP_EV_TIMER_SENDHOLD,		/* RFC 9687 */
 	BGP_EV_MAX,
 };
 
@@ -54,6 +56,8 @@ enum bgp_timer {
 	BGP_TIMER_HOLD,
 	BGP_TIMER_KEEPALIVE,
 	BGP_TIMER_IDLEHOLD,
+	BGP_TIMER_PFX_RESTART,
+	BGP_TIMER_SENDHOLD,
 	BGP_TIMER_MAX,
 };
 
@@ -67,13 +71,17 @@ enum bgp_timer {
 #define BGP_IDLEHOLD_STABLE_SEC		60
 /* Graceful restart (RFC 4724), helper side: the time we advertise. */
 #define BGP_GR_RESTART_TIME		120
+/* RFC 9687 §6: the send hold time defaults to the greater of 8 minutes
+ * and twice the negotiated hold time. */
+#define BGP_SEND_HOLD_MIN_SEC		480
 
 /*
  * What the FSM asks of the outside world.  connect() starts a
  * non-blocking connect on conn and returns 0 (the transport reports the
  * outcome later with bgp_fsm_conn_event) or -1 on immediate failure.
- * send() queues bytes; close() flushes what it can without blocking and
- * releases the transport side (the FSM frees conn itself).  The ops
+ * send() queues bytes; close() releases the transport side (the FSM
+ * frees conn itself), which still delivers what was queued, e.g. a
+ * NOTIFICATION, before the connection really closes.  The ops
  * marked optional may be NULL (tests without sockets).
  */
 struct bgp_fsm_ops {
@@ -95,10 +103,18 @@ struct bgp_fsm_ops {
 		    const char *password);
 	/* optional: bytes queued on conn and not yet written */
 	size_t	 (*pending)(const struct bgp_conn *);
+	/* optional: since when (now's clock) bytes have waited on conn
+	 * without any being written; 0 while nothing waits */
+	uint64_t (*send_stalled)(const struct bgp_conn *);
+	/* optional: free what the transport still holds for the instance
+	 * (connections closed but still flushing) */
+	void	 (*release)(struct bgp *);
 };
 
 void	 bgp_fsm(struct bgp_peer *, enum bgp_event);
 const char *bgp_event_name(enum bgp_event);
+/* The event a timer raises when it fires (for the transports). */
+enum bgp_event bgp_timer_event(enum bgp_timer);
 
 /* Transport -> FSM. */
 void	 bgp_fsm_conn_event(struct bgp_conn *, enum bgp_event,
@@ -116,5 +132,13 @@ size_t	 bgp_fsm_max_msg_len(const struct bgp_conn *);
  * for subcode 0); leaves it Idle without the automatic restart. */
 void	 bgp_fsm_stop(struct bgp_peer *, uint8_t cease_subcode,
 	    const char *reason);
+/* "clear bgp": end the session with Cease/Administrative Reset and start
+ * again at once; releases a peer held down by maximum-prefix. */
+void	 bgp_fsm_clear(struct bgp_peer *);
+/* The send hold time of the negotiated session (RFC 9687); 0 = off. */
+uint32_t bgp_fsm_send_hold_msec(const struct bgp_peer *);
+/* Check the accepted prefix counts against maximum-prefix again (after
+ * a reconfiguration); ends the session when a limit is exceeded. */
+void	 bgp_fsm_pfx_recheck(struct bgp_peer *);
 
 #endif

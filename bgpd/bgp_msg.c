@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -55,8 +56,9 @@ static void
 notify_set_u16(struct bgp_notify *n, uint8_t code, uint8_t subcode,
     uint16_t v)
 {
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t b[2];
 
+	be16_store(b, v);
 	bgp_notify_set(n, code, subcode, b, sizeof(b));
 }
 
@@ -98,6 +100,7 @@ static const char *const code_names[] = {
 	[BGP_ERR_FSM] = "Neighbor Events Error",
 	[BGP_ERR_CEASE] = "Cease",
 	[BGP_ERR_ROUTE_REFRESH] = "ROUTE-REFRESH Message Error",
+	[BGP_ERR_SEND_HOLD] = "Send Hold Timer Expired",
 };
 
 static const char *const header_subcodes[] = {
@@ -194,8 +197,9 @@ bgp_notify_subcode_name(uint8_t code, uint8_t subcode)
 const char *
 bgp_notify_name(uint8_t code, uint8_t subcode, char *buf, size_t len)
 {
-	/* Hold Timer Expired has no subcodes; FRR prints it bare. */
-	if (code == BGP_ERR_HOLD && subcode == 0)
+	/* The timer errors have no subcodes; FRR prints them bare. */
+	if ((code == BGP_ERR_HOLD || code == BGP_ERR_SEND_HOLD) &&
+	    subcode == 0)
 		snprintf(buf, len, "%s", bgp_notify_code_name(code));
 	else
 		snprintf(buf, len, "%s/%s", bgp_notify_code_name(code),
@@ -457,7 +461,7 @@ open_validate_as(const struct bgp_open *open,
     const struct bgp_open_policy *pol, struct bgp_notify *err)
 {
 	uint32_t as = bgp_open_peer_as(open);
-	uint8_t b[4] = { as >> 24, as >> 16, as >> 8, as };
+	uint8_t b[4];
 
 	/* RFC 6793 §4.1: a 4-octet AS travels as AS_TRANS in My AS. */
 	if (open->caps.as4 && as > 0xffff && open->my_as != BGP_AS_TRANS) {
@@ -466,10 +470,11 @@ open_validate_as(const struct bgp_open *open,
 		return -1;
 	}
 	if (as != pol->remote_as) {
-		if (as > 0xffff)
+		if (as > 0xffff) {
+			be32_store(b, as);
 			bgp_notify_set(err, BGP_ERR_OPEN, BGP_ERR_OPEN_AS,
 			    b, 4);
-		else
+		} else
 			notify_set_u16(err, BGP_ERR_OPEN, BGP_ERR_OPEN_AS,
 			    (uint16_t)as);
 		return -1;
@@ -532,9 +537,9 @@ bgp_open_validate(const struct bgp_open *open,
 	/* RFC 6286 §2.2: non-zero; unique only within one AS. */
 	if (open->bgp_id == 0 || (pol->remote_as == pol->local_as &&
 	    open->bgp_id == pol->local_bgp_id)) {
-		uint8_t id[4] = { open->bgp_id >> 24, open->bgp_id >> 16,
-		    open->bgp_id >> 8, open->bgp_id };
+		uint8_t id[4];
 
+		be32_store(id, open->bgp_id);
 		bgp_notify_set(err, BGP_ERR_OPEN, BGP_ERR_OPEN_BGPID, id, 4);
 		return -1;
 	}
@@ -657,8 +662,7 @@ bgp_eor_encode(struct wbuf *wb, int aid)
 		wbuf_put_u16(wb, 0);	/* no path attributes */
 	} else {
 		bgp_aid_to_afi_safi(aid, &afi, &safi);
-		mp_unreach[0] = (uint8_t)(afi >> 8);
-		mp_unreach[1] = (uint8_t)afi;
+		be16_store(mp_unreach, afi);
 		mp_unreach[2] = safi;
 		wbuf_put_u16(wb, BGP_EOR_MP_ATTRS_LEN);
 		bgp_attr_put(wb, BGP_ATTR_FLAG_OPTIONAL,

@@ -45,6 +45,7 @@ enum bgp_err_code {
 	BGP_ERR_FSM = 5,
 	BGP_ERR_CEASE = 6,
 	BGP_ERR_ROUTE_REFRESH = 7,	/* RFC 7313 */
+	BGP_ERR_SEND_HOLD = 8,		/* RFC 9687 */
 };
 enum bgp_err_header {
 	BGP_ERR_HDR_SYNC = 1,		/* Connection Not Synchronized */

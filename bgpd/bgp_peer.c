@@ -55,6 +55,57 @@ bgp_peer_conf_keepalive(const struct bgp_peer *peer)
 	return conf_neighbor_keepalive(&peer->conf);
 }
 
+const struct conf_max_prefix *
+bgp_peer_max_prefix(const struct bgp_peer *peer, int aid)
+{
+	const struct bgp_af *af = bgp_af_get(aid);
+	const struct conf_max_prefix *mp;
+
+	if (af == NULL || af->conf_af == 0)
+		return NULL;
+	mp = &peer->conf.max_prefix[conf_af_index(af->conf_af)];
+	return mp->max != 0 ? mp : NULL;
+}
+
+#define PFX_LOGGED_THRESHOLD	0x01
+#define PFX_LOGGED_LIMIT	0x02
+
+/* As FRR: above threshold percent of the limit, then above the limit,
+ * each logged once until the count falls back below it. */
+bool
+bgp_peer_pfx_count(struct bgp_peer *peer, int aid, size_t count)
+{
+	const struct conf_max_prefix *mp = bgp_peer_max_prefix(peer, aid);
+	uint8_t *logged = &peer->pfx_logged[aid];
+
+	peer->pfx_accepted[aid] = count > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)count;
+	if (mp == NULL)
+		return true;
+	if (count > mp->max) {
+		if (!(*logged & PFX_LOGGED_LIMIT))
+			bgp_peer_log(peer, LOG_WARNING, "%s: %zu prefixes "
+			    "received, more than the limit of %u%s",
+			    bgp_aid_name(aid), count, mp->max,
+			    mp->warning_only ? " (warning-only)" : "");
+		*logged |= PFX_LOGGED_LIMIT | PFX_LOGGED_THRESHOLD;
+		if (mp->warning_only)
+			return true;
+		peer->pfx_exceeded_aid = aid;
+		return false;
+	}
+	*logged &= (uint8_t)~PFX_LOGGED_LIMIT;
+	if (count > (uint64_t)mp->max * mp->threshold / 100) {
+		if (!(*logged & PFX_LOGGED_THRESHOLD))
+			bgp_peer_log(peer, LOG_WARNING, "%s: %zu prefixes "
+			    "received, %u%% of the limit of %u reached",
+			    bgp_aid_name(aid), count, mp->threshold, mp->max);
+		*logged |= PFX_LOGGED_THRESHOLD;
+	} else
+		*logged = 0;
+	return true;
+}
+
 struct bgp_conn *
 bgp_conn_new(struct bgp_peer *peer, bool outgoing)
 {
@@ -201,6 +252,7 @@ peer_new(struct bgp *bgp, const struct conf_neighbor *cn)
 	peer->connretry_msec = (peer->conf.connect_retry ?
 	    peer->conf.connect_retry : CONF_DEFAULT_CONNECT_RETRY) * 1000u;
 	peer->idlehold_msec = BGP_IDLEHOLD_START_SEC * 1000;
+	peer->pfx_exceeded_aid = -1;
 	peer->since = bgp->ops->now(bgp);
 	peer_insert_sorted(bgp, peer);
 	if (bgp->ops->md5_set && peer->conf.password)
@@ -265,10 +317,13 @@ peer_reconfigure(struct bgp_peer *peer, const struct conf_neighbor *cn)
 		peer_apply_conf(peer, cn);
 		peer_start(peer);
 	} else {
-		/* Description and the like: no effect on the session. */
+		/* Description and the like: no effect on the session;
+		 * maximum-prefix applies to what the peer sent already. */
 		peer_apply_conf(peer, cn);
 		if (was_shutdown && !cn->shutdown)
-			peer_start(peer);
+			bgp_fsm_clear(peer);	/* releases maximum-prefix too */
+		else
+			bgp_fsm_pfx_recheck(peer);
 	}
 }
 
@@ -316,6 +371,7 @@ bgp_create_with_ops(struct event_base *base, const struct config *conf,
 	bgp->base = base;
 	bgp->ops = ops;
 	TAILQ_INIT(&bgp->listeners);
+	TAILQ_INIT(&bgp->closing);
 	TAILQ_INIT(&bgp->peers);
 	bgp_apply_globals(bgp, cb);
 	if (ops->listen && ops->listen(bgp, err, errlen) == -1) {
@@ -453,7 +509,56 @@ bgp_free(struct bgp *bgp)
 		TAILQ_REMOVE(&bgp->peers, peer, entry);
 		peer_free(peer);
 	}
+	if (bgp->ops->release)
+		bgp->ops->release(bgp);
 	free(bgp);
+}
+
+/* ---- convergence (End-of-RIB from every peer) ---------------------- */
+
+static bool
+peer_done(const struct bgp_peer *peer, int aid)
+{
+	const struct bgp_af *af = bgp_af_get(aid);
+	uint8_t conf_af = af != NULL ? af->conf_af : 0;
+
+	if (peer->conf.shutdown || !(peer->conf.af_active & conf_af))
+		return true;
+	if (peer->state != BGP_ST_ESTABLISHED)
+		return false;
+	return !peer->neg.families[aid] || peer->eor_rcvd[aid];
+}
+
+bool
+bgp_family_converged(const struct bgp *bgp, int aid)
+{
+	const struct bgp_peer *peer;
+
+	if (aid < 0 || aid >= BGP_AID_MAX)
+		return false;
+	TAILQ_FOREACH(peer, &bgp->peers, entry)
+		if (!peer_done(peer, aid))
+			return false;
+	return true;
+}
+
+void
+bgp_set_converged_hook(struct bgp *bgp, bgp_converged_cb *cb, void *arg)
+{
+	bgp->converged_cb = cb;
+	bgp->converged_arg = arg;
+}
+
+void
+bgp_peer_eor_received(struct bgp_peer *peer, int aid)
+{
+	struct bgp *bgp = peer->bgp;
+
+	if (aid < 0 || aid >= BGP_AID_MAX || peer->eor_rcvd[aid])
+		return;
+	peer->eor_rcvd[aid] = true;
+	if (bgp->converged_cb != NULL && bgp_family_converged(bgp, aid))
+		bgp->converged_cb(bgp->converged_arg, aid);
 }
 
 /* ---- queries ------------------------------------------------------- */
@@ -504,6 +609,7 @@ bgp_peer_snapshot(const struct bgp_peer *peer, struct bgp_peer_info *pi)
 {
 	const struct bgp_conn *conn = peer->conn;
 	bool up = peer->state == BGP_ST_ESTABLISHED;
+	uint64_t now = peer->bgp->ops->now(peer->bgp);
 
 	memset(pi, 0, sizeof(*pi));
 	pi->addr = peer->conf.addr;
@@ -513,7 +619,7 @@ bgp_peer_snapshot(const struct bgp_peer *peer, struct bgp_peer_info *pi)
 	pi->state = peer->state;
 	pi->admin_shutdown = peer->conf.shutdown;
 	pi->passive = peer->conf.passive;
-	pi->uptime_msec = peer->bgp->ops->now(peer->bgp) - peer->since;
+	pi->uptime_msec = now - peer->since;
 	pi->md5 = peer->conf.password != NULL;
 	if (conn && peer->state >= BGP_ST_OPENSENT) {
 		pi->local_addr = conn->local_addr;
@@ -528,10 +634,16 @@ bgp_peer_snapshot(const struct bgp_peer *peer, struct bgp_peer_info *pi)
 	    peer->neg.holdtime : bgp_peer_conf_holdtime(peer);
 	pi->keepalive = up || peer->state == BGP_ST_OPENCONFIRM ?
 	    peer->neg.keepalive : bgp_peer_conf_keepalive(peer);
+	if (up)
+		pi->send_hold_msec = bgp_fsm_send_hold_msec(peer);
 	pi->last_notify_sent = peer->last_notify_sent;
 	pi->last_notify_rcvd = peer->last_notify_rcvd;
 	memcpy(pi->last_reset, peer->last_reset, sizeof(pi->last_reset));
 	pi->stats = peer->stats;
+	memcpy(pi->pfx_accepted, peer->pfx_accepted, sizeof(pi->pfx_accepted));
+	pi->pfx_overflow = peer->pfx_overflow;
+	if (peer->pfx_overflow && peer->pfx_restart_at > now)
+		pi->pfx_restart_msec = peer->pfx_restart_at - now;
 }
 
 void
@@ -555,6 +667,18 @@ bgp_peer_lookup(struct bgp *bgp, const struct ipaddr *addr,
 	if (peer == NULL)
 		return -1;
 	bgp_peer_snapshot(peer, pi);
+	return 0;
+}
+
+int
+bgp_peer_clear(struct bgp *bgp, const struct ipaddr *addr)
+{
+	struct bgp_peer *peer = bgp_peer_find(bgp, addr);
+
+	if (peer == NULL)
+		return -1;
+	bgp_peer_log(peer, LOG_NOTICE, "cleared by the operator");
+	bgp_fsm_clear(peer);
 	return 0;
 }
 

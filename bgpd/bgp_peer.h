@@ -29,6 +29,7 @@
 
 struct event_base;
 struct bgp_listener;
+struct bgp_io;
 
 /* One TCP connection of a peer.  io is the transport's. */
 struct bgp_conn {
@@ -85,6 +86,8 @@ struct bgp_peer {
 	bool		 idlehold_running;
 	uint64_t	 since;			/* last change into/out of Established */
 
+	/* End-of-RIB received per family on the current session. */
+	bool		 eor_rcvd[BGP_AID_MAX];
 	struct bgp_notify last_notify_sent;
 	struct bgp_notify last_notify_rcvd;
 	/* The session ended with a NOTIFICATION (either way): no graceful
@@ -95,6 +98,17 @@ struct bgp_peer {
 
 	struct bgp_peer_timer timers[BGP_TIMER_MAX];
 
+	/* maximum-prefix (RFC 4486 §4): accepted prefixes per family as
+	 * the RIB counts them, the warnings already logged, a limit just
+	 * exceeded (the FSM acts on it once the UPDATE is done) and the
+	 * overflow that keeps the peer Idle until the restart timer or
+	 * "clear bgp". */
+	uint32_t	 pfx_accepted[BGP_AID_MAX];
+	uint8_t		 pfx_logged[BGP_AID_MAX];
+	int		 pfx_exceeded_aid;	/* -1: none */
+	bool		 pfx_overflow;
+	uint64_t	 pfx_restart_at;	/* ops->now; 0: no timer */
+
 	/* The message being processed (RCVD_* events). */
 	struct bgp_open	 rx_open;
 	struct bgp_notify rx_notify;
@@ -104,6 +118,7 @@ struct bgp_peer {
 };
 TAILQ_HEAD(bgp_peer_list, bgp_peer);
 TAILQ_HEAD(bgp_listener_list, bgp_listener);
+TAILQ_HEAD(bgp_io_list, bgp_io);
 
 struct bgp {
 	struct event_base *base;
@@ -114,11 +129,14 @@ struct bgp {
 	struct ipaddr	 listen_addr;		/* af 0 = any */
 	uint16_t	 listen_port;		/* 0 = do not listen */
 	struct bgp_listener_list listeners;
+	struct bgp_io_list closing;		/* the transport's, lingering */
 	struct bgp_peer_list peers;		/* sorted by address */
 	bool		 graceful_restart;	/* bgp graceful-restart */
 	struct bgp_rib_ops rib;
 	void		*rib_arg;
 	bool		 shut_down;
+	bgp_converged_cb *converged_cb;
+	void		*converged_arg;
 };
 
 struct bgp	*bgp_create_with_ops(struct event_base *, const struct config *,
@@ -141,6 +159,19 @@ void		 bgp_peer_open_build(struct bgp_peer *);
 /* Is the neighbor a route-reflector client for the family (RFC 4456)? */
 bool		 bgp_peer_rr_client(const struct bgp_peer *, int aid);
 
+/* The maximum-prefix setting of the neighbor for a family; NULL when
+ * there is none. */
+const struct conf_max_prefix *bgp_peer_max_prefix(const struct bgp_peer *,
+		    int aid);
+/*
+ * The RIB's count of accepted prefixes of a family changed.  Checks it
+ * against maximum-prefix, logging the threshold and the limit once
+ * each; false when the limit is exceeded and enforced: the RIB takes
+ * no more routes of the UPDATE, and the FSM ends the session when the
+ * UPDATE is done (peer->pfx_exceeded_aid).
+ */
+bool		 bgp_peer_pfx_count(struct bgp_peer *, int aid, size_t count);
+
 /* Effective timers of the peer's configuration. */
 uint16_t	 bgp_peer_conf_holdtime(const struct bgp_peer *);
 uint16_t	 bgp_peer_conf_keepalive(const struct bgp_peer *);
@@ -150,5 +181,7 @@ uint16_t	 bgp_peer_conf_keepalive(const struct bgp_peer *);
 int		 bgp_peer_send(struct bgp_peer *, const uint8_t *, size_t);
 /* Bytes queued towards the peer and not yet written (backpressure). */
 size_t		 bgp_peer_pending(const struct bgp_peer *);
+/* The RIB saw the peer's End-of-RIB for aid (convergence, bgpd.h). */
+void		 bgp_peer_eor_received(struct bgp_peer *, int aid);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "bgpd/bgp_rib_int.h"
 #include "bgpd/bgp_peer.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/slab.h"
 #include "common/util.h"
@@ -13,21 +14,44 @@
 
 static void	rib_work(evutil_socket_t, short, void *);
 
-/* FNV-1a over the canonical key: keys are short and fixed-size. */
+/* Keys come from peers' NLRI: hashed with the process's secret key. */
 static uint32_t
 rib_key_hash(const uint8_t *key, size_t len)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h ^ (h >> 15);
+	return hash_bytes_keyed(key, len);
 }
+
+/* What rib_entry_find() looks for. */
+struct rib_key {
+	const uint8_t	*bytes;
+	size_t		 len;
+	uint32_t	 hash;
+};
+
+static uint32_t
+rib_entry_hash(const struct hash_node *n)
+{
+	return hash_entry(n, struct bgp_rib_entry, node)->hash;
+}
+
+static bool
+rib_entry_equal(const struct hash_node *n, const void *key)
+{
+	const struct bgp_rib_entry *e = hash_entry(n, struct bgp_rib_entry,
+	    node);
+	const struct rib_key *k = key;
+
+	return e->hash == k->hash && memcmp(e->key, k->bytes, k->len) == 0;
+}
+
+static const struct hash_ops rib_entry_ops = {
+	rib_entry_hash, rib_entry_equal
+};
 
 struct rib_table *
 rib_table(struct bgp_rib *rib, int aid)
 {
-	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].nbuckets == 0)
+	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].af == NULL)
 		return NULL;
 	return &rib->tables[aid];
 }
@@ -60,13 +84,12 @@ bgp_rib_af_register(struct bgp_rib *rib, const struct bgp_af *af,
 	bgp_af_register(af);
 	t = &rib->tables[af->aid];
 	if (af->key_len > BGP_RIB_KEY_MAX || af->nlri_decode == NULL ||
-	    af->nlri_encode == NULL || t->nbuckets != 0)
+	    af->nlri_encode == NULL || t->af != NULL)
 		fatalx("bad address-family registration for aid %d", af->aid);
 	t->af = af;
 	t->best_cb = cb;
 	t->best_arg = arg;
-	t->nbuckets = 1024;
-	t->buckets = xcalloc(t->nbuckets, sizeof(*t->buckets));
+	hash_init(&t->by_key, &rib_entry_ops, 1024);
 	t->entries = slab_create(sizeof(struct bgp_rib_entry) + af->key_len);
 }
 
@@ -78,56 +101,27 @@ bgp_rib_af(const struct bgp_rib *rib, int aid)
 	return rib->tables[aid].af;
 }
 
-static void
-rib_table_grow(struct rib_table *t)
-{
-	size_t n = t->nbuckets * 2;
-	struct bgp_rib_entry **b = xcalloc(n, sizeof(*b));
-
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct bgp_rib_entry *e, *next;
-
-		for (e = t->buckets[i]; e; e = next) {
-			next = e->hnext;
-			e->hnext = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	}
-	free(t->buckets);
-	t->buckets = b;
-	t->nbuckets = n;
-	t->generation++;
-}
-
 static struct bgp_rib_entry *
 rib_entry_find(const struct rib_table *t, const uint8_t *key, uint32_t hash)
 {
-	struct bgp_rib_entry *e;
+	struct rib_key k = { key, t->af->key_len, hash };
+	struct hash_node *n = hash_find(&t->by_key, hash, &k);
 
-	for (e = t->buckets[hash & (t->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == hash && memcmp(e->key, key, t->af->key_len) == 0)
-			return e;
-	return NULL;
+	return n ? hash_entry(n, struct bgp_rib_entry, node) : NULL;
 }
 
 static struct bgp_rib_entry *
 rib_entry_get(struct rib_table *t, const uint8_t *key, uint32_t hash)
 {
 	struct bgp_rib_entry *e = rib_entry_find(t, key, hash);
-	size_t idx;
 
 	if (e)
 		return e;
-	if (t->count >= t->nbuckets)
-		rib_table_grow(t);
 	e = slab_alloc(t->entries);
 	e->hash = hash;
 	e->aid = (uint8_t)t->af->aid;
 	memcpy(e->key, key, t->af->key_len);
-	idx = hash & (t->nbuckets - 1);
-	e->hnext = t->buckets[idx];
-	t->buckets[idx] = e;
-	t->count++;
+	hash_insert(&t->by_key, &e->node);
 	return e;
 }
 
@@ -136,25 +130,27 @@ void
 rib_entry_maybe_free(struct bgp_rib *rib, struct bgp_rib_entry *e)
 {
 	struct rib_table *t = &rib->tables[e->aid];
-	struct bgp_rib_entry **pp;
 
 	if (e->paths != NULL || e->outrefs != 0)
 		return;
-	for (pp = &t->buckets[e->hash & (t->nbuckets - 1)]; *pp;
-	    pp = &(*pp)->hnext) {
-		if (*pp == e) {
-			*pp = e->hnext;
-			t->count--;
-			slab_free(t->entries, e);
-			return;
-		}
-	}
+	hash_remove(&t->by_key, &e->node);
+	slab_free(t->entries, e);
+}
+
+/* Bytes of unknown attributes a path holds. */
+static size_t
+unknown_len(const struct bgp_attrs *a)
+{
+	return (a->flags & BGP_ATTRF_UNKNOWN) && a->unknown ?
+	    a->unknown->len : 0;
 }
 
 static void
-rib_path_free(struct bgp_rib *rib, struct bgp_rib_path *p)
+rib_path_free(struct bgp_rib *rib, int aid, struct bgp_rib_path *p)
 {
 	rib->slots[p->slot].npaths--;
+	rib->slots[p->slot].npaths_af[aid]--;
+	rib->slots[p->slot].unknown_bytes -= unknown_len(p->attrs);
 	bgp_attrs_unref(p->attrs);
 	slab_free(rib->paths, p);
 }
@@ -224,13 +220,15 @@ rib_path_set(struct bgp_rib *rib, struct rib_table *t, const uint8_t *key,
 	for (int i = 0; i < p->nlabels && i < BGP_MAX_LABELS; i++)
 		p->label[i] = labels->label[i];
 	rib->slots[slot].npaths++;
+	rib->slots[slot].npaths_af[e->aid]++;
+	rib->slots[slot].unknown_bytes += unknown_len(attrs);
 	rib_path_insert(rib, e, p);
 	if (e->paths != old_best || old == old_best || stale == old_best)
 		rib_best_changed(rib, e, old_best);
 	if (old)
-		rib_path_free(rib, old);
+		rib_path_free(rib, e->aid, old);
 	if (stale)
-		rib_path_free(rib, stale);
+		rib_path_free(rib, e->aid, stale);
 }
 
 static void
@@ -242,7 +240,7 @@ rib_path_remove(struct bgp_rib *rib, struct bgp_rib_entry *e, uint16_t slot)
 		return;
 	if (p == old_best)
 		rib_best_changed(rib, e, old_best);
-	rib_path_free(rib, p);
+	rib_path_free(rib, e->aid, p);
 	rib_entry_maybe_free(rib, e);
 }
 
@@ -334,7 +332,9 @@ rib_walk_start(struct bgp_rib *rib, enum rib_walk_kind kind, int aid,
 	w->aid = aid;
 	w->slot = slot;
 	w->out = out;
-	w->generation = rib->tables[aid].generation;
+	hash_iter_init(&w->it, &rib->tables[aid].by_key);
+	if (kind == RIB_WALK_DUMP)
+		out->dump_running[aid] = true;
 	TAILQ_INSERT_TAIL(&rib->walks, w, entry);
 	rib_schedule(rib);
 	return w;
@@ -345,7 +345,7 @@ rib_walk_all_families(struct bgp_rib *rib, enum rib_walk_kind kind,
     uint16_t slot)
 {
 	for (int aid = 0; aid < BGP_AID_MAX; aid++)
-		if (rib->tables[aid].nbuckets)
+		if (rib->tables[aid].af)
 			rib_walk_start(rib, kind, aid, slot, NULL);
 }
 
@@ -382,7 +382,7 @@ rib_gr_reestablished(struct bgp_rib *rib, struct bgp_peer *peer)
 		evtimer_add(rib->slots[st].gr_timer, &stalepath);
 	}
 	for (int aid = 0; aid < BGP_AID_MAX; aid++)
-		if (rib->tables[aid].nbuckets &&
+		if (rib->tables[aid].af &&
 		    (!c->gr || !c->gr_af_forwarding[aid]))
 			rib_walk_start(rib, RIB_WALK_FLUSH, aid, st, NULL);
 }
@@ -410,7 +410,6 @@ rib_peer_up(struct bgp_peer *peer)
 		return -1;
 	}
 	s->in_use = true;
-	s->eor_rcvd = 0;
 	s->src.peer = peer;
 	s->src.addr = peer->conf.addr;
 	s->src.router_id = peer->remote_open.bgp_id;
@@ -421,7 +420,7 @@ rib_peer_up(struct bgp_peer *peer)
 	rib_gr_reestablished(rib, peer);
 	out = rib_out_create(rib, peer);
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
-		if (!rib->tables[aid].nbuckets || !rib_out_wants(out, aid))
+		if (!rib->tables[aid].af || !rib_out_wants(out, aid))
 			continue;
 		/* The initial table ends with End-of-RIB (RFC 4724 §2). */
 		rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out)->eor = true;
@@ -459,7 +458,7 @@ rib_peer_down(struct bgp_peer *peer)
 		s->gr_timer = evtimer_new(rib->bgp->base, rib_gr_expired, s);
 		evtimer_add(s->gr_timer, &tv);
 		for (int aid = 0; aid < BGP_AID_MAX; aid++)
-			if (rib->tables[aid].nbuckets &&
+			if (rib->tables[aid].af &&
 			    !peer->neg.peer_gr_af[aid])
 				rib_walk_start(rib, RIB_WALK_FLUSH, aid,
 				    rib_slot_index(rib, s), NULL);
@@ -515,14 +514,17 @@ nlri_batch_fill(struct rib_table *t, struct rbuf *rb, struct nlri_batch *b)
 		if (rc == 1)
 			continue;
 		b->hash[b->n] = rib_key_hash(key, t->af->key_len);
-		__builtin_prefetch(&t->buckets[b->hash[b->n] &
-		    (t->nbuckets - 1)]);
+		hash_prefetch(&t->by_key, b->hash[b->n]);
 		b->n++;
 	}
 	return 0;
 }
 
-/* Walk the NLRI of one MP attribute; add (attrs != NULL) or withdraw. */
+/*
+ * Walk the NLRI of one MP attribute; add (attrs != NULL) or withdraw.
+ * An added route that takes the peer past its maximum-prefix ends the
+ * walk: the rest of the UPDATE is not taken (the FSM ends the session).
+ */
 static int
 rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
     const struct bgp_mp *mp, const struct bgp_attrs *attrs,
@@ -531,8 +533,10 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 	int aid = bgp_aid_from_afi_safi(mp->afi, mp->safi);
 	struct rib_table *t = rib_table(rib, aid);
 	uint16_t stale = rib_stale_slot_of(rib, peer);
+	const size_t *count;
 	struct rbuf rb = mp->nlri;
 	struct nlri_batch *b;
+	bool over = false;
 	int rc = 0;
 
 	if (t == NULL || !peer->neg.families[aid]) {
@@ -540,17 +544,19 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 		    mp->afi, mp->safi);
 		return 0;
 	}
+	count = &rib->slots[slot].npaths_af[aid];
 	b = xmalloc(sizeof(*b));
-	while (rc == 0 && rbuf_left(&rb) > 0) {
+	while (rc == 0 && !over && rbuf_left(&rb) > 0) {
 		if ((rc = nlri_batch_fill(t, &rb, b)) == -1) {
 			/* RFC 4760 §7, RFC 7606 §5.3: unparseable NLRI. */
 			bgp_notify_set(err, BGP_ERR_UPDATE,
 			    BGP_ERR_UPD_OPTATTR, NULL, 0);
 		}
-		for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		for (size_t i = 0; rc == 0 && !over && i < b->n; i++) {
 			if (attrs) {
 				rib_path_set(rib, t, b->key[i], b->hash[i],
 				    slot, stale, attrs, &b->labels[i]);
+				over = !bgp_peer_pfx_count(peer, aid, *count);
 				continue;
 			}
 			rib_path_withdraw(rib, t, b->key[i], b->hash[i], slot);
@@ -560,6 +566,8 @@ rib_mp_nlri(struct bgp_rib *rib, struct bgp_peer *peer, uint16_t slot,
 		}
 	}
 	free(b);
+	if (!over)
+		(void)bgp_peer_pfx_count(peer, aid, *count);
 	return rc;
 }
 
@@ -582,13 +590,35 @@ static void
 rib_eor_received(struct bgp_rib *rib, struct bgp_peer *peer, int aid)
 {
 	uint16_t stale = rib_stale_slot_of(rib, peer);
-	struct rib_slot *s = rib_slot_of_peer(rib, peer);
 
 	bgp_peer_log(peer, LOG_DEBUG, "End-of-RIB for %s", bgp_aid_name(aid));
-	if (s != NULL && aid >= 0 && aid < 32)
-		s->eor_rcvd |= 1U << aid;
+	bgp_peer_eor_received(peer, aid);
 	if (stale && aid >= 0 && rib_table(rib, aid))
 		rib_walk_start(rib, RIB_WALK_FLUSH, aid, stale, NULL);
+}
+
+/* Hold the unknown attributes of a received set to the limits of
+ * bgp_rib.h before it is interned. */
+static void
+rib_unknown_limit(struct bgp_peer *peer, struct rib_slot *s,
+    struct bgp_attrs *scratch)
+{
+	size_t room = BGP_RIB_UNKNOWN_ROUTE_MAX, dropped;
+
+	if (s->unknown_bytes >= BGP_RIB_UNKNOWN_PEER_MAX)
+		room = 0;
+	else if (BGP_RIB_UNKNOWN_PEER_MAX - s->unknown_bytes < room)
+		room = BGP_RIB_UNKNOWN_PEER_MAX - s->unknown_bytes;
+	if ((dropped = bgp_attrs_unknown_trim(scratch, room)) == 0)
+		return;
+	peer->stats.unknown_attr_dropped += dropped;
+	if (s->unknown_logged)
+		return;
+	s->unknown_logged = true;
+	bgp_peer_log(peer, LOG_WARNING, "dropping unknown attributes past %d "
+	    "bytes per route or %d bytes over the peer's routes (counted, "
+	    "logged once per session)", BGP_RIB_UNKNOWN_ROUTE_MAX,
+	    BGP_RIB_UNKNOWN_PEER_MAX);
 }
 
 static int
@@ -628,15 +658,17 @@ rib_update(struct bgp_peer *peer, const struct bgp_update_parts *u,
 		rib_eor_received(rib, peer, eor);
 		return 0;
 	}
-	if (act == BGP_ATTR_OK && !bgp_attrs_looped(&scratch, &ctx))
+	if (act == BGP_ATTR_OK && !bgp_attrs_looped(&scratch, &ctx)) {
+		rib_unknown_limit(peer, s, &scratch);
 		a = bgp_attrs_intern(&scratch);
+	}
 	else if (act == BGP_ATTR_TREAT_AS_WITHDRAW)
 		bgp_peer_log(peer, LOG_WARNING, "UPDATE: malformed attribute, "
 		    "treating as withdraw (RFC 7606)");
 	bgp_attrs_clear(&scratch);
 	if (mpu.present)
 		rc = rib_mp_nlri(rib, peer, slot, &mpu, NULL, err);
-	if (rc == 0 && mpr.present)
+	if (rc == 0 && mpr.present && peer->pfx_exceeded_aid < 0)
 		rc = rib_mp_nlri(rib, peer, slot, &mpr, a, err);
 	bgp_attrs_unref(a);
 	peer->stats.pfx_rcvd = s->npaths;
@@ -644,14 +676,29 @@ rib_update(struct bgp_peer *peer, const struct bgp_update_parts *u,
 	return rc;
 }
 
+/*
+ * ROUTE-REFRESH (RFC 2918 §4): dump the family's table towards the
+ * peer again.  A peer asking while a dump runs gets one more dump after
+ * it, however often it asked: repeats cost it nothing, and cannot queue
+ * one table walk per request.
+ */
 static void
 rib_refresh(struct bgp_peer *peer, int aid)
 {
 	struct bgp_rib *rib = peer->bgp->rib_arg;
 	struct rib_out *out = rib_out_of_peer(rib, peer);
 
-	if (out && rib_table(rib, aid))
-		rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
+	if (out == NULL || rib_table(rib, aid) == NULL)
+		return;
+	if (out->dump_running[aid]) {
+		if (!out->dump_again[aid])
+			bgp_peer_log(peer, LOG_DEBUG, "ROUTE-REFRESH for %s "
+			    "during a dump: once more after it",
+			    bgp_aid_name(aid));
+		out->dump_again[aid] = true;
+		return;
+	}
+	rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
 }
 
 static const struct bgp_rib_ops rib_ops = {
@@ -707,30 +754,24 @@ rib_walk_entry(struct bgp_rib *rib, struct rib_walk *w,
 	}
 }
 
-/* Run one slice of a walk; true when the walk is finished. */
+/* Run one slice of a walk; true when the walk is finished.  A slice
+ * ends between buckets, so nothing points into the table while other
+ * events run; if the table grows meanwhile the walk starts over (every
+ * step is idempotent, so visiting entries twice is harmless). */
 static bool
 rib_walk_step(struct bgp_rib *rib, struct rib_walk *w, size_t *budget)
 {
-	struct rib_table *t = &rib->tables[w->aid];
+	struct hash_node *n;
 
-	if (w->generation != t->generation) {
-		/* The table was resized: start over (every step is
-		 * idempotent, so visiting entries twice is harmless). */
-		w->generation = t->generation;
-		w->bucket = 0;
+	while (*budget > 0 || !hash_iter_at_boundary(&w->it)) {
+		if ((n = hash_iter_next(&w->it)) == NULL)
+			return true;
+		rib_walk_entry(rib, w, hash_entry(n, struct bgp_rib_entry,
+		    node));
+		if (*budget > 0)
+			(*budget)--;
 	}
-	while (w->bucket < t->nbuckets && *budget > 0) {
-		struct bgp_rib_entry *e, *next;
-
-		for (e = t->buckets[w->bucket]; e; e = next) {
-			next = e->hnext;
-			rib_walk_entry(rib, w, e);
-			if (*budget > 0)
-				(*budget)--;
-		}
-		w->bucket++;
-	}
-	return w->bucket >= t->nbuckets;
+	return false;
 }
 
 static void
@@ -740,6 +781,7 @@ rib_walk_finished(struct bgp_rib *rib, struct rib_walk *w)
 	struct rib_walk *o;
 
 	if (w->kind == RIB_WALK_DUMP) {
+		w->out->dump_running[w->aid] = false;
 		if (w->eor)
 			rib_out_dump_done(w->out, w->aid);
 		return;
@@ -750,6 +792,24 @@ rib_walk_finished(struct bgp_rib *rib, struct rib_walk *w)
 		if (o != w && o->slot == w->slot && o->kind != RIB_WALK_DUMP)
 			return;
 	rib_slot_release(rib, w->slot);
+}
+
+/* The remembered refreshes whose first dump has gone out start now. */
+static void
+rib_refresh_again(struct bgp_rib *rib)
+{
+	struct rib_out *out;
+
+	TAILQ_FOREACH(out, &rib->outs, entry_link) {
+		if (!TAILQ_EMPTY(&out->queue) || out->pend_attrs != NULL)
+			continue;
+		for (int aid = 0; aid < BGP_AID_MAX; aid++) {
+			if (!out->dump_again[aid] || out->dump_running[aid])
+				continue;
+			out->dump_again[aid] = false;
+			rib_walk_start(rib, RIB_WALK_DUMP, aid, 0, out);
+		}
+	}
 }
 
 static void
@@ -780,6 +840,7 @@ rib_work(evutil_socket_t fd, short ev, void *arg)
 		if (rib_out_flush(rib, out, RIB_SLICE_UPDATES))
 			more = true;
 	}
+	rib_refresh_again(rib);
 	if (more || !TAILQ_EMPTY(&rib->walks))
 		rib_schedule(rib);
 	else if (blocked)
@@ -794,7 +855,7 @@ bgp_rib_lookup(const struct bgp_rib *rib, int aid, const uint8_t *key)
 	const struct rib_table *t;
 	uint8_t k[BGP_RIB_KEY_MAX];
 
-	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].nbuckets == 0)
+	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].af == NULL)
 		return NULL;
 	t = &rib->tables[aid];
 	memset(k, 0, sizeof(k));
@@ -815,29 +876,11 @@ bgp_rib_path_source(const struct bgp_rib *rib, const struct bgp_rib_path *p)
 }
 
 size_t
-bgp_rib_eor_peers(const struct bgp_rib *rib, int aid, size_t *up)
-{
-	size_t n = 0;
-
-	*up = 0;
-	for (size_t i = 1; i < RIB_MAX_SLOTS; i++) {
-		const struct rib_slot *s = &rib->slots[i];
-
-		if (!s->in_use || s->stale || s->src.peer == NULL)
-			continue;
-		(*up)++;
-		if (aid >= 0 && aid < 32 && (s->eor_rcvd & (1U << aid)))
-			n++;
-	}
-	return n;
-}
-
-size_t
 bgp_rib_count(const struct bgp_rib *rib, int aid)
 {
 	if (aid < 0 || aid >= BGP_AID_MAX)
 		return 0;
-	return rib->tables[aid].count;
+	return hash_count(&rib->tables[aid].by_key);
 }
 
 size_t
@@ -850,15 +893,18 @@ void
 bgp_rib_foreach(const struct bgp_rib *rib, int aid, bgp_rib_entry_cb *cb,
     void *arg)
 {
-	const struct rib_table *t;
+	struct hash_iter it;
+	struct hash_node *n;
 
-	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].nbuckets == 0)
+	if (aid < 0 || aid >= BGP_AID_MAX || rib->tables[aid].af == NULL)
 		return;
-	t = &rib->tables[aid];
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct bgp_rib_entry *e = t->buckets[i]; e; e = e->hnext)
-			if (e->paths)
-				cb(e, arg);
+	HASH_FOREACH(n, &it, &rib->tables[aid].by_key) {
+		const struct bgp_rib_entry *e = hash_entry(n,
+		    struct bgp_rib_entry, node);
+
+		if (e->paths)
+			cb(e, arg);
+	}
 }
 
 bool
@@ -882,9 +928,9 @@ bgp_rib_memory(const struct bgp_rib *rib)
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
 		const struct rib_table *t = &rib->tables[aid];
 
-		if (t->nbuckets == 0)
+		if (t->af == NULL)
 			continue;
-		n += slab_bytes(t->entries) + t->nbuckets * sizeof(void *);
+		n += slab_bytes(t->entries) + hash_memory(&t->by_key);
 	}
 	return n;
 }
@@ -900,6 +946,8 @@ bgp_rib_free(struct bgp_rib *rib)
 {
 	struct rib_walk *w;
 	struct rib_out *out;
+	struct hash_iter it;
+	struct hash_node *n;
 
 	if (rib == NULL)
 		return;
@@ -912,19 +960,17 @@ bgp_rib_free(struct bgp_rib *rib)
 	for (int aid = 0; aid < BGP_AID_MAX; aid++) {
 		struct rib_table *t = &rib->tables[aid];
 
-		for (size_t i = 0; i < t->nbuckets; i++) {
-			struct bgp_rib_entry *e = t->buckets[i];
+		HASH_FOREACH(n, &it, &t->by_key) {
+			struct bgp_rib_entry *e = hash_entry(n,
+			    struct bgp_rib_entry, node);
+			struct bgp_rib_path *p, *pn;
 
-			for (; e; e = e->hnext) {
-				struct bgp_rib_path *p, *pn;
-
-				for (p = e->paths; p; p = pn) {
-					pn = p->next;
-					bgp_attrs_unref(p->attrs);
-				}
+			for (p = e->paths; p; p = pn) {
+				pn = p->next;
+				bgp_attrs_unref(p->attrs);
 			}
 		}
-		free(t->buckets);
+		hash_free(&t->by_key);
 		slab_destroy(t->entries);
 	}
 	for (size_t i = 0; i < RIB_MAX_SLOTS; i++)

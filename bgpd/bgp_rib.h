@@ -36,12 +36,26 @@
 #include "bgpd/bgp_af.h"
 #include "bgpd/bgp_attr.h"
 #include "bgpd/bgp_msg.h"
+#include "common/hash.h"
 
 struct bgp;
 struct bgp_peer;
 struct bgp_rib;
 
 #define BGP_RIB_PEER_LOCAL	0	/* slot of locally originated paths */
+
+/*
+ * Unknown optional transitive attributes are passed on (RFC 4271 §5),
+ * so a route keeps them: at most BGP_RIB_UNKNOWN_ROUTE_MAX bytes of
+ * them per route (4 bytes of header per attribute, and its value), and
+ * at most BGP_RIB_UNKNOWN_PEER_MAX over all the routes of one peer,
+ * counted route by route.  Beyond either, attributes are dropped (in
+ * type order, the last first) and counted in the peer's statistics, so
+ * a peer sending unique large attributes cannot grow memory without
+ * bound.
+ */
+#define BGP_RIB_UNKNOWN_ROUTE_MAX	4096
+#define BGP_RIB_UNKNOWN_PEER_MAX	(16 * 1024 * 1024)
 
 struct bgp_rib_path {
 	struct bgp_rib_path *next;
@@ -53,9 +67,9 @@ struct bgp_rib_path {
 };
 
 struct bgp_rib_entry {
-	struct bgp_rib_entry *hnext;
+	struct hash_node node;			/* the family's table */
 	struct bgp_rib_path *paths;		/* best first */
-	uint32_t	 hash;
+	uint32_t	 hash;			/* of key, keyed (common/hash.h) */
 	uint8_t		 aid;
 	uint8_t		 pad;
 	uint16_t	 outrefs;		/* Adj-RIBs-Out holding it */
@@ -102,9 +116,6 @@ const struct bgp_rib_source *bgp_rib_path_source(const struct bgp_rib *,
 bool		 bgp_rib_path_stale(const struct bgp_rib *,
 		    const struct bgp_rib_path *);
 size_t		 bgp_rib_count(const struct bgp_rib *, int aid);	/* entries */
-/* Peers up (*up) and how many of them sent End-of-RIB for aid since
- * they came up (RFC 4724 §2): their initial table is in. */
-size_t		 bgp_rib_eor_peers(const struct bgp_rib *, int aid, size_t *up);
 size_t		 bgp_rib_path_count(const struct bgp_rib *);
 /* Visit every entry of a family (no yielding: for the CLI and tests). */
 typedef void	 bgp_rib_entry_cb(const struct bgp_rib_entry *, void *arg);

@@ -6,6 +6,7 @@
 #define BGPD_BGP_RIB_INT_H
 
 #include "bgpd/bgp_rib.h"
+#include "common/hash.h"
 #include "common/queue.h"
 
 struct event;
@@ -27,19 +28,18 @@ struct rib_table {
 	const struct bgp_af *af;
 	bgp_rib_best_cb	*best_cb;
 	void		*best_arg;
-	struct bgp_rib_entry **buckets;
-	size_t		 nbuckets;	/* power of two; 0 = not registered */
-	size_t		 count;
-	uint32_t	 generation;	/* bumped on resize: walks restart */
+	struct hash_table by_key;	/* entries; af NULL: not registered */
 	struct slab	*entries;
 };
 
 struct rib_slot {
 	bool		 in_use;
 	bool		 stale;		/* GR: paths kept until EoR/timer */
-	uint32_t	 eor_rcvd;	/* 1 << aid: End-of-RIB came */
 	struct bgp_rib_source src;
 	size_t		 npaths;
+	size_t		 npaths_af[BGP_AID_MAX];	/* maximum-prefix counts */
+	size_t		 unknown_bytes;	/* unknown attributes, per path */
+	bool		 unknown_logged;
 	struct event	*gr_timer;
 	struct bgp_rib	*rib;
 };
@@ -51,7 +51,7 @@ enum rib_walk_kind {
 
 /* What one peer was sent for one entry (its Adj-RIB-Out row). */
 struct adj_out {
-	struct adj_out	*hnext;
+	struct hash_node node;		/* rib_out.rows, by entry */
 	TAILQ_ENTRY(adj_out) qentry;
 	struct bgp_rib_entry *entry;
 	const struct bgp_attrs *sent;	/* NULL: nothing advertised */
@@ -65,12 +65,15 @@ TAILQ_HEAD(adj_out_queue, adj_out);
 struct rib_out {
 	TAILQ_ENTRY(rib_out) entry_link;
 	struct bgp_peer	*peer;
-	struct adj_out	**buckets;
-	size_t		 nbuckets;
-	size_t		 count;		/* rows */
+	struct hash_table rows;
 	size_t		 advertised;	/* rows with sent != NULL */
 	struct adj_out_queue queue;
 	bool		 eor_pending[BGP_AID_MAX];
+	/* At most one table dump per family in flight; a ROUTE-REFRESH
+	 * during it is remembered once, and dumped again when the first
+	 * dump's rows have gone out. */
+	bool		 dump_running[BGP_AID_MAX];
+	bool		 dump_again[BGP_AID_MAX];
 	struct slab	*slab;
 	/* A partly filled UPDATE held back for the next flush. */
 	struct wbuf	 pend;
@@ -89,8 +92,7 @@ struct rib_walk {
 	uint16_t	 slot;
 	struct rib_out	*out;		/* DUMP */
 	bool		 eor;		/* DUMP: End-of-RIB after it */
-	size_t		 bucket;
-	uint32_t	 generation;
+	struct hash_iter it;
 };
 TAILQ_HEAD(rib_walk_list, rib_walk);
 TAILQ_HEAD(rib_out_list, rib_out);

@@ -6,6 +6,15 @@
  * may close a connection from inside that connection's own read or
  * write callback, an io that is inside a callback ("busy") is only
  * marked dead by close() and freed when the callback unwinds.
+ *
+ * Closing lingers: close() detaches the io from the connection and
+ * keeps it on the instance's closing list while what is queued (the
+ * NOTIFICATION last) is written; then the write side is shut down and
+ * whatever the peer still sends is read and thrown away until it
+ * closes too, for at most BGP_CLOSE_LINGER_MSEC.  Closing a socket
+ * with unread input makes the kernel reset the connection and drop
+ * what it had not sent yet, so a NOTIFICATION to a peer that had sent
+ * more than we read, or that read slowly, was lost.
  */
 #include "bgpd/bgp_session.h"
 
@@ -26,11 +35,16 @@
 
 #define LISTEN_BACKLOG		64
 #define READ_CHUNK		65536
+/* A closed connection delivers what is queued and waits for the peer's
+ * close this long at most. */
+#define BGP_CLOSE_LINGER_MSEC	3000
+#define LINGER_READS		64	/* reads per callback while lingering */
 #define TTL_EBGP_SINGLEHOP	1
 #define TTL_IBGP		255
 
 struct bgp_io {
-	struct bgp_conn	*conn;
+	struct bgp_conn	*conn;		/* NULL once closed */
+	struct bgp	*bgp;
 	int		 fd;
 	struct event	*rev;
 	struct event	*wev;
@@ -39,6 +53,12 @@ struct bgp_io {
 	bool		 connecting;
 	int		 busy;
 	bool		 dead;
+	uint64_t	 stalled_since;	/* out has not moved since; 0: empty */
+	/* Closed, delivering the rest (on bgp->closing). */
+	bool		 lingering;
+	bool		 wr_shut;
+	struct event	*linger_ev;
+	TAILQ_ENTRY(bgp_io) closing_entry;
 };
 
 struct bgp_listener {
@@ -51,6 +71,7 @@ struct bgp_listener {
 
 static void	io_read_cb(evutil_socket_t, short, void *);
 static void	io_write_cb(evutil_socket_t, short, void *);
+static void	io_linger_timeout_cb(evutil_socket_t, short, void *);
 
 /* ---- socket options ------------------------------------------------ */
 
@@ -115,6 +136,7 @@ io_new(struct bgp_conn *conn, int fd)
 	struct bgp_io *io = xcalloc(1, sizeof(*io));
 
 	io->conn = conn;
+	io->bgp = conn->peer->bgp;
 	io->fd = fd;
 	io->in = evbuffer_new();
 	io->out = evbuffer_new();
@@ -129,6 +151,10 @@ io_new(struct bgp_conn *conn, int fd)
 static void
 io_free(struct bgp_io *io)
 {
+	if (io->lingering) {
+		TAILQ_REMOVE(&io->bgp->closing, io, closing_entry);
+		event_free(io->linger_ev);
+	}
 	event_free(io->rev);
 	event_free(io->wev);
 	evbuffer_free(io->in);
@@ -168,7 +194,11 @@ io_flush(struct bgp_io *io)
 			return errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR ? 0 : -1;
 		evbuffer_drain(io->out, n);
+		/* Progress restarts the send hold time (RFC 9687 §4.3). */
+		io->stalled_since = mono_msec();
 	}
+	if (evbuffer_get_length(io->out) == 0)
+		io->stalled_since = 0;
 	return 0;
 }
 
@@ -235,6 +265,8 @@ session_send(struct bgp_conn *conn, const uint8_t *data, size_t len)
 
 	if (io == NULL || io->dead)
 		return -1;
+	if (evbuffer_get_length(io->out) == 0)
+		io->stalled_since = mono_msec();
 	if (evbuffer_add(io->out, data, len) == -1)
 		return -1;
 	if (!io->connecting)
@@ -250,6 +282,88 @@ session_pending(const struct bgp_conn *conn)
 	return io == NULL ? 0 : evbuffer_get_length(io->out);
 }
 
+static uint64_t
+session_send_stalled(const struct bgp_conn *conn)
+{
+	const struct bgp_io *io = conn->io;
+
+	return io == NULL ? 0 : io->stalled_since;
+}
+
+/* Free a closed io now, or when the callback it is in unwinds. */
+static void
+io_release(struct bgp_io *io)
+{
+	event_del(io->rev);
+	event_del(io->wev);
+	if (io->busy)
+		io->dead = true;
+	else
+		io_free(io);
+}
+
+/*
+ * Write what is queued; once all of it is out, shut the write side, so
+ * the peer reads the NOTIFICATION and then end of file.  false when
+ * the connection failed.
+ */
+static bool
+io_linger_write(struct bgp_io *io)
+{
+	if (io_flush(io) == -1)
+		return false;
+	if (evbuffer_get_length(io->out) > 0) {
+		event_add(io->wev, NULL);
+		return true;
+	}
+	if (!io->wr_shut && shutdown(io->fd, SHUT_WR) == -1)
+		return false;
+	io->wr_shut = true;
+	return true;
+}
+
+/* Read and throw away what the peer still sends; its end of file (or an
+ * error) ends the linger. */
+static void
+io_linger_read(struct bgp_io *io)
+{
+	char buf[16384];
+	ssize_t n;
+
+	for (int i = 0; i < LINGER_READS; i++) {
+		if ((n = read(io->fd, buf, sizeof(buf))) > 0)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return;
+		io_release(io);
+		return;
+	}
+}
+
+static void
+io_linger_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	io_release(arg);
+}
+
+static void
+io_linger_start(struct bgp_io *io)
+{
+	struct timeval tv = { BGP_CLOSE_LINGER_MSEC / 1000,
+	    (BGP_CLOSE_LINGER_MSEC % 1000) * 1000 };
+
+	io->lingering = true;
+	TAILQ_INSERT_TAIL(&io->bgp->closing, io, closing_entry);
+	io->linger_ev = evtimer_new(io->bgp->base, io_linger_timeout_cb, io);
+	if (io->linger_ev == NULL)
+		fatalx("libevent: out of memory");
+	evtimer_add(io->linger_ev, &tv);
+	event_add(io->rev, NULL);
+	if (!io_linger_write(io))
+		io_release(io);
+}
+
 static void
 session_close(struct bgp_conn *conn)
 {
@@ -259,30 +373,28 @@ session_close(struct bgp_conn *conn)
 		return;
 	conn->io = NULL;
 	io->conn = NULL;
-	/* Best effort: a NOTIFICATION just queued usually fits. */
-	if (!io->connecting)
-		(void)io_flush(io);
-	event_del(io->rev);
-	event_del(io->wev);
-	if (io->busy)
-		io->dead = true;
+	if (io->connecting)
+		io_release(io);
 	else
-		io_free(io);
+		io_linger_start(io);
 }
 
-static const enum bgp_event timer_events[BGP_TIMER_MAX] = {
-	[BGP_TIMER_CONNRETRY] = BGP_EV_TIMER_CONNRETRY,
-	[BGP_TIMER_HOLD] = BGP_EV_TIMER_HOLD,
-	[BGP_TIMER_KEEPALIVE] = BGP_EV_TIMER_KEEPALIVE,
-	[BGP_TIMER_IDLEHOLD] = BGP_EV_TIMER_IDLEHOLD,
-};
+/* The instance goes: connections still lingering close now. */
+static void
+session_release(struct bgp *bgp)
+{
+	struct bgp_io *io;
+
+	while ((io = TAILQ_FIRST(&bgp->closing)) != NULL)
+		io_free(io);
+}
 
 static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct bgp_peer_timer *t = arg;
 
-	bgp_fsm(t->peer, timer_events[t->which]);
+	bgp_fsm(t->peer, bgp_timer_event(t->which));
 }
 
 static void
@@ -356,6 +468,10 @@ io_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct bgp_io *io = arg;
 	int n;
 
+	if (io->lingering) {
+		io_linger_read(io);
+		return;
+	}
 	n = evbuffer_read(io->in, fd, READ_CHUNK);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -364,7 +480,7 @@ io_read_cb(evutil_socket_t fd, short what, void *arg)
 		bgp_fsm_conn_event(io->conn, BGP_EV_CONN_CLOSED,
 		    n == 0 ? "Peer closed the session" : strerror(errno));
 	else
-		while (!io->dead && io_frame_one(io))
+		while (io->conn != NULL && io_frame_one(io))
 			;
 	(void)io_unbusy(io);
 }
@@ -395,6 +511,11 @@ io_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct bgp_io *io = arg;
 
+	if (io->lingering) {
+		if (!io_linger_write(io))
+			io_release(io);
+		return;
+	}
 	io->busy++;
 	if (io->connecting)
 		io_connected(io);
@@ -589,4 +710,6 @@ const struct bgp_fsm_ops bgp_session_ops = {
 	.unlisten = session_unlisten,
 	.md5_set = session_md5_set,
 	.pending = session_pending,
+	.send_stalled = session_send_stalled,
+	.release = session_release,
 };

@@ -20,6 +20,7 @@
  */
 #include "bgpd/bgp_rib_int.h"
 #include "bgpd/bgp_peer.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/slab.h"
 #include "common/util.h"
@@ -29,13 +30,20 @@
 
 #define DEFAULT_LOCAL_PREF	100
 
+/* Rows are found by their entry, under the entry's own (keyed) hash. */
 static uint32_t
-adj_hash(const struct bgp_rib_entry *e)
+adj_hash(const struct hash_node *n)
 {
-	uintptr_t v = (uintptr_t)e >> 4;
-
-	return (uint32_t)(v * 2654435761u) ^ (uint32_t)(v >> 29);
+	return hash_entry(n, struct adj_out, node)->entry->hash;
 }
+
+static bool
+adj_equal(const struct hash_node *n, const void *entry)
+{
+	return hash_entry(n, struct adj_out, node)->entry == entry;
+}
+
+static const struct hash_ops adj_ops = { adj_hash, adj_equal };
 
 struct rib_out *
 rib_out_create(struct bgp_rib *rib, struct bgp_peer *peer)
@@ -43,8 +51,7 @@ rib_out_create(struct bgp_rib *rib, struct bgp_peer *peer)
 	struct rib_out *out = xcalloc(1, sizeof(*out));
 
 	out->peer = peer;
-	out->nbuckets = 256;
-	out->buckets = xcalloc(out->nbuckets, sizeof(*out->buckets));
+	hash_init(&out->rows, &adj_ops, 256);
 	out->slab = slab_create(sizeof(struct adj_out));
 	wbuf_init(&out->pend, 0);
 	TAILQ_INIT(&out->queue);
@@ -55,18 +62,18 @@ rib_out_create(struct bgp_rib *rib, struct bgp_peer *peer)
 void
 rib_out_destroy(struct bgp_rib *rib, struct rib_out *out)
 {
-	TAILQ_REMOVE(&rib->outs, out, entry_link);
-	for (size_t i = 0; i < out->nbuckets; i++) {
-		struct adj_out *a, *next;
+	struct hash_iter it;
+	struct hash_node *n;
 
-		for (a = out->buckets[i]; a; a = next) {
-			next = a->hnext;
-			bgp_attrs_unref(a->sent);
-			a->entry->outrefs--;
-			rib_entry_maybe_free(rib, a->entry);
-		}
+	TAILQ_REMOVE(&rib->outs, out, entry_link);
+	HASH_FOREACH(n, &it, &out->rows) {
+		struct adj_out *a = hash_entry(n, struct adj_out, node);
+
+		bgp_attrs_unref(a->sent);
+		a->entry->outrefs--;
+		rib_entry_maybe_free(rib, a->entry);
 	}
-	free(out->buckets);
+	hash_free(&out->rows);
 	slab_destroy(out->slab);
 	bgp_attrs_unref(out->pend_attrs);
 	bgp_attrs_unref(out->room_attrs);
@@ -99,77 +106,39 @@ bool
 rib_out_pending(const struct rib_out *out)
 {
 	for (int aid = 0; aid < BGP_AID_MAX; aid++)
-		if (out->eor_pending[aid])
+		if (out->eor_pending[aid] || out->dump_again[aid])
 			return true;
 	return !TAILQ_EMPTY(&out->queue) || out->pend_attrs != NULL;
-}
-
-static void
-adj_grow(struct rib_out *out)
-{
-	size_t n = out->nbuckets * 2;
-	struct adj_out **b = xcalloc(n, sizeof(*b));
-
-	for (size_t i = 0; i < out->nbuckets; i++) {
-		struct adj_out *a, *next;
-
-		for (a = out->buckets[i]; a; a = next) {
-			next = a->hnext;
-			a->hnext = b[adj_hash(a->entry) & (n - 1)];
-			b[adj_hash(a->entry) & (n - 1)] = a;
-		}
-	}
-	free(out->buckets);
-	out->buckets = b;
-	out->nbuckets = n;
 }
 
 static struct adj_out *
 adj_find(const struct rib_out *out, const struct bgp_rib_entry *e)
 {
-	struct adj_out *a;
+	struct hash_node *n = hash_find(&out->rows, e->hash, e);
 
-	for (a = out->buckets[adj_hash(e) & (out->nbuckets - 1)]; a;
-	    a = a->hnext)
-		if (a->entry == e)
-			return a;
-	return NULL;
+	return n ? hash_entry(n, struct adj_out, node) : NULL;
 }
 
 static struct adj_out *
 adj_get(struct rib_out *out, struct bgp_rib_entry *e)
 {
 	struct adj_out *a = adj_find(out, e);
-	size_t idx;
 
 	if (a)
 		return a;
-	if (out->count >= out->nbuckets)
-		adj_grow(out);
 	a = slab_alloc(out->slab);
 	a->entry = e;
 	e->outrefs++;
-	idx = adj_hash(e) & (out->nbuckets - 1);
-	a->hnext = out->buckets[idx];
-	out->buckets[idx] = a;
-	out->count++;
+	hash_insert(&out->rows, &a->node);
 	return a;
 }
 
 static void
 adj_remove(struct bgp_rib *rib, struct rib_out *out, struct adj_out *a)
 {
-	struct adj_out **pp;
 	struct bgp_rib_entry *e = a->entry;
 
-	for (pp = &out->buckets[adj_hash(e) & (out->nbuckets - 1)]; *pp;
-	    pp = &(*pp)->hnext) {
-		if (*pp == a) {
-			*pp = a->hnext;
-			break;
-		}
-	}
-	out->count--;
+	hash_remove(&out->rows, &a->node);
 	slab_free(out->slab, a);
 	e->outrefs--;
 	rib_entry_maybe_free(rib, e);

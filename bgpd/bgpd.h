@@ -45,6 +45,8 @@ struct bgp_peer_stats {
 	uint64_t	 dropped;		/* times left Established */
 	uint64_t	 pfx_rcvd;		/* routes in Adj-RIB-In */
 	uint64_t	 pfx_sent;		/* routes advertised */
+	/* unknown attributes dropped over the limits of bgp_rib.h */
+	uint64_t	 unknown_attr_dropped;
 };
 
 struct bgp_peer_info {
@@ -62,12 +64,19 @@ struct bgp_peer_info {
 	uint16_t	 remote_port;
 	uint16_t	 holdtime;		/* negotiated (configured if down) */
 	uint16_t	 keepalive;
+	uint32_t	 send_hold_msec;	/* RFC 9687, Established; 0 off */
 	struct bgp_negotiated neg;		/* valid in Established */
 	bool		 md5;
 	struct bgp_notify last_notify_sent;	/* code 0 = none */
 	struct bgp_notify last_notify_rcvd;
 	char		 last_reset[64];	/* why the session last went down */
 	struct bgp_peer_stats stats;
+	/* maximum-prefix: accepted prefixes per family (aid), and whether
+	 * the peer is held down for exceeding a limit, with the time left
+	 * until it restarts (0: until "clear bgp"). */
+	uint32_t	 pfx_accepted[BGP_AID_MAX];
+	bool		 pfx_overflow;
+	uint64_t	 pfx_restart_msec;
 };
 
 /* Build an instance from config's default "router bgp" and start it.
@@ -90,11 +99,31 @@ uint32_t	 bgp_router_id(const struct bgp *);	/* host order */
 size_t		 bgp_peer_count(const struct bgp *);
 size_t		 bgp_peer_established_count(const struct bgp *);
 
+/*
+ * Convergence of one address family (aid of bgp_af.h): every configured
+ * peer that activates it (and is not shut down) is Established and has
+ * sent End-of-RIB for it on its current session (RFC 4724 §2), or did
+ * not negotiate the family.  A peer that is down counts as not done.
+ * The hook runs each time an End-of-RIB makes a family converged; the
+ * caller bounds its wait with a timer of its own.
+ */
+typedef void	 bgp_converged_cb(void *arg, int aid);
+void		 bgp_set_converged_hook(struct bgp *, bgp_converged_cb *,
+		    void *arg);
+bool		 bgp_family_converged(const struct bgp *, int aid);
+
 typedef void	 bgp_peer_cb(const struct bgp_peer_info *, void *arg);
 /* Visit peers in address order. */
 void		 bgp_peer_foreach(struct bgp *, bgp_peer_cb *, void *arg);
 /* Snapshot one peer; returns -1 if no such neighbor. */
 int		 bgp_peer_lookup(struct bgp *, const struct ipaddr *,
 		    struct bgp_peer_info *);
+/*
+ * The operator's reset, FRR's "clear bgp ADDR": a session that is up
+ * or coming up ends with Cease/Administrative Reset (RFC 4486 §4) and
+ * starts again at once; a peer held down by maximum-prefix is
+ * released.  Returns -1 if there is no such neighbor.
+ */
+int		 bgp_peer_clear(struct bgp *, const struct ipaddr *);
 
 #endif

@@ -105,6 +105,20 @@ print_list(const char *title, const json_t *l)
 	printf("\n");
 }
 
+static void
+print_mac_counts(const json_t *v)
+{
+	printf("  MACs: %lld local, %lld remote\n", jint(v, "numLocalMacs"),
+	    jint(v, "numRemoteMacs"));
+	printf("  Learned MACs: %lld, limit ", jint(v, "numLearnedMacs"));
+	if (jint(v, "macLimit") == 0)
+		printf("none");
+	else
+		printf("%lld%s", jint(v, "macLimit"),
+		    jbool(v, "macLimitReached") ? " (REACHED)" : "");
+	printf(", not advertised: %lld\n", jint(v, "macLimitDrops"));
+}
+
 int
 run_evpn_vni(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
@@ -135,8 +149,7 @@ run_evpn_vni(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 			    jint(v, "table"), jstr(v, "routerMac", ""),
 			    jint(v, "numRemotePrefixes"));
 		else
-			printf("  MACs: %lld local, %lld remote\n",
-			    jint(v, "numLocalMacs"), jint(v, "numRemoteMacs"));
+			print_mac_counts(v);
 		print_list("Remote VTEPs", json_object_get(v, "remoteVteps"));
 		printf("\n");
 	}
@@ -208,6 +221,10 @@ run_dataplane(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	printf("VRF mode: %s\nInstalled entries:", jstr(o, "vrf_mode", "?"));
 	json_object_foreach(json_object_get(o, "installed"), kind, n)
 		printf(" %s %lld", kind, (long long)json_integer_value(n));
+	printf("\nBlocked (the kernel holds another's entry there):");
+	json_object_foreach(json_object_get(o, "blocked"), kind, n)
+		printf(" %s %lld", kind, (long long)json_integer_value(n));
+	printf(", %lld times in all", jint(o, "refused"));
 	req = json_object_get(o, "requests");
 	printf("\nRequests: %lld sent, %lld acked, %lld failed, %lld pending\n"
 	    "Overruns: %lld, resyncs: %lld\n", jint(req, "sent"),

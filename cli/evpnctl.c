@@ -33,7 +33,8 @@
 #endif
 #define EVPNCTL_DEFAULT_SOCKET	EVPND_DEFAULT_SOCKET
 
-static ctl_run run_bgp_summary, run_bgp_neighbors, run_running_config;
+static ctl_run run_bgp_summary, run_bgp_neighbors, run_running_config,
+    run_bgp_clear;
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "show bgp summary", "BGP peers at a glance", run_bgp_summary },
@@ -41,6 +42,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    run_bgp_neighbors },
 	{ "show running-config", "the configuration evpnd runs with",
 	    run_running_config },
+	{ "clear bgp <ADDR>", "reset a BGP session (releases maximum-prefix)",
+	    run_bgp_clear },
 	{ "show bgp l2vpn evpn", "EVPN routes", run_evpn_routes },
 	{ "show bgp l2vpn evpn route-type <2|3|5>", "EVPN routes of one type",
 	    run_evpn_routes },
@@ -209,6 +212,8 @@ print_summary_row(const char *addr, const json_t *p)
 		snprintf(st, sizeof(st), "%lld", jint(p, "pfxRcd"));
 	else if (jbool(p, "adminShutdown"))
 		snprintf(st, sizeof(st), "Idle (Admin)");
+	else if (strcmp(jstr(p, "peerState", ""), "PfxCt") == 0)
+		snprintf(st, sizeof(st), "Idle (PfxCt)");
 	else
 		snprintf(st, sizeof(st), "%s", state);
 	if (strcmp(state, "Established") != 0 &&
@@ -348,6 +353,10 @@ print_neighbor(const char *addr, const json_t *n)
 	if (json_object_get(n, "lastResetDueTo"))
 		printf("  Last reset due to: %s\n",
 		    jstr(n, "lastResetDueTo", ""));
+	if (jbool(n, "prefixesConfigExceedMax"))
+		printf("  Peer had exceeded the max. no. of prefixes "
+		    "configured; %s\n", jbool(n, "reducePrefixNumFrom") ?
+		    "it restarts by itself" : "clear bgp to restore peering");
 	if (json_object_get(n, "hostLocal"))
 		printf("Local host: %s, Local port: %lld\n",
 		    jstr(n, "hostLocal", ""), jint(n, "portLocal"));
@@ -380,6 +389,26 @@ run_bgp_neighbors(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		json_object_foreach(all, addr, n)
 			print_neighbor(addr, n);
 	json_decref(all);
+	return 0;
+}
+
+static int
+run_bgp_clear(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[256];
+	json_t *o;
+
+	if (strspn(args[0], "0123456789abcdefABCDEF.:") != strlen(args[0])) {
+		fprintf(stderr, "evpnctl: bad neighbor address %s\n", args[0]);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/v1/bgp/neighbors/%.64s/clear", args[0]);
+	if ((o = api_call(ctl, "POST", path, NULL, NULL)) == NULL)
+		return 1;
+	json_decref(o);
+	if (!ctl->json)
+		printf("cleared %s\n", args[0]);
 	return 0;
 }
 

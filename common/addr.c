@@ -1,4 +1,5 @@
 #include "common/addr.h"
+#include "common/byteorder.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -313,35 +314,26 @@ static void
 admin_value_put(uint8_t *b, int form, uint32_t admin, uint32_t value)
 {
 	if (form == 0) {
-		b[2] = admin >> 8; b[3] = admin;
-		b[4] = value >> 24; b[5] = value >> 16;
-		b[6] = value >> 8; b[7] = value;
+		be16_store(b + 2, (uint16_t)admin);
+		be32_store(b + 4, value);
 	} else {
-		b[2] = admin >> 24; b[3] = admin >> 16;
-		b[4] = admin >> 8; b[5] = admin;
-		b[6] = value >> 8; b[7] = value;
+		be32_store(b + 2, admin);
+		be16_store(b + 6, (uint16_t)value);
 	}
-}
-
-static uint32_t
-be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
 }
 
 static const char *
 admin_value_fmt(const uint8_t *b, int form, char *buf, size_t len)
 {
 	if (form == 0)
-		snprintf(buf, len, "%u:%u", (unsigned)(b[2] << 8 | b[3]),
-		    be32(b + 4));
+		snprintf(buf, len, "%u:%u", be16_load(b + 2),
+		    be32_load(b + 4));
 	else if (form == 1)
 		snprintf(buf, len, "%u.%u.%u.%u:%u", b[2], b[3], b[4], b[5],
-		    (unsigned)(b[6] << 8 | b[7]));
+		    be16_load(b + 6));
 	else
-		snprintf(buf, len, "%u:%u", be32(b + 2),
-		    (unsigned)(b[6] << 8 | b[7]));
+		snprintf(buf, len, "%u:%u", be32_load(b + 2),
+		    be16_load(b + 6));
 	return buf;
 }
 
@@ -362,7 +354,7 @@ rd_parse(const char *s, struct rd *rd)
 const char *
 rd_fmt(const struct rd *rd, char *buf, size_t len)
 {
-	uint16_t type = (uint16_t)(rd->b[0] << 8 | rd->b[1]);
+	uint16_t type = be16_load(rd->b);
 
 	if (type > 2) {
 		snprintf(buf, len, "unknown-type-%u", type);

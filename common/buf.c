@@ -1,4 +1,5 @@
 #include "common/buf.h"
+#include "common/byteorder.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,63 +41,61 @@ rbuf_get_u8(struct rbuf *rb, uint8_t *v)
 	return rbuf_get_bytes(rb, v, 1);
 }
 
-static uint64_t
-be_read(const uint8_t *p, size_t n)
+/* The next n bytes, stepped over; NULL (and no move) if fewer remain. */
+static const uint8_t *
+rbuf_take(struct rbuf *rb, size_t n)
 {
-	uint64_t v = 0;
+	const uint8_t *p;
 
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static int
-rbuf_get_be(struct rbuf *rb, size_t n, uint64_t *v)
-{
 	if (rbuf_left(rb) < n)
-		return -1;
-	*v = be_read(rb->data + rb->pos, n);
+		return NULL;
+	p = rb->data + rb->pos;
 	rb->pos += n;
-	return 0;
+	return p;
 }
 
 int
 rbuf_get_u16(struct rbuf *rb, uint16_t *v)
 {
-	uint64_t x;
+	const uint8_t *p = rbuf_take(rb, 2);
 
-	if (rbuf_get_be(rb, 2, &x) == -1)
+	if (p == NULL)
 		return -1;
-	*v = (uint16_t)x;
+	*v = be16_load(p);
 	return 0;
 }
 
 int
 rbuf_get_u24(struct rbuf *rb, uint32_t *v)
 {
-	uint64_t x;
+	const uint8_t *p = rbuf_take(rb, 3);
 
-	if (rbuf_get_be(rb, 3, &x) == -1)
+	if (p == NULL)
 		return -1;
-	*v = (uint32_t)x;
+	*v = be24_load(p);
 	return 0;
 }
 
 int
 rbuf_get_u32(struct rbuf *rb, uint32_t *v)
 {
-	uint64_t x;
+	const uint8_t *p = rbuf_take(rb, 4);
 
-	if (rbuf_get_be(rb, 4, &x) == -1)
+	if (p == NULL)
 		return -1;
-	*v = (uint32_t)x;
+	*v = be32_load(p);
 	return 0;
 }
 
 int
 rbuf_get_u64(struct rbuf *rb, uint64_t *v)
 {
-	return rbuf_get_be(rb, 8, v);
+	const uint8_t *p = rbuf_take(rb, 8);
+
+	if (p == NULL)
+		return -1;
+	*v = be64_load(p);
+	return 0;
 }
 
 int
@@ -195,21 +194,57 @@ wbuf_put_zero(struct wbuf *wb, size_t n)
 	wb->len += n;
 }
 
-static void
-wbuf_put_be(struct wbuf *wb, uint64_t v, size_t n)
+/* Append n bytes for the caller to fill; NULL once wb->error is set. */
+static uint8_t *
+wbuf_extend(struct wbuf *wb, size_t n)
 {
-	uint8_t b[8];
-
-	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-	wbuf_put_bytes(wb, b, n);
+	if (wbuf_grow(wb, n) == -1)
+		return NULL;
+	wb->len += n;
+	return wb->data + wb->len - n;
 }
 
-void wbuf_put_u8(struct wbuf *wb, uint8_t v) { wbuf_put_be(wb, v, 1); }
-void wbuf_put_u16(struct wbuf *wb, uint16_t v) { wbuf_put_be(wb, v, 2); }
-void wbuf_put_u24(struct wbuf *wb, uint32_t v) { wbuf_put_be(wb, v, 3); }
-void wbuf_put_u32(struct wbuf *wb, uint32_t v) { wbuf_put_be(wb, v, 4); }
-void wbuf_put_u64(struct wbuf *wb, uint64_t v) { wbuf_put_be(wb, v, 8); }
+void
+wbuf_put_u8(struct wbuf *wb, uint8_t v)
+{
+	wbuf_put_bytes(wb, &v, 1);
+}
+
+void
+wbuf_put_u16(struct wbuf *wb, uint16_t v)
+{
+	uint8_t *p = wbuf_extend(wb, 2);
+
+	if (p != NULL)
+		be16_store(p, v);
+}
+
+void
+wbuf_put_u24(struct wbuf *wb, uint32_t v)
+{
+	uint8_t *p = wbuf_extend(wb, 3);
+
+	if (p != NULL)
+		be24_store(p, v);
+}
+
+void
+wbuf_put_u32(struct wbuf *wb, uint32_t v)
+{
+	uint8_t *p = wbuf_extend(wb, 4);
+
+	if (p != NULL)
+		be32_store(p, v);
+}
+
+void
+wbuf_put_u64(struct wbuf *wb, uint64_t v)
+{
+	uint8_t *p = wbuf_extend(wb, 8);
+
+	if (p != NULL)
+		be64_store(p, v);
+}
 
 size_t
 wbuf_reserve(struct wbuf *wb, size_t n)
@@ -233,8 +268,7 @@ wbuf_set_u16(struct wbuf *wb, size_t off, uint16_t v)
 {
 	if (wb->error || off + 2 > wb->len)
 		return;
-	wb->data[off] = (uint8_t)(v >> 8);
-	wb->data[off + 1] = (uint8_t)v;
+	be16_store(wb->data + off, v);
 }
 
 void

@@ -228,6 +228,21 @@ conf_neighbor_keepalive(const struct conf_neighbor *n)
 	return n->has_timers ? n->keepalive : CONF_DEFAULT_KEEPALIVE;
 }
 
+int
+conf_af_index(uint8_t af)
+{
+	switch (af) {
+	case CONF_AF_IPV4_UNICAST:
+		return 0;
+	case CONF_AF_IPV6_UNICAST:
+		return 1;
+	case CONF_AF_L2VPN_EVPN:
+		return 2;
+	default:
+		fatalx("%s: 0x%02x is not one address family", __func__, af);
+	}
+}
+
 static bool
 str_differs(const char *a, const char *b)
 {
@@ -239,8 +254,9 @@ str_differs(const char *a, const char *b)
 /*
  * What goes into the OPEN or the TCP connection: changing any of these
  * only takes effect on a new session.  Description, shutdown (handled
- * as its own stop/start), connect-retry and route-reflector-client
- * (a route refresh suffices) are left out on purpose.
+ * as its own stop/start), connect-retry, route-reflector-client
+ * (a route refresh suffices), maximum-prefix and the send hold time
+ * (bgpd applies them to the running session) are left out on purpose.
  */
 bool
 conf_neighbor_session_differs(const struct conf_neighbor *a,

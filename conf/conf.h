@@ -30,8 +30,19 @@
 #define CONF_DEFAULT_VXLAN_PORT	4789	/* IANA VXLAN, RFC 7348 §5 */
 #define CONF_DEFAULT_DAD_MAX_MOVES 5
 #define CONF_DEFAULT_DAD_TIME	180
+/* Learned MACs one VNI may advertise (see the vxlan block's mac-limit):
+ * above any real segment (a /18 of hosts), far below what a host
+ * spraying random source MACs would make every VTEP of the fabric
+ * hold.  0 in the config means no limit. */
+#define CONF_DEFAULT_MAC_LIMIT	10000
+#define CONF_MAX_MAC_LIMIT	16000000
+/* After a restart, kernel entries of the last run that nobody
+ * re-announced are swept once every peer sent End-of-RIB, or this many
+ * seconds after the start at the latest. */
+#define CONF_DEFAULT_RIB_STALE_TIME 120
 #define CONF_DEFAULT_LOG_LEVEL	LOG_INFO
 #define CONF_TCP_MD5_MAXKEYLEN	80	/* Linux TCP_MD5SIG_MAXKEYLEN */
+#define CONF_DEFAULT_MAXPFX_THRESHOLD 75	/* percent, as FRR */
 
 /*
  * Address families a neighbor can activate.  Nothing is active by
@@ -41,6 +52,22 @@
 #define CONF_AF_IPV4_UNICAST	0x01
 #define CONF_AF_IPV6_UNICAST	0x02
 #define CONF_AF_L2VPN_EVPN	0x04
+#define CONF_AF_COUNT		3	/* per-family arrays: conf_af_index() */
+
+/*
+ * "neighbor X maximum-prefix N [THRESHOLD] [warning-only|restart MIN]"
+ * in an address-family block, FRR's syntax: more than max accepted
+ * prefixes of the family end the session with Cease/Maximum Number of
+ * Prefixes Reached (RFC 4486 §4), which then stays down for restart
+ * minutes, or until "clear bgp" when restart is 0.  threshold percent
+ * of max logs a warning; warning-only logs and keeps the session.
+ */
+struct conf_max_prefix {
+	uint32_t	 max;			/* 0 = no limit */
+	uint8_t		 threshold;		/* percent, 1..100 */
+	bool		 warning_only;
+	uint16_t	 restart;		/* minutes; 0 = never */
+};
 
 struct conf_neighbor {
 	TAILQ_ENTRY(conf_neighbor) entry;
@@ -61,6 +88,11 @@ struct conf_neighbor {
 	/* CONF_AF_* in which "neighbor X route-reflector-client" was
 	 * given: the neighbor is a client for those families only. */
 	uint8_t		 af_rr_client;
+	struct conf_max_prefix max_prefix[CONF_AF_COUNT];
+	/* "timers send-hold S" (RFC 9687): 0 turns the Send Hold Timer
+	 * off; unset, bgpd uses the RFC's default. */
+	bool		 has_send_hold;
+	uint16_t	 send_hold;		/* seconds */
 };
 TAILQ_HEAD(conf_neighbor_list, conf_neighbor);
 
@@ -109,6 +141,9 @@ struct conf_bgp {
 	/* bgp graceful-restart: restart without a NOTIFICATION and claim
 	 * preserved forwarding state, so helpers keep our routes (RFC 4724) */
 	bool		 graceful_restart;
+	/* bgp graceful-restart rib-stale-time: the latest sweep of kernel
+	 * entries kept from before a restart, in seconds */
+	uint16_t	 rib_stale_time;
 	struct conf_neighbor_list neighbors;
 	/* address-family l2vpn evpn */
 	bool		 advertise_all_vni;
@@ -139,6 +174,7 @@ struct conf_vxlan {
 	uint16_t	 mtu;			/* 0 = kernel default */
 	bool		 arp_suppression;
 	char		*svi_vrf;		/* the bridge routes in this vrf */
+	uint32_t	 mac_limit;		/* learned MACs; 0 = no limit */
 	struct conf_static_mac_list static_macs;
 };
 TAILQ_HEAD(conf_vxlan_list, conf_vxlan);
@@ -339,6 +375,8 @@ const char	*conf_fmt_micro(uint64_t, char *, size_t);
 /* Effective timers of a neighbor (its own, else defaults). */
 uint16_t	 conf_neighbor_holdtime(const struct conf_neighbor *);
 uint16_t	 conf_neighbor_keepalive(const struct conf_neighbor *);
+/* The index of a CONF_AF_* bit in per-family arrays (0 .. CONF_AF_COUNT-1). */
+int		 conf_af_index(uint8_t af);
 /* True when the session-relevant settings of two neighbors differ
  * (AS, source, password, timers, port, passive, address families):
  * a reload must reset the session then, and only then. */

@@ -13,6 +13,7 @@
  */
 #include "conf/conf_parse.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,7 @@ bgp_new(uint32_t asn, const char *vrf)
 	bgp->dad.enabled = true;
 	bgp->dad.max_moves = CONF_DEFAULT_DAD_MAX_MOVES;
 	bgp->dad.time = CONF_DEFAULT_DAD_TIME;
+	bgp->rib_stale_time = CONF_DEFAULT_RIB_STALE_TIME;
 	return bgp;
 }
 
@@ -148,6 +150,7 @@ cmd_vxlan(struct parser *p)
 	vx = xcalloc(1, sizeof(*vx));
 	vx->name = name;
 	vx->dstport = CONF_DEFAULT_VXLAN_PORT;
+	vx->mac_limit = CONF_DEFAULT_MAC_LIMIT;
 	TAILQ_INIT(&vx->static_macs);
 	TAILQ_INSERT_TAIL(&p->conf->vxlans, vx, entry);
 	cp_check_add(p, CHECK_VXLAN_HAS_VNI, vx);
@@ -358,8 +361,10 @@ cmd_nb_password(struct parser *p)
 }
 
 /*
- * "timers KEEPALIVE HOLDTIME" or "timers connect SECONDS".  RFC 4271
- * §4.2: the hold time is 0 or at least 3 seconds.
+ * "timers KEEPALIVE HOLDTIME", "timers connect SECONDS" or "timers
+ * send-hold SECONDS" (RFC 9687; checked against the hold time once the
+ * file is read).  RFC 4271 §4.2: the hold time is 0 or at least 3
+ * seconds.
  */
 static int
 cmd_nb_timers(struct parser *p)
@@ -374,6 +379,15 @@ cmd_nb_timers(struct parser *p)
 		    &ka) == -1)
 			return -1;
 		n->connect_retry = (uint16_t)ka;
+		return 0;
+	}
+	if (strcmp(cp_arg(p, 0), "send-hold") == 0) {
+		if (cp_arg_uint(p, 1, "send hold time", 0, UINT16_MAX,
+		    &ka) == -1)
+			return -1;
+		n->send_hold = (uint16_t)ka;
+		n->has_send_hold = true;
+		cp_check_add(p, CHECK_NB_SEND_HOLD, n);
 		return 0;
 	}
 	if (cp_arg_uint(p, 0, "keepalive", 0, UINT16_MAX, &ka) == -1)
@@ -508,6 +522,47 @@ cmd_nb_rr_client(struct parser *p)
 	return 0;
 }
 
+/*
+ * "maximum-prefix N [THRESHOLD] [warning-only|restart MINUTES]", FRR's
+ * words and ranges, for the family of the block.
+ */
+static int
+cmd_nb_max_prefix(struct parser *p)
+{
+	struct conf_max_prefix mp = { 0, CONF_DEFAULT_MAXPFX_THRESHOLD,
+	    false, 0 };
+	struct conf_neighbor *n;
+	uint64_t v;
+	int i = 1;
+
+	if ((n = neighbor_arg(p)) == NULL || cp_want_args(p, 1, 4) == -1 ||
+	    cp_arg_uint(p, 0, "prefix limit", 1, UINT32_MAX, &v) == -1)
+		return -1;
+	mp.max = (uint32_t)v;
+	if (i < cp_nargs(p) && isdigit((unsigned char)cp_arg(p, i)[0])) {
+		if (cp_arg_uint(p, i++, "threshold", 1, 100, &v) == -1)
+			return -1;
+		mp.threshold = (uint8_t)v;
+	}
+	if (i < cp_nargs(p) && strcmp(cp_arg(p, i), "warning-only") == 0) {
+		mp.warning_only = true;
+		i++;
+	} else if (i < cp_nargs(p) && strcmp(cp_arg(p, i), "restart") == 0) {
+		if (i + 1 == cp_nargs(p))
+			return cp_err(p, "incomplete command '%s'", p->line);
+		if (cp_arg_uint(p, i + 1, "restart interval", 1, UINT16_MAX,
+		    &v) == -1)
+			return -1;
+		mp.restart = (uint16_t)v;
+		i += 2;
+	}
+	if (i < cp_nargs(p))
+		return cp_err(p, "unexpected '%s' in '%s'", cp_arg(p, i),
+		    p->line);
+	n->max_prefix[conf_af_index(node_af(p->node))] = mp;
+	return 0;
+}
+
 static int
 cmd_network(struct parser *p)
 {
@@ -536,6 +591,25 @@ need_default_instance(struct parser *p)
 	if (p->bgp->vrf_name != NULL)
 		return cp_err(p, "'%s' is only valid in the default instance "
 		    "(router bgp without vrf)", p->line);
+	return 0;
+}
+
+/*
+ * bgp graceful-restart rib-stale-time SECONDS (FRR's name for how long
+ * zebra keeps the routes of a restarted bgpd): after our own restart,
+ * kernel entries of the last run wait this long at most for every peer's
+ * End-of-RIB before the ones nobody announced again are removed.
+ */
+static int
+cmd_rib_stale_time(struct parser *p)
+{
+	uint64_t v;
+
+	if (cp_want_args(p, 1, 1) == -1 ||
+	    cp_arg_uint(p, 0, "rib-stale-time", 1, 3600, &v) == -1 ||
+	    need_default_instance(p) == -1)
+		return -1;
+	p->bgp->rib_stale_time = (uint16_t)v;
 	return 0;
 }
 
@@ -758,6 +832,24 @@ cmd_vxlan_mtu(struct parser *p)
 	return 0;
 }
 
+/*
+ * mac-limit N: at most N MACs learned on this VNI's bridge are
+ * advertised (0: no limit); beyond it a new MAC is logged, counted and
+ * not advertised, so one host spraying source MACs cannot make every
+ * VTEP of the fabric hold millions of routes.
+ */
+static int
+cmd_vxlan_mac_limit(struct parser *p)
+{
+	uint64_t v;
+
+	if (cp_want_args(p, 1, 1) == -1 ||
+	    cp_arg_uint(p, 0, "MAC limit", 0, CONF_MAX_MAC_LIMIT, &v) == -1)
+		return -1;
+	p->vxlan->mac_limit = (uint32_t)v;
+	return 0;
+}
+
 static int
 cmd_vxlan_arp_suppression(struct parser *p)
 {
@@ -881,6 +973,7 @@ static const struct command bgp_cmds[] = {
 	{ "bgp cluster-id", cmd_cluster_id },
 	{ "bgp listen-address", cmd_listen_address },
 	{ "bgp listen-port", cmd_listen_port },
+	{ "bgp graceful-restart rib-stale-time", cmd_rib_stale_time },
 	{ "bgp graceful-restart", cmd_graceful_restart },
 	{ "no bgp default ipv4-unicast", cmd_noop },
 	{ "no bgp ebgp-requires-policy", cmd_noop },
@@ -901,6 +994,7 @@ static const struct command af_unicast_cmds[] = {
 	{ "network", cmd_network },
 	{ "neighbor * activate", cmd_nb_activate },
 	{ "neighbor * route-reflector-client", cmd_nb_rr_client },
+	{ "neighbor * maximum-prefix", cmd_nb_max_prefix },
 	{ "exit-address-family", cmd_exit_to_parent },
 	{ "exit", cmd_exit_to_parent },
 };
@@ -908,6 +1002,7 @@ static const struct command af_unicast_cmds[] = {
 static const struct command af_evpn_cmds[] = {
 	{ "neighbor * activate", cmd_nb_activate },
 	{ "neighbor * route-reflector-client", cmd_nb_rr_client },
+	{ "neighbor * maximum-prefix", cmd_nb_max_prefix },
 	{ "advertise-all-vni", cmd_advertise_all_vni },
 	{ "advertise", cmd_advertise },
 	{ "dup-addr-detection", cmd_dad },
@@ -931,6 +1026,7 @@ static const struct command vxlan_cmds[] = {
 	{ "dstport", cmd_vxlan_dstport },
 	{ "mtu", cmd_vxlan_mtu },
 	{ "arp-suppression", cmd_vxlan_arp_suppression },
+	{ "mac-limit", cmd_vxlan_mac_limit },
 	{ "svi-vrf", cmd_vxlan_svi_vrf },
 	{ "static-mac", cmd_vxlan_static_mac },
 	{ "exit", cmd_exit_to_parent },

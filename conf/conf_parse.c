@@ -362,6 +362,19 @@ line_load(struct parser *p, struct rbuf *rb)
 
 /* Whole-file checks */
 
+/* RFC 9687 §4.4: a send hold time that is not 0 exceeds the hold time. */
+static int
+check_send_hold(struct parser *p, const struct conf_neighbor *n)
+{
+	char a[IPADDR_STRLEN];
+
+	if (n->send_hold == 0 || n->send_hold > conf_neighbor_holdtime(n))
+		return 0;
+	return cp_err(p, "neighbor %s: send hold time %u is not greater than "
+	    "the hold time %u (RFC 9687 4.4)", ipaddr_fmt(&n->addr, a,
+	    sizeof(a)), n->send_hold, conf_neighbor_holdtime(n));
+}
+
 static int
 check_run(struct parser *p, const struct pending_check *chk)
 {
@@ -397,6 +410,8 @@ check_run(struct parser *p, const struct pending_check *chk)
 			    "%s; svi-vrf is for L2 VNIs", vx->name, vx->vni,
 			    l3->name);
 		break;
+	case CHECK_NB_SEND_HOLD:
+		return check_send_hold(p, chk->obj);
 	case CHECK_EVPN_VNI_NOT_L3:
 		if ((l3 = conf_vrf_by_vni(p->conf, v->vni)) != NULL)
 			return cp_err(p, "vni %u is the L3 VNI of vrf %s; it "

@@ -46,6 +46,7 @@ enum check_kind {
 	CHECK_IPAM_DNS,			/* obj: pool */
 	CHECK_IPAM_FABRIC,		/* obj: pool */
 	CHECK_IPAM_DATASTORE,		/* obj: the datastore */
+	CHECK_NB_SEND_HOLD,		/* obj: neighbor */
 };
 
 /* A statement whose validity depends on the rest of the file. */

@@ -75,6 +75,8 @@ print_vxlan(FILE *f, const struct conf_vxlan *vx)
 		fprintf(f, " arp-suppression\n");
 	if (vx->svi_vrf)
 		fprintf(f, " svi-vrf %s\n", vx->svi_vrf);
+	if (vx->mac_limit != CONF_DEFAULT_MAC_LIMIT)
+		fprintf(f, " mac-limit %u\n", vx->mac_limit);
 	TAILQ_FOREACH(m, &vx->static_macs, entry) {
 		fprintf(f, " static-mac %s", mac_fmt(&m->mac, mac, sizeof(mac)));
 		if (ipaddr_is_set(&m->ip))
@@ -277,6 +279,9 @@ print_neighbor(FILE *f, const struct conf_neighbor *n)
 	if (n->connect_retry != CONF_DEFAULT_CONNECT_RETRY)
 		fprintf(f, " neighbor %s timers connect %u\n", a,
 		    n->connect_retry);
+	if (n->has_send_hold)
+		fprintf(f, " neighbor %s timers send-hold %u\n", a,
+		    n->send_hold);
 }
 
 static void
@@ -304,21 +309,42 @@ print_bgp_global(FILE *f, const struct conf_bgp *bgp)
 		fprintf(f, " bgp listen-port %u\n", bgp->listen_port);
 	if (bgp->graceful_restart)
 		fprintf(f, " bgp graceful-restart\n");
+	if (bgp->rib_stale_time != CONF_DEFAULT_RIB_STALE_TIME)
+		fprintf(f, " bgp graceful-restart rib-stale-time %u\n",
+		    bgp->rib_stale_time);
 	TAILQ_FOREACH(n, &bgp->neighbors, entry)
 		print_neighbor(f, n);
 }
 
-/* "activate" and "route-reflector-client" lines of one family. */
+/* FRR's form: the threshold only when it is not the default. */
+static void
+print_max_prefix(FILE *f, const char *addr, const struct conf_max_prefix *mp)
+{
+	fprintf(f, "  neighbor %s maximum-prefix %u", addr, mp->max);
+	if (mp->threshold != CONF_DEFAULT_MAXPFX_THRESHOLD)
+		fprintf(f, " %u", mp->threshold);
+	if (mp->warning_only)
+		fprintf(f, " warning-only");
+	if (mp->restart != 0)
+		fprintf(f, " restart %u", mp->restart);
+	fprintf(f, "\n");
+}
+
+/* "activate", "route-reflector-client" and "maximum-prefix" lines of
+ * one family. */
 static bool
 print_af_neighbors(FILE *f, const struct conf_bgp *bgp, uint8_t af,
     bool dry_run)
 {
 	const struct conf_neighbor *n;
+	const struct conf_max_prefix *mp;
 	char a[IPADDR_STRLEN];
 	bool any = false;
 
 	TAILQ_FOREACH(n, &bgp->neighbors, entry) {
-		if (((n->af_active | n->af_rr_client) & af) == 0)
+		mp = &n->max_prefix[conf_af_index(af)];
+		if (((n->af_active | n->af_rr_client) & af) == 0 &&
+		    mp->max == 0)
 			continue;
 		any = true;
 		if (dry_run)
@@ -328,6 +354,8 @@ print_af_neighbors(FILE *f, const struct conf_bgp *bgp, uint8_t af,
 			fprintf(f, "  neighbor %s activate\n", a);
 		if (n->af_rr_client & af)
 			fprintf(f, "  neighbor %s route-reflector-client\n", a);
+		if (mp->max != 0)
+			print_max_prefix(f, a, mp);
 	}
 	return any;
 }

@@ -54,9 +54,6 @@
 #error "build through the Makefile: it defines the default paths"
 #endif
 #define EVPND_SHUTDOWN_FLUSH_MS	200
-/* After start, kernel entries kept from before a restart are swept only
- * this late: the peers have sent their tables by then (evpn_dp_settle). */
-#define EVPND_DP_SETTLE_SEC	30
 /* Fabric IPAM pools hand out nothing until every configured session is
  * up and sent End-of-RIB, or this long after start. */
 #define EVPND_FABRIC_READY_SEC	30
@@ -69,7 +66,6 @@ struct evpnd_proc {
 	struct event	*ev_term;
 	struct event	*ev_int;
 	struct event	*ev_flush;
-	struct event	*ev_settle;
 	struct event	*ev_fabric_ready;
 	uint64_t	 started_ms;
 	struct fabric_etcd *fabric_ds;	/* the fabric pools' datastore */
@@ -254,46 +250,14 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		evtimer_add(p->ev_flush, &flush);
 }
 
-static void
-settle_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct evpnd_proc *p = arg;
-
-	if (p->d.evpn != NULL && !p->stopping)
-		evpn_dp_settle(p->d.evpn);
-}
-
 /* Fabric pools */
-
-struct peer_tally {
-	size_t		 configured;	/* not shut down */
-	size_t		 established;
-};
-
-static void
-peer_tally(const struct bgp_peer_info *pi, void *arg)
-{
-	struct peer_tally *t = arg;
-
-	if (pi->admin_shutdown)
-		return;
-	t->configured++;
-	if (pi->state == BGP_ST_ESTABLISHED)
-		t->established++;
-}
 
 /* Every configured session is up and sent its initial EVPN table
  * (End-of-RIB, RFC 4724 §2). */
 static bool
 bgp_tables_in(struct evpnd *d)
 {
-	struct peer_tally t = { 0, 0 };
-	size_t up;
-
-	bgp_peer_foreach(d->bgp, peer_tally, &t);
-	if (t.established < t.configured)
-		return false;
-	return bgp_rib_eor_peers(d->rib, evpn_bgp_aid(), &up) >= up;
+	return bgp_family_converged(d->bgp, evpn_bgp_aid());
 }
 
 static void
@@ -402,7 +366,7 @@ static void
 evpnd_cleanup(struct evpnd_proc *p)
 {
 	struct event **evs[] = { &p->ev_hup, &p->ev_term, &p->ev_int,
-	    &p->ev_flush, &p->ev_settle, &p->ev_fabric_ready };
+	    &p->ev_flush, &p->ev_fabric_ready };
 
 	/* Let queued IPAM commits finish and their replies go out while
 	 * the HTTP server still holds the requests: the loop has stopped,
@@ -451,7 +415,6 @@ evpnd_cleanup(struct evpnd_proc *p)
 static int
 evpnd_start(struct evpnd_proc *p)
 {
-	struct timeval settle = { EVPND_DP_SETTLE_SEC, 0 };
 	char err[512];
 
 	if (make_state_dir(p->d.state_dir) == -1) {
@@ -488,9 +451,9 @@ evpnd_start(struct evpnd_proc *p)
 		log_err("dataplane: %s", err);
 		return -1;
 	}
+	/* Kernel entries of the last run stay until every peer has sent
+	 * End-of-RIB (or rib-stale-time): see evpn_set_dataplane(). */
 	evpn_set_dataplane(p->d.evpn, dataplane_ops(p->d.dp));
-	if ((p->ev_settle = evtimer_new(p->d.base, settle_cb, p)) != NULL)
-		evtimer_add(p->ev_settle, &settle);
 	if ((p->d.ipamd = ipamd_create(p->d.base, p->d.evpn, p->d.conf,
 	    p->d.state_dir, err, sizeof(err))) == NULL) {
 		int refused = errno == EBADMSG;

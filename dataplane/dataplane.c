@@ -157,6 +157,17 @@ dp_route_del(void *ctx, const struct evpn_dp_vni *v, const struct prefix *p)
 	dp_unset(dp, &k);
 }
 
+/* The mac-limit let learned MACs go unreported: read the bridge again. */
+static void
+dp_learn_again(void *ctx, const struct evpn_dp_vni *v)
+{
+	struct dataplane	*dp = ctx;
+	struct dp_vni		*n;
+
+	if ((n = dp_vni_find(dp, v)) != NULL && !n->l3)
+		dp_learn_schedule(dp, n);
+}
+
 /* ---- life cycle and API ----------------------------------------------- */
 
 struct dataplane *
@@ -164,23 +175,29 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
     size_t errlen)
 {
 	struct dataplane	*dp = xcalloc(1, sizeof(*dp));
-	struct nl_callbacks	 cb = { dp_fdb_event, dp_neigh_event,
-	    dp_link_event, dp_overrun, dp };
+	struct nl_callbacks	 cb = {
+		.fdb = dp_fdb_event,
+		.neigh = dp_neigh_event,
+		.link = dp_link_event,
+		.route = dp_route_event,
+		.overrun = dp_overrun,
+		.arg = dp,
+	};
 
 	TAILQ_INIT(&dp->vnis);
+	TAILQ_INIT(&dp->dying);
+	dp->base = base;
 	dp->evpn = evpn;
-	dp_hash_grow(dp);
+	dp_table_init(&dp->owned);
+	dp_table_init(&dp->foreign);
 	if ((dp->nl = nl_create(base, &cb, err, errlen)) == NULL) {
-		free(dp->hash);
-		free(dp);
+		dataplane_free(dp);
 		return NULL;
 	}
 	if (base != NULL &&
-	    (dp->ev_learn = event_new(base, -1, 0, dp_learn_cb, dp)) == NULL) {
+	    (dp->ev_learn = evtimer_new(base, dp_learn_cb, dp)) == NULL) {
 		snprintf(err, errlen, "cannot register the learning event");
-		nl_free(dp->nl);
-		free(dp->hash);
-		free(dp);
+		dataplane_free(dp);
 		return NULL;
 	}
 	dp->ops = (struct evpn_dataplane){
@@ -197,6 +214,7 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 		.route_del = dp_route_del,
 		.sync_begin = dp_sync_begin,
 		.sync_end = dp_sync_end,
+		.learn_again = dp_learn_again,
 	};
 	return dp;
 }
@@ -205,18 +223,18 @@ dataplane_create(struct event_base *base, struct evpn *evpn, char *err,
 void
 dataplane_free(struct dataplane *dp)
 {
-	struct dp_entry	*e, *next;
 	struct dp_vni	*n;
-	size_t		 i;
 
 	if (dp == NULL)
 		return;
 	if (dp->ev_learn != NULL)
 		event_free(dp->ev_learn);
-	nl_wait_idle(dp->nl, 2000);
-	DP_FOREACH(dp, i, e, next)
-		free(e);
-	free(dp->hash);
+	dp_resync_free(dp);
+	if (dp->nl != NULL)
+		nl_wait_idle(dp->nl, 2000);
+	dp_table_free(&dp->owned);
+	dp_table_free(&dp->foreign);
+	dp_dying_gone(dp, NULL);
 	while ((n = TAILQ_FIRST(&dp->vnis)) != NULL) {
 		TAILQ_REMOVE(&dp->vnis, n, entry);
 		free(n);
@@ -253,35 +271,51 @@ dataplane_kind_name(int kind)
 	return kind >= 0 && kind < DP_NKINDS ? dp_kind_names[kind] : "?";
 }
 
+bool
+dataplane_idle(const struct dataplane *dp)
+{
+	const struct dp_vni	*n;
+	struct nl_counters	 c;
+
+	if (dp->resync != NULL || dp->learning || nl_dump_running(dp->nl))
+		return false;
+	TAILQ_FOREACH(n, &dp->vnis, entry)
+		if (n->learn_pending)
+			return false;
+	nl_get_counters(dp->nl, &c);
+	return c.pending == 0;
+}
+
 void
 dataplane_get_stats(struct dataplane *dp, struct dataplane_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->vrf_devices = nl_vrf_supported(dp->nl);
-	for (int k = 0; k < DP_NKINDS; k++)
-		st->installed[k] = dp->kind_count[k];
+	for (int k = 0; k < DP_NKINDS; k++) {
+		st->installed[k] = dp->kind_count[k] - dp->blocked_count[k];
+		st->blocked[k] = dp->blocked_count[k];
+	}
+	st->refused = dp->refused;
 	nl_get_counters(dp->nl, &st->nl);
 }
 
+/* From what the link events said: no netlink request per VNI. */
 void
 dataplane_foreach_vni(struct dataplane *dp, dataplane_vni_cb *cb, void *arg)
 {
 	struct dataplane_vni_state	 s;
-	struct nl_link			 vx, br;
 	struct dp_vni			*n;
-	bool				 vx_ok, br_ok;
 
 	TAILQ_FOREACH(n, &dp->vnis, entry) {
-		vx_ok = nl_link_get(dp->nl, n->vxlan_if, &vx) == 0;
-		br_ok = nl_link_get(dp->nl, n->bridge_if, &br) == 0;
 		s = (struct dataplane_vni_state){
 			.vni = n->vni, .l3 = n->l3, .table = n->table,
 			.vxlan_if = n->vxlan_if, .bridge_if = n->bridge_if,
 			.vx_created = n->vx_created,
 			.br_created = n->br_created,
-			.vx_ifindex = vx_ok ? vx.ifindex : 0,
-			.br_ifindex = br_ok ? br.ifindex : 0,
-			.vx_up = vx_ok && vx.up, .br_up = br_ok && br.up,
+			.vx_ifindex = n->vx_ifindex,
+			.br_ifindex = n->br_ifindex,
+			.vx_up = n->vx_ifindex != 0 && n->vx_up,
+			.br_up = n->br_ifindex != 0 && n->br_up,
 		};
 		cb(arg, &s);
 	}

@@ -6,9 +6,10 @@
  * dataplane_ops()), and api/ reads its state for GET /v1/dataplane.
  *
  * Files: dp_entry.c (owned entries, mark and sweep, adoption),
- * dp_vni.c (VNI devices: create or adopt, remove), dp_learn.c (kernel
- * events: local learning, the overrun resync), dataplane.c (life cycle,
- * the operations, the read-only views).
+ * dp_owner.c (whose a kernel entry is, entries of others), dp_vni.c
+ * (VNI devices: create or adopt, remove), dp_learn.c (kernel events:
+ * local learning), dp_resync.c (the overrun resync), dataplane.c (life
+ * cycle, the operations, the read-only views).
  *
  * How this works: every entry evpn/ asks for (remote MAC, flood VTEP,
  * neighbour, type-5 route and the router-MAC neighbour/FDB pair a route
@@ -18,11 +19,13 @@
  * still marked.  When a VNI's devices are created or adopted, the
  * extern_learn FDB and neighbour entries already on them are taken as
  * owned and marked, so a restarted evpnd that pushes the same state
- * changes nothing in the kernel (no black hole), and entries without
- * extern_learn are never touched.  Kernel events on the managed
- * bridges become local learning for evpn/; an event-socket overrun
- * dumps the kernel, reinstalls what is missing and asks evpn/ to push
- * everything again.
+ * changes nothing in the kernel (no black hole).  Entries that are not
+ * ours - a connected or static route in a VRF's table, a static
+ * neighbour, another daemon's - are never replaced or deleted: ours
+ * carry a protocol tag, theirs block the key (dp_owner.c).  Kernel
+ * events on the managed bridges become local learning for evpn/; an
+ * event-socket overrun dumps the kernel and reinstalls what is missing
+ * (dp_resync.c).
  */
 #ifndef DATAPLANE_DATAPLANE_H
 #define DATAPLANE_DATAPLANE_H
@@ -52,6 +55,11 @@ const struct evpn_dataplane *dataplane_ops(struct dataplane *);
 struct dataplane_stats {
 	bool		 vrf_devices;	/* VRF devices, else ip rules */
 	uint64_t	 installed[DATAPLANE_NKINDS]; /* owned entries by kind */
+	/* Entries evpn/ asked for whose key holds an entry evpnd does not
+	 * own (an administrator's, the kernel's, another daemon's): left
+	 * alone, by kind now, and how many times that happened. */
+	uint64_t	 blocked[DATAPLANE_NKINDS];
+	uint64_t	 refused;
 	struct nl_counters nl;		/* netlink requests and overruns */
 };
 /* "fdb", "flood", "neigh", "route", "rmac_fdb", "rmac_neigh". */
@@ -73,9 +81,15 @@ typedef void		 dataplane_vni_cb(void *arg,
 			    const struct dataplane_vni_state *);
 void			 dataplane_foreach_vni(struct dataplane *,
 			    dataplane_vni_cb *, void *arg);
-/* Dump the kernel, reinstall missing entries, ask evpn/ to resync:
- * what an event overrun triggers. */
+/* Read the kernel again, reinstall our missing entries, note others'
+ * and report local MACs again: what an event overrun triggers.  It
+ * runs in slices on later loop turns; one asked for while another runs
+ * follows it. */
 void			 dataplane_resync(struct dataplane *);
+bool			 dataplane_resync_running(const struct dataplane *);
+/* Nothing under way: no resync, no read of the bridges, no request
+ * waiting for the kernel (tests, benchmarks). */
+bool			 dataplane_idle(const struct dataplane *);
 struct nl_ctx		*dataplane_nl(struct dataplane *);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "dataplane/dp_int.h"
@@ -20,33 +21,32 @@
 
 /* ---- owned entries -------------------------------------------------- */
 
-static uint32_t
-dp_hash_bytes(uint32_t h, const void *p, size_t len)
-{
-	const uint8_t	*b = p;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ b[i]) * 16777619u;	/* FNV-1a */
-	return h;
-}
-
+/* Keys are MACs hosts chose and routes peers sent: a keyed hash. */
 static uint32_t
 dp_hash(const struct dp_entry *e)
 {
-	uint32_t	 h = 2166136261u;
+	uint8_t		 k[1 + 4 + 1 + 16];
+	size_t		 len = 5;
 
-	h = dp_hash_bytes(h, &e->kind, 1);
-	h = dp_hash_bytes(h, &e->where, sizeof(e->where));
+	k[0] = e->kind;
+	be32_store(k + 1, (uint32_t)e->where);
 	switch (e->kind) {
 	case DP_FDB:
 	case DP_RMAC_FDB:
-		return dp_hash_bytes(h, e->mac.b, 6);
+		memcpy(k + len, e->mac.b, 6);
+		len += 6;
+		break;
 	case DP_ROUTE:
-		h = dp_hash_bytes(h, &e->pfx.len, 1);
-		return dp_hash_bytes(h, e->pfx.addr.u.b, 16);
+		k[len++] = e->pfx.len;
+		memcpy(k + len, e->pfx.addr.u.b, 16);
+		len += 16;
+		break;
 	default:
-		return dp_hash_bytes(h, e->ip.u.b, 16);
+		memcpy(k + len, e->ip.u.b, 16);
+		len += 16;
+		break;
 	}
+	return hash_bytes_keyed(k, len);
 }
 
 static bool
@@ -65,53 +65,76 @@ dp_key_eq(const struct dp_entry *a, const struct dp_entry *b)
 	}
 }
 
-static struct dp_entry **
-dp_slot(struct dataplane *dp, const struct dp_entry *key)
+static uint32_t
+dp_node_hash(const struct hash_node *n)
 {
-	struct dp_entry	**pp = &dp->hash[dp_hash(key) & (dp->hash_size - 1)];
+	return dp_hash(hash_entry(n, struct dp_entry, node));
+}
 
-	while (*pp != NULL && !dp_key_eq(*pp, key))
-		pp = &(*pp)->next;
-	return pp;
+static bool
+dp_node_equal(const struct hash_node *n, const void *key)
+{
+	return dp_key_eq(hash_entry(n, struct dp_entry, node), key);
+}
+
+static const struct hash_ops dp_entry_ops = { dp_node_hash, dp_node_equal };
+
+void
+dp_table_init(struct dp_table *t)
+{
+	hash_init(&t->by_key, &dp_entry_ops, 1024);
 }
 
 void
-dp_hash_grow(struct dataplane *dp)
+dp_table_free(struct dp_table *t)
 {
-	struct dp_entry	**old = dp->hash, *e, *next;
-	size_t		 old_size = dp->hash_size;
+	struct dp_entry	*e;
+	struct hash_iter it;
 
-	dp->hash_size = old_size ? old_size * 2 : 1024;
-	dp->hash = xcalloc(dp->hash_size, sizeof(*dp->hash));
-	for (size_t i = 0; i < old_size; i++)
-		for (e = old[i]; e != NULL; e = next) {
-			next = e->next;
-			e->next = dp->hash[dp_hash(e) & (dp->hash_size - 1)];
-			dp->hash[dp_hash(e) & (dp->hash_size - 1)] = e;
-		}
-	free(old);
+	DP_FOREACH(t, it, e)
+		free(e);
+	hash_free(&t->by_key);
+}
+
+struct dp_entry *
+dp_table_find(struct dp_table *t, const struct dp_entry *key)
+{
+	struct hash_node *n = hash_find(&t->by_key, dp_hash(key), key);
+
+	return n ? hash_entry(n, struct dp_entry, node) : NULL;
+}
+
+/* A new entry with key's fields (the caller knows it is absent). */
+struct dp_entry *
+dp_table_insert(struct dp_table *t, const struct dp_entry *key)
+{
+	struct dp_entry	*e = xcalloc(1, sizeof(*e));
+
+	*e = *key;
+	hash_insert(&t->by_key, &e->node);
+	return e;
+}
+
+void
+dp_table_remove(struct dp_table *t, struct dp_entry *e)
+{
+	hash_remove(&t->by_key, &e->node);
+	free(e);
 }
 
 struct dp_entry *
 dp_find(struct dataplane *dp, const struct dp_entry *key)
 {
-	return *dp_slot(dp, key);
+	return dp_table_find(&dp->owned, key);
 }
 
 /* A new owned entry with key's key fields (not linked to the kernel). */
 struct dp_entry *
 dp_insert(struct dataplane *dp, const struct dp_entry *key)
 {
-	struct dp_entry	*e, **pp;
+	struct dp_entry	*e = dp_table_insert(&dp->owned, key);
 
-	if (dp->count >= dp->hash_size)
-		dp_hash_grow(dp);
-	e = xcalloc(1, sizeof(*e));
-	*e = *key;
-	pp = dp_slot(dp, key);
-	e->next = NULL;
-	*pp = e;
-	dp->count++;
+	e->blocked = false;
 	dp->kind_count[e->kind]++;
 	return e;
 }
@@ -119,12 +142,10 @@ dp_insert(struct dataplane *dp, const struct dp_entry *key)
 void
 dp_remove(struct dataplane *dp, struct dp_entry *e)
 {
-	struct dp_entry	**pp = dp_slot(dp, e);
-
-	*pp = e->next;
-	dp->count--;
 	dp->kind_count[e->kind]--;
-	free(e);
+	if (e->blocked)
+		dp->blocked_count[e->kind]--;
+	dp_table_remove(&dp->owned, e);
 }
 
 /* ---- kernel side of an entry ----------------------------------------- */
@@ -151,6 +172,7 @@ dp_install(struct dataplane *dp, struct dp_entry *e)
 		break;
 	}
 	e->installed = true;
+	e->seen = dp->round;
 }
 
 static void
@@ -175,10 +197,17 @@ dp_uninstall(struct dataplane *dp, struct dp_entry *e)
 	}
 }
 
+/*
+ * A blocked entry was never sent (or was replaced by its owner): a
+ * delete would remove the other's entry, as FDB and neighbour deletes
+ * name no owner.  A route delete does (the kernel matches our
+ * protocol), so ours goes even if it stood beside theirs.
+ */
 void
 dp_delete(struct dataplane *dp, struct dp_entry *e)
 {
-	dp_uninstall(dp, e);
+	if (!e->blocked || e->kind == DP_ROUTE)
+		dp_uninstall(dp, e);
 	dp_remove(dp, e);
 }
 
@@ -213,16 +242,19 @@ dp_set(struct dataplane *dp, const struct dp_entry *want)
 
 	if (e == NULL) {
 		e = dp_insert(dp, want);
-		dp_install(dp, e);
+		if (dp_foreign_has(dp, e))
+			dp_block(dp, e);
+		else
+			dp_install(dp, e);
 		return e;
 	}
 	e->marked = false;
-	if (dp_value_eq(e, want) && e->installed)
+	if (dp_value_eq(e, want) && (e->installed || e->blocked))
 		return e;
 	/* The kernel keeps a replaced FDB entry's state: becoming sticky
 	 * needs the old entry gone first. */
 	if ((e->kind == DP_FDB || e->kind == DP_RMAC_FDB) && want->sticky &&
-	    !e->sticky && e->installed)
+	    !e->sticky && e->installed && !e->blocked)
 		nl_fdb_delete(dp->nl, e->where, &e->mac);
 	e->vtep = want->vtep;
 	e->mac = want->mac;
@@ -230,7 +262,8 @@ dp_set(struct dataplane *dp, const struct dp_entry *want)
 	e->sticky = want->sticky;
 	e->dev = want->dev;
 	e->vx_dev = want->vx_dev;
-	dp_install(dp, e);
+	if (!e->blocked)
+		dp_install(dp, e);
 	return e;
 }
 
@@ -255,22 +288,7 @@ dp_adopt(struct dataplane *dp, const struct dp_entry *key)
 	e = dp_insert(dp, key);
 	e->installed = true;
 	e->marked = true;
-}
-
-
-/* The owned-entry key a kernel FDB entry of ours stands for. */
-void
-dp_key_of_fdb(const struct dp_vni *n, const struct nl_fdb *f,
-    struct dp_entry *k)
-{
-	k->kind = n->l3 ? DP_RMAC_FDB : DP_FDB;
-	k->mac = f->mac;
-	k->vtep = f->dst;
-	k->sticky = (f->flags & NTF_STICKY) != 0;
-	if (mac_is_zero(&f->mac)) {
-		k->kind = DP_FLOOD;
-		k->ip = f->dst;
-	}
+	e->seen = dp->round;
 }
 
 
@@ -338,11 +356,11 @@ void
 dp_sync_begin(void *ctx)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_entry		*e, *next;
-	size_t			 i;
+	struct dp_entry		*e;
+	struct hash_iter	 it;
 
 	dp->in_sync = true;
-	DP_FOREACH(dp, i, e, next)
+	DP_FOREACH(&dp->owned, it, e)
 		e->marked = true;
 }
 
@@ -350,18 +368,46 @@ void
 dp_sync_end(void *ctx)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_entry		*e, *next;
-	size_t			 i;
+	struct dp_entry		*e;
+	struct hash_iter	 it;
 
 	/* Routes first: deleting one releases its router-MAC entries,
 	 * which stay (in_sync) until the second walk, so the walk never
 	 * meets a freed entry. */
-	DP_FOREACH(dp, i, e, next)
+	DP_FOREACH(&dp->owned, it, e)
 		if (e->kind == DP_ROUTE && e->marked)
 			dp_delete(dp, e);
 	dp->in_sync = false;
-	DP_FOREACH(dp, i, e, next)
+	DP_FOREACH(&dp->owned, it, e)
 		if (e->marked || ((e->kind == DP_RMAC_FDB ||
 		    e->kind == DP_RMAC_NEIGH) && e->refs == 0))
 			dp_delete(dp, e);
+}
+
+static const char *const dp_kind_words[DP_NKINDS] = {
+	"fdb", "flood", "neigh", "route", "router-MAC fdb",
+	"router-MAC neigh",
+};
+
+const char *
+dp_entry_fmt(const struct dp_entry *e, char *buf, size_t len)
+{
+	char	 a[PREFIX_STRLEN];
+
+	switch (e->kind) {
+	case DP_FDB:
+	case DP_RMAC_FDB:
+		mac_fmt(&e->mac, a, sizeof(a));
+		break;
+	case DP_ROUTE:
+		prefix_fmt(&e->pfx, a, sizeof(a));
+		snprintf(buf, len, "route %s table %d", a, e->where);
+		return buf;
+	default:
+		ipaddr_fmt(&e->ip, a, sizeof(a));
+		break;
+	}
+	snprintf(buf, len, "%s %s dev %d", dp_kind_words[e->kind], a,
+	    e->where);
+	return buf;
 }

@@ -1,8 +1,9 @@
 /*
  * Kernel events: local learning on the managed bridges (and the read of
- * what they held before we watched them), the ifindex cache, and the
- * resync after an event-socket overrun.
+ * what they held before we watched them), entries of others appearing
+ * and going (dp_owner.c), and the ifindex cache.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,68 +17,136 @@
 #include "dataplane/dp_int.h"
 #include "netlink/nl.h"
 
-/* ---- start-up learning ----------------------------------------------- */
-
-
-static void
-dp_learn_fdb_cb(void *arg, const struct nl_fdb *f)
-{
-	dp_fdb_event(arg, true, f);
-}
-
-static void
-dp_learn_neigh_cb(void *arg, const struct nl_neigh *nb)
-{
-	dp_neigh_event(arg, true, nb);
-}
+/* ---- reading what the bridges hold -------------------------------- */
 
 /*
  * MACs and neighbours the bridge held before we watched it (a restart,
- * or hosts plugged in before the VNI was configured): the kernel sends
- * no event for an entry that merely stays, so without this read they
- * would go unadvertised until they age out and come back, and remote
- * leaves would reach them only by flooding.
+ * or hosts plugged in before the VNI was configured), or that the
+ * mac-limit let go unreported: the kernel sends no event for an entry
+ * that merely stays, so without this read they would go unadvertised
+ * until they age out and come back, and remote leaves would reach them
+ * only by flooding.  One FDB dump and one neighbour dump, read on the
+ * loop (nl_dump.c), serve every VNI asked for before they started;
+ * VNIs asked for meanwhile get the next pair.
  */
+#define DP_LEARN_RETRY_USEC	10000	/* another dump is being read */
+
 static void
-dp_learn_existing(struct dataplane *dp)
+dp_learn_later(struct dataplane *dp, long usec)
+{
+	struct timeval	 tv = { 0, usec };
+
+	if (dp->ev_learn != NULL)
+		evtimer_add(dp->ev_learn, &tv);
+}
+
+static void
+dp_learn_dump_fdb(void *arg, const struct nl_fdb *f)
+{
+	struct dataplane	*dp = arg;
+	struct dp_vni		*n = dp_vni_by_bridge(dp, f->master);
+
+	if (n != NULL && n->learn_running)
+		dp_learn_fdb(dp, f);
+}
+
+static void
+dp_learn_dump_neigh(void *arg, const struct nl_neigh *nb)
+{
+	struct dataplane	*dp = arg;
+	struct dp_vni		*n = dp_vni_by_bridge(dp, nb->ifindex);
+
+	if (n != NULL && n->learn_running)
+		dp_learn_neigh(dp, nb);
+}
+
+static void
+dp_learn_finish(struct dataplane *dp)
 {
 	struct dp_vni	*n;
+	bool		 more = false;
 
+	dp->learning = false;
 	TAILQ_FOREACH(n, &dp->vnis, entry) {
-		if (!n->learn_pending)
-			continue;
-		n->learn_pending = false;
-		if (n->l3 || n->br_ifindex == 0)
-			continue;
-		nl_fdb_dump(dp->nl, n->br_ifindex, dp_learn_fdb_cb, dp);
-		nl_neigh_dump(dp->nl, n->br_ifindex, dp_learn_neigh_cb, dp);
+		n->learn_running = false;
+		more |= n->learn_pending;
+	}
+	if (more)
+		dp_learn_later(dp, 0);
+}
+
+static void
+dp_learn_neigh_done(void *arg, int error)
+{
+	if (error != 0)
+		log_warn("dataplane: reading the bridges' neighbours: %s",
+		    strerror(-error));
+	dp_learn_finish(arg);
+}
+
+static void
+dp_learn_fdb_done(void *arg, int error)
+{
+	struct dataplane	*dp = arg;
+	struct nl_dump_cbs	 cbs = { .neigh = dp_learn_dump_neigh,
+	    .done = dp_learn_neigh_done, .arg = dp };
+
+	if (error != 0)
+		log_warn("dataplane: reading the bridges' MACs: %s",
+		    strerror(-error));
+	if (nl_dump_start(dp->nl, NL_DUMP_NEIGH, &cbs) == -1) {
+		log_warn("dataplane: reading the bridges' neighbours: %s",
+		    strerror(errno));
+		dp_learn_finish(dp);
 	}
 }
 
 void
 dp_learn_cb(evutil_socket_t fd, short what, void *arg)
 {
-	dp_learn_existing(arg);
+	struct dataplane	*dp = arg;
+	struct nl_dump_cbs	 cbs = { .fdb = dp_learn_dump_fdb,
+	    .done = dp_learn_fdb_done, .arg = dp };
+	struct dp_vni		*n;
+	bool			 any = false;
+
+	if (dp->learning)
+		return;			/* its end looks for more */
+	if (nl_dump_running(dp->nl)) {
+		dp_learn_later(dp, DP_LEARN_RETRY_USEC);
+		return;
+	}
+	TAILQ_FOREACH(n, &dp->vnis, entry) {
+		n->learn_running = n->learn_pending && !n->l3 &&
+		    n->br_ifindex != 0;
+		n->learn_pending = false;
+		any |= n->learn_running;
+	}
+	if (!any)
+		return;
+	dp->learning = true;
+	if (nl_dump_start(dp->nl, NL_DUMP_FDB, &cbs) == -1) {
+		log_warn("dataplane: reading the bridges' MACs: %s",
+		    strerror(errno));
+		dp_learn_finish(dp);
+	}
 }
 
-/* On the next loop turn: evpn/ is still inside vni_add and must not be
- * called back from it. */
+/* On a later loop turn: evpn/ is still inside vni_add (or inside the
+ * removal of a learned route) and must not be called back from it. */
 void
 dp_learn_schedule(struct dataplane *dp, struct dp_vni *n)
 {
 	n->learn_pending = true;
-	if (dp->ev_learn != NULL)
-		event_active(dp->ev_learn, EV_TIMEOUT, 1);
+	dp_learn_later(dp, 0);
 }
-
 
 /* ---- kernel events: local learning ---------------------------------- */
 
-void
-dp_fdb_event(void *arg, bool added, const struct nl_fdb *f)
+static void
+dp_fdb_learned(struct dataplane *dp, bool added, const struct nl_fdb *f)
 {
-	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_bridge(dp, f->master);
+	struct dp_vni	*n = dp_vni_by_bridge(dp, f->master);
 
 	/* A MAC the bridge learned on a local port: not on the VXLAN
 	 * port, not ours (extern_learn), not a port's own address. */
@@ -92,10 +161,9 @@ dp_fdb_event(void *arg, bool added, const struct nl_fdb *f)
 		evpn_dp_mac_gone(dp->evpn, n->bridge_if, &f->mac);
 }
 
-void
-dp_neigh_event(void *arg, bool added, const struct nl_neigh *nb)
+static void
+dp_neigh_learned(struct dataplane *dp, bool added, const struct nl_neigh *nb)
 {
-	struct dataplane	*dp = arg;
 	struct dp_vni		*n = dp_vni_by_bridge(dp, nb->ifindex);
 	const uint16_t		 usable = NUD_REACHABLE | NUD_STALE |
 	    NUD_DELAY | NUD_PROBE | NUD_PERMANENT;
@@ -110,100 +178,51 @@ dp_neigh_event(void *arg, bool added, const struct nl_neigh *nb)
 		    &nb->mac);
 }
 
-/* Keep the ifindex cache right when a device comes or goes by hand. */
+void
+dp_learn_fdb(struct dataplane *dp, const struct nl_fdb *f)
+{
+	dp_fdb_learned(dp, true, f);
+}
+
+void
+dp_learn_neigh(struct dataplane *dp, const struct nl_neigh *nb)
+{
+	dp_neigh_learned(dp, true, nb);
+}
+
+void
+dp_fdb_event(void *arg, bool added, const struct nl_fdb *f)
+{
+	dp_owner_fdb_event(arg, added, f);
+	dp_fdb_learned(arg, added, f);
+}
+
+void
+dp_neigh_event(void *arg, bool added, const struct nl_neigh *nb)
+{
+	dp_owner_neigh_event(arg, added, nb);
+	dp_neigh_learned(arg, added, nb);
+}
+
+/* Keep the ifindex and up/down cache right (the API's view reads it,
+ * so a request for it costs no netlink round trip). */
 void
 dp_link_event(void *arg, bool added, const struct nl_link *l)
 {
 	struct dataplane	*dp = arg;
 	struct dp_vni		*n;
 
+	if (!added)
+		dp_dying_gone(dp, l->name);
 	TAILQ_FOREACH(n, &dp->vnis, entry) {
-		if (strcmp(n->vxlan_if, l->name) == 0)
+		if (strcmp(n->vxlan_if, l->name) == 0) {
 			n->vx_ifindex = added ? l->ifindex : 0;
-		if (strcmp(n->bridge_if, l->name) == 0)
-			n->br_ifindex = added ? l->ifindex : 0;
-	}
-}
-
-/* ---- resync ------------------------------------------------------------ */
-
-/* What a dump found, checked against the owned entries. */
-static void
-dp_seen(struct dataplane *dp, const struct dp_entry *k)
-{
-	struct dp_entry	*e = dp_find(dp, k);
-
-	if (e != NULL && dp_value_eq(e, k))
-		e->installed = true;
-}
-
-static void
-dp_resync_fdb_cb(void *arg, const struct nl_fdb *f)
-{
-	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_vxlan(dp, f->ifindex);
-	struct dp_entry		 k = { .where = f->ifindex };
-
-	if (n == NULL) {
-		/* Local MACs on the bridge may have been missed too. */
-		dp_fdb_event(dp, true, f);
-		return;
-	}
-	if (!(f->flags & NTF_SELF) || !ipaddr_is_set(&f->dst))
-		return;
-	dp_key_of_fdb(n, f, &k);
-	dp_seen(dp, &k);
-}
-
-static void
-dp_resync_neigh_cb(void *arg, const struct nl_neigh *nb)
-{
-	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_bridge(dp, nb->ifindex);
-	struct dp_entry		 k = { .where = nb->ifindex };
-
-	if (n == NULL)
-		return;
-	if (!(nb->flags & NTF_EXT_LEARNED)) {
-		dp_neigh_event(dp, true, nb);
-		return;
-	}
-	k.kind = n->l3 ? DP_RMAC_NEIGH : DP_NEIGH;
-	k.ip = nb->ip;
-	k.mac = nb->mac;
-	dp_seen(dp, &k);
-}
-
-void
-dataplane_resync(struct dataplane *dp)
-{
-	struct dp_entry	*e, *next;
-	struct dp_vni	*n;
-	size_t		 i, missing = 0;
-
-	nl_count_resync(dp->nl);
-	/* Let queued requests land before comparing. */
-	nl_wait_idle(dp->nl, 5000);
-	DP_FOREACH(dp, i, e, next)
-		if (e->kind != DP_ROUTE)
-			e->installed = false;
-	TAILQ_FOREACH(n, &dp->vnis, entry) {
-		nl_fdb_dump(dp->nl, n->br_ifindex, dp_resync_fdb_cb, dp);
-		nl_fdb_dump(dp->nl, n->vx_ifindex, dp_resync_fdb_cb, dp);
-		nl_neigh_dump(dp->nl, n->br_ifindex, dp_resync_neigh_cb, dp);
-	}
-	DP_FOREACH(dp, i, e, next)
-		if (!e->installed) {
-			dp_install(dp, e);
-			missing++;
+			n->vx_up = added && l->up;
 		}
-	log_notice("dataplane: resync reinstalled %zu entries", missing);
-	if (dp->evpn != NULL)
-		evpn_dp_resync(dp->evpn);
+		if (strcmp(n->bridge_if, l->name) == 0) {
+			n->br_ifindex = added ? l->ifindex : 0;
+			n->br_up = added && l->up;
+		}
+	}
 }
 
-void
-dp_overrun(void *arg)
-{
-	dataplane_resync(arg);
-}

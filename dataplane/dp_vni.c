@@ -65,42 +65,86 @@ dp_vni_by_vxlan(struct dataplane *dp, int ifindex)
 	return NULL;
 }
 
+struct dp_vni *
+dp_vni_by_table(struct dataplane *dp, uint32_t table)
+{
+	struct dp_vni	*n;
+
+	TAILQ_FOREACH(n, &dp->vnis, entry)
+		if (n->l3 && n->table == table && table != 0)
+			return n;
+	return NULL;
+}
+
+/* What a dump at a VNI's setup finds on its devices: ours is adopted
+ * (marked, so a sync that does not push it again removes it), somebody
+ * else's remembered.  Other VNIs' entries are not looked at: a delete
+ * of theirs may still be queued. */
+struct dp_adopting {
+	struct dataplane	*dp;
+	struct dp_vni		*n;
+};
+
+static void
+dp_adopt_key(struct dp_adopting *a, enum dp_whose whose,
+    const struct dp_entry *k)
+{
+	bool	 mine;
+
+	if (k->kind == DP_ROUTE)
+		mine = (uint32_t)k->where == a->n->table;
+	else
+		mine = k->where == a->n->vx_ifindex ||
+		    k->where == a->n->br_ifindex;
+	if (!mine)
+		return;
+	if (whose == DP_OURS)
+		dp_adopt(a->dp, k);
+	else if (whose == DP_FOREIGN)
+		dp_foreign_add(a->dp, k, a->dp->round);
+}
+
 static void
 dp_adopt_fdb_cb(void *arg, const struct nl_fdb *f)
 {
-	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_vxlan(dp, f->ifindex);
-	struct dp_entry		 k = { .where = f->ifindex };
+	struct dp_adopting	*a = arg;
+	struct dp_entry		 k;
 
-	/* Only the VXLAN driver's entries (self, with a dst) that we
-	 * flagged: the bridge's master twin goes with them. */
-	if (n == NULL || !(f->flags & NTF_EXT_LEARNED) ||
-	    !(f->flags & NTF_SELF) || !ipaddr_is_set(&f->dst))
-		return;
-	dp_key_of_fdb(n, f, &k);
-	dp_adopt(dp, &k);
+	dp_adopt_key(a, dp_fdb_whose(a->dp, f, &k), &k);
 }
 
 static void
 dp_adopt_neigh_cb(void *arg, const struct nl_neigh *nb)
 {
-	struct dataplane	*dp = arg;
-	struct dp_vni		*n = dp_vni_by_bridge(dp, nb->ifindex);
-	struct dp_entry		 k = { .where = nb->ifindex };
+	struct dp_adopting	*a = arg;
+	struct dp_entry		 k;
 
-	if (n == NULL || !(nb->flags & NTF_EXT_LEARNED) || !nb->has_mac)
-		return;
-	k.kind = n->l3 ? DP_RMAC_NEIGH : DP_NEIGH;
-	k.ip = nb->ip;
-	k.mac = nb->mac;
-	dp_adopt(dp, &k);
+	dp_adopt_key(a, dp_neigh_whose(a->dp, nb, &k), &k);
 }
 
 static void
+dp_adopt_route_cb(void *arg, const struct nl_route *r)
+{
+	struct dp_adopting	*a = arg;
+	struct dp_entry		 k;
+
+	dp_adopt_key(a, dp_route_whose(a->dp, r, &k), &k);
+}
+
+/* Before anything is installed on the VNI: what is there already. */
+static void
 dp_vni_adopt_entries(struct dataplane *dp, struct dp_vni *n)
 {
-	nl_fdb_dump(dp->nl, n->vx_ifindex, dp_adopt_fdb_cb, dp);
-	nl_neigh_dump(dp->nl, n->br_ifindex, dp_adopt_neigh_cb, dp);
+	struct dp_adopting	 a = { dp, n };
+
+	/* All of it: the bridge's static entries on other ports count. */
+	nl_fdb_dump(dp->nl, 0, dp_adopt_fdb_cb, &a);
+	nl_neigh_dump(dp->nl, n->br_ifindex, dp_adopt_neigh_cb, &a);
+	if (n->l3 && n->table != 0) {
+		if (nl_events_routes(dp->nl) == -1)
+			log_warn("dataplane: cannot watch route changes");
+		nl_route_dump(dp->nl, n->table, dp_adopt_route_cb, &a);
+	}
 }
 
 
@@ -188,6 +232,65 @@ dp_vni_remove_devices(struct dataplane *dp, struct dp_vni *n)
 		log_warn("dataplane: %s: %s", n->vrf, err);
 }
 
+/*
+ * The devices of a removed VNI go by queued requests, behind the entry
+ * deletes queued before them: nothing waits for the kernel.  Their
+ * names are remembered until the kernel reports them gone, so a VNI
+ * added meanwhile under one of those names waits for the delete
+ * instead of adopting a device about to vanish.
+ */
+static void
+dp_dying_add(struct dataplane *dp, const char *name)
+{
+	struct dp_dying	*d = xcalloc(1, sizeof(*d));
+
+	strlcpy_s(d->name, name, sizeof(d->name));
+	TAILQ_INSERT_TAIL(&dp->dying, d, entry);
+}
+
+void
+dp_dying_gone(struct dataplane *dp, const char *name)
+{
+	struct dp_dying	*d, *next;
+
+	TAILQ_FOREACH_SAFE(d, &dp->dying, entry, next)
+		if (name == NULL || strcmp(d->name, name) == 0) {
+			TAILQ_REMOVE(&dp->dying, d, entry);
+			free(d);
+		}
+}
+
+static bool
+dp_dying_has(struct dataplane *dp, const char *name)
+{
+	struct dp_dying	*d;
+
+	TAILQ_FOREACH(d, &dp->dying, entry)
+		if (name != NULL && strcmp(d->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+dp_vni_remove_queued(struct dataplane *dp, struct dp_vni *n)
+{
+	if (n->rule_added)
+		nl_rule_iif_delete_queued(dp->nl, NL_RULE_PRIO_BASE,
+		    n->bridge_if, n->table);
+	if (n->vx_created) {
+		nl_link_delete_queued(dp->nl, n->vx_ifindex, n->vxlan_if);
+		dp_dying_add(dp, n->vxlan_if);
+	}
+	if (n->br_created) {
+		nl_link_delete_queued(dp->nl, n->br_ifindex, n->bridge_if);
+		dp_dying_add(dp, n->bridge_if);
+	}
+	if (n->vrf_created) {
+		nl_link_delete_queued(dp->nl, n->vrf_ifindex, n->vrf);
+		dp_dying_add(dp, n->vrf);
+	}
+}
+
 int
 dp_vni_add(void *ctx, const struct evpn_dp_vni *v, char *err, size_t errlen)
 {
@@ -196,6 +299,12 @@ dp_vni_add(void *ctx, const struct evpn_dp_vni *v, char *err, size_t errlen)
 
 	if ((n = dp_vni_find(dp, v)) != NULL)
 		return 0;
+	if (dp_dying_has(dp, v->vxlan_if) || dp_dying_has(dp, v->bridge_if) ||
+	    dp_dying_has(dp, v->vrf)) {
+		/* Rare: a reload reusing a removed VNI's device name. */
+		nl_wait_idle(dp->nl, 2000);
+		dp_dying_gone(dp, NULL);
+	}
 	n = xcalloc(1, sizeof(*n));
 	strlcpy_s(n->vxlan_if, v->vxlan_if, sizeof(n->vxlan_if));
 	strlcpy_s(n->bridge_if, v->bridge_if, sizeof(n->bridge_if));
@@ -209,6 +318,7 @@ dp_vni_add(void *ctx, const struct evpn_dp_vni *v, char *err, size_t errlen)
 		free(n);
 		return -1;
 	}
+	n->vx_up = n->br_up = true;	/* dp_vni_devices set them up */
 	TAILQ_INSERT_TAIL(&dp->vnis, n, entry);
 	log_info("dataplane: VNI %u: %s %s, %s %s", n->vni, n->vxlan_if,
 	    n->vx_created ? "created" : "adopted", n->bridge_if,
@@ -232,8 +342,8 @@ dp_vni_del(void *ctx, const struct evpn_dp_vni *v)
 {
 	struct dataplane	*dp = ctx;
 	struct dp_vni		*n = dp_vni_find(dp, v);
-	struct dp_entry		*e, *next;
-	size_t			 i;
+	struct dp_entry		*e;
+	struct hash_iter	 it;
 	bool			 was_in_sync;
 
 	if (n == NULL)
@@ -243,11 +353,14 @@ dp_vni_del(void *ctx, const struct evpn_dp_vni *v)
 	 * freeing entries under the first walk). */
 	was_in_sync = dp->in_sync;
 	dp->in_sync = true;
-	DP_FOREACH(dp, i, e, next)
+	DP_FOREACH(&dp->owned, it, e)
 		if (e->kind == DP_ROUTE && dp_entry_of_vni(e, n))
 			dp_delete(dp, e);
 	dp->in_sync = was_in_sync;
-	DP_FOREACH(dp, i, e, next) {
+	DP_FOREACH(&dp->foreign, it, e)
+		if (dp_entry_of_vni(e, n))
+			dp_table_remove(&dp->foreign, e);
+	DP_FOREACH(&dp->owned, it, e) {
 		if (e->kind == DP_ROUTE || !dp_entry_of_vni(e, n))
 			continue;
 		/* A device we delete takes its entries along. */
@@ -257,8 +370,7 @@ dp_vni_del(void *ctx, const struct evpn_dp_vni *v)
 		else
 			dp_delete(dp, e);
 	}
-	nl_wait_idle(dp->nl, 2000);
-	dp_vni_remove_devices(dp, n);
+	dp_vni_remove_queued(dp, n);
 	TAILQ_REMOVE(&dp->vnis, n, entry);
 	free(n);
 }

@@ -63,6 +63,7 @@ TAILQ_HEAD(part_queue, dns_part);
 
 struct dns_name {
 	TAILQ_ENTRY(dns_name)	 link;		/* the zone's names */
+	TAILQ_ENTRY(dns_name)	 rlink;		/* the client's removals */
 	struct dns_zone		*zone;
 	char			 fqdn[DNS_NAME_MAX + 1];
 	struct ipaddr		 v4;
@@ -88,6 +89,7 @@ TAILQ_HEAD(dns_zone_list, dns_zone);
 struct dns_client {
 	struct event_base	*base;
 	struct dns_zone_list	 zones;
+	struct dns_name_list	 removing;	/* names on their way out */
 	struct part_queue	 queue;
 	size_t			 inflight;
 	unsigned		 first_ms;
@@ -107,6 +109,7 @@ dns_client_new(struct event_base *base)
 
 	c->base = base;
 	TAILQ_INIT(&c->zones);
+	TAILQ_INIT(&c->removing);
 	TAILQ_INIT(&c->queue);
 	c->first_ms = DNS_FIRST_RETRY_MS;
 	c->max_ms = DNS_MAX_RETRY_MS;
@@ -503,6 +506,8 @@ name_free(struct dns_name *n)
 		free(p->zone);
 	}
 	TAILQ_REMOVE(&z->names, n, link);
+	if (n->removing)
+		TAILQ_REMOVE(&z->client->removing, n, rlink);
 	free(n);
 	if (z->released && TAILQ_EMPTY(&z->names))
 		zone_free(z);
@@ -527,17 +532,16 @@ name_maybe_free(struct dns_name *n)
 static void
 cancel_removal(struct dns_zone *z, const char *fqdn)
 {
-	struct dns_zone *o, *onext;
 	struct dns_name *n, *next;
 
-	TAILQ_FOREACH_SAFE(o, &z->client->zones, link, onext) {
-		if (strcasecmp(o->zone, z->zone) != 0 ||
-		    ipaddr_cmp(&o->conf.server, &z->conf.server) != 0 ||
-		    o->conf.port != z->conf.port)
-			continue;
-		TAILQ_FOREACH_SAFE(n, &o->names, link, next)
-			if (n->removing && strcasecmp(n->fqdn, fqdn) == 0)
-				name_free(n);
+	TAILQ_FOREACH_SAFE(n, &z->client->removing, rlink, next) {
+		const struct dns_zone *o = n->zone;
+
+		if (strcasecmp(n->fqdn, fqdn) == 0 &&
+		    strcasecmp(o->zone, z->zone) == 0 &&
+		    ipaddr_cmp(&o->conf.server, &z->conf.server) == 0 &&
+		    o->conf.port == z->conf.port)
+			name_free(n);
 	}
 }
 
@@ -572,6 +576,7 @@ dns_name_remove(struct dns_name *n)
 	if (n == NULL)
 		return;
 	n->removing = true;
+	TAILQ_INSERT_TAIL(&n->zone->client->removing, n, rlink);
 	for (int i = 0; i < PART_COUNT; i++) {
 		struct dns_part *p = &n->part[i];
 

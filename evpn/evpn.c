@@ -14,6 +14,7 @@
 #include "evpn/evpn_dp.h"
 #include "evpn/evpn_int.h"
 #include "bgpd/bgpd.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -92,10 +93,7 @@ derive_router_mac(uint32_t router_id, struct macaddr *m)
 {
 	m->b[0] = 0x02;
 	m->b[1] = 0x00;
-	m->b[2] = (uint8_t)(router_id >> 24);
-	m->b[3] = (uint8_t)(router_id >> 16);
-	m->b[4] = (uint8_t)(router_id >> 8);
-	m->b[5] = (uint8_t)router_id;
+	be32_store(m->b + 2, router_id);
 }
 
 static void
@@ -143,6 +141,7 @@ evpn_vni_from_conf(const struct config *conf, const struct conf_vxlan *x,
 	v->dstport = x->dstport;
 	v->mtu = x->mtu;
 	v->arp_suppress = x->arp_suppression;
+	v->mac_limit = x->mac_limit;
 	/* The bridge MAC of an L2 VNI (and, for an L3 VNI, the router MAC
 	 * below): the vrf's router-mac, else derived from the router id. */
 	derive_router_mac(router_id, &v->router_mac);
@@ -279,6 +278,8 @@ evpn_apply_globals(struct evpn *e, const struct config *conf)
 	e->advertise_all_vni = b ? b->advertise_all_vni : false;
 	if (b)
 		e->dad = b->dad;
+	e->rib_stale_time = b ? b->rib_stale_time :
+	    CONF_DEFAULT_RIB_STALE_TIME;
 }
 
 struct evpn *
@@ -290,7 +291,7 @@ evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
 
 	e->bgp = bgp;
 	e->rib = rib;
-	TAILQ_INIT(&e->locals);
+	evpn_locals_init(e);
 	TAILQ_INIT(&e->vnis);
 	TAILQ_INIT(&e->conflicts);
 	if (evpn_instances_build(e, conf, &fresh, err, errlen) == -1) {
@@ -301,9 +302,25 @@ evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
 	evpn_apply_globals(e, conf);
 	evpn_import_init(e);
 	evpn_mobility_init(e, bgp_event_base(bgp));
+	evpn_dp_settle_init(e, bgp_event_base(bgp));
 	bgp_rib_af_register(rib, &evpn_af, evpn_import_best_changed, e);
 	evpn_originate(e, conf);
 	return e;
+}
+
+/* What a VNI counted survives a reload that keeps the VNI. */
+static void
+evpn_vnis_carry_counters(struct evpn *e, const struct evpn_vni_list *old)
+{
+	const struct evpn_vni *o;
+	struct evpn_vni *v;
+
+	TAILQ_FOREACH(o, old, entry) {
+		if ((v = evpn_vni_find(e, o->vni)) == NULL)
+			continue;
+		v->mac_limit_drops = o->mac_limit_drops;
+		v->at_mac_limit = o->at_mac_limit;
+	}
 }
 
 /* Re-run the import of an entry (route targets may have changed). */
@@ -324,6 +341,7 @@ evpn_reconfigure(struct evpn *e, const struct config *conf, char *err,
 	TAILQ_INIT(&old);
 	TAILQ_CONCAT(&old, &e->vnis, entry);
 	TAILQ_CONCAT(&e->vnis, &fresh, entry);
+	evpn_vnis_carry_counters(e, &old);
 	evpn_apply_globals(e, conf);
 	evpn_dp_vnis_apply(e, &old);
 	evpn_instances_free(&old);
@@ -331,8 +349,21 @@ evpn_reconfigure(struct evpn *e, const struct config *conf, char *err,
 	evpn_import_init(e);
 	bgp_rib_foreach(e->rib, BGP_AID_L2VPN_EVPN, reimport_one, e);
 	evpn_originate(e, conf);
+	evpn_learned_recount(e);
 	evpn_dp_resync(e);
 	return 0;
+}
+
+void
+evpn_get_dp_counters(const struct evpn *e, struct evpn_dp_counters *c)
+{
+	const struct evpn_vni *v;
+
+	*c = e->dp_ctr;
+	c->vnis_at_mac_limit = 0;
+	TAILQ_FOREACH(v, &e->vnis, entry)
+		if (v->at_mac_limit)
+			c->vnis_at_mac_limit++;
 }
 
 void
@@ -355,6 +386,7 @@ evpn_free(struct evpn *e)
 	if (e == NULL)
 		return;
 	evpn_mobility_free(e);
+	evpn_dp_settle_free(e);
 	evpn_locals_free(e);
 	evpn_ipam_conflicts_free(e);
 	evpn_import_free(e);

@@ -87,6 +87,22 @@ enum evpn_churn {
 typedef void	 evpn_churn_cb(void *arg, uint32_t vni, enum evpn_churn);
 void		 evpn_set_churn_hook(struct evpn *, evpn_churn_cb *, void *arg);
 
+/*
+ * What evpn/ refused to advertise or install, for /metrics (per VNI in
+ * evpn_vni_json): learned MACs beyond a VNI's mac-limit; remote entries
+ * whose VTEP cannot be one (unspecified, loopback, multicast,
+ * broadcast, our own tunnel address); type-5 prefixes with host bits
+ * set.
+ */
+struct evpn_dp_counters {
+	uint64_t	 mac_limit_drops;
+	uint32_t	 vnis_at_mac_limit;
+	uint64_t	 bad_vtep;
+	uint64_t	 bad_prefix;
+};
+void		 evpn_get_dp_counters(const struct evpn *,
+		    struct evpn_dp_counters *);
+
 /* JSON views for the API (new references). */
 /* type 0 = all, vni 0 = all. */
 json_t		*evpn_routes_json(struct evpn *, int type, uint32_t vni);

@@ -6,6 +6,7 @@
  * the prefix.  Labels travel beside the key, per path.
  */
 #include "evpn/evpn_int.h"
+#include "common/byteorder.h"
 
 #include <string.h>
 
@@ -56,8 +57,7 @@ evpn_path_mobility(const struct bgp_attrs *a, uint32_t *seq, bool *sticky)
 	    ec) == -1)
 		return false;
 	*sticky = (ec[2] & EVPN_MAC_MOB_STICKY) != 0;
-	*seq = (uint32_t)ec[4] << 24 | (uint32_t)ec[5] << 16 |
-	    (uint32_t)ec[6] << 8 | ec[7];
+	*seq = be32_load(ec + 4);
 	return true;
 }
 

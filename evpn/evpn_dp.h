@@ -80,6 +80,9 @@ struct evpn_dataplane {
 	 * are not pushed again before sync_end are stale and go. */
 	void	(*sync_begin)(void *ctx);
 	void	(*sync_end)(void *ctx);
+	/* Report the MACs and neighbours the VNI's bridge holds now, as if
+	 * just learned (the mac-limit let some go unreported); optional. */
+	void	(*learn_again)(void *ctx, const struct evpn_dp_vni *);
 };
 
 /* Kernel -> evpn/: local learning (a MAC or neighbour the kernel learned
@@ -97,8 +100,10 @@ void	 evpn_dp_neigh_gone(struct evpn *, const char *bridge_if,
 void	 evpn_dp_resync(struct evpn *);
 /* Attach a data plane (NULL detaches); pushes the full state.  What the
  * kernel holds of ours from before (a restart) is kept, not swept, until
- * evpn_dp_settle(): call it once the peers have sent their tables, so a
- * restart does not empty the FDB while the RIB refills. */
+ * the settling ends: when every peer has sent End-of-RIB for l2vpn evpn,
+ * or rib-stale-time (the config's bgp graceful-restart rib-stale-time)
+ * after the attach, so a restart does not empty the FDB while the RIB
+ * refills.  evpn_dp_settle() ends it now. */
 void	 evpn_set_dataplane(struct evpn *, const struct evpn_dataplane *);
 void	 evpn_dp_settle(struct evpn *);
 

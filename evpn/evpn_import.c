@@ -9,11 +9,14 @@
  * one MAC in one VNI - from every VTEP, with or without IP - sit in one
  * chain: that is what MAC mobility (RFC 7432 §15) compares.
  *
- * A record is 24 bytes and points at the RIB entry; the views are never
- * copies of routes.
+ * A record is 32 bytes and points at the RIB entry; the views are never
+ * copies of routes.  Routes come from peers, so the hash is keyed
+ * (common/hash.h): no peer can pile its routes into one chain.
  */
 #include "evpn/evpn_int.h"
 #include "bgpd/bgpd.h"
+#include "common/byteorder.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/slab.h"
 #include "common/util.h"
@@ -23,12 +26,62 @@
 #include <string.h>
 
 
+/* A group: (vni, type 2, MAC), (vni, type 3, IP) or (vni, type 5,
+ * prefix), and its hash. */
+struct import_key {
+	uint32_t	 vni;
+	uint32_t	 hash;
+	const struct evpn_route *r;
+};
+
+/* What a record is filed under: the MAC for type 2 (so MAC-only and
+ * MAC+IP routes meet), the IP for types 3 and 5. */
+static uint32_t
+import_hash(uint32_t vni, const struct evpn_route *r)
+{
+	const uint8_t *a = r->type == EVPN_RT_MACIP ? r->mac.b : r->ip;
+	size_t n = r->type == EVPN_RT_MACIP ? sizeof(r->mac.b) : 16;
+	uint8_t k[1 + 4 + 16 + 1];
+	size_t len = 5 + n;
+
+	k[0] = r->type;
+	be32_store(k + 1, vni);
+	memcpy(k + 5, a, n);
+	if (r->type == EVPN_RT_PREFIX)
+		k[len++] = r->plen;
+	return hash_bytes_keyed(k, len);
+}
+
+static uint32_t
+import_node_hash(const struct hash_node *n)
+{
+	return hash_entry(n, struct evpn_import, node)->hash;
+}
+
+static bool
+import_in_group(const struct hash_node *n, const void *key)
+{
+	const struct evpn_import *rec = hash_entry(n, struct evpn_import,
+	    node);
+	const struct import_key *k = key;
+	struct evpn_route o;
+
+	if (rec->hash != k->hash || rec->vni != k->vni ||
+	    evpn_key_type(rec->entry->key) != k->r->type)
+		return false;
+	evpn_key_unpack(rec->entry->key, &o);
+	if (k->r->type == EVPN_RT_MACIP)
+		return mac_cmp(&o.mac, &k->r->mac) == 0;
+	return memcmp(o.ip, k->r->ip, 16) == 0 && o.plen == k->r->plen;
+}
+
+static const struct hash_ops import_ops = { import_node_hash,
+	import_in_group };
+
 void
 evpn_import_init(struct evpn *e)
 {
-	e->nbuckets = 1024;
-	e->buckets = xcalloc(e->nbuckets, sizeof(*e->buckets));
-	e->nimports = 0;
+	hash_init(&e->imports, &import_ops, 1024);
 	e->import_slab = slab_create(sizeof(struct evpn_import));
 }
 
@@ -37,34 +90,13 @@ evpn_import_free(struct evpn *e)
 {
 	bgp_attrs_unref(e->memo_attrs);
 	e->memo_attrs = NULL;
-	free(e->buckets);
-	e->buckets = NULL;
-	e->nbuckets = 0;
+	hash_free(&e->imports);
 	slab_destroy(e->import_slab);
 	e->import_slab = NULL;
 	for (struct evpn_vni *v = TAILQ_FIRST(&e->vnis); v;
 	    v = TAILQ_NEXT(v, entry))
 		v->n_macip_local = v->n_macip_remote = v->n_imet_remote =
 		    v->n_prefix_remote = 0;
-}
-
-/* What a record is filed under: the MAC for type 2 (so MAC-only and
- * MAC+IP routes meet), the IP for types 3 and 5. */
-static uint32_t
-import_hash(uint32_t vni, const struct evpn_route *r)
-{
-	const uint8_t *p = r->type == EVPN_RT_MACIP ? r->mac.b : r->ip;
-	size_t n = r->type == EVPN_RT_MACIP ? 6 : 16;
-	uint32_t h = 2166136261u;
-
-	h = (h ^ r->type) * 16777619u;
-	for (int i = 0; i < 4; i++)
-		h = (h ^ (uint8_t)(vni >> (8 * i))) * 16777619u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	if (r->type == EVPN_RT_PREFIX)
-		h = (h ^ r->plen) * 16777619u;
-	return h;
 }
 
 static bool
@@ -75,10 +107,9 @@ rt_matches_auto(const struct rt *rt, uint32_t vni)
 	if (b[1] != BGP_ECOMM_ST_RT)
 		return false;
 	if (b[0] == BGP_ECOMM_T_AS2)
-		return ((uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 |
-		    (uint32_t)b[6] << 8 | b[7]) == vni;
+		return be32_load(b + 4) == vni;
 	if (b[0] == BGP_ECOMM_T_AS4)
-		return ((uint32_t)b[6] << 8 | b[7]) == vni;
+		return be16_load(b + 6) == vni;
 	return false;
 }
 
@@ -160,43 +191,16 @@ import_count(struct evpn *e, uint32_t vni, uint8_t type, bool local, int d)
 }
 
 static void
-import_grow(struct evpn *e)
-{
-	size_t n = e->nbuckets * 2;
-	struct evpn_import **b = xcalloc(n, sizeof(*b));
-
-	for (size_t i = 0; i < e->nbuckets; i++) {
-		struct evpn_import *r, *next;
-
-		for (r = e->buckets[i]; r; r = next) {
-			next = r->hnext;
-			r->hnext = b[r->hash & (n - 1)];
-			b[r->hash & (n - 1)] = r;
-		}
-	}
-	free(e->buckets);
-	e->buckets = b;
-	e->nbuckets = n;
-}
-
-static void
 import_add(struct evpn *e, const struct bgp_rib_entry *ent,
     const struct evpn_route *r, uint32_t vni, bool local)
 {
-	struct evpn_import *rec;
-	size_t idx;
+	struct evpn_import *rec = slab_alloc(e->import_slab);
 
-	if (e->nimports >= e->nbuckets)
-		import_grow(e);
-	rec = slab_alloc(e->import_slab);
 	rec->entry = ent;
 	rec->vni = vni;
 	rec->local = local;
 	rec->hash = import_hash(vni, r);
-	idx = rec->hash & (e->nbuckets - 1);
-	rec->hnext = e->buckets[idx];
-	e->buckets[idx] = rec;
-	e->nimports++;
+	hash_insert(&e->imports, &rec->node);
 	import_count(e, vni, r->type, local, 1);
 }
 
@@ -204,16 +208,17 @@ static void
 import_del(struct evpn *e, const struct bgp_rib_entry *ent,
     const struct evpn_route *r, uint32_t vni)
 {
-	uint32_t h = import_hash(vni, r);
-	struct evpn_import **pp, *rec;
+	struct import_key k = { vni, import_hash(vni, r), r };
+	struct hash_node *n = hash_find(&e->imports, k.hash, &k);
 
-	for (pp = &e->buckets[h & (e->nbuckets - 1)]; (rec = *pp) != NULL;
-	    pp = &rec->hnext) {
-		if (rec->entry == ent && rec->vni == vni) {
-			*pp = rec->hnext;
+	for (; n != NULL; n = hash_find_next(&e->imports, n, &k)) {
+		struct evpn_import *rec = hash_entry(n, struct evpn_import,
+		    node);
+
+		if (rec->entry == ent) {
+			hash_remove(&e->imports, n);
 			import_count(e, vni, r->type, rec->local, -1);
 			slab_free(e->import_slab, rec);
-			e->nimports--;
 			return;
 		}
 	}
@@ -228,41 +233,46 @@ vni_in(const uint32_t *vnis, size_t n, uint32_t vni)
 	return false;
 }
 
+struct remote_mac_arg {
+	uint32_t	*seq;
+	bool		*sticky;
+	struct ipaddr	*vtep;
+	bool		 found;
+};
+
+static void
+remote_mac_one(const struct evpn_import *rec, void *arg)
+{
+	struct remote_mac_arg *a = arg;
+	const struct bgp_rib_path *p = bgp_rib_best(rec->entry);
+	uint32_t s;
+	bool k;
+
+	if (rec->local || p == NULL)
+		return;
+	evpn_path_mobility(p->attrs, &s, &k);
+	if (!a->found || s > *a->seq) {
+		*a->seq = s;
+		bgp_attrs_get_mp_nexthop(p->attrs, a->vtep);
+	}
+	*a->sticky |= k;
+	a->found = true;
+}
+
 bool
 evpn_import_remote_mac(struct evpn *e, uint32_t vni, const struct macaddr *mac,
     uint32_t *seq, bool *sticky, struct ipaddr *vtep)
 {
+	struct remote_mac_arg a = { seq, sticky, vtep, false };
 	struct evpn_route probe;
-	struct evpn_import *rec;
-	bool found = false;
-	uint32_t h;
 
 	memset(&probe, 0, sizeof(probe));
 	probe.type = EVPN_RT_MACIP;
 	probe.mac = *mac;
-	h = import_hash(vni, &probe);
 	*seq = 0;
 	*sticky = false;
-	for (rec = e->buckets[h & (e->nbuckets - 1)]; rec; rec = rec->hnext) {
-		const struct bgp_rib_path *p = bgp_rib_best(rec->entry);
-		struct evpn_route r;
-		uint32_t s;
-		bool k;
-
-		if (rec->local || rec->hash != h || rec->vni != vni || !p)
-			continue;
-		evpn_key_unpack(rec->entry->key, &r);
-		if (r.type != EVPN_RT_MACIP || mac_cmp(&r.mac, mac) != 0)
-			continue;
-		evpn_path_mobility(p->attrs, &s, &k);
-		if (!found || s > *seq) {
-			*seq = s;
-			bgp_attrs_get_mp_nexthop(p->attrs, vtep);
-		}
-		*sticky |= k;
-		found = true;
-	}
-	return found;
+	evpn_import_group(e, vni, &probe, remote_mac_one, &a);
+	return a.found;
 }
 
 /*
@@ -445,6 +455,8 @@ evpn_import_best_changed(void *arg, const struct bgp_rib_entry *ent,
 	}
 	for (size_t i = 0; i < nn; i++) {
 		import_add(e, ent, &r, nv[i], local);
+		if (!local)
+			evpn_dp_check_import(e, nv[i], &r, new_best);
 		if (r.type == EVPN_RT_MACIP && !local) {
 			if (!vni_in(ov, no, nv[i]))
 				evpn_churn(e, nv[i], EVPN_CHURN_REMOTE_ADD);
@@ -461,21 +473,12 @@ void
 evpn_import_group(struct evpn *e, uint32_t vni, const struct evpn_route *r,
     evpn_import_cb *cb, void *arg)
 {
-	uint32_t h = import_hash(vni, r);
-	struct evpn_import *rec, *next;
+	struct import_key k = { vni, import_hash(vni, r), r };
+	struct hash_node *n, *next;
 
-	for (rec = e->buckets[h & (e->nbuckets - 1)]; rec; rec = next) {
-		struct evpn_route o;
-
-		next = rec->hnext;
-		if (rec->hash != h || rec->vni != vni ||
-		    evpn_key_type(rec->entry->key) != r->type)
-			continue;
-		evpn_key_unpack(rec->entry->key, &o);
-		if (r->type == EVPN_RT_MACIP ? mac_cmp(&o.mac, &r->mac) != 0 :
-		    (memcmp(o.ip, r->ip, 16) != 0 || o.plen != r->plen))
-			continue;
-		cb(rec, arg);
+	for (n = hash_find(&e->imports, k.hash, &k); n != NULL; n = next) {
+		next = hash_find_next(&e->imports, n, &k);
+		cb(hash_entry(n, struct evpn_import, node), arg);
 	}
 }
 
@@ -514,7 +517,9 @@ evpn_mac_claim_better(const struct evpn_mac_claim *a,
 void
 evpn_import_foreach(struct evpn *e, evpn_import_cb *cb, void *arg)
 {
-	for (size_t i = 0; i < e->nbuckets; i++)
-		for (struct evpn_import *r = e->buckets[i]; r; r = r->hnext)
-			cb(r, arg);
+	struct hash_iter it;
+	struct hash_node *n;
+
+	HASH_FOREACH(n, &it, &e->imports)
+		cb(hash_entry(n, struct evpn_import, node), arg);
 }

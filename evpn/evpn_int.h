@@ -7,6 +7,7 @@
 #include "bgpd/bgp_af.h"
 #include "bgpd/bgp_attr.h"
 #include "bgpd/bgp_rib.h"
+#include "common/hash.h"
 #include "common/queue.h"
 #include "evpn/evpn.h"
 #include "evpn/evpn_nlri.h"
@@ -50,6 +51,13 @@ struct evpn_vni {
 	size_t		 n_macip_remote;
 	size_t		 n_imet_remote;
 	size_t		 n_prefix_remote;
+	/* Learned MACs (distinct MACs of learned routes) and the vxlan
+	 * block's mac-limit (0: none); beyond it new MACs are dropped. */
+	uint32_t	 mac_limit;
+	size_t		 n_learned_macs;
+	uint64_t	 mac_limit_drops;
+	bool		 at_mac_limit;	/* reached: logged, not again until
+					   back below 90% */
 };
 TAILQ_HEAD(evpn_vni_list, evpn_vni);
 
@@ -62,8 +70,8 @@ enum evpn_local_source {
 
 struct evpn_local {
 	TAILQ_ENTRY(evpn_local) entry;
-	struct evpn_local *knext;	/* index by route key */
-	struct evpn_local *mnext;	/* index by (VNI, MAC) */
+	struct hash_node by_key;	/* evpn.locals_by_key */
+	struct hash_node by_mac;	/* evpn.locals_by_mac (type 2) */
 	struct evpn_route route;
 	enum evpn_local_source source;
 	uint32_t	 vni;		/* L2 VNI (type 2/3) or L3 VNI (type 5) */
@@ -80,7 +88,7 @@ TAILQ_HEAD(evpn_local_list, evpn_local);
 
 /* One imported route: a RIB entry counted in one VNI. */
 struct evpn_import {
-	struct evpn_import *hnext;
+	struct hash_node node;
 	const struct bgp_rib_entry *entry;
 	uint32_t	 vni;
 	uint32_t	 hash;		/* of (vni, type, MAC or IP) */
@@ -88,6 +96,7 @@ struct evpn_import {
 };
 
 struct evpn_dataplane;
+struct evpn_dp_vni;
 struct evpn_conflict;
 struct event;
 struct event_base;
@@ -105,13 +114,9 @@ struct evpn {
 	struct conf_dad	 dad;
 	struct evpn_vni_list vnis;
 	struct evpn_local_list locals;
-	struct evpn_local **kbuckets;	/* evpn_local.c */
-	struct evpn_local **mbuckets;
-	size_t		 lbuckets;
-	size_t		 nlocals;
-	struct evpn_import **buckets;
-	size_t		 nbuckets;
-	size_t		 nimports;
+	struct hash_table locals_by_key;	/* evpn_local.c */
+	struct hash_table locals_by_mac;
+	struct hash_table imports;	/* evpn_import.c */
 	struct slab	*import_slab;
 	/* evpn_import_vnis() memo: the VNIs of the last attribute set. */
 	const struct bgp_attrs *memo_attrs;
@@ -123,10 +128,15 @@ struct evpn {
 	struct mobility_todo_list mobility;	/* deferred checks */
 	struct event	*mobility_ev;
 	bool		 dp_settling;	/* first sweep deferred */
+	struct event	*settle_ev;	/* its end: rib-stale-time, or now */
+	uint16_t	 rib_stale_time;
 	evpn_churn_cb	*churn_cb;
 	void		*churn_arg;
 	struct evpn_conflict_list conflicts;
 	uint64_t	 conflicts_total;
+	struct evpn_dp_counters dp_ctr;	/* totals over all VNIs */
+	uint64_t	 refusal_log_ms;	/* evpn_dp.c: rate of its log */
+	uint64_t	 refusals_unlogged;
 };
 
 /* evpn.c */
@@ -148,6 +158,7 @@ bool		 evpn_path_mobility(const struct bgp_attrs *, uint32_t *seq,
 void		 evpn_originate(struct evpn *, const struct config *);
 void		 evpn_locals_free(struct evpn *);
 /* evpn_local.c: the index of local routes */
+void		 evpn_locals_init(struct evpn *);
 struct evpn_local *evpn_local_find(struct evpn *, const struct evpn_route *);
 void		 evpn_locals_insert(struct evpn *, struct evpn_local *);
 void		 evpn_locals_unlink(struct evpn *, struct evpn_local *);
@@ -156,6 +167,14 @@ void		 evpn_locals_of_mac(struct evpn *, uint32_t vni,
 		    const struct macaddr *, evpn_local_cb *, void *arg);
 bool		 evpn_locals_have_mac(struct evpn *, uint32_t vni,
 		    const struct macaddr *);
+/* Whether a route learned for mac may be added to v: the mac-limit
+ * (counts and logs a refusal). */
+bool		 evpn_learned_mac_admit(struct evpn *, struct evpn_vni *,
+		    const struct macaddr *);
+void		 evpn_local_set_source(struct evpn *, struct evpn_local *,
+		    enum evpn_local_source);
+/* Count the learned MACs of every VNI again (after a reload). */
+void		 evpn_learned_recount(struct evpn *);
 struct evpn_local *evpn_local_upsert(struct evpn *, const struct evpn_route *,
 		    uint32_t vni, bool sticky, enum evpn_local_source);
 /* Withdraw and forget a local route. */
@@ -211,13 +230,23 @@ void		 evpn_ipam_remote_route(struct evpn *, uint32_t vni,
 void		 evpn_ipam_conflicts_free(struct evpn *);
 
 /* evpn_dp.c */
+void		 evpn_dp_vni_spec(const struct evpn_vni *,
+		    struct evpn_dp_vni *);
 /* Push the kernel state of r's group in vni (a no-op without a data
  * plane). */
 void		 evpn_dp_resolve(struct evpn *, uint32_t vni,
 		    const struct evpn_route *);
+/* A remote path of r entered vni: count and log it when its kernel
+ * entry cannot be installed (resolve leaves it out). */
+void		 evpn_dp_check_import(struct evpn *, uint32_t vni,
+		    const struct evpn_route *, const struct bgp_rib_path *);
 /* r left vni: remove what only it installed (its ARP/ND entry). */
 void		 evpn_dp_route_gone(struct evpn *, uint32_t vni,
 		    const struct evpn_route *, bool was_local);
+/* The end of the settling after an attach (bgpd's convergence hook and
+ * the rib-stale-time timer). */
+void		 evpn_dp_settle_init(struct evpn *, struct event_base *);
+void		 evpn_dp_settle_free(struct evpn *);
 /* Create the devices of every VNI (start, reload). */
 void		 evpn_dp_vnis_apply(struct evpn *, struct evpn_vni_list *old);
 

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/byteorder.h"
+#include "common/hash.h"
 #include "common/util.h"
 #include "evpn/evpn_nlri.h"
 
@@ -40,15 +42,13 @@ struct evpn_type {
 uint32_t
 evpn_label_get(const struct evpn_label *l)
 {
-	return (uint32_t)l->b[0] << 16 | (uint32_t)l->b[1] << 8 | l->b[2];
+	return be24_load(l->b);
 }
 
 void
 evpn_label_set(struct evpn_label *l, uint32_t v)
 {
-	l->b[0] = (uint8_t)(v >> 16);
-	l->b[1] = (uint8_t)(v >> 8);
-	l->b[2] = (uint8_t)v;
+	be24_store(l->b, v);
 }
 
 static size_t
@@ -117,20 +117,17 @@ key_get(struct evpn_key_cursor *k, void *p, size_t n)
 static void
 key_put_u32(struct evpn_key_cursor *k, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-	    (uint8_t)(v >> 8), (uint8_t)v };
-
-	key_put(k, b, 4);
+	be32_store(k->out + k->o, v);
+	k->o += 4;
 }
 
 static uint32_t
 key_get_u32(struct evpn_key_cursor *k)
 {
-	uint8_t b[4];
+	uint32_t v = be32_load(k->in + k->o);
 
-	key_get(k, b, 4);
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
+	k->o += 4;
+	return v;
 }
 
 /* Every key goes on with the family and a prefix length (type 5's). */
@@ -678,19 +675,14 @@ evpn_route_cmp(const struct evpn_route *a, const struct evpn_route *b)
 	return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
 
-/* FNV-1a: short keys, cheap, spreads well enough for a chained table. */
+/* Routes come from peers: hashed under the process's secret key. */
 uint32_t
 evpn_route_hash(const struct evpn_route *r)
 {
 	uint8_t k[EVPN_KEY_LEN];
-	uint32_t h = 2166136261u;
 
 	evpn_key_pack(r, k);
-	for (size_t i = 0; i < EVPN_KEY_LEN; i++) {
-		h ^= k[i];
-		h *= 16777619u;
-	}
-	return h;
+	return hash_bytes_keyed(k, sizeof(k));
 }
 
 bool

@@ -17,6 +17,7 @@
  */
 #include "evpn/evpn_int.h"
 #include "bgpd/bgpd.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -29,10 +30,7 @@ put_mobility(uint8_t *ec, uint32_t seq, bool sticky)
 	ec[0] = BGP_ECOMM_T_EVPN;
 	ec[1] = EVPN_ECOMM_ST_MAC_MOB;
 	ec[2] = sticky ? EVPN_MAC_MOB_STICKY : 0;
-	ec[4] = (uint8_t)(seq >> 24);
-	ec[5] = (uint8_t)(seq >> 16);
-	ec[6] = (uint8_t)(seq >> 8);
-	ec[7] = (uint8_t)seq;
+	be32_store(ec + 4, seq);
 }
 
 static void
@@ -117,9 +115,10 @@ evpn_local_upsert(struct evpn *e, const struct evpn_route *r, uint32_t vni,
 		l->source = source;
 		evpn_locals_insert(e, l);
 	}
-	/* Configuration wins over learning for the same route. */
+	/* Configuration wins over learning for the same route (the MAC
+	 * then counts no more against the mac-limit). */
 	if (source == EVPN_LOCAL_CONFIG)
-		l->source = source;
+		evpn_local_set_source(e, l, source);
 	l->sticky = sticky;
 	l->keep = true;
 	return l;

@@ -253,6 +253,13 @@ vni_json(struct evpn *e, const struct evpn_vni *v)
 		    json_integer(v->n_macip_local));
 		json_object_set_new(o, "numRemoteMacs",
 		    json_integer(v->n_macip_remote));
+		json_object_set_new(o, "numLearnedMacs",
+		    json_integer((json_int_t)v->n_learned_macs));
+		json_object_set_new(o, "macLimit", json_integer(v->mac_limit));
+		json_object_set_new(o, "macLimitReached",
+		    json_boolean(v->at_mac_limit));
+		json_object_set_new(o, "macLimitDrops",
+		    json_integer((json_int_t)v->mac_limit_drops));
 		evpn_import_foreach(e, vtep_walk_one, &w);
 	}
 	json_object_set_new(o, "remoteVteps", w.list);

@@ -26,38 +26,75 @@
 #include "common/log.h"
 #include "common/util.h"
 
-/* Resource and MAC tables */
+/* Resource and MAC tables: names and MACs come from API clients, so
+ * they hash with the process's secret key. */
+
+static uint32_t
+resource_hash(const char *resource)
+{
+	return hash_bytes_keyed(resource, strlen(resource));
+}
+
+static uint32_t
+mac_hash(const struct macaddr *mac)
+{
+	return hash_bytes_keyed(mac->b, sizeof(mac->b));
+}
+
+static uint32_t
+res_node_hash(const struct hash_node *n)
+{
+	return hash_entry(n, struct alloc_node, hn_res)->res_hash;
+}
+
+static bool
+res_node_equal(const struct hash_node *n, const void *resource)
+{
+	return strcmp(hash_entry(n, struct alloc_node, hn_res)->a.resource,
+	    resource) == 0;
+}
+
+static uint32_t
+mac_node_hash(const struct hash_node *n)
+{
+	return hash_entry(n, struct alloc_node, hn_mac)->mac_hash;
+}
+
+static bool
+mac_node_equal(const struct hash_node *n, const void *mac)
+{
+	return mac_cmp(&hash_entry(n, struct alloc_node, hn_mac)->a.mac,
+	    mac) == 0;
+}
+
+const struct hash_ops alloc_resource_ops = { res_node_hash, res_node_equal };
+const struct hash_ops alloc_mac_ops = { mac_node_hash, mac_node_equal };
 
 static struct alloc_node *
 resource_find(const struct ipam *ipam, const char *resource)
 {
-	uint64_t h = hash_bytes(resource, strlen(resource));
-	struct hnode *hn;
+	struct hash_node *n = hash_find(&ipam->by_resource,
+	    resource_hash(resource), resource);
 
-	for (hn = ht_chain(&ipam->by_resource, h); hn != NULL; hn = hn->next) {
-		struct alloc_node *an = container_of(hn, struct alloc_node,
-		    hn_res);
-
-		if (hn->hash == h && strcmp(an->a.resource, resource) == 0)
-			return an;
-	}
-	return NULL;
+	return n ? hash_entry(n, struct alloc_node, hn_res) : NULL;
 }
 
 static struct alloc_node *
 mac_find(const struct ipam_pool *pool, const struct macaddr *mac)
 {
-	uint64_t h = hash_bytes(mac->b, sizeof(mac->b));
-	struct hnode *hn;
+	struct hash_node *n = hash_find(&pool->macs, mac_hash(mac), mac);
 
-	for (hn = ht_chain(&pool->macs, h); hn != NULL; hn = hn->next) {
-		struct alloc_node *an = container_of(hn, struct alloc_node,
-		    hn_mac);
+	return n ? hash_entry(n, struct alloc_node, hn_mac) : NULL;
+}
 
-		if (hn->hash == h && mac_cmp(&an->a.mac, mac) == 0)
-			return an;
-	}
-	return NULL;
+/* An allocation takes another name: its place in by_resource moves. */
+static void
+resource_rename(struct ipam *ipam, struct alloc_node *an, const char *name)
+{
+	hash_remove(&ipam->by_resource, &an->hn_res);
+	strlcpy_s(an->a.resource, name, sizeof(an->a.resource));
+	an->res_hash = resource_hash(name);
+	hash_insert(&ipam->by_resource, &an->hn_res);
 }
 
 /* Printable ASCII without spaces: ids travel in URLs and logs. */
@@ -133,7 +170,7 @@ mac_generate(struct ipam_pool *pool, struct addr_entry *const *e,
 	}
 
 	/* Counter 0 (all-zero suffix) is skipped: it looks unset. */
-	for (uint64_t tries = 0; tries <= pool->macs.count + 1; tries++) {
+	for (uint64_t tries = 0; tries <= hash_count(&pool->macs) + 1; tries++) {
 		uint64_t c = pool->mac_counter++ % space;
 
 		if (c == 0)
@@ -326,9 +363,10 @@ alloc_node_link(struct ipam *ipam, struct ipam_pool *pool,
 	an->a.mac = *mac;
 	an->a.created = created;
 	an->pool = pool;
-	ht_insert(&ipam->by_resource, &an->hn_res,
-	    hash_bytes(resource, strlen(resource)));
-	ht_insert(&pool->macs, &an->hn_mac, hash_bytes(mac->b, 6));
+	an->res_hash = resource_hash(resource);
+	an->mac_hash = mac_hash(mac);
+	hash_insert(&ipam->by_resource, &an->hn_res);
+	hash_insert(&pool->macs, &an->hn_mac);
 	TAILQ_INSERT_TAIL(&pool->allocs, an, link);
 	pool->nallocs++;
 	return an;
@@ -489,8 +527,8 @@ alloc_node_unlink(struct ipam *ipam, struct alloc_node *an)
 {
 	struct ipam_pool *pool = an->pool;
 
-	ht_remove(&ipam->by_resource, &an->hn_res);
-	ht_remove(&pool->macs, &an->hn_mac);
+	hash_remove(&ipam->by_resource, &an->hn_res);
+	hash_remove(&pool->macs, &an->hn_mac);
 	TAILQ_REMOVE(&pool->allocs, an, link);
 	pool->nallocs--;
 	if (an->a.preallocated)
@@ -559,10 +597,7 @@ ipam_claim(struct ipam *ipam, const char *prealloc, const char *resource,
 		errno = EEXIST;
 		return -1;
 	}
-	ht_remove(&ipam->by_resource, &an->hn_res);
-	strlcpy_s(an->a.resource, resource, sizeof(an->a.resource));
-	ht_insert(&ipam->by_resource, &an->hn_res,
-	    hash_bytes(resource, strlen(resource)));
+	resource_rename(ipam, an, resource);
 	an->a.preallocated = false;
 	an->pool->nprealloc--;
 	*out = &an->a;
@@ -906,10 +941,7 @@ alloc_unclaim(struct ipam *ipam, const struct ipam_alloc *rec,
 
 	if (an != NULL && alloc_same(an, rec) && !an->a.preallocated &&
 	    resource_find(ipam, prev) == NULL) {
-		ht_remove(&ipam->by_resource, &an->hn_res);
-		strlcpy_s(an->a.resource, prev, sizeof(an->a.resource));
-		ht_insert(&ipam->by_resource, &an->hn_res,
-		    hash_bytes(prev, strlen(prev)));
+		resource_rename(ipam, an, prev);
 		an->a.preallocated = true;
 		an->pool->nprealloc++;
 		alloc_node_set_labels(an, NULL);

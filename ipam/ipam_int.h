@@ -9,6 +9,7 @@
 #ifndef IPAM_IPAM_INT_H
 #define IPAM_IPAM_INT_H
 
+#include "common/hash.h"
 #include "common/queue.h"
 #include "ipam/ipam.h"
 
@@ -16,29 +17,6 @@ __extension__ typedef unsigned __int128 u128;
 
 #define FAM_V4		0
 #define FAM_V6		1
-
-/* A chained hash table with intrusive nodes; the caller compares keys. */
-struct hnode {
-	struct hnode	*next;
-	uint64_t	 hash;
-};
-
-struct htable {
-	struct hnode	**buckets;
-	size_t		 nbuckets;
-	size_t		 count;
-};
-
-void	 ht_init(struct htable *);
-void	 ht_free(struct htable *);
-void	 ht_insert(struct htable *, struct hnode *, uint64_t hash);
-void	 ht_remove(struct htable *, struct hnode *);
-struct hnode *ht_chain(const struct htable *, uint64_t hash);
-size_t	 ht_bytes(const struct htable *);
-uint64_t hash_bytes(const void *, size_t);
-
-#define container_of(p, type, member)					\
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
 /* States of an address the pool knows about (kept in pool->addrs). */
 #define AE_ALLOCATED	0x01
@@ -61,10 +39,11 @@ struct pool_loan {
 };
 
 struct addr_entry {
-	struct hnode	 hn;
-	u128		 a;
+	struct hash_node hn;		/* pool->addrs */
+	uint32_t	 hash;		/* of (fam, a) */
 	uint8_t		 fam;
 	uint8_t		 flags;
+	u128		 a;
 	int64_t		 until;		/* end of quarantine */
 	struct alloc_node *owner;	/* when allocated */
 	TAILQ_ENTRY(addr_entry) link;	/* quarantine FIFO or free list */
@@ -133,8 +112,10 @@ struct fam {
 struct alloc_node {
 	struct ipam_alloc a;		/* a.labels points to labels */
 	char		*labels;	/* canonical text; NULL none */
-	struct hnode	 hn_res;	/* ipam->by_resource */
-	struct hnode	 hn_mac;	/* pool->macs */
+	struct hash_node hn_res;	/* ipam->by_resource */
+	struct hash_node hn_mac;	/* pool->macs */
+	uint32_t	 res_hash;
+	uint32_t	 mac_hash;
 	TAILQ_ENTRY(alloc_node) link;	/* pool->allocs */
 	struct ipam_pool *pool;
 	struct addr_entry *e[2];
@@ -155,8 +136,8 @@ struct ipam_pool {
 	struct ipam_reservation *res;
 	size_t		 nres;
 	struct fam	 f[2];
-	struct htable	 addrs;
-	struct htable	 macs;
+	struct hash_table addrs;
+	struct hash_table macs;		/* of alloc_nodes */
 	struct alloc_list allocs;
 	uint64_t	 nallocs;
 	uint64_t	 nprealloc;
@@ -174,7 +155,7 @@ TAILQ_HEAD(ipam_pool_list, ipam_pool);
 
 struct ipam {
 	struct ipam_pool_list pools;
-	struct htable	 by_resource;
+	struct hash_table by_resource;	/* of alloc_nodes */
 	int64_t		(*now)(void *);
 	void		*now_arg;
 	size_t		 nentries;
@@ -184,6 +165,10 @@ struct ipam {
 u128	 ip_to_u128(const struct ipaddr *);
 void	 u128_to_ip(u128, int fam, struct ipaddr *);
 int	 ip_fam(const struct ipaddr *);		/* FAM_V4, FAM_V6 or -1 */
+
+/* alloc.c: how the resource and MAC tables see an alloc_node */
+extern const struct hash_ops alloc_resource_ops;
+extern const struct hash_ops alloc_mac_ops;
 
 /* pool.c */
 struct addr_entry *pool_addr_find(const struct ipam_pool *, int fam, u128);

@@ -23,102 +23,6 @@
 #include "common/log.h"
 #include "common/util.h"
 
-/* Hash table */
-
-void
-ht_init(struct htable *ht)
-{
-	ht->nbuckets = 16;
-	ht->buckets = xcalloc(ht->nbuckets, sizeof(*ht->buckets));
-	ht->count = 0;
-}
-
-void
-ht_free(struct htable *ht)
-{
-	free(ht->buckets);
-	ht->buckets = NULL;
-	ht->nbuckets = ht->count = 0;
-}
-
-static void
-ht_grow(struct htable *ht)
-{
-	size_t n = ht->nbuckets * 2;
-	struct hnode **b = xcalloc(n, sizeof(*b));
-
-	for (size_t i = 0; i < ht->nbuckets; i++) {
-		struct hnode *hn, *next;
-
-		for (hn = ht->buckets[i]; hn != NULL; hn = next) {
-			next = hn->next;
-			hn->next = b[hn->hash & (n - 1)];
-			b[hn->hash & (n - 1)] = hn;
-		}
-	}
-	free(ht->buckets);
-	ht->buckets = b;
-	ht->nbuckets = n;
-}
-
-void
-ht_insert(struct htable *ht, struct hnode *hn, uint64_t hash)
-{
-	struct hnode **head;
-
-	if (ht->count >= ht->nbuckets)
-		ht_grow(ht);
-	hn->hash = hash;
-	head = &ht->buckets[hash & (ht->nbuckets - 1)];
-	hn->next = *head;
-	*head = hn;
-	ht->count++;
-}
-
-void
-ht_remove(struct htable *ht, struct hnode *hn)
-{
-	struct hnode **pp = &ht->buckets[hn->hash & (ht->nbuckets - 1)];
-
-	for (; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == hn) {
-			*pp = hn->next;
-			ht->count--;
-			return;
-		}
-	}
-	fatalx("%s: node not in table", __func__);
-}
-
-struct hnode *
-ht_chain(const struct htable *ht, uint64_t hash)
-{
-	return ht->buckets[hash & (ht->nbuckets - 1)];
-}
-
-size_t
-ht_bytes(const struct htable *ht)
-{
-	return ht->nbuckets * sizeof(*ht->buckets);
-}
-
-/* FNV-1a, then a final mix so the low bits (the bucket) spread well. */
-uint64_t
-hash_bytes(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
 /* Addresses as integers */
 
 int
@@ -157,29 +61,46 @@ u128_to_ip(u128 v, int fam, struct ipaddr *ip)
 
 /* The pool's address table */
 
-static uint64_t
+/* Addresses come from API clients and the network: a keyed hash. */
+static uint32_t
 addr_hash(int fam, u128 a)
 {
 	uint8_t key[17];
 
 	key[0] = (uint8_t)fam;
 	memcpy(key + 1, &a, sizeof(a));
-	return hash_bytes(key, sizeof(key));
+	return hash_bytes_keyed(key, sizeof(key));
 }
+
+struct addr_key {
+	int		 fam;
+	u128		 a;
+};
+
+static uint32_t
+addr_node_hash(const struct hash_node *n)
+{
+	return hash_entry(n, struct addr_entry, hn)->hash;
+}
+
+static bool
+addr_node_equal(const struct hash_node *n, const void *key)
+{
+	const struct addr_entry *e = hash_entry(n, struct addr_entry, hn);
+	const struct addr_key *k = key;
+
+	return e->fam == k->fam && e->a == k->a;
+}
+
+static const struct hash_ops addr_ops = { addr_node_hash, addr_node_equal };
 
 struct addr_entry *
 pool_addr_find(const struct ipam_pool *pool, int fam, u128 a)
 {
-	uint64_t h = addr_hash(fam, a);
-	struct hnode *hn;
+	struct addr_key k = { fam, a };
+	struct hash_node *n = hash_find(&pool->addrs, addr_hash(fam, a), &k);
 
-	for (hn = ht_chain(&pool->addrs, h); hn != NULL; hn = hn->next) {
-		struct addr_entry *e = container_of(hn, struct addr_entry, hn);
-
-		if (hn->hash == h && e->fam == fam && e->a == a)
-			return e;
-	}
-	return NULL;
+	return n ? hash_entry(n, struct addr_entry, hn) : NULL;
 }
 
 /* Find or create (with no flags yet). */
@@ -193,7 +114,8 @@ pool_addr_get(struct ipam *ipam, struct ipam_pool *pool, int fam, u128 a)
 	e = xcalloc(1, sizeof(*e));
 	e->fam = (uint8_t)fam;
 	e->a = a;
-	ht_insert(&pool->addrs, &e->hn, addr_hash(fam, a));
+	e->hash = addr_hash(fam, a);
+	hash_insert(&pool->addrs, &e->hn);
 	ipam->nentries++;
 	return e;
 }
@@ -230,7 +152,7 @@ pool_addr_set(struct ipam *ipam, struct ipam_pool *pool, struct addr_entry *e,
 	fam_range_account(ipam, f, e, e->flags, flags);
 	e->flags = flags;
 	if (flags == 0) {
-		ht_remove(&pool->addrs, &e->hn);
+		hash_remove(&pool->addrs, &e->hn);
 		ipam->nentries--;
 		free(e);
 	}
@@ -575,8 +497,8 @@ pool_new(const struct ipam_pool_spec *spec)
 	pool->borrow = spec->borrow;
 	pool->idle_release = spec->idle_release;
 	pool->runtime = spec->runtime;
-	ht_init(&pool->addrs);
-	ht_init(&pool->macs);
+	hash_init(&pool->addrs, &addr_ops, 16);
+	hash_init(&pool->macs, &alloc_mac_ops, 16);
 	TAILQ_INIT(&pool->allocs);
 	for (int fam = 0; fam < 2; fam++) {
 		TAILQ_INIT(&pool->f[fam].quarantine);
@@ -627,7 +549,7 @@ fail:
 void
 pool_discard(struct ipam *ipam, struct ipam_pool *pool)
 {
-	ipam->nentries -= pool->addrs.count;
+	ipam->nentries -= hash_count(&pool->addrs);
 	pool_free(pool);
 }
 
@@ -651,21 +573,17 @@ void
 pool_free(struct ipam_pool *pool)
 {
 	struct alloc_node *an, *next;
+	struct hash_iter it;
+	struct hash_node *n;
 
 	TAILQ_FOREACH_SAFE(an, &pool->allocs, link, next) {
 		free(an->labels);
 		free(an);
 	}
-	for (size_t i = 0; i < pool->addrs.nbuckets; i++) {
-		struct hnode *hn, *hnext;
-
-		for (hn = pool->addrs.buckets[i]; hn != NULL; hn = hnext) {
-			hnext = hn->next;
-			free(container_of(hn, struct addr_entry, hn));
-		}
-	}
-	ht_free(&pool->addrs);
-	ht_free(&pool->macs);
+	HASH_FOREACH(n, &it, &pool->addrs)
+		free(hash_entry(n, struct addr_entry, hn));
+	hash_free(&pool->addrs);
+	hash_free(&pool->macs);
 	for (int fam = 0; fam < 2; fam++) {
 		free(pool->f[fam].pfx);
 		free(pool->f[fam].rng);
@@ -691,7 +609,7 @@ ipam_new(void)
 	struct ipam *ipam = xcalloc(1, sizeof(*ipam));
 
 	TAILQ_INIT(&ipam->pools);
-	ht_init(&ipam->by_resource);
+	hash_init(&ipam->by_resource, &alloc_resource_ops, 16);
 	ipam->now = wall_clock;
 	return ipam;
 }
@@ -707,7 +625,7 @@ ipam_free(struct ipam *ipam)
 		TAILQ_REMOVE(&ipam->pools, pool, entry);
 		pool_free(pool);
 	}
-	ht_free(&ipam->by_resource);
+	hash_free(&ipam->by_resource);
 	free(ipam);
 }
 
@@ -728,11 +646,11 @@ size_t
 ipam_memory(const struct ipam *ipam)
 {
 	const struct ipam_pool *pool;
-	size_t bytes = ht_bytes(&ipam->by_resource) +
+	size_t bytes = hash_memory(&ipam->by_resource) +
 	    ipam->nentries * sizeof(struct addr_entry);
 
 	TAILQ_FOREACH(pool, &ipam->pools, entry)
-		bytes += ht_bytes(&pool->addrs) + ht_bytes(&pool->macs) +
+		bytes += hash_memory(&pool->addrs) + hash_memory(&pool->macs) +
 		    pool->nallocs * sizeof(struct alloc_node);
 	return bytes;
 }

@@ -190,27 +190,23 @@ static void
 entries_rebuild(struct ipam *ipam, struct ipam_pool *live,
     const struct ipam_pool *next)
 {
-	struct htable *ht = &live->addrs;
+	struct hash_iter it;
+	struct hash_node *n;
 
-	for (size_t b = 0; b < ht->nbuckets; b++) {
-		struct hnode *hn, *hnext;
+	/* The iterator is past n: n may go. */
+	HASH_FOREACH(n, &it, &live->addrs) {
+		struct addr_entry *e = hash_entry(n, struct addr_entry, hn);
 
-		for (hn = ht->buckets[b]; hn != NULL; hn = hnext) {
-			struct addr_entry *e = container_of(hn,
-			    struct addr_entry, hn);
-
-			hnext = hn->next;
-			e->flags &= (uint8_t)~AE_RESERVED;
-			if (addr_reserved(next, e->fam, e->a))
-				e->flags |= AE_RESERVED;
-			if (!addr_usable(live, e->fam, e->a))
-				e->flags &= (uint8_t)~AE_CONFLICT;
-			if (e->flags != 0)
-				continue;
-			ht_remove(ht, hn);
-			ipam->nentries--;
-			free(e);
-		}
+		e->flags &= (uint8_t)~AE_RESERVED;
+		if (addr_reserved(next, e->fam, e->a))
+			e->flags |= AE_RESERVED;
+		if (!addr_usable(live, e->fam, e->a))
+			e->flags &= (uint8_t)~AE_CONFLICT;
+		if (e->flags != 0)
+			continue;
+		hash_remove(&live->addrs, n);
+		ipam->nentries--;
+		free(e);
 	}
 }
 
@@ -218,7 +214,8 @@ entries_rebuild(struct ipam *ipam, struct ipam_pool *live,
 static void
 counters_rebuild(struct ipam *ipam, struct ipam_pool *live)
 {
-	struct htable *ht = &live->addrs;
+	struct hash_iter it;
+	struct hash_node *n;
 
 	for (size_t i = 0; i < live->nres; i++) {
 		const struct ipaddr *ip = &live->res[i].ip;
@@ -235,19 +232,14 @@ counters_rebuild(struct ipam *ipam, struct ipam_pool *live)
 			f->rng[i].used = f->rng[i].lent =
 			    f->rng[i].quarantined = 0;
 	}
-	for (size_t b = 0; b < ht->nbuckets; b++) {
-		struct hnode *hn;
+	HASH_FOREACH(n, &it, &live->addrs) {
+		struct addr_entry *e = hash_entry(n, struct addr_entry, hn);
+		struct fam *f = &live->f[e->fam];
+		uint64_t *c = fam_counter(f, e->flags);
 
-		for (hn = ht->buckets[b]; hn != NULL; hn = hn->next) {
-			struct addr_entry *e = container_of(hn,
-			    struct addr_entry, hn);
-			struct fam *f = &live->f[e->fam];
-			uint64_t *c = fam_counter(f, e->flags);
-
-			if (c != NULL)
-				(*c)++;
-			fam_range_account(ipam, f, e, 0, e->flags);
-		}
+		if (c != NULL)
+			(*c)++;
+		fam_range_account(ipam, f, e, 0, e->flags);
 	}
 }
 

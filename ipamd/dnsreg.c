@@ -13,8 +13,8 @@
  * of a pool's settings takes its names out of the old zone and puts
  * them in the new one; at start every restored allocation is put in
  * again (an update replaces, so this is harmless).  Registrations are
- * found by resource in a hash table; none of this ever holds an
- * allocation up: its answer says "pending" until the server agrees.
+ * found by resource in a common/hash.h table; none of this ever holds
+ * an allocation up: its answer says "pending" until the server agrees.
  */
 #include "ipamd/ipamd_int.h"
 
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
@@ -38,7 +39,8 @@ struct dnsreg_pool {
 TAILQ_HEAD(dnsreg_pool_list, dnsreg_pool);
 
 struct dnsreg_entry {
-	struct dnsreg_entry	*next;		/* hash chain */
+	struct hash_node	 hn;		/* dnsreg->entries */
+	uint32_t		 hash;
 	char			 resource[IPAM_RESOURCE_MAX + 1];
 	char			 pool[IPAM_NAME_MAX + 1];
 	char			 fqdn[DNS_NAME_MAX + 1];
@@ -50,9 +52,7 @@ struct dnsreg_entry {
 struct dnsreg {
 	struct dns_client	*client;
 	struct dnsreg_pool_list	 pools;
-	struct dnsreg_entry	**buckets;
-	size_t			 nbuckets;
-	size_t			 count;
+	struct hash_table	 entries;	/* by resource */
 };
 
 /* Settings */
@@ -105,58 +105,37 @@ dns_conf_same(const struct conf_ipam_dns *a, const struct conf_ipam_dns *b)
 	    str_same(a->name_template, b->name_template);
 }
 
-/* Registrations by resource */
+/* Registrations by resource (names an API client chose: keyed hash) */
 
-static size_t
-entry_bucket(const struct dnsreg *dr, const char *resource)
+static uint32_t
+entry_hash(const struct hash_node *n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (const char *p = resource; *p != '\0'; p++) {
-		h ^= (uint8_t)*p;
-		h *= 0x100000001b3ULL;
-	}
-	return (size_t)(h & (dr->nbuckets - 1));
+	return hash_entry(n, struct dnsreg_entry, hn)->hash;
 }
 
-static struct dnsreg_entry **
-entry_slot(struct dnsreg *dr, const char *resource)
+static bool
+entry_equal(const struct hash_node *n, const void *key)
 {
-	struct dnsreg_entry **pp = &dr->buckets[entry_bucket(dr, resource)];
-
-	while (*pp != NULL && strcmp((*pp)->resource, resource) != 0)
-		pp = &(*pp)->next;
-	return pp;
+	return strcmp(hash_entry(n, struct dnsreg_entry, hn)->resource,
+	    key) == 0;
 }
 
-static void
-entries_grow(struct dnsreg *dr)
+static const struct hash_ops entry_ops = { entry_hash, entry_equal };
+
+static struct dnsreg_entry *
+entry_find(const struct dnsreg *dr, const char *resource)
 {
-	struct dnsreg_entry **old = dr->buckets, *e, *next;
-	size_t n = dr->nbuckets;
+	struct hash_node *n = hash_find(&dr->entries,
+	    hash_bytes_keyed(resource, strlen(resource)), resource);
 
-	dr->nbuckets *= 2;
-	dr->buckets = xcalloc(dr->nbuckets, sizeof(*dr->buckets));
-	for (size_t i = 0; i < n; i++) {
-		for (e = old[i]; e != NULL; e = next) {
-			size_t b = entry_bucket(dr, e->resource);
-
-			next = e->next;
-			e->next = dr->buckets[b];
-			dr->buckets[b] = e;
-		}
-	}
-	free(old);
+	return n != NULL ? hash_entry(n, struct dnsreg_entry, hn) : NULL;
 }
 
 /* Take an entry out of the table; its records are removed. */
 static void
-entry_drop(struct dnsreg *dr, struct dnsreg_entry **pp)
+entry_drop(struct dnsreg *dr, struct dnsreg_entry *e)
 {
-	struct dnsreg_entry *e = *pp;
-
-	*pp = e->next;
-	dr->count--;
+	hash_remove(&dr->entries, &e->hn);
 	dns_name_remove(e->name);
 	free(e);
 }
@@ -168,8 +147,7 @@ dnsreg_create(struct event_base *base)
 
 	dr->client = dns_client_new(base);
 	TAILQ_INIT(&dr->pools);
-	dr->nbuckets = 64;
-	dr->buckets = xcalloc(dr->nbuckets, sizeof(*dr->buckets));
+	hash_init(&dr->entries, &entry_ops, 0);
 	return dr;
 }
 
@@ -179,19 +157,15 @@ void
 dnsreg_free(struct dnsreg *dr)
 {
 	struct dnsreg_pool *dp;
+	struct hash_iter it;
+	struct hash_node *n;
 
 	if (dr == NULL)
 		return;
 	dns_client_free(dr->client);
-	for (size_t i = 0; i < dr->nbuckets; i++) {
-		struct dnsreg_entry *e, *next;
-
-		for (e = dr->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			free(e);
-		}
-	}
-	free(dr->buckets);
+	HASH_FOREACH(n, &it, &dr->entries)
+		free(hash_entry(n, struct dnsreg_entry, hn));
+	hash_free(&dr->entries);
 	while ((dp = TAILQ_FIRST(&dr->pools)) != NULL) {
 		TAILQ_REMOVE(&dr->pools, dp, entry);
 		dns_conf_clear(&dp->conf);
@@ -322,27 +296,24 @@ dnsreg_alloc(struct ipamd *im, const struct ipam_alloc *a)
 	struct dnsreg_pool *dp = dr != NULL ? pool_find(dr, a->pool) : NULL;
 	char fqdn[DNS_NAME_MAX + 1], rev4[80], rev6[80];
 	const struct ipam_pool *p;
-	struct dnsreg_entry **pp, *e;
+	struct dnsreg_entry *e;
 	int rv;
 
 	if (dp == NULL || dp->conf.zone == NULL ||
 	    (rv = dnsreg_fqdn(&dp->conf, a->pool, a, fqdn, sizeof(fqdn))) ==
 	    1)
 		return;
-	pp = entry_slot(dr, a->resource);
-	if ((e = *pp) != NULL) {
+	if ((e = entry_find(dr, a->resource)) != NULL) {
 		if (e->name != NULL && strcmp(e->fqdn, fqdn) == 0 &&
 		    ipaddr_cmp(&e->v4, &a->ip) == 0 &&
 		    ipaddr_cmp(&e->v6, &a->ipv6) == 0)
 			return;		/* already under way */
-		entry_drop(dr, pp);
+		entry_drop(dr, e);
 	}
-	if (dr->count >= dr->nbuckets)
-		entries_grow(dr);
-	pp = entry_slot(dr, a->resource);
-	*pp = e = xcalloc(1, sizeof(*e));
-	dr->count++;
+	e = xcalloc(1, sizeof(*e));
 	strlcpy_s(e->resource, a->resource, sizeof(e->resource));
+	e->hash = hash_bytes_keyed(e->resource, strlen(e->resource));
+	hash_insert(&dr->entries, &e->hn);
 	strlcpy_s(e->pool, a->pool, sizeof(e->pool));
 	strlcpy_s(e->fqdn, fqdn, sizeof(e->fqdn));
 	e->v4 = a->ip;
@@ -369,12 +340,10 @@ dnsreg_alloc(struct ipamd *im, const struct ipam_alloc *a)
 void
 dnsreg_release(struct ipamd *im, const char *resource)
 {
-	struct dnsreg_entry **pp;
+	struct dnsreg_entry *e;
 
-	if (im->dns == NULL)
-		return;
-	if (*(pp = entry_slot(im->dns, resource)) != NULL)
-		entry_drop(im->dns, pp);
+	if (im->dns != NULL && (e = entry_find(im->dns, resource)) != NULL)
+		entry_drop(im->dns, e);
 }
 
 static int
@@ -388,15 +357,15 @@ alloc_register(const struct ipam_alloc *a, void *arg)
 static void
 pool_clear(struct dnsreg *dr, struct dnsreg_pool *dp)
 {
-	for (size_t i = 0; i < dr->nbuckets; i++) {
-		struct dnsreg_entry **pp = &dr->buckets[i];
+	struct hash_iter it;
+	struct hash_node *n;
 
-		while (*pp != NULL) {
-			if (strcmp((*pp)->pool, dp->pool) == 0)
-				entry_drop(dr, pp);
-			else
-				pp = &(*pp)->next;
-		}
+	/* The iterator is past n: n may go. */
+	HASH_FOREACH(n, &it, &dr->entries) {
+		struct dnsreg_entry *e = hash_entry(n, struct dnsreg_entry, hn);
+
+		if (strcmp(e->pool, dp->pool) == 0)
+			entry_drop(dr, e);
 	}
 	dns_zone_release(dp->zone);
 	dp->zone = NULL;
@@ -458,8 +427,7 @@ ipamd_dns_state(const struct ipamd *im, const char *resource, char *buf,
 	struct dnsreg_entry *e;
 	char why[DNS_REASON_MAX + 64];
 
-	if (im->dns == NULL ||
-	    (e = *entry_slot(im->dns, resource)) == NULL)
+	if (im->dns == NULL || (e = entry_find(im->dns, resource)) == NULL)
 		return NULL;
 	*fqdn = e->fqdn;
 	if (e->name == NULL) {

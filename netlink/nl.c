@@ -32,7 +32,7 @@ static void	nl_send_batch(struct nl_ctx *);
  * Walk the netlink messages of one datagram.  fn gets each complete
  * message; a truncated or malformed one ends the walk.
  */
-static void
+void
 nl_walk(const uint8_t *data, size_t len,
     void (*fn)(void *, const struct nlmsghdr *), void *arg)
 {
@@ -57,7 +57,7 @@ nl_walk(const uint8_t *data, size_t len,
 }
 
 /* The error code of an NLMSG_ERROR message (0 = ack), 1 if malformed. */
-static int
+int
 nl_ack_error(const struct nlmsghdr *h)
 {
 	struct rbuf	 rb;
@@ -226,8 +226,8 @@ nl_ack_one(void *arg, const struct nlmsghdr *h)
 		nl->if_count--;
 		nl->ctr.pending--;
 		if (f->seq == h->nlmsg_seq) {
-			if (error == 0 ||
-			    (error == -ENOENT && f->q.absent_ok)) {
+			if (error == 0 || (f->q.absent_ok &&
+			    (error == -ENOENT || error == -ESRCH))) {
 				nl->ctr.acked++;
 			} else {
 				nl->ctr.failed++;
@@ -312,6 +312,7 @@ nl_event_one(void *arg, const struct nlmsghdr *h)
 	struct nl_fdb	 fdb;
 	struct nl_neigh	 neigh;
 	struct nl_link	 link;
+	struct nl_route	 route;
 	bool		 added;
 
 	switch (h->nlmsg_type) {
@@ -331,6 +332,12 @@ nl_event_one(void *arg, const struct nlmsghdr *h)
 		if (nl_parse_link(h, &link) == 0 && nl->cb.link != NULL)
 			nl->cb.link(nl->cb.arg, h->nlmsg_type == RTM_NEWLINK,
 			    &link);
+		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		if (nl_parse_route(h, &route) == 0 && nl->cb.route != NULL)
+			nl->cb.route(nl->cb.arg, h->nlmsg_type == RTM_NEWROUTE,
+			    &route);
 		break;
 	}
 }
@@ -380,6 +387,18 @@ nl_events_poll(struct nl_ctx *nl, int timeout_ms)
 }
 
 int
+nl_events_routes(struct nl_ctx *nl)
+{
+	if (nl->route_events)
+		return 0;
+	if (nl_socket_add_memberships(nl->evt_sk, RTNLGRP_IPV4_ROUTE,
+	    RTNLGRP_IPV6_ROUTE, 0) < 0)
+		return -1;
+	nl->route_events = true;
+	return 0;
+}
+
+int
 nl_events_set_rcvbuf(struct nl_ctx *nl, int bytes)
 {
 	return setsockopt(nl_socket_get_fd(nl->evt_sk), SOL_SOCKET,
@@ -426,6 +445,7 @@ nl_sync(struct nl_ctx *nl, struct nl_msg *msg, nl_msg_fn *fn, void *arg,
 
 	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	h->nlmsg_seq = st.seq = ++nl->sync_seq;
+	nl->ctr.sync++;
 	h->nlmsg_pid = nl_socket_get_local_port(nl->sync_sk);
 	r = send(fd, h, h->nlmsg_len, 0);
 	nlmsg_free(msg);
@@ -452,6 +472,23 @@ nl_sync(struct nl_ctx *nl, struct nl_msg *msg, nl_msg_fn *fn, void *arg,
 	if (st.error != 0) {
 		snprintf(err, errlen, "%s", st.error < 0 ?
 		    strerror(-st.error) : "malformed answer");
+		return -1;
+	}
+	return 0;
+}
+
+int
+nl_sync_dump(struct nl_ctx *nl, int type, const void *hdr, size_t hdrlen,
+    nl_msg_fn *fn, void *arg, const char *what)
+{
+	struct nl_msg	*msg;
+	char		 err[128];
+
+	if ((msg = nlmsg_alloc_simple(type, NLM_F_DUMP)) == NULL ||
+	    nlmsg_append(msg, (void *)hdr, hdrlen, NLMSG_ALIGNTO) < 0)
+		fatalx("netlink: cannot build a dump request");
+	if (nl_sync(nl, msg, fn, arg, err, sizeof(err)) == -1) {
+		log_warn("netlink: %s dump: %s", what, err);
 		return -1;
 	}
 	return 0;
@@ -503,6 +540,7 @@ nl_setup_events(struct nl_ctx *nl, char *err, size_t errlen)
 	    EV_READ | EV_PERSIST, nl_evt_read_cb, nl);
 	if (nl->ev_req_read == NULL || nl->ev_req_write == NULL ||
 	    nl->ev_flush == NULL || nl->ev_evt_read == NULL ||
+	    nl_dump_setup(nl) == -1 ||
 	    event_add(nl->ev_req_read, NULL) == -1 ||
 	    event_add(nl->ev_evt_read, NULL) == -1) {
 		snprintf(err, errlen, "cannot register netlink events");
@@ -527,6 +565,7 @@ nl_create(struct event_base *base, const struct nl_callbacks *cb, char *err,
 	    errlen)) == NULL ||
 	    (nl->sync_sk = nl_open(false, 4 * 1024 * 1024, err,
 	    errlen)) == NULL ||
+	    (nl->dump_sk = nl_open(true, 1024 * 1024, err, errlen)) == NULL ||
 	    nl_setup_events(nl, err, errlen) == -1) {
 		nl_free(nl);
 		return NULL;
@@ -551,7 +590,7 @@ nl_create(struct event_base *base, const struct nl_callbacks *cb, char *err,
 void
 nl_free(struct nl_ctx *nl)
 {
-	struct event	*evs[4];
+	struct event	*evs[5];
 
 	if (nl == NULL)
 		return;
@@ -559,6 +598,7 @@ nl_free(struct nl_ctx *nl)
 	evs[1] = nl->ev_req_write;
 	evs[2] = nl->ev_flush;
 	evs[3] = nl->ev_evt_read;
+	evs[4] = nl->ev_dump_read;
 	for (size_t i = 0; i < nitems(evs); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
@@ -568,6 +608,8 @@ nl_free(struct nl_ctx *nl)
 		nl_socket_free(nl->evt_sk);
 	if (nl->sync_sk != NULL)
 		nl_socket_free(nl->sync_sk);
+	if (nl->dump_sk != NULL)
+		nl_socket_free(nl->dump_sk);
 	wbuf_free(&nl->queue);
 	free(nl->qdesc);
 	free(nl);

@@ -1,7 +1,7 @@
 /*
  * netlink/: programming the Linux kernel over rtnetlink with libnl-3.
  *
- * How this works: a struct nl_ctx holds three sockets.
+ * How this works: a struct nl_ctx holds four sockets.
  *
  *  - The request socket is non-blocking and driven by the caller's
  *    libevent base.  FDB, neighbour and route changes are built with
@@ -20,6 +20,10 @@
  *  - The sync socket is blocking: devices, rules and dumps, which the
  *    caller needs answered before it goes on (a device's ifindex, an
  *    "exists with VNI 200" error, the FDB at start-up).
+ *  - The dump socket is non-blocking: a dump whose answers are read on
+ *    the loop a few datagrams per turn (nl_dump.c), for work that may
+ *    be large but need not be done before the caller goes on (a resync
+ *    after an overrun, reading the bridges for learning).
  *
  * This folder knows links, FDB entries, neighbours, routes and rules;
  * it knows nothing of EVPN (dataplane/ maps one to the other).
@@ -42,7 +46,17 @@ struct nl_ctx;
 #define NL_EVENT_RCVBUF		(32 * 1024 * 1024)
 #define NL_VXLAN_PORT		4789
 #define NL_RULE_PRIO_BASE	1000	/* "iif BRIDGE lookup TABLE" rules */
-#define NL_RTPROT_EVPND		198	/* routes we install carry this */
+/*
+ * Our protocol number: on every route (rtm_protocol) and neighbour
+ * (NDA_PROTOCOL) we install, so that a dump or an event tells ours from
+ * an administrator's static entry, the kernel's connected routes or
+ * another daemon's (FRR's zebra uses 11 and 186-198).  237 is in no
+ * rt_protos list we know of; "237 evpnd" in /etc/iproute2/rt_protos.d/
+ * makes ip(8) print it by name.  The kernel keeps no protocol on bridge
+ * FDB entries: ours there are those with extern_learn on our VXLAN
+ * devices.
+ */
+#define NL_RTPROT_EVPND		237
 
 struct nl_counters {
 	uint64_t	 sent;		/* requests written to the kernel */
@@ -51,6 +65,8 @@ struct nl_counters {
 	uint64_t	 pending;	/* queued or awaiting an ack */
 	uint64_t	 overruns;	/* ENOBUFS on the event socket */
 	uint64_t	 resyncs;	/* counted by the caller's reconcile */
+	uint64_t	 sync;		/* blocking requests (devices, dumps) */
+	uint64_t	 dumps;		/* dumps read on the loop */
 };
 
 /* A bridge FDB entry (AF_BRIDGE neighbour). */
@@ -72,6 +88,15 @@ struct nl_neigh {
 	bool		 has_mac;
 	uint16_t	 state;
 	uint8_t		 flags;
+	uint8_t		 protocol;	/* NDA_PROTOCOL, 0 when none */
+};
+
+/* A route (the fields that say whose it is and where). */
+struct nl_route {
+	uint32_t	 table;
+	struct prefix	 pfx;
+	uint8_t		 protocol;	/* RTPROT_* */
+	uint8_t		 type;		/* RTN_* */
 };
 
 struct nl_link {
@@ -85,6 +110,8 @@ struct nl_callbacks {
 	void	(*fdb)(void *arg, bool added, const struct nl_fdb *);
 	void	(*neigh)(void *arg, bool added, const struct nl_neigh *);
 	void	(*link)(void *arg, bool added, const struct nl_link *);
+	/* Only after nl_events_routes(). */
+	void	(*route)(void *arg, bool added, const struct nl_route *);
 	/* Notifications were lost: dump and reconcile. */
 	void	(*overrun)(void *arg);
 	void	*arg;
@@ -103,6 +130,9 @@ void		 nl_flush(struct nl_ctx *);
 int		 nl_wait_idle(struct nl_ctx *, int timeout_ms);
 /* Read whatever the event socket holds now, without the loop. */
 void		 nl_events_poll(struct nl_ctx *, int timeout_ms);
+/* Also report route changes (RTNLGRP_IPV4_ROUTE, _IPV6_ROUTE): joined
+ * once a caller has tables to watch; 0 or -1. */
+int		 nl_events_routes(struct nl_ctx *);
 /* Shrink the event socket's receive buffer (tests provoke overruns). */
 int		 nl_events_set_rcvbuf(struct nl_ctx *, int bytes);
 
@@ -134,6 +164,9 @@ int	 nl_link_set_up(struct nl_ctx *, int ifindex, char *err,
 	    size_t errlen);
 int	 nl_link_delete(struct nl_ctx *, int ifindex, char *err,
 	    size_t errlen);
+/* The same, queued behind the requests before it (not waited for). */
+void	 nl_link_delete_queued(struct nl_ctx *, int ifindex,
+	    const char *name);
 /* ifindex by name, 0 when absent. */
 int	 nl_link_index(struct nl_ctx *, const char *name);
 int	 nl_link_get(struct nl_ctx *, const char *name, struct nl_link *);
@@ -156,7 +189,7 @@ void	 nl_flood_append(struct nl_ctx *, int vxlan_ifindex,
 	    const struct ipaddr *dst);
 void	 nl_flood_delete(struct nl_ctx *, int vxlan_ifindex,
 	    const struct ipaddr *dst);
-/* IP lladdr MAC, NOARP, extern_learn. */
+/* IP lladdr MAC, NOARP, extern_learn, protocol NL_RTPROT_EVPND. */
 void	 nl_neigh_replace(struct nl_ctx *, int ifindex, const struct ipaddr *,
 	    const struct macaddr *);
 void	 nl_neigh_delete(struct nl_ctx *, int ifindex, const struct ipaddr *);
@@ -168,16 +201,45 @@ typedef void	 nl_neigh_cb(void *arg, const struct nl_neigh *);
 int	 nl_fdb_dump(struct nl_ctx *, int ifindex, nl_fdb_cb *, void *arg);
 int	 nl_neigh_dump(struct nl_ctx *, int ifindex, nl_neigh_cb *, void *arg);
 
+/* nl_dump.c: dumps read on the event loop, NL_DUMP_SLICE datagrams
+ * (of up to 64 KB) per loop turn; each entry to its callback, then
+ * done(arg, 0 or -errno) once.  One at a time: -1 with EBUSY while one
+ * runs.  Without an event base the whole dump is read before return. */
+#define NL_DUMP_SLICE	4
+enum nl_dump_kind {
+	NL_DUMP_FDB,		/* every bridge FDB entry */
+	NL_DUMP_NEIGH,		/* every ARP/ND neighbour */
+	NL_DUMP_ROUTE,		/* every route of every table */
+};
+typedef void	 nl_route_cb(void *arg, const struct nl_route *);
+struct nl_dump_cbs {
+	nl_fdb_cb	*fdb;
+	nl_neigh_cb	*neigh;
+	nl_route_cb	*route;
+	void		(*done)(void *arg, int error);
+	void		*arg;
+};
+int	 nl_dump_start(struct nl_ctx *, enum nl_dump_kind,
+	    const struct nl_dump_cbs *);
+bool	 nl_dump_running(const struct nl_ctx *);
+
 /* nl_route.c: routes (queued) and rules (synchronous). */
-/* prefix via gw onlink dev ifindex in table. */
+/* prefix via gw onlink dev ifindex in table, protocol NL_RTPROT_EVPND. */
 void	 nl_route_replace(struct nl_ctx *, uint32_t table,
 	    const struct prefix *, const struct ipaddr *gw, int ifindex);
+/* Deletes only a route of protocol NL_RTPROT_EVPND (the kernel matches
+ * the protocol of a delete); "no such route" is no error. */
 void	 nl_route_delete(struct nl_ctx *, uint32_t table,
 	    const struct prefix *);
+/* Routes of one table (0: all), synchronous; 0 or -1. */
+int	 nl_route_dump(struct nl_ctx *, uint32_t table, nl_route_cb *,
+	    void *arg);
 /* "iif NAME lookup TABLE" at priority prio, for both families. */
 int	 nl_rule_iif_add(struct nl_ctx *, uint32_t prio, const char *iif,
 	    uint32_t table, char *err, size_t errlen);
 int	 nl_rule_iif_delete(struct nl_ctx *, uint32_t prio, const char *iif,
 	    uint32_t table, char *err, size_t errlen);
+void	 nl_rule_iif_delete_queued(struct nl_ctx *, uint32_t prio,
+	    const char *iif, uint32_t table);
 
 #endif

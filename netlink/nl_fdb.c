@@ -93,6 +93,8 @@ nl_parse_neigh(const struct nlmsghdr *h, struct nl_neigh *n)
 		memcpy(n->mac.b, nla_data(tb[NDA_LLADDR]), 6);
 		n->has_mac = true;
 	}
+	if (tb[NDA_PROTOCOL] != NULL && nla_len(tb[NDA_PROTOCOL]) == 1)
+		n->protocol = nla_get_u8(tb[NDA_PROTOCOL]);
 	return 0;
 }
 
@@ -225,6 +227,7 @@ nl_neigh_replace(struct nl_ctx *nl, int ifindex, const struct ipaddr *ip,
 	    ifindex, NUD_NOARP, NTF_EXT_LEARNED);
 	nl_put(msg, NDA_DST, ip->u.b, ipaddr_len(ip));
 	nl_put(msg, NDA_LLADDR, mac->b, 6);
+	nl_put(msg, NDA_PROTOCOL, &(uint8_t){ NL_RTPROT_EVPND }, 1);
 	snprintf(desc, sizeof(desc), "neigh replace %s lladdr %s dev %d",
 	    ipaddr_fmt(ip, a, sizeof(a)), mac_fmt(mac, m, sizeof(m)), ifindex);
 	nl_enqueue(nl, msg, desc);
@@ -278,18 +281,10 @@ static int
 nl_neightab_dump(struct nl_ctx *nl, uint8_t family, nl_msg_fn *fn,
     struct nl_dump_state *st)
 {
-	struct nl_msg	*msg;
 	struct ndmsg	 ndm = { .ndm_family = family };
-	char		 err[128];
 
-	if ((msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP)) == NULL ||
-	    nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) < 0)
-		fatalx("netlink: cannot build a dump request");
-	if (nl_sync(nl, msg, fn, st, err, sizeof(err)) == -1) {
-		log_warn("netlink: neighbour dump: %s", err);
-		return -1;
-	}
-	return 0;
+	return nl_sync_dump(nl, RTM_GETNEIGH, &ndm, sizeof(ndm), fn, st,
+	    "neighbour");
 }
 
 int

@@ -55,6 +55,7 @@ nl_link_lookup(struct nl_ctx *nl, const char *name)
 {
 	struct rtnl_link	*link = NULL;
 
+	nl->ctr.sync++;
 	if (rtnl_link_get_kernel(nl->sync_sk, 0, name, &link) < 0)
 		return NULL;
 	return link;
@@ -328,6 +329,19 @@ nl_link_delete(struct nl_ctx *nl, int ifindex, char *err, size_t errlen)
 	snprintf(name, sizeof(name), "ifindex %d", ifindex);
 	return nl_link_request(nl, nl_link_change_msg(ifindex, AF_UNSPEC,
 	    RTM_DELLINK, 0, 0), "delete", name, err, errlen);
+}
+
+/* Queued behind the requests before it (entries on the device), so
+ * the caller need not wait for them; logged if it fails. */
+void
+nl_link_delete_queued(struct nl_ctx *nl, int ifindex, const char *name)
+{
+	char	 desc[NL_DESC_LEN];
+
+	snprintf(desc, sizeof(desc), "link delete %s (ifindex %d)", name,
+	    ifindex);
+	nl_enqueue_delete(nl, nl_link_change_msg(ifindex, AF_UNSPEC,
+	    RTM_DELLINK, 0, 0), desc);
 }
 
 int

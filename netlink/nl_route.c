@@ -113,16 +113,77 @@ nl_route_delete(struct nl_ctx *nl, uint32_t table, const struct prefix *p)
 	rtnl_route_put(r);
 	snprintf(desc, sizeof(desc), "route delete %s table %u",
 	    prefix_fmt(p, a, sizeof(a)), table);
-	nl_enqueue(nl, msg, desc);
+	nl_enqueue_delete(nl, msg, desc);
 }
 
-static int
-nl_rule_request(struct nl_ctx *nl, bool add, int family, uint32_t prio,
-    const char *iif, uint32_t table, char *err, size_t errlen)
+/* ---- parsing and dumps -------------------------------------------- */
+
+int
+nl_parse_route(const struct nlmsghdr *h, struct nl_route *r)
+{
+	struct nlattr	*tb[RTA_MAX + 1];
+	struct rtmsg	*rtm;
+	int		 alen;
+
+	if ((h->nlmsg_type != RTM_NEWROUTE && h->nlmsg_type != RTM_DELROUTE) ||
+	    nlmsg_parse((struct nlmsghdr *)h, sizeof(*rtm), tb, RTA_MAX,
+	    NULL) < 0)
+		return -1;
+	rtm = nlmsg_data(h);
+	alen = rtm->rtm_family == AF_INET ? 4 : 16;
+	/* Route cache clones are no routes of a table. */
+	if ((rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
+	    rtm->rtm_dst_len > alen * 8 || (rtm->rtm_flags & RTM_F_CLONED))
+		return -1;
+	memset(r, 0, sizeof(*r));
+	r->pfx.addr.af = rtm->rtm_family;
+	r->pfx.len = rtm->rtm_dst_len;
+	if (tb[RTA_DST] != NULL) {
+		if (nla_len(tb[RTA_DST]) != alen)
+			return -1;
+		memcpy(r->pfx.addr.u.b, nla_data(tb[RTA_DST]), (size_t)alen);
+	}
+	r->table = rtm->rtm_table;
+	if (tb[RTA_TABLE] != NULL && nla_len(tb[RTA_TABLE]) == 4)
+		r->table = nla_get_u32(tb[RTA_TABLE]);
+	r->protocol = rtm->rtm_protocol;
+	r->type = rtm->rtm_type;
+	return 0;
+}
+
+struct nl_route_dump_state {
+	uint32_t	 table;
+	nl_route_cb	*cb;
+	void		*arg;
+};
+
+static void
+nl_route_dump_one(void *arg, const struct nlmsghdr *h)
+{
+	struct nl_route_dump_state	*st = arg;
+	struct nl_route			 r;
+
+	if (nl_parse_route(h, &r) == 0 && (st->table == 0 ||
+	    r.table == st->table))
+		st->cb(st->arg, &r);
+}
+
+int
+nl_route_dump(struct nl_ctx *nl, uint32_t table, nl_route_cb *cb, void *arg)
+{
+	struct nl_route_dump_state	 st = { table, cb, arg };
+	struct rtmsg			 rtm = { .rtm_family = AF_UNSPEC };
+
+	return nl_sync_dump(nl, RTM_GETROUTE, &rtm, sizeof(rtm),
+	    nl_route_dump_one, &st, "route");
+}
+
+static struct nl_msg *
+nl_rule_msg(bool add, int family, uint32_t prio, const char *iif,
+    uint32_t table)
 {
 	struct rtnl_rule	*rule;
 	struct nl_msg		*msg = NULL;
-	char			 why[128];
 	int			 rc;
 
 	if ((rule = rtnl_rule_alloc()) == NULL)
@@ -137,6 +198,16 @@ nl_rule_request(struct nl_ctx *nl, bool add, int family, uint32_t prio,
 	rtnl_rule_put(rule);
 	if (rc < 0)
 		fatalx("netlink: cannot build a rule request");
+	return msg;
+}
+
+static int
+nl_rule_request(struct nl_ctx *nl, bool add, int family, uint32_t prio,
+    const char *iif, uint32_t table, char *err, size_t errlen)
+{
+	struct nl_msg	*msg = nl_rule_msg(add, family, prio, iif, table);
+	char		 why[128];
+
 	if (nl_sync(nl, msg, NULL, NULL, why, sizeof(why)) == -1) {
 		/* Already there (ours from before a restart) is fine. */
 		if (add && strcmp(why, strerror(EEXIST)) == 0)
@@ -172,4 +243,20 @@ nl_rule_iif_delete(struct nl_ctx *nl, uint32_t prio, const char *iif,
 	    errlen) == -1)
 		rc = -1;
 	return rc;
+}
+
+void
+nl_rule_iif_delete_queued(struct nl_ctx *nl, uint32_t prio, const char *iif,
+    uint32_t table)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	char		 desc[NL_DESC_LEN];
+
+	for (size_t i = 0; i < nitems(families); i++) {
+		snprintf(desc, sizeof(desc), "rule delete %s iif %s lookup %u "
+		    "pref %u", families[i] == AF_INET ? "-4" : "-6", iif,
+		    table, prio);
+		nl_enqueue_delete(nl, nl_rule_msg(false, families[i], prio,
+		    iif, table), desc);
+	}
 }

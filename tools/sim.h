@@ -40,6 +40,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/hash.h"
+
 #define SIM_DEFAULT_MISS_DELAY_MS 1000
 #define SIM_TICK_MS		1000
 #define SIM_DEFAULT_POOL_SIZE	65534	/* a /16 without network+broadcast */
@@ -68,8 +70,7 @@ struct sim_trace {
 	char		**names;	/* interned resource ids */
 	size_t		 nnames;
 	size_t		 capnames;
-	uint32_t	*name_hash;	/* open addressing: index + 1 */
-	size_t		 hash_size;
+	struct hash_table by_name;	/* of struct sim_name */
 	uint32_t	*vnis;		/* distinct, in order of appearance */
 	size_t		 nvnis;
 };

@@ -142,55 +142,51 @@ parse_kind(const char *s, enum sim_event_kind *k)
 	return -1;
 }
 
+/* An interned resource id; tr->names[id] points at its text.  Ids are
+ * numbered in order of appearance, so the keyed hash (the ids were
+ * chosen by API clients) leaves runs reproducible. */
+struct sim_name {
+	struct hash_node node;
+	uint32_t	 hash;
+	uint32_t	 id;
+	char		 s[];
+};
+
 static uint32_t
-name_hash(const char *s)
+name_hash(const struct hash_node *n)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return hash_entry(n, struct sim_name, node)->hash;
 }
 
-static void
-intern_grow(struct sim_trace *tr)
+static bool
+name_equal(const struct hash_node *n, const void *s)
 {
-	size_t	 size = tr->hash_size == 0 ? 1024 : tr->hash_size * 2;
-
-	free(tr->name_hash);
-	tr->name_hash = xcalloc(size, sizeof(*tr->name_hash));
-	tr->hash_size = size;
-	for (size_t i = 0; i < tr->nnames; i++) {
-		size_t j = name_hash(tr->names[i]) & (size - 1);
-
-		while (tr->name_hash[j] != 0)
-			j = (j + 1) & (size - 1);
-		tr->name_hash[j] = (uint32_t)i + 1;
-	}
+	return strcmp(hash_entry(n, struct sim_name, node)->s, s) == 0;
 }
+
+static const struct hash_ops name_ops = { name_hash, name_equal };
 
 static uint32_t
 intern(struct sim_trace *tr, const char *s)
 {
-	size_t	 j;
+	size_t		 len = strlen(s);
+	uint32_t	 h = hash_bytes_keyed(s, len);
+	struct hash_node *n = hash_find(&tr->by_name, h, s);
+	struct sim_name	*name;
 
-	if ((tr->nnames + 1) * 2 > tr->hash_size)
-		intern_grow(tr);
-	j = name_hash(s) & (tr->hash_size - 1);
-	while (tr->name_hash[j] != 0) {
-		uint32_t id = tr->name_hash[j] - 1;
-
-		if (strcmp(tr->names[id], s) == 0)
-			return id;
-		j = (j + 1) & (tr->hash_size - 1);
-	}
+	if (n != NULL)
+		return hash_entry(n, struct sim_name, node)->id;
 	if (tr->nnames == tr->capnames) {
 		tr->capnames = tr->capnames == 0 ? 1024 : tr->capnames * 2;
 		tr->names = xrealloc(tr->names,
 		    tr->capnames * sizeof(*tr->names));
 	}
-	tr->names[tr->nnames] = xstrdup(s);
-	tr->name_hash[j] = (uint32_t)tr->nnames + 1;
+	name = xmalloc(sizeof(*name) + len + 1);
+	name->hash = h;
+	name->id = (uint32_t)tr->nnames;
+	memcpy(name->s, s, len + 1);
+	hash_insert(&tr->by_name, &name->node);
+	tr->names[tr->nnames] = name->s;
 	return (uint32_t)tr->nnames++;
 }
 
@@ -296,6 +292,7 @@ sim_trace_parse(struct sim_trace *tr, const void *data, size_t len,
 	size_t		 lineno = 0;
 
 	memset(tr, 0, sizeof(*tr));
+	hash_init(&tr->by_name, &name_ops, 1024);
 	rbuf_init(&in, data, len);
 	while (next_line(&in, &line) == 0) {
 		lineno++;
@@ -349,10 +346,13 @@ sim_trace_read_file(struct sim_trace *tr, const char *path, char *err,
 void
 sim_trace_free(struct sim_trace *tr)
 {
-	for (size_t i = 0; i < tr->nnames; i++)
-		free(tr->names[i]);
+	struct hash_iter it;
+	struct hash_node *n;
+
+	HASH_FOREACH(n, &it, &tr->by_name)
+		free(hash_entry(n, struct sim_name, node));
+	hash_free(&tr->by_name);
 	free(tr->names);
-	free(tr->name_hash);
 	free(tr->events);
 	free(tr->vnis);
 	memset(tr, 0, sizeof(*tr));

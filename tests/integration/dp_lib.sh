@@ -44,13 +44,34 @@ dp_port_plug()
 	ns_exec "$1" ip link set "$2" up
 }
 
-# dp_port_move FROM PORT TO: move a host's bridge port to another leaf
-# (the host keeps its MAC and addresses: it "moved" behind TO).
-dp_port_move()
+# dp_host_move_begin HOST TO PORT: HOST moves the way a VM migrates -
+# make before break.  It gets a second interface, eth1 with eth0's MAC,
+# plugged into TO's br100 as PORT, and its addresses move there; eth0
+# stays up but silent (no address, no IPv6, no ARP answers), so the old
+# leaf's bridge keeps the MAC and that leaf still advertises it when TO
+# learns it.  dp_host_move_end HOST then removes eth0 (and the old port).
+dp_host_move_begin()
 {
-	ns_exec "$1" ip link set "$2" nomaster
-	ns_exec "$1" ip link set "$2" netns "$(ns_name "$3")" || return 1
-	dp_port_plug "$3" "$2"
+	local host=$1 to=$2 port=$3 mac a4 a6
+	mac=$(ns_exec "$host" cat /sys/class/net/eth0/address) || return 1
+	a4=$(ns_exec "$host" ip -4 -o addr show dev eth0 | awk '{ print $4 }')
+	a6=$(ns_exec "$host" ip -6 -o addr show dev eth0 scope global |
+	    awk '{ print $4 }')
+	ip link add eth1 netns "$(ns_name "$host")" type veth peer name \
+	    "$port" netns "$(ns_name "$to")" || return 1
+	ns_exec "$host" ip link set eth1 address "$mac"
+	ns_exec "$host" sysctl -qw net.ipv4.conf.eth0.arp_ignore=1
+	ns_exec "$host" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+	ns_exec "$host" ip addr flush dev eth0
+	ns_exec "$host" ip addr add "$a4" dev eth1
+	ns_exec "$host" ip addr add "$a6" dev eth1 nodad
+	dp_port_plug "$to" "$port" || return 1
+	ns_exec "$host" ip link set eth1 up
+}
+
+dp_host_move_end()
+{
+	ns_exec "$1" ip link del eth0
 }
 
 # dp_ping HOST ADDR [COUNT]: COUNT (3) pings, every one answered.
@@ -94,6 +115,49 @@ dp_ping_bg_stop()
 dp_ping_answered()
 {
 	grep -c 'bytes from' "$1"
+}
+
+# dp_watch_start LEAF MAC VTEP FILE: every 50 ms, append "MS 1" to FILE
+# when LEAF's vx100 holds MAC dst VTEP and the flood entry to VTEP,
+# "MS 0" when it lacks either (how long a remote leaf could not reach
+# VTEP's host); DP_WATCH_PID is the watcher's pid.
+dp_watch_start()
+{
+	local leaf=$1 mac=$2 vtep=$3 file=$4
+	(
+		while :; do
+			if ns_exec "$leaf" bridge fdb show dev vx100 |
+			    awk -v m="$mac dst $vtep " \
+			    -v f="00:00:00:00:00:00 dst $vtep " '
+				index($0, m) == 1 { hm = 1 }
+				index($0, f) == 1 { hf = 1 }
+				END { exit !(hm && hf) }'; then
+				echo "$(now_ms) 1"
+			else
+				echo "$(now_ms) 0"
+			fi
+			sleep 0.05
+		done
+	) >"$file" 2>/dev/null &
+	DP_WATCH_PID=$!
+}
+
+dp_watch_stop()
+{
+	kill "$DP_WATCH_PID" 2>/dev/null
+	wait "$DP_WATCH_PID" 2>/dev/null
+}
+
+# dp_watch_gap FILE: "GAP STEP": milliseconds from the first "0" sample
+# to the first "1" after it (to the last sample when none; 0 when never
+# absent), and the longest time between two samples (the resolution,
+# which a loaded machine stretches).
+dp_watch_gap()
+{
+	awk '$2 == 0 && !t0 { t0 = $1 } $2 == 1 && t0 && !t1 { t1 = $1 }
+	    last && $1 - last > step { step = $1 - last }
+	    { last = $1 }
+	    END { print (t0 ? (t1 ? t1 : last) - t0 : 0), step + 0 }' "$1"
 }
 
 # ---------------------------------------------------------------- leaves

@@ -22,10 +22,12 @@
 #     b's MAC+IP route becomes a neighbour on a's br100; rr holds a's
 #     type-2 route for ha's MAC (local learning)
 #  4  evpnd restarted while ha pings hb every 0.2 s: the FDB stays while
-#     it is down, the loss is measured, no failed request afterwards
-#  5  hb moves from b to a (its port changes leaf): hc on b still
-#     reaches it, rr has it from a with a higher MAC mobility sequence
-#     (RFC 7432 §15), b's FDB points it at A
+#     it is down, pings are lost only while b has no route to a (FRR
+#     8.4's reflector withdraws a's routes meanwhile), no failed request
+#     afterwards
+#  5  hb moves from b to a (a new port on a, then the old one on b
+#     goes): hc on b still reaches it, rr has it from a with a higher MAC
+#     mobility sequence (RFC 7432 §15), b's FDB points it at A
 #  6  FRR on b stops: a's FDB drops b's MACs and the flood entry to B
 #  7  b becomes an evpnd leaf (it makes its own devices): ha and hc ping
 #     each other again over IPv4 and IPv6
@@ -124,27 +126,43 @@ log_info "a: dataplane $(evpnd_api a /v1/dataplane | jq -c '.installed,
 # ---------------------------------------------------------------- 4
 
 # evpnd on a is stopped and started again while ha pings hb.  The
-# kernel entries must outlive it; the peers withdraw a's routes while it
-# is down, so some loss comes from b's side, not a's kernel: measured
-# and reported, and asserted below a bound.
+# kernel entries must outlive it.  FRR 8.4 is no graceful-restart
+# helper for l2vpn evpn (its NSF families end at MPLS VPN), so the
+# reflector withdraws a's routes when the session closes and b cannot
+# answer ha (no MAC, no flood entry towards A) until the new evpnd has
+# advertised them again: that gap is FRR's and the test's, not a's
+# kernel's, and grows with the machine's load (the test's own polls
+# and checks run inside it).  So it is measured - b's FDB sampled every
+# 50 ms - and the loss is checked against it: no ping lost outside it.
 PINGLOG=$TMP_ROOT/restart-ping.log
+WATCHLOG=$TMP_ROOT/restart-watch.log
 b_reaches_a()
 {
 	dp_fdb_flood b $A && dp_fdb_remote b $MAC_HA $A
 }
 dp_ping_bg_start ha $DP_NET4.2 "$PINGLOG"
 wait_for 5 eval "[ \$(dp_ping_answered $PINGLOG) -ge 3 ]"
+dp_watch_start b $MAC_HA $A "$WATCHLOG"
 t_stop=$(now_ms)
 evpnd_stop a
 check "restart: evpnd exits 0 on SIGTERM" test $? -eq 0
 t_down=$(now_ms)
-check "restart: while evpnd is down a keeps $MAC_HB dst $B" \
-    dp_fdb_remote a $MAC_HB $B
-check "restart: while evpnd is down a keeps the flood entry to $B" \
-    dp_fdb_flood a $B
+# One read of a's FDB while evpnd is down, checked after the start so
+# the checks do not lengthen the outage.
+fdb_down=$(dp_fdb_json a vx100)
 t_start=$(now_ms)
 evpnd_start a a "$(dp_evpnd_leaf_conf a $A $RR)"
 t_api=$(now_ms)
+fdb_down_has()	# MAC VTEP
+{
+	jq -e --arg m "$1" --arg d "$2" 'any(.[]; .mac == $m and .dst == $d and
+	    ((.flags // []) | index("extern_learn") != null))' \
+	    <<<"$fdb_down" >/dev/null
+}
+check "restart: while evpnd was down a kept $MAC_HB dst $B" \
+    fdb_down_has $MAC_HB $B
+check "restart: while evpnd was down a kept the flood entry to $B" \
+    fdb_down_has 00:00:00:00:00:00 $B
 wait_for 30 evpnd_peer_established a $RR
 t_up=$(now_ms)
 wait_for 10 b_reaches_a
@@ -153,19 +171,34 @@ t_b=$(now_ms)
 answered=$(dp_ping_answered "$PINGLOG")
 wait_for 10 eval "[ \$(dp_ping_answered $PINGLOG) -ge $((answered + 10)) ]"
 dp_ping_bg_stop "$PINGLOG"
+dp_watch_stop
 lost=$((DP_SENT - DP_RECV))
+read -r gap step <<<"$(dp_watch_gap "$WATCHLOG")"
 log_info "restart timeline (ms from SIGTERM): exited $((t_down - t_stop))," \
     "start $((t_start - t_stop)), API up $((t_api - t_stop))," \
     "Established $((t_up - t_stop)), b has a's MAC and flood entry" \
     "again $((t_b - t_stop))"
 log_info "restart: ping sent $DP_SENT, answered $DP_RECV, lost $lost" \
-    "(~$((lost * 200)) ms at 0.2 s); evpnd down for $((t_api - t_down)) ms"
-# The loss is b's: evpnd's NOTIFICATION on SIGTERM makes rr withdraw
-# a's routes, so b's zebra drops ha's MAC and the flood entry to A until
-# the new evpnd re-advertises them (a's own kernel keeps everything, as
-# checked above).  Bounded at 2 s (10 pings) to catch regressions; the
-# measured value is logged above.
-check "restart: lost at most 5 pings (1 s): lost $lost" test "$lost" -le 5
+    "(~$((lost * 200)) ms at 0.2 s); b could not reach a for $gap ms" \
+    "(sampled every $step ms at worst)"
+# A ping every 200 ms loses at most gap/200 + 1 inside the gap; the
+# measured gap can be short by one sampling step: + step/200 + 1.
+check "restart: pings lost only while b had no route to a: lost $lost, gap $gap ms" \
+    test "$lost" -le $(((gap + step) / 200 + 2))
+# What evpnd controls: it re-advertises right after its start, not once
+# some timer ran out (the sweep's rib-stale-time, a settle delay).  The
+# bound leaves room for the polls of a loaded machine (5 s seen).
+check "restart: b reaches a again within 15 s of the start: $((t_b - t_start)) ms" \
+    test $((t_b - t_start)) -le 15000
+# The entries kept from the last run are swept when every peer (rr) has
+# sent End-of-RIB, not after a fixed time (once per start: twice now).
+settled_on_eor()
+{
+	[ "$(grep -c 'every peer sent End-of-RIB' "$(evpnd_log_path a)")" \
+	    -ge 2 ]
+}
+check "restart: the kept entries were swept on rr's End-of-RIB" \
+    wait_for 10 settled_on_eor
 check "restart: a still has $MAC_HB dst $B" dp_fdb_remote a $MAC_HB $B
 check "restart: ha pings hb again" dp_ping ha $DP_NET4.2 3
 check "restart: GET /v1/dataplane shows 0 failed requests" \
@@ -177,7 +210,13 @@ log_info "a after restart: $(evpnd_api a /v1/dataplane | jq -c '.installed,
 
 # ---------------------------------------------------------------- 5
 
-# hb's port moves from b's bridge to a's: the MAC is now local on a.
+# hb moves from b to a, make before break as a VM migrates: its new
+# port on a comes up while b still holds (and advertises) its MAC, so a
+# learns a MAC another VTEP advertises and must outbid it (RFC 7432
+# §15.1); then the old port goes.  (Moving the one port instead raced:
+# b withdrew as the port left its bridge, and when that withdrawal
+# reached a first, a learned an unknown MAC and rightly sent sequence
+# 0 - most runs under load.)
 rr_seq_from()	# PREFIX VTEP: MM sequence rr shows, 0 when none
 {
 	local path s
@@ -185,8 +224,10 @@ rr_seq_from()	# PREFIX VTEP: MM sequence rr shows, 0 when none
 	s=$(frr_mobility_seq "$path")
 	echo "${s:-0}"
 }
+check "move: before, rr has $P_MAC_HB from b" \
+    wait_for 5 frr_evpn_path rr "$P_MAC_HB" $B
 seq_b=$(rr_seq_from "$P_MAC_HB" $B || echo none)
-dp_port_move b hb-p a || bail_out "cannot move hb's port"
+dp_host_move_begin hb a hb-p || bail_out "cannot give hb a port on a"
 # hb speaks first (a gratuitous ARP would do; a ping is simpler), so a's
 # bridge learns it on the new port.
 ns_exec hb ping -n -q -c 2 -i 0.2 -W 1 $DP_NET4.1 >/dev/null
@@ -198,6 +239,7 @@ seq_a=$(rr_seq_from "$P_MAC_HB" $A || echo none)
 log_info "move: MM sequence from b before: $seq_b, from a now: $seq_a"
 check "move: a's sequence ($seq_a) above b's ($seq_b)" \
     test "$seq_a" -gt "${seq_b/none/0}" 2>/dev/null
+dp_host_move_end hb
 check "move: b withdrew its own route for $MAC_HB" \
     wait_for 15 frr_evpn_absent rr "$P_MAC_HB" $B
 check "move: b's vx100 points $MAC_HB at $A" \

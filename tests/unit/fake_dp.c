@@ -137,6 +137,12 @@ fdp_sync_end(void *ctx)
 	fdp_record(ctx, "sync_end");
 }
 
+static void
+fdp_learn_again(void *ctx, const struct evpn_dp_vni *v)
+{
+	fdp_record(ctx, "learn_again %u", v->vni);
+}
+
 void
 fdp_init(struct fake_dp *fd)
 {
@@ -155,6 +161,7 @@ fdp_init(struct fake_dp *fd)
 		.route_del = fdp_route_del,
 		.sync_begin = fdp_sync_begin,
 		.sync_end = fdp_sync_end,
+		.learn_again = fdp_learn_again,
 	};
 }
 

@@ -17,6 +17,7 @@
  *   route_set 5000 10.30.0.0/24 10.0.0.2 02:00:00:00:00:99
  *   route_del 5000 10.30.0.0/24
  *   sync_begin  /  sync_end
+ *   learn_again 100
  */
 #ifndef TESTS_UNIT_FAKE_DP_H
 #define TESTS_UNIT_FAKE_DP_H

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "bgpd/bgp_msg.h"
+#include "common/byteorder.h"
 #include "common/util.h"
 #include "evpn/evpn_int.h"
 
@@ -83,7 +84,20 @@ fake_send(struct bgp_conn *bc, const uint8_t *data, size_t len)
 	ck_assert_ptr_nonnull(c);
 	ck_assert(!c->closed);
 	wbuf_put_bytes(&c->out, data, len);
+	if (c->stuck) {
+		if (c->backlog == 0)
+			c->stalled_since = fp_now;
+		c->backlog += len;
+	}
 	return 0;
+}
+
+static uint64_t
+fake_send_stalled(const struct bgp_conn *bc)
+{
+	const struct fp_conn *c = bc->io;
+
+	return c == NULL || c->backlog == 0 ? 0 : c->stalled_since;
 }
 
 static size_t
@@ -156,6 +170,7 @@ const struct bgp_fsm_ops fp_ops = {
 	.timer_stop = fake_timer_stop,
 	.peer_release = fake_peer_release,
 	.pending = fake_pending,
+	.send_stalled = fake_send_stalled,
 };
 
 void
@@ -188,11 +203,6 @@ fp_accept(struct bgp_peer *peer)
 
 /* ---- the clock -------------------------------------------------------- */
 
-static const enum bgp_event timer_event[BGP_TIMER_MAX] = {
-	BGP_EV_TIMER_CONNRETRY, BGP_EV_TIMER_HOLD, BGP_EV_TIMER_KEEPALIVE,
-	BGP_EV_TIMER_IDLEHOLD,
-};
-
 /* Fire the peer's earliest timer if it is due by limit (moving the clock
  * to it); false when none is. */
 static bool
@@ -210,7 +220,7 @@ fire_next_timer(struct bgp_peer *peer, uint64_t limit)
 	if (ft->at[first] > fp_now)
 		fp_now = ft->at[first];
 	ft->armed[first] = false;
-	bgp_fsm(peer, timer_event[first]);
+	bgp_fsm(peer, bgp_timer_event(first));
 	return true;
 }
 
@@ -411,7 +421,7 @@ fp_next_msg(struct fp_conn *c, const uint8_t **msg, size_t *len)
 		return false;
 	ck_assert_uint_ge(c->out.len - c->seen, BGP_HDR_LEN);
 	p = c->out.data + c->seen;
-	mlen = (size_t)p[16] << 8 | p[17];
+	mlen = be16_load(p + 16);
 	ck_assert_uint_ge(mlen, BGP_HDR_LEN);
 	ck_assert_uint_ge(c->out.len - c->seen, mlen);
 	*msg = p;
@@ -433,7 +443,7 @@ fp_count_msgs(const struct fp_conn *c, uint8_t type)
 
 	while (off + BGP_HDR_LEN <= c->out.len) {
 		const uint8_t *p = c->out.data + off;
-		size_t mlen = (size_t)p[16] << 8 | p[17];
+		size_t mlen = be16_load(p + 16);
 
 		ck_assert_uint_ge(mlen, BGP_HDR_LEN);
 		if (p[18] == type)
@@ -559,9 +569,9 @@ void
 fp_attrs_mobility(struct bgp_attrs *a, uint32_t seq, bool sticky)
 {
 	uint8_t ec[BGP_ECOMM_LEN] = { BGP_ECOMM_T_EVPN, EVPN_ECOMM_ST_MAC_MOB,
-	    sticky ? EVPN_MAC_MOB_STICKY : 0, 0, (uint8_t)(seq >> 24),
-	    (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq };
+	    sticky ? EVPN_MAC_MOB_STICKY : 0 };
 
+	be32_store(ec + 4, seq);
 	bgp_ecomm_add(a, ec);
 }
 

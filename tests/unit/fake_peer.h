@@ -46,6 +46,11 @@ struct fp_conn {
 	struct wbuf	 out;
 	size_t		 seen;		/* bytes already consumed by the test */
 	size_t		 backlog;	/* what the "peer" has not read */
+	/* The peer stopped reading: everything sent from now on adds to
+	 * the backlog, which has not moved since stalled_since (set it to
+	 * fp_now to let some of it through). */
+	bool		 stuck;
+	uint64_t	 stalled_since;
 };
 
 /* The routing core under test. */

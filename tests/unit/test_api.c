@@ -53,6 +53,10 @@ static const char test_conf[] =
 	" neighbor 127.0.0.3 remote-as 65001\n"
 	" neighbor 127.0.0.3 passive\n"
 	" neighbor 127.0.0.3 timers 3 9\n"
+	" address-family l2vpn evpn\n"
+	"  neighbor 127.0.0.2 activate\n"
+	"  neighbor 127.0.0.2 maximum-prefix 100 90 restart 5\n"
+	" exit-address-family\n"
 	"exit\n";
 
 static void
@@ -137,6 +141,25 @@ START_TEST(test_neighbors_json)
 	ck_assert_int_eq(json_integer_value(json_object_get(ms, "totalSent")),
 	    0);
 	ck_assert_ptr_null(json_object_get(n, "lastNotificationSent"));
+	/* No family: an empty FRR-style family block. */
+	ck_assert_int_eq(json_object_size(json_object_get(n,
+	    "addressFamilyInfo")), 0);
+
+	/* maximum-prefix in FRR's keys, under the family's FRR name. */
+	n = json_object_get(json_object_get(json_object_get(all, "127.0.0.2"),
+	    "addressFamilyInfo"), "l2VpnEvpn");
+	ck_assert_ptr_nonnull(n);
+	ck_assert_int_eq(json_integer_value(json_object_get(n,
+	    "acceptedPrefixCounter")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(n,
+	    "prefixAllowedMax")), 100);
+	ck_assert_int_eq(json_integer_value(json_object_get(n,
+	    "prefixAllowedWarningThresh")), 90);
+	ck_assert_int_eq(json_integer_value(json_object_get(n,
+	    "prefixAllowedRestartIntervalMsecs")), 300000);
+	ck_assert_ptr_null(json_object_get(n, "prefixAllowedMaxWarning"));
+	ck_assert_ptr_null(json_object_get(json_object_get(all, "127.0.0.2"),
+	    "prefixesConfigExceedMax"));
 	json_decref(all);
 }
 END_TEST
@@ -227,6 +250,23 @@ START_TEST(test_http_routes)
 	j = body_json(r);
 	ck_assert_str_eq(error_of(j), "no such path /v1/bgp/neighborsX");
 	json_decref(j);
+	free(r);
+
+	/* clear bgp: 204, then the usual 404 and 400; GET is not it. */
+	r = request("POST", "/v1/bgp/neighbors/127.0.0.2/clear");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	r = request("POST", "/v1/bgp/neighbors/127.0.0.9/clear");
+	ck_assert_int_eq(status_of(r), 404);
+	j = body_json(r);
+	ck_assert_str_eq(error_of(j), "no such neighbor 127.0.0.9");
+	json_decref(j);
+	free(r);
+	r = request("POST", "/v1/bgp/neighbors/x/clear");
+	ck_assert_int_eq(status_of(r), 400);
+	free(r);
+	r = request("GET", "/v1/bgp/neighbors/127.0.0.2/clear");
+	ck_assert_int_eq(status_of(r), 400);
 	free(r);
 
 	r = request("DELETE", "/v1/config");

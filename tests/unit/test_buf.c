@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/byteorder.h"
 
 START_TEST(test_read_ints)
 {
@@ -102,6 +103,41 @@ START_TEST(test_write_limit_sets_error)
 }
 END_TEST
 
+/* Network order whatever the host's, at any alignment; and the u64
+ * reader and writer built on it. */
+START_TEST(test_byteorder)
+{
+	uint8_t b[9] = { 0 };
+	struct wbuf wb;
+	struct rbuf rb;
+	uint64_t u64;
+
+	be16_store(b + 1, 0x0102);
+	be24_store(b + 3, 0xaa030405);
+	ck_assert_mem_eq(b, "\0\x01\x02\x03\x04\x05", 6);
+	ck_assert_uint_eq(be16_load(b + 1), 0x0102);
+	ck_assert_uint_eq(be24_load(b + 3), 0x030405);
+	be32_store(b + 1, 0xdeadbeef);
+	ck_assert_mem_eq(b + 1, "\xde\xad\xbe\xef", 4);
+	ck_assert_uint_eq(be32_load(b + 1), 0xdeadbeef);
+	be64_store(b + 1, 0x0102030405060708ull);
+	ck_assert_mem_eq(b + 1, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	ck_assert(be64_load(b + 1) == 0x0102030405060708ull);
+	ck_assert(le64_load(b + 1) == 0x0807060504030201ull);
+
+	wbuf_init(&wb, 0);
+	wbuf_put_u64(&wb, 0x8877665544332211ull);
+	wbuf_put_u24(&wb, 0x123456);
+	ck_assert_mem_eq(wb.data, "\x88\x77\x66\x55\x44\x33\x22\x11"
+	    "\x12\x34\x56", 11);
+	rbuf_init(&rb, wb.data, wb.len);
+	ck_assert_int_eq(rbuf_get_u64(&rb, &u64), 0);
+	ck_assert(u64 == 0x8877665544332211ull);
+	ck_assert_int_eq(rbuf_get_u64(&rb, &u64), -1);
+	wbuf_free(&wb);
+}
+END_TEST
+
 static Suite *
 buf_suite(void)
 {
@@ -113,6 +149,7 @@ buf_suite(void)
 	tcase_add_test(tc, test_slice_is_bounded);
 	tcase_add_test(tc, test_write_and_backfill);
 	tcase_add_test(tc, test_write_limit_sets_error);
+	tcase_add_test(tc, test_byteorder);
 	suite_add_tcase(s, tc);
 	return s;
 }

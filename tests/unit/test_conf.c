@@ -59,6 +59,7 @@ static const char *const golden_names[] = {
 	"defaults",		/* explicit defaults vanish */
 	"ipam",			/* ipam pools, shadow blocks, api listen */
 	"fabric",		/* ipam datastore, fabric pools */
+	"limits",		/* maximum-prefix, send hold time */
 };
 
 START_TEST(test_golden)
@@ -156,6 +157,45 @@ static const struct bad_case bad_cases[] = {
 	  "'neighbor 10.0.0.1 timers connect 0' (1..65535)" },
 	{ BGP " neighbor 10.0.0.1 timers 3\n",
 	  "evpnd.conf:3: incomplete command 'neighbor 10.0.0.1 timers 3'" },
+	{ BGP " neighbor 10.0.0.1 timers send-hold 70000\n",
+	  "evpnd.conf:3: invalid send hold time '70000' in "
+	  "'neighbor 10.0.0.1 timers send-hold 70000' (0..65535)" },
+	{ BGP " neighbor 10.0.0.1 timers send-hold 180\n",
+	  "evpnd.conf:3: neighbor 10.0.0.1: send hold time 180 is not "
+	  "greater than the hold time 180 (RFC 9687 4.4)" },
+	{ BGP " neighbor 10.0.0.1 timers send-hold 20\n"
+	  " neighbor 10.0.0.1 timers 10 30\n",
+	  "evpnd.conf:3: neighbor 10.0.0.1: send hold time 20 is not "
+	  "greater than the hold time 30 (RFC 9687 4.4)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 0\n",
+	  "evpnd.conf:4: invalid prefix limit '0' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 0' (1..4294967295)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 101\n",
+	  "evpnd.conf:4: invalid threshold '101' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 101' (1..100)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 restart 0\n",
+	  "evpnd.conf:4: invalid restart interval '0' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 restart 0' (1..65535)" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 restart\n",
+	  "evpnd.conf:4: incomplete command "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 restart'" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 warning-only restart 1\n",
+	  "evpnd.conf:4: unexpected 'restart' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 warning-only restart 1'" },
+	{ BGP " address-family l2vpn evpn\n"
+	  "  neighbor 10.0.0.1 maximum-prefix 10 force\n",
+	  "evpnd.conf:4: unexpected 'force' in "
+	  "'neighbor 10.0.0.1 maximum-prefix 10 force'" },
+	{ BGP " neighbor 10.0.0.1 maximum-prefix 10\n",
+	  "evpnd.conf:3: 'neighbor 10.0.0.1 maximum-prefix 10' is not valid "
+	  "here; it belongs in an 'address-family ipv4 unicast' block, an "
+	  "'address-family ipv6 unicast' block or an 'address-family l2vpn "
+	  "evpn' block" },
 	{ BGP " neighbor 10.0.0.1 port 65536\n",
 	  "evpnd.conf:3: invalid port '65536' in "
 	  "'neighbor 10.0.0.1 port 65536' (1..65535)" },
@@ -293,6 +333,21 @@ static const struct bad_case bad_cases[] = {
 	  "evpnd.conf:4: neighbor 10.0.0.2 is not internal (remote-as 2, "
 	  "local AS 1); route-reflector-client needs an iBGP neighbor in "
 	  "'neighbor 10.0.0.2 route-reflector-client'" },
+	{ "vxlan v\n vni 1\n mac-limit many\n",
+	  "evpnd.conf:3: invalid MAC limit 'many' in 'mac-limit many' "
+	  "(0..16000000)" },
+	{ "vxlan v\n vni 1\n mac-limit 16000001\n",
+	  "evpnd.conf:3: invalid MAC limit '16000001' in "
+	  "'mac-limit 16000001' (0..16000000)" },
+	{ "vxlan v\n vni 1\n mac-limit\n",
+	  "evpnd.conf:3: incomplete command 'mac-limit'" },
+	{ "router bgp 1\n bgp graceful-restart rib-stale-time 0\n",
+	  "evpnd.conf:2: invalid rib-stale-time '0' in "
+	  "'bgp graceful-restart rib-stale-time 0' (1..3600)" },
+	{ "vrf a\nrouter bgp 1 vrf a\n"
+	  " bgp graceful-restart rib-stale-time 60\n",
+	  "evpnd.conf:3: 'bgp graceful-restart rib-stale-time 60' is only "
+	  "valid in the default instance (router bgp without vrf)" },
 	{ "router bgp 1\n address-family l2vpn evpn\n"
 	  "  dup-addr-detection max-moves 1 time 10\n",
 	  "evpnd.conf:3: invalid max-moves '1' in "
@@ -610,6 +665,7 @@ static const char full_text[] =
 	" bgp cluster-id 167772161\n"
 	" bgp listen-address 10.0.0.11\n"
 	" bgp listen-port 0\n"
+	" bgp graceful-restart rib-stale-time 600\n"
 	" neighbor 10.0.0.1 remote-as 65000\n"
 	" neighbor 10.0.0.1 password s3cret\n"
 	" neighbor 10.0.0.1 timers 3 9\n"
@@ -643,6 +699,7 @@ static const char full_text[] =
 	" dstport 8472\n"
 	" mtu 1450\n"
 	" arp-suppression\n"
+	" mac-limit 250\n"
 	" static-mac 02:00:00:00:00:05 ip 10.10.0.5\n"
 	" static-mac 02:00:00:00:00:06 sticky\n"
 	" static-mac 02:00:00:00:00:07 sticky ip 2001:db8::7\n"
@@ -677,6 +734,7 @@ START_TEST(test_values_global)
 	ck_assert_str_eq(ipaddr_fmt(&bgp->listen_addr, buf, sizeof(buf)),
 	    "10.0.0.11");
 	ck_assert_uint_eq(bgp->listen_port, 0);
+	ck_assert_uint_eq(bgp->rib_stale_time, 600);
 	conf_free(c);
 }
 END_TEST
@@ -788,6 +846,7 @@ START_TEST(test_values_vxlan_vrf)
 	ck_assert_uint_eq(vx->dstport, 8472);
 	ck_assert_uint_eq(vx->mtu, 1450);
 	ck_assert(vx->arp_suppression);
+	ck_assert_uint_eq(vx->mac_limit, 250);
 	m = TAILQ_FIRST(&vx->static_macs);
 	ck_assert_uint_eq(m->mac.b[5], 5);
 	ck_assert_str_eq(ipaddr_fmt(&m->ip, buf, sizeof(buf)), "10.10.0.5");
@@ -805,6 +864,7 @@ START_TEST(test_values_vxlan_vrf)
 	vx = TAILQ_NEXT(vx, entry);
 	ck_assert_uint_eq(vx->dstport, CONF_DEFAULT_VXLAN_PORT);
 	ck_assert_uint_eq(vx->mtu, 0);
+	ck_assert_uint_eq(vx->mac_limit, CONF_DEFAULT_MAC_LIMIT);
 	ck_assert_ptr_eq(conf_vxlan_by_vni(c, 5000), vx);
 
 	vrf = conf_vrf_find(c, "tenant-a");
@@ -855,6 +915,8 @@ START_TEST(test_defaults)
 	/* Nothing is active until "activate" says so. */
 	ck_assert_uint_eq(n->af_active, 0);
 	ck_assert_uint_eq(vx->dstport, 4789);
+	ck_assert_uint_eq(vx->mac_limit, 10000);
+	ck_assert_uint_eq(bgp->rib_stale_time, 120);
 	ck_assert_ptr_null(conf_bgp_vrf(c, "x"));
 	conf_free(c);
 

@@ -169,6 +169,34 @@ settle(void)
 	ck_assert_int_eq(nl_wait_idle(dataplane_nl(dp), 3000), 0);
 }
 
+/* Turn the loop until the data plane has nothing under way. */
+static void
+run_idle(void)
+{
+	int	 turns = 0;
+
+	do
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	while (!dataplane_idle(dp) && turns++ < 100000);
+	ck_assert(dataplane_idle(dp));
+}
+
+/* Run a resync to its end on the loop; how many loop turns it took. */
+static int
+resync(void)
+{
+	int	 turns = 0;
+
+	dataplane_resync(dp);
+	while (dataplane_resync_running(dp) && turns < 100000) {
+		event_base_loop(base, EVLOOP_ONCE);
+		turns++;
+	}
+	ck_assert(!dataplane_resync_running(dp));
+	settle();
+	return turns;
+}
+
 static uint64_t
 sent(void)
 {
@@ -497,6 +525,7 @@ START_TEST(test_vni_mismatch_and_del)
 	bad.bridge_if = "br200";
 	vni_add(&bad);
 	ops->vni_del(ops->ctx, &bad);
+	settle();		/* the deletes are queued */
 	ck_assert_int_ne(if_nametoindex("vx100"), 0);
 	ck_assert_int_eq(if_nametoindex("br200"), 0);
 }
@@ -580,21 +609,21 @@ START_TEST(test_learning_at_start)
 	vni_add(&l2);
 	/* Not from inside vni_add: evpn/ is still configuring the VNI. */
 	ck_assert_uint_eq(learned_count(NULL), 0);
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	run_idle();
 	ck_assert(learned("02:00:00:00:00:bb", NULL));
 	ck_assert(learned("02:00:00:00:00:bb", "10.1.1.11"));
 	ck_assert_uint_eq(learned_count(&host), 0);
 	/* Once per VNI: what evpn/ lets go is not read back, on the next
-	 * turn nor when another VNI's bridge is read. */
+	 * turns nor when another VNI's bridge is read. */
 	evpn_dp_mac_gone(w.evpn, "br100", &host);
 	ck_assert_uint_eq(learned_count(NULL), 0);
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	run_idle();
 	ck_assert_uint_eq(learned_count(NULL), 0);
 	other.vxlan_if = "vx200";
 	other.bridge_if = "br200";
 	other.vni = 200;
 	vni_add(&other);
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	run_idle();
 	ck_assert_uint_eq(learned_count(NULL), 0);
 }
 END_TEST
@@ -609,18 +638,366 @@ START_TEST(test_resync_reinstalls)
 	/* Lost behind our back (as if an event had been missed). */
 	sh("bridge fdb del 02:00:00:00:00:0b dev vx100 self master");
 	sh("ip neigh del 10.1.1.10 dev br100");
-	dataplane_resync(dp);
-	settle();
+	resync();
 	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0b", "10.0.0.13"),
 	    1);
 	ck_assert_int_eq(count_neigh("br100", "10.1.1.10"), 1);
-	/* evpn/ was asked to push everything again. */
-	ck_assert_str_eq(evpn_pushes.calls[0], "sync_begin");
-	ck_assert_str_eq(evpn_pushes.calls[evpn_pushes.ncalls - 1],
-	    "sync_end");
+	/* The owned entries are evpn/'s state: it is not asked again. */
+	ck_assert_uint_eq(evpn_pushes.ncalls, 0);
 	dataplane_get_stats(dp, &st);
 	ck_assert_uint_eq(st.nl.resyncs, 1);
 	ck_assert_uint_eq(st.nl.sent, 7);
+}
+END_TEST
+
+/* ---- the loop is not blocked (issue 11) ------------------------------ */
+
+static void	 read_events(void);
+
+static int
+count_lines(const char *cmd)
+{
+	char	 line[256];
+	FILE	*p = popen(cmd, "r");
+	int	 n = 0;
+
+	ck_assert_ptr_nonnull(p);
+	while (fgets(line, sizeof(line), p) != NULL)
+		n++;
+	pclose(p);
+	return n;
+}
+
+#define MANY	3000
+
+static void
+push_many(void)
+{
+	struct ipaddr	 v1 = ip("10.0.0.12");
+	struct macaddr	 m = mac("02:00:00:01:00:00");
+
+	for (int i = 0; i < MANY; i++) {
+		m.b[4] = (uint8_t)(i >> 8);
+		m.b[5] = (uint8_t)i;
+		ops->mac_set(ops->ctx, &l2, &m, &v1, false);
+	}
+}
+
+static bool	 ticked_during;
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ticked_during = dataplane_resync_running(dp);
+}
+
+/*
+ * The overrun resync runs in slices across loop turns: a timer due now
+ * fires while it is still running, and in the end every entry lost
+ * behind our back is back.
+ */
+START_TEST(test_resync_in_slices)
+{
+	struct event	*tick;
+	struct timeval	 now = { 0, 0 };
+	struct dataplane_stats st;
+	int		 turns;
+
+	vni_add(&l2);
+	push_many();
+	settle();
+	ck_assert_int_eq(count_lines("bridge fdb show dev vx100 self | "
+	    "grep 'dst 10.0.0.12'"), MANY);
+	sh("bridge fdb flush dev vx100 self");
+	ck_assert_int_eq(count_lines("bridge fdb show dev vx100 self | "
+	    "grep 'dst 10.0.0.12'"), 0);
+	read_events();
+
+	tick = evtimer_new(base, tick_cb, NULL);
+	dataplane_resync(dp);
+	ck_assert(dataplane_resync_running(dp));
+	evtimer_add(tick, &now);
+	turns = 0;
+	while (dataplane_resync_running(dp) && turns++ < 100000)
+		event_base_loop(base, EVLOOP_ONCE);
+	event_free(tick);
+	ck_assert(ticked_during);
+	ck_assert_int_gt(turns, 3);
+	settle();
+	ck_assert_int_eq(count_lines("bridge fdb show dev vx100 self | "
+	    "grep 'dst 10.0.0.12'"), MANY);
+	dataplane_get_stats(dp, &st);
+	ck_assert_uint_eq(st.nl.resyncs, 1);
+	ck_assert_uint_eq(st.nl.failed, 0);
+	/* Another resync finds nothing missing. */
+	resync();
+	dataplane_get_stats(dp, &st);
+	ck_assert_uint_eq(st.nl.sent, 2 * MANY);
+}
+END_TEST
+
+/* Removing a VNI queues its devices' deletes behind what is pending
+ * instead of waiting for the kernel; one added again under the same
+ * names right after still gets fresh devices. */
+START_TEST(test_vni_del_does_not_wait)
+{
+	struct nl_counters	 c;
+
+	vni_add(&l2);
+	push_many();
+	ops->vni_del(ops->ctx, &l2);
+	nl_get_counters(dataplane_nl(dp), &c);
+	ck_assert_uint_gt(c.pending, 0);
+	settle();
+	read_events();
+	ck_assert_int_eq(if_nametoindex("vx100"), 0);
+	ck_assert_int_eq(if_nametoindex("br100"), 0);
+	nl_get_counters(dataplane_nl(dp), &c);
+	ck_assert_uint_eq(c.failed, 0);
+
+	vni_add(&l2);
+	push_many();
+	ops->vni_del(ops->ctx, &l2);
+	vni_add(&l2);
+	settle();
+	read_events();
+	ck_assert_int_ne(if_nametoindex("vx100"), 0);
+	ck_assert(first_vni().vx_created);
+}
+END_TEST
+
+/* GET /v1/dataplane's view of the devices costs no netlink request: it
+ * is what the link events said. */
+START_TEST(test_view_without_netlink)
+{
+	struct nl_counters	 c;
+	uint64_t		 before;
+
+	vni_add(&l2);
+	nl_get_counters(dataplane_nl(dp), &c);
+	before = c.sync;
+	ck_assert(first_vni().br_up);
+	sh("ip link set br100 down");
+	read_events();
+	ck_assert(!first_vni().br_up);
+	ck_assert(first_vni().vx_up);
+	ck_assert_int_eq(first_vni().br_ifindex, if_nametoindex("br100"));
+	nl_get_counters(dataplane_nl(dp), &c);
+	ck_assert_uint_eq(c.sync, before);
+}
+END_TEST
+
+/* ---- entries evpnd does not own (issue 11) --------------------------- */
+
+static uint64_t
+blocked(const char *kind)
+{
+	struct dataplane_stats	 st;
+
+	dataplane_get_stats(dp, &st);
+	for (int k = 0; k < DATAPLANE_NKINDS; k++)
+		if (strcmp(dataplane_kind_name(k), kind) == 0)
+			return st.blocked[k];
+	ck_abort_msg("no kind %s", kind);
+	return 0;
+}
+
+/* The one route of table 100 for dst, as "gateway|dev|protocol". */
+static const char *
+route_of(const char *dst)
+{
+	static char	 out[128];
+	json_t		*j, *e, *gw;
+	size_t		 i;
+
+	out[0] = '\0';
+	j = run_json("ip -j route show table 100");
+	json_array_foreach(j, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "dst")), dst))
+			continue;
+		gw = json_object_get(e, "gateway");
+		snprintf(out, sizeof(out), "%s|%s|%s", gw ?
+		    json_string_value(gw) : "-",
+		    json_string_value(json_object_get(e, "dev")),
+		    json_string_value(json_object_get(e, "protocol")));
+	}
+	json_decref(j);
+	return out;
+}
+
+/* Wait for the kernel's events about what the test did by hand. */
+static void
+read_events(void)
+{
+	nl_events_poll(dataplane_nl(dp), 200);
+	settle();
+}
+
+/*
+ * An administrator's static route in the VRF's table is not replaced
+ * by a type-5 route for the same prefix, nor deleted with it; once the
+ * administrator removes it, ours goes in.  Ours carries our protocol.
+ */
+START_TEST(test_static_route_left_alone)
+{
+	struct prefix	 p;
+	struct ipaddr	 vtep = ip("10.0.0.12");
+	struct macaddr	 rmac = mac("02:00:00:00:12:00");
+
+	vni_add(&l3);
+	sh("ip route add 10.2.0.0/24 dev br4000 table 100 proto static");
+	read_events();
+	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p, false), 0);
+	ops->route_set(ops->ctx, &l3, &p, &vtep, &rmac);
+	settle();
+	ck_assert_str_eq(route_of("10.2.0.0/24"), "-|br4000|static");
+	ck_assert_int_eq(blocked("route"), 1);
+	ck_assert_int_eq(installed("route"), 0);
+	ops->route_del(ops->ctx, &l3, &p);
+	settle();
+	ck_assert_str_eq(route_of("10.2.0.0/24"), "-|br4000|static");
+	ck_assert_int_eq(blocked("route"), 0);
+
+	ops->route_set(ops->ctx, &l3, &p, &vtep, &rmac);
+	sh("ip route del 10.2.0.0/24 table 100");
+	read_events();
+	ck_assert_str_eq(route_of("10.2.0.0/24"), "10.0.0.12|br4000|237");
+	ck_assert_int_eq(installed("route"), 1);
+	ck_assert_int_eq(blocked("route"), 0);
+
+	/* Added behind our back: ours stays ours until it is replaced,
+	 * then the key is theirs. */
+	sh("ip route replace 10.2.0.0/24 dev br4000 table 100 proto static");
+	read_events();
+	ck_assert_int_eq(blocked("route"), 1);
+	ops->route_del(ops->ctx, &l3, &p);
+	settle();
+	ck_assert_str_eq(route_of("10.2.0.0/24"), "-|br4000|static");
+}
+END_TEST
+
+/* A static neighbour, and another daemon's extern_learn one (FRR's
+ * zebra marks its own with protocol zebra), are not replaced or
+ * deleted; ours carry extern_learn and our protocol. */
+START_TEST(test_foreign_neighbours_left_alone)
+{
+	struct macaddr	 a = mac("02:00:00:00:00:0a");
+	struct ipaddr	 st = ip("10.1.1.20"), zb = ip("10.1.1.21");
+	json_t		*j;
+
+	vni_add(&l2);
+	sh("ip neigh add 10.1.1.20 lladdr 02:00:00:00:00:ee dev br100 "
+	    "nud permanent");
+	sh("ip neigh add 10.1.1.21 lladdr 02:00:00:00:00:ef dev br100 "
+	    "nud noarp extern_learn proto zebra");
+	read_events();
+	ops->neigh_set(ops->ctx, &l2, &st, &a);
+	ops->neigh_set(ops->ctx, &l2, &zb, &a);
+	push_full_state();
+	settle();
+	ck_assert_int_eq(blocked("neigh"), 2);
+	ops->neigh_del(ops->ctx, &l2, &st, &a);
+	ops->neigh_del(ops->ctx, &l2, &zb, &a);
+	settle();
+	j = run_json("ip -j neigh show dev br100");
+	ck_assert_int_eq(json_array_size(j), 3);
+	json_decref(j);
+	sh("ip neigh show dev br100 | grep -q '10.1.1.20 lladdr "
+	    "02:00:00:00:00:ee PERMANENT'");
+	sh("ip neigh show dev br100 | grep -q '10.1.1.21 lladdr "
+	    "02:00:00:00:00:ef extern_learn NOARP proto zebra'");
+	sh("ip neigh show dev br100 | grep -q '10.1.1.10 lladdr "
+	    "02:00:00:00:00:0a extern_learn NOARP proto 237'");
+}
+END_TEST
+
+/* A static FDB entry on the VXLAN device, and a MAC pinned to a local
+ * port, keep their place when a remote route claims the MAC. */
+START_TEST(test_static_fdb_left_alone)
+{
+	struct macaddr	 c = mac("02:00:00:00:00:0c");
+	struct macaddr	 d = mac("02:00:00:00:00:0d");
+	struct ipaddr	 v1 = ip("10.0.0.12");
+
+	vni_add(&l2);
+	sh("ip link add veth0 type veth peer name veth1");
+	sh("ip link set veth0 master br100 up");
+	sh("bridge fdb add 02:00:00:00:00:0c dev vx100 dst 10.0.0.99 self "
+	    "static");
+	sh("bridge fdb add 02:00:00:00:00:0d dev veth0 master static");
+	read_events();
+	ops->mac_set(ops->ctx, &l2, &c, &v1, false);
+	ops->mac_set(ops->ctx, &l2, &d, &v1, false);
+	settle();
+	ck_assert_int_eq(blocked("fdb"), 2);
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0c", "10.0.0.99"),
+	    1);
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0c", "10.0.0.12"),
+	    0);
+	ck_assert_int_eq(count_fdb("veth0", "02:00:00:00:00:0d", NULL), 1);
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0d", NULL), 0);
+	ops->mac_del(ops->ctx, &l2, &c);
+	ops->mac_del(ops->ctx, &l2, &d);
+	settle();
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0c", "10.0.0.99"),
+	    1);
+	ck_assert_int_eq(count_fdb("veth0", "02:00:00:00:00:0d", NULL), 1);
+	ck_assert_int_eq(sent(), 0);
+}
+END_TEST
+
+/* A VNI's setup adopts what is on its own devices only: another VNI's
+ * entry whose delete is still queued must not come back as owned (it
+ * would never be installed again). */
+START_TEST(test_adoption_keeps_to_its_vni)
+{
+	struct evpn_dp_vni	 other = l2;
+	struct macaddr		 a = mac("02:00:00:00:00:0a");
+	struct ipaddr		 v1 = ip("10.0.0.12");
+
+	vni_add(&l2);
+	push_full_state();
+	settle();
+	ops->mac_del(ops->ctx, &l2, &a);	/* queued, not sent */
+	other.vxlan_if = "vx200";
+	other.bridge_if = "br200";
+	other.vni = 200;
+	vni_add(&other);
+	settle();
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0a", NULL), 0);
+	ops->mac_set(ops->ctx, &l2, &a, &v1, false);
+	settle();
+	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0a", "10.0.0.12"),
+	    1);
+}
+END_TEST
+
+/* A restart adopts our routes (our protocol) and sweeps the stale ones;
+ * the foreign route in the table is neither. */
+START_TEST(test_restart_adopts_routes)
+{
+	struct prefix	 p1, p2;
+	struct ipaddr	 vtep = ip("10.0.0.12");
+	struct macaddr	 rmac = mac("02:00:00:00:12:00");
+
+	vni_add(&l3);
+	sh("ip route add 10.9.0.0/24 dev br4000 table 100 proto static");
+	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p1, false), 0);
+	ck_assert_int_eq(prefix_parse("10.3.0.0/24", &p2, false), 0);
+	ops->route_set(ops->ctx, &l3, &p1, &vtep, &rmac);
+	ops->route_set(ops->ctx, &l3, &p2, &vtep, &rmac);
+	settle();
+	dataplane_free(dp);
+	new_adapter();
+	vni_add(&l3);
+	ck_assert_int_eq(installed("route"), 2);
+	ops->sync_begin(ops->ctx);
+	ops->route_set(ops->ctx, &l3, &p1, &vtep, &rmac);
+	ops->sync_end(ops->ctx);
+	settle();
+	ck_assert_str_eq(route_of("10.2.0.0/24"), "10.0.0.12|br4000|237");
+	ck_assert_str_eq(route_of("10.3.0.0/24"), "");
+	ck_assert_str_eq(route_of("10.9.0.0/24"), "-|br4000|static");
 }
 END_TEST
 
@@ -641,6 +1018,14 @@ dataplane_suite(void)
 	tcase_add_test(tc, test_local_learning);
 	tcase_add_test(tc, test_learning_at_start);
 	tcase_add_test(tc, test_resync_reinstalls);
+	tcase_add_test(tc, test_static_route_left_alone);
+	tcase_add_test(tc, test_foreign_neighbours_left_alone);
+	tcase_add_test(tc, test_static_fdb_left_alone);
+	tcase_add_test(tc, test_restart_adopts_routes);
+	tcase_add_test(tc, test_adoption_keeps_to_its_vni);
+	tcase_add_test(tc, test_resync_in_slices);
+	tcase_add_test(tc, test_vni_del_does_not_wait);
+	tcase_add_test(tc, test_view_without_netlink);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
+#include "bgpd/bgpd.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "evpn/evpn_dp.h"
@@ -28,6 +31,7 @@ static const char conf[] =
     " vni 100\n"
     " bridge br100\n"
     " local-tunnel-ip 10.0.0.11\n"
+    " mac-limit 3\n"
     " static-mac 02:00:00:00:00:05 ip 10.10.0.5\n"
     " static-mac 02:00:00:00:00:06\n"
     "!\n"
@@ -244,6 +248,94 @@ START_TEST(test_attach_defers_sweep_until_settle)
 	fdp_clear(&fd);
 	evpn_dp_settle(w.evpn);
 	ck_assert_uint_eq(fd.ncalls, 0);
+}
+END_TEST
+
+/*
+ * The settling ends when every peer has sent End-of-RIB for l2vpn evpn
+ * (bgpd's convergence hook), not after a fixed time: a late reflector's
+ * routes are not swept before it could send them.
+ */
+START_TEST(test_settle_on_end_of_rib)
+{
+	remote_mac("02:00:00:00:aa:01", NULL, "10.0.0.2", -1, false);
+	evpn_set_dataplane(w.evpn, &fd.ops);
+	fp_run(&w);
+	ck_assert(!bgp_family_converged(w.bgp, BGP_AID_L2VPN_EVPN));
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 0);
+	fdp_clear(&fd);
+	fp_send_eor(rr);
+	fp_run(&w);
+	ck_assert(bgp_family_converged(w.bgp, BGP_AID_L2VPN_EVPN));
+	ck_assert_str_eq(fd.calls[0], "sync_begin");
+	ck_assert_str_eq(fd.calls[fd.ncalls - 1], "sync_end");
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 1);
+	/* A second End-of-RIB (a new session) sweeps nothing more. */
+	fdp_clear(&fd);
+	fp_send_eor(rr);
+	fp_run(&w);
+	ck_assert_uint_eq(fdp_count(&fd, "sync_"), 0);
+}
+END_TEST
+
+/* Two reflectors, one down: the End-of-RIB of the other is not enough;
+ * rib-stale-time (1 s here) ends the wait.  Peers that are shut down or
+ * do not carry l2vpn evpn are not waited for. */
+START_TEST(test_settle_waits_for_every_peer)
+{
+	static const char two[] =
+	    "vxlan vx100\n vni 100\n bridge br100\n"
+	    " local-tunnel-ip 10.0.0.11\n!\n"
+	    "router bgp 65000\n bgp router-id 10.0.0.11\n"
+	    " bgp graceful-restart rib-stale-time 1\n"
+	    " neighbor 10.0.0.1 remote-as 65000\n"
+	    " neighbor 10.0.0.3 remote-as 65000\n"
+	    " neighbor 10.0.0.4 remote-as 65000\n"
+	    " neighbor 10.0.0.4 shutdown\n"
+	    " neighbor 10.0.0.5 remote-as 65000\n"
+	    " address-family ipv4 unicast\n"
+	    "  neighbor 10.0.0.5 activate\n"
+	    " exit-address-family\n"
+	    " address-family l2vpn evpn\n"
+	    "  neighbor 10.0.0.1 activate\n"
+	    "  neighbor 10.0.0.3 activate\n"
+	    "  neighbor 10.0.0.4 activate\n"
+	    "  advertise-all-vni\n"
+	    " exit-address-family\nexit\n";
+	struct timeval tv = { 1, 500000 };
+
+	fp_world_free(&w);
+	fp_reset();
+	fp_world_start(&w, two);
+	rr = fp_establish(&w, RR, &rr1);
+	fp_run(&w);
+	evpn_set_dataplane(w.evpn, &fd.ops);
+	fp_send_eor(rr);
+	fp_run(&w);
+	ck_assert(!bgp_family_converged(w.bgp, BGP_AID_L2VPN_EVPN));
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 0);
+	event_base_loopexit(w.base, &tv);
+	event_base_dispatch(w.base);
+	ck_assert_uint_eq(fdp_count(&fd, "sync_end"), 1);
+	ck_assert_str_eq(fd.calls[fd.ncalls - 1], "sync_end");
+}
+END_TEST
+
+/* Nobody to wait for (no peer carries l2vpn evpn): settled at once. */
+START_TEST(test_settle_without_peers)
+{
+	static const char none[] =
+	    "vxlan vx100\n vni 100\n bridge br100\n"
+	    " local-tunnel-ip 10.0.0.11\n!\n"
+	    "router bgp 65000\n bgp router-id 10.0.0.11\n"
+	    " address-family l2vpn evpn\n  advertise-all-vni\n"
+	    " exit-address-family\nexit\n";
+
+	fp_world_free(&w);
+	fp_reset();
+	fp_world_start(&w, none);
+	evpn_set_dataplane(w.evpn, &fd.ops);
+	ck_assert_str_eq(fd.calls[fd.ncalls - 1], "sync_end");
 }
 END_TEST
 
@@ -578,6 +670,189 @@ START_TEST(test_learning_ignores_what_is_not_ours)
 }
 END_TEST
 
+static json_t *
+vni_view(uint32_t vni)
+{
+	json_t *all = evpn_vni_json(w.evpn), *v;
+	char key[16];
+
+	snprintf(key, sizeof(key), "%u", vni);
+	v = json_incref(json_object_get(json_object_get(all, "vnis"), key));
+	json_decref(all);
+	ck_assert_ptr_nonnull(v);
+	return v;
+}
+
+static long long
+vni_field(uint32_t vni, const char *name)
+{
+	json_t *v = vni_view(vni), *f = json_object_get(v, name);
+	long long n;
+
+	ck_assert_ptr_nonnull(f);
+	n = json_is_boolean(f) ? json_is_true(f) : json_integer_value(f);
+	json_decref(v);
+	return n;
+}
+
+/*
+ * A host spraying source MACs (issue 11): VNI 100 (mac-limit 3)
+ * advertises three learned MACs and no more, and says so in the
+ * counters and the VNI view; a neighbour of a MAC already counted
+ * is no new MAC.  Back below 90% of the limit the bridge is read again,
+ * and a reload that lifts the limit keeps the count of what was dropped.
+ */
+START_TEST(test_mac_limit)
+{
+	struct evpn_dp_counters c;
+	struct macaddr m[5];
+	struct ipaddr ip;
+	struct config *nc;
+	char text[32], err[128], *reload, *at;
+
+	attach_settled();
+	for (int i = 0; i < 5; i++) {
+		snprintf(text, sizeof(text), "02:00:00:00:ab:%02x", i + 1);
+		ck_assert_int_eq(mac_parse(text, &m[i]), 0);
+		evpn_dp_mac_learned(w.evpn, "br100", &m[i]);
+	}
+	ck_assert_int_eq(ipaddr_parse("10.10.0.9", &ip), 0);
+	evpn_dp_neigh_learned(w.evpn, "br100", &ip, &m[0]);
+	evpn_dp_neigh_learned(w.evpn, "br100", &ip, &m[4]);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "+" P_AB01 " 10.0.0.11:100; "
+	    "+[2]:[0]:[48]:[02:00:00:00:ab:02] 10.0.0.11:100; "
+	    "+[2]:[0]:[48]:[02:00:00:00:ab:03] 10.0.0.11:100; "
+	    "+" P_AB01 ":[32]:[10.10.0.9] 10.0.0.11:100");
+	evpn_get_dp_counters(w.evpn, &c);
+	ck_assert_uint_eq(c.mac_limit_drops, 3);
+	ck_assert_uint_eq(c.vnis_at_mac_limit, 1);
+	ck_assert_int_eq(vni_field(100, "numLearnedMacs"), 3);
+	ck_assert_int_eq(vni_field(100, "macLimit"), 3);
+	ck_assert_int_eq(vni_field(100, "macLimitReached"), 1);
+	ck_assert_int_eq(vni_field(100, "macLimitDrops"), 3);
+	fdp_expect_none(&fd, "learn_again 100");
+
+	/* 2 of 3 is below 90%: learning resumes, the bridge is read. */
+	evpn_dp_mac_gone(w.evpn, "br100", &m[1]);
+	fdp_expect(&fd, "learn_again 100");
+	ck_assert_int_eq(vni_field(100, "macLimitReached"), 0);
+	evpn_dp_mac_learned(w.evpn, "br100", &m[3]);
+	fp_run(&w);
+	ck_assert_str_eq(sent_routes(), "-[2]:[0]:[48]:[02:00:00:00:ab:02] "
+	    "10.0.0.11:100; +[2]:[0]:[48]:[02:00:00:00:ab:04] 10.0.0.11:100");
+	ck_assert_int_eq(vni_field(100, "numLearnedMacs"), 3);
+
+	/* At the limit again; a reload to "mac-limit 0" (none) resumes. */
+	evpn_dp_mac_learned(w.evpn, "br100", &m[4]);
+	ck_assert_int_eq(vni_field(100, "macLimitReached"), 1);
+	reload = xstrdup(conf);
+	at = strstr(reload, "mac-limit 3");
+	at[strlen("mac-limit ")] = '0';
+	nc = fp_conf(reload);
+	free(reload);
+	fdp_clear(&fd);
+	ck_assert_int_eq(evpn_reconfigure(w.evpn, nc, err, sizeof(err)), 0);
+	conf_free(w.conf);
+	w.conf = nc;
+	fdp_expect(&fd, "learn_again 100");
+	ck_assert_int_eq(vni_field(100, "numLearnedMacs"), 3);
+	ck_assert_int_eq(vni_field(100, "macLimit"), 0);
+	ck_assert_int_eq(vni_field(100, "macLimitDrops"), 4);
+	evpn_dp_mac_learned(w.evpn, "br100", &m[4]);
+	ck_assert_int_eq(vni_field(100, "numLearnedMacs"), 4);
+}
+END_TEST
+
+/* A route whose next hop is vtep, from originator 10.0.0.99 (so a next
+ * hop equal to our router id is not taken for a reflection loop). */
+static void
+remote_via(const struct evpn_route *r, const char *vtep, const char *rt)
+{
+	struct bgp_attrs a;
+
+	fp_attrs_vtep(&a, vtep, rt);
+	bgp_attrs_set_originator_id(&a, fp_ip4("10.0.0.99"));
+	fp_announce(rr, &a, r, 1);
+	bgp_attrs_clear(&a);
+	fp_run(&w);
+}
+
+/*
+ * Addresses no remote VTEP can have (issue 11): the unspecified
+ * address, loopback, multicast, broadcast and our own tunnel address
+ * never become FDB, flood or route entries, and are counted; a bad
+ * claim with a higher sequence does not take a MAC from a good one.
+ */
+START_TEST(test_bad_vtep_not_installed)
+{
+	static const char *const bad[] = { "0.0.0.0", "127.0.0.1",
+	    "224.0.0.5", "255.255.255.255", "10.0.0.11", "::1", "ff02::1" };
+	struct evpn_dp_counters c;
+	struct evpn_route r, t5 = remote_t5();
+	char rd[RD_STRLEN];
+
+	attach_settled();
+	for (size_t i = 0; i < nitems(bad); i++) {
+		snprintf(rd, sizeof(rd), "10.0.0.%zu:1", 50 + i);
+		r = fp_macip(rd, "02:00:00:00:ee:01", NULL, 100);
+		remote_via(&r, bad[i], "65000:100");
+	}
+	r = fp_imet("127.0.0.1:1", "127.0.0.1");
+	remote_via(&r, "127.0.0.1", "65000:100");
+	remote_via(&t5, "224.0.0.1", "65000:5000");
+	/* Groups without a usable route: nothing set (deletes are fine). */
+	ck_assert_msg(fdp_count(&fd, "mac_set") + fdp_count(&fd, "flood_add") +
+	    fdp_count(&fd, "route_set") == 0, "calls:%s", fdp_dump(&fd));
+	evpn_get_dp_counters(w.evpn, &c);
+	ck_assert_uint_eq(c.bad_vtep, nitems(bad) + 2);
+
+	/* A good VTEP's claim wins over a bad one with a higher sequence. */
+	remote_mac("02:00:00:00:ee:02", NULL, "10.0.0.2", 1, false);
+	r = fp_macip("10.0.0.60:1", "02:00:00:00:ee:02", NULL, 100);
+	{
+		struct bgp_attrs a;
+
+		fp_attrs_vtep(&a, "127.0.0.2", "65000:100");
+		fp_attrs_mobility(&a, 7, false);
+		fp_announce(rr, &a, &r, 1);
+		bgp_attrs_clear(&a);
+		fp_run(&w);
+	}
+	ck_assert_str_eq(fdp_last(&fd, "mac_"),
+	    "mac_set 100 02:00:00:00:ee:02 10.0.0.2");
+	fdp_expect_none(&fd, "mac_del 100 02:00:00:00:ee:02");
+}
+END_TEST
+
+/* A type-5 prefix with host bits set is refused, not masked: the route
+ * for the masked prefix, from another VTEP, stays alone in the kernel. */
+START_TEST(test_type5_host_bits_refused)
+{
+	struct evpn_dp_counters c;
+	struct evpn_route bad, good = remote_t5();
+	struct prefix p;
+	struct rd d;
+
+	attach_settled();
+	ck_assert_int_eq(rd_parse("10.0.0.3:2", &d), 0);
+	ck_assert_int_eq(prefix_parse("10.30.0.5/24", &p, true), 0);
+	p.addr.u.b[3] = 5;
+	ck_assert_int_eq(evpn_route_make_prefix(&bad, &d, &p, NULL, 5000), 0);
+	remote(&good, "10.0.0.2", "65000:5000", -1, false);
+	remote(&bad, "10.0.0.3", "65000:5000", -1, false);
+	/* Nothing at all for the bad one, not even a delete. */
+	ck_assert_str_eq(fdp_dump(&fd), "\n  route_set 5000 10.30.0.0/24 "
+	    "10.0.0.2 00:00:00:00:00:00");
+	evpn_get_dp_counters(w.evpn, &c);
+	ck_assert_uint_eq(c.bad_prefix, 1);
+	/* Its withdrawal touches nothing either. */
+	fp_withdraw(rr, &bad, 1);
+	fp_run(&w);
+	ck_assert_uint_eq(fd.ncalls, 1);
+}
+END_TEST
+
 static Suite *
 evpn_dp_suite(void)
 {
@@ -587,6 +862,9 @@ evpn_dp_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_attach_defers_sweep_until_settle);
+	tcase_add_test(tc, test_settle_on_end_of_rib);
+	tcase_add_test(tc, test_settle_waits_for_every_peer);
+	tcase_add_test(tc, test_settle_without_peers);
 	tcase_add_test(tc, test_resync_while_settling_does_not_sweep);
 	tcase_add_test(tc, test_resync_after_settle_sweeps);
 	tcase_add_test(tc, test_detached_pushes_nothing);
@@ -604,6 +882,9 @@ evpn_dp_suite(void)
 	tcase_add_test(tc, test_learned_neigh_advertised_and_withdrawn);
 	tcase_add_test(tc, test_learned_mac_moved_here);
 	tcase_add_test(tc, test_learning_ignores_what_is_not_ours);
+	tcase_add_test(tc, test_mac_limit);
+	tcase_add_test(tc, test_bad_vtep_not_installed);
+	tcase_add_test(tc, test_type5_host_bits_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

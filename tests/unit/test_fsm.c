@@ -5,6 +5,7 @@
  * The last tests run two real instances over loopback with libevent.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "bgpd/bgp_peer.h"
 #include "bgpd/bgpd.h"
 #include "common/buf.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "evpn/evpn_int.h"
@@ -858,7 +860,7 @@ START_TEST(test_graceful_restart_shutdown)
 	open = f->out.data;
 	ck_assert_uint_ge(f->out.len, BGP_HDR_LEN);
 	ck_assert_int_eq(bgp_open_decode(open + BGP_HDR_LEN,
-	    (size_t)(open[16] << 8 | open[17]) - BGP_HDR_LEN, &o, &err), 0);
+	    (size_t)be16_load(open + 16) - BGP_HDR_LEN, &o, &err), 0);
 	ck_assert(o.caps.gr);
 	ck_assert(o.caps.gr_af[BGP_AID_L2VPN_EVPN]);
 	ck_assert(o.caps.gr_af_forwarding[BGP_AID_L2VPN_EVPN]);
@@ -1069,6 +1071,172 @@ START_TEST(test_listener_follows_config)
 }
 END_TEST
 
+/* ---- a NOTIFICATION reaches a peer that is behind ------------------ */
+
+/* A raw socket from 127.0.0.2 to port: the peer, played by the test. */
+static int
+raw_peer_connect(uint16_t port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sin.sin_port = htons(port);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+static void
+raw_send_all(int fd, const void *p, size_t len)
+{
+	ck_assert_int_eq(send(fd, p, len, 0), (ssize_t)len);
+}
+
+/* Turn the loop for msec. */
+static void
+loop_for(struct event_base *base, unsigned msec)
+{
+	struct timeval tv = { msec / 1000, (msec % 1000) * 1000 };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+struct stream_reader {
+	uint8_t		 buf[65536 + BGP_MAX_MSG_LEN];
+	size_t		 len;
+	size_t		 keepalives;
+	bool		 notify_seen;
+	uint8_t		 code, subcode;
+	bool		 eof;
+	int		 err;		/* errno of a failed read */
+};
+
+/* Read what is there and walk the whole messages in it. */
+static void
+stream_read(int fd, struct stream_reader *r)
+{
+	ssize_t n = recv(fd, r->buf + r->len, sizeof(r->buf) - r->len,
+	    MSG_DONTWAIT);
+	size_t off = 0;
+
+	if (n == 0)
+		r->eof = true;
+	if (n < 0 && errno != EAGAIN)
+		r->err = errno;
+	if (n <= 0)
+		return;
+	r->len += (size_t)n;
+	while (r->len - off >= BGP_HDR_LEN) {
+		const uint8_t *m = r->buf + off;
+		size_t mlen = (size_t)m[16] << 8 | m[17];
+
+		ck_assert_uint_ge(mlen, BGP_HDR_LEN);
+		if (r->len - off < mlen)
+			break;
+		if (m[18] == BGP_MSG_KEEPALIVE)
+			r->keepalives++;
+		if (m[18] == BGP_MSG_NOTIFICATION) {
+			r->notify_seen = true;
+			r->code = m[19];
+			r->subcode = m[20];
+		}
+		off += mlen;
+	}
+	memmove(r->buf, r->buf + off, r->len - off);
+	r->len -= off;
+}
+
+/*
+ * A peer that is behind: it has not read the 4 MB we queued for it and
+ * sends more than we read, starting with a message whose marker is
+ * wrong.  Our NOTIFICATION (Connection Not Synchronized) goes behind
+ * the 4 MB, with unread input on our side: closing the socket there
+ * would reset the connection and lose it.  The peer, reading now, must
+ * get all of it and then the NOTIFICATION and an orderly end.
+ */
+START_TEST(test_notification_reaches_peer_that_is_behind)
+{
+	struct event_base *base = event_base_new();
+	struct stream_reader *r = xcalloc(1, sizeof(*r));
+	uint16_t port = free_port("127.0.0.1");
+	uint8_t keepalive_msg[BGP_HDR_LEN], junk[65536];
+	struct bgp_open o;
+	struct bgp_peer *p;
+	struct lo_side a;
+	struct wbuf wb;
+	size_t queued = 0;
+	uint64_t deadline;
+	char err[160];
+	int fd;
+
+	lo_side_init(&a, 65001, "10.0.0.1", "127.0.0.1", port, 65002,
+	    "127.0.0.2", 179, true);
+	a.nb.has_timers = false;
+	a.bgp = bgp_create(base, &a.cfg, err, sizeof(err));
+	ck_assert_msg(a.bgp != NULL, "%s", err);
+	fd = raw_peer_connect(port);
+
+	/* OPEN and KEEPALIVE: Established, without reading a byte. */
+	remote_open_init(&o, 65002, 90, "10.0.0.2");
+	wbuf_init(&wb, 0);
+	bgp_open_encode(&wb, &o);
+	bgp_keepalive_encode(&wb);
+	raw_send_all(fd, wb.data, wb.len);
+	wbuf_free(&wb);
+	p = bgp_peer_find(a.bgp, &a.nb.addr);
+	for (int i = 0; i < 200 && p->state != BGP_ST_ESTABLISHED; i++)
+		loop_for(base, 10);
+	ck_assert_int_eq(p->state, BGP_ST_ESTABLISHED);
+
+	/* 4 MB for a peer that does not read. */
+	memcpy(keepalive_msg, keepalive, sizeof(keepalive_msg));
+	while (queued < 4 * 1024 * 1024) {
+		ck_assert_int_eq(bgp_peer_send(p, keepalive_msg,
+		    sizeof(keepalive_msg)), 0);
+		queued += sizeof(keepalive_msg);
+	}
+	loop_for(base, 50);
+	ck_assert_uint_gt(bgp_peer_pending(p), 0);	/* it is behind */
+
+	/* A header with a bad marker, then far more than we read. */
+	memset(junk, 0, sizeof(junk));
+	junk[16] = 0;
+	junk[17] = BGP_HDR_LEN;
+	junk[18] = BGP_MSG_KEEPALIVE;
+	for (int i = 0; i < 16; i++)
+		(void)send(fd, junk, sizeof(junk), MSG_DONTWAIT);
+	for (int i = 0; i < 100 && p->state == BGP_ST_ESTABLISHED; i++)
+		loop_for(base, 10);
+	ck_assert_int_ne(p->state, BGP_ST_ESTABLISHED);
+
+	/* Now the peer reads. */
+	deadline = mono_msec() + 10000;
+	while (!r->eof && r->err == 0 && mono_msec() < deadline) {
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		stream_read(fd, r);
+	}
+	ck_assert_msg(r->err == 0, "the peer's read failed: %s",
+	    strerror(r->err));
+	ck_assert_uint_ge(r->keepalives, queued / BGP_HDR_LEN);
+	ck_assert_msg(r->notify_seen, "no NOTIFICATION after %zu KEEPALIVEs",
+	    r->keepalives);
+	ck_assert_uint_eq(r->code, BGP_ERR_HEADER);
+	ck_assert_uint_eq(r->subcode, BGP_ERR_HDR_SYNC);
+	ck_assert(r->eof);
+
+	close(fd);
+	free(r);
+	bgp_free(a.bgp);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *
 fsm_suite(void)
 {
@@ -1110,6 +1278,7 @@ fsm_suite(void)
 	tcase_add_test(lo, test_loopback_a_passive);
 	tcase_add_test(lo, test_loopback_b_passive);
 	tcase_add_test(lo, test_listener_follows_config);
+	tcase_add_test(lo, test_notification_reaches_peer_that_is_behind);
 	suite_add_tcase(s, lo);
 	return s;
 }

@@ -15,6 +15,7 @@
 
 #include <linux/neighbour.h>
 #include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
 
@@ -32,7 +33,8 @@ struct seen {
 	int		 overruns;
 	struct nl_fdb	 fdb[MAX_SEEN];
 	struct nl_neigh	 neigh[MAX_SEEN];
-	int		 nfdb, nneigh;
+	struct nl_route	 route[MAX_SEEN];
+	int		 nfdb, nneigh, nroute, route_added;
 };
 
 static struct seen	 seen;
@@ -64,6 +66,14 @@ on_link(void *arg, bool added, const struct nl_link *l)
 {
 	if (added)
 		seen.link_added++;
+}
+
+static void
+on_route(void *arg, bool added, const struct nl_route *r)
+{
+	if (seen.nroute < MAX_SEEN)
+		seen.route[seen.nroute++] = *r;
+	seen.route_added += added;
 }
 
 static void
@@ -100,8 +110,8 @@ run_json(const char *cmd)
 static void
 setup(void)
 {
-	struct nl_callbacks	 cb = { on_fdb, on_neigh, on_link, on_overrun,
-	    NULL };
+	struct nl_callbacks	 cb = { .fdb = on_fdb, .neigh = on_neigh,
+	    .link = on_link, .route = on_route, .overrun = on_overrun };
 	char			 err[256];
 
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
@@ -479,6 +489,22 @@ START_TEST(test_route_and_rule)
 	j = run_json("ip -j route show table 100");
 	ck_assert_int_eq(json_array_size(j), 0);
 	json_decref(j);
+	/* A delete names our protocol: somebody else's route stays, and
+	 * its absence is no failure. */
+	sh("ip route add 10.2.0.0/24 dev br100 table 100 proto static");
+	nl_route_delete(nl, 100, &p4);
+	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
+	j = run_json("ip -j route show table 100");
+	ck_assert_int_eq(json_array_size(j), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j,
+	    0), "protocol")), "static");
+	json_decref(j);
+	{
+		struct nl_counters	 c;
+
+		nl_get_counters(nl, &c);
+		ck_assert_uint_eq(c.failed, 0);
+	}
 
 	ck_assert_msg(nl_rule_iif_add(nl, 1000, "br100", 100, err,
 	    sizeof(err)) == 0, "%s", err);
@@ -718,6 +744,102 @@ START_TEST(test_vrf_probe)
 }
 END_TEST
 
+/* Route events (once asked for) and dumps say whose a route is; our
+ * neighbours carry our protocol. */
+START_TEST(test_route_events_and_protocol)
+{
+	struct prefix	 p;
+	struct ipaddr	 gw = ip("10.0.0.12"), h = ip("10.1.1.7");
+	struct macaddr	 m = mac("02:00:00:00:00:07");
+	struct dump_routes { int ours, static_, other; } d = { 0 };
+	int		 vx, br;
+
+	make_l2(&vx, &br, false);
+	ck_assert_int_eq(nl_events_routes(nl), 0);
+	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p, false), 0);
+	nl_route_replace(nl, 100, &p, &gw, br);
+	nl_neigh_replace(nl, br, &h, &m);
+	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
+	sh("ip route add 10.3.0.0/24 dev br100 table 100 proto static");
+	sh("ip route add 10.4.0.0/24 dev br100 table 101");
+	nl_events_poll(nl, 200);
+	ck_assert_int_ge(seen.route_added, 3);
+	for (int i = 0; i < seen.nroute; i++) {
+		const struct nl_route *r = &seen.route[i];
+		char a[PREFIX_STRLEN];
+
+		prefix_fmt(&r->pfx, a, sizeof(a));
+		if (strcmp(a, "10.2.0.0/24") == 0) {
+			ck_assert_uint_eq(r->table, 100);
+			ck_assert_uint_eq(r->protocol, NL_RTPROT_EVPND);
+			d.ours++;
+		} else if (strcmp(a, "10.3.0.0/24") == 0) {
+			ck_assert_uint_eq(r->protocol, RTPROT_STATIC);
+			d.static_++;
+		} else if (strcmp(a, "10.4.0.0/24") == 0) {
+			ck_assert_uint_eq(r->table, 101);
+			d.other++;
+		}
+	}
+	ck_assert(d.ours == 1 && d.static_ == 1 && d.other == 1);
+	for (int i = 0; i < seen.nneigh; i++)
+		if (ipaddr_cmp(&seen.neigh[i].ip, &h) == 0)
+			ck_assert_uint_eq(seen.neigh[i].protocol,
+			    NL_RTPROT_EVPND);
+	sh("ip neigh show dev br100 | grep -q '10.1.1.7 .*proto 237'");
+}
+END_TEST
+
+struct dump_count {
+	int	 fdb, done, error;
+};
+
+static void
+dump_fdb_cb(void *arg, const struct nl_fdb *f)
+{
+	((struct dump_count *)arg)->fdb++;
+}
+
+static void
+dump_done_cb(void *arg, int error)
+{
+	((struct dump_count *)arg)->done++;
+	((struct dump_count *)arg)->error = error;
+}
+
+/* A dump read on the loop: it runs across turns, one at a time, and
+ * ends with done() once. */
+START_TEST(test_dump_on_loop)
+{
+	struct dump_count	 d = { 0 };
+	struct nl_dump_cbs	 cbs = { .fdb = dump_fdb_cb,
+	    .done = dump_done_cb, .arg = &d };
+	struct ipaddr		 gw = ip("10.0.0.12");
+	struct macaddr		 m = mac("02:00:00:02:00:00");
+	int			 vx, br, turns = 0;
+
+	make_l2(&vx, &br, false);
+	for (int i = 0; i < 500; i++) {
+		m.b[4] = (uint8_t)(i >> 8);
+		m.b[5] = (uint8_t)i;
+		nl_fdb_replace(nl, vx, &m, &gw, false);
+	}
+	ck_assert_int_eq(nl_wait_idle(nl, 3000), 0);
+	ck_assert_int_eq(nl_dump_start(nl, NL_DUMP_FDB, &cbs), 0);
+	ck_assert(nl_dump_running(nl));
+	ck_assert_int_eq(nl_dump_start(nl, NL_DUMP_FDB, &cbs), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	while (nl_dump_running(nl) && turns++ < 10000)
+		event_base_loop(base, EVLOOP_ONCE);
+	ck_assert_int_eq(d.done, 1);
+	ck_assert_int_eq(d.error, 0);
+	/* Each MAC twice (the VXLAN driver's and the bridge's), plus the
+	 * devices' own addresses. */
+	ck_assert_int_ge(d.fdb, 1000);
+	ck_assert_int_gt(turns, 1);
+}
+END_TEST
+
 static Suite *
 netlink_suite(void)
 {
@@ -738,6 +860,8 @@ netlink_suite(void)
 	tcase_add_test(tc, test_events_local_learning);
 	tcase_add_test(tc, test_event_overrun);
 	tcase_add_test(tc, test_vrf_probe);
+	tcase_add_test(tc, test_route_events_and_protocol);
+	tcase_add_test(tc, test_dump_on_loop);
 	suite_add_tcase(s, tc);
 	return s;
 }

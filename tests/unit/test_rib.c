@@ -19,6 +19,7 @@
 #include "bgpd/bgp_msg.h"
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgp_rib_int.h"
+#include "common/byteorder.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "tests/unit/fake_peer.h"
@@ -377,10 +378,7 @@ END_TEST
 static uint32_t
 cluster_at(const struct bgp_attrs *a, size_t i)
 {
-	const uint8_t *d = a->cluster_list->data + 4 * i;
-
-	return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
-	    (uint32_t)d[2] << 8 | d[3];
+	return be32_load(a->cluster_list->data + 4 * i);
 }
 
 START_TEST(test_ibgp_reflection)
@@ -699,8 +697,7 @@ rt_value(const struct bgp_attrs *a)
 	struct rt t;
 
 	ck_assert_int_eq(bgp_rt_next(a, &it, &t), 0);
-	return (uint32_t)t.b[4] << 24 | (uint32_t)t.b[5] << 16 |
-	    (uint32_t)t.b[6] << 8 | t.b[7];
+	return be32_load(t.b + 4);
 }
 
 static void
@@ -1072,42 +1069,6 @@ START_TEST(test_backpressure_slow_reader)
 }
 END_TEST
 
-/* Which peers delivered their initial table: End-of-RIB since they came
- * up (what a fabric IPAM pool waits for before handing out addresses). */
-START_TEST(test_eor_peers)
-{
-	struct fp_conn *ca = fp_establish(&w, A, &ra);
-	struct fp_conn *cc = fp_establish(&w, C, &rc);
-	size_t up;
-
-	fp_run(&w);
-	ck_assert_uint_eq(bgp_rib_eor_peers(w.rib, BGP_AID_L2VPN_EVPN, &up),
-	    0);
-	ck_assert_uint_eq(up, 2);
-	fp_send_eor(ca);
-	fp_run(&w);
-	ck_assert_uint_eq(bgp_rib_eor_peers(w.rib, BGP_AID_L2VPN_EVPN, &up),
-	    1);
-	fp_send_eor(cc);
-	fp_run(&w);
-	ck_assert_uint_eq(bgp_rib_eor_peers(w.rib, BGP_AID_L2VPN_EVPN, &up),
-	    2);
-	ck_assert_uint_eq(bgp_rib_eor_peers(w.rib, BGP_AID_IPV4_UNICAST,
-	    &up), 0);
-	/* A session that comes back has not sent its table again yet. */
-	bgp_fsm_conn_event(ca->conn, BGP_EV_CONN_CLOSED, "test");
-	fp_run(&w);
-	ck_assert_uint_eq(bgp_rib_eor_peers(w.rib, BGP_AID_L2VPN_EVPN, &up),
-	    1);
-	ck_assert_uint_eq(up, 1);
-	ca = fp_establish(&w, A, &ra);
-	fp_run(&w);
-	ck_assert_uint_eq(bgp_rib_eor_peers(w.rib, BGP_AID_L2VPN_EVPN, &up),
-	    1);
-	ck_assert_uint_eq(up, 2);
-}
-END_TEST
-
 /* ---- graceful restart, helper side (RFC 4724 §4.2) -------------------- */
 
 START_TEST(test_graceful_restart_stale_then_eor)
@@ -1414,7 +1375,6 @@ rib_suite(void)
 	tcase_add_test(tc, test_withdraw_after_held_back_announce);
 	tcase_add_test(tc, test_backpressure_slow_reader);
 	tcase_add_test(tc, test_route_too_big_for_peer);
-	tcase_add_test(tc, test_eor_peers);
 	tcase_add_test(tc, test_graceful_restart_stale_then_eor);
 	tcase_add_test(tc, test_graceful_restart_no_forwarding_bit);
 	tcase_add_test(tc, test_graceful_restart_withdraw_stale);

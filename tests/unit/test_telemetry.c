@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "common/addr.h"
+#include "common/byteorder.h"
 #include "telemetry/telemetry.h"
 
 #define MAX_DGRAM	2048
@@ -199,20 +200,13 @@ START_TEST(test_templates_per_exporter)
 }
 END_TEST
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* An IPFIX header of total length len, domain 7. */
 static void
 ipfix_header(uint8_t *d, uint16_t len)
 {
 	memset(d, 0, 16);
-	put16(d, 10);
-	put16(d + 2, len);
+	be16_store(d, 10);
+	be16_store(d + 2, len);
 	d[15] = 7;
 }
 
@@ -229,26 +223,26 @@ START_TEST(test_hostile_lengths)
 	    err, sizeof(err)), -1);
 	/* set length beyond the message */
 	ipfix_header(d, 24);
-	put16(d + 16, 256);
-	put16(d + 18, 200);
+	be16_store(d + 16, 256);
+	be16_store(d + 18, 200);
 	ck_assert_int_eq(flow_decode(fd, &exporter, d, 24, record_cb, &s,
 	    err, sizeof(err)), -1);
 	/* set length below its own header */
-	put16(d + 18, 2);
+	be16_store(d + 18, 2);
 	ck_assert_int_eq(flow_decode(fd, &exporter, d, 24, record_cb, &s,
 	    err, sizeof(err)), -1);
 	/* template claiming more fields than the set holds */
 	ipfix_header(d, 28);
-	put16(d + 16, 2);
-	put16(d + 18, 12);
-	put16(d + 20, 300);
-	put16(d + 22, 50);
-	put16(d + 24, 8);
-	put16(d + 26, 4);
+	be16_store(d + 16, 2);
+	be16_store(d + 18, 12);
+	be16_store(d + 20, 300);
+	be16_store(d + 22, 50);
+	be16_store(d + 24, 8);
+	be16_store(d + 26, 4);
 	ck_assert_int_eq(flow_decode(fd, &exporter, d, 28, record_cb, &s,
 	    err, sizeof(err)), -1);
 	/* a version we do not speak */
-	put16(d, 5);
+	be16_store(d, 5);
 	ck_assert_int_eq(flow_decode(fd, &exporter, d, 28, record_cb, &s,
 	    err, sizeof(err)), -1);
 	ck_assert_uint_eq(s.n, 0);
@@ -268,20 +262,20 @@ START_TEST(test_varlen_field)
 
 	/* template 256: sourceIPv4Address (4), a varlen IE 82 */
 	ipfix_header(d, 0);
-	put16(d + 16, 2);
-	put16(d + 18, 16);
-	put16(d + 20, 256);
-	put16(d + 22, 2);
-	put16(d + 24, 8);
-	put16(d + 26, 4);
-	put16(d + 28, 82);
-	put16(d + 30, 65535);
+	be16_store(d + 16, 2);
+	be16_store(d + 18, 16);
+	be16_store(d + 20, 256);
+	be16_store(d + 22, 2);
+	be16_store(d + 24, 8);
+	be16_store(d + 26, 4);
+	be16_store(d + 28, 82);
+	be16_store(d + 30, 65535);
 	/* data: 10.0.0.5, then "eth0" as a 1-byte-length string */
-	put16(d + 32, 256);
-	put16(d + 34, 13);
+	be16_store(d + 32, 256);
+	be16_store(d + 34, 13);
 	memcpy(d + 36, "\x0a\x00\x00\x05\x04" "eth0", 9);
 	n = 45;
-	put16(d + 2, (uint16_t)n);
+	be16_store(d + 2, (uint16_t)n);
 	ck_assert_int_eq(flow_decode(fd, &exporter, d, n, record_cb, &s,
 	    err, sizeof(err)), 0);
 	ck_assert_uint_eq(s.n, 1);
@@ -307,12 +301,12 @@ START_TEST(test_template_flood)
 
 	for (int id = 256; id < 256 + FLOW_MAX_TEMPLATES + 10; id++) {
 		ipfix_header(d, 28);
-		put16(d + 16, 2);
-		put16(d + 18, 12);
-		put16(d + 20, (uint16_t)id);
-		put16(d + 22, 1);
-		put16(d + 24, 8);
-		put16(d + 26, 4);
+		be16_store(d + 16, 2);
+		be16_store(d + 18, 12);
+		be16_store(d + 20, (uint16_t)id);
+		be16_store(d + 22, 1);
+		be16_store(d + 24, 8);
+		be16_store(d + 26, 4);
 		ck_assert_int_eq(flow_decode(fd, &exporter, d, 28, record_cb,
 		    &s, err, sizeof(err)), 0);
 	}
@@ -332,12 +326,12 @@ frame_arp_request(uint8_t *f, const char *sender, const char *target)
 	memset(f, 0, 60);
 	memset(f, 0xff, 6);
 	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
-	put16(f + 12, ETH_P_ARP);
-	put16(f + 14, 1);
-	put16(f + 16, ETH_P_IP);
+	be16_store(f + 12, ETH_P_ARP);
+	be16_store(f + 14, 1);
+	be16_store(f + 16, ETH_P_IP);
 	f[18] = 6;
 	f[19] = 4;
-	put16(f + 20, 1);
+	be16_store(f + 20, 1);
 	memcpy(f + 22, f + 6, 6);
 	inet_pton(AF_INET, sender, &a);
 	memcpy(f + 28, &a, 4);
@@ -361,7 +355,7 @@ START_TEST(test_pkt_arp)
 	/* cut in the middle of the target address */
 	ck_assert_int_eq(pkt_decode(f, 40, &s), -1);
 	/* a reply is no request */
-	put16(f + 20, 2);
+	be16_store(f + 20, 2);
 	ck_assert_int_eq(pkt_decode(f, 60, &s), 0);
 	ck_assert_int_eq(s.kind, PKT_OTHER);
 }
@@ -374,9 +368,9 @@ START_TEST(test_pkt_nd_and_ip)
 	struct ipaddr		 t = ip("2001:db8::50");
 
 	/* a VLAN-tagged IPv6 neighbour solicitation */
-	put16(f + 12, 0x8100);
-	put16(f + 14, 0x0064);
-	put16(f + 16, ETH_P_IPV6);
+	be16_store(f + 12, 0x8100);
+	be16_store(f + 14, 0x0064);
+	be16_store(f + 16, ETH_P_IPV6);
 	f[18] = 0x60;
 	f[18 + 6] = 58;
 	f[18 + 40] = 135;
@@ -388,7 +382,7 @@ START_TEST(test_pkt_nd_and_ip)
 	ck_assert_int_eq(pkt_decode(f, 18 + 50, &s), -1);
 	/* plain IPv4 */
 	memset(f, 0, sizeof(f));
-	put16(f + 12, ETH_P_IP);
+	be16_store(f + 12, ETH_P_IP);
 	f[14] = 0x45;
 	memcpy(f + 14 + 12, "\x0a\x0a\x00\x01\x0a\x0a\x00\x4d", 8);
 	ck_assert_int_eq(pkt_decode(f, 34, &s), 0);
@@ -483,7 +477,7 @@ START_TEST(test_sampler_veth)
 	ck_assert_msg(sp != NULL, "%s", err);
 	frame_arp_request(arp, "10.10.0.9", "10.10.0.50");
 	send_frames("tva", arp, 60, 20);
-	put16(other + 12, 0x88b5);	/* local experimental ethertype */
+	be16_store(other + 12, 0x88b5);	/* local experimental ethertype */
 	send_frames("tva", other, 60, 2000);
 	for (int i = 0; i < 100; i++) {
 		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
