@@ -7,9 +7,11 @@
  * the spec), given the caller's ID, RD cleared, signed with
  * ldns_pkt_tsig_sign() and turned to wire with ldns_pkt2wire().  The
  * request's MAC is kept (cloned from its TSIG record) because the
- * answer's TSIG covers it (RFC 8945 §4.3.1).  An answer is parsed with
- * ldns_wire2pkt(), matched by ID, QR and opcode, and judged by its
- * RCODE and, for NOERROR, ldns_pkt_tsig_verify().
+ * answer's TSIG covers it (RFC 8945 §4.3.1).  An answer is screened
+ * (its header matched by ID, QR and opcode, its records read one by one
+ * and one TSIG at most), parsed with ldns_wire2pkt(), and judged by its
+ * RCODE and, for NOERROR, ldns_pkt_tsig_verify() when the TSIG names
+ * our key and algorithm.
  */
 #include "dns/dns.h"
 
@@ -277,6 +279,62 @@ failure_reason(const ldns_pkt *p, char *why, size_t whylen)
 	    "", tn ? tn : "", tn ? ")" : "");
 }
 
+/* The answer's TSIG names our key and algorithm (RFC 8945 §5.3: the
+ * server answers with the request's key).  Checked before libldns
+ * verifies: it leaks the record when the algorithm is one it lacks. */
+static bool
+tsig_ours(const ldns_rr *t, const struct dns_zone_conf *zc)
+{
+	char alg[32];
+	ldns_rdf *key = dname(zc->tsig_name), *a;
+	bool same;
+
+	alg_name(zc->tsig_alg, alg, sizeof(alg));
+	a = ldns_dname_new_frm_str(alg);
+	same = key != NULL && a != NULL && ldns_rr_rdf(t, 0) != NULL &&
+	    ldns_dname_compare(ldns_rr_owner(t), key) == 0 &&
+	    ldns_dname_compare(ldns_rr_rdf(t, 0), a) == 0;
+	ldns_rdf_deep_free(key);
+	ldns_rdf_deep_free(a);
+	return same;
+}
+
+/*
+ * Before libldns builds a packet of it: the header is the answer to u
+ * (ID, QR, opcode), and the records (read one by one with
+ * ldns_wire2rr()) hold one TSIG at most: ldns_wire2pkt() leaks all but
+ * the last of several, which anyone able to send to our port could
+ * repeat.
+ */
+static bool
+answer_screen(const struct dns_update *u, const uint8_t *wire, size_t len)
+{
+	size_t pos = LDNS_HEADER_SIZE, n[4];
+	int tsigs = 0;
+
+	if (len < LDNS_HEADER_SIZE || LDNS_ID_WIRE(wire) != u->id ||
+	    !LDNS_QR_WIRE(wire) || LDNS_OPCODE_WIRE(wire) != LDNS_PACKET_UPDATE)
+		return false;
+	n[0] = LDNS_QDCOUNT(wire);
+	n[1] = LDNS_ANCOUNT(wire);
+	n[2] = LDNS_NSCOUNT(wire);
+	n[3] = LDNS_ARCOUNT(wire);
+	for (int sec = 0; sec < 4; sec++) {
+		for (size_t i = 0; i < n[sec]; i++) {
+			ldns_pkt_section section = (ldns_pkt_section)sec;
+			ldns_rr *rr;
+
+			if (ldns_wire2rr(&rr, wire, len, &pos, section) !=
+			    LDNS_STATUS_OK)
+				return false;
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_TSIG)
+				tsigs++;
+			ldns_rr_free(rr);
+		}
+	}
+	return tsigs <= 1;
+}
+
 int
 dns_update_answer(const struct dns_update *u, const struct dns_zone_conf *zc,
     const uint8_t *wire, size_t len, char *why, size_t whylen)
@@ -285,7 +343,8 @@ dns_update_answer(const struct dns_update *u, const struct dns_zone_conf *zc,
 	ldns_pkt *p;
 	int rv;
 
-	if (ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
+	if (!answer_screen(u, wire, len) ||
+	    ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
 		return 1;
 	if (ldns_pkt_id(p) != u->id || !ldns_pkt_qr(p) ||
 	    ldns_pkt_get_opcode(p) != LDNS_PACKET_UPDATE) {
@@ -298,6 +357,10 @@ dns_update_answer(const struct dns_update *u, const struct dns_zone_conf *zc,
 		rv = -1;
 	} else if (ldns_pkt_tsig(p) == NULL) {
 		snprintf(why, whylen, "a NOERROR answer without TSIG");
+		rv = -1;
+	} else if (!tsig_ours(ldns_pkt_tsig(p), zc)) {
+		snprintf(why, whylen, "a NOERROR answer signed with another "
+		    "key or algorithm");
 		rv = -1;
 	} else if (!ldns_pkt_tsig_verify(p, wire, len, key, zc->tsig_secret,
 	    u->mac)) {

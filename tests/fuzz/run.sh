@@ -26,7 +26,7 @@ mkdir -p "$BUILD"
 
 # Targets and the sources each links, relative to the top of the tree.
 # Add a parser: append its .c file here (and decode it in the target).
-TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd"
+TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_dns"
 COMMON_SOURCES="common/buf.c common/log.c common/util.c common/addr.c"
 ATTR_SOURCES="bgpd/bgp_attr.c bgpd/bgp_attr_decode.c bgpd/bgp_attr_encode.c"
 # The family table with the l2vpn evpn row (registered by fuzz_af.c).
@@ -35,10 +35,11 @@ SOURCES_fuzz_msg="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $AF_SOURCES"
 SOURCES_fuzz_attr="$COMMON_SOURCES $AF_SOURCES"
 SOURCES_fuzz_update="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $AF_SOURCES"
 SOURCES_fuzz_evpn="$COMMON_SOURCES evpn/evpn_nlri.c"
-SOURCES_fuzz_conf="$COMMON_SOURCES conf/conf.c conf/conf_parse.c conf/conf_cmd.c conf/conf_ipam.c conf/conf_print.c"
+SOURCES_fuzz_conf="$COMMON_SOURCES conf/conf.c conf/conf_parse.c conf/conf_cmd.c conf/conf_ipam.c conf/conf_dns.c conf/conf_fabric.c conf/conf_print.c"
 SOURCES_fuzz_flow="$COMMON_SOURCES telemetry/flow.c"
 SOURCES_fuzz_pkt="$COMMON_SOURCES telemetry/pkt.c"
 SOURCES_fuzz_etcd="$COMMON_SOURCES datastore/etcd_encode.c datastore/etcd_decode.c datastore/etcd_stream.c"
+SOURCES_fuzz_dns="$COMMON_SOURCES dns/dns_msg.c"
 # Seed corpus directory per target, under tests/fuzz/corpus/.
 CORPUS_fuzz_msg="msg"
 CORPUS_fuzz_evpn="evpn"
@@ -48,8 +49,10 @@ CORPUS_fuzz_conf="conf"
 CORPUS_fuzz_flow="flow"
 CORPUS_fuzz_pkt="pkt"
 CORPUS_fuzz_etcd="etcd"
+CORPUS_fuzz_dns="dns"
 # Libraries a target needs beyond libc (default none).
 LIBS_fuzz_etcd="$(pkg-config --libs jansson libcrypto 2>/dev/null || echo -ljansson -lcrypto)"
+LIBS_fuzz_dns="-lldns $(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)"
 
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

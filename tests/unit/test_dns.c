@@ -219,6 +219,13 @@ START_TEST(test_answers)
 	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
 	    -1);
 	ck_assert_str_eq(why, "a NOERROR answer whose TSIG does not verify");
+	n = answer(wire, len, 77, LDNS_RCODE_NOERROR, SECRET, 0, ans,
+	    sizeof(ans));
+	ans[n - 60] ^= 0x01;	/* a letter of the algorithm's name */
+	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
+	    -1);
+	ck_assert_str_eq(why, "a NOERROR answer signed with another key or "
+	    "algorithm");
 	/* Refusals say why. */
 	n = answer(wire, len, 77, LDNS_RCODE_NOTAUTH, "b3RoZXI=", 17, ans,
 	    sizeof(ans));
