@@ -418,24 +418,31 @@ definition_text(const json_t *o, char *err, size_t errlen)
 	return NULL;
 }
 
-/* Parse the text as conf/ parses the config file; its message without
- * the "definition:LINE: " the parser puts in front. */
+/*
+ * Parse the definition (reference stolen) as conf/ parses the config
+ * file; NULL after a 400 with the parser's message, without the
+ * "definition:LINE: " it puts in front.
+ */
 static struct config *
-definition_parse(const json_t *o, char *err, size_t errlen)
+definition_parse(struct api_req *r, json_t *o)
 {
-	char perr[512], *text, *msg;
-	struct config *def;
+	char err[512], perr[512], *text, *msg;
+	struct config *def = NULL;
 
-	if ((text = definition_text(o, err, errlen)) == NULL)
-		return NULL;
-	def = conf_parse_string(text, "definition", perr, sizeof(perr));
-	explicit_bzero(text, strlen(text));
-	free(text);
-	if (def != NULL)
-		return def;
-	msg = strstr(perr, ": ");
-	snprintf(err, errlen, "%s", msg != NULL ? msg + 2 : perr);
-	return NULL;
+	if ((text = definition_text(o, err, sizeof(err))) != NULL) {
+		def = conf_parse_string(text, "definition", perr,
+		    sizeof(perr));
+		explicit_bzero(text, strlen(text));
+		free(text);
+		msg = strstr(perr, ": ");
+		if (def == NULL)
+			snprintf(err, sizeof(err), "%s", msg != NULL ?
+			    msg + 2 : perr);
+	}
+	json_decref(o);
+	if (def == NULL)
+		api_reply_error(r, 400, "%s", err);
+	return def;
 }
 
 /* ---- replies ---- */
@@ -591,17 +598,11 @@ void
 api_ipam_pool_create(struct api_req *r)
 {
 	struct pool_call pc = { .kind = POOL_CREATE, .code = 201 };
-	char err[512];
 	json_t *o;
 
-	if (!admin_ready(r) || (o = api_ipam_body(r)) == NULL)
+	if (!admin_ready(r) || (o = api_ipam_body(r)) == NULL ||
+	    (pc.def = definition_parse(r, o)) == NULL)
 		return;
-	pc.def = definition_parse(o, err, sizeof(err));
-	json_decref(o);
-	if (pc.def == NULL) {
-		api_reply_error(r, 400, "%s", err);
-		return;
-	}
 	pc.pool = TAILQ_FIRST(&pc.def->ipam_pools)->name;
 	pool_call_run(r, &pc);
 }
@@ -652,7 +653,6 @@ api_ipam_pool_update(struct api_req *r)
 	    .code = 200 };
 	json_t *patch, *o;
 	const char *name;
-	char err[512];
 
 	if (!admin_ready(r) || (patch = api_ipam_body(r)) == NULL)
 		return;
@@ -665,14 +665,8 @@ api_ipam_pool_update(struct api_req *r)
 	}
 	o = definition_merge(r, patch);
 	json_decref(patch);
-	if (o == NULL)
+	if (o == NULL || (pc.def = definition_parse(r, o)) == NULL)
 		return;
-	pc.def = definition_parse(o, err, sizeof(err));
-	json_decref(o);
-	if (pc.def == NULL) {
-		api_reply_error(r, 400, "%s", err);
-		return;
-	}
 	pool_call_run(r, &pc);
 }
 

@@ -172,6 +172,20 @@ settings_json(char **w, int n)
 	return def;
 }
 
+/* A pool's answer (reference stolen): 1 when there was none. */
+static int
+pool_print(const struct ctl *ctl, json_t *o)
+{
+	if (o == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(o);
+	else
+		ctl_print_pool_detail(o);
+	json_decref(o);
+	return 0;
+}
+
 /* Send def (reference stolen) with method to path; print the pool. */
 static int
 pool_send(struct ctl *ctl, const char *method, const char *path,
@@ -188,14 +202,7 @@ pool_send(struct ctl *ctl, const char *method, const char *path,
 	o = api_call(ctl, method, path, body, NULL);
 	explicit_bzero(body, strlen(body));	/* it may hold a secret */
 	free(body);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		ctl_print_pool_detail(o);
-	json_decref(o);
-	return 0;
+	return pool_print(ctl, o);
 }
 
 int
@@ -303,12 +310,5 @@ run_ipam_pool_show(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	json_t *o = api_get(ctl, path);
 
 	free(path);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		ctl_print_pool_detail(o);
-	json_decref(o);
-	return 0;
+	return pool_print(ctl, o);
 }
