@@ -4,7 +4,7 @@
 #   1. scripts/deps.sh                  missing packages
 #   2. scripts/build.sh --sanitizers    ASan/UBSan, -Werror
 #   3. make check                       unit tests (check)
-#   4. tests/fuzz/run.sh 40             fuzz smoke run, when present,
+#   4. tests/fuzz/run.sh 30             fuzz smoke run, when present,
 #      and make distcheck beside it     a plain build of the dist tarball
 #   5. tests/integration/test_*.sh      namespaces, FRR, evpnd, the .deb
 # and a closing line "N passed, N failed": unit test cases (from check's
@@ -128,9 +128,9 @@ if [ "${SKIP_DISTCHECK:-0}" != 1 ]; then
 fi
 
 if [ -x tests/fuzz/run.sh ]; then
-	# 40 s a target: ten targets are seven minutes beside distcheck.
-	step "fuzz smoke run (${FUZZ_SECONDS:-40} s a target)"
-	if tests/fuzz/run.sh "${FUZZ_SECONDS:-40}"; then
+	# 30 s a target: thirteen targets are seven minutes beside distcheck.
+	step "fuzz smoke run (${FUZZ_SECONDS:-30} s a target)"
+	if tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"; then
 		total_passed=$((total_passed + 1))
 	else
 		fail_step "fuzz"

@@ -26,7 +26,7 @@ mkdir -p "$BUILD"
 
 # Targets and the sources each links, relative to the top of the tree.
 # Add a parser: append its .c file here (and decode it in the target).
-TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_dns"
+TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_netlink fuzz_rib fuzz_store fuzz_dns"
 COMMON_SOURCES="common/buf.c common/log.c common/util.c common/addr.c"
 ATTR_SOURCES="bgpd/bgp_attr.c bgpd/bgp_attr_decode.c bgpd/bgp_attr_encode.c"
 # The family table with the l2vpn evpn row (registered by fuzz_af.c).
@@ -40,6 +40,20 @@ SOURCES_fuzz_flow="$COMMON_SOURCES telemetry/flow.c"
 SOURCES_fuzz_pkt="$COMMON_SOURCES telemetry/pkt.c"
 SOURCES_fuzz_etcd="$COMMON_SOURCES datastore/etcd_encode.c datastore/etcd_decode.c datastore/etcd_stream.c"
 SOURCES_fuzz_dns="$COMMON_SOURCES dns/dns_msg.c"
+NETLINK_SOURCES="netlink/nl.c netlink/nl_dump.c netlink/nl_link.c netlink/nl_fdb.c netlink/nl_route.c"
+SOURCES_fuzz_netlink="$COMMON_SOURCES $NETLINK_SOURCES"
+# A whole routing core on the unit tests' fake transport.
+# The daemon's libraries (ipam/ for evpn/'s address pools).
+CORE_SOURCES="$(cd "$TOP" && echo common/*.c conf/*.c bgpd/*.c evpn/*.c \
+	ipam/*.c | tr ' ' '\n' | grep -v _bench.c | tr '\n' ' ')"
+RIB_SOURCES="$CORE_SOURCES tests/unit/fake_peer.c"
+SOURCES_fuzz_rib="$RIB_SOURCES"
+# Slow: each input opens SQLite and starts the writer thread, so it runs
+# a few executions a second; its seed corpus stays tiny.
+SOURCES_fuzz_store="common/buf.c common/log.c common/util.c common/addr.c \
+	$(cd "$TOP" && echo ipam/*.c | tr ' ' '\n' | grep -v _bench.c | tr '\n' ' ')"
+# Largest input per target (default 4200, a BGP message and a bit).
+MAXLEN_fuzz_store=65536
 # Seed corpus directory per target, under tests/fuzz/corpus/.
 CORPUS_fuzz_msg="msg"
 CORPUS_fuzz_evpn="evpn"
@@ -50,13 +64,19 @@ CORPUS_fuzz_flow="flow"
 CORPUS_fuzz_pkt="pkt"
 CORPUS_fuzz_etcd="etcd"
 CORPUS_fuzz_dns="dns"
+CORPUS_fuzz_netlink="netlink"
+CORPUS_fuzz_rib="rib"
+CORPUS_fuzz_store="store"
 # Libraries a target needs beyond libc (default none).
+LIBS_fuzz_netlink="$(pkg-config --libs libnl-route-3.0 libnl-3.0 libevent 2>/dev/null || echo -lnl-route-3 -lnl-3 -levent)"
+LIBS_fuzz_rib="$(pkg-config --libs libevent check libcrypto jansson sqlite3 2>/dev/null || echo -levent -lcheck -lcrypto -ljansson -lsqlite3) -lm -lpthread"
+LIBS_fuzz_store="$(pkg-config --libs libevent sqlite3 libcrypto jansson 2>/dev/null || echo -levent -lsqlite3 -lcrypto -ljansson) -lpthread -lm"
 LIBS_fuzz_etcd="$(pkg-config --libs jansson libcrypto 2>/dev/null || echo -ljansson -lcrypto)"
 LIBS_fuzz_dns="-lldns $(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)"
 
-CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer \
+CFLAGS="-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I$TOP $(pkg-config --cflags libevent 2>/dev/null || true)"
+	-I$TOP $(pkg-config --cflags libevent libnl-3.0 2>/dev/null || true)"
 
 [ $# -gt 0 ] && TARGETS="$*"
 status=0
@@ -64,6 +84,7 @@ for t in $TARGETS; do
 	eval "srcs=\$SOURCES_$t"
 	eval "corpus=\$CORPUS_$t"
 	eval "libs=\${LIBS_$t:-}"
+	eval "maxlen=\${MAXLEN_$t:-4200}"
 	files="$HERE/$t.c"
 	for s in $srcs; do
 		files="$files $TOP/$s"
@@ -76,7 +97,7 @@ for t in $TARGETS; do
 	cp "$HERE/corpus/$corpus"/* "$out/corpus/" 2>/dev/null || true
 	echo "== running $t for ${SECONDS_PER_TARGET}s"
 	if ! (cd "$out" && "./$t" -max_total_time="$SECONDS_PER_TARGET" \
-	    -max_len=4200 -print_final_stats=1 -close_fd_mask=1 corpus >"$out/log" 2>&1); then
+	    -max_len="$maxlen" -print_final_stats=1 -close_fd_mask=1 corpus >"$out/log" 2>&1); then
 		tail -n 60 "$out/log"
 		echo "== $t: CRASH (inputs in $out)" >&2
 		status=1
