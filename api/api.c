@@ -68,6 +68,8 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/routes", api_evpn_routes },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/vnis", api_evpn_vnis },
 	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/evpn/vnis/", api_evpn_vni_macs },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/convergence",
+	    api_evpn_convergence },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/dataplane", api_dataplane },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/pools", api_ipam_pools },
 	{ EVHTTP_REQ_POST, ROUTE_EXACT, "/v1/ipam/pools",

@@ -114,6 +114,7 @@ json_t		*api_bgp_neighbors_json(struct evpnd *);
 api_handler	 api_evpn_routes;
 api_handler	 api_evpn_vnis;
 api_handler	 api_evpn_vni_macs;
+api_handler	 api_evpn_convergence;
 
 /* api_dataplane.c */
 api_handler	 api_dataplane;

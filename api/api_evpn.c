@@ -4,6 +4,7 @@
  *   GET /v1/evpn/routes[?type=2|3|5][&vni=N]
  *   GET /v1/evpn/vnis
  *   GET /v1/evpn/vnis/N/macs
+ *   GET /v1/evpn/convergence	measured route convergence
  *   GET /v1/dataplane		kernel entries, requests, overruns, devices
  */
 #include <stdlib.h>
@@ -87,4 +88,10 @@ api_evpn_vni_macs(struct api_req *r)
 		return;
 	}
 	api_reply_json(r, 200, o);
+}
+
+void
+api_evpn_convergence(struct api_req *r)
+{
+	api_reply_json(r, 200, evpn_convergence_json(r->d->evpn));
 }

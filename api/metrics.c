@@ -18,6 +18,7 @@
 #include <event2/http.h>
 
 #include "bgpd/bgpd.h"
+#include "common/latency.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "api/api.h"
@@ -84,6 +85,22 @@ put_family(struct evbuffer *b, const char *name, const char *type,
 {
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help,
 	    name, type);
+}
+
+/* A histogram family: cumulative counts at each bound (seconds), then
+ * +Inf, sum and count. */
+static void
+put_histogram(struct evbuffer *b, const char *name, const char *help,
+    const double *le, const uint64_t *cum, size_t n, uint64_t count,
+    double sum)
+{
+	put_family(b, name, "histogram", help);
+	for (size_t i = 0; i < n; i++)
+		evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+		    le[i], (unsigned long long)cum[i]);
+	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.17g\n"
+	    "%s_count %llu\n", name, (unsigned long long)count, name, sum,
+	    name, (unsigned long long)count);
 }
 
 /* A family of one unlabelled sample. */
@@ -340,17 +357,10 @@ put_counter(struct evbuffer *b, const char *name, const char *help,
 static void
 render_claim_latency(struct evbuffer *b, const struct ipam_fabric_stats *st)
 {
-	const char *n = "evpnd_ipam_block_claim_seconds";
-
-	put_family(b, n, "histogram", "Time from a block claim's start to "
-	    "the block being usable (claim and loan check).");
-	for (int i = 0; i < IPAM_FABRIC_LATENCY_BUCKETS; i++)
-		evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n", n,
-		    ipam_fabric_latency_bounds[i],
-		    (unsigned long long)st->latency_count[i]);
-	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
-	    "%s_count %llu\n", n, (unsigned long long)st->latency_total, n,
-	    st->latency_sum, n, (unsigned long long)st->latency_total);
+	put_histogram(b, "evpnd_ipam_block_claim_seconds", "Time from a "
+	    "block claim's start to the block being usable (claim and loan "
+	    "check).", ipam_fabric_latency_bounds, st->latency_count,
+	    IPAM_FABRIC_LATENCY_BUCKETS, st->latency_total, st->latency_sum);
 }
 
 static void
@@ -429,6 +439,7 @@ enum shadow_figure {
 	SHADOW_FIG_HITS,
 	SHADOW_FIG_MISSES,
 	SHADOW_FIG_COST,
+	SHADOW_FIG_LEAD,
 };
 
 static const struct {
@@ -445,6 +456,10 @@ static const struct {
 	[SHADOW_FIG_COST] = { "evpnd_shadow_cost", "gauge",
 	    "Shadow inventory cost (wastage x address-seconds + delay x "
 	    "request-seconds), by pool." },
+	[SHADOW_FIG_LEAD] = { "evpnd_shadow_lead_seconds", "gauge",
+	    "Lead time the shadow inventory plans with: measured route "
+	    "convergence (p90) when there are samples, else the configured "
+	    "lead-time, by pool." },
 };
 
 static double
@@ -457,6 +472,8 @@ shadow_figure(const struct shadowd_view *v, enum shadow_figure f)
 		return (double)v->report.hits;	/* partial ones included */
 	case SHADOW_FIG_MISSES:
 		return (double)v->report.misses;
+	case SHADOW_FIG_LEAD:
+		return v->lead_ms / 1000.0;
 	case SHADOW_FIG_COST:
 	default:
 		return v->report.cost;
@@ -506,6 +523,49 @@ render_shadow(struct evbuffer *b, const struct evpnd *d)
 	free(s.v);
 }
 
+/* ---- measured convergence (evpn/evpn_converge.c) ---- */
+
+static void
+render_convergence_hist(struct evbuffer *b, const struct lat_hist *h)
+{
+	double le[LAT_NBUCKETS - 1];
+	uint64_t cum[LAT_NBUCKETS - 1], c = 0;
+
+	for (size_t i = 0; i < LAT_NBUCKETS - 1; i++) {
+		le[i] = lat_bucket_le_ms(i) / 1000.0;
+		cum[i] = c += h->bucket[i];
+	}
+	put_histogram(b, "evpnd_evpn_convergence_seconds", "Latency from a "
+	    "sampled EVPN route's origination at another VTEP to its "
+	    "data-plane operation here.", le, cum, LAT_NBUCKETS - 1,
+	    h->count, (double)h->sum_ms / 1000.0);
+}
+
+static void
+render_convergence(struct evbuffer *b, const struct evpnd *d)
+{
+	struct evpn_conv_stats st;
+
+	if (d->evpn == NULL)
+		return;
+	evpn_conv_stats(d->evpn, &st);
+	render_convergence_hist(b, st.hist);
+	put_family(b, "evpnd_evpn_convergence_excluded_total", "counter",
+	    "Convergence samples left out of the histogram: stamped before "
+	    "their session came up (stale), or negative, absurd or from a "
+	    "VTEP with a suspect clock (skew).");
+	evbuffer_add_printf(b, "evpnd_evpn_convergence_excluded_total"
+	    "{reason=\"stale\"} %llu\n"
+	    "evpnd_evpn_convergence_excluded_total{reason=\"skew\"} %llu\n",
+	    (unsigned long long)st.stale, (unsigned long long)st.skew);
+	put_single(b, "evpnd_evpn_convergence_stamped_total", "counter",
+	    "Versions of our routes sent with an origination timestamp.",
+	    st.stamped);
+	put_single(b, "evpnd_evpn_convergence_clock_suspect_vteps", "gauge",
+	    "VTEPs whose convergence samples are mostly negative or absurd.",
+	    st.suspect_vteps);
+}
+
 void
 metrics_render(struct evbuffer *b, struct evpnd *d)
 {
@@ -520,6 +580,7 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 	for (size_t i = 0; i < nitems(per_peer_families); i++)
 		render_per_peer(b, &set, &per_peer_families[i]);
 	render_dataplane(b, d);
+	render_convergence(b, d);
 	render_evpn_refusals(b, d);
 	render_ipam(b, d);
 	render_fabric(b, d);

@@ -1,10 +1,12 @@
 /*
  * evpnctl's EVPN commands: show bgp l2vpn evpn, show evpn vni,
- * show evpn mac vni N.  Text output is modelled on FRR's.
+ * show evpn mac vni N, show evpn convergence.  Text output is modelled
+ * on FRR's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/evpnctl.h"
 
@@ -237,6 +239,87 @@ run_dataplane(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		print_device("vxlan", json_object_get(v, "vxlan"));
 		print_device("bridge", json_object_get(v, "bridge"));
 	}
+	json_decref(o);
+	return 0;
+}
+
+static void
+print_convergence_vteps(const json_t *l)
+{
+	size_t i;
+	json_t *v;
+
+	if (json_array_size(l) == 0)
+		return;
+	printf("\n%-15s %9s %6s %6s %9s %s\n", "VTEP", "Samples", "Skew",
+	    "Stale", "Last ms", "Clock");
+	json_array_foreach(l, i, v)
+		printf("%-15s %9lld %6lld %6lld %9lld %s\n", jstr(v, "vtep", "?"),
+		    jint(v, "samples"), jint(v, "skew"), jint(v, "stale"),
+		    jint(v, "lastLatencyMs"), jbool(v, "clockSuspect") ?
+		    "SUSPECT" : "ok");
+}
+
+static void
+print_convergence_recent(const json_t *l)
+{
+	char when[32];
+	long long ms;
+	time_t t;
+	size_t i;
+	json_t *r;
+
+	if (json_array_size(l) == 0)
+		return;
+	printf("\n%-23s %-15s %-8s %10s %s\n", "Time", "VTEP", "VNI",
+	    "Latency", "Result");
+	json_array_foreach(l, i, r) {
+		ms = jint(r, "timeMs");
+		t = (time_t)(ms / 1000);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
+		    localtime(&t));
+		printf("%s.%03lld %-15s %-8lld %7lld ms %s\n", when, ms % 1000,
+		    jstr(r, "vtep", "?"), jint(r, "vni"), jint(r, "latencyMs"),
+		    jstr(r, "result", "?"));
+	}
+}
+
+int
+run_evpn_convergence(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	const json_t *s, *rc, *w;
+	json_t *o;
+
+	if ((o = api_get(ctl, "/v1/evpn/convergence")) == NULL)
+		return 1;
+	if (ctl->json) {
+		print_json(o);
+		json_decref(o);
+		return 0;
+	}
+	s = json_object_get(o, "sampling");
+	rc = json_object_get(o, "received");
+	w = json_object_get(o, "window");
+	if (jint(s, "every") > 0)
+		printf("Sampling: 1 in %lld new type-2 routes per VNI and every "
+		    "pre-allocation's (extended community %s); %lld stamped\n",
+		    jint(s, "every"), jstr(s, "ecommunity", "?"),
+		    jint(s, "stamped"));
+	else
+		printf("Sampling: off (no convergence-sample); %lld stamped\n",
+		    jint(s, "stamped"));
+	printf("Measured at: %s; clock skew tolerated %lld ms; over %lld ms "
+	    "excluded\n", jstr(o, "measuredAt", "?"), jint(o, "skewToleranceMs"),
+	    jint(o, "maxLatencyMs"));
+	printf("Received: %lld samples, %lld stale, %lld skew\n",
+	    jint(rc, "samples"), jint(rc, "stale"), jint(rc, "skew"));
+	printf("Last %lld s: %lld samples, p50 %lld ms, p90 %lld ms, p99 %lld "
+	    "ms, max %lld ms\n", jint(o, "windowS"), jint(w, "count"),
+	    jint(w, "p50Ms"), jint(w, "p90Ms"), jint(w, "p99Ms"),
+	    jint(w, "maxMs"));
+	print_convergence_vteps(json_object_get(o, "vteps"));
+	print_convergence_recent(json_object_get(o, "recent"));
 	json_decref(o);
 	return 0;
 }

@@ -403,6 +403,14 @@ print_shadow_pool(const json_t *p)
 	    jnum(pol, "quantileHigh", NULL), jnum(pol, "leadS", NULL),
 	    jnum(pol, "leadMult", NULL), jnum(pol, "minWarm", NULL),
 	    jnum(pol, "maxWarm", NULL), jnum(pol, "maxPoolFraction", NULL));
+	c = json_object_get(p, "convergence");
+	printf("  lead time %.0f ms (%s", jnum(c, "leadMs", NULL),
+	    jstr(c, "source", "?"));
+	if (jnum(c, "samples", NULL) > 0)
+		printf(": p90 of %.0f samples; p50 %.0f, p99 %.0f ms",
+		    jnum(c, "samples", NULL), jnum(c, "p50Ms", NULL),
+		    jnum(c, "p99Ms", NULL));
+	printf("; configured %.0f ms)\n", jnum(c, "configuredMs", NULL));
 	n = json_array_size(json_object_get(p, "policyChanges"));
 	for (i = n > 5 ? n - 5 : 0; i < n; i++) {
 		c = json_array_get(json_object_get(p, "policyChanges"), i);

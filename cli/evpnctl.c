@@ -55,6 +55,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    run_evpn_vni },
 	{ "show evpn mac vni <VNI>", "the MAC table of an L2 VNI",
 	    run_evpn_mac },
+	{ "show evpn convergence", "measured route convergence: latency "
+	    "quantiles, clock skew, recent samples", run_evpn_convergence },
 	{ "show dataplane", "kernel entries, netlink requests, devices",
 	    run_dataplane },
 	{ "show ipam pools", "IPAM pools: size, used, free", run_ipam_pools },

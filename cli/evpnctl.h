@@ -46,7 +46,8 @@ const char	*jstr(const json_t *, const char *key, const char *dflt);
 bool		 jbool(const json_t *, const char *key);
 
 /* ctl_evpn.c */
-ctl_run		 run_evpn_routes, run_evpn_vni, run_evpn_mac, run_dataplane;
+ctl_run		 run_evpn_routes, run_evpn_vni, run_evpn_mac, run_dataplane,
+		 run_evpn_convergence;
 
 /* ctl_ipam.c */
 ctl_run		 run_ipam_pools, run_ipam_allocations, run_ipam_conflicts,

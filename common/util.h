@@ -20,6 +20,8 @@ char	*xstrdup(const char *);
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t mono_msec(void);
+/* Milliseconds since the Unix epoch on CLOCK_REALTIME. */
+uint64_t wall_msec(void);
 /* Copy with truncation; always NUL-terminates; returns strlen(src). */
 size_t	strlcpy_s(char *dst, const char *src, size_t size);
 /* Base64 (RFC 4648 §4): groups of 4, '=' only as padding at the end;

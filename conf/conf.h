@@ -42,6 +42,7 @@
 #define CONF_DEFAULT_RIB_STALE_TIME 120
 #define CONF_DEFAULT_LOG_LEVEL	LOG_INFO
 #define CONF_TCP_MD5_MAXKEYLEN	80	/* Linux TCP_MD5SIG_MAXKEYLEN */
+#define CONF_DEFAULT_CONV_SAMPLE 16	/* 1 in N type-2 routes stamped */
 #define CONF_DEFAULT_MAXPFX_THRESHOLD 75	/* percent, as FRR */
 
 /*
@@ -151,6 +152,10 @@ struct conf_bgp {
 	bool		 advertise_ipv6;
 	struct conf_evpn_vni_list evpn_vnis;
 	struct conf_dad	 dad;
+	/* convergence-sample N: stamp 1 in N new type-2 routes per VNI
+	 * (and every pre-allocation's) with their origination time;
+	 * 0 = "no convergence-sample" */
+	uint32_t	 conv_sample;
 	/* address-family ipv4|ipv6 unicast: network statements */
 	struct conf_prefix_list networks;
 };
@@ -205,6 +210,7 @@ TAILQ_HEAD(conf_vrf_list, conf_vrf);
 #define CONF_SHADOW_DEFAULT_MAX_FRACTION 50000	/* 0.05 */
 #define CONF_SHADOW_DEFAULT_WASTAGE 1000000	/* 1 */
 #define CONF_SHADOW_DEFAULT_DELAY 100000000	/* 100 */
+#define CONF_SHADOW_DEFAULT_LEAD_TIME 1000	/* ms, until measured */
 
 struct conf_ipam_range {
 	TAILQ_ENTRY(conf_ipam_range) entry;
@@ -245,6 +251,9 @@ struct conf_ipam_shadow {
 	uint64_t	 cost_wastage;		/* millionths */
 	uint64_t	 cost_delay;		/* millionths */
 	enum conf_shadow_mode mode;
+	/* ms a pre-allocation's route takes to converge until measured
+	 * convergence has samples (lead-time MS) */
+	uint32_t	 lead_time;
 };
 
 /*

@@ -87,6 +87,7 @@ bgp_new(uint32_t asn, const char *vrf)
 	bgp->dad.enabled = true;
 	bgp->dad.max_moves = CONF_DEFAULT_DAD_MAX_MOVES;
 	bgp->dad.time = CONF_DEFAULT_DAD_TIME;
+	bgp->conv_sample = CONF_DEFAULT_CONV_SAMPLE;
 	bgp->rib_stale_time = CONF_DEFAULT_RIB_STALE_TIME;
 	return bgp;
 }
@@ -685,6 +686,29 @@ cmd_dad(struct parser *p)
 	return 0;
 }
 
+/* convergence-sample N: origination timestamps on 1 in N new type-2
+ * routes per VNI (measured convergence). */
+static int
+cmd_conv_sample(struct parser *p)
+{
+	uint64_t v;
+
+	if (cp_want_args(p, 1, 1) == -1 || need_default_instance(p) == -1 ||
+	    cp_arg_uint(p, 0, "convergence-sample", 1, 65535, &v) == -1)
+		return -1;
+	p->bgp->conv_sample = (uint32_t)v;
+	return 0;
+}
+
+static int
+cmd_no_conv_sample(struct parser *p)
+{
+	if (cp_want_args(p, 0, 0) == -1 || need_default_instance(p) == -1)
+		return -1;
+	p->bgp->conv_sample = 0;
+	return 0;
+}
+
 static int
 cmd_no_dad(struct parser *p)
 {
@@ -1007,6 +1031,8 @@ static const struct command af_evpn_cmds[] = {
 	{ "advertise", cmd_advertise },
 	{ "dup-addr-detection", cmd_dad },
 	{ "no dup-addr-detection", cmd_no_dad },
+	{ "convergence-sample", cmd_conv_sample },
+	{ "no convergence-sample", cmd_no_conv_sample },
 	{ "vni", cmd_evpn_vni },
 	{ "exit-address-family", cmd_exit_to_parent },
 	{ "exit", cmd_exit_to_parent },

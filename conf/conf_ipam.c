@@ -131,6 +131,7 @@ shadow_defaults(struct conf_ipam_shadow *sh)
 	sh->cost_wastage = CONF_SHADOW_DEFAULT_WASTAGE;
 	sh->cost_delay = CONF_SHADOW_DEFAULT_DELAY;
 	sh->mode = CONF_SHADOW_ACTIVE;
+	sh->lead_time = CONF_SHADOW_DEFAULT_LEAD_TIME;
 }
 
 int
@@ -495,6 +496,15 @@ cmd_shadow_cost(struct parser *p)
 	return 0;
 }
 
+/* lead-time MS: convergence assumed until it is measured (the engine
+ * plans with at most 300 s). */
+static int
+cmd_shadow_lead_time(struct parser *p)
+{
+	return shadow_uint(p, "lead-time", 1, 300000,
+	    &p->pool->shadow.lead_time);
+}
+
 static int
 cmd_shadow_mode(struct parser *p)
 {
@@ -547,6 +557,7 @@ const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS] = {
 	{ "max-pool-fraction", cmd_shadow_fraction },
 	{ "cost", cmd_shadow_cost },
 	{ "mode", cmd_shadow_mode },
+	{ "lead-time", cmd_shadow_lead_time },
 	{ "exit-shadow", cmd_exit_up },
 	{ "exit", cmd_exit_up },
 };

@@ -140,6 +140,8 @@ print_ipam_shadow(FILE *f, const struct conf_ipam_shadow *sh)
 		    conf_fmt_micro(sh->cost_delay, b, sizeof(b)));
 	if (sh->mode == CONF_SHADOW_OBSERVE)
 		fprintf(f, "  mode observe\n");
+	if (sh->lead_time != CONF_SHADOW_DEFAULT_LEAD_TIME)
+		fprintf(f, "  lead-time %u\n", sh->lead_time);
 	fprintf(f, " exit-shadow\n");
 }
 
@@ -477,6 +479,7 @@ print_af_evpn(FILE *f, const struct conf_bgp *bgp)
 	if (!print_af_neighbors(f, bgp, CONF_AF_L2VPN_EVPN, true) &&
 	    !bgp->advertise_all_vni && !bgp->advertise_ipv4 &&
 	    !bgp->advertise_ipv6 && dad_is_default(&bgp->dad) &&
+	    bgp->conv_sample == CONF_DEFAULT_CONV_SAMPLE &&
 	    TAILQ_EMPTY(&bgp->evpn_vnis))
 		return;
 	fprintf(f, " address-family l2vpn evpn\n");
@@ -488,6 +491,10 @@ print_af_evpn(FILE *f, const struct conf_bgp *bgp)
 	if (bgp->advertise_ipv6)
 		fprintf(f, "  advertise ipv6 unicast\n");
 	print_dad(f, &bgp->dad);
+	if (bgp->conv_sample == 0)
+		fprintf(f, "  no convergence-sample\n");
+	else if (bgp->conv_sample != CONF_DEFAULT_CONV_SAMPLE)
+		fprintf(f, "  convergence-sample %u\n", bgp->conv_sample);
 	print_evpn_vnis(f, bgp);
 	fprintf(f, " exit-address-family\n");
 }

@@ -35,6 +35,7 @@
 #include "api/api.h"
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgpd.h"
+#include "common/latency.h"
 #include "common/log.h"
 #include "common/notify.h"
 #include "common/util.h"
@@ -44,8 +45,10 @@
 #include "evpn/evpn.h"
 #include "evpn/evpn_dp.h"
 #include "ipam/fabric.h"
+#include "ipamd/fabric_conv.h"
 #include "ipamd/fabric_etcd.h"
 #include "ipamd/ipamd.h"
+#include "ipamd/shadowd.h"
 
 /* EVPND_DEFAULT_CONFIG, _SOCKET and _STATEDIR come from configure
  * (--sysconfdir, --runstatedir, --localstatedir), see Makefile.am. */
@@ -69,6 +72,7 @@ struct evpnd_proc {
 	struct event	*ev_fabric_ready;
 	uint64_t	 started_ms;
 	struct fabric_etcd *fabric_ds;	/* the fabric pools' datastore */
+	struct fabric_conv *fabric_conv;	/* convergence through it */
 	bool		 stopping;
 };
 
@@ -108,6 +112,24 @@ static void
 apply_logging(const struct config *conf)
 {
 	log_init("evpnd", conf->log_dest, conf->log_file, conf->log_level);
+}
+
+/*
+ * The shadow inventory's lead time as this VTEP measures it: evpn's
+ * receive-side convergence of the other VTEPs' routes (shadowd.h).  A
+ * fabric pool's datastore estimate goes to
+ * shadowd_set_fabric_convergence() and overrides it.
+ */
+static void
+local_convergence(void *arg, struct shadowd_convergence *c)
+{
+	struct lat_summary s;
+
+	evpn_conv_summary(arg, &s);
+	c->count = s.count;
+	c->p50_ms = s.p50_ms;
+	c->p90_ms = s.p90_ms;
+	c->p99_ms = s.p99_ms;
 }
 
 /* mkdir -p for the state directory; the last component gets 0750. */
@@ -327,6 +349,11 @@ fabric_start(struct evpnd_proc *p, char *err, size_t errlen)
 	fabric_owner(&p->d, &me);
 	ipamd_fabric_attach(p->d.ipamd, p->d.base, p->d.conf, &fabric_etcd_ops,
 	    p->fabric_ds, &me);
+	if (p->d.ipamd != NULL)
+		p->fabric_conv = fabric_conv_create(p->d.base,
+		    fabric_etcd_client(p->fabric_ds),
+		    conf_datastore_prefix(p->d.conf), &me,
+		    ipamd_shadowd(p->d.ipamd), local_convergence, p->d.evpn);
 	p->started_ms = mono_msec();
 	if ((p->ev_fabric_ready = event_new(p->d.base, -1, EV_PERSIST,
 	    fabric_ready_cb, p)) != NULL)
@@ -393,6 +420,8 @@ evpnd_cleanup(struct evpnd_proc *p)
 	p->d.rib = NULL;
 	/* The datastore's answers still under way run now, while the fabric
 	 * manager (stopped by ipamd_drain) can still ignore them. */
+	fabric_conv_free(p->fabric_conv);
+	p->fabric_conv = NULL;
 	fabric_etcd_free(p->fabric_ds);
 	p->fabric_ds = NULL;
 	/* After evpn: withdrawals while peers go down look up the pools. */
@@ -465,6 +494,9 @@ evpnd_start(struct evpnd_proc *p)
 		 * fabric; the API says why (GET /v1/ipam/audit). */
 		log_err("ipam: refused; evpnd runs without IPAM");
 	}
+	if (p->d.ipamd != NULL)
+		shadowd_set_local_convergence(ipamd_shadowd(p->d.ipamd),
+		    local_convergence, p->d.evpn);
 	if (fabric_start(p, err, sizeof(err)) == -1) {
 		log_err("ipam datastore: %s", err);
 		return -1;

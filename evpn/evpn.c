@@ -278,6 +278,7 @@ evpn_apply_globals(struct evpn *e, const struct config *conf)
 	e->advertise_all_vni = b ? b->advertise_all_vni : false;
 	if (b)
 		e->dad = b->dad;
+	evpn_conv_configure(e, b ? b->conv_sample : CONF_DEFAULT_CONV_SAMPLE);
 	e->rib_stale_time = b ? b->rib_stale_time :
 	    CONF_DEFAULT_RIB_STALE_TIME;
 }
@@ -299,6 +300,7 @@ evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
 		return NULL;
 	}
 	TAILQ_CONCAT(&e->vnis, &fresh, entry);
+	evpn_conv_init(e);
 	evpn_apply_globals(e, conf);
 	evpn_import_init(e);
 	evpn_mobility_init(e, bgp_event_base(bgp));
@@ -347,7 +349,9 @@ evpn_reconfigure(struct evpn *e, const struct config *conf, char *err,
 	evpn_instances_free(&old);
 	evpn_import_free(e);
 	evpn_import_init(e);
+	e->reimporting = true;		/* not news: no convergence samples */
 	bgp_rib_foreach(e->rib, BGP_AID_L2VPN_EVPN, reimport_one, e);
+	e->reimporting = false;
 	evpn_originate(e, conf);
 	evpn_learned_recount(e);
 	evpn_dp_resync(e);
@@ -391,5 +395,6 @@ evpn_free(struct evpn *e)
 	evpn_ipam_conflicts_free(e);
 	evpn_import_free(e);
 	evpn_instances_free(&e->vnis);
+	evpn_conv_free(e);
 	free(e);
 }

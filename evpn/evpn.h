@@ -88,6 +88,39 @@ typedef void	 evpn_churn_cb(void *arg, uint32_t vni, enum evpn_churn);
 void		 evpn_set_churn_hook(struct evpn *, evpn_churn_cb *, void *arg);
 
 /*
+ * Measured convergence (evpn_converge.c): a sample of our type-2 routes
+ * carries its origination time in an experimental transitive extended
+ * community (type 0x88, sub-type 0x54, 48-bit milliseconds since the
+ * epoch); for such routes from other VTEPs the latency from that time
+ * to the data-plane operation here goes into a histogram.  Clocks are
+ * assumed synchronised to within EVPN_CONV_SKEW_MS; see the file for
+ * what is sampled and how a bad clock is told.
+ */
+#define EVPN_CONV_ECOMM_TYPE	0x88	/* RFC 7153 §5.1: experimental */
+#define EVPN_CONV_ECOMM_SUBTYPE	0x54
+#define EVPN_CONV_SKEW_MS	100	/* negative latency tolerated */
+#define EVPN_CONV_MAX_MS	60000	/* longer is not convergence */
+#define EVPN_CONV_WINDOW_MS	600000	/* quantiles over 10 minutes */
+#define EVPN_CONV_OUTCOMES	16	/* per VTEP, for the clock check */
+
+struct lat_hist;
+struct lat_summary;
+struct evpn_conv_stats {
+	const struct lat_hist *hist;	/* ok samples, all time */
+	uint64_t	 stamped;	/* route versions we stamped */
+	uint64_t	 stale;		/* stamped before their session */
+	uint64_t	 skew;		/* negative, absurd, suspect clock */
+	uint32_t	 suspect_vteps;
+};
+void		 evpn_conv_stats(struct evpn *, struct evpn_conv_stats *);
+/* Quantiles of the ok samples of the last EVPN_CONV_WINDOW_MS. */
+void		 evpn_conv_summary(struct evpn *, struct lat_summary *);
+json_t		*evpn_convergence_json(struct evpn *);
+/* The wall clock in ms since the epoch (tests set a fake one). */
+void		 evpn_set_wall_clock(struct evpn *, uint64_t (*)(void *),
+		    void *);
+
+/*
  * What evpn/ refused to advertise or install, for /metrics (per VNI in
  * evpn_vni_json): learned MACs beyond a VNI's mac-limit; remote entries
  * whose VTEP cannot be one (unspecified, loopback, multicast,

@@ -467,6 +467,9 @@ evpn_import_best_changed(void *arg, const struct bgp_rib_entry *ent,
 		}
 		evpn_dp_resolve(e, nv[i], &r);
 	}
+	/* The data-plane operations are issued: a convergence sample? */
+	if (nn > 0)
+		evpn_conv_received(e, nv[0], old_best, new_best);
 }
 
 void

@@ -46,6 +46,7 @@ struct evpn_vni {
 	uint16_t	 mtu;
 	bool		 arp_suppress;
 	bool		 dp_ready;	/* devices exist in the kernel */
+	uint32_t	 conv_seen;	/* type-2 locals made, for sampling */
 	/* Import counters. */
 	size_t		 n_macip_local;
 	size_t		 n_macip_remote;
@@ -83,6 +84,10 @@ struct evpn_local {
 	uint32_t	 moves;
 	uint64_t	 first_move_ms;
 	bool		 duplicate;
+	/* Convergence sampling (evpn_converge.c). */
+	bool		 conv_sampled;
+	uint32_t	 conv_version;	/* fingerprint when stamped; 0 never */
+	uint64_t	 conv_stamp_ms;	/* 0 = announced without a stamp */
 };
 TAILQ_HEAD(evpn_local_list, evpn_local);
 
@@ -98,6 +103,7 @@ struct evpn_import {
 struct evpn_dataplane;
 struct evpn_dp_vni;
 struct evpn_conflict;
+struct evpn_conv;
 struct event;
 struct event_base;
 struct mobility_todo;
@@ -134,6 +140,8 @@ struct evpn {
 	void		*churn_arg;
 	struct evpn_conflict_list conflicts;
 	uint64_t	 conflicts_total;
+	struct evpn_conv *conv;		/* evpn_converge.c */
+	bool		 reimporting;	/* a reload re-runs the import */
 	struct evpn_dp_counters dp_ctr;	/* totals over all VNIs */
 	uint64_t	 refusal_log_ms;	/* evpn_dp.c: rate of its log */
 	uint64_t	 refusals_unlogged;
@@ -219,6 +227,29 @@ bool		 evpn_mac_claim_better(const struct evpn_mac_claim *,
 
 /* evpn.c */
 void		 evpn_churn(struct evpn *, uint32_t vni, enum evpn_churn);
+
+/* evpn_converge.c */
+void		 evpn_conv_init(struct evpn *);
+void		 evpn_conv_free(struct evpn *);
+/* Stamp every Nth new type-2 route of a VNI; 0 = none. */
+void		 evpn_conv_configure(struct evpn *, uint32_t every);
+void		 evpn_conv_ecomm_make(uint8_t ec[BGP_ECOMM_LEN], uint64_t ms);
+int		 evpn_conv_ecomm_parse(const uint8_t ec[BGP_ECOMM_LEN],
+		    uint64_t *ms);
+/* The origination stamp of a path; -1 when it has none. */
+int		 evpn_conv_stamp_of(const struct bgp_attrs *, uint64_t *ms);
+/* A new local route: sample it (always: a pre-allocation's route)? */
+void		 evpn_conv_pick(struct evpn *, struct evpn_local *,
+		    bool always);
+/* Append the stamp of a sampled route to its n communities (room for
+ * max); returns the new count. */
+size_t		 evpn_conv_stamp(struct evpn *, struct evpn_local *,
+		    const struct ipaddr *nexthop, uint8_t *ec, size_t n,
+		    size_t max);
+/* The best path of an entry imported into vni changed: a sample? */
+void		 evpn_conv_received(struct evpn *, uint32_t vni,
+		    const struct bgp_rib_path *old_best,
+		    const struct bgp_rib_path *new_best);
 
 /* evpn_ipam.c */
 bool		 evpn_ipam_owns_mac(struct evpn *, uint32_t vni,

@@ -69,6 +69,10 @@ ipam_route(struct evpn *e, const struct ipam_alloc *a, const struct ipaddr *ip,
 			l = evpn_local_upsert(e, &r, v->vni, false,
 			    EVPN_LOCAL_IPAM);
 			l->source = EVPN_LOCAL_IPAM;
+			/* What a pre-allocation buys is convergence:
+			 * measure every one (evpn_converge.c). */
+			if (a->preallocated)
+				evpn_conv_pick(e, l, true);
 			evpn_local_announce(e, l);
 		}
 	} else if (l && l->source == EVPN_LOCAL_IPAM)

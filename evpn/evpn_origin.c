@@ -13,7 +13,8 @@
  *          header.
  * Every route carries the VNI's export route targets and the VXLAN
  * encapsulation community (RFC 9012 §4.1, tunnel type 8), and our VTEP
- * IP as next hop.
+ * IP as next hop; a sampled type 2 also its origination time
+ * (evpn_converge.c).
  */
 #include "evpn/evpn_int.h"
 #include "bgpd/bgpd.h"
@@ -79,6 +80,7 @@ evpn_local_announce(struct evpn *e, struct evpn_local *l)
 	bgp_attrs_set_mp_nexthop(&a, v->tunnel_ip.u.b,
 	    (uint8_t)ipaddr_len(&v->tunnel_ip));
 	n = local_ecomms(l, v, ec, sizeof(ec) / 8);
+	n = evpn_conv_stamp(e, l, &v->tunnel_ip, ec, n, sizeof(ec) / 8);
 	bgp_attrs_set_ecomms(&a, ec, n);
 	memset(&labels, 0, sizeof(labels));
 	if (l->route.type == EVPN_RT_IMET)
@@ -114,6 +116,7 @@ evpn_local_upsert(struct evpn *e, const struct evpn_route *r, uint32_t vni,
 			l->seq = seq < UINT32_MAX ? seq + 1 : UINT32_MAX;
 		l->source = source;
 		evpn_locals_insert(e, l);
+		evpn_conv_pick(e, l, false);
 	}
 	/* Configuration wins over learning for the same route (the MAC
 	 * then counts no more against the mac-limit). */

@@ -99,6 +99,7 @@ route_json(struct evpn *e, const struct bgp_rib_entry *ent,
 	struct evpn_route r;
 	struct ipaddr nh;
 	char buf[EVPN_PREFIX_STRLEN];
+	uint64_t stamp;
 	uint32_t seq;
 	bool sticky;
 
@@ -131,6 +132,9 @@ route_json(struct evpn *e, const struct bgp_rib_entry *ent,
 	json_object_set_new(o, "best", json_boolean(p == bgp_rib_best(ent)));
 	if (bgp_rib_path_stale(e->rib, p))
 		json_object_set_new(o, "stale", json_true());
+	if (evpn_conv_stamp_of(p->attrs, &stamp) == 0)
+		json_object_set_new(o, "originatedMs", json_integer(
+		    (json_int_t)stamp));
 	return o;
 }
 

@@ -543,6 +543,12 @@ fabric_etcd_create(struct event_base *base,
 	return fe;
 }
 
+struct ds_etcd *
+fabric_etcd_client(const struct fabric_etcd *fe)
+{
+	return fe->ds;
+}
+
 void
 fabric_etcd_free(struct fabric_etcd *fe)
 {

@@ -12,6 +12,8 @@
  *   P/ipam/TENANT/POOL/loans/ADDRESS     an offered or borrowed address
  *	{"owner": {"routerId", "vtep"}, "borrower": {...}}  (no borrower:
  *	an offer)
+ *   P/convergence/ROUTER-ID              measured convergence, see
+ *					  fabric_conv.h
  * A key's mod_revision is the revision the fabric manager compares on.
  * Values are read as hostile: a key or value that does not parse is
  * left out of the answer (and logged once per listing).
@@ -33,6 +35,8 @@ extern const struct ipam_fabric_ops fabric_etcd_ops;
 struct fabric_etcd *fabric_etcd_create(struct event_base *,
 		    const struct conf_ipam_datastore *, const char *key_prefix,
 		    char *err, size_t errlen);
+/* The client, for the fabric's other keys (fabric_conv.h). */
+struct ds_etcd	*fabric_etcd_client(const struct fabric_etcd *);
 /* Answers still under way run (failed) before this returns. */
 void		 fabric_etcd_free(struct fabric_etcd *);
 

@@ -284,7 +284,7 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
 	}
 	if (allocate_plain(im, pool, req, actor, cb, arg) == -1)
 		return -1;
-	shadowd_served(sp, false, SHADOWD_CONVERGE_MS / 1000.0);
+	shadowd_served(sp, false, shadowd_lead_s(sp));
 	return 0;
 }
 

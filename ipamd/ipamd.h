@@ -31,6 +31,9 @@
  * chain head is published by the store; ipam_store_set_head_hook() on
  * ipamd_store() is where a datastore copy plugs in.
  *
+ * Fabric-wide convergence (fabric_conv.h): the shadow inventory's
+ * fabric lead-time source, published and read through the same etcd.
+ *
  * Shadow inventory (shadowd.h): pools with a "shadow" block get an
  * engine; ipamd_allocate() of a new resource in such a pool first tries
  * to take one of its pre-allocations (ipam_claim + IPAM_OP_CLAIM: the

@@ -51,6 +51,14 @@ struct shadowd_pool {
 	uint64_t		 next_seq;	/* for names */
 	uint64_t		 alert_seq;	/* newest alert logged */
 	uint64_t		 alerts[SHADOWD_ALERT_KINDS];
+	/* Lead time (shadowd.h): the configured one, the fabric's last
+	 * distribution and until when it holds, what is used now. */
+	uint32_t		 lead_conf_ms;
+	struct shadowd_convergence fabric;
+	uint64_t		 fabric_until_ms;
+	struct shadowd_convergence lead_dist;	/* of the source used */
+	uint32_t		 lead_ms;
+	enum shadowd_lead_source lead_source;
 };
 TAILQ_HEAD(shadowd_pool_list, shadowd_pool);
 
@@ -60,6 +68,8 @@ struct shadowd {
 	struct shadowd_pool_list pools;
 	uint64_t		 (*clock)(void *);
 	void			*clock_arg;
+	shadowd_convergence_fn	*local_conv;
+	void			*local_conv_arg;
 	bool			 stopped;
 };
 
@@ -103,8 +113,104 @@ shadowd_params_from_conf(const struct conf_ipam_shadow *cs,
 	p->delay_weight = (double)cs->cost_delay / CONF_MICRO;
 	p->mode = cs->mode == CONF_SHADOW_OBSERVE ? SHADOW_MODE_OBSERVE :
 	    SHADOW_MODE_ACTIVE;
-	p->lead_s = SHADOWD_CONVERGE_MS / 1000.0;
+	p->lead_s = cs->lead_time / 1000.0;
 	p->tick_ms = SHADOWD_TICK_MS;
+}
+
+/* ---- lead time ---- */
+
+const char *
+shadowd_lead_source_name(enum shadowd_lead_source s)
+{
+	switch (s) {
+	case SHADOWD_LEAD_FABRIC:
+		return "fabric";
+	case SHADOWD_LEAD_LOCAL:
+		return "local";
+	case SHADOWD_LEAD_CONFIGURED:
+	default:
+		return "configured";
+	}
+}
+
+/* The first source with enough samples (shadowd.h). */
+static void
+lead_refresh(struct shadowd_pool *sp, uint64_t now)
+{
+	struct shadowd *sd = sp->sd;
+	struct shadowd_convergence local;
+
+	memset(&local, 0, sizeof(local));
+	if (sd->local_conv != NULL)
+		sd->local_conv(sd->local_conv_arg, &local);
+	if (now < sp->fabric_until_ms &&
+	    sp->fabric.count >= SHADOWD_LEAD_MIN_SAMPLES) {
+		sp->lead_source = SHADOWD_LEAD_FABRIC;
+		sp->lead_dist = sp->fabric;
+	} else if (local.count >= SHADOWD_LEAD_MIN_SAMPLES) {
+		sp->lead_source = SHADOWD_LEAD_LOCAL;
+		sp->lead_dist = local;
+	} else {
+		sp->lead_source = SHADOWD_LEAD_CONFIGURED;
+		memset(&sp->lead_dist, 0, sizeof(sp->lead_dist));
+		sp->lead_ms = sp->lead_conf_ms;
+		return;
+	}
+	sp->lead_ms = sp->lead_dist.p90_ms;
+}
+
+double
+shadowd_lead_s(const struct shadowd_pool *sp)
+{
+	return sp->lead_ms / 1000.0;
+}
+
+void
+shadowd_set_local_convergence(struct shadowd *sd, shadowd_convergence_fn *fn,
+    void *arg)
+{
+	struct shadowd_pool *sp;
+
+	if (sd == NULL)
+		return;
+	sd->local_conv = fn;
+	sd->local_conv_arg = arg;
+	TAILQ_FOREACH(sp, &sd->pools, entry)
+		lead_refresh(sp, now_ms(sd));
+}
+
+static void
+fabric_set(struct shadowd_pool *sp, const struct shadowd_convergence *c,
+    uint64_t ttl_ms)
+{
+	uint64_t now = now_ms(sp->sd);
+
+	sp->fabric = *c;
+	sp->fabric_until_ms = now + ttl_ms;
+	lead_refresh(sp, now);
+}
+
+int
+shadowd_set_fabric_convergence(struct shadowd *sd, const char *pool,
+    const struct shadowd_convergence *c, uint64_t ttl_ms)
+{
+	struct shadowd_pool *sp;
+
+	if (sd == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (pool == NULL) {
+		TAILQ_FOREACH(sp, &sd->pools, entry)
+			fabric_set(sp, c, ttl_ms);
+		return 0;
+	}
+	if ((sp = shadowd_pool(sd, pool)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	fabric_set(sp, c, ttl_ms);
+	return 0;
 }
 
 /* ---- pools ---- */
@@ -195,11 +301,14 @@ pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
 	sp->vni = ipam_pool_vni(p);
 	sp->family = pool_family(p);
 	TAILQ_INIT(&sp->warm);
+	sp->lead_conf_ms = cp->shadow.lead_time;
+	lead_refresh(sp, now);
 	shadowd_params_from_conf(&cp->shadow, &params);
+	params.lead_s = shadowd_lead_s(sp);	/* measured, if it is */
 	pool_room(sp, &size, &free_);
 	sp->engine = shadow_new(&params, size);
 	rc.sp = sp;
-	rc.made = now > SHADOWD_CONVERGE_MS ? now - SHADOWD_CONVERGE_MS : 0;
+	rc.made = now > sp->lead_ms ? now - sp->lead_ms : 0;
 	ipam_foreach(ipamd_ipam(sd->im), sp->name, restore_warm, &rc);
 	TAILQ_INSERT_TAIL(&sd->pools, sp, entry);
 	log_info("shadow: pool %s: %s mode, %u pre-allocations restored",
@@ -348,7 +457,7 @@ warm_counts(const struct shadowd_pool *sp, uint64_t now, uint32_t *ready,
 	*ready = 0;
 	*converging = sp->making;
 	TAILQ_FOREACH(w, &sp->warm, entry) {
-		if (now - w->made_ms >= SHADOWD_CONVERGE_MS)
+		if (now - w->made_ms >= sp->lead_ms)
 			(*ready)++;
 		else
 			(*converging)++;
@@ -379,6 +488,7 @@ pool_tick(struct shadowd_pool *sp, uint64_t now)
 	struct shadow_decision dec;
 	uint32_t ready, converging;
 
+	lead_refresh(sp, now);
 	warm_counts(sp, now, &ready, &converging);
 	memset(&st, 0, sizeof(st));
 	st.warm_ready = ready;
@@ -482,8 +592,8 @@ shadowd_take(struct shadowd_pool *sp, const struct ipam_request *req,
 	    (w = TAILQ_FIRST(&sp->warm)) == NULL)
 		return false;
 	age = now - w->made_ms;
-	*wait_s = age >= SHADOWD_CONVERGE_MS ? 0.0 :
-	    (double)(SHADOWD_CONVERGE_MS - age) / 1000.0;
+	*wait_s = age >= sp->lead_ms ? 0.0 :
+	    (double)(sp->lead_ms - age) / 1000.0;
 	strlcpy_s(prev, w->resource, prevlen);
 	warm_remove(sp, w);
 	return true;
@@ -549,7 +659,10 @@ shadowd_reload(struct shadowd *sd, const struct config *next)
 			pool_retire(sd, sp);
 			continue;
 		}
+		sp->lead_conf_ms = cp->shadow.lead_time;
+		lead_refresh(sp, now_ms(sd));
 		shadowd_params_from_conf(&cp->shadow, &params);
+		params.lead_s = shadowd_lead_s(sp);
 		shadow_set_params(sp->engine, &params);
 	}
 	TAILQ_FOREACH(cp, &next->ipam_pools, entry)
@@ -605,6 +718,8 @@ shadowd_foreach(struct shadowd *sd,
 		v.pool = sp->name;
 		v.vni = sp->vni;
 		warm_counts(sp, now, &v.ready, &v.converging);
+		v.lead_ms = sp->lead_ms;
+		v.lead_source = sp->lead_source;
 		memcpy(v.alerts, sp->alerts, sizeof(v.alerts));
 		shadow_report(sp->engine, &v.report);
 		cb(&v, arg);
@@ -712,6 +827,19 @@ counters_json(const struct shadow_report *r)
 }
 
 static json_t *
+convergence_json(const struct shadowd_pool *sp)
+{
+	const struct shadowd_convergence *c = &sp->lead_dist;
+
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I}", "leadMs",
+	    (json_int_t)sp->lead_ms, "source",
+	    shadowd_lead_source_name(sp->lead_source), "configuredMs",
+	    (json_int_t)sp->lead_conf_ms, "samples", (json_int_t)c->count,
+	    "p50Ms", (json_int_t)c->p50_ms, "p90Ms", (json_int_t)c->p90_ms,
+	    "p99Ms", (json_int_t)c->p99_ms);
+}
+
+static json_t *
 pool_json(struct shadowd_pool *sp)
 {
 	struct shadow_report r;
@@ -735,6 +863,7 @@ pool_json(struct shadowd_pool *sp)
 	json_object_set_new(o, "models", models_json(&r));
 	json_object_set_new(o, "policy", policy_json(&r,
 	    shadow_params(sp->engine)));
+	json_object_set_new(o, "convergence", convergence_json(sp));
 	json_object_set_new(o, "policyChanges", policy_log_json(sp));
 	json_object_set_new(o, "counters", counters_json(&r));
 	json_object_set_new(o, "memoryBytes", json_integer((json_int_t)

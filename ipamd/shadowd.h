@@ -19,11 +19,22 @@
  * withdraws, local learns, MAC moves) and scheduler intent (POST
  * /v1/ipam/pools/NAME/intent).
  *
+ * Lead time: how long a pre-allocation's route takes to converge
+ * across the fabric, per pool, from the first source that has at least
+ * SHADOWD_LEAD_MIN_SAMPLES samples: (1) the fabric's distribution, as
+ * the receivers publish it in the datastore (shadowd_set_fabric_
+ * convergence(), until its time to live passes); (2) this VTEP's own
+ * receive-side measurement (evpn's convergence histogram of the other
+ * VTEPs' routes, wired by the daemon with shadowd_set_local_
+ * convergence()); (3) the pool's configured "lead-time" (1 s by
+ * default).  A measured source gives its p90.  It is re-read at every
+ * tick.
+ *
  * Ticks.  A 1 s timer ticks every engine with the state it needs:
- * pre-allocations "ready" (committed and advertised at least
- * SHADOWD_CONVERGE_MS ago: the route has had time to converge across
- * the fabric), "converging" (younger, or submitted and not committed)
- * and the pool's free count.  want_alloc pre-allocations are made
+ * pre-allocations "ready" (committed and advertised at least one lead
+ * time ago: the route has had time to converge across the fabric),
+ * "converging" (younger, or submitted and not committed) and the
+ * pool's free count.  want_alloc pre-allocations are made
  * through ipamd like any allocation (resource "shadow:POOL:N",
  * preallocated, family dual when the pool has both families, else the
  * one it has); ipamd advertises each once committed (the pre-advertise).
@@ -36,7 +47,8 @@
  * ones, so the oldest is ready when any is): ipamd renames it with
  * ipam_claim() and commits an IPAM_OP_CLAIM; the route does not change.
  * Feedback to the engine: hit with wait 0 (ready), hit with the
- * remaining convergence (converging), miss with SHADOWD_CONVERGE_MS.
+ * remaining convergence (converging), miss with the lead time (the
+ * engine learns its lead from those waits).
  * A taken pre-allocation leaves the list at once, so a release decided
  * later can never pick it.
  *
@@ -56,9 +68,8 @@
 #include "ipam/shadow.h"
 
 #define SHADOWD_TICK_MS		1000
-/* Time a pre-allocation's route needs to converge; also what a miss
- * waits (the same constant shadowsim uses by default). */
-#define SHADOWD_CONVERGE_MS	1000
+/* Samples a measured convergence source needs before it is trusted. */
+#define SHADOWD_LEAD_MIN_SAMPLES 5
 #define SHADOWD_PREFIX		"shadow:"
 #define SHADOWD_ALERT_KINDS	3	/* enum shadow_alert_kind */
 
@@ -98,6 +109,37 @@ uint32_t	 shadowd_pool_horizon(const struct shadowd_pool *);
  * quantile): what a fabric pool keeps free in its blocks. */
 uint64_t	 shadowd_pool_demand(const struct shadowd_pool *);
 
+/*
+ * Convergence sources for the lead time.  A distribution of route
+ * convergence latencies (origination to data plane); count 0 = none.
+ */
+struct shadowd_convergence {
+	uint64_t		 count;
+	uint32_t		 p50_ms;
+	uint32_t		 p90_ms;
+	uint32_t		 p99_ms;
+};
+enum shadowd_lead_source {
+	SHADOWD_LEAD_CONFIGURED,
+	SHADOWD_LEAD_LOCAL,
+	SHADOWD_LEAD_FABRIC,
+};
+const char	*shadowd_lead_source_name(enum shadowd_lead_source);
+/* This VTEP's receive-side measurement: fn fills the distribution of
+ * the recent window (every pool shares it). */
+typedef void	 shadowd_convergence_fn(void *arg,
+		    struct shadowd_convergence *);
+void		 shadowd_set_local_convergence(struct shadowd *,
+		    shadowd_convergence_fn *, void *arg);
+/* The fabric's distribution for a pool (NULL: every pool), as read
+ * from the datastore; trusted for ttl_ms.  -1 (ENOENT) for a pool
+ * without a shadow block. */
+int		 shadowd_set_fabric_convergence(struct shadowd *,
+		    const char *pool, const struct shadowd_convergence *,
+		    uint64_t ttl_ms);
+/* The pool's lead time now (seconds): what a miss waits. */
+double		 shadowd_lead_s(const struct shadowd_pool *);
+
 /* Events. */
 void		 shadowd_churn(struct shadowd *, uint32_t vni, int kind);
 void		 shadowd_on_release(struct shadowd *,
@@ -128,6 +170,8 @@ struct shadowd_view {
 	uint32_t		 vni;
 	uint32_t		 ready;
 	uint32_t		 converging;
+	uint32_t		 lead_ms;
+	enum shadowd_lead_source lead_source;
 	uint64_t		 alerts[SHADOWD_ALERT_KINDS];	/* logged */
 	struct shadow_report	 report;
 };

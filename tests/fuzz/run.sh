@@ -26,7 +26,7 @@ mkdir -p "$BUILD"
 
 # Targets and the sources each links, relative to the top of the tree.
 # Add a parser: append its .c file here (and decode it in the target).
-TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_netlink fuzz_rib fuzz_store fuzz_dns"
+TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_netlink fuzz_rib fuzz_store fuzz_fabconv fuzz_dns"
 COMMON_SOURCES="common/buf.c common/log.c common/util.c common/addr.c"
 ATTR_SOURCES="bgpd/bgp_attr.c bgpd/bgp_attr_decode.c bgpd/bgp_attr_encode.c"
 # The family table with the l2vpn evpn row (registered by fuzz_af.c).
@@ -52,6 +52,7 @@ SOURCES_fuzz_rib="$RIB_SOURCES"
 # a few executions a second; its seed corpus stays tiny.
 SOURCES_fuzz_store="common/buf.c common/log.c common/util.c common/addr.c \
 	$(cd "$TOP" && echo ipam/*.c | tr ' ' '\n' | grep -v _bench.c | tr '\n' ' ')"
+SOURCES_fuzz_fabconv="$COMMON_SOURCES ipamd/fabric_conv_value.c"
 # Largest input per target (default 4200, a BGP message and a bit).
 MAXLEN_fuzz_store=65536
 # Seed corpus directory per target, under tests/fuzz/corpus/.
@@ -67,12 +68,14 @@ CORPUS_fuzz_dns="dns"
 CORPUS_fuzz_netlink="netlink"
 CORPUS_fuzz_rib="rib"
 CORPUS_fuzz_store="store"
+CORPUS_fuzz_fabconv="fabconv"
 # Libraries a target needs beyond libc (default none).
 LIBS_fuzz_netlink="$(pkg-config --libs libnl-route-3.0 libnl-3.0 libevent 2>/dev/null || echo -lnl-route-3 -lnl-3 -levent)"
 LIBS_fuzz_rib="$(pkg-config --libs libevent check libcrypto jansson sqlite3 2>/dev/null || echo -levent -lcheck -lcrypto -ljansson -lsqlite3) -lm -lpthread"
 LIBS_fuzz_store="$(pkg-config --libs libevent sqlite3 libcrypto jansson 2>/dev/null || echo -levent -lsqlite3 -lcrypto -ljansson) -lpthread -lm"
 LIBS_fuzz_etcd="$(pkg-config --libs jansson libcrypto 2>/dev/null || echo -ljansson -lcrypto)"
 LIBS_fuzz_dns="-lldns $(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)"
+LIBS_fuzz_fabconv="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)"
 
 CFLAGS="-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -452,6 +452,13 @@ evpnd_peer_not_established()
 	[ "$s" != Established ]
 }
 
+# evpnd_sanitizer_clean NAME: no ASan/LSan/UBSan report in evpnd's log.
+evpnd_sanitizer_clean()
+{
+	! grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+	    "$(evpnd_log_path "$1")"
+}
+
 # evpnd_metric NAME SERIES: value of one /metrics series, e.g.
 # 'evpnd_bgp_state_changes_total{peer="10.0.0.1"}'.
 evpnd_metric()

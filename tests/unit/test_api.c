@@ -943,7 +943,7 @@ START_TEST(test_shadow_prealloc_and_claim)
 	ck_assert_int_eq(jpath_int(v, "preallocated", "converging"), 2);
 	ck_assert_int_eq(jpath_int(v, "preallocated", "ready"), 0);
 	json_decref(v);
-	fake_ms += SHADOWD_CONVERGE_MS;
+	fake_ms += CONF_SHADOW_DEFAULT_LEAD_TIME;
 	v = shadow_pool_view("warm");
 	ck_assert_int_eq(jpath_int(v, "preallocated", "ready"), 2);
 	json_decref(v);
@@ -991,7 +991,8 @@ START_TEST(test_shadow_prealloc_and_claim)
 	pre = preallocations("warm");
 	ck_assert_uint_ge(json_array_size(pre), 2);
 	hits += (int)json_array_size(pre);
-	ck_assert_int_eq(expect_served(++n, true), SHADOWD_CONVERGE_MS);
+	ck_assert_int_eq(expect_served(++n, true),
+	    CONF_SHADOW_DEFAULT_LEAD_TIME);
 	for (i = 1; i < json_array_size(pre); i++)
 		expect_served(++n, true);
 	json_decref(pre);
@@ -1179,6 +1180,146 @@ shadow_reload(const char *from, const char *to)
 	conf_free(d.conf);
 	d.conf = next;
 }
+
+/* A receive-side convergence measurement as the daemon wires it. */
+static struct shadowd_convergence fake_conv;
+
+static void
+fake_local_conv(void *arg, struct shadowd_convergence *c)
+{
+	(void)arg;
+	*c = fake_conv;
+}
+
+static json_t *
+lead_view(const char *pool)
+{
+	json_t *v = shadow_pool_view(pool), *c;
+
+	c = json_incref(json_object_get(v, "convergence"));
+	json_decref(v);
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+static void
+expect_lead(const char *pool, long long ms, const char *source)
+{
+	json_t *c = lead_view(pool);
+
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "leadMs")), ms);
+	ck_assert_str_eq(jstr_of(c, "source"), source);
+	json_decref(c);
+}
+
+/*
+ * The lead time: configured until a measured source has 5 samples; the
+ * local measurement's p90; the fabric's, while its time to live runs;
+ * pre-allocations are ready after it and misses wait it.
+ */
+START_TEST(test_shadow_lead_time)
+{
+	struct shadowd *sd = ipamd_shadowd(d.ipamd);
+	struct shadowd_convergence fab = { 20, 900, 3000, 4000 };
+	json_t *v;
+	double delay0;
+	size_t i, n;
+	char *r;
+
+	expect_lead("warm", CONF_SHADOW_DEFAULT_LEAD_TIME, "configured");
+	memset(&fake_conv, 0, sizeof(fake_conv));
+	shadowd_set_local_convergence(sd, fake_local_conv, NULL);
+	fake_conv = (struct shadowd_convergence){ 4, 100, 250, 300 };
+	shadow_ticks(1);
+	expect_lead("warm", CONF_SHADOW_DEFAULT_LEAD_TIME, "configured");
+	fake_conv.count = 5;
+	shadow_ticks(1);
+	expect_lead("warm", 250, "local");
+	expect_lead("watch", 250, "local");
+
+	/* Requests take what is there; the next tick makes new ones,
+	 * converging for 250 ms, then ready. */
+	v = preallocations("warm");
+	n = json_array_size(v);
+	json_decref(v);
+	for (i = 0; i < n; i++)
+		expect_served(100 + (int)i, true);
+	shadow_ticks(1);
+	v = preallocations("warm");
+	n = json_array_size(v);
+	json_decref(v);
+	ck_assert_uint_ge(n, 2);
+	v = shadow_pool_view("warm");
+	ck_assert_int_eq(jpath_int(v, "preallocated", "converging"), n);
+	json_decref(v);
+	fake_ms += 249;
+	v = shadow_pool_view("warm");
+	ck_assert_int_eq(jpath_int(v, "preallocated", "ready"), 0);
+	json_decref(v);
+	fake_ms += 1;
+	v = shadow_pool_view("warm");
+	ck_assert_int_eq(jpath_int(v, "preallocated", "ready"), n);
+	json_decref(v);
+	r = request("GET", "/metrics");
+	ck_assert_ptr_nonnull(strstr(r,
+	    "\nevpnd_shadow_lead_seconds{pool=\"warm\"} 0.25\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\n# TYPE evpnd_evpn_convergence_seconds "
+	    "histogram\nevpnd_evpn_convergence_seconds_bucket{le=\"0.001\"} 0\n"
+	    "evpnd_evpn_convergence_seconds_bucket{le=\"0.002\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\nevpnd_evpn_convergence_seconds_bucket"
+	    "{le=\"60\"} 0\nevpnd_evpn_convergence_seconds_bucket{le=\"+Inf\"} 0\n"
+	    "evpnd_evpn_convergence_seconds_sum 0\n"
+	    "evpnd_evpn_convergence_seconds_count 0\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\nevpnd_evpn_convergence_excluded_total"
+	    "{reason=\"skew\"} 0\n"));
+	free(r);
+
+	/* A request with its own MAC misses and waits the lead time. */
+	v = shadow_pool_view("warm");
+	delay0 = json_number_value(json_object_get(json_object_get(v,
+	    "outcomes"), "delaySeconds"));
+	json_decref(v);
+	ck_assert_int_eq(allocate("warm", "{\"resource\": \"own\", \"mac\": "
+	    "\"02:aa:00:00:00:09\"}", &v), 201);
+	json_decref(v);
+	v = shadow_pool_view("warm");
+	ck_assert_double_eq_tol(json_number_value(json_object_get(
+	    json_object_get(v, "outcomes"), "delaySeconds")) - delay0, 0.25,
+	    1e-9);
+	json_decref(v);
+
+	/* The fabric's distribution wins while it holds, for its pool. */
+	ck_assert_int_eq(shadowd_set_fabric_convergence(sd, "warm", &fab,
+	    5000), 0);
+	expect_lead("warm", 3000, "fabric");
+	expect_lead("watch", 250, "local");
+	v = lead_view("warm");
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "samples")), 20);
+	ck_assert_int_eq(json_integer_value(json_object_get(v, "p99Ms")), 4000);
+	json_decref(v);
+	shadow_ticks(4);
+	expect_lead("warm", 3000, "fabric");
+	shadow_ticks(1);
+	expect_lead("warm", 250, "local");
+	ck_assert_int_eq(shadowd_set_fabric_convergence(sd, NULL, &fab, 5000),
+	    0);
+	expect_lead("watch", 3000, "fabric");
+	ck_assert_int_eq(shadowd_set_fabric_convergence(sd, "bare", &fab,
+	    5000), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	/* Too few fabric samples: the local measurement again. */
+	fab.count = 2;
+	ck_assert_int_eq(shadowd_set_fabric_convergence(sd, "warm", &fab,
+	    5000), 0);
+	expect_lead("warm", 250, "local");
+	/* Nothing measured: the configured lead-time. */
+	memset(&fake_conv, 0, sizeof(fake_conv));
+	shadow_ticks(1);
+	expect_lead("warm", CONF_SHADOW_DEFAULT_LEAD_TIME, "configured");
+	shadow_reload("  max-warm 3\n", "  max-warm 3\n  lead-time 400\n");
+	expect_lead("warm", 400, "configured");
+}
+END_TEST
 
 START_TEST(test_shadow_reload)
 {
@@ -1414,6 +1555,7 @@ api_suite(void)
 	tcase_add_test(tc, test_shadow_restart);
 	tcase_add_test(tc, test_shadow_views);
 	tcase_add_test(tc, test_shadow_reload);
+	tcase_add_test(tc, test_shadow_lead_time);
 	tcase_add_test(tc, test_shadow_params_from_conf);
 	suite_add_tcase(s, tc);
 	return s;

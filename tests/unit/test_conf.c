@@ -357,6 +357,17 @@ static const struct bad_case bad_cases[] = {
 	  "evpnd.conf:3: invalid freeze time '10' in "
 	  "'dup-addr-detection freeze 10' (30..3600)" },
 	{ "router bgp 1\n address-family l2vpn evpn\n"
+	  "  convergence-sample 0\n",
+	  "evpnd.conf:3: invalid convergence-sample '0' in "
+	  "'convergence-sample 0' (1..65535)" },
+	{ "vrf a\nrouter bgp 1 vrf a\n address-family l2vpn evpn\n"
+	  "  no convergence-sample\n",
+	  "evpnd.conf:4: 'no convergence-sample' is only valid in the default "
+	  "instance (router bgp without vrf)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  lead-time 0\n",
+	  "evpnd.conf:4: invalid lead-time '0' in 'lead-time 0' "
+	  "(1..300000)" },
+	{ "router bgp 1\n address-family l2vpn evpn\n"
 	  "  dup-addr-detection time\n",
 	  "evpnd.conf:3: incomplete command 'dup-addr-detection time'" },
 	{ "log stdout loud\n",
@@ -950,6 +961,37 @@ START_TEST(test_lexical)
 }
 END_TEST
 
+/* convergence-sample: the default prints nothing, "no" prints back. */
+START_TEST(test_conv_sample_statements)
+{
+	struct config *c = parse_ok("router bgp 1\n address-family l2vpn evpn\n"
+	    "  convergence-sample 16\n");
+	char *text;
+
+	ck_assert_uint_eq(conf_bgp_default(c)->conv_sample,
+	    CONF_DEFAULT_CONV_SAMPLE);
+	text = conf_print_string(c);
+	ck_assert_str_eq(text, "router bgp 1\nexit\n!\n");
+	free(text);
+	conf_free(c);
+	c = parse_ok("router bgp 1\n address-family l2vpn evpn\n"
+	    "  convergence-sample 3\n  no convergence-sample\n");
+	ck_assert_uint_eq(conf_bgp_default(c)->conv_sample, 0);
+	text = conf_print_string(c);
+	ck_assert_str_eq(text, "router bgp 1\n"
+	    " address-family l2vpn evpn\n"
+	    "  no convergence-sample\n"
+	    " exit-address-family\n"
+	    "exit\n!\n");
+	free(text);
+	conf_free(c);
+	c = parse_ok("router bgp 1\n");
+	ck_assert_uint_eq(conf_bgp_default(c)->conv_sample,
+	    CONF_DEFAULT_CONV_SAMPLE);
+	conf_free(c);
+}
+END_TEST
+
 /* "dup-addr-detection" variants keep earlier settings they don't name. */
 START_TEST(test_dad_statements)
 {
@@ -1173,6 +1215,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_lexical);
 	tcase_add_test(tc, test_dad_statements);
+	tcase_add_test(tc, test_conv_sample_statements);
 	tcase_add_test(tc, test_session_differs);
 	tcase_add_test(tc, test_values_ipam);
 	tcase_add_test(tc, test_values_ipam_dns);
