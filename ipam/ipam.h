@@ -49,16 +49,17 @@
  * record to the audit table in the same transaction: hmac =
  * HMAC-SHA256(key, prev_hmac || canonical record bytes), key from
  * STATE/ipam.key (32 random bytes, 0600).  A record names its actor
- * (who asked: "local" for the Unix socket, a client's identity).  The
- * chain head (last seq and hmac) is kept in the meta table under its
- * own HMAC tag, which ipam_store_open() checks against the last record:
- * records removed at the end refuse the IPAM instead of being written
- * over.  Copying back an older database, head and all, is caught by the
- * head published outside it: STATE/ipam.anchor (seq and hmac of a
- * recent head, HMAC-tagged, replaced atomically after commits), a log
- * line every IPAM_HEAD_PUBLISH_EVERY records and at shutdown, and the
- * "head published" hook (for a datastore); the database must contain
- * the anchored record.
+ * (who asked: "local" for the Unix socket, a client's identity) and an
+ * allocation's labels (schema 3; audit.c says how older records keep
+ * their HMAC).  The chain head (last seq and hmac) is kept in the meta
+ * table under its own HMAC tag, which ipam_store_open() checks against
+ * the last record: records removed at the end refuse the IPAM instead
+ * of being written over.  Copying back an older database, head and all,
+ * is caught by the head published outside it: STATE/ipam.anchor (seq
+ * and hmac of a recent head, HMAC-tagged, replaced atomically after
+ * commits), a log line every IPAM_HEAD_PUBLISH_EVERY records and at
+ * shutdown, and the "head published" hook (for a datastore); the
+ * database must contain the anchored record.
  *
  * Pre-allocations (the shadow inventory) are ordinary allocations with
  * the preallocated flag set.
