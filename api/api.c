@@ -10,7 +10,9 @@
  * is never removed.
  *
  * An optional second evhttp serves the same table on TCP with TLS and
- * client certificates (api_tls.c); both call api_request_cb().
+ * client certificates (api_tls.c); both end in api_request(), the Unix
+ * socket's requests as the administrator's, TLS ones as their
+ * certificate's.
  */
 #include "api/api.h"
 
@@ -25,20 +27,37 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include "common/log.h"
 #include "common/util.h"
+#include "conf/conf.h"
+#include "ipamd/ipamd.h"
 
 struct api {
 	struct evpnd	*d;
 	struct evhttp	*http;
 	struct evhttp	*tls_http;	/* the TCP+TLS listener, if any */
 	struct api_tls	*tls;
+	struct api_conns *local_conns;
+	struct api_conns *tls_conns;
 	int		 fd;
 	char		*path;
+};
+
+static const struct api_limits local_limits = {
+	.max_conns = API_MAX_CONNS,
+	.per_addr = 0,
+	.deadline = API_REQUEST_DEADLINE,
+};
+
+static const struct api_limits tls_limits = {
+	.max_conns = API_MAX_CONNS,
+	.per_addr = API_MAX_CONNS_PER_ADDR,
+	.deadline = API_REQUEST_DEADLINE,
 };
 
 enum route_match {
@@ -55,57 +74,80 @@ struct api_route {
 	enum route_match	 match;
 	const char		*path;
 	api_handler		*handler;
+	enum conf_api_role	 need;		/* the role it takes */
 };
 
-/* Prefix rows end in '/' so "/v1/bgp/neighborsX" cannot hit them. */
+#define READ		CONF_API_READ
+#define ALLOCATE	CONF_API_ALLOCATE
+#define ADMIN		CONF_API_ADMIN
+
+/*
+ * Prefix rows end in '/' so "/v1/bgp/neighborsX" cannot hit them.  The
+ * IPAM rows that a read or allocate client may use check the pool's
+ * tenant in their handler; the config (every tenant's pools, secrets),
+ * making, changing and deleting pools and reservations, the audit
+ * trail, the fabric's blocks and datastore and clearing a BGP session
+ * are for admins.
+ */
 static const struct api_route api_routes[] = {
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/summary", api_bgp_summary },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/neighbors", api_bgp_neighbors },
-	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/bgp/neighbors/", api_bgp_neighbor },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/summary", api_bgp_summary,
+	    READ },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/neighbors", api_bgp_neighbors,
+	    READ },
+	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/bgp/neighbors/", api_bgp_neighbor,
+	    READ },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/bgp/neighbors/*/clear",
-	    api_bgp_neighbor_clear },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/config", api_config },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/routes", api_evpn_routes },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/vnis", api_evpn_vnis },
-	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/evpn/vnis/", api_evpn_vni_macs },
+	    api_bgp_neighbor_clear, ADMIN },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/config", api_config, ADMIN },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/routes", api_evpn_routes,
+	    READ },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/vnis", api_evpn_vnis, READ },
+	{ EVHTTP_REQ_GET, ROUTE_PREFIX, "/v1/evpn/vnis/", api_evpn_vni_macs,
+	    READ },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/evpn/convergence",
-	    api_evpn_convergence },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/dataplane", api_dataplane },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/pools", api_ipam_pools },
+	    api_evpn_convergence, READ },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/dataplane", api_dataplane, READ },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/pools", api_ipam_pools,
+	    READ },
 	{ EVHTTP_REQ_POST, ROUTE_EXACT, "/v1/ipam/pools",
-	    api_ipam_pool_create },
-	{ EVHTTP_REQ_GET, ROUTE_PATTERN, "/v1/ipam/pools/*", api_ipam_pool },
+	    api_ipam_pool_create, ADMIN },
+	{ EVHTTP_REQ_GET, ROUTE_PATTERN, "/v1/ipam/pools/*", api_ipam_pool,
+	    READ },
 	{ EVHTTP_REQ_PATCH, ROUTE_PATTERN, "/v1/ipam/pools/*",
-	    api_ipam_pool_update },
+	    api_ipam_pool_update, ADMIN },
 	{ EVHTTP_REQ_DELETE, ROUTE_PATTERN, "/v1/ipam/pools/*",
-	    api_ipam_pool_delete },
+	    api_ipam_pool_delete, ADMIN },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/reservations",
-	    api_ipam_reserve },
+	    api_ipam_reserve, ADMIN },
 	{ EVHTTP_REQ_DELETE, ROUTE_PATTERN, "/v1/ipam/pools/*/reservations/*",
-	    api_ipam_unreserve },
+	    api_ipam_unreserve, ADMIN },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/allocations",
-	    api_ipam_allocate },
+	    api_ipam_allocate, ALLOCATE },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/allocations",
-	    api_ipam_allocations },
+	    api_ipam_allocations, READ },
 	{ EVHTTP_REQ_GET, ROUTE_PATTERN, "/v1/ipam/allocations/*",
-	    api_ipam_allocation },
+	    api_ipam_allocation, READ },
 	{ EVHTTP_REQ_DELETE, ROUTE_PATTERN, "/v1/ipam/allocations/*",
-	    api_ipam_release },
+	    api_ipam_release, ALLOCATE },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/conflicts",
-	    api_ipam_conflicts },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit", api_ipam_audit },
+	    api_ipam_conflicts, READ },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit", api_ipam_audit,
+	    ADMIN },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/audit/records",
-	    api_ipam_audit_records },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/shadow", api_ipam_shadow },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/alerts", api_ipam_alerts },
+	    api_ipam_audit_records, ADMIN },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/shadow", api_ipam_shadow,
+	    READ },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/alerts", api_ipam_alerts,
+	    READ },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/intent",
-	    api_ipam_intent },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/blocks", api_ipam_blocks },
+	    api_ipam_intent, ALLOCATE },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/blocks", api_ipam_blocks,
+	    ADMIN },
 	{ EVHTTP_REQ_POST, ROUTE_EXACT, "/v1/ipam/blocks/reclaim",
-	    api_ipam_reclaim },
+	    api_ipam_reclaim, ADMIN },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/datastore",
-	    api_ipam_datastore },
-	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/metrics", api_metrics },
+	    api_ipam_datastore, ADMIN },
+	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/metrics", api_metrics, READ },
 };
 
 static const char *
@@ -212,6 +254,13 @@ owned_free(char *owned[API_ROUTE_CAPTURES])
 		free(owned[i]);
 }
 
+/* The reply goes out now: before evhttp may free a detached request. */
+static void
+reply_going(struct api_req *ar)
+{
+	api_conn_replied(ar->conns, ar->req);
+}
+
 void
 api_reply_raw(struct api_req *ar, int code, const char *ctype,
     struct evbuffer *body)
@@ -234,6 +283,7 @@ api_reply_raw(struct api_req *ar, int code, const char *ctype,
 	case 500: reason = "Internal Server Error"; break;
 	case 503: reason = "Service Unavailable"; break;
 	}
+	reply_going(ar);
 	evhttp_send_reply(ar->req, code, reason, body);
 }
 
@@ -242,6 +292,7 @@ api_reply_empty(struct api_req *ar, int code)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(ar->req),
 	    "Cache-Control", "no-store");
+	reply_going(ar);
 	evhttp_send_reply(ar->req, code, code == 204 ? "No Content" : NULL,
 	    NULL);
 }
@@ -326,7 +377,12 @@ api_dispatch(struct api_req *ar)
 			continue;
 		ar->arg = rest;
 		ar->arg2 = owned[1] != NULL ? owned[1] : "";
-		r->handler(ar);
+		if (api_authz_role(ar, r->need)) {
+			if (method != EVHTTP_REQ_GET)
+				log_info("api: %s %.200s by %s",
+				    method_name(method), ar->raw, ar->who);
+			r->handler(ar);
+		}
 		owned_free(owned);
 		return;
 	}
@@ -342,27 +398,60 @@ api_dispatch(struct api_req *ar)
 }
 
 static void
-api_request_cb(struct evhttp_request *req, void *arg)
+api_request(struct api_req *ar)
 {
-	struct api *api = arg;
-	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
-	    .arg = "", .arg2 = "" };
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ar->req);
 	const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
 	char *path;
 
 	if (raw == NULL || raw[0] == '\0')
 		raw = "/";
 	if ((path = evhttp_uridecode(raw, 0, NULL)) == NULL) {
-		api_reply_error(&ar, 400, "bad request path");
+		api_reply_error(ar, 400, "bad request path");
 		return;
 	}
-	ar.path = path;
-	ar.raw = raw;
-	log_debug("api: %s %.200s",
-	    method_name(evhttp_request_get_command(req)), raw);
-	api_dispatch(&ar);
+	ar->path = path;
+	ar->raw = raw;
+	log_debug("api: %s %.200s by %s",
+	    method_name(evhttp_request_get_command(ar->req)), raw, ar->who);
+	api_dispatch(ar);
 	free(path);
+}
+
+/* The Unix socket: the administrator. */
+static void
+api_request_local_cb(struct evhttp_request *req, void *arg)
+{
+	struct api *api = arg;
+	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
+	    .arg = "", .arg2 = "", .local = true, .who = IPAMD_ACTOR_LOCAL,
+	    .conns = api->local_conns };
+
+	api_conn_request(ar.conns, req);
+	api_request(&ar);
+}
+
+/* TLS: whoever the certificate names; nobody may do anything else. */
+static void
+api_request_tls_cb(struct evhttp_request *req, void *arg)
+{
+	struct api *api = arg;
+	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
+	    .arg = "", .arg2 = "", .conns = api->tls_conns };
+	char who[CONF_API_CLIENT_NAME_MAX + 1];
+
+	api_conn_request(ar.conns, req);
+	ar.client = api_tls_identify(req, api->d->conf, who, sizeof(who));
+	ar.who = who[0] != '\0' ? who : "(no usable name)";
+	if (ar.client == NULL) {
+		log_info("api: refused a client whose certificate names %s",
+		    ar.who);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		api_authz_role(&ar, CONF_API_READ);
+		return;
+	}
+	api_request(&ar);
 }
 
 /*
@@ -478,7 +567,7 @@ api_socket_open(const char *path, char *err, size_t errlen)
 
 /* An evhttp with our limits, serving the route table. */
 static struct evhttp *
-api_http_new(struct api *api)
+api_http_new(struct api *api, void (*cb)(struct evhttp_request *, void *))
 {
 	struct evhttp *http;
 
@@ -493,23 +582,83 @@ api_http_new(struct api *api)
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(http, api_request_cb, api);
+	evhttp_set_gencb(http, cb, api);
 	return http;
+}
+
+/* The Unix socket's connections: a plain socket bufferevent, counted. */
+static struct bufferevent *
+local_bev_new(struct event_base *base, void *arg)
+{
+	struct api *api = arg;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+
+	if (bev == NULL)
+		fatalx("api: out of memory for a connection");
+	api_conn_track(api->local_conns, bev);
+	return bev;
+}
+
+void
+api_set_limits(struct api *api, const struct api_limits *lim)
+{
+	api_conns_set_limits(api->local_conns, lim);
+	if (api->tls_conns != NULL)
+		api_conns_set_limits(api->tls_conns, lim);
 }
 
 int
 api_listen_tls(struct api *api, const struct conf_api_listen *l, char *err,
     size_t errlen)
 {
-	struct evhttp *http = api_http_new(api);
+	struct evhttp *http = api_http_new(api, api_request_tls_cb);
 	struct api_tls *tls;
 
-	if ((tls = api_tls_create(http, l, err, errlen)) == NULL) {
+	api->tls_conns = api_conns_new(api->d->base, "tls", &tls_limits);
+	if ((tls = api_tls_create(http, api->d, api->tls_conns, l, err,
+	    errlen)) == NULL) {
 		evhttp_free(http);
+		api_conns_free(api->tls_conns);
+		api->tls_conns = NULL;
 		return -1;
 	}
 	api->tls_http = http;
 	api->tls = tls;
+	return 0;
+}
+
+static bool
+str_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+int
+api_reload_check(const struct config *running, const struct config *next,
+    char *err, size_t errlen)
+{
+	const struct conf_api_listen *a = &running->api_listen;
+	const struct conf_api_listen *b = &next->api_listen;
+
+	if (a->enabled != b->enabled || (a->enabled &&
+	    (ipaddr_cmp(&a->addr, &b->addr) != 0 || a->port != b->port))) {
+		snprintf(err, errlen, "api listen address or port changed: "
+		    "restart evpnd to apply");
+		return -1;
+	}
+	if (!b->enabled)
+		return 0;
+	/* Unchanged names may still hold new files: check them too. */
+	if (api_tls_check(b, err, errlen) == -1)
+		return -1;
+	if (str_differs(a->cert, b->cert) || str_differs(a->key, b->key) ||
+	    str_differs(a->client_ca, b->client_ca) ||
+	    str_differs(a->crl, b->crl))
+		log_info("api: TLS files changed; they apply to new "
+		    "connections");
 	return 0;
 }
 
@@ -525,7 +674,10 @@ api_create(struct evpnd *d, const char *path, char *err, size_t errlen)
 	api->d = d;
 	api->fd = fd;
 	api->path = xstrdup(path);
-	api->http = api_http_new(api);
+	api->local_conns = api_conns_new(d->base, "unix socket",
+	    &local_limits);
+	api->http = api_http_new(api, api_request_local_cb);
+	evhttp_set_bevcb(api->http, local_bev_new, api);
 	if (evhttp_accept_socket_with_handle(api->http, fd) == NULL) {
 		snprintf(err, errlen, "%s: cannot serve HTTP on the socket",
 		    path);
@@ -547,6 +699,8 @@ api_free(struct api *api)
 	if (api->tls_http != NULL)
 		evhttp_free(api->tls_http);
 	api_tls_free(api->tls);
+	api_conns_free(api->local_conns);
+	api_conns_free(api->tls_conns);
 	if (api->fd != -1)
 		close(api->fd);
 	if (unlink(api->path) == -1 && errno != ENOENT)

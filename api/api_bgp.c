@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "bgpd/bgp_af.h"
 #include "bgpd/bgpd.h"
 #include "common/addr.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "conf/conf.h"
 #include "api/api.h"
 
@@ -400,15 +402,35 @@ api_bgp_neighbor_clear(struct api_req *ar)
 	api_reply_empty(ar, 204);
 }
 
+/* Does the query string hold name=1? */
+static bool
+query_flag(struct api_req *ar, const char *name)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ar->req);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL, *v;
+	struct evkeyvalq q;
+	bool on;
+
+	TAILQ_INIT(&q);
+	if (qs == NULL || evhttp_parse_query_str(qs, &q) == -1)
+		return false;
+	on = (v = evhttp_find_header(&q, name)) != NULL && strcmp(v, "1") == 0;
+	evhttp_clear_headers(&q);
+	return on;
+}
+
+/*
+ * GET /v1/config[?secrets=1]: the running config, secrets redacted
+ * unless an admin asks for them (the route is for admins already; the
+ * flag keeps them out of what is shown by default).
+ */
 void
 api_config(struct api_req *ar)
 {
-	char *text = conf_print_string(ar->d->conf);
+	bool secrets = api_authz_admin(ar) && query_flag(ar, "secrets");
+	char *text = conf_print_string_flags(ar->d->conf, secrets ? 0 :
+	    CONF_PRINT_REDACT);
 
-	if (text == NULL) {
-		api_reply_error(ar, 500, "cannot print the configuration");
-		return;
-	}
 	api_reply_json(ar, 200, json_pack("{s:s}", "config", text));
-	free(text);
+	free_secret(text);
 }

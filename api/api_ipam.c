@@ -12,11 +12,12 @@
  *					 "ip"?, "ipv6"?, "labels"?: {K: V}}
  *   GET    /v1/ipam/allocations[?pool=NAME][&label=K[=V]...]
  *					{"allocations": [...], "total"}
- *   GET    /v1/ipam/allocations/RESOURCE	ALLOC
- *   DELETE /v1/ipam/allocations/RESOURCE	204
+ *   GET    /v1/ipam/allocations/RESOURCE[?pool=NAME]	ALLOC
+ *   DELETE /v1/ipam/allocations/RESOURCE[?pool=NAME]	204
  *   GET    /v1/ipam/conflicts		evpn's conflict list
  *   GET    /v1/ipam/audit			walks the whole audit chain,
  *						checks its head and the anchor
+ *						(api_audit.c: off the loop)
  *   GET    /v1/ipam/audit/records?since=SEQ[&limit=N]
  *					records after SEQ, oldest first
  *   GET    /v1/ipam/shadow			shadow inventory of every pool
@@ -31,40 +32,43 @@
  * does not answer; ipamd calls back on the event loop once the store
  * has committed, and only then does the reply go out (201/200/204, or
  * 503 when the commit failed and the change was undone).  Each change
- * names its actor in the audit trail: "local" over the Unix socket,
- * "tls:ADDRESS" over TLS (client identities come with authorization).  The request
- * stays valid until we reply even if the client went away meanwhile:
+ * names its actor in the audit trail: "local" over the Unix socket, the
+ * client's certificate name over TLS.  The request stays valid until we
+ * reply even if the client went away meanwhile:
  * libevent detaches an unfinished request from a failed connection
  * instead of freeing it, and evhttp_send_reply() on a detached request
  * just frees it.  The allocation stays either way: it is durable.  At
  * shutdown evpnd drains the store before freeing the HTTP server.
  *
+ * Tenants: a client other than an admin sees only the pools of its
+ * tenants (api_authz.c); listings leave the others out, and naming one
+ * answers 403, the same as naming a pool that does not exist.
+ *
  * Status codes: 400 malformed JSON, unknown field, bad resource id (1 to
  * 255 printable ASCII bytes, no space), bad family, bad MAC (not 6
  * bytes, multicast or zero), family the pool has no prefix for, bad
  * labels (ipam.h's bounds), or a body over API_IPAM_MAX_BODY (a body
- * over API_MAX_BODY never reaches us: evhttp answers 413 itself); 404
- * unknown pool or resource; 409 pool exhausted, MAC already used in the
- * pool, resource allocated in another pool, or an asked address that
- * is not free or not the pool's; 503 the store failed (busy, disk full:
- * nothing changed), the pool is being changed (retry), or no IPAM
- * running (refused at start: GET /v1/ipam/audit still examines the
- * state directory and says why).  Pools and reservations made at run
- * time: api_ipam_pools.c.  Fabric pools (api_fabric.c,
- * ipamd/fabricd.h) may hold the answer until a block is claimed; they
- * answer 409 when no block and no offered address is left in the
- * fabric, 503 when the datastore is unreachable and this VTEP's blocks
- * are full, when the pool is refused, or when nothing came within the
- * wait.
+ * over API_MAX_BODY never reaches us: evhttp answers 413 itself); 403 a
+ * pool not of the client's tenants (or none such), or a route beyond
+ * its role; 404 unknown pool (admins) or resource; 409 pool exhausted,
+ * MAC already used in the pool, resource allocated in another pool, or
+ * an asked address that is not free or not the pool's; 503 the store
+ * failed (busy, disk full: nothing changed), the pool is being changed
+ * (retry), or no IPAM running (refused at start: GET /v1/ipam/audit
+ * still examines the state directory and says why).  Pools and
+ * reservations made at run time: api_ipam_pools.c.  Fabric pools
+ * (api_fabric.c, ipamd/fabricd.h) may hold the answer until a block is
+ * claimed; they answer 409 when no block and no offered address is left
+ * in the fabric, 503 when the datastore is unreachable and this VTEP's
+ * blocks are full, when the pool is refused, or when nothing came
+ * within the wait.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -72,6 +76,7 @@
 #include "common/util.h"
 #include "conf/conf.h"
 #include "api/api.h"
+#include "api/api_body.h"
 #include "ipamd/ipamd.h"
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
@@ -84,6 +89,7 @@
 struct ipam_pending {
 	struct evhttp_request	*req;
 	struct evpnd		*d;
+	struct api_conns	*conns;
 };
 
 bool
@@ -96,28 +102,81 @@ api_ipam_ready(struct api_req *r)
 	return false;
 }
 
-/* Who asks, for the audit trail: the Unix socket is "local". */
-void
-api_ipam_actor(struct api_req *r, char *buf, size_t len)
+/*
+ * The pool a request names, if the client may see it; NULL after a
+ * reply.  A client of some tenants gets the same 403 for another
+ * tenant's pool as for a pool that does not exist: it learns nothing
+ * of the others.
+ */
+static const struct ipam_pool *
+visible_pool(struct api_req *r, const char *name)
 {
-	struct evhttp_connection *c = evhttp_request_get_connection(r->req);
-	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) :
-	    NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	struct ipaddr ip;
-	char addr[IPADDR_STRLEN];
-	int fd = bev ? bufferevent_getfd(bev) : -1;
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(r->d->ipamd),
+	    name);
 
-	snprintf(buf, len, "%s", IPAMD_ACTOR_LOCAL);
-	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
-	    ss.ss_family == AF_UNIX)
-		return;
-	if (ipaddr_from_sockaddr(&ss, &ip, NULL) == 0)
-		snprintf(buf, len, "tls:%s", ipaddr_fmt(&ip, addr,
-		    sizeof(addr)));
+	if (p != NULL && api_authz_pool(r, p))
+		return p;
+	if (api_authz_admin(r))
+		api_reply_error(r, 404, "no such pool %.64s", name);
 	else
-		snprintf(buf, len, "tls");
+		api_reply_error(r, 403, "pool %.64s is not one of your "
+		    "tenants' pools", name);
+	return NULL;
+}
+
+static bool
+pool_name_visible(const struct api_req *r, const char *name)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(r->d->ipamd),
+	    name);
+
+	return p != NULL && api_authz_pool(r, p);
+}
+
+static const char *
+pool_tenant_of(const struct api_req *r, const char *name)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(r->d->ipamd),
+	    name);
+
+	return p != NULL ? ipam_pool_tenant(p) : NULL;
+}
+
+/* A query parameter, malloc'd into *out (NULL when absent); -1 after a
+ * 400 for a malformed query string. */
+static int
+query_text(struct api_req *r, const char *key, char **out)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL, *v;
+	struct evkeyvalq q;
+
+	*out = NULL;
+	TAILQ_INIT(&q);
+	if (qs == NULL)
+		return 0;
+	if (evhttp_parse_query_str(qs, &q) == -1) {
+		api_reply_error(r, 400, "malformed query string");
+		return -1;
+	}
+	if ((v = evhttp_find_header(&q, key)) != NULL)
+		*out = xstrdup(v);
+	evhttp_clear_headers(&q);
+	return 0;
+}
+
+/* Drop the elements of a listing whose "pool" the client may not see. */
+static void
+filter_pools(const struct api_req *r, json_t *list)
+{
+	for (size_t i = json_array_size(list); !api_authz_admin(r) && i > 0;
+	    i--) {
+		const char *pool = json_string_value(json_object_get(
+		    json_array_get(list, i - 1), "pool"));
+
+		if (pool == NULL || !pool_name_visible(r, pool))
+			json_array_remove(list, i - 1);
+	}
 }
 
 /* A count that may exceed 2^53 (IPv6 pools): exact when it fits. */
@@ -227,8 +286,8 @@ alloc_json(const struct ipamd *im, const struct ipam_alloc *a,
 	json_object_set_new(o, "preallocated", json_boolean(a->preallocated ||
 	    preallocated));
 	json_object_set_new(o, "labels", labels_json(a->labels));
-	if ((state = ipamd_dns_state(im, a->resource, dns, sizeof(dns),
-	    &fqdn)) != NULL) {
+	if ((state = ipamd_dns_state(im, a->pool, a->resource, dns,
+	    sizeof(dns), &fqdn)) != NULL) {
 		json_object_set_new(o, "dnsName", json_string(fqdn));
 		json_object_set_new(o, "dns", json_string(state));
 	}
@@ -275,7 +334,9 @@ api_ipam_pools(struct api_req *r)
 	l = json_array();
 	for (struct ipam_pool *p = ipam_pool_first(ipam); p;
 	    p = ipam_pool_next(p))
-		json_array_append_new(l, api_ipam_pool_full_json(r, p));
+		if (api_authz_pool(r, p))
+			json_array_append_new(l, api_ipam_pool_full_json(r,
+			    p));
 	api_reply_json(r, 200, json_pack("{s:o}", "pools", l));
 }
 
@@ -284,224 +345,37 @@ api_ipam_pool(struct api_req *r)
 {
 	const struct ipam_pool *p;
 
-	if (!api_ipam_ready(r))
+	if (!api_ipam_ready(r) || (p = visible_pool(r, r->arg)) == NULL)
 		return;
-	if ((p = ipam_pool_find(ipamd_ipam(r->d->ipamd), r->arg)) == NULL) {
-		api_reply_error(r, 404, "no such pool %.64s", r->arg);
-		return;
-	}
 	api_reply_json(r, 200, api_ipam_pool_full_json(r, p));
 }
 
 /* ---- POST .../allocations ---- */
 
+/* The request body, contiguous; not NUL-terminated. */
+static const char *
+body_of(struct api_req *r, size_t *len)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	const char *body;
+
+	*len = evbuffer_get_length(in);
+	body = (const char *)evbuffer_pullup(in, -1);
+	return body != NULL ? body : "";
+}
+
 json_t *
 api_ipam_body(struct api_req *r)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
-	size_t len = evbuffer_get_length(in);
-	json_error_t jerr;
+	const char *body;
+	char msg[256];
+	size_t len;
 	json_t *o;
-	char *text;
 
-	if (len > API_IPAM_MAX_BODY) {
-		api_reply_error(r, 400, "request body too large (%zu bytes, "
-		    "at most %d)", len, API_IPAM_MAX_BODY);
-		return NULL;
-	}
-	text = xmalloc(len + 1);
-	evbuffer_copyout(in, text, len);
-	text[len] = '\0';
-	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	free(text);
-	if (o == NULL) {
-		api_reply_error(r, 400, "malformed JSON: %s", jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(o)) {
-		api_reply_error(r, 400, "the body must be a JSON object");
-		json_decref(o);
-		return NULL;
-	}
+	body = body_of(r, &len);
+	if ((o = api_body_object(body, len, msg, sizeof(msg))) == NULL)
+		api_reply_error(r, 400, "%s", msg);
 	return o;
-}
-
-static int
-parse_family(const char *s, enum ipam_family *out)
-{
-	static const struct { const char *name; enum ipam_family f; } tab[] = {
-		{ "ipv4", IPAM_FAMILY_IPV4 },
-		{ "ipv6", IPAM_FAMILY_IPV6 },
-		{ "dual", IPAM_FAMILY_DUAL },
-	};
-
-	for (size_t i = 0; i < nitems(tab); i++)
-		if (strcmp(s, tab[i].name) == 0) {
-			*out = tab[i].f;
-			return 0;
-		}
-	return -1;
-}
-
-/* Resource ids as ipam takes them: printable ASCII, no space. */
-static bool
-resource_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > IPAM_RESOURCE_MAX)
-		return false;
-	/* The shadow inventory's own names: a client must not take one. */
-	if (strncmp(s, SHADOWD_PREFIX, strlen(SHADOWD_PREFIX)) == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-			return false;
-	return true;
-}
-
-static int
-check_fields(struct api_req *r, json_t *o)
-{
-	static const char *const strings[] = { "resource", "family", "mac",
-	    "ip", "ipv6" };
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	json_object_foreach(o, k, v) {
-		if (strcmp(k, "labels") == 0)
-			continue;
-		for (i = 0; i < nitems(strings); i++)
-			if (strcmp(k, strings[i]) == 0)
-				break;
-		if (i == nitems(strings)) {
-			api_reply_error(r, 400, "unknown field '%.64s'", k);
-			return -1;
-		}
-		if (!json_is_string(v)) {
-			api_reply_error(r, 400, "field '%s' must be a string",
-			    k);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* {"key": "value", ...} into canonical text; -1 after a 400. */
-static int
-parse_labels(struct api_req *r, json_t *o, char *text, size_t len)
-{
-	struct ipam_labels ls;
-	const char *k;
-	char err[256];
-	json_t *v;
-
-	text[0] = '\0';
-	if (o == NULL)
-		return 0;
-	if (!json_is_object(o)) {
-		api_reply_error(r, 400, "'labels' must be an object of "
-		    "strings");
-		return -1;
-	}
-	memset(&ls, 0, sizeof(ls));
-	json_object_foreach(o, k, v) {
-		if (!json_is_string(v)) {
-			api_reply_error(r, 400, "label '%.64s' must be a "
-			    "string", k);
-			return -1;
-		}
-		if (ipam_labels_add(&ls, k, json_string_value(v), err,
-		    sizeof(err)) == -1) {
-			api_reply_error(r, 400, "%s", err);
-			return -1;
-		}
-	}
-	ipam_labels_format(&ls, text, len);
-	return 0;
-}
-
-/*
- * "ip" of either family, "ipv6" of IPv6; without "family" the family
- * follows what was asked (both: dual).  -1 after a 400.
- */
-static int
-parse_asked(struct api_req *r, json_t *o, struct ipam_request *req,
-    bool family_given)
-{
-	const char *ip = json_string_value(json_object_get(o, "ip"));
-	const char *ip6 = json_string_value(json_object_get(o, "ipv6"));
-	struct ipaddr a;
-
-	if (ip != NULL) {
-		if (ipaddr_parse(ip, &a) == -1) {
-			api_reply_error(r, 400, "'ip' must be an IP address");
-			return -1;
-		}
-		if (a.af == AF_INET)
-			req->ip = a;
-		else
-			req->ipv6 = a;
-	}
-	if (ip6 != NULL) {
-		if (ipaddr_parse(ip6, &a) == -1 || a.af != AF_INET6 ||
-		    req->ipv6.af != 0) {
-			api_reply_error(r, 400, "'ipv6' must be an IPv6 "
-			    "address (and 'ip' then an IPv4 one)");
-			return -1;
-		}
-		req->ipv6 = a;
-	}
-	if (!family_given && req->ipv6.af != 0)
-		req->family = req->ip.af != 0 ? IPAM_FAMILY_DUAL :
-		    IPAM_FAMILY_IPV6;
-	return 0;
-}
-
-/*
- * Decode {"resource", "family", "mac", "ip", "ipv6", "labels"} into req
- * (its resource points into o; mac into *mac, the labels' canonical
- * text into labels).  -1 after a 400.
- */
-static int
-parse_allocation(struct api_req *r, json_t *o, struct ipam_request *req,
-    struct macaddr *mac, char *labels, size_t labelslen)
-{
-	const char *res, *fam, *m;
-
-	if (check_fields(r, o) == -1)
-		return -1;
-	res = json_string_value(json_object_get(o, "resource"));
-	fam = json_string_value(json_object_get(o, "family"));
-	m = json_string_value(json_object_get(o, "mac"));
-	if (res == NULL || !resource_ok(res)) {
-		api_reply_error(r, 400, "'resource' must be 1 to %d printable "
-		    "characters without spaces", IPAM_RESOURCE_MAX);
-		return -1;
-	}
-	memset(req, 0, sizeof(*req));
-	req->resource = res;
-	req->family = IPAM_FAMILY_IPV4;
-	if (fam != NULL && parse_family(fam, &req->family) == -1) {
-		api_reply_error(r, 400, "'family' must be ipv4, ipv6 or dual");
-		return -1;
-	}
-	if (m != NULL) {
-		if (mac_parse(m, mac) == -1 || mac_is_zero(mac) ||
-		    (mac->b[0] & 0x01) != 0) {
-			api_reply_error(r, 400, "'mac' must be a unicast "
-			    "6-byte MAC address");
-			return -1;
-		}
-		req->mac = mac;
-	}
-	if (parse_asked(r, o, req, fam != NULL) == -1 ||
-	    parse_labels(r, json_object_get(o, "labels"), labels,
-	    labelslen) == -1)
-		return -1;
-	req->labels = labels[0] != '\0' ? labels : NULL;
-	return 0;
 }
 
 /*
@@ -521,7 +395,7 @@ allocate_done(const struct ipamd_result *res, void *arg)
 {
 	struct ipam_pending *pd = arg;
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
-	    .raw = "", .arg = "", .arg2 = "" };
+	    .raw = "", .arg = "", .arg2 = "", .conns = pd->conns };
 
 	if (res->err != 0)
 		fabric_error_reply(&r, res->err, res->message);
@@ -587,7 +461,10 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		asked_error(r, err, pool, req);
 		break;
 	case EEXIST:
-		a = ipam_find(ipamd_ipam(r->d->ipamd), req->resource);
+		/* Names are per tenant: one held elsewhere is held in
+		 * another pool of the same tenant, which the client sees. */
+		a = ipam_find(ipamd_ipam(r->d->ipamd), pool_tenant_of(r, pool),
+		    req->resource);
 		if (a != NULL)
 			api_reply_error(r, 409, "resource %.64s is allocated "
 			    "in pool %.64s%s", req->resource, a->pool,
@@ -621,29 +498,32 @@ allocate_error(struct api_req *r, int err, const char *pool,
 void
 api_ipam_allocate(struct api_req *r)
 {
+	struct api_alloc_body b;
 	struct ipam_request req;
 	struct ipam_pending *pd;
-	struct macaddr mac;
-	char actor[IPAM_ACTOR_MAX + 1], labels[IPAM_LABELS_TEXT_MAX + 1];
-	json_t *o;
+	const char *body;
+	char msg[256];
+	size_t len;
+	int code;
 
-	if (!api_ipam_ready(r) || (o = api_ipam_body(r)) == NULL)
+	if (!api_ipam_ready(r) || visible_pool(r, r->arg) == NULL)
 		return;
-	if (parse_allocation(r, o, &req, &mac, labels, sizeof(labels)) ==
-	    -1) {
-		json_decref(o);
+	body = body_of(r, &len);
+	if ((code = api_body_allocation(body, len, &b, msg, sizeof(msg))) !=
+	    0) {
+		api_reply_error(r, code, "%s", msg);
 		return;
 	}
+	api_body_request(&b, &req);
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
-	api_ipam_actor(r, actor, sizeof(actor));
-	if (ipamd_allocate(r->d->ipamd, r->arg, &req, actor, allocate_done,
+	pd->conns = r->conns;
+	if (ipamd_allocate(r->d->ipamd, r->arg, &req, r->who, allocate_done,
 	    pd) == -1) {
 		allocate_error(r, errno, r->arg, &req);
 		free(pd);
 	}
-	json_decref(o);
 }
 
 /* ---- DELETE /v1/ipam/allocations/RESOURCE ---- */
@@ -653,7 +533,7 @@ release_done(const struct ipamd_result *res, void *arg)
 {
 	struct ipam_pending *pd = arg;
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
-	    .raw = "", .arg = "", .arg2 = "" };
+	    .raw = "", .arg = "", .arg2 = "", .conns = pd->conns };
 
 	if (res->status != 0)
 		api_reply_error(&r, 503, "the release could not be committed "
@@ -663,20 +543,72 @@ release_done(const struct ipamd_result *res, void *arg)
 	free(pd);
 }
 
+/*
+ * The allocation a GET or DELETE names: the resource in one of the
+ * pools the client sees (the one ?pool= names, if given).  Names are
+ * per tenant, so an admin, or a client of several tenants, may find it
+ * in more than one: then it must say which with ?pool=.  NULL after a
+ * reply.
+ */
+static const struct ipam_alloc *
+named_alloc(struct api_req *r, const char *pool)
+{
+	const struct ipam *ipam = ipamd_ipam(r->d->ipamd);
+	const struct ipam_alloc *a, *found = NULL;
+	char where[256] = "";
+	size_t n = 0;
+
+	if (pool != NULL && visible_pool(r, pool) == NULL)
+		return NULL;
+	for (const struct ipam_pool *p = ipam_pool_first(ipam); p != NULL;
+	    p = ipam_pool_next(p)) {
+		if ((pool != NULL && strcmp(pool, ipam_pool_name(p)) != 0) ||
+		    !api_authz_pool(r, p) || (a = ipam_find(ipam,
+		    ipam_pool_tenant(p), r->arg)) == NULL ||
+		    strcmp(a->pool, ipam_pool_name(p)) != 0)
+			continue;
+		found = a;
+		snprintf(where + strlen(where), sizeof(where) - strlen(where),
+		    "%s%s", n++ > 0 ? ", " : "", ipam_pool_name(p));
+	}
+	if (n == 1)
+		return found;
+	if (n == 0)
+		api_reply_error(r, 404, "no allocation for %.64s", r->arg);
+	else
+		api_reply_error(r, 409, "%.64s is allocated in more than one "
+		    "pool (%s): name it with ?pool=", r->arg, where);
+	return NULL;
+}
+
 void
 api_ipam_release(struct api_req *r)
 {
+	const struct ipam_alloc *a;
 	struct ipam_pending *pd;
-	char actor[IPAM_ACTOR_MAX + 1];
+	char *pool;
 
 	if (!api_ipam_ready(r))
+		return;
+	/* The names a client may not allocate it may not release either
+	 * (the shadow inventory's own). */
+	if (!api_resource_ok(r->arg)) {
+		api_reply_error(r, 400, "'%.64s' is not a resource id a client "
+		    "allocates", r->arg);
+		return;
+	}
+	if (query_text(r, "pool", &pool) == -1)
+		return;
+	a = named_alloc(r, pool);
+	free(pool);
+	if (a == NULL)
 		return;
 	pd = xcalloc(1, sizeof(*pd));
 	pd->req = r->req;
 	pd->d = r->d;
-	api_ipam_actor(r, actor, sizeof(actor));
-	if (ipamd_release(r->d->ipamd, r->arg, actor, release_done, pd) ==
-	    -1) {
+	pd->conns = r->conns;
+	if (ipamd_release(r->d->ipamd, a->tenant, r->arg, r->who, release_done,
+	    pd) == -1) {
 		if (errno == ENOENT)
 			api_reply_error(r, 404, "no allocation for %.64s",
 			    r->arg);
@@ -745,16 +677,19 @@ api_ipam_allocations(struct api_req *r)
 		return;
 	}
 	pool = evhttp_find_header(&q, "pool");
-	if (pool != NULL && ipam_pool_find(ipamd_ipam(r->d->ipamd), pool) ==
-	    NULL) {
-		api_reply_error(r, 404, "no such pool %.64s", pool);
+	if (pool != NULL && visible_pool(r, pool) == NULL) {
 		evhttp_clear_headers(&q);
 		return;
 	}
 	f.list = json_array();
 	f.q = &q;
 	f.im = r->d->ipamd;
-	ipam_foreach(ipamd_ipam(r->d->ipamd), pool, alloc_append, &f);
+	for (const struct ipam_pool *p = ipam_pool_first(ipamd_ipam(
+	    r->d->ipamd)); p != NULL; p = ipam_pool_next(p))
+		if ((pool == NULL || strcmp(pool, ipam_pool_name(p)) == 0) &&
+		    api_authz_pool(r, p))
+			ipam_foreach(ipamd_ipam(r->d->ipamd), ipam_pool_name(p),
+			    alloc_append, &f);
 	api_reply_json(r, 200, json_pack("{s:o, s:I}", "allocations", f.list,
 	    "total", (json_int_t)json_array_size(f.list)));
 	evhttp_clear_headers(&q);
@@ -764,63 +699,43 @@ void
 api_ipam_allocation(struct api_req *r)
 {
 	const struct ipam_alloc *a;
+	char *pool;
 
-	if (!api_ipam_ready(r))
+	if (!api_ipam_ready(r) || query_text(r, "pool", &pool) == -1)
 		return;
-	if ((a = ipam_find(ipamd_ipam(r->d->ipamd), r->arg)) == NULL) {
-		api_reply_error(r, 404, "no allocation for %.64s", r->arg);
-		return;
-	}
-	api_reply_json(r, 200, alloc_json(r->d->ipamd, a, false));
+	a = named_alloc(r, pool);
+	free(pool);
+	if (a != NULL)
+		api_reply_json(r, 200, alloc_json(r->d->ipamd, a, false));
 }
 
+/* Conflicts name a VNI: a client sees those of its tenants' pools. */
 void
 api_ipam_conflicts(struct api_req *r)
 {
+	const struct ipam_pool *p;
+	json_t *o, *l;
+
 	if (r->d->evpn == NULL) {
 		api_reply_error(r, 503, "EVPN is not running");
 		return;
 	}
-	api_reply_json(r, 200, evpn_ipam_conflicts_json(r->d->evpn));
-}
+	o = evpn_ipam_conflicts_json(r->d->evpn);
+	l = json_object_get(o, "conflicts");
+	if (!api_authz_admin(r)) {
+		for (size_t i = json_array_size(l); i > 0; i--) {
+			json_int_t vni = json_integer_value(json_object_get(
+			    json_array_get(l, i - 1), "vni"));
 
-static json_t *
-audit_report_json(const struct ipam_audit_report *rep)
-{
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b, s:s}",
-	    "ok", rep->ok, "records", (json_int_t)rep->records, "badSeq",
-	    (json_int_t)rep->bad_seq, "lastSeq", (json_int_t)rep->last_seq,
-	    "headSeq", (json_int_t)rep->head_seq, "anchorSeq",
-	    (json_int_t)rep->anchor_seq, "anchored", rep->anchored,
-	    "truncated", rep->truncated, "rolledBack", rep->rolled_back,
-	    "reason", rep->reason);
-}
-
-/* Walks the whole audit table on its own read connection, on the event
- * loop: the loop stalls for the length of the walk, which grows with
- * the number of records; it is an operator's check, not a hot path.
- * With the IPAM refused at start, it examines the state directory. */
-void
-api_ipam_audit(struct api_req *r)
-{
-	struct ipam_audit_report rep;
-	int rc;
-
-	memset(&rep, 0, sizeof(rep));
-	if (r->d->ipamd != NULL)
-		rc = ipam_audit_verify(ipamd_store(r->d->ipamd), &rep);
-	else if (r->d->state_dir != NULL)
-		rc = ipam_audit_verify_dir(r->d->state_dir, &rep);
-	else {
-		api_ipam_ready(r);
-		return;
+			p = r->d->ipamd == NULL ? NULL : ipam_pool_by_vni(
+			    ipamd_ipam(r->d->ipamd), (uint32_t)vni);
+			if (p == NULL || !api_authz_pool(r, p))
+				json_array_remove(l, i - 1);
+		}
+		json_object_set_new(o, "total", json_integer((json_int_t)
+		    json_array_size(l)));
 	}
-	if (rc == -1) {
-		api_reply_error(r, 500, "cannot read the audit trail: %s",
-		    rep.reason[0] ? rep.reason : "unknown error");
-		return;
-	}
-	api_reply_json(r, 200, audit_report_json(&rep));
+	api_reply_json(r, 200, o);
 }
 
 static void
@@ -931,55 +846,28 @@ api_ipam_audit_records(struct api_req *r)
 void
 api_ipam_shadow(struct api_req *r)
 {
+	json_t *o;
+
 	if (!api_ipam_ready(r))
 		return;
-	api_reply_json(r, 200, shadowd_json(ipamd_shadowd(r->d->ipamd)));
+	o = shadowd_json(ipamd_shadowd(r->d->ipamd));
+	filter_pools(r, json_object_get(o, "pools"));
+	api_reply_json(r, 200, o);
 }
 
 void
 api_ipam_alerts(struct api_req *r)
 {
+	json_t *o, *l;
+
 	if (!api_ipam_ready(r))
 		return;
-	api_reply_json(r, 200, shadowd_alerts_json(ipamd_shadowd(
-	    r->d->ipamd)));
-}
-
-/* A non-negative integer field of at most max; -1 after a 400. */
-static int
-intent_field(struct api_req *r, json_t *o, const char *key, json_int_t max,
-    bool required, uint32_t *out)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (v == NULL && !required)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > max) {
-		api_reply_error(r, 400, "'%s' must be an integer from 0 to "
-		    "%lld", key, (long long)max);
-		return -1;
-	}
-	*out = (uint32_t)json_integer_value(v);
-	return 0;
-}
-
-static int
-parse_intent(struct api_req *r, json_t *o, uint32_t *count,
-    uint32_t *horizon)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(o, k, v)
-		if (strcmp(k, "count") != 0 && strcmp(k, "horizon") != 0) {
-			api_reply_error(r, 400, "unknown field '%.64s'", k);
-			return -1;
-		}
-	if (intent_field(r, o, "count", 1000000, true, count) == -1 ||
-	    intent_field(r, o, "horizon", 86400, false, horizon) == -1)
-		return -1;
-	return 0;
+	o = shadowd_alerts_json(ipamd_shadowd(r->d->ipamd));
+	l = json_object_get(o, "alerts");
+	filter_pools(r, l);
+	json_object_set_new(o, "total", json_integer((json_int_t)
+	    json_array_size(l)));
+	api_reply_json(r, 200, o);
 }
 
 /* A scheduler's intent: count endpoints within horizon seconds (default
@@ -991,28 +879,29 @@ api_ipam_intent(struct api_req *r)
 	struct shadowd *sd;
 	struct shadowd_pool *sp;
 	uint32_t count = 0, horizon;
-	json_t *o;
+	const char *body;
+	char msg[256];
+	size_t len;
+	int code;
 
 	if (!api_ipam_ready(r))
 		return;
 	sd = ipamd_shadowd(r->d->ipamd);
-	if (ipam_pool_find(ipamd_ipam(r->d->ipamd), r->arg) == NULL) {
-		api_reply_error(r, 404, "no such pool %.64s", r->arg);
+	if (visible_pool(r, r->arg) == NULL)
 		return;
-	}
 	if ((sp = shadowd_pool(sd, r->arg)) == NULL) {
 		api_reply_error(r, 409, "pool %.64s has no shadow inventory",
 		    r->arg);
 		return;
 	}
-	if ((o = api_ipam_body(r)) == NULL)
-		return;
 	horizon = shadowd_pool_horizon(sp);
-	if (parse_intent(r, o, &count, &horizon) == 0) {
-		shadowd_intent(sd, r->arg, count, horizon);
-		api_reply_json(r, 202, json_pack("{s:s, s:I, s:I}", "pool",
-		    r->arg, "count", (json_int_t)count, "horizon",
-		    (json_int_t)horizon));
+	body = body_of(r, &len);
+	if ((code = api_body_intent(body, len, &count, &horizon, msg,
+	    sizeof(msg))) != 0) {
+		api_reply_error(r, code, "%s", msg);
+		return;
 	}
-	json_decref(o);
+	shadowd_intent(sd, r->arg, count, horizon);
+	api_reply_json(r, 202, json_pack("{s:s, s:I, s:I}", "pool", r->arg,
+	    "count", (json_int_t)count, "horizon", (json_int_t)horizon));
 }

@@ -1,6 +1,7 @@
 /*
  * /v1/ipam/pools...: pools and reservations made at run time, for admin
- * clients (the Unix socket; a TLS client is refused with 403).
+ * clients (the route table in api.c asks the admin role: the Unix
+ * socket, or a TLS client whose "api client" line says so).
  *
  *   POST   /v1/ipam/pools			DEF -> 201 POOL
  *   PATCH  /v1/ipam/pools/NAME		fields of DEF -> 200 POOL
@@ -23,7 +24,7 @@
  * printable ASCII, so no value can add a line or a word of its own.
  * Replies come once the store has committed the change (ipamd); errors
  * are 400 a bad definition (the parser's message), 403 not an admin
- * client, 404 no such pool or reservation, 409 the name is taken, the
+ * client (api.c), 404 no such pool or reservation, 409 the name is taken, the
  * pool is defined in the config file (named with its line), its
  * prefixes or VNI clash with another pool, live allocations are in the
  * way (counted), a reservation exists or its address is allocated, or
@@ -34,9 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
-#include <event2/bufferevent.h>
 #include <event2/http.h>
 
 #include "common/addr.h"
@@ -52,29 +51,11 @@
 struct pool_pending {
 	struct evhttp_request	*req;
 	struct evpnd		*d;
+	struct api_conns	*conns;
 	int			 code;		/* on success */
 	char			 pool[IPAM_NAME_MAX + 1];
 	json_t			*reply;		/* when not the pool */
 };
-
-/* Admin clients: the Unix socket (a TLS client has no role yet). */
-static bool
-admin_client(struct api_req *r)
-{
-	struct evhttp_connection *c = evhttp_request_get_connection(r->req);
-	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) :
-	    NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = bev ? bufferevent_getfd(bev) : -1;
-
-	if (fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 &&
-	    ss.ss_family == AF_UNIX)
-		return true;
-	api_reply_error(r, 403, "changing pools needs an admin client (the "
-	    "Unix socket)");
-	return false;
-}
 
 /* ---- definition: JSON out ---- */
 
@@ -454,6 +435,7 @@ pending_new(struct api_req *r, int code, const char *pool)
 
 	pd->req = r->req;
 	pd->d = r->d;
+	pd->conns = r->conns;
 	pd->code = code;
 	strlcpy_s(pd->pool, pool, sizeof(pd->pool));
 	return pd;
@@ -472,7 +454,7 @@ pool_done(int status, void *arg)
 {
 	struct pool_pending *pd = arg;
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
-	    .raw = "", .arg = pd->pool, .arg2 = "" };
+	    .raw = "", .arg = pd->pool, .arg2 = "", .conns = pd->conns };
 	const struct ipam_pool *p;
 
 	if (status != 0)
@@ -528,12 +510,6 @@ pool_error(struct api_req *r, int err, const char *pool, const char *msg)
 
 /* ---- handlers ---- */
 
-static bool
-admin_ready(struct api_req *r)
-{
-	return api_ipam_ready(r) && admin_client(r);
-}
-
 /* One change for ipamd: what it is and what it needs. */
 enum pool_call_kind {
 	POOL_CREATE,
@@ -559,12 +535,12 @@ static void
 pool_call_run(struct api_req *r, struct pool_call *pc)
 {
 	struct pool_pending *pd = pending_new(r, pc->code, pc->pool);
-	char err[512], actor[IPAM_ACTOR_MAX + 1];
+	const char *actor = r->who;
+	char err[512];
 	struct ipamd *im = r->d->ipamd;
 	int rv = -1;
 
 	pd->reply = pc->reply;
-	api_ipam_actor(r, actor, sizeof(actor));
 	switch (pc->kind) {
 	case POOL_CREATE:
 		rv = ipamd_pool_create(im, pc->def, actor, pool_done, pd, err,
@@ -600,7 +576,7 @@ api_ipam_pool_create(struct api_req *r)
 	struct pool_call pc = { .kind = POOL_CREATE, .code = 201 };
 	json_t *o;
 
-	if (!admin_ready(r) || (o = api_ipam_body(r)) == NULL ||
+	if (!api_ipam_ready(r) || (o = api_ipam_body(r)) == NULL ||
 	    (pc.def = definition_parse(r, o)) == NULL)
 		return;
 	pc.pool = TAILQ_FIRST(&pc.def->ipam_pools)->name;
@@ -654,7 +630,7 @@ api_ipam_pool_update(struct api_req *r)
 	json_t *patch, *o;
 	const char *name;
 
-	if (!admin_ready(r) || (patch = api_ipam_body(r)) == NULL)
+	if (!api_ipam_ready(r) || (patch = api_ipam_body(r)) == NULL)
 		return;
 	name = json_string_value(json_object_get(patch, "name"));
 	if (json_object_get(patch, "name") != NULL &&
@@ -676,7 +652,7 @@ api_ipam_pool_delete(struct api_req *r)
 	struct pool_call pc = { .kind = POOL_DELETE, .pool = r->arg,
 	    .code = 204 };
 
-	if (admin_ready(r))
+	if (api_ipam_ready(r))
 		pool_call_run(r, &pc);
 }
 
@@ -689,7 +665,7 @@ api_ipam_reserve(struct api_req *r)
 	const char *ip;
 	json_t *o;
 
-	if (!admin_ready(r) || (o = api_ipam_body(r)) == NULL)
+	if (!api_ipam_ready(r) || (o = api_ipam_body(r)) == NULL)
 		return;
 	ip = json_string_value(json_object_get(o, "ip"));
 	pc.name = json_string_value(json_object_get(o, "name"));
@@ -712,7 +688,7 @@ api_ipam_unreserve(struct api_req *r)
 	struct pool_call pc = { .kind = POOL_UNRESERVE, .pool = r->arg,
 	    .code = 204 };
 
-	if (!admin_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	if (ipaddr_parse(r->arg2, &pc.ip) == -1) {
 		api_reply_error(r, 400, "'%.64s' is not an IP address",

@@ -142,7 +142,7 @@ static void
 neighbor_clear(struct conf_neighbor *n)
 {
 	free(n->description);
-	free(n->password);
+	free_secret(n->password);
 	n->description = n->password = NULL;
 }
 

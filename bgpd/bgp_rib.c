@@ -907,6 +907,52 @@ bgp_rib_foreach(const struct bgp_rib *rib, int aid, bgp_rib_entry_cb *cb,
 	}
 }
 
+static uint64_t
+bits_reverse(uint64_t v)
+{
+	uint64_t r = 0;
+
+	for (int i = 0; i < 64; i++, v >>= 1)
+		r = (r << 1) | (v & 1);
+	return r;
+}
+
+/*
+ * The cursor is a bucket index counted in bit-reversed order: the
+ * buckets already visited at size n are, after a doubling, exactly the
+ * pairs (i, i + n) that their entries moved to, so growth neither skips
+ * nor repeats an entry.
+ */
+uint64_t
+bgp_rib_scan(const struct bgp_rib *rib, int aid, uint64_t cursor,
+    size_t budget, bgp_rib_entry_cb *cb, void *arg)
+{
+	const struct hash_table *t;
+	uint64_t mask;
+	size_t seen = 0;
+
+	if (aid < 0 || aid >= BGP_AID_MAX ||
+	    rib->tables[aid].by_key.nbuckets == 0)
+		return 0;
+	t = &rib->tables[aid].by_key;
+	mask = t->nbuckets - 1;
+	do {
+		for (struct hash_node *n = t->buckets[cursor & mask]; n;
+		    n = n->next) {
+			const struct bgp_rib_entry *e = hash_entry(n,
+			    struct bgp_rib_entry, node);
+
+			if (e->paths) {
+				cb(e, arg);
+				seen++;
+			}
+		}
+		cursor |= ~mask;
+		cursor = bits_reverse(bits_reverse(cursor) + 1);
+	} while (cursor != 0 && seen < budget);
+	return cursor;
+}
+
 bool
 bgp_rib_idle(const struct bgp_rib *rib)
 {

@@ -121,6 +121,16 @@ size_t		 bgp_rib_path_count(const struct bgp_rib *);
 typedef void	 bgp_rib_entry_cb(const struct bgp_rib_entry *, void *arg);
 void		 bgp_rib_foreach(const struct bgp_rib *, int aid,
 		    bgp_rib_entry_cb *, void *arg);
+/*
+ * Visit the entries of a family in slices, for views too large for one
+ * turn of the loop: from cursor (0 to start) until about budget entries
+ * were visited; returns the cursor to go on from, 0 when the walk is
+ * done.  An entry present for the whole walk is visited exactly once,
+ * even if the table grows meanwhile; one added or removed between two
+ * slices may or may not be.
+ */
+uint64_t	 bgp_rib_scan(const struct bgp_rib *, int aid, uint64_t cursor,
+		    size_t budget, bgp_rib_entry_cb *, void *arg);
 /* True while no walk or outbound queue is pending (tests, benchmarks). */
 bool		 bgp_rib_idle(const struct bgp_rib *);
 size_t		 bgp_rib_memory(const struct bgp_rib *);	/* bytes */

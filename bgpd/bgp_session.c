@@ -80,6 +80,7 @@ sock_set_md5(int fd, const struct ipaddr *addr, const char *password)
 {
 	struct tcp_md5sig md5;
 	size_t keylen = password ? strlen(password) : 0;
+	int rv, saved;
 
 	if (keylen > TCP_MD5SIG_MAXKEYLEN) {
 		errno = EINVAL;
@@ -90,7 +91,11 @@ sock_set_md5(int fd, const struct ipaddr *addr, const char *password)
 	md5.tcpm_keylen = keylen;
 	if (keylen)
 		memcpy(md5.tcpm_key, password, keylen);
-	return setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5));
+	rv = setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, &md5, sizeof(md5));
+	saved = errno;
+	explicit_bzero(&md5, sizeof(md5));	/* no copy of the key left */
+	errno = saved;
+	return rv;
 }
 
 /* eBGP single-hop: TTL 1 unless ebgp-multihop; iBGP: 255. */

@@ -292,8 +292,45 @@ head_parse(struct evbuffer *in, int *status, struct evkeyvalq *hdrs)
 	return -1;
 }
 
-/* The body's length: Content-Length, else up to the close.  evpnd
- * never sends chunked answers. */
+/*
+ * A chunked body (RFC 9112 §7.1), as evpnd streams large views: the
+ * chunks' data off the front of in, joined into out.  Extensions and
+ * trailers are refused: evpnd sends neither.  -1 when malformed or cut.
+ */
+static int
+body_dechunk(struct evbuffer *in, struct evbuffer *out)
+{
+	for (;;) {
+		size_t len;
+		char *line = evbuffer_readln(in, &len,
+		    EVBUFFER_EOL_CRLF_STRICT), *end;
+		unsigned long long n;
+
+		if (line == NULL)
+			return -1;
+		errno = 0;
+		n = strtoull(line, &end, 16);
+		if (len == 0 || len > 16 || !isxdigit((unsigned char)line[0]) ||
+		    *end != '\0' || errno != 0 ||
+		    n > evbuffer_get_length(in)) {
+			free(line);
+			return -1;
+		}
+		free(line);
+		if (n > 0 && evbuffer_remove_buffer(in, out, (size_t)n) !=
+		    (int)n)
+			return -1;
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF_STRICT);
+		free(line);
+		if (line == NULL || len != 0)
+			return -1;
+		if (n == 0)
+			return 0;
+	}
+}
+
+/* The body's length: Content-Length, else up to the close; 1 when it is
+ * chunked. */
 static int
 body_length(const struct evkeyvalq *hdrs, size_t avail, size_t *len)
 {
@@ -302,6 +339,8 @@ body_length(const struct evkeyvalq *hdrs, size_t avail, size_t *len)
 	unsigned long long n;
 
 	te = evhttp_find_header(hdrs, "Transfer-Encoding");
+	if (te != NULL && strcasecmp(te, "chunked") == 0)
+		return evhttp_find_header(hdrs, "Content-Length") ? -1 : 1;
 	if (te != NULL && strcasecmp(te, "identity") != 0)
 		return -1;
 	if ((cl = evhttp_find_header(hdrs, "Content-Length")) == NULL) {
@@ -322,23 +361,39 @@ reply_parse(struct evbuffer *in,
     struct apiclient_reply *r, char *err, size_t errlen)
 {
 	struct evkeyvalq hdrs;
+	struct evbuffer *chunks = NULL;
 	json_error_t jerr;
-	size_t blen;
+	size_t blen = 0;
 	int rc;
 
 	TAILQ_INIT(&hdrs);
-	rc = head_parse(in, &r->status, &hdrs) == -1 ||
-	    body_length(&hdrs, evbuffer_get_length(in), &blen) == -1 ? -1 : 0;
+	if ((rc = head_parse(in, &r->status, &hdrs)) == 0)
+		rc = body_length(&hdrs, evbuffer_get_length(in), &blen);
 	evhttp_clear_headers(&hdrs);
+	if (rc == 1) {
+		if ((chunks = evbuffer_new()) == NULL)
+			rc = -1;
+		else if ((rc = body_dechunk(in, chunks)) == 0) {
+			in = chunks;
+			blen = evbuffer_get_length(in);
+		}
+	}
 	if (rc == -1) {
+		if (chunks != NULL)
+			evbuffer_free(chunks);
 		snprintf(err, errlen, "malformed reply from evpnd");
 		errno = EBADMSG;
 		return -1;
 	}
-	if (blen == 0)
+	if (blen == 0) {
+		if (chunks != NULL)
+			evbuffer_free(chunks);
 		return 0;
+	}
 	r->json = json_loadb((const char *)evbuffer_pullup(in, (ssize_t)blen),
 	    blen, 0, &jerr);
+	if (chunks != NULL)
+		evbuffer_free(chunks);
 	if (r->json == NULL && r->status >= 200 && r->status <= 299) {
 		snprintf(err, errlen, "bad JSON from evpnd: %s", jerr.text);
 		errno = EBADMSG;

@@ -290,10 +290,19 @@ int
 run_ipam_release(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	char *path;
+	char *path, *res, *pool;
 	json_t *o;
 
 	path = apiclient_path("/v1/ipam/allocations/%s", args[0]);
+	if (nargs > 1) {
+		/* Names are per tenant: the pool says whose. */
+		res = path;
+		pool = apiclient_escape(args[1]);
+		if (asprintf(&path, "%s?pool=%s", res, pool) == -1)
+			fatalx("evpnctl: out of memory");
+		free(res);
+		free(pool);
+	}
 	o = api_call(ctl, "DELETE", path, NULL, NULL);
 	free(path);
 	if (o == NULL)

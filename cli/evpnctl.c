@@ -40,8 +40,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "show bgp summary", "BGP peers at a glance", run_bgp_summary },
 	{ "show bgp neighbors [ADDR]", "BGP neighbor details",
 	    run_bgp_neighbors },
-	{ "show running-config", "the configuration evpnd runs with",
-	    run_running_config },
+	{ "show running-config [secrets]", "the configuration evpnd runs "
+	    "with (passwords only with 'secrets')", run_running_config },
 	{ "clear bgp <ADDR>", "reset a BGP session (releases maximum-prefix)",
 	    run_bgp_clear },
 	{ "show bgp l2vpn evpn", "EVPN routes", run_evpn_routes },
@@ -83,7 +83,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "ipam allocate <POOL> <RESOURCE>",
 	    "allocate (--family ipv4|ipv6|dual, --mac MAC, --ip ADDR, "
 	    "--label K=V...)", run_ipam_allocate },
-	{ "ipam release <RESOURCE>", "release an allocation",
+	{ "ipam release <RESOURCE> [POOL]", "release an allocation (POOL: "
+	    "when several tenants use the name)",
 	    run_ipam_release },
 	{ "ipam intent <POOL> <COUNT> [HORIZON]",
 	    "announce COUNT requests within HORIZON seconds", run_ipam_intent },
@@ -420,7 +421,12 @@ run_running_config(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 {
 	json_t *obj;
 
-	if ((obj = api_get(ctl, "/v1/config")) == NULL)
+	if (nargs > 0 && strcmp(args[0], "secrets") != 0) {
+		fprintf(stderr, "evpnctl: show running-config [secrets]\n");
+		return 2;
+	}
+	if ((obj = api_get(ctl, nargs > 0 ? "/v1/config?secrets=1" :
+	    "/v1/config")) == NULL)
 		return 1;
 	if (ctl->json)
 		print_json(obj);

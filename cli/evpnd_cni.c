@@ -7,7 +7,7 @@
  *   GET    /v1/ipam/pools/NAME			prefixes, gateways, free
  *   POST   /v1/ipam/pools/NAME/allocations	{"resource", "family", "mac"}
  *						201 new, 200 existing
- *   DELETE /v1/ipam/allocations/RESOURCE	204, 404 if none
+ *   DELETE /v1/ipam/allocations/RESOURCE?pool=P	204, 404 if none
  *   GET    /v1/ipam/allocations?pool=NAME	CHECK's lookup
  * RESOURCE is percent-encoded: "cid/eth0" is one path segment.
  */
@@ -191,9 +191,17 @@ static int
 release(struct cni_run *r)
 {
 	static const int ok[] = { 204, 200, 404, 0 };
-	char *path = apiclient_path("/v1/ipam/allocations/%s", r->resource);
+	char *res = apiclient_escape(r->resource);
+	char *pool = apiclient_escape(r->conf.pool), *path;
 	json_t *o;
 	int rc;
+
+	/* Resource names are per tenant: say which pool's it is. */
+	if (asprintf(&path, "/v1/ipam/allocations/%s?pool=%s", res, pool) ==
+	    -1)
+		fatalx("evpnd-cni: out of memory");
+	free(res);
+	free(pool);
 
 	rc = api_expect(r, "DELETE", path, NULL, ok, &o, NULL);
 	json_decref(o);

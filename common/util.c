@@ -91,3 +91,19 @@ base64_valid(const char *s, size_t max)
 			return false;
 	return true;
 }
+
+void
+freezero(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
+void
+free_secret(char *s)
+{
+	if (s != NULL)
+		freezero(s, strlen(s));
+}

@@ -27,5 +27,9 @@ size_t	strlcpy_s(char *dst, const char *src, size_t size);
 /* Base64 (RFC 4648 §4): groups of 4, '=' only as padding at the end;
  * 1 to max characters. */
 bool	base64_valid(const char *, size_t max);
+/* Free what held a secret (a password, a key) after zeroing it, so it
+ * does not linger in freed memory or a core.  NULL is fine. */
+void	freezero(void *, size_t);
+void	free_secret(char *);		/* a NUL-terminated one */
 
 #endif

@@ -6,10 +6,12 @@
  * is a plain walk; conf_free() also accepts a half-built config, which
  * is how the parser discards a file that failed part-way.
  */
-#include "conf/conf.h"
+#include "conf/conf_parse.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/util.h"
 
 static void
 conf_rt_list_free(struct conf_rt_list *list)
@@ -26,7 +28,7 @@ static void
 conf_neighbor_free(struct conf_neighbor *n)
 {
 	free(n->description);
-	free(n->password);
+	free_secret(n->password);
 	free(n);
 }
 
@@ -136,9 +138,8 @@ conf_free(struct config *c)
 	TAILQ_FOREACH_SAFE(pool, &c->ipam_pools, entry, npool)
 		conf_ipam_pool_free(pool);
 	conf_ipam_datastore_clear(&c->ipam_datastore);
-	free(c->api_listen.cert);
-	free(c->api_listen.key);
-	free(c->api_listen.client_ca);
+	conf_api_listen_clear(&c->api_listen);
+	conf_api_clients_clear(&c->api_clients);
 	free(c->hostname);
 	free(c->log_file);
 	free(c);

@@ -328,7 +328,7 @@ struct conf_ipam_datastore {
 	char		*tls_ca;
 };
 
-/* "api listen ADDR PORT tls cert FILE key FILE client-ca FILE" */
+/* "api listen ADDR PORT tls cert FILE key FILE client-ca FILE [crl FILE]" */
 struct conf_api_listen {
 	bool		 enabled;
 	struct ipaddr	 addr;
@@ -336,7 +336,32 @@ struct conf_api_listen {
 	char		*cert;
 	char		*key;
 	char		*client_ca;
+	char		*crl;			/* NULL = no revocation list */
 };
+
+/*
+ * "api client NAME role ROLE [tenant T ...]": what a TLS client whose
+ * certificate names NAME (subject CN or SAN DNS name) may do.  read sees
+ * its tenants' pools and the BGP/EVPN views; allocate also allocates,
+ * releases and posts intents in them; admin does everything (and sees
+ * every tenant).  Tenant "*" is every tenant, pools without one too.
+ */
+#define CONF_API_CLIENT_NAME_MAX 253		/* a DNS name */
+
+enum conf_api_role {
+	CONF_API_READ,
+	CONF_API_ALLOCATE,
+	CONF_API_ADMIN,
+};
+
+struct conf_api_client {
+	TAILQ_ENTRY(conf_api_client) entry;
+	char		*name;
+	enum conf_api_role role;
+	char		**tenants;
+	size_t		 ntenants;
+};
+TAILQ_HEAD(conf_api_client_list, conf_api_client);
 
 struct config {
 	char		*hostname;
@@ -349,6 +374,7 @@ struct config {
 	struct conf_ipam_pool_list ipam_pools;
 	struct conf_ipam_datastore ipam_datastore;
 	struct conf_api_listen api_listen;
+	struct conf_api_client_list api_clients;	/* file order */
 };
 
 /* Parse; on error returns NULL and writes "FILE:LINE: message" to err. */
@@ -357,9 +383,18 @@ struct config	*conf_parse_file(const char *path, char *err, size_t errlen);
 struct config	*conf_parse_string(const char *text, const char *name,
 		    char *err, size_t errlen);
 void		 conf_free(struct config *);
-/* Canonical text. */
+/* Canonical text, secrets included (evpnd -n, the golden files). */
 void		 conf_print(FILE *, const struct config *);
 char		*conf_print_string(const struct config *);	/* malloc'd */
+/*
+ * The same with CONF_PRINT_REDACT: every secret (a neighbor's TCP MD5
+ * password, a pool's TSIG secret) printed as CONF_REDACTED, for showing
+ * the running config.
+ */
+#define CONF_PRINT_REDACT	0x01
+#define CONF_REDACTED		"<redacted>"
+void		 conf_print_flags(FILE *, const struct config *, int flags);
+char		*conf_print_string_flags(const struct config *, int flags);
 
 /* Lookups used by the parts that apply a config. */
 struct conf_bgp	*conf_bgp_default(const struct config *);
@@ -371,9 +406,16 @@ struct conf_vrf	*conf_vrf_by_vni(const struct config *, uint32_t vni);
 struct conf_vxlan *conf_vxlan_by_vni(const struct config *, uint32_t vni);
 struct conf_ipam_pool *conf_ipam_pool_find(const struct config *,
 		    const char *name);
+const struct conf_api_client *conf_api_client_find(const struct config *,
+		    const char *name);
+bool		 conf_api_client_has_tenant(const struct conf_api_client *,
+		    const char *tenant);
+/* May the client see pools of tenant (NULL: a pool without tenant)? */
+bool		 conf_api_client_sees(const struct conf_api_client *,
+		    const char *tenant);
+const char	*conf_api_role_name(enum conf_api_role);
 /* The pool block alone, as the printer writes it; malloc'd.  With
- * redact the TSIG secret is written as CONF_DNS_REDACTED. */
-#define CONF_DNS_REDACTED	"<redacted>"
+ * redact the TSIG secret is written as CONF_REDACTED. */
 char		*conf_ipam_pool_text(const struct conf_ipam_pool *,
 		    bool redact);
 void		 conf_ipam_datastore_clear(struct conf_ipam_datastore *);

@@ -351,12 +351,14 @@ cmd_nb_password(struct parser *p)
 {
 	struct conf_neighbor *n;
 
-	if ((n = neighbor_arg(p)) == NULL || cp_want_args(p, 1, 1) == -1)
+	if ((n = neighbor_arg(p)) == NULL)
 		return -1;
-	if (strlen(cp_arg(p, 0)) > CONF_TCP_MD5_MAXKEYLEN)
-		return cp_err(p, "password longer than %d characters in '%s'",
-		    CONF_TCP_MD5_MAXKEYLEN, p->line);
-	free(n->password);
+	/* The message must not quote the line: it holds the secret. */
+	if (cp_nargs(p) != 1 || strlen(cp_arg(p, 0)) >
+	    CONF_TCP_MD5_MAXKEYLEN)
+		return cp_err(p, "neighbor %s password: one word of 1 to %d "
+		    "characters", p->word[1], CONF_TCP_MD5_MAXKEYLEN);
+	free_secret(n->password);
 	n->password = xstrdup(cp_arg(p, 0));
 	return 0;
 }
@@ -987,7 +989,8 @@ static const struct command top_cmds[] = {
 	{ "vrf", cmd_vrf },
 	{ "ipam pool", cp_cmd_ipam_pool },
 	{ "ipam datastore", cp_cmd_ipam_datastore },
-	{ "api listen", cp_cmd_api },
+	{ "api listen", cp_cmd_api_listen },
+	{ "api client", cp_cmd_api_client },
 	{ "exit", cmd_noop },
 	{ "end", cmd_noop },
 };

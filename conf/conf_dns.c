@@ -248,7 +248,7 @@ conf_print_ipam_dns(FILE *f, const struct conf_ipam_dns *dns, bool redact)
 	if (dns->zone != NULL) {
 		fprintf(f, " dns zone %s server %s tsig %s %s %s", dns->zone,
 		    ipaddr_fmt(&dns->server, a, sizeof(a)), dns->tsig_alg,
-		    dns->tsig_name, redact ? CONF_DNS_REDACTED :
+		    dns->tsig_name, redact ? CONF_REDACTED :
 		    dns->tsig_secret);
 		if (dns->reverse)
 			fprintf(f, " reverse");

@@ -1,6 +1,6 @@
 /*
  * The IPAM statements: "ipam pool NAME" with its settings and its
- * "shadow" block, and "api listen ... tls ...".
+ * "shadow" block.
  *
  * How this works: like conf_cmd.c, one handler per statement writing
  * into p->pool.  Whether a gateway, exclusion or reservation lies inside
@@ -118,7 +118,7 @@ pool_prefix_of(const struct conf_ipam_pool *pool, const struct ipaddr *ip)
 	return NULL;
 }
 
-/* Top level: ipam pool NAME, api listen */
+/* Top level: ipam pool NAME */
 
 static void
 shadow_defaults(struct conf_ipam_shadow *sh)
@@ -162,68 +162,6 @@ cp_cmd_ipam_pool(struct parser *p)
 	cp_check_add(p, CHECK_IPAM_FABRIC, pool);
 	p->pool = pool;
 	p->node = NODE_IPAM_POOL;
-	return 0;
-}
-
-static int
-api_option(struct parser *p, int i, struct conf_api_listen *api)
-{
-	const char *key = cp_arg(p, i), *val = cp_arg(p, i + 1);
-	char **slot;
-
-	if (strcmp(key, "cert") == 0)
-		slot = &api->cert;
-	else if (strcmp(key, "key") == 0)
-		slot = &api->key;
-	else if (strcmp(key, "client-ca") == 0)
-		slot = &api->client_ca;
-	else
-		return cp_err(p, "unexpected '%s' in '%s'", key, p->line);
-	if (*slot != NULL)
-		return cp_err(p, "'%s' given twice in '%s'", key, p->line);
-	if (strlen(val) > CONF_MAX_PATH)
-		return cp_err(p, "%s path longer than %d characters in '%s'",
-		    key, CONF_MAX_PATH, p->line);
-	*slot = xstrdup(val);
-	return 0;
-}
-
-static void
-api_clear(struct conf_api_listen *api)
-{
-	free(api->cert);
-	free(api->key);
-	free(api->client_ca);
-	memset(api, 0, sizeof(*api));
-}
-
-/*
- * api listen ADDR PORT tls cert FILE key FILE client-ca FILE: TLS only,
- * and client certificates are always required (the IPAM issue).
- */
-int
-cp_cmd_api(struct parser *p)
-{
-	struct conf_api_listen api;
-	uint64_t port;
-
-	memset(&api, 0, sizeof(api));
-	if (cp_want_args(p, 9, 9) == -1 || cp_arg_ip(p, 0, &api.addr) == -1 ||
-	    cp_arg_uint(p, 1, "port", 1, UINT16_MAX, &port) == -1)
-		return -1;
-	if (strcmp(cp_arg(p, 2), "tls") != 0)
-		return cp_err(p, "'%s': only 'tls' listeners are allowed",
-		    p->line);
-	for (int i = 3; i < 9; i += 2) {
-		if (api_option(p, i, &api) == -1) {
-			api_clear(&api);
-			return -1;
-		}
-	}
-	api.port = (uint16_t)port;
-	api.enabled = true;
-	api_clear(&p->conf->api_listen);
-	p->conf->api_listen = api;
 	return 0;
 }
 

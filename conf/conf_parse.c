@@ -435,6 +435,7 @@ config_new(void)
 	TAILQ_INIT(&c->vxlans);
 	TAILQ_INIT(&c->vrfs);
 	TAILQ_INIT(&c->ipam_pools);
+	TAILQ_INIT(&c->api_clients);
 	return c;
 }
 
@@ -475,7 +476,7 @@ parse_buffer(const char *text, size_t len, const char *name, char *err,
 		err[0] = '\0';
 	rv = parse_text(p, text, len);
 	free(p->checks);
-	free(p);
+	freezero(p, sizeof(*p));	/* its line buffers held a password */
 	if (rv == -1) {
 		conf_free(c);
 		return NULL;
@@ -490,22 +491,31 @@ conf_parse_string(const char *text, const char *name, char *err,
 	return parse_buffer(text, strlen(text), name, err, errlen);
 }
 
-/* Read the whole file; a config is small, so cap it rather than stream. */
+/*
+ * Read the whole file; a config is small, so cap it rather than stream.
+ * It holds passwords: unbuffered reads (no stdio copy), and what is
+ * outgrown or returned is zeroed before it is freed (by the caller).
+ */
 static char *
 read_file(const char *path, size_t *lenp, char *err, size_t errlen)
 {
 	FILE *f;
-	char *text = NULL;
+	char *text = NULL, *bigger;
 	size_t len = 0, cap = 0, n;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	setvbuf(f, NULL, _IONBF, 0);
 	do {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 8192;
-			text = xrealloc(text, cap);
+			bigger = xmalloc(cap);
+			if (len > 0)
+				memcpy(bigger, text, len);
+			freezero(text, len);
+			text = bigger;
 		}
 		n = fread(text + len, 1, cap - len, f);
 		len += n;
@@ -513,7 +523,7 @@ read_file(const char *path, size_t *lenp, char *err, size_t errlen)
 	if (ferror(f) || len > CONF_MAX_FILE) {
 		snprintf(err, errlen, "%s: %s", path, ferror(f) ?
 		    strerror(errno) : "file larger than 16 MiB");
-		free(text);
+		freezero(text, len);
 		text = NULL;
 	}
 	fclose(f);
@@ -531,6 +541,6 @@ conf_parse_file(const char *path, char *err, size_t errlen)
 	if ((text = read_file(path, &len, err, errlen)) == NULL)
 		return NULL;
 	c = parse_buffer(text, len, path, err, errlen);
-	free(text);
+	freezero(text, len);
 	return c;
 }

@@ -134,6 +134,12 @@ int	 cp_cmd_pool_dns_template(struct parser *);
 int	 cp_dns_check(struct parser *, const struct conf_ipam_pool *);
 void	 conf_print_ipam_dns(FILE *, const struct conf_ipam_dns *,
 	    bool redact);
+/* The API statements (conf_api.c). */
+int	 cp_cmd_api_listen(struct parser *);
+int	 cp_cmd_api_client(struct parser *);
+void	 conf_api_listen_clear(struct conf_api_listen *);
+void	 conf_api_clients_clear(struct conf_api_client_list *);
+void	 conf_print_api(FILE *, const struct config *);
 /* Fabric pools and the datastore (conf_fabric.c). */
 int	 cp_cmd_ipam_datastore(struct parser *);
 int	 cp_cmd_pool_scope(struct parser *);
@@ -143,7 +149,6 @@ int	 cp_cmd_pool_no_borrow(struct parser *);
 int	 cp_cmd_pool_block_idle_release(struct parser *);
 void	 cp_pool_fabric_defaults(struct conf_ipam_pool *);
 int	 cp_fabric_check(struct parser *, const struct pending_check *);
-int	 cp_cmd_api(struct parser *);
 /* Move to a node, forgetting the objects of the blocks left. */
 void	 cp_enter_node(struct parser *, enum node);
 

@@ -2,13 +2,17 @@
  * The canonical printer, in the shape of FRR's running-config.
  *
  * How this works: the top level comes in a fixed order (hostname, log,
- * api listen, vxlan blocks, vrf blocks, the ipam datastore, ipam pools,
- * then "router bgp", the default instance first), each block closed by
- * "!".  Inside a block, one space of indentation per level, and only values that differ from the defaults
+ * api listen and api clients, vxlan blocks, vrf blocks, the ipam
+ * datastore, ipam pools, then "router bgp", the default instance
+ * first), each block closed by "!".  Inside a block, one space of
+ * indentation per level, and only values that differ from the defaults
  * the parser starts from are written, so parsing the output yields the
  * same model and printing it again gives the same bytes.  Neighbors,
- * vxlans, vrfs, static MACs and route targets keep file order; network
- * statements and EVPN VNIs, whose order carries no meaning, are sorted.
+ * vxlans, vrfs, static MACs, api clients and route targets keep file
+ * order; network statements and EVPN VNIs, whose order carries no
+ * meaning, are sorted.  With CONF_PRINT_REDACT secrets print as
+ * CONF_REDACTED (that text is no longer a fixed point: it is for
+ * showing, not for loading).
  */
 #include "conf/conf_parse.h"
 
@@ -100,18 +104,6 @@ print_vrf(FILE *f, const struct conf_vrf *vrf)
 		fprintf(f, " router-mac %s\n",
 		    mac_fmt(&vrf->router_mac, mac, sizeof(mac)));
 	fprintf(f, "!\n");
-}
-
-static void
-print_api_listen(FILE *f, const struct conf_api_listen *api)
-{
-	char a[IPADDR_STRLEN];
-
-	if (!api->enabled)
-		return;
-	fprintf(f, "api listen %s %u tls cert %s key %s client-ca %s\n!\n",
-	    ipaddr_fmt(&api->addr, a, sizeof(a)), api->port, api->cert,
-	    api->key, api->client_ca);
 }
 
 /* Only what differs from the defaults, as everywhere else. */
@@ -251,7 +243,7 @@ conf_ipam_pool_text(const struct conf_ipam_pool *pool, bool redact)
 
 /* One neighbor's session settings, "remote-as" first. */
 static void
-print_neighbor(FILE *f, const struct conf_neighbor *n)
+print_neighbor(FILE *f, const struct conf_neighbor *n, int flags)
 {
 	char a[IPADDR_STRLEN], src[IPADDR_STRLEN];
 
@@ -264,7 +256,8 @@ print_neighbor(FILE *f, const struct conf_neighbor *n)
 	if (n->port != BGP_PORT)
 		fprintf(f, " neighbor %s port %u\n", a, n->port);
 	if (n->password != NULL)
-		fprintf(f, " neighbor %s password %s\n", a, n->password);
+		fprintf(f, " neighbor %s password %s\n", a,
+		    (flags & CONF_PRINT_REDACT) ? CONF_REDACTED : n->password);
 	if (n->passive)
 		fprintf(f, " neighbor %s passive\n", a);
 	if (n->ebgp_multihop == 255)
@@ -287,7 +280,7 @@ print_neighbor(FILE *f, const struct conf_neighbor *n)
 }
 
 static void
-print_bgp_global(FILE *f, const struct conf_bgp *bgp)
+print_bgp_global(FILE *f, const struct conf_bgp *bgp, int flags)
 {
 	const struct conf_neighbor *n;
 	struct ipaddr id;
@@ -315,7 +308,7 @@ print_bgp_global(FILE *f, const struct conf_bgp *bgp)
 		fprintf(f, " bgp graceful-restart rib-stale-time %u\n",
 		    bgp->rib_stale_time);
 	TAILQ_FOREACH(n, &bgp->neighbors, entry)
-		print_neighbor(f, n);
+		print_neighbor(f, n, flags);
 }
 
 /* FRR's form: the threshold only when it is not the default. */
@@ -500,9 +493,9 @@ print_af_evpn(FILE *f, const struct conf_bgp *bgp)
 }
 
 static void
-print_bgp(FILE *f, const struct conf_bgp *bgp)
+print_bgp(FILE *f, const struct conf_bgp *bgp, int flags)
 {
-	print_bgp_global(f, bgp);
+	print_bgp_global(f, bgp, flags);
 	print_af_unicast(f, bgp, AF_INET);
 	print_af_unicast(f, bgp, AF_INET6);
 	print_af_evpn(f, bgp);
@@ -510,7 +503,7 @@ print_bgp(FILE *f, const struct conf_bgp *bgp)
 }
 
 void
-conf_print(FILE *f, const struct config *c)
+conf_print_flags(FILE *f, const struct config *c, int flags)
 {
 	const struct conf_vxlan *vx;
 	const struct conf_vrf *vrf;
@@ -518,24 +511,30 @@ conf_print(FILE *f, const struct config *c)
 	const struct conf_ipam_pool *pool;
 
 	print_global(f, c);
-	print_api_listen(f, &c->api_listen);
+	conf_print_api(f, c);
 	TAILQ_FOREACH(vx, &c->vxlans, entry)
 		print_vxlan(f, vx);
 	TAILQ_FOREACH(vrf, &c->vrfs, entry)
 		print_vrf(f, vrf);
 	print_ipam_datastore(f, &c->ipam_datastore);
 	TAILQ_FOREACH(pool, &c->ipam_pools, entry)
-		print_ipam_pool(f, pool, false);
+		print_ipam_pool(f, pool, (flags & CONF_PRINT_REDACT) != 0);
 	/* The parser keeps the default instance first; don't rely on it. */
 	if ((bgp = conf_bgp_default(c)) != NULL)
-		print_bgp(f, bgp);
+		print_bgp(f, bgp, flags);
 	TAILQ_FOREACH(bgp, &c->bgps, entry)
 		if (bgp->vrf_name != NULL)
-			print_bgp(f, bgp);
+			print_bgp(f, bgp, flags);
+}
+
+void
+conf_print(FILE *f, const struct config *c)
+{
+	conf_print_flags(f, c, 0);
 }
 
 char *
-conf_print_string(const struct config *c)
+conf_print_string_flags(const struct config *c, int flags)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -543,8 +542,14 @@ conf_print_string(const struct config *c)
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		fatalx("%s: open_memstream failed", __func__);
-	conf_print(f, c);
+	conf_print_flags(f, c, flags);
 	if (fclose(f) != 0 || text == NULL)
 		fatalx("%s: writing to memory failed", __func__);
 	return text;
+}
+
+char *
+conf_print_string(const struct config *c)
+{
+	return conf_print_string_flags(c, 0);
 }

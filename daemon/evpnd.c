@@ -41,6 +41,7 @@
 #include "common/util.h"
 #include "conf/conf.h"
 #include "daemon/evpnd.h"
+#include "daemon/harden.h"
 #include "dataplane/dataplane.h"
 #include "evpn/evpn.h"
 #include "evpn/evpn_dp.h"
@@ -158,21 +159,12 @@ make_state_dir(const char *dir)
 	return rc;
 }
 
-/* The TCP/TLS listener is bound once at start. */
+/* The TCP/TLS listener is bound once at start; its files reload. */
 static int
 api_listen_check(const struct config *running, const struct config *next,
     char *err, size_t errlen)
 {
-	const struct conf_api_listen *a = &running->api_listen;
-	const struct conf_api_listen *b = &next->api_listen;
-
-	if (a->enabled == b->enabled && (!a->enabled ||
-	    (ipaddr_cmp(&a->addr, &b->addr) == 0 && a->port == b->port &&
-	    strcmp(a->cert, b->cert) == 0 && strcmp(a->key, b->key) == 0 &&
-	    strcmp(a->client_ca, b->client_ca) == 0)))
-		return 0;
-	snprintf(err, errlen, "api listen changed: restart evpnd to apply");
-	return -1;
+	return api_reload_check(running, next, err, errlen);
 }
 
 static void
@@ -340,7 +332,10 @@ fabric_start(struct evpnd_proc *p, char *err, size_t errlen)
 	struct timeval poll = { 0, EVPND_FABRIC_POLL_MS * 1000 };
 	struct ipam_fabric_owner me;
 
-	if (!p->d.conf->ipam_datastore.enabled || !has_fabric_pool(p->d.conf))
+	/* A refused IPAM (its data cannot be trusted) has no pools to
+	 * share. */
+	if (p->d.ipamd == NULL || !p->d.conf->ipam_datastore.enabled ||
+	    !has_fabric_pool(p->d.conf))
 		return 0;
 	if ((p->fabric_ds = fabric_etcd_create(p->d.base,
 	    &p->d.conf->ipam_datastore, conf_datastore_prefix(p->d.conf), err,
@@ -551,6 +546,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	log_notice("evpnd %s starting, config %s", PACKAGE_VERSION,
 	    p.d.conf_path);
+	/* Before anything is opened, and before the first thread. */
+	if (harden_process(err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return 1;
+	}
 
 	rc = evpnd_start(&p) == 0 ? 0 : 1;
 	if (rc == 0) {

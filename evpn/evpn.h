@@ -139,6 +139,13 @@ void		 evpn_get_dp_counters(const struct evpn *,
 /* JSON views for the API (new references). */
 /* type 0 = all, vni 0 = all. */
 json_t		*evpn_routes_json(struct evpn *, int type, uint32_t vni);
+/*
+ * The same routes in slices: those of about budget entries from cursor
+ * (0 to start) appended to list; returns the cursor of the next slice,
+ * 0 after the last (see bgp_rib_scan for what a scan guarantees).
+ */
+uint64_t	 evpn_routes_scan(struct evpn *, int type, uint32_t vni,
+		    uint64_t cursor, size_t budget, json_t *list);
 json_t		*evpn_vni_json(struct evpn *);
 /* NULL if the VNI is not configured. */
 json_t		*evpn_mac_json(struct evpn *, uint32_t vni);

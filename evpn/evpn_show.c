@@ -195,6 +195,16 @@ evpn_routes_json(struct evpn *e, int type, uint32_t vni)
 	return o;
 }
 
+uint64_t
+evpn_routes_scan(struct evpn *e, int type, uint32_t vni, uint64_t cursor,
+    size_t budget, json_t *list)
+{
+	struct routes_walk w = { e, type, vni, list };
+
+	return bgp_rib_scan(e->rib, BGP_AID_L2VPN_EVPN, cursor, budget,
+	    routes_walk_one, &w);
+}
+
 static json_t *
 rt_list_json(const struct rt *l, size_t n)
 {

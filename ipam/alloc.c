@@ -27,12 +27,19 @@
 #include "common/util.h"
 
 /* Resource and MAC tables: names and MACs come from API clients, so
- * they hash with the process's secret key. */
+ * they hash with the process's secret key.  Names are per tenant: the
+ * resource table's key is (the pool's tenant, the resource). */
+
+struct res_key {
+	const char	*tenant;
+	const char	*resource;
+};
 
 static uint32_t
-resource_hash(const char *resource)
+resource_hash(const char *tenant, const char *resource)
 {
-	return hash_bytes_keyed(resource, strlen(resource));
+	return hash_bytes_keyed(resource, strlen(resource)) ^
+	    (hash_bytes_keyed(tenant, strlen(tenant)) * 0x9e3779b9u);
 }
 
 static uint32_t
@@ -48,10 +55,13 @@ res_node_hash(const struct hash_node *n)
 }
 
 static bool
-res_node_equal(const struct hash_node *n, const void *resource)
+res_node_equal(const struct hash_node *n, const void *key)
 {
-	return strcmp(hash_entry(n, struct alloc_node, hn_res)->a.resource,
-	    resource) == 0;
+	const struct alloc_node *an = hash_entry(n, struct alloc_node, hn_res);
+	const struct res_key *k = key;
+
+	return strcmp(an->a.resource, k->resource) == 0 &&
+	    strcmp(an->pool->tenant, k->tenant) == 0;
 }
 
 static uint32_t
@@ -71,12 +81,30 @@ const struct hash_ops alloc_resource_ops = { res_node_hash, res_node_equal };
 const struct hash_ops alloc_mac_ops = { mac_node_hash, mac_node_equal };
 
 static struct alloc_node *
-resource_find(const struct ipam *ipam, const char *resource)
+resource_find(const struct ipam *ipam, const char *tenant,
+    const char *resource)
 {
+	struct res_key k = { tenant != NULL ? tenant : "", resource };
 	struct hash_node *n = hash_find(&ipam->by_resource,
-	    resource_hash(resource), resource);
+	    resource_hash(k.tenant, resource), &k);
 
 	return n ? hash_entry(n, struct alloc_node, hn_res) : NULL;
+}
+
+static void
+resource_link(struct ipam *ipam, struct alloc_node *an)
+{
+	an->res_hash = resource_hash(an->pool->tenant, an->a.resource);
+	hash_insert(&ipam->by_resource, &an->hn_res);
+}
+
+/* The tenant a stored record's name belongs to. */
+static const char *
+rec_tenant(const struct ipam *ipam, const struct ipam_alloc *rec)
+{
+	const struct ipam_pool *pool = ipam_pool_find(ipam, rec->pool);
+
+	return pool != NULL ? pool->tenant : "";
 }
 
 static struct alloc_node *
@@ -93,8 +121,7 @@ resource_rename(struct ipam *ipam, struct alloc_node *an, const char *name)
 {
 	hash_remove(&ipam->by_resource, &an->hn_res);
 	strlcpy_s(an->a.resource, name, sizeof(an->a.resource));
-	an->res_hash = resource_hash(name);
-	hash_insert(&ipam->by_resource, &an->hn_res);
+	resource_link(ipam, an);
 }
 
 /* Printable ASCII without spaces: ids travel in URLs and logs. */
@@ -359,13 +386,13 @@ alloc_node_link(struct ipam *ipam, struct ipam_pool *pool,
 
 	strlcpy_s(an->a.resource, resource, sizeof(an->a.resource));
 	an->a.pool = pool->name;
+	an->a.tenant = pool->tenant;
 	an->a.vni = pool->vni;
 	an->a.mac = *mac;
 	an->a.created = created;
 	an->pool = pool;
-	an->res_hash = resource_hash(resource);
 	an->mac_hash = mac_hash(mac);
-	hash_insert(&ipam->by_resource, &an->hn_res);
+	resource_link(ipam, an);
 	hash_insert(&pool->macs, &an->hn_mac);
 	TAILQ_INSERT_TAIL(&pool->allocs, an, link);
 	pool->nallocs++;
@@ -473,7 +500,7 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 		errno = EINVAL;
 		return -1;
 	}
-	if ((an = resource_find(ipam, req->resource)) != NULL) {
+	if ((an = resource_find(ipam, pool->tenant, req->resource)) != NULL) {
 		if (an->pool != pool) {
 			errno = EEXIST;
 			return -1;
@@ -538,14 +565,15 @@ alloc_node_unlink(struct ipam *ipam, struct alloc_node *an)
 }
 
 int
-ipam_release(struct ipam *ipam, const char *resource, struct ipam_alloc *out,
-    int64_t *untilp)
+ipam_release(struct ipam *ipam, const char *tenant, const char *resource,
+    struct ipam_alloc *out, int64_t *untilp)
 {
 	struct alloc_node *an;
 	struct ipam_pool *pool;
 	int64_t until;
 
-	if (resource == NULL || (an = resource_find(ipam, resource)) == NULL) {
+	if (resource == NULL ||
+	    (an = resource_find(ipam, tenant, resource)) == NULL) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -578,8 +606,8 @@ ipam_release(struct ipam *ipam, const char *resource, struct ipam_alloc *out,
  * preallocated.  The caller persists it with ipam_op_claim().
  */
 int
-ipam_claim(struct ipam *ipam, const char *prealloc, const char *resource,
-    const struct ipam_alloc **out)
+ipam_claim(struct ipam *ipam, const char *tenant, const char *prealloc,
+    const char *resource, const struct ipam_alloc **out)
 {
 	struct alloc_node *an;
 
@@ -588,12 +616,12 @@ ipam_claim(struct ipam *ipam, const char *prealloc, const char *resource,
 		errno = EINVAL;
 		return -1;
 	}
-	if ((an = resource_find(ipam, prealloc)) == NULL ||
+	if ((an = resource_find(ipam, tenant, prealloc)) == NULL ||
 	    !an->a.preallocated) {
 		errno = ENOENT;
 		return -1;
 	}
-	if (resource_find(ipam, resource) != NULL) {
+	if (resource_find(ipam, tenant, resource) != NULL) {
 		errno = EEXIST;
 		return -1;
 	}
@@ -605,11 +633,13 @@ ipam_claim(struct ipam *ipam, const char *prealloc, const char *resource,
 }
 
 int
-ipam_set_labels(struct ipam *ipam, const char *resource, const char *labels)
+ipam_set_labels(struct ipam *ipam, const char *tenant, const char *resource,
+    const char *labels)
 {
 	struct alloc_node *an;
 
-	if (resource == NULL || (an = resource_find(ipam, resource)) == NULL) {
+	if (resource == NULL ||
+	    (an = resource_find(ipam, tenant, resource)) == NULL) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -624,9 +654,9 @@ ipam_set_labels(struct ipam *ipam, const char *resource, const char *labels)
 /* Lookups */
 
 const struct ipam_alloc *
-ipam_find(const struct ipam *ipam, const char *resource)
+ipam_find(const struct ipam *ipam, const char *tenant, const char *resource)
 {
-	struct alloc_node *an = resource_find(ipam, resource);
+	struct alloc_node *an = resource_find(ipam, tenant, resource);
 
 	return an != NULL ? &an->a : NULL;
 }
@@ -790,7 +820,7 @@ ipam_restore_alloc(struct ipam *ipam, const struct ipam_alloc *rec,
 	if (pool == NULL)
 		return 1;
 	if (!resource_valid(rec->resource) ||
-	    resource_find(ipam, rec->resource) != NULL ||
+	    resource_find(ipam, pool->tenant, rec->resource) != NULL ||
 	    mac_find(pool, &rec->mac) != NULL) {
 		snprintf(err, errlen, "pool %s: resource %s: bad, duplicate "
 		    "or MAC in use", pool->name, rec->resource);
@@ -870,7 +900,8 @@ alloc_forget(struct ipam *ipam, struct alloc_node *an)
 bool
 alloc_drop(struct ipam *ipam, const struct ipam_alloc *rec)
 {
-	struct alloc_node *an = resource_find(ipam, rec->resource);
+	struct alloc_node *an = resource_find(ipam, rec_tenant(ipam, rec),
+	    rec->resource);
 
 	if (an == NULL || !alloc_same(an, rec))
 		return false;
@@ -915,7 +946,8 @@ alloc_reinstate(struct ipam *ipam, const struct ipam_alloc *rec)
 		errno = ENOENT;
 		return -1;
 	}
-	evict(ipam, resource_find(ipam, rec->resource), "its name");
+	evict(ipam, resource_find(ipam, pool->tenant, rec->resource),
+	    "its name");
 	evict(ipam, mac_find(pool, &rec->mac), "its MAC");
 	evict(ipam, addr_owner(pool, &rec->ip), "its address");
 	evict(ipam, addr_owner(pool, &rec->ipv6), "its address");
@@ -936,11 +968,12 @@ int
 alloc_unclaim(struct ipam *ipam, const struct ipam_alloc *rec,
     const char *prev)
 {
-	struct alloc_node *an = resource_find(ipam, rec->resource);
+	const char *tenant = rec_tenant(ipam, rec);
+	struct alloc_node *an = resource_find(ipam, tenant, rec->resource);
 	struct ipam_alloc back;
 
 	if (an != NULL && alloc_same(an, rec) && !an->a.preallocated &&
-	    resource_find(ipam, prev) == NULL) {
+	    resource_find(ipam, tenant, prev) == NULL) {
 		resource_rename(ipam, an, prev);
 		an->a.preallocated = true;
 		an->pool->nprealloc++;

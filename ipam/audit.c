@@ -8,7 +8,7 @@
  * text, each prefixed by its 32-bit length (absent fields are empty),
  * then, when the record names one, the actor the same way (records of
  * schema 1 have none, and keep their HMAC), and when it carries labels
- * (schema 3), the actor even if empty and then the labels' canonical
+ * (schema 4), the actor even if empty and then the labels' canonical
  * text: a record without labels hashes exactly as before, and since
  * every field carries its length, a record with labels can never hash
  * the bytes of one without.  hmac = HMAC-SHA256(key,
@@ -722,13 +722,16 @@ ipam_audit_verify_dir(const char *dir, struct ipam_audit_report *rep)
 {
 	uint8_t key[AUDIT_KEY_LEN];
 	char path[4096];
+	int rv;
 
 	memset(rep, 0, sizeof(*rep));
 	if (audit_key_load(dir, false, key, rep->reason,
 	    sizeof(rep->reason)) == -1)
 		return -1;
 	snprintf(path, sizeof(path), "%s/ipam.db", dir);
-	return verify_path(dir, path, key, rep);
+	rv = verify_path(dir, path, key, rep);
+	explicit_bzero(key, sizeof(key));
+	return rv;
 }
 
 /* Listing */

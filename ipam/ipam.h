@@ -24,7 +24,9 @@
  * expiry; fresh addresses are preferred, then expired quarantined ones.
  * Every operation is O(1) amortised (each address is skipped at most once
  * per cursor pass), so /8 and /64 pools are fine.  Resource ids are
- * global: allocating an id again returns its existing allocation.
+ * per tenant (the tenant of the pool; pools without one share the
+ * unnamed tenant): two tenants may both hold "pod-1", and allocating an
+ * id again in its pool returns its existing allocation.
  *
  * Store.  ipam_store_open() checks STATE/ipam.db (PRAGMA quick_check,
  * the schema, the audit chain head and the anchor, below), loads it
@@ -50,7 +52,7 @@
  * HMAC-SHA256(key, prev_hmac || canonical record bytes), key from
  * STATE/ipam.key (32 random bytes, 0600).  A record names its actor
  * (who asked: "local" for the Unix socket, a client's identity) and an
- * allocation's labels (schema 3; audit.c says how older records keep
+ * allocation's labels (schema 4; audit.c says how older records keep
  * their HMAC).  The chain head (last seq and hmac) is kept in the meta
  * table under its own HMAC tag, which ipam_store_open() checks against
  * the last record: records removed at the end refuse the IPAM instead
@@ -92,8 +94,9 @@
 #define IPAM_RESOURCE_MAX	255
 #define IPAM_MAC_PREFIX_MAX	5
 #define IPAM_DEFAULT_QUARANTINE	30	/* seconds; AWS VPC CNI's cooldown */
-#define IPAM_SCHEMA_VERSION	3	/* 2: audit actor, UNIQUE indexes;
-					 * 3: labels, run-time pools */
+#define IPAM_SCHEMA_VERSION	4	/* 2: audit actor, UNIQUE indexes;
+					 * 3: names per tenant;
+					 * 4: labels, run-time pools */
 #define IPAM_ACTOR_MAX		255	/* a TLS subject CN or DNS name */
 #define IPAM_AUDIT_HASH_LEN	32	/* HMAC-SHA256 */
 #define IPAM_HEAD_PUBLISH_EVERY	1000	/* records between head log lines */
@@ -153,6 +156,7 @@ enum ipam_family {
 struct ipam_alloc {
 	char		 resource[IPAM_RESOURCE_MAX + 1];
 	const char	*pool;			/* the pool's name */
+	const char	*tenant;		/* the pool's; "" for none */
 	uint32_t	 vni;
 	struct ipaddr	 ip;
 	struct ipaddr	 ipv6;
@@ -300,11 +304,14 @@ int		 ipam_pool_remove(struct ipam *, const char *name,
  * EINVAL bad resource id, bad MAC, labels not canonical, an address
  * asked of a family not asked, or dual/ipv6 asked of a pool with no
  * IPv6 prefix (ipv4 of one without IPv4), EEXIST the resource is
- * allocated in another pool or the MAC is in use, ENOSPC exhausted,
- * EADDRNOTAVAIL an address asked that the pool never hands out
- * (outside it, excluded, its gateway or a network address),
+ * allocated in another pool of the tenant or the MAC is in use, ENOSPC
+ * exhausted, EADDRNOTAVAIL an address asked that the pool never hands
+ * out (outside it, excluded, its gateway or a network address),
  * EADDRINUSE one that is allocated, reserved, quarantined or in
  * conflict.
+ *
+ * The calls naming a resource take its tenant: NULL or "" for the pools
+ * without one.
  */
 int		 ipam_allocate(struct ipam *, const char *pool,
 		    const struct ipam_request *, const struct ipam_alloc **,
@@ -316,15 +323,18 @@ int		 ipam_allocate(struct ipam *, const char *pool,
  */
 /* Hand the pre-allocation named prealloc to resource (errno ENOENT: no
  * such pre-allocation; EEXIST: resource exists; EINVAL: bad name). */
-int		 ipam_claim(struct ipam *, const char *prealloc,
-		    const char *resource, const struct ipam_alloc **);
+int		 ipam_claim(struct ipam *, const char *tenant,
+		    const char *prealloc, const char *resource,
+		    const struct ipam_alloc **);
 /* Replace the labels of an allocation (canonical text or NULL); -1
  * ENOENT, EINVAL. */
-int		 ipam_set_labels(struct ipam *, const char *resource,
-		    const char *labels);
-int		 ipam_release(struct ipam *, const char *resource,
-		    struct ipam_alloc *out, int64_t *until);
-const struct ipam_alloc *ipam_find(const struct ipam *, const char *resource);
+int		 ipam_set_labels(struct ipam *, const char *tenant,
+		    const char *resource, const char *labels);
+int		 ipam_release(struct ipam *, const char *tenant,
+		    const char *resource, struct ipam_alloc *out,
+		    int64_t *until);
+const struct ipam_alloc *ipam_find(const struct ipam *, const char *tenant,
+		    const char *resource);
 /* The allocation holding ip in pool (NULL: any pool holding it). */
 const struct ipam_alloc *ipam_find_ip(const struct ipam *, const char *pool,
 		    const struct ipaddr *);
@@ -521,7 +531,7 @@ struct ipam_audit_record {
 	const char	*ip;
 	const char	*ipv6;
 	const char	*mac;
-	const char	*labels;	/* canonical text; schema 3 */
+	const char	*labels;	/* canonical text; schema 4 */
 	char		 prev_hex[2 * IPAM_AUDIT_HASH_LEN + 1];
 	char		 hmac_hex[2 * IPAM_AUDIT_HASH_LEN + 1];
 };

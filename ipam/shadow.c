@@ -13,6 +13,8 @@
 #include "common/util.h"
 #include "ipam/shadow_int.h"
 
+#define RUN_ANNOUNCE_S	10.0	/* seconds ahead a run counts as announced */
+
 static const char *const model_names[] = {
 	[SHADOW_MODEL_HOLT] = "holt",
 	[SHADOW_MODEL_KALMAN] = "kalman",
@@ -35,10 +37,10 @@ shadow_params_default(struct shadow_params *p)
 	p->mode = SHADOW_MODE_ACTIVE;
 	p->tick_ms = 1000;
 	p->model = SHADOW_MODEL_ENSEMBLE;
-	p->jitter = 0.2;
+	p->jitter = 0;
 	p->cusum_k = 0.5;
 	p->cusum_h = 8.0;
-	p->release_hold_s = 15;
+	p->release_hold_s = 0;
 	p->adapt = true;
 	p->seed = 1;
 }
@@ -59,6 +61,7 @@ params_clamp(struct shadow_params *p)
 	if (p->horizon_s > 86400)
 		p->horizon_s = 86400;
 	p->lead_s = clampd(p->lead_s, 0.0, 300.0);
+	p->service_rate = clampd(p->service_rate, 0.0, 1e9);
 	p->confidence = clampd(p->confidence, 0.01, SHADOW_QUANTILE_MAX);
 	p->max_pool_fraction = clampd(p->max_pool_fraction, 0.0, 1.0);
 	p->wastage_weight = clampd(p->wastage_weight, 0.0, 1e12);
@@ -159,6 +162,50 @@ shadow_params(const struct shadow *sh)
 	return &sh->p;
 }
 
+/* Seconds the fabric needs for what is queued, as far as this pool saw
+ * (its own routes and the remote adds in its VNI). */
+static double
+fabric_backlog_s(const struct shadow *sh, uint64_t t_ms)
+{
+	if (sh->p.service_rate <= 0 || sh->fab_busy_ms <= (double)t_ms)
+		return 0;
+	return (sh->fab_busy_ms - (double)t_ms) / 1000.0;
+}
+
+/* A new route (pre-allocation, on-demand allocation, remote add). */
+static void
+fabric_note(struct shadow *sh, uint64_t t_ms)
+{
+	if (sh->p.service_rate <= 0)
+		return;
+	if (sh->fab_busy_ms < (double)t_ms)
+		sh->fab_busy_ms = (double)t_ms;
+	sh->fab_busy_ms += 1000.0 / sh->p.service_rate;
+}
+
+/* Convergence time of a pre-allocation made now as the n-th of a batch:
+ * base + backlog / R + n / R (the service-rate model). */
+static double
+unit_lead_s(const struct shadow *sh, uint64_t t_ms, double base_s, uint64_t n)
+{
+	if (sh->p.service_rate <= 0)
+		return base_s;
+	return base_s + fabric_backlog_s(sh, t_ms) +
+	    (double)n / sh->p.service_rate;
+}
+
+/* Ticks into the open bin at t_ms: 0 at a tick, up to 1 between. */
+static double
+plan_offset(const struct shadow *sh, uint64_t t_ms)
+{
+	uint64_t start = sh->next_bin * sh->p.tick_ms;
+
+	if (!sh->clock_set || t_ms <= start)
+		return 0;
+	return fmin((double)(t_ms - start) / sh->p.tick_ms,
+	    SHADOW_OPEN_BINS - 1);
+}
+
 /*
  * Collection.  Events go into the open bin of their time; a late event
  * (its bin already closed) goes into the oldest open bin, one too far in
@@ -187,22 +234,58 @@ count(uint32_t *c)
 		(*c)++;
 }
 
+/* Demand announced for the next RUN_ANNOUNCE_S: churn and intents. */
+static double
+announced_soon(const struct shadow *sh, uint64_t t_ms)
+{
+	struct shadow_outlook o;
+	double tick_s = sh->p.tick_ms / 1000.0;
+
+	shadow_outlook_at(sh, t_ms, plan_offset(sh, t_ms), &o);
+	return shadow_outlook_sum(o.churn, o.f, RUN_ANNOUNCE_S / tick_s) +
+	    shadow_intent_in(sh, t_ms, RUN_ANNOUNCE_S);
+}
+
+/* The fresh remote adds of the last SHADOW_CHURN_MAX_LAG ticks were
+ * before the run starting now (the requests-per-add ratio). */
+static void
+run_started(struct shadow *sh, uint64_t t_ms)
+{
+	double adds = sh->open[0].route_adds;
+	size_t i;
+
+	sh->runs.start_ms = t_ms;
+	sh->runs.unexplained = 0;
+	for (i = 0; i < SHADOW_CHURN_MAX_LAG; i++)
+		adds += shadow_fine_at(sh, i)->route_adds;
+	sh->runs.expl_adds = adds;
+}
+
 void
 shadow_on_alloc(struct shadow *sh, uint64_t t_ms)
 {
+	struct shadow_bin *bin = open_bin(sh, t_ms);
+	bool announced, explained = false;
 	size_t i;
 
-	count(&open_bin(sh, t_ms)->allocs);
+	count(&bin->allocs);
 	sh->n_allocs++;
+	announced = shadow_runs_announced(announced_soon(sh, t_ms));
+	if (shadow_runs_request(sh, t_ms, announced)) {
+		count(&bin->run_starts);
+		run_started(sh, t_ms);
+	}
 	/* A request consumes the announced intent that ends first. */
 	for (i = 0; i < SHADOW_INTENTS; i++) {
 		struct shadow_intent *in = &sh->intents[i];
 
 		if (in->remaining > 0 && in->end_ms >= t_ms) {
 			in->remaining -= 1;
+			explained = true;
 			break;
 		}
 	}
+	shadow_anomaly_request(sh, t_ms, explained);
 }
 
 void
@@ -217,6 +300,7 @@ shadow_on_route_add(struct shadow *sh, uint64_t t_ms)
 {
 	struct shadow_bin *bin = open_bin(sh, t_ms);
 
+	fabric_note(sh, t_ms);
 	/* An add right after a withdraw is an endpoint moving (RFC 7432
 	 * §15 MAC mobility), not new demand in the fabric. */
 	if (sh->del_credit > 0 &&
@@ -230,6 +314,9 @@ shadow_on_route_add(struct shadow *sh, uint64_t t_ms)
 	sh->del_credit = 0;
 	count(&bin->route_adds);
 	sh->n_adds++;
+	if (sh->runs.active)
+		sh->runs.expl_adds++;
+	shadow_anomaly_add(sh, t_ms);
 }
 
 void
@@ -315,9 +402,16 @@ shadow_on_served(struct shadow *sh, uint64_t t_ms, bool hit, double wait_s)
 {
 	struct shadow_recent_slot *slot;
 	uint64_t minute = t_ms / 60000;
+	double base_s = 0;
 
 	if (!(wait_s >= 0))
 		wait_s = 0;
+	if (!hit) {
+		/* A miss waited for its own route: what the base latency
+		 * was is the wait less the queue the model expected. */
+		base_s = wait_s - unit_lead_s(sh, t_ms, 0, 1);
+		fabric_note(sh, t_ms);
+	}
 	sh->requests++;
 	if (hit && wait_s > 0)
 		sh->partial_hits++;
@@ -334,13 +428,13 @@ shadow_on_served(struct shadow *sh, uint64_t t_ms, bool hit, double wait_s)
 	slot->requests++;
 	if (hit)
 		slot->hits++;
-	shadow_policy_served(sh, t_ms, hit, wait_s);
+	shadow_policy_served(sh, t_ms, hit, hit ? wait_s : fmax(0, base_s));
 }
 
 void
 shadow_on_prealloc_made(struct shadow *sh, uint64_t t_ms)
 {
-	(void)t_ms;
+	fabric_note(sh, t_ms);
 	sh->n_made++;
 	sh->pol.held_est++;
 }
@@ -402,9 +496,9 @@ bin_close(struct shadow *sh)
 	if (sh->fine_len < SHADOW_FINE_BINS)
 		sh->fine_len++;
 	coarse_push(sh, &bin);
-	shadow_models_update(sh, bin.allocs, bin.route_adds);
-	shadow_anomaly_bin(sh, bin.t_ms, bin.allocs, pred, pred_churn,
-	    pred_cm, bin.route_adds);
+	shadow_models_update(sh, bin.allocs, bin.run_starts *
+	    shadow_runs_mean_size(sh));
+	shadow_anomaly_bin(sh, &bin, pred_churn, pred_cm);
 	memmove(&sh->open[0], &sh->open[1],
 	    sizeof(sh->open[0]) * (SHADOW_OPEN_BINS - 1));
 	memset(&sh->open[SHADOW_OPEN_BINS - 1], 0, sizeof(sh->open[0]));
@@ -447,6 +541,11 @@ guard_cap(const struct shadow *sh, uint64_t pool_size)
 	return (uint32_t)cap;
 }
 
+/*
+ * Release to the target: whatever is held above it goes back at once,
+ * with no slack (the target already says the last unit is not worth
+ * its wastage).  release_hold_s, when set, delays that by a hold time.
+ */
 static void
 decide_counts(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
     struct shadow_decision *d)
@@ -455,6 +554,7 @@ decide_counts(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
 	uint64_t floor_n, want;
 
 	d->want_alloc = d->want_release = 0;
+	floor_n = d->target > sh->p.min_warm ? d->target : sh->p.min_warm;
 	if (held > d->cap) {
 		/* The cap shrank (config, pool): give back the excess now. */
 		d->want_release = (uint32_t)(held - d->cap);
@@ -465,16 +565,13 @@ decide_counts(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
 			want = st->pool_free;
 		d->want_alloc = (uint32_t)want;
 		sh->over = false;
-	} else if (held > (uint64_t)d->target + SHADOW_RELEASE_SLACK) {
-		/* Hysteresis: release only what stayed in excess a while. */
+	} else if (held > floor_n) {
 		if (!sh->over) {
 			sh->over = true;
 			sh->over_since_ms = t_ms;
 		}
-		floor_n = d->target > sh->p.min_warm ? d->target :
-		    sh->p.min_warm;
 		if (t_ms - sh->over_since_ms >=
-		    (uint64_t)sh->p.release_hold_s * 1000 && held > floor_n) {
+		    (uint64_t)sh->p.release_hold_s * 1000) {
 			d->want_release = (uint32_t)(held - floor_n);
 			sh->over = false;
 		}
@@ -485,61 +582,168 @@ decide_counts(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
 }
 
 /*
- * The quantile q is a newsvendor ratio for one unit against one miss:
- * odds q/(1-q) = delay cost of a miss / wastage of the unit.  A unit
- * decided now is held for the whole lookahead (lead + tick) but a miss
- * costs only the lead, so the odds scale by lead / lookahead: with the
- * default 100:1 weights and 1 s lead, a warm address is worth holding
- * only while more than about 1% of ticks see a request.
+ * How many units to hold, unit by unit.  Hold (or make) the k-th unit
+ * now iff
+ *
+ *	P(N(now + D/2, now + D/2 + L_k] >= k) > 1 - q
+ *
+ * N(a, b] the requests in that window, L_k the convergence time of a
+ * unit made now as the k-th (base + backlog/R + k/R), D the time to the
+ * next planned decision (the next tick; an event decides sooner), q the
+ * policy's quantile, starting at the newsvendor ratio d/(d+w).
+ *
+ * Derivation: compare making (or keeping) a unit now with making it at
+ * the next decision, D later.  Now costs w D more.  A request at T
+ * waits less by: min(L, T - now) if it comes before the next decision
+ * (it would have missed and waited L), D if it comes in (now + D,
+ * now + L) (the unit would have converged D later), and the remainder
+ * of the window up to now + L + D.  That weight rises over D, stays at
+ * D, falls over D: its area is L D, centred on (now + D/2, now + D/2 +
+ * L].  So a unit pays while d P(its request falls in that window) > w,
+ * i.e. P > w/d ~ 1 - d/(d+w).  For the last unit with requests at rate
+ * lambda the probability is about lambda L: keep it only while
+ *	delay weight x expected wait saved (L) x arrival rate > wastage
+ * weight, and give it back as soon as that fails: there is no fixed
+ * slack.  The k-th unit is the k-th request's, hence N >= k.  N comes
+ * from the forecast mixture, where the lag kernels place what remote
+ * adds and earlier requests announce at the lags they were learned at:
+ * a gang's units are made one by one as its requests come within reach,
+ * not all at its first remote route.
  */
-static double
-window_quantile(double q, double lead_s, double lookahead_s)
+/* The largest k with P(N >= k) > thr; sf[0] = P(N >= k), sf[1] = P(N >=
+ * k + 1) for that k. */
+static uint32_t
+units_from_pmf(const double *pmf, size_t kmax, double thr, double *sf2)
 {
-	double odds = q / (1 - q), scale;
+	double sf = 1, prev = 1;
+	uint32_t k;
 
-	if (!(lookahead_s > 0))
-		return q;
-	scale = fmax(lead_s, 0.05) / lookahead_s;
-	if (scale > 1)
-		scale = 1;
-	odds *= scale;
-	return odds / (1 + odds);
+	for (k = 1; k <= kmax; k++) {
+		sf -= pmf[k - 1];
+		if (sf <= thr)
+			break;
+		prev = sf;
+	}
+	sf2[0] = prev;
+	sf2[1] = k <= kmax ? fmax(0, sf) : 0;
+	return k - 1;
+}
+
+static uint32_t
+units_wanted(const struct shadow *sh, uint64_t t_ms,
+    const struct shadow_outlook *o, double base_s, double react_s,
+    uint64_t held, size_t kmax, double *w1_s, double *sf2, double *a1_s)
+{
+	double pmf[SHADOW_PMF_MAX + 1], tick_s = sh->p.tick_ms / 1000.0;
+	double thr = 1 - sh->quantile, w_s;
+	struct shadow_window_in in;
+	uint32_t guess = 1, target = 0;
+	int pass;
+
+	if (kmax > SHADOW_PMF_MAX)
+		kmax = SHADOW_PMF_MAX;
+	*w1_s = unit_lead_s(sh, t_ms, base_s, 1);
+	/* The lead grows with the units queued: decide at the lead of the
+	 * last unit, found in two passes. */
+	for (pass = 0; pass < 2; pass++) {
+		w_s = unit_lead_s(sh, t_ms, base_s, guess > held ?
+		    guess - held : 1);
+		in.w_s = w_s;
+		in.a1_s = react_s / 2 + w_s;
+		in.background = shadow_background_window(sh, w_s / tick_s);
+		in.announced = shadow_outlook_sum(o->churn, o->f,
+		    w_s / tick_s) + shadow_intent_in(sh, t_ms, in.a1_s);
+		shadow_runs_window(sh, t_ms, &in, pmf, kmax);
+		target = units_from_pmf(pmf, kmax, thr, sf2);
+		*a1_s = in.a1_s;
+		if (target <= guess || sh->p.service_rate <= 0)
+			break;
+		guess = target;
+	}
+	return target;
+}
+
+/*
+ * The two marginal decisions (the last unit held, the first not held),
+ * for the policy to settle once their window has passed: the forecast
+ * of at least k requests in [now, now + a1].
+ */
+static void
+marginal_checks(struct shadow *sh, uint64_t t_ms, double f, double a1_s,
+    uint32_t target)
+{
+	double pmf[SHADOW_PMF_MAX + 1], tick_s = sh->p.tick_ms / 1000.0;
+	double sf = 1;
+	struct shadow_outlook o;
+	struct shadow_window_in in;
+	size_t kmax = target + 1, k;
+
+	if (kmax > SHADOW_PMF_MAX)
+		return;
+	shadow_outlook_at(sh, t_ms, f, &o);
+	in.w_s = in.a1_s = a1_s;
+	in.background = shadow_background_window(sh, a1_s / tick_s);
+	in.announced = shadow_outlook_sum(o.churn, o.f, a1_s / tick_s) +
+	    shadow_intent_in(sh, t_ms, a1_s);
+	shadow_runs_window(sh, t_ms, &in, pmf, kmax);
+	for (k = 1; k <= kmax; k++) {
+		sf -= pmf[k - 1];
+		if (k + 1 >= kmax)
+			shadow_policy_check(sh, t_ms, a1_s, (uint32_t)k,
+			    fmax(0, sf));
+	}
+}
+
+/* Forecast views (lead window and horizon), at ticks only. */
+static void
+decide_views(struct shadow *sh, uint64_t t_ms, const struct shadow_outlook *o,
+    struct shadow_decision *d)
+{
+	double tick_s = sh->p.tick_ms / 1000.0, extra;
+
+	extra = shadow_intent_in(sh, t_ms, d->lookahead_s);
+	shadow_forecast_window(sh, o, d->lookahead_s / tick_s, extra,
+	    sh->quantile, &d->forecast.lead);
+	extra = shadow_intent_in(sh, t_ms, sh->p.horizon_s);
+	shadow_forecast_window(sh, o, sh->p.horizon_s / tick_s, extra,
+	    sh->quantile, &d->forecast.horizon);
+	d->forecast.rate = sh->ens_next / tick_s;
 }
 
 static void
 decide(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
-    struct shadow_decision *d)
+    struct shadow_decision *d, bool views)
 {
-	double tick_s = sh->p.tick_ms / 1000.0, lead, u, extra;
+	double tick_s = sh->p.tick_ms / 1000.0, f, base, react;
 	uint64_t pool_size = st->pool_size ? st->pool_size : sh->pool_size;
+	uint64_t held = st->warm_ready + st->warm_converging;
+	struct shadow_outlook o;
+	struct shadow_forecast keep = d->forecast;
+	double sf2[2] = { 0, 0 }, a1 = 0;
+
+	(void)sf2;
 	uint32_t target;
 
 	memset(d, 0, sizeof(*d));
-	lead = sh->lead_s * sh->lead_mult;
-	u = rng_sym(&sh->rng);
+	f = plan_offset(sh, t_ms);
+	react = fmax(0, 1 - f) * tick_s;
+	/* The window starts half the time to the next decision on. */
+	shadow_outlook_at(sh, t_ms, f + react / 2 / tick_s, &o);
+	base = sh->lead_s * sh->lead_mult;
 	d->quantile = sh->quantile;
-	d->lead_s = lead;
-	d->jitter_s = lead * sh->p.jitter * u;
-	d->lookahead_s = lead + d->jitter_s + tick_s;
-	/* Requests the lag kernels still expect from adds and requests
-	 * already seen are held from now until they come: a gang's local
-	 * share follows its remote endpoints by tens of seconds, longer
-	 * than the lookahead, and must be warm when it arrives. */
-	extra = shadow_intent_in(sh, t_ms, d->lookahead_s);
-	if (sh->p.model == SHADOW_MODEL_ENSEMBLE ||
-	    sh->p.model == SHADOW_MODEL_CHURN)
-		extra += shadow_churn_due(sh, d->lookahead_s / tick_s);
-	shadow_forecast_window(sh, d->lookahead_s / tick_s, extra,
-	    window_quantile(sh->quantile, lead, d->lookahead_s),
-	    &d->forecast.lead);
-	extra = shadow_intent_in(sh, t_ms, sh->p.horizon_s);
-	shadow_forecast_window(sh, sh->p.horizon_s / tick_s, extra,
-	    sh->quantile, &d->forecast.horizon);
-	d->forecast.rate = sh->ens_next / tick_s;
-
-	d->target_raw = d->forecast.lead.ptarget > UINT32_MAX ? UINT32_MAX :
-	    (uint32_t)ceil(d->forecast.lead.ptarget);
+	d->jitter_s = base * sh->p.jitter * sh->jitter_u;
+	base += d->jitter_s;
 	d->cap = guard_cap(sh, pool_size);
+	shadow_runs_age(sh, t_ms);
+	d->target_raw = units_wanted(sh, t_ms, &o, base, react, held,
+	    (size_t)(d->cap > sh->p.min_warm ? d->cap : sh->p.min_warm) + 1,
+	    &d->lookahead_s, sf2, &a1);
+	d->lead_s = unit_lead_s(sh, t_ms, sh->lead_s * sh->lead_mult, 1);
+	if (views) {
+		decide_views(sh, t_ms, &o, d);
+		marginal_checks(sh, t_ms, f, a1, d->target_raw);
+	} else
+		d->forecast = keep;
 	target = d->target_raw;
 	if (target < sh->p.min_warm)
 		target = sh->p.min_warm;
@@ -566,11 +770,27 @@ shadow_tick(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
 	sh->waste += (double)held * dt_s;
 	sh->state = *st;
 	shadow_policy_tick(sh, t_ms, dt_s, held);
-	decide(sh, t_ms, st, &sh->last);
+	sh->jitter_u = rng_sym(&sh->rng);
+	decide(sh, t_ms, st, &sh->last, true);
 	sh->pol.held_est = (int64_t)held;
 	sh->last_tick_ms = t_ms;
 	sh->ticked = true;
 	sh->ticks++;
+	if (out != NULL)
+		*out = sh->last;
+}
+
+void
+shadow_plan(struct shadow *sh, uint64_t t_ms, const struct shadow_state *st,
+    struct shadow_decision *out)
+{
+	static const struct shadow_state none;
+
+	if (st == NULL)
+		st = &none;
+	(void)open_bin(sh, t_ms);	/* sets the clock on a first call */
+	decide(sh, t_ms, st, &sh->last, false);
+	sh->pol.held_est = (int64_t)(st->warm_ready + st->warm_converging);
 	if (out != NULL)
 		*out = sh->last;
 }

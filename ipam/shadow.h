@@ -22,97 +22,86 @@
  * add, RFC 7432 §15) is counted as a move, not as churn; the churn model
  * sees only fresh adds.
  *
+ * Runs (shadow_runs.c).  Requests closer than a few seconds to each
+ * other form a run (an autoscaler step, a gang's local share); the
+ * sizes of finished runs and the pace inside them are learned, apart
+ * for runs that demand announced (churn, intents) and for the rest.
+ *
  * Forecasting (shadow_model.c).  Three models, each updated online on
  * every closed bin, each giving a mean and a variance of the number of
  * requests in a future window:
- *  - holt: Holt's linear smoothing (level + trend) of per-tick counts,
- *    plus a daily seasonal correction from the 60-s ring once a day of
- *    history exists;  variance = dispersion x mean + level uncertainty.
- *  - kalman: a local-level Kalman filter on the per-tick rate, Poisson
- *    observation noise, with variance inflation on large innovations so
- *    it re-converges fast after a regime change.
+ *  - holt: Holt's linear smoothing (level + trend), plus a daily
+ *    seasonal correction from the 60-s ring once a day of history
+ *    exists;
+ *  - kalman: a local-level Kalman filter whose level drifts in proportion
+ *    to itself (its memory is a few dozen requests at any rate), with a
+ *    level-shift test on run starts (two blocks of 120 ticks beyond a
+ *    Poisson tail of 1e-3 on the same side);
  *  - churn: learns how local requests follow fresh remote adds in the
  *    VNI.  It tracks the cross-covariance of adds at t-l and requests at
  *    t for lags l = 0..SHADOW_CHURN_MAX_LAG s; the lag is the centroid of
  *    the significant peak and the ratio is the peak's mass divided by the
  *    summed autocovariance of adds (so bursts of adds are not counted
- *    twice).  A second kernel of the same kind learns how requests
- *    follow earlier requests (self-excitation, lags 1.. s: autoscaler
- *    steps and gangs arrive in runs).  The model predicts requests from
- *    the adds and requests already seen, plus a background rate that
- *    neither kernel explains.  What the two kernels still expect is held
- *    warm until it arrives (shadow_churn_due()), not only the part due
- *    within the lookahead.
- * ensemble (default) mixes the three with Bates-Granger weights
- * (inverse of each model's recent mean squared one-tick error).  Counts
- * are negative binomial per model (Poisson when the variance does not
- * exceed the mean); the ensemble's quantiles are those of the mixture.
+ *    twice); plus a background that the kernel does not explain.
+ * The levels (Holt, Kalman, churn background) learn from run starts
+ * weighted by the mean run size, so a step of a dozen requests moves
+ * them as one run does; each model's prediction is its level plus what
+ * the current run still brings (and, for churn, what the kernel expects
+ * from adds seen).  ensemble (default) mixes the three with Bates-Granger
+ * weights (inverse of each model's recent mean squared one-tick error);
+ * the views' quantiles are those of a negative-binomial mixture.
  *
- * Engine (shadow.c).  Each tick:
- *   lookahead = lead_s x lead_mult x (1 + jitter x u) + tick,  u ~ U[-1,1]
- *   target    = quantile q of the predicted requests within lookahead
- * (what arrives before a pre-allocation made now has converged, plus one
- * tick until the next decision replaces what was taken), then the
- * guardrails:
+ * Engine (shadow.c).  At every tick and, through shadow_plan(), at every
+ * event (request, release, churn) between ticks, the engine decides how
+ * many units to hold, unit by unit: the k-th is held while
+ *	P(N(now + D/2, now + D/2 + L_k] >= k) > 1 - q
+ * N the requests in the window, from three independent parts (the
+ * current run going on, new runs at the ensemble's level with the
+ * learned sizes, announced demand as runs: the churn kernel's mass in
+ * the window and intents), D the time to the next tick, L_k the
+ * convergence time of a unit made now as the k-th:
+ *	L_k = lead x (1 + jitter x u) + backlog / R + k / R
+ * lead the learned base latency, R the fabric's service rate (0: not
+ * modelled) and backlog the routes the pool saw queued (its remote
+ * adds, pre-allocations and misses).  q starts at the newsvendor ratio
+ * d/(d+w); the derivation (and why the last unit is released as soon as
+ * d x L x arrival rate < w, with no slack) is at units_wanted() in
+ * shadow.c.  Then the guardrails:
  *   cap    = min(max_warm, floor(max_pool_fraction x pool_size))
  *   target = min(max(target, min_warm), cap)      (cap wins over min_warm)
  *   want_alloc   = min(target - held, cap - held, pool_free), >= 0
- *   want_release = held - max(target, min_warm) when held has exceeded
- *                  target by SHADOW_RELEASE_SLACK for release_hold_s
- *                  (hysteresis), at once for what exceeds cap.
+ *   want_release = held - max(target, min_warm), at once (after
+ *                  release_hold_s if set), and at once what exceeds cap.
  * held = warm_ready + warm_converging.  OBSERVE computes and reports the
- * target but returns want_alloc = want_release = 0.  Jitter moves the
- * lookahead only, i.e. when pre-allocations are made; the guardrails are
- * applied after it, so jitter can never break them.
- *
- * Target quantile.  The newsvendor ratio r = delay/(delay + wastage)
- * (100/101 = 0.990 by default) is where q starts; its odds are scaled by
- * lookahead/lead, since a unit held for one decision window costs that
- * window, not the whole lead.  confidence is the
- * service floor: q always stays in [min(confidence, r), 0.999]; the
- * policy may lower q toward the floor when pre-allocations sit unused
- * and raise it when requests miss.
+ * target but returns want_alloc = want_release = 0.  Jitter (0 by
+ * default: the lead comes from measured waits, not from exploring) moves
+ * the lead only; the guardrails are applied after it, so it can never
+ * break them.
  *
  * Cost.  waste = address-seconds held pre-allocated and unused,
  * integrated from the warm counts seen at each tick (held x time since
  * the previous tick); delay = request-seconds waited (shadow_on_served).
  * cost = wastage_weight x waste + delay_weight x delay.
  *
- * Policy (shadow_policy.c).  Every SHADOW_POLICY_EPOCH_S a finite-
- * difference step on the observed cost: raising the target by one unit
- * would have saved the epoch's miss delay x delay_weight and cost one
- * more unit held for the epoch; lowering it by one would have saved
- * wastage x (time at least one unit was held) and cost the requests that
- * took the last unit.  q moves one step in logit space (SHADOW_POLICY_
- * STEP) toward the cheaper side, inside its bounds.  The lead time
- * follows the convergence waits reported for misses (lead_s), and
- * lead_mult rises when hits still had to wait (pre-allocations made too
- * late) and decays toward 1 otherwise.  Every change is logged with its
- * reason (shadow_policy_log()).
+ * Policy (shadow_policy.c).  The rule is exact when the forecast's
+ * probabilities are; what is learned is their calibration at the margin
+ * (the last unit held, the first not held, settled once their window has
+ * passed), which scales the threshold 1 - q; and the base latency, from
+ * the waits of misses less the queue the model expected.  Every change
+ * is logged with its reason (shadow_policy_log()).
  *
- * Anomalies (shadow_anomaly.c).  Every SHADOW_ANOMALY_BLOCK ticks the
- * block's request count Y is compared with M, the requests forecast for
- * the block when it began (the rate and dispersion frozen at the end of
- * the previous block, plus what the lag kernels then expected), so a
- * burst cannot raise its own yardstick; through the Anscombe transform
- * z = 2(sqrt(Y + 3/8) - sqrt(M + 3/8)) / sqrt(dispersion), roughly N(0,1)
- * for Poisson counts even at small means.  A single block with z > 8
- * alerts "burst" at once; otherwise a two-sided CUSUM
- * S+ = max(0, S+ + z - k), S- = max(0, S- - z - k) alerts "burst" when
- * S+ > h and "drop" when S- > h, then restarts.  Defaults k = 0.5, h = 8:
- * for Gaussian z the in-control average run length of one side is about
- * 19,000 blocks (Siegmund's approximation), about 26 hours between false
- * alarms for both sides with 10-s blocks; a 3-sigma shift is detected in
- * about 4 blocks (40 s).  The drop side is held off for ten minutes after
- * a burst (the fall back to normal is not news) and needs demand low
- * against both the frozen and the running forecast.  Counts at small
- * means are not Gaussian: on generated day-long traces with bursts,
- * gangs and autoscaler steps about one false alarm a day per pool was
- * measured; the unit test's stationary traces give none in 6 hours.
- * "churn_without_alloc": over each SHADOW_CHURN_QUIET_S window, in the
- * bins where the churn model expected requests following fresh remote
- * adds, it expected at least 3 in all and the requests seen there were
- * implausibly few (Poisson lower tail below 1e-3); at most once an hour.
+ * Anomalies (shadow_anomaly.c).  Requests that remote adds (times the
+ * high end of the learned requests-per-add spread, fading over a
+ * minute) or intents announced are taken off first.  "burst": a run
+ * whose unannounced part is beyond the learned run sizes (P < 1e-4 with
+ * an exponential tail), or a two-sided CUSUM (k = 0.5, h = 8) on 10-tick
+ * blocks of unannounced requests against the level and the current run,
+ * standardised by Anscombe's transform and the dispersion of runs;
+ * "drop": its other side, against the level alone;
+ * "churn_without_alloc": requests after remote adds implausibly few even
+ * at the low end of the learned ratio's spread, over a 300-s window or
+ * three.  Measured false alarms: none on 20 generated days x 2 pools,
+ * one on four generated weeks with a weekly pattern x 2 pools (README).
  */
 #ifndef IPAM_SHADOW_H
 #define IPAM_SHADOW_H
@@ -128,7 +117,6 @@
 #define SHADOW_MOVE_WINDOW_MS	2000
 #define SHADOW_POLICY_EPOCH_S	60
 #define SHADOW_POLICY_STEP	0.25	/* logit units */
-#define SHADOW_RELEASE_SLACK	1	/* units above target before releasing */
 #define SHADOW_ANOMALY_BLOCK	10	/* ticks per CUSUM sample */
 #define SHADOW_CHURN_QUIET_S	300
 #define SHADOW_ALERT_RING	64
@@ -151,7 +139,8 @@ enum shadow_model {
 
 struct shadow_params {
 	uint32_t	 horizon_s;		/* 300: the reported forecast */
-	double		 lead_s;		/* 1.0: initial convergence time */
+	double		 lead_s;		/* 1.0: base convergence time */
+	double		 service_rate;		/* 0: fabric routes/s, unknown */
 	double		 confidence;		/* 0.9: floor of the quantile */
 	uint32_t	 min_warm;		/* 0 */
 	uint32_t	 max_warm;		/* 64 */
@@ -161,10 +150,10 @@ struct shadow_params {
 	enum shadow_mode mode;			/* ACTIVE */
 	uint32_t	 tick_ms;		/* 1000 */
 	enum shadow_model model;		/* ENSEMBLE */
-	double		 jitter;		/* 0.2 of the lead, in [0, 0.5] */
+	double		 jitter;		/* 0: of the lead, in [0, 0.5] */
 	double		 cusum_k;		/* 0.5 */
 	double		 cusum_h;		/* 8 */
-	uint32_t	 release_hold_s;	/* 15 */
+	uint32_t	 release_hold_s;	/* 0: release to target at once */
 	bool		 adapt;			/* true: policy learning on */
 	uint64_t	 seed;			/* 1 */
 };
@@ -306,6 +295,7 @@ struct shadow_policy_change {
 struct shadow_bin {
 	uint64_t	 t_ms;			/* start of the bin */
 	uint32_t	 allocs;
+	uint32_t	 run_starts;		/* allocs that began a run */
 	uint32_t	 releases;
 	uint32_t	 route_adds;		/* fresh */
 	uint32_t	 route_dels;
@@ -344,6 +334,10 @@ void		 shadow_on_prealloc_released(struct shadow *, uint64_t t_ms);
 
 /* Close bins up to t_ms, learn, decide.  out may be NULL. */
 void		 shadow_tick(struct shadow *, uint64_t t_ms,
+		    const struct shadow_state *, struct shadow_decision *out);
+/* Decide again between ticks, after an event (a request, a release,
+ * churn): nothing is learned, the forecast counts the events so far. */
+void		 shadow_plan(struct shadow *, uint64_t t_ms,
 		    const struct shadow_state *, struct shadow_decision *out);
 
 /* Views. */

@@ -10,6 +10,8 @@
 #include "ipam/shadow.h"
 
 #define SHADOW_INTENTS		16
+#define SHADOW_PMF_MAX		256	/* units weighed one by one */
+#define SHADOW_RUN_SIZES	64	/* run-size histogram, last: 64+ */
 #define SHADOW_RECENT_SLOTS	15	/* minutes of hit-rate history */
 #define SHADOW_GAP_MAX_BINS	86400	/* longer silences are skipped */
 
@@ -27,7 +29,16 @@ struct shadow_holt {
 struct shadow_kalman {
 	double		 x;		/* rate per tick */
 	double		 p;		/* variance of x */
-	double		 innov;		/* EWMA of normalised innovations */
+	double		 gain;		/* of the last update */
+	uint32_t	 n;		/* updates */
+	/* level-shift test, on run starts per block */
+	double		 blk_starts;
+	double		 blk_pred;
+	uint32_t	 blk_n;
+	int		 prev_dir;
+	double		 prev_starts;
+	uint64_t	 blocks;
+	uint64_t	 shifts;
 };
 
 struct shadow_churn {
@@ -52,6 +63,29 @@ struct shadow_err {
 	double		 mean;		/* EWMA of predictions */
 };
 
+struct shadow_runs {
+	uint64_t	 start_ms;	/* the current run's first request */
+	uint64_t	 last_ms;	/* its last request */
+	uint32_t	 n;		/* its requests so far */
+	double		 expl_adds;	/* fresh remote adds before and in it */
+	uint32_t	 unexplained;	/* requests no announcement covered */
+	bool		 active;
+	bool		 announced;	/* started while demand was announced */
+	/* decayed counts by size: [0] unannounced, [1] announced runs */
+	double		 size[2][SHADOW_RUN_SIZES + 1];
+	double		 total[2];
+	uint64_t	 closed[2];
+	double		 pace_ms;	/* mean gap inside a run */
+};
+
+/* What the decision asks the run model about one window. */
+struct shadow_window_in {
+	double		 a1_s;		/* the window ends this far from now */
+	double		 w_s;		/* its length */
+	double		 background;	/* requests from new runs (mean) */
+	double		 announced;	/* churn kernel and intents (mean) */
+};
+
 struct shadow_intent {
 	uint64_t	 end_ms;
 	double		 remaining;
@@ -63,42 +97,84 @@ struct shadow_recent_slot {
 	uint32_t	 hits;
 };
 
+/* Expected requests per future bin from the lag kernels: bin 1 is the
+ * open bin, f how far into it "now" is (ticks). */
+#define SHADOW_OUTLOOK_BINS	(SHADOW_CHURN_MAX_LAG + 2)
+struct shadow_outlook {
+	double		 f;
+	double		 churn[SHADOW_OUTLOOK_BINS];	/* from remote adds */
+	double		 run_s;		/* now, seconds: runs are timed in ms */
+	uint64_t	 now_ms;
+};
+
 /* A predictive count distribution: mean and variance. */
 struct shadow_dist {
 	double		 mean;
 	double		 var;
 };
 
+/* A marginal decision to settle once its window has passed. */
+struct shadow_check {
+	uint64_t	 end_ms;
+	uint64_t	 allocs0;	/* requests counted when made */
+	uint32_t	 k;		/* did at least k come? */
+	double		 p;		/* predicted P(N >= k) */
+};
+#define SHADOW_CHECKS		64
+
 struct shadow_policy_state {
 	uint64_t	 epoch_start_ms;
-	double		 miss_wait;	/* request-seconds of misses */
-	double		 partial_wait;	/* of hits still converging */
-	uint32_t	 misses;
-	uint32_t	 partials;
-	uint32_t	 last_unit_hits;
-	double		 held_pos_s;	/* seconds with at least one held */
 	double		 lead_obs;	/* EWMA of miss waits, seconds */
 	bool		 lead_seen;
 	int64_t		 held_est;	/* held between ticks */
+	/* calibration */
+	struct shadow_check pending[SHADOW_CHECKS];
+	size_t		 head;
+	size_t		 npending;
+	uint64_t	 nchecks;
+	double		 sum_pred;
+	double		 sum_obs;
+	double		 factor;
+	double		 logged_q;
+};
+
+/* One churn-without-allocation window. */
+struct shadow_quiet {
+	double		 pred;		/* requests the churn kernel expected */
+	double		 bg;		/* background in the same bins */
+	double		 y;		/* requests seen there */
+	double		 adds;
 };
 
 struct shadow_anomaly_state {
+	/* block CUSUM */
 	double		 s_pos;
 	double		 s_neg;
-	double		 blk_y;
-	double		 blk_m;
-	double		 blk_phi;
+	double		 blk_y;		/* requests */
+	double		 blk_m;		/* expected, frozen */
+	double		 blk_m_bg;	/* ... from the level alone */
+	double		 blk_phi;	/* dispersion of runs */
 	uint32_t	 blk_n;
-	double		 blk_rate;	/* per tick, frozen at block start */
-	bool		 blk_primed;	/* blk_rate, blk_phi set for it */
-	uint32_t	 hold_blocks;	/* after a burst: no learning, no drop */
-	/* churn-without-allocation window */
+	bool		 blk_primed;
+	uint32_t	 hold_blocks;	/* after a burst */
+	uint64_t	 run_alerted_start;	/* start_ms + 1 of that run */
+	double		 credit;	/* requests remote adds announced */
+	uint64_t	 credit_ms;	/* as of */
+	double		 blk_expl;	/* requests of the block it covered */
+	/* churn-without-allocation windows */
 	uint64_t	 quiet_start_ms;
-	double		 quiet_pred_churn;
-	double		 quiet_pred_all;
-	double		 quiet_y;
-	double		 quiet_adds;
 	bool		 quiet_started;
+	struct shadow_quiet quiet;
+	struct shadow_quiet quiet_last[3];
+	uint64_t	 ratio_windows;
+	double		 ratio_n;	/* decayed count, sum, sum of squares */
+	double		 ratio_sum;
+	double		 ratio_sq;
+	/* requests per fresh remote add, per run that followed adds */
+	uint64_t	 ep_runs;
+	double		 ep_n;
+	double		 ep_sum;
+	double		 ep_sq;
 	bool		 quiet_alerted;
 	uint64_t	 quiet_alert_ms;
 };
@@ -139,7 +215,7 @@ struct shadow {
 	struct shadow_holt holt;
 	struct shadow_kalman kalman;
 	struct shadow_churn churn;	/* requests after fresh remote adds */
-	struct shadow_churn excite;	/* requests after requests */
+	struct shadow_runs runs;	/* requests after requests */
 	struct shadow_err err[SHADOW_NMODELS];
 	double		 weights[SHADOW_NMODELS];
 	double		 churn_next;	/* churn part of the next prediction */
@@ -154,6 +230,8 @@ struct shadow {
 	struct shadow_policy_state pol;
 
 	/* engine */
+	double		 jitter_u;	/* drawn at each tick, in [-1, 1] */
+	double		 fab_busy_ms;	/* the fabric's backlog ends */
 	uint64_t	 over_since_ms;
 	bool		 over;
 	struct shadow_decision last;
@@ -191,26 +269,59 @@ double		 shadow_quantile_lo(const struct shadow_params *);
 
 /* shadow_model.c */
 void		 shadow_models_init(struct shadow *);
-/* Learn from the bin just closed (y requests, x fresh adds). */
-void		 shadow_models_update(struct shadow *, double y, double x);
-/* Requests within the next w ticks, per model. */
+/* Learn from the bin just closed (y requests, y_level the run starts
+ * weighted by the mean run size; the adds are read from the rings). */
+void		 shadow_models_update(struct shadow *, double y,
+		    double y_level);
+/* The background (new runs) over w ticks: the ensemble's level. */
+double		 shadow_background_window(const struct shadow *, double w);
+/* The lag kernels' expectations from what has been seen up to now. */
+void		 shadow_outlook_at(const struct shadow *, uint64_t now_ms,
+		    double f, struct shadow_outlook *);
+double		 shadow_outlook_sum(const double *mass, double f, double w);
+/* Requests within the w ticks from the outlook's now, per model. */
 struct shadow_dist shadow_model_window(const struct shadow *,
-		    enum shadow_model, double w);
-/* The churn model's component alone (requests following seen adds). */
+		    const struct shadow_outlook *, enum shadow_model, double w);
+/* The churn model's component alone over the next w ticks from the
+ * open bin's start (requests following seen adds). */
 double		 shadow_churn_pending(const struct shadow *, double w);
-/* Requests still expected after the next w ticks from the adds and the
- * requests already seen (both lag kernels), within their maximum lag. */
-double		 shadow_churn_due(const struct shadow *, double w);
 /* Dispersion (variance / mean of one-tick residuals) of a model. */
 double		 shadow_model_dispersion(const struct shadow *,
 		    enum shadow_model);
+/* The ensemble's components (or the selected model) over w ticks, with
+ * extra known requests; returns how many, weights in wt. */
+size_t		 shadow_window_dists(const struct shadow *,
+		    const struct shadow_outlook *, double w, double extra,
+		    struct shadow_dist *d, double *wt);
 /* Quantiles of the ensemble (or of the selected model) over w ticks. */
-void		 shadow_forecast_window(const struct shadow *, double w,
-		    double extra, double q_target, struct shadow_quantiles *);
+void		 shadow_forecast_window(const struct shadow *,
+		    const struct shadow_outlook *, double w, double extra,
+		    double q_target, struct shadow_quantiles *);
+/* P(N >= k) for a mixture. */
+double		 shadow_mixture_sf(const double *weights,
+		    const struct shadow_dist *, size_t n, double k);
 /* Smallest k with P(N <= k) >= q for a mixture (exposed for tests). */
 double		 shadow_mixture_quantile(const double *weights,
 		    const struct shadow_dist *, size_t n, double q);
 double		 shadow_poisson_cdf(double k, double mean);
+
+/* shadow_runs.c */
+void		 shadow_runs_init(struct shadow *);
+/* A request: true when it starts a new run. */
+bool		 shadow_runs_request(struct shadow *, uint64_t t_ms,
+		    bool announced);
+/* End the current run once its gap has passed. */
+void		 shadow_runs_age(struct shadow *, uint64_t t_ms);
+bool		 shadow_runs_announced(double expected);
+double		 shadow_runs_mean_size(const struct shadow *);
+double		 shadow_runs_announced_size(const struct shadow *);
+double		 shadow_runs_pace_s(const struct shadow *);
+/* The pmf of the requests in a window, up to kmax (<= SHADOW_PMF_MAX). */
+void		 shadow_runs_window(const struct shadow *, uint64_t t_ms,
+		    const struct shadow_window_in *, double *pmf, size_t kmax);
+/* Expected further requests of the current run within a1_s. */
+double		 shadow_runs_pending(const struct shadow *, uint64_t t_ms,
+		    double a1_s);
 
 /* shadow_policy.c */
 void		 shadow_policy_init(struct shadow *);
@@ -218,12 +329,23 @@ void		 shadow_policy_served(struct shadow *, uint64_t t_ms, bool hit,
 		    double wait_s);
 void		 shadow_policy_tick(struct shadow *, uint64_t t_ms, double dt_s,
 		    uint64_t held);
+/* Record a marginal decision: P(at least k requests within window_s). */
+void		 shadow_policy_check(struct shadow *, uint64_t t_ms,
+		    double window_s, uint32_t k, double p);
 
 /* shadow_anomaly.c */
-/* pred: the ensemble's prediction for the bin; pred_churn: the churn
- * component of it; pred_churn_model: the churn model's whole prediction. */
-void		 shadow_anomaly_bin(struct shadow *, uint64_t bin_ms, double y,
-		    double pred, double pred_churn, double pred_churn_model,
-		    double x);
+/* A bin closed: pred_churn is what the churn kernel expected in it,
+ * pred_churn_model the churn model's whole prediction. */
+void		 shadow_anomaly_bin(struct shadow *, const struct shadow_bin *,
+		    double pred_churn, double pred_churn_model);
+/* A request was counted into the current run; explained: an intent
+ * announced it. */
+void		 shadow_anomaly_request(struct shadow *, uint64_t t_ms,
+		    bool explained);
+/* A fresh remote add: announces requests. */
+void		 shadow_anomaly_add(struct shadow *, uint64_t t_ms);
+/* A run ended; adds: the fresh remote adds before and during it. */
+void		 shadow_anomaly_run_closed(struct shadow *, uint32_t n,
+		    double adds);
 
 #endif

@@ -7,10 +7,22 @@
  * per closed bin (shadow_models_update), comparing its previous one-tick
  * prediction with what happened; the squared errors give each model's
  * mean squared error (ensemble weights, w_m proportional to 1/mse_m) and
- * its dispersion (residual variance over mean, >= 1).  A window forecast
- * is a mean and a variance per model; quantiles come from a negative
- * binomial with that mean and variance (Poisson when the variance is not
- * above the mean), mixed with the ensemble weights.
+ * its dispersion (residual variance over mean, >= 1).  The level models
+ * (Holt, Kalman, the churn model's background) learn from run starts
+ * weighted by the mean run size (shadow_runs.c), so a clump of requests
+ * moves them as much as a single request times the mean clump size; a
+ * model's prediction is its level plus what the current run and the
+ * churn kernel still expect.  A window forecast is a mean and a variance
+ * per model; quantiles come from a negative binomial with that mean and
+ * variance (Poisson when the variance is not above the mean), mixed with
+ * the ensemble weights.
+ *
+ * The Kalman filter's level-shift test counts run starts, not requests:
+ * over blocks of KALMAN_BLOCK ticks the starts are compared with what
+ * the level predicted (Poisson tails, which run starts follow well and
+ * raw counts, clumped by autoscaler steps, do not); two blocks in a row
+ * beyond KALMAN_SHIFT_P on the same side move the level to what they
+ * saw.  A step is one run: it cannot move the level on its own.
  */
 #include <math.h>
 #include <string.h>
@@ -19,10 +31,12 @@
 #include "ipam/shadow_int.h"
 
 #define HOLT_ALPHA	0.01	/* level: ~100 ticks memory */
-#define HOLT_BETA	0.002	/* trend: ~500 ticks memory */
-#define KALMAN_Q	1e-4	/* process over observation noise: gain ~0.01 */
-#define KALMAN_R_MIN	0.01	/* floor of the Poisson variance */
-#define KALMAN_JUMP	1.5	/* |EWMA innovation| that inflates P */
+#define KALMAN_DRIFT	1.7e-5	/* (relative drift per tick)^2: 10%/10 min */
+#define KALMAN_Q_MIN	1e-9	/* so that an idle pool still listens */
+#define KALMAN_R_MIN	1e-4	/* floor of the Poisson variance */
+#define KALMAN_BLOCK	120	/* ticks per level-shift test */
+#define KALMAN_SHIFT_P	1e-3
+#define KALMAN_SETTLE_BLOCKS	3
 #define ERR_TAU		900.0	/* ticks: weights and dispersion */
 #define CHURN_TAU	21600.0	/* ticks: lag/ratio memory (gangs are rare) */
 #define CHURN_BASE_TAU	300.0	/* ticks: unexplained background */
@@ -39,20 +53,22 @@ shadow_models_init(struct shadow *sh)
 	memset(&sh->holt, 0, sizeof(sh->holt));
 	memset(&sh->kalman, 0, sizeof(sh->kalman));
 	memset(&sh->churn, 0, sizeof(sh->churn));
-	memset(&sh->excite, 0, sizeof(sh->excite));
-	sh->kalman.p = 1.0;
+	sh->kalman.p = 0;
 	for (m = 0; m < SHADOW_NMODELS; m++) {
 		memset(&sh->err[m], 0, sizeof(sh->err[m]));
 		sh->err[m].mse = 1e-3;
 		sh->weights[m] = 1.0 / SHADOW_NMODELS;
 	}
+	shadow_runs_init(sh);
 }
 
-/* Holt's linear method (level + trend) on per-tick counts. */
+/* Holt's linear method (level + trend) on per-tick counts, smoothing
+ * as much as the Kalman filter finds right for the rate (alpha its
+ * gain, at most HOLT_ALPHA). */
 static void
-holt_update(struct shadow_holt *h, double y)
+holt_update(struct shadow_holt *h, double y, double gain)
 {
-	double prev;
+	double prev, alpha = fmin(HOLT_ALPHA, gain), beta = alpha / 5;
 
 	if (!h->started) {
 		h->level = y;
@@ -61,8 +77,8 @@ holt_update(struct shadow_holt *h, double y)
 		return;
 	}
 	prev = h->level;
-	h->level = HOLT_ALPHA * y + (1 - HOLT_ALPHA) * (h->level + h->trend);
-	h->trend = HOLT_BETA * (h->level - prev) + (1 - HOLT_BETA) * h->trend;
+	h->level = alpha * y + (1 - alpha) * (h->level + h->trend);
+	h->trend = beta * (h->level - prev) + (1 - beta) * h->trend;
 }
 
 /* Sum of max(0, level + trend k) for k = 1..w (w may be fractional). */
@@ -108,45 +124,82 @@ seasonal_delta(const struct shadow *sh, double window_s)
 	return (b - a) / 3 / per;
 }
 
-/* Local-level Kalman filter with Poisson observation noise. */
+/* Two blocks in a row far off on the same side: the level moved. */
 static void
-kalman_update(struct shadow_kalman *k, double y)
+kalman_shift_test(struct shadow_kalman *k, double mean_size)
 {
-	double r = fmax(k->x, KALMAN_R_MIN), s, gain, nu;
+	double y = k->blk_starts, m = k->blk_pred / mean_size, p;
+	int dir = 0;
 
-	k->p += KALMAN_Q * r;
-	s = k->p + r;
-	nu = y - k->x;
-	gain = k->p / s;
-	k->x = fmax(0, k->x + gain * nu);
-	k->p *= 1 - gain;
-	/* A run of same-signed surprises: the level moved, forget faster. */
-	k->innov = 0.9 * k->innov + 0.1 * nu / sqrt(s);
-	if (fabs(k->innov) > KALMAN_JUMP) {
-		k->p += nu * nu;
-		k->innov = 0;
+	if (y > m && (p = 1 - shadow_poisson_cdf(y - 1, m)) < KALMAN_SHIFT_P)
+		dir = 1;
+	else if (y < m && (p = shadow_poisson_cdf(y, m)) < KALMAN_SHIFT_P)
+		dir = -1;
+	/* The first blocks judge the filter's start, not the demand. */
+	if (++k->blocks <= KALMAN_SETTLE_BLOCKS)
+		dir = 0;
+	if (dir != 0 && dir == k->prev_dir) {
+		double x = (y + k->prev_starts) * mean_size /
+		    (2.0 * KALMAN_BLOCK);
+
+		k->p = fmax(k->p, (x - k->x) * (x - k->x));
+		k->x = x;
+		k->shifts++;
+		dir = 0;
 	}
+	k->prev_dir = dir;
+	k->prev_starts = y;
+	k->blk_starts = k->blk_pred = 0;
+	k->blk_n = 0;
 }
 
 /*
- * The driver of a lag kernel at age l (0: the bin just closed): fresh
- * remote adds for the churn kernel, requests for the self-excitation
- * kernel (autoscaler steps and gangs arrive as runs of requests, so a
- * request makes more likely soon).
+ * Local-level Kalman filter with Poisson observation noise (variance x)
+ * and a level that drifts in proportion to itself (KALMAN_DRIFT x^2 per
+ * tick): its gain, about sqrt(KALMAN_DRIFT x), remembers a few dozen
+ * requests whatever the rate, minutes at 1/s, most of an hour at one a
+ * minute.  Abrupt changes are the level-shift test's.
  */
-static double
-driver_at(const struct shadow *sh, size_t l, bool excite)
+static void
+kalman_update(struct shadow_kalman *k, double y, double starts,
+    double mean_size)
 {
-	const struct shadow_bin *b = shadow_fine_at(sh, l);
+	double r = fmax(k->x, KALMAN_R_MIN), s, gain;
 
-	return excite ? b->allocs : b->route_adds;
+	k->blk_pred += k->x;
+	k->blk_starts += starts;
+	k->p += KALMAN_DRIFT * k->x * k->x + KALMAN_Q_MIN;
+	s = k->p + r;
+	gain = k->p / s;
+	/* A plain mean of what was seen until the filter's own gain is
+	 * smaller: no first request taken for the level. */
+	if (k->n < UINT32_MAX)
+		k->n++;
+	if (gain < 1.0 / k->n) {
+		gain = 1.0 / k->n;
+		k->p = gain * r / (1 - fmin(gain, 0.5));
+	}
+	k->gain = gain;
+	k->x = fmax(0, k->x + gain * (y - k->x));
+	k->p *= 1 - gain;
+	if (++k->blk_n >= KALMAN_BLOCK)
+		kalman_shift_test(k, mean_size);
 }
 
-/* Requests expected in the bin just closed from drivers seen, by kernel. */
+/* Fresh remote adds at age a (0: the bin just closed, -1: the open bin,
+ * the events so far): the churn kernel's driver. */
 static double
-kernel_explained_now(const struct shadow *sh, const struct shadow_churn *c,
-    bool excite)
+adds_at(const struct shadow *sh, long a)
 {
+	return a < 0 ? sh->open[0].route_adds :
+	    shadow_fine_at(sh, (size_t)a)->route_adds;
+}
+
+/* Requests expected in the bin just closed from the adds seen. */
+static double
+churn_explained_now(const struct shadow *sh)
+{
+	const struct shadow_churn *c = &sh->churn;
 	double sum = 0;
 	size_t l;
 
@@ -154,7 +207,7 @@ kernel_explained_now(const struct shadow *sh, const struct shadow_churn *c,
 		return 0;
 	for (l = 0; l <= SHADOW_CHURN_MAX_LAG; l++)
 		if (c->kernel[l] > 0)
-			sum += driver_at(sh, l, excite) * c->kernel[l];
+			sum += adds_at(sh, (long)l) * c->kernel[l];
 	return sum;
 }
 
@@ -204,72 +257,115 @@ churn_kernel(struct shadow_churn *c)
 		c->kernel[l] = c->ratio * c->cov[l] / num;
 }
 
-/* Online covariances of the driver at lags 0..MAX with requests now. */
-static void
-kernel_learn(struct shadow *sh, struct shadow_churn *c, double y, double x,
-    bool excite)
+/*
+ * Online covariances of adds with the requests l = 0..MAX ticks later,
+ * and the autocovariance of adds, all for the adds of SHADOW_CHURN_MAX_LAG
+ * ticks ago, whose requests have all been seen.  Learned as the adds
+ * came, a burst of two hundred of them swelled the denominator of the
+ * ratio before any of its requests could raise the numerator, and the
+ * kernel vanished exactly while the gang's local share was on its way.
+ */
+static double
+requests_at(const struct shadow *sh, size_t a)
 {
-	double a, dy, dx, xl;
+	return shadow_fine_at(sh, a)->allocs;
+}
+
+static void
+churn_learn(struct shadow *sh)
+{
+	struct shadow_churn *c = &sh->churn;
+	double a, dx, dy, x = adds_at(sh, SHADOW_CHURN_MAX_LAG);
 	size_t l;
 
 	c->n++;
 	a = 1.0 / fmin((double)c->n, CHURN_TAU);
-	dy = y - c->my;
 	dx = x - c->mx;
+	dy = requests_at(sh, SHADOW_CHURN_MAX_LAG) - c->my;
 	for (l = 0; l <= SHADOW_CHURN_MAX_LAG; l++) {
-		xl = driver_at(sh, l, excite) - c->mx;
-		c->cov[l] += a * (xl * dy - c->cov[l]);
-		c->acov[l] += a * (dx * xl - c->acov[l]);
+		c->cov[l] += a * (dx * (requests_at(sh,
+		    SHADOW_CHURN_MAX_LAG - l) - c->my) - c->cov[l]);
+		c->acov[l] += a * (dx * (adds_at(sh,
+		    (long)(SHADOW_CHURN_MAX_LAG + l)) - c->mx) - c->acov[l]);
 	}
-	/* A request does not excite itself. */
-	if (excite)
-		c->cov[0] = 0;
 	c->vy += a * (dy * dy - c->vy);
 	c->mx += a * dx;
 	c->my += a * dy;
 	churn_kernel(c);
 }
 
+/* The background is what the churn kernel does not explain, counted at
+ * the level models' scale (run starts times the mean run size) and with
+ * the Kalman filter's memory. */
 static void
-churn_update(struct shadow *sh, double y, double x)
+churn_update(struct shadow *sh, double y_level)
 {
 	struct shadow_churn *c = &sh->churn;
-	double ab, explained;
+	double ab;
 
-	ab = 1.0 / fmin((double)c->n + 1, CHURN_BASE_TAU);
-	explained = kernel_explained_now(sh, c, false) +
-	    kernel_explained_now(sh, &sh->excite, true);
-	c->base = fmax(0, c->base + ab * (y - explained - c->base));
-	kernel_learn(sh, c, y, x, false);
-	kernel_learn(sh, &sh->excite, y, y, true);
+	/* A plain mean at first, then the Kalman filter's memory. */
+	ab = fmax(1.0 / ((double)c->n + 1), sh->kalman.gain);
+	c->base = fmax(0, c->base + ab * (fmax(0, y_level -
+	    churn_explained_now(sh)) - c->base));
+	churn_learn(sh);
 }
 
 /*
- * A kernel's component over the next w ticks: every driver seen a ticks
- * ago contributes kernel[a + j] to future tick j.
+ * The churn kernel's expectation per future bin: an add in the bin at
+ * age a adds kernel[l] to the bin l later.  Future bin j = 1 is the open
+ * bin, j = 2 the one after, and so on (the open bin's own adds are at
+ * lag 0 from it).
  */
-static double
-kernel_pending(const struct shadow *sh, const struct shadow_churn *c,
-    bool excite, double w)
+static void
+churn_mass(const struct shadow *sh, double *mass)
 {
-	double sum = 0, xa, whole = floor(w), frac = w - whole, wt;
-	size_t a, j, l;
+	const struct shadow_churn *c = &sh->churn;
+	double x;
+	long a, j, l;
 
-	if (w <= 0 || c->ratio <= 0)
-		return 0;
-	for (a = 0; a < SHADOW_CHURN_MAX_LAG; a++) {
-		xa = driver_at(sh, a, excite);
-		if (xa == 0)
+	memset(mass, 0, sizeof(double) * SHADOW_OUTLOOK_BINS);
+	if (c->ratio <= 0)
+		return;
+	for (a = -1; a < SHADOW_CHURN_MAX_LAG; a++) {
+		if ((x = adds_at(sh, a)) == 0)
 			continue;
-		for (j = 1; (l = a + j) <= SHADOW_CHURN_MAX_LAG; j++) {
-			if (j <= whole)
-				wt = 1;
-			else if (j == whole + 1)
-				wt = frac;
-			else
+		for (j = 1; j < SHADOW_OUTLOOK_BINS; j++) {
+			l = j + a;
+			if (l < 0)
+				continue;
+			if (l > SHADOW_CHURN_MAX_LAG)
 				break;
-			sum += xa * c->kernel[l] * wt;
+			mass[j] += x * c->kernel[l];
 		}
+	}
+}
+
+void
+shadow_outlook_at(const struct shadow *sh, uint64_t now_ms, double f,
+    struct shadow_outlook *o)
+{
+	o->f = f < 0 ? 0 : f;
+	o->now_ms = now_ms;
+	churn_mass(sh, o->churn);
+}
+
+/* What falls in [f, f + w] (ticks, 0 = the open bin's start), each bin's
+ * mass spread evenly over it. */
+double
+shadow_outlook_sum(const double *mass, double f, double w)
+{
+	double sum = 0, lo, hi;
+	long j;
+
+	if (w <= 0)
+		return 0;
+	for (j = 1; j < SHADOW_OUTLOOK_BINS; j++) {
+		lo = fmax((double)(j - 1), f);
+		hi = fmin((double)j, f + w);
+		if ((double)(j - 1) >= f + w)
+			break;
+		if (hi > lo)
+			sum += mass[j] * (hi - lo);
 	}
 	return sum;
 }
@@ -277,19 +373,10 @@ kernel_pending(const struct shadow *sh, const struct shadow_churn *c,
 double
 shadow_churn_pending(const struct shadow *sh, double w)
 {
-	return kernel_pending(sh, &sh->churn, false, w);
-}
+	struct shadow_outlook o;
 
-double
-shadow_churn_due(const struct shadow *sh, double w)
-{
-	double all = SHADOW_CHURN_MAX_LAG + 1, due;
-
-	due = kernel_pending(sh, &sh->churn, false, all) -
-	    kernel_pending(sh, &sh->churn, false, w) +
-	    kernel_pending(sh, &sh->excite, true, all) -
-	    kernel_pending(sh, &sh->excite, true, w);
-	return due > 0 ? due : 0;
+	shadow_outlook_at(sh, sh->next_bin * sh->p.tick_ms, 0, &o);
+	return shadow_outlook_sum(o.churn, 0, w);
 }
 
 double
@@ -312,30 +399,67 @@ shadow_model_dispersion(const struct shadow *sh, enum shadow_model m)
 	return d < 1 ? 1 : d > DISP_MAX ? DISP_MAX : d;
 }
 
+/* A model's level alone over w ticks: requests from runs not begun. */
+static double
+level_window(const struct shadow *sh, enum shadow_model m, double w)
+{
+	switch (m) {
+	case SHADOW_MODEL_HOLT:
+		return fmax(0, holt_sum(&sh->holt, w) +
+		    seasonal_delta(sh, w * sh->p.tick_ms / 1000.0) * w);
+	case SHADOW_MODEL_KALMAN:
+		return w * sh->kalman.x;
+	case SHADOW_MODEL_CHURN:
+		return w * sh->churn.base;
+	case SHADOW_MODEL_ENSEMBLE:
+		break;
+	}
+	return 0;
+}
+
+double
+shadow_background_window(const struct shadow *sh, double w)
+{
+	double sum = 0;
+	size_t m;
+
+	if (w <= 0)
+		return 0;
+	if (sh->p.model != SHADOW_MODEL_ENSEMBLE)
+		return level_window(sh, sh->p.model, w);
+	for (m = 0; m < SHADOW_NMODELS; m++)
+		sum += sh->weights[m] * level_window(sh, (enum shadow_model)m,
+		    w);
+	return sum;
+}
+
 struct shadow_dist
-shadow_model_window(const struct shadow *sh, enum shadow_model m, double w)
+shadow_model_window(const struct shadow *sh, const struct shadow_outlook *o,
+    enum shadow_model m, double w)
 {
 	struct shadow_dist d = { 0, 0 };
-	double lev_var, phi;
+	double lev_var, phi, run;
 
 	if (w <= 0)
 		return d;
 	phi = shadow_model_dispersion(sh, m);
+	/* What the current run still brings is the same for every model. */
+	run = shadow_runs_pending(sh, o->now_ms,
+	    (o->f + w) * sh->p.tick_ms / 1000.0 -
+	    (double)(o->now_ms % sh->p.tick_ms) / 1000.0);
 	switch (m) {
 	case SHADOW_MODEL_HOLT:
-		d.mean = holt_sum(&sh->holt, w) +
-		    seasonal_delta(sh, w * sh->p.tick_ms / 1000.0) * w;
-		d.mean = fmax(0, d.mean);
+		d.mean = level_window(sh, m, w) + run;
 		lev_var = HOLT_ALPHA / (2 - HOLT_ALPHA) * sh->err[m].res2;
 		d.var = phi * d.mean + w * w * lev_var;
 		break;
 	case SHADOW_MODEL_KALMAN:
-		d.mean = w * sh->kalman.x;
+		d.mean = level_window(sh, m, w) + run;
 		d.var = phi * d.mean + w * w * sh->kalman.p;
 		break;
 	case SHADOW_MODEL_CHURN:
-		d.mean = w * sh->churn.base + shadow_churn_pending(sh, w) +
-		    kernel_pending(sh, &sh->excite, true, w);
+		d.mean = level_window(sh, m, w) + run +
+		    shadow_outlook_sum(o->churn, o->f, w);
 		lev_var = 1 / (2 * CHURN_BASE_TAU) * sh->err[m].res2;
 		d.var = phi * d.mean + w * w * lev_var;
 		break;
@@ -349,13 +473,15 @@ shadow_model_window(const struct shadow *sh, enum shadow_model m, double w)
 static void
 models_predict_next(struct shadow *sh)
 {
+	struct shadow_outlook o;
 	double ens = 0;
 	size_t m;
 
+	shadow_outlook_at(sh, sh->next_bin * sh->p.tick_ms, 0, &o);
 	for (m = 0; m < SHADOW_NMODELS; m++)
-		sh->err[m].pred = shadow_model_window(sh,
+		sh->err[m].pred = shadow_model_window(sh, &o,
 		    (enum shadow_model)m, 1).mean;
-	sh->churn_next = shadow_churn_pending(sh, 1);
+	sh->churn_next = shadow_outlook_sum(o.churn, 0, 1);
 	if (sh->p.model == SHADOW_MODEL_ENSEMBLE) {
 		for (m = 0; m < SHADOW_NMODELS; m++)
 			ens += sh->weights[m] * sh->err[m].pred;
@@ -365,7 +491,7 @@ models_predict_next(struct shadow *sh)
 }
 
 void
-shadow_models_update(struct shadow *sh, double y, double x)
+shadow_models_update(struct shadow *sh, double y, double y_level)
 {
 	double a, e, sum = 0;
 	size_t m;
@@ -379,9 +505,10 @@ shadow_models_update(struct shadow *sh, double y, double x)
 		er->res2 += a * (e * e - er->res2);
 		er->mean += a * (er->pred - er->mean);
 	}
-	holt_update(&sh->holt, y);
-	kalman_update(&sh->kalman, y);
-	churn_update(sh, y, x);
+	holt_update(&sh->holt, y_level, sh->kalman.gain);
+	kalman_update(&sh->kalman, y_level, y_level /
+	    shadow_runs_mean_size(sh), shadow_runs_mean_size(sh));
+	churn_update(sh, y_level);
 	/* Bates-Granger: weights inversely proportional to the MSE. */
 	for (m = 0; m < SHADOW_NMODELS; m++)
 		sum += 1 / (sh->err[m].mse + 1e-9);
@@ -538,6 +665,31 @@ mix_quantiles(const double *w, const struct shadow_dist *d, size_t n,
 }
 
 double
+shadow_mixture_sf(const double *w, const struct shadow_dist *d, size_t n,
+    double k)
+{
+	struct pmf_iter it[SHADOW_NMODELS];
+	double f = 0, i;
+	size_t m;
+
+	if (k <= 0)
+		return 1;
+	if (n > SHADOW_NMODELS)
+		n = SHADOW_NMODELS;
+	for (m = 0; m < n; m++)
+		if (d[m].mean > EXACT_MEAN_MAX)
+			return 1 - normal_mix_cdf(w, d, n, k - 1);
+	for (m = 0; m < n; m++)
+		pmf_start(&it[m], &d[m]);
+	for (i = 0; i < k; i++)
+		for (m = 0; m < n; m++) {
+			f += w[m] * it[m].p;
+			pmf_next(&it[m], i);
+		}
+	return f >= 1 ? 0 : 1 - f;
+}
+
+double
 shadow_mixture_quantile(const double *weights, const struct shadow_dist *d,
     size_t n, double q)
 {
@@ -549,30 +701,42 @@ shadow_mixture_quantile(const double *weights, const struct shadow_dist *d,
 	return out;
 }
 
-void
-shadow_forecast_window(const struct shadow *sh, double w, double extra,
-    double q_target, struct shadow_quantiles *out)
+size_t
+shadow_window_dists(const struct shadow *sh, const struct shadow_outlook *o,
+    double w, double extra, struct shadow_dist *d, double *wt)
 {
-	struct shadow_dist d[SHADOW_NMODELS];
-	double wt[SHADOW_NMODELS], q[6], v[6];
 	size_t n = 0, m;
 
 	if (sh->p.model == SHADOW_MODEL_ENSEMBLE) {
 		for (m = 0; m < SHADOW_NMODELS; m++) {
-			d[n] = shadow_model_window(sh, (enum shadow_model)m, w);
+			d[n] = shadow_model_window(sh, o, (enum shadow_model)m,
+			    w);
 			wt[n++] = sh->weights[m];
 		}
 	} else {
-		d[n] = shadow_model_window(sh, sh->p.model, w);
+		d[n] = shadow_model_window(sh, o, sh->p.model, w);
 		wt[n++] = 1;
 	}
-	out->mean = 0;
 	for (m = 0; m < n; m++) {
 		/* Announced demand is added as known, not as noise. */
 		d[m].mean += extra;
 		d[m].var += extra;
-		out->mean += wt[m] * d[m].mean;
 	}
+	return n;
+}
+
+void
+shadow_forecast_window(const struct shadow *sh, const struct shadow_outlook *o,
+    double w, double extra, double q_target, struct shadow_quantiles *out)
+{
+	struct shadow_dist d[SHADOW_NMODELS];
+	double wt[SHADOW_NMODELS], q[6], v[6];
+	size_t n, m;
+
+	n = shadow_window_dists(sh, o, w, extra, d, wt);
+	out->mean = 0;
+	for (m = 0; m < n; m++)
+		out->mean += wt[m] * d[m].mean;
 	q[0] = 0.5;
 	q[1] = 0.8;
 	q[2] = 0.9;

@@ -203,10 +203,14 @@ static int
 apply_release(struct ipam_store *s, const struct ipam_op *op,
     struct ipam_audit_record *r)
 {
+	sqlite3_stmt *st = s->st[ST_ALLOC_DELETE];
+	int b;
+
 	r->op = "release";
-	if (stmt_run(s, ST_ALLOC_DELETE, sqlite3_bind_text(
-	    s->st[ST_ALLOC_DELETE], 1, op->alloc.resource, -1,
-	    SQLITE_TRANSIENT)) == -1 ||
+	b = sqlite3_bind_text(st, 1, op->pool, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(st, 2, op->alloc.resource, -1,
+	    SQLITE_TRANSIENT);
+	if (stmt_run(s, ST_ALLOC_DELETE, b) == -1 ||
 	    quarantine_row(s, ST_QUAR_INSERT, op->pool, r->ip, op->until) == -1
 	    || quarantine_row(s, ST_QUAR_INSERT, op->pool, r->ipv6,
 	    op->until) == -1)
@@ -225,7 +229,8 @@ apply_claim(struct ipam_store *s, const struct ipam_op *op,
 	r->labels = op->alloc.labels;
 	b = sqlite3_bind_text(st, 1, op->alloc.resource, -1, SQLITE_TRANSIENT);
 	b |= bind_text(st, 2, op->alloc.labels);
-	b |= sqlite3_bind_text(st, 3, op->prev_resource, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(st, 3, op->pool, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(st, 4, op->prev_resource, -1, SQLITE_TRANSIENT);
 	if (stmt_run(s, ST_ALLOC_CLAIM, b) == -1)
 		return -1;
 	/* The pre-allocation must have been there to be claimed. */
@@ -664,6 +669,7 @@ ipam_store_submit(struct ipam_store *s, const struct ipam_op *op,
 	if (op->definition != NULL)
 		so->definition = xstrdup(op->definition);
 	so->op.definition = so->definition;
+	so->op.alloc.tenant = NULL;
 	so->cb = cb;
 	so->arg = arg;
 	pthread_mutex_lock(&s->mtx);
@@ -715,6 +721,7 @@ ipam_op_alloc(struct ipam_op *op, const struct ipam_alloc *a,
 	op->kind = IPAM_OP_ALLOC;
 	op->alloc = *a;
 	op->alloc.pool = NULL;
+	op->alloc.tenant = NULL;
 	strlcpy_s(op->pool, a->pool, sizeof(op->pool));
 	if (actor != NULL)
 		strlcpy_s(op->actor, actor, sizeof(op->actor));

@@ -8,7 +8,8 @@
  * tightened); PRAGMA quick_check must answer "ok" before anything is
  * written; the schema is created or migrated (1 to 2: the audit actor
  * column and UNIQUE (pool, ip), (pool, ipv6), (pool, mac), whose
- * creation also finds an address held twice; 2 to 3: labels columns
+ * creation also finds an address held twice; 2 to 3: allocations keyed
+ * by pool and resource, names being per tenant; 3 to 4: labels columns
  * and the pools table); the key is read; the audit chain head is
  * checked against its tag and against ipam.anchor (audit.c); then
  * run-time pools (to the caller's loader), allocations, quarantine and
@@ -39,9 +40,10 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS meta ("
 	" key TEXT PRIMARY KEY, value BLOB);"
 	"CREATE TABLE IF NOT EXISTS allocations ("
-	" resource TEXT PRIMARY KEY, pool TEXT NOT NULL, ip TEXT, ipv6 TEXT,"
+	" resource TEXT NOT NULL, pool TEXT NOT NULL, ip TEXT, ipv6 TEXT,"
 	" mac TEXT NOT NULL, preallocated INTEGER NOT NULL,"
-	" created INTEGER NOT NULL, labels TEXT);"
+	" created INTEGER NOT NULL, labels TEXT,"
+	" PRIMARY KEY (pool, resource));"
 	"CREATE TABLE IF NOT EXISTS quarantine ("
 	" pool TEXT NOT NULL, ip TEXT NOT NULL, until INTEGER NOT NULL,"
 	" PRIMARY KEY (pool, ip));"
@@ -58,13 +60,13 @@ static const char schema_sql[] =
 	" pool TEXT NOT NULL, block TEXT NOT NULL, kind TEXT NOT NULL,"
 	" revision INTEGER NOT NULL, claimed INTEGER NOT NULL,"
 	" PRIMARY KEY (pool, block));"
-	/* pools made at run time (schema 3) */
+	/* pools made at run time (schema 4) */
 	"CREATE TABLE IF NOT EXISTS pools ("
 	" name TEXT PRIMARY KEY, definition TEXT NOT NULL,"
 	" created INTEGER NOT NULL, updated INTEGER NOT NULL);";
 
 /* Columns later schemas added to tables of earlier ones (2: actor;
- * 3: labels), all TEXT. */
+ * 4: labels), all TEXT. */
 static const struct {
 	const char	*table;
 	const char	*column;
@@ -91,9 +93,10 @@ const char *const store_stmt_sql[ST_COUNT] = {
 	[ST_ALLOC_INSERT] = "INSERT INTO allocations (resource, pool, ip, "
 	    "ipv6, mac, preallocated, created, labels) VALUES (?, ?, ?, ?, ?, "
 	    "?, ?, ?)",
-	[ST_ALLOC_DELETE] = "DELETE FROM allocations WHERE resource = ?",
+	[ST_ALLOC_DELETE] = "DELETE FROM allocations WHERE pool = ? AND "
+	    "resource = ?",
 	[ST_ALLOC_CLAIM] = "UPDATE allocations SET resource = ?, "
-	    "preallocated = 0, labels = ? WHERE resource = ? AND "
+	    "preallocated = 0, labels = ? WHERE pool = ? AND resource = ? AND "
 	    "preallocated = 1",
 	[ST_QUAR_INSERT] = "INSERT OR REPLACE INTO quarantine (pool, ip, "
 	    "until) VALUES (?, ?, ?)",
@@ -329,6 +332,37 @@ unique_indexes(struct ipam_store *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Schema 2 to 3: resource names are per tenant, so two pools may hold
+ * the same name; the allocations table is keyed by (pool, resource)
+ * instead of resource.  SQLite cannot change a primary key: the table
+ * is copied in rowid order (the order allocations are restored in) and
+ * the unique indexes, dropped with the old one, come back after.
+ */
+static const char alloc_rekey_sql[] =
+	"CREATE TABLE allocations_v3 ("
+	" resource TEXT NOT NULL, pool TEXT NOT NULL, ip TEXT, ipv6 TEXT,"
+	" mac TEXT NOT NULL, preallocated INTEGER NOT NULL,"
+	" created INTEGER NOT NULL, PRIMARY KEY (pool, resource));"
+	"INSERT INTO allocations_v3 SELECT resource, pool, ip, ipv6, mac,"
+	" preallocated, created FROM allocations ORDER BY rowid;"
+	"DROP TABLE allocations;"
+	"ALTER TABLE allocations_v3 RENAME TO allocations;";
+
+static int
+migrate_alloc_key(struct ipam_store *s, char *err, size_t errlen)
+{
+	int64_t keys;
+
+	if (db_int(s->db, "SELECT count(*) FROM pragma_table_info("
+	    "'allocations') WHERE pk > 0", 0, &keys) == -1)
+		return db_error(s, "reading the allocations table", err,
+		    errlen);
+	if (keys != 1)
+		return 0;
+	return db_exec(s, alloc_rekey_sql, err, errlen);
+}
+
 static bool
 column_exists(struct ipam_store *s, const char *table, const char *column)
 {
@@ -343,15 +377,19 @@ column_exists(struct ipam_store *s, const char *table, const char *column)
 }
 
 /*
- * Schema 1 to 2: the audit actor; 2 to 3: labels of allocations and of
- * audit records, and the pools table (created with the schema).  Old
- * audit records have neither actor nor labels and keep their HMAC.
+ * Schema 1 to 2: the audit actor; 2 to 3: allocations keyed by pool and
+ * resource; 3 to 4: labels of allocations and of audit records, and the
+ * pools table (created with the schema).  The key first: its copy of
+ * the table has the columns of before.  Old audit records have neither
+ * actor nor labels and keep their HMAC.
  */
 static int
 migrate(struct ipam_store *s, int64_t from, char *err, size_t errlen)
 {
 	char sql[128];
 
+	if (migrate_alloc_key(s, err, errlen) == -1)
+		return -1;
 	for (size_t i = 0; i < nitems(added_column); i++) {
 		if (column_exists(s, added_column[i].table,
 		    added_column[i].column))

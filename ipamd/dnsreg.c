@@ -13,7 +13,8 @@
  * of a pool's settings takes its names out of the old zone and puts
  * them in the new one; at start every restored allocation is put in
  * again (an update replaces, so this is harmless).  Registrations are
- * found by resource in a common/hash.h table; none of this ever holds
+ * found by pool and resource (names are per tenant) in a common/hash.h
+ * table; none of this ever holds
  * an allocation up: its answer says "pending" until the server agrees.
  */
 #include "ipamd/ipamd_int.h"
@@ -52,7 +53,7 @@ struct dnsreg_entry {
 struct dnsreg {
 	struct dns_client	*client;
 	struct dnsreg_pool_list	 pools;
-	struct hash_table	 entries;	/* by resource */
+	struct hash_table	 entries;	/* by pool and resource */
 };
 
 /* Settings */
@@ -105,7 +106,27 @@ dns_conf_same(const struct conf_ipam_dns *a, const struct conf_ipam_dns *b)
 	    str_same(a->name_template, b->name_template);
 }
 
-/* Registrations by resource (names an API client chose: keyed hash) */
+/*
+ * Registrations by pool and resource (names an API client chose: keyed
+ * hash of "POOL\0RESOURCE").
+ */
+struct entry_key {
+	const char	*pool;
+	const char	*resource;
+};
+
+static uint32_t
+entry_key_hash(const char *pool, const char *resource)
+{
+	char buf[IPAM_NAME_MAX + 1 + IPAM_RESOURCE_MAX + 1];
+	size_t pl = strnlen(pool, IPAM_NAME_MAX);
+	size_t rl = strnlen(resource, IPAM_RESOURCE_MAX);
+
+	memcpy(buf, pool, pl);
+	buf[pl] = '\0';
+	memcpy(buf + pl + 1, resource, rl);
+	return hash_bytes_keyed(buf, pl + 1 + rl);
+}
 
 static uint32_t
 entry_hash(const struct hash_node *n)
@@ -116,17 +137,21 @@ entry_hash(const struct hash_node *n)
 static bool
 entry_equal(const struct hash_node *n, const void *key)
 {
-	return strcmp(hash_entry(n, struct dnsreg_entry, hn)->resource,
-	    key) == 0;
+	const struct dnsreg_entry *e = hash_entry(n, struct dnsreg_entry, hn);
+	const struct entry_key *k = key;
+
+	return strcmp(e->pool, k->pool) == 0 &&
+	    strcmp(e->resource, k->resource) == 0;
 }
 
 static const struct hash_ops entry_ops = { entry_hash, entry_equal };
 
 static struct dnsreg_entry *
-entry_find(const struct dnsreg *dr, const char *resource)
+entry_find(const struct dnsreg *dr, const char *pool, const char *resource)
 {
-	struct hash_node *n = hash_find(&dr->entries,
-	    hash_bytes_keyed(resource, strlen(resource)), resource);
+	struct entry_key k = { pool, resource };
+	struct hash_node *n = hash_find(&dr->entries, entry_key_hash(pool,
+	    resource), &k);
 
 	return n != NULL ? hash_entry(n, struct dnsreg_entry, hn) : NULL;
 }
@@ -303,7 +328,7 @@ dnsreg_alloc(struct ipamd *im, const struct ipam_alloc *a)
 	    (rv = dnsreg_fqdn(&dp->conf, a->pool, a, fqdn, sizeof(fqdn))) ==
 	    1)
 		return;
-	if ((e = entry_find(dr, a->resource)) != NULL) {
+	if ((e = entry_find(dr, a->pool, a->resource)) != NULL) {
 		if (e->name != NULL && strcmp(e->fqdn, fqdn) == 0 &&
 		    ipaddr_cmp(&e->v4, &a->ip) == 0 &&
 		    ipaddr_cmp(&e->v6, &a->ipv6) == 0)
@@ -312,9 +337,9 @@ dnsreg_alloc(struct ipamd *im, const struct ipam_alloc *a)
 	}
 	e = xcalloc(1, sizeof(*e));
 	strlcpy_s(e->resource, a->resource, sizeof(e->resource));
-	e->hash = hash_bytes_keyed(e->resource, strlen(e->resource));
-	hash_insert(&dr->entries, &e->hn);
 	strlcpy_s(e->pool, a->pool, sizeof(e->pool));
+	e->hash = entry_key_hash(e->pool, e->resource);
+	hash_insert(&dr->entries, &e->hn);
 	strlcpy_s(e->fqdn, fqdn, sizeof(e->fqdn));
 	e->v4 = a->ip;
 	e->v6 = a->ipv6;
@@ -338,11 +363,12 @@ dnsreg_alloc(struct ipamd *im, const struct ipam_alloc *a)
 }
 
 void
-dnsreg_release(struct ipamd *im, const char *resource)
+dnsreg_release(struct ipamd *im, const char *pool, const char *resource)
 {
 	struct dnsreg_entry *e;
 
-	if (im->dns != NULL && (e = entry_find(im->dns, resource)) != NULL)
+	if (im->dns != NULL && (e = entry_find(im->dns, pool, resource)) !=
+	    NULL)
 		entry_drop(im->dns, e);
 }
 
@@ -421,13 +447,14 @@ dnsreg_pool_gone(struct ipamd *im, const char *pool)
 }
 
 const char *
-ipamd_dns_state(const struct ipamd *im, const char *resource, char *buf,
-    size_t len, const char **fqdn)
+ipamd_dns_state(const struct ipamd *im, const char *pool,
+    const char *resource, char *buf, size_t len, const char **fqdn)
 {
 	struct dnsreg_entry *e;
 	char why[DNS_REASON_MAX + 64];
 
-	if (im->dns == NULL || (e = entry_find(im->dns, resource)) == NULL)
+	if (im->dns == NULL || (e = entry_find(im->dns, pool, resource)) ==
+	    NULL)
 		return NULL;
 	*fqdn = e->fqdn;
 	if (e->name == NULL) {

@@ -71,6 +71,15 @@ enum try_result {
 	TRY_FAILED,	/* errno */
 };
 
+/* Names are per tenant: the pool's. */
+static const char *
+pool_tenant(const struct fabricd *fd, const char *pool)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(fd->im), pool);
+
+	return p != NULL ? ipam_pool_tenant(p) : NULL;
+}
+
 /* Allocate now if the pool may and can; else say why to wait. */
 static enum try_result
 try_now(struct fabricd *fd, struct parked *pk)
@@ -81,7 +90,8 @@ try_now(struct fabricd *fd, struct parked *pk)
 	parked_request(pk, &req);
 	/* Already there (a twin request came first): the ordinary path
 	 * answers a repeat. */
-	if (ipam_find(ipamd_ipam(fd->im), pk->resource) != NULL)
+	if (ipam_find(ipamd_ipam(fd->im), pool_tenant(fd, pk->pool),
+	    pk->resource) != NULL)
 		return ipamd_allocate(fd->im, pk->pool, &req, pk->actor,
 		    pk->cb, pk->arg) == 0 ? TRY_DONE : TRY_FAILED;
 	if (ipam_fabric_usable(fd->fab, pk->pool, why, sizeof(why)) == -1)

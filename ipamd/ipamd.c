@@ -85,6 +85,15 @@ ipamd_submit(struct ipamd *im, const struct ipam_op *iop, ipam_done_cb cb,
 	return 0;
 }
 
+/* The tenant whose names a pool's allocations take (NULL: none). */
+static const char *
+pool_tenant(const struct ipamd *im, const char *pool)
+{
+	const struct ipam_pool *p = ipam_pool_find(im->ipam, pool);
+
+	return p != NULL ? ipam_pool_tenant(p) : NULL;
+}
+
 /* ---- completions ---- */
 
 static void
@@ -114,8 +123,9 @@ claim_failed(struct ipamd *im, const struct ipamd_op *op)
 {
 	log_warn("ipam: commit of the claim of pre-allocation %s by %s "
 	    "failed", op->prev, op->rec.resource);
-	if (ipam_find(im->ipam, op->prev) != NULL &&
-	    ipamd_release(im, op->prev, IPAMD_ACTOR_SHADOW, NULL, NULL) == -1)
+	if (ipam_find(im->ipam, op->rec.tenant, op->prev) != NULL &&
+	    ipamd_release(im, op->rec.tenant, op->prev, IPAMD_ACTOR_SHADOW,
+	    NULL, NULL) == -1)
 		log_warn("ipam: releasing %s: %s", op->prev, strerror(errno));
 }
 
@@ -144,8 +154,8 @@ op_done(int status, void *arg)
 		 * is still what the name holds (it may have been released,
 		 * even re-allocated, while the commit was under way). */
 		res.alloc = &op->rec;
-		if (same_alloc(ipam_find(im->ipam, op->rec.resource),
-		    &op->rec)) {
+		if (same_alloc(ipam_find(im->ipam, op->rec.tenant,
+		    op->rec.resource), &op->rec)) {
 			evpn_ipam_advertise(im->evpn, &op->rec);
 			dnsreg_alloc(im, &op->rec);
 		}
@@ -156,7 +166,8 @@ op_done(int status, void *arg)
 			claim_failed(im, op);
 			break;
 		}
-		res.alloc = ipam_find(im->ipam, op->rec.resource);
+		res.alloc = ipam_find(im->ipam, op->rec.tenant,
+		    op->rec.resource);
 		res.preallocated = true;
 		res.wait_s = op->wait_s;
 		if (res.alloc != NULL)
@@ -165,7 +176,8 @@ op_done(int status, void *arg)
 	case IPAM_OP_SYNC:
 		/* The first commit of an existing allocation was pending:
 		 * it is durable now unless it failed and was undone. */
-		res.alloc = ipam_find(im->ipam, op->rec.resource);
+		res.alloc = ipam_find(im->ipam, op->rec.tenant,
+		    op->rec.resource);
 		if (status == 0 && res.alloc == NULL)
 			res.status = -1;
 		break;
@@ -175,7 +187,7 @@ op_done(int status, void *arg)
 		res.released = &op->rec;
 		if (status == 0) {
 			evpn_ipam_withdraw(im->evpn, &op->rec);
-			dnsreg_release(im, op->rec.resource);
+			dnsreg_release(im, op->rec.pool, op->rec.resource);
 		}
 		break;
 	default:
@@ -228,7 +240,8 @@ allocate_plain(struct ipamd *im, const char *pool,
 	}
 	if (op_submit(im, op, &iop) == -1) {
 		if (!existing)
-			ipam_release(im->ipam, req->resource, NULL, NULL);
+			ipam_release(im->ipam, a->tenant, req->resource, NULL,
+			    NULL);
 		return -1;
 	}
 	return 0;
@@ -248,7 +261,7 @@ claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
 	op->arg = arg;
 	ipam_op_claim(&iop, a, prev, actor);
 	if (op_submit(im, op, &iop) == -1) {
-		ipam_release(im->ipam, iop.alloc.resource, NULL, NULL);
+		ipam_release(im->ipam, a->tenant, a->resource, NULL, NULL);
 		return -1;
 	}
 	return 0;
@@ -265,13 +278,16 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
     void *arg)
 {
 	char prev[IPAM_RESOURCE_MAX + 1];
+	const char *tenant = pool_tenant(im, pool);
 	const struct ipam_alloc *a;
 	double wait_s;
 
 	if (shadowd_take(sp, req, prev, sizeof(prev), &wait_s)) {
-		if (ipam_claim(im->ipam, prev, req->resource, &a) == 0) {
+		if (ipam_claim(im->ipam, tenant, prev, req->resource, &a) ==
+		    0) {
 			/* Canonical (checked): this cannot fail. */
-			ipam_set_labels(im->ipam, req->resource, req->labels);
+			ipam_set_labels(im->ipam, tenant, req->resource,
+			    req->labels);
 			shadowd_served(sp, true, wait_s);
 			return claim_submit(im, a, prev, wait_s, actor, cb,
 			    arg);
@@ -280,7 +296,8 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
 		 * give it back to the pool rather than leak it. */
 		log_warn("ipam: cannot claim pre-allocation %s: %s", prev,
 		    strerror(errno));
-		ipamd_release(im, prev, IPAMD_ACTOR_SHADOW, NULL, NULL);
+		ipamd_release(im, tenant, prev, IPAMD_ACTOR_SHADOW, NULL,
+		    NULL);
 	}
 	if (allocate_plain(im, pool, req, actor, cb, arg) == -1)
 		return -1;
@@ -325,7 +342,8 @@ ipamd_allocate_fresh(struct ipamd *im, const char *pool,
     const struct ipam_request *req, const char *actor, ipamd_cb *cb,
     void *arg)
 {
-	const struct ipam_alloc *ex = ipam_find(im->ipam, req->resource);
+	const struct ipam_alloc *ex = ipam_find(im->ipam, pool_tenant(im, pool),
+	    req->resource);
 	struct shadowd_pool *sp;
 
 	/* A pre-allocation has its own addresses: not for one asking. */
@@ -341,7 +359,8 @@ ipamd_allocate(struct ipamd *im, const char *pool,
     const struct ipam_request *req, const char *actor, ipamd_cb *cb,
     void *arg)
 {
-	const struct ipam_alloc *ex = ipam_find(im->ipam, req->resource);
+	const struct ipam_alloc *ex = ipam_find(im->ipam, pool_tenant(im, pool),
+	    req->resource);
 
 	if (ex != NULL && !repeat_matches(ex, req)) {
 		errno = EEXIST;
@@ -363,14 +382,15 @@ ipamd_allocate(struct ipamd *im, const char *pool,
 }
 
 int
-ipamd_release(struct ipamd *im, const char *resource, const char *actor,
-    ipamd_cb *cb, void *arg)
+ipamd_release(struct ipamd *im, const char *tenant, const char *resource,
+    const char *actor, ipamd_cb *cb, void *arg)
 {
 	struct ipamd_op *op = op_new(im, IPAM_OP_RELEASE, NULL);
 	struct ipam_op iop;
 	int64_t until;
 
-	if (ipam_release(im->ipam, resource, &op->rec, &until) == -1) {
+	if (ipam_release(im->ipam, tenant, resource, &op->rec, &until) ==
+	    -1) {
 		op_free(op);
 		return -1;
 	}

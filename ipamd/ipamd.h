@@ -152,9 +152,11 @@ int		 ipamd_allocate(struct ipamd *, const char *pool,
 int		 ipamd_allocate_fresh(struct ipamd *, const char *pool,
 		    const struct ipam_request *, const char *actor, ipamd_cb *,
 		    void *arg);
-/* Release and commit; -1 and ENOENT if the resource holds nothing. */
-int		 ipamd_release(struct ipamd *, const char *resource,
-		    const char *actor, ipamd_cb *, void *arg);
+/* Release tenant's resource (tenant NULL: the pools without one) and
+ * commit; -1 and ENOENT if it holds nothing. */
+int		 ipamd_release(struct ipamd *, const char *tenant,
+		    const char *resource, const char *actor, ipamd_cb *,
+		    void *arg);
 
 /*
  * Pools made at run time.  def is a config holding one "ipam pool"
@@ -194,8 +196,9 @@ int		 ipamd_pool_unreserve(struct ipamd *, const char *pool,
  * allocation has no name to register.
  */
 #define DNS_STATE_MAX	256
-const char	*ipamd_dns_state(const struct ipamd *, const char *resource,
-		    char *buf, size_t len, const char **fqdn);
+const char	*ipamd_dns_state(const struct ipamd *, const char *pool,
+		    const char *resource, char *buf, size_t len,
+		    const char **fqdn);
 /* The definition of a pool: the config file's block (*runtime false)
  * or the run-time one; NULL when there is none. */
 const struct conf_ipam_pool *ipamd_pool_definition(const struct ipamd *,

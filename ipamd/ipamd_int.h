@@ -74,7 +74,8 @@ void		 dnsreg_pool(struct ipamd *, const char *pool,
 void		 dnsreg_pool_gone(struct ipamd *, const char *pool);
 /* A committed allocation or claim; a committed release. */
 void		 dnsreg_alloc(struct ipamd *, const struct ipam_alloc *);
-void		 dnsreg_release(struct ipamd *, const char *resource);
+void		 dnsreg_release(struct ipamd *, const char *pool,
+		    const char *resource);
 /* The name of an allocation: 1 when none is asked (no dns-name label,
  * no template), 0 with the absolute name in out, -1 when it is not a
  * valid name in the zone (out holds it). */

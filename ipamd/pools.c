@@ -524,8 +524,9 @@ ipamd_pool_delete(struct ipamd *im, const char *name, const char *actor,
 		ipam_pool_stats(p, &st);
 		if (st.allocations > 0) {
 			snprintf(err, errlen, "ipam pool %s has %llu live "
-			    "allocations", name,
-			    (unsigned long long)st.allocations);
+			    "allocation%s", name,
+			    (unsigned long long)st.allocations,
+			    st.allocations == 1 ? "" : "s");
 			errno = EBUSY;
 			return -1;
 		}

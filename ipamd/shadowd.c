@@ -1,6 +1,7 @@
 /*
- * The shadow inventory in the daemon: per-pool engines, the 1 s tick,
- * pre-allocation and release through ipamd, claims, views.  See
+ * The shadow inventory in the daemon: per-pool engines, the 1 s tick
+ * and the plans after events, pre-allocation and release through ipamd,
+ * claims, views.  See
  * shadowd.h for the shape.
  *
  * A pre-allocation lives in three places: the allocator (preallocated
@@ -59,12 +60,14 @@ struct shadowd_pool {
 	struct shadowd_convergence lead_dist;	/* of the source used */
 	uint32_t		 lead_ms;
 	enum shadowd_lead_source lead_source;
+	bool			 replan;	/* an event since the plan */
 };
 TAILQ_HEAD(shadowd_pool_list, shadowd_pool);
 
 struct shadowd {
 	struct ipamd		*im;
 	struct event		*timer;
+	struct event		*plan_ev;	/* deferred per-event plans */
 	struct shadowd_pool_list pools;
 	uint64_t		 (*clock)(void *);
 	void			*clock_arg;
@@ -316,6 +319,16 @@ pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
 	return sp;
 }
 
+/* Pre-allocations are named in their pool's tenant. */
+static const char *
+sp_tenant(const struct shadowd_pool *sp)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(sp->sd->im),
+	    sp->name);
+
+	return p != NULL ? ipam_pool_tenant(p) : NULL;
+}
+
 /* The pool lost its shadow block: release what it holds unused. */
 static void
 pool_retire(struct shadowd *sd, struct shadowd_pool *sp)
@@ -326,8 +339,8 @@ pool_retire(struct shadowd *sd, struct shadowd_pool *sp)
 	while ((w = TAILQ_FIRST(&sp->warm)) != NULL) {
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
-		if (ipamd_release(sd->im, name, IPAMD_ACTOR_SHADOW, NULL,
-		    NULL) == -1)
+		if (ipamd_release(sd->im, sp_tenant(sp), name,
+		    IPAMD_ACTOR_SHADOW, NULL, NULL) == -1)
 			log_warn("shadow: releasing %s: %s", name,
 			    strerror(errno));
 	}
@@ -384,8 +397,8 @@ make_done(const struct ipamd_result *res, void *arg)
 	}
 	if (sp == NULL) {
 		/* Retired while the commit was in flight. */
-		ipamd_release(sd->im, res->alloc->resource,
-		    IPAMD_ACTOR_SHADOW, NULL, NULL);
+		ipamd_release(sd->im, res->alloc->tenant,
+		    res->alloc->resource, IPAMD_ACTOR_SHADOW, NULL, NULL);
 		free(mo);
 		return;
 	}
@@ -409,7 +422,7 @@ make_one(struct shadowd_pool *sp)
 	do
 		snprintf(name, sizeof(name), SHADOWD_PREFIX "%s:%llu",
 		    sp->name, (unsigned long long)++sp->next_seq);
-	while (ipam_find(ipam, name) != NULL);
+	while (ipam_find(ipam, sp_tenant(sp), name) != NULL);
 	memset(&req, 0, sizeof(req));
 	req.resource = name;
 	req.family = sp->family;
@@ -439,8 +452,8 @@ release_youngest(struct shadowd_pool *sp, uint32_t n)
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
 		shadow_on_prealloc_released(sp->engine, now_ms(sp->sd));
-		if (ipamd_release(sp->sd->im, name, IPAMD_ACTOR_SHADOW, NULL,
-		    NULL) == -1)
+		if (ipamd_release(sp->sd->im, sp_tenant(sp), name,
+		    IPAMD_ACTOR_SHADOW, NULL, NULL) == -1)
 			log_warn("shadow: pool %s: releasing %s: %s",
 			    sp->name, name, strerror(errno));
 	}
@@ -481,8 +494,12 @@ alerts_log(struct shadowd_pool *sp)
 	}
 }
 
+/* A tick (learn, then decide) or a plan (decide between ticks): the
+ * engine's entry point is the only difference. */
 static void
-pool_tick(struct shadowd_pool *sp, uint64_t now)
+pool_decide(struct shadowd_pool *sp, uint64_t now,
+    void (*decide)(struct shadow *, uint64_t, const struct shadow_state *,
+    struct shadow_decision *))
 {
 	struct shadow_state st;
 	struct shadow_decision dec;
@@ -494,7 +511,7 @@ pool_tick(struct shadowd_pool *sp, uint64_t now)
 	st.warm_ready = ready;
 	st.warm_converging = converging;
 	pool_room(sp, &st.pool_size, &st.pool_free);
-	shadow_tick(sp->engine, now, &st, &dec);
+	decide(sp->engine, now, &st, &dec);
 	for (uint32_t i = 0; i < dec.want_alloc; i++)
 		make_one(sp);
 	if (dec.want_release > 0)
@@ -511,8 +528,44 @@ shadowd_tick(struct shadowd *sd)
 	if (sd == NULL || sd->stopped)
 		return;
 	now = now_ms(sd);
+	TAILQ_FOREACH(sp, &sd->pools, entry) {
+		sp->replan = false;
+		pool_decide(sp, now, shadow_tick);
+	}
+}
+
+/*
+ * Decide per event: a request, a release, churn or an intent marks its
+ * pool and the plan runs once the current callback has returned (never
+ * inside ipamd's allocation path, and once for a storm of churn).
+ */
+static void
+plan_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct shadowd *sd = arg;
+	struct shadowd_pool *sp;
+	uint64_t now;
+
+	(void)fd;
+	(void)what;
+	if (sd->stopped)
+		return;
+	now = now_ms(sd);
 	TAILQ_FOREACH(sp, &sd->pools, entry)
-		pool_tick(sp, now);
+		if (sp->replan) {
+			sp->replan = false;
+			pool_decide(sp, now, shadow_plan);
+		}
+}
+
+static void
+plan_soon(struct shadowd_pool *sp)
+{
+	struct shadowd *sd = sp->sd;
+
+	sp->replan = true;
+	if (!sd->stopped && sd->plan_ev != NULL)
+		event_active(sd->plan_ev, EV_TIMEOUT, 0);
 }
 
 static void
@@ -551,8 +604,9 @@ shadowd_churn(struct shadowd *sd, uint32_t vni, int kind)
 			shadow_on_mac_move(sp->engine, now);
 			break;
 		default:
-			break;
+			continue;
 		}
+		plan_soon(sp);
 	}
 }
 
@@ -561,8 +615,10 @@ shadowd_on_release(struct shadowd *sd, const struct ipam_alloc *a)
 {
 	struct shadowd_pool *sp = shadowd_pool(sd, a->pool);
 
-	if (sp != NULL)
+	if (sp != NULL) {
 		shadow_on_release(sp->engine, now_ms(sd));
+		plan_soon(sp);
+	}
 }
 
 int
@@ -576,6 +632,7 @@ shadowd_intent(struct shadowd *sd, const char *pool, uint32_t count,
 		return -1;
 	}
 	shadow_on_intent(sp->engine, now_ms(sd), count, horizon_s);
+	plan_soon(sp);
 	return 0;
 }
 
@@ -587,6 +644,7 @@ shadowd_take(struct shadowd_pool *sp, const struct ipam_request *req,
 	struct warm *w;
 
 	shadow_on_alloc(sp->engine, now);
+	plan_soon(sp);
 	/* A pre-allocation has a generated MAC and its pool's family. */
 	if (req->mac != NULL || req->family != sp->family ||
 	    (w = TAILQ_FIRST(&sp->warm)) == NULL)
@@ -619,6 +677,7 @@ shadowd_forget(struct shadowd *sd, const char *resource)
 				warm_remove(sp, w);
 				shadow_on_prealloc_released(sp->engine,
 				    now_ms(sd));
+				plan_soon(sp);
 				return;
 			}
 }
@@ -643,6 +702,8 @@ shadowd_create(struct event_base *base, struct ipamd *im,
 	if ((sd->timer = event_new(base, -1, EV_PERSIST, timer_cb, sd)) ==
 	    NULL || evtimer_add(sd->timer, &tv) == -1)
 		fatalx("shadow: cannot set up the tick timer");
+	if ((sd->plan_ev = event_new(base, -1, 0, plan_cb, sd)) == NULL)
+		fatalx("shadow: cannot set up the plan event");
 	return sd;
 }
 
@@ -679,6 +740,9 @@ shadowd_stop(struct shadowd *sd)
 	if (sd->timer != NULL)
 		event_free(sd->timer);
 	sd->timer = NULL;
+	if (sd->plan_ev != NULL)
+		event_free(sd->plan_ev);
+	sd->plan_ev = NULL;
 }
 
 void

@@ -1,7 +1,8 @@
 /*
  * The shadow inventory in the daemon: one ipam/shadow engine per pool
  * that has a "shadow" block, fed with the daemon's events and acted on
- * every second (the shadow inventory issue, §2-§5).
+ * every second and after every event (the shadow inventory issue,
+ * §2-§5).
  *
  * How this works:
  *
@@ -40,6 +41,12 @@
  * one it has); ipamd advertises each once committed (the pre-advertise).
  * want_release releases the youngest unused ones.  Observe mode gets 0/0
  * from the engine and does nothing.
+ *
+ * Plans.  Every event also marks its pool; a deferred event (it runs
+ * once the current callback has returned, so never inside ipamd's
+ * allocation path, and once for a storm of churn) asks the engine for a
+ * plan (shadow_plan) and acts on it as a tick does: a request makes the
+ * replacement, and the followers of a run, without waiting a second.
  *
  * Claims.  A request for a new resource in such a pool, of the
  * pre-allocations' family and without its own MAC, takes the oldest

@@ -6,13 +6,16 @@
 #                        (per-minute sums of shadowsim --series), with the
 #                        engine's target and what it held pre-allocated;
 #   OUTDIR/tradeoff.png  hit rate vs waste: shadow against static:K for a
-#                        range of K, watermark 16/8 and on-demand.
+#                        range of K, watermark 16/8, on-demand and the
+#                        clairvoyant oracle.
 #
 # Usage: tools/plot_shadow.sh TRACE OUTDIR [VNI]
 #   run from the top of a build tree, or set SHADOWSIM to the binary.
 #   VNI: the pool of the forecast plot (default: the first in the trace).
 #   STATIC_KS overrides the static K range; BIN_S (default 300) is the
-#   forecast plot's bin; FROM_S/TO_S (seconds) cut it to a window.
+#   forecast plot's bin; FROM_S/TO_S (seconds) cut it to a window;
+#   MISS_DELAY_MS and SERVICE_RATE (default 1000 and 20, as in
+#   tests/bench/bench_shadow.sh) set the convergence model.
 
 set -eu
 
@@ -28,6 +31,12 @@ STATIC_KS=${STATIC_KS:-0 1 2 3 4 5 6 8 10 12 16 20 24 32 48 64}
 BIN_S=${BIN_S:-300}
 FROM_S=${FROM_S:-0}
 TO_S=${TO_S:-1000000000}
+MISS_DELAY_MS=${MISS_DELAY_MS:-1000}
+SERVICE_RATE=${SERVICE_RATE:-20}
+sim() {
+	"$SHADOWSIM" --miss-delay-ms "$MISS_DELAY_MS" \
+	    --service-rate "$SERVICE_RATE" "$@"
+}
 for tool in gnuplot jq; do
 	command -v "$tool" >/dev/null || {
 		echo "plot_shadow: needs $tool (apt-get install gnuplot-nox jq)" >&2
@@ -43,7 +52,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
 # 1. Forecast vs actual, summed per bin (the series is per tick).
-"$SHADOWSIM" --trace "$trace" --policy shadow --series "$work/series.csv" \
+sim --trace "$trace" --policy shadow --series "$work/series.csv" \
     --series-vni "$vni" --json > "$outdir/shadow.json"
 awk -F, -v from="$FROM_S" -v to="$TO_S" -v bin="$BIN_S" '
 	NR == 1 || $1 < from || $1 >= to { next }
@@ -85,11 +94,11 @@ EOF
 
 # 2. Hit rate vs waste for every policy.
 {
-	for p in shadow ondemand watermark:16:8; do
-		"$SHADOWSIM" --trace "$trace" --policy "$p" --json
+	for p in shadow ondemand watermark:16:8 oracle; do
+		sim --trace "$trace" --policy "$p" --json
 	done
 	for k in $STATIC_KS; do
-		"$SHADOWSIM" --trace "$trace" --policy "static:$k" --json
+		sim --trace "$trace" --policy "static:$k" --json
 	done
 } | jq -r '[.policy, 100 * .hit_rate, (.waste_address_seconds / 3600),
     .cost] | @tsv' > "$work/points.tsv"
@@ -115,7 +124,7 @@ set xrange [0.1:*]
 set datafile separator "\t"
 plot "$work/static.tsv" using (\$3 < 0.1 ? 0.1 : \$3):2 with linespoints pt 7 lc rgb "#1f77b4" title "static:K", \
      "$work/static_labels.tsv" using (\$3 < 0.1 ? 0.1 : \$3):2:1 with labels offset 3,-1 font ",8" notitle, \
-     "$work/others.tsv" using (\$3 < 0.1 ? 0.1 : \$3):2 with points pt 9 ps 2 lc rgb "#d62728" title "shadow, watermark 16/8, on-demand", \
+     "$work/others.tsv" using (\$3 < 0.1 ? 0.1 : \$3):2 with points pt 9 ps 2 lc rgb "#d62728" title "shadow, watermark 16/8, on-demand, oracle", \
      "" using (\$3 < 0.1 ? 0.1 : \$3):2:1 with labels offset 0,1.2 font ",10" notitle
 EOF
 echo "plot_shadow: wrote $outdir/forecast.png $outdir/tradeoff.png"

@@ -4,8 +4,10 @@
  * §6).  The shadow policy runs the daemon's own ipam/shadow engine on a
  * virtual clock; see tools/sim.h for the exact semantics.
  *
- *   shadowsim --trace FILE --policy shadow|ondemand|static:K|watermark:B:L
- *       [--miss-delay-ms D] [--config FILE] [--seed N] [--json]
+ *   shadowsim --trace FILE
+ *       --policy shadow|ondemand|static:K|watermark:B:L|oracle
+ *       [--miss-delay-ms D] [--service-rate R] [--config FILE] [--seed N]
+ *       [--json]
  *       [--series FILE [--series-vni VNI]]
  */
 #include <errno.h>
@@ -30,8 +32,12 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: shadowsim --trace FILE --policy POLICY [options]\n"
-	    "  POLICY: shadow | ondemand | static:K | watermark:BATCH:LOW\n"
-	    "  --miss-delay-ms D   route convergence time (default %d)\n"
+	    "  POLICY: shadow | ondemand | static:K | watermark:BATCH:LOW |"
+	    " oracle\n"
+	    "  --miss-delay-ms D   base route convergence time (default %d)\n"
+	    "  --service-rate R    fabric routes/s: N new routes converge"
+	    " in D + N/R\n"
+	    "                      (default 0: no queue)\n"
 	    "  --config FILE       pools and shadow settings from an evpnd"
 	    " config\n"
 	    "  --seed N            seed of the engine's jitter (default 1)\n"
@@ -58,6 +64,23 @@ parse_number(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* Routes per second: a plain decimal, 0 (no queue) to 1e9. */
+static int
+parse_rate(const char *s, double *out)
+{
+	char	*end;
+	double	 v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !(v >= 0 && v <= 1e9))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct cli *c)
 {
@@ -65,6 +88,7 @@ parse_args(int argc, char **argv, struct cli *c)
 		{ "trace", required_argument, NULL, 't' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "miss-delay-ms", required_argument, NULL, 'd' },
+		{ "service-rate", required_argument, NULL, 'r' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
@@ -77,7 +101,7 @@ parse_args(int argc, char **argv, struct cli *c)
 	uint64_t v;
 	int	 ch;
 
-	while ((ch = getopt_long(argc, argv, "t:p:d:c:s:jS:V:h", longopts,
+	while ((ch = getopt_long(argc, argv, "t:p:d:r:c:s:jS:V:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 't':
@@ -95,6 +119,10 @@ parse_args(int argc, char **argv, struct cli *c)
 			if (parse_number(optarg, 3600000, &v) == -1)
 				goto bad;
 			c->opts.miss_delay_ms = (uint32_t)v;
+			break;
+		case 'r':
+			if (parse_rate(optarg, &c->opts.service_rate) == -1)
+				goto bad;
 			break;
 		case 'c':
 			c->config = optarg;

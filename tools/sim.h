@@ -17,20 +17,34 @@
  * Pools.  One per VNI seen in the trace, or the pools of --config (an
  * event of a VNI with no pool is counted as skipped).  A pool holds its
  * workloads' addresses and a warm set: pre-allocated addresses not yet
- * handed out, oldest first.  A pre-allocation is usable miss_delay_ms
- * after it is made (its route must converge first).  A request takes the
- * oldest warm entry: usable, it waits 0 (a hit); still converging, it
- * waits the remainder; with the warm set empty it waits miss_delay_ms.
- * A release returns the workload's address to the pool, never to the
- * warm set.  Waste is the integral over time of the warm set's size
+ * handed out, oldest first.  A request takes the oldest warm entry:
+ * usable, it waits 0 (a hit); still converging, it waits the remainder;
+ * with the warm set empty its own route must converge and it waits for
+ * that.  A release returns the workload's address to the pool, never to
+ * the warm set.  Waste is the integral over time of the warm set's size
  * (address-milliseconds, kept as an integer so that runs are exact).
+ *
+ * Convergence (the fabric).  Every new route goes through one FIFO
+ * server for the whole fabric: pre-allocations, on-demand allocations
+ * and the trace's remote route_adds (other VTEPs' routes load the same
+ * reflectors and VTEPs).  With service rate R routes/s a route waits for
+ * the routes ahead of it, takes 1/R of service, then the base latency B
+ * (--miss-delay-ms): a burst of N new routes on an idle fabric has
+ * converged after B + N/R.  Without a rate (0) every route converges
+ * after B exactly.  Withdrawals are not modelled.  The server's clock is
+ * in integer microseconds, so runs stay exact.
  *
  * Policies.  ondemand never pre-allocates; static:K tops the warm set up
  * to K at every tick; watermark:B:L adds B at a tick when fewer than L
  * are warm; shadow feeds every event to the ipam/shadow engine the
- * daemon runs, hands it the pool state at every tick, applies its
- * decision (pre-allocate or release) and reports each served request
- * back.  Every policy is bounded by the pool's free addresses.
+ * daemon runs, asks it for a plan after every event of its pool and at
+ * every tick, applies the decision (pre-allocate or release) and reports
+ * each served request back.  oracle is the clairvoyant bound: it knows
+ * the trace and makes one pre-allocation per request exactly one lead
+ * time before it arrives, the lead being the request's convergence time
+ * under the fabric model given everything else queued (found by a few
+ * passes over the trace, see sim_oracle.c).  Every policy is bounded by
+ * the pool's free addresses.
  */
 #ifndef TOOLS_SIM_H
 #define TOOLS_SIM_H
@@ -88,6 +102,7 @@ enum sim_policy_kind {
 	SIM_POLICY_ONDEMAND,
 	SIM_POLICY_STATIC,
 	SIM_POLICY_WATERMARK,
+	SIM_POLICY_ORACLE,
 };
 
 struct sim_policy {
@@ -97,7 +112,8 @@ struct sim_policy {
 	uint32_t	 low;
 };
 
-/* "shadow", "ondemand", "static:K", "watermark:B:L"; -1 if malformed. */
+/* "shadow", "ondemand", "static:K", "watermark:B:L", "oracle"; -1 if
+ * malformed. */
 int		 sim_policy_parse(const char *, struct sim_policy *);
 /* Canonical spelling, as in the JSON "policy" field. */
 const char	*sim_policy_fmt(const struct sim_policy *, char *, size_t);
@@ -131,7 +147,8 @@ void		 sim_pool_conf_default(struct sim_pool_conf *, uint32_t vni);
 
 struct sim_options {
 	struct sim_policy policy;
-	uint32_t	 miss_delay_ms;
+	uint32_t	 miss_delay_ms;	/* base convergence latency */
+	double		 service_rate;	/* fabric routes/s; 0: unlimited */
 	uint64_t	 seed;
 	const struct sim_pool_conf *pools;	/* NULL: one per VNI */
 	size_t		 npools;
@@ -157,6 +174,7 @@ struct sim_anomaly {
 	uint32_t	 vni;
 	double		 score;
 	char		 kind[24];	/* the engine's alert kind name */
+	char		 message[96];	/* the engine's words */
 };
 
 struct sim_pool_result {
@@ -170,6 +188,7 @@ struct sim_pool_result {
 struct sim_result {
 	char		 policy[64];
 	uint32_t	 miss_delay_ms;
+	double		 service_rate;
 	int64_t		 end_ms;
 	struct sim_pool_result *pools;
 	size_t		 npools;

@@ -141,6 +141,7 @@ anomalies_json(const struct sim_result *res, uint32_t vni)
 		json_object_set_new(o, "vni", json_integer(an->vni));
 		json_object_set_new(o, "score", json_real(an->score));
 		json_object_set_new(o, "kind", json_string(an->kind));
+		json_object_set_new(o, "message", json_string(an->message));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -182,6 +183,7 @@ sim_result_json(const struct sim_result *res)
 	json_object_set_new(o, "anomalies", anomalies_json(res, 0));
 	json_object_set_new(o, "miss_delay_ms", json_integer(
 	    res->miss_delay_ms));
+	json_object_set_new(o, "service_rate", json_real(res->service_rate));
 	json_object_set_new(o, "duration_s", json_real((double)res->end_ms /
 	    1000.0));
 	json_object_set_new(o, "skipped_events", json_integer((json_int_t)
@@ -222,9 +224,11 @@ sim_result_print_text(FILE *out, const struct sim_result *res)
 {
 	struct sim_figures f;
 
-	fprintf(out, "policy %s, miss delay %" PRIu32 " ms, %.0f s "
-	    "simulated\n", res->policy, res->miss_delay_ms,
-	    (double)res->end_ms / 1000.0);
+	fprintf(out, "policy %s, miss delay %" PRIu32 " ms", res->policy,
+	    res->miss_delay_ms);
+	if (res->service_rate > 0)
+		fprintf(out, " + N/%g routes/s", res->service_rate);
+	fprintf(out, ", %.0f s simulated\n", (double)res->end_ms / 1000.0);
 	fprintf(out, "%-16s %8s %9s %9s %8s %14s %10s %9s %8s %14s\n",
 	    "pool", "vni", "requests", "hits", "hit", "waste(addr*s)",
 	    "wait(s)", "mean(ms)", "p99(ms)", "cost");
@@ -241,10 +245,10 @@ sim_result_print_text(FILE *out, const struct sim_result *res)
 	text_row(out, "total", "", &f);
 	fprintf(out, "anomalies: %zu\n", res->nanomalies);
 	for (size_t i = 0; i < res->nanomalies && i < 10; i++)
-		fprintf(out, "  t=%.3f s vni %" PRIu32 " %s score %.2f\n",
+		fprintf(out, "  t=%.3f s vni %" PRIu32 " %s: %s\n",
 		    (double)res->anomalies[i].t_ms / 1000.0,
 		    res->anomalies[i].vni, res->anomalies[i].kind,
-		    res->anomalies[i].score);
+		    res->anomalies[i].message);
 	if (res->skipped > 0)
 		fprintf(out, "skipped events (no pool): %" PRIu64 "\n",
 		    res->skipped);

@@ -45,6 +45,10 @@ sim_policy_parse(const char *s, struct sim_policy *p)
 		p->kind = SIM_POLICY_ONDEMAND;
 		return 0;
 	}
+	if (strcmp(s, "oracle") == 0) {
+		p->kind = SIM_POLICY_ORACLE;
+		return 0;
+	}
 	if (strncmp(s, "static:", 7) == 0) {
 		p->kind = SIM_POLICY_STATIC;
 		if (parse_u32(s + 7, &end, &p->k) == -1 || *end != '\0')
@@ -71,6 +75,9 @@ sim_policy_fmt(const struct sim_policy *p, char *buf, size_t len)
 		break;
 	case SIM_POLICY_ONDEMAND:
 		snprintf(buf, len, "ondemand");
+		break;
+	case SIM_POLICY_ORACLE:
+		snprintf(buf, len, "oracle");
 		break;
 	case SIM_POLICY_STATIC:
 		snprintf(buf, len, "static:%" PRIu32, p->k);

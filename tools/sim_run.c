@@ -3,9 +3,11 @@
  * policies (see tools/sim.h for the semantics).
  *
  * Order of work at an instant t: waste is integrated up to t first
- * (the warm set's size is constant between two changes), then the
- * events at t in trace order, then, when t is a whole second, the tick.
- * So a tick sees every event at or before its instant.
+ * (the warm set's size is constant between two changes), then oracle's
+ * pre-allocations due at t, then the events at t in trace order (each
+ * followed by the shadow engine's plan for its pool), then, when t is a
+ * whole second, the tick.  So a tick sees every event at or before its
+ * instant.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -39,6 +41,10 @@ struct sim_run {
 	uint32_t	*holder;	/* per resource: pool index + 1 */
 	int64_t		 now_ms;	/* waste integrated up to here */
 	struct sim_pool	*series_pool;
+	struct sim_fabric fabric;
+	struct sim_oracle_make *makes;	/* oracle only */
+	size_t		 nmakes;
+	size_t		 next_make;
 };
 
 static uint64_t
@@ -112,7 +118,7 @@ advance_to(struct sim_run *run, int64_t t_ms)
 static void
 prealloc_make(struct sim_run *run, struct sim_pool *p, int64_t t_ms)
 {
-	warm_push(p, t_ms + run->opts->miss_delay_ms);
+	warm_push(p, sim_fabric_submit(&run->fabric, t_ms));
 	p->stats->prealloc_made++;
 	if (p->shadow != NULL)
 		sim_shadow_prealloc_made(p->shadow, t_ms);
@@ -138,7 +144,8 @@ serve_request(struct sim_run *run, struct sim_pool *p, int64_t t_ms)
 
 		wait = ready > t_ms ? (uint32_t)(ready - t_ms) : 0;
 	} else
-		wait = run->opts->miss_delay_ms;
+		wait = (uint32_t)(sim_fabric_submit(&run->fabric, t_ms) -
+		    t_ms);
 	p->stats->requests++;
 	if (wait == 0)
 		p->stats->hits++;
@@ -159,15 +166,19 @@ pool_by_vni(struct sim_run *run, uint32_t vni, size_t *idx)
 	return NULL;
 }
 
-static void
+/* Returns the pool the event went to, NULL if none. */
+static struct sim_pool *
 apply_event(struct sim_run *run, const struct sim_event *ev)
 {
 	struct sim_pool	*p;
 	size_t		 idx;
 
+	/* Every new route loads the fabric, pooled or not. */
+	if (ev->kind == SIM_EV_ROUTE_ADD)
+		(void)sim_fabric_submit(&run->fabric, ev->t_ms);
 	if ((p = pool_by_vni(run, ev->vni, &idx)) == NULL) {
 		run->res->skipped++;
-		return;
+		return NULL;
 	}
 	if (p->shadow != NULL)
 		sim_shadow_event(p->shadow, ev->kind, ev->t_ms);
@@ -175,13 +186,13 @@ apply_event(struct sim_run *run, const struct sim_event *ev)
 	case SIM_EV_ALLOC:
 		if (run->holder[ev->resource] != 0) {
 			p->stats->skipped++;	/* already holds one */
-			return;
+			return p;
 		}
 		p->tick_allocs++;
 		/* A warm entry is already counted in used + wcount. */
 		if (p->wcount == 0 && pool_free(p) == 0) {
 			p->stats->skipped++;	/* pool exhausted */
-			return;
+			return p;
 		}
 		serve_request(run, p, ev->t_ms);
 		p->used++;
@@ -190,7 +201,7 @@ apply_event(struct sim_run *run, const struct sim_event *ev)
 	case SIM_EV_RELEASE:
 		if (run->holder[ev->resource] != idx + 1) {
 			p->stats->skipped++;
-			return;
+			return p;
 		}
 		run->holder[ev->resource] = 0;
 		p->used--;
@@ -201,6 +212,7 @@ apply_event(struct sim_run *run, const struct sim_event *ev)
 	case SIM_EV_ROUTE_DEL:
 		break;
 	}
+	return p;
 }
 
 static uint32_t
@@ -245,21 +257,57 @@ collect_alerts(struct sim_run *run, struct sim_pool *p)
 }
 
 static void
-tick_shadow(struct sim_run *run, struct sim_pool *p, int64_t t_ms,
-    struct sim_decision *d)
+shadow_state(const struct sim_pool *p, int64_t t_ms, struct sim_pool_state *st)
 {
-	struct sim_pool_state st;
+	st->ready = warm_ready_count(p, t_ms);
+	st->converging = (uint32_t)p->wcount - st->ready;
+	st->free = pool_free(p);
+	st->size = p->conf->size;
+}
 
-	st.ready = warm_ready_count(p, t_ms);
-	st.converging = (uint32_t)p->wcount - st.ready;
-	st.free = pool_free(p);
-	st.size = p->conf->size;
-	sim_shadow_tick(p->shadow, t_ms, &st, d);
+static void
+shadow_apply(struct sim_run *run, struct sim_pool *p, int64_t t_ms,
+    const struct sim_decision *d)
+{
 	for (uint32_t i = 0; i < d->want_alloc && pool_free(p) > 0; i++)
 		prealloc_make(run, p, t_ms);
 	for (uint32_t i = 0; i < d->want_release && p->wcount > 0; i++)
 		prealloc_release(p, t_ms);
 	collect_alerts(run, p);
+}
+
+static void
+tick_shadow(struct sim_run *run, struct sim_pool *p, int64_t t_ms,
+    struct sim_decision *d)
+{
+	struct sim_pool_state st;
+
+	shadow_state(p, t_ms, &st);
+	sim_shadow_tick(p->shadow, t_ms, &st, d);
+	shadow_apply(run, p, t_ms, d);
+}
+
+/* Decide per event: the engine re-plans as soon as its pool moved. */
+static void
+plan_shadow(struct sim_run *run, struct sim_pool *p, int64_t t_ms)
+{
+	struct sim_pool_state st;
+	struct sim_decision d;
+
+	memset(&d, 0, sizeof(d));
+	shadow_state(p, t_ms, &st);
+	sim_shadow_plan(p->shadow, t_ms, &st, &d);
+	shadow_apply(run, p, t_ms, &d);
+}
+
+static void
+oracle_make(struct sim_run *run, const struct sim_oracle_make *m)
+{
+	size_t idx;
+	struct sim_pool *p = pool_by_vni(run, m->vni, &idx);
+
+	if (p != NULL && pool_free(p) > 0)
+		prealloc_make(run, p, m->t_ms);
 }
 
 static void
@@ -281,6 +329,7 @@ run_tick(struct sim_run *run, int64_t t_ms)
 		memset(&d, 0, sizeof(d));
 		switch (run->opts->policy.kind) {
 		case SIM_POLICY_ONDEMAND:
+		case SIM_POLICY_ORACLE:
 			break;
 		case SIM_POLICY_STATIC:
 			d.target = tick_static(run, p, t_ms);
@@ -329,7 +378,7 @@ setup_pools(struct sim_run *run)
 		run->pools[i].stats = &pr->stats;
 		if (o->policy.kind == SIM_POLICY_SHADOW)
 			run->pools[i].shadow = sim_shadow_new(&confs[i],
-			    o->seed, o->miss_delay_ms);
+			    o->seed, o->miss_delay_ms, o->service_rate);
 		if (o->series != NULL && run->series_pool == NULL &&
 		    (o->series_vni == 0 || o->series_vni == confs[i].vni))
 			run->series_pool = &run->pools[i];
@@ -347,6 +396,46 @@ teardown(struct sim_run *run)
 	free(run->pools);
 	free(run->own_confs);
 	free(run->holder);
+	free(run->makes);
+}
+
+static void
+setup_oracle(struct sim_run *run)
+{
+	uint32_t *vnis = xcalloc(run->npools + 1, sizeof(*vnis));
+
+	for (size_t i = 0; i < run->npools; i++)
+		vnis[i] = run->pools[i].conf->vni;
+	run->nmakes = sim_oracle_plan(run->trace, run->opts, vnis,
+	    run->npools, &run->makes);
+	free(vnis);
+}
+
+/*
+ * Everything due before an event at t_ms (or the end): ticks strictly
+ * before it and oracle's pre-allocations at or before it, in
+ * time order, a pre-allocation first when both fall on one instant.
+ */
+static void
+run_until(struct sim_run *run, int64_t *tick_ms, int64_t t_ms)
+{
+	for (;;) {
+		const struct sim_oracle_make *m = run->next_make < run->nmakes ?
+		    &run->makes[run->next_make] : NULL;
+		bool tick_due = *tick_ms < t_ms;
+
+		if (m != NULL && m->t_ms <= t_ms &&
+		    (!tick_due || m->t_ms <= *tick_ms)) {
+			advance_to(run, m->t_ms);
+			oracle_make(run, m);
+			run->next_make++;
+		} else if (tick_due) {
+			advance_to(run, *tick_ms);
+			run_tick(run, *tick_ms);
+			*tick_ms += SIM_TICK_MS;
+		} else
+			return;
+	}
 }
 
 int
@@ -363,12 +452,16 @@ sim_run(const struct sim_trace *trace, const struct sim_options *opts,
 	run.res = res;
 	sim_policy_fmt(&opts->policy, res->policy, sizeof(res->policy));
 	res->miss_delay_ms = opts->miss_delay_ms;
+	res->service_rate = opts->service_rate > 0 ? opts->service_rate : 0;
+	sim_fabric_init(&run.fabric, opts->miss_delay_ms, opts->service_rate);
 	if (opts->pools != NULL && opts->npools == 0) {
 		snprintf(err, errlen, "the config has no pool with a vni");
 		return -1;
 	}
 	run.holder = xcalloc(trace->nnames + 1, sizeof(*run.holder));
 	setup_pools(&run);
+	if (opts->policy.kind == SIM_POLICY_ORACLE)
+		setup_oracle(&run);
 	if (opts->series != NULL)
 		fprintf(opts->series, "t_s,actual_allocs,forecast_mean,"
 		    "target,held,route_adds\n");
@@ -377,18 +470,14 @@ sim_run(const struct sim_trace *trace, const struct sim_options *opts,
 		    SIM_TICK_MS - 1) / SIM_TICK_MS * SIM_TICK_MS;
 	for (size_t i = 0; i < trace->nevents; i++) {
 		const struct sim_event *ev = &trace->events[i];
+		struct sim_pool *p;
 
-		for (; tick_ms < ev->t_ms; tick_ms += SIM_TICK_MS) {
-			advance_to(&run, tick_ms);
-			run_tick(&run, tick_ms);
-		}
+		run_until(&run, &tick_ms, ev->t_ms);
 		advance_to(&run, ev->t_ms);
-		apply_event(&run, ev);
+		if ((p = apply_event(&run, ev)) != NULL && p->shadow != NULL)
+			plan_shadow(&run, p, ev->t_ms);
 	}
-	for (; tick_ms < end_ms; tick_ms += SIM_TICK_MS) {
-		advance_to(&run, tick_ms);
-		run_tick(&run, tick_ms);
-	}
+	run_until(&run, &tick_ms, end_ms);
 	advance_to(&run, end_ms);
 	res->end_ms = end_ms;
 	teardown(&run);

@@ -17,7 +17,7 @@ struct sim_shadow {
 
 struct sim_shadow *
 sim_shadow_new(const struct sim_pool_conf *pc, uint64_t seed,
-    uint32_t miss_delay_ms)
+    uint32_t miss_delay_ms, double service_rate)
 {
 	struct sim_shadow	*s = xcalloc(1, sizeof(*s));
 	struct shadow_params	 params;
@@ -34,8 +34,10 @@ sim_shadow_new(const struct sim_pool_conf *pc, uint64_t seed,
 	}
 	params.wastage_weight = pc->wastage_weight;
 	params.delay_weight = pc->delay_weight;
-	/* The engine starts from the convergence time it will face. */
+	/* The engine plans with the convergence model it will face: the
+	 * configured (in evpnd: measured) base latency and service rate. */
 	params.lead_s = (double)miss_delay_ms / 1000.0;
+	params.service_rate = service_rate;
 	params.tick_ms = SIM_TICK_MS;
 	params.seed = seed;
 	s->engine = shadow_new(&params, pc->size);
@@ -77,24 +79,54 @@ sim_shadow_served(struct sim_shadow *s, int64_t t_ms, bool from_warm,
 	    (double)wait_ms / 1000.0);
 }
 
-void
-sim_shadow_tick(struct sim_shadow *s, int64_t t_ms,
-    const struct sim_pool_state *ps, struct sim_decision *d)
+static void
+decision_out(const struct shadow_decision *dec, struct sim_decision *d)
+{
+	d->want_alloc = dec->want_alloc;
+	d->want_release = dec->want_release;
+	d->target = dec->target;
+	/* Requests per tick, the scale of the series' actual column. */
+	d->forecast_mean = dec->forecast.rate * (SIM_TICK_MS / 1000.0);
+}
+
+static void
+state_in(const struct sim_pool_state *ps, struct shadow_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->warm_ready = ps->ready;
+	st->warm_converging = ps->converging;
+	st->pool_free = ps->free;
+	st->pool_size = ps->size;
+}
+
+/* A tick and a plan differ only in the engine's entry point. */
+static void
+decide_with(struct sim_shadow *s, int64_t t_ms,
+    const struct sim_pool_state *ps, struct sim_decision *d,
+    void (*decide)(struct shadow *, uint64_t, const struct shadow_state *,
+    struct shadow_decision *))
 {
 	struct shadow_state	 st;
 	struct shadow_decision	 dec;
 
-	st.warm_ready = ps->ready;
-	st.warm_converging = ps->converging;
-	st.pool_free = ps->free;
-	st.pool_size = ps->size;
+	state_in(ps, &st);
 	memset(&dec, 0, sizeof(dec));
-	shadow_tick(s->engine, (uint64_t)t_ms, &st, &dec);
-	d->want_alloc = dec.want_alloc;
-	d->want_release = dec.want_release;
-	d->target = dec.target;
-	/* Requests per tick, the scale of the series' actual column. */
-	d->forecast_mean = dec.forecast.rate * (SIM_TICK_MS / 1000.0);
+	decide(s->engine, (uint64_t)t_ms, &st, &dec);
+	decision_out(&dec, d);
+}
+
+void
+sim_shadow_tick(struct sim_shadow *s, int64_t t_ms,
+    const struct sim_pool_state *ps, struct sim_decision *d)
+{
+	decide_with(s, t_ms, ps, d, shadow_tick);
+}
+
+void
+sim_shadow_plan(struct sim_shadow *s, int64_t t_ms,
+    const struct sim_pool_state *ps, struct sim_decision *d)
+{
+	decide_with(s, t_ms, ps, d, shadow_plan);
 }
 
 void
@@ -125,6 +157,8 @@ sim_shadow_alerts(struct sim_shadow *s, struct sim_anomaly *out, size_t max)
 		strlcpy_s(out[i].kind, shadow_alert_kind_name(a[i].kind),
 		    sizeof(out[i].kind));
 		s->alert_seq = a[i].seq;
+		strlcpy_s(out[i].message, a[i].message,
+		    sizeof(out[i].message));
 	}
 	return n;
 }

@@ -1,29 +1,34 @@
 #!/usr/bin/env bash
 #
-# Shadow inventory evaluation (the shadow inventory issue, §6): replay
-# traces through shadowsim under every policy and check the goals.
-# Needs no root and no network; run from the top of a build tree (or set
-# SHADOWSIM and TRACEGEN), preferably a build without sanitizers:
+# Shadow inventory evaluation (the shadow inventory issue): replay traces
+# through shadowsim under every policy, for several convergence times,
+# and check the goals.  Needs no root and no network; run from the top of
+# a build tree (or set SHADOWSIM and TRACEGEN), preferably a build
+# without sanitizers:
 #
 #   ./configure && make && tests/bench/bench_shadow.sh
 #
-# How this works: tracegen makes one-day traces for each seed in SEEDS
-# (default "1 2 3"), and the shared sample ($SHARED_TRACES/sample-
-# gangs.csv, default ../shared/traces next to the repository) is added
-# when present.  For each trace shadowsim runs shadow, ondemand,
-# watermark:16:8 and static:K for every K in STATIC_KS; a markdown table
-# per trace shows policy | hit rate | waste (addr*s) | mean wait | p99
-# wait | cost.  Goals, per trace:
-#  1. shadow's cost is below every baseline's (ondemand, watermark:16:8,
-#     static:K for every K in STATIC_KS);
-#  2. at shadow's own hit rate, shadow's waste is at most half the waste
-#     of the cheapest static:K reaching that hit rate (K chosen in
-#     hindsight, over STATIC_KS);
-# and once: 3. a burst injected into a generated trace (BURST_SIZE
-# allocations within 10 s at BURST_AT on VNI 100) raises a "burst" alert
-# in that VNI within BURST_MAX_DELAY seconds (the detection delay is
-# printed), and the same trace without the burst is checked for alerts
-# too (false alarms, reported, not a goal).
+# How this works.  tracegen makes one-day traces for each seed in SEEDS
+# (default "1 2 3"); the shared sample ($SHARED_TRACES/sample-gangs.csv,
+# default ../shared/traces next to the repository) is added when
+# present.  Convergence is the fabric model: base latency D (each of
+# DELAYS, default "200 1000 3000" ms) plus a service rate of
+# SERVICE_RATE routes/s (default 20; 0 turns the queue off).  For each D
+# and trace shadowsim runs shadow, ondemand, oracle (the clairvoyant
+# bound), watermark:16:8 and static:K for every K in STATIC_KS.  Goals:
+#  1. shadow's cost is never above ondemand's;
+#  2. wherever a baseline (ondemand, watermark:16:8, any static:K) beats
+#     ondemand, shadow is below every baseline;
+#  3. at D = 1000 ms shadow captures at least CAPTURE_GOAL (40%) of the
+#     oracle's cost reduction over ondemand: (ondemand - shadow) /
+#     (ondemand - oracle);
+#  4. on seven-day traces with a weekly pattern (tracegen --weekly
+#     WEEKLY_AMPLITUDE, seeds WEEKLY_SEEDS) and nothing injected, at most
+#     one alert per pool per week;
+#  5. an unannounced burst of BURST_SIZE requests within 10 s (VNI 100,
+#     at each of BURST_TIMES s into each seed's day) raises a burst alert
+#     within BURST_MAX_DELAY s.
+# Alerts on the one-day traces without injection are reported too.
 # Exit status 0 when every goal holds.  BENCH_OUT (a directory) keeps the
 # traces and the JSON of every run.
 
@@ -36,9 +41,13 @@ TRACEGEN=${TRACEGEN:-./tracegen}
 SHARED_TRACES=${SHARED_TRACES:-$repo/../shared/traces}
 SEEDS=${SEEDS:-1 2 3}
 DURATION=${DURATION:-86400}
+DELAYS=${DELAYS:-200 1000 3000}
+SERVICE_RATE=${SERVICE_RATE:-20}
 STATIC_KS=${STATIC_KS:-0 1 2 3 4 5 6 8 10 12 16 20 24 32 48 64}
-MISS_DELAY_MS=${MISS_DELAY_MS:-1000}
-BURST_AT=${BURST_AT:-50000}
+CAPTURE_GOAL=${CAPTURE_GOAL:-40}
+WEEKLY_SEEDS=${WEEKLY_SEEDS:-1 2 3 4}
+WEEKLY_AMPLITUDE=${WEEKLY_AMPLITUDE:-0.5}
+BURST_TIMES=${BURST_TIMES:-20000 50000 80000}
 BURST_SIZE=${BURST_SIZE:-40}
 BURST_MAX_DELAY=${BURST_MAX_DELAY:-120}
 TRACEGEN_ARGS=${TRACEGEN_ARGS:-}
@@ -68,145 +77,195 @@ goal() {	# goal OK|FAIL TEXT...
 	[ "$status" = OK ] || failures=$((failures + 1))
 }
 
-# run TRACE POLICY -> JSON file; prints its path
+# run TRACE POLICY DELAY -> JSON file; prints its path
 run_policy() {
-	local trace=$1 policy=$2 name
-	name=$(basename "$trace" .csv)-$(echo "$policy" | tr ':' '_').json
+	local trace=$1 policy=$2 delay=$3 name
+	name=$(basename "$trace" .csv)-$(echo "$policy" | tr ':' '_')-$delay
 	"$SHADOWSIM" --trace "$trace" --policy "$policy" \
-	    --miss-delay-ms "$MISS_DELAY_MS" --json > "$out/$name" || {
+	    --miss-delay-ms "$delay" --service-rate "$SERVICE_RATE" \
+	    --json > "$out/$name.json" || {
 		echo "bench_shadow: shadowsim failed on $trace $policy" >&2
 		exit 2
 	}
-	echo "$out/$name"
+	echo "$out/$name.json"
 }
 
-# One TSV row per policy: policy hit_rate waste mean p99 cost
+# One TSV row: policy hit_rate waste mean_wait cost
 figures() {
 	jq -r '[.policy, .hit_rate, .waste_address_seconds, .mean_wait_ms,
-	    .p99_wait_ms, .cost] | @tsv' "$1"
+	    .cost] | @tsv' "$1"
 }
 
-evaluate_trace() {
-	local trace=$1 rows=$out/rows.tsv p
+# evaluate TRACE DELAY: appends one summary row to $out/summary-DELAY
+evaluate() {
+	local trace=$1 delay=$2 rows=$out/rows.tsv p k name
 	: > "$rows"
-	for p in shadow ondemand watermark:16:8; do
-		figures "$(run_policy "$trace" "$p")" >> "$rows"
+	for p in shadow ondemand oracle watermark:16:8; do
+		figures "$(run_policy "$trace" "$p" "$delay")" >> "$rows"
 	done
 	for k in $STATIC_KS; do
-		figures "$(run_policy "$trace" "static:$k")" >> "$rows"
+		figures "$(run_policy "$trace" "static:$k" "$delay")" >> "$rows"
 	done
-	echo
-	echo "### $(basename "$trace") ($(($(wc -l < "$trace") - 1)) events," \
-	    "$(grep -c ',alloc,' "$trace") requests)"
-	echo
-	echo "| policy | hit rate | waste (addr·s) | mean wait (ms) |" \
-	    "p99 wait (ms) | cost |"
-	echo "|---|---:|---:|---:|---:|---:|"
-	awk -F'\t' '{ printf "| %s | %.2f%% | %.0f | %.1f | %.0f | %.0f |\n",
-	    $1, 100 * $2, $3, $4, $5, $6 }' "$rows"
-	echo
-	check_goals "$rows"
+	name=$(basename "$trace" .csv)
+	awk -F'\t' -v t="$name" '
+	    $1 == "shadow" { s = $5; sh = $2; sw = $3 }
+	    $1 == "ondemand" { o = $5 }
+	    $1 == "oracle" { c = $5 }
+	    $1 != "shadow" && $1 != "oracle" {
+		if (b == "" || $5 < bc) { b = $1; bc = $5 } }
+	    END { printf "%s\t%.0f\t%.0f\t%.0f\t%.1f\t%s\t%.0f\t%.4f\t%.0f\n",
+		t, o, c, s, 100 * (o - s) / (o - c), b, bc, sh, sw }' \
+	    "$rows" >> "$out/summary-$delay"
 }
 
-check_goals() {
-	local rows=$1 s_hit s_waste s_cost best best_cost hind hind_waste
-	read -r s_hit s_waste s_cost < <(awk -F'\t' '$1 == "shadow" {
-	    print $2, $3, $6 }' "$rows")
-	read -r best best_cost < <(awk -F'\t' '$1 != "shadow" {
-	    if (b == "" || $6 < c) { b = $1; c = $6 } } END { print b, c }' \
-	    "$rows")
-	if awk -v s="$s_cost" -v b="$best_cost" 'BEGIN { exit !(s < b) }'
-	then
-		goal OK "shadow cost $(printf %.0f "$s_cost") < cheapest" \
-		    "baseline $best ($(printf %.0f "$best_cost"))"
-	else
-		goal FAIL "shadow cost $(printf %.0f "$s_cost") is not below" \
-		    "$best ($(printf %.0f "$best_cost"))"
-	fi
-	read -r hind hind_waste < <(awk -F'\t' -v h="$s_hit" '
-	    $1 ~ /^static:/ && $2 >= h { if (b == "" || $3 < w) {
-	    b = $1; w = $3 } } END { print b, w }' "$rows")
-	if [ -z "$hind" ]; then
-		goal FAIL "no static:K in STATIC_KS reaches shadow's hit rate" \
-		    "$(printf %.4f "$s_hit")"
-	elif awk -v s="$s_waste" -v w="$hind_waste" \
-	    'BEGIN { exit !(s <= w / 2) }'; then
-		goal OK "at hit rate $(printf %.4f "$s_hit") shadow wastes" \
-		    "$(printf %.0f "$s_waste") <= half of $hind's" \
-		    "$(printf %.0f "$hind_waste")"
-	else
-		goal FAIL "at hit rate $(printf %.4f "$s_hit") shadow wastes" \
-		    "$(printf %.0f "$s_waste") > half of $hind's" \
-		    "$(printf %.0f "$hind_waste")"
-	fi
+table() {	# table DELAY
+	local delay=$1
+	echo
+	echo "### Miss delay ${delay} ms + N/${SERVICE_RATE} routes/s"
+	echo
+	echo "| trace | ondemand | oracle | shadow | captured | best" \
+	    "baseline | its cost | shadow hit rate | shadow waste (addr·s) |"
+	echo "|---|---:|---:|---:|---:|---|---:|---:|---:|"
+	awk -F'\t' '{ printf "| %s | %s | %s | **%s** | %s%% | %s | %s |" \
+	    " %.1f%% | %s |\n", $1, $2, $3, $4, $5, $6, $7, 100 * $8, $9 }' \
+	    "$out/summary-$delay"
+	echo
 }
 
-# report_burst_alert "TIME KIND": the first alert after the burst
-report_burst_alert() {
-	local first kind delay
-	read -r first kind <<<"$1"
-	delay=$(awk -v f="$first" -v a="$BURST_AT" \
-	    'BEGIN { printf "%.1f", f - a }')
-	if ! awk -v d="$delay" -v m="$BURST_MAX_DELAY" \
-	    'BEGIN { exit !(d <= m) }'; then
-		goal FAIL "first alert ($kind) at ${first} s: delay ${delay} s" \
-		    "> ${BURST_MAX_DELAY} s"
-	elif [ "$kind" = burst ]; then
-		goal OK "burst alert at ${first} s: detection delay ${delay} s" \
-		    "(<= ${BURST_MAX_DELAY} s)"
-	else
-		goal FAIL "the first alert after the burst, at ${first} s" \
-		    "(${delay} s), is \"$kind\", not \"burst\": the burst" \
-		    "itself went undetected"
-	fi
+check_costs() {	# check_costs DELAY
+	local delay=$1 t o c s cap b bc rest
+	while IFS=$'\t' read -r t o c s cap b bc rest; do
+		if awk -v s="$s" -v o="$o" 'BEGIN { exit !(s <= o) }'; then
+			goal OK "$t, $delay ms: shadow $s <= ondemand $o"
+		else
+			goal FAIL "$t, $delay ms: shadow $s > ondemand $o"
+		fi
+		if [ "$b" != ondemand ]; then
+			if awk -v s="$s" -v b="$bc" 'BEGIN { exit !(s < b) }'
+			then
+				goal OK "$t, $delay ms: shadow $s < the best" \
+				    "baseline $b ($bc)"
+			else
+				goal FAIL "$t, $delay ms: shadow $s >= the" \
+				    "best baseline $b ($bc)"
+			fi
+		fi
+		if [ "$delay" = 1000 ]; then
+			if awk -v c="$cap" -v g="$CAPTURE_GOAL" \
+			    'BEGIN { exit !(c >= g) }'; then
+				goal OK "$t, 1000 ms: captures $cap% of the" \
+				    "oracle's reduction (>= $CAPTURE_GOAL%)"
+			else
+				goal FAIL "$t, 1000 ms: captures $cap% of" \
+				    "the oracle's reduction (< $CAPTURE_GOAL%)"
+			fi
+		fi
+	done < "$out/summary-$delay"
 }
 
-evaluate_burst() {
-	local seed=${SEEDS%% *} clean=$out/burst-clean.csv
-	local burst=$out/burst-$BURST_AT.csv j first delay n
-	# shellcheck disable=SC2086
-	"$TRACEGEN" --seed "$seed" --duration "$DURATION" $TRACEGEN_ARGS \
-	    --out "$clean" || exit 2
-	# shellcheck disable=SC2086
-	"$TRACEGEN" --seed "$seed" --duration "$DURATION" $TRACEGEN_ARGS \
-	    --burst "$BURST_AT:$BURST_SIZE:100" --out "$burst" || exit 2
+# alerts JSON -> "t vni kind: message" lines
+alerts_of() {
+	jq -r '.anomalies[] | "\(.time_s) \(.vni) \(.kind): \(.message)"' "$1"
+}
+
+evaluate_weekly() {
+	local seed w j n pools
 	echo
-	echo "### Injected burst: $BURST_SIZE allocations at ${BURST_AT} s," \
-	    "VNI 100 (seed $seed)"
+	echo "### Alerts on seven-day traces (--weekly $WEEKLY_AMPLITUDE," \
+	    "nothing injected)"
 	echo
-	j=$(run_policy "$burst" shadow)
-	first=$(jq -r --argjson at "$BURST_AT" '[.anomalies[] |
-	    select(.vni == 100 and .time_s >= $at)] | first //
-	    empty | "\(.time_s) \(.kind)"' "$j")
-	if [ -z "$first" ]; then
-		goal FAIL "no alert in VNI 100 after ${BURST_AT} s"
-	else
-		report_burst_alert "$first"
-	fi
-	j=$(run_policy "$clean" shadow)
-	n=$(jq '.anomalies | length' "$j")
-	echo "- info: the same trace without the burst raised $n alert(s)" \
-	    "over $((DURATION / 3600)) h: $(jq -c '[.anomalies[] |
-	    {time_s, vni, kind}] | .[:5]' "$j")"
+	for seed in $WEEKLY_SEEDS; do
+		w=$out/week-seed$seed.csv
+		# shellcheck disable=SC2086
+		"$TRACEGEN" --seed "$seed" --duration 604800 --weekly \
+		    "$WEEKLY_AMPLITUDE" $TRACEGEN_ARGS --out "$w" || exit 2
+		j=$(run_policy "$w" shadow 1000)
+		pools=$(jq '.pools | length' "$j")
+		n=$(jq '[.anomalies | group_by(.vni)[] | length] | max // 0' \
+		    "$j")
+		alerts_of "$j" | sed 's/^/  - /'
+		if [ "$n" -le 1 ]; then
+			goal OK "week, seed $seed: $(jq '.anomalies | length' \
+			    "$j") alert(s) over $pools pools, at most $n per pool"
+		else
+			goal FAIL "week, seed $seed: $n alerts in one pool"
+		fi
+	done
+}
+
+evaluate_bursts() {
+	local seed at b j first kind delay
+	echo
+	echo "### Unannounced bursts: $BURST_SIZE requests within 10 s, VNI 100"
+	echo
+	for seed in $SEEDS; do
+		for at in $BURST_TIMES; do
+			b=$out/burst-seed$seed-$at.csv
+			# shellcheck disable=SC2086
+			"$TRACEGEN" --seed "$seed" --duration "$DURATION" \
+			    $TRACEGEN_ARGS --burst "$at:$BURST_SIZE:100" \
+			    --out "$b" || exit 2
+			j=$(run_policy "$b" shadow 1000)
+			read -r first kind < <(jq -r --argjson at "$at" \
+			    '[.anomalies[] | select(.vni == 100 and
+			    .time_s >= $at)] | first // empty |
+			    "\(.time_s) \(.kind)"' "$j")
+			if [ -z "${first:-}" ]; then
+				goal FAIL "seed $seed, burst at $at s: no alert"
+				continue
+			fi
+			delay=$(awk -v f="$first" -v a="$at" \
+			    'BEGIN { printf "%.1f", f - a }')
+			if [ "$kind" = burst ] && awk -v d="$delay" \
+			    -v m="$BURST_MAX_DELAY" 'BEGIN { exit !(d <= m) }'
+			then
+				goal OK "seed $seed, burst at $at s: alert" \
+				    "after $delay s"
+			else
+				goal FAIL "seed $seed, burst at $at s: first" \
+				    "alert \"$kind\" after $delay s"
+			fi
+		done
+	done
 }
 
 echo "## Shadow inventory benchmark"
 echo
-echo "shadowsim $SHADOWSIM, miss delay ${MISS_DELAY_MS} ms," \
-    "static K in {$STATIC_KS}, seeds {$SEEDS}, ${DURATION} s per trace"
+echo "shadowsim $SHADOWSIM; base latencies {$DELAYS} ms, service rate" \
+    "$SERVICE_RATE routes/s; static K in {$STATIC_KS}; seeds {$SEEDS}," \
+    "${DURATION} s per trace"
+traces=()
 for seed in $SEEDS; do
 	# shellcheck disable=SC2086
 	"$TRACEGEN" --seed "$seed" --duration "$DURATION" $TRACEGEN_ARGS \
-	    --out "$out/gen-seed$seed.csv" || exit 2
-	evaluate_trace "$out/gen-seed$seed.csv"
+	    --out "$out/seed$seed.csv" || exit 2
+	traces+=("$out/seed$seed.csv")
 done
 if [ -f "$SHARED_TRACES/sample-gangs.csv" ]; then
-	evaluate_trace "$SHARED_TRACES/sample-gangs.csv"
+	traces+=("$SHARED_TRACES/sample-gangs.csv")
 else
 	echo
 	echo "(no $SHARED_TRACES/sample-gangs.csv: sample skipped)"
 fi
-evaluate_burst
+for delay in $DELAYS; do
+	: > "$out/summary-$delay"
+	for t in "${traces[@]}"; do
+		evaluate "$t" "$delay"
+	done
+	table "$delay"
+	check_costs "$delay"
+done
+echo
+echo "### Alerts on the one-day traces (nothing injected)"
+echo
+for t in "${traces[@]}"; do
+	j=$out/$(basename "$t" .csv)-shadow-1000.json
+	echo "- $(basename "$t" .csv): $(jq '.anomalies | length' "$j")" \
+	    "alert(s)"
+	alerts_of "$j" | sed 's/^/  - /'
+done
+evaluate_weekly
+evaluate_bursts
 echo
 if [ "$failures" -eq 0 ]; then
 	echo "All goals met."

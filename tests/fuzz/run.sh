@@ -26,7 +26,7 @@ mkdir -p "$BUILD"
 
 # Targets and the sources each links, relative to the top of the tree.
 # Add a parser: append its .c file here (and decode it in the target).
-TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_netlink fuzz_rib fuzz_store fuzz_fabconv fuzz_dns"
+TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_netlink fuzz_rib fuzz_store fuzz_fabconv fuzz_api fuzz_dns"
 COMMON_SOURCES="common/buf.c common/log.c common/util.c common/addr.c"
 ATTR_SOURCES="bgpd/bgp_attr.c bgpd/bgp_attr_decode.c bgpd/bgp_attr_encode.c"
 # The family table with the l2vpn evpn row (registered by fuzz_af.c).
@@ -35,7 +35,7 @@ SOURCES_fuzz_msg="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $AF_SOURCES"
 SOURCES_fuzz_attr="$COMMON_SOURCES $AF_SOURCES"
 SOURCES_fuzz_update="$COMMON_SOURCES bgpd/bgp_msg.c bgpd/bgp_caps.c $AF_SOURCES"
 SOURCES_fuzz_evpn="$COMMON_SOURCES evpn/evpn_nlri.c"
-SOURCES_fuzz_conf="$COMMON_SOURCES conf/conf.c conf/conf_parse.c conf/conf_cmd.c conf/conf_ipam.c conf/conf_dns.c conf/conf_fabric.c conf/conf_print.c"
+SOURCES_fuzz_conf="$COMMON_SOURCES conf/conf.c conf/conf_parse.c conf/conf_cmd.c conf/conf_ipam.c conf/conf_dns.c conf/conf_fabric.c conf/conf_api.c conf/conf_print.c"
 SOURCES_fuzz_flow="$COMMON_SOURCES telemetry/flow.c"
 SOURCES_fuzz_pkt="$COMMON_SOURCES telemetry/pkt.c"
 SOURCES_fuzz_etcd="$COMMON_SOURCES datastore/etcd_encode.c datastore/etcd_decode.c datastore/etcd_stream.c"
@@ -55,6 +55,7 @@ SOURCES_fuzz_store="common/buf.c common/log.c common/util.c common/addr.c \
 SOURCES_fuzz_fabconv="$COMMON_SOURCES ipamd/fabric_conv_value.c"
 # Largest input per target (default 4200, a BGP message and a bit).
 MAXLEN_fuzz_store=65536
+SOURCES_fuzz_api="$COMMON_SOURCES api/api_body.c ipam/labels.c"
 # Seed corpus directory per target, under tests/fuzz/corpus/.
 CORPUS_fuzz_msg="msg"
 CORPUS_fuzz_evpn="evpn"
@@ -69,6 +70,7 @@ CORPUS_fuzz_netlink="netlink"
 CORPUS_fuzz_rib="rib"
 CORPUS_fuzz_store="store"
 CORPUS_fuzz_fabconv="fabconv"
+CORPUS_fuzz_api="api"
 # Libraries a target needs beyond libc (default none).
 LIBS_fuzz_netlink="$(pkg-config --libs libnl-route-3.0 libnl-3.0 libevent 2>/dev/null || echo -lnl-route-3 -lnl-3 -levent)"
 LIBS_fuzz_rib="$(pkg-config --libs libevent check libcrypto jansson sqlite3 2>/dev/null || echo -levent -lcheck -lcrypto -ljansson -lsqlite3) -lm -lpthread"
@@ -76,6 +78,7 @@ LIBS_fuzz_store="$(pkg-config --libs libevent sqlite3 libcrypto jansson 2>/dev/n
 LIBS_fuzz_etcd="$(pkg-config --libs jansson libcrypto 2>/dev/null || echo -ljansson -lcrypto)"
 LIBS_fuzz_dns="-lldns $(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)"
 LIBS_fuzz_fabconv="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)"
+LIBS_fuzz_api="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)"
 
 CFLAGS="-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

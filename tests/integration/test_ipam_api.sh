@@ -5,12 +5,13 @@
 # network namespace so nothing touches the host).
 #
 #  1. Every status code of the allocation API with a real HTTP client
-#     (curl over the Unix socket), each error a JSON {"error"} body.
+#     (curl over the Unix socket), each error a JSON {"error"} body;
+#     a name held in two tenants' pools is released with ?pool=.
 #  2. TLS listener: two CAs and client certificates made with openssl
 #     at test time; a client with a good certificate gets 200, one
 #     without a certificate and one with a certificate from the other CA
-#     are refused; unreadable cert/key files refuse the start; pool
-#     administration over TLS is refused (403: no client is admin yet).
+#     are refused; unreadable cert/key files refuse the start; an admin
+#     client makes and deletes a pool over TLS.
 #  3. Crash: a burst of 10,000 allocations (curl --parallel, 16 at a
 #     time), kill -9 in the middle, restart on the same state directory:
 #     every acknowledged (201/200) allocation is there with the address
@@ -30,6 +31,8 @@
 set -u
 
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/integration/check_lib.sh
+. "$TEST_DIR/check_lib.sh"
 REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
 if [ -z "${BUILD_DIR:-}" ]; then
 	if [ -x ./evpnd ] && [ -x ./evpnctl ]; then
@@ -63,8 +66,6 @@ if [ -z "${IPAM_TEST_IN_NETNS:-}" ]; then
 fi
 ip link set lo up
 
-PASSED=0
-FAILED=0
 DAEMON_PID=
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-ipam.XXXXXX") || exit 1
@@ -88,51 +89,6 @@ cleanup()
 }
 trap cleanup EXIT
 
-pass()
-{
-	PASSED=$((PASSED + 1))
-	echo "ok - $1"
-}
-
-fail()
-{
-	FAILED=$((FAILED + 1))
-	echo "not ok - $1"
-	[ $# -gt 1 ] && printf '#   %s\n' "${@:2}"
-	return 0
-}
-
-check()
-{
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		pass "$what"
-	else
-		fail "$what" "command: $*"
-	fi
-}
-
-check_eq()
-{
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "actual:   $3"
-	fi
-}
-
-wait_until()
-{
-	local tries=$(($1 * 10))
-	shift
-	while [ $tries -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		tries=$((tries - 1))
-	done
-	return 1
-}
 
 # http METHOD PATH OUTFILE [BODY]: prints the status code.
 http()
@@ -272,8 +228,10 @@ test_status_codes()
 	    '{"resource":"pod-1","family":"dual"}')
 	check_eq "same resource again -> 200" 200 "$code"
 	check "the same answer" cmp -s "$T/a1" "$T/a2"
-	expect 409 POST /v1/ipam/pools/tiny/allocations '{"resource":"pod-1"}' \
-	    "resource held in another pool"
+	# Names are per tenant: pa is tenant t1's, burst has none.
+	code=$(http POST /v1/ipam/pools/burst/allocations "$T/out" \
+	    '{"resource":"pod-1"}')
+	check_eq "the same name in another tenant's pool -> 201" 201 "$code"
 	http POST /v1/ipam/pools/pa/allocations "$T/out" \
 	    '{"resource":"m1","mac":"02:aa:00:00:00:01"}' >/dev/null
 	expect 409 POST /v1/ipam/pools/pa/allocations \
@@ -286,6 +244,10 @@ test_status_codes()
 	    "pool exhausted"
 	expect 404 GET /v1/ipam/pools/nope '' "GET unknown pool"
 	expect 405 GET /v1/ipam/pools/pa/allocations '' "GET on POST route"
+	expect 409 DELETE /v1/ipam/allocations/pod-1 '' \
+	    "release of a name two tenants hold"
+	code=$(http DELETE '/v1/ipam/allocations/pod-1?pool=burst' "$T/out")
+	check_eq "release with ?pool= -> 204" 204 "$code"
 	code=$(http DELETE /v1/ipam/allocations/pod-1 "$T/out")
 	check_eq "release -> 204" 204 "$code"
 	check "204 has no body" test ! -s "$T/out"
@@ -354,7 +316,8 @@ test_tls()
 		return
 	fi
 	listen="api listen 127.0.0.1 $TLS_PORT tls cert $T/server.pem key"
-	listen="$listen $T/server.key client-ca $T/ca1.pem"
+	listen="$listen $T/server.key client-ca $T/ca1.pem
+api client good role admin"
 
 	write_conf "api listen 127.0.0.1 $TLS_PORT tls cert $T/nope.pem key $T/server.key client-ca $T/ca1.pem"
 	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >"$T/bad.log" 2>&1
@@ -378,8 +341,12 @@ test_tls()
 	    --cacert "$T/ca1.pem" --cert "$T/good.pem" --key "$T/good.key" \
 	    -X POST --data '{"name": "x", "prefixes": ["10.99.0.0/24"]}' \
 	    "https://127.0.0.1:$TLS_PORT/v1/ipam/pools" 2>/dev/null)
-	check_eq "making a pool over TLS -> 403 (admin is the Unix socket)" \
-	    403 "$code"
+	check_eq "an admin client makes a pool over TLS -> 201" 201 "$code"
+	code=$(curl -s -o "$T/tls.out" -w '%{http_code}' --max-time 10 \
+	    --cacert "$T/ca1.pem" --cert "$T/good.pem" --key "$T/good.key" \
+	    -X DELETE "https://127.0.0.1:$TLS_PORT/v1/ipam/pools/x" \
+	    2>/dev/null)
+	check_eq "and deletes it -> 204" 204 "$code"
 	code=$(tls_get)
 	check_eq "no client certificate -> refused" 000 "$code"
 	code=$(tls_get --cert "$T/other.pem" --key "$T/other.key")

@@ -3,7 +3,10 @@
 # the build tree; SHADOWSIM and TRACEGEN override the binaries):
 #  - tracegen: the same seed gives the same bytes, another seed others;
 #  - shadowsim --json: the same trace and seed give byte-identical JSON,
-#    for every policy, and the object carries the fields of §6;
+#    for every policy, with and without the fabric's service rate, and
+#    the object carries the fields of §6; the oracle waits for nothing
+#    and costs less than shadow; a slow fabric lengthens waits;
+#  - tracegen --weekly: same bytes for a seed, a quieter weekend;
 #  - --series writes one row per tick; bad arguments fail.
 set -u
 
@@ -46,13 +49,39 @@ check "tracegen header" \
 check "tracegen burst present" \
     test "$(grep -c ',alloc,burst-100-' "$work/a.csv")" -eq 40
 
-for p in shadow ondemand static:4 watermark:16:8; do
-	"$SHADOWSIM" --trace "$work/a.csv" --policy "$p" --seed 3 --json \
-	    > "$work/1.json" || fail=1
-	"$SHADOWSIM" --trace "$work/a.csv" --policy "$p" --seed 3 --json \
-	    > "$work/2.json" || fail=1
-	check "deterministic JSON ($p)" cmp -s "$work/1.json" "$work/2.json"
+for p in shadow ondemand static:4 watermark:16:8 oracle; do
+	for r in 0 20; do
+		"$SHADOWSIM" --trace "$work/a.csv" --policy "$p" --seed 3 \
+		    --service-rate "$r" --json > "$work/1.json" || fail=1
+		"$SHADOWSIM" --trace "$work/a.csv" --policy "$p" --seed 3 \
+		    --service-rate "$r" --json > "$work/2.json" || fail=1
+		check "deterministic JSON ($p, $r routes/s)" \
+		    cmp -s "$work/1.json" "$work/2.json"
+	done
 done
+"$SHADOWSIM" --trace "$work/a.csv" --policy shadow --seed 3 --json \
+    > "$work/1.json" || fail=1
+"$SHADOWSIM" --trace "$work/a.csv" --policy oracle --json \
+    > "$work/o.json" || fail=1
+check "oracle: every request served warm, no wait" \
+    grep -q '^  "wait_seconds": 0.0,$' "$work/o.json"
+check "oracle costs less than shadow" sh -c "[ \$(jq '.cost < $(jq .cost \
+    "$work/1.json")' '$work/o.json') = true ]"
+check "the fabric queue lengthens on-demand waits" sh -c "[ \$('$SHADOWSIM' \
+    --trace '$work/a.csv' --policy ondemand --service-rate 5 --json | \
+    jq '.mean_wait_ms > 1000') = true ]"
+
+"$TRACEGEN" --duration 1209600 --seed 5 --weekly 0.5 --gang-rate 0 \
+    --autoscale-rate 0 --churn-rate 0 --out "$work/w.csv" || exit 1
+"$TRACEGEN" --duration 1209600 --seed 5 --weekly 0.5 --gang-rate 0 \
+    --autoscale-rate 0 --churn-rate 0 > "$work/w2.csv" || exit 1
+check "tracegen --weekly same seed, same bytes" \
+    cmp -s "$work/w.csv" "$work/w2.csv"
+# Weekdays (Tuesday-Thursday, clear of the ramps) against the weekend.
+check "tracegen --weekly: the weekend is quieter" sh -c "awk -F, '
+    \$3 == \"alloc\" { d = int(\$1 / 86400) % 7;
+    if (d >= 1 && d <= 3) wd++; if (d == 5 || d == 6) we++ }
+    END { exit !(we / 2 < 0.7 * wd / 3) }' '$work/w.csv'"
 
 for key in policy requests hits hit_rate waste_address_seconds \
     wait_seconds mean_wait_ms p99_wait_ms cost anomalies pools; do

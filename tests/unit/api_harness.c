@@ -139,6 +139,7 @@ daemon_start(const char *text)
 	d.conf = conf_parse_string(text, "ipam.conf", err, sizeof(err));
 	ck_assert_msg(d.conf != NULL, "%s", err);
 	d.conf_path = "ipam.conf";
+	d.state_dir = state_dir;
 	d.bgp = bgp_create(d.base, d.conf, err, sizeof(err));
 	ck_assert_msg(d.bgp != NULL, "%s", err);
 	d.rib = bgp_rib_create(d.bgp);

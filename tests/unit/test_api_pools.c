@@ -368,7 +368,7 @@ START_TEST(test_asked_and_labels)
 	strcat(body, "}}");
 	expect("POST", "/v1/ipam/pools/pa/allocations", body, 400,
 	    "more than 16 labels");
-	ck_assert_ptr_null(ipam_find(ipamd_ipam(d.ipamd), "w2"));
+	ck_assert_ptr_null(ipam_find(ipamd_ipam(d.ipamd), NULL, "w2"));
 	/* An IPv6 address alone asks for IPv6 alone. */
 	ck_assert_str_eq(alloc("pa", "{\"resource\": \"w6\", \"ip\": "
 	    "\"2001:db8:100::50\", \"labels\": {\"job\": \"bert\"}}", ip,

@@ -4,8 +4,9 @@
  * an evhttp server (what evpnd runs) for JSON, 204, error bodies,
  * libevent's own HTML error page, a body that is not JSON, POST bodies,
  * percent-encoded segments and a request it never answers; a raw server
- * for replies that are not HTTP, truncated or chunked; and no server at
- * all (no socket file, a socket nobody listens on).
+ * for replies that are not HTTP, truncated, chunked (as evpnd streams
+ * large views) or badly chunked; and no server at all (no socket file,
+ * a socket nobody listens on).
  */
 #include <check.h>
 #include <errno.h>
@@ -380,8 +381,22 @@ START_TEST(test_malformed)
 		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",
 		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}",
 		"HTTP/1.1 200 OK\r\nContent-Length: 2x\r\n\r\n{}",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n{}",
+		/* Chunked, broken: no last chunk, a size past the end, a
+		 * size that is not hex, an extension, data longer than its
+		 * size, both framings at once. */
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		    "2\r\n{}\r\n0\r\n\r\n",
+		    "2\r\n{}\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "20\r\n{}\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "z\r\n{}\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "2;x=y\r\n{}\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "1\r\n{}\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+		    "Content-Length: 2\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nno colon\r\n\r\n{}",
 		"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n",
 		"",
@@ -421,6 +436,23 @@ START_TEST(test_lenient_framing)
 }
 END_TEST
 
+/* Large views come chunked (api_stream.c): joined back into one body. */
+START_TEST(test_chunked)
+{
+	struct apiclient_reply r;
+	char err[256];
+	int e;
+
+	raw_server_start("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	    "\r\n6\r\n{\"k\": \r\n0000A\r\n[1, 2, 3]}\r\n0\r\n\r\n");
+	ck_assert_int_eq(request("GET", "/x", NULL, 2000, &r, err,
+	    sizeof(err), &e), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_array_size(json_object_get(r.json, "k")), 3);
+	apiclient_reply_clear(&r);
+}
+END_TEST
+
 static Suite *
 apiclient_suite(void)
 {
@@ -436,6 +468,7 @@ apiclient_suite(void)
 	tcase_add_test(tc, test_not_running);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_lenient_framing);
+	tcase_add_test(tc, test_chunked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -58,6 +58,7 @@ static const char *const golden_names[] = {
 	"mixed_order",		/* blocks out of order, unsorted lists */
 	"defaults",		/* explicit defaults vanish */
 	"ipam",			/* ipam pools, shadow blocks, api listen */
+	"api",			/* api listen with a crl, api clients */
 	"fabric",		/* ipam datastore, fabric pools */
 	"limits",		/* maximum-prefix, send hold time */
 };
@@ -209,10 +210,11 @@ static const struct bad_case bad_cases[] = {
 	{ BGP " neighbor 10.0.0.1 password "
 	  "123456789012345678901234567890123456789012345678901234567890"
 	  "123456789012345678901\n",
-	  "evpnd.conf:3: password longer than 80 characters in "
-	  "'neighbor 10.0.0.1 password "
-	  "123456789012345678901234567890123456789012345678901234567890"
-	  "123456789012345678901'" },
+	  "evpnd.conf:3: neighbor 10.0.0.1 password: one word of 1 to 80 "
+	  "characters" },
+	{ BGP " neighbor 10.0.0.1 password two words\n",
+	  "evpnd.conf:3: neighbor 10.0.0.1 password: one word of 1 to 80 "
+	  "characters" },
 	{ BGP " neighbor 10.0.0.1 description "
 	  "12345678901234567890123456789012345678901234567890"
 	  "123456789012345678901234567890 1\n",
@@ -599,6 +601,47 @@ static const struct bad_case bad_cases[] = {
 	{ "api listen 0.0.0.0 0 tls cert a key b client-ca c\n",
 	  "evpnd.conf:1: invalid port '0' in 'api listen 0.0.0.0 0 tls cert a "
 	  "key b client-ca c' (1..65535)" },
+	{ "api listen 0.0.0.0 8443 tls cert a key b crl c\n",
+	  "evpnd.conf:1: 'api listen 0.0.0.0 8443 tls cert a key b crl c' "
+	  "needs cert, key and client-ca" },
+	{ "api listen 0.0.0.0 8443 tls cert a key b client-ca c crl\n",
+	  "evpnd.conf:1: incomplete command 'api listen 0.0.0.0 8443 tls cert "
+	  "a key b client-ca c crl'" },
+	{ "api listen 0.0.0.0 8443 tls cert a crl d key b crl e\n",
+	  "evpnd.conf:1: 'crl' given twice in 'api listen 0.0.0.0 8443 tls "
+	  "cert a crl d key b crl e'" },
+	{ "api client a role\n",
+	  "evpnd.conf:1: incomplete command 'api client a role'" },
+	{ "api client a role root\n",
+	  "evpnd.conf:1: invalid role 'root' in 'api client a role root' "
+	  "(read, allocate or admin)" },
+	{ "api client a rule read\n",
+	  "evpnd.conf:1: unexpected 'rule' in 'api client a rule read' (api "
+	  "client NAME role ROLE [tenant T ...])" },
+	{ "api client a/b role read\n",
+	  "evpnd.conf:1: invalid client name 'a/b' in 'api client a/b role "
+	  "read' (1..253 letters, digits, '.', '-', '_' or '@': a "
+	  "certificate's CN or DNS name)" },
+	{ "api client a role read\napi client a role admin\n",
+	  "evpnd.conf:2: duplicate 'api client a role admin': api client a "
+	  "is already declared" },
+	{ "api client a role read tenant\n",
+	  "evpnd.conf:1: incomplete command 'api client a role read tenant'" },
+	{ "api client a role read tenants x\n",
+	  "evpnd.conf:1: unexpected 'tenants' in 'api client a role read "
+	  "tenants x'" },
+	{ "api client a role admin tenant x\n",
+	  "evpnd.conf:1: 'api client a role admin tenant x': an admin client "
+	  "sees every tenant; 'tenant' is for read and allocate clients" },
+	{ "api client a role read tenant x y x\n",
+	  "evpnd.conf:1: tenant 'x' repeated or beside '*' in 'api client a "
+	  "role read tenant x y x'" },
+	{ "api client a role read tenant x *\n",
+	  "evpnd.conf:1: tenant '*' repeated or beside '*' in 'api client a "
+	  "role read tenant x *'" },
+	{ "api client a role allocate tenant x/y\n",
+	  "evpnd.conf:1: invalid tenant 'x/y' in 'api client a role allocate "
+	  "tenant x/y' (1..63 letters, digits, '.', '_' or '-', or '*')" },
 };
 
 START_TEST(test_bad)
@@ -1108,8 +1151,74 @@ START_TEST(test_values_ipam_dns)
 	free(text);
 	text = conf_ipam_pool_text(p, true);
 	ck_assert_ptr_null(strstr(text, "c2VjcmV0"));
-	ck_assert_ptr_nonnull(strstr(text, " key.one " CONF_DNS_REDACTED "\n"));
+	ck_assert_ptr_nonnull(strstr(text, " key.one " CONF_REDACTED "\n"));
 	free(text);
+	/* The running config shown: the secret redacted there too. */
+	text = conf_print_string_flags(c, CONF_PRINT_REDACT);
+	ck_assert_ptr_null(strstr(text, "c2VjcmV0"));
+	ck_assert_ptr_nonnull(strstr(text, " key.one " CONF_REDACTED "\n"));
+	free(text);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_values_api_clients)
+{
+	struct config *c = parse_ok(
+	    "api listen 0.0.0.0 8443 tls cert e key k client-ca c crl r\n"
+	    "api client orch role allocate tenant a b\n"
+	    "api client noc role read\n"
+	    "api client ops role admin\n"
+	    "api client all role read tenant *\n");
+	const struct conf_api_client *orch, *noc, *ops, *all;
+
+	ck_assert_str_eq(c->api_listen.crl, "r");
+	orch = conf_api_client_find(c, "orch");
+	noc = conf_api_client_find(c, "noc");
+	ops = conf_api_client_find(c, "ops");
+	all = conf_api_client_find(c, "all");
+	ck_assert_ptr_nonnull(orch);
+	ck_assert_ptr_null(conf_api_client_find(c, "orc"));
+	ck_assert_int_eq(orch->role, CONF_API_ALLOCATE);
+	ck_assert_uint_eq(orch->ntenants, 2);
+	ck_assert_int_eq(noc->role, CONF_API_READ);
+	ck_assert_int_eq(ops->role, CONF_API_ADMIN);
+	/* Tenants: its own; "*" and admin every one, untenanted too. */
+	ck_assert(conf_api_client_sees(orch, "a"));
+	ck_assert(conf_api_client_sees(orch, "b"));
+	ck_assert(!conf_api_client_sees(orch, "c"));
+	ck_assert(!conf_api_client_sees(orch, NULL));
+	ck_assert(!conf_api_client_sees(noc, "a"));
+	ck_assert(!conf_api_client_sees(noc, NULL));
+	ck_assert(conf_api_client_sees(ops, "a"));
+	ck_assert(conf_api_client_sees(ops, NULL));
+	ck_assert(conf_api_client_sees(all, "zz"));
+	ck_assert(conf_api_client_sees(all, NULL));
+	ck_assert_str_eq(conf_api_role_name(CONF_API_ALLOCATE), "allocate");
+	conf_free(c);
+}
+END_TEST
+
+/* Shown, a password is redacted; printed for loading, it is kept. */
+START_TEST(test_print_redacted)
+{
+	struct config *c = parse_ok("router bgp 1\n"
+	    " neighbor 10.0.0.1 remote-as 1\n"
+	    " neighbor 10.0.0.1 password s3cr3t!\n"
+	    " neighbor 10.0.0.2 remote-as 1\n");
+	char *full = conf_print_string(c);
+	char *shown = conf_print_string_flags(c, CONF_PRINT_REDACT);
+
+	ck_assert_ptr_nonnull(strstr(full,
+	    " neighbor 10.0.0.1 password s3cr3t!\n"));
+	ck_assert_ptr_null(strstr(shown, "s3cr3t"));
+	ck_assert_ptr_nonnull(strstr(shown,
+	    " neighbor 10.0.0.1 password <redacted>\n"));
+	/* Everything else is the same text. */
+	ck_assert_uint_eq(strlen(full) - strlen("s3cr3t!"),
+	    strlen(shown) - strlen("<redacted>"));
+	free(full);
+	free(shown);
 	conf_free(c);
 }
 END_TEST
@@ -1212,6 +1321,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_values_neighbors);
 	tcase_add_test(tc, test_values_evpn);
 	tcase_add_test(tc, test_values_vxlan_vrf);
+	tcase_add_test(tc, test_values_api_clients);
+	tcase_add_test(tc, test_print_redacted);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_lexical);
 	tcase_add_test(tc, test_dad_statements);

@@ -250,12 +250,12 @@ START_TEST(test_quarantine_expiry)
 	ck_assert_ptr_nonnull(ipam_find_ip(ipam, "q", &three));
 	snprintf(name, sizeof(name), "%s",
 	    ipam_find_ip(ipam, "q", &three)->resource);
-	ck_assert_ptr_eq(ipam_find(ipam, name), ipam_find_ip(ipam, "q",
+	ck_assert_ptr_eq(ipam_find(ipam, NULL, name), ipam_find_ip(ipam, "q",
 	    &three));
-	ck_assert_int_eq(ipam_release(ipam, name, &rel, &until), 0);
+	ck_assert_int_eq(ipam_release(ipam, NULL, name, &rel, &until), 0);
 	ck_assert_int_eq(until, 1030);
 	ck_assert_str_eq(ipaddr_fmt(&rel.ip, buf, sizeof(buf)), "10.0.0.3");
-	ck_assert_int_eq(ipam_release(ipam, name, NULL, NULL), -1);
+	ck_assert_int_eq(ipam_release(ipam, NULL, name, NULL, NULL), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	ipam_pool_stats(ipam_pool_find(ipam, "q"), &st);
 	ck_assert_uint_eq(st.v4.quarantined, 1);
@@ -284,7 +284,7 @@ START_TEST(test_prefer_fresh)
 
 	ck_assert_str_eq(alloc_ip(ipam, "f", "a", IPAM_FAMILY_IPV4, buf,
 	    sizeof(buf)), "10.0.0.1");
-	ck_assert_int_eq(ipam_release(ipam, "a", NULL, NULL), 0);
+	ck_assert_int_eq(ipam_release(ipam, NULL, "a", NULL, NULL), 0);
 	fake_now += 100;
 	ck_assert_str_eq(alloc_ip(ipam, "f", "b", IPAM_FAMILY_IPV4, buf,
 	    sizeof(buf)), "10.0.0.2");
@@ -321,7 +321,7 @@ START_TEST(test_huge_pools)
 	}
 	after = ipam_memory(ipam);
 	ck_assert_str_eq(buf, "10.0.78.33");	/* 20000th after .0/.1 */
-	ck_assert_str_eq(ipaddr_fmt(&ipam_find(ipam, "v6-19999")->ipv6, buf,
+	ck_assert_str_eq(ipaddr_fmt(&ipam_find(ipam, NULL, "v6-19999")->ipv6, buf,
 	    sizeof(buf)), "2001:db8:1::4e20");
 	/* Roughly linear in allocations: well under 1 KiB each. */
 	ck_assert_uint_lt(after, 40000 * 1024);
@@ -358,7 +358,7 @@ START_TEST(test_dual_stack)
 	req.resource = "z";
 	ck_assert_int_eq(ipam_allocate(ipam, "d", &req, &a, &existing), -1);
 	ck_assert_int_eq(errno, ENOSPC);
-	ck_assert_ptr_null(ipam_find(ipam, "z"));
+	ck_assert_ptr_null(ipam_find(ipam, NULL, "z"));
 	req.family = IPAM_FAMILY_IPV4;
 	ck_assert_int_eq(ipam_allocate(ipam, "d", &req, &a, &existing), -1);
 	ck_assert_int_eq(errno, ENOSPC);	/* .1 and .2 are taken */
@@ -417,7 +417,7 @@ START_TEST(test_idempotent)
 	    &existing), 0);
 	ck_assert(existing);
 	ck_assert_ptr_eq(a, b);
-	ck_assert_ptr_eq(ipam_find(ipam, "pod-1"), a);
+	ck_assert_ptr_eq(ipam_find(ipam, NULL, "pod-1"), a);
 	ck_assert_ptr_eq(ipam_find_ip(ipam, NULL, &a->ip), a);
 	ck_assert_ptr_eq(ipam_find_ip(ipam, "tenant-a-train", &a->ipv6), a);
 	ck_assert_ptr_null(ipam_find_ip(ipam, "other", &a->ip));
@@ -426,6 +426,78 @@ START_TEST(test_idempotent)
 	req.resource = "bad id";
 	ck_assert_int_eq(ipam_allocate(ipam, "other", &req, &b, &existing), -1);
 	ck_assert_int_eq(errno, EINVAL);
+	ipam_free(ipam);
+}
+END_TEST
+
+/* Pool name of tenant tenant (NULL: none) with one /24. */
+static void
+pool_of_tenant(struct ipam *ipam, const char *name, const char *tenant,
+    const char *prefix)
+{
+	struct ipam_pool_spec spec;
+	struct prefix pfx;
+	char err[256];
+
+	memset(&spec, 0, sizeof(spec));
+	ck_assert_int_eq(prefix_parse(prefix, &pfx, false), 0);
+	spec.name = name;
+	spec.tenant = tenant;
+	spec.prefixes = &pfx;
+	spec.nprefixes = 1;
+	ck_assert_msg(ipam_pool_add(ipam, &spec, err, sizeof(err)) == 0, "%s",
+	    err);
+}
+
+/* Names are per tenant: the same name in two tenants is two
+ * allocations; within one tenant it is one, whatever the pool. */
+START_TEST(test_names_per_tenant)
+{
+	struct ipam *ipam = ipam_new();
+	struct ipam_request req = { .resource = "pod-1",
+	    .family = IPAM_FAMILY_IPV4 };
+	const struct ipam_alloc *a1, *a2, *b, *n;
+	struct ipam_alloc out;
+	bool existing;
+
+	pool_of_tenant(ipam, "a1", "a", "10.1.0.0/24");
+	pool_of_tenant(ipam, "a2", "a", "10.2.0.0/24");
+	pool_of_tenant(ipam, "b1", "b", "10.3.0.0/24");
+	pool_of_tenant(ipam, "none", NULL, "10.4.0.0/24");
+	ck_assert_int_eq(ipam_allocate(ipam, "a1", &req, &a1, &existing), 0);
+	ck_assert_int_eq(ipam_allocate(ipam, "b1", &req, &b, &existing), 0);
+	ck_assert(!existing);
+	ck_assert_int_eq(ipam_allocate(ipam, "none", &req, &n, &existing), 0);
+	ck_assert(!existing);
+	ck_assert_ptr_ne(a1, b);
+	ck_assert_str_eq(a1->tenant, "a");
+	ck_assert_str_eq(b->tenant, "b");
+	ck_assert_str_eq(n->tenant, "");
+	/* Another pool of the same tenant: taken. */
+	ck_assert_int_eq(ipam_allocate(ipam, "a2", &req, &a2, &existing), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_ptr_eq(ipam_find(ipam, "a", "pod-1"), a1);
+	ck_assert_ptr_eq(ipam_find(ipam, "b", "pod-1"), b);
+	ck_assert_ptr_eq(ipam_find(ipam, NULL, "pod-1"), n);
+	ck_assert_ptr_eq(ipam_find(ipam, "", "pod-1"), n);
+	ck_assert_ptr_null(ipam_find(ipam, "c", "pod-1"));
+	/* Releasing one tenant's leaves the others'. */
+	ck_assert_int_eq(ipam_release(ipam, "b", "pod-1", &out, NULL), 0);
+	ck_assert_str_eq(out.pool, "b1");
+	ck_assert_ptr_null(ipam_find(ipam, "b", "pod-1"));
+	ck_assert_ptr_eq(ipam_find(ipam, "a", "pod-1"), a1);
+	ck_assert_int_eq(ipam_release(ipam, "b", "pod-1", NULL, NULL), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	/* A pre-allocation is claimed in its own tenant only. */
+	req.resource = "warm";
+	req.preallocated = true;
+	ck_assert_int_eq(ipam_allocate(ipam, "a2", &req, &a2, &existing), 0);
+	ck_assert_int_eq(ipam_claim(ipam, "b", "warm", "pod-2", &a2), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(ipam_claim(ipam, "a", "warm", "pod-1", &a2), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(ipam_claim(ipam, "a", "warm", "pod-2", &a2), 0);
+	ck_assert_ptr_eq(ipam_find(ipam, "a", "pod-2"), a2);
 	ipam_free(ipam);
 }
 END_TEST
@@ -497,7 +569,7 @@ START_TEST(test_mac_exhaustion)
 	ck_assert_int_eq(ipam_allocate(ipam, "m", &req, &a, &existing), -1);
 	ck_assert_int_eq(errno, ENOSPC);
 	/* A released MAC comes back. */
-	ck_assert_int_eq(ipam_release(ipam, "m7", NULL, NULL), 0);
+	ck_assert_int_eq(ipam_release(ipam, NULL, "m7", NULL, NULL), 0);
 	ck_assert_int_eq(ipam_allocate(ipam, "m", &req, &a, &existing), 0);
 	ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)),
 	    "0a:11:22:33:44:08");
@@ -534,7 +606,7 @@ START_TEST(test_conflicts)
 	ck_assert_str_eq(alloc_ip(ipam, "c", "f", IPAM_FAMILY_IPV4, buf,
 	    sizeof(buf)), "10.0.0.5");
 	ck_assert_int_eq(ipam_mark_conflict(ipam, "c", &ip5, true), 1);
-	ck_assert_int_eq(ipam_release(ipam, "f", NULL, NULL), 0);
+	ck_assert_int_eq(ipam_release(ipam, NULL, "f", NULL, NULL), 0);
 	fake_now += 3600;
 	alloc_all(ipam, "c", IPAM_FAMILY_IPV4, all, sizeof(all));
 	ck_assert_str_eq(all, "10.0.0.6");
@@ -589,7 +661,7 @@ START_TEST(test_foreach_stats)
 	ck_assert_uint_eq(st.preallocated, 1);
 	ck_assert_uint_eq(st.v4.prefixes, 1);
 	ck_assert_uint_eq(st.v6.prefixes, 1);
-	ipam_release(ipam, "p1", NULL, NULL);
+	ipam_release(ipam, NULL, "p1", NULL, NULL);
 	ipam_pool_stats(ipam_pool_find(ipam, "tenant-a-train"), &st);
 	ck_assert_uint_eq(st.preallocated, 0);
 	ck_assert_ptr_eq(ipam_pool_by_vni(ipam, 100),
@@ -649,6 +721,7 @@ ipam_alloc_suite(void)
 	tcase_add_test(tc, test_dual_stack);
 	tcase_add_test(tc, test_dual_rollback);
 	tcase_add_test(tc, test_idempotent);
+	tcase_add_test(tc, test_names_per_tenant);
 	tcase_add_test(tc, test_macs);
 	tcase_add_test(tc, test_mac_exhaustion);
 	tcase_add_test(tc, test_conflicts);

@@ -606,7 +606,7 @@ START_TEST(test_borrow_lifecycle)
 		ck_assert_str_ne(ipaddr_fmt(&a->ip, buf, sizeof(buf)), bip);
 	}
 	/* B lets go; after its quarantine it returns the address. */
-	ck_assert_int_eq(ipam_release(vt[1].ipam, "b0", NULL, NULL), 0);
+	ck_assert_int_eq(ipam_release(vt[1].ipam, "a", "b0", NULL, NULL), 0);
 	tick_all();
 	ck_assert_uint_eq(blocks_of(&vt[1], "one", "borrowed"), 1);
 	test_now += 6;
@@ -772,7 +772,7 @@ START_TEST(test_restart)
 	vtep_stop(&vt[0]);
 	vtep_open_dir(&vt[0], 1, pools, false);
 	ck_assert_uint_eq(blocks_of(&vt[0], "small", "block"), 1);
-	a = ipam_find(vt[0].ipam, "r0");
+	a = ipam_find(vt[0].ipam, "a", "r0");
 	ck_assert_ptr_nonnull(a);
 	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), ip);
 	ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)), mac);
@@ -826,7 +826,7 @@ START_TEST(test_idle_release)
 	vtep_open(&vt[0], 1, &small);
 	ck_assert_int_eq(alloc_wait(&vt[0], "small", "i0", IPAM_FAMILY_IPV4,
 	    &a), 0);
-	ck_assert_int_eq(ipam_release(vt[0].ipam, "i0", NULL, NULL), 0);
+	ck_assert_int_eq(ipam_release(vt[0].ipam, "a", "i0", NULL, NULL), 0);
 	test_now += 599;
 	tick_all();
 	ck_assert_uint_eq(fake_ds_blocks(ds, "small", b, 4), 1);

@@ -9,7 +9,7 @@
  * On a real SQLite store in a temporary directory: labels are stored,
  * restored and audited; run-time pools come back through the loader in
  * creation order with their last definition, a deleted one does not;
- * a schema 2 database is upgraded and its records keep their HMAC; the
+ * a schema 3 database is upgraded and its records keep their HMAC; the
  * audit HMAC covers exactly the documented bytes (built here by hand
  * and signed with OpenSSL), so records without labels hash as before.
  */
@@ -139,7 +139,7 @@ alloc_asked(struct ipam *ipam, const char *pool, const char *res,
 static void
 release(struct ipam *ipam, const char *res)
 {
-	ck_assert_int_eq(ipam_release(ipam, res, NULL, NULL), 0);
+	ck_assert_int_eq(ipam_release(ipam, NULL, res, NULL, NULL), 0);
 }
 
 /* Allocate until exhausted: the count; each address once. */
@@ -382,9 +382,9 @@ START_TEST(test_labels_allocations)
 	/* Only canonical text is taken. */
 	ck_assert_int_eq(alloc_asked(ipam, "p", "w5", NULL, "job=a,app=b",
 	    NULL, 0), EINVAL);
-	ck_assert_str_eq(ipam_find(ipam, "w0")->labels,
+	ck_assert_str_eq(ipam_find(ipam, NULL, "w0")->labels,
 	    "app=trainer,job=llama-70b");
-	ck_assert_ptr_null(ipam_find(ipam, "w4")->labels);
+	ck_assert_ptr_null(ipam_find(ipam, NULL, "w4")->labels);
 
 	ipam_foreach_label(ipam, NULL, "job", "llama-70b", count_cb, &n);
 	ck_assert_int_eq(n, 3);
@@ -402,11 +402,11 @@ START_TEST(test_labels_allocations)
 	ck_assert_str_eq(g.text, "trainer:2");
 
 	/* Changed, cleared; a release takes them along. */
-	ck_assert_int_eq(ipam_set_labels(ipam, "w4", "job=bert"), 0);
-	ck_assert_int_eq(ipam_set_labels(ipam, "w0", NULL), 0);
-	ck_assert_int_eq(ipam_set_labels(ipam, "w0", "b=1,a=2"), -1);
+	ck_assert_int_eq(ipam_set_labels(ipam, NULL, "w4", "job=bert"), 0);
+	ck_assert_int_eq(ipam_set_labels(ipam, NULL, "w0", NULL), 0);
+	ck_assert_int_eq(ipam_set_labels(ipam, NULL, "w0", "b=1,a=2"), -1);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(ipam_set_labels(ipam, "nobody", NULL), -1);
+	ck_assert_int_eq(ipam_set_labels(ipam, NULL, "nobody", NULL), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	release(ipam, "w1");
 	memset(&g, 0, sizeof(g));
@@ -449,7 +449,7 @@ START_TEST(test_pool_grow_shrink)
 	ck_assert_int_eq(alloc_rest(ipam, "p", "a", seen, 0), 6);
 	ck_assert_int_eq(change(ipam, &grown, &blocking, err, sizeof(err)), 0);
 	ck_assert_uint_eq(blocking, 0);
-	ck_assert_str_eq(ipaddr_fmt(&ipam_find(ipam, "a3")->ip, got,
+	ck_assert_str_eq(ipaddr_fmt(&ipam_find(ipam, NULL, "a3")->ip, got,
 	    sizeof(got)), "10.0.0.4");
 	ck_assert_uint_eq(used4(ipam, "p"), 6);
 	n = alloc_rest(ipam, "p", "b", seen, 6);
@@ -572,9 +572,9 @@ START_TEST(test_pool_change_keeps)
 	fake_now += 100;
 	snprintf(seen[1], IPADDR_STRLEN, "%s", seen[5]);	/* drop .2 */
 	ck_assert_int_eq(alloc_rest(ipam, "p", "b", seen, 4), 10);
-	ck_assert_str_eq(ipaddr_fmt(&ipam_find(ipam, "b8")->ip, got,
+	ck_assert_str_eq(ipaddr_fmt(&ipam_find(ipam, NULL, "b8")->ip, got,
 	    sizeof(got)), "10.0.0.5");
-	ck_assert_str_eq(ipaddr_fmt(&ipam_find(ipam, "b9")->ip, got,
+	ck_assert_str_eq(ipaddr_fmt(&ipam_find(ipam, NULL, "b9")->ip, got,
 	    sizeof(got)), "10.0.0.2");
 
 	ck_assert_int_eq(change(ipam, &vni, &blocking, err, sizeof(err)), -1);
@@ -818,27 +818,27 @@ START_TEST(test_store_pools_labels)
 	/* Back with its last definition, before its allocation. */
 	store_open(&h, true);
 	ck_assert_str_eq(h.loaded.seen, "rt1=10.1.0.0/24 10.2.0.0/24");
-	ck_assert_ptr_nonnull(ipam_find(h.ipam, "w0"));
-	ck_assert_str_eq(ipam_find(h.ipam, "w0")->labels,
+	ck_assert_ptr_nonnull(ipam_find(h.ipam, NULL, "w0"));
+	ck_assert_str_eq(ipam_find(h.ipam, NULL, "w0")->labels,
 	    "dns-name=w0,job=llama-70b");
-	ck_assert_ptr_null(ipam_find(h.ipam, "w1")->labels);
+	ck_assert_ptr_null(ipam_find(h.ipam, NULL, "w1")->labels);
 	verify_ok(&h, 6);
 	store_close(&h);
 	/* Without a loader the pool and its allocation stay on disk. */
 	store_open(&h, false);
-	ck_assert_ptr_null(ipam_find(h.ipam, "w0"));
-	ck_assert_ptr_nonnull(ipam_find(h.ipam, "w1"));
+	ck_assert_ptr_null(ipam_find(h.ipam, NULL, "w0"));
+	ck_assert_ptr_nonnull(ipam_find(h.ipam, NULL, "w1"));
 	store_close(&h);
 	store_open(&h, true);
-	ck_assert_ptr_nonnull(ipam_find(h.ipam, "w0"));
+	ck_assert_ptr_nonnull(ipam_find(h.ipam, NULL, "w0"));
 	store_close(&h);
 	dir_remove();
 }
 END_TEST
 
-/* Schema 2 (no labels, no pools table): upgraded, the old records keep
+/* Schema 3 (no labels, no pools table): upgraded, the old records keep
  * their HMAC, new ones with labels verify after them. */
-START_TEST(test_store_schema2)
+START_TEST(test_store_schema3)
 {
 	struct store_h h;
 	char path[512];
@@ -855,7 +855,7 @@ START_TEST(test_store_schema2)
 	store_close(&h);
 	db_exec("ALTER TABLE audit DROP COLUMN labels;"
 	    "ALTER TABLE allocations DROP COLUMN labels; DROP TABLE pools;"
-	    "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+	    "UPDATE meta SET value = 3 WHERE key = 'schema_version'");
 	snprintf(path, sizeof(path), "%s/ipam.db", dir);
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT hmac FROM audit ORDER "
@@ -882,12 +882,13 @@ START_TEST(test_store_schema2)
 		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
 		ck_assert(memcmp(sqlite3_column_blob(st, 0), before[i], 32) ==
 		    0);
-		ck_assert_int_eq(sqlite3_column_int(st, 1), 3);
+		ck_assert_int_eq(sqlite3_column_int(st, 1),
+		    IPAM_SCHEMA_VERSION);
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	store_open(&h, true);
-	ck_assert_str_eq(ipam_find(h.ipam, "c")->labels, "job=x");
+	ck_assert_str_eq(ipam_find(h.ipam, NULL, "c")->labels, "job=x");
 	ck_assert_str_eq(h.loaded.seen, "rt=10.9.0.0/24");
 	store_close(&h);
 	dir_remove();
@@ -980,7 +981,7 @@ ipam_pools_suite(void)
 	tc = tcase_create("store");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_store_pools_labels);
-	tcase_add_test(tc, test_store_schema2);
+	tcase_add_test(tc, test_store_schema3);
 	tcase_add_test(tc, test_audit_hmac_bytes);
 	suite_add_tcase(s, tc);
 	return s;

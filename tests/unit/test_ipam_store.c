@@ -95,6 +95,23 @@ ipam_make(void)
 	return ipam;
 }
 
+/* pool-a's names are tenant-a's, pool-q0's the unnamed tenant's. */
+static const struct ipam_alloc *
+find(const struct ipam *ipam, const char *res)
+{
+	const struct ipam_alloc *a = ipam_find(ipam, "tenant-a", res);
+
+	return a != NULL ? a : ipam_find(ipam, NULL, res);
+}
+
+static const char *
+tenant_of(const struct ipam *ipam, const char *res)
+{
+	const struct ipam_alloc *a = find(ipam, res);
+
+	return a != NULL ? a->tenant : NULL;
+}
+
 struct harness {
 	struct event_base *base;
 	struct ipam	*ipam;
@@ -174,7 +191,7 @@ release(struct harness *h, const char *res)
 	struct ipam_op op;
 	int64_t until;
 
-	ck_assert_int_eq(ipam_release(h->ipam, res, &a, &until), 0);
+	ck_assert_int_eq(ipam_release(h->ipam, tenant_of(h->ipam, res), res, &a, &until), 0);
 	ipam_op_release(&op, &a, until, h->actor);
 	ck_assert_int_eq(ipam_store_submit(h->store, &op, count_done, h), 0);
 }
@@ -267,7 +284,7 @@ START_TEST(test_reopen_same_state)
 	 * ones stay quarantined; the MAC counter continues too. */
 	a = allocate(&h, "new", IPAM_FAMILY_IPV4);
 	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), "10.10.1.247");
-	ck_assert_ptr_null(ipam_find(h.ipam, "pod-0"));
+	ck_assert_ptr_null(find(h.ipam, "pod-0"));
 	wait_done(&h, 1);
 	free(before);
 	free(after);
@@ -388,7 +405,7 @@ START_TEST(test_crash_kill9)
 		if (strchr(line, '\n') == NULL)
 			break;		/* torn last line: not counted */
 		*strchr(line, '\n') = '\0';
-		ck_assert_msg(ipam_find(h.ipam, line) != NULL,
+		ck_assert_msg(find(h.ipam, line) != NULL,
 		    "acknowledged %s lost", line);
 		acked++;
 	}
@@ -605,15 +622,15 @@ START_TEST(test_claim_prealloc)
 	ck_assert_int_eq(ipam_store_submit(h.store, &op, count_done, &h), 0);
 	allocate(&h, "plain", IPAM_FAMILY_IPV4);
 	/* Not a pre-allocation, or a taken name: refused. */
-	ck_assert_int_eq(ipam_claim(h.ipam, "plain", "pod-x", &c), -1);
+	ck_assert_int_eq(ipam_claim(h.ipam, "tenant-a", "plain", "pod-x", &c), -1);
 	ck_assert_int_eq(errno, ENOENT);
-	ck_assert_int_eq(ipam_claim(h.ipam, "warm-1", "plain", &c), -1);
+	ck_assert_int_eq(ipam_claim(h.ipam, "tenant-a", "warm-1", "plain", &c), -1);
 	ck_assert_int_eq(errno, EEXIST);
-	ck_assert_int_eq(ipam_claim(h.ipam, "warm-1", "pod-1", &c), 0);
+	ck_assert_int_eq(ipam_claim(h.ipam, "tenant-a", "warm-1", "pod-1", &c), 0);
 	ck_assert_str_eq(c->resource, "pod-1");
 	ck_assert(!c->preallocated);
 	ck_assert_int_eq(ipaddr_cmp(&c->ip, &ip), 0);
-	ck_assert_ptr_null(ipam_find(h.ipam, "warm-1"));
+	ck_assert_ptr_null(find(h.ipam, "warm-1"));
 	ipam_pool_stats(ipam_pool_find(h.ipam, "pool-a"), &st);
 	ck_assert_uint_eq(st.preallocated, 0);
 	ipam_op_claim(&op, c, "warm-1", "test");
@@ -623,11 +640,11 @@ START_TEST(test_claim_prealloc)
 	harness_close(&h);
 
 	harness_open(&h);
-	c = ipam_find(h.ipam, "pod-1");
+	c = find(h.ipam, "pod-1");
 	ck_assert_ptr_nonnull(c);
 	ck_assert(!c->preallocated);
 	ck_assert_int_eq(ipaddr_cmp(&c->ip, &ip), 0);
-	ck_assert_ptr_null(ipam_find(h.ipam, "warm-1"));
+	ck_assert_ptr_null(find(h.ipam, "warm-1"));
 	ck_assert_int_eq(ipam_audit_verify(h.store, &rep), 0);
 	ck_assert(rep.ok);
 	ck_assert_int_eq(rep.records, 3);
@@ -862,7 +879,7 @@ static void
 locked_release_done(int status, void *arg)
 {
 	struct locked_release *lr = arg;
-	const struct ipam_alloc *a = ipam_find(lr->h->ipam, "r1");
+	const struct ipam_alloc *a = find(lr->h->ipam, "r1");
 	static char ip[IPADDR_STRLEN];
 
 	lr->h->done++;
@@ -901,7 +918,7 @@ START_TEST(test_release_locked)
 	memset(&lr, 0, sizeof(lr));
 	lr.h = &h;
 	lr.lock = lock_hold();
-	ck_assert_int_eq(ipam_release(h.ipam, "r1", &gone, &until), 0);
+	ck_assert_int_eq(ipam_release(h.ipam, NULL, "r1", &gone, &until), 0);
 	ipam_op_release(&op, &gone, until, "test");
 	ck_assert_int_eq(ipam_store_submit(h.store, &op, locked_release_done,
 	    &lr), 0);
@@ -913,12 +930,12 @@ START_TEST(test_release_locked)
 
 	ck_assert_int_eq(lr.status, -1);
 	ck_assert_str_eq(lr.ip_then, "10.20.0.1");
-	a = ipam_find(h.ipam, "r1");
+	a = find(h.ipam, "r1");
 	ck_assert_ptr_nonnull(a);
 	ck_assert_str_eq(ipaddr_fmt(&a->ip, ip, sizeof(ip)), "10.20.0.1");
-	ck_assert_ptr_null(ipam_find(h.ipam, "r3"));
+	ck_assert_ptr_null(find(h.ipam, "r3"));
 	ck_assert_int_ge(h.failed, 1);	/* r3 (and r2 if batched) */
-	ck_assert_ptr_nonnull(ipam_find(h.ipam, "keep"));
+	ck_assert_ptr_nonnull(find(h.ipam, "keep"));
 	reopen_same(&h);
 	harness_close(&h);
 	dir_remove();
@@ -966,7 +983,7 @@ START_TEST(test_disk_full)
 		ok++;
 	}
 	ck_assert_msg(failed_res[0] != '\0', "the disk never filled up");
-	ck_assert_ptr_null(ipam_find(h.ipam, failed_res));
+	ck_assert_ptr_null(find(h.ipam, failed_res));
 	ipam_pool_stats(ipam_pool_find(h.ipam, "pool-a"), &st);
 	ck_assert_uint_eq(st.allocations, (uint64_t)ok);
 	ck_assert_uint_eq(st.v4.used, (uint64_t)ok);
@@ -976,9 +993,9 @@ START_TEST(test_disk_full)
 	release(&h, "f0");
 	wait_done(&h, n);
 	if (h.failed > failed)
-		ck_assert_ptr_nonnull(ipam_find(h.ipam, "f0"));
+		ck_assert_ptr_nonnull(find(h.ipam, "f0"));
 	else
-		ck_assert_ptr_null(ipam_find(h.ipam, "f0"));
+		ck_assert_ptr_null(find(h.ipam, "f0"));
 	/* Room again. */
 	ck_assert_int_eq(unlink(path), 0);
 	failed = h.failed;
@@ -1126,9 +1143,45 @@ START_TEST(test_file_modes)
 }
 END_TEST
 
+/* Two tenants use one name: both commit, both come back, either goes
+ * alone. */
+START_TEST(test_names_per_tenant)
+{
+	struct harness h;
+	struct ipam_alloc gone;
+	struct ipam_op op;
+	int64_t until;
+
+	dir_make();
+	harness_open(&h);
+	allocate_in(&h, "pool-a", "same", IPAM_FAMILY_IPV4);
+	allocate_in(&h, "pool-q0", "same", IPAM_FAMILY_IPV4);
+	wait_done(&h, 2);
+	ck_assert_int_eq(h.failed, 0);
+	harness_close(&h);
+
+	harness_open(&h);
+	ck_assert_str_eq(ipam_find(h.ipam, "tenant-a", "same")->pool,
+	    "pool-a");
+	ck_assert_str_eq(ipam_find(h.ipam, NULL, "same")->pool, "pool-q0");
+	ck_assert_int_eq(ipam_release(h.ipam, NULL, "same", &gone, &until), 0);
+	ipam_op_release(&op, &gone, until, h.actor);
+	ck_assert_int_eq(ipam_store_submit(h.store, &op, count_done, &h), 0);
+	wait_done(&h, 1);
+	ck_assert_int_eq(h.failed, 0);
+	harness_close(&h);
+
+	harness_open(&h);
+	ck_assert_ptr_null(ipam_find(h.ipam, NULL, "same"));
+	ck_assert_ptr_nonnull(ipam_find(h.ipam, "tenant-a", "same"));
+	harness_close(&h);
+	dir_remove();
+}
+END_TEST
+
 /* A schema 1 database (no actor, no labels, no unique indexes, no
- * pools) is upgraded; one with an address held twice is refused, both
- * holders named. */
+ * pools, allocations keyed by resource alone) is upgraded; one with an
+ * address held twice is refused, both holders named. */
 START_TEST(test_schema_migration)
 {
 	struct ipam_audit_report rep;
@@ -1149,7 +1202,12 @@ START_TEST(test_schema_migration)
 	db_exec("DROP INDEX allocations_ip; DROP INDEX allocations_ipv6;"
 	    "DROP INDEX allocations_mac; ALTER TABLE audit DROP COLUMN actor;"
 	    "ALTER TABLE audit DROP COLUMN labels; DROP TABLE pools;"
-	    "ALTER TABLE allocations DROP COLUMN labels;"
+	    "CREATE TABLE v1 (resource TEXT PRIMARY KEY, pool TEXT NOT NULL,"
+	    " ip TEXT, ipv6 TEXT, mac TEXT NOT NULL, preallocated INTEGER NOT"
+	    " NULL, created INTEGER NOT NULL);"
+	    "INSERT INTO v1 SELECT resource, pool, ip, ipv6, mac,"
+	    " preallocated, created FROM allocations ORDER BY rowid;"
+	    "DROP TABLE allocations; ALTER TABLE v1 RENAME TO allocations;"
 	    "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
 
 	harness_open(&h);
@@ -1162,6 +1220,11 @@ START_TEST(test_schema_migration)
 	harness_close(&h);
 	ck_assert_int_eq(db_count("SELECT value FROM meta WHERE key = "
 	    "'schema_version'"), IPAM_SCHEMA_VERSION);
+	/* Keyed by pool and resource (names are per tenant), in order. */
+	ck_assert_int_eq(db_count("SELECT count(*) FROM pragma_table_info("
+	    "'allocations') WHERE pk > 0"), 2);
+	ck_assert_int_eq(db_count("SELECT rowid FROM allocations WHERE "
+	    "resource = 'a4'"), 5);
 	ck_assert_int_eq(db_count("SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'index' AND name LIKE 'allocations_%'"), 3);
 	ck_assert_int_eq(db_count("SELECT count(*) FROM audit WHERE actor = "
@@ -1304,6 +1367,7 @@ ipam_store_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_reopen_same_state);
 	tcase_add_test(tc, test_claim_prealloc);
+	tcase_add_test(tc, test_names_per_tenant);
 	tcase_add_test(tc, test_crash_kill9);
 	tcase_add_test(tc, test_audit_ok);
 	tcase_add_loop_test(tc, test_audit_tamper, 0,

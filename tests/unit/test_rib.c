@@ -1328,6 +1328,80 @@ END_TEST
 
 /* ---- memory ----------------------------------------------------------- */
 
+/* ---- sliced scans for the API's views ---------------------------- */
+
+struct scan_seen {
+	const struct bgp_rib_entry **orig;	/* sorted */
+	unsigned	*hits;
+	size_t		 n;
+	size_t		 visited;
+};
+
+static int
+entry_ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const void *const *)a;
+	uintptr_t y = (uintptr_t)*(const void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+scan_one(const struct bgp_rib_entry *e, void *arg)
+{
+	struct scan_seen *ss = arg;
+	const struct bgp_rib_entry **hit = bsearch(&e, ss->orig, ss->n,
+	    sizeof(*ss->orig), entry_ptr_cmp);
+
+	ss->visited++;
+	if (hit != NULL)
+		ss->hits[hit - ss->orig]++;
+}
+
+/*
+ * A scan in slices sees every entry present all along exactly once,
+ * though the table doubles three times between two slices.
+ */
+START_TEST(test_scan_survives_growth)
+{
+	struct fp_conn *ca = fp_establish(&w, A, &ra);
+	struct scan_seen ss = { 0 };
+	uint64_t cursor = 0;
+	unsigned slices = 0;
+
+	fp_run(&w);
+	announce_many(ca, 0, 1000);
+	fp_run(&w);
+	ss.n = 1000;
+	ss.orig = xcalloc(ss.n, sizeof(*ss.orig));
+	ss.hits = xcalloc(ss.n, sizeof(*ss.hits));
+	for (unsigned i = 0; i < ss.n; i++) {
+		struct evpn_route r = route_n(i);
+
+		ss.orig[i] = fp_lookup(&w, &r);
+		ck_assert_ptr_nonnull(ss.orig[i]);
+	}
+	qsort(ss.orig, ss.n, sizeof(*ss.orig), entry_ptr_cmp);
+	do {
+		cursor = bgp_rib_scan(w.rib, BGP_AID_L2VPN_EVPN, cursor, 64,
+		    scan_one, &ss);
+		if (++slices == 3) {
+			announce_many(ca, 1000, 7000);
+			fp_run(&w);
+		}
+	} while (cursor != 0);
+	ck_assert_uint_gt(slices, 10);
+	for (size_t i = 0; i < ss.n; i++)
+		ck_assert_uint_eq(ss.hits[i], 1);
+	/* Added meanwhile: some seen, none twice beyond the total. */
+	ck_assert_uint_le(ss.visited, 8000);
+	ck_assert_uint_eq(bgp_rib_scan(w.rib, BGP_AID_IPV4_UNICAST, 0, 10,
+	    scan_one, &ss), 0);
+	free(ss.orig);
+	free(ss.hits);
+}
+END_TEST
+
 START_TEST(test_memory_per_route)
 {
 	struct fp_conn *ca = fp_establish(&w, A, &ra);
@@ -1355,6 +1429,7 @@ rib_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_add_replace_withdraw);
+	tcase_add_test(tc, test_scan_survives_growth);
 	tcase_add_test(tc, test_best_path_steps);
 	tcase_add_test(tc, test_best_path_fallback);
 	tcase_add_test(tc, test_ibgp_reflection);

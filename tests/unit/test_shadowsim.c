@@ -2,7 +2,8 @@
  * shadowsim: the trace reader, the exact semantics of §6 on hand-made
  * traces (waits, hits, waste integrated to the millisecond, costs, the
  * baselines' refill rules, releases not feeding the warm set, pool
- * bounds from a config), and, with the real ipam/shadow engine linked,
+ * bounds from a config, the fabric queue, the oracle's schedule), and,
+ * with the real ipam/shadow engine linked,
  * determinism (same trace and seed, same JSON bytes) and the guardrail
  * max-warm seen from outside.
  */
@@ -25,8 +26,11 @@ parse_ok(struct sim_trace *tr, const char *text)
 	    sizeof(err)) == 0, "%s", err);
 }
 
+/* A run with a 1 s base latency, seed 1, the fabric at rate routes/s
+ * (0: no queue). */
 static void
-run_policy(const char *text, const char *policy, struct sim_result *res)
+run_fabric(const char *text, const char *policy, double rate,
+    struct sim_result *res)
 {
 	struct sim_trace	 tr;
 	struct sim_options	 o;
@@ -36,10 +40,17 @@ run_policy(const char *text, const char *policy, struct sim_result *res)
 	memset(&o, 0, sizeof(o));
 	ck_assert_int_eq(sim_policy_parse(policy, &o.policy), 0);
 	o.miss_delay_ms = SIM_DEFAULT_MISS_DELAY_MS;
+	o.service_rate = rate;
 	o.seed = 1;
 	ck_assert_msg(sim_run(&tr, &o, res, err, sizeof(err)) == 0, "%s",
 	    err);
 	sim_trace_free(&tr);
+}
+
+static void
+run_policy(const char *text, const char *policy, struct sim_result *res)
+{
+	run_fabric(text, policy, 0, res);
 }
 
 START_TEST(trace_times_exact)
@@ -122,6 +133,9 @@ START_TEST(policy_strings)
 	ck_assert_str_eq(sim_policy_fmt(&p, buf, sizeof(buf)),
 	    "watermark:16:8");
 	ck_assert_int_eq(sim_policy_parse("shadow", &p), 0);
+	ck_assert_int_eq(sim_policy_parse("oracle", &p), 0);
+	ck_assert_int_eq(p.kind, SIM_POLICY_ORACLE);
+	ck_assert_str_eq(sim_policy_fmt(&p, buf, sizeof(buf)), "oracle");
 	ck_assert_int_eq(sim_policy_parse("static:", &p), -1);
 	ck_assert_int_eq(sim_policy_parse("static:3x", &p), -1);
 	ck_assert_int_eq(sim_policy_parse("watermark:16", &p), -1);
@@ -207,6 +221,55 @@ START_TEST(watermark_refill)
 	ck_assert_uint_eq(res.pools[0].stats.hits, 2);
 	ck_assert_uint_eq(res.pools[0].stats.prealloc_made, 6);
 	ck_assert_uint_eq(res.pools[0].stats.waste_addr_ms, 9100);
+	sim_result_free(&res);
+}
+END_TEST
+
+/*
+ * The fabric at 10 routes/s: a remote add at 4.95 s is served until
+ * 5.05; three requests at 5.0 queue behind it and each other, done at
+ * 5.15, 5.25, 5.35, converged 1 s later.  Without a rate, 1 s each.
+ */
+START_TEST(fabric_queue_exact)
+{
+	static const char trace[] = "4.95,100,route_add,r\n"
+	    "5,100,alloc,a\n5,100,alloc,b\n5,100,alloc,c\n";
+	struct sim_result res;
+
+	run_fabric(trace, "ondemand", 10, &res);
+	ck_assert_uint_eq(res.pools[0].stats.waits[0], 1150);
+	ck_assert_uint_eq(res.pools[0].stats.waits[1], 1250);
+	ck_assert_uint_eq(res.pools[0].stats.waits[2], 1350);
+	ck_assert_double_eq(res.service_rate, 10);
+	sim_result_free(&res);
+	run_fabric(trace, "ondemand", 0, &res);
+	ck_assert_uint_eq(res.pools[0].stats.wait_ms, 3000);
+	sim_result_free(&res);
+}
+END_TEST
+
+/*
+ * The oracle: each request's pre-allocation one lead time before it.
+ * Three requests at 5 s on an idle fabric at 10/s need 1.1, 1.2 and
+ * 1.3 s (they queue behind each other): every request is a hit with no
+ * wait, and the waste is exactly the leads, 3.6 address-seconds.
+ */
+START_TEST(oracle_exact)
+{
+	struct sim_result res;
+
+	run_fabric("5,100,alloc,a\n5,100,alloc,b\n5,100,alloc,c\n"
+	    "9,100,release,a\n", "oracle", 10, &res);
+	ck_assert_uint_eq(res.pools[0].stats.requests, 3);
+	ck_assert_uint_eq(res.pools[0].stats.hits, 3);
+	ck_assert_uint_eq(res.pools[0].stats.wait_ms, 0);
+	ck_assert_uint_eq(res.pools[0].stats.waste_addr_ms, 3600);
+	ck_assert_uint_eq(res.pools[0].stats.prealloc_made, 3);
+	sim_result_free(&res);
+	/* A request again by a holder is skipped: nothing made for it. */
+	run_fabric("5,100,alloc,a\n6,100,alloc,a\n", "oracle", 0, &res);
+	ck_assert_uint_eq(res.pools[0].stats.prealloc_made, 1);
+	ck_assert_uint_eq(res.pools[0].stats.waste_addr_ms, 1000);
 	sim_result_free(&res);
 }
 END_TEST
@@ -402,6 +465,8 @@ shadowsim_suite(void)
 	tcase_add_test(tc, static_semantics_exact);
 	tcase_add_test(tc, release_not_to_warm_set);
 	tcase_add_test(tc, watermark_refill);
+	tcase_add_test(tc, fabric_queue_exact);
+	tcase_add_test(tc, oracle_exact);
 	tcase_add_test(tc, config_pools_bound);
 	tcase_add_test(tc, shadow_deterministic);
 	tcase_add_test(tc, shadow_guardrail_from_config);
