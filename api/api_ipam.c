@@ -11,7 +11,8 @@
  *					 {"resource", "family"?, "mac"?,
  *					 "ip"?, "ipv6"?, "labels"?: {K: V}}
  *   GET    /v1/ipam/allocations[?pool=NAME][&label=K[=V]...]
- *					{"allocations": [...], "total"}
+ *	    [&limit=L[&after=C]]	{"allocations": [...], "total"}
+ *					(streamed), or a page
  *   GET    /v1/ipam/allocations/RESOURCE[?pool=NAME]	ALLOC
  *   DELETE /v1/ipam/allocations/RESOURCE[?pool=NAME]	204
  *   GET    /v1/ipam/conflicts		evpn's conflict list
@@ -621,78 +622,285 @@ api_ipam_release(struct api_req *r)
 
 /* ---- listings ---- */
 
-/* The label=KEY[=VALUE] terms of a query, all of which must match. */
-struct alloc_filter {
-	json_t		*list;
-	const struct evkeyvalq *q;
-	const struct ipamd *im;
+/* label=KEY[=VALUE] terms of a listing, all of which must match. */
+#define ALLOCS_TERMS_MAX	IPAM_LABELS_MAX
+struct allocs_term {
+	char		 key[IPAM_LABEL_KEY_MAX + 1];
+	char		 value[IPAM_LABEL_VALUE_MAX + 1];
+	bool		 any;		/* KEY alone: any value */
 };
 
-static bool
-filter_match(const struct alloc_filter *f, const struct ipam_alloc *a)
+/*
+ * Where a listing of allocations is, between slices or pages: the pools
+ * the client saw when it began (by ipam_pool_ord(), which pools made or
+ * deleted at run time do not disturb, with their tenant then), the
+ * current one and the seq of the last allocation looked at in it.  A
+ * pool gone meanwhile, or given to another tenant, is passed over.
+ * With label terms a slice or page stops after looking at a bounded
+ * number of allocations, listed or not.
+ */
+struct allocs_pool {
+	uint64_t	 ord;
+	char		 tenant[IPAM_NAME_MAX + 1];	/* "" for none */
+};
+
+struct allocs_walk {
+	struct evpnd	*d;
+	struct allocs_pool *visible;	/* in list order */
+	size_t		 npools;
+	size_t		 pool;		/* current index in visible */
+	uint64_t	 after;		/* seq looked at last in it */
+	size_t		 want;		/* this slice */
+	size_t		 looked, budget;	/* this slice */
+	json_t		*items;
+	struct allocs_term terms[ALLOCS_TERMS_MAX];
+	size_t		 nterms;
+};
+
+static void
+allocs_walk_free(void *arg)
 {
-	const struct evkeyval *kv;
-	char key[IPAM_LABEL_KEY_MAX + 1];
+	struct allocs_walk *w = arg;
 
-	TAILQ_FOREACH(kv, f->q, next) {
-		const char *eq = strchr(kv->value, '=');
-		size_t klen = eq ? (size_t)(eq - kv->value) :
-		    strlen(kv->value);
+	free(w->visible);
+	free(w);
+}
 
-		if (strcmp(kv->key, "label") != 0)
-			continue;
-		if (klen > IPAM_LABEL_KEY_MAX)
+static bool
+allocs_match(const struct allocs_walk *w, const struct ipam_alloc *a)
+{
+	for (size_t i = 0; i < w->nterms; i++)
+		if (!ipam_labels_match(a->labels, w->terms[i].key,
+		    w->terms[i].any ? NULL : w->terms[i].value))
 			return false;
-		memcpy(key, kv->value, klen);
-		key[klen] = '\0';
-		if (!ipam_labels_match(a->labels, key, eq ? eq + 1 : NULL))
-			return false;
-	}
 	return true;
 }
 
 static int
-alloc_append(const struct ipam_alloc *a, void *arg)
+allocs_walk_one(const struct ipam_alloc *a, void *arg)
 {
-	struct alloc_filter *f = arg;
+	struct allocs_walk *w = arg;
 
-	if (filter_match(f, a))
-		json_array_append_new(f->list, alloc_json(f->im, a, false));
+	if (allocs_match(w, a))
+		json_array_append_new(w->items, alloc_json(w->d->ipamd, a,
+		    false));
+	w->after = a->seq;
+	return json_array_size(w->items) >= w->want ||
+	    ++w->looked >= w->budget;
+}
+
+/* The pool at the walk's index, if it is still the one seen. */
+static const struct ipam_pool *
+allocs_walk_pool(const struct allocs_walk *w)
+{
+	const struct allocs_pool *ap = &w->visible[w->pool];
+	const struct ipam_pool *p;
+	const char *tenant;
+
+	for (p = ipam_pool_first(ipamd_ipam(w->d->ipamd)); p != NULL &&
+	    ipam_pool_ord(p) < ap->ord; p = ipam_pool_next(p))
+		;
+	if (p == NULL || ipam_pool_ord(p) != ap->ord)
+		return NULL;
+	tenant = ipam_pool_tenant(p);
+	return strcmp(tenant != NULL ? tenant : "", ap->tenant) == 0 ? p :
+	    NULL;
+}
+
+/* Up to want allocations from where the walk is, looking at no more
+ * than budget; true when done. */
+static bool
+allocs_walk_step(struct allocs_walk *w, json_t *items, size_t want,
+    size_t budget)
+{
+	const struct ipam *ipam = ipamd_ipam(w->d->ipamd);
+	const struct ipam_pool *p;
+
+	w->items = items;
+	w->want = want;
+	w->looked = 0;
+	w->budget = budget;
+	while (w->pool < w->npools && json_array_size(items) < want &&
+	    w->looked < budget) {
+		if ((p = allocs_walk_pool(w)) == NULL ||
+		    ipam_foreach_after(ipam, ipam_pool_name(p), w->after,
+		    allocs_walk_one, w) == 0) {
+			w->pool++;
+			w->after = 0;
+		}
+	}
+	return w->pool >= w->npools;
+}
+
+static bool
+allocs_fill(void *arg, json_t *items)
+{
+	return allocs_walk_step(arg, items, API_STREAM_SLICE,
+	    API_STREAM_SLICE);
+}
+
+/* The pools a listing covers: those the client sees (and ?pool=). */
+static struct allocs_walk *
+allocs_walk_new(struct api_req *r, const char *only)
+{
+	const struct ipam *ipam = ipamd_ipam(r->d->ipamd);
+	struct allocs_walk *w = xcalloc(1, sizeof(*w));
+	const struct ipam_pool *p;
+	size_t n = 0;
+
+	w->d = r->d;
+	for (p = ipam_pool_first(ipam); p != NULL; p = ipam_pool_next(p))
+		n++;
+	w->visible = xcalloc(n + 1, sizeof(*w->visible));
+	for (p = ipam_pool_first(ipam); p != NULL; p = ipam_pool_next(p)) {
+		struct allocs_pool *ap = &w->visible[w->npools];
+		const char *tenant = ipam_pool_tenant(p);
+
+		if (!api_authz_pool(r, p) || (only != NULL &&
+		    strcmp(only, ipam_pool_name(p)) != 0))
+			continue;
+		ap->ord = ipam_pool_ord(p);
+		strlcpy_s(ap->tenant, tenant != NULL ? tenant : "",
+		    sizeof(ap->tenant));
+		w->npools++;
+	}
+	return w;
+}
+
+/* The query's label=KEY[=VALUE] terms into w; -1 after a 400. */
+static int
+allocs_terms(struct api_req *r, struct allocs_walk *w)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	const struct evkeyval *kv;
+	struct evkeyvalq q;
+	int rc = 0;
+
+	TAILQ_INIT(&q);
+	if (qs == NULL || evhttp_parse_query_str(qs, &q) == -1)
+		return 0;	/* query_text() has answered a bad one */
+	TAILQ_FOREACH(kv, &q, next) {
+		const char *eq = strchr(kv->value, '=');
+		size_t klen = eq ? (size_t)(eq - kv->value) :
+		    strlen(kv->value);
+		struct allocs_term *t = &w->terms[w->nterms];
+
+		if (strcmp(kv->key, "label") != 0)
+			continue;
+		if (w->nterms == ALLOCS_TERMS_MAX || klen == 0 ||
+		    klen > IPAM_LABEL_KEY_MAX || (eq != NULL &&
+		    strlen(eq + 1) > IPAM_LABEL_VALUE_MAX)) {
+			api_reply_error(r, 400, "'label' is KEY or KEY=VALUE "
+			    "(at most %d terms, keys of %d bytes, values of "
+			    "%d)", ALLOCS_TERMS_MAX, IPAM_LABEL_KEY_MAX,
+			    IPAM_LABEL_VALUE_MAX);
+			rc = -1;
+			break;
+		}
+		memcpy(t->key, kv->value, klen);
+		t->key[klen] = '\0';
+		t->any = eq == NULL;
+		if (eq != NULL)
+			strlcpy_s(t->value, eq + 1, sizeof(t->value));
+		w->nterms++;
+	}
+	evhttp_clear_headers(&q);
+	return rc;
+}
+
+/*
+ * "ORD:SEQ": the pool (ipam_pool_ord()) and the seq looked at last in
+ * it.  The walk goes on there, or at the next pool the client sees when
+ * that one is gone.
+ */
+static int
+cursor_parse(const char *s, struct allocs_walk *w)
+{
+	unsigned long long ord, seq;
+	char tail;
+
+	if (s == NULL || sscanf(s, "%llu:%llu%c", &ord, &seq, &tail) != 2)
+		return -1;
+	while (w->pool < w->npools && w->visible[w->pool].ord < ord)
+		w->pool++;
+	w->after = w->pool < w->npools && w->visible[w->pool].ord == ord ?
+	    seq : 0;
 	return 0;
 }
 
+/* One page of about limit allocations, and the cursor to go on from. */
+static void
+allocs_page(struct api_req *r, struct allocs_walk *w, uint64_t limit)
+{
+	json_t *list = json_array(), *o;
+	char next[48];
+	bool done;
+
+	done = allocs_walk_step(w, list, (size_t)limit, API_PAGE_SCAN_MAX);
+	o = json_pack("{s:o, s:I}", "allocations", list, "count",
+	    (json_int_t)json_array_size(list));
+	if (!done) {
+		snprintf(next, sizeof(next), "%llu:%llu",
+		    (unsigned long long)w->visible[w->pool].ord,
+		    (unsigned long long)w->after);
+		json_object_set_new(o, "next", json_string(next));
+	}
+	api_reply_json(r, 200, o);
+}
+
+/*
+ * GET /v1/ipam/allocations[?pool=NAME][&label=K[=V]...][&limit=L
+ * [&after=C]]: the allocations of the pools the client sees that carry
+ * every label term, in creation order; without a limit streamed in
+ * slices, with one a page and "next", the cursor for after= (a filtered
+ * page may hold fewer than L, even none, and still have a next).
+ * Allocations made meanwhile may or may not be listed; one released
+ * meanwhile is gone; none is listed twice or skipped.
+ */
 void
 api_ipam_allocations(struct api_req *r)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
-	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL, *pool;
-	struct alloc_filter f;
-	struct evkeyvalq q;
+	struct allocs_walk *w;
+	char *pool = NULL, *limit_s = NULL, *after_s = NULL;
+	uint64_t limit = 0;
 
 	if (!api_ipam_ready(r))
 		return;
-	TAILQ_INIT(&q);
-	if (qs && evhttp_parse_query_str(qs, &q) == -1) {
-		api_reply_error(r, 400, "malformed query string");
-		return;
+	if (query_text(r, "pool", &pool) == -1 || query_text(r, "limit",
+	    &limit_s) == -1 || query_text(r, "after", &after_s) == -1)
+		goto out;
+	if (pool != NULL && visible_pool(r, pool) == NULL)
+		goto out;
+	if (limit_s != NULL && parse_uint(limit_s, 1, API_PAGE_MAX,
+	    &limit) == -1) {
+		api_reply_error(r, 400, "'limit' must be from 1 to %d",
+		    API_PAGE_MAX);
+		goto out;
 	}
-	pool = evhttp_find_header(&q, "pool");
-	if (pool != NULL && visible_pool(r, pool) == NULL) {
-		evhttp_clear_headers(&q);
-		return;
+	w = allocs_walk_new(r, pool);
+	if (allocs_terms(r, w) == -1) {
+		allocs_walk_free(w);
+		goto out;
 	}
-	f.list = json_array();
-	f.q = &q;
-	f.im = r->d->ipamd;
-	for (const struct ipam_pool *p = ipam_pool_first(ipamd_ipam(
-	    r->d->ipamd)); p != NULL; p = ipam_pool_next(p))
-		if ((pool == NULL || strcmp(pool, ipam_pool_name(p)) == 0) &&
-		    api_authz_pool(r, p))
-			ipam_foreach(ipamd_ipam(r->d->ipamd), ipam_pool_name(p),
-			    alloc_append, &f);
-	api_reply_json(r, 200, json_pack("{s:o, s:I}", "allocations", f.list,
-	    "total", (json_int_t)json_array_size(f.list)));
-	evhttp_clear_headers(&q);
+	if (after_s != NULL && (limit == 0 || cursor_parse(after_s, w) ==
+	    -1)) {
+		api_reply_error(r, 400, "'after' must be the 'next' of a page, "
+		    "with 'limit'");
+		allocs_walk_free(w);
+		goto out;
+	}
+	if (limit == 0)
+		api_stream_start(r, "allocations", allocs_fill, w,
+		    allocs_walk_free);
+	else {
+		allocs_page(r, w, limit);
+		allocs_walk_free(w);
+	}
+out:
+	free(pool);
+	free(limit_s);
+	free(after_s);
 }
 
 void

@@ -588,6 +588,47 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 	free(set.v);
 }
 
+/* A sample labelled {pool="P"...}: does the client see pool P? */
+static bool
+sample_visible(const struct api_req *ar, const char *line)
+{
+	const char *p = strstr(line, "{pool=\""), *end;
+	const struct ipam_pool *pool;
+	char name[IPAM_NAME_MAX + 1];
+
+	if (p == NULL)
+		return true;
+	p += strlen("{pool=\"");
+	if ((end = strchr(p, '"')) == NULL || (size_t)(end - p) >=
+	    sizeof(name) || ar->d->ipamd == NULL)
+		return false;
+	memcpy(name, p, (size_t)(end - p));
+	name[end - p] = '\0';
+	pool = ipam_pool_find(ipamd_ipam(ar->d->ipamd), name);
+	return pool != NULL && api_authz_pool(ar, pool);
+}
+
+/* Other tenants' pools are left out of what a non-admin client gets. */
+static void
+metrics_own_pools(const struct api_req *ar, struct evbuffer *body)
+{
+	struct evbuffer *kept = evbuffer_new();
+	size_t len;
+	char *line;
+
+	if (kept == NULL)
+		fatalx("metrics: out of memory");
+	while ((line = evbuffer_readln(body, &len, EVBUFFER_EOL_LF)) != NULL) {
+		if (sample_visible(ar, line)) {
+			evbuffer_add(kept, line, len);
+			evbuffer_add(kept, "\n", 1);
+		}
+		free(line);
+	}
+	evbuffer_add_buffer(body, kept);
+	evbuffer_free(kept);
+}
+
 void
 api_metrics(struct api_req *ar)
 {
@@ -596,6 +637,8 @@ api_metrics(struct api_req *ar)
 	if (body == NULL)
 		fatalx("metrics: out of memory");
 	metrics_render(body, ar->d);
+	if (!api_authz_admin(ar))
+		metrics_own_pools(ar, body);
 	api_reply_raw(ar, 200, METRICS_CONTENT_TYPE, body);
 	evbuffer_free(body);
 }

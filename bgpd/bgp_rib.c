@@ -927,18 +927,19 @@ uint64_t
 bgp_rib_scan(const struct bgp_rib *rib, int aid, uint64_t cursor,
     size_t budget, bgp_rib_entry_cb *cb, void *arg)
 {
-	const struct hash_table *t;
+	const struct rib_table *t;
 	uint64_t mask;
 	size_t seen = 0;
 
 	if (aid < 0 || aid >= BGP_AID_MAX ||
 	    rib->tables[aid].by_key.nbuckets == 0)
 		return 0;
-	t = &rib->tables[aid].by_key;
-	mask = t->nbuckets - 1;
+	t = &rib->tables[aid];
+	/* common/hash.h: bucket = hash & (nbuckets - 1), doubling. */
+	mask = t->by_key.nbuckets - 1;
 	do {
-		for (struct hash_node *n = t->buckets[cursor & mask]; n;
-		    n = n->next) {
+		for (struct hash_node *n = t->by_key.buckets[cursor & mask];
+		    n != NULL; n = n->next) {
 			const struct bgp_rib_entry *e = hash_entry(n,
 			    struct bgp_rib_entry, node);
 

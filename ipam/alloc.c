@@ -390,6 +390,7 @@ alloc_node_link(struct ipam *ipam, struct ipam_pool *pool,
 	an->a.vni = pool->vni;
 	an->a.mac = *mac;
 	an->a.created = created;
+	an->a.seq = ++ipam->last_seq;
 	an->pool = pool;
 	an->mac_hash = mac_hash(mac);
 	resource_link(ipam, an);
@@ -716,6 +717,23 @@ ipam_foreach(const struct ipam *ipam, const char *poolname,
 			if ((rv = cb(&an->a, arg)) != 0)
 				return rv;
 	}
+	return 0;
+}
+
+int
+ipam_foreach_after(const struct ipam *ipam, const char *poolname,
+    uint64_t after, int (*cb)(const struct ipam_alloc *, void *), void *arg)
+{
+	const struct ipam_pool *pool = ipam_pool_find(ipam, poolname);
+	const struct alloc_node *an;
+	int rv;
+
+	if (pool == NULL)
+		return 0;
+	/* A pool's list is in seq order: it is appended to. */
+	TAILQ_FOREACH(an, &pool->allocs, link)
+		if (an->a.seq > after && (rv = cb(&an->a, arg)) != 0)
+			return rv;
 	return 0;
 }
 

@@ -163,6 +163,8 @@ struct ipam_alloc {
 	struct macaddr	 mac;
 	bool		 preallocated;
 	int64_t		 created;		/* unix seconds */
+	uint64_t	 seq;			/* order of creation in this
+						 * allocator, from 1 at start */
 	/* Canonical label text (labels.c), NULL when none.  It points into
 	 * the allocator: a copy kept past the next change keeps its own. */
 	const char	*labels;
@@ -276,6 +278,9 @@ size_t		 ipam_pool_reservations(const struct ipam_pool *,
 bool		 ipam_pool_gateway(const struct ipam_pool *, int af,
 		    struct ipaddr *);
 bool		 ipam_pool_runtime(const struct ipam_pool *);
+/* The order a pool was added in, from 1, never reused (pools removed at
+ * run time leave gaps): the pool list is in this order. */
+uint64_t	 ipam_pool_ord(const struct ipam_pool *);
 
 /* Run-time pools (pool_change.c) */
 
@@ -341,6 +346,11 @@ const struct ipam_alloc *ipam_find_ip(const struct ipam *, const char *pool,
 /* Allocations of a pool (NULL = all) in creation order; stop on != 0. */
 int		 ipam_foreach(const struct ipam *, const char *pool,
 		    int (*cb)(const struct ipam_alloc *, void *), void *);
+/* The same for one pool, from the first allocation whose seq is past
+ * after: a listing in slices resumes there, whatever was released. */
+int		 ipam_foreach_after(const struct ipam *, const char *pool,
+		    uint64_t after, int (*cb)(const struct ipam_alloc *, void *),
+		    void *);
 /*
  * An address seen elsewhere (a type-2 route from another VTEP): while
  * marked it is never handed out.  Returns whether it is allocated here

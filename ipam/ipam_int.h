@@ -126,6 +126,7 @@ struct ipam_pool {
 	TAILQ_ENTRY(ipam_pool) entry;
 	char		 name[IPAM_NAME_MAX + 1];
 	char		 tenant[IPAM_NAME_MAX + 1];
+	uint64_t	 ord;			/* ipam_pool_ord() */
 	uint32_t	 vni;
 	uint32_t	 quarantine;
 	uint8_t		 mac_prefix[IPAM_MAC_PREFIX_MAX];
@@ -159,6 +160,8 @@ struct ipam {
 	int64_t		(*now)(void *);
 	void		*now_arg;
 	size_t		 nentries;
+	uint64_t	 last_seq;	/* of the newest allocation */
+	uint64_t	 last_pool_ord;	/* of the newest pool */
 };
 
 /* Address conversions. */

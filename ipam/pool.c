@@ -565,6 +565,7 @@ ipam_pool_add(struct ipam *ipam, const struct ipam_pool_spec *spec,
 	}
 	if ((pool = pool_build(ipam, spec, err, errlen)) == NULL)
 		return -1;
+	pool->ord = ++ipam->last_pool_ord;
 	TAILQ_INSERT_TAIL(&ipam->pools, pool, entry);
 	return 0;
 }
@@ -728,6 +729,12 @@ bool
 ipam_pool_runtime(const struct ipam_pool *pool)
 {
 	return pool->runtime;
+}
+
+uint64_t
+ipam_pool_ord(const struct ipam_pool *pool)
+{
+	return pool->ord;
 }
 
 bool

@@ -93,6 +93,12 @@ check_build(struct ipam *ipam, const struct ipam_pool_spec *spec,
 		snprintf(err, errlen, "pool %s: the VNI cannot change under "
 		    "%llu live allocations", spec->name,
 		    (unsigned long long)live->nallocs);
+	} else if (strcmp(live->tenant, next->tenant) != 0) {
+		/* Names are per tenant: they would move to another's. */
+		*blocking = live->nallocs;
+		snprintf(err, errlen, "pool %s: the tenant cannot change under "
+		    "%llu live allocations", spec->name,
+		    (unsigned long long)live->nallocs);
 	} else if ((*blocking = allocs_blocking(live, next)) > 0)
 		snprintf(err, errlen, "pool %s: %llu live allocations would "
 		    "fall outside the new definition (outside its prefixes, "

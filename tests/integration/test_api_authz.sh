@@ -10,12 +10,12 @@
 #     views but changes nothing; allocate allocates, releases and posts
 #     intents in its tenants' pools only; admin does everything.  Another
 #     tenant's pool answers 403 exactly like a pool that does not exist,
-#     listings leave other tenants out, no error names another tenant's
-#     pool, and two tenants may use the same resource name.  A name in a
-#     SAN DNS entry identifies a client whose CN does not.  Only admins
-#     make, delete and reserve in pools; a pool an admin makes for
-#     tenant a is tenant a's: its allocations (asked address, labels)
-#     are seen and filtered by label by tenant a only.
+#     listings (and /metrics) leave other tenants out, no error names
+#     another tenant's pool, and two tenants may use the same resource
+#     name.  A name in a SAN DNS entry identifies a client whose CN does
+#     not.  Only admins make, delete and reserve in pools; a pool an
+#     admin makes for tenant a is tenant a's: its allocations (asked
+#     address, labels) are seen and filtered by label by tenant a only.
 #  2. Secrets: GET /v1/config (admins only) shows the neighbor's
 #     password redacted unless asked with ?secrets=1.
 #  3. The identity is in the log line of each mutating request and is
@@ -355,6 +355,20 @@ test_roles()
 	    '[.allocations[].resource] | index("pod-b") != null' "$T/out"
 
 	expect_as 202 orch-b POST /v1/ipam/pools/pb/intent '{"count":2}'
+
+	# /metrics: samples of other tenants' pools are left out.
+	expect_as 200 orch-a GET /metrics
+	check "metrics: tenant a's pool is there" \
+	    grep -q '^evpnd_ipam_allocations{pool="pa"}' "$T/out"
+	check "metrics: nothing of tenant b's or the untenanted pool" \
+	    sh -c "! grep -Eq 'pool=\"(pb|untenanted)\"' '$T/out'"
+	check "metrics: the rest is there" grep -q '^evpnd_up 1' "$T/out"
+	expect_as 200 noc GET /metrics
+	check "metrics for a client without tenants: no pool at all" \
+	    sh -c "! grep -q 'pool=' '$T/out'"
+	expect_as 200 ops GET /metrics
+	check "metrics for an admin: every pool" \
+	    grep -q '^evpnd_ipam_allocations{pool="pb"}' "$T/out"
 	expect_as 204 orch-a DELETE /v1/ipam/allocations/pod-1
 
 	# A SAN DNS name identifies a client whose CN no line names.

@@ -18,6 +18,7 @@
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgpd.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "conf/conf.h"
 #include "api/api.h"
 #include "ipamd/ipamd.h"
@@ -108,16 +109,51 @@ status_of(const char *resp)
 	return code;
 }
 
+/* The body of a chunked answer, joined (malloc'd); NULL if not chunked. */
+char *
+dechunk(const char *resp)
+{
+	const char *p = strstr(resp, "\r\n\r\n");
+	char *out = xcalloc(1, strlen(resp) + 1), *end;
+	size_t len = 0;
+
+	if (strstr(resp, "Transfer-Encoding: chunked\r\n") == NULL ||
+	    p == NULL) {
+		free(out);
+		return NULL;
+	}
+	p += 4;
+	for (;;) {
+		unsigned long n = strtoul(p, &end, 16);
+
+		ck_assert_ptr_ne(end, p);
+		ck_assert(strncmp(end, "\r\n", 2) == 0);
+		p = end + 2;
+		if (n == 0)
+			break;
+		ck_assert_uint_le(n, strlen(p));
+		memcpy(out + len, p, n);
+		len += n;
+		p += n;
+		ck_assert(strncmp(p, "\r\n", 2) == 0);
+		p += 2;
+	}
+	return out;
+}
+
+/* The JSON body of an answer, chunked (a streamed view) or not. */
 json_t *
 body_json(const char *resp)
 {
 	const char *body = strstr(resp, "\r\n\r\n");
+	char *joined = dechunk(resp);
 	json_error_t jerr;
 	json_t *j;
 
 	ck_assert_ptr_nonnull(body);
-	j = json_loads(body + 4, 0, &jerr);
+	j = json_loads(joined != NULL ? joined : body + 4, 0, &jerr);
 	ck_assert_msg(j != NULL, "bad JSON: %s", jerr.text);
+	free(joined);
 	return j;
 }
 

@@ -26,6 +26,9 @@ char		*request_body(const char *method, const char *path,
 		    const char *body);
 char		*request(const char *method, const char *path);
 int		 status_of(const char *resp);
+/* The body of a chunked answer, joined (malloc'd); NULL if not chunked. */
+char		*dechunk(const char *resp);
+/* The JSON body of an answer, chunked (a streamed view) or not. */
 json_t		*body_json(const char *resp);
 const char	*error_of(json_t *);
 /* evpn, ipamd (state under dir) and the API on text's config. */

@@ -410,6 +410,74 @@ START_TEST(test_asked_and_labels)
 }
 END_TEST
 
+/* A run-time pool of prefix, and allocations in it: "res[:job]..." */
+static void
+pool_with(const char *name, const char *prefix, const char *allocs)
+{
+	char body[256], buf[256], ip[64], *w, *save = NULL, *colon;
+
+	snprintf(body, sizeof(body), "{\"name\": \"%s\", \"prefixes\": "
+	    "[\"%s\"]}", name, prefix);
+	expect("POST", "/v1/ipam/pools", body, 201, NULL);
+	snprintf(buf, sizeof(buf), "%s", allocs);
+	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ",
+	    &save)) {
+		if ((colon = strchr(w, ':')) != NULL)
+			*colon++ = '\0';
+		snprintf(body, sizeof(body), "{\"resource\": \"%s\"%s%s%s}",
+		    w, colon ? ", \"labels\": {\"job\": \"" : "",
+		    colon ? colon : "", colon ? "\"}" : "");
+		ck_assert_ptr_nonnull(alloc(name, body, ip, sizeof(ip)));
+	}
+}
+
+/* A page's resources appended to seen ("a b "); its next into next. */
+static void
+page_of(const char *path, char *seen, size_t len, char *next,
+    size_t nextlen)
+{
+	json_t *j = get(path), *a;
+	size_t i;
+
+	json_array_foreach(json_object_get(j, "allocations"), i, a)
+		snprintf(seen + strlen(seen), len - strlen(seen), "%s ",
+		    jstr_of(a, "resource"));
+	snprintf(next, nextlen, "%s", jstr_of(j, "next") ? jstr_of(j,
+	    "next") : "");
+	json_decref(j);
+}
+
+/* Pages filtered by label go on where they were when a pool before
+ * them is deleted between two pages; a pool's tenant stays while it
+ * holds allocations. */
+START_TEST(test_label_pages)
+{
+	char seen[256] = "", next[64], path[256];
+
+	pool_with("r1", "10.31.0.0/28", "b1:x");
+	pool_with("r2", "10.32.0.0/28", "a1:x a2 a3:x");
+	pool_with("r3", "10.33.0.0/28", "c1:x c2:y");
+	page_of("/v1/ipam/allocations?label=job=x&limit=2", seen,
+	    sizeof(seen), next, sizeof(next));
+	ck_assert_str_eq(seen, "b1 a1 ");
+	ck_assert_str_ne(next, "");
+	expect("DELETE", "/v1/ipam/allocations/b1", NULL, 204, NULL);
+	expect("DELETE", "/v1/ipam/pools/r1", NULL, 204, NULL);
+	while (next[0] != '\0') {
+		snprintf(path, sizeof(path), "/v1/ipam/allocations?label=job"
+		    "=x&limit=2&after=%s", next);
+		page_of(path, seen, sizeof(seen), next, sizeof(next));
+	}
+	ck_assert_str_eq(seen, "b1 a1 a3 c1 ");
+	/* Streamed: the same filter. */
+	ck_assert_uint_eq(listed("?label=job=x"), 3);
+	ck_assert_uint_eq(listed("?label=job"), 4);
+	expect("GET", "/v1/ipam/allocations?label=", NULL, 400, NULL);
+	expect("PATCH", "/v1/ipam/pools/r2", "{\"tenant\": \"t2\"}", 409,
+	    "pool r2: the tenant cannot change under 3 live allocations");
+}
+END_TEST
+
 /* The name of an allocation with these labels under this template. */
 static int
 fqdn_of(const char *tmpl, const char *resource, const char *labels,
@@ -469,6 +537,7 @@ api_pools_suite(void)
 	tcase_add_test(tc, test_pool_bad_definitions);
 	tcase_add_test(tc, test_pool_dns_definition);
 	tcase_add_test(tc, test_asked_and_labels);
+	tcase_add_test(tc, test_label_pages);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("dns");
 	tcase_add_test(tc, test_dns_names);

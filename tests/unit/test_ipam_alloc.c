@@ -502,6 +502,49 @@ START_TEST(test_names_per_tenant)
 }
 END_TEST
 
+static int
+count_after(const struct ipam_alloc *a, void *arg)
+{
+	uint64_t *last = arg;
+
+	ck_assert_uint_gt(a->seq, *last);	/* in seq order */
+	*last = a->seq;
+	return 0;
+}
+
+/* Seqs grow with each allocation; a walk resumes after one, released
+ * or not. */
+START_TEST(test_foreach_after)
+{
+	struct ipam *ipam = ipam_new();
+	struct ipam_request req = { .family = IPAM_FAMILY_IPV4 };
+	const struct ipam_alloc *a[4];
+	uint64_t seq1, last;
+	bool existing;
+	char name[8];
+
+	pool_of_tenant(ipam, "p", NULL, "10.1.0.0/24");
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		req.resource = name;
+		ck_assert_int_eq(ipam_allocate(ipam, "p", &req, &a[i],
+		    &existing), 0);
+	}
+	ck_assert_uint_lt(a[0]->seq, a[1]->seq);
+	seq1 = a[1]->seq;
+	ck_assert_int_eq(ipam_release(ipam, NULL, "r1", NULL, NULL), 0);
+	last = seq1;
+	ck_assert_int_eq(ipam_foreach_after(ipam, "p", seq1, count_after,
+	    &last), 0);
+	ck_assert_uint_eq(last, a[3]->seq);
+	last = 0;
+	ck_assert_int_eq(ipam_foreach_after(ipam, "nope", 0, count_after,
+	    &last), 0);
+	ck_assert_uint_eq(last, 0);
+	ipam_free(ipam);
+}
+END_TEST
+
 START_TEST(test_macs)
 {
 	struct ipam *ipam = ipam_with(&tenant_pool);
@@ -722,6 +765,7 @@ ipam_alloc_suite(void)
 	tcase_add_test(tc, test_dual_rollback);
 	tcase_add_test(tc, test_idempotent);
 	tcase_add_test(tc, test_names_per_tenant);
+	tcase_add_test(tc, test_foreach_after);
 	tcase_add_test(tc, test_macs);
 	tcase_add_test(tc, test_mac_exhaustion);
 	tcase_add_test(tc, test_conflicts);

@@ -539,8 +539,19 @@ START_TEST(test_pool_reserve_over)
 }
 END_TEST
 
+/* t's spec in tenant. */
+static const struct ipam_pool_spec *
+tenant_spec(const struct pool_text *t, const char *tenant,
+    struct spec_buf *sb)
+{
+	spec_of(t, sb);
+	sb->spec.tenant = tenant;
+	return &sb->spec;
+}
+
 /* Quarantine survives a change in expiry order; conflicts inside stay;
- * the VNI cannot change under allocations; bad specs name the fault. */
+ * neither the VNI nor the tenant (names are per tenant) can change under
+ * allocations; bad specs name the fault. */
 START_TEST(test_pool_change_keeps)
 {
 	struct pool_text t = { "p", 100, "10.0.0.0/29", NULL, NULL, NULL,
@@ -554,6 +565,7 @@ START_TEST(test_pool_change_keeps)
 	struct ipam *ipam = ipam_with(&t);
 	struct ipam_pool_stats st;
 	struct ipaddr ip;
+	struct spec_buf sb;
 	uint64_t blocking;
 	char err[256], seen[32][IPADDR_STRLEN], got[IPADDR_STRLEN];
 
@@ -582,6 +594,12 @@ START_TEST(test_pool_change_keeps)
 	ck_assert_uint_eq(blocking, 14);
 	ck_assert_str_eq(err, "pool p: the VNI cannot change under 14 live "
 	    "allocations");
+	ck_assert_int_eq(ipam_pool_check(ipam, tenant_spec(&wide, "t2", &sb),
+	    &blocking, err, sizeof(err)), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_str_eq(err, "pool p: the tenant cannot change under 14 live "
+	    "allocations");
+	ck_assert_ptr_nonnull(ipam_find(ipam, NULL, "b9"));
 	ck_assert_int_eq(change(ipam, &bad, &blocking, err, sizeof(err)), -1);
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_str_eq(err, "pool p: gateway 10.9.9.9 is outside the pool's "
