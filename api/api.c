@@ -63,9 +63,10 @@ static const struct api_limits tls_limits = {
 enum route_match {
 	ROUTE_EXACT,		/* the path is exactly the row's */
 	ROUTE_PREFIX,		/* the row's path, then at least one byte */
-	ROUTE_PATTERN,		/* one '*' stands for one non-empty path
+	ROUTE_PATTERN,		/* each '*' stands for one non-empty path
 				 * segment, matched on the raw path and
-				 * decoded into arg (so "a%2Fb" is "a/b") */
+				 * decoded into arg, arg2 (so "a%2Fb" is
+				 * "a/b") */
 };
 
 struct api_route {
@@ -84,8 +85,9 @@ struct api_route {
  * Prefix rows end in '/' so "/v1/bgp/neighborsX" cannot hit them.  The
  * IPAM rows that a read or allocate client may use check the pool's
  * tenant in their handler; the config (every tenant's pools, secrets),
- * the audit trail, the fabric's blocks and datastore and clearing a BGP
- * session are for admins.
+ * making, changing and deleting pools and reservations, the audit
+ * trail, the fabric's blocks and datastore and clearing a BGP session
+ * are for admins.
  */
 static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/bgp/summary", api_bgp_summary,
@@ -107,12 +109,24 @@ static const struct api_route api_routes[] = {
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/dataplane", api_dataplane, READ },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/pools", api_ipam_pools,
 	    READ },
+	{ EVHTTP_REQ_POST, ROUTE_EXACT, "/v1/ipam/pools",
+	    api_ipam_pool_create, ADMIN },
 	{ EVHTTP_REQ_GET, ROUTE_PATTERN, "/v1/ipam/pools/*", api_ipam_pool,
 	    READ },
+	{ EVHTTP_REQ_PATCH, ROUTE_PATTERN, "/v1/ipam/pools/*",
+	    api_ipam_pool_update, ADMIN },
+	{ EVHTTP_REQ_DELETE, ROUTE_PATTERN, "/v1/ipam/pools/*",
+	    api_ipam_pool_delete, ADMIN },
+	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/reservations",
+	    api_ipam_reserve, ADMIN },
+	{ EVHTTP_REQ_DELETE, ROUTE_PATTERN, "/v1/ipam/pools/*/reservations/*",
+	    api_ipam_unreserve, ADMIN },
 	{ EVHTTP_REQ_POST, ROUTE_PATTERN, "/v1/ipam/pools/*/allocations",
 	    api_ipam_allocate, ALLOCATE },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/allocations",
 	    api_ipam_allocations, READ },
+	{ EVHTTP_REQ_GET, ROUTE_PATTERN, "/v1/ipam/allocations/*",
+	    api_ipam_allocation, READ },
 	{ EVHTTP_REQ_DELETE, ROUTE_PATTERN, "/v1/ipam/allocations/*",
 	    api_ipam_release, ALLOCATE },
 	{ EVHTTP_REQ_GET, ROUTE_EXACT, "/v1/ipam/conflicts",
@@ -150,54 +164,75 @@ method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* One raw segment decoded into a malloc'd string; NULL when it decodes
+ * to nothing or holds a NUL. */
+static char *
+segment_decode(const char *raw, size_t len)
+{
+	char *seg = xmalloc(len + 1), *out;
+	size_t outlen;
+
+	memcpy(seg, raw, len);
+	seg[len] = '\0';
+	out = evhttp_uridecode(seg, 0, &outlen);
+	free(seg);
+	if (out == NULL || outlen == 0 || strlen(out) != outlen) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /*
- * Match a pattern row against the raw path.  On a match the '*' segment
- * is decoded into a malloc'd *capture; NULL capture and -1 otherwise.
+ * Match a pattern row against the raw path: each '*' (at most
+ * API_ROUTE_CAPTURES) stands for one non-empty segment, decoded into a
+ * malloc'd capture[i].  -1 (captures freed) when it does not match.
  */
 static int
-pattern_match(const char *pat, const char *raw, char **capture)
+pattern_match(const char *pat, const char *raw,
+    char *capture[API_ROUTE_CAPTURES])
 {
-	const char *star = strchr(pat, '*'), *seg_end;
-	size_t head, seglen;
-	char *seg;
+	const char *star, *seg_end;
+	int n = 0;
 
-	*capture = NULL;
-	head = (size_t)(star - pat);
-	if (strncmp(raw, pat, head) != 0)
-		return -1;
-	raw += head;
-	if ((seg_end = strchr(raw, '/')) == NULL)
-		seg_end = raw + strlen(raw);
-	if ((seglen = (size_t)(seg_end - raw)) == 0 ||
-	    strcmp(seg_end, star + 1) != 0)
-		return -1;
-	seg = xmalloc(seglen + 1);
-	memcpy(seg, raw, seglen);
-	seg[seglen] = '\0';
-	/* A segment decoding to an embedded NUL or nothing is no match. */
-	*capture = evhttp_uridecode(seg, 0, &seglen);
-	free(seg);
-	if (*capture == NULL || seglen == 0 || strlen(*capture) != seglen) {
-		free(*capture);
-		*capture = NULL;
-		return -1;
+	memset(capture, 0, API_ROUTE_CAPTURES * sizeof(*capture));
+	while ((star = strchr(pat, '*')) != NULL) {
+		size_t head = (size_t)(star - pat);
+
+		if (n == API_ROUTE_CAPTURES || strncmp(raw, pat, head) != 0)
+			goto fail;
+		raw += head;
+		if ((seg_end = strchr(raw, '/')) == NULL)
+			seg_end = raw + strlen(raw);
+		if (seg_end == raw || (capture[n++] = segment_decode(raw,
+		    (size_t)(seg_end - raw))) == NULL)
+			goto fail;
+		raw = seg_end;
+		pat = star + 1;
 	}
-	return 0;
+	if (strcmp(raw, pat) == 0)
+		return 0;
+fail:
+	for (int i = 0; i < API_ROUTE_CAPTURES; i++) {
+		free(capture[i]);
+		capture[i] = NULL;
+	}
+	return -1;
 }
 
 /*
  * Does row r take this request?  Returns the argument (the part after a
- * prefix row, the decoded segment of a pattern row, malloc'd into
- * *owned) or NULL when it does not match.
+ * prefix row, the first decoded segment of a pattern row) or NULL when
+ * it does not match; a pattern row's segments are malloc'd into owned.
  */
 static const char *
 route_match(const struct api_route *r, const struct api_req *ar,
-    char **owned)
+    char *owned[API_ROUTE_CAPTURES])
 {
 	size_t n = strlen(r->path);
 	const char *path = ar->path;
 
-	*owned = NULL;
+	memset(owned, 0, API_ROUTE_CAPTURES * sizeof(*owned));
 	switch (r->match) {
 	case ROUTE_EXACT:
 		return strcmp(path, r->path) == 0 ? path + n : NULL;
@@ -206,10 +241,17 @@ route_match(const struct api_route *r, const struct api_req *ar,
 			return NULL;
 		return path + n;
 	case ROUTE_PATTERN:
-		return pattern_match(r->path, ar->raw, owned) == 0 ? *owned :
+		return pattern_match(r->path, ar->raw, owned) == 0 ? owned[0] :
 		    NULL;
 	}
 	return NULL;
+}
+
+static void
+owned_free(char *owned[API_ROUTE_CAPTURES])
+{
+	for (int i = 0; i < API_ROUTE_CAPTURES; i++)
+		free(owned[i]);
 }
 
 /* The reply goes out now: before evhttp may free a detached request. */
@@ -306,10 +348,10 @@ allowed_methods(const struct api_req *ar, char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < nitems(api_routes); i++) {
 		const char *m = method_name(api_routes[i].method);
-		char *owned;
-		bool hit = route_match(&api_routes[i], ar, &owned) != NULL;
+		char *owned[API_ROUTE_CAPTURES];
+		bool hit = route_match(&api_routes[i], ar, owned) != NULL;
 
-		free(owned);
+		owned_free(owned);
 		if (!hit || strstr(buf, m) != NULL)
 			continue;
 		if (buf[0] != '\0')
@@ -327,20 +369,21 @@ api_dispatch(struct api_req *ar)
 	for (size_t i = 0; i < nitems(api_routes); i++) {
 		const struct api_route *r = &api_routes[i];
 		const char *rest;
-		char *owned;
+		char *owned[API_ROUTE_CAPTURES];
 
 		if (r->method != method)
 			continue;
-		if ((rest = route_match(r, ar, &owned)) == NULL)
+		if ((rest = route_match(r, ar, owned)) == NULL)
 			continue;
 		ar->arg = rest;
+		ar->arg2 = owned[1] != NULL ? owned[1] : "";
 		if (api_authz_role(ar, r->need)) {
 			if (method != EVHTTP_REQ_GET)
 				log_info("api: %s %.200s by %s",
 				    method_name(method), ar->raw, ar->who);
 			r->handler(ar);
 		}
-		free(owned);
+		owned_free(owned);
 		return;
 	}
 	allowed_methods(ar, allow, sizeof(allow));
@@ -381,7 +424,7 @@ api_request_local_cb(struct evhttp_request *req, void *arg)
 {
 	struct api *api = arg;
 	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
-	    .arg = "", .local = true, .who = IPAMD_ACTOR_LOCAL,
+	    .arg = "", .arg2 = "", .local = true, .who = IPAMD_ACTOR_LOCAL,
 	    .conns = api->local_conns };
 
 	api_conn_request(ar.conns, req);
@@ -394,7 +437,7 @@ api_request_tls_cb(struct evhttp_request *req, void *arg)
 {
 	struct api *api = arg;
 	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
-	    .arg = "", .conns = api->tls_conns };
+	    .arg = "", .arg2 = "", .conns = api->tls_conns };
 	char who[CONF_API_CLIENT_NAME_MAX + 1];
 
 	api_conn_request(ar.conns, req);

@@ -15,7 +15,8 @@
  * callback that looks the path up in a route table of
  * {method, match, path, handler}; a row matches the path exactly, as a
  * prefix, or as a pattern whose '*' is one path segment (decoded into
- * the handler's arg: /v1/ipam/pools/NAME/allocations).  A path that
+ * the handler's arg, a second one into arg2:
+ * /v1/ipam/pools/NAME/reservations/IP).  A path that
  * matches no row is a 404, a path that matches only with another method
  * is a 405.  A handler may answer later (POST/DELETE of api_ipam.c
  * answer once the store committed) by keeping the evhttp_request.  Handlers build a
@@ -123,6 +124,7 @@ struct api_req {
 	const char		*arg;	/* after a prefix route, or the
 					 * decoded '*' segment of a pattern
 					 * route; "" if exact */
+	const char		*arg2;	/* a pattern's second '*'; "" */
 	bool			 local;	/* the Unix socket: admin */
 	const struct conf_api_client *client;	/* TLS: its line, if any */
 	const char		*who;	/* IPAMD_ACTOR_LOCAL or the
@@ -130,6 +132,7 @@ struct api_req {
 					 * the audit records */
 	struct api_conns	*conns;	/* its listener's connections */
 };
+#define API_ROUTE_CAPTURES	2	/* '*' segments in a route */
 
 typedef void	 api_handler(struct api_req *);
 
@@ -181,6 +184,7 @@ api_handler	 api_ipam_pools;
 api_handler	 api_ipam_pool;
 api_handler	 api_ipam_allocate;
 api_handler	 api_ipam_allocations;
+api_handler	 api_ipam_allocation;
 api_handler	 api_ipam_release;
 api_handler	 api_ipam_conflicts;
 api_handler	 api_ipam_audit;
@@ -191,6 +195,23 @@ api_handler	 api_ipam_intent;
 /* A pool as GET /v1/ipam/pools/NAME shows it (exposed for tests). */
 struct ipam_pool;
 json_t		*api_ipam_pool_json(const struct ipam_pool *);
+/* The body, NUL-terminated and malloc'd, parsed; NULL after a 400. */
+json_t		*api_ipam_body(struct api_req *);
+/* A 503 unless the IPAM runs. */
+bool		 api_ipam_ready(struct api_req *);
+
+/* api_ipam_pools.c: pools and reservations made at run time (admin). */
+api_handler	 api_ipam_pool_create;
+api_handler	 api_ipam_pool_update;
+api_handler	 api_ipam_pool_delete;
+api_handler	 api_ipam_reserve;
+api_handler	 api_ipam_unreserve;
+/* The same with where it is defined and its definition (api_ipam.c). */
+json_t		*api_ipam_pool_full_json(struct api_req *,
+		    const struct ipam_pool *);
+/* A pool's definition as JSON (the TSIG secret left out). */
+struct conf_ipam_pool;
+json_t		*api_ipam_definition_json(const struct conf_ipam_pool *);
 
 /* api_conn.c: connection caps and request deadlines. */
 struct bufferevent;

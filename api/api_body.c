@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
+#include <sys/socket.h>
 
 #include "common/util.h"
 #include "ipamd/shadowd.h"
@@ -31,9 +31,8 @@ bad(char *msg, size_t msglen, const char *fmt, ...)
 	return 400;
 }
 
-/* The body as a JSON object, or NULL after bad(). */
-static json_t *
-body_object(const char *body, size_t len, char *msg, size_t msglen)
+json_t *
+api_body_object(const char *body, size_t len, char *msg, size_t msglen)
 {
 	json_error_t jerr;
 	json_t *o;
@@ -89,21 +88,97 @@ api_resource_ok(const char *s)
 	return true;
 }
 
-/* Only "resource", "family" and "mac", each a string. */
+/* Only "resource", "family", "mac", "ip" and "ipv6", each a string,
+ * and "labels". */
 static int
 alloc_fields(json_t *o, char *msg, size_t msglen)
 {
+	static const char *const strings[] = { "resource", "family", "mac",
+	    "ip", "ipv6" };
 	const char *k;
 	json_t *v;
+	size_t i;
 
 	json_object_foreach(o, k, v) {
-		if (strcmp(k, "resource") != 0 && strcmp(k, "family") != 0 &&
-		    strcmp(k, "mac") != 0)
+		if (strcmp(k, "labels") == 0)
+			continue;
+		for (i = 0; i < nitems(strings); i++)
+			if (strcmp(k, strings[i]) == 0)
+				break;
+		if (i == nitems(strings))
 			return bad(msg, msglen, "unknown field '%.64s'", k);
 		if (!json_is_string(v))
 			return bad(msg, msglen, "field '%s' must be a string",
 			    k);
 	}
+	return 0;
+}
+
+/* A string without a NUL inside; NULL when absent or not so. */
+static const char *
+plain_string(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s = json_string_value(v);
+
+	return s != NULL && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
+/* {"key": "value", ...} into canonical text (ipam/labels.c's bounds). */
+static int
+alloc_labels(json_t *o, struct api_alloc_body *b, char *msg, size_t msglen)
+{
+	struct ipam_labels ls;
+	const char *k;
+	char err[256];
+	json_t *v;
+
+	if (o == NULL)
+		return 0;
+	if (!json_is_object(o))
+		return bad(msg, msglen, "'labels' must be an object of "
+		    "strings");
+	memset(&ls, 0, sizeof(ls));
+	json_object_foreach(o, k, v) {
+		if (!json_is_string(v) || strlen(json_string_value(v)) !=
+		    json_string_length(v))
+			return bad(msg, msglen, "label '%.64s' must be a "
+			    "string", k);
+		if (ipam_labels_add(&ls, k, json_string_value(v), err,
+		    sizeof(err)) == -1)
+			return bad(msg, msglen, "%s", err);
+	}
+	ipam_labels_format(&ls, b->labels, sizeof(b->labels));
+	return 0;
+}
+
+/* "ip" of either family, "ipv6" of IPv6; without "family" the family
+ * follows what was asked (both: dual). */
+static int
+alloc_asked(json_t *o, struct api_alloc_body *b, bool family_given,
+    char *msg, size_t msglen)
+{
+	const char *ip = plain_string(o, "ip"), *ip6 = plain_string(o, "ipv6");
+	struct ipaddr a;
+
+	if (json_object_get(o, "ip") != NULL) {
+		if (ip == NULL || ipaddr_parse(ip, &a) == -1)
+			return bad(msg, msglen, "'ip' must be an IP address");
+		if (a.af == AF_INET)
+			b->ip = a;
+		else
+			b->ipv6 = a;
+	}
+	if (json_object_get(o, "ipv6") != NULL) {
+		if (ip6 == NULL || ipaddr_parse(ip6, &a) == -1 ||
+		    a.af != AF_INET6 || b->ipv6.af != 0)
+			return bad(msg, msglen, "'ipv6' must be an IPv6 "
+			    "address (and 'ip' then an IPv4 one)");
+		b->ipv6 = a;
+	}
+	if (!family_given && b->ipv6.af != 0)
+		b->family = b->ip.af != 0 ? IPAM_FAMILY_DUAL :
+		    IPAM_FAMILY_IPV6;
 	return 0;
 }
 
@@ -133,7 +208,9 @@ alloc_decode(json_t *o, struct api_alloc_body *b, char *msg, size_t msglen)
 			    "6-byte MAC address");
 		b->has_mac = true;
 	}
-	return 0;
+	if ((rc = alloc_asked(o, b, fam != NULL, msg, msglen)) != 0)
+		return rc;
+	return alloc_labels(json_object_get(o, "labels"), b, msg, msglen);
 }
 
 int
@@ -145,7 +222,7 @@ api_body_allocation(const char *body, size_t len, struct api_alloc_body *b,
 
 	memset(b, 0, sizeof(*b));
 	b->family = IPAM_FAMILY_IPV4;
-	if ((o = body_object(body, len, msg, msglen)) == NULL)
+	if ((o = api_body_object(body, len, msg, msglen)) == NULL)
 		return 400;
 	rc = alloc_decode(o, b, msg, msglen);
 	json_decref(o);
@@ -159,6 +236,9 @@ api_body_request(const struct api_alloc_body *b, struct ipam_request *req)
 	req->resource = b->resource;
 	req->family = b->family;
 	req->mac = b->has_mac ? &b->mac : NULL;
+	req->ip = b->ip;
+	req->ipv6 = b->ipv6;
+	req->labels = b->labels[0] != '\0' ? b->labels : NULL;
 }
 
 /* A non-negative integer field of at most max. */
@@ -186,7 +266,7 @@ api_body_intent(const char *body, size_t len, uint32_t *count,
 	json_t *o, *v;
 	int rc = 0;
 
-	if ((o = body_object(body, len, msg, msglen)) == NULL)
+	if ((o = api_body_object(body, len, msg, msglen)) == NULL)
 		return 400;
 	json_object_foreach(o, k, v)
 		if (strcmp(k, "count") != 0 && strcmp(k, "horizon") != 0) {

@@ -3,11 +3,17 @@
  *
  *   GET    /v1/ipam/pools			{"pools": [POOL...]}
  *   GET    /v1/ipam/pools/NAME		POOL (per family "ipv4"/"ipv6":
- *					 counts and the "gateway" if any)
+ *					 counts and the "gateway" if any;
+ *					 "reservations", "runtime", the
+ *					 "definition" and, for a pool of the
+ *					 config file, "config": file, line)
  *   POST   /v1/ipam/pools/NAME/allocations	201 ALLOC (200 if it existed)
- *   GET    /v1/ipam/allocations[?pool=NAME][&limit=L[&after=C]]
- *					{"allocations": [...], "total"}
+ *					 {"resource", "family"?, "mac"?,
+ *					 "ip"?, "ipv6"?, "labels"?: {K: V}}
+ *   GET    /v1/ipam/allocations[?pool=NAME][&label=K[=V]...]
+ *	    [&limit=L[&after=C]]	{"allocations": [...], "total"}
  *					(streamed), or a page
+ *   GET    /v1/ipam/allocations/RESOURCE[?pool=NAME]	ALLOC
  *   DELETE /v1/ipam/allocations/RESOURCE[?pool=NAME]	204
  *   GET    /v1/ipam/conflicts		evpn's conflict list
  *   GET    /v1/ipam/audit			walks the whole audit chain,
@@ -41,19 +47,22 @@
  *
  * Status codes: 400 malformed JSON, unknown field, bad resource id (1 to
  * 255 printable ASCII bytes, no space), bad family, bad MAC (not 6
- * bytes, multicast or zero), family the pool has no prefix for, or a
- * body over API_IPAM_MAX_BODY (a body over API_MAX_BODY never reaches
- * us: evhttp answers 413 itself); 403 a pool not of the client's
- * tenants (or none such), or a route beyond its role; 404 unknown pool
- * (admins) or resource; 409 pool exhausted, MAC already used in the
- * pool, or resource allocated in another pool; 503 the store failed
- * (busy, disk full: nothing changed) or no IPAM running (refused at
- * start: GET /v1/ipam/audit still examines the state directory and says
- * why).  Fabric pools (api_fabric.c, ipamd/fabricd.h) may hold the
- * answer until a block is claimed; they answer 409 when no block and no
- * offered address is left in the fabric, 503 when the datastore is
- * unreachable and this VTEP's blocks are full, when the pool is
- * refused, or when nothing came within the wait.
+ * bytes, multicast or zero), family the pool has no prefix for, bad
+ * labels (ipam.h's bounds), or a body over API_IPAM_MAX_BODY (a body
+ * over API_MAX_BODY never reaches us: evhttp answers 413 itself); 403 a
+ * pool not of the client's tenants (or none such), or a route beyond
+ * its role; 404 unknown pool (admins) or resource; 409 pool exhausted,
+ * MAC already used in the pool, resource allocated in another pool, or
+ * an asked address that is not free or not the pool's; 503 the store
+ * failed (busy, disk full: nothing changed), the pool is being changed
+ * (retry), or no IPAM running (refused at start: GET /v1/ipam/audit
+ * still examines the state directory and says why).  Pools and
+ * reservations made at run time: api_ipam_pools.c.  Fabric pools
+ * (api_fabric.c, ipamd/fabricd.h) may hold the answer until a block is
+ * claimed; they answer 409 when no block and no offered address is left
+ * in the fabric, 503 when the datastore is unreachable and this VTEP's
+ * blocks are full, when the pool is refused, or when nothing came
+ * within the wait.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -66,6 +75,7 @@
 
 #include "common/addr.h"
 #include "common/util.h"
+#include "conf/conf.h"
 #include "api/api.h"
 #include "api/api_body.h"
 #include "ipamd/ipamd.h"
@@ -83,8 +93,8 @@ struct ipam_pending {
 	struct api_conns	*conns;
 };
 
-static bool
-ipam_ready(struct api_req *r)
+bool
+api_ipam_ready(struct api_req *r)
 {
 	if (r->d->ipamd != NULL)
 		return true;
@@ -239,9 +249,27 @@ api_ipam_pool_json(const struct ipam_pool *p)
 	return o;
 }
 
+/* Canonical label text as {"key": "value", ...}. */
 static json_t *
-alloc_json(const struct ipam_alloc *a, bool preallocated)
+labels_json(const char *labels)
 {
+	struct ipam_labels ls;
+	json_t *o = json_object();
+
+	if (ipam_labels_parse(labels, &ls) == 0)
+		for (size_t i = 0; i < ls.n; i++)
+			json_object_set_new(o, ls.l[i].key,
+			    json_string(ls.l[i].value));
+	return o;
+}
+
+/* An allocation; "dns" and "dnsName" when its pool registers it. */
+static json_t *
+alloc_json(const struct ipamd *im, const struct ipam_alloc *a,
+    bool preallocated)
+{
+	char dns[DNS_STATE_MAX];
+	const char *state, *fqdn;
 	char buf[IPADDR_STRLEN];
 	json_t *o = json_object();
 
@@ -258,6 +286,40 @@ alloc_json(const struct ipam_alloc *a, bool preallocated)
 	    sizeof(buf))));
 	json_object_set_new(o, "preallocated", json_boolean(a->preallocated ||
 	    preallocated));
+	json_object_set_new(o, "labels", labels_json(a->labels));
+	if ((state = ipamd_dns_state(im, a->pool, a->resource, dns,
+	    sizeof(dns), &fqdn)) != NULL) {
+		json_object_set_new(o, "dnsName", json_string(fqdn));
+		json_object_set_new(o, "dns", json_string(state));
+	}
+	return o;
+}
+
+/* Where a pool is defined: the config file (file and line, read-only
+ * here) or the API ("runtime": true); its reservations and settings. */
+json_t *
+api_ipam_pool_full_json(struct api_req *r, const struct ipam_pool *p)
+{
+	const struct conf_ipam_pool *cp;
+	const struct ipam_reservation *res;
+	char buf[IPADDR_STRLEN];
+	json_t *o = api_ipam_pool_json(p), *l = json_array();
+	size_t n = ipam_pool_reservations(p, &res);
+	bool runtime;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(l, json_pack("{s:s, s:s}", "ip",
+		    ipaddr_fmt(&res[i].ip, buf, sizeof(buf)), "name",
+		    res[i].name));
+	json_object_set_new(o, "reservations", l);
+	json_object_set_new(o, "runtime", json_boolean(ipam_pool_runtime(p)));
+	cp = ipamd_pool_definition(r->d->ipamd, ipam_pool_name(p), &runtime);
+	if (cp != NULL && !runtime && r->d->conf_path != NULL)
+		json_object_set_new(o, "config", json_pack("{s:s, s:i}",
+		    "file", r->d->conf_path, "line", (int)cp->line));
+	if (cp != NULL)
+		json_object_set_new(o, "definition",
+		    api_ipam_definition_json(cp));
 	return o;
 }
 
@@ -267,14 +329,15 @@ api_ipam_pools(struct api_req *r)
 	const struct ipam *ipam;
 	json_t *l;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	ipam = ipamd_ipam(r->d->ipamd);
 	l = json_array();
 	for (struct ipam_pool *p = ipam_pool_first(ipam); p;
 	    p = ipam_pool_next(p))
 		if (api_authz_pool(r, p))
-			json_array_append_new(l, api_ipam_pool_json(p));
+			json_array_append_new(l, api_ipam_pool_full_json(r,
+			    p));
 	api_reply_json(r, 200, json_pack("{s:o}", "pools", l));
 }
 
@@ -283,9 +346,9 @@ api_ipam_pool(struct api_req *r)
 {
 	const struct ipam_pool *p;
 
-	if (!ipam_ready(r) || (p = visible_pool(r, r->arg)) == NULL)
+	if (!api_ipam_ready(r) || (p = visible_pool(r, r->arg)) == NULL)
 		return;
-	api_reply_json(r, 200, api_ipam_pool_json(p));
+	api_reply_json(r, 200, api_ipam_pool_full_json(r, p));
 }
 
 /* ---- POST .../allocations ---- */
@@ -300,6 +363,20 @@ body_of(struct api_req *r, size_t *len)
 	*len = evbuffer_get_length(in);
 	body = (const char *)evbuffer_pullup(in, -1);
 	return body != NULL ? body : "";
+}
+
+json_t *
+api_ipam_body(struct api_req *r)
+{
+	const char *body;
+	char msg[256];
+	size_t len;
+	json_t *o;
+
+	body = body_of(r, &len);
+	if ((o = api_body_object(body, len, msg, sizeof(msg))) == NULL)
+		api_reply_error(r, 400, "%s", msg);
+	return o;
 }
 
 /*
@@ -319,7 +396,7 @@ allocate_done(const struct ipamd_result *res, void *arg)
 {
 	struct ipam_pending *pd = arg;
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
-	    .raw = "", .arg = "", .conns = pd->conns };
+	    .raw = "", .arg = "", .arg2 = "", .conns = pd->conns };
 
 	if (res->err != 0)
 		fabric_error_reply(&r, res->err, res->message);
@@ -328,7 +405,8 @@ allocate_done(const struct ipamd_result *res, void *arg)
 		    "committed (the IPAM store failed; nothing was "
 		    "allocated)");
 	else {
-		json_t *o = alloc_json(res->alloc, res->preallocated);
+		json_t *o = alloc_json(pd->d->ipamd, res->alloc,
+		    res->preallocated);
 
 		if (res->wait_s > 0)
 			json_object_set_new(o, "waitMs", json_integer(
@@ -336,6 +414,34 @@ allocate_done(const struct ipamd_result *res, void *arg)
 		api_reply_json(&r, res->existing ? 200 : 201, o);
 	}
 	free(pd);
+}
+
+/* An asked address refused: why, and by whom when it is allocated. */
+static void
+asked_error(struct api_req *r, int err, const char *pool,
+    const struct ipam_request *req)
+{
+	const struct ipaddr *ip = req->ip.af != 0 ? &req->ip : &req->ipv6;
+	const struct ipam_alloc *a;
+	char buf[IPADDR_STRLEN];
+
+	/* With two asked, name the one that is taken. */
+	if (req->ip.af != 0 && req->ipv6.af != 0 &&
+	    ipam_find_ip(ipamd_ipam(r->d->ipamd), pool, &req->ip) == NULL &&
+	    ipam_find_ip(ipamd_ipam(r->d->ipamd), pool, &req->ipv6) != NULL)
+		ip = &req->ipv6;
+	ipaddr_fmt(ip, buf, sizeof(buf));
+	if (err == EADDRNOTAVAIL)
+		api_reply_error(r, 409, "pool %.64s never hands out %s "
+		    "(outside its prefixes, excluded, its gateway or a "
+		    "network address)", pool, buf);
+	else if ((a = ipam_find_ip(ipamd_ipam(r->d->ipamd), pool, ip)) !=
+	    NULL)
+		api_reply_error(r, 409, "%s is allocated to %.64s in pool "
+		    "%.64s", buf, a->resource, pool);
+	else
+		api_reply_error(r, 409, "%s is not free in pool %.64s "
+		    "(reserved, in quarantine or in conflict)", buf, pool);
 }
 
 static void
@@ -350,6 +456,10 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		break;
 	case ENOSPC:
 		api_reply_error(r, 409, "pool %.64s is exhausted", pool);
+		break;
+	case EADDRNOTAVAIL:
+	case EADDRINUSE:
+		asked_error(r, err, pool, req);
 		break;
 	case EEXIST:
 		/* Names are per tenant: one held elsewhere is held in
@@ -368,7 +478,12 @@ allocate_error(struct api_req *r, int err, const char *pool,
 		break;
 	case EINVAL:
 		api_reply_error(r, 400, "pool %.64s cannot serve this request "
-		    "(bad MAC or address family not in the pool)", pool);
+		    "(bad MAC, an address family not in the pool, or an "
+		    "address of a family not asked)", pool);
+		break;
+	case EAGAIN:
+		api_reply_error(r, 503, "pool %.64s is being changed; retry",
+		    pool);
 		break;
 	case EIO:
 		api_reply_error(r, 503, "the IPAM store does not take changes "
@@ -392,7 +507,7 @@ api_ipam_allocate(struct api_req *r)
 	size_t len;
 	int code;
 
-	if (!ipam_ready(r) || visible_pool(r, r->arg) == NULL)
+	if (!api_ipam_ready(r) || visible_pool(r, r->arg) == NULL)
 		return;
 	body = body_of(r, &len);
 	if ((code = api_body_allocation(body, len, &b, msg, sizeof(msg))) !=
@@ -419,7 +534,7 @@ release_done(const struct ipamd_result *res, void *arg)
 {
 	struct ipam_pending *pd = arg;
 	struct api_req r = { .req = pd->req, .d = pd->d, .path = "",
-	    .raw = "", .arg = "", .conns = pd->conns };
+	    .raw = "", .arg = "", .arg2 = "", .conns = pd->conns };
 
 	if (res->status != 0)
 		api_reply_error(&r, 503, "the release could not be committed "
@@ -430,13 +545,14 @@ release_done(const struct ipamd_result *res, void *arg)
 }
 
 /*
- * The allocation a DELETE names: the resource in one of the pools the
- * client sees (the one ?pool= names, if given).  Names are per tenant,
- * so an admin, or a client of several tenants, may find it in more than
- * one: then it must say which with ?pool=.  NULL after a reply.
+ * The allocation a GET or DELETE names: the resource in one of the
+ * pools the client sees (the one ?pool= names, if given).  Names are
+ * per tenant, so an admin, or a client of several tenants, may find it
+ * in more than one: then it must say which with ?pool=.  NULL after a
+ * reply.
  */
 static const struct ipam_alloc *
-release_target(struct api_req *r, const char *pool)
+named_alloc(struct api_req *r, const char *pool)
 {
 	const struct ipam *ipam = ipamd_ipam(r->d->ipamd);
 	const struct ipam_alloc *a, *found = NULL;
@@ -473,7 +589,7 @@ api_ipam_release(struct api_req *r)
 	struct ipam_pending *pd;
 	char *pool;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	/* The names a client may not allocate it may not release either
 	 * (the shadow inventory's own). */
@@ -484,7 +600,7 @@ api_ipam_release(struct api_req *r)
 	}
 	if (query_text(r, "pool", &pool) == -1)
 		return;
-	a = release_target(r, pool);
+	a = named_alloc(r, pool);
 	free(pool);
 	if (a == NULL)
 		return;
@@ -506,19 +622,39 @@ api_ipam_release(struct api_req *r)
 
 /* ---- listings ---- */
 
+/* label=KEY[=VALUE] terms of a listing, all of which must match. */
+#define ALLOCS_TERMS_MAX	IPAM_LABELS_MAX
+struct allocs_term {
+	char		 key[IPAM_LABEL_KEY_MAX + 1];
+	char		 value[IPAM_LABEL_VALUE_MAX + 1];
+	bool		 any;		/* KEY alone: any value */
+};
+
 /*
  * Where a listing of allocations is, between slices or pages: the pools
- * the client saw when it began (by index, pools only being appended),
- * the current one and the seq of the last allocation listed in it.
+ * the client saw when it began (by ipam_pool_ord(), which pools made or
+ * deleted at run time do not disturb, with their tenant then), the
+ * current one and the seq of the last allocation looked at in it.  A
+ * pool gone meanwhile, or given to another tenant, is passed over.
+ * With label terms a slice or page stops after looking at a bounded
+ * number of allocations, listed or not.
  */
+struct allocs_pool {
+	uint64_t	 ord;
+	char		 tenant[IPAM_NAME_MAX + 1];	/* "" for none */
+};
+
 struct allocs_walk {
 	struct evpnd	*d;
-	bool		*visible;	/* by pool index */
+	struct allocs_pool *visible;	/* in list order */
 	size_t		 npools;
-	size_t		 pool;		/* current index */
-	uint64_t	 after;		/* seq listed last in it */
+	size_t		 pool;		/* current index in visible */
+	uint64_t	 after;		/* seq looked at last in it */
 	size_t		 want;		/* this slice */
+	size_t		 looked, budget;	/* this slice */
 	json_t		*items;
+	struct allocs_term terms[ALLOCS_TERMS_MAX];
+	size_t		 nterms;
 };
 
 static void
@@ -530,43 +666,77 @@ allocs_walk_free(void *arg)
 	free(w);
 }
 
+static bool
+allocs_match(const struct allocs_walk *w, const struct ipam_alloc *a)
+{
+	for (size_t i = 0; i < w->nterms; i++)
+		if (!ipam_labels_match(a->labels, w->terms[i].key,
+		    w->terms[i].any ? NULL : w->terms[i].value))
+			return false;
+	return true;
+}
+
 static int
 allocs_walk_one(const struct ipam_alloc *a, void *arg)
 {
 	struct allocs_walk *w = arg;
 
-	json_array_append_new(w->items, alloc_json(a, false));
+	if (allocs_match(w, a))
+		json_array_append_new(w->items, alloc_json(w->d->ipamd, a,
+		    false));
 	w->after = a->seq;
-	return json_array_size(w->items) >= w->want;
+	return json_array_size(w->items) >= w->want ||
+	    ++w->looked >= w->budget;
 }
 
-/* Up to want allocations from where the walk is; true when done. */
+/* The pool at the walk's index, if it is still the one seen. */
+static const struct ipam_pool *
+allocs_walk_pool(const struct allocs_walk *w)
+{
+	const struct allocs_pool *ap = &w->visible[w->pool];
+	const struct ipam_pool *p;
+	const char *tenant;
+
+	for (p = ipam_pool_first(ipamd_ipam(w->d->ipamd)); p != NULL &&
+	    ipam_pool_ord(p) < ap->ord; p = ipam_pool_next(p))
+		;
+	if (p == NULL || ipam_pool_ord(p) != ap->ord)
+		return NULL;
+	tenant = ipam_pool_tenant(p);
+	return strcmp(tenant != NULL ? tenant : "", ap->tenant) == 0 ? p :
+	    NULL;
+}
+
+/* Up to want allocations from where the walk is, looking at no more
+ * than budget; true when done. */
 static bool
-allocs_walk_step(struct allocs_walk *w, json_t *items, size_t want)
+allocs_walk_step(struct allocs_walk *w, json_t *items, size_t want,
+    size_t budget)
 {
 	const struct ipam *ipam = ipamd_ipam(w->d->ipamd);
-	const struct ipam_pool *p = ipam_pool_first(ipam);
+	const struct ipam_pool *p;
 
-	for (size_t i = 0; p != NULL && i < w->pool; i++)
-		p = ipam_pool_next(p);
 	w->items = items;
 	w->want = want;
-	while (p != NULL && w->pool < w->npools &&
-	    json_array_size(items) < want) {
-		if (!w->visible[w->pool] || ipam_foreach_after(ipam,
-		    ipam_pool_name(p), w->after, allocs_walk_one, w) == 0) {
+	w->looked = 0;
+	w->budget = budget;
+	while (w->pool < w->npools && json_array_size(items) < want &&
+	    w->looked < budget) {
+		if ((p = allocs_walk_pool(w)) == NULL ||
+		    ipam_foreach_after(ipam, ipam_pool_name(p), w->after,
+		    allocs_walk_one, w) == 0) {
 			w->pool++;
 			w->after = 0;
-			p = ipam_pool_next(p);
 		}
 	}
-	return p == NULL || w->pool >= w->npools;
+	return w->pool >= w->npools;
 }
 
 static bool
 allocs_fill(void *arg, json_t *items)
 {
-	return allocs_walk_step(arg, items, API_STREAM_SLICE);
+	return allocs_walk_step(arg, items, API_STREAM_SLICE,
+	    API_STREAM_SLICE);
 }
 
 /* The pools a listing covers: those the client sees (and ?pool=). */
@@ -576,29 +746,86 @@ allocs_walk_new(struct api_req *r, const char *only)
 	const struct ipam *ipam = ipamd_ipam(r->d->ipamd);
 	struct allocs_walk *w = xcalloc(1, sizeof(*w));
 	const struct ipam_pool *p;
-	size_t i = 0;
+	size_t n = 0;
 
 	w->d = r->d;
 	for (p = ipam_pool_first(ipam); p != NULL; p = ipam_pool_next(p))
+		n++;
+	w->visible = xcalloc(n + 1, sizeof(*w->visible));
+	for (p = ipam_pool_first(ipam); p != NULL; p = ipam_pool_next(p)) {
+		struct allocs_pool *ap = &w->visible[w->npools];
+		const char *tenant = ipam_pool_tenant(p);
+
+		if (!api_authz_pool(r, p) || (only != NULL &&
+		    strcmp(only, ipam_pool_name(p)) != 0))
+			continue;
+		ap->ord = ipam_pool_ord(p);
+		strlcpy_s(ap->tenant, tenant != NULL ? tenant : "",
+		    sizeof(ap->tenant));
 		w->npools++;
-	w->visible = xcalloc(w->npools + 1, sizeof(*w->visible));
-	for (p = ipam_pool_first(ipam); p != NULL; p = ipam_pool_next(p), i++)
-		w->visible[i] = api_authz_pool(r, p) && (only == NULL ||
-		    strcmp(only, ipam_pool_name(p)) == 0);
+	}
 	return w;
 }
 
-/* "POOL:SEQ": the pool's index and the seq listed last in it. */
+/* The query's label=KEY[=VALUE] terms into w; -1 after a 400. */
 static int
-cursor_parse(const char *s, size_t *pool, uint64_t *after)
+allocs_terms(struct api_req *r, struct allocs_walk *w)
 {
-	unsigned long long p, a;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	const struct evkeyval *kv;
+	struct evkeyvalq q;
+	int rc = 0;
+
+	TAILQ_INIT(&q);
+	if (qs == NULL || evhttp_parse_query_str(qs, &q) == -1)
+		return 0;	/* query_text() has answered a bad one */
+	TAILQ_FOREACH(kv, &q, next) {
+		const char *eq = strchr(kv->value, '=');
+		size_t klen = eq ? (size_t)(eq - kv->value) :
+		    strlen(kv->value);
+		struct allocs_term *t = &w->terms[w->nterms];
+
+		if (strcmp(kv->key, "label") != 0)
+			continue;
+		if (w->nterms == ALLOCS_TERMS_MAX || klen == 0 ||
+		    klen > IPAM_LABEL_KEY_MAX || (eq != NULL &&
+		    strlen(eq + 1) > IPAM_LABEL_VALUE_MAX)) {
+			api_reply_error(r, 400, "'label' is KEY or KEY=VALUE "
+			    "(at most %d terms, keys of %d bytes, values of "
+			    "%d)", ALLOCS_TERMS_MAX, IPAM_LABEL_KEY_MAX,
+			    IPAM_LABEL_VALUE_MAX);
+			rc = -1;
+			break;
+		}
+		memcpy(t->key, kv->value, klen);
+		t->key[klen] = '\0';
+		t->any = eq == NULL;
+		if (eq != NULL)
+			strlcpy_s(t->value, eq + 1, sizeof(t->value));
+		w->nterms++;
+	}
+	evhttp_clear_headers(&q);
+	return rc;
+}
+
+/*
+ * "ORD:SEQ": the pool (ipam_pool_ord()) and the seq looked at last in
+ * it.  The walk goes on there, or at the next pool the client sees when
+ * that one is gone.
+ */
+static int
+cursor_parse(const char *s, struct allocs_walk *w)
+{
+	unsigned long long ord, seq;
 	char tail;
 
-	if (s == NULL || sscanf(s, "%llu:%llu%c", &p, &a, &tail) != 2)
+	if (s == NULL || sscanf(s, "%llu:%llu%c", &ord, &seq, &tail) != 2)
 		return -1;
-	*pool = (size_t)p;
-	*after = a;
+	while (w->pool < w->npools && w->visible[w->pool].ord < ord)
+		w->pool++;
+	w->after = w->pool < w->npools && w->visible[w->pool].ord == ord ?
+	    seq : 0;
 	return 0;
 }
 
@@ -610,11 +837,12 @@ allocs_page(struct api_req *r, struct allocs_walk *w, uint64_t limit)
 	char next[48];
 	bool done;
 
-	done = allocs_walk_step(w, list, (size_t)limit);
+	done = allocs_walk_step(w, list, (size_t)limit, API_PAGE_SCAN_MAX);
 	o = json_pack("{s:o, s:I}", "allocations", list, "count",
 	    (json_int_t)json_array_size(list));
 	if (!done) {
-		snprintf(next, sizeof(next), "%zu:%llu", w->pool,
+		snprintf(next, sizeof(next), "%llu:%llu",
+		    (unsigned long long)w->visible[w->pool].ord,
 		    (unsigned long long)w->after);
 		json_object_set_new(o, "next", json_string(next));
 	}
@@ -622,11 +850,13 @@ allocs_page(struct api_req *r, struct allocs_walk *w, uint64_t limit)
 }
 
 /*
- * GET /v1/ipam/allocations[?pool=NAME][&limit=L[&after=C]]: the
- * allocations of the pools the client sees, in creation order; without
- * a limit streamed in slices, with one a page and "next", the cursor
- * for after=.  Allocations made meanwhile may or may not be listed; one
- * released meanwhile is gone; none is listed twice or skipped.
+ * GET /v1/ipam/allocations[?pool=NAME][&label=K[=V]...][&limit=L
+ * [&after=C]]: the allocations of the pools the client sees that carry
+ * every label term, in creation order; without a limit streamed in
+ * slices, with one a page and "next", the cursor for after= (a filtered
+ * page may hold fewer than L, even none, and still have a next).
+ * Allocations made meanwhile may or may not be listed; one released
+ * meanwhile is gone; none is listed twice or skipped.
  */
 void
 api_ipam_allocations(struct api_req *r)
@@ -635,7 +865,7 @@ api_ipam_allocations(struct api_req *r)
 	char *pool = NULL, *limit_s = NULL, *after_s = NULL;
 	uint64_t limit = 0;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	if (query_text(r, "pool", &pool) == -1 || query_text(r, "limit",
 	    &limit_s) == -1 || query_text(r, "after", &after_s) == -1)
@@ -649,8 +879,12 @@ api_ipam_allocations(struct api_req *r)
 		goto out;
 	}
 	w = allocs_walk_new(r, pool);
-	if (after_s != NULL && (limit == 0 || cursor_parse(after_s,
-	    &w->pool, &w->after) == -1)) {
+	if (allocs_terms(r, w) == -1) {
+		allocs_walk_free(w);
+		goto out;
+	}
+	if (after_s != NULL && (limit == 0 || cursor_parse(after_s, w) ==
+	    -1)) {
 		api_reply_error(r, 400, "'after' must be the 'next' of a page, "
 		    "with 'limit'");
 		allocs_walk_free(w);
@@ -667,6 +901,20 @@ out:
 	free(pool);
 	free(limit_s);
 	free(after_s);
+}
+
+void
+api_ipam_allocation(struct api_req *r)
+{
+	const struct ipam_alloc *a;
+	char *pool;
+
+	if (!api_ipam_ready(r) || query_text(r, "pool", &pool) == -1)
+		return;
+	a = named_alloc(r, pool);
+	free(pool);
+	if (a != NULL)
+		api_reply_json(r, 200, alloc_json(r->d->ipamd, a, false));
 }
 
 /* Conflicts name a VNI: a client sees those of its tenants' pools. */
@@ -730,6 +978,8 @@ record_append(const struct ipam_audit_record *rec, void *arg)
 	json_set_text(o, "ip", rec->ip);
 	json_set_text(o, "ipv6", rec->ipv6);
 	json_set_text(o, "mac", rec->mac);
+	if (rec->labels != NULL && rec->labels[0] != '\0')
+		json_object_set_new(o, "labels", labels_json(rec->labels));
 	json_set_text(o, "prevHmac", rec->prev_hex);
 	json_set_text(o, "hmac", rec->hmac_hex);
 	json_array_append_new(rl->records, o);
@@ -770,7 +1020,7 @@ api_ipam_audit_records(struct api_req *r)
 	struct evkeyvalq q;
 	char err[256];
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	TAILQ_INIT(&q);
 	if (qs != NULL && evhttp_parse_query_str(qs, &q) == -1) {
@@ -806,7 +1056,7 @@ api_ipam_shadow(struct api_req *r)
 {
 	json_t *o;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	o = shadowd_json(ipamd_shadowd(r->d->ipamd));
 	filter_pools(r, json_object_get(o, "pools"));
@@ -818,7 +1068,7 @@ api_ipam_alerts(struct api_req *r)
 {
 	json_t *o, *l;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	o = shadowd_alerts_json(ipamd_shadowd(r->d->ipamd));
 	l = json_object_get(o, "alerts");
@@ -842,7 +1092,7 @@ api_ipam_intent(struct api_req *r)
 	size_t len;
 	int code;
 
-	if (!ipam_ready(r))
+	if (!api_ipam_ready(r))
 		return;
 	sd = ipamd_shadowd(r->d->ipamd);
 	if (visible_pool(r, r->arg) == NULL)

@@ -1,6 +1,7 @@
 /*
  * evpnctl's IPAM commands: show ipam pools|allocations|conflicts|
- * shadow|alerts, ipam allocate|release|intent, ipam audit verify.
+ * shadow|alerts, ipam allocate|release|intent, ipam audit verify (and
+ * the printer of one pool in full, for ctl_pools.c).
  * They are thin: the API does the work, these print its answers (as
  * JSON with --json, the very object the API returned).
  */
@@ -64,30 +65,139 @@ run_ipam_pools(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	return 0;
 }
 
-/* "RESOURCE: IP [IPV6] MAC (pool P, VNI N)" */
+/* An array of strings joined by ", " (or "-"). */
+static void
+print_list(const char *label, const json_t *l)
+{
+	const json_t *v;
+	size_t i;
+
+	printf("  %s: ", label);
+	if (json_array_size(l) == 0)
+		printf("-");
+	json_array_foreach(l, i, v)
+		printf("%s%s", i ? ", " : "", json_string_value(v));
+	printf("\n");
+}
+
+static void
+print_pool_dns(const json_t *dns)
+{
+	const json_t *t = json_object_get(dns, "tsig");
+
+	printf("  dns: zone %s, server %s, tsig %s %s%s, ttl %lld",
+	    jstr(dns, "zone", "?"), jstr(dns, "server", "?"),
+	    jstr(t, "algorithm", "?"), jstr(t, "name", "?"),
+	    jbool(dns, "reverse") ? ", reverse" : "", jint(dns, "ttl"));
+	if (jstr(dns, "nameTemplate", NULL) != NULL)
+		printf(", names %s", jstr(dns, "nameTemplate", ""));
+	printf("\n");
+}
+
+/* One pool in full: where it is defined, its settings and counts. */
+void
+ctl_print_pool_detail(const json_t *p)
+{
+	const json_t *def = json_object_get(p, "definition");
+	const json_t *cf = json_object_get(p, "config"), *r;
+	size_t i;
+
+	printf("Pool %s", jstr(p, "name", "?"));
+	if (jbool(p, "runtime"))
+		printf(" (made at run time)\n");
+	else if (cf != NULL)
+		printf(" (%s line %lld)\n", jstr(cf, "file", "?"),
+		    jint(cf, "line"));
+	else
+		printf("\n");
+	printf("  tenant %s, VNI %lld, quarantine %llds\n",
+	    jstr(p, "tenant", "-"), jint(p, "vni"), jint(def, "quarantine"));
+	print_list("prefixes", json_object_get(p, "prefixes"));
+	print_list("gateways", json_object_get(def, "gateways"));
+	print_list("excludes", json_object_get(def, "excludes"));
+	printf("  size");
+	print_count(json_object_get(p, "size"), 0);
+	printf(", used %lld, free", jint(p, "used"));
+	print_count(json_object_get(p, "free"), 0);
+	printf(", allocations %lld, quarantined %lld, conflicts %lld\n",
+	    jint(p, "allocations"), jint(p, "quarantined"),
+	    jint(p, "conflicts"));
+	printf("  reservations:");
+	if (json_array_size(json_object_get(p, "reservations")) == 0)
+		printf(" -");
+	json_array_foreach(json_object_get(p, "reservations"), i, r)
+		printf("%s %s (%s)", i ? "," : "", jstr(r, "ip", "?"),
+		    jstr(r, "name", "?"));
+	printf("\n");
+	if (json_object_get(def, "dns") != NULL)
+		print_pool_dns(json_object_get(def, "dns"));
+}
+
+/* "RESOURCE: IP [IPV6] MAC (pool P, VNI N) [k=v,...]" */
 static void
 print_alloc_line(const json_t *a)
 {
 	const char *ip = jstr(a, "ip", NULL), *ip6 = jstr(a, "ipv6", NULL);
+	const json_t *labels = json_object_get(a, "labels"), *v;
+	const char *k;
+	int n = 0;
 
-	printf("%s: %s%s%s %s (pool %s, VNI %lld)%s\n", jstr(a, "resource",
+	printf("%s: %s%s%s %s (pool %s, VNI %lld)%s", jstr(a, "resource",
 	    "?"), ip ? ip : "", ip && ip6 ? " " : "", ip6 ? ip6 : "",
 	    jstr(a, "mac", "?"), jstr(a, "pool", "?"), jint(a, "vni"),
 	    jbool(a, "preallocated") ? " pre-allocated" : "");
+	json_object_foreach((json_t *)labels, k, v)
+		printf("%s%s=%s", n++ ? "," : " ", k, json_string_value(v));
+	if (jstr(a, "dns", NULL) != NULL)
+		printf(" dns %s", jstr(a, "dns", ""));
+	printf("\n");
+}
+
+/* --label K=V options: into an object (allocate) or a query. */
+static json_t *
+labels_object(const struct ctl *ctl)
+{
+	json_t *o = json_object();
+
+	for (int i = 0; i < ctl->nlabels; i++) {
+		const char *eq = strchr(ctl->labels[i], '=');
+		char key[128];
+
+		if (eq == NULL || eq == ctl->labels[i] ||
+		    (size_t)(eq - ctl->labels[i]) >= sizeof(key)) {
+			fprintf(stderr, "evpnctl: --label takes KEY=VALUE\n");
+			json_decref(o);
+			return NULL;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - ctl->labels[i]),
+		    ctl->labels[i]);
+		json_object_set_new(o, key, json_string(eq + 1));
+	}
+	return o;
 }
 
 int
 run_ipam_allocations(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
+	char *path, *q, *more;
 	json_t *o, *a;
-	char *path;
 	size_t i;
 
 	if (nargs > 0)
 		path = apiclient_path("/v1/ipam/allocations?pool=%s", args[0]);
 	else
-		path = xstrdup("/v1/ipam/allocations");
+		path = xstrdup("/v1/ipam/allocations?");
+	/* --label K[=V]: each term must match. */
+	for (int l = 0; l < ctl->nlabels; l++) {
+		q = apiclient_escape(ctl->labels[l]);
+		if (asprintf(&more, "%s%slabel=%s", path, path[strlen(path) -
+		    1] == '?' ? "" : "&", q) == -1)
+			fatalx("evpnctl: out of memory");
+		free(q);
+		free(path);
+		path = more;
+	}
 	o = api_get(ctl, path);
 	free(path);
 	if (o == NULL)
@@ -145,6 +255,17 @@ run_ipam_allocate(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		json_object_set_new(req, "family", json_string(ctl->family));
 	if (ctl->mac != NULL)
 		json_object_set_new(req, "mac", json_string(ctl->mac));
+	if (ctl->ip != NULL)
+		json_object_set_new(req, "ip", json_string(ctl->ip));
+	if (ctl->nlabels > 0) {
+		json_t *l = labels_object(ctl);
+
+		if (l == NULL) {
+			json_decref(req);
+			return 2;
+		}
+		json_object_set_new(req, "labels", l);
+	}
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	if (body == NULL) {

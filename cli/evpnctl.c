@@ -10,8 +10,10 @@
  * the text form, a printer.
  *
  * The transport is apiclient.h: one HTTP/1.1 request per command (GET,
- * POST with a JSON body, DELETE) over the Unix socket.  Options
- * (--json, --family, --mac) may appear anywhere among the words.
+ * POST with a JSON body, PATCH, DELETE) over the Unix socket.  Options
+ * (--json, --family, --mac, --ip, --label) may appear anywhere among
+ * the words; a pattern's last <ARGS...> takes every word left (a
+ * pool's settings).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -58,8 +60,20 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "show dataplane", "kernel entries, netlink requests, devices",
 	    run_dataplane },
 	{ "show ipam pools", "IPAM pools: size, used, free", run_ipam_pools },
-	{ "show ipam allocations [POOL]", "IPAM allocations",
+	{ "show ipam allocations [POOL]", "IPAM allocations (--label K[=V]...)",
 	    run_ipam_allocations },
+	{ "show ipam pool <POOL>", "one pool in full: definition, counts, "
+	    "reservations", run_ipam_pool_show },
+	{ "ipam pool add <POOL> <SETTINGS...>", "make a pool (prefix P, "
+	    "gateway A, vni N, ...; see evpnctl(8))", run_ipam_pool_add },
+	{ "ipam pool set <POOL> <SETTINGS...>", "change what the settings "
+	    "name (no-KEY removes)", run_ipam_pool_set },
+	{ "ipam pool del <POOL>", "delete a pool without allocations",
+	    run_ipam_pool_del },
+	{ "ipam reserve <POOL> <IP> <NAME>", "reserve an address of a pool",
+	    run_ipam_reserve },
+	{ "ipam unreserve <POOL> <IP>", "remove a reservation",
+	    run_ipam_unreserve },
 	{ "show ipam conflicts", "allocated addresses another VTEP claims",
 	    run_ipam_conflicts },
 	{ "show ipam shadow", "shadow inventory: forecasts, pre-allocations, "
@@ -67,8 +81,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "show ipam alerts", "shadow inventory anomaly alerts",
 	    run_ipam_alerts },
 	{ "ipam allocate <POOL> <RESOURCE>",
-	    "allocate (--family ipv4|ipv6|dual, --mac MAC)",
-	    run_ipam_allocate },
+	    "allocate (--family ipv4|ipv6|dual, --mac MAC, --ip ADDR, "
+	    "--label K=V...)", run_ipam_allocate },
 	{ "ipam release <RESOURCE> [POOL]", "release an allocation (POOL: "
 	    "when several tenants use the name)",
 	    run_ipam_release },
@@ -88,7 +102,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: evpnctl [-S socket] COMMAND... [--json] "
-	    "[--family F] [--mac MAC]\n"
+	    "[--family F] [--mac MAC] [--ip ADDR] [--label K=V]...\n"
 	    "commands:\n");
 	for (size_t i = 0; i < nitems(ctl_cmds); i++)
 		fprintf(out, "  %-30s %s\n", ctl_cmds[i].syntax,
@@ -438,6 +452,13 @@ cmd_match(const struct ctl_cmd *cmd, char **words, int nwords, char **args)
 	snprintf(syntax, sizeof(syntax), "%s", cmd->syntax);
 	for (tok = strtok_r(syntax, " ", &save); tok != NULL;
 	    tok = strtok_r(NULL, " ", &save)) {
+		if (tok[0] == '<' && strstr(tok, "...>") != NULL) {
+			if (w == nwords)
+				return -1;
+			while (w < nwords)
+				args[nargs++] = words[w++];
+			continue;
+		}
 		if (tok[0] == '[' || tok[0] == '<') {
 			if (w == nwords && tok[0] == '[')
 				continue;
@@ -496,6 +517,11 @@ main(int argc, char *argv[])
 			ctl.family = argv[++i];
 		else if (strcmp(argv[i], "--mac") == 0 && i + 1 < argc)
 			ctl.mac = argv[++i];
+		else if (strcmp(argv[i], "--ip") == 0 && i + 1 < argc)
+			ctl.ip = argv[++i];
+		else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc &&
+		    ctl.nlabels < CTL_MAX_LABELS)
+			ctl.labels[ctl.nlabels++] = argv[++i];
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);

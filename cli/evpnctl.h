@@ -9,13 +9,17 @@
 
 #include <jansson.h>
 
-#define CTL_MAX_WORDS		16
+#define CTL_MAX_WORDS		64
+#define CTL_MAX_LABELS		16
 
 struct ctl {
 	const char	*sock;
 	bool		 json;
 	const char	*family;	/* --family, NULL if not given */
 	const char	*mac;		/* --mac */
+	const char	*ip;		/* --ip */
+	const char	*labels[CTL_MAX_LABELS];	/* --label K=V */
+	int		 nlabels;
 };
 
 struct ctl_cmd;
@@ -23,7 +27,8 @@ typedef int	 ctl_run(struct ctl *, const struct ctl_cmd *, char **args,
 		    int nargs);
 
 struct ctl_cmd {
-	const char	*syntax;	/* keywords, [OPTIONAL] and <ARG> */
+	const char	*syntax;	/* keywords, [OPTIONAL], <ARG> and
+					 * <ARGS...> (the words left) */
 	const char	*help;
 	ctl_run		*run;
 };
@@ -48,6 +53,13 @@ ctl_run		 run_evpn_routes, run_evpn_vni, run_evpn_mac, run_dataplane,
 ctl_run		 run_ipam_pools, run_ipam_allocations, run_ipam_conflicts,
 		 run_ipam_allocate, run_ipam_release, run_ipam_audit_verify,
 		 run_ipam_shadow, run_ipam_alerts, run_ipam_intent;
+
+/* One pool's JSON in full (ctl_ipam.c). */
+void		 ctl_print_pool_detail(const json_t *);
+
+/* ctl_pools.c */
+ctl_run		 run_ipam_pool_add, run_ipam_pool_set, run_ipam_pool_del,
+		 run_ipam_pool_show, run_ipam_reserve, run_ipam_unreserve;
 
 /* ctl_fabric.c */
 ctl_run		 run_ipam_blocks, run_ipam_datastore, run_ipam_reclaim;

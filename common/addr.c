@@ -204,6 +204,26 @@ prefix_cmp(const struct prefix *a, const struct prefix *b)
 	return (int)a->len - (int)b->len;
 }
 
+bool
+prefix_contains(const struct prefix *pfx, const struct ipaddr *ip)
+{
+	struct prefix x;
+
+	if (pfx->addr.af != ip->af)
+		return false;
+	x.addr = *ip;
+	x.len = pfx->len;
+	prefix_mask(&x);
+	return ipaddr_cmp(&x.addr, &pfx->addr) == 0;
+}
+
+bool
+prefix_overlap(const struct prefix *a, const struct prefix *b)
+{
+	return a->len <= b->len ? prefix_contains(a, &b->addr) :
+	    prefix_contains(b, &a->addr);
+}
+
 int
 mac_parse(const char *s, struct macaddr *m)
 {

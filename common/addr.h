@@ -62,6 +62,9 @@ int	 prefix_parse(const char *, struct prefix *, bool loose);
 const char *prefix_fmt(const struct prefix *, char *, size_t);
 int	 prefix_cmp(const struct prefix *, const struct prefix *);
 void	 prefix_mask(struct prefix *);
+/* ip lies in pfx (pfx masked); two masked prefixes share an address. */
+bool	 prefix_contains(const struct prefix *, const struct ipaddr *);
+bool	 prefix_overlap(const struct prefix *, const struct prefix *);
 
 int	 mac_parse(const char *, struct macaddr *);
 const char *mac_fmt(const struct macaddr *, char *, size_t);

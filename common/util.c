@@ -1,6 +1,7 @@
 #include "common/util.h"
 #include "common/log.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,6 +75,21 @@ strlcpy_s(char *dst, const char *src, size_t size)
 		dst[c] = '\0';
 	}
 	return n;
+}
+
+bool
+base64_valid(const char *s, size_t max)
+{
+	size_t len = strlen(s), pad = 0;
+
+	if (len == 0 || len % 4 != 0 || len > max)
+		return false;
+	while (pad < 2 && s[len - 1 - pad] == '=')
+		pad++;
+	for (size_t i = 0; i < len - pad; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+			return false;
+	return true;
 }
 
 void

@@ -99,6 +99,14 @@ conf_ipam_pool_free(struct conf_ipam_pool *pool)
 		free(res->name);
 		free(res);
 	}
+	free(pool->dns.zone);
+	free(pool->dns.tsig_alg);
+	free(pool->dns.tsig_name);
+	if (pool->dns.tsig_secret != NULL)
+		explicit_bzero(pool->dns.tsig_secret,
+		    strlen(pool->dns.tsig_secret));
+	free(pool->dns.tsig_secret);
+	free(pool->dns.name_template);
 	free(pool->name);
 	free(pool->tenant);
 	free(pool);

@@ -256,8 +256,34 @@ struct conf_ipam_shadow {
 	uint32_t	 lead_time;
 };
 
+/*
+ * "dns zone ZONE server ADDR tsig ALG NAME SECRET [reverse] [ttl N]" and
+ * "dns name-template TEMPLATE" in an ipam pool: allocations named by a
+ * dns-name label or by the template get A/AAAA records in ZONE (and PTR
+ * records with reverse) through dynamic updates (RFC 2136) signed with
+ * TSIG (RFC 8945).  tsig_secret is a secret (base64 as in knot.conf or
+ * named.conf): never logged, redacted when the config is shown.
+ * Template placeholders: {resource} {pool} {ip} {label:KEY}.
+ */
+#define CONF_DNS_NAME_MAX	253	/* RFC 1035 §2.3.4, without the dot */
+#define CONF_DNS_SECRET_MAX	512	/* base64 characters */
+#define CONF_DNS_DEFAULT_TTL	60
+#define CONF_DNS_MAX_TTL	86400
+
+struct conf_ipam_dns {
+	char		*zone;			/* NULL = no DNS registration */
+	struct ipaddr	 server;
+	char		*tsig_alg;		/* hmac-sha256, ... */
+	char		*tsig_name;
+	char		*tsig_secret;		/* a secret */
+	bool		 reverse;		/* PTR records too */
+	uint32_t	 ttl;
+	char		*name_template;		/* NULL: dns-name labels only */
+};
+
 struct conf_ipam_pool {
 	TAILQ_ENTRY(conf_ipam_pool) entry;
+	unsigned	 line;			/* of "ipam pool NAME" */
 	char		*name;
 	char		*tenant;		/* NULL = the default tenant */
 	uint32_t	 vni;			/* 0 = none */
@@ -271,6 +297,7 @@ struct conf_ipam_pool {
 	uint8_t		 mac_prefix_len;	/* 0 = not set */
 	bool		 has_shadow;
 	struct conf_ipam_shadow shadow;
+	struct conf_ipam_dns dns;
 	/* fabric-wide pools (the fabric IPAM issue) */
 	enum conf_ipam_scope scope;
 	uint8_t		 block_size;		/* IPv4 block prefix length */
@@ -361,7 +388,8 @@ void		 conf_print(FILE *, const struct config *);
 char		*conf_print_string(const struct config *);	/* malloc'd */
 /*
  * The same with CONF_PRINT_REDACT: every secret (a neighbor's TCP MD5
- * password) printed as CONF_REDACTED, for showing the running config.
+ * password, a pool's TSIG secret) printed as CONF_REDACTED, for showing
+ * the running config.
  */
 #define CONF_PRINT_REDACT	0x01
 #define CONF_REDACTED		"<redacted>"
@@ -386,6 +414,10 @@ bool		 conf_api_client_has_tenant(const struct conf_api_client *,
 bool		 conf_api_client_sees(const struct conf_api_client *,
 		    const char *tenant);
 const char	*conf_api_role_name(enum conf_api_role);
+/* The pool block alone, as the printer writes it; malloc'd.  With
+ * redact the TSIG secret is written as CONF_REDACTED. */
+char		*conf_ipam_pool_text(const struct conf_ipam_pool *,
+		    bool redact);
 void		 conf_ipam_datastore_clear(struct conf_ipam_datastore *);
 /* The datastore's key prefix, the default when not configured. */
 const char	*conf_datastore_prefix(const struct config *);

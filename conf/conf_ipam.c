@@ -107,33 +107,13 @@ arg_name(struct parser *p, int i, const char *what, char **out)
 	return 0;
 }
 
-static bool
-prefix_holds(const struct prefix *pfx, const struct ipaddr *ip)
-{
-	struct prefix x;
-
-	if (pfx->addr.af != ip->af)
-		return false;
-	x.addr = *ip;
-	x.len = pfx->len;
-	prefix_mask(&x);
-	return ipaddr_cmp(&x.addr, &pfx->addr) == 0;
-}
-
-static bool
-prefixes_overlap(const struct prefix *a, const struct prefix *b)
-{
-	return a->len <= b->len ? prefix_holds(a, &b->addr) :
-	    prefix_holds(b, &a->addr);
-}
-
 static const struct conf_prefix *
 pool_prefix_of(const struct conf_ipam_pool *pool, const struct ipaddr *ip)
 {
 	const struct conf_prefix *cp;
 
 	TAILQ_FOREACH(cp, &pool->prefixes, entry)
-		if (prefix_holds(&cp->prefix, ip))
+		if (prefix_contains(&cp->prefix, ip))
 			return cp;
 	return NULL;
 }
@@ -169,6 +149,7 @@ cp_cmd_ipam_pool(struct parser *p)
 		    "declared", p->line, cp_arg(p, 0));
 	}
 	pool = xcalloc(1, sizeof(*pool));
+	pool->line = p->lineno;
 	pool->name = name;
 	pool->quarantine = CONF_IPAM_DEFAULT_QUARANTINE;
 	TAILQ_INIT(&pool->prefixes);
@@ -223,7 +204,7 @@ cmd_pool_prefix(struct parser *p)
 		return cp_err(p, "invalid prefix '%s' in '%s'", cp_arg(p, 0),
 		    p->line);
 	TAILQ_FOREACH(cp, &p->pool->prefixes, entry)
-		if (prefixes_overlap(&cp->prefix, &pfx))
+		if (prefix_overlap(&cp->prefix, &pfx))
 			return cp_err(p, "prefix %s overlaps prefix %s of the "
 			    "same pool in '%s'", cp_arg(p, 0),
 			    prefix_fmt(&cp->prefix, buf, sizeof(buf)),
@@ -496,6 +477,8 @@ const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS] = {
 	{ "quarantine", cmd_pool_quarantine },
 	{ "mac-prefix", cmd_pool_mac_prefix },
 	{ "shadow", cmd_pool_shadow },
+	{ "dns zone", cp_cmd_pool_dns_zone },
+	{ "dns name-template", cp_cmd_pool_dns_template },
 	{ "scope", cp_cmd_pool_scope },
 	{ "block-size", cp_cmd_pool_block_size },
 	{ "borrow", cp_cmd_pool_borrow },
@@ -541,7 +524,7 @@ check_overlap(struct parser *p, const struct conf_ipam_pool *pool,
 		if (strcmp(tenant_name(other), tenant_name(pool)) != 0)
 			continue;
 		TAILQ_FOREACH(oc, &other->prefixes, entry)
-			if (prefixes_overlap(&oc->prefix, &cp->prefix))
+			if (prefix_overlap(&oc->prefix, &cp->prefix))
 				return cp_err(p, "ipam pool %s: prefix %s "
 				    "overlaps prefix %s of ipam pool %s "
 				    "(tenant %s)", pool->name,
@@ -579,6 +562,8 @@ cp_ipam_check(struct parser *p, const struct pending_check *chk)
 			    "above max-warm %u", pool->name,
 			    pool->shadow.min_warm, pool->shadow.max_warm);
 		break;
+	case CHECK_IPAM_DNS:
+		return cp_dns_check(p, pool);
 	default:
 		return cp_fabric_check(p, chk);
 	}

@@ -43,6 +43,7 @@ enum check_kind {
 	CHECK_IPAM_INSIDE,		/* obj: pool, obj2: struct ipaddr */
 	CHECK_IPAM_OVERLAP,		/* obj: pool, obj2: conf_prefix */
 	CHECK_IPAM_SHADOW,		/* obj: pool */
+	CHECK_IPAM_DNS,			/* obj: pool */
 	CHECK_IPAM_FABRIC,		/* obj: pool */
 	CHECK_IPAM_DATASTORE,		/* obj: the datastore */
 	CHECK_NB_SEND_HOLD,		/* obj: neighbor */
@@ -120,13 +121,19 @@ void	 cp_check_add2(struct parser *, enum check_kind, const void *,
 int	 cp_ipam_check(struct parser *, const struct pending_check *);
 /* Sized here so the node table can count them; a missing or extra
  * entry is a compile error (too many) or fails every test (too few). */
-#define CP_IPAM_POOL_NCMDS	15
+#define CP_IPAM_POOL_NCMDS	17
 #define CP_IPAM_SHADOW_NCMDS	10
 #define CP_IPAM_DATASTORE_NCMDS	4
 extern const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS];
 extern const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS];
 extern const struct command cp_ipam_datastore_cmds[CP_IPAM_DATASTORE_NCMDS];
 int	 cp_cmd_ipam_pool(struct parser *);
+/* The DNS statements of an ipam pool (conf_dns.c). */
+int	 cp_cmd_pool_dns_zone(struct parser *);
+int	 cp_cmd_pool_dns_template(struct parser *);
+int	 cp_dns_check(struct parser *, const struct conf_ipam_pool *);
+void	 conf_print_ipam_dns(FILE *, const struct conf_ipam_dns *,
+	    bool redact);
 /* The API statements (conf_api.c). */
 int	 cp_cmd_api_listen(struct parser *);
 int	 cp_cmd_api_client(struct parser *);

@@ -179,7 +179,7 @@ print_ipam_datastore(FILE *f, const struct conf_ipam_datastore *ds)
 /* Prefixes, exclusions and reservations keep file order: the prefix
  * order is the order addresses are handed out in. */
 static void
-print_ipam_pool(FILE *f, const struct conf_ipam_pool *pool)
+print_ipam_pool(FILE *f, const struct conf_ipam_pool *pool, bool redact)
 {
 	const struct conf_prefix *cp;
 	const struct conf_ipam_range *r;
@@ -220,9 +220,25 @@ print_ipam_pool(FILE *f, const struct conf_ipam_pool *pool)
 		fprintf(f, "\n");
 	}
 	print_ipam_pool_fabric(f, pool);
+	conf_print_ipam_dns(f, &pool->dns, redact);
 	if (pool->has_shadow)
 		print_ipam_shadow(f, &pool->shadow);
 	fprintf(f, "!\n");
+}
+
+char *
+conf_ipam_pool_text(const struct conf_ipam_pool *pool, bool redact)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatalx("%s: open_memstream failed", __func__);
+	print_ipam_pool(f, pool, redact);
+	if (fclose(f) != 0 || text == NULL)
+		fatalx("%s: writing to memory failed", __func__);
+	return text;
 }
 
 /* One neighbor's session settings, "remote-as" first. */
@@ -502,7 +518,7 @@ conf_print_flags(FILE *f, const struct config *c, int flags)
 		print_vrf(f, vrf);
 	print_ipam_datastore(f, &c->ipam_datastore);
 	TAILQ_FOREACH(pool, &c->ipam_pools, entry)
-		print_ipam_pool(f, pool);
+		print_ipam_pool(f, pool, (flags & CONF_PRINT_REDACT) != 0);
 	/* The parser keeps the default instance first; don't rely on it. */
 	if ((bgp = conf_bgp_default(c)) != NULL)
 		print_bgp(f, bgp, flags);

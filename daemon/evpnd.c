@@ -180,8 +180,8 @@ reload_config(struct evpnd *d)
 		d->reloads_failed++;
 		return;
 	}
-	if (ipamd_reload_check(d->conf, conf, err, sizeof(err)) == -1 ||
-	    api_listen_check(d->conf, conf, err, sizeof(err)) == -1 ||
+	if (ipamd_reload_check(d->ipamd, d->conf, conf, err, sizeof(err)) ==
+	    -1 || api_listen_check(d->conf, conf, err, sizeof(err)) == -1 ||
 	    evpn_config_check(conf, err, sizeof(err)) == -1 ||
 	    bgp_reconfigure(d->bgp, conf, err, sizeof(err)) == -1) {
 		log_err("reload failed: %s: %s; keeping running configuration",

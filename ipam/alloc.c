@@ -322,6 +322,43 @@ fam_take_reusable(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
 	return NULL;
 }
 
+/*
+ * The address a request names: in a range the pool hands out (for a
+ * fabric pool, a block this VTEP holds), never special or excluded
+ * (else EADDRNOTAVAIL), and free: not allocated, reserved, lent, in
+ * conflict, or quarantined until later (else EADDRINUSE).
+ */
+static struct addr_entry *
+fam_take_asked(struct ipam *ipam, struct ipam_pool *pool,
+    const struct ipaddr *ip, int64_t now)
+{
+	int fam = ip_fam(ip), ri;
+	struct fam *f = &pool->f[fam];
+	struct addr_entry *e;
+	u128 a = ip_to_u128(ip);
+
+	if ((ri = fam_range_of(f, a)) < 0 ||
+	    fam_is_special(f, f->rng[ri].pi, a) ||
+	    fam_excluded(f, a) != NULL) {
+		errno = EADDRNOTAVAIL;
+		return NULL;
+	}
+	if ((e = pool_addr_find(pool, fam, a)) == NULL)
+		e = pool_addr_get(ipam, pool, fam, a);
+	else if ((e->flags & (AE_ALLOCATED | AE_RESERVED | AE_CONFLICT |
+	    AE_LENT)) || ((e->flags & AE_QUARANTINED) && e->until > now)) {
+		errno = EADDRINUSE;
+		return NULL;
+	}
+	if (e->flags & AE_QUARANTINED)
+		TAILQ_REMOVE(&f->quarantine, e, link);
+	if (e->flags & AE_FREELISTED)
+		TAILQ_REMOVE(&f->freelist, e, link);
+	pool_addr_set(ipam, pool, e, (e->flags &
+	    ~(AE_FREELISTED | AE_QUARANTINED)) | AE_ALLOCATED);
+	return e;
+}
+
 struct addr_entry *
 fam_take(struct ipam *ipam, struct ipam_pool *pool, int fam, int64_t now,
     uint8_t flag)
@@ -371,19 +408,35 @@ alloc_node_set_addr(struct alloc_node *an, struct addr_entry *e)
 	u128_to_ip(e->a, e->fam, e->fam == FAM_V4 ? &an->a.ip : &an->a.ipv6);
 }
 
+/* The families asked, each in the pool; an address asked of each only
+ * when that family is asked.  Labels in canonical form. */
 static int
-family_check(const struct ipam_pool *pool, enum ipam_family family,
+request_check(const struct ipam_pool *pool, const struct ipam_request *req,
     bool want[2])
 {
+	enum ipam_family family = req->family;
+
 	want[FAM_V4] = family == IPAM_FAMILY_IPV4 || family == IPAM_FAMILY_DUAL;
 	want[FAM_V6] = family == IPAM_FAMILY_IPV6 || family == IPAM_FAMILY_DUAL;
 	if ((!want[FAM_V4] && !want[FAM_V6]) ||
 	    (want[FAM_V4] && pool->f[FAM_V4].npfx == 0) ||
-	    (want[FAM_V6] && pool->f[FAM_V6].npfx == 0)) {
+	    (want[FAM_V6] && pool->f[FAM_V6].npfx == 0) ||
+	    (req->ip.af != 0 && (req->ip.af != AF_INET || !want[FAM_V4])) ||
+	    (req->ipv6.af != 0 && (req->ipv6.af != AF_INET6 ||
+	    !want[FAM_V6])) || !ipam_labels_canonical(req->labels)) {
 		errno = EINVAL;
 		return -1;
 	}
 	return 0;
+}
+
+static void
+alloc_node_set_labels(struct alloc_node *an, const char *labels)
+{
+	free(an->labels);
+	an->labels = labels != NULL && labels[0] != '\0' ?
+	    xstrdup(labels) : NULL;
+	an->a.labels = an->labels;
 }
 
 /* A MAC asked for must be unicast and free in the pool. */
@@ -457,13 +510,22 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 		*out = &an->a;
 		return 0;
 	}
-	if (family_check(pool, req->family, want) == -1 ||
+	if (request_check(pool, req, want) == -1 ||
 	    request_mac_check(pool, req) == -1)
 		return -1;
 	for (int fam = 0; fam < 2; fam++) {
+		const struct ipaddr *asked = fam == FAM_V4 ? &req->ip :
+		    &req->ipv6;
+
 		cur_ri[fam] = pool->f[fam].cur_ri;
 		cur[fam] = pool->f[fam].cur;
-		if (want[fam] && (e[fam] = fam_take(ipam, pool, fam, now,
+		if (!want[fam])
+			continue;
+		if (asked->af != 0) {
+			if ((e[fam] = fam_take_asked(ipam, pool, asked, now)) ==
+			    NULL)
+				goto undo;
+		} else if ((e[fam] = fam_take(ipam, pool, fam, now,
 		    AE_ALLOCATED)) == NULL) {
 			errno = ENOSPC;
 			goto undo;
@@ -474,6 +536,7 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 	else if (mac_generate(pool, e, &mac) == -1)
 		goto undo;
 	an = alloc_node_link(ipam, pool, req->resource, &mac, now);
+	alloc_node_set_labels(an, req->labels);
 	an->a.preallocated = req->preallocated;
 	if (req->preallocated)
 		pool->nprealloc++;
@@ -498,6 +561,7 @@ alloc_node_unlink(struct ipam *ipam, struct alloc_node *an)
 	pool->nallocs--;
 	if (an->a.preallocated)
 		pool->nprealloc--;
+	free(an->labels);
 	free(an);
 }
 
@@ -527,8 +591,10 @@ ipam_release(struct ipam *ipam, const char *tenant, const char *resource,
 		pool_addr_set(ipam, pool, e, (e->flags & ~AE_ALLOCATED) |
 		    AE_QUARANTINED);
 	}
-	if (out != NULL)
+	if (out != NULL) {
 		*out = an->a;
+		out->labels = NULL;	/* freed with the node */
+	}
 	if (untilp != NULL)
 		*untilp = until;
 	alloc_node_unlink(ipam, an);
@@ -564,6 +630,25 @@ ipam_claim(struct ipam *ipam, const char *tenant, const char *prealloc,
 	an->a.preallocated = false;
 	an->pool->nprealloc--;
 	*out = &an->a;
+	return 0;
+}
+
+int
+ipam_set_labels(struct ipam *ipam, const char *tenant, const char *resource,
+    const char *labels)
+{
+	struct alloc_node *an;
+
+	if (resource == NULL ||
+	    (an = resource_find(ipam, tenant, resource)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (!ipam_labels_canonical(labels)) {
+		errno = EINVAL;
+		return -1;
+	}
+	alloc_node_set_labels(an, labels);
 	return 0;
 }
 
@@ -761,6 +846,7 @@ ipam_restore_alloc(struct ipam *ipam, const struct ipam_alloc *rec,
 	}
 	an = alloc_node_link(ipam, pool, rec->resource, &rec->mac,
 	    rec->created);
+	alloc_node_set_labels(an, rec->labels);
 	an->a.preallocated = rec->preallocated;
 	if (rec->preallocated)
 		pool->nprealloc++;
@@ -780,11 +866,18 @@ ipam_restore_quarantine(struct ipam *ipam, const char *poolname,
 {
 	struct ipam_pool *pool = ipam_pool_find(ipam, poolname);
 	struct addr_entry *e;
-	int fam = ip_fam(ip);
+	int fam = ip_fam(ip), pi;
+	u128 a;
 
 	if (pool == NULL || fam < 0)
 		return 1;
-	e = pool_addr_get(ipam, pool, fam, ip_to_u128(ip));
+	/* The pool may have shrunk since: only what it may hand out. */
+	a = ip_to_u128(ip);
+	if ((pi = fam_prefix_of(&pool->f[fam], a)) < 0 ||
+	    fam_is_special(&pool->f[fam], (size_t)pi, a) ||
+	    fam_excluded(&pool->f[fam], a) != NULL)
+		return 0;
+	e = pool_addr_get(ipam, pool, fam, a);
 	if (e->flags & (AE_ALLOCATED | AE_QUARANTINED | AE_RESERVED)) {
 		pool_addr_set(ipam, pool, e, e->flags);
 		return 0;
@@ -902,10 +995,12 @@ alloc_unclaim(struct ipam *ipam, const struct ipam_alloc *rec,
 		resource_rename(ipam, an, prev);
 		an->a.preallocated = true;
 		an->pool->nprealloc++;
+		alloc_node_set_labels(an, NULL);
 		return 0;
 	}
 	back = *rec;
 	strlcpy_s(back.resource, prev, sizeof(back.resource));
 	back.preallocated = true;
+	back.labels = NULL;
 	return alloc_reinstate(ipam, &back);
 }

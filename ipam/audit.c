@@ -7,7 +7,11 @@
  * big-endian integers, then op, resource, pool, ip, ipv6 and mac as
  * text, each prefixed by its 32-bit length (absent fields are empty),
  * then, when the record names one, the actor the same way (records of
- * schema 1 have none, and keep their HMAC).  hmac = HMAC-SHA256(key,
+ * schema 1 have none, and keep their HMAC), and when it carries labels
+ * (schema 4), the actor even if empty and then the labels' canonical
+ * text: a record without labels hashes exactly as before, and since
+ * every field carries its length, a record with labels can never hash
+ * the bytes of one without.  hmac = HMAC-SHA256(key,
  * prev_hmac || canonical); the first record's prev_hmac is 32 zero
  * bytes.  store.c appends records inside the transaction that makes
  * the change, and stores the chain head (last seq and hmac) in the meta
@@ -74,7 +78,10 @@ audit_hmac(const uint8_t *key, const uint8_t *prev,
 	put_text(&wb, r->ip);
 	put_text(&wb, r->ipv6);
 	put_text(&wb, r->mac);
-	if (r->actor != NULL && r->actor[0] != '\0')
+	if (r->labels != NULL && r->labels[0] != '\0') {
+		put_text(&wb, r->actor);
+		put_text(&wb, r->labels);
+	} else if (r->actor != NULL && r->actor[0] != '\0')
 		put_text(&wb, r->actor);
 	if (wb.error || HMAC(EVP_sha256(), key, AUDIT_KEY_LEN, wb.data,
 	    wb.len, out, &len) == NULL)
@@ -384,7 +391,33 @@ report_bad(struct ipam_audit_report *rep, int64_t seq, const char *fmt, ...)
 }
 
 #define AUDIT_COLUMNS	"seq, time, op, resource, pool, ip, ipv6, mac, " \
-			"prev_hmac, hmac, actor"
+			"prev_hmac, hmac, actor, labels"
+/* The same on a database not migrated yet (an IPAM refused before its
+ * schema was upgraded): the columns it lacks read as NULL. */
+#define AUDIT_COLUMNS_V2 "seq, time, op, resource, pool, ip, ipv6, mac, " \
+			"prev_hmac, hmac, actor, NULL"
+#define AUDIT_COLUMNS_V1 "seq, time, op, resource, pool, ip, ipv6, mac, " \
+			"prev_hmac, hmac, NULL, NULL"
+
+/* SELECT the record columns FROM audit, then tail: prepared on the
+ * columns the database has. */
+static int
+audit_prepare(sqlite3 *db, const char *tail, sqlite3_stmt **st)
+{
+	static const char *const cols[] = { AUDIT_COLUMNS, AUDIT_COLUMNS_V2,
+	    AUDIT_COLUMNS_V1 };
+	char sql[512];
+	int rc = SQLITE_ERROR;
+
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT %s FROM audit %s", cols[i],
+		    tail);
+		if ((rc = sqlite3_prepare_v2(db, sql, -1, st, NULL)) ==
+		    SQLITE_OK)
+			return rc;
+	}
+	return rc;
+}
 
 static void
 row_rec(sqlite3_stmt *st, struct ipam_audit_record *r)
@@ -398,6 +431,7 @@ row_rec(sqlite3_stmt *st, struct ipam_audit_record *r)
 	r->ipv6 = col_text(st, 6);
 	r->mac = col_text(st, 7);
 	r->actor = col_text(st, 10);
+	r->labels = col_text(st, 11);
 }
 
 /* One row against the expected seq and link; false when bad. */
@@ -613,8 +647,7 @@ audit_verify_db(sqlite3 *db, const uint8_t *key,
 	int rc;
 
 	memset(prev, 0, sizeof(prev));
-	if (sqlite3_prepare_v2(db, "SELECT " AUDIT_COLUMNS " FROM audit "
-	    "ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+	if (audit_prepare(db, "ORDER BY seq", &st) != SQLITE_OK) {
 		report_error(rep, "", sqlite3_errmsg(db));
 		return -1;
 	}
@@ -720,8 +753,8 @@ records_walk(sqlite3 *db, int64_t since, size_t limit,
 	sqlite3_stmt *st;
 	int rc, n = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT " AUDIT_COLUMNS " FROM audit "
-	    "WHERE seq > ? ORDER BY seq LIMIT ?", -1, &st, NULL) != SQLITE_OK)
+	if (audit_prepare(db, "WHERE seq > ? ORDER BY seq LIMIT ?", &st) !=
+	    SQLITE_OK)
 		return -1;
 	if (sqlite3_bind_int64(st, 1, since) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit) != SQLITE_OK) {

@@ -51,19 +51,35 @@
  * record to the audit table in the same transaction: hmac =
  * HMAC-SHA256(key, prev_hmac || canonical record bytes), key from
  * STATE/ipam.key (32 random bytes, 0600).  A record names its actor
- * (who asked: "local" for the Unix socket, a client's identity).  The
- * chain head (last seq and hmac) is kept in the meta table under its
- * own HMAC tag, which ipam_store_open() checks against the last record:
- * records removed at the end refuse the IPAM instead of being written
- * over.  Copying back an older database, head and all, is caught by the
- * head published outside it: STATE/ipam.anchor (seq and hmac of a
- * recent head, HMAC-tagged, replaced atomically after commits), a log
- * line every IPAM_HEAD_PUBLISH_EVERY records and at shutdown, and the
- * "head published" hook (for a datastore); the database must contain
- * the anchored record.
+ * (who asked: "local" for the Unix socket, a client's identity) and an
+ * allocation's labels (schema 4; audit.c says how older records keep
+ * their HMAC).  The chain head (last seq and hmac) is kept in the meta
+ * table under its own HMAC tag, which ipam_store_open() checks against
+ * the last record: records removed at the end refuse the IPAM instead
+ * of being written over.  Copying back an older database, head and all,
+ * is caught by the head published outside it: STATE/ipam.anchor (seq
+ * and hmac of a recent head, HMAC-tagged, replaced atomically after
+ * commits), a log line every IPAM_HEAD_PUBLISH_EVERY records and at
+ * shutdown, and the "head published" hook (for a datastore); the
+ * database must contain the anchored record.
  *
  * Pre-allocations (the shadow inventory) are ordinary allocations with
  * the preallocated flag set.
+ *
+ * Run-time pools.  A pool may be created, changed and deleted while
+ * running (the daemon's API): its definition is opaque text to ipam/,
+ * kept in the store's pools table (IPAM_OP_POOL_PUT, _DEL, audited) and
+ * handed back to a loader before the allocations are restored.  A
+ * change reshapes the pool in place (ipam_pool_change): allocations
+ * keep their addresses, which must all fit the new definition
+ * (ipam_pool_check counts those that would not); quarantined and
+ * conflicting addresses outside it are forgotten; the cursor starts
+ * over.  A pool with allocations cannot be removed.
+ *
+ * Requests.  A request may name the address it wants (granted when it
+ * is in the pool and free: not allocated, reserved, quarantined or in
+ * conflict) and carry labels (labels.c: bounded, one canonical text),
+ * which are stored, audited and can be queried by key and value.
  */
 #ifndef IPAM_IPAM_H
 #define IPAM_IPAM_H
@@ -78,11 +94,16 @@
 #define IPAM_RESOURCE_MAX	255
 #define IPAM_MAC_PREFIX_MAX	5
 #define IPAM_DEFAULT_QUARANTINE	30	/* seconds; AWS VPC CNI's cooldown */
-#define IPAM_SCHEMA_VERSION	3	/* 2: audit actor, UNIQUE indexes;
-					 * 3: names per tenant */
+#define IPAM_SCHEMA_VERSION	4	/* 2: audit actor, UNIQUE indexes;
+					 * 3: names per tenant;
+					 * 4: labels, run-time pools */
 #define IPAM_ACTOR_MAX		255	/* a TLS subject CN or DNS name */
 #define IPAM_AUDIT_HASH_LEN	32	/* HMAC-SHA256 */
 #define IPAM_HEAD_PUBLISH_EVERY	1000	/* records between head log lines */
+#define IPAM_LABELS_MAX		16
+#define IPAM_LABEL_KEY_MAX	63
+#define IPAM_LABEL_VALUE_MAX	253	/* a DNS name */
+#define IPAM_LABELS_TEXT_MAX	2047	/* the canonical text, at most */
 
 struct event_base;
 struct ipam;
@@ -121,6 +142,8 @@ struct ipam_pool_spec {
 	uint8_t		 block_size;		/* IPv4 block prefix length */
 	bool		 borrow;
 	uint32_t	 idle_release;		/* seconds; 0 = never */
+	bool		 runtime;		/* made at run time (the store
+						 * holds its definition) */
 };
 
 enum ipam_family {
@@ -142,6 +165,9 @@ struct ipam_alloc {
 	int64_t		 created;		/* unix seconds */
 	uint64_t	 seq;			/* order of creation in this
 						 * allocator, from 1 at start */
+	/* Canonical label text (labels.c), NULL when none.  It points into
+	 * the allocator: a copy kept past the next change keeps its own. */
+	const char	*labels;
 };
 
 struct ipam_request {
@@ -149,7 +175,56 @@ struct ipam_request {
 	enum ipam_family family;
 	const struct macaddr *mac;		/* NULL = generate one */
 	bool		 preallocated;
+	struct ipaddr	 ip;			/* af 0 = any free IPv4 */
+	struct ipaddr	 ipv6;			/* af 0 = any free IPv6 */
+	const char	*labels;		/* canonical text or NULL */
 };
+
+/* Labels (labels.c) */
+
+struct ipam_label {
+	char		 key[IPAM_LABEL_KEY_MAX + 1];
+	char		 value[IPAM_LABEL_VALUE_MAX + 1];
+};
+
+struct ipam_labels {
+	size_t		 n;
+	size_t		 text;		/* bytes of canonical text, with a
+					 * separator per pair */
+	struct ipam_label l[IPAM_LABELS_MAX];
+};
+
+/* Add one (start from a zeroed set): -1 with a message when the key or
+ * value is not allowed, the key is there already, or the set is full
+ * (IPAM_LABELS_MAX pairs, IPAM_LABELS_TEXT_MAX bytes of text). */
+int		 ipam_labels_add(struct ipam_labels *, const char *key,
+		    const char *value, char *err, size_t errlen);
+/* Sort the set and write its canonical text ("" when empty); len at
+ * least IPAM_LABELS_TEXT_MAX + 1. */
+void		 ipam_labels_format(struct ipam_labels *, char *out,
+		    size_t len);
+/* Canonical (or any well-formed) text back into a set; -1 EINVAL. */
+int		 ipam_labels_parse(const char *, struct ipam_labels *);
+bool		 ipam_labels_canonical(const char *);
+/* The value of key in canonical text labels (may be NULL): buf, or
+ * NULL when absent. */
+const char	*ipam_label_get(const char *labels, const char *key, char *buf,
+		    size_t len);
+/* labels hold key (with value, unless value is NULL). */
+bool		 ipam_labels_match(const char *labels, const char *key,
+		    const char *value);
+/*
+ * The shadow inventory's groups: allocations of a pool (NULL = all)
+ * whose label key has value (NULL = any value), in creation order; and
+ * each distinct value of key with how many allocations carry it, in
+ * value order.  Either walk stops when cb returns non-zero.
+ */
+int		 ipam_foreach_label(const struct ipam *, const char *pool,
+		    const char *key, const char *value,
+		    int (*cb)(const struct ipam_alloc *, void *), void *);
+int		 ipam_label_groups(const struct ipam *, const char *pool,
+		    const char *key, int (*cb)(const char *value, size_t count,
+		    void *), void *);
 
 struct ipam_family_stats {
 	double		 size;		/* addresses that can ever be given */
@@ -202,14 +277,43 @@ size_t		 ipam_pool_reservations(const struct ipam_pool *,
 /* The gateway of family af (AF_INET, AF_INET6); false if none. */
 bool		 ipam_pool_gateway(const struct ipam_pool *, int af,
 		    struct ipaddr *);
+bool		 ipam_pool_runtime(const struct ipam_pool *);
+/* The order a pool was added in, from 1, never reused (pools removed at
+ * run time leave gaps): the pool list is in this order. */
+uint64_t	 ipam_pool_ord(const struct ipam_pool *);
+
+/* Run-time pools (pool_change.c) */
+
+/*
+ * Could spec (of a new pool, or replacing the pool of its name) be
+ * applied?  -1 with a message in err and errno EINVAL when the spec
+ * itself is bad, EBUSY when *blocking (set either way) allocations of
+ * the pool would not fit it (outside its prefixes, on its gateway, a
+ * network address, excluded or reserved), or its VNI would change
+ * under allocations.
+ */
+int		 ipam_pool_check(struct ipam *, const struct ipam_pool_spec *,
+		    uint64_t *blocking, char *err, size_t errlen);
+/* Replace the definition of the pool named by spec, in place (see the
+ * top of this file); -1 as ipam_pool_check, nothing changed. */
+int		 ipam_pool_change(struct ipam *, const struct ipam_pool_spec *,
+		    char *err, size_t errlen);
+/* Remove a pool: -1 and ENOENT, or EBUSY with *allocs (may be NULL)
+ * set when it has allocations. */
+int		 ipam_pool_remove(struct ipam *, const char *name,
+		    uint64_t *allocs);
 
 /*
  * Allocate in a pool.  The same resource in the same pool returns its
  * allocation with *existing set.  -1 and errno: ENOENT unknown pool,
- * EINVAL bad resource id, bad MAC, or dual/ipv6 asked of a pool with no
+ * EINVAL bad resource id, bad MAC, labels not canonical, an address
+ * asked of a family not asked, or dual/ipv6 asked of a pool with no
  * IPv6 prefix (ipv4 of one without IPv4), EEXIST the resource is
  * allocated in another pool of the tenant or the MAC is in use, ENOSPC
- * exhausted.
+ * exhausted, EADDRNOTAVAIL an address asked that the pool never hands
+ * out (outside it, excluded, its gateway or a network address),
+ * EADDRINUSE one that is allocated, reserved, quarantined or in
+ * conflict.
  *
  * The calls naming a resource take its tenant: NULL or "" for the pools
  * without one.
@@ -227,6 +331,10 @@ int		 ipam_allocate(struct ipam *, const char *pool,
 int		 ipam_claim(struct ipam *, const char *tenant,
 		    const char *prealloc, const char *resource,
 		    const struct ipam_alloc **);
+/* Replace the labels of an allocation (canonical text or NULL); -1
+ * ENOENT, EINVAL. */
+int		 ipam_set_labels(struct ipam *, const char *tenant,
+		    const char *resource, const char *labels);
 int		 ipam_release(struct ipam *, const char *tenant,
 		    const char *resource, struct ipam_alloc *out,
 		    int64_t *until);
@@ -266,6 +374,8 @@ enum ipam_op_kind {
 	IPAM_OP_CLAIM,		/* alloc record renamed from .prev_resource */
 	IPAM_OP_BLOCK_ADD,	/* block: held by this VTEP (fabric pools) */
 	IPAM_OP_BLOCK_DEL,	/* block: no longer */
+	IPAM_OP_POOL_PUT,	/* pool: its definition, created or replaced */
+	IPAM_OP_POOL_DEL,	/* pool: its definition removed */
 };
 
 /*
@@ -289,6 +399,12 @@ struct ipam_op {
 	char		 prev_resource[IPAM_RESOURCE_MAX + 1];	/* claim */
 	char		 actor[IPAM_ACTOR_MAX + 1];	/* for the audit record */
 	struct ipam_block_rec block;
+	/* Pool ops: the definition (copied by ipam_store_submit, like
+	 * alloc.labels) and the audit record's op: "pool-create",
+	 * "pool-update", "pool-delete", or "reserve"/"unreserve" naming
+	 * .reservation. */
+	const char	*definition;
+	char		 audit_op[16];
 };
 
 /*
@@ -315,6 +431,18 @@ typedef void	(*ipam_done_cb)(int status, void *arg);
 struct ipam_store *ipam_store_open(const char *state_dir,
 		    struct event_base *base, struct ipam *ipam, char *err,
 		    size_t errlen);
+/*
+ * The same, first handing each run-time pool's definition to load (in
+ * creation order, before any allocation is restored), which adds the
+ * pool to ipam (spec.runtime set) or returns -1 to leave it out (it
+ * stays on disk, with its allocations).  load may be NULL.
+ */
+typedef int	(*ipam_pool_loader)(const char *name, const char *definition,
+		    void *arg);
+struct ipam_store *ipam_store_open_with(const char *state_dir,
+		    struct event_base *base, struct ipam *ipam,
+		    ipam_pool_loader load, void *load_arg, char *err,
+		    size_t errlen);
 /* Commit what is queued, run the remaining callbacks, publish the chain
  * head (log, anchor, hook), stop, free. */
 void		 ipam_store_close(struct ipam_store *);
@@ -330,12 +458,18 @@ void		 ipam_op_claim(struct ipam_op *, const struct ipam_alloc *a,
 		    const char *prev, const char *actor);
 void		 ipam_op_block(struct ipam_op *, bool add, const char *pool,
 		    const struct ipam_block_rec *);
+/* A run-time pool's definition (NULL with IPAM_OP_POOL_DEL); audit_op
+ * as struct ipam_op says. */
+void		 ipam_op_pool(struct ipam_op *, enum ipam_op_kind,
+		    const char *pool, const char *definition,
+		    const char *audit_op, const char *actor);
 /* Block until everything submitted is committed and its callback ran. */
 void		 ipam_store_flush(struct ipam_store *);
 /*
  * Record in the store (and the audit trail, actor "config") the pools'
  * configured reservations that it does not hold yet, and drop those no
- * longer configured.  Returns the number of ops submitted.
+ * longer configured.  Run-time pools are left out: their reservations
+ * are part of their definition.  Returns the number of ops submitted.
  */
 int		 ipam_store_sync_reservations(struct ipam_store *,
 		    const struct ipam *, ipam_done_cb, void *);
@@ -407,6 +541,7 @@ struct ipam_audit_record {
 	const char	*ip;
 	const char	*ipv6;
 	const char	*mac;
+	const char	*labels;	/* canonical text; schema 4 */
 	char		 prev_hex[2 * IPAM_AUDIT_HASH_LEN + 1];
 	char		 hmac_hex[2 * IPAM_AUDIT_HASH_LEN + 1];
 };

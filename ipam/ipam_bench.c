@@ -64,7 +64,8 @@ u64_cmp(const void *a, const void *b)
 static void
 submit_one(struct bench *b, long i)
 {
-	struct ipam_request req = { NULL, IPAM_FAMILY_IPV4, NULL, false };
+	struct ipam_request req = { .resource = NULL,
+	    .family = IPAM_FAMILY_IPV4, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a;
 	struct pending *p = xcalloc(1, sizeof(*p));
 	struct ipam_op op;

@@ -110,7 +110,8 @@ struct fam {
 };
 
 struct alloc_node {
-	struct ipam_alloc a;
+	struct ipam_alloc a;		/* a.labels points to labels */
+	char		*labels;	/* canonical text; NULL none */
 	struct hash_node hn_res;	/* ipam->by_resource */
 	struct hash_node hn_mac;	/* pool->macs */
 	uint32_t	 res_hash;
@@ -125,6 +126,7 @@ struct ipam_pool {
 	TAILQ_ENTRY(ipam_pool) entry;
 	char		 name[IPAM_NAME_MAX + 1];
 	char		 tenant[IPAM_NAME_MAX + 1];
+	uint64_t	 ord;			/* ipam_pool_ord() */
 	uint32_t	 vni;
 	uint32_t	 quarantine;
 	uint8_t		 mac_prefix[IPAM_MAC_PREFIX_MAX];
@@ -148,6 +150,7 @@ struct ipam_pool {
 	struct pool_loan *loans;	/* addresses lent out (owner side) */
 	size_t		 nloans;
 	struct fabric_pool *fp;		/* fabric.c's state */
+	bool		 runtime;	/* its definition is in the store */
 };
 TAILQ_HEAD(ipam_pool_list, ipam_pool);
 
@@ -158,6 +161,7 @@ struct ipam {
 	void		*now_arg;
 	size_t		 nentries;
 	uint64_t	 last_seq;	/* of the newest allocation */
+	uint64_t	 last_pool_ord;	/* of the newest pool */
 };
 
 /* Address conversions. */
@@ -179,6 +183,13 @@ void	 pool_addr_set(struct ipam *, struct ipam_pool *, struct addr_entry *,
 int	 fam_prefix_of(const struct fam *, u128);	/* index or -1 */
 /* The range holding a (binary search): index or -1. */
 int	 fam_range_of(const struct fam *, u128);
+/* Build a pool from spec without adding it (its reservations count in
+ * ipam->nentries until pool_discard); NULL with err. */
+struct ipam_pool *pool_build(struct ipam *, const struct ipam_pool_spec *,
+	    char *err, size_t errlen);
+void	 pool_discard(struct ipam *, struct ipam_pool *);
+/* The counter an entry with these flags counts in (NULL: none). */
+uint64_t *fam_counter(struct fam *, uint8_t flags);
 bool	 fam_is_special(const struct fam *, size_t pi, u128);
 const struct u128_range *fam_excluded(const struct fam *, u128);
 void	 pool_free(struct ipam_pool *);

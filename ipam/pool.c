@@ -121,8 +121,8 @@ pool_addr_get(struct ipam *ipam, struct ipam_pool *pool, int fam, u128 a)
 }
 
 /* Which counter an entry counts in: one at most. */
-static uint64_t *
-entry_counter(struct fam *f, uint8_t flags)
+uint64_t *
+fam_counter(struct fam *f, uint8_t flags)
 {
 	if (flags & AE_RESERVED)
 		return NULL;
@@ -142,8 +142,8 @@ pool_addr_set(struct ipam *ipam, struct ipam_pool *pool, struct addr_entry *e,
     uint8_t flags)
 {
 	struct fam *f = &pool->f[e->fam];
-	uint64_t *before = entry_counter(f, e->flags);
-	uint64_t *after = entry_counter(f, flags);
+	uint64_t *before = fam_counter(f, e->flags);
+	uint64_t *after = fam_counter(f, flags);
 
 	if (before != NULL)
 		(*before)--;
@@ -496,6 +496,7 @@ pool_new(const struct ipam_pool_spec *spec)
 	pool->block_size = spec->block_size;
 	pool->borrow = spec->borrow;
 	pool->idle_release = spec->idle_release;
+	pool->runtime = spec->runtime;
 	hash_init(&pool->addrs, &addr_ops, 16);
 	hash_init(&pool->macs, &alloc_mac_ops, 16);
 	TAILQ_INIT(&pool->allocs);
@@ -506,9 +507,9 @@ pool_new(const struct ipam_pool_spec *spec)
 	return pool;
 }
 
-int
-ipam_pool_add(struct ipam *ipam, const struct ipam_pool_spec *spec,
-    char *err, size_t errlen)
+struct ipam_pool *
+pool_build(struct ipam *ipam, const struct ipam_pool_spec *spec, char *err,
+    size_t errlen)
 {
 	struct ipam_pool *pool;
 
@@ -517,11 +518,7 @@ ipam_pool_add(struct ipam *ipam, const struct ipam_pool_spec *spec,
 	    strlen(spec->tenant) > IPAM_NAME_MAX)) {
 		snprintf(err, errlen, "pool name or tenant missing or longer "
 		    "than %d characters", IPAM_NAME_MAX);
-		return -1;
-	}
-	if (ipam_pool_find(ipam, spec->name) != NULL) {
-		snprintf(err, errlen, "pool %s already exists", spec->name);
-		return -1;
+		return NULL;
 	}
 	pool = pool_new(spec);
 	if (spec_prefixes(pool, spec, err, errlen) == -1 ||
@@ -543,12 +540,34 @@ ipam_pool_add(struct ipam *ipam, const struct ipam_pool_spec *spec,
 	}
 	if (spec_reservations(ipam, pool, spec, err, errlen) == -1)
 		goto fail;
-	TAILQ_INSERT_TAIL(&ipam->pools, pool, entry);
-	return 0;
+	return pool;
 fail:
+	pool_discard(ipam, pool);
+	return NULL;
+}
+
+void
+pool_discard(struct ipam *ipam, struct ipam_pool *pool)
+{
 	ipam->nentries -= hash_count(&pool->addrs);
 	pool_free(pool);
-	return -1;
+}
+
+int
+ipam_pool_add(struct ipam *ipam, const struct ipam_pool_spec *spec,
+    char *err, size_t errlen)
+{
+	struct ipam_pool *pool;
+
+	if (spec->name != NULL && ipam_pool_find(ipam, spec->name) != NULL) {
+		snprintf(err, errlen, "pool %s already exists", spec->name);
+		return -1;
+	}
+	if ((pool = pool_build(ipam, spec, err, errlen)) == NULL)
+		return -1;
+	pool->ord = ++ipam->last_pool_ord;
+	TAILQ_INSERT_TAIL(&ipam->pools, pool, entry);
+	return 0;
 }
 
 void
@@ -558,8 +577,10 @@ pool_free(struct ipam_pool *pool)
 	struct hash_iter it;
 	struct hash_node *n;
 
-	TAILQ_FOREACH_SAFE(an, &pool->allocs, link, next)
+	TAILQ_FOREACH_SAFE(an, &pool->allocs, link, next) {
+		free(an->labels);
 		free(an);
+	}
 	HASH_FOREACH(n, &it, &pool->addrs)
 		free(hash_entry(n, struct addr_entry, hn));
 	hash_free(&pool->addrs);
@@ -702,6 +723,18 @@ ipam_pool_reservations(const struct ipam_pool *pool,
 {
 	*out = pool->res;
 	return pool->nres;
+}
+
+bool
+ipam_pool_runtime(const struct ipam_pool *pool)
+{
+	return pool->runtime;
+}
+
+uint64_t
+ipam_pool_ord(const struct ipam_pool *pool)
+{
+	return pool->ord;
 }
 
 bool

@@ -142,6 +142,7 @@ audit_append(struct ipam_store *s, const struct ipam_audit_record *rec)
 	    SQLITE_TRANSIENT);
 	b |= sqlite3_bind_blob(st, 10, h, AUDIT_HMAC_LEN, SQLITE_TRANSIENT);
 	b |= bind_text(st, 11, r.actor);
+	b |= bind_text(st, 12, r.labels);
 	if (stmt_run(s, ST_AUDIT_INSERT, b) == -1)
 		return -1;
 	s->audit_seq = r.seq;
@@ -182,6 +183,7 @@ apply_alloc(struct ipam_store *s, const struct ipam_op *op,
 	int b;
 
 	r->op = "allocate";
+	r->labels = op->alloc.labels;
 	b = sqlite3_bind_text(st, 1, op->alloc.resource, -1, SQLITE_TRANSIENT);
 	b |= sqlite3_bind_text(st, 2, op->pool, -1, SQLITE_TRANSIENT);
 	b |= bind_text(st, 3, r->ip);
@@ -189,6 +191,7 @@ apply_alloc(struct ipam_store *s, const struct ipam_op *op,
 	b |= bind_text(st, 5, r->mac);
 	b |= sqlite3_bind_int(st, 6, op->alloc.preallocated);
 	b |= sqlite3_bind_int64(st, 7, op->alloc.created);
+	b |= bind_text(st, 8, op->alloc.labels);
 	if (stmt_run(s, ST_ALLOC_INSERT, b) == -1 ||
 	    quarantine_row(s, ST_QUAR_DELETE, op->pool, r->ip, 0) == -1 ||
 	    quarantine_row(s, ST_QUAR_DELETE, op->pool, r->ipv6, 0) == -1)
@@ -223,9 +226,11 @@ apply_claim(struct ipam_store *s, const struct ipam_op *op,
 	int b;
 
 	r->op = "claim";
+	r->labels = op->alloc.labels;
 	b = sqlite3_bind_text(st, 1, op->alloc.resource, -1, SQLITE_TRANSIENT);
-	b |= sqlite3_bind_text(st, 2, op->pool, -1, SQLITE_TRANSIENT);
-	b |= sqlite3_bind_text(st, 3, op->prev_resource, -1, SQLITE_TRANSIENT);
+	b |= bind_text(st, 2, op->alloc.labels);
+	b |= sqlite3_bind_text(st, 3, op->pool, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(st, 4, op->prev_resource, -1, SQLITE_TRANSIENT);
 	if (stmt_run(s, ST_ALLOC_CLAIM, b) == -1)
 		return -1;
 	/* The pre-allocation must have been there to be claimed. */
@@ -285,6 +290,37 @@ apply_block(struct ipam_store *s, const struct ipam_op *op,
 	return stmt_run(s, id, b);
 }
 
+/*
+ * A run-time pool's definition, audited under the op the caller names
+ * (a reservation change names the address and the reservation).  A
+ * deleted pool's quarantine goes with it.
+ */
+static int
+apply_pool(struct ipam_store *s, const struct ipam_op *op,
+    struct ipam_audit_record *r, char *ip, size_t iplen)
+{
+	sqlite3_stmt *st = s->st[ST_POOL_PUT];
+	int b;
+
+	r->op = op->audit_op;
+	r->resource = op->reservation.name;
+	r->ip = ip_text(&op->reservation.ip, ip, iplen);
+	r->ipv6 = r->mac = "";
+	if (op->kind == IPAM_OP_POOL_DEL)
+		return stmt_run(s, ST_POOL_DELETE, sqlite3_bind_text(
+		    s->st[ST_POOL_DELETE], 1, op->pool, -1,
+		    SQLITE_TRANSIENT)) == -1 || stmt_run(s, ST_QUAR_DROP_POOL,
+		    sqlite3_bind_text(s->st[ST_QUAR_DROP_POOL], 1, op->pool,
+		    -1, SQLITE_TRANSIENT)) == -1 ? -1 : 0;
+	if (op->definition == NULL)
+		return stmt_fail(s, ST_POOL_PUT, SQLITE_MISUSE,
+		    "no definition");
+	b = sqlite3_bind_text(st, 1, op->pool, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(st, 2, op->definition, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_int64(st, 3, r->time);
+	return stmt_run(s, ST_POOL_PUT, b);
+}
+
 static int
 apply_op(struct ipam_store *s, const struct ipam_op *op)
 {
@@ -319,6 +355,10 @@ apply_op(struct ipam_store *s, const struct ipam_op *op)
 	case IPAM_OP_BLOCK_ADD:
 	case IPAM_OP_BLOCK_DEL:
 		rv = apply_block(s, op, &r, ip, sizeof(ip));
+		break;
+	case IPAM_OP_POOL_PUT:
+	case IPAM_OP_POOL_DEL:
+		rv = apply_pool(s, op, &r, ip, sizeof(ip));
 		break;
 	case IPAM_OP_SYNC:
 		return 0;
@@ -565,6 +605,14 @@ ipam_store_set_head_hook(struct ipam_store *s, ipam_head_cb cb, void *arg)
 }
 
 static void
+store_op_free(struct store_op *so)
+{
+	free(so->labels);
+	free(so->definition);
+	free(so);
+}
+
+static void
 deliver(struct ipam_store *s)
 {
 	struct store_op_list done;
@@ -582,7 +630,7 @@ deliver(struct ipam_store *s)
 			op_undo(s, &so->op);
 		if (so->cb != NULL)
 			so->cb(so->status, so->arg);
-		free(so);
+		store_op_free(so);
 	}
 	ipam_store_head(s, &h);
 	if (h.seq / IPAM_HEAD_PUBLISH_EVERY > s->published_seq /
@@ -607,20 +655,27 @@ ipam_store_submit(struct ipam_store *s, const struct ipam_op *op,
 {
 	struct store_op *so;
 
-	if (op->kind > IPAM_OP_BLOCK_DEL) {
+	if (op->kind > IPAM_OP_POOL_DEL) {
 		errno = EINVAL;
 		return -1;
 	}
 	so = xcalloc(1, sizeof(*so));
 	so->op = *op;
 	so->op.alloc.pool = NULL;	/* op->pool names it; no dangling */
+	/* The strings are the caller's until we return: keep copies. */
+	if (op->alloc.labels != NULL && op->alloc.labels[0] != '\0')
+		so->labels = xstrdup(op->alloc.labels);
+	so->op.alloc.labels = so->labels;
+	if (op->definition != NULL)
+		so->definition = xstrdup(op->definition);
+	so->op.definition = so->definition;
 	so->op.alloc.tenant = NULL;
 	so->cb = cb;
 	so->arg = arg;
 	pthread_mutex_lock(&s->mtx);
 	if (s->stop) {
 		pthread_mutex_unlock(&s->mtx);
-		free(so);
+		store_op_free(so);
 		errno = ESHUTDOWN;
 		return -1;
 	}
@@ -692,6 +747,19 @@ ipam_op_block(struct ipam_op *op, bool add, const char *pool,
 }
 
 void
+ipam_op_pool(struct ipam_op *op, enum ipam_op_kind kind, const char *pool,
+    const char *definition, const char *audit_op, const char *actor)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	strlcpy_s(op->pool, pool, sizeof(op->pool));
+	op->definition = definition;
+	strlcpy_s(op->audit_op, audit_op, sizeof(op->audit_op));
+	if (actor != NULL)
+		strlcpy_s(op->actor, actor, sizeof(op->actor));
+}
+
+void
 ipam_op_release(struct ipam_op *op, const struct ipam_alloc *a,
     int64_t until, const char *actor)
 {
@@ -726,6 +794,14 @@ struct ipam_store *
 ipam_store_open(const char *dir, struct event_base *base, struct ipam *ipam,
     char *err, size_t errlen)
 {
+	return ipam_store_open_with(dir, base, ipam, NULL, NULL, err, errlen);
+}
+
+struct ipam_store *
+ipam_store_open_with(const char *dir, struct event_base *base,
+    struct ipam *ipam, ipam_pool_loader load, void *load_arg, char *err,
+    size_t errlen)
+{
 	struct ipam_store *s = xcalloc(1, sizeof(*s));
 	size_t len = strlen(dir) + sizeof("/ipam.db");
 	int saved;
@@ -733,6 +809,8 @@ ipam_store_open(const char *dir, struct event_base *base, struct ipam *ipam,
 	err[0] = '\0';
 	s->efd = -1;
 	s->ipam = ipam;
+	s->pool_load = load;
+	s->pool_load_arg = load_arg;
 	s->dir = xstrdup(dir);
 	s->dbpath = xmalloc(len);
 	snprintf(s->dbpath, len, "%s/ipam.db", dir);
@@ -818,7 +896,7 @@ ipam_store_sync_reservations(struct ipam_store *s, const struct ipam *ipam,
 	int n = 0;
 
 	for (pool = ipam_pool_first(ipam); pool; pool = ipam_pool_next(pool)) {
-		for (size_t i = 0; i < pool->nres; i++) {
+		for (size_t i = 0; i < pool->nres && !pool->runtime; i++) {
 			const struct ipam_reservation *r = &pool->res[i];
 			struct store_res sr;
 			size_t j;

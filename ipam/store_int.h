@@ -22,6 +22,9 @@ enum stmt_id {
 	ST_QUAR_DELETE,
 	ST_RES_INSERT,
 	ST_RES_DELETE,
+	ST_POOL_PUT,
+	ST_POOL_DELETE,
+	ST_QUAR_DROP_POOL,
 	ST_AUDIT_INSERT,
 	ST_HEAD_SET,
 	ST_BLOCK_INSERT,
@@ -34,7 +37,9 @@ enum stmt_id {
 
 struct store_op {
 	TAILQ_ENTRY(store_op) link;
-	struct ipam_op	 op;
+	struct ipam_op	 op;		/* its strings point to the copies: */
+	char		*labels;
+	char		*definition;
 	ipam_done_cb	 cb;
 	void		*arg;
 	int		 status;
@@ -55,6 +60,8 @@ struct ipam_store {
 	struct sqlite3_stmt *st[ST_COUNT];
 	uint8_t		 key[AUDIT_KEY_LEN];
 	struct ipam	*ipam;
+	ipam_pool_loader pool_load;	/* at open only */
+	void		*pool_load_arg;
 	struct store_res *res;
 	size_t		 nres;
 

@@ -9,9 +9,11 @@
  * written; the schema is created or migrated (1 to 2: the audit actor
  * column and UNIQUE (pool, ip), (pool, ipv6), (pool, mac), whose
  * creation also finds an address held twice; 2 to 3: allocations keyed
- * by pool and resource, names being per tenant); the key is read; the
- * audit chain head is checked against its tag and against ipam.anchor
- * (audit.c); then allocations, quarantine and reservations are loaded,
+ * by pool and resource, names being per tenant; 3 to 4: labels columns
+ * and the pools table); the key is read; the audit chain head is
+ * checked against its tag and against ipam.anchor (audit.c); then
+ * run-time pools (to the caller's loader), allocations, quarantine and
+ * reservations are loaded,
  * every sqlite3_step() checked: a read error stops the load, it never
  * yields a partial set.  Any doubt about the data (corruption, records
  * missing, an older copy, an address twice) fails with errno EBADMSG
@@ -40,7 +42,8 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS allocations ("
 	" resource TEXT NOT NULL, pool TEXT NOT NULL, ip TEXT, ipv6 TEXT,"
 	" mac TEXT NOT NULL, preallocated INTEGER NOT NULL,"
-	" created INTEGER NOT NULL, PRIMARY KEY (pool, resource));"
+	" created INTEGER NOT NULL, labels TEXT,"
+	" PRIMARY KEY (pool, resource));"
 	"CREATE TABLE IF NOT EXISTS quarantine ("
 	" pool TEXT NOT NULL, ip TEXT NOT NULL, until INTEGER NOT NULL,"
 	" PRIMARY KEY (pool, ip));"
@@ -50,12 +53,28 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS audit ("
 	" seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, op TEXT NOT NULL,"
 	" resource TEXT, pool TEXT, ip TEXT, ipv6 TEXT, mac TEXT,"
-	" prev_hmac BLOB NOT NULL, hmac BLOB NOT NULL, actor TEXT);"
+	" prev_hmac BLOB NOT NULL, hmac BLOB NOT NULL, actor TEXT,"
+	" labels TEXT);"
 	/* fabric pools: blocks held, addresses borrowed and lent */
 	"CREATE TABLE IF NOT EXISTS fabric_blocks ("
 	" pool TEXT NOT NULL, block TEXT NOT NULL, kind TEXT NOT NULL,"
 	" revision INTEGER NOT NULL, claimed INTEGER NOT NULL,"
-	" PRIMARY KEY (pool, block));";
+	" PRIMARY KEY (pool, block));"
+	/* pools made at run time (schema 4) */
+	"CREATE TABLE IF NOT EXISTS pools ("
+	" name TEXT PRIMARY KEY, definition TEXT NOT NULL,"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL);";
+
+/* Columns later schemas added to tables of earlier ones (2: actor;
+ * 4: labels), all TEXT. */
+static const struct {
+	const char	*table;
+	const char	*column;
+} added_column[] = {
+	{ "audit", "actor" },
+	{ "audit", "labels" },
+	{ "allocations", "labels" },
+};
 
 /* No address or MAC twice in a pool (NULLs, an absent family, differ). */
 static const struct {
@@ -72,11 +91,12 @@ static const struct {
 
 const char *const store_stmt_sql[ST_COUNT] = {
 	[ST_ALLOC_INSERT] = "INSERT INTO allocations (resource, pool, ip, "
-	    "ipv6, mac, preallocated, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    "ipv6, mac, preallocated, created, labels) VALUES (?, ?, ?, ?, ?, "
+	    "?, ?, ?)",
 	[ST_ALLOC_DELETE] = "DELETE FROM allocations WHERE pool = ? AND "
 	    "resource = ?",
 	[ST_ALLOC_CLAIM] = "UPDATE allocations SET resource = ?, "
-	    "preallocated = 0 WHERE pool = ? AND resource = ? AND "
+	    "preallocated = 0, labels = ? WHERE pool = ? AND resource = ? AND "
 	    "preallocated = 1",
 	[ST_QUAR_INSERT] = "INSERT OR REPLACE INTO quarantine (pool, ip, "
 	    "until) VALUES (?, ?, ?)",
@@ -84,9 +104,15 @@ const char *const store_stmt_sql[ST_COUNT] = {
 	[ST_RES_INSERT] = "INSERT OR REPLACE INTO reservations (pool, ip, "
 	    "name) VALUES (?, ?, ?)",
 	[ST_RES_DELETE] = "DELETE FROM reservations WHERE pool = ? AND ip = ?",
+	/* An update keeps the row (and its rowid: the creation order). */
+	[ST_POOL_PUT] = "INSERT INTO pools (name, definition, created, "
+	    "updated) VALUES (?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
+	    "definition = excluded.definition, updated = excluded.updated",
+	[ST_POOL_DELETE] = "DELETE FROM pools WHERE name = ?",
+	[ST_QUAR_DROP_POOL] = "DELETE FROM quarantine WHERE pool = ?",
 	[ST_AUDIT_INSERT] = "INSERT INTO audit (seq, time, op, resource, pool, "
-	    "ip, ipv6, mac, prev_hmac, hmac, actor) VALUES (?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?)",
+	    "ip, ipv6, mac, prev_hmac, hmac, actor, labels) VALUES (?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_HEAD_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES "
 	    "('audit_head', ?)",
 	[ST_BLOCK_INSERT] = "INSERT OR REPLACE INTO fabric_blocks (pool, "
@@ -337,22 +363,42 @@ migrate_alloc_key(struct ipam_store *s, char *err, size_t errlen)
 	return db_exec(s, alloc_rekey_sql, err, errlen);
 }
 
-/* Schema 1 to 2: the audit actor (records of schema 1 have none); 2 to
- * 3: allocations keyed by pool and resource. */
-static int
-migrate(struct ipam_store *s, int64_t from, char *err, size_t errlen)
+static bool
+column_exists(struct ipam_store *s, const char *table, const char *column)
 {
 	sqlite3_stmt *st;
 	char sql[128];
 
-	if (sqlite3_prepare_v2(s->db, "SELECT actor FROM audit LIMIT 0", -1,
-	    &st, NULL) == SQLITE_OK)
-		sqlite3_finalize(st);
-	else if (db_exec(s, "ALTER TABLE audit ADD COLUMN actor TEXT", err,
-	    errlen) == -1)
-		return -1;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s LIMIT 0", column, table);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_finalize(st);
+	return true;
+}
+
+/*
+ * Schema 1 to 2: the audit actor; 2 to 3: allocations keyed by pool and
+ * resource; 3 to 4: labels of allocations and of audit records, and the
+ * pools table (created with the schema).  The key first: its copy of
+ * the table has the columns of before.  Old audit records have neither
+ * actor nor labels and keep their HMAC.
+ */
+static int
+migrate(struct ipam_store *s, int64_t from, char *err, size_t errlen)
+{
+	char sql[128];
+
 	if (migrate_alloc_key(s, err, errlen) == -1)
 		return -1;
+	for (size_t i = 0; i < nitems(added_column); i++) {
+		if (column_exists(s, added_column[i].table,
+		    added_column[i].column))
+			continue;
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s TEXT",
+		    added_column[i].table, added_column[i].column);
+		if (db_exec(s, sql, err, errlen) == -1)
+			return -1;
+	}
 	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta (key, value) "
 	    "VALUES ('schema_version', %d)", IPAM_SCHEMA_VERSION);
 	if (db_exec(s, sql, err, errlen) == -1)
@@ -430,9 +476,11 @@ load_allocation(struct ipam_store *s, sqlite3_stmt *st, char *err,
 	rec.pool = (const char *)sqlite3_column_text(st, 1);
 	rec.preallocated = sqlite3_column_int(st, 5) != 0;
 	rec.created = sqlite3_column_int64(st, 6);
+	rec.labels = (const char *)sqlite3_column_text(st, 7);
 	if (res == NULL || rec.pool == NULL || col_ip(st, 2, &rec.ip) == -1 ||
 	    col_ip(st, 3, &rec.ipv6) == -1 || mac == NULL ||
-	    mac_parse(mac, &rec.mac) == -1)
+	    mac_parse(mac, &rec.mac) == -1 ||
+	    !ipam_labels_canonical(rec.labels))
 		return refuse(err, errlen, "%s: bad allocation row for %s",
 		    s->dbpath, rec.resource);
 	if ((rv = ipam_restore_alloc(s->ipam, &rec, err, errlen)) == 1)
@@ -524,17 +572,38 @@ load_block(struct ipam_store *s, sqlite3_stmt *st, char *err, size_t errlen)
 	return rv;
 }
 
-/* Blocks before the allocations: fabric pools hand out only what they
+/* A run-time pool, to the loader before any allocation. */
+static int
+load_pool(struct ipam_store *s, sqlite3_stmt *st, char *err, size_t errlen)
+{
+	const char *name = (const char *)sqlite3_column_text(st, 0);
+	const char *def = (const char *)sqlite3_column_text(st, 1);
+
+	if (name == NULL || def == NULL)
+		return refuse(err, errlen, "%s: bad pools row", s->dbpath);
+	if (s->pool_load == NULL)
+		log_warn("ipam store: pool %s was made at run time and nothing "
+		    "loads it here; kept on disk", name);
+	else if (s->pool_load(name, def, s->pool_load_arg) == -1)
+		log_warn("ipam store: pool %s (made at run time) is left out; "
+		    "kept on disk", name);
+	return 0;
+}
+
+/* Run-time pools first (they must exist for what follows), then fabric
+ * blocks before the allocations: fabric pools hand out only what they
  * hold. */
 static int
 load_tables(struct ipam_store *s, char *err, size_t errlen)
 {
-	if (load_rows(s, "SELECT pool, block, kind, revision, claimed FROM "
+	if (load_rows(s, "SELECT name, definition FROM pools ORDER BY rowid",
+	    "reading pools", load_pool, err, errlen) == -1 ||
+	    load_rows(s, "SELECT pool, block, kind, revision, claimed FROM "
 	    "fabric_blocks ORDER BY rowid", "reading fabric blocks",
 	    load_block, err, errlen) == -1 ||
 	    load_rows(s, "SELECT resource, pool, ip, ipv6, mac, preallocated, "
-	    "created FROM allocations ORDER BY rowid", "reading allocations",
-	    load_allocation, err, errlen) == -1 ||
+	    "created, labels FROM allocations ORDER BY rowid",
+	    "reading allocations", load_allocation, err, errlen) == -1 ||
 	    load_rows(s, "SELECT pool, ip, until FROM quarantine ORDER BY "
 	    "until", "reading the quarantine", load_quarantined, err,
 	    errlen) == -1 ||

@@ -8,7 +8,7 @@
  * inflight count is what lets an idempotent repeat answer at once when
  * nothing at all is pending.
  */
-#include "ipamd/ipamd.h"
+#include "ipamd/ipamd_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -21,20 +21,13 @@
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 
-struct ipamd {
-	struct ipam		*ipam;
-	struct ipam_store	*store;
-	struct evpn		*evpn;
-	struct shadowd		*shadowd;	/* shadow inventory */
-	struct fabricd		*fabricd;	/* fabric pools, if wired */
-	uint64_t		 inflight;	/* submitted, callback not run */
-};
-
 /* One submitted change waiting for its commit. */
 struct ipamd_op {
 	struct ipamd		*im;
 	enum ipam_op_kind	 kind;
-	struct ipam_alloc	 rec;		/* what was changed */
+	struct ipam_alloc	 rec;		/* what was changed; its labels
+						 * point to ours: */
+	char			*labels;
 	char			 prev[IPAM_RESOURCE_MAX + 1]; /* claim */
 	bool			 existing;
 	double			 wait_s;	/* claim: still converging */
@@ -47,56 +40,49 @@ ipamd_pool_from_conf(struct ipam *ipam, const struct conf_ipam_pool *cp,
     char *err, size_t errlen)
 {
 	struct ipam_pool_spec spec;
-	const struct conf_prefix *pfx;
-	const struct conf_ipam_range *r;
-	const struct conf_ipam_reserve *res;
-	struct prefix *prefixes;
-	struct ipam_range *ranges;
-	struct ipam_reservation *resv;
-	size_t n[3] = { 0, 0, 0 };
 	int rv;
 
-	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
-		n[0]++;
-	TAILQ_FOREACH(r, &cp->excludes, entry)
-		n[1]++;
-	TAILQ_FOREACH(res, &cp->reserves, entry)
-		n[2]++;
-	prefixes = xcalloc(n[0] + 1, sizeof(*prefixes));
-	ranges = xcalloc(n[1] + 1, sizeof(*ranges));
-	resv = xcalloc(n[2] + 1, sizeof(*resv));
-	memset(&spec, 0, sizeof(spec));
-	spec.name = cp->name;
-	spec.tenant = cp->tenant;
-	spec.vni = cp->vni;
-	spec.gateway4 = cp->gateway4;
-	spec.gateway6 = cp->gateway6;
-	spec.quarantine = cp->quarantine;
-	memcpy(spec.mac_prefix, cp->mac_prefix, cp->mac_prefix_len);
-	spec.mac_prefix_len = cp->mac_prefix_len;
-	spec.fabric = cp->scope == CONF_IPAM_SCOPE_FABRIC;
-	spec.block_size = cp->block_size;
-	spec.borrow = cp->borrow;
-	spec.idle_release = cp->block_idle_release;
-	TAILQ_FOREACH(pfx, &cp->prefixes, entry)
-		prefixes[spec.nprefixes++] = pfx->prefix;
-	TAILQ_FOREACH(r, &cp->excludes, entry) {
-		ranges[spec.nexcludes].lo = r->lo;
-		ranges[spec.nexcludes++].hi = r->hi;
-	}
-	TAILQ_FOREACH(res, &cp->reserves, entry) {
-		resv[spec.nreservations].ip = res->ip;
-		strlcpy_s(resv[spec.nreservations++].name, res->name,
-		    sizeof(resv[0].name));
-	}
-	spec.prefixes = prefixes;
-	spec.excludes = ranges;
-	spec.reservations = resv;
+	spec_from_conf(&spec, cp, false);
 	rv = ipam_pool_add(ipam, &spec, err, errlen);
-	free(prefixes);
-	free(ranges);
-	free(resv);
+	spec_free(&spec);
 	return rv;
+}
+
+/* The op keeps the allocation as it was, labels included. */
+static struct ipamd_op *
+op_new(struct ipamd *im, enum ipam_op_kind kind, const struct ipam_alloc *a)
+{
+	struct ipamd_op *op = xcalloc(1, sizeof(*op));
+
+	op->im = im;
+	op->kind = kind;
+	if (a != NULL) {
+		op->rec = *a;
+		if (a->labels != NULL)
+			op->labels = xstrdup(a->labels);
+		op->rec.labels = op->labels;
+	}
+	return op;
+}
+
+static void
+op_free(struct ipamd_op *op)
+{
+	free(op->labels);
+	free(op);
+}
+
+int
+ipamd_submit(struct ipamd *im, const struct ipam_op *iop, ipam_done_cb cb,
+    void *arg)
+{
+	if (ipam_store_submit(im->store, iop, cb, arg) == -1) {
+		log_warn("ipam: store submission failed: %s", strerror(errno));
+		errno = EIO;
+		return -1;
+	}
+	im->inflight++;
+	return 0;
 }
 
 /* The tenant whose names a pool's allocations take (NULL: none). */
@@ -169,8 +155,10 @@ op_done(int status, void *arg)
 		 * even re-allocated, while the commit was under way). */
 		res.alloc = &op->rec;
 		if (same_alloc(ipam_find(im->ipam, op->rec.tenant,
-		    op->rec.resource), &op->rec))
+		    op->rec.resource), &op->rec)) {
 			evpn_ipam_advertise(im->evpn, &op->rec);
+			dnsreg_alloc(im, &op->rec);
+		}
 		break;
 	case IPAM_OP_CLAIM:
 		/* Same MAC and addresses: the route is already out. */
@@ -182,6 +170,8 @@ op_done(int status, void *arg)
 		    op->rec.resource);
 		res.preallocated = true;
 		res.wait_s = op->wait_s;
+		if (res.alloc != NULL)
+			dnsreg_alloc(im, res.alloc);
 		break;
 	case IPAM_OP_SYNC:
 		/* The first commit of an existing allocation was pending:
@@ -195,27 +185,26 @@ op_done(int status, void *arg)
 		/* A failed one is allocated again (the store): its route
 		 * was never withdrawn. */
 		res.released = &op->rec;
-		if (status == 0)
+		if (status == 0) {
 			evpn_ipam_withdraw(im->evpn, &op->rec);
+			dnsreg_release(im, op->rec.pool, op->rec.resource);
+		}
 		break;
 	default:
 		break;
 	}
 	if (op->cb != NULL)
 		op->cb(&res, op->arg);
-	free(op);
+	op_free(op);
 }
 
 static int
 op_submit(struct ipamd *im, struct ipamd_op *op, const struct ipam_op *iop)
 {
-	if (ipam_store_submit(im->store, iop, op_done, op) == -1) {
-		log_warn("ipam: store submission failed: %s", strerror(errno));
-		free(op);
-		errno = EIO;
+	if (ipamd_submit(im, iop, op_done, op) == -1) {
+		op_free(op);
 		return -1;
 	}
-	im->inflight++;
 	return 0;
 }
 
@@ -238,9 +227,7 @@ allocate_plain(struct ipamd *im, const char *pool,
 		cb(&res, arg);
 		return 0;
 	}
-	op = xcalloc(1, sizeof(*op));
-	op->im = im;
-	op->rec = *a;
+	op = op_new(im, IPAM_OP_ALLOC, a);
 	op->existing = existing;
 	op->cb = cb;
 	op->arg = arg;
@@ -265,12 +252,9 @@ static int
 claim_submit(struct ipamd *im, const struct ipam_alloc *a, const char *prev,
     double wait_s, const char *actor, ipamd_cb *cb, void *arg)
 {
-	struct ipamd_op *op = xcalloc(1, sizeof(*op));
+	struct ipamd_op *op = op_new(im, IPAM_OP_CLAIM, a);
 	struct ipam_op iop;
 
-	op->im = im;
-	op->kind = IPAM_OP_CLAIM;
-	op->rec = *a;
 	strlcpy_s(op->prev, prev, sizeof(op->prev));
 	op->wait_s = wait_s;
 	op->cb = cb;
@@ -301,6 +285,9 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
 	if (shadowd_take(sp, req, prev, sizeof(prev), &wait_s)) {
 		if (ipam_claim(im->ipam, tenant, prev, req->resource, &a) ==
 		    0) {
+			/* Canonical (checked): this cannot fail. */
+			ipam_set_labels(im->ipam, tenant, req->resource,
+			    req->labels);
 			shadowd_served(sp, true, wait_s);
 			return claim_submit(im, a, prev, wait_s, actor, cb,
 			    arg);
@@ -318,6 +305,12 @@ allocate_shadow(struct ipamd *im, struct shadowd_pool *sp, const char *pool,
 	return 0;
 }
 
+static bool
+labels_same(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
 /* Would this request, repeated, get this allocation?  (Idempotent only
  * for the same question.) */
 static bool
@@ -328,6 +321,10 @@ repeat_matches(const struct ipam_alloc *a, const struct ipam_request *req)
 	if (a->preallocated != req->preallocated)
 		return false;	/* a client cannot name a pre-allocation */
 	if (req->mac != NULL && mac_cmp(req->mac, &a->mac) != 0)
+		return false;
+	if ((req->ip.af != 0 && ipaddr_cmp(&req->ip, &a->ip) != 0) ||
+	    (req->ipv6.af != 0 && ipaddr_cmp(&req->ipv6, &a->ipv6) != 0) ||
+	    !labels_same(req->labels, a->labels))
 		return false;
 	switch (req->family) {
 	case IPAM_FAMILY_IPV4:
@@ -349,7 +346,9 @@ ipamd_allocate_fresh(struct ipamd *im, const char *pool,
 	    req->resource);
 	struct shadowd_pool *sp;
 
-	if (!req->preallocated && ex == NULL &&
+	/* A pre-allocation has its own addresses: not for one asking. */
+	if (!req->preallocated && ex == NULL && req->ip.af == 0 &&
+	    req->ipv6.af == 0 &&
 	    (sp = shadowd_pool(im->shadowd, pool)) != NULL)
 		return allocate_shadow(im, sp, pool, req, actor, cb, arg);
 	return allocate_plain(im, pool, req, actor, cb, arg);
@@ -367,6 +366,14 @@ ipamd_allocate(struct ipamd *im, const char *pool,
 		errno = EEXIST;
 		return -1;
 	}
+	if (rt_pool_busy(im, pool)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!ipam_labels_canonical(req->labels)) {
+		errno = EINVAL;
+		return -1;
+	}
 	/* A new resource of a fabric pool may have to wait for a block. */
 	if (ex == NULL && fabricd_handles(im->fabricd, pool))
 		return fabricd_allocate(im->fabricd, pool, req, actor, cb,
@@ -378,20 +385,19 @@ int
 ipamd_release(struct ipamd *im, const char *tenant, const char *resource,
     const char *actor, ipamd_cb *cb, void *arg)
 {
-	struct ipamd_op *op = xcalloc(1, sizeof(*op));
+	struct ipamd_op *op = op_new(im, IPAM_OP_RELEASE, NULL);
 	struct ipam_op iop;
 	int64_t until;
 
-	if (ipam_release(im->ipam, tenant, resource, &op->rec, &until) == -1) {
-		free(op);
+	if (ipam_release(im->ipam, tenant, resource, &op->rec, &until) ==
+	    -1) {
+		op_free(op);
 		return -1;
 	}
 	if (op->rec.preallocated)
 		shadowd_forget(im->shadowd, resource);
 	else
 		shadowd_on_release(im->shadowd, &op->rec);
-	op->im = im;
-	op->kind = IPAM_OP_RELEASE;
 	op->cb = cb;
 	op->arg = arg;
 	ipam_op_release(&iop, &op->rec, until, actor);
@@ -407,6 +413,22 @@ restore_advertise(const struct ipam_alloc *a, void *arg)
 
 	evpn_ipam_advertise(im->evpn, a);
 	return 0;
+}
+
+/* DNS settings of the config's pools and the run-time ones (their
+ * allocations are registered again: an update replaces). */
+static void
+dns_pools(struct ipamd *im, const struct config *conf)
+{
+	const struct conf_ipam_pool *cp;
+	const struct rt_pool *rp;
+
+	TAILQ_FOREACH(cp, &conf->ipam_pools, entry)
+		dnsreg_pool(im, cp->name, &cp->dns);
+	TAILQ_FOREACH(rp, &im->rt_pools, entry)
+		if (rp->def != NULL)	/* not one still being created */
+			dnsreg_pool(im, rp->name,
+			    &TAILQ_FIRST(&rp->def->ipam_pools)->dns);
 }
 
 static void
@@ -445,18 +467,23 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 	size_t n = 0;
 	int saved = EINVAL;
 
+	im->base = base;
 	im->evpn = evpn;
+	im->conf = conf;
 	im->ipam = ipam_new();
+	TAILQ_INIT(&im->rt_pools);
 	if (pools_add(im->ipam, conf, NULL, err, errlen) == -1)
 		goto fail;
-	if ((im->store = ipam_store_open(state_dir, base, im->ipam, err,
-	    errlen)) == NULL) {
+	if ((im->store = ipam_store_open_with(state_dir, base, im->ipam,
+	    rt_pool_load, im, err, errlen)) == NULL) {
 		saved = errno;
 		goto fail;
 	}
 	sync_reservations(im);
 	evpn_set_ipam(evpn, im->ipam);
 	ipam_foreach(im->ipam, NULL, restore_advertise, im);
+	im->dns = dnsreg_create(base);
+	dns_pools(im, conf);
 	im->shadowd = shadowd_create(base, im, conf);
 	evpn_set_churn_hook(evpn, churn_hook, im);
 	for (struct ipam_pool *p = ipam_pool_first(im->ipam); p;
@@ -465,6 +492,7 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 	log_info("ipam: %zu pools, store %s", n, ipam_store_path(im->store));
 	return im;
 fail:
+	rt_pools_free(im);
 	ipam_free(im->ipam);
 	free(im);
 	errno = saved;
@@ -492,6 +520,8 @@ ipamd_free(struct ipamd *im)
 	ipam_store_close(im->store);
 	fabricd_free(im->fabricd);
 	shadowd_free(im->shadowd);
+	dnsreg_free(im->dns);
+	rt_pools_free(im);
 	ipam_free(im->ipam);
 	free(im);
 }
@@ -611,14 +641,21 @@ pool_change(const struct conf_ipam_pool *a, const struct conf_ipam_pool *b)
 }
 
 int
-ipamd_reload_check(const struct config *running, const struct config *next,
-    char *err, size_t errlen)
+ipamd_reload_check(const struct ipamd *im, const struct config *running,
+    const struct config *next, char *err, size_t errlen)
 {
 	const struct conf_ipam_pool *cp, *np;
 	const char *what;
 	struct ipam *scratch;
 	int rc;
 
+	TAILQ_FOREACH(np, &next->ipam_pools, entry) {
+		if (im != NULL && rt_pool_find(im, np->name) != NULL) {
+			snprintf(err, errlen, "ipam pool %s was made at run "
+			    "time: delete it over the API first", np->name);
+			return -1;
+		}
+	}
 	if (fabricd_reload_check(running, next, err, errlen) == -1)
 		return -1;
 	TAILQ_FOREACH(cp, &running->ipam_pools, entry) {
@@ -649,6 +686,8 @@ ipamd_reload_apply(struct ipamd *im, const struct config *running,
 
 	if (pools_add(im->ipam, next, running, err, sizeof(err)) == -1)
 		fatalx("ipam: %s after its check", err);
+	im->conf = next;
+	dns_pools(im, next);
 	sync_reservations(im);
 	shadowd_reload(im->shadowd, next);
 }

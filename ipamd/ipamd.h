@@ -44,6 +44,22 @@
  * tenant, gateways, exclusions, quarantine, MAC prefix, reservations)
  * needs a restart.  ipamd_reload_check() refuses those before anything
  * is applied; ipamd_reload_apply() then cannot fail.
+ *
+ * Run-time pools (pools.c): the API's admin calls create, change and
+ * delete pools and their reservations without a restart.  A definition
+ * is a config holding one "ipam pool" block (the config grammar, the
+ * config checks); it is committed to the store's pools table, audited,
+ * and only then applied; the store hands it back at start.  Pools of
+ * the config file stay read-only.  A pool with live allocations cannot
+ * be deleted, nor changed so that one of them no longer fits.
+ *
+ * Requests may ask for an address and carry labels (ipam.h); a repeated
+ * request must ask the same to be answered with the same allocation.
+ *
+ * DNS (dnsreg.c): a pool with "dns zone" registers its named
+ * allocations once committed and removes them on release, without ever
+ * holding an allocation up; settings changed by a reload or the API
+ * apply at once.
  */
 #ifndef IPAMD_IPAMD_H
 #define IPAMD_IPAMD_H
@@ -74,9 +90,11 @@ void		 ipamd_drain(struct ipamd *);
 /* Close the store and free the allocator; after evpn_free(). */
 void		 ipamd_free(struct ipamd *);
 
-/* -1 with err filled when the new config cannot be applied live. */
-int		 ipamd_reload_check(const struct config *running,
-		    const struct config *next, char *err, size_t errlen);
+/* -1 with err filled when the new config cannot be applied live (im
+ * may be NULL: no IPAM running). */
+int		 ipamd_reload_check(const struct ipamd *,
+		    const struct config *running, const struct config *next,
+		    char *err, size_t errlen);
 /* Add the new pools; call only after ipamd_reload_check() passed. */
 void		 ipamd_reload_apply(struct ipamd *, const struct config *running,
 		    const struct config *next);
@@ -139,5 +157,51 @@ int		 ipamd_allocate_fresh(struct ipamd *, const char *pool,
 int		 ipamd_release(struct ipamd *, const char *tenant,
 		    const char *resource, const char *actor, ipamd_cb *,
 		    void *arg);
+
+/*
+ * Pools made at run time.  def is a config holding one "ipam pool"
+ * block (conf_parse_string of the request); on success ipamd owns it.
+ * Each change commits (pools table and audit) before it takes effect;
+ * meanwhile the pool takes no allocation (ipamd_allocate: EAGAIN).  cb
+ * then runs with 0, or -1 when the commit failed (nothing changed).
+ * -1 with errno and a message in err: EEXIST the name or reservation
+ * is taken, EPERM a pool of the config file (read-only), ENOENT no such
+ * pool or reservation, EAGAIN a change of it is committing, EINVAL the
+ * definition cannot be built, EADDRINUSE it overlaps another pool of
+ * its tenant or takes another pool's VNI, EBUSY live allocations are in
+ * the way (err counts them), EIO the store refuses.
+ */
+typedef void	 ipamd_pool_cb(int status, void *arg);
+int		 ipamd_pool_create(struct ipamd *, struct config *def,
+		    const char *actor, ipamd_pool_cb *, void *arg, char *err,
+		    size_t errlen);
+int		 ipamd_pool_update(struct ipamd *, struct config *def,
+		    const char *actor, ipamd_pool_cb *, void *arg, char *err,
+		    size_t errlen);
+int		 ipamd_pool_delete(struct ipamd *, const char *name,
+		    const char *actor, ipamd_pool_cb *, void *arg, char *err,
+		    size_t errlen);
+/* A reservation added to or removed from a run-time pool's definition
+ * (audited as reserve/unreserve). */
+int		 ipamd_pool_reserve(struct ipamd *, const char *pool,
+		    const struct ipaddr *, const char *name, const char *actor,
+		    ipamd_pool_cb *, void *arg, char *err, size_t errlen);
+int		 ipamd_pool_unreserve(struct ipamd *, const char *pool,
+		    const struct ipaddr *, const char *actor, ipamd_pool_cb *,
+		    void *arg, char *err, size_t errlen);
+/*
+ * DNS registration (dnsreg.c, through dns/): an allocation named by a
+ * dns-name label or its pool's template.  "pending", "registered" or
+ * "failed: REASON" into buf and the name into *fqdn; NULL when the
+ * allocation has no name to register.
+ */
+#define DNS_STATE_MAX	256
+const char	*ipamd_dns_state(const struct ipamd *, const char *pool,
+		    const char *resource, char *buf, size_t len,
+		    const char **fqdn);
+/* The definition of a pool: the config file's block (*runtime false)
+ * or the run-time one; NULL when there is none. */
+const struct conf_ipam_pool *ipamd_pool_definition(const struct ipamd *,
+		    const char *name, bool *runtime);
 
 #endif

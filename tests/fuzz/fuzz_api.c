@@ -3,13 +3,15 @@
  * the body of POST /v1/ipam/pools/NAME/allocations and of .../intent,
  * decoded by the code the handlers run.  Besides memory safety it
  * checks what the handlers rely on: an accepted allocation names a
- * resource a client may use, a family and a unicast MAC; an accepted
+ * resource a client may use, a family and a unicast MAC, asked
+ * addresses of the families asked, labels in canonical text; an accepted
  * intent is within its bounds; a refusal is a 400 with a message that
  * is printable ASCII (it goes into a JSON string and a log line).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api/api_body.h"
 
@@ -46,6 +48,11 @@ check_allocation(const uint8_t *data, size_t len)
 		abort();
 	if (req.mac != NULL && (mac_is_zero(req.mac) ||
 	    (req.mac->b[0] & 0x01) != 0))
+		abort();
+	if ((req.ip.af != 0 && req.ip.af != AF_INET) ||
+	    (req.ipv6.af != 0 && req.ipv6.af != AF_INET6))
+		abort();
+	if (req.labels != NULL && !ipam_labels_canonical(req.labels))
 		abort();
 }
 

@@ -26,7 +26,7 @@ mkdir -p "$BUILD"
 
 # Targets and the sources each links, relative to the top of the tree.
 # Add a parser: append its .c file here (and decode it in the target).
-TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_netlink fuzz_rib fuzz_store fuzz_fabconv fuzz_api"
+TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_netlink fuzz_rib fuzz_store fuzz_fabconv fuzz_api fuzz_dns"
 # folder DIR...: a folder's sources (not its benchmarks), so that a new
 # file in a parser's folder cannot leave a target unlinkable.
 folder()
@@ -46,6 +46,7 @@ SOURCES_fuzz_conf="$COMMON_SOURCES $(folder conf)"
 SOURCES_fuzz_flow="$COMMON_SOURCES telemetry/flow.c"
 SOURCES_fuzz_pkt="$COMMON_SOURCES telemetry/pkt.c"
 SOURCES_fuzz_etcd="$COMMON_SOURCES datastore/etcd_encode.c datastore/etcd_decode.c datastore/etcd_stream.c"
+SOURCES_fuzz_dns="$COMMON_SOURCES dns/dns_msg.c"
 NETLINK_SOURCES="netlink/nl.c netlink/nl_dump.c netlink/nl_link.c netlink/nl_fdb.c netlink/nl_route.c"
 SOURCES_fuzz_netlink="$COMMON_SOURCES $NETLINK_SOURCES"
 # A whole routing core on the unit tests' fake transport.
@@ -59,7 +60,7 @@ SOURCES_fuzz_store="$COMMON_SOURCES $(folder ipam)"
 SOURCES_fuzz_fabconv="$COMMON_SOURCES ipamd/fabric_conv_value.c"
 # Largest input per target (default 4200, a BGP message and a bit).
 MAXLEN_fuzz_store=65536
-SOURCES_fuzz_api="$COMMON_SOURCES api/api_body.c"
+SOURCES_fuzz_api="$COMMON_SOURCES api/api_body.c ipam/labels.c"
 # Seed corpus directory per target, under tests/fuzz/corpus/.
 CORPUS_fuzz_msg="msg"
 CORPUS_fuzz_evpn="evpn"
@@ -69,6 +70,7 @@ CORPUS_fuzz_conf="conf"
 CORPUS_fuzz_flow="flow"
 CORPUS_fuzz_pkt="pkt"
 CORPUS_fuzz_etcd="etcd"
+CORPUS_fuzz_dns="dns"
 CORPUS_fuzz_netlink="netlink"
 CORPUS_fuzz_rib="rib"
 CORPUS_fuzz_store="store"
@@ -79,6 +81,7 @@ LIBS_fuzz_netlink="$(pkg-config --libs libnl-route-3.0 libnl-3.0 libevent 2>/dev
 LIBS_fuzz_rib="$(pkg-config --libs libevent check libcrypto jansson sqlite3 2>/dev/null || echo -levent -lcheck -lcrypto -ljansson -lsqlite3) -lm -lpthread"
 LIBS_fuzz_store="$(pkg-config --libs libevent sqlite3 libcrypto jansson 2>/dev/null || echo -levent -lsqlite3 -lcrypto -ljansson) -lpthread -lm"
 LIBS_fuzz_etcd="$(pkg-config --libs jansson libcrypto 2>/dev/null || echo -ljansson -lcrypto)"
+LIBS_fuzz_dns="-lldns $(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)"
 LIBS_fuzz_fabconv="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)"
 LIBS_fuzz_api="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)"
 

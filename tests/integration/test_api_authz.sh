@@ -12,8 +12,10 @@
 #     tenant's pool answers 403 exactly like a pool that does not exist,
 #     listings (and /metrics) leave other tenants out, no error names
 #     another tenant's pool, and two tenants may use the same resource
-#     name.  A name in a
-#     SAN DNS entry identifies a client whose CN does not.
+#     name.  A name in a SAN DNS entry identifies a client whose CN does
+#     not.  Only admins make, delete and reserve in pools; a pool an
+#     admin makes for tenant a is tenant a's: its allocations (asked
+#     address, labels) are seen and filtered by label by tenant a only.
 #  2. Secrets: GET /v1/config (admins only) shows the neighbor's
 #     password redacted unless asked with ?secrets=1.
 #  3. The identity is in the log line of each mutating request and is
@@ -385,6 +387,47 @@ test_roles()
 	expect_as 200 ops GET /v1/ipam/audit
 }
 
+# Pools made at run time: admins only; the tenant's clients use them.
+test_runtime_pools()
+{
+	local pz='{"name":"pz","tenant":"a","prefixes":["10.99.0.0/24"]}'
+
+	expect_as 403 orch-a POST /v1/ipam/pools "$pz"
+	check "the refusal names the role it needs" \
+	    jq -e '.error | test("admin")' "$T/out"
+	expect_as 403 noc DELETE /v1/ipam/pools/pa
+	expect_as 403 orch-a PATCH /v1/ipam/pools/pa '{"quarantine":5}'
+	expect_as 403 orch-a POST /v1/ipam/pools/pa/reservations \
+	    '{"ip":"10.10.0.9","name":"x"}'
+	expect_as 403 orch-a DELETE /v1/ipam/pools/pa/reservations/10.10.0.9
+	expect_as 201 ops POST /v1/ipam/pools "$pz"
+	expect_as 201 ops POST /v1/ipam/pools/pz/reservations \
+	    '{"ip":"10.99.0.9","name":"gw2"}'
+	expect_as 200 orch-a GET /v1/ipam/pools/pz
+	check "tenant a sees its new pool and its reservation" jq -e \
+	    '.runtime and .reservations[0].ip == "10.99.0.9"' "$T/out"
+	expect_as 403 orch-b GET /v1/ipam/pools/pz
+	expect_as 201 orch-a POST /v1/ipam/pools/pz/allocations \
+	    '{"resource":"pod-z","ip":"10.99.0.50","labels":{"job":"j1"}}'
+	check "the asked address and the labels" jq -e \
+	    '.ip == "10.99.0.50" and .labels.job == "j1"' "$T/out"
+	expect_as 200 orch-a GET '/v1/ipam/allocations?label=job=j1'
+	check "tenant a finds it by label" jq -e \
+	    '[.allocations[].resource] == ["pod-z"]' "$T/out"
+	expect_as 200 orch-b GET '/v1/ipam/allocations?label=job=j1'
+	check "tenant b does not" jq -e '.total == 0' "$T/out"
+	expect_as 200 orch-a GET /v1/ipam/allocations/pod-z
+	expect_as 404 orch-b GET /v1/ipam/allocations/pod-z
+	expect_as 409 ops DELETE /v1/ipam/pools/pz
+	check "a pool with an allocation is kept" \
+	    jq -e '.error | test("1 live allocation$")' "$T/out"
+	expect_as 204 orch-a DELETE /v1/ipam/allocations/pod-z
+	expect_as 204 ops DELETE /v1/ipam/pools/pz
+	check "the audit record of pool pz names ops" sh -c "sqlite3 \
+	    '$STATE/ipam.db' \"SELECT actor FROM audit WHERE pool = 'pz' \
+	    AND op = 'pool-create'\" | grep -qx ops"
+}
+
 # ---- 2. secrets ----
 
 test_secrets()
@@ -534,6 +577,7 @@ if ! start_daemon; then
 	fail "evpnd starts" "$(tail -5 "$LOG")"
 else
 	test_roles
+	test_runtime_pools
 	test_secrets
 	test_identity_recorded
 	test_tls

@@ -10,7 +10,8 @@
 #  2. TLS listener: two CAs and client certificates made with openssl
 #     at test time; a client with a good certificate gets 200, one
 #     without a certificate and one with a certificate from the other CA
-#     are refused; unreadable cert/key files refuse the start.
+#     are refused; unreadable cert/key files refuse the start; an admin
+#     client makes and deletes a pool over TLS.
 #  3. Crash: a burst of 10,000 allocations (curl --parallel, 16 at a
 #     time), kill -9 in the middle, restart on the same state directory:
 #     every acknowledged (201/200) allocation is there with the address
@@ -336,6 +337,16 @@ api client good role admin"
 	check_eq "client certificate from the CA -> 200" 200 "$code"
 	check "the same API over TLS" jq -e '.pools | length == 3' \
 	    "$T/tls.out"
+	code=$(curl -s -o "$T/tls.out" -w '%{http_code}' --max-time 10 \
+	    --cacert "$T/ca1.pem" --cert "$T/good.pem" --key "$T/good.key" \
+	    -X POST --data '{"name": "x", "prefixes": ["10.99.0.0/24"]}' \
+	    "https://127.0.0.1:$TLS_PORT/v1/ipam/pools" 2>/dev/null)
+	check_eq "an admin client makes a pool over TLS -> 201" 201 "$code"
+	code=$(curl -s -o "$T/tls.out" -w '%{http_code}' --max-time 10 \
+	    --cacert "$T/ca1.pem" --cert "$T/good.pem" --key "$T/good.key" \
+	    -X DELETE "https://127.0.0.1:$TLS_PORT/v1/ipam/pools/x" \
+	    2>/dev/null)
+	check_eq "and deletes it -> 204" 204 "$code"
 	code=$(tls_get)
 	check_eq "no client certificate -> refused" 000 "$code"
 	code=$(tls_get --cert "$T/other.pem" --key "$T/other.key")

@@ -41,6 +41,7 @@
 #include "api/api.h"
 #include "api/api_body.h"
 #include "ipamd/ipamd.h"
+#include "tests/unit/api_harness.h"
 #include "ipamd/shadowd.h"
 #include "evpn/evpn.h"
 #include "ipam/ipam.h"
@@ -60,11 +61,6 @@ static const char test_conf[] =
 	"  neighbor 127.0.0.2 maximum-prefix 100 90 restart 5\n"
 	" exit-address-family\n"
 	"exit\n";
-
-static struct evpnd d;
-static struct api *api;
-static char dir[64];
-static char sock_path[128];
 
 static void
 setup(void)
@@ -98,139 +94,6 @@ teardown(void)
 	snprintf(run, sizeof(run), "%s/run", dir);
 	rmdir(run);
 	rmdir(dir);
-}
-
-static int
-connect_unix(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * Send one request (body may be NULL) and turn the loop until the
- * server closes: the whole response, NUL-terminated, malloc'd.
- */
-static char *
-request_body(const char *method, const char *path, const char *body)
-{
-	char head[1024], *resp = NULL;
-	size_t len = 0, blen = body ? strlen(body) : 0;
-	int fd = connect_unix(sock_path);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: t\r\n"
-	    "Connection: close\r\nContent-Length: %zu\r\n\r\n", method,
-	    path, blen);
-	ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
-	for (size_t off = 0; off < blen; ) {
-		ssize_t n = write(fd, body + off, blen - off);
-
-		if (n < 0 && errno == EAGAIN) {
-			event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-			continue;
-		}
-		ck_assert_int_gt(n, 0);
-		off += (size_t)n;
-	}
-	for (int spins = 0; spins < 100000; spins++) {
-		char buf[4096];
-		ssize_t n;
-
-		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			ck_assert_int_eq(errno, EAGAIN);
-			usleep(100);
-			continue;
-		}
-		resp = realloc(resp, len + (size_t)n + 1);
-		memcpy(resp + len, buf, (size_t)n);
-		len += (size_t)n;
-		resp[len] = '\0';
-	}
-	close(fd);
-	ck_assert_ptr_nonnull(resp);
-	return resp;
-}
-
-static char *
-request(const char *method, const char *path)
-{
-	return request_body(method, path, NULL);
-}
-
-static int
-status_of(const char *resp)
-{
-	int code = 0;
-
-	ck_assert_int_eq(sscanf(resp, "HTTP/1.1 %d", &code), 1);
-	return code;
-}
-
-/* The body of a chunked answer, joined (malloc'd); NULL if not chunked. */
-static char *
-dechunk(const char *resp)
-{
-	const char *p = strstr(resp, "\r\n\r\n");
-	char *out = xcalloc(1, strlen(resp) + 1), *end;
-	size_t len = 0;
-
-	if (strstr(resp, "Transfer-Encoding: chunked\r\n") == NULL ||
-	    p == NULL) {
-		free(out);
-		return NULL;
-	}
-	p += 4;
-	for (;;) {
-		unsigned long n = strtoul(p, &end, 16);
-
-		ck_assert_ptr_ne(end, p);
-		ck_assert(strncmp(end, "\r\n", 2) == 0);
-		p = end + 2;
-		if (n == 0)
-			break;
-		ck_assert_uint_le(n, strlen(p));
-		memcpy(out + len, p, n);
-		len += n;
-		p += n;
-		ck_assert(strncmp(p, "\r\n", 2) == 0);
-		p += 2;
-	}
-	return out;
-}
-
-/* The JSON body of an answer, chunked (a streamed view) or not. */
-static json_t *
-body_json(const char *resp)
-{
-	const char *body = strstr(resp, "\r\n\r\n");
-	char *joined = dechunk(resp);
-	json_error_t jerr;
-	json_t *j;
-
-	ck_assert_ptr_nonnull(body);
-	j = json_loads(joined != NULL ? joined : body + 4, 0, &jerr);
-	ck_assert_msg(j != NULL, "bad JSON: %s", jerr.text);
-	free(joined);
-	return j;
-}
-
-static const char *
-error_of(json_t *j)
-{
-	return json_string_value(json_object_get(j, "error"));
 }
 
 START_TEST(test_summary_json)
@@ -753,58 +616,10 @@ static const char ipam_conf[] =
 	" exit-address-family\n"
 	"exit\n";
 
-static char state_dir[128];
-
-static void
-ipam_setup_conf(const char *text)
-{
-	char err[512];
-
-	log_set_level(LOG_WARNING);
-	/* As evpnd does: a client that hangs up costs an EPIPE. */
-	signal(SIGPIPE, SIG_IGN);
-	snprintf(dir, sizeof(dir), "/tmp/evpnd-test-api.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(sock_path, sizeof(sock_path), "%s/run/evpnd.sock", dir);
-	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
-	memset(&d, 0, sizeof(d));
-	d.base = event_base_new();
-	d.conf = conf_parse_string(text, "ipam.conf", err, sizeof(err));
-	ck_assert_msg(d.conf != NULL, "%s", err);
-	d.bgp = bgp_create(d.base, d.conf, err, sizeof(err));
-	ck_assert_msg(d.bgp != NULL, "%s", err);
-	d.rib = bgp_rib_create(d.bgp);
-	d.evpn = evpn_create(d.bgp, d.rib, d.conf, err, sizeof(err));
-	ck_assert_msg(d.evpn != NULL, "%s", err);
-	d.state_dir = state_dir;
-	d.ipamd = ipamd_create(d.base, d.evpn, d.conf, state_dir, err,
-	    sizeof(err));
-	ck_assert_msg(d.ipamd != NULL, "%s", err);
-	api = api_create(&d, sock_path, err, sizeof(err));
-	ck_assert_msg(api != NULL, "%s", err);
-}
-
 static void
 ipam_setup(void)
 {
 	ipam_setup_conf(ipam_conf);
-}
-
-static void
-ipam_teardown(void)
-{
-	char cmd[256];
-
-	ipamd_drain(d.ipamd);
-	api_free(api);
-	bgp_free(d.bgp);
-	evpn_free(d.evpn);
-	bgp_rib_free(d.rib);
-	ipamd_free(d.ipamd);
-	conf_free(d.conf);
-	event_base_free(d.base);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
 }
 
 /* A resource of pool pa (tenant t1) or of an untenanted pool. */
@@ -1453,7 +1268,7 @@ START_TEST(test_ipam_reload_check)
 		    ipam_conf, bad[i][1], p + strlen(bad[i][0]));
 		next = conf_parse_string(text, "next", err, sizeof(err));
 		ck_assert_msg(next != NULL, "%s", err);
-		ck_assert_int_eq(ipamd_reload_check(d.conf, next, err,
+		ck_assert_int_eq(ipamd_reload_check(d.ipamd, d.conf, next, err,
 		    sizeof(err)), -1);
 		ck_assert_msg(strstr(err, "restart evpnd to apply") != NULL,
 		    "%s", err);
@@ -1466,8 +1281,8 @@ START_TEST(test_ipam_reload_check)
 	    strstr(ipam_conf, "router bgp"));
 	next = conf_parse_string(text, "next", err, sizeof(err));
 	ck_assert_msg(next != NULL, "%s", err);
-	ck_assert_msg(ipamd_reload_check(d.conf, next, err, sizeof(err)) == 0,
-	    "%s", err);
+	ck_assert_msg(ipamd_reload_check(d.ipamd, d.conf, next, err,
+	    sizeof(err)) == 0, "%s", err);
 	ipamd_reload_apply(d.ipamd, d.conf, next);
 	ck_assert_ptr_nonnull(ipam_pool_find(ipamd_ipam(d.ipamd), "extra"));
 	conf_free(next);
@@ -1483,7 +1298,8 @@ START_TEST(test_pools_from_conf)
 	struct config *c;
 	char path[1024], err[512], buf[MAC_STRLEN];
 	const char *top = getenv("top_srcdir");
-	struct ipam_request req = { "pod", IPAM_FAMILY_DUAL, NULL, false };
+	struct ipam_request req = { .resource = "pod",
+	    .family = IPAM_FAMILY_DUAL, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a;
 	bool existing;
 
@@ -1910,8 +1726,8 @@ shadow_reload(const char *from, const char *to)
 	    shadow_conf, to, p + strlen(from));
 	next = conf_parse_string(text, "next.conf", err, sizeof(err));
 	ck_assert_msg(next != NULL, "%s", err);
-	ck_assert_msg(ipamd_reload_check(d.conf, next, err, sizeof(err)) == 0,
-	    "%s", err);
+	ck_assert_msg(ipamd_reload_check(d.ipamd, d.conf, next, err,
+	    sizeof(err)) == 0, "%s", err);
 	ipamd_reload_apply(d.ipamd, d.conf, next);
 	conf_free(d.conf);
 	d.conf = next;

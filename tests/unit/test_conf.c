@@ -481,6 +481,47 @@ static const struct bad_case bad_cases[] = {
 	{ "ipam pool a\n prefix 10.0.0.0/24\n horizon 5\n",
 	  "evpnd.conf:3: 'horizon 5' is not valid here; it belongs in a "
 	  "'shadow' block of 'ipam pool'" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone z server 10.0.0.5 "
+	  "tsig hmac-sha256 k\n",
+	  "evpnd.conf:3: incomplete command 'dns zone ...' (dns zone ZONE "
+	  "server ADDR tsig ALG NAME SECRET [reverse] [ttl N])" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone z srv 10.0.0.5 "
+	  "tsig hmac-sha256 k c2VjcmV0\n",
+	  "evpnd.conf:3: expected 'dns zone ZONE server ADDR tsig ALG NAME "
+	  "SECRET [reverse] [ttl N]'" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone a..b server 10.0.0.5 "
+	  "tsig hmac-sha256 k c2VjcmV0\n",
+	  "evpnd.conf:3: invalid zone 'a..b' in 'dns zone ...' (a domain name: "
+	  "labels of 1..63 letters, digits, '-' or '_', 253 characters at "
+	  "most)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone z server 10.0.0.500 "
+	  "tsig hmac-sha256 k c2VjcmV0\n",
+	  "evpnd.conf:3: invalid server address '10.0.0.500' in 'dns zone "
+	  "...'" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone z server 10.0.0.5 "
+	  "tsig hmac-md5 k c2VjcmV0\n",
+	  "evpnd.conf:3: invalid TSIG algorithm 'hmac-md5' in 'dns zone ...' "
+	  "(hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or "
+	  "hmac-sha512)" },
+	/* The secret is never quoted. */
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone z server 10.0.0.5 "
+	  "tsig hmac-sha256 k s3cr3t!\n",
+	  "evpnd.conf:3: invalid TSIG secret in 'dns zone ...' (base64, at "
+	  "most 512 characters)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone z server 10.0.0.5 "
+	  "tsig hmac-sha256 k c2VjcmV0 ttl 0\n",
+	  "evpnd.conf:3: invalid ttl '0' in 'dns zone ...' (1..86400)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone z server 10.0.0.5 "
+	  "tsig hmac-sha256 k c2VjcmV0 reverse reverse\n",
+	  "evpnd.conf:3: unexpected 'reverse' in 'dns zone ...' (after the "
+	  "secret: [reverse] [ttl N])" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns name-template {resource}\n",
+	  "evpnd.conf:3: ipam pool a: 'dns name-template' needs a 'dns zone' "
+	  "statement" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns name-template {host}\n",
+	  "evpnd.conf:3: invalid name template '{host}' in 'dns name-template "
+	  "{host}' (letters, digits, '-', '_', '.' and {resource}, {pool}, "
+	  "{ip}, {label:KEY}; 253 characters at most)" },
 	/* fabric pools and the datastore */
 	{ "ipam pool a\n prefix 10.0.0.0/22\n scope fabric\n",
 	  "evpnd.conf:1: ipam pool a: scope fabric needs an 'ipam datastore "
@@ -1078,6 +1119,49 @@ START_TEST(test_values_ipam)
 }
 END_TEST
 
+START_TEST(test_values_ipam_dns)
+{
+	struct config *c = parse_ok("ipam pool p\n prefix 10.0.0.0/24\n"
+	    " dns zone Example.NET. server 2001:db8::53 tsig hmac-sha512 "
+	    "Key.One c2VjcmV0LXNlY3JldA==\n"
+	    " dns name-template w-{label:job}.{pool}\n"
+	    "ipam pool q\n prefix 10.1.0.0/24\n");
+	struct conf_ipam_pool *p = conf_ipam_pool_find(c, "p");
+	struct conf_ipam_pool *q = conf_ipam_pool_find(c, "q");
+	char buf[64], *text;
+
+	ck_assert_uint_eq(p->line, 1);
+	ck_assert_uint_eq(q->line, 5);
+	ck_assert_str_eq(p->dns.zone, "example.net");
+	ck_assert_str_eq(ipaddr_fmt(&p->dns.server, buf, sizeof(buf)),
+	    "2001:db8::53");
+	ck_assert_str_eq(p->dns.tsig_alg, "hmac-sha512");
+	ck_assert_str_eq(p->dns.tsig_name, "key.one");
+	ck_assert_str_eq(p->dns.tsig_secret, "c2VjcmV0LXNlY3JldA==");
+	ck_assert(!p->dns.reverse);
+	ck_assert_uint_eq(p->dns.ttl, CONF_DNS_DEFAULT_TTL);
+	ck_assert_str_eq(p->dns.name_template, "w-{label:job}.{pool}");
+	ck_assert_ptr_null(q->dns.zone);
+	/* One pool's block, with the secret and without. */
+	text = conf_ipam_pool_text(p, false);
+	ck_assert_str_eq(text, "ipam pool p\n prefix 10.0.0.0/24\n"
+	    " dns zone example.net server 2001:db8::53 tsig hmac-sha512 "
+	    "key.one c2VjcmV0LXNlY3JldA==\n"
+	    " dns name-template w-{label:job}.{pool}\n!\n");
+	free(text);
+	text = conf_ipam_pool_text(p, true);
+	ck_assert_ptr_null(strstr(text, "c2VjcmV0"));
+	ck_assert_ptr_nonnull(strstr(text, " key.one " CONF_REDACTED "\n"));
+	free(text);
+	/* The running config shown: the secret redacted there too. */
+	text = conf_print_string_flags(c, CONF_PRINT_REDACT);
+	ck_assert_ptr_null(strstr(text, "c2VjcmV0"));
+	ck_assert_ptr_nonnull(strstr(text, " key.one " CONF_REDACTED "\n"));
+	free(text);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(test_values_api_clients)
 {
 	struct config *c = parse_ok(
@@ -1245,6 +1329,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_conv_sample_statements);
 	tcase_add_test(tc, test_session_differs);
 	tcase_add_test(tc, test_values_ipam);
+	tcase_add_test(tc, test_values_ipam_dns);
 	tcase_add_test(tc, test_values_fabric);
 	suite_add_tcase(s, tc);
 	return s;

@@ -103,7 +103,8 @@ static const char *
 alloc_ip(struct ipam *ipam, const char *pool, const char *res,
     enum ipam_family fam, char *buf, size_t len)
 {
-	struct ipam_request req = { res, fam, NULL, false };
+	struct ipam_request req = { .resource = res,
+	    .family = fam, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a;
 	bool existing;
 
@@ -342,7 +343,8 @@ START_TEST(test_dual_stack)
 	static const struct pool_def v4only = { "o", "10.1.0.0/24", NULL,
 	    NULL, NULL, NULL, NULL, 30, NULL };
 	struct ipam *ipam = ipam_with(&d);
-	struct ipam_request req = { "x", IPAM_FAMILY_DUAL, NULL, false };
+	struct ipam_request req = { .resource = "x",
+	    .family = IPAM_FAMILY_DUAL, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a;
 	char buf[IPADDR_STRLEN], err[128];
 	bool existing;
@@ -380,7 +382,8 @@ START_TEST(test_dual_rollback)
 	static const struct pool_def d = { "d", "10.0.0.0/29 2001:db8::/128",
 	    NULL, NULL, NULL, NULL, NULL, 30, NULL };
 	struct ipam *ipam = ipam_with(&d);
-	struct ipam_request req = { "x", IPAM_FAMILY_DUAL, NULL, false };
+	struct ipam_request req = { .resource = "x",
+	    .family = IPAM_FAMILY_DUAL, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a;
 	char buf[IPADDR_STRLEN];
 	bool existing;
@@ -400,7 +403,8 @@ START_TEST(test_idempotent)
 	static const struct pool_def other = { "other", "10.9.0.0/24", NULL,
 	    NULL, NULL, NULL, NULL, 30, NULL };
 	struct ipam *ipam = ipam_with(&tenant_pool);
-	struct ipam_request req = { "pod-1", IPAM_FAMILY_DUAL, NULL, false };
+	struct ipam_request req = { .resource = "pod-1",
+	    .family = IPAM_FAMILY_DUAL, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a, *b;
 	char err[128];
 	bool existing;
@@ -450,7 +454,8 @@ pool_of_tenant(struct ipam *ipam, const char *name, const char *tenant,
 START_TEST(test_names_per_tenant)
 {
 	struct ipam *ipam = ipam_new();
-	struct ipam_request req = { "pod-1", IPAM_FAMILY_IPV4, NULL, false };
+	struct ipam_request req = { .resource = "pod-1",
+	    .family = IPAM_FAMILY_IPV4 };
 	const struct ipam_alloc *a1, *a2, *b, *n;
 	struct ipam_alloc out;
 	bool existing;
@@ -512,7 +517,7 @@ count_after(const struct ipam_alloc *a, void *arg)
 START_TEST(test_foreach_after)
 {
 	struct ipam *ipam = ipam_new();
-	struct ipam_request req = { NULL, IPAM_FAMILY_IPV4, NULL, false };
+	struct ipam_request req = { .family = IPAM_FAMILY_IPV4 };
 	const struct ipam_alloc *a[4];
 	uint64_t seq1, last;
 	bool existing;
@@ -544,7 +549,8 @@ START_TEST(test_macs)
 {
 	struct ipam *ipam = ipam_with(&tenant_pool);
 	struct macaddr want, mc;
-	struct ipam_request req = { "r1", IPAM_FAMILY_IPV4, &want, false };
+	struct ipam_request req = { .resource = "r1",
+	    .family = IPAM_FAMILY_IPV4, .mac = &want, .preallocated = false };
 	const struct ipam_alloc *a;
 	char buf[MAC_STRLEN];
 	bool existing;
@@ -588,7 +594,8 @@ START_TEST(test_mac_exhaustion)
 	static const struct pool_def d = { "m", "10.0.0.0/16", NULL, NULL,
 	    NULL, NULL, NULL, 30, "0a:11:22:33:44" };
 	struct ipam *ipam = ipam_with(&d);
-	struct ipam_request req = { NULL, IPAM_FAMILY_IPV4, NULL, false };
+	struct ipam_request req = { .resource = NULL,
+	    .family = IPAM_FAMILY_IPV4, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a;
 	char res[16], buf[MAC_STRLEN];
 	bool existing;
@@ -671,7 +678,8 @@ START_TEST(test_foreach_stats)
 	static const struct pool_def other = { "other", "10.9.0.0/24", NULL,
 	    NULL, NULL, NULL, NULL, 30, NULL };
 	struct ipam *ipam = ipam_with(&tenant_pool);
-	struct ipam_request req = { "p1", IPAM_FAMILY_IPV4, NULL, true };
+	struct ipam_request req = { .resource = "p1",
+	    .family = IPAM_FAMILY_IPV4, .mac = NULL, .preallocated = true };
 	struct ipam_pool_stats st;
 	const struct ipam_alloc *a;
 	char buf[IPADDR_STRLEN], err[128];

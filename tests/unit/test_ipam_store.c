@@ -165,7 +165,8 @@ static const struct ipam_alloc *
 allocate_in(struct harness *h, const char *pool, const char *res,
     enum ipam_family fam)
 {
-	struct ipam_request req = { res, fam, NULL, false };
+	struct ipam_request req = { .resource = res,
+	    .family = fam, .mac = NULL, .preallocated = false };
 	const struct ipam_alloc *a;
 	struct ipam_op op;
 	bool existing;
@@ -319,7 +320,8 @@ crash_child(void)
 {
 	struct harness h;
 	char path[512], err[512];
-	struct ipam_request req = { NULL, IPAM_FAMILY_DUAL, NULL, false };
+	struct ipam_request req = { .resource = NULL,
+	    .family = IPAM_FAMILY_DUAL, .mac = NULL, .preallocated = false };
 
 	memset(&h, 0, sizeof(h));
 	snprintf(path, sizeof(path), "%s/acks", dir);
@@ -601,7 +603,8 @@ END_TEST
 START_TEST(test_claim_prealloc)
 {
 	struct harness h;
-	struct ipam_request req = { "warm-1", IPAM_FAMILY_DUAL, NULL, true };
+	struct ipam_request req = { .resource = "warm-1",
+	    .family = IPAM_FAMILY_DUAL, .mac = NULL, .preallocated = true };
 	const struct ipam_alloc *a, *c;
 	struct ipam_audit_report rep;
 	struct ipam_pool_stats st;
@@ -1176,9 +1179,9 @@ START_TEST(test_names_per_tenant)
 }
 END_TEST
 
-/* A schema 1 database (no actor, no unique indexes, allocations keyed
- * by resource alone) is upgraded; one with an address held twice is
- * refused, both holders named. */
+/* A schema 1 database (no actor, no labels, no unique indexes, no
+ * pools, allocations keyed by resource alone) is upgraded; one with an
+ * address held twice is refused, both holders named. */
 START_TEST(test_schema_migration)
 {
 	struct ipam_audit_report rep;
@@ -1198,10 +1201,12 @@ START_TEST(test_schema_migration)
 	harness_close(&h);
 	db_exec("DROP INDEX allocations_ip; DROP INDEX allocations_ipv6;"
 	    "DROP INDEX allocations_mac; ALTER TABLE audit DROP COLUMN actor;"
+	    "ALTER TABLE audit DROP COLUMN labels; DROP TABLE pools;"
 	    "CREATE TABLE v1 (resource TEXT PRIMARY KEY, pool TEXT NOT NULL,"
 	    " ip TEXT, ipv6 TEXT, mac TEXT NOT NULL, preallocated INTEGER NOT"
 	    " NULL, created INTEGER NOT NULL);"
-	    "INSERT INTO v1 SELECT * FROM allocations ORDER BY rowid;"
+	    "INSERT INTO v1 SELECT resource, pool, ip, ipv6, mac,"
+	    " preallocated, created FROM allocations ORDER BY rowid;"
 	    "DROP TABLE allocations; ALTER TABLE v1 RENAME TO allocations;"
 	    "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
 

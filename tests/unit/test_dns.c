@@ -1,0 +1,430 @@
+/*
+ * dns/: names and reverse zones; UPDATE messages read back with libldns
+ * (sections, classes, TTLs, the TSIG over them); answers judged as RFC
+ * 8945 asks (a signed NOERROR counts, an unsigned or mis-signed one
+ * does not, a refusal says why, a stranger's packet is ignored); and
+ * the client on a real event loop against a stand-in server on a UDP
+ * socket (the process boundary): an update retried with backoff while
+ * the server is silent and confirmed once it answers, a refusal
+ * reported, a removal sending deletions and freeing the name.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <ldns/ldns.h>
+
+#include "common/addr.h"
+#include "dns/dns.h"
+
+#define KEY	"evpnd-key"
+#define SECRET	"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ=="
+
+static struct dns_zone_conf zc = {
+	.zone = "train.example.net", .tsig_alg = "hmac-sha256",
+	.tsig_name = KEY, .tsig_secret = SECRET, .ttl = 60,
+};
+
+START_TEST(test_names)
+{
+	struct prefix p;
+	struct ipaddr ip;
+	char buf[128];
+
+	ck_assert_int_eq(prefix_parse("10.10.0.0/24", &p, false), 0);
+	ck_assert_int_eq(dns_reverse_zone(&p, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "0.10.10.in-addr.arpa");
+	ck_assert_int_eq(prefix_parse("10.16.0.0/12", &p, false), 0);
+	ck_assert_int_eq(dns_reverse_zone(&p, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.in-addr.arpa");
+	ck_assert_int_eq(prefix_parse("2001:db8:100::/64", &p, false), 0);
+	ck_assert_int_eq(dns_reverse_zone(&p, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "0.0.0.0.0.0.1.0.8.b.d.0.1.0.0.2.ip6.arpa");
+	ck_assert_int_eq(prefix_parse("0.0.0.0/7", &p, true), 0);
+	ck_assert_int_eq(dns_reverse_zone(&p, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &ip), 0);
+	dns_reverse_name(&ip, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "5.0.10.10.in-addr.arpa");
+	ck_assert_int_eq(ipaddr_parse("2001:db8::1", &ip), 0);
+	dns_reverse_name(&ip, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	    "8.b.d.0.1.0.0.2.ip6.arpa");
+	ck_assert(dns_name_valid("worker-3.train.example.net"));
+	ck_assert(!dns_name_valid("worker 3.example.net"));
+	ck_assert(!dns_name_valid("a..b"));
+	ck_assert(!dns_name_valid("a.b."));
+	ck_assert(!dns_name_valid(""));
+	memset(buf, 'a', 64);
+	buf[64] = '\0';
+	ck_assert(!dns_name_valid(buf));
+	ck_assert(dns_name_in_zone("w.Train.example.net", "train.example.net"));
+	ck_assert(dns_name_in_zone("train.example.net", "train.example.net"));
+	ck_assert(!dns_name_in_zone("xtrain.example.net", "train.example.net"));
+	ck_assert(!dns_name_in_zone("example.net", "train.example.net"));
+}
+END_TEST
+
+/* Build, then read back with ldns. */
+static ldns_pkt *
+built(const struct dns_update_spec *s, uint16_t id, struct dns_update **u,
+    uint8_t **wire, size_t *len)
+{
+	ldns_pkt *p;
+	char why[256];
+
+	ck_assert_msg(dns_update_build(s, &zc, id, u, wire, len, why,
+	    sizeof(why)) == 0, "%s", why);
+	ck_assert_int_eq(ldns_wire2pkt(&p, *wire, *len), LDNS_STATUS_OK);
+	return p;
+}
+
+/* The update section as text, one record a line. */
+static char *
+update_text(const ldns_pkt *p)
+{
+	return ldns_rr_list2str(ldns_pkt_authority(p));
+}
+
+START_TEST(test_update_messages)
+{
+	struct dns_update_spec s = { .zone = "train.example.net",
+	    .owner = "w3.train.example.net", .add = true, .ttl = 60 };
+	struct dns_update *u;
+	uint8_t *wire;
+	size_t len;
+	ldns_pkt *p;
+	char *text, key[32];
+
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &s.v4), 0);
+	ck_assert_int_eq(ipaddr_parse("2001:db8::5", &s.v6), 0);
+	p = built(&s, 4711, &u, &wire, &len);
+	ck_assert_int_eq(ldns_pkt_get_opcode(p), LDNS_PACKET_UPDATE);
+	ck_assert_int_eq(ldns_pkt_id(p), 4711);
+	ck_assert(!ldns_pkt_qr(p) && !ldns_pkt_rd(p));
+	text = ldns_rr_list2str(ldns_pkt_question(p));
+	ck_assert_str_eq(text, "train.example.net.\tIN\tSOA\n");
+	free(text);
+	text = update_text(p);
+	ck_assert_str_eq(text,
+	    "w3.train.example.net.\t0\tANY\tA\t\\# 0\n"
+	    "w3.train.example.net.\t60\tIN\tA\t10.10.0.5\n"
+	    "w3.train.example.net.\t0\tANY\tAAAA\t\\# 0\n"
+	    "w3.train.example.net.\t60\tIN\tAAAA\t2001:db8::5\n");
+	free(text);
+	ck_assert_ptr_nonnull(ldns_pkt_tsig(p));
+	snprintf(key, sizeof(key), "%s.", KEY);
+	ck_assert(ldns_pkt_tsig_verify(p, wire, len, key, SECRET, NULL));
+	ck_assert(!ldns_pkt_tsig_verify(p, wire, len, key, "b3RoZXI=",
+	    NULL));
+	ldns_pkt_free(p);
+	free(wire);
+	dns_update_free(u);
+
+	/* A removal deletes only its own records. */
+	s.add = false;
+	memset(&s.v6, 0, sizeof(s.v6));
+	p = built(&s, 1, &u, &wire, &len);
+	text = update_text(p);
+	ck_assert_str_eq(text,
+	    "w3.train.example.net.\t0\tNONE\tA\t10.10.0.5\n");
+	free(text);
+	ldns_pkt_free(p);
+	free(wire);
+	dns_update_free(u);
+
+	/* PTR, in the reverse zone. */
+	s = (struct dns_update_spec){ .zone = "0.10.10.in-addr.arpa",
+	    .ptr = true, .target = "w3.train.example.net", .add = true,
+	    .ttl = 60 };
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &s.v4), 0);
+	p = built(&s, 2, &u, &wire, &len);
+	text = update_text(p);
+	ck_assert_str_eq(text,
+	    "5.0.10.10.in-addr.arpa.\t0\tANY\tPTR\t\\# 0\n"
+	    "5.0.10.10.in-addr.arpa.\t60\tIN\tPTR\tw3.train.example.net.\n");
+	free(text);
+	ldns_pkt_free(p);
+	free(wire);
+	dns_update_free(u);
+}
+END_TEST
+
+/* An answer to the request in wire, as a server would make it. */
+static size_t
+answer(const uint8_t *req, size_t reqlen, uint16_t id, ldns_pkt_rcode rc,
+    const char *secret, int tsig_error, uint8_t *out, size_t outlen)
+{
+	ldns_pkt *q, *a = ldns_pkt_new();
+	ldns_rdf *mac;
+	uint8_t *w;
+	size_t len;
+
+	ck_assert_int_eq(ldns_wire2pkt(&q, req, reqlen), LDNS_STATUS_OK);
+	ldns_pkt_set_id(a, id);
+	ldns_pkt_set_qr(a, true);
+	ldns_pkt_set_opcode(a, LDNS_PACKET_UPDATE);
+	ldns_pkt_set_rcode(a, (uint8_t)rc);
+	mac = ldns_rr_rdf(ldns_pkt_tsig(q), 3);
+	if (secret != NULL)
+		ck_assert_int_eq(ldns_pkt_tsig_sign(a, KEY ".", secret, 300,
+		    "hmac-sha256.", mac), LDNS_STATUS_OK);
+	if (tsig_error != 0)
+		ldns_rdf_deep_free(ldns_rr_set_rdf(ldns_pkt_tsig(a),
+		    ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16,
+		    (uint16_t)tsig_error), 5));
+	ck_assert_int_eq(ldns_pkt2wire(&w, a, &len), LDNS_STATUS_OK);
+	ck_assert_uint_le(len, outlen);
+	memcpy(out, w, len);
+	free(w);
+	ldns_pkt_free(a);
+	ldns_pkt_free(q);
+	return len;
+}
+
+START_TEST(test_answers)
+{
+	struct dns_update_spec s = { .zone = "train.example.net",
+	    .owner = "w.train.example.net", .add = true, .ttl = 60 };
+	struct dns_update *u;
+	uint8_t *wire, ans[1024];
+	char why[256];
+	size_t len, n;
+
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &s.v4), 0);
+	ck_assert_int_eq(dns_update_build(&s, &zc, 77, &u, &wire, &len, why,
+	    sizeof(why)), 0);
+	n = answer(wire, len, 77, LDNS_RCODE_NOERROR, SECRET, 0, ans,
+	    sizeof(ans));
+	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
+	    0);
+	/* Someone else's ID, or garbage: not the answer. */
+	n = answer(wire, len, 78, LDNS_RCODE_NOERROR, SECRET, 0, ans,
+	    sizeof(ans));
+	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
+	    1);
+	ck_assert_int_eq(dns_update_answer(u, &zc, (const uint8_t *)"xy", 2,
+	    why, sizeof(why)), 1);
+	/* A success nobody can vouch for does not count. */
+	n = answer(wire, len, 77, LDNS_RCODE_NOERROR, NULL, 0, ans,
+	    sizeof(ans));
+	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
+	    -1);
+	ck_assert_str_eq(why, "a NOERROR answer without TSIG");
+	n = answer(wire, len, 77, LDNS_RCODE_NOERROR, "b3RoZXI=", 0, ans,
+	    sizeof(ans));
+	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
+	    -1);
+	ck_assert_str_eq(why, "a NOERROR answer whose TSIG does not verify");
+	n = answer(wire, len, 77, LDNS_RCODE_NOERROR, SECRET, 0, ans,
+	    sizeof(ans));
+	ans[n - 60] ^= 0x01;	/* a letter of the algorithm's name */
+	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
+	    -1);
+	ck_assert_str_eq(why, "a NOERROR answer signed with another key or "
+	    "algorithm");
+	/* Refusals say why. */
+	n = answer(wire, len, 77, LDNS_RCODE_NOTAUTH, "b3RoZXI=", 17, ans,
+	    sizeof(ans));
+	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
+	    -1);
+	ck_assert_str_eq(why, "NOTAUTH (TSIG BADKEY)");
+	n = answer(wire, len, 77, LDNS_RCODE_REFUSED, NULL, 0, ans,
+	    sizeof(ans));
+	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
+	    -1);
+	ck_assert_str_eq(why, "REFUSED");
+	free(wire);
+	dns_update_free(u);
+}
+END_TEST
+
+START_TEST(test_bad_keys)
+{
+	struct event_base *base = event_base_new();
+	struct dns_client *c = dns_client_new(base);
+	struct dns_zone_conf bad = zc;
+	char why[256];
+
+	bad.tsig_alg = "hmac-sha224";
+	ck_assert_ptr_null(dns_zone_new(c, &bad, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "TSIG hmac-sha224 with that secret "
+	    "cannot sign here"));
+	bad = zc;
+	bad.tsig_secret = "!!";
+	ck_assert_ptr_null(dns_zone_new(c, &bad, why, sizeof(why)));
+	bad = zc;
+	bad.zone = "a..b";
+	ck_assert_ptr_null(dns_zone_new(c, &bad, why, sizeof(why)));
+	dns_client_free(c);
+	event_base_free(base);
+}
+END_TEST
+
+/* ---- the client against a stand-in server ---- */
+
+struct server {
+	int		 fd;
+	struct event	*ev;
+	int		 silent;	/* requests left unanswered */
+	ldns_pkt_rcode	 rcode;
+	int		 requests;
+	char		 last[1024];	/* the last update section */
+};
+
+static void
+server_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *sv = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint8_t req[2048], ans[2048];
+	ssize_t n;
+	size_t len;
+	ldns_pkt *q;
+	char *text;
+
+	if ((n = recvfrom(fd, req, sizeof(req), 0, (struct sockaddr *)&ss,
+	    &sl)) <= 0)
+		return;
+	sv->requests++;
+	ck_assert_int_eq(ldns_wire2pkt(&q, req, (size_t)n), LDNS_STATUS_OK);
+	text = ldns_rr_list2str(ldns_pkt_authority(q));
+	snprintf(sv->last, sizeof(sv->last), "%s", text);
+	free(text);
+	if (sv->silent > 0) {
+		sv->silent--;
+		ldns_pkt_free(q);
+		return;
+	}
+	len = answer(req, (size_t)n, ldns_pkt_id(q), sv->rcode,
+	    sv->rcode == LDNS_RCODE_NOERROR ? SECRET : NULL, 0, ans,
+	    sizeof(ans));
+	ldns_pkt_free(q);
+	ck_assert_int_eq(sendto(fd, ans, len, 0, (struct sockaddr *)&ss, sl),
+	    (ssize_t)len);
+}
+
+static void
+server_start(struct event_base *base, struct server *sv, uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+
+	memset(sv, 0, sizeof(*sv));
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	sv->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_ge(sv->fd, 0);
+	ck_assert_int_eq(bind(sv->fd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	ck_assert_int_eq(getsockname(sv->fd, (struct sockaddr *)&sin, &sl),
+	    0);
+	*port = ntohs(sin.sin_port);
+	sv->ev = event_new(base, sv->fd, EV_READ | EV_PERSIST, server_read,
+	    sv);
+	event_add(sv->ev, NULL);
+}
+
+static void
+server_stop(struct server *sv)
+{
+	event_free(sv->ev);
+	close(sv->fd);
+}
+
+/* Turn the loop until the name is in state st (or 5 s pass). */
+static bool
+wait_state(struct event_base *base, struct dns_name *n, enum dns_state st)
+{
+	for (int i = 0; i < 500; i++) {
+		struct timeval tv = { 0, 10000 };
+
+		if (dns_name_state(n, NULL, 0) == st)
+			return true;
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+	return false;
+}
+
+START_TEST(test_client_retry)
+{
+	struct event_base *base = event_base_new();
+	struct dns_client *c = dns_client_new(base);
+	struct dns_zone_conf conf = zc;
+	struct dns_zone *z;
+	struct dns_name *n;
+	struct ipaddr v4;
+	struct server sv;
+	char why[256];
+
+	server_start(base, &sv, &conf.port);
+	ck_assert_int_eq(ipaddr_parse("127.0.0.1", &conf.server), 0);
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &v4), 0);
+	dns_client_set_timing(c, 50, 200, 100);
+	ck_assert_ptr_nonnull(z = dns_zone_new(c, &conf, why, sizeof(why)));
+	ck_assert_ptr_null(dns_name_add(z, "w.other.net", &v4, NULL, NULL,
+	    NULL));
+	/* Silent twice: pending with the reason, then registered. */
+	sv.silent = 2;
+	n = dns_name_add(z, "w.train.example.net", &v4, NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_int_eq(dns_name_state(n, why, sizeof(why)), DNS_PENDING);
+	ck_assert(wait_state(base, n, DNS_REGISTERED));
+	ck_assert_int_eq(sv.requests, 3);
+	ck_assert_str_eq(sv.last, "w.train.example.net.\t0\tANY\tA\t\\# 0\n"
+	    "w.train.example.net.\t60\tIN\tA\t10.10.0.5\n"
+	    "w.train.example.net.\t0\tANY\tAAAA\t\\# 0\n");
+	/* A refusal is reported, and retried. */
+	sv.rcode = LDNS_RCODE_REFUSED;
+	n = dns_name_add(z, "x.train.example.net", &v4, NULL, NULL, NULL);
+	ck_assert(wait_state(base, n, DNS_FAILED));
+	dns_name_state(n, why, sizeof(why));
+	ck_assert_str_eq(why, "train.example.net: REFUSED");
+	sv.rcode = LDNS_RCODE_NOERROR;
+	ck_assert(wait_state(base, n, DNS_REGISTERED));
+	/* Removal: the deletion goes out, then the name is freed. */
+	sv.requests = 0;
+	dns_name_remove(n);
+	for (int i = 0; i < 100 && sv.requests == 0; i++)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
+		    usleep(1000);
+	ck_assert_str_eq(sv.last,
+	    "x.train.example.net.\t0\tNONE\tA\t10.10.0.5\n");
+	dns_zone_release(z);
+	dns_client_free(c);
+	server_stop(&sv);
+	event_base_free(base);
+}
+END_TEST
+
+static Suite *
+dns_suite(void)
+{
+	Suite *s = suite_create("dns");
+	TCase *tc = tcase_create("dns");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_update_messages);
+	tcase_add_test(tc, test_answers);
+	tcase_add_test(tc, test_bad_keys);
+	tcase_add_test(tc, test_client_retry);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(dns_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
