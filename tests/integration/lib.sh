@@ -14,7 +14,9 @@
 # when a check failed.
 #
 # Environment:
-#   BUILD_DIR   where evpnd and evpnctl were built (default: repo root)
+#   BUILD_DIR   where evpnd and evpnctl were built (default: the current
+#               directory when it holds evpnd, as under make check; else
+#               the repo root)
 #   FRR_DIR     where zebra and bgpd live (default /usr/lib/frr)
 #   KEEP_TMP=1  keep the temp dir (configs, logs) after the run
 #   VERBOSE=1   print the logs' tails for passing runs too
@@ -24,7 +26,10 @@ set -o pipefail
 
 INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$INTEG_DIR/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$REPO_ROOT}
+if [ -z "${BUILD_DIR:-}" ]; then
+	BUILD_DIR=$REPO_ROOT
+	[ -x ./evpnd ] && BUILD_DIR=$(pwd)
+fi
 EVPND=${EVPND:-$BUILD_DIR/evpnd}
 EVPNCTL=${EVPNCTL:-$BUILD_DIR/evpnctl}
 FRR_DIR=${FRR_DIR:-/usr/lib/frr}
