@@ -425,7 +425,7 @@ api_request_local_cb(struct evhttp_request *req, void *arg)
 	struct api *api = arg;
 	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
 	    .arg = "", .arg2 = "", .local = true, .who = IPAMD_ACTOR_LOCAL,
-	    .conns = api->local_conns };
+	    .conns = api->local_conns, .api = api };
 
 	api_conn_request(ar.conns, req);
 	api_request(&ar);
@@ -437,7 +437,7 @@ api_request_tls_cb(struct evhttp_request *req, void *arg)
 {
 	struct api *api = arg;
 	struct api_req ar = { .req = req, .d = api->d, .path = "", .raw = "",
-	    .arg = "", .arg2 = "", .conns = api->tls_conns };
+	    .arg = "", .arg2 = "", .conns = api->tls_conns, .api = api };
 	char who[CONF_API_CLIENT_NAME_MAX + 1];
 
 	api_conn_request(ar.conns, req);
@@ -598,6 +598,16 @@ local_bev_new(struct event_base *base, void *arg)
 		fatalx("api: out of memory for a connection");
 	api_conn_track(api->local_conns, bev);
 	return bev;
+}
+
+void
+api_listener_stats(const struct api *api, struct api_conn_stats st[2],
+    bool present[2])
+{
+	api_conns_stats(api->local_conns, &st[0]);
+	api_conns_stats(api->tls_conns, &st[1]);
+	present[0] = true;
+	present[1] = api->tls_conns != NULL;
 }
 
 void

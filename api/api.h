@@ -131,6 +131,7 @@ struct api_req {
 					 * certificate's name, for logs and
 					 * the audit records */
 	struct api_conns	*conns;	/* its listener's connections */
+	struct api		*api;	/* NULL in a deferred answer */
 };
 #define API_ROUTE_CAPTURES	2	/* '*' segments in a route */
 
@@ -228,6 +229,10 @@ void		 api_conns_set_limits(struct api_conns *,
 void		 api_conns_free(struct api_conns *);
 void		 api_conns_stats(const struct api_conns *,
 		    struct api_conn_stats *);
+/* Both listeners' (api.c): [0] the Unix socket, [1] TLS; false for a
+ * listener that is not there. */
+void		 api_listener_stats(const struct api *,
+		    struct api_conn_stats st[2], bool present[2]);
 /* For evhttp_set_bevcb(): count and watch the connection of bev. */
 void		 api_conn_track(struct api_conns *, struct bufferevent *);
 /* A request arrived complete; its answer is about to go out. */

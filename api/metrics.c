@@ -588,6 +588,39 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 	free(set.v);
 }
 
+/* The API's own limits, by listener (unix, tls). */
+static void
+render_api_conns(struct evbuffer *b, const struct api *api)
+{
+	static const char *const listener[2] = { "unix", "tls" };
+	static const struct {
+		const char *name, *type, *help;
+	} fam[] = {
+		{ "evpnd_api_connections", "gauge",
+		    "API connections open, by listener." },
+		{ "evpnd_api_connections_refused_total", "counter",
+		    "API connections closed at accept: over a cap." },
+		{ "evpnd_api_requests_cut_total", "counter",
+		    "API connections closed: a request not complete in time." },
+	};
+	struct api_conn_stats st[2];
+	bool present[2];
+
+	api_listener_stats(api, st, present);
+	for (size_t f = 0; f < nitems(fam); f++) {
+		put_family(b, fam[f].name, fam[f].type, fam[f].help);
+		for (size_t i = 0; i < 2; i++) {
+			uint64_t v = f == 0 ? st[i].open : f == 1 ?
+			    st[i].refused : st[i].cut;
+
+			if (present[i])
+				evbuffer_add_printf(b, "%s{listener=\"%s\"} "
+				    "%llu\n", fam[f].name, listener[i],
+				    (unsigned long long)v);
+		}
+	}
+}
+
 /* A sample labelled {pool="P"...}: does the client see pool P? */
 static bool
 sample_visible(const struct api_req *ar, const char *line)
@@ -637,6 +670,8 @@ api_metrics(struct api_req *ar)
 	if (body == NULL)
 		fatalx("metrics: out of memory");
 	metrics_render(body, ar->d);
+	if (ar->api != NULL)
+		render_api_conns(body, ar->api);
 	if (!api_authz_admin(ar))
 		metrics_own_pools(ar, body);
 	api_reply_raw(ar, 200, METRICS_CONTENT_TYPE, body);

@@ -426,6 +426,7 @@ START_TEST(test_conn_cap)
 	struct api_limits lim = { .max_conns = 3, .per_addr = 0,
 	    .deadline = 30 };
 	int fds[3], extra, again;
+	char *r;
 
 	api_set_limits(api, &lim);
 	for (int i = 0; i < 3; i++) {
@@ -451,6 +452,14 @@ START_TEST(test_conn_cap)
 	close(again);
 	close(fds[0]);
 	close(fds[1]);
+	spin(50);
+	r = request("GET", "/metrics");
+	ck_assert_ptr_nonnull(strstr(r, "\nevpnd_api_connections_refused_total"
+	    "{listener=\"unix\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(r, "\nevpnd_api_requests_cut_total"
+	    "{listener=\"unix\"} 0\n"));
+	ck_assert_ptr_null(strstr(r, "listener=\"tls\""));
+	free(r);
 }
 END_TEST
 
