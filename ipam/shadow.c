@@ -872,6 +872,7 @@ shadow_report(const struct shadow *sh, struct shadow_report *r)
 	report_models(sh, r);
 	r->cusum_pos = sh->an.s_pos;
 	r->cusum_neg = sh->an.s_neg;
+	shadow_traffic_report(sh, r);
 	r->allocs = sh->n_allocs;
 	r->releases = sh->n_releases;
 	r->route_adds = sh->n_adds;
@@ -1011,6 +1012,8 @@ shadow_alert_kind_name(enum shadow_alert_kind k)
 		return "drop";
 	case SHADOW_ALERT_CHURN_NO_ALLOC:
 		return "churn_without_alloc";
+	case SHADOW_ALERT_SCAN:
+		return "scan";
 	}
 	return "unknown";
 }

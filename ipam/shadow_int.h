@@ -179,6 +179,20 @@ struct shadow_anomaly_state {
 	uint64_t	 quiet_alert_ms;
 };
 
+/* Traffic in the VNI (shadow_traffic.c). */
+struct shadow_traffic {
+	double		 rate;		/* smoothed packets/s */
+	uint64_t	 last_ms;	/* last sample */
+	uint64_t	 samples;
+	bool		 started;
+};
+
+/* ARP/ND for unallocated pool addresses (shadow_traffic.c). */
+struct shadow_neigh {
+	uint64_t	 total;
+	uint64_t	 targets;	/* distinct, recent */
+};
+
 struct shadow {
 	struct shadow_params p;
 	uint64_t	 pool_size;
@@ -247,6 +261,8 @@ struct shadow {
 	uint64_t	 n_intents, n_made, n_released;
 
 	struct shadow_anomaly_state an;
+	struct shadow_traffic tr;
+	struct shadow_neigh nm;
 
 	/* logs */
 	struct shadow_alert alerts[SHADOW_ALERT_RING];
@@ -332,6 +348,10 @@ void		 shadow_policy_tick(struct shadow *, uint64_t t_ms, double dt_s,
 /* Record a marginal decision: P(at least k requests within window_s). */
 void		 shadow_policy_check(struct shadow *, uint64_t t_ms,
 		    double window_s, uint32_t k, double p);
+
+/* shadow_traffic.c */
+void		 shadow_traffic_report(const struct shadow *,
+		    struct shadow_report *);
 
 /* shadow_anomaly.c */
 /* A bin closed: pred_churn is what the churn kernel expected in it,
