@@ -256,7 +256,9 @@ struct shadow_report {
 	double		 traffic_pending;	/* requests still expected */
 	uint64_t	 traffic_samples;
 	uint64_t	 neigh_misses;
-	uint64_t	 neigh_targets;		/* distinct, recent */
+	uint64_t	 neigh_targets;		/* distinct, last 5 minutes */
+	double		 neigh_lag_s;		/* requests follow misses by */
+	double		 neigh_gain;		/* requests per fresh miss */
 
 	/* counters */
 	uint64_t	 allocs;
