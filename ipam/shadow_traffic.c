@@ -96,7 +96,7 @@ requests_at(const struct shadow *sh, size_t a)
 static void
 lead_kernel(struct shadow_lead *ld)
 {
-	double peak = 0, num = 0, den, lagsum = 0, neff, thresh;
+	double peak = 0, num = 0, den, lagsum = 0, neff, thresh, infl;
 	uint32_t l, best = 0, lo, hi, k;
 
 	memset(ld->kernel, 0, sizeof(ld->kernel));
@@ -106,10 +106,17 @@ lead_kernel(struct shadow_lead *ld)
 			peak = ld->cov[l];
 			best = l;
 		}
-	if (peak <= 0 || ld->acov[0] <= 0 || ld->vy <= 0)
+	/* Covariances of a few bins are noise (and a bin's rise shows at
+	 * every lag): wait for twice the lags' span. */
+	if (peak <= 0 || ld->acov[0] <= 0 || ld->vy <= 0 ||
+	    ld->n < 2 * (uint64_t)ld->max_lag)
 		return;
 	ld->corr = peak / sqrt(ld->acov[0] * ld->vy);
-	neff = fmin((double)ld->n, LEAD_TAU);
+	/* A smoothed rate's rises are correlated over several bins: fewer
+	 * independent samples than bins. */
+	for (k = 1, infl = 1; k <= ld->max_lag / 4; k++)
+		infl += 2 * fmax(0, ld->acov[k] / ld->acov[0]);
+	neff = fmin((double)ld->n, LEAD_TAU) / infl;
 	thresh = fmax(LEAD_MIN_CORR, 4 / sqrt(neff + 1));
 	if (ld->corr < thresh)
 		return;
