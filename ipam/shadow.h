@@ -90,6 +90,13 @@
  * the waits of misses less the queue the model expected.  Every change
  * is logged with its reason (shadow_policy_log()).
  *
+ * Leading signals (shadow_traffic.c).  The VNI's traffic rate
+ * (shadow_traffic) and ARP/ND requests for unallocated pool addresses
+ * (shadow_neigh_miss) are learned like remote adds: rises of the rate
+ * and fresh misses, at lags and gains from their cross-covariance with
+ * the requests; what they announce is counted as known demand, like an
+ * intent.  Without them nothing is learned.
+ *
  * Anomalies (shadow_anomaly.c).  Requests that remote adds (times the
  * high end of the learned requests-per-add spread, fading over a
  * minute) or intents announced are taken off first.  "burst": a run
@@ -100,7 +107,8 @@
  * "drop": its other side, against the level alone;
  * "churn_without_alloc": requests after remote adds implausibly few even
  * at the low end of the learned ratio's spread, over a 300-s window or
- * three.  Measured false alarms: none on 20 generated days x 2 pools,
+ * three; "scan": one source asking for 32 or more distinct
+ * unallocated addresses within a minute.  Measured false alarms: none on 20 generated days x 2 pools,
  * one on four generated weeks with a weekly pattern x 2 pools (README).
  */
 #ifndef IPAM_SHADOW_H
@@ -248,6 +256,18 @@ struct shadow_report {
 	double		 cusum_pos;
 	double		 cusum_neg;
 
+	/* traffic and neighbour misses (shadow_traffic.c) */
+	double		 traffic_rate;		/* packets/s, smoothed */
+	double		 traffic_lag_s;		/* requests follow rises by */
+	double		 traffic_gain;		/* requests per packet/s of rise */
+	double		 traffic_corr;		/* peak correlation, 0..1 */
+	double		 traffic_pending;	/* requests still expected */
+	uint64_t	 traffic_samples;
+	uint64_t	 neigh_misses;
+	uint64_t	 neigh_targets;		/* distinct, last 5 minutes */
+	double		 neigh_lag_s;		/* requests follow misses by */
+	double		 neigh_gain;		/* requests per fresh miss */
+
 	/* counters */
 	uint64_t	 allocs;
 	uint64_t	 releases;
@@ -266,7 +286,9 @@ enum shadow_alert_kind {
 	SHADOW_ALERT_BURST,
 	SHADOW_ALERT_DROP,
 	SHADOW_ALERT_CHURN_NO_ALLOC,
+	SHADOW_ALERT_SCAN,
 };
+#define SHADOW_ALERT_KINDS	4
 
 struct shadow_alert {
 	uint64_t	 seq;			/* 1, 2, ... */
@@ -305,6 +327,7 @@ struct shadow_bin {
 };
 
 struct shadow;
+struct ipaddr;
 
 void		 shadow_params_default(struct shadow_params *);
 /* Out-of-range params are clamped (see shadow_params_default). */
@@ -324,6 +347,20 @@ void		 shadow_on_mac_move(struct shadow *, uint64_t t_ms);
 /* A scheduler says count endpoints will be asked within horizon_s. */
 void		 shadow_on_intent(struct shadow *, uint64_t t_ms, uint32_t count,
 		    uint32_t horizon_s);
+
+/*
+ * Traffic in the pool's VNI: rate in packets per second (already scaled
+ * up by the caller for its sampling), measured at t_ms.  A leading
+ * signal: rises are learned as announcing requests (shadow_traffic.c).
+ */
+void		 shadow_traffic(struct shadow *, uint64_t t_ms, double rate);
+/*
+ * An ARP request or ND solicitation (RFC 826, RFC 4861 §7.2.2) for
+ * target, a pool address that is not allocated, asked by source: a
+ * short-horizon demand precursor and the scan detector's input.
+ */
+void		 shadow_neigh_miss(struct shadow *, uint64_t t_ms,
+		    const struct ipaddr *source, const struct ipaddr *target);
 
 /* Feedback.  wait_s: 0 for a ready hit, the remaining convergence for a
  * converging one, the full wait for a miss. */
