@@ -61,6 +61,8 @@ struct shadowd_pool {
 	uint32_t		 lead_ms;
 	enum shadowd_lead_source lead_source;
 	bool			 replan;	/* an event since the plan */
+	double			 traffic_rate;	/* packets/s, telemetry */
+	uint64_t		 neigh_misses;
 };
 TAILQ_HEAD(shadowd_pool_list, shadowd_pool);
 
@@ -636,6 +638,36 @@ shadowd_intent(struct shadowd *sd, const char *pool, uint32_t count,
 	return 0;
 }
 
+int
+shadowd_traffic(struct shadowd *sd, const char *pool, double rate)
+{
+	struct shadowd_pool *sp = shadowd_pool(sd, pool);
+
+	if (sp == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	sp->traffic_rate = rate;
+	return 0;
+}
+
+int
+shadowd_neigh_miss(struct shadowd *sd, const char *pool,
+    const struct ipaddr *source, const struct ipaddr *target)
+{
+	struct shadowd_pool *sp = shadowd_pool(sd, pool);
+
+	if (sp == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	(void)source;
+	(void)target;
+	sp->neigh_misses++;
+	plan_soon(sp);
+	return 0;
+}
+
 bool
 shadowd_take(struct shadowd_pool *sp, const struct ipam_request *req,
     char *prev, size_t prevlen, double *wait_s)
@@ -784,6 +816,8 @@ shadowd_foreach(struct shadowd *sd,
 		warm_counts(sp, now, &v.ready, &v.converging);
 		v.lead_ms = sp->lead_ms;
 		v.lead_source = sp->lead_source;
+		v.traffic_rate = sp->traffic_rate;
+		v.neigh_misses = sp->neigh_misses;
 		memcpy(v.alerts, sp->alerts, sizeof(v.alerts));
 		shadow_report(sp->engine, &v.report);
 		cb(&v, arg);
@@ -903,6 +937,15 @@ convergence_json(const struct shadowd_pool *sp)
 	    "p99Ms", (json_int_t)c->p99_ms);
 }
 
+/* What traffic telemetry brought (trafficd.h). */
+static json_t *
+traffic_json(const struct shadowd_pool *sp, const struct shadow_report *r)
+{
+	(void)r;
+	return json_pack("{s:f, s:I}", "rate", sp->traffic_rate,
+	    "neighMisses", (json_int_t)sp->neigh_misses);
+}
+
 static json_t *
 pool_json(struct shadowd_pool *sp)
 {
@@ -928,6 +971,7 @@ pool_json(struct shadowd_pool *sp)
 	json_object_set_new(o, "policy", policy_json(&r,
 	    shadow_params(sp->engine)));
 	json_object_set_new(o, "convergence", convergence_json(sp));
+	json_object_set_new(o, "traffic", traffic_json(sp, &r));
 	json_object_set_new(o, "policyChanges", policy_log_json(sp));
 	json_object_set_new(o, "counters", counters_json(&r));
 	json_object_set_new(o, "memoryBytes", json_integer((json_int_t)

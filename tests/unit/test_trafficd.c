@@ -1,0 +1,502 @@
+/*
+ * ipamd/trafficd: traffic telemetry mapped onto pools, in an in-process
+ * evpnd (api_harness.h: real evpn, ipamd with its SQLite store, shadow
+ * engines, the API).  Flow export is softflowd's own IPFIX datagrams
+ * (tests/fixtures/softflowd_ipfix.hex) sent over UDP to the real
+ * collector; bridge samples are frames built here and read by the real
+ * pkt_decode().  What is checked is what comes out: the per-pool rate
+ * and counts, the shadow view and /metrics, and the reload of the
+ * sockets against a port another socket holds.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common/addr.h"
+#include "common/log.h"
+#include "conf/conf.h"
+#include "ipamd/ipamd.h"
+#include "ipamd/shadowd.h"
+#include "ipamd/trafficd.h"
+#include "telemetry/telemetry.h"
+#include "tests/unit/api_harness.h"
+#include "tests/unit/fixture_dgram.h"
+
+#define MAX_DGRAM	FIXTURE_DGRAM_MAX
+#define SAMPLING	10	/* the exporter's 1 in N, as configured */
+#define SAMPLE_RATE	100	/* the bridge sampler's 1 in N */
+#define WINDOW		10
+#define BRIDGE		"brtest-nx"	/* never made: fed by hand */
+
+/*
+ * The fixture's IPFIX records (tshark reads the same): in the second
+ * datagram 2000 + 2000 echo packets between 10.10.0.1 and 10.10.0.77,
+ * 1375 + 1375 between 2001:db8::1 and ::77, and two of 1 (a solicitation
+ * and an advertisement); the first holds 5 link-local records.
+ */
+#define WEB_PACKETS	(2000 + 2000 + 1375 + 1375 + 1 + 1)
+#define WEB_RECORDS	6
+#define LINK_LOCAL	5
+
+static struct trafficd *td;
+static uint64_t fake_ms;
+static uint16_t port;
+
+static uint64_t
+fake_clock(void *arg)
+{
+	(void)arg;
+	return fake_ms;
+}
+
+/* A UDP port free right now on 127.0.0.1. */
+static uint16_t
+free_port(int *keep)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
+	if (keep != NULL)
+		*keep = s;
+	else
+		close(s);
+	return ntohs(sin.sin_port);
+}
+
+static char *
+conf_text(uint16_t p, const char *extra)
+{
+	char *text;
+
+	ck_assert_int_ne(asprintf(&text,
+	    "vxlan vx100\n vni 100\n bridge " BRIDGE "\n"
+	    " local-tunnel-ip 10.0.0.11\n!\n"
+	    "ipam pool web\n vni 100\n prefix 10.10.0.0/24\n"
+	    " prefix 2001:db8::/64\n gateway 10.10.0.254\n"
+	    " mac-prefix 02:00:0c\n"
+	    " shadow\n  mode observe\n exit-shadow\n!\n"
+	    "ipam pool other\n prefix 10.20.0.0/24\n!\n"
+	    "telemetry\n"
+	    " flow-collector port %u address 127.0.0.1 sampling %d\n"
+	    " sample bridge " BRIDGE " rate %d\n"
+	    " rate-window %d\n%s!\n"
+	    "router bgp 65000\n bgp router-id 10.0.0.11\n bgp listen-port 0\n"
+	    " address-family l2vpn evpn\n  advertise-all-vni\n"
+	    " exit-address-family\nexit\n", p, SAMPLING, SAMPLE_RATE, WINDOW,
+	    extra), -1);
+	return text;
+}
+
+static void
+setup(void)
+{
+	char err[256], *text;
+
+	port = free_port(NULL);
+	text = conf_text(port, "");
+	ipam_setup_conf(text);
+	free(text);
+	td = trafficd_create(d.base, d.ipamd, d.conf, err, sizeof(err));
+	ck_assert_msg(td != NULL, "%s", err);
+	d.traffic = td;
+	fake_ms = 5000000;
+	trafficd_set_clock(td, fake_clock, NULL);
+	shadowd_set_clock(ipamd_shadowd(d.ipamd), fake_clock, NULL);
+}
+
+static void
+teardown(void)
+{
+	trafficd_free(td);
+	d.traffic = NULL;
+	ipam_teardown();
+}
+
+/* Send the fixture's datagrams to p and turn the loop until the
+ * collector has read them (or a second has passed). */
+static void
+send_fixture(uint16_t p, uint64_t want_messages)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct trafficd_stats st;
+	uint8_t dg[MAX_DGRAM];
+	size_t len;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(p);
+	for (int i = 0; i < 2; i++) {
+		len = fixture_dgram("softflowd_ipfix.hex", i, dg);
+		ck_assert_int_eq(sendto(s, dg, len, 0, (struct sockaddr *)&sin,
+		    sizeof(sin)), (ssize_t)len);
+	}
+	close(s);
+	for (int i = 0; i < 1000; i++) {
+		event_base_loop(d.base, EVLOOP_NONBLOCK);
+		trafficd_stats(td, &st);
+		if (st.flow.messages >= want_messages)
+			return;
+		usleep(1000);
+	}
+	ck_abort_msg("the collector read %llu messages, not %llu",
+	    (unsigned long long)st.flow.messages,
+	    (unsigned long long)want_messages);
+}
+
+struct pool_seen {
+	const char			*name;
+	struct trafficd_pool_view	 v;
+	bool				 found;
+};
+
+static void
+pool_seen_cb(const struct trafficd_pool_view *v, void *arg)
+{
+	struct pool_seen *ps = arg;
+
+	if (strcmp(v->pool, ps->name) == 0) {
+		ps->v = *v;
+		ps->found = true;
+	}
+}
+
+static struct trafficd_pool_view
+pool_view(const char *name)
+{
+	struct pool_seen ps = { name, { 0 }, false };
+
+	trafficd_foreach_pool(td, pool_seen_cb, &ps);
+	ck_assert_msg(ps.found, "pool %s not in the traffic view", name);
+	return ps.v;
+}
+
+static void
+tick(unsigned seconds)
+{
+	fake_ms += seconds * 1000ULL;
+	trafficd_tick(td);
+}
+
+/* The shadow view's traffic object of pool. */
+static json_t *
+shadow_traffic(const char *pool)
+{
+	char *r = request("GET", "/v1/ipam/shadow");
+	json_t *j, *p, *out = NULL;
+	size_t i;
+
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	free(r);
+	json_array_foreach(json_object_get(j, "pools"), i, p)
+		if (strcmp(json_string_value(json_object_get(p, "pool")),
+		    pool) == 0)
+			out = json_incref(json_object_get(p, "traffic"));
+	json_decref(j);
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
+
+/* The value of the /metrics line that starts with sample; -1 if none. */
+static double
+metric(const char *sample)
+{
+	char *r = request("GET", "/metrics"), *line;
+	double v = -1;
+	size_t n = strlen(sample);
+
+	ck_assert_int_eq(status_of(r), 200);
+	for (line = r; line != NULL; line = strchr(line, '\n')) {
+		line += *line == '\n';
+		if (strncmp(line, sample, n) == 0 && line[n] == ' ') {
+			v = strtod(line + n + 1, NULL);
+			break;
+		}
+	}
+	free(r);
+	return v;
+}
+
+START_TEST(test_flows_to_pools)
+{
+	struct trafficd_pool_view web, other;
+	struct trafficd_stats st;
+	json_t *tr;
+	double rate = (double)WEB_PACKETS * SAMPLING / WINDOW;
+
+	send_fixture(port, 2);
+	tick(1);
+	trafficd_stats(td, &st);
+	ck_assert_uint_eq(st.flow.records, WEB_RECORDS + LINK_LOCAL);
+	ck_assert_uint_eq(st.records_unmatched, LINK_LOCAL);
+	ck_assert_uint_eq(st.flow.malformed, 0);
+	web = pool_view("web");
+	other = pool_view("other");
+	ck_assert_uint_eq(web.records, WEB_RECORDS);
+	ck_assert_uint_eq(web.packets, (uint64_t)WEB_PACKETS * SAMPLING);
+	ck_assert_double_eq_tol(web.rate, rate, 1e-9);
+	ck_assert_uint_eq(other.records, 0);
+	ck_assert_double_eq(other.rate, 0);
+	/* The engine got it: the shadow view and /metrics say so. */
+	tr = shadow_traffic("web");
+	ck_assert_double_eq_tol(json_real_value(json_object_get(tr, "rate")),
+	    rate, 1e-9);
+	json_decref(tr);
+	ck_assert_double_eq_tol(metric("evpnd_telemetry_traffic_rate"
+	    "{pool=\"web\"}"), rate, 1e-9);
+	ck_assert_double_eq(metric("evpnd_telemetry_flow_records_total"),
+	    WEB_RECORDS + LINK_LOCAL);
+	ck_assert_double_eq(metric("evpnd_telemetry_flow_records_unmatched"
+	    "_total"), LINK_LOCAL);
+	/* Within the window it holds; past it, nothing is left. */
+	tick(WINDOW - 2);
+	ck_assert_double_eq_tol(pool_view("web").rate, rate, 1e-9);
+	tick(2);
+	ck_assert_double_eq(pool_view("web").rate, 0);
+	tr = shadow_traffic("web");
+	ck_assert_double_eq(json_real_value(json_object_get(tr, "rate")), 0);
+	json_decref(tr);
+}
+END_TEST
+
+/* Frames as a bridge carries them: Ethernet, then ARP or IPv4 or IPv6
+ * with an ICMPv6 neighbour solicitation. */
+static size_t
+frame_eth(uint8_t *f, uint16_t type)
+{
+	static const uint8_t dst[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x77 };
+
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = (uint8_t)(type >> 8);
+	f[13] = (uint8_t)type;
+	return 14;
+}
+
+static void
+put_ip(uint8_t *p, int af, const char *s)
+{
+	ck_assert_int_eq(inet_pton(af, s, p), 1);
+}
+
+static size_t
+frame_arp(uint8_t *f, const char *sender, const char *target)
+{
+	size_t n = frame_eth(f, 0x0806);
+	static const uint8_t hdr[8] = { 0, 1, 0x08, 0, 6, 4, 0, 1 };
+
+	memcpy(f + n, hdr, 8);
+	memset(f + n + 8, 0x02, 6);
+	put_ip(f + n + 14, AF_INET, sender);
+	memset(f + n + 18, 0, 6);
+	put_ip(f + n + 24, AF_INET, target);
+	return n + 28;
+}
+
+static size_t
+frame_ipv4(uint8_t *f, const char *src, const char *dst)
+{
+	size_t n = frame_eth(f, 0x0800);
+
+	memset(f + n, 0, 20);
+	f[n] = 0x45;
+	f[n + 9] = 17;
+	put_ip(f + n + 12, AF_INET, src);
+	put_ip(f + n + 16, AF_INET, dst);
+	return n + 20;
+}
+
+static size_t
+frame_ns(uint8_t *f, const char *src, const char *target)
+{
+	size_t n = frame_eth(f, 0x86dd);
+
+	memset(f + n, 0, 40 + 24);
+	f[n] = 0x60;
+	f[n + 5] = 24;
+	f[n + 6] = 58;
+	f[n + 7] = 255;
+	put_ip(f + n + 8, AF_INET6, src);
+	put_ip(f + n + 24, AF_INET6, "ff02::1:ff00:99");
+	f[n + 40] = 135;
+	put_ip(f + n + 48, AF_INET6, target);
+	return n + 64;
+}
+
+static void
+sample(const uint8_t *f, size_t len)
+{
+	struct pkt_sample s;
+
+	ck_assert_int_eq(pkt_decode(f, len, &s), 0);
+	ck_assert_int_eq(trafficd_sample(td, BRIDGE, &s), 0);
+}
+
+START_TEST(test_samples_to_pools)
+{
+	struct trafficd_pool_view web, other;
+	struct trafficd_stats st;
+	uint8_t f[128];
+	size_t n;
+
+	/* An IP frame of web: 1 in SAMPLE_RATE, so SAMPLE_RATE packets. */
+	n = frame_ipv4(f, "10.10.0.77", "10.10.0.5");
+	sample(f, n);
+	/* Not IP, and IP of no pool: the bridge's VNI is web's. */
+	n = frame_eth(f, 0x88cc);
+	memset(f + n, 0, 32);
+	sample(f, n + 32);
+	n = frame_ipv4(f, "192.0.2.1", "192.0.2.2");
+	sample(f, n);
+	/* Of other by address, of web by the bridge: both count it. */
+	n = frame_ipv4(f, "10.20.0.5", "10.20.0.6");
+	sample(f, n);
+	/* Every ARP request is taken: it counts one. */
+	n = frame_arp(f, "10.10.0.77", "10.10.0.78");
+	sample(f, n);
+	tick(1);
+	web = pool_view("web");
+	other = pool_view("other");
+	ck_assert_uint_eq(web.samples, 5);
+	ck_assert_uint_eq(web.packets, 4 * SAMPLE_RATE + 1);
+	ck_assert_double_eq_tol(web.rate, (4.0 * SAMPLE_RATE + 1) / WINDOW,
+	    1e-9);
+	ck_assert_uint_eq(other.samples, 1);
+	ck_assert_uint_eq(other.packets, SAMPLE_RATE);
+	trafficd_stats(td, &st);
+	ck_assert_uint_eq(st.samples, 5);
+	ck_assert_uint_eq(st.samples_unmatched, 0);
+	/* A bridge with no sampler configured. */
+	ck_assert_int_eq(trafficd_sample(td, "br-other", &(struct pkt_sample)
+	    { .kind = PKT_OTHER }), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+START_TEST(test_neighbour_misses)
+{
+	char *r;
+	uint8_t f[128];
+	json_t *tr;
+	size_t n;
+
+	/* An allocation of web: its address is held. */
+	r = request_body("POST", "/v1/ipam/pools/web/allocations",
+	    "{\"resource\": \"pod-a\", \"family\": \"ipv4\"}");
+	ck_assert_int_eq(status_of(r), 201);
+	ck_assert_ptr_nonnull(strstr(r, "\"10.10.0.1\""));
+	free(r);
+	ipamd_drain(d.ipamd);
+
+	/* Misses: nobody holds these. */
+	n = frame_arp(f, "10.10.0.1", "10.10.0.50");
+	sample(f, n);
+	n = frame_ns(f, "2001:db8::77", "2001:db8::99");
+	sample(f, n);
+	/* No misses: allocated, the gateway, gratuitous, no pool, DAD
+	 * probes for an address outside every pool. */
+	n = frame_arp(f, "10.10.0.50", "10.10.0.1");
+	sample(f, n);
+	n = frame_arp(f, "10.10.0.1", "10.10.0.254");
+	sample(f, n);
+	n = frame_arp(f, "10.10.0.60", "10.10.0.60");
+	sample(f, n);
+	n = frame_arp(f, "10.10.0.1", "192.0.2.9");
+	sample(f, n);
+	n = frame_ns(f, "::", "2001:db9::1");
+	sample(f, n);
+	tick(1);
+	ck_assert_uint_eq(pool_view("web").neigh_misses, 2);
+	ck_assert_uint_eq(pool_view("other").neigh_misses, 0);
+	tr = shadow_traffic("web");
+	ck_assert_int_eq(json_integer_value(json_object_get(tr,
+	    "neighMisses")), 2);
+	json_decref(tr);
+	ck_assert_double_eq(metric("evpnd_telemetry_neighbor_misses_total"
+	    "{pool=\"web\"}"), 2);
+	ck_assert_double_eq(metric("evpnd_telemetry_neighbor_requests_total"),
+	    7);
+}
+END_TEST
+
+/* A reload to a port another socket holds changes nothing; to a free
+ * one it moves the collector; a reload without the sampler closes it. */
+START_TEST(test_reload)
+{
+	struct trafficd_plan *plan;
+	struct trafficd_stats st;
+	struct config *next;
+	char err[256], *text;
+	int busy;
+	uint16_t taken = free_port(&busy), other;
+
+	text = conf_text(taken, "");
+	next = conf_parse_string(text, "next.conf", err, sizeof(err));
+	free(text);
+	ck_assert_msg(next != NULL, "%s", err);
+	ck_assert_ptr_null(trafficd_prepare(td, next, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "Address already in use"));
+	conf_free(next);
+	close(busy);
+	send_fixture(port, 2);		/* still on the old port */
+
+	other = free_port(NULL);
+	text = conf_text(other, "");
+	*strstr(text, " sample bridge") = '!';	/* the sampler goes */
+	next = conf_parse_string(text, "next.conf", err, sizeof(err));
+	free(text);
+	ck_assert_msg(next != NULL, "%s", err);
+	ck_assert_ptr_nonnull(plan = trafficd_prepare(td, next, err,
+	    sizeof(err)));
+	trafficd_commit(td, plan, next);
+	trafficd_stats(td, &st);
+	ck_assert_uint_eq(st.collector_port, other);
+	ck_assert_int_eq(trafficd_sample(td, BRIDGE, &(struct pkt_sample)
+	    { .kind = PKT_OTHER }), -1);
+	send_fixture(other, 4);		/* counts kept across the move */
+	conf_free(d.conf);
+	d.conf = next;
+}
+END_TEST
+
+static Suite *
+trafficd_suite(void)
+{
+	Suite *s = suite_create("trafficd");
+	TCase *tc = tcase_create("trafficd");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_flows_to_pools);
+	tcase_add_test(tc, test_samples_to_pools);
+	tcase_add_test(tc, test_neighbour_misses);
+	tcase_add_test(tc, test_reload);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(trafficd_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
