@@ -134,6 +134,7 @@ shadow_new(const struct shadow_params *params, uint64_t pool_size)
 	sh->pool_size = pool_size;
 	sh->rng = sh->p.seed;
 	shadow_models_init(sh);
+	shadow_signals_init(sh);
 	shadow_policy_init(sh);
 	return sh;
 }
@@ -243,6 +244,7 @@ announced_soon(const struct shadow *sh, uint64_t t_ms)
 
 	shadow_outlook_at(sh, t_ms, plan_offset(sh, t_ms), &o);
 	return shadow_outlook_sum(o.churn, o.f, RUN_ANNOUNCE_S / tick_s) +
+	    shadow_outlook_sum(o.signal, o.f, RUN_ANNOUNCE_S / tick_s) +
 	    shadow_intent_in(sh, t_ms, RUN_ANNOUNCE_S);
 }
 
@@ -504,6 +506,7 @@ bin_close(struct shadow *sh)
 	memset(&sh->open[SHADOW_OPEN_BINS - 1], 0, sizeof(sh->open[0]));
 	sh->next_bin++;
 	sh->bins_closed++;
+	shadow_signals_bin(sh);
 }
 
 static void
@@ -652,6 +655,7 @@ units_wanted(const struct shadow *sh, uint64_t t_ms,
 		in.a1_s = react_s / 2 + w_s;
 		in.background = shadow_background_window(sh, w_s / tick_s);
 		in.announced = shadow_outlook_sum(o->churn, o->f,
+		    w_s / tick_s) + shadow_outlook_sum(o->signal, o->f,
 		    w_s / tick_s) + shadow_intent_in(sh, t_ms, in.a1_s);
 		shadow_runs_window(sh, t_ms, &in, pmf, kmax);
 		target = units_from_pmf(pmf, kmax, thr, sf2);
@@ -684,6 +688,7 @@ marginal_checks(struct shadow *sh, uint64_t t_ms, double f, double a1_s,
 	in.w_s = in.a1_s = a1_s;
 	in.background = shadow_background_window(sh, a1_s / tick_s);
 	in.announced = shadow_outlook_sum(o.churn, o.f, a1_s / tick_s) +
+	    shadow_outlook_sum(o.signal, o.f, a1_s / tick_s) +
 	    shadow_intent_in(sh, t_ms, a1_s);
 	shadow_runs_window(sh, t_ms, &in, pmf, kmax);
 	for (k = 1; k <= kmax; k++) {
@@ -701,10 +706,13 @@ decide_views(struct shadow *sh, uint64_t t_ms, const struct shadow_outlook *o,
 {
 	double tick_s = sh->p.tick_ms / 1000.0, extra;
 
-	extra = shadow_intent_in(sh, t_ms, d->lookahead_s);
+	/* What the leading signals announce is known, like intents. */
+	extra = shadow_intent_in(sh, t_ms, d->lookahead_s) +
+	    shadow_outlook_sum(o->signal, o->f, d->lookahead_s / tick_s);
 	shadow_forecast_window(sh, o, d->lookahead_s / tick_s, extra,
 	    sh->quantile, &d->forecast.lead);
-	extra = shadow_intent_in(sh, t_ms, sh->p.horizon_s);
+	extra = shadow_intent_in(sh, t_ms, sh->p.horizon_s) +
+	    shadow_outlook_sum(o->signal, o->f, sh->p.horizon_s / tick_s);
 	shadow_forecast_window(sh, o, sh->p.horizon_s / tick_s, extra,
 	    sh->quantile, &d->forecast.horizon);
 	d->forecast.rate = sh->ens_next / tick_s;
@@ -872,6 +880,7 @@ shadow_report(const struct shadow *sh, struct shadow_report *r)
 	report_models(sh, r);
 	r->cusum_pos = sh->an.s_pos;
 	r->cusum_neg = sh->an.s_neg;
+	shadow_traffic_report(sh, r);
 	r->allocs = sh->n_allocs;
 	r->releases = sh->n_releases;
 	r->route_adds = sh->n_adds;
@@ -1011,6 +1020,8 @@ shadow_alert_kind_name(enum shadow_alert_kind k)
 		return "drop";
 	case SHADOW_ALERT_CHURN_NO_ALLOC:
 		return "churn_without_alloc";
+	case SHADOW_ALERT_SCAN:
+		return "scan";
 	}
 	return "unknown";
 }

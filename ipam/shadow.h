@@ -248,6 +248,18 @@ struct shadow_report {
 	double		 cusum_pos;
 	double		 cusum_neg;
 
+	/* traffic and neighbour misses (shadow_traffic.c) */
+	double		 traffic_rate;		/* packets/s, smoothed */
+	double		 traffic_lag_s;		/* requests follow rises by */
+	double		 traffic_gain;		/* requests per packet/s of rise */
+	double		 traffic_corr;		/* peak correlation, 0..1 */
+	double		 traffic_pending;	/* requests still expected */
+	uint64_t	 traffic_samples;
+	uint64_t	 neigh_misses;
+	uint64_t	 neigh_targets;		/* distinct, last 5 minutes */
+	double		 neigh_lag_s;		/* requests follow misses by */
+	double		 neigh_gain;		/* requests per fresh miss */
+
 	/* counters */
 	uint64_t	 allocs;
 	uint64_t	 releases;
@@ -266,7 +278,9 @@ enum shadow_alert_kind {
 	SHADOW_ALERT_BURST,
 	SHADOW_ALERT_DROP,
 	SHADOW_ALERT_CHURN_NO_ALLOC,
+	SHADOW_ALERT_SCAN,
 };
+#define SHADOW_ALERT_KINDS	4
 
 struct shadow_alert {
 	uint64_t	 seq;			/* 1, 2, ... */
@@ -305,6 +319,7 @@ struct shadow_bin {
 };
 
 struct shadow;
+struct ipaddr;
 
 void		 shadow_params_default(struct shadow_params *);
 /* Out-of-range params are clamped (see shadow_params_default). */
@@ -324,6 +339,20 @@ void		 shadow_on_mac_move(struct shadow *, uint64_t t_ms);
 /* A scheduler says count endpoints will be asked within horizon_s. */
 void		 shadow_on_intent(struct shadow *, uint64_t t_ms, uint32_t count,
 		    uint32_t horizon_s);
+
+/*
+ * Traffic in the pool's VNI: rate in packets per second (already scaled
+ * up by the caller for its sampling), measured at t_ms.  A leading
+ * signal: rises are learned as announcing requests (shadow_traffic.c).
+ */
+void		 shadow_traffic(struct shadow *, uint64_t t_ms, double rate);
+/*
+ * An ARP request or ND solicitation (RFC 826, RFC 4861 §7.2.2) for
+ * target, a pool address that is not allocated, asked by source: a
+ * short-horizon demand precursor and the scan detector's input.
+ */
+void		 shadow_neigh_miss(struct shadow *, uint64_t t_ms,
+		    const struct ipaddr *source, const struct ipaddr *target);
 
 /* Feedback.  wait_s: 0 for a ready hit, the remaining convergence for a
  * converging one, the full wait for a miss. */

@@ -406,3 +406,108 @@ shadow_anomaly_bin(struct shadow *sh, const struct shadow_bin *bin,
 		an->quiet_start_ms = end_ms;
 	}
 }
+
+/*
+ * Requests the leading signals (traffic rises, neighbour misses)
+ * announce for the bin now open are credited like remote adds' (at
+ * ANNOUNCE_HIGH times their mean: the high end of what they bring).
+ */
+#define ANNOUNCE_HIGH		2.0
+
+void
+shadow_anomaly_announce(struct shadow *sh, uint64_t t_ms, double expected)
+{
+	credit_decay(&sh->an, t_ms);
+	sh->an.credit += ANNOUNCE_HIGH * expected;
+}
+
+/*
+ * Scans.  One source asking (ARP, ND) for many pool addresses that no
+ * one holds is walking the pool, not about to be answered.  Per source
+ * (the SHADOW_SCAN_SOURCES most recent), the distinct targets of the
+ * current and the previous SCAN_HALF_S are counted in two
+ * SHADOW_SCAN_BITS-bit bitmaps by linear counting (Whang et al., 1990):
+ * n ~ -m ln(zeros / m).  At SCAN_TARGETS distinct targets within one to
+ * two half-windows the source is scanning: alert "scan" naming it, once
+ * until it has gone quiet for a whole window.  A handful of ordinary
+ * misses (a client retrying, a service not up yet) stays far below.
+ * Returns whether the source counts as scanning, so that its misses are
+ * not taken for demand (at SCAN_DEMAND_MAX targets already).
+ */
+#define SCAN_HALF_S		30
+#define SCAN_TARGETS		32
+#define SCAN_DEMAND_MAX		8
+
+static struct shadow_scan_source *
+scan_source(struct shadow_neigh *nm, const struct ipaddr *a, uint32_t now_s)
+{
+	struct shadow_scan_source *s, *oldest = &nm->src[0];
+	size_t i;
+
+	for (i = 0; i < SHADOW_SCAN_SOURCES; i++) {
+		s = &nm->src[i];
+		if (s->last_s != 0 && ipaddr_cmp(&s->addr, a) == 0)
+			return s;
+		if (s->last_s < oldest->last_s)
+			oldest = s;
+	}
+	memset(oldest, 0, sizeof(*oldest));
+	oldest->addr = *a;
+	oldest->half = now_s / SCAN_HALF_S;
+	return oldest;
+}
+
+static double
+scan_distinct(const struct shadow_scan_source *s)
+{
+	size_t i, zeros = 0;
+
+	for (i = 0; i < sizeof(s->cur); i++)
+		zeros += 8 - (size_t)__builtin_popcount(s->cur[i] | s->prev[i]);
+	if (zeros == 0)
+		zeros = 1;
+	return -SHADOW_SCAN_BITS * log((double)zeros / SHADOW_SCAN_BITS);
+}
+
+/* Move the source's windows on to now_s's half-window. */
+static void
+scan_roll(struct shadow_scan_source *s, uint32_t now_s)
+{
+	uint32_t half = now_s / SCAN_HALF_S;
+
+	if (half == s->half)
+		return;
+	if (half == s->half + 1)
+		memcpy(s->prev, s->cur, sizeof(s->prev));
+	else
+		memset(s->prev, 0, sizeof(s->prev));
+	memset(s->cur, 0, sizeof(s->cur));
+	s->half = half;
+	if (scan_distinct(s) < SCAN_TARGETS / 2.0)
+		s->alerted = false;
+}
+
+bool
+shadow_scan_miss(struct shadow *sh, uint64_t t_ms,
+    const struct ipaddr *source, uint32_t target_hash)
+{
+	uint32_t now_s = (uint32_t)(t_ms / 1000) + 1, bit;
+	struct shadow_scan_source *s;
+	char addr[64], msg[SHADOW_MSG_MAX];
+	double n;
+
+	s = scan_source(&sh->nm, source, now_s);
+	scan_roll(s, now_s);
+	s->last_s = now_s;
+	bit = target_hash % SHADOW_SCAN_BITS;
+	s->cur[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	n = scan_distinct(s);
+	if (n >= SCAN_TARGETS && !s->alerted) {
+		s->alerted = true;
+		ipaddr_fmt(source, addr, sizeof(addr));
+		snprintf(msg, sizeof(msg), "%.46s asked for %.0f unallocated "
+		    "addresses in %d s", addr, fmin(n, 9999), 2 * SCAN_HALF_S);
+		shadow_alert_add(sh, t_ms, SHADOW_ALERT_SCAN, n, msg);
+	}
+	return n >= SCAN_DEMAND_MAX;
+}

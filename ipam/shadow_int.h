@@ -7,6 +7,7 @@
 #ifndef IPAM_SHADOW_INT_H
 #define IPAM_SHADOW_INT_H
 
+#include "common/addr.h"
 #include "ipam/shadow.h"
 
 #define SHADOW_INTENTS		16
@@ -103,6 +104,7 @@ struct shadow_recent_slot {
 struct shadow_outlook {
 	double		 f;
 	double		 churn[SHADOW_OUTLOOK_BINS];	/* from remote adds */
+	double		 signal[SHADOW_OUTLOOK_BINS];	/* traffic, misses */
 	double		 run_s;		/* now, seconds: runs are timed in ms */
 	uint64_t	 now_ms;
 };
@@ -179,6 +181,66 @@ struct shadow_anomaly_state {
 	uint64_t	 quiet_alert_ms;
 };
 
+/*
+ * A leading signal (shadow_traffic.c): requests follow its per-bin
+ * values x at lags learned from their cross-covariance.  Traffic rises
+ * and fresh neighbour misses are two of them.
+ */
+#define SHADOW_TRAFFIC_MAX_LAG	300	/* ticks: autoscalers act in minutes */
+#define SHADOW_NEIGH_MAX_LAG	60
+#define SHADOW_LEAD_RING	(2 * SHADOW_TRAFFIC_MAX_LAG + 1)
+#define SHADOW_OPEN_BINS	4	/* as in struct shadow */
+struct shadow_lead {
+	double		 x[SHADOW_LEAD_RING];	/* closed bins, ring */
+	size_t		 head;		/* next slot to write */
+	double		 open[SHADOW_OPEN_BINS];	/* bins not closed */
+	double		 cov[SHADOW_TRAFFIC_MAX_LAG + 1];	/* x(t-l), req(t) */
+	double		 acov[SHADOW_TRAFFIC_MAX_LAG + 1];	/* x(t), x(t-k) */
+	double		 kernel[SHADOW_TRAFFIC_MAX_LAG + 1];	/* req per x */
+	double		 mass[SHADOW_OUTLOOK_BINS];	/* from closed bins */
+	double		 mx, my, vy;
+	double		 lag;		/* ticks */
+	double		 gain;		/* requests per unit of x */
+	double		 corr;
+	uint32_t	 max_lag;
+	uint32_t	 lo, hi;	/* the kernel's region */
+	uint64_t	 n;		/* bins learned from */
+	bool		 seen;		/* the signal ever came */
+};
+
+/* Traffic in the VNI. */
+struct shadow_traffic {
+	double		 rate;		/* smoothed packets/s */
+	uint64_t	 last_ms;	/* last sample */
+	uint64_t	 samples;
+	bool		 started;
+	struct shadow_lead lead;	/* x: rises of the rate */
+};
+
+/* ARP/ND for unallocated pool addresses: recent targets, and sources
+ * watched by the scan detector. */
+#define SHADOW_NEIGH_SLOTS	1024
+#define SHADOW_SCAN_SOURCES	32
+#define SHADOW_SCAN_BITS	256
+struct shadow_neigh_target {
+	uint32_t	 hash;
+	uint32_t	 t_s;		/* last asked, seconds + 1 (0: empty) */
+};
+struct shadow_scan_source {
+	struct ipaddr	 addr;
+	bool		 alerted;
+	uint32_t	 half;		/* half-window of cur */
+	uint32_t	 last_s;
+	uint8_t		 cur[SHADOW_SCAN_BITS / 8];
+	uint8_t		 prev[SHADOW_SCAN_BITS / 8];
+};
+struct shadow_neigh {
+	uint64_t	 total;
+	struct shadow_neigh_target targets[SHADOW_NEIGH_SLOTS];
+	struct shadow_scan_source src[SHADOW_SCAN_SOURCES];
+	struct shadow_lead lead;	/* x: fresh misses, scans left out */
+};
+
 struct shadow {
 	struct shadow_params p;
 	uint64_t	 pool_size;
@@ -247,6 +309,8 @@ struct shadow {
 	uint64_t	 n_intents, n_made, n_released;
 
 	struct shadow_anomaly_state an;
+	struct shadow_traffic tr;
+	struct shadow_neigh nm;
 
 	/* logs */
 	struct shadow_alert alerts[SHADOW_ALERT_RING];
@@ -333,6 +397,15 @@ void		 shadow_policy_tick(struct shadow *, uint64_t t_ms, double dt_s,
 void		 shadow_policy_check(struct shadow *, uint64_t t_ms,
 		    double window_s, uint32_t k, double p);
 
+/* shadow_traffic.c */
+void		 shadow_signals_init(struct shadow *);
+/* A bin closed (the fine ring holds it at age 0): learn, look ahead. */
+void		 shadow_signals_bin(struct shadow *);
+/* Requests the leading signals announce per future bin (as churn). */
+void		 shadow_signals_outlook(const struct shadow *, double *mass);
+void		 shadow_traffic_report(const struct shadow *,
+		    struct shadow_report *);
+
 /* shadow_anomaly.c */
 /* A bin closed: pred_churn is what the churn kernel expected in it,
  * pred_churn_model the churn model's whole prediction. */
@@ -344,6 +417,12 @@ void		 shadow_anomaly_request(struct shadow *, uint64_t t_ms,
 		    bool explained);
 /* A fresh remote add: announces requests. */
 void		 shadow_anomaly_add(struct shadow *, uint64_t t_ms);
+/* Requests the leading signals announce in the bin now open. */
+void		 shadow_anomaly_announce(struct shadow *, uint64_t t_ms,
+		    double expected);
+/* A neighbour miss for target from source (the scan detector). */
+bool		 shadow_scan_miss(struct shadow *, uint64_t t_ms,
+		    const struct ipaddr *source, uint32_t target_hash);
 /* A run ended; adds: the fresh remote adds before and during it. */
 void		 shadow_anomaly_run_closed(struct shadow *, uint32_t n,
 		    double adds);

@@ -347,6 +347,7 @@ shadow_outlook_at(const struct shadow *sh, uint64_t now_ms, double f,
 	o->f = f < 0 ? 0 : f;
 	o->now_ms = now_ms;
 	churn_mass(sh, o->churn);
+	shadow_signals_outlook(sh, o->signal);
 }
 
 /* What falls in [f, f + w] (ticks, 0 = the open bin's start), each bin's

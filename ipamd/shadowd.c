@@ -924,6 +924,21 @@ counters_json(const struct shadow_report *r)
 	    (json_int_t)r->policy_changes);
 }
 
+/* Traffic and neighbour misses: the leading signals of the VNI. */
+static json_t *
+signals_json(const struct shadow_report *r, json_t *o)
+{
+	json_object_set_new(o, "traffic", json_pack("{s:f, s:f, s:f, s:f, "
+	    "s:f, s:I}", "rate", r->traffic_rate, "lagS", r->traffic_lag_s,
+	    "gain", r->traffic_gain, "correlation", r->traffic_corr,
+	    "pending", r->traffic_pending, "samples",
+	    (json_int_t)r->traffic_samples));
+	json_object_set_new(o, "neighMisses", json_pack("{s:I, s:I}",
+	    "total", (json_int_t)r->neigh_misses, "targets",
+	    (json_int_t)r->neigh_targets));
+	return o;
+}
+
 static json_t *
 convergence_json(const struct shadowd_pool *sp)
 {
@@ -968,6 +983,7 @@ pool_json(struct shadowd_pool *sp)
 	    "total", (json_int_t)(ready + converging)));
 	json_object_set_new(o, "outcomes", outcomes_json(&r));
 	json_object_set_new(o, "models", models_json(&r));
+	signals_json(&r, o);
 	json_object_set_new(o, "policy", policy_json(&r,
 	    shadow_params(sp->engine)));
 	json_object_set_new(o, "convergence", convergence_json(sp));

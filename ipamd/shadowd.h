@@ -78,7 +78,7 @@
 /* Samples a measured convergence source needs before it is trusted. */
 #define SHADOWD_LEAD_MIN_SAMPLES 5
 #define SHADOWD_PREFIX		"shadow:"
-#define SHADOWD_ALERT_KINDS	3	/* enum shadow_alert_kind */
+#define SHADOWD_ALERT_KINDS	SHADOW_ALERT_KINDS
 
 struct config;
 struct conf_ipam_shadow;

@@ -7,7 +7,7 @@
  *   shadowsim --trace FILE
  *       --policy shadow|ondemand|static:K|watermark:B:L|oracle
  *       [--miss-delay-ms D] [--service-rate R] [--config FILE] [--seed N]
- *       [--json]
+ *       [--json] [--no-traffic]
  *       [--series FILE [--series-vni VNI]]
  */
 #include <errno.h>
@@ -42,6 +42,8 @@ usage(FILE *out)
 	    " config\n"
 	    "  --seed N            seed of the engine's jitter (default 1)\n"
 	    "  --json              one JSON object instead of a table\n"
+	    "  --no-traffic        ignore the trace's traffic and neigh_miss"
+	    " events\n"
 	    "  --series FILE       per-tick CSV of one pool (t_s, actual,"
 	    " forecast, target, held)\n"
 	    "  --series-vni VNI    the pool of --series (default: the"
@@ -92,6 +94,7 @@ parse_args(int argc, char **argv, struct cli *c)
 		{ "config", required_argument, NULL, 'c' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "no-traffic", no_argument, NULL, 'T' },
 		{ "series", required_argument, NULL, 'S' },
 		{ "series-vni", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -101,7 +104,7 @@ parse_args(int argc, char **argv, struct cli *c)
 	uint64_t v;
 	int	 ch;
 
-	while ((ch = getopt_long(argc, argv, "t:p:d:r:c:s:jS:V:h", longopts,
+	while ((ch = getopt_long(argc, argv, "t:p:d:r:c:s:jTS:V:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 't':
@@ -134,6 +137,9 @@ parse_args(int argc, char **argv, struct cli *c)
 			break;
 		case 'j':
 			c->json = true;
+			break;
+		case 'T':
+			c->opts.no_traffic = true;
 			break;
 		case 'S':
 			c->series = optarg;

@@ -7,7 +7,13 @@
  * Trace.  A CSV file "time_s,vni,event,resource" is read through the
  * bounds-checked reader into an array of events sorted by time (ties
  * keep file order).  Resource ids are interned once, so the run loop
- * works on integers.
+ * works on integers.  Two optional events carry data-plane telemetry
+ * instead of a resource: "time_s,vni,traffic,RATE" (the VNI's packets
+ * per second, already scaled up for sampling) and
+ * "time_s,vni,neigh_miss,SOURCE,TARGET" (an ARP request or ND
+ * solicitation from SOURCE for TARGET, a pool address not allocated).
+ * The shadow policy feeds them to the engine (unless --no-traffic);
+ * the others ignore them.
  *
  * Clock.  Virtual milliseconds.  A tick falls on every whole second;
  * the events at or before a tick's instant are applied first, then the
@@ -68,6 +74,8 @@ enum sim_event_kind {
 	SIM_EV_RELEASE,
 	SIM_EV_ROUTE_ADD,
 	SIM_EV_ROUTE_DEL,
+	SIM_EV_TRAFFIC,		/* value: packets/s */
+	SIM_EV_NEIGH_MISS,	/* resource: source, target: target */
 };
 
 struct sim_event {
@@ -75,6 +83,8 @@ struct sim_event {
 	uint32_t	 vni;
 	uint32_t	 resource;	/* interned id */
 	enum sim_event_kind kind;
+	uint32_t	 target;	/* interned id, neigh_miss */
+	double		 value;		/* traffic */
 };
 
 struct sim_trace {
@@ -152,6 +162,7 @@ struct sim_options {
 	uint64_t	 seed;
 	const struct sim_pool_conf *pools;	/* NULL: one per VNI */
 	size_t		 npools;
+	bool		 no_traffic;	/* ignore traffic and neigh_miss */
 	FILE		*series;		/* per-tick CSV, or NULL */
 	uint32_t	 series_vni;		/* 0: the first pool */
 };

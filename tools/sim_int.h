@@ -54,6 +54,9 @@ struct sim_shadow *sim_shadow_new(const struct sim_pool_conf *, uint64_t seed,
 void		 sim_shadow_free(struct sim_shadow *);
 void		 sim_shadow_event(struct sim_shadow *, enum sim_event_kind,
 		    int64_t t_ms);
+/* A traffic or neigh_miss event (names: the trace's interned ids). */
+void		 sim_shadow_signal(struct sim_shadow *, const struct sim_event *,
+		    char *const *names);
 /* from_warm: served by a pre-allocation, usable or still converging. */
 void		 sim_shadow_served(struct sim_shadow *, int64_t t_ms,
 		    bool from_warm, uint32_t wait_ms);

@@ -180,6 +180,13 @@ apply_event(struct sim_run *run, const struct sim_event *ev)
 		run->res->skipped++;
 		return NULL;
 	}
+	if (ev->kind == SIM_EV_TRAFFIC || ev->kind == SIM_EV_NEIGH_MISS) {
+		/* Telemetry: only the shadow engine listens. */
+		if (p->shadow == NULL || run->opts->no_traffic)
+			return NULL;
+		sim_shadow_signal(p->shadow, ev, run->trace->names);
+		return p;
+	}
 	if (p->shadow != NULL)
 		sim_shadow_event(p->shadow, ev->kind, ev->t_ms);
 	switch (ev->kind) {
@@ -210,6 +217,8 @@ apply_event(struct sim_run *run, const struct sim_event *ev)
 		p->tick_routes++;
 		break;
 	case SIM_EV_ROUTE_DEL:
+	case SIM_EV_TRAFFIC:
+	case SIM_EV_NEIGH_MISS:
 		break;
 	}
 	return p;

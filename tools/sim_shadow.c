@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "common/addr.h"
 #include "common/util.h"
 #include "ipam/shadow.h"
 #include "tools/sim_int.h"
@@ -68,7 +69,24 @@ sim_shadow_event(struct sim_shadow *s, enum sim_event_kind kind,
 	case SIM_EV_ROUTE_DEL:
 		shadow_on_route_del(s->engine, (uint64_t)t_ms);
 		break;
+	case SIM_EV_TRAFFIC:
+	case SIM_EV_NEIGH_MISS:
+		break;		/* sim_shadow_signal() */
 	}
+}
+
+void
+sim_shadow_signal(struct sim_shadow *s, const struct sim_event *ev,
+    char *const *names)
+{
+	struct ipaddr src, dst;
+
+	if (ev->kind == SIM_EV_TRAFFIC)
+		shadow_traffic(s->engine, (uint64_t)ev->t_ms, ev->value);
+	else if (ev->kind == SIM_EV_NEIGH_MISS &&
+	    ipaddr_parse(names[ev->resource], &src) == 0 &&
+	    ipaddr_parse(names[ev->target], &dst) == 0)
+		shadow_neigh_miss(s->engine, (uint64_t)ev->t_ms, &src, &dst);
 }
 
 void

@@ -1,5 +1,6 @@
 /*
- * Trace reader for shadowsim: "time_s,vni,event,resource" CSV.
+ * Trace reader for shadowsim: "time_s,vni,event,resource" CSV, plus
+ * "time_s,vni,traffic,RATE" and "time_s,vni,neigh_miss,SOURCE,TARGET".
  *
  * The file is untrusted text, so it is walked with the rbuf reader: each
  * line is sliced off as its own window, then each field.  Times are
@@ -15,18 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/addr.h"
 #include "common/buf.h"
 #include "common/util.h"
 #include "tools/sim.h"
 
 #define TRACE_FIELD_MAX	256
 #define TRACE_MAX_TIME_S 1000000000LL	/* ~31 years: ms fit easily */
+#define TRACE_MAX_RATE	1e12		/* packets/s: past any fabric */
 
 static const char *const event_names[] = {
 	[SIM_EV_ALLOC] = "alloc",
 	[SIM_EV_RELEASE] = "release",
 	[SIM_EV_ROUTE_ADD] = "route_add",
 	[SIM_EV_ROUTE_DEL] = "route_del",
+	[SIM_EV_TRAFFIC] = "traffic",
+	[SIM_EV_NEIGH_MISS] = "neigh_miss",
 };
 
 const char *
@@ -211,23 +216,85 @@ push_event(struct sim_trace *tr, const struct sim_event *ev)
 	tr->events[tr->nevents++] = *ev;
 }
 
+/* A rate: plain decimal digits with an optional fraction, no sign, no
+ * exponent, no "nan" (strtod would take all three). */
+static int
+parse_rate(const char *s, double *v)
+{
+	const char	*p = s;
+	char		*end;
+	bool		 any = false;
+
+	for (; *p >= '0' && *p <= '9'; p++)
+		any = true;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			any = true;
+	if (!any || *p != '\0')
+		return -1;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !(*v <= TRACE_MAX_RATE))
+		return -1;
+	return 0;
+}
+
+/* What follows the event name: a resource, a rate, or two addresses. */
+static int
+parse_payload(struct sim_trace *tr, struct sim_event *ev,
+    char f[][TRACE_FIELD_MAX], struct rbuf *line, const char *name, size_t lineno, char *err,
+    size_t errlen)
+{
+	struct ipaddr	 a;
+
+	if (ev->kind == SIM_EV_TRAFFIC) {
+		if (parse_rate(f[3], &ev->value) == -1) {
+			trace_err(err, errlen, name, lineno, "bad traffic "
+			    "rate \"%s\"", f[3]);
+			return -1;
+		}
+		ev->resource = 0;
+		return 0;
+	}
+	if (f[3][0] == '\0') {
+		trace_err(err, errlen, name, lineno, "empty resource");
+		return -1;
+	}
+	if (ev->kind != SIM_EV_NEIGH_MISS) {
+		ev->resource = intern(tr, f[3]);
+		return 0;
+	}
+	if (rbuf_left(line) == 0 ||
+	    next_field(line, f[4], TRACE_FIELD_MAX) == -1) {
+		trace_err(err, errlen, name, lineno, "neigh_miss needs "
+		    "SOURCE,TARGET");
+		return -1;
+	}
+	for (int i = 3; i <= 4; i++)
+		if (ipaddr_parse(f[i], &a) == -1) {
+			trace_err(err, errlen, name, lineno, "bad address "
+			    "\"%s\"", f[i]);
+			return -1;
+		}
+	ev->resource = intern(tr, f[3]);
+	ev->target = intern(tr, f[4]);
+	return 0;
+}
+
 static int
 parse_line(struct sim_trace *tr, struct rbuf *line, const char *name,
     size_t lineno, char *err, size_t errlen)
 {
-	char		 f[4][TRACE_FIELD_MAX];
+	char		 f[5][TRACE_FIELD_MAX];
 	struct sim_event ev;
 
+	memset(&ev, 0, sizeof(ev));
 	for (int i = 0; i < 4; i++) {
 		if (next_field(line, f[i], sizeof(f[i])) == -1) {
 			trace_err(err, errlen, name, lineno,
 			    "field %d too long or invalid", i + 1);
 			return -1;
 		}
-	}
-	if (rbuf_left(line) != 0) {
-		trace_err(err, errlen, name, lineno, "more than 4 fields");
-		return -1;
 	}
 	if (parse_time_ms(f[0], &ev.t_ms) == -1) {
 		trace_err(err, errlen, name, lineno, "bad time \"%s\"", f[0]);
@@ -241,11 +308,12 @@ parse_line(struct sim_trace *tr, struct rbuf *line, const char *name,
 		trace_err(err, errlen, name, lineno, "bad event \"%s\"", f[2]);
 		return -1;
 	}
-	if (f[3][0] == '\0') {
-		trace_err(err, errlen, name, lineno, "empty resource");
+	if (parse_payload(tr, &ev, f, line, name, lineno, err, errlen) == -1)
+		return -1;
+	if (rbuf_left(line) != 0) {
+		trace_err(err, errlen, name, lineno, "too many fields");
 		return -1;
 	}
-	ev.resource = intern(tr, f[3]);
 	note_vni(tr, ev.vni);
 	push_event(tr, &ev);
 	return 0;

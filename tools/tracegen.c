@@ -23,6 +23,18 @@
  *    half a second later, unrelated to any demand.
  *  - Bursts (--burst AT:SIZE[:VNI]): SIZE allocations within ten
  *    seconds with no warning, to test the anomaly detector.
+ *  - Load-driven autoscaling (--load-rate R, off by default): at Poisson
+ *    instants the VNI's traffic ramps up by N x --replica-pps over
+ *    --load-ramp seconds; the autoscaler follows the ramp --load-lag
+ *    seconds behind, one replica per 1/N of it; after a lifetime the
+ *    traffic ramps down and the replicas go the same way.  The VNI's
+ *    traffic (a base of --base-pps plus the episodes, with 2% sampling
+ *    noise) is written every --traffic-interval seconds as
+ *    "traffic" events.
+ *  - Scans (--scan AT:N[:VNI]): one source asks (ARP) for N addresses
+ *    of the pool nobody holds, over a minute ("neigh_miss" events);
+ *    --neigh-rate R adds ordinary misses (R per hour, a few sources,
+ *    a few targets).
  * Events are collected, sorted by time (ties in generation order) and
  * printed with millisecond times.
  */
@@ -53,6 +65,14 @@ struct tg_burst {
 	uint32_t	 vni;		/* 0: the first VNI */
 };
 
+/* A load episode: traffic up by pps over ramp from up_s, down at down_s. */
+struct tg_load {
+	double		 up_s;
+	double		 down_s;
+	double		 ramp_s;
+	double		 pps;
+};
+
 struct tg_params {
 	double		 duration;		/* seconds */
 	uint64_t	 seed;
@@ -75,9 +95,21 @@ struct tg_params {
 	double		 churn_rate;		/* moves per hour */
 	struct tg_burst	 bursts[TG_MAX_BURSTS];
 	size_t		 nbursts;
+	double		 load_rate;		/* episodes per hour, 0: off */
+	struct tg_range	 load_lag;		/* seconds behind the ramp */
+	struct tg_range	 load_ramp;		/* seconds */
+	double		 replica_pps;
+	double		 base_pps;
+	double		 traffic_interval;	/* seconds */
+	struct tg_burst	 scans[TG_MAX_BURSTS];	/* size: targets */
+	size_t		 nscans;
+	double		 neigh_rate;		/* ordinary misses per hour */
 };
 
-enum tg_kind { TG_ALLOC, TG_RELEASE, TG_ROUTE_ADD, TG_ROUTE_DEL };
+enum tg_kind {
+	TG_ALLOC, TG_RELEASE, TG_ROUTE_ADD, TG_ROUTE_DEL, TG_TRAFFIC,
+	TG_NEIGH_MISS,
+};
 
 struct tg_event {
 	int64_t		 t_ms;
@@ -353,6 +385,118 @@ gen_burst(struct tg_out *o, const struct tg_params *p,
 	}
 }
 
+/* Traffic at t: the base, the episodes' ramps, 2% sampling noise. */
+static double
+load_pps(struct tg_out *o, const struct tg_params *p,
+    const struct tg_load *ep, size_t n, double t)
+{
+	double pps = p->base_pps, up, down, noise = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		up = (t - ep[i].up_s) / ep[i].ramp_s;
+		down = (t - ep[i].down_s) / ep[i].ramp_s;
+		up = up < 0 ? 0 : up > 1 ? 1 : up;
+		down = down < 0 ? 0 : down > 1 ? 1 : down;
+		pps += ep[i].pps * (up - down);
+	}
+	for (int k = 0; k < 12; k++)	/* about N(0, 1) */
+		noise += unif(o);
+	return pps * (1 + 0.02 * (noise - 6));
+}
+
+/* One episode's replicas: the i-th of n when the ramp is i/n done, lag
+ * seconds later; released the same way after the ramp down. */
+static void
+gen_load_replicas(struct tg_out *o, const struct tg_params *p, size_t vi,
+    const struct tg_load *ep, uint32_t n)
+{
+	uint32_t vni = p->vnis[vi];
+	double lag = unif_range(o, &p->load_lag);
+	char res[40];
+
+	for (uint32_t i = 1; i <= n; i++) {
+		double f = ep->ramp_s * i / n;
+
+		name(o, vi, vni, "ld", res, sizeof(res));
+		emit(o, ep->up_s + f + lag + unif(o), vni, TG_ALLOC, res);
+		emit(o, ep->down_s + f + lag + unif(o), vni, TG_RELEASE, res);
+	}
+}
+
+static void
+gen_load(struct tg_out *o, const struct tg_params *p, size_t vi)
+{
+	struct tg_load *ep = NULL;
+	size_t n = 0, cap = 0;
+	char val[40];
+	double t = 0;
+
+	if (p->load_rate <= 0)
+		return;
+	for (;;) {
+		uint32_t k;
+
+		t += expo(o, 3600.0 / p->load_rate);
+		if (t >= p->duration)
+			break;
+		if (n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			ep = xrealloc(ep, cap * sizeof(*ep));
+		}
+		k = (uint32_t)lround(unif_range(o, &p->autoscale_size));
+		if (k == 0)
+			k = 1;
+		ep[n].up_s = t;
+		ep[n].ramp_s = unif_range(o, &p->load_ramp);
+		ep[n].down_s = t + ep[n].ramp_s + expo(o, p->autoscale_life);
+		ep[n].pps = k * p->replica_pps;
+		gen_load_replicas(o, p, vi, &ep[n], k);
+		n++;
+	}
+	for (t = 0; p->traffic_interval > 0 && t < p->duration;
+	    t += p->traffic_interval) {
+		snprintf(val, sizeof(val), "%.1f", load_pps(o, p, ep, n, t));
+		emit(o, t, p->vnis[vi], TG_TRAFFIC, val);
+	}
+	free(ep);
+}
+
+/* A pool address of the VNI's made-up /16 (10.VI.0.0/16, from .1.0). */
+static void
+neigh_event(struct tg_out *o, double t, uint32_t vni, size_t vi,
+    uint32_t src, uint32_t dst)
+{
+	char pair[40];
+
+	snprintf(pair, sizeof(pair), "10.%u.0.%u,10.%u.%u.%u",
+	    (unsigned)(vi & 0xff), (unsigned)(1 + src % 250),
+	    (unsigned)(vi & 0xff), (unsigned)(1 + dst / 250 % 250),
+	    (unsigned)(1 + dst % 250));
+	emit(o, t, vni, TG_NEIGH_MISS, pair);
+}
+
+/* One source, n targets over a minute; ordinary misses for the rest. */
+static void
+gen_scans(struct tg_out *o, const struct tg_params *p)
+{
+	for (size_t i = 0; i < p->nscans; i++) {
+		const struct tg_burst *s = &p->scans[i];
+		size_t vi = 0;
+
+		for (size_t v = 0; v < p->nvnis; v++)
+			if (p->vnis[v] == s->vni)
+				vi = v;
+		for (uint32_t k = 0; k < s->size; k++)
+			neigh_event(o, s->at_s + 60.0 * k / s->size,
+			    p->vnis[vi], vi, 200, 1000 + k);
+	}
+	for (size_t vi = 0; p->neigh_rate > 0 && vi < p->nvnis; vi++)
+		for (double t = expo(o, 3600.0 / p->neigh_rate);
+		    t < p->duration; t += expo(o, 3600.0 / p->neigh_rate))
+			neigh_event(o, t, p->vnis[vi], vi,
+			    (uint32_t)(unif(o) * 4), (uint32_t)(unif(o) * 8));
+}
+
 static int
 cmp_event(const void *a, const void *b)
 {
@@ -380,6 +524,10 @@ generate(struct tg_out *o, const struct tg_params *p)
 	}
 	for (size_t i = 0; i < p->nbursts; i++)
 		gen_burst(o, p, &p->bursts[i]);
+	/* Drawn after everything else: old seeds give the old bytes. */
+	for (size_t vi = 0; vi < p->nvnis; vi++)
+		gen_load(o, p, vi);
+	gen_scans(o, p);
 	qsort(o->ev, o->n, sizeof(*o->ev), cmp_event);
 }
 
@@ -388,6 +536,8 @@ static const char *const kind_names[] = {
 	[TG_RELEASE] = "release",
 	[TG_ROUTE_ADD] = "route_add",
 	[TG_ROUTE_DEL] = "route_del",
+	[TG_TRAFFIC] = "traffic",
+	[TG_NEIGH_MISS] = "neigh_miss",
 };
 
 static int
@@ -427,6 +577,16 @@ usage(FILE *out)
 	    "  --gang-life S         mean job time (7200)\n"
 	    "  --churn-rate R        MAC moves/hour (60)\n"
 	    "  --burst AT:SIZE[:VNI] unannounced burst (repeatable)\n"
+	    "  --load-rate R         load-driven steps/hour, traffic leads"
+	    " (0)\n"
+	    "  --load-lag A:B        seconds replicas follow the ramp (20:90)\n"
+	    "  --load-ramp A:B       seconds of a traffic ramp (30:120)\n"
+	    "  --replica-pps P       packets/s one replica serves (1000)\n"
+	    "  --base-pps P          traffic without episodes (5000)\n"
+	    "  --traffic-interval S  seconds between traffic samples (10)\n"
+	    "  --scan AT:N[:VNI]     one source ARPs for N free addresses"
+	    " (repeatable)\n"
+	    "  --neigh-rate R        ordinary ARP misses/hour (0)\n"
 	    "  --out FILE            (stdout)\n");
 }
 
@@ -480,27 +640,27 @@ parse_vnis(const char *s, struct tg_params *p)
 }
 
 static int
-parse_burst(const char *s, struct tg_params *p)
+parse_burst(const char *s, struct tg_burst *bursts, size_t *nbursts)
 {
 	struct tg_burst	*b;
 	char		 buf[64], *f2, *f3;
 	double		 size, vni = 0;
 
-	if (p->nbursts == TG_MAX_BURSTS ||
+	if (*nbursts == TG_MAX_BURSTS ||
 	    strlcpy_s(buf, s, sizeof(buf)) >= sizeof(buf) ||
 	    (f2 = strchr(buf, ':')) == NULL)
 		return -1;
 	*f2++ = '\0';
 	if ((f3 = strchr(f2, ':')) != NULL)
 		*f3++ = '\0';
-	b = &p->bursts[p->nbursts];
+	b = &bursts[*nbursts];
 	if (parse_double(buf, &b->at_s) == -1 ||
 	    parse_double(f2, &size) == -1 || size < 1 || size > 100000 ||
 	    (f3 != NULL && (parse_double(f3, &vni) == -1 || vni > 0xffffff)))
 		return -1;
 	b->size = (uint32_t)size;
 	b->vni = (uint32_t)vni;
-	p->nbursts++;
+	(*nbursts)++;
 	return 0;
 }
 
@@ -527,6 +687,11 @@ defaults(struct tg_params *p)
 	p->gang_lead = (struct tg_range){ 5, 40 };
 	p->gang_life = 7200;
 	p->churn_rate = 60;
+	p->load_lag = (struct tg_range){ 20, 90 };
+	p->load_ramp = (struct tg_range){ 30, 120 };
+	p->replica_pps = 1000;
+	p->base_pps = 5000;
+	p->traffic_interval = 10;
 }
 
 enum {
@@ -534,7 +699,9 @@ enum {
 	OPT_WEEKLY,
 	OPT_INF_LIFE, OPT_AS_RATE, OPT_AS_SIZE, OPT_AS_LIFE, OPT_GANG_RATE,
 	OPT_GANG_ALPHA, OPT_GANG_SIZE, OPT_GANG_LOCAL, OPT_GANG_LEAD,
-	OPT_GANG_LIFE, OPT_CHURN, OPT_BURST, OPT_OUT,
+	OPT_GANG_LIFE, OPT_CHURN, OPT_BURST, OPT_OUT, OPT_LOAD_RATE,
+	OPT_LOAD_LAG, OPT_LOAD_RAMP, OPT_REPLICA_PPS, OPT_BASE_PPS,
+	OPT_TRAFFIC_INT, OPT_SCAN, OPT_NEIGH_RATE,
 };
 
 static const struct option longopts[] = {
@@ -557,6 +724,14 @@ static const struct option longopts[] = {
 	{ "churn-rate", required_argument, NULL, OPT_CHURN },
 	{ "burst", required_argument, NULL, OPT_BURST },
 	{ "out", required_argument, NULL, OPT_OUT },
+	{ "load-rate", required_argument, NULL, OPT_LOAD_RATE },
+	{ "load-lag", required_argument, NULL, OPT_LOAD_LAG },
+	{ "load-ramp", required_argument, NULL, OPT_LOAD_RAMP },
+	{ "replica-pps", required_argument, NULL, OPT_REPLICA_PPS },
+	{ "base-pps", required_argument, NULL, OPT_BASE_PPS },
+	{ "traffic-interval", required_argument, NULL, OPT_TRAFFIC_INT },
+	{ "scan", required_argument, NULL, OPT_SCAN },
+	{ "neigh-rate", required_argument, NULL, OPT_NEIGH_RATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -583,7 +758,16 @@ apply_option(int ch, const char *arg, struct tg_params *p, const char **out)
 		p->gang_max = r.hi;
 		return 0;
 	case OPT_BURST:
-		return parse_burst(arg, p);
+		return parse_burst(arg, p->bursts, &p->nbursts);
+	case OPT_SCAN:
+		return parse_burst(arg, p->scans, &p->nscans);
+	case OPT_LOAD_LAG:
+		return parse_range(arg, &p->load_lag);
+	case OPT_LOAD_RAMP:
+		if (parse_range(arg, &r) == -1 || r.lo < 1)
+			return -1;
+		p->load_ramp = r;
+		return 0;
 	case OPT_OUT:
 		*out = arg;
 		return 0;
@@ -603,6 +787,11 @@ apply_option(int ch, const char *arg, struct tg_params *p, const char **out)
 	case OPT_GANG_ALPHA: p->gang_alpha = v > 0.1 ? v : 0.1; break;
 	case OPT_GANG_LIFE: p->gang_life = v; break;
 	case OPT_CHURN: p->churn_rate = v; break;
+	case OPT_LOAD_RATE: p->load_rate = v; break;
+	case OPT_REPLICA_PPS: p->replica_pps = v; break;
+	case OPT_BASE_PPS: p->base_pps = v; break;
+	case OPT_TRAFFIC_INT: p->traffic_interval = v; break;
+	case OPT_NEIGH_RATE: p->neigh_rate = v; break;
 	default: return -1;
 	}
 	return 0;

@@ -8,6 +8,7 @@
  * max-warm seen from outside.
  */
 #include <check.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,18 @@ START_TEST(trace_errors)
 		"1,100,grab,a\n",
 		"1,100,alloc,\n",
 		"-1,100,alloc,a\n",
+		"1,100,traffic,\n",		/* no rate */
+		"1,100,traffic,abc\n",
+		"1,100,traffic,-5\n",
+		"1,100,traffic,nan\n",
+		"1,100,traffic,1e5\n",		/* digits only */
+		"1,100,traffic,5,6\n",
+		"1,100,traffic,9999999999999\n",	/* past 1e12 */
+		"1,100,neigh_miss,10.0.0.1\n",	/* no target */
+		"1,100,neigh_miss,10.0.0.1,\n",
+		"1,100,neigh_miss,10.0.0.1,host\n",
+		"1,100,neigh_miss,10.0.0.300,10.0.0.2\n",
+		"1,100,neigh_miss,10.0.0.1,10.0.0.2,x\n",
 	};
 	struct sim_trace tr;
 	char		 err[256];
@@ -116,6 +129,31 @@ START_TEST(trace_errors)
 		    err, sizeof(err)), -1);
 		ck_assert_msg(strncmp(err, "f:3: ", 5) == 0, "%s", err);
 	}
+}
+END_TEST
+
+/* The telemetry events: a rate, two addresses (v4 or v6), in order. */
+START_TEST(trace_signals_parsed)
+{
+	struct sim_trace tr;
+
+	parse_ok(&tr, "time_s,vni,event,resource\n"
+	    "1,100,traffic,5000\n"
+	    "1.5,100,traffic,12.25\n"
+	    "2,100,neigh_miss,10.0.0.1,10.0.0.9\n"
+	    "3,100,neigh_miss,2001:db8::1,2001:db8::99\n"
+	    "4,100,alloc,a\n");
+	ck_assert_uint_eq(tr.nevents, 5);
+	ck_assert_int_eq(tr.events[0].kind, SIM_EV_TRAFFIC);
+	ck_assert(tr.events[0].value == 5000);
+	ck_assert(tr.events[1].value == 12.25);
+	ck_assert_int_eq(tr.events[2].kind, SIM_EV_NEIGH_MISS);
+	ck_assert_str_eq(tr.names[tr.events[2].resource], "10.0.0.1");
+	ck_assert_str_eq(tr.names[tr.events[2].target], "10.0.0.9");
+	ck_assert_str_eq(tr.names[tr.events[3].target], "2001:db8::99");
+	ck_assert_str_eq(sim_event_name(tr.events[1].kind), "traffic");
+	ck_assert_str_eq(sim_event_name(tr.events[3].kind), "neigh_miss");
+	sim_trace_free(&tr);
 }
 END_TEST
 
@@ -416,6 +454,61 @@ START_TEST(shadow_deterministic)
 }
 END_TEST
 
+/* Steps of 4 requests 30 s after the traffic rises by 4000 pps. */
+static char *
+traffic_trace(void)
+{
+	size_t	 cap = 1 << 20, len = 0;
+	char	*s = xmalloc(cap);
+
+	len += (size_t)snprintf(s + len, cap - len,
+	    "time_s,vni,event,resource\n");
+	for (int t = 0; t < 6 * 3600; t++) {
+		int e = t / 600, in = t % 600;
+
+		if (in % 5 == 0)
+			len += (size_t)snprintf(s + len, cap - len,
+			    "%d,100,traffic,%d\n", t, 5000 + (t * 7919 % 50) +
+			    (in >= 100 && in < 400 ? 4000 : 0));
+		for (int i = 0; i < 4 && in == 130; i++)
+			len += (size_t)snprintf(s + len, cap - len,
+			    "%d.%d00,100,alloc,ld-%d-%d\n", t, 2 * i, e, i);
+		for (int i = 0; i < 4 && in == 450; i++)
+			len += (size_t)snprintf(s + len, cap - len,
+			    "%d.%d00,100,release,ld-%d-%d\n", t, 2 * i, e, i);
+	}
+	return s;
+}
+
+/* --no-traffic: the same trace without the telemetry hits less. */
+START_TEST(shadow_traffic_helps)
+{
+	struct sim_result	 res[2];
+	struct sim_trace	 tr;
+	struct sim_options	 o;
+	char			 err[256] = "", *text = traffic_trace();
+
+	parse_ok(&tr, text);
+	for (int i = 0; i < 2; i++) {
+		memset(&o, 0, sizeof(o));
+		ck_assert_int_eq(sim_policy_parse("shadow", &o.policy), 0);
+		o.miss_delay_ms = SIM_DEFAULT_MISS_DELAY_MS;
+		o.seed = 1;
+		o.no_traffic = i == 1;
+		ck_assert_msg(sim_run(&tr, &o, &res[i], err, sizeof(err)) ==
+		    0, "%s", err);
+		ck_assert_uint_eq(res[i].pools[0].stats.requests, 36 * 4);
+	}
+	ck_assert_msg(res[0].pools[0].stats.hits >=
+	    res[1].pools[0].stats.hits + 20, "with %" PRIu64 " without %"
+	    PRIu64, res[0].pools[0].stats.hits, res[1].pools[0].stats.hits);
+	sim_result_free(&res[0]);
+	sim_result_free(&res[1]);
+	sim_trace_free(&tr);
+	free(text);
+}
+END_TEST
+
 /* The engine never holds more than max-warm: waste <= 3 x duration. */
 START_TEST(shadow_guardrail_from_config)
 {
@@ -460,6 +553,7 @@ shadowsim_suite(void)
 	tcase_add_test(tc, trace_times_exact);
 	tcase_add_test(tc, trace_sorted_stably);
 	tcase_add_test(tc, trace_errors);
+	tcase_add_test(tc, trace_signals_parsed);
 	tcase_add_test(tc, policy_strings);
 	tcase_add_test(tc, ondemand_waits_full_delay);
 	tcase_add_test(tc, static_semantics_exact);
@@ -470,6 +564,7 @@ shadowsim_suite(void)
 	tcase_add_test(tc, config_pools_bound);
 	tcase_add_test(tc, shadow_deterministic);
 	tcase_add_test(tc, shadow_guardrail_from_config);
+	tcase_add_test(tc, shadow_traffic_helps);
 	suite_add_tcase(s, tc);
 	return s;
 }
