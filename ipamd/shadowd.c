@@ -61,8 +61,7 @@ struct shadowd_pool {
 	uint32_t		 lead_ms;
 	enum shadowd_lead_source lead_source;
 	bool			 replan;	/* an event since the plan */
-	double			 traffic_rate;	/* packets/s, telemetry */
-	uint64_t		 neigh_misses;
+	double			 traffic_rate;	/* packets/s, as measured */
 };
 TAILQ_HEAD(shadowd_pool_list, shadowd_pool);
 
@@ -648,6 +647,7 @@ shadowd_traffic(struct shadowd *sd, const char *pool, double rate)
 		return -1;
 	}
 	sp->traffic_rate = rate;
+	shadow_traffic(sp->engine, now_ms(sd), rate);
 	return 0;
 }
 
@@ -661,9 +661,7 @@ shadowd_neigh_miss(struct shadowd *sd, const char *pool,
 		errno = ENOENT;
 		return -1;
 	}
-	(void)source;
-	(void)target;
-	sp->neigh_misses++;
+	shadow_neigh_miss(sp->engine, now_ms(sd), source, target);
 	plan_soon(sp);
 	return 0;
 }
@@ -816,8 +814,6 @@ shadowd_foreach(struct shadowd *sd,
 		warm_counts(sp, now, &v.ready, &v.converging);
 		v.lead_ms = sp->lead_ms;
 		v.lead_source = sp->lead_source;
-		v.traffic_rate = sp->traffic_rate;
-		v.neigh_misses = sp->neigh_misses;
 		memcpy(v.alerts, sp->alerts, sizeof(v.alerts));
 		shadow_report(sp->engine, &v.report);
 		cb(&v, arg);
@@ -952,15 +948,6 @@ convergence_json(const struct shadowd_pool *sp)
 	    "p99Ms", (json_int_t)c->p99_ms);
 }
 
-/* What traffic telemetry brought (trafficd.h). */
-static json_t *
-traffic_json(const struct shadowd_pool *sp, const struct shadow_report *r)
-{
-	(void)r;
-	return json_pack("{s:f, s:I}", "rate", sp->traffic_rate,
-	    "neighMisses", (json_int_t)sp->neigh_misses);
-}
-
 static json_t *
 pool_json(struct shadowd_pool *sp)
 {
@@ -984,10 +971,12 @@ pool_json(struct shadowd_pool *sp)
 	json_object_set_new(o, "outcomes", outcomes_json(&r));
 	json_object_set_new(o, "models", models_json(&r));
 	signals_json(&r, o);
+	/* The rate as trafficd measured it, before the engine smooths it. */
+	json_object_set_new(json_object_get(o, "traffic"), "measured",
+	    json_real(sp->traffic_rate));
 	json_object_set_new(o, "policy", policy_json(&r,
 	    shadow_params(sp->engine)));
 	json_object_set_new(o, "convergence", convergence_json(sp));
-	json_object_set_new(o, "traffic", traffic_json(sp, &r));
 	json_object_set_new(o, "policyChanges", policy_log_json(sp));
 	json_object_set_new(o, "counters", counters_json(&r));
 	json_object_set_new(o, "memoryBytes", json_integer((json_int_t)

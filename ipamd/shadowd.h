@@ -190,8 +190,6 @@ struct shadowd_view {
 	uint32_t		 lead_ms;
 	enum shadowd_lead_source lead_source;
 	uint64_t		 alerts[SHADOWD_ALERT_KINDS];	/* logged */
-	double			 traffic_rate;	/* last shadowd_traffic() */
-	uint64_t		 neigh_misses;
 	struct shadow_report	 report;
 };
 void		 shadowd_foreach(struct shadowd *,

@@ -191,9 +191,9 @@ tick(unsigned seconds)
 	trafficd_tick(td);
 }
 
-/* The shadow view's traffic object of pool. */
+/* The shadow view's object key ("traffic", "neighMisses") of pool. */
 static json_t *
-shadow_traffic(const char *pool)
+shadow_signal(const char *pool, const char *key)
 {
 	char *r = request("GET", "/v1/ipam/shadow");
 	json_t *j, *p, *out = NULL;
@@ -205,7 +205,7 @@ shadow_traffic(const char *pool)
 	json_array_foreach(json_object_get(j, "pools"), i, p)
 		if (strcmp(json_string_value(json_object_get(p, "pool")),
 		    pool) == 0)
-			out = json_incref(json_object_get(p, "traffic"));
+			out = json_incref(json_object_get(p, key));
 	json_decref(j);
 	ck_assert_ptr_nonnull(out);
 	return out;
@@ -251,10 +251,16 @@ START_TEST(test_flows_to_pools)
 	ck_assert_double_eq_tol(web.rate, rate, 1e-9);
 	ck_assert_uint_eq(other.records, 0);
 	ck_assert_double_eq(other.rate, 0);
-	/* The engine got it: the shadow view and /metrics say so. */
-	tr = shadow_traffic("web");
-	ck_assert_double_eq_tol(json_real_value(json_object_get(tr, "rate")),
-	    rate, 1e-9);
+	/* The engine got it (and smooths it): the shadow view and /metrics
+	 * say so. */
+	tr = shadow_signal("web", "traffic");
+	ck_assert_double_eq_tol(json_real_value(json_object_get(tr,
+	    "measured")), rate, 1e-9);
+	ck_assert_double_gt(json_real_value(json_object_get(tr, "rate")), 0);
+	ck_assert_double_le(json_real_value(json_object_get(tr, "rate")),
+	    rate);
+	ck_assert_int_eq(json_integer_value(json_object_get(tr, "samples")),
+	    1);
 	json_decref(tr);
 	ck_assert_double_eq_tol(metric("evpnd_telemetry_traffic_rate"
 	    "{pool=\"web\"}"), rate, 1e-9);
@@ -267,8 +273,9 @@ START_TEST(test_flows_to_pools)
 	ck_assert_double_eq_tol(pool_view("web").rate, rate, 1e-9);
 	tick(2);
 	ck_assert_double_eq(pool_view("web").rate, 0);
-	tr = shadow_traffic("web");
-	ck_assert_double_eq(json_real_value(json_object_get(tr, "rate")), 0);
+	tr = shadow_signal("web", "traffic");
+	ck_assert_double_eq(json_real_value(json_object_get(tr, "measured")),
+	    0);
 	json_decref(tr);
 }
 END_TEST
@@ -423,14 +430,46 @@ START_TEST(test_neighbour_misses)
 	tick(1);
 	ck_assert_uint_eq(pool_view("web").neigh_misses, 2);
 	ck_assert_uint_eq(pool_view("other").neigh_misses, 0);
-	tr = shadow_traffic("web");
-	ck_assert_int_eq(json_integer_value(json_object_get(tr,
-	    "neighMisses")), 2);
+	tr = shadow_signal("web", "neighMisses");
+	ck_assert_int_eq(json_integer_value(json_object_get(tr, "total")), 2);
 	json_decref(tr);
 	ck_assert_double_eq(metric("evpnd_telemetry_neighbor_misses_total"
 	    "{pool=\"web\"}"), 2);
 	ck_assert_double_eq(metric("evpnd_telemetry_neighbor_requests_total"),
 	    7);
+}
+END_TEST
+
+/* One source asking for many addresses nobody holds is a scan: the
+ * engine's alert names it. */
+START_TEST(test_scan_alert)
+{
+	char target[32], *r;
+	uint8_t f[128];
+	json_t *j, *a;
+	size_t n, i;
+	bool found = false;
+
+	for (int k = 0; k < 48; k++) {
+		snprintf(target, sizeof(target), "10.10.0.%d", 100 + k);
+		n = frame_arp(f, "10.10.0.66", target);
+		sample(f, n);
+	}
+	tick(1);
+	ck_assert_uint_eq(pool_view("web").neigh_misses, 48);
+	r = request("GET", "/v1/ipam/alerts");
+	ck_assert_int_eq(status_of(r), 200);
+	j = body_json(r);
+	free(r);
+	json_array_foreach(json_object_get(j, "alerts"), i, a)
+		if (strcmp(json_string_value(json_object_get(a, "kind")),
+		    "scan") == 0 && strstr(json_string_value(json_object_get(a,
+		    "message")), "10.10.0.66") != NULL)
+			found = true;
+	json_decref(j);
+	ck_assert_msg(found, "no scan alert naming 10.10.0.66");
+	ck_assert_double_eq(metric("evpnd_shadow_alerts_total{pool=\"web\","
+	    "kind=\"scan\"}"), 1);
 }
 END_TEST
 
@@ -484,6 +523,7 @@ trafficd_suite(void)
 	tcase_add_test(tc, test_flows_to_pools);
 	tcase_add_test(tc, test_samples_to_pools);
 	tcase_add_test(tc, test_neighbour_misses);
+	tcase_add_test(tc, test_scan_alert);
 	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
 	return s;
