@@ -5,8 +5,10 @@
  * (tests/fixtures/softflowd_ipfix.hex) sent over UDP to the real
  * collector; bridge samples are frames built here and read by the real
  * pkt_decode().  What is checked is what comes out: the per-pool rate
- * and counts, the shadow view and /metrics, and the reload of the
- * sockets against a port another socket holds.
+ * and counts, the shadow view and /metrics, the scan alert, the reload
+ * of the sockets against a port another socket holds, and, over four
+ * hours of the fake clock, that a pool's engine learns traffic steps
+ * that allocations follow and then raises the forecast before them.
  */
 #include <check.h>
 #include <errno.h>
@@ -473,6 +475,97 @@ START_TEST(test_scan_alert)
 }
 END_TEST
 
+/*
+ * Traffic as a leading signal, end to end on the fake clock: episodes of
+ * EPISODE_S in which the flows of pool web step up by STEP_PPS at 100 s
+ * and STEP_REQ allocations come STEP_LAG_S later (as an autoscaler
+ * would), released at 400 s.  Once the engine has learned that, a step
+ * alone raises the pool's forecast before any request comes.
+ */
+#define EPISODE_S	600
+#define EPISODES	24
+#define BASE_PPS	5000
+#define STEP_PPS	4000
+#define STEP_REQ	4
+#define STEP_LAG_S	30
+
+static void
+episode_second(int e, int t, bool requests)
+{
+	struct flow_record r;
+	char body[128], path[128], *resp;
+	int pps = BASE_PPS + (t >= 100 && t < 400 ? STEP_PPS : 0);
+
+	memset(&r, 0, sizeof(r));
+	r.version = 10;
+	ipaddr_parse("10.10.0.77", &r.src);
+	ipaddr_parse("10.10.0.1", &r.dst);
+	r.packets = (uint64_t)pps / SAMPLING;	/* the exporter's sample */
+	trafficd_flow_record(td, &r);
+	if (requests && (t == 100 + STEP_LAG_S || t == 101 + STEP_LAG_S))
+		for (int k = 0; k < STEP_REQ / 2; k++) {
+			snprintf(body, sizeof(body), "{\"resource\": "
+			    "\"e%d-%d-%d\", \"family\": \"ipv4\"}", e, t, k);
+			resp = request_body("POST",
+			    "/v1/ipam/pools/web/allocations", body);
+			ck_assert_int_eq(status_of(resp), 201);
+			free(resp);
+		}
+	if (requests && t == 400)
+		for (int s = 100 + STEP_LAG_S; s <= 101 + STEP_LAG_S; s++)
+			for (int k = 0; k < STEP_REQ / 2; k++) {
+				snprintf(path, sizeof(path),
+				    "/v1/ipam/allocations/e%d-%d-%d", e, s, k);
+				resp = request("DELETE", path);
+				ck_assert_int_eq(status_of(resp), 204);
+				free(resp);
+			}
+	tick(1);
+	shadowd_tick(ipamd_shadowd(d.ipamd));
+	ipamd_drain(d.ipamd);
+}
+
+static double
+shadow_number(const char *key, const char *sub)
+{
+	json_t *o = shadow_signal("web", key);
+	double v = json_number_value(json_object_get(o, sub));
+
+	json_decref(o);
+	return v;
+}
+
+START_TEST(test_traffic_leads_requests)
+{
+	double pending0, pending, lead0, lead;
+	json_t *f;
+
+	for (int e = 0; e < EPISODES; e++)
+		for (int t = 0; t < EPISODE_S; t++)
+			episode_second(e, t, true);
+	ck_assert_msg(shadow_number("traffic", "gain") > 0,
+	    "the engine learned no gain from the traffic");
+	/* The step again, no request yet. */
+	for (int t = 0; t < 95; t++)
+		episode_second(EPISODES, t, false);
+	pending0 = shadow_number("traffic", "pending");
+	f = shadow_signal("web", "forecast");
+	lead0 = json_number_value(json_object_get(json_object_get(f, "lead"),
+	    "mean"));
+	json_decref(f);
+	for (int t = 95; t < 100 + STEP_LAG_S / 2; t++)
+		episode_second(EPISODES, t, false);
+	pending = shadow_number("traffic", "pending");
+	f = shadow_signal("web", "forecast");
+	lead = json_number_value(json_object_get(json_object_get(f, "lead"),
+	    "mean"));
+	json_decref(f);
+	ck_assert_msg(pending > pending0 + 1, "pending %g -> %g", pending0,
+	    pending);
+	ck_assert_msg(lead > lead0, "lead forecast %g -> %g", lead0, lead);
+}
+END_TEST
+
 /* A reload to a port another socket holds changes nothing; to a free
  * one it moves the collector; a reload without the sampler closes it. */
 START_TEST(test_reload)
@@ -524,6 +617,8 @@ trafficd_suite(void)
 	tcase_add_test(tc, test_samples_to_pools);
 	tcase_add_test(tc, test_neighbour_misses);
 	tcase_add_test(tc, test_scan_alert);
+	tcase_add_test(tc, test_traffic_leads_requests);
+	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
 	return s;
