@@ -90,6 +90,13 @@
  * the waits of misses less the queue the model expected.  Every change
  * is logged with its reason (shadow_policy_log()).
  *
+ * Leading signals (shadow_traffic.c).  The VNI's traffic rate
+ * (shadow_traffic) and ARP/ND requests for unallocated pool addresses
+ * (shadow_neigh_miss) are learned like remote adds: rises of the rate
+ * and fresh misses, at lags and gains from their cross-covariance with
+ * the requests; what they announce is counted as known demand, like an
+ * intent.  Without them nothing is learned.
+ *
  * Anomalies (shadow_anomaly.c).  Requests that remote adds (times the
  * high end of the learned requests-per-add spread, fading over a
  * minute) or intents announced are taken off first.  "burst": a run
@@ -100,7 +107,8 @@
  * "drop": its other side, against the level alone;
  * "churn_without_alloc": requests after remote adds implausibly few even
  * at the low end of the learned ratio's spread, over a 300-s window or
- * three.  Measured false alarms: none on 20 generated days x 2 pools,
+ * three; "scan": one source asking for 32 or more distinct
+ * unallocated addresses within a minute.  Measured false alarms: none on 20 generated days x 2 pools,
  * one on four generated weeks with a weekly pattern x 2 pools (README).
  */
 #ifndef IPAM_SHADOW_H

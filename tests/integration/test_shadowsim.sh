@@ -7,7 +7,11 @@
 #    the object carries the fields of §6; the oracle waits for nothing
 #    and costs less than shadow; a slow fabric lengthens waits;
 #  - tracegen --weekly: same bytes for a seed, a quieter weekend;
-#  - --series writes one row per tick; bad arguments fail.
+#  - --series writes one row per tick; bad arguments fail;
+#  - tracegen --load-rate: traffic leads the replicas, same bytes for a
+#    seed; shadowsim hits more with the traffic than with --no-traffic,
+#    deterministically; tracegen --scan: a "scan" alert within a minute
+#    naming the source; a bad traffic line is named.
 set -u
 
 # BUILD_DIR (scripts/test.sh sets it) or the current directory (make check).
@@ -108,6 +112,55 @@ check "missing trace fails" sh -c "! '$SHADOWSIM' --trace '$work/none' \
 printf 'time_s,vni,event,resource\n1,100,eat,x\n' > "$work/bad.csv"
 check "bad trace names its line" sh -c "'$SHADOWSIM' --trace \
     '$work/bad.csv' --policy ondemand 2>&1 | grep -q 'bad.csv:2: bad event'"
+
+# Load-driven autoscaling: traffic leads the replicas.
+load="--duration 172800 --seed 2 --vnis 100 --inference-rate 0 --gang-rate 0
+    --autoscale-rate 0 --churn-rate 0 --load-rate 3"
+# shellcheck disable=SC2086
+"$TRACEGEN" $load --out "$work/l.csv" || exit 1
+# shellcheck disable=SC2086
+"$TRACEGEN" $load > "$work/l2.csv" || exit 1
+check "tracegen --load-rate same seed, same bytes" \
+    cmp -s "$work/l.csv" "$work/l2.csv"
+check "tracegen --load-rate: traffic samples every 10 s" \
+    test "$(grep -c ',traffic,' "$work/l.csv")" -eq 17280
+first=$(awk -F, '$3 == "alloc" { print $1; exit }' "$work/l.csv")
+check "traffic above its base before the first replica" awk -F, -v a="$first" '
+    $3 == "traffic" && $1 < a && $1 > a - 90 && $4 > 5400 { up = 1 }
+    END { exit !up }' "$work/l.csv"
+"$SHADOWSIM" --trace "$work/l.csv" --policy shadow --json \
+    > "$work/t1.json" || fail=1
+"$SHADOWSIM" --trace "$work/l.csv" --policy shadow --json \
+    > "$work/t2.json" || fail=1
+"$SHADOWSIM" --trace "$work/l.csv" --policy shadow --no-traffic --json \
+    > "$work/t0.json" || fail=1
+check "traffic trace: deterministic JSON" cmp -s "$work/t1.json" \
+    "$work/t2.json"
+check "traffic raises the autoscaler-step hit rate" sh -c "[ \$(jq \
+    '.hit_rate > $(jq .hit_rate "$work/t0.json") + 0.05' \
+    '$work/t1.json') = true ]"
+check "--no-traffic: the requests are the same" sh -c "[ \$(jq .requests \
+    '$work/t0.json') = \$(jq .requests '$work/t1.json') ]"
+"$SHADOWSIM" --trace "$work/l.csv" --policy ondemand --json \
+    > "$work/od.json" || fail=1
+check "traffic telemetry: ondemand ignores it" sh -c "[ \$(jq .requests \
+    '$work/od.json') = \$(jq .requests '$work/t1.json') ]"
+
+# A scan: 200 free addresses from one source in a minute.
+"$TRACEGEN" --duration 7200 --seed 4 --vnis 100 --scan 3600:200 \
+    --neigh-rate 30 --out "$work/scan.csv" || exit 1
+"$SHADOWSIM" --trace "$work/scan.csv" --policy shadow --json \
+    > "$work/scan.json" || fail=1
+check "scan alert within a minute, naming the source" sh -c "[ \$(jq \
+    '[.anomalies[] | select(.kind == \"scan\" and .time_s >= 3600 and
+    .time_s <= 3660 and (.message | startswith(\"10.0.0.201 \")))] |
+    length' '$work/scan.json') = 1 ]"
+check "ordinary misses: no other scan alert" sh -c "[ \$(jq \
+    '[.anomalies[] | select(.kind == \"scan\")] | length' \
+    '$work/scan.json') = 1 ]"
+printf 'time_s,vni,event,resource\n1,100,traffic,fast\n' > "$work/bad2.csv"
+check "bad traffic line is named" sh -c "'$SHADOWSIM' --trace \
+    '$work/bad2.csv' --policy shadow 2>&1 | grep -q 'bad2.csv:2: bad traffic'"
 
 echo "$passed passed, $failed failed"
 exit $fail
