@@ -356,6 +356,23 @@ sample(const uint8_t *f, size_t len)
 	ck_assert_int_eq(trafficd_sample(td, BRIDGE, &s), 0);
 }
 
+/* An ARP request / a neighbour solicitation sampled on the bridge. */
+static void
+sample_arp(const char *sender, const char *target)
+{
+	uint8_t f[128];
+
+	sample(f, frame_arp(f, sender, target));
+}
+
+static void
+sample_ns(const char *src, const char *target)
+{
+	uint8_t f[128];
+
+	sample(f, frame_ns(f, src, target));
+}
+
 START_TEST(test_samples_to_pools)
 {
 	struct trafficd_pool_view web, other;
@@ -376,8 +393,7 @@ START_TEST(test_samples_to_pools)
 	n = frame_ipv4(f, "10.20.0.5", "10.20.0.6");
 	sample(f, n);
 	/* Every ARP request is taken: it counts one. */
-	n = frame_arp(f, "10.10.0.77", "10.10.0.78");
-	sample(f, n);
+	sample_arp("10.10.0.77", "10.10.0.78");
 	tick(1);
 	web = pool_view("web");
 	other = pool_view("other");
@@ -400,9 +416,7 @@ END_TEST
 START_TEST(test_neighbour_misses)
 {
 	char *r;
-	uint8_t f[128];
 	json_t *tr;
-	size_t n;
 
 	/* An allocation of web: its address is held. */
 	r = request_body("POST", "/v1/ipam/pools/web/allocations",
@@ -413,22 +427,15 @@ START_TEST(test_neighbour_misses)
 	ipamd_drain(d.ipamd);
 
 	/* Misses: nobody holds these. */
-	n = frame_arp(f, "10.10.0.1", "10.10.0.50");
-	sample(f, n);
-	n = frame_ns(f, "2001:db8::77", "2001:db8::99");
-	sample(f, n);
+	sample_arp("10.10.0.1", "10.10.0.50");
+	sample_ns("2001:db8::77", "2001:db8::99");
 	/* No misses: allocated, the gateway, gratuitous, no pool, DAD
 	 * probes for an address outside every pool. */
-	n = frame_arp(f, "10.10.0.50", "10.10.0.1");
-	sample(f, n);
-	n = frame_arp(f, "10.10.0.1", "10.10.0.254");
-	sample(f, n);
-	n = frame_arp(f, "10.10.0.60", "10.10.0.60");
-	sample(f, n);
-	n = frame_arp(f, "10.10.0.1", "192.0.2.9");
-	sample(f, n);
-	n = frame_ns(f, "::", "2001:db9::1");
-	sample(f, n);
+	sample_arp("10.10.0.50", "10.10.0.1");
+	sample_arp("10.10.0.1", "10.10.0.254");
+	sample_arp("10.10.0.60", "10.10.0.60");
+	sample_arp("10.10.0.1", "192.0.2.9");
+	sample_ns("::", "2001:db9::1");
 	tick(1);
 	ck_assert_uint_eq(pool_view("web").neigh_misses, 2);
 	ck_assert_uint_eq(pool_view("other").neigh_misses, 0);
@@ -447,15 +454,13 @@ END_TEST
 START_TEST(test_scan_alert)
 {
 	char target[32], *r;
-	uint8_t f[128];
 	json_t *j, *a;
-	size_t n, i;
+	size_t i;
 	bool found = false;
 
 	for (int k = 0; k < 48; k++) {
 		snprintf(target, sizeof(target), "10.10.0.%d", 100 + k);
-		n = frame_arp(f, "10.10.0.66", target);
-		sample(f, n);
+		sample_arp("10.10.0.66", target);
 	}
 	tick(1);
 	ck_assert_uint_eq(pool_view("web").neigh_misses, 48);
