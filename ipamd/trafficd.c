@@ -410,13 +410,15 @@ sampler_refresh(struct tsampler *ts)
 	    ts->rate);
 }
 
+/* The VNI of the vxlan block whose bridge, or VXLAN device, is ifname. */
 static uint32_t
-bridge_vni(const struct config *conf, const char *bridge)
+bridge_vni(const struct config *conf, const char *ifname)
 {
 	const struct conf_vxlan *vx;
 
 	TAILQ_FOREACH(vx, &conf->vxlans, entry)
-		if (vx->bridge != NULL && strcmp(vx->bridge, bridge) == 0)
+		if ((vx->bridge != NULL && strcmp(vx->bridge, ifname) == 0) ||
+		    strcmp(vx->name, ifname) == 0)
 			return vx->vni;
 	return 0;
 }

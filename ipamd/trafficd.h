@@ -16,8 +16,12 @@
  * with a prefix holding its source or its destination (once per pool
  * when both are in it; pools of different tenants may share a prefix,
  * and each counts it).  A frame sampled on a bridge counts in any case
- * for the pool of the bridge's VNI (the vxlan block naming the bridge),
- * so frames without an address in a pool count there.  The prefixes
+ * for the pool of the bridge's VNI (the vxlan block naming the bridge,
+ * or naming it as its VXLAN device), so frames without an address in a
+ * pool count there.  A packet socket on a bridge sees the frames to and
+ * from this host and the flooded ones (every ARP request), not unicast
+ * forwarded between two ports; sampling the VXLAN device as well sees
+ * the traffic to and from the other VTEPs.  The prefixes
  * come from a table rebuilt from the allocator at every tick, so pools
  * made at run time are seen within a second.
  *

@@ -39,6 +39,7 @@
 #define SAMPLE_RATE	100	/* the bridge sampler's 1 in N */
 #define WINDOW		10
 #define BRIDGE		"brtest-nx"	/* never made: fed by hand */
+#define VXDEV		"vxtest-nx"	/* a VXLAN device, the same */
 
 /*
  * The fixture's IPFIX records (tshark reads the same): in the second
@@ -87,6 +88,8 @@ conf_text(uint16_t p, const char *extra)
 	ck_assert_int_ne(asprintf(&text,
 	    "vxlan vx100\n vni 100\n bridge " BRIDGE "\n"
 	    " local-tunnel-ip 10.0.0.11\n!\n"
+	    "vxlan " VXDEV "\n vni 300\n local-tunnel-ip 10.0.0.11\n!\n"
+	    "ipam pool v300\n vni 300\n prefix 10.30.0.0/24\n!\n"
 	    "ipam pool web\n vni 100\n prefix 10.10.0.0/24\n"
 	    " prefix 2001:db8::/64\n gateway 10.10.0.254\n"
 	    " mac-prefix 02:00:0c\n"
@@ -95,6 +98,7 @@ conf_text(uint16_t p, const char *extra)
 	    "telemetry\n"
 	    " flow-collector port %u address 127.0.0.1 sampling %d\n"
 	    " sample bridge " BRIDGE " rate %d\n"
+	    " sample bridge " VXDEV " rate 1\n"
 	    " rate-window %d\n%s!\n"
 	    "router bgp 65000\n bgp router-id 10.0.0.11\n bgp listen-port 0\n"
 	    " address-family l2vpn evpn\n  advertise-all-vni\n"
@@ -406,6 +410,12 @@ START_TEST(test_samples_to_pools)
 	trafficd_stats(td, &st);
 	ck_assert_uint_eq(st.samples, 5);
 	ck_assert_uint_eq(st.samples_unmatched, 0);
+	/* A sampler on a VXLAN device counts for its block's VNI. */
+	ck_assert_int_eq(trafficd_sample(td, VXDEV, &(struct pkt_sample)
+	    { .kind = PKT_OTHER }), 0);
+	tick(1);
+	ck_assert_uint_eq(pool_view("v300").packets, 1);
+	ck_assert_uint_eq(pool_view("web").samples, 5);
 	/* A bridge with no sampler configured. */
 	ck_assert_int_eq(trafficd_sample(td, "br-other", &(struct pkt_sample)
 	    { .kind = PKT_OTHER }), -1);
