@@ -25,6 +25,7 @@
 #include "dataplane/dataplane.h"
 #include "ipamd/ipamd.h"
 #include "ipamd/shadowd.h"
+#include "ipamd/trafficd.h"
 #include "evpn/evpn.h"
 #include "ipam/fabric.h"
 #include "ipam/ipam.h"
@@ -523,6 +524,100 @@ render_shadow(struct evbuffer *b, const struct evpnd *d)
 	free(s.v);
 }
 
+/* ---- traffic telemetry (ipamd/trafficd.h) ---- */
+
+static void
+render_flow_counters(struct evbuffer *b, const struct trafficd_stats *st)
+{
+	put_counter(b, "evpnd_telemetry_flow_messages_total", "IPFIX and "
+	    "NetFlow v9 messages the flow collector received.",
+	    st->flow.messages);
+	put_counter(b, "evpnd_telemetry_flow_records_total", "Flow data "
+	    "records decoded.", st->flow.records);
+	put_counter(b, "evpnd_telemetry_flow_malformed_total", "Flow export "
+	    "messages refused as malformed.", st->flow.malformed);
+	put_counter(b, "evpnd_telemetry_flow_templates_total", "Flow "
+	    "templates learned.", st->flow.templates);
+	put_counter(b, "evpnd_telemetry_flow_unknown_sets_total", "Flow data "
+	    "sets skipped: their template was not known yet.",
+	    st->flow.unknown_sets);
+	put_counter(b, "evpnd_telemetry_flow_records_unmatched_total", "Flow "
+	    "records with no address in any pool.", st->records_unmatched);
+	put_counter(b, "evpnd_telemetry_samples_total", "Frames sampled on "
+	    "bridges and decoded.", st->samples);
+	put_counter(b, "evpnd_telemetry_samples_unmatched_total", "Sampled "
+	    "frames of no pool (no address in one, no VNI with one).",
+	    st->samples_unmatched);
+	put_counter(b, "evpnd_telemetry_neighbor_requests_total", "ARP "
+	    "requests and ND solicitations sampled.", st->neigh_requests);
+}
+
+static void
+put_sampler(const struct trafficd_sampler_view *v, void *arg)
+{
+	struct evbuffer *b = arg;
+
+	evbuffer_add_printf(b, "evpnd_telemetry_sampler_frames_total{bridge="
+	    "\"");
+	put_label_value(b, v->bridge);
+	evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)v->frames);
+}
+
+struct traffic_snap {
+	struct trafficd_pool_view *v;
+	size_t			 n;
+};
+
+static void
+traffic_snap_add(const struct trafficd_pool_view *v, void *arg)
+{
+	struct traffic_snap *s = arg;
+
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = *v;
+}
+
+static void
+render_traffic_pools(struct evbuffer *b, const struct trafficd *td)
+{
+	struct traffic_snap s = { NULL, 0 };
+
+	trafficd_foreach_pool(td, traffic_snap_add, &s);
+	put_family(b, "evpnd_telemetry_traffic_rate", "gauge", "Packets per "
+	    "second in a pool's addresses or its VNI over the rate window, "
+	    "scaled for sampling, by pool.");
+	for (size_t i = 0; i < s.n; i++)
+		put_pool_sample(b, "evpnd_telemetry_traffic_rate", s.v[i].pool,
+		    NULL, s.v[i].rate);
+	put_family(b, "evpnd_telemetry_traffic_packets_total", "counter",
+	    "Packets counted for a pool, scaled for sampling, by pool.");
+	for (size_t i = 0; i < s.n; i++)
+		put_pool_sample(b, "evpnd_telemetry_traffic_packets_total",
+		    s.v[i].pool, NULL, (double)s.v[i].packets);
+	put_family(b, "evpnd_telemetry_neighbor_misses_total", "counter",
+	    "ARP requests and ND solicitations for a pool address nobody "
+	    "holds, by pool.");
+	for (size_t i = 0; i < s.n; i++)
+		put_pool_sample(b, "evpnd_telemetry_neighbor_misses_total",
+		    s.v[i].pool, NULL, (double)s.v[i].neigh_misses);
+	free(s.v);
+}
+
+static void
+render_telemetry(struct evbuffer *b, const struct evpnd *d)
+{
+	struct trafficd_stats st;
+
+	if (d->traffic == NULL)
+		return;
+	trafficd_stats(d->traffic, &st);
+	render_flow_counters(b, &st);
+	put_family(b, "evpnd_telemetry_sampler_frames_total", "counter",
+	    "Frames a bridge's sampler read, by bridge.");
+	trafficd_foreach_sampler(d->traffic, put_sampler, b);
+	render_traffic_pools(b, d->traffic);
+}
+
 /* ---- measured convergence (evpn/evpn_converge.c) ---- */
 
 static void
@@ -585,6 +680,7 @@ metrics_render(struct evbuffer *b, struct evpnd *d)
 	render_ipam(b, d);
 	render_fabric(b, d);
 	render_shadow(b, d);
+	render_telemetry(b, d);
 	free(set.v);
 }
 

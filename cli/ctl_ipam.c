@@ -406,6 +406,13 @@ print_shadow_pool(const json_t *p)
 	    "ratio %.2f)\n", jnum(m, "holt", "weight", NULL),
 	    jnum(m, "kalman", "weight", NULL), jnum(m, "churn", "weight", NULL),
 	    jnum(m, "churn", "lagS", NULL), jnum(m, "churn", "ratio", NULL));
+	printf("  traffic: %.1f packets/s (measured %.1f), lag %.1fs, gain "
+	    "%.4f; neighbour misses %.0f (%.0f targets recently)\n",
+	    jnum(p, "traffic", "rate", NULL),
+	    jnum(p, "traffic", "measured", NULL),
+	    jnum(p, "traffic", "lagS", NULL), jnum(p, "traffic", "gain", NULL),
+	    jnum(p, "neighMisses", "total", NULL),
+	    jnum(p, "neighMisses", "targets", NULL));
 	printf("  policy: quantile %.3f [%.3f, %.3f], lead %.2fs x %.2f, "
 	    "warm %.0f..%.0f, max fraction %.3f\n",
 	    jnum(pol, "quantile", NULL), jnum(pol, "quantileLow", NULL),

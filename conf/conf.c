@@ -140,6 +140,7 @@ conf_free(struct config *c)
 	conf_ipam_datastore_clear(&c->ipam_datastore);
 	conf_api_listen_clear(&c->api_listen);
 	conf_api_clients_clear(&c->api_clients);
+	conf_telemetry_clear(&c->telemetry);
 	free(c->hostname);
 	free(c->log_file);
 	free(c);

@@ -363,6 +363,46 @@ struct conf_api_client {
 };
 TAILQ_HEAD(conf_api_client_list, conf_api_client);
 
+/*
+ * "telemetry": traffic as a leading signal for the shadow inventory
+ * (the shadow inventory issue, item 6).
+ *
+ *   telemetry
+ *    flow-collector port PORT [address ADDR] [sampling N]
+ *    sample bridge NAME rate N
+ *    rate-window SECONDS
+ *   exit-telemetry
+ *
+ * flow-collector: IPFIX (RFC 7011) / NetFlow v9 (RFC 3954) over UDP on
+ * PORT (all addresses when none is given); sampling N says the
+ * exporter counts 1 in N packets, so its counts are scaled by N.
+ * sample bridge: every ARP request and ND solicitation on NAME, and 1
+ * in N of its other frames (rate 0: only those requests).  rate-window:
+ * the traffic rate is what arrived over the last SECONDS (at least the
+ * exporter's active timeout, or a flow's packets come as a spike).
+ */
+#define CONF_TELEMETRY_DEFAULT_WINDOW	10	/* seconds */
+#define CONF_TELEMETRY_MAX_WINDOW	600
+#define CONF_TELEMETRY_MAX_RATE		1000000	/* 1 in N, both kinds */
+#define CONF_TELEMETRY_MAX_SAMPLERS	64
+
+struct conf_telemetry_sampler {
+	TAILQ_ENTRY(conf_telemetry_sampler) entry;
+	char		*bridge;
+	uint32_t	 rate;			/* 1 in rate; 0 = ARP/ND only */
+};
+TAILQ_HEAD(conf_telemetry_sampler_list, conf_telemetry_sampler);
+
+struct conf_telemetry {
+	bool		 enabled;		/* the block is there */
+	bool		 has_collector;
+	struct ipaddr	 collector_addr;	/* af 0 = every address */
+	uint16_t	 collector_port;
+	uint32_t	 collector_sampling;	/* exporter's 1 in N; 1 = all */
+	uint32_t	 rate_window;		/* seconds */
+	struct conf_telemetry_sampler_list samplers;	/* file order */
+};
+
 struct config {
 	char		*hostname;
 	enum log_dest	 log_dest;
@@ -375,6 +415,7 @@ struct config {
 	struct conf_ipam_datastore ipam_datastore;
 	struct conf_api_listen api_listen;
 	struct conf_api_client_list api_clients;	/* file order */
+	struct conf_telemetry telemetry;
 };
 
 /* Parse; on error returns NULL and writes "FILE:LINE: message" to err. */
@@ -419,6 +460,10 @@ const char	*conf_api_role_name(enum conf_api_role);
 char		*conf_ipam_pool_text(const struct conf_ipam_pool *,
 		    bool redact);
 void		 conf_ipam_datastore_clear(struct conf_ipam_datastore *);
+void		 conf_telemetry_clear(struct conf_telemetry *);
+/* The sampler of bridge in t; NULL when there is none. */
+const struct conf_telemetry_sampler *conf_telemetry_sampler_find(
+		    const struct conf_telemetry *, const char *bridge);
 /* The datastore's key prefix, the default when not configured. */
 const char	*conf_datastore_prefix(const struct config *);
 /* Millionths as the shortest exact decimal: 900000 -> "0.9". */

@@ -197,8 +197,8 @@ cmd_noop(struct parser *p)
 	return cp_want_args(p, 0, 0);
 }
 
-static int
-cmd_exit_to_parent(struct parser *p)
+int
+cp_cmd_exit(struct parser *p)
 {
 	if (cp_want_args(p, 0, 0) == -1)
 		return -1;
@@ -989,6 +989,7 @@ static const struct command top_cmds[] = {
 	{ "vrf", cmd_vrf },
 	{ "ipam pool", cp_cmd_ipam_pool },
 	{ "ipam datastore", cp_cmd_ipam_datastore },
+	{ "telemetry", cp_cmd_telemetry },
 	{ "api listen", cp_cmd_api_listen },
 	{ "api client", cp_cmd_api_client },
 	{ "exit", cmd_noop },
@@ -1014,7 +1015,7 @@ static const struct command bgp_cmds[] = {
 	{ "neighbor * shutdown", cmd_nb_shutdown },
 	{ "neighbor * ebgp-multihop", cmd_nb_ebgp_multihop },
 	{ "address-family", cmd_address_family },
-	{ "exit", cmd_exit_to_parent },
+	{ "exit", cp_cmd_exit },
 };
 
 static const struct command af_unicast_cmds[] = {
@@ -1022,8 +1023,8 @@ static const struct command af_unicast_cmds[] = {
 	{ "neighbor * activate", cmd_nb_activate },
 	{ "neighbor * route-reflector-client", cmd_nb_rr_client },
 	{ "neighbor * maximum-prefix", cmd_nb_max_prefix },
-	{ "exit-address-family", cmd_exit_to_parent },
-	{ "exit", cmd_exit_to_parent },
+	{ "exit-address-family", cp_cmd_exit },
+	{ "exit", cp_cmd_exit },
 };
 
 static const struct command af_evpn_cmds[] = {
@@ -1037,15 +1038,15 @@ static const struct command af_evpn_cmds[] = {
 	{ "convergence-sample", cmd_conv_sample },
 	{ "no convergence-sample", cmd_no_conv_sample },
 	{ "vni", cmd_evpn_vni },
-	{ "exit-address-family", cmd_exit_to_parent },
-	{ "exit", cmd_exit_to_parent },
+	{ "exit-address-family", cp_cmd_exit },
+	{ "exit", cp_cmd_exit },
 };
 
 static const struct command evpn_vni_cmds[] = {
 	{ "rd", cmd_rd },
 	{ "route-target", cmd_route_target },
-	{ "exit-vni", cmd_exit_to_parent },
-	{ "exit", cmd_exit_to_parent },
+	{ "exit-vni", cp_cmd_exit },
+	{ "exit", cp_cmd_exit },
 };
 
 static const struct command vxlan_cmds[] = {
@@ -1058,15 +1059,15 @@ static const struct command vxlan_cmds[] = {
 	{ "mac-limit", cmd_vxlan_mac_limit },
 	{ "svi-vrf", cmd_vxlan_svi_vrf },
 	{ "static-mac", cmd_vxlan_static_mac },
-	{ "exit", cmd_exit_to_parent },
+	{ "exit", cp_cmd_exit },
 };
 
 static const struct command vrf_cmds[] = {
 	{ "vni", cmd_vrf_vni },
 	{ "table", cmd_vrf_table },
 	{ "router-mac", cmd_vrf_router_mac },
-	{ "exit-vrf", cmd_exit_to_parent },
-	{ "exit", cmd_exit_to_parent },
+	{ "exit-vrf", cp_cmd_exit },
+	{ "exit", cp_cmd_exit },
 };
 
 #define NODE(where, parent, cmds) { where, parent, cmds, nitems(cmds) }
@@ -1089,4 +1090,6 @@ const struct node_def cp_nodes[NODE_COUNT] = {
 	    NODE_IPAM_POOL, cp_ipam_shadow_cmds, CP_IPAM_SHADOW_NCMDS },
 	[NODE_IPAM_DATASTORE] = { "an 'ipam datastore' block", NODE_TOP,
 	    cp_ipam_datastore_cmds, CP_IPAM_DATASTORE_NCMDS },
+	[NODE_TELEMETRY] = { "a 'telemetry' block", NODE_TOP,
+	    cp_telemetry_cmds, CP_TELEMETRY_NCMDS },
 };

@@ -183,20 +183,11 @@ cmd_ds_tls(struct parser *p)
 	return 0;
 }
 
-static int
-cmd_ds_exit(struct parser *p)
-{
-	if (cp_want_args(p, 0, 0) == -1)
-		return -1;
-	cp_enter_node(p, NODE_TOP);
-	return 0;
-}
-
 const struct command cp_ipam_datastore_cmds[CP_IPAM_DATASTORE_NCMDS] = {
 	{ "endpoint", cmd_ds_endpoint },
 	{ "key-prefix", cmd_ds_key_prefix },
 	{ "tls", cmd_ds_tls },
-	{ "exit", cmd_ds_exit },
+	{ "exit", cp_cmd_exit },
 };
 
 /* ipam pool: fabric statements */

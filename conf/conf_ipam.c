@@ -458,15 +458,6 @@ cmd_shadow_mode(struct parser *p)
 	return 0;
 }
 
-static int
-cmd_exit_up(struct parser *p)
-{
-	if (cp_want_args(p, 0, 0) == -1)
-		return -1;
-	cp_enter_node(p, cp_nodes[p->node].parent);
-	return 0;
-}
-
 const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS] = {
 	{ "tenant", cmd_pool_tenant },
 	{ "vni", cmd_pool_vni },
@@ -484,7 +475,7 @@ const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS] = {
 	{ "borrow", cp_cmd_pool_borrow },
 	{ "no borrow", cp_cmd_pool_no_borrow },
 	{ "block-idle-release", cp_cmd_pool_block_idle_release },
-	{ "exit", cmd_exit_up },
+	{ "exit", cp_cmd_exit },
 };
 
 const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS] = {
@@ -496,8 +487,8 @@ const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS] = {
 	{ "cost", cmd_shadow_cost },
 	{ "mode", cmd_shadow_mode },
 	{ "lead-time", cmd_shadow_lead_time },
-	{ "exit-shadow", cmd_exit_up },
-	{ "exit", cmd_exit_up },
+	{ "exit-shadow", cp_cmd_exit },
+	{ "exit", cp_cmd_exit },
 };
 
 /* Whole-file checks */

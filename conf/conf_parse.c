@@ -236,7 +236,7 @@ cp_enter_node(struct parser *p, enum node node)
 		p->vrf = NULL;
 	if (node == NODE_TOP || node == NODE_VXLAN || node == NODE_VRF ||
 	    node == NODE_IPAM_POOL || node == NODE_IPAM_SHADOW ||
-	    node == NODE_IPAM_DATASTORE)
+	    node == NODE_IPAM_DATASTORE || node == NODE_TELEMETRY)
 		p->bgp = NULL;
 	if (node != NODE_IPAM_POOL && node != NODE_IPAM_SHADOW)
 		p->pool = NULL;
@@ -412,6 +412,8 @@ check_run(struct parser *p, const struct pending_check *chk)
 		break;
 	case CHECK_NB_SEND_HOLD:
 		return check_send_hold(p, chk->obj);
+	case CHECK_TELEMETRY:
+		return cp_telemetry_check(p, chk->obj);
 	case CHECK_EVPN_VNI_NOT_L3:
 		if ((l3 = conf_vrf_by_vni(p->conf, v->vni)) != NULL)
 			return cp_err(p, "vni %u is the L3 VNI of vrf %s; it "
@@ -436,6 +438,7 @@ config_new(void)
 	TAILQ_INIT(&c->vrfs);
 	TAILQ_INIT(&c->ipam_pools);
 	TAILQ_INIT(&c->api_clients);
+	conf_telemetry_clear(&c->telemetry);
 	return c;
 }
 

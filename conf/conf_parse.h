@@ -30,6 +30,7 @@ enum node {
 	NODE_IPAM_POOL,
 	NODE_IPAM_SHADOW,
 	NODE_IPAM_DATASTORE,
+	NODE_TELEMETRY,
 	NODE_COUNT
 };
 
@@ -47,6 +48,7 @@ enum check_kind {
 	CHECK_IPAM_FABRIC,		/* obj: pool */
 	CHECK_IPAM_DATASTORE,		/* obj: the datastore */
 	CHECK_NB_SEND_HOLD,		/* obj: neighbor */
+	CHECK_TELEMETRY,		/* obj: the telemetry block */
 };
 
 /* A statement whose validity depends on the rest of the file. */
@@ -149,7 +151,15 @@ int	 cp_cmd_pool_no_borrow(struct parser *);
 int	 cp_cmd_pool_block_idle_release(struct parser *);
 void	 cp_pool_fabric_defaults(struct conf_ipam_pool *);
 int	 cp_fabric_check(struct parser *, const struct pending_check *);
+/* The telemetry block (conf_telemetry.c). */
+#define CP_TELEMETRY_NCMDS	5
+extern const struct command cp_telemetry_cmds[CP_TELEMETRY_NCMDS];
+int	 cp_cmd_telemetry(struct parser *);
+int	 cp_telemetry_check(struct parser *, const struct conf_telemetry *);
+void	 conf_print_telemetry(FILE *, const struct conf_telemetry *);
 /* Move to a node, forgetting the objects of the blocks left. */
 void	 cp_enter_node(struct parser *, enum node);
+/* "exit" and "exit-BLOCK": back to the parent node. */
+int	 cp_cmd_exit(struct parser *);
 
 #endif

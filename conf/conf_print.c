@@ -3,8 +3,8 @@
  *
  * How this works: the top level comes in a fixed order (hostname, log,
  * api listen and api clients, vxlan blocks, vrf blocks, the ipam
- * datastore, ipam pools, then "router bgp", the default instance
- * first), each block closed by "!".  Inside a block, one space of
+ * datastore, ipam pools, telemetry, then "router bgp", the default
+ * instance first), each block closed by "!".  Inside a block, one space of
  * indentation per level, and only values that differ from the defaults
  * the parser starts from are written, so parsing the output yields the
  * same model and printing it again gives the same bytes.  Neighbors,
@@ -519,6 +519,7 @@ conf_print_flags(FILE *f, const struct config *c, int flags)
 	print_ipam_datastore(f, &c->ipam_datastore);
 	TAILQ_FOREACH(pool, &c->ipam_pools, entry)
 		print_ipam_pool(f, pool, (flags & CONF_PRINT_REDACT) != 0);
+	conf_print_telemetry(f, &c->telemetry);
 	/* The parser keeps the default instance first; don't rely on it. */
 	if ((bgp = conf_bgp_default(c)) != NULL)
 		print_bgp(f, bgp, flags);

@@ -8,9 +8,9 @@
  * events, so handlers run in the loop like any other callback:
  *   SIGHUP   re-parse the same file; a bad file is logged and the running
  *            config stays; a good one is checked by every part first
- *            (ipam, the API listener, evpn), then goes to
- *            bgp_reconfigure(), evpn and ipam, and replaces the stored
- *            config.
+ *            (ipam, the API listener, evpn, telemetry's new sockets),
+ *            then goes to bgp_reconfigure(), evpn, ipam and telemetry,
+ *            and replaces the stored config.
  *   SIGTERM  (or SIGINT) bgp_shutdown() sends Cease to every peer, then a
  *            short timer lets those NOTIFICATIONs flush before the loop
  *            ends; everything is freed and the socket file removed.
@@ -50,6 +50,7 @@
 #include "ipamd/fabric_etcd.h"
 #include "ipamd/ipamd.h"
 #include "ipamd/shadowd.h"
+#include "ipamd/trafficd.h"
 
 /* EVPND_DEFAULT_CONFIG, _SOCKET and _STATEDIR come from configure
  * (--sysconfdir, --runstatedir, --localstatedir), see Makefile.am. */
@@ -167,11 +168,60 @@ api_listen_check(const struct config *running, const struct config *next,
 	return api_reload_check(running, next, err, errlen);
 }
 
+/*
+ * Telemetry's part of a reload: the sockets the next config needs are
+ * opened first (a collector that cannot bind refuses the reload): a
+ * plan for the running telemetry, or a new one when the block is new.
+ * Either is swapped in once every other part has accepted the config.
+ * Telemetry maps onto IPAM pools: without IPAM it does not run.
+ */
+struct traffic_reload {
+	struct trafficd_plan	*plan;
+	struct trafficd		*fresh;
+};
+
+static int
+traffic_prepare(struct evpnd *d, const struct config *next,
+    struct traffic_reload *tr, char *err, size_t errlen)
+{
+	memset(tr, 0, sizeof(*tr));
+	if (d->ipamd == NULL || !next->telemetry.enabled)
+		return 0;
+	if (d->traffic == NULL)
+		tr->fresh = trafficd_create(d->base, d->ipamd, next, err,
+		    errlen);
+	else
+		tr->plan = trafficd_prepare(d->traffic, next, err, errlen);
+	return tr->fresh == NULL && tr->plan == NULL ? -1 : 0;
+}
+
+static void
+traffic_abort(struct traffic_reload *tr)
+{
+	trafficd_abort(tr->plan);
+	trafficd_free(tr->fresh);
+}
+
+static void
+traffic_commit(struct evpnd *d, struct traffic_reload *tr,
+    const struct config *next)
+{
+	if (tr->plan != NULL)
+		trafficd_commit(d->traffic, tr->plan, next);
+	else if (tr->fresh != NULL)
+		d->traffic = tr->fresh;
+	else if (!next->telemetry.enabled) {
+		trafficd_free(d->traffic);
+		d->traffic = NULL;
+	}
+}
+
 static void
 reload_config(struct evpnd *d)
 {
 	char err[512];
 	struct config *conf;
+	struct traffic_reload tr;
 
 	log_notice("reloading configuration from %s", d->conf_path);
 	if ((conf = conf_parse_file(d->conf_path, err, sizeof(err))) == NULL) {
@@ -183,9 +233,17 @@ reload_config(struct evpnd *d)
 	if (ipamd_reload_check(d->ipamd, d->conf, conf, err, sizeof(err)) ==
 	    -1 || api_listen_check(d->conf, conf, err, sizeof(err)) == -1 ||
 	    evpn_config_check(conf, err, sizeof(err)) == -1 ||
-	    bgp_reconfigure(d->bgp, conf, err, sizeof(err)) == -1) {
+	    traffic_prepare(d, conf, &tr, err, sizeof(err)) == -1) {
 		log_err("reload failed: %s: %s; keeping running configuration",
 		    d->conf_path, err);
+		conf_free(conf);
+		d->reloads_failed++;
+		return;
+	}
+	if (bgp_reconfigure(d->bgp, conf, err, sizeof(err)) == -1) {
+		log_err("reload failed: %s: %s; keeping running configuration",
+		    d->conf_path, err);
+		traffic_abort(&tr);
 		conf_free(conf);
 		d->reloads_failed++;
 		return;
@@ -194,6 +252,7 @@ reload_config(struct evpnd *d)
 		fatalx("evpn reconfigure failed after its check: %s", err);
 	if (d->ipamd != NULL)
 		ipamd_reload_apply(d->ipamd, d->conf, conf);
+	traffic_commit(d, &tr, conf);
 	conf_free(d->conf);
 	d->conf = conf;
 	apply_logging(conf);
@@ -398,6 +457,8 @@ evpnd_cleanup(struct evpnd_proc *p)
 		pump_replies(p->d.base);
 	api_free(p->api);
 	p->api = NULL;
+	trafficd_free(p->d.traffic);
+	p->d.traffic = NULL;
 	/* Detach the data plane first: the withdrawals of peers going down
 	 * must not empty the kernel, or a restart would black-hole traffic
 	 * (the entries stay and the next evpnd adopts them). */
@@ -492,6 +553,14 @@ evpnd_start(struct evpnd_proc *p)
 	if (p->d.ipamd != NULL)
 		shadowd_set_local_convergence(ipamd_shadowd(p->d.ipamd),
 		    local_convergence, p->d.evpn);
+	if (p->d.conf->telemetry.enabled && p->d.ipamd == NULL)
+		log_err("telemetry: no IPAM, no pools to map traffic onto");
+	else if (p->d.conf->telemetry.enabled &&
+	    (p->d.traffic = trafficd_create(p->d.base, p->d.ipamd, p->d.conf,
+	    err, sizeof(err))) == NULL) {
+		log_err("telemetry: %s", err);
+		return -1;
+	}
 	if (fabric_start(p, err, sizeof(err)) == -1) {
 		log_err("ipam datastore: %s", err);
 		return -1;

@@ -20,6 +20,7 @@ struct config;
 struct evpn;
 struct dataplane;
 struct ipamd;
+struct trafficd;
 
 /* Process state shared by the main loop and the API handlers. */
 struct evpnd {
@@ -29,6 +30,7 @@ struct evpnd {
 	struct evpn		*evpn;
 	struct dataplane	*dp;		/* the kernel; may be NULL */
 	struct ipamd		*ipamd;		/* may be NULL */
+	struct trafficd		*traffic;	/* telemetry; may be NULL */
 	struct config		*conf;		/* the running config */
 	const char		*conf_path;
 	const char		*sock_path;

@@ -790,6 +790,35 @@ ipam_is_conflict(const struct ipam *ipam, const char *poolname,
 	return e != NULL && (e->flags & AE_CONFLICT) != 0;
 }
 
+/*
+ * The test fam_take_asked() makes, without taking: in a range the pool
+ * hands out, not special nor excluded, and held by nothing (allocated,
+ * reserved, lent, in conflict, quarantined).
+ */
+bool
+ipam_addr_unused(const struct ipam *ipam, const char *poolname,
+    const struct ipaddr *ip)
+{
+	const struct ipam_pool *pool = ipam_pool_find(ipam, poolname);
+	const struct addr_entry *e;
+	const struct fam *f;
+	int fam = ip_fam(ip), ri;
+	u128 a;
+
+	if (pool == NULL || fam < 0)
+		return false;
+	f = &pool->f[fam];
+	a = ip_to_u128(ip);
+	if ((ri = fam_range_of(f, a)) < 0 ||
+	    fam_is_special(f, f->rng[ri].pi, a) || fam_excluded(f, a) != NULL)
+		return false;
+	if ((e = pool_addr_find(pool, fam, a)) == NULL)
+		return true;
+	if (e->flags & (AE_ALLOCATED | AE_RESERVED | AE_CONFLICT | AE_LENT))
+		return false;
+	return !(e->flags & AE_QUARANTINED) || e->until <= ipam_now(ipam);
+}
+
 /* Restoring the store's state */
 
 void

@@ -360,6 +360,12 @@ int		 ipam_mark_conflict(struct ipam *, const char *pool,
 		    const struct ipaddr *, bool on);
 bool		 ipam_is_conflict(const struct ipam *, const char *pool,
 		    const struct ipaddr *);
+/* Would the pool hand ip out now: in a range it hands out (a fabric
+ * pool: a block this VTEP holds), not its gateway, a network address or
+ * excluded, and held by nothing (allocated, reserved, lent, in
+ * conflict, quarantined)?  False for an unknown pool. */
+bool		 ipam_addr_unused(const struct ipam *, const char *pool,
+		    const struct ipaddr *);
 /* Bytes held by allocator tables (for the memory tests). */
 size_t		 ipam_memory(const struct ipam *);
 

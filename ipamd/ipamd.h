@@ -4,8 +4,9 @@
  *
  * Dependencies: ipamd/ binds ipam/ (pools, store, shadow engine) to the
  * running daemon: it uses ipam/, evpn/ (to advertise and to hear churn),
- * conf/ and common/; api/ calls it for the /v1/ipam routes and daemon/
- * creates it.  ipam/ itself knows nothing of it.
+ * telemetry/ (traffic), conf/ and common/; api/ calls it for the
+ * /v1/ipam routes and daemon/ creates it.  ipam/ itself knows nothing
+ * of it.
  *
  * How this works: ipamd_create() turns every "ipam pool" block into an
  * ipam pool (ipamd_pool_from_conf), opens STATE/ipam.db (which restores
@@ -52,6 +53,11 @@
  * and only then applied; the store hands it back at start.  Pools of
  * the config file stay read-only.  A pool with live allocations cannot
  * be deleted, nor changed so that one of them no longer fits.
+ *
+ * Traffic (trafficd.h): flow records and bridge samples mapped onto
+ * pools give each shadow engine its pool's traffic rate, and ARP/ND
+ * requests for addresses nobody holds; daemon/ creates it beside
+ * ipamd.
  *
  * Requests may ask for an address and carry labels (ipam.h); a repeated
  * request must ask the same to be answered with the same allocation.

@@ -61,6 +61,7 @@ struct shadowd_pool {
 	uint32_t		 lead_ms;
 	enum shadowd_lead_source lead_source;
 	bool			 replan;	/* an event since the plan */
+	double			 traffic_rate;	/* packets/s, as measured */
 };
 TAILQ_HEAD(shadowd_pool_list, shadowd_pool);
 
@@ -636,6 +637,35 @@ shadowd_intent(struct shadowd *sd, const char *pool, uint32_t count,
 	return 0;
 }
 
+int
+shadowd_traffic(struct shadowd *sd, const char *pool, double rate)
+{
+	struct shadowd_pool *sp = shadowd_pool(sd, pool);
+
+	if (sp == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	sp->traffic_rate = rate;
+	shadow_traffic(sp->engine, now_ms(sd), rate);
+	return 0;
+}
+
+int
+shadowd_neigh_miss(struct shadowd *sd, const char *pool,
+    const struct ipaddr *source, const struct ipaddr *target)
+{
+	struct shadowd_pool *sp = shadowd_pool(sd, pool);
+
+	if (sp == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	shadow_neigh_miss(sp->engine, now_ms(sd), source, target);
+	plan_soon(sp);
+	return 0;
+}
+
 bool
 shadowd_take(struct shadowd_pool *sp, const struct ipam_request *req,
     char *prev, size_t prevlen, double *wait_s)
@@ -941,6 +971,9 @@ pool_json(struct shadowd_pool *sp)
 	json_object_set_new(o, "outcomes", outcomes_json(&r));
 	json_object_set_new(o, "models", models_json(&r));
 	signals_json(&r, o);
+	/* The rate as trafficd measured it, before the engine smooths it. */
+	json_object_set_new(json_object_get(o, "traffic"), "measured",
+	    json_real(sp->traffic_rate));
 	json_object_set_new(o, "policy", policy_json(&r,
 	    shadow_params(sp->engine)));
 	json_object_set_new(o, "convergence", convergence_json(sp));

@@ -154,6 +154,16 @@ void		 shadowd_on_release(struct shadowd *,
 /* -1 (ENOENT) when the pool has no shadow block. */
 int		 shadowd_intent(struct shadowd *, const char *pool,
 		    uint32_t count, uint32_t horizon_s);
+/*
+ * Traffic telemetry (trafficd.h): the pool's traffic rate now (packets
+ * per second, scaled for sampling), at every tick; an ARP request or ND
+ * solicitation from source for target, a pool address nobody holds.
+ * -1 (ENOENT) when the pool has no shadow block.
+ */
+int		 shadowd_traffic(struct shadowd *, const char *pool,
+		    double rate);
+int		 shadowd_neigh_miss(struct shadowd *, const char *pool,
+		    const struct ipaddr *source, const struct ipaddr *target);
 
 /*
  * A new request in sp: record it, and if a pre-allocation can serve it

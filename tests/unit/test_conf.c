@@ -61,6 +61,8 @@ static const char *const golden_names[] = {
 	"api",			/* api listen with a crl, api clients */
 	"fabric",		/* ipam datastore, fabric pools */
 	"limits",		/* maximum-prefix, send hold time */
+	"telemetry",		/* flow collector, samplers, window */
+	"telemetry_default",	/* explicit defaults of telemetry */
 };
 
 START_TEST(test_golden)
@@ -642,6 +644,54 @@ static const struct bad_case bad_cases[] = {
 	{ "api client a role allocate tenant x/y\n",
 	  "evpnd.conf:1: invalid tenant 'x/y' in 'api client a role allocate "
 	  "tenant x/y' (1..63 letters, digits, '.', '_' or '-', or '*')" },
+	{ "telemetry\n",
+	  "evpnd.conf:1: telemetry: neither a 'flow-collector' nor a "
+	  "'sample bridge' statement" },
+	{ "telemetry\n sample bridge br0 rate 10\ntelemetry\n",
+	  "evpnd.conf:3: duplicate 'telemetry': there is one telemetry "
+	  "block" },
+	{ "telemetry\n flow-collector port 0\n",
+	  "evpnd.conf:2: invalid port '0' in 'flow-collector port 0' "
+	  "(1..65535)" },
+	{ "telemetry\n flow-collector address 10.0.0.1\n",
+	  "evpnd.conf:2: 'flow-collector address 10.0.0.1': the "
+	  "flow-collector needs a port" },
+	{ "telemetry\n flow-collector port 1 port 2\n",
+	  "evpnd.conf:2: 'flow-collector port 1 port 2': expected "
+	  "'flow-collector port PORT [address ADDR] [sampling N]', each "
+	  "once" },
+	{ "telemetry\n flow-collector port 4739 sampling\n",
+	  "evpnd.conf:2: 'flow-collector port 4739 sampling': expected "
+	  "'flow-collector port PORT [address ADDR] [sampling N]'" },
+	{ "telemetry\n flow-collector port 4739 sampling 0\n",
+	  "evpnd.conf:2: invalid sampling '0' in 'flow-collector port 4739 "
+	  "sampling 0' (1..1000000)" },
+	{ "telemetry\n flow-collector port 4739 address 10.0.0.300\n",
+	  "evpnd.conf:2: invalid IP address '10.0.0.300' in 'flow-collector "
+	  "port 4739 address 10.0.0.300'" },
+	{ "telemetry\n flow-collector port 1\n flow-collector port 2\n",
+	  "evpnd.conf:3: duplicate 'flow-collector port 2': there is one "
+	  "flow-collector" },
+	{ "telemetry\n sample bridge br0 rate 1000001\n",
+	  "evpnd.conf:2: invalid rate '1000001' in 'sample bridge br0 rate "
+	  "1000001' (0..1000000)" },
+	{ "telemetry\n sample bridge br0\n",
+	  "evpnd.conf:2: incomplete command 'sample bridge br0'" },
+	{ "telemetry\n sample port br0 rate 1\n",
+	  "evpnd.conf:2: 'sample port br0 rate 1': expected 'sample bridge "
+	  "NAME rate N'" },
+	{ "telemetry\n sample bridge a/b rate 1\n",
+	  "evpnd.conf:2: invalid interface name 'a/b' in 'sample bridge a/b "
+	  "rate 1' (1..15 characters, no '/')" },
+	{ "telemetry\n sample bridge br0 rate 1\n sample bridge br0 rate 2\n",
+	  "evpnd.conf:3: duplicate sampler for bridge br0 in 'sample bridge "
+	  "br0 rate 2'" },
+	{ "telemetry\n sample bridge br0 rate 1\n rate-window 0\n",
+	  "evpnd.conf:3: invalid rate-window '0' in 'rate-window 0' "
+	  "(1..600)" },
+	{ "sample bridge br0 rate 1\n",
+	  "evpnd.conf:1: 'sample bridge br0 rate 1' is not valid here; it "
+	  "belongs in a 'telemetry' block" },
 };
 
 START_TEST(test_bad)

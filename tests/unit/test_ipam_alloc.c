@@ -666,6 +666,48 @@ START_TEST(test_conflicts)
 }
 END_TEST
 
+/* What a neighbour request for an address asks of the allocator. */
+static bool
+unused(struct ipam *ipam, const char *pool, const char *s)
+{
+	struct ipaddr a;
+
+	ck_assert_int_eq(ipaddr_parse(s, &a), 0);
+	return ipam_addr_unused(ipam, pool, &a);
+}
+
+START_TEST(test_addr_unused)
+{
+	struct ipam *ipam = ipam_with(&tenant_pool);
+	const char *p = "tenant-a-train";
+	struct ipaddr ip;
+	char buf[IPADDR_STRLEN];
+
+	ck_assert(unused(ipam, p, "10.10.0.100"));
+	ck_assert(unused(ipam, p, "2001:db8:100::42"));
+	ck_assert(!unused(ipam, p, "10.10.0.0"));	/* network */
+	ck_assert(!unused(ipam, p, "10.10.0.255"));	/* broadcast */
+	ck_assert(!unused(ipam, p, "10.10.0.1"));	/* gateway */
+	ck_assert(!unused(ipam, p, "10.10.0.9"));	/* excluded */
+	ck_assert(!unused(ipam, p, "10.10.0.20"));	/* reserved */
+	ck_assert(!unused(ipam, p, "10.10.1.1"));	/* outside */
+	ck_assert(!unused(ipam, "nope", "10.10.0.100"));
+	/* Allocated, then quarantined until its time is over. */
+	ck_assert_str_eq(alloc_ip(ipam, p, "a", IPAM_FAMILY_IPV4, buf,
+	    sizeof(buf)), "10.10.0.16");
+	ck_assert(!unused(ipam, p, "10.10.0.16"));
+	ck_assert_int_eq(ipam_release(ipam, NULL, "a", NULL, NULL), 0);
+	ck_assert(!unused(ipam, p, "10.10.0.16"));
+	fake_now += 30;
+	ck_assert(unused(ipam, p, "10.10.0.16"));
+	/* Seen behind another VTEP. */
+	ipaddr_parse("10.10.0.100", &ip);
+	ck_assert_int_eq(ipam_mark_conflict(ipam, p, &ip, true), 0);
+	ck_assert(!unused(ipam, p, "10.10.0.100"));
+	ipam_free(ipam);
+}
+END_TEST
+
 static int
 count_cb(const struct ipam_alloc *a, void *arg)
 {
@@ -769,6 +811,7 @@ ipam_alloc_suite(void)
 	tcase_add_test(tc, test_macs);
 	tcase_add_test(tc, test_mac_exhaustion);
 	tcase_add_test(tc, test_conflicts);
+	tcase_add_test(tc, test_addr_unused);
 	tcase_add_test(tc, test_foreach_stats);
 	tcase_add_loop_test(tc, test_bad_pools, 0,
 	    (int)(sizeof(bad_pools) / sizeof(bad_pools[0])));

@@ -25,8 +25,9 @@
 #include "common/addr.h"
 #include "common/byteorder.h"
 #include "telemetry/telemetry.h"
+#include "tests/unit/fixture_dgram.h"
 
-#define MAX_DGRAM	2048
+#define MAX_DGRAM	FIXTURE_DGRAM_MAX
 #define MAX_RECORDS	64
 
 struct seen {
@@ -42,33 +43,6 @@ record_cb(void *arg, const struct flow_record *r)
 	if (s->n < MAX_RECORDS)
 		s->r[s->n] = *r;
 	s->n++;
-}
-
-/* Datagram line_no (0-based) of a fixture; its length. */
-static size_t
-fixture_dgram(const char *name, int line_no, uint8_t *out)
-{
-	char		 path[1024], line[8192];
-	const char	*top = getenv("top_srcdir");
-	FILE		*f;
-	size_t		 n = 0;
-	int		 k = 0;
-	unsigned int	 byte;
-
-	snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
-	    top != NULL ? top : ".", name);
-	ck_assert_msg((f = fopen(path, "r")) != NULL, "no fixture %s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (line[0] == '#' || k++ != line_no)
-			continue;
-		for (char *p = line; sscanf(p, "%2x", &byte) == 1 &&
-		    n < MAX_DGRAM; p += 2)
-			out[n++] = (uint8_t)byte;
-		break;
-	}
-	fclose(f);
-	ck_assert_uint_gt(n, 0);
-	return n;
 }
 
 static struct ipaddr
