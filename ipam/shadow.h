@@ -123,6 +123,7 @@
 #define SHADOW_POLICY_RING	64
 #define SHADOW_MSG_MAX		96
 #define SHADOW_QUANTILE_MAX	0.999
+#define SHADOW_LEAD_MAX_S	300.0	/* longest lead planned with */
 
 enum shadow_mode {
 	SHADOW_MODE_ACTIVE,
@@ -313,6 +314,9 @@ void		 shadow_free(struct shadow *);
 /* Change guardrails, weights or mode at run time (config reload). */
 void		 shadow_set_params(struct shadow *, const struct shadow_params *);
 const struct shadow_params *shadow_params(const struct shadow *);
+/* The base convergence time measured now (seconds): the decisions
+ * plan with it at once (a changed params.lead_s does the same). */
+void		 shadow_set_lead(struct shadow *, double lead_s);
 
 /* Events.  Times are ms on the caller's clock, non-decreasing. */
 void		 shadow_on_alloc(struct shadow *, uint64_t t_ms);

@@ -138,7 +138,7 @@ shadowd_lead_source_name(enum shadowd_lead_source s)
 
 /* The first source with enough samples (shadowd.h). */
 static void
-lead_refresh(struct shadowd_pool *sp, uint64_t now)
+lead_choose(struct shadowd_pool *sp, uint64_t now)
 {
 	struct shadowd *sd = sp->sd;
 	struct shadowd_convergence local;
@@ -160,6 +160,18 @@ lead_refresh(struct shadowd_pool *sp, uint64_t now)
 		return;
 	}
 	sp->lead_ms = sp->lead_dist.p90_ms;
+}
+
+/* Choose the lead again; the engine plans with it as soon as it moves
+ * (not only from the next miss's wait). */
+static void
+lead_refresh(struct shadowd_pool *sp, uint64_t now)
+{
+	uint32_t before = sp->lead_ms;
+
+	lead_choose(sp, now);
+	if (sp->engine != NULL && sp->lead_ms != before)
+		shadow_set_lead(sp->engine, shadowd_lead_s(sp));
 }
 
 double

@@ -29,7 +29,8 @@
  * VTEPs' routes, wired by the daemon with shadowd_set_local_
  * convergence()); (3) the pool's configured "lead-time" (1 s by
  * default).  A measured source gives its p90.  It is re-read at every
- * tick.
+ * tick and event, and whenever it moves the engine plans with it at
+ * once (shadow_set_lead): its lookahead is the measured convergence.
  *
  * Ticks.  A 1 s timer ticks every engine with the state it needs:
  * pre-allocations "ready" (committed and advertised at least one lead
