@@ -242,6 +242,18 @@ enum conf_shadow_mode {
 	CONF_SHADOW_OBSERVE,
 };
 
+/* The forecast the decision uses (the engine's models, same order). */
+enum conf_shadow_model {
+	CONF_SHADOW_MODEL_HOLT,
+	CONF_SHADOW_MODEL_KALMAN,
+	CONF_SHADOW_MODEL_CHURN,
+	CONF_SHADOW_MODEL_ENSEMBLE,
+};
+#define CONF_SHADOW_NMODELS	4
+#define CONF_SHADOW_DEFAULT_MODEL CONF_SHADOW_MODEL_ENSEMBLE
+extern const char *const conf_shadow_model_names[CONF_SHADOW_NMODELS];
+#define CONF_SHADOW_JITTER_MAX	500000	/* 0.5 of the lead */
+
 struct conf_ipam_shadow {
 	uint32_t	 horizon;		/* seconds */
 	uint32_t	 confidence;		/* millionths, (0, 1) */
@@ -254,6 +266,9 @@ struct conf_ipam_shadow {
 	/* ms a pre-allocation's route takes to converge until measured
 	 * convergence has samples (lead-time MS) */
 	uint32_t	 lead_time;
+	bool		 adapt;			/* policy learning (on) */
+	uint32_t	 jitter;		/* millionths of the lead (0) */
+	enum conf_shadow_model model;		/* ensemble */
 };
 
 /*

@@ -132,6 +132,9 @@ shadow_defaults(struct conf_ipam_shadow *sh)
 	sh->cost_delay = CONF_SHADOW_DEFAULT_DELAY;
 	sh->mode = CONF_SHADOW_ACTIVE;
 	sh->lead_time = CONF_SHADOW_DEFAULT_LEAD_TIME;
+	sh->adapt = true;
+	sh->jitter = 0;
+	sh->model = CONF_SHADOW_DEFAULT_MODEL;
 }
 
 int
@@ -458,6 +461,57 @@ cmd_shadow_mode(struct parser *p)
 	return 0;
 }
 
+/* adapt on|off: the policy calibrates its quantile and learns the lead
+ * from misses, or keeps what the config and the measurement say. */
+static int
+cmd_shadow_adapt(struct parser *p)
+{
+	if (cp_want_args(p, 1, 1) == -1)
+		return -1;
+	if (strcmp(cp_arg(p, 0), "on") == 0)
+		p->pool->shadow.adapt = true;
+	else if (strcmp(cp_arg(p, 0), "off") == 0)
+		p->pool->shadow.adapt = false;
+	else
+		return cp_err(p, "invalid adapt '%s' in '%s' (on or off)",
+		    cp_arg(p, 0), p->line);
+	return 0;
+}
+
+/* jitter F: each tick moves the lead by up to F of itself (explores). */
+static int
+cmd_shadow_jitter(struct parser *p)
+{
+	uint64_t v;
+
+	if (cp_want_args(p, 1, 1) == -1 ||
+	    arg_micro(p, 0, "jitter", 0, CONF_SHADOW_JITTER_MAX, &v) == -1)
+		return -1;
+	p->pool->shadow.jitter = (uint32_t)v;
+	return 0;
+}
+
+const char *const conf_shadow_model_names[CONF_SHADOW_NMODELS] = {
+	[CONF_SHADOW_MODEL_HOLT] = "holt",
+	[CONF_SHADOW_MODEL_KALMAN] = "kalman",
+	[CONF_SHADOW_MODEL_CHURN] = "churn",
+	[CONF_SHADOW_MODEL_ENSEMBLE] = "ensemble",
+};
+
+static int
+cmd_shadow_model(struct parser *p)
+{
+	if (cp_want_args(p, 1, 1) == -1)
+		return -1;
+	for (size_t i = 0; i < CONF_SHADOW_NMODELS; i++)
+		if (strcmp(cp_arg(p, 0), conf_shadow_model_names[i]) == 0) {
+			p->pool->shadow.model = (enum conf_shadow_model)i;
+			return 0;
+		}
+	return cp_err(p, "invalid model '%s' in '%s' (holt, kalman, churn or "
+	    "ensemble)", cp_arg(p, 0), p->line);
+}
+
 static int
 cmd_exit_up(struct parser *p)
 {
@@ -496,6 +550,9 @@ const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS] = {
 	{ "cost", cmd_shadow_cost },
 	{ "mode", cmd_shadow_mode },
 	{ "lead-time", cmd_shadow_lead_time },
+	{ "adapt", cmd_shadow_adapt },
+	{ "jitter", cmd_shadow_jitter },
+	{ "model", cmd_shadow_model },
 	{ "exit-shadow", cmd_exit_up },
 	{ "exit", cmd_exit_up },
 };

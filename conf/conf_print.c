@@ -134,6 +134,13 @@ print_ipam_shadow(FILE *f, const struct conf_ipam_shadow *sh)
 		fprintf(f, "  mode observe\n");
 	if (sh->lead_time != CONF_SHADOW_DEFAULT_LEAD_TIME)
 		fprintf(f, "  lead-time %u\n", sh->lead_time);
+	if (!sh->adapt)
+		fprintf(f, "  adapt off\n");
+	if (sh->jitter != 0)
+		fprintf(f, "  jitter %s\n",
+		    conf_fmt_micro(sh->jitter, a, sizeof(a)));
+	if (sh->model != CONF_SHADOW_DEFAULT_MODEL)
+		fprintf(f, "  model %s\n", conf_shadow_model_names[sh->model]);
 	fprintf(f, " exit-shadow\n");
 }
 

@@ -102,6 +102,22 @@ shadowd_set_clock(struct shadowd *sd, uint64_t (*fn)(void *), void *arg)
 	sd->clock_arg = arg;
 }
 
+static enum shadow_model
+model_from_conf(enum conf_shadow_model m)
+{
+	switch (m) {
+	case CONF_SHADOW_MODEL_HOLT:
+		return SHADOW_MODEL_HOLT;
+	case CONF_SHADOW_MODEL_KALMAN:
+		return SHADOW_MODEL_KALMAN;
+	case CONF_SHADOW_MODEL_CHURN:
+		return SHADOW_MODEL_CHURN;
+	case CONF_SHADOW_MODEL_ENSEMBLE:
+	default:
+		return SHADOW_MODEL_ENSEMBLE;
+	}
+}
+
 void
 shadowd_params_from_conf(const struct conf_ipam_shadow *cs,
     struct shadow_params *p)
@@ -118,6 +134,9 @@ shadowd_params_from_conf(const struct conf_ipam_shadow *cs,
 	    SHADOW_MODE_ACTIVE;
 	p->lead_s = cs->lead_time / 1000.0;
 	p->tick_ms = SHADOWD_TICK_MS;
+	p->adapt = cs->adapt;
+	p->jitter = (double)cs->jitter / CONF_MICRO;
+	p->model = model_from_conf(cs->model);
 }
 
 /* ---- lead time ---- */
@@ -836,7 +855,7 @@ static json_t *
 policy_json(const struct shadow_report *r, const struct shadow_params *p)
 {
 	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, "
-	    "s:I, s:f, s:f, s:f, s:b}",
+	    "s:I, s:f, s:f, s:f, s:b, s:f}",
 	    "quantile", r->quantile, "quantileLow", r->quantile_lo,
 	    "quantileHigh", r->quantile_hi, "newsvendor", r->newsvendor,
 	    "leadS", r->lead_s, "leadMult", r->lead_mult, "lookaheadS",
@@ -844,7 +863,8 @@ policy_json(const struct shadow_report *r, const struct shadow_params *p)
 	    (json_int_t)p->horizon_s, "minWarm", (json_int_t)p->min_warm,
 	    "maxWarm", (json_int_t)p->max_warm, "maxPoolFraction",
 	    p->max_pool_fraction, "wastageWeight", p->wastage_weight,
-	    "delayWeight", p->delay_weight, "adapt", p->adapt);
+	    "delayWeight", p->delay_weight, "adapt", p->adapt, "jitter",
+	    p->jitter);
 }
 
 /* Monotonic ms of the engine to unix seconds. */

@@ -1881,6 +1881,42 @@ START_TEST(test_shadow_lead_time)
 }
 END_TEST
 
+/* adapt, jitter and model per pool, live; a bad value changes nothing. */
+START_TEST(test_shadow_settings)
+{
+	struct config *next;
+	char err[512];
+	json_t *v;
+
+	v = shadow_pool_view("warm");
+	ck_assert_str_eq(jstr_of(v, "model"), "ensemble");
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "policy"),
+	    "adapt")));
+	json_decref(v);
+	shadow_reload("  max-warm 3\n", "  max-warm 3\n  adapt off\n"
+	    "  jitter 0.2\n  model kalman\n");
+	shadow_ticks(1);
+	v = shadow_pool_view("warm");
+	ck_assert_str_eq(jstr_of(v, "model"), "kalman");
+	ck_assert(json_is_false(json_object_get(json_object_get(v, "policy"),
+	    "adapt")));
+	ck_assert_double_eq_tol(json_number_value(json_object_get(
+	    json_object_get(v, "policy"), "jitter")), 0.2, 1e-9);
+	json_decref(v);
+	v = shadow_pool_view("watch");
+	ck_assert_str_eq(jstr_of(v, "model"), "ensemble");
+	json_decref(v);
+	next = conf_parse_string("ipam pool warm\n prefix 10.30.0.0/24\n"
+	    " shadow\n  model arima\n", "next.conf", err, sizeof(err));
+	ck_assert_ptr_null(next);
+	ck_assert_str_eq(err, "next.conf:4: invalid model 'arima' in 'model "
+	    "arima' (holt, kalman, churn or ensemble)");
+	v = shadow_pool_view("warm");
+	ck_assert_str_eq(jstr_of(v, "model"), "kalman");
+	json_decref(v);
+}
+END_TEST
+
 START_TEST(test_shadow_reload)
 {
 	json_t *pre, *v;
@@ -2122,6 +2158,7 @@ api_suite(void)
 	tcase_add_test(tc, test_shadow_restart);
 	tcase_add_test(tc, test_shadow_views);
 	tcase_add_test(tc, test_shadow_reload);
+	tcase_add_test(tc, test_shadow_settings);
 	tcase_add_test(tc, test_shadow_lead_time);
 	tcase_add_test(tc, test_shadow_params_from_conf);
 	suite_add_tcase(s, tc);
