@@ -253,6 +253,10 @@ enum conf_shadow_model {
 #define CONF_SHADOW_DEFAULT_MODEL CONF_SHADOW_MODEL_ENSEMBLE
 extern const char *const conf_shadow_model_names[CONF_SHADOW_NMODELS];
 #define CONF_SHADOW_JITTER_MAX	500000	/* 0.5 of the lead */
+/* group-by: the label keys that name an allocation's group, first
+ * present wins (a label key: 1..63 of [A-Za-z0-9._/-]). */
+#define CONF_SHADOW_GROUP_KEYS	4
+#define CONF_SHADOW_GROUP_KEY_MAX 63
 
 struct conf_ipam_shadow {
 	uint32_t	 horizon;		/* seconds */
@@ -269,7 +273,15 @@ struct conf_ipam_shadow {
 	bool		 adapt;			/* policy learning (on) */
 	uint32_t	 jitter;		/* millionths of the lead (0) */
 	enum conf_shadow_model model;		/* ensemble */
+	char		 group_by[CONF_SHADOW_GROUP_KEYS]
+			    [CONF_SHADOW_GROUP_KEY_MAX + 1];	/* job app */
+	uint8_t		 ngroup_by;		/* 0: group-by none */
 };
+/* The default group-by keys (job, app) set in sh; true when sh has
+ * them. */
+void		 conf_shadow_group_by_default(struct conf_ipam_shadow *);
+bool		 conf_shadow_group_by_is_default(
+		    const struct conf_ipam_shadow *);
 
 /*
  * "dns zone ZONE server ADDR tsig ALG NAME SECRET [reverse] [ttl N]" and

@@ -135,6 +135,30 @@ shadow_defaults(struct conf_ipam_shadow *sh)
 	sh->adapt = true;
 	sh->jitter = 0;
 	sh->model = CONF_SHADOW_DEFAULT_MODEL;
+	conf_shadow_group_by_default(sh);
+}
+
+static const char *const group_by_default[] = { "job", "app" };
+
+void
+conf_shadow_group_by_default(struct conf_ipam_shadow *sh)
+{
+	memset(sh->group_by, 0, sizeof(sh->group_by));
+	for (size_t i = 0; i < nitems(group_by_default); i++)
+		strlcpy_s(sh->group_by[i], group_by_default[i],
+		    sizeof(sh->group_by[i]));
+	sh->ngroup_by = nitems(group_by_default);
+}
+
+bool
+conf_shadow_group_by_is_default(const struct conf_ipam_shadow *sh)
+{
+	if (sh->ngroup_by != nitems(group_by_default))
+		return false;
+	for (size_t i = 0; i < nitems(group_by_default); i++)
+		if (strcmp(sh->group_by[i], group_by_default[i]) != 0)
+			return false;
+	return true;
 }
 
 int
@@ -512,6 +536,54 @@ cmd_shadow_model(struct parser *p)
 	    "ensemble)", cp_arg(p, 0), p->line);
 }
 
+static bool
+group_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n == 0 || n > CONF_SHADOW_GROUP_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)k[i]) && k[i] != '.' &&
+		    k[i] != '_' && k[i] != '/' && k[i] != '-')
+			return false;
+	return true;
+}
+
+/* group-by KEY... | none: the label keys that name a request's group
+ * (the first the allocation carries); none: no groups. */
+static int
+cmd_shadow_group_by(struct parser *p)
+{
+	struct conf_ipam_shadow *sh = &p->pool->shadow;
+	int n;
+
+	if (cp_want_args(p, 1, CONF_SHADOW_GROUP_KEYS) == -1)
+		return -1;
+	n = cp_nargs(p);
+	if (n == 1 && strcmp(cp_arg(p, 0), "none") == 0) {
+		memset(sh->group_by, 0, sizeof(sh->group_by));
+		sh->ngroup_by = 0;
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!group_key_ok(cp_arg(p, i)))
+			return cp_err(p, "invalid label key '%s' in '%s' (1 "
+			    "to %d letters, digits, '.', '_', '/' or '-')",
+			    cp_arg(p, i), p->line, CONF_SHADOW_GROUP_KEY_MAX);
+		for (int j = 0; j < i; j++)
+			if (strcmp(cp_arg(p, i), cp_arg(p, j)) == 0)
+				return cp_err(p, "label key '%s' given twice "
+				    "in '%s'", cp_arg(p, i), p->line);
+	}
+	memset(sh->group_by, 0, sizeof(sh->group_by));
+	for (int i = 0; i < n; i++)
+		strlcpy_s(sh->group_by[i], cp_arg(p, i),
+		    sizeof(sh->group_by[i]));
+	sh->ngroup_by = (uint8_t)n;
+	return 0;
+}
+
 static int
 cmd_exit_up(struct parser *p)
 {
@@ -553,6 +625,7 @@ const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS] = {
 	{ "adapt", cmd_shadow_adapt },
 	{ "jitter", cmd_shadow_jitter },
 	{ "model", cmd_shadow_model },
+	{ "group-by", cmd_shadow_group_by },
 	{ "exit-shadow", cmd_exit_up },
 	{ "exit", cmd_exit_up },
 };

@@ -78,6 +78,12 @@
  * the lead only; the guardrails are applied after it, so it can never
  * break them.
  *
+ * Groups (shadow_groups.c).  Where the caller names a request's group
+ * (a label, "job=llama-70b"), each of at most SHADOW_GROUPS_MAX groups
+ * keeps what it holds, its requests and its runs' rate and sizes, for
+ * the view's per-group expectations; the pool's decision does not read
+ * them.
+ *
  * Cost.  waste = address-seconds held pre-allocated and unused,
  * integrated from the warm counts seen at each tick (held x time since
  * the previous tick); delay = request-seconds waited (shadow_on_served).
@@ -305,6 +311,21 @@ struct shadow_bin {
 	float		 forecast;		/* ensemble one-tick prediction */
 };
 
+/*
+ * Groups (shadow_groups.c): demand per label value, for the view.  A
+ * group is named "key=value"; at most SHADOW_GROUPS_MAX per pool.
+ */
+#define SHADOW_GROUPS_MAX	32
+#define SHADOW_GROUP_LABEL_MAX	319	/* key (63) '=' value (253) */
+
+struct shadow_group_view {
+	char		 label[SHADOW_GROUP_LABEL_MAX + 1];
+	uint64_t	 active;		/* allocations held now */
+	uint64_t	 requests;		/* since first seen */
+	double		 idle_s;		/* since its last event */
+	struct shadow_quantiles expected;	/* more within horizon_s */
+};
+
 struct shadow;
 
 void		 shadow_params_default(struct shadow_params *);
@@ -343,6 +364,24 @@ void		 shadow_tick(struct shadow *, uint64_t t_ms,
  * churn): nothing is learned, the forecast counts the events so far. */
 void		 shadow_plan(struct shadow *, uint64_t t_ms,
 		    const struct shadow_state *, struct shadow_decision *out);
+
+/* Groups: a request or release of an allocation in a group (label
+ * "key=value"; NULL or "" for none). */
+void		 shadow_group_request(struct shadow *, uint64_t t_ms,
+		    const char *label);
+void		 shadow_group_release(struct shadow *, uint64_t t_ms,
+		    const char *label);
+/* What the groups hold, as the caller counts it (at start): reset all
+ * to 0, then add n to a group's count (made if new). */
+void		 shadow_groups_held_reset(struct shadow *);
+void		 shadow_group_held(struct shadow *, uint64_t t_ms,
+		    const char *label, uint64_t n);
+/* End runs that are over, drop idle groups (at each tick). */
+void		 shadow_groups_tick(struct shadow *, uint64_t t_ms);
+/* Up to max groups in label order, with their expectations at t_ms. */
+size_t		 shadow_groups(const struct shadow *, uint64_t t_ms,
+		    struct shadow_group_view *, size_t max);
+uint64_t	 shadow_groups_evicted(const struct shadow *);
 
 /* Views. */
 void		 shadow_report(const struct shadow *, struct shadow_report *);

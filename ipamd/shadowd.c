@@ -61,6 +61,10 @@ struct shadowd_pool {
 	uint32_t		 lead_ms;
 	enum shadowd_lead_source lead_source;
 	bool			 replan;	/* an event since the plan */
+	/* Label keys naming a request's group (conf group-by). */
+	char			 group_by[CONF_SHADOW_GROUP_KEYS]
+				    [CONF_SHADOW_GROUP_KEY_MAX + 1];
+	uint8_t			 ngroup_by;
 };
 TAILQ_HEAD(shadowd_pool_list, shadowd_pool);
 
@@ -247,6 +251,54 @@ shadowd_set_fabric_convergence(struct shadowd *sd, const char *pool,
 	return 0;
 }
 
+/* ---- groups ---- */
+
+static void
+group_keys_set(struct shadowd_pool *sp, const struct conf_ipam_shadow *cs)
+{
+	memcpy(sp->group_by, cs->group_by, sizeof(sp->group_by));
+	sp->ngroup_by = cs->ngroup_by;
+}
+
+/* "key=value" of the first group-by key the labels carry; NULL: none. */
+static const char *
+group_of(const struct shadowd_pool *sp, const char *labels, char *buf,
+    size_t len)
+{
+	char value[IPAM_LABEL_VALUE_MAX + 1];
+
+	for (uint8_t i = 0; i < sp->ngroup_by; i++) {
+		if (ipam_label_get(labels, sp->group_by[i], value,
+		    sizeof(value)) == NULL || value[0] == '\0')
+			continue;
+		snprintf(buf, len, "%s=%s", sp->group_by[i], value);
+		return buf;
+	}
+	return NULL;
+}
+
+/* What each group holds now, from the allocator (at start). */
+static int
+count_group(const struct ipam_alloc *a, void *arg)
+{
+	struct shadowd_pool *sp = arg;
+	char g[SHADOW_GROUP_LABEL_MAX + 1];
+
+	if (!a->preallocated)
+		shadow_group_held(sp->engine, now_ms(sp->sd), group_of(sp,
+		    a->labels, g, sizeof(g)), 1);
+	return 0;
+}
+
+static void
+groups_count(struct shadowd_pool *sp)
+{
+	shadow_groups_held_reset(sp->engine);
+	if (sp->ngroup_by > 0)
+		ipam_foreach(ipamd_ipam(sp->sd->im), sp->name, count_group,
+		    sp);
+}
+
 /* ---- pools ---- */
 
 /* Size and free count of the family a pre-allocation consumes. */
@@ -341,9 +393,11 @@ pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
 	params.lead_s = shadowd_lead_s(sp);	/* measured, if it is */
 	pool_room(sp, &size, &free_);
 	sp->engine = shadow_new(&params, size);
+	group_keys_set(sp, &cp->shadow);
 	rc.sp = sp;
 	rc.made = now > sp->lead_ms ? now - sp->lead_ms : 0;
 	ipam_foreach(ipamd_ipam(sd->im), sp->name, restore_warm, &rc);
+	groups_count(sp);
 	TAILQ_INSERT_TAIL(&sd->pools, sp, entry);
 	log_info("shadow: pool %s: %s mode, %u pre-allocations restored",
 	    sp->name, shadow_mode_name(params.mode), sp->nwarm);
@@ -562,6 +616,7 @@ shadowd_tick(struct shadowd *sd)
 	TAILQ_FOREACH(sp, &sd->pools, entry) {
 		sp->replan = false;
 		pool_decide(sp, now, shadow_tick);
+		shadow_groups_tick(sp->engine, now);
 	}
 }
 
@@ -645,9 +700,12 @@ void
 shadowd_on_release(struct shadowd *sd, const struct ipam_alloc *a)
 {
 	struct shadowd_pool *sp = shadowd_pool(sd, a->pool);
+	char g[SHADOW_GROUP_LABEL_MAX + 1];
 
 	if (sp != NULL) {
 		shadow_on_release(sp->engine, now_ms(sd));
+		shadow_group_release(sp->engine, now_ms(sd), group_of(sp,
+		    a->labels, g, sizeof(g)));
 		plan_soon(sp);
 	}
 }
@@ -672,9 +730,12 @@ shadowd_take(struct shadowd_pool *sp, const struct ipam_request *req,
     char *prev, size_t prevlen, double *wait_s)
 {
 	uint64_t now = now_ms(sp->sd), age;
+	char g[SHADOW_GROUP_LABEL_MAX + 1];
 	struct warm *w;
 
 	shadow_on_alloc(sp->engine, now);
+	shadow_group_request(sp->engine, now, group_of(sp, req->labels, g,
+	    sizeof(g)));
 	plan_soon(sp);
 	/* A pre-allocation has a generated MAC and its pool's family. */
 	if (req->mac != NULL || req->family != sp->family ||
@@ -752,6 +813,7 @@ shadowd_reload(struct shadowd *sd, const struct config *next)
 			continue;
 		}
 		sp->lead_conf_ms = cp->shadow.lead_time;
+		group_keys_set(sp, &cp->shadow);
 		lead_refresh(sp, now_ms(sd));
 		shadowd_params_from_conf(&cp->shadow, &params);
 		params.lead_s = shadowd_lead_s(sp);
@@ -936,6 +998,25 @@ convergence_json(const struct shadowd_pool *sp)
 }
 
 static json_t *
+groups_json(const struct shadowd_pool *sp)
+{
+	struct shadow_group_view *v;
+	json_t *l = json_array();
+	size_t n;
+
+	v = xcalloc(SHADOW_GROUPS_MAX, sizeof(*v));
+	n = shadow_groups(sp->engine, now_ms(sp->sd), v, SHADOW_GROUPS_MAX);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(l, json_pack("{s:s, s:I, s:I, s:f, "
+		    "s:o}", "label", v[i].label, "active",
+		    (json_int_t)v[i].active, "requests",
+		    (json_int_t)v[i].requests, "idleS", v[i].idle_s,
+		    "expected", quantiles_json(&v[i].expected)));
+	free(v);
+	return l;
+}
+
+static json_t *
 pool_json(struct shadowd_pool *sp)
 {
 	struct shadow_report r;
@@ -962,6 +1043,9 @@ pool_json(struct shadowd_pool *sp)
 	json_object_set_new(o, "convergence", convergence_json(sp));
 	json_object_set_new(o, "policyChanges", policy_log_json(sp));
 	json_object_set_new(o, "counters", counters_json(&r));
+	json_object_set_new(o, "groups", groups_json(sp));
+	json_object_set_new(o, "groupsEvicted", json_integer((json_int_t)
+	    shadow_groups_evicted(sp->engine)));
 	json_object_set_new(o, "memoryBytes", json_integer((json_int_t)
 	    shadow_memory(sp->engine)));
 	return o;

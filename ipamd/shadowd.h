@@ -60,6 +60,11 @@
  * A taken pre-allocation leaves the list at once, so a release decided
  * later can never pick it.
  *
+ * Groups.  Each request and release names its allocation's group to
+ * the engine: "key=value" of the first of the pool's group-by keys
+ * (job, app by default) its labels carry.  At start what each group
+ * holds is counted from the allocator.
+ *
  * Restart.  Pre-allocations are durable allocations: at start those of
  * a shadow pool are registered as ready (ipamd re-advertises them).
  */

@@ -1917,6 +1917,56 @@ START_TEST(test_shadow_settings)
 }
 END_TEST
 
+/* Requests' groups by label (job, then app), with expectations; a
+ * release gives back what a group holds; pools reloaded with group-by
+ * none keep no groups. */
+START_TEST(test_shadow_groups)
+{
+	json_t *v, *g, *j;
+	char body[128], *r;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(body, sizeof(body), "{\"resource\": \"w-%d\", "
+		    "\"labels\": {\"job\": \"llama-70b\", \"app\": "
+		    "\"trainer\"}}", i);
+		ck_assert_int_eq(allocate("warm", body, &j), 201);
+		json_decref(j);
+	}
+	ck_assert_int_eq(allocate("warm", "{\"resource\": \"web-1\", "
+	    "\"labels\": {\"app\": \"web\"}}", &j), 201);
+	json_decref(j);
+	ck_assert_int_eq(allocate("warm", "{\"resource\": \"plain\"}", &j),
+	    201);
+	json_decref(j);
+	r = request("DELETE", "/v1/ipam/allocations/w-2");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	ipamd_drain(d.ipamd);
+	shadow_ticks(1);
+	v = shadow_pool_view("warm");
+	ck_assert_int_eq(json_array_size(json_object_get(v, "groups")), 2);
+	g = json_array_get(json_object_get(v, "groups"), 0);
+	ck_assert_str_eq(jstr_of(g, "label"), "app=web");
+	g = json_array_get(json_object_get(v, "groups"), 1);
+	ck_assert_str_eq(jstr_of(g, "label"), "job=llama-70b");
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "active")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "requests")),
+	    3);
+	ck_assert_double_eq(json_number_value(json_object_get(json_object_get(
+	    g, "expected"), "windowS")), 300);
+	ck_assert(json_is_number(json_object_get(json_object_get(g,
+	    "expected"), "p90")));
+	json_decref(v);
+	shadow_reload("  max-warm 3\n", "  max-warm 3\n  group-by none\n");
+	ck_assert_int_eq(allocate("warm", "{\"resource\": \"w-9\", "
+	    "\"labels\": {\"job\": \"other\"}}", &j), 201);
+	json_decref(j);
+	v = shadow_pool_view("warm");
+	ck_assert_int_eq(json_array_size(json_object_get(v, "groups")), 2);
+	json_decref(v);
+}
+END_TEST
+
 START_TEST(test_shadow_reload)
 {
 	json_t *pre, *v;
@@ -2159,6 +2209,7 @@ api_suite(void)
 	tcase_add_test(tc, test_shadow_views);
 	tcase_add_test(tc, test_shadow_reload);
 	tcase_add_test(tc, test_shadow_settings);
+	tcase_add_test(tc, test_shadow_groups);
 	tcase_add_test(tc, test_shadow_lead_time);
 	tcase_add_test(tc, test_shadow_params_from_conf);
 	suite_add_tcase(s, tc);
