@@ -383,6 +383,21 @@ size_t		 shadow_groups(const struct shadow *, uint64_t t_ms,
 		    struct shadow_group_view *, size_t max);
 uint64_t	 shadow_groups_evicted(const struct shadow *);
 
+/*
+ * Persistence (shadow_persist.c): the learned state and recent history
+ * as a versioned blob (at most SHADOW_STATE_MAX bytes).  save appends
+ * it to wb (-1 EMSGSIZE when it does not fit).  restore adopts a blob
+ * into an engine that has not run yet, saved age_ms before now_ms; -1
+ * with a message (EBADMSG: not a blob of this version and build, or
+ * damaged; EBUSY) leaves the engine as it was.
+ */
+#define SHADOW_STATE_VERSION	1
+#define SHADOW_STATE_MAX	(256 * 1024)
+struct wbuf;
+int		 shadow_state_save(const struct shadow *, struct wbuf *);
+int		 shadow_state_restore(struct shadow *, const void *, size_t,
+		    uint64_t now_ms, uint64_t age_ms, char *err, size_t errlen);
+
 /* Views. */
 void		 shadow_report(const struct shadow *, struct shadow_report *);
 /* Copy up to max entries, oldest first, with seq > after_seq.  Returns

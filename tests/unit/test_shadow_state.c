@@ -1,16 +1,22 @@
 /*
  * Shadow inventory engine state from outside: a measured lead reaching
  * the decision (shadow_set_lead), the per-group expectations
- * (shadow_groups.c).
+ * (shadow_groups.c), and the state saved and restored across a restart
+ * (shadow_persist.c): the same forecasts after, damaged blobs refused.
+ * With SHADOW_STATE_SEED set, the trained blob is written there (the
+ * fuzz target's seed corpus, tests/fuzz/corpus/shadow).
  */
 #include <check.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/util.h"
 #include "ipam/shadow.h"
+#include "ipam/shadow_int.h"
 #include "tests/unit/shadow_harness.h"
 
 /*
@@ -194,6 +200,247 @@ START_TEST(test_groups_bounded)
 }
 END_TEST
 
+/*
+ * Churn-driven demand: every two minutes 20 remote adds, then 6 local
+ * requests 5 s later, of a group; releases a minute after; then quiet
+ * for 30 s so that no run is going on.
+ */
+static void
+train(struct sim *s, unsigned minutes)
+{
+	for (unsigned m = 0; m < minutes; m += 2) {
+		for (int i = 0; i < 20; i++)
+			shadow_on_route_add(s->sh, s->now + 10 * i);
+		s->now += 5000;
+		sim_tick(s);
+		for (int i = 0; i < 6; i++) {
+			sim_alloc(s, s->now + 100 * i);
+			shadow_group_request(s->sh, s->now + 100 * i,
+			    "job=llama-70b");
+		}
+		for (int k = 0; k < 115; k++) {
+			s->now += 1000;
+			if (k == 60)
+				for (int i = 0; i < 6; i++) {
+					shadow_on_release(s->sh, s->now);
+					shadow_group_release(s->sh, s->now,
+					    "job=llama-70b");
+				}
+			sim_tick(s);
+		}
+	}
+}
+
+static void
+save_blob(const struct shadow *sh, struct wbuf *wb)
+{
+	const char *seed = getenv("SHADOW_STATE_SEED");
+	FILE *f;
+
+	wbuf_init(wb, SHADOW_STATE_MAX);
+	ck_assert_int_eq(shadow_state_save(sh, wb), 0);
+	ck_assert_uint_gt(wb->len, 1000);
+	ck_assert_uint_le(wb->len, SHADOW_STATE_MAX);
+	if (seed != NULL && (f = fopen(seed, "wb")) != NULL) {
+		fwrite(wb->data, 1, wb->len, f);
+		fclose(f);
+	}
+}
+
+static void
+expect_same_report(const struct shadow_report *a, const struct shadow_report *b)
+{
+	ck_assert_double_eq(a->holt_level, b->holt_level);
+	ck_assert_double_eq(a->holt_trend, b->holt_trend);
+	ck_assert_double_eq(a->kalman_rate, b->kalman_rate);
+	ck_assert_double_eq(a->kalman_sd, b->kalman_sd);
+	ck_assert_double_eq(a->churn_lag_s, b->churn_lag_s);
+	ck_assert_double_eq(a->churn_ratio, b->churn_ratio);
+	ck_assert_double_eq(a->churn_corr, b->churn_corr);
+	ck_assert_double_eq(a->churn_baseline, b->churn_baseline);
+	ck_assert_double_eq(a->quantile, b->quantile);
+	for (size_t m = 0; m < SHADOW_NMODELS; m++)
+		ck_assert_double_eq(a->weights[m], b->weights[m]);
+}
+
+/*
+ * Train, save, restore into a new engine at the same time: the same
+ * learned state, and at the next tick the same forecast and the same
+ * target as the engine that never stopped.
+ */
+START_TEST(test_persist_same_forecast)
+{
+	struct shadow_report ra, rb;
+	struct sim a, b;
+	struct wbuf wb;
+	char err[256];
+	double mean0;
+
+	sim_init(&a, NULL, 100000);
+	train(&a, 240);
+	shadow_report(a.sh, &ra);
+	ck_assert_double_gt(ra.churn_ratio, 0.1);
+	ck_assert_double_gt(ra.churn_lag_s, 2);
+	save_blob(a.sh, &wb);
+
+	sim_init(&b, NULL, 100000);
+	b.now = a.now;
+	memcpy(b.ready_at, a.ready_at, sizeof(a.ready_at));
+	b.nheld = a.nheld;
+	b.pool_free = a.pool_free;
+	ck_assert_int_eq(shadow_state_restore(b.sh, wb.data, wb.len, b.now,
+	    0, err, sizeof(err)), 0);
+	shadow_report(b.sh, &rb);
+	expect_same_report(&ra, &rb);
+
+	/* Calibration checks still pending in a are not carried over:
+	 * compare the forecasts with the quantile both learned, held. */
+	a.p.adapt = b.p.adapt = false;
+	shadow_set_params(a.sh, &a.p);
+	shadow_set_params(b.sh, &b.p);
+	for (int i = 0; i < 3; i++) {
+		a.now += 1000;
+		b.now += 1000;
+		sim_tick(&a);
+		sim_tick(&b);
+	}
+	ck_assert_uint_eq(a.d.target, b.d.target);
+	ck_assert_double_eq_tol(a.d.forecast.horizon.mean,
+	    b.d.forecast.horizon.mean, 1e-9);
+	ck_assert_double_eq(a.d.forecast.horizon.p90, b.d.forecast.horizon.p90);
+	ck_assert_double_eq_tol(a.d.forecast.lead.mean, b.d.forecast.lead.mean,
+	    1e-9);
+	ck_assert_double_gt(b.d.forecast.horizon.mean, 0);
+	/* The next gang's adds: both expect its requests alike. */
+	mean0 = b.d.forecast.horizon.mean;
+	for (int i = 0; i < 20; i++) {
+		shadow_on_route_add(a.sh, a.now + 10 * i);
+		shadow_on_route_add(b.sh, b.now + 10 * i);
+	}
+	for (int i = 0; i < 6; i++) {
+		a.now += 1000;
+		b.now += 1000;
+		sim_tick(&a);
+		sim_tick(&b);
+	}
+	ck_assert_uint_eq(a.d.target, b.d.target);
+	ck_assert_double_gt(b.d.forecast.horizon.mean, mean0 + 1);
+	ck_assert_double_eq_tol(a.d.forecast.horizon.mean,
+	    b.d.forecast.horizon.mean, 1e-9);
+	wbuf_free(&wb);
+	sim_done(&a);
+	sim_done(&b);
+}
+END_TEST
+
+/*
+ * Restored a minute after the save, on a clock that started again: the
+ * history ends a minute ago (bins of nothing since, on the new clock),
+ * the groups' times move with it.
+ */
+START_TEST(test_persist_retimed)
+{
+	struct shadow_bin bins[SHADOW_FINE_BINS];
+	struct shadow_group_view g[4];
+	struct shadow *sh;
+	struct sim a;
+	struct wbuf wb;
+	char err[256];
+	uint64_t now = 7000000;
+	size_t n;
+
+	sim_init(&a, NULL, 100000);
+	a.now = 50000000;
+	train(&a, 20);
+	save_blob(a.sh, &wb);
+	sh = shadow_new(NULL, 100000);
+	ck_assert_int_eq(shadow_state_restore(sh, wb.data, wb.len, now, 60000,
+	    err, sizeof(err)), 0);
+	n = shadow_recent(sh, bins, nitems(bins));
+	ck_assert_uint_eq(n, SHADOW_FINE_BINS);
+	ck_assert_uint_eq(bins[n - 1].t_ms, now - 1000);
+	ck_assert_uint_eq(bins[0].t_ms, now - 1000 * SHADOW_FINE_BINS);
+	for (size_t i = n - 60; i < n; i++)
+		ck_assert_uint_eq(bins[i].allocs + bins[i].route_adds, 0);
+	ck_assert_uint_gt(bins[n - 61 - 115].allocs, 0);
+	ck_assert_uint_eq(shadow_groups(sh, now, g, nitems(g)), 1);
+	ck_assert_str_eq(g[0].label, "job=llama-70b");
+	ck_assert_uint_eq(g[0].requests, 60);
+	ck_assert_uint_eq(g[0].active, 0);
+	/* Released 61 s into the last 120-s round, saved 54 s later. */
+	ck_assert_double_eq_tol(g[0].idle_s, 60 + 54, 1e-9);
+	/* It runs on from there. */
+	shadow_tick(sh, now + 1000, NULL, NULL);
+	shadow_free(sh);
+	wbuf_free(&wb);
+	sim_done(&a);
+}
+END_TEST
+
+/* A blob cut anywhere, a byte too many, a damaged number, another
+ * version or tick: refused, the engine left cold; a running engine
+ * refuses any blob. */
+START_TEST(test_persist_refused)
+{
+	struct shadow_report r0, r;
+	struct shadow *sh;
+	struct sim a;
+	struct wbuf wb;
+	uint8_t *copy;
+	char err[256];
+	size_t len;
+	struct shadow_params p;
+
+	sim_init(&a, NULL, 100000);
+	train(&a, 20);
+	save_blob(a.sh, &wb);
+	len = wb.len;
+	copy = xmalloc(len + 1);
+	memcpy(copy, wb.data, len);
+	sh = shadow_new(NULL, 100000);
+	shadow_report(sh, &r0);
+	for (size_t cut = 0; cut < len; cut += cut < 64 ? 1 : 97) {
+		errno = 0;
+		ck_assert_int_eq(shadow_state_restore(sh, copy, cut, 5000, 0,
+		    err, sizeof(err)), -1);
+		ck_assert_int_eq(errno, EBADMSG);
+	}
+	copy[len] = 0;
+	ck_assert_int_eq(shadow_state_restore(sh, copy, len + 1, 5000, 0, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "trailing bytes"));
+	/* Holt's level (after the 28-byte header and 8 bytes of bins
+	 * closed) as a NaN. */
+	memset(copy + 28 + 8, 0xff, 8);
+	ck_assert_int_eq(shadow_state_restore(sh, copy, len, 5000, 0, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "bad holt level"));
+	memcpy(copy, wb.data, len);
+	copy[7]++;	/* version */
+	ck_assert_int_eq(shadow_state_restore(sh, copy, len, 5000, 0, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "bad version"));
+	shadow_report(sh, &r);
+	ck_assert_double_eq(r.holt_level, r0.holt_level);
+	ck_assert_double_eq(r.churn_ratio, r0.churn_ratio);
+	shadow_free(sh);
+
+	shadow_params_default(&p);
+	p.tick_ms = 500;
+	sh = shadow_new(&p, 100000);
+	ck_assert_int_eq(shadow_state_restore(sh, wb.data, len, 5000, 0, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "bad tick"));
+	shadow_free(sh);
+	ck_assert_int_eq(shadow_state_restore(a.sh, wb.data, len, a.now, 0,
+	    err, sizeof(err)), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	free(copy);
+	wbuf_free(&wb);
+	sim_done(&a);
+}
+END_TEST
+
 static Suite *
 shadow_state_suite(void)
 {
@@ -206,6 +453,12 @@ shadow_state_suite(void)
 	tc = tcase_create("groups");
 	tcase_add_test(tc, test_groups_expectations);
 	tcase_add_test(tc, test_groups_bounded);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("persist");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_persist_same_forecast);
+	tcase_add_test(tc, test_persist_retimed);
+	tcase_add_test(tc, test_persist_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
