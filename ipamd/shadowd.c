@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/queue.h"
 #include "common/util.h"
@@ -65,6 +66,10 @@ struct shadowd_pool {
 	char			 group_by[CONF_SHADOW_GROUP_KEYS]
 				    [CONF_SHADOW_GROUP_KEY_MAX + 1];
 	uint8_t			 ngroup_by;
+	/* Learned state in the store: restored at creation, saved. */
+	bool			 restored;
+	uint64_t		 saved_ms;	/* last put, engine clock */
+	int64_t			 saved_at;	/* unix seconds; 0 never */
 };
 TAILQ_HEAD(shadowd_pool_list, shadowd_pool);
 
@@ -299,6 +304,61 @@ groups_count(struct shadowd_pool *sp)
 		    sp);
 }
 
+/* ---- learned state across restarts ---- */
+
+/* The pool's saved state, if the store has one that the engine takes;
+ * anything else is a cold start, said once in the log. */
+static void
+state_restore(struct shadowd_pool *sp, uint64_t now)
+{
+	struct ipam_store *store = ipamd_store(sp->sd->im);
+	const void *blob;
+	size_t len;
+	int64_t saved, age_s;
+	char err[128];
+
+	sp->saved_ms = now;
+	if (store == NULL || ipam_store_shadow_get(store, sp->name, &blob,
+	    &len, &saved) == -1)
+		return;
+	age_s = (int64_t)time(NULL) - saved;
+	if (age_s < 0)
+		age_s = 0;
+	if (shadow_state_restore(sp->engine, blob, len, now,
+	    (uint64_t)age_s * 1000, err, sizeof(err)) == -1) {
+		log_warn("shadow: pool %s: saved state ignored, starting "
+		    "cold: %s", sp->name, err);
+		return;
+	}
+	sp->restored = true;
+	sp->saved_at = saved;
+	log_info("shadow: pool %s: learned state restored (saved %llds "
+	    "ago)", sp->name, (long long)age_s);
+}
+
+/* Hand the engine's state to the store (its writer commits it). */
+static void
+state_save(struct shadowd_pool *sp, uint64_t now)
+{
+	struct ipam_store *store = ipamd_store(sp->sd->im);
+	struct wbuf wb;
+	int64_t t = (int64_t)time(NULL);
+
+	if (store == NULL)
+		return;
+	wbuf_init(&wb, SHADOW_STATE_MAX);
+	if (shadow_state_save(sp->engine, &wb) == -1 ||
+	    ipam_store_shadow_put(store, sp->name, wb.data, wb.len, t, NULL,
+	    NULL) == -1)
+		log_warn("shadow: pool %s: saving the learned state: %s",
+		    sp->name, strerror(errno));
+	else {
+		sp->saved_ms = now;
+		sp->saved_at = t;
+	}
+	wbuf_free(&wb);
+}
+
 /* ---- pools ---- */
 
 /* Size and free count of the family a pre-allocation consumes. */
@@ -393,6 +453,7 @@ pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
 	params.lead_s = shadowd_lead_s(sp);	/* measured, if it is */
 	pool_room(sp, &size, &free_);
 	sp->engine = shadow_new(&params, size);
+	state_restore(sp, now);
 	group_keys_set(sp, &cp->shadow);
 	rc.sp = sp;
 	rc.made = now > sp->lead_ms ? now - sp->lead_ms : 0;
@@ -421,6 +482,7 @@ pool_retire(struct shadowd *sd, struct shadowd_pool *sp)
 	struct warm *w;
 	char name[IPAM_RESOURCE_MAX + 1];
 
+	state_save(sp, now_ms(sd));	/* for when the block comes back */
 	while ((w = TAILQ_FIRST(&sp->warm)) != NULL) {
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
@@ -617,6 +679,8 @@ shadowd_tick(struct shadowd *sd)
 		sp->replan = false;
 		pool_decide(sp, now, shadow_tick);
 		shadow_groups_tick(sp->engine, now);
+		if (now - sp->saved_ms >= SHADOWD_SAVE_MS)
+			state_save(sp, now);
 	}
 }
 
@@ -827,8 +891,13 @@ shadowd_reload(struct shadowd *sd, const struct config *next)
 void
 shadowd_stop(struct shadowd *sd)
 {
+	struct shadowd_pool *sp;
+
 	if (sd == NULL)
 		return;
+	if (!sd->stopped)
+		TAILQ_FOREACH(sp, &sd->pools, entry)
+			state_save(sp, now_ms(sd));
 	sd->stopped = true;
 	if (sd->timer != NULL)
 		event_free(sd->timer);
@@ -1046,6 +1115,8 @@ pool_json(struct shadowd_pool *sp)
 	json_object_set_new(o, "groups", groups_json(sp));
 	json_object_set_new(o, "groupsEvicted", json_integer((json_int_t)
 	    shadow_groups_evicted(sp->engine)));
+	json_object_set_new(o, "state", json_pack("{s:b, s:I}", "restored",
+	    sp->restored, "savedAt", (json_int_t)sp->saved_at));
 	json_object_set_new(o, "memoryBytes", json_integer((json_int_t)
 	    shadow_memory(sp->engine)));
 	return o;
