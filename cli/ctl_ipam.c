@@ -376,6 +376,33 @@ print_quantiles(const char *what, const json_t *q)
 	    jnum(q, "pTarget", NULL));
 }
 
+/* "job llama-70b: 90% confident 6 more within 5 min (holding 10, 24
+ * requests)". */
+static void
+print_shadow_groups(const json_t *p)
+{
+	double conf = 100 * jnum(p, "policy", "confidence", NULL), w;
+	const json_t *g;
+	const char *label, *eq;
+	size_t i;
+
+	json_array_foreach(json_object_get(p, "groups"), i, g) {
+		label = jstr(g, "label", "?");
+		eq = strchr(label, '=');
+		w = jnum(g, "expected", "windowS", NULL);
+		printf("  %.*s %s: %.0f%% confident %.0f more within ",
+		    eq != NULL ? (int)(eq - label) : (int)strlen(label), label,
+		    eq != NULL ? eq + 1 : "", conf,
+		    jnum(g, "expected", "pConfidence", NULL));
+		if (w >= 60 && (long long)w % 60 == 0)
+			printf("%.0f min", w / 60);
+		else
+			printf("%.0f s", w);
+		printf(" (holding %lld, %lld requests)\n", jint(g, "active"),
+		    jint(g, "requests"));
+	}
+}
+
 static void
 print_shadow_pool(const json_t *p)
 {
@@ -427,6 +454,7 @@ print_shadow_pool(const json_t *p)
 		    jnum(c, "samples", NULL), jnum(c, "p50Ms", NULL),
 		    jnum(c, "p99Ms", NULL));
 	printf("; configured %.0f ms)\n", jnum(c, "configuredMs", NULL));
+	print_shadow_groups(p);
 	n = json_array_size(json_object_get(p, "policyChanges"));
 	for (i = n > 5 ? n - 5 : 0; i < n; i++) {
 		c = json_array_get(json_object_get(p, "policyChanges"), i);

@@ -242,6 +242,22 @@ enum conf_shadow_mode {
 	CONF_SHADOW_OBSERVE,
 };
 
+/* The forecast the decision uses (the engine's models, same order). */
+enum conf_shadow_model {
+	CONF_SHADOW_MODEL_HOLT,
+	CONF_SHADOW_MODEL_KALMAN,
+	CONF_SHADOW_MODEL_CHURN,
+	CONF_SHADOW_MODEL_ENSEMBLE,
+};
+#define CONF_SHADOW_NMODELS	4
+#define CONF_SHADOW_DEFAULT_MODEL CONF_SHADOW_MODEL_ENSEMBLE
+extern const char *const conf_shadow_model_names[CONF_SHADOW_NMODELS];
+#define CONF_SHADOW_JITTER_MAX	500000	/* 0.5 of the lead */
+/* group-by: the label keys that name an allocation's group, first
+ * present wins (a label key: 1..63 of [A-Za-z0-9._/-]). */
+#define CONF_SHADOW_GROUP_KEYS	4
+#define CONF_SHADOW_GROUP_KEY_MAX 63
+
 struct conf_ipam_shadow {
 	uint32_t	 horizon;		/* seconds */
 	uint32_t	 confidence;		/* millionths, (0, 1) */
@@ -254,7 +270,18 @@ struct conf_ipam_shadow {
 	/* ms a pre-allocation's route takes to converge until measured
 	 * convergence has samples (lead-time MS) */
 	uint32_t	 lead_time;
+	bool		 adapt;			/* policy learning (on) */
+	uint32_t	 jitter;		/* millionths of the lead (0) */
+	enum conf_shadow_model model;		/* ensemble */
+	char		 group_by[CONF_SHADOW_GROUP_KEYS]
+			    [CONF_SHADOW_GROUP_KEY_MAX + 1];	/* job app */
+	uint8_t		 ngroup_by;		/* 0: group-by none */
 };
+/* The default group-by keys (job, app) set in sh; true when sh has
+ * them. */
+void		 conf_shadow_group_by_default(struct conf_ipam_shadow *);
+bool		 conf_shadow_group_by_is_default(
+		    const struct conf_ipam_shadow *);
 
 /*
  * "dns zone ZONE server ADDR tsig ALG NAME SECRET [reverse] [ttl N]" and

@@ -132,6 +132,33 @@ shadow_defaults(struct conf_ipam_shadow *sh)
 	sh->cost_delay = CONF_SHADOW_DEFAULT_DELAY;
 	sh->mode = CONF_SHADOW_ACTIVE;
 	sh->lead_time = CONF_SHADOW_DEFAULT_LEAD_TIME;
+	sh->adapt = true;
+	sh->jitter = 0;
+	sh->model = CONF_SHADOW_DEFAULT_MODEL;
+	conf_shadow_group_by_default(sh);
+}
+
+static const char *const group_by_default[] = { "job", "app" };
+
+void
+conf_shadow_group_by_default(struct conf_ipam_shadow *sh)
+{
+	memset(sh->group_by, 0, sizeof(sh->group_by));
+	for (size_t i = 0; i < nitems(group_by_default); i++)
+		strlcpy_s(sh->group_by[i], group_by_default[i],
+		    sizeof(sh->group_by[i]));
+	sh->ngroup_by = nitems(group_by_default);
+}
+
+bool
+conf_shadow_group_by_is_default(const struct conf_ipam_shadow *sh)
+{
+	if (sh->ngroup_by != nitems(group_by_default))
+		return false;
+	for (size_t i = 0; i < nitems(group_by_default); i++)
+		if (strcmp(sh->group_by[i], group_by_default[i]) != 0)
+			return false;
+	return true;
 }
 
 int
@@ -458,6 +485,105 @@ cmd_shadow_mode(struct parser *p)
 	return 0;
 }
 
+/* adapt on|off: the policy calibrates its quantile and learns the lead
+ * from misses, or keeps what the config and the measurement say. */
+static int
+cmd_shadow_adapt(struct parser *p)
+{
+	if (cp_want_args(p, 1, 1) == -1)
+		return -1;
+	if (strcmp(cp_arg(p, 0), "on") == 0)
+		p->pool->shadow.adapt = true;
+	else if (strcmp(cp_arg(p, 0), "off") == 0)
+		p->pool->shadow.adapt = false;
+	else
+		return cp_err(p, "invalid adapt '%s' in '%s' (on or off)",
+		    cp_arg(p, 0), p->line);
+	return 0;
+}
+
+/* jitter F: each tick moves the lead by up to F of itself (explores). */
+static int
+cmd_shadow_jitter(struct parser *p)
+{
+	uint64_t v;
+
+	if (cp_want_args(p, 1, 1) == -1 ||
+	    arg_micro(p, 0, "jitter", 0, CONF_SHADOW_JITTER_MAX, &v) == -1)
+		return -1;
+	p->pool->shadow.jitter = (uint32_t)v;
+	return 0;
+}
+
+const char *const conf_shadow_model_names[CONF_SHADOW_NMODELS] = {
+	[CONF_SHADOW_MODEL_HOLT] = "holt",
+	[CONF_SHADOW_MODEL_KALMAN] = "kalman",
+	[CONF_SHADOW_MODEL_CHURN] = "churn",
+	[CONF_SHADOW_MODEL_ENSEMBLE] = "ensemble",
+};
+
+static int
+cmd_shadow_model(struct parser *p)
+{
+	if (cp_want_args(p, 1, 1) == -1)
+		return -1;
+	for (size_t i = 0; i < CONF_SHADOW_NMODELS; i++)
+		if (strcmp(cp_arg(p, 0), conf_shadow_model_names[i]) == 0) {
+			p->pool->shadow.model = (enum conf_shadow_model)i;
+			return 0;
+		}
+	return cp_err(p, "invalid model '%s' in '%s' (holt, kalman, churn or "
+	    "ensemble)", cp_arg(p, 0), p->line);
+}
+
+static bool
+group_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+
+	if (n == 0 || n > CONF_SHADOW_GROUP_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)k[i]) && k[i] != '.' &&
+		    k[i] != '_' && k[i] != '/' && k[i] != '-')
+			return false;
+	return true;
+}
+
+/* group-by KEY... | none: the label keys that name a request's group
+ * (the first the allocation carries); none: no groups. */
+static int
+cmd_shadow_group_by(struct parser *p)
+{
+	struct conf_ipam_shadow *sh = &p->pool->shadow;
+	int n;
+
+	if (cp_want_args(p, 1, CONF_SHADOW_GROUP_KEYS) == -1)
+		return -1;
+	n = cp_nargs(p);
+	if (n == 1 && strcmp(cp_arg(p, 0), "none") == 0) {
+		memset(sh->group_by, 0, sizeof(sh->group_by));
+		sh->ngroup_by = 0;
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!group_key_ok(cp_arg(p, i)))
+			return cp_err(p, "invalid label key '%s' in '%s' (1 "
+			    "to %d letters, digits, '.', '_', '/' or '-')",
+			    cp_arg(p, i), p->line, CONF_SHADOW_GROUP_KEY_MAX);
+		for (int j = 0; j < i; j++)
+			if (strcmp(cp_arg(p, i), cp_arg(p, j)) == 0)
+				return cp_err(p, "label key '%s' given twice "
+				    "in '%s'", cp_arg(p, i), p->line);
+	}
+	memset(sh->group_by, 0, sizeof(sh->group_by));
+	for (int i = 0; i < n; i++)
+		strlcpy_s(sh->group_by[i], cp_arg(p, i),
+		    sizeof(sh->group_by[i]));
+	sh->ngroup_by = (uint8_t)n;
+	return 0;
+}
+
 const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS] = {
 	{ "tenant", cmd_pool_tenant },
 	{ "vni", cmd_pool_vni },
@@ -487,6 +613,10 @@ const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS] = {
 	{ "cost", cmd_shadow_cost },
 	{ "mode", cmd_shadow_mode },
 	{ "lead-time", cmd_shadow_lead_time },
+	{ "adapt", cmd_shadow_adapt },
+	{ "jitter", cmd_shadow_jitter },
+	{ "model", cmd_shadow_model },
+	{ "group-by", cmd_shadow_group_by },
 	{ "exit-shadow", cp_cmd_exit },
 	{ "exit", cp_cmd_exit },
 };

@@ -124,7 +124,7 @@ int	 cp_ipam_check(struct parser *, const struct pending_check *);
 /* Sized here so the node table can count them; a missing or extra
  * entry is a compile error (too many) or fails every test (too few). */
 #define CP_IPAM_POOL_NCMDS	17
-#define CP_IPAM_SHADOW_NCMDS	10
+#define CP_IPAM_SHADOW_NCMDS	14
 #define CP_IPAM_DATASTORE_NCMDS	4
 extern const struct command cp_ipam_pool_cmds[CP_IPAM_POOL_NCMDS];
 extern const struct command cp_ipam_shadow_cmds[CP_IPAM_SHADOW_NCMDS];

@@ -134,6 +134,19 @@ print_ipam_shadow(FILE *f, const struct conf_ipam_shadow *sh)
 		fprintf(f, "  mode observe\n");
 	if (sh->lead_time != CONF_SHADOW_DEFAULT_LEAD_TIME)
 		fprintf(f, "  lead-time %u\n", sh->lead_time);
+	if (!sh->adapt)
+		fprintf(f, "  adapt off\n");
+	if (sh->jitter != 0)
+		fprintf(f, "  jitter %s\n",
+		    conf_fmt_micro(sh->jitter, a, sizeof(a)));
+	if (sh->model != CONF_SHADOW_DEFAULT_MODEL)
+		fprintf(f, "  model %s\n", conf_shadow_model_names[sh->model]);
+	if (!conf_shadow_group_by_is_default(sh)) {
+		fprintf(f, "  group-by");
+		for (uint8_t i = 0; i < sh->ngroup_by; i++)
+			fprintf(f, " %s", sh->group_by[i]);
+		fprintf(f, "%s\n", sh->ngroup_by == 0 ? " none" : "");
+	}
 	fprintf(f, " exit-shadow\n");
 }
 

@@ -94,9 +94,10 @@
 #define IPAM_RESOURCE_MAX	255
 #define IPAM_MAC_PREFIX_MAX	5
 #define IPAM_DEFAULT_QUARANTINE	30	/* seconds; AWS VPC CNI's cooldown */
-#define IPAM_SCHEMA_VERSION	4	/* 2: audit actor, UNIQUE indexes;
+#define IPAM_SCHEMA_VERSION	5	/* 2: audit actor, UNIQUE indexes;
 					 * 3: names per tenant;
-					 * 4: labels, run-time pools */
+					 * 4: labels, run-time pools;
+					 * 5: shadow inventory state */
 #define IPAM_ACTOR_MAX		255	/* a TLS subject CN or DNS name */
 #define IPAM_AUDIT_HASH_LEN	32	/* HMAC-SHA256 */
 #define IPAM_HEAD_PUBLISH_EVERY	1000	/* records between head log lines */
@@ -382,6 +383,8 @@ enum ipam_op_kind {
 	IPAM_OP_BLOCK_DEL,	/* block: no longer */
 	IPAM_OP_POOL_PUT,	/* pool: its definition, created or replaced */
 	IPAM_OP_POOL_DEL,	/* pool: its definition removed */
+	IPAM_OP_SHADOW_PUT,	/* pool: its shadow engine's state (not
+				 * audited) */
 };
 
 /*
@@ -411,6 +414,11 @@ struct ipam_op {
 	 * .reservation. */
 	const char	*definition;
 	char		 audit_op[16];
+	/* IPAM_OP_SHADOW_PUT: the blob (copied by ipam_store_submit) and
+	 * when it was saved (unix seconds). */
+	const void	*state;
+	size_t		 state_len;
+	int64_t		 saved;
 };
 
 /*
@@ -469,6 +477,21 @@ void		 ipam_op_block(struct ipam_op *, bool add, const char *pool,
 void		 ipam_op_pool(struct ipam_op *, enum ipam_op_kind,
 		    const char *pool, const char *definition,
 		    const char *audit_op, const char *actor);
+/*
+ * The shadow inventory's state per pool (schema 5; shadow.h says what
+ * the blob holds): put submits it (a copy; it replaces the pool's row,
+ * off the loop like every change, without an audit record) and keeps
+ * it as the pool's latest; get gives the latest, loaded at open or put
+ * since (the store's copy, valid until the next put for the pool): 0,
+ * or -1 ENOENT.  A row that cannot be read at open is skipped with a
+ * log line; it never stops the IPAM.
+ */
+int		 ipam_store_shadow_put(struct ipam_store *, const char *pool,
+		    const void *state, size_t len, int64_t saved,
+		    ipam_done_cb, void *);
+int		 ipam_store_shadow_get(struct ipam_store *, const char *pool,
+		    const void **state, size_t *len, int64_t *saved);
+
 /* Block until everything submitted is committed and its callback ran. */
 void		 ipam_store_flush(struct ipam_store *);
 /*

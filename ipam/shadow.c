@@ -60,7 +60,7 @@ params_clamp(struct shadow_params *p)
 		p->horizon_s = 300;
 	if (p->horizon_s > 86400)
 		p->horizon_s = 86400;
-	p->lead_s = clampd(p->lead_s, 0.0, 300.0);
+	p->lead_s = clampd(p->lead_s, 0.0, SHADOW_LEAD_MAX_S);
 	p->service_rate = clampd(p->service_rate, 0.0, 1e9);
 	p->confidence = clampd(p->confidence, 0.01, SHADOW_QUANTILE_MAX);
 	p->max_pool_fraction = clampd(p->max_pool_fraction, 0.0, 1.0);
@@ -148,10 +148,14 @@ shadow_free(struct shadow *sh)
 void
 shadow_set_params(struct shadow *sh, const struct shadow_params *params)
 {
-	double lo, hi;
+	double lo, hi, lead_old = sh->p.lead_s, lead_new;
 
 	sh->p = *params;
 	params_clamp(&sh->p);
+	lead_new = sh->p.lead_s;
+	sh->p.lead_s = lead_old;
+	if (lead_new != lead_old)
+		shadow_set_lead(sh, lead_new);
 	lo = shadow_quantile_lo(&sh->p);
 	hi = SHADOW_QUANTILE_MAX;
 	sh->quantile = clampd(sh->quantile, lo, hi);

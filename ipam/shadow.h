@@ -78,6 +78,12 @@
  * the lead only; the guardrails are applied after it, so it can never
  * break them.
  *
+ * Groups (shadow_groups.c).  Where the caller names a request's group
+ * (a label, "job=llama-70b"), each of at most SHADOW_GROUPS_MAX groups
+ * keeps what it holds, its requests and its runs' rate and sizes, for
+ * the view's per-group expectations; the pool's decision does not read
+ * them.
+ *
  * Cost.  waste = address-seconds held pre-allocated and unused,
  * integrated from the warm counts seen at each tick (held x time since
  * the previous tick); delay = request-seconds waited (shadow_on_served).
@@ -131,6 +137,7 @@
 #define SHADOW_POLICY_RING	64
 #define SHADOW_MSG_MAX		96
 #define SHADOW_QUANTILE_MAX	0.999
+#define SHADOW_LEAD_MAX_S	300.0	/* longest lead planned with */
 
 enum shadow_mode {
 	SHADOW_MODE_ACTIVE,
@@ -326,6 +333,21 @@ struct shadow_bin {
 	float		 forecast;		/* ensemble one-tick prediction */
 };
 
+/*
+ * Groups (shadow_groups.c): demand per label value, for the view.  A
+ * group is named "key=value"; at most SHADOW_GROUPS_MAX per pool.
+ */
+#define SHADOW_GROUPS_MAX	32
+#define SHADOW_GROUP_LABEL_MAX	319	/* key (63) '=' value (253) */
+
+struct shadow_group_view {
+	char		 label[SHADOW_GROUP_LABEL_MAX + 1];
+	uint64_t	 active;		/* allocations held now */
+	uint64_t	 requests;		/* since first seen */
+	double		 idle_s;		/* since its last event */
+	struct shadow_quantiles expected;	/* more within horizon_s */
+};
+
 struct shadow;
 struct ipaddr;
 
@@ -336,6 +358,9 @@ void		 shadow_free(struct shadow *);
 /* Change guardrails, weights or mode at run time (config reload). */
 void		 shadow_set_params(struct shadow *, const struct shadow_params *);
 const struct shadow_params *shadow_params(const struct shadow *);
+/* The base convergence time measured now (seconds): the decisions
+ * plan with it at once (a changed params.lead_s does the same). */
+void		 shadow_set_lead(struct shadow *, double lead_s);
 
 /* Events.  Times are ms on the caller's clock, non-decreasing. */
 void		 shadow_on_alloc(struct shadow *, uint64_t t_ms);
@@ -376,6 +401,39 @@ void		 shadow_tick(struct shadow *, uint64_t t_ms,
  * churn): nothing is learned, the forecast counts the events so far. */
 void		 shadow_plan(struct shadow *, uint64_t t_ms,
 		    const struct shadow_state *, struct shadow_decision *out);
+
+/* Groups: a request or release of an allocation in a group (label
+ * "key=value"; NULL or "" for none). */
+void		 shadow_group_request(struct shadow *, uint64_t t_ms,
+		    const char *label);
+void		 shadow_group_release(struct shadow *, uint64_t t_ms,
+		    const char *label);
+/* What the groups hold, as the caller counts it (at start): reset all
+ * to 0, then add n to a group's count (made if new). */
+void		 shadow_groups_held_reset(struct shadow *);
+void		 shadow_group_held(struct shadow *, uint64_t t_ms,
+		    const char *label, uint64_t n);
+/* End runs that are over, drop idle groups (at each tick). */
+void		 shadow_groups_tick(struct shadow *, uint64_t t_ms);
+/* Up to max groups in label order, with their expectations at t_ms. */
+size_t		 shadow_groups(const struct shadow *, uint64_t t_ms,
+		    struct shadow_group_view *, size_t max);
+uint64_t	 shadow_groups_evicted(const struct shadow *);
+
+/*
+ * Persistence (shadow_persist.c): the learned state and recent history
+ * as a versioned blob (at most SHADOW_STATE_MAX bytes).  save appends
+ * it to wb (-1 EMSGSIZE when it does not fit).  restore adopts a blob
+ * into an engine that has not run yet, saved age_ms before now_ms; -1
+ * with a message (EBADMSG: not a blob of this version and build, or
+ * damaged; EBUSY) leaves the engine as it was.
+ */
+#define SHADOW_STATE_VERSION	1
+#define SHADOW_STATE_MAX	(256 * 1024)
+struct wbuf;
+int		 shadow_state_save(const struct shadow *, struct wbuf *);
+int		 shadow_state_restore(struct shadow *, const void *, size_t,
+		    uint64_t now_ms, uint64_t age_ms, char *err, size_t errlen);
 
 /* Views. */
 void		 shadow_report(const struct shadow *, struct shadow_report *);

@@ -241,6 +241,22 @@ struct shadow_neigh {
 	struct shadow_lead lead;	/* x: fresh misses, scans left out */
 };
 
+/* One group's demand (shadow_groups.c); label "" is a free slot. */
+struct shadow_group {
+	char		 label[SHADOW_GROUP_LABEL_MAX + 1];
+	uint64_t	 active;
+	uint64_t	 requests;
+	uint64_t	 first_ms;
+	uint64_t	 last_ms;	/* last request or release */
+	uint64_t	 run_last_ms;
+	uint32_t	 run_n;		/* the current run's requests */
+	double		 starts;	/* decayed further run starts */
+	uint64_t	 starts_ms;	/* as of */
+	double		 sz_n;		/* decayed run sizes: count, */
+	double		 sz_sum;	/* sum, */
+	double		 sz_sq;		/* sum of squares */
+};
+
 struct shadow {
 	struct shadow_params p;
 	uint64_t	 pool_size;
@@ -317,6 +333,10 @@ struct shadow {
 	uint64_t	 alert_seq;
 	struct shadow_policy_change plog[SHADOW_POLICY_RING];
 	uint64_t	 plog_seq;
+
+	/* groups (shadow_groups.c) */
+	struct shadow_group groups[SHADOW_GROUPS_MAX];
+	uint64_t	 groups_evicted;
 };
 
 /* shadow.c */

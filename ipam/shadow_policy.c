@@ -173,3 +173,30 @@ shadow_policy_tick(struct shadow *sh, uint64_t t_ms, double dt_s,
 		epoch_lead(sh, t_ms);
 	ps->epoch_start_ms = t_ms;
 }
+
+/*
+ * The daemon measured the convergence (its fabric's or its own p90, or
+ * the configured lead until it has samples): plan with it from now on.
+ * The waits of misses seen so far measured the old lead and are
+ * forgotten, so they cannot pull the lead back at the next epoch.
+ */
+void
+shadow_set_lead(struct shadow *sh, double lead_s)
+{
+	struct shadow_policy_state *ps = &sh->pol;
+	double old = sh->lead_s;
+	char why[SHADOW_MSG_MAX];
+
+	if (!(lead_s >= 0))
+		return;
+	if (lead_s > SHADOW_LEAD_MAX_S)
+		lead_s = SHADOW_LEAD_MAX_S;
+	sh->p.lead_s = lead_s;
+	if (fabs(lead_s - old) < 1e-3)
+		return;
+	sh->lead_s = lead_s;
+	ps->lead_seen = false;
+	snprintf(why, sizeof(why), "measured convergence: %.3fs", lead_s);
+	shadow_policy_add(sh, sh->last_tick_ms, SHADOW_POLICY_LEAD, old,
+	    lead_s, why);
+}

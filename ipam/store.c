@@ -110,6 +110,12 @@ stmt_run(struct ipam_store *s, enum stmt_id id, int binds)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int
+store_stmt_run(struct ipam_store *s, enum stmt_id id, int binds)
+{
+	return stmt_run(s, id, binds);
+}
+
 static const char *
 ip_text(const struct ipaddr *ip, char *buf, size_t len)
 {
@@ -362,6 +368,8 @@ apply_op(struct ipam_store *s, const struct ipam_op *op)
 		break;
 	case IPAM_OP_SYNC:
 		return 0;
+	case IPAM_OP_SHADOW_PUT:
+		return store_shadow_apply(s, op);	/* not audited */
 	default:
 		return stmt_fail(s, ST_BEGIN, SQLITE_MISUSE, "unknown op");
 	}
@@ -609,6 +617,7 @@ store_op_free(struct store_op *so)
 {
 	free(so->labels);
 	free(so->definition);
+	free(so->state);
 	free(so);
 }
 
@@ -655,7 +664,7 @@ ipam_store_submit(struct ipam_store *s, const struct ipam_op *op,
 {
 	struct store_op *so;
 
-	if (op->kind > IPAM_OP_POOL_DEL) {
+	if (op->kind > IPAM_OP_SHADOW_PUT) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -669,6 +678,11 @@ ipam_store_submit(struct ipam_store *s, const struct ipam_op *op,
 	if (op->definition != NULL)
 		so->definition = xstrdup(op->definition);
 	so->op.definition = so->definition;
+	if (op->state != NULL && op->state_len > 0) {
+		so->state = xmalloc(op->state_len);
+		memcpy(so->state, op->state, op->state_len);
+	}
+	so->op.state = so->state;
 	so->op.alloc.tenant = NULL;
 	so->cb = cb;
 	so->arg = arg;
@@ -785,6 +799,7 @@ store_destroy(struct ipam_store *s)
 	pthread_cond_destroy(&s->work_cond);
 	pthread_cond_destroy(&s->done_cond);
 	free(s->res);
+	store_shadow_free(s);
 	free(s->dir);
 	free(s->dbpath);
 	free(s);

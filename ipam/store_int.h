@@ -29,6 +29,7 @@ enum stmt_id {
 	ST_HEAD_SET,
 	ST_BLOCK_INSERT,
 	ST_BLOCK_DELETE,
+	ST_SHADOW_PUT,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -40,6 +41,7 @@ struct store_op {
 	struct ipam_op	 op;		/* its strings point to the copies: */
 	char		*labels;
 	char		*definition;
+	uint8_t		*state;
 	ipam_done_cb	 cb;
 	void		*arg;
 	int		 status;
@@ -53,6 +55,14 @@ struct store_res {
 	char		 name[IPAM_NAME_MAX + 1];
 };
 
+/* A pool's latest shadow state, on the event loop's side. */
+struct store_shadow {
+	char		 pool[IPAM_NAME_MAX + 1];
+	uint8_t		*state;
+	size_t		 len;
+	int64_t		 saved;
+};
+
 struct ipam_store {
 	char		*dir;
 	char		*dbpath;
@@ -64,6 +74,8 @@ struct ipam_store {
 	void		*pool_load_arg;
 	struct store_res *res;
 	size_t		 nres;
+	struct store_shadow *shadow;
+	size_t		 nshadow;
 
 	/* The writer's (the opener's until it starts). */
 	int64_t		 audit_seq;
@@ -99,5 +111,13 @@ struct ipam_store {
  * thread; err names the file and what is wrong. */
 int	 store_load(struct ipam_store *, char *err, size_t errlen);
 extern const char *const store_stmt_sql[ST_COUNT];
+
+/* store_shadow.c: the shadow_state table.  load at open (bad rows are
+ * skipped, logged); apply on the writer; copy and free with the op. */
+int	 store_shadow_load(struct ipam_store *, char *err, size_t errlen);
+/* store.c: step a bound statement of the writer (-1 logged). */
+int	 store_stmt_run(struct ipam_store *, enum stmt_id, int binds);
+int	 store_shadow_apply(struct ipam_store *, const struct ipam_op *);
+void	 store_shadow_free(struct ipam_store *);
 
 #endif

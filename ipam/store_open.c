@@ -10,7 +10,7 @@
  * column and UNIQUE (pool, ip), (pool, ipv6), (pool, mac), whose
  * creation also finds an address held twice; 2 to 3: allocations keyed
  * by pool and resource, names being per tenant; 3 to 4: labels columns
- * and the pools table); the key is read; the audit chain head is
+ * and the pools table; 4 to 5: the shadow_state table); the key is read; the audit chain head is
  * checked against its tag and against ipam.anchor (audit.c); then
  * run-time pools (to the caller's loader), allocations, quarantine and
  * reservations are loaded,
@@ -63,7 +63,11 @@ static const char schema_sql[] =
 	/* pools made at run time (schema 4) */
 	"CREATE TABLE IF NOT EXISTS pools ("
 	" name TEXT PRIMARY KEY, definition TEXT NOT NULL,"
-	" created INTEGER NOT NULL, updated INTEGER NOT NULL);";
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	/* the shadow inventory's learned state per pool (schema 5) */
+	"CREATE TABLE IF NOT EXISTS shadow_state ("
+	" pool TEXT PRIMARY KEY, saved INTEGER NOT NULL,"
+	" state BLOB NOT NULL);";
 
 /* Columns later schemas added to tables of earlier ones (2: actor;
  * 4: labels), all TEXT. */
@@ -119,6 +123,8 @@ const char *const store_stmt_sql[ST_COUNT] = {
 	    "block, kind, revision, claimed) VALUES (?, ?, ?, ?, ?)",
 	[ST_BLOCK_DELETE] = "DELETE FROM fabric_blocks WHERE pool = ? AND "
 	    "block = ?",
+	[ST_SHADOW_PUT] = "INSERT OR REPLACE INTO shadow_state (pool, saved, "
+	    "state) VALUES (?, ?, ?)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -379,7 +385,8 @@ column_exists(struct ipam_store *s, const char *table, const char *column)
 /*
  * Schema 1 to 2: the audit actor; 2 to 3: allocations keyed by pool and
  * resource; 3 to 4: labels of allocations and of audit records, and the
- * pools table (created with the schema).  The key first: its copy of
+ * pools table; 4 to 5: the shadow_state table (both created with the
+ * schema).  The key first: its copy of
  * the table has the columns of before.  Old audit records have neither
  * actor nor labels and keep their HMAC.
  */
@@ -608,7 +615,8 @@ load_tables(struct ipam_store *s, char *err, size_t errlen)
 	    "until", "reading the quarantine", load_quarantined, err,
 	    errlen) == -1 ||
 	    load_rows(s, "SELECT pool, ip, name FROM reservations",
-	    "reading reservations", load_reservation, err, errlen) == -1)
+	    "reading reservations", load_reservation, err, errlen) == -1 ||
+	    store_shadow_load(s, err, errlen) == -1)
 		return -1;
 	return 0;
 }

@@ -386,18 +386,27 @@ ipamd_release(struct ipamd *im, const char *tenant, const char *resource,
     const char *actor, ipamd_cb *cb, void *arg)
 {
 	struct ipamd_op *op = op_new(im, IPAM_OP_RELEASE, NULL);
+	const struct ipam_alloc *ex = ipam_find(im->ipam, tenant, resource);
+	char *labels = ex != NULL && ex->labels != NULL ?
+	    xstrdup(ex->labels) : NULL;
 	struct ipam_op iop;
 	int64_t until;
 
 	if (ipam_release(im->ipam, tenant, resource, &op->rec, &until) ==
 	    -1) {
+		free(labels);
 		op_free(op);
 		return -1;
 	}
 	if (op->rec.preallocated)
 		shadowd_forget(im->shadowd, resource);
-	else
+	else {
+		/* The shadow groups go by the labels the release freed. */
+		op->rec.labels = labels;
 		shadowd_on_release(im->shadowd, &op->rec);
+		op->rec.labels = NULL;
+	}
+	free(labels);
 	op->cb = cb;
 	op->arg = arg;
 	ipam_op_release(&iop, &op->rec, until, actor);

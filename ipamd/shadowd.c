@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/queue.h"
 #include "common/util.h"
@@ -62,6 +63,14 @@ struct shadowd_pool {
 	enum shadowd_lead_source lead_source;
 	bool			 replan;	/* an event since the plan */
 	double			 traffic_rate;	/* packets/s, as measured */
+	/* Label keys naming a request's group (conf group-by). */
+	char			 group_by[CONF_SHADOW_GROUP_KEYS]
+				    [CONF_SHADOW_GROUP_KEY_MAX + 1];
+	uint8_t			 ngroup_by;
+	/* Learned state in the store: restored at creation, saved. */
+	bool			 restored;
+	uint64_t		 saved_ms;	/* last put, engine clock */
+	int64_t			 saved_at;	/* unix seconds; 0 never */
 };
 TAILQ_HEAD(shadowd_pool_list, shadowd_pool);
 
@@ -103,6 +112,22 @@ shadowd_set_clock(struct shadowd *sd, uint64_t (*fn)(void *), void *arg)
 	sd->clock_arg = arg;
 }
 
+static enum shadow_model
+model_from_conf(enum conf_shadow_model m)
+{
+	switch (m) {
+	case CONF_SHADOW_MODEL_HOLT:
+		return SHADOW_MODEL_HOLT;
+	case CONF_SHADOW_MODEL_KALMAN:
+		return SHADOW_MODEL_KALMAN;
+	case CONF_SHADOW_MODEL_CHURN:
+		return SHADOW_MODEL_CHURN;
+	case CONF_SHADOW_MODEL_ENSEMBLE:
+	default:
+		return SHADOW_MODEL_ENSEMBLE;
+	}
+}
+
 void
 shadowd_params_from_conf(const struct conf_ipam_shadow *cs,
     struct shadow_params *p)
@@ -119,6 +144,9 @@ shadowd_params_from_conf(const struct conf_ipam_shadow *cs,
 	    SHADOW_MODE_ACTIVE;
 	p->lead_s = cs->lead_time / 1000.0;
 	p->tick_ms = SHADOWD_TICK_MS;
+	p->adapt = cs->adapt;
+	p->jitter = (double)cs->jitter / CONF_MICRO;
+	p->model = model_from_conf(cs->model);
 }
 
 /* ---- lead time ---- */
@@ -139,7 +167,7 @@ shadowd_lead_source_name(enum shadowd_lead_source s)
 
 /* The first source with enough samples (shadowd.h). */
 static void
-lead_refresh(struct shadowd_pool *sp, uint64_t now)
+lead_choose(struct shadowd_pool *sp, uint64_t now)
 {
 	struct shadowd *sd = sp->sd;
 	struct shadowd_convergence local;
@@ -161,6 +189,18 @@ lead_refresh(struct shadowd_pool *sp, uint64_t now)
 		return;
 	}
 	sp->lead_ms = sp->lead_dist.p90_ms;
+}
+
+/* Choose the lead again; the engine plans with it as soon as it moves
+ * (not only from the next miss's wait). */
+static void
+lead_refresh(struct shadowd_pool *sp, uint64_t now)
+{
+	uint32_t before = sp->lead_ms;
+
+	lead_choose(sp, now);
+	if (sp->engine != NULL && sp->lead_ms != before)
+		shadow_set_lead(sp->engine, shadowd_lead_s(sp));
 }
 
 double
@@ -215,6 +255,109 @@ shadowd_set_fabric_convergence(struct shadowd *sd, const char *pool,
 	}
 	fabric_set(sp, c, ttl_ms);
 	return 0;
+}
+
+/* ---- groups ---- */
+
+static void
+group_keys_set(struct shadowd_pool *sp, const struct conf_ipam_shadow *cs)
+{
+	memcpy(sp->group_by, cs->group_by, sizeof(sp->group_by));
+	sp->ngroup_by = cs->ngroup_by;
+}
+
+/* "key=value" of the first group-by key the labels carry; NULL: none. */
+static const char *
+group_of(const struct shadowd_pool *sp, const char *labels, char *buf,
+    size_t len)
+{
+	char value[IPAM_LABEL_VALUE_MAX + 1];
+
+	for (uint8_t i = 0; i < sp->ngroup_by; i++) {
+		if (ipam_label_get(labels, sp->group_by[i], value,
+		    sizeof(value)) == NULL || value[0] == '\0')
+			continue;
+		snprintf(buf, len, "%s=%s", sp->group_by[i], value);
+		return buf;
+	}
+	return NULL;
+}
+
+/* What each group holds now, from the allocator (at start). */
+static int
+count_group(const struct ipam_alloc *a, void *arg)
+{
+	struct shadowd_pool *sp = arg;
+	char g[SHADOW_GROUP_LABEL_MAX + 1];
+
+	if (!a->preallocated)
+		shadow_group_held(sp->engine, now_ms(sp->sd), group_of(sp,
+		    a->labels, g, sizeof(g)), 1);
+	return 0;
+}
+
+static void
+groups_count(struct shadowd_pool *sp)
+{
+	shadow_groups_held_reset(sp->engine);
+	if (sp->ngroup_by > 0)
+		ipam_foreach(ipamd_ipam(sp->sd->im), sp->name, count_group,
+		    sp);
+}
+
+/* ---- learned state across restarts ---- */
+
+/* The pool's saved state, if the store has one that the engine takes;
+ * anything else is a cold start, said once in the log. */
+static void
+state_restore(struct shadowd_pool *sp, uint64_t now)
+{
+	struct ipam_store *store = ipamd_store(sp->sd->im);
+	const void *blob;
+	size_t len;
+	int64_t saved, age_s;
+	char err[128];
+
+	sp->saved_ms = now;
+	if (store == NULL || ipam_store_shadow_get(store, sp->name, &blob,
+	    &len, &saved) == -1)
+		return;
+	age_s = (int64_t)time(NULL) - saved;
+	if (age_s < 0)
+		age_s = 0;
+	if (shadow_state_restore(sp->engine, blob, len, now,
+	    (uint64_t)age_s * 1000, err, sizeof(err)) == -1) {
+		log_warn("shadow: pool %s: saved state ignored, starting "
+		    "cold: %s", sp->name, err);
+		return;
+	}
+	sp->restored = true;
+	sp->saved_at = saved;
+	log_info("shadow: pool %s: learned state restored (saved %llds "
+	    "ago)", sp->name, (long long)age_s);
+}
+
+/* Hand the engine's state to the store (its writer commits it). */
+static void
+state_save(struct shadowd_pool *sp, uint64_t now)
+{
+	struct ipam_store *store = ipamd_store(sp->sd->im);
+	struct wbuf wb;
+	int64_t t = (int64_t)time(NULL);
+
+	if (store == NULL)
+		return;
+	wbuf_init(&wb, SHADOW_STATE_MAX);
+	if (shadow_state_save(sp->engine, &wb) == -1 ||
+	    ipam_store_shadow_put(store, sp->name, wb.data, wb.len, t, NULL,
+	    NULL) == -1)
+		log_warn("shadow: pool %s: saving the learned state: %s",
+		    sp->name, strerror(errno));
+	else {
+		sp->saved_ms = now;
+		sp->saved_at = t;
+	}
+	wbuf_free(&wb);
 }
 
 /* ---- pools ---- */
@@ -311,9 +454,12 @@ pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
 	params.lead_s = shadowd_lead_s(sp);	/* measured, if it is */
 	pool_room(sp, &size, &free_);
 	sp->engine = shadow_new(&params, size);
+	state_restore(sp, now);
+	group_keys_set(sp, &cp->shadow);
 	rc.sp = sp;
 	rc.made = now > sp->lead_ms ? now - sp->lead_ms : 0;
 	ipam_foreach(ipamd_ipam(sd->im), sp->name, restore_warm, &rc);
+	groups_count(sp);
 	TAILQ_INSERT_TAIL(&sd->pools, sp, entry);
 	log_info("shadow: pool %s: %s mode, %u pre-allocations restored",
 	    sp->name, shadow_mode_name(params.mode), sp->nwarm);
@@ -337,6 +483,7 @@ pool_retire(struct shadowd *sd, struct shadowd_pool *sp)
 	struct warm *w;
 	char name[IPAM_RESOURCE_MAX + 1];
 
+	state_save(sp, now_ms(sd));	/* for when the block comes back */
 	while ((w = TAILQ_FIRST(&sp->warm)) != NULL) {
 		strlcpy_s(name, w->resource, sizeof(name));
 		warm_remove(sp, w);
@@ -532,6 +679,9 @@ shadowd_tick(struct shadowd *sd)
 	TAILQ_FOREACH(sp, &sd->pools, entry) {
 		sp->replan = false;
 		pool_decide(sp, now, shadow_tick);
+		shadow_groups_tick(sp->engine, now);
+		if (now - sp->saved_ms >= SHADOWD_SAVE_MS)
+			state_save(sp, now);
 	}
 }
 
@@ -615,9 +765,12 @@ void
 shadowd_on_release(struct shadowd *sd, const struct ipam_alloc *a)
 {
 	struct shadowd_pool *sp = shadowd_pool(sd, a->pool);
+	char g[SHADOW_GROUP_LABEL_MAX + 1];
 
 	if (sp != NULL) {
 		shadow_on_release(sp->engine, now_ms(sd));
+		shadow_group_release(sp->engine, now_ms(sd), group_of(sp,
+		    a->labels, g, sizeof(g)));
 		plan_soon(sp);
 	}
 }
@@ -671,9 +824,12 @@ shadowd_take(struct shadowd_pool *sp, const struct ipam_request *req,
     char *prev, size_t prevlen, double *wait_s)
 {
 	uint64_t now = now_ms(sp->sd), age;
+	char g[SHADOW_GROUP_LABEL_MAX + 1];
 	struct warm *w;
 
 	shadow_on_alloc(sp->engine, now);
+	shadow_group_request(sp->engine, now, group_of(sp, req->labels, g,
+	    sizeof(g)));
 	plan_soon(sp);
 	/* A pre-allocation has a generated MAC and its pool's family. */
 	if (req->mac != NULL || req->family != sp->family ||
@@ -751,6 +907,7 @@ shadowd_reload(struct shadowd *sd, const struct config *next)
 			continue;
 		}
 		sp->lead_conf_ms = cp->shadow.lead_time;
+		group_keys_set(sp, &cp->shadow);
 		lead_refresh(sp, now_ms(sd));
 		shadowd_params_from_conf(&cp->shadow, &params);
 		params.lead_s = shadowd_lead_s(sp);
@@ -764,8 +921,13 @@ shadowd_reload(struct shadowd *sd, const struct config *next)
 void
 shadowd_stop(struct shadowd *sd)
 {
+	struct shadowd_pool *sp;
+
 	if (sd == NULL)
 		return;
+	if (!sd->stopped)
+		TAILQ_FOREACH(sp, &sd->pools, entry)
+			state_save(sp, now_ms(sd));
 	sd->stopped = true;
 	if (sd->timer != NULL)
 		event_free(sd->timer);
@@ -854,7 +1016,7 @@ static json_t *
 policy_json(const struct shadow_report *r, const struct shadow_params *p)
 {
 	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, "
-	    "s:I, s:f, s:f, s:f, s:b}",
+	    "s:I, s:f, s:f, s:f, s:b, s:f}",
 	    "quantile", r->quantile, "quantileLow", r->quantile_lo,
 	    "quantileHigh", r->quantile_hi, "newsvendor", r->newsvendor,
 	    "leadS", r->lead_s, "leadMult", r->lead_mult, "lookaheadS",
@@ -862,7 +1024,8 @@ policy_json(const struct shadow_report *r, const struct shadow_params *p)
 	    (json_int_t)p->horizon_s, "minWarm", (json_int_t)p->min_warm,
 	    "maxWarm", (json_int_t)p->max_warm, "maxPoolFraction",
 	    p->max_pool_fraction, "wastageWeight", p->wastage_weight,
-	    "delayWeight", p->delay_weight, "adapt", p->adapt);
+	    "delayWeight", p->delay_weight, "adapt", p->adapt, "jitter",
+	    p->jitter);
 }
 
 /* Monotonic ms of the engine to unix seconds. */
@@ -949,6 +1112,25 @@ convergence_json(const struct shadowd_pool *sp)
 }
 
 static json_t *
+groups_json(const struct shadowd_pool *sp)
+{
+	struct shadow_group_view *v;
+	json_t *l = json_array();
+	size_t n;
+
+	v = xcalloc(SHADOW_GROUPS_MAX, sizeof(*v));
+	n = shadow_groups(sp->engine, now_ms(sp->sd), v, SHADOW_GROUPS_MAX);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(l, json_pack("{s:s, s:I, s:I, s:f, "
+		    "s:o}", "label", v[i].label, "active",
+		    (json_int_t)v[i].active, "requests",
+		    (json_int_t)v[i].requests, "idleS", v[i].idle_s,
+		    "expected", quantiles_json(&v[i].expected)));
+	free(v);
+	return l;
+}
+
+static json_t *
 pool_json(struct shadowd_pool *sp)
 {
 	struct shadow_report r;
@@ -979,6 +1161,11 @@ pool_json(struct shadowd_pool *sp)
 	json_object_set_new(o, "convergence", convergence_json(sp));
 	json_object_set_new(o, "policyChanges", policy_log_json(sp));
 	json_object_set_new(o, "counters", counters_json(&r));
+	json_object_set_new(o, "groups", groups_json(sp));
+	json_object_set_new(o, "groupsEvicted", json_integer((json_int_t)
+	    shadow_groups_evicted(sp->engine)));
+	json_object_set_new(o, "state", json_pack("{s:b, s:I}", "restored",
+	    sp->restored, "savedAt", (json_int_t)sp->saved_at));
 	json_object_set_new(o, "memoryBytes", json_integer((json_int_t)
 	    shadow_memory(sp->engine)));
 	return o;

@@ -29,7 +29,8 @@
  * VTEPs' routes, wired by the daemon with shadowd_set_local_
  * convergence()); (3) the pool's configured "lead-time" (1 s by
  * default).  A measured source gives its p90.  It is re-read at every
- * tick.
+ * tick and event, and whenever it moves the engine plans with it at
+ * once (shadow_set_lead): its lookahead is the measured convergence.
  *
  * Ticks.  A 1 s timer ticks every engine with the state it needs:
  * pre-allocations "ready" (committed and advertised at least one lead
@@ -59,8 +60,18 @@
  * A taken pre-allocation leaves the list at once, so a release decided
  * later can never pick it.
  *
+ * Groups.  Each request and release names its allocation's group to
+ * the engine: "key=value" of the first of the pool's group-by keys
+ * (job, app by default) its labels carry.  At start what each group
+ * holds is counted from the allocator.
+ *
  * Restart.  Pre-allocations are durable allocations: at start those of
  * a shadow pool are registered as ready (ipamd re-advertises them).
+ * What the engine learned (ipam/shadow_persist.c) is handed to the
+ * store every SHADOWD_SAVE_MS, when a pool's block goes and at stop
+ * (before the store closes, which commits it on its writer thread);
+ * an engine made at start or at a reload takes its pool's saved state
+ * back (a blob the engine refuses is logged and the pool starts cold).
  */
 #ifndef IPAMD_SHADOWD_H
 #define IPAMD_SHADOWD_H
@@ -78,6 +89,7 @@
 /* Samples a measured convergence source needs before it is trusted. */
 #define SHADOWD_LEAD_MIN_SAMPLES 5
 #define SHADOWD_PREFIX		"shadow:"
+#define SHADOWD_SAVE_MS		300000	/* learned state to the store */
 #define SHADOWD_ALERT_KINDS	SHADOW_ALERT_KINDS
 
 struct config;
@@ -92,8 +104,9 @@ struct shadowd_pool;
  * runs on base.  Existing pre-allocations are registered as ready. */
 struct shadowd	*shadowd_create(struct event_base *, struct ipamd *,
 		    const struct config *);
-/* Stop the timer and ignore completions from now on (before the store
- * closes: closing runs the callbacks still queued). */
+/* Save every engine's state, stop the timer and ignore completions from
+ * now on (before the store closes: closing commits the saves and runs
+ * the callbacks still queued). */
 void		 shadowd_stop(struct shadowd *);
 void		 shadowd_free(struct shadowd *);
 /* Params of a config block (conf's fixed point to the engine's). */

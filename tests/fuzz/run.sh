@@ -26,7 +26,7 @@ mkdir -p "$BUILD"
 
 # Targets and the sources each links, relative to the top of the tree.
 # Add a parser: append its .c file here (and decode it in the target).
-TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_netlink fuzz_rib fuzz_store fuzz_fabconv fuzz_api fuzz_dns"
+TARGETS="fuzz_msg fuzz_update fuzz_attr fuzz_evpn fuzz_conf fuzz_flow fuzz_pkt fuzz_etcd fuzz_netlink fuzz_rib fuzz_store fuzz_shadow fuzz_fabconv fuzz_api fuzz_dns"
 # folder DIR...: a folder's sources (not its benchmarks), so that a new
 # file in a parser's folder cannot leave a target unlinkable.
 folder()
@@ -57,6 +57,9 @@ SOURCES_fuzz_rib="$RIB_SOURCES"
 # Slow: each input opens SQLite and starts the writer thread, so it runs
 # a few executions a second; its seed corpus stays tiny.
 SOURCES_fuzz_store="$COMMON_SOURCES $(folder ipam)"
+# The shadow engine's saved state (a blob from the state database).
+SOURCES_fuzz_shadow="$COMMON_SOURCES $(folder ipam)"
+MAXLEN_fuzz_shadow=131072
 SOURCES_fuzz_fabconv="$COMMON_SOURCES ipamd/fabric_conv_value.c"
 # Largest input per target (default 4200, a BGP message and a bit).
 MAXLEN_fuzz_store=65536
@@ -74,12 +77,14 @@ CORPUS_fuzz_dns="dns"
 CORPUS_fuzz_netlink="netlink"
 CORPUS_fuzz_rib="rib"
 CORPUS_fuzz_store="store"
+CORPUS_fuzz_shadow="shadow"
 CORPUS_fuzz_fabconv="fabconv"
 CORPUS_fuzz_api="api"
 # Libraries a target needs beyond libc (default none).
 LIBS_fuzz_netlink="$(pkg-config --libs libnl-route-3.0 libnl-3.0 libevent 2>/dev/null || echo -lnl-route-3 -lnl-3 -levent)"
 LIBS_fuzz_rib="$(pkg-config --libs libevent check libcrypto jansson sqlite3 2>/dev/null || echo -levent -lcheck -lcrypto -ljansson -lsqlite3) -lm -lpthread"
 LIBS_fuzz_store="$(pkg-config --libs libevent sqlite3 libcrypto jansson 2>/dev/null || echo -levent -lsqlite3 -lcrypto -ljansson) -lpthread -lm"
+LIBS_fuzz_shadow="$LIBS_fuzz_store"
 LIBS_fuzz_etcd="$(pkg-config --libs jansson libcrypto 2>/dev/null || echo -ljansson -lcrypto)"
 LIBS_fuzz_dns="-lldns $(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)"
 LIBS_fuzz_fabconv="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)"

@@ -1627,13 +1627,34 @@ START_TEST(test_shadow_max_warm)
 }
 END_TEST
 
-/* Pre-allocations survive a restart and count as ready at once. */
+/* Pre-allocations survive a restart and count as ready at once; what
+ * the engine learned comes back (models, groups), not a cold start. */
 START_TEST(test_shadow_restart)
 {
-	char err[512];
-	json_t *v;
+	char err[512], body[128];
+	double level;
+	json_t *v, *j;
 
 	shadow_ticks(1);
+	v = shadow_pool_view("warm");
+	ck_assert(json_is_false(json_object_get(json_object_get(v, "state"),
+	    "restored")));
+	json_decref(v);
+	for (int i = 0; i < 20; i++) {
+		snprintf(body, sizeof(body), "{\"resource\": \"r-%d\", "
+		    "\"labels\": {\"job\": \"llama-70b\"}}", i);
+		ck_assert_int_eq(allocate("warm", body, &j), 201);
+		json_decref(j);
+		shadow_ticks(i % 3 == 0 ? 5 : 1);
+	}
+	shadow_ticks(10);
+	v = shadow_pool_view("warm");
+	level = json_number_value(json_object_get(json_object_get(
+	    json_object_get(v, "models"), "holt"), "level"));
+	ck_assert_double_gt(level, 0);
+	json_decref(v);
+	/* The released pre-allocations of the run are not the point. */
+	ipamd_drain(d.ipamd);
 	ipamd_drain(d.ipamd);
 	evpn_set_ipam(d.evpn, NULL);
 	ipamd_free(d.ipamd);
@@ -1642,12 +1663,20 @@ START_TEST(test_shadow_restart)
 	ck_assert_msg(d.ipamd != NULL, "%s", err);
 	shadowd_set_clock(ipamd_shadowd(d.ipamd), fake_clock, NULL);
 	v = shadow_pool_view("warm");
-	ck_assert_int_eq(jpath_int(v, "preallocated", "ready"), 2);
+	ck_assert_int_ge(jpath_int(v, "preallocated", "ready"), 2);
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "state"),
+	    "restored")));
+	ck_assert_double_eq(json_number_value(json_object_get(json_object_get(
+	    json_object_get(v, "models"), "holt"), "level")), level);
+	j = json_array_get(json_object_get(v, "groups"), 0);
+	ck_assert_str_eq(jstr_of(j, "label"), "job=llama-70b");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "requests")),
+	    20);
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "active")), 20);
 	json_decref(v);
-	/* Nothing more to make: still two after a tick. */
-	shadow_ticks(1);
-	v = preallocations("warm");
-	ck_assert_int_eq(json_array_size(v), 2);
+	v = shadow_pool_view("watch");
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "state"),
+	    "restored")));
 	json_decref(v);
 }
 END_TEST
@@ -1767,14 +1796,18 @@ lead_view(const char *pool)
 	return c;
 }
 
+/* The pool's lead and its source; the engine plans with it at once. */
 static void
 expect_lead(const char *pool, long long ms, const char *source)
 {
-	json_t *c = lead_view(pool);
+	json_t *c = lead_view(pool), *v = shadow_pool_view(pool);
 
 	ck_assert_int_eq(json_integer_value(json_object_get(c, "leadMs")), ms);
 	ck_assert_str_eq(jstr_of(c, "source"), source);
+	ck_assert_double_eq_tol(json_number_value(json_object_get(
+	    json_object_get(v, "policy"), "leadS")), ms / 1000.0, 1e-9);
 	json_decref(c);
+	json_decref(v);
 }
 
 /*
@@ -1803,15 +1836,15 @@ START_TEST(test_shadow_lead_time)
 	expect_lead("warm", 250, "local");
 	expect_lead("watch", 250, "local");
 
-	/* Requests take what is there; each claim's plan and the next
-	 * tick make new ones: those of the tick converge for 250 ms, then
-	 * are ready (the claims' replacements are a tick older). */
+	/* Requests take what is there; each claim's plan makes its
+	 * replacement at once: it converges for 250 ms (the lead the
+	 * engine plans with too), then is ready. */
 	v = preallocations("warm");
 	n = json_array_size(v);
 	json_decref(v);
 	for (i = 0; i < n; i++)
 		expect_served(100 + (int)i, true);
-	shadow_ticks(1);
+	ipamd_drain(d.ipamd);
 	v = preallocations("warm");
 	n = json_array_size(v);
 	json_decref(v);
@@ -1887,6 +1920,92 @@ START_TEST(test_shadow_lead_time)
 	expect_lead("warm", CONF_SHADOW_DEFAULT_LEAD_TIME, "configured");
 	shadow_reload("  max-warm 3\n", "  max-warm 3\n  lead-time 400\n");
 	expect_lead("warm", 400, "configured");
+}
+END_TEST
+
+/* adapt, jitter and model per pool, live; a bad value changes nothing. */
+START_TEST(test_shadow_settings)
+{
+	struct config *next;
+	char err[512];
+	json_t *v;
+
+	v = shadow_pool_view("warm");
+	ck_assert_str_eq(jstr_of(v, "model"), "ensemble");
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "policy"),
+	    "adapt")));
+	json_decref(v);
+	shadow_reload("  max-warm 3\n", "  max-warm 3\n  adapt off\n"
+	    "  jitter 0.2\n  model kalman\n");
+	shadow_ticks(1);
+	v = shadow_pool_view("warm");
+	ck_assert_str_eq(jstr_of(v, "model"), "kalman");
+	ck_assert(json_is_false(json_object_get(json_object_get(v, "policy"),
+	    "adapt")));
+	ck_assert_double_eq_tol(json_number_value(json_object_get(
+	    json_object_get(v, "policy"), "jitter")), 0.2, 1e-9);
+	json_decref(v);
+	v = shadow_pool_view("watch");
+	ck_assert_str_eq(jstr_of(v, "model"), "ensemble");
+	json_decref(v);
+	next = conf_parse_string("ipam pool warm\n prefix 10.30.0.0/24\n"
+	    " shadow\n  model arima\n", "next.conf", err, sizeof(err));
+	ck_assert_ptr_null(next);
+	ck_assert_str_eq(err, "next.conf:4: invalid model 'arima' in 'model "
+	    "arima' (holt, kalman, churn or ensemble)");
+	v = shadow_pool_view("warm");
+	ck_assert_str_eq(jstr_of(v, "model"), "kalman");
+	json_decref(v);
+}
+END_TEST
+
+/* Requests' groups by label (job, then app), with expectations; a
+ * release gives back what a group holds; pools reloaded with group-by
+ * none keep no groups. */
+START_TEST(test_shadow_groups)
+{
+	json_t *v, *g, *j;
+	char body[128], *r;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(body, sizeof(body), "{\"resource\": \"w-%d\", "
+		    "\"labels\": {\"job\": \"llama-70b\", \"app\": "
+		    "\"trainer\"}}", i);
+		ck_assert_int_eq(allocate("warm", body, &j), 201);
+		json_decref(j);
+	}
+	ck_assert_int_eq(allocate("warm", "{\"resource\": \"web-1\", "
+	    "\"labels\": {\"app\": \"web\"}}", &j), 201);
+	json_decref(j);
+	ck_assert_int_eq(allocate("warm", "{\"resource\": \"plain\"}", &j),
+	    201);
+	json_decref(j);
+	r = request("DELETE", "/v1/ipam/allocations/w-2");
+	ck_assert_int_eq(status_of(r), 204);
+	free(r);
+	ipamd_drain(d.ipamd);
+	shadow_ticks(1);
+	v = shadow_pool_view("warm");
+	ck_assert_int_eq(json_array_size(json_object_get(v, "groups")), 2);
+	g = json_array_get(json_object_get(v, "groups"), 0);
+	ck_assert_str_eq(jstr_of(g, "label"), "app=web");
+	g = json_array_get(json_object_get(v, "groups"), 1);
+	ck_assert_str_eq(jstr_of(g, "label"), "job=llama-70b");
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "active")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(g, "requests")),
+	    3);
+	ck_assert_double_eq(json_number_value(json_object_get(json_object_get(
+	    g, "expected"), "windowS")), 300);
+	ck_assert(json_is_number(json_object_get(json_object_get(g,
+	    "expected"), "p90")));
+	json_decref(v);
+	shadow_reload("  max-warm 3\n", "  max-warm 3\n  group-by none\n");
+	ck_assert_int_eq(allocate("warm", "{\"resource\": \"w-9\", "
+	    "\"labels\": {\"job\": \"other\"}}", &j), 201);
+	json_decref(j);
+	v = shadow_pool_view("warm");
+	ck_assert_int_eq(json_array_size(json_object_get(v, "groups")), 2);
+	json_decref(v);
 }
 END_TEST
 
@@ -2133,6 +2252,8 @@ api_suite(void)
 	tcase_add_test(tc, test_shadow_restart);
 	tcase_add_test(tc, test_shadow_views);
 	tcase_add_test(tc, test_shadow_reload);
+	tcase_add_test(tc, test_shadow_settings);
+	tcase_add_test(tc, test_shadow_groups);
 	tcase_add_test(tc, test_shadow_lead_time);
 	tcase_add_test(tc, test_shadow_params_from_conf);
 	suite_add_tcase(s, tc);

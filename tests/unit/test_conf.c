@@ -469,6 +469,18 @@ static const struct bad_case bad_cases[] = {
 	  "'max-pool-fraction 1.5' (0..1)" },
 	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  min-warm 65\n",
 	  "evpnd.conf:3: ipam pool a: shadow min-warm 65 is above max-warm 64" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  adapt maybe\n",
+	  "evpnd.conf:4: invalid adapt 'maybe' in 'adapt maybe' (on or off)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  jitter 0.6\n",
+	  "evpnd.conf:4: invalid jitter '0.6' in 'jitter 0.6' (0..0.5)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  model arima\n",
+	  "evpnd.conf:4: invalid model 'arima' in 'model arima' (holt, "
+	  "kalman, churn or ensemble)" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  group-by job=x\n",
+	  "evpnd.conf:4: invalid label key 'job=x' in 'group-by job=x' (1 to "
+	  "63 letters, digits, '.', '_', '/' or '-')" },
+	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  group-by job job\n",
+	  "evpnd.conf:4: label key 'job' given twice in 'group-by job job'" },
 	{ "ipam pool a\n prefix 10.0.0.0/24\n shadow\n  mode eager\n",
 	  "evpnd.conf:4: invalid mode 'eager' in 'mode eager' (active or "
 	  "observe)" },
@@ -1157,6 +1169,12 @@ START_TEST(test_values_ipam)
 	ck_assert_uint_eq(p->shadow.max_warm, 64);
 	ck_assert_uint_eq(p->shadow.max_pool_fraction, 50000);
 	ck_assert_int_eq(p->shadow.mode, CONF_SHADOW_ACTIVE);
+	ck_assert(p->shadow.adapt);
+	ck_assert_uint_eq(p->shadow.jitter, 0);
+	ck_assert_int_eq(p->shadow.model, CONF_SHADOW_MODEL_ENSEMBLE);
+	ck_assert_uint_eq(p->shadow.ngroup_by, 2);
+	ck_assert_str_eq(p->shadow.group_by[0], "job");
+	ck_assert_str_eq(p->shadow.group_by[1], "app");
 	ck_assert(c->api_listen.enabled);
 	ck_assert_uint_eq(c->api_listen.port, 443);
 	ck_assert_str_eq(c->api_listen.cert, "e");

@@ -1241,6 +1241,69 @@ START_TEST(test_schema_migration)
 }
 END_TEST
 
+/*
+ * Shadow engine state (schema 5): a put replaces the pool's row, is
+ * answered by get at once, commits without an audit record and is
+ * there after a restart; an unusable row is skipped, not fatal; a
+ * schema 4 database gets the table.
+ */
+START_TEST(test_shadow_state_rows)
+{
+	struct ipam_audit_report rep;
+	struct harness h;
+	const void *blob;
+	size_t len;
+	int64_t saved;
+
+	dir_make();
+	harness_open(&h);
+	ck_assert_int_eq(ipam_store_shadow_get(h.store, "pool-a", &blob, &len,
+	    &saved), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(ipam_store_shadow_put(h.store, "pool-a", "first", 5,
+	    100, count_done, &h), 0);
+	ck_assert_int_eq(ipam_store_shadow_put(h.store, "pool-a", "second!",
+	    7, 200, count_done, &h), 0);
+	ck_assert_int_eq(ipam_store_shadow_put(h.store, "pool-a", "", 0, 1,
+	    NULL, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ipam_store_shadow_get(h.store, "pool-a", &blob, &len,
+	    &saved), 0);
+	ck_assert_uint_eq(len, 7);
+	ck_assert_int_eq(memcmp(blob, "second!", 7), 0);
+	wait_done(&h, 2);
+	ck_assert_int_eq(h.failed, 0);
+	ck_assert_int_eq(ipam_audit_verify(h.store, &rep), 0);
+	ck_assert_int_eq(rep.records, 0);
+	harness_close(&h);
+	ck_assert_int_eq(db_count("SELECT count(*) FROM shadow_state"), 1);
+
+	db_exec("INSERT INTO shadow_state VALUES ('pool-q0', 5, x'')");
+	harness_open(&h);
+	ck_assert_int_eq(ipam_store_shadow_get(h.store, "pool-a", &blob, &len,
+	    &saved), 0);
+	ck_assert_uint_eq(len, 7);
+	ck_assert_int_eq(saved, 200);
+	ck_assert_int_eq(memcmp(blob, "second!", 7), 0);
+	ck_assert_int_eq(ipam_store_shadow_get(h.store, "pool-q0", &blob, &len,
+	    &saved), -1);
+	harness_close(&h);
+
+	db_exec("DROP TABLE shadow_state; UPDATE meta SET value = 4 WHERE "
+	    "key = 'schema_version'");
+	harness_open(&h);
+	ck_assert_int_eq(ipam_store_shadow_put(h.store, "pool-a", "x", 1, 300,
+	    count_done, &h), 0);
+	wait_done(&h, 1);
+	ck_assert_int_eq(h.failed, 0);
+	harness_close(&h);
+	ck_assert_int_eq(db_count("SELECT value FROM meta WHERE key = "
+	    "'schema_version'"), 5);
+	ck_assert_int_eq(db_count("SELECT saved FROM shadow_state"), 300);
+	dir_remove();
+}
+END_TEST
+
 struct heads {
 	int		 n;
 	struct ipam_audit_head last;
@@ -1383,6 +1446,7 @@ ipam_store_suite(void)
 	tcase_add_test(tc, test_corrupt_page);
 	tcase_add_test(tc, test_file_modes);
 	tcase_add_test(tc, test_schema_migration);
+	tcase_add_test(tc, test_shadow_state_rows);
 	tcase_add_test(tc, test_head_published);
 	tcase_add_test(tc, test_audit_records);
 	suite_add_tcase(s, tc);
