@@ -209,13 +209,13 @@ cni_fabric_start()
 	check "l2 floods VNI 100 to l1" wait_for 20 dp_fdb_flood l2 $EVPN_L1
 }
 
-# cni_on LEAF: the runtime and readers act on that leaf, LIST is the
-# README's conflist for pool train there.
+# cni_on LEAF [POOL]: the runtime and readers act on that leaf, LIST is
+# the README's conflist for POOL (default train) there.
 cni_on()
 {
 	CNI_HOST=$1
 	CNI_EVPND=$1
-	LIST=$(conflist train ipv4 br100)
+	LIST=$(conflist "${2:-train}" ipv4 br100)
 }
 
 # cni_other LEAF: the other leaf; cni_vtep LEAF: its VTEP address.
