@@ -16,7 +16,11 @@
 # The two-leaf fabric (cni_fabric_start; needs evpn_lib.sh and dp_lib.sh
 # sourced too) is test_cni_frr.sh's: an FRR route reflector and two
 # evpnd leaves, each the host of its containers, sharing pool "train"
-# in VNI 100, l1 handing out the lower half and l2 the upper half.
+# in VNI 100, l1 handing out the lower half and l2 the upper half.  With
+# a shadow block (cni_shadow_block) the leaves keep pre-allocations;
+# readers of the shadow inventory and the audit trail tell which
+# allocation was served by one, and two anchor containers (one per
+# leaf) are the targets of first pings.
 #
 # Environment: EVPND_CNI (default BUILD_DIR/evpnd-cni), CNI_PLUGIN_DIR
 # (where bridge is, default /usr/lib/cni).
@@ -240,4 +244,75 @@ cni_run_all()
 		cni_on "${LEAF[$c]}"
 		runtime "$1" "$LIST" "$c" || CNI_FAILED+=("$c")
 	done
+}
+
+# ---------------------------------------------------------------- shadow
+
+# cni_shadow_block MIN-WARM: POOL-LINES for cni_fabric_start that keep
+# MIN-WARM pre-allocations on each leaf.
+cni_shadow_block()
+{
+	printf ' shadow\n  min-warm %d\n  max-warm %d\n' "$1" $(($1 * 2))
+	printf '  max-pool-fraction 0.5\n  mode active\n exit-shadow\n'
+}
+
+# cni_warm_ready LEAF: the pool's pre-allocations whose routes have had
+# their lead time to converge (GET /v1/ipam/shadow).
+cni_warm_ready()
+{
+	evpnd_api "$1" /v1/ipam/shadow |
+	    jq -er '.pools[] | select(.pool == "train") | .preallocated.ready'
+}
+
+cni_warm_ready_at_least()	# LEAF N
+{
+	local n
+	n=$(cni_warm_ready "$1") && [ "$n" -ge "$2" ]
+}
+
+# cni_preallocations LEAF: the pool's unclaimed pre-allocations, one
+# "IP MAC" a line.
+cni_preallocations()
+{
+	evpnd_api "$1" /v1/ipam/allocations?pool=train |
+	    jq -r '.allocations[] | select(.preallocated) | "\(.ip) \(.mac)"'
+}
+
+cni_no_preallocations()	# LEAF
+{
+	local out
+	out=$(cni_preallocations "$1") && [ -z "$out" ]
+}
+
+# cni_made_by LEAF RESOURCE: the audit trail's op that gave RESOURCE its
+# address: "claim" (a pre-allocation taken over) or "allocate".
+cni_made_by()
+{
+	evpnd_api "$1" '/v1/ipam/audit/records?since=0&limit=10000' |
+	    jq -er --arg r "$2" '[.records[] | select(.resource == $r and
+	    (.op == "claim" or .op == "allocate"))] | last | .op'
+}
+
+cni_anchor_ip()	# LEAF: the address of that leaf's anchor
+{
+	jq -r .ip <<<"${ALLOC[a${1#l}]}"
+}
+
+# cni_anchors_add: containers a1 on l1 and a2 on l2 (in the caller's
+# ALLOC and LEAF), checked to reach each other: the targets of first
+# pings, reachable for sure, so that a ping measures only the new
+# container.
+cni_anchors_add()
+{
+	local leaf a
+	for leaf in l1 l2; do
+		a=a${leaf#l}
+		cni_on "$leaf"
+		container_add "$a" "$LIST"
+		check "ADD anchor $a on $leaf: exit 0" test $? = 0
+		LEAF[$a]=$leaf
+		ALLOC[$a]=$(alloc "$a/eth0")
+	done
+	check "the anchors reach each other across the fabric" \
+	    wait_for 20 dp_ping_once a1 "$(cni_anchor_ip l2)"
 }

@@ -39,53 +39,10 @@ cni_require
 
 N=${CNI_CONTAINERS:-10}
 MIN_WARM=${MIN_WARM:-4}
-SHADOW=" shadow
-  min-warm $MIN_WARM
-  max-warm $((MIN_WARM * 2))
-  max-pool-fraction 0.5
-  mode active
- exit-shadow"
 
 declare -A LEAF=() ALLOC=()
 
 # ---------------------------------------------------------------- readers
-
-# warm_ready LEAF: the pool's pre-allocations whose routes have had
-# their lead time to converge (GET /v1/ipam/shadow).
-warm_ready()
-{
-	evpnd_api "$1" /v1/ipam/shadow |
-	    jq -er '.pools[] | select(.pool == "train") | .preallocated.ready'
-}
-
-warm_ready_at_least()	# LEAF N
-{
-	local n
-	n=$(warm_ready "$1") && [ "$n" -ge "$2" ]
-}
-
-# preallocations LEAF: the pool's unclaimed pre-allocations, one
-# "IP MAC" a line.
-preallocations()
-{
-	evpnd_api "$1" /v1/ipam/allocations?pool=train |
-	    jq -r '.allocations[] | select(.preallocated) | "\(.ip) \(.mac)"'
-}
-
-no_preallocations()	# LEAF
-{
-	local out
-	out=$(preallocations "$1") && [ -z "$out" ]
-}
-
-# made_by LEAF RESOURCE: the audit trail's op that gave RESOURCE its
-# address: "claim" (a pre-allocation taken over) or "allocate".
-made_by()
-{
-	evpnd_api "$1" '/v1/ipam/audit/records?since=0&limit=10000' |
-	    jq -er --arg r "$2" '[.records[] | select(.resource == $r and
-	    (.op == "claim" or .op == "allocate"))] | last | .op'
-}
 
 # rr_has_warm LEAF: rr holds the route of every pre-allocation of LEAF.
 rr_has_warm()
@@ -98,12 +55,7 @@ rr_has_warm()
 		jq -e --arg p "[2]:[0]:[48]:[$mac]:[32]:[$ip]" \
 		    --arg o "$(cni_vtep "$1")" "$_FRR_EVPN_PATHS | length == 1" \
 		    <<<"$json" >/dev/null || return 1
-	done < <(preallocations "$1")
-}
-
-anchor_ip()	# LEAF: the address of that leaf's anchor
-{
-	jq -r .ip <<<"${ALLOC[a${1#l}]}"
+	done < <(cni_preallocations "$1")
 }
 
 # add_and_ping C LEAF: ADD C on LEAF, then at once one ping to the
@@ -114,8 +66,8 @@ add_and_ping()
 	container_add "$1" "$LIST"
 	ADD_RC=$?
 	PING_OK=0
-	ns_exec "$1" ping -n -q -c 1 -W 1 "$(anchor_ip "$(cni_other "$2")")" \
-	    >/dev/null 2>&1 && PING_OK=1
+	ns_exec "$1" ping -n -q -c 1 -W 1 \
+	    "$(cni_anchor_ip "$(cni_other "$2")")" >/dev/null 2>&1 && PING_OK=1
 	LEAF[$1]=$2
 	ALLOC[$1]=$(alloc "$1/eth0")
 }
@@ -128,30 +80,20 @@ as_allocated()	# C: eth0 has its allocation's MAC and address
 
 # ---------------------------------------------------------------- 1
 
-cni_fabric_start "$CNI_LAYOUT_24" "$SHADOW"
+cni_fabric_start "$CNI_LAYOUT_24" "$(cni_shadow_block "$MIN_WARM")"
 
 # ---------------------------------------------------------------- 2
 
 for leaf in l1 l2; do
 	check "$leaf keeps $MIN_WARM ready pre-allocations" \
-	    wait_for 30 warm_ready_at_least "$leaf" "$MIN_WARM"
+	    wait_for 30 cni_warm_ready_at_least "$leaf" "$MIN_WARM"
 	check "rr holds the routes of $leaf's pre-allocations" \
 	    wait_for 20 rr_has_warm "$leaf"
 done
 
 # ---------------------------------------------------------------- 3
 
-# The targets of the first pings: one container per leaf that is
-# reachable for sure, so that a ping measures only the new container.
-for leaf in l1 l2; do
-	cni_on "$leaf"
-	container_add "a${leaf#l}" "$LIST"
-	check "ADD anchor a${leaf#l} on $leaf: exit 0" test $? = 0
-	LEAF[a${leaf#l}]=$leaf
-	ALLOC[a${leaf#l}]=$(alloc "a${leaf#l}/eth0")
-done
-check "the anchors reach each other across the fabric" \
-    wait_for 20 dp_ping_once a1 "$(anchor_ip l2)"
+cni_anchors_add
 
 # ---------------------------------------------------------------- 4
 
@@ -159,13 +101,13 @@ ADD_FAILED=() NOT_CLAIMED=() NOT_LISTED=() NOT_ON_ETH0=() LOST=()
 for ((i = 1; i <= N; i++)); do
 	c=p$i
 	leaf=l$((2 - i % 2))
-	wait_for 30 warm_ready_at_least "$leaf" 1 ||
+	wait_for 30 cni_warm_ready_at_least "$leaf" 1 ||
 	    log_info "$leaf: no ready pre-allocation before $c"
-	listed=$(preallocations "$leaf")
+	listed=$(cni_preallocations "$leaf")
 	add_and_ping "$c" "$leaf"
 	[ "$ADD_RC" = 0 ] || ADD_FAILED+=("$c")
 	[ "$PING_OK" = 1 ] || LOST+=("$c")
-	[ "$(made_by "$leaf" "$c/eth0")" = claim ] || NOT_CLAIMED+=("$c")
+	[ "$(cni_made_by "$leaf" "$c/eth0")" = claim ] || NOT_CLAIMED+=("$c")
 	grep -qxF "$(jq -r '"\(.ip) \(.mac)"' <<<"${ALLOC[$c]}")" \
 	    <<<"$listed" || NOT_LISTED+=("$c")
 	as_allocated "$c" || NOT_ON_ETH0+=("$c")
@@ -189,7 +131,7 @@ for leaf in l1 l2; do
 	evpnd_reload "$leaf" "$(cni_leaf_conf "$leaf" "$CNI_LAYOUT_24" \
 	    "02:00:c${leaf#l}")"
 	check "reload without the shadow block: $leaf holds no \
-pre-allocation" wait_for 20 no_preallocations "$leaf"
+pre-allocation" wait_for 20 cni_no_preallocations "$leaf"
 done
 FRESH_FAILED=() NOT_FRESH=() FRESH_LOST=()
 for ((i = 1; i <= N; i++)); do
@@ -198,7 +140,7 @@ for ((i = 1; i <= N; i++)); do
 	add_and_ping "$c" "$leaf"
 	[ "$ADD_RC" = 0 ] || FRESH_FAILED+=("$c")
 	[ "$PING_OK" = 1 ] || FRESH_LOST+=("$c")
-	[ "$(made_by "$leaf" "$c/eth0")" = allocate ] || NOT_FRESH+=("$c")
+	[ "$(cni_made_by "$leaf" "$c/eth0")" = allocate ] || NOT_FRESH+=("$c")
 done
 check "ADD of $N containers without shadow: exit 0 (failed: \
 ${FRESH_FAILED[*]:-none})" test ${#FRESH_FAILED[@]} = 0
