@@ -15,10 +15,11 @@
 # conflist run by cni_lib.sh's runtime (the reference bridge plugin
 # with evpnd-cni as IPAM), and an anchor container per leaf.  N
 # (default CNI_CONTAINERS, else 100) containers per kind, alternating
-# leaves, one at a time:
+# leaves, one at a time, in BLOCKS (default 4) alternating blocks per
+# kind:
 #   preallocated  the pool has a shadow block (min-warm MIN_WARM,
-#                 default 8); before each ADD the leaf holds a ready
-#                 pre-allocation (waited for, not timed);
+#                 default 8); before each ADD the leaf holds MIN_WARM
+#                 ready pre-allocations (waited for, not timed);
 #   fresh         the same pool with the shadow block reloaded away.
 # Per container: its namespace is made (not timed), t0, ADD, t1, then
 # at once "ping -D -i 0.01 -c 1 -w 10" to the other leaf's anchor: a
@@ -109,24 +110,44 @@ row()
 # ---------------------------------------------------------------- run
 
 : >"$SAMPLES"
-cni_fabric_start "$CNI_LAYOUT_16" "$(cni_shadow_block "$MIN_WARM")"
+cni_fabric_start "$CNI_LAYOUT_16"
 cni_anchors_add
 
-for ((i = 1; i <= N; i++)); do
-	leaf=l$((2 - i % 2))
-	wait_for 30 cni_warm_ready_at_least "$leaf" 1 ||
-	    log_info "$leaf: no ready pre-allocation before p$i"
-	measure preallocated "p$i" "$leaf"
-done
+# shadow_set on|off: the pool's shadow block on both leaves, and wait
+# until they hold MIN_WARM ready pre-allocations, or none.
+shadow_set()
+{
+	local leaf block=
+	[ "$1" = on ] && block=$(cni_shadow_block "$MIN_WARM")
+	for leaf in l1 l2; do
+		evpnd_reload "$leaf" "$(cni_leaf_conf "$leaf" "$CNI_LAYOUT_16" \
+		    "02:00:c${leaf#l}" "$block")"
+		if [ "$1" = on ]; then
+			wait_for 60 cni_warm_ready_at_least "$leaf" "$MIN_WARM"
+		else
+			wait_for 20 cni_no_preallocations "$leaf"
+		fi || log_info "$leaf: shadow $1: not settled"
+	done
+}
 
-for leaf in l1 l2; do
-	evpnd_reload "$leaf" "$(cni_leaf_conf "$leaf" "$CNI_LAYOUT_16" \
-	    "02:00:c${leaf#l}")"
-	wait_for 20 cni_no_preallocations "$leaf" ||
-	    log_info "$leaf still holds pre-allocations"
-done
-for ((i = 1; i <= N; i++)); do
-	measure fresh "f$i" "l$((2 - i % 2))"
+# The kinds alternate in BLOCKS blocks each, so that a machine whose
+# load drifts weighs on both alike.  Before each ADD of a pre-allocated
+# endpoint the leaf's inventory is whole again (MIN_WARM ready), so the
+# ADD does not race the commit of the pre-allocation that replaces the
+# previous one.
+BLOCKS=${BLOCKS:-4}
+for ((b = 0; b < BLOCKS; b++)); do
+	shadow_set on
+	for ((i = b * N / BLOCKS + 1; i <= (b + 1) * N / BLOCKS; i++)); do
+		leaf=l$((2 - i % 2))
+		wait_for 30 cni_warm_ready_at_least "$leaf" "$MIN_WARM" ||
+		    log_info "$leaf: inventory not whole before p$i"
+		measure preallocated "p$i" "$leaf"
+	done
+	shadow_set off
+	for ((i = b * N / BLOCKS + 1; i <= (b + 1) * N / BLOCKS; i++)); do
+		measure fresh "f$i" "l$((2 - i % 2))"
+	done
 done
 
 printf '\n| kind | N | served by a pre-allocation | ADD p50 ms | ADD p99 ms '
