@@ -11,8 +11,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 libevent-dev libnl-3-dev libnl-route-3-dev libssl-dev check
 libjansson-dev libsqlite3-dev libldns-dev clang libclang-rt-14-dev frr iproute2
 iputils-ping tshark jq curl python3 sqlite3 openssl gnuplot-nox
-etcd-server etcd-client containernetworking-plugins knot dnsutils
-softflowd iputils-arping
+etcd-server etcd-client containernetworking-plugins podman runc busybox-static
+knot dnsutils softflowd iputils-arping
 debhelper dh-autoreconf dpkg-dev fakeroot lintian man-db groff-base"
 
 missing=()

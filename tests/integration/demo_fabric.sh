@@ -17,7 +17,10 @@
 # host's MAC and installs the other leaf's in the kernel (learning is
 # off on the VXLAN devices: only EVPN makes the overlay forward).  Waits
 # for the sessions, pings h1 -> h2 over IPv4 and IPv6, prints each
-# leaf's sessions, MAC table and kernel FDB, then tears everything down.
+# leaf's sessions, MAC table and kernel FDB, allocates endpoints through
+# the IPAM API (demo_ipam_part.sh), starts a container on each leaf
+# through the CNI plugin and pings between them (demo_cni_part.sh),
+# then tears everything down.
 #   demo_fabric.sh [--keep]   --keep: stay up until Ctrl-C, to explore
 # BUILD_DIR: where evpnd/evpnctl were built (scripts/demo.sh sets it).
 
@@ -25,7 +28,9 @@
 . "$(dirname "$0")/evpn_lib.sh"
 . "$(dirname "$0")/dp_lib.sh"
 . "$(dirname "$0")/demo_ipam_part.sh"
+. "$(dirname "$0")/demo_cni_part.sh"
 require_root_tools
+cni_require
 
 KEEP=0
 [ "${1:-}" = --keep ] && KEEP=1
@@ -104,6 +109,8 @@ printf '\n'
 
 # Endpoints allocated through the IPAM API appear in the fabric.
 demo_ipam_run l1 rr l2
+# Containers started through the CNI plugin reach each other.
+demo_cni_run l1 l2 rr
 
 if [ "$KEEP" = 1 ]; then
 	log_info "fabric is up; Ctrl-C tears it down.  Explore with:"

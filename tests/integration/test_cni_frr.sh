@@ -35,34 +35,9 @@
 require_root_tools
 cni_require
 
-RR=$EVPN_RR
 N=${CNI_CONTAINERS:-20}
 
-# leaf_conf NAME VTEP EXCLUDE-LO EXCLUDE-HI MAC-PREFIX: dp_lib.sh's
-# evpnd leaf (it makes vx100 and br100) with its share of pool train.
-leaf_conf()
-{
-	dp_evpnd_leaf_conf "$1" "$2" "$RR"
-	cat <<EOF
-ipam pool train
- vni 100
- prefix 10.10.0.0/24
- gateway 10.10.0.1
- exclude $3 $4
- mac-prefix $5
-!
-EOF
-}
-
-declare -A LEAF=() VTEP=() ALLOC=()
-
-# on LEAF: the runtime and readers below act on that leaf.
-on()
-{
-	CNI_HOST=$1
-	CNI_EVPND=$1
-	LIST=$(conflist train ipv4 br100)
-}
+declare -A LEAF=() ALLOC=()
 
 # rr_type2: FRR's type-2 prefixes with the VTEP that sent each, one
 # "PREFIX VTEP" a line, sorted.
@@ -80,7 +55,7 @@ want_type2()
 {
 	local c
 	for c in "${!ALLOC[@]}"; do
-		jq -r --arg v "${VTEP[${LEAF[$c]}]}" \
+		jq -r --arg v "$(cni_vtep "${LEAF[$c]}")" \
 		    '"[2]:[0]:[48]:[\(.mac)]:[32]:[\(.ip)] \($v)"' \
 		    <<<"${ALLOC[$c]}"
 	done | sort
@@ -91,26 +66,9 @@ rr_type2_as_allocated()
 	[ "$(rr_type2)" = "$(want_type2)" ]
 }
 
-# ---------------------------------------------------------------- setup
-
-evpn_fabric_create rr:$RR l1:$EVPN_L1 l2:$EVPN_L2
-VTEP[l1]=$EVPN_L1
-VTEP[l2]=$EVPN_L2
-frr_start rr rr "$(evpn_rr_conf $RR $EVPN_L1 $EVPN_L2)"
-evpnd_start l1 l1 "$(leaf_conf l1 $EVPN_L1 10.10.0.128 10.10.0.254 \
-    02:00:c1)"
-evpnd_start l2 l2 "$(leaf_conf l2 $EVPN_L2 10.10.0.2 10.10.0.127 \
-    02:00:c2)"
-
 # ---------------------------------------------------------------- 1
 
-check "l1 sees rr Established" wait_for 30 evpnd_peer_established l1 $RR
-check "l2 sees rr Established" wait_for 30 evpnd_peer_established l2 $RR
-{ evpnd_peer_established l1 $RR && evpnd_peer_established l2 $RR; } ||
-    bail_out "no EVPN sessions"
-# Both leaves know each other's VNI 100 (type 3): the flood lists.
-check "l1 floods VNI 100 to l2" wait_for 20 dp_fdb_flood l1 $EVPN_L2
-check "l2 floods VNI 100 to l1" wait_for 20 dp_fdb_flood l2 $EVPN_L1
+cni_fabric_start "$CNI_LAYOUT_24"
 
 # ---------------------------------------------------------------- 2
 
@@ -118,7 +76,7 @@ FIRST_LOST=()
 for ((i = 1; i <= N; i++)); do
 	c=c$i
 	leaf=l$((2 - i % 2))
-	on "$leaf"
+	cni_on "$leaf"
 	container_add "$c" "$LIST"
 	check "ADD $c on $leaf: exit 0" test $? = 0
 	LEAF[$c]=$leaf
@@ -157,20 +115,16 @@ rr_type2_as_allocated || log_info "rr: $(rr_type2 | tr '\n' ';')"
 
 # ---------------------------------------------------------------- 5
 
-CHECK_FAILED=()
-for c in "${!ALLOC[@]}"; do
-	on "${LEAF[$c]}"
-	runtime CHECK "$LIST" "$c" || CHECK_FAILED+=("$c")
-done
-check "CHECK passes for every container (failed: ${CHECK_FAILED[*]:-none})" \
-    test ${#CHECK_FAILED[@]} = 0
+cni_run_all CHECK
+check "CHECK passes for every container (failed: ${CNI_FAILED[*]:-none})" \
+    test ${#CNI_FAILED[@]} = 0
 
 # ---------------------------------------------------------------- 6
 
 c1_route="[2]:[0]:[48]:[$(jq -r .mac <<<"${ALLOC[c1]}")]:[32]:[$(jq -r .ip \
     <<<"${ALLOC[c1]}")]"
 c1_mac=$(jq -r .mac <<<"${ALLOC[c1]}")
-on l1
+cni_on l1
 runtime DEL "$LIST" c1
 check "DEL c1: exit 0" test $? = 0
 check "rr withdraws c1's route" wait_for 10 frr_evpn_absent rr "$c1_route" \
@@ -184,14 +138,9 @@ check "rr keeps the other containers' routes" rr_type2_as_allocated
 
 # ---------------------------------------------------------------- 7
 
-DEL_FAILED=()
-for c in "${!ALLOC[@]}"; do
-	on "${LEAF[$c]}"
-	runtime DEL "$LIST" "$c" || DEL_FAILED+=("$c")
-	unset "ALLOC[$c]"
-done
-check "DEL of every container (failed: ${DEL_FAILED[*]:-none})" \
-    test ${#DEL_FAILED[@]} = 0
+cni_run_all DEL
+check "DEL of every container (failed: ${CNI_FAILED[*]:-none})" \
+    test ${#CNI_FAILED[@]} = 0
 check "rr holds no type-2 route any more" wait_for 10 \
     eval '[ -z "$(rr_type2)" ]'
 check "no sanitizer report from evpnd" sh -c \
