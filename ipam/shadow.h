@@ -428,7 +428,7 @@ uint64_t	 shadow_groups_evicted(const struct shadow *);
  * with a message (EBADMSG: not a blob of this version and build, or
  * damaged; EBUSY) leaves the engine as it was.
  */
-#define SHADOW_STATE_VERSION	1
+#define SHADOW_STATE_VERSION	2
 #define SHADOW_STATE_MAX	(256 * 1024)
 struct wbuf;
 int		 shadow_state_save(const struct shadow *, struct wbuf *);

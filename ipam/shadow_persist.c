@@ -22,7 +22,8 @@
  * learned run sizes and pace, the policy's calibration (quantile, lead
  * multiplier, the misses' average wait) and the detector's baselines
  * (the churn ratio's and the requests-per-add spread), the groups, and
- * the 1-tick and 60-s rings.  What is not: the current run, open
+ * the 1-tick and 60-s rings, and the leading signals' kernels (traffic,
+ * neighbour misses; not their recent values).  What is not: the current run, open
  * intents, pending calibration checks, CUSUM sums, counters and costs
  * (they start again with the process), and the lead (it is measured).
  *
@@ -152,12 +153,12 @@ c_f64s(struct codec *c, double *v, size_t n, double lo, double hi,
 static void
 header(struct codec *c, const struct shadow *sh)
 {
-	uint32_t f[7] = { STATE_MAGIC, SHADOW_STATE_VERSION, sh->p.tick_ms,
+	uint32_t f[9] = { STATE_MAGIC, SHADOW_STATE_VERSION, sh->p.tick_ms,
 	    SHADOW_FINE_BINS, SHADOW_COARSE_BINS, SHADOW_CHURN_MAX_LAG,
-	    SHADOW_GROUPS_MAX };
-	static const char *const what[7] = { "magic", "version", "tick",
+	    SHADOW_GROUPS_MAX, SHADOW_TRAFFIC_MAX_LAG, SHADOW_NEIGH_MAX_LAG };
+	static const char *const what[9] = { "magic", "version", "tick",
 	    "fine ring size", "coarse ring size", "churn lags",
-	    "group slots" };
+	    "group slots", "traffic lags", "neighbour lags" };
 	uint32_t x;
 
 	for (size_t i = 0; i < nitems(f); i++) {
@@ -370,6 +371,43 @@ groups(struct codec *c, struct shadow *sh)
 	c_u64(c, &sh->groups_evicted, COUNT_MAX, "groups evicted");
 }
 
+/* A leading signal's learned kernel (shadow_traffic.c); its ring of
+ * recent values is not kept: the restore leaves it empty and waits for
+ * the signal to come again before learning. */
+static void
+lead_fields(struct codec *c, struct shadow_lead *ld, uint32_t max_lag)
+{
+	size_t lags = (size_t)max_lag + 1;
+	uint32_t lo = ld->lo, hi = ld->hi;
+
+	c_f64s(c, ld->cov, lags, -BIG, BIG, "signal covariance");
+	c_f64s(c, ld->acov, lags, -BIG, BIG, "signal autocovariance");
+	c_f64s(c, ld->kernel, lags, -BIG, BIG, "signal kernel");
+	c_f64(c, &ld->mx, 0, BIG, "signal mean");
+	c_f64(c, &ld->my, 0, BIG, "signal mean requests");
+	c_f64(c, &ld->vy, 0, BIG, "signal variance");
+	c_f64(c, &ld->lag, 0, max_lag, "signal lag");
+	c_f64(c, &ld->gain, 0, BIG, "signal gain");
+	c_f64(c, &ld->corr, -1, 1, "signal correlation");
+	c_u32(c, &lo, max_lag, "signal region");
+	c_u32(c, &hi, max_lag, "signal region");
+	c_u64(c, &ld->n, COUNT_MAX, "signal updates");
+	if (reading(c) && c->fault == NULL && lo > hi)
+		fail(c, "signal region");
+	if (reading(c)) {
+		ld->lo = lo;
+		ld->hi = hi;
+		ld->seen = false;
+	}
+}
+
+static void
+signals(struct codec *c, struct shadow *sh)
+{
+	lead_fields(c, &sh->tr.lead, SHADOW_TRAFFIC_MAX_LAG);
+	lead_fields(c, &sh->nm.lead, SHADOW_NEIGH_MAX_LAG);
+}
+
 /* The one order of the fields, both ways. */
 static void
 state_fields(struct codec *c, struct shadow *sh)
@@ -379,6 +417,7 @@ state_fields(struct codec *c, struct shadow *sh)
 	runs_policy_anomaly(c, sh);
 	rings(c, sh);
 	groups(c, sh);
+	signals(c, sh);
 }
 
 int

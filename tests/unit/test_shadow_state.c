@@ -409,9 +409,9 @@ START_TEST(test_persist_refused)
 	ck_assert_int_eq(shadow_state_restore(sh, copy, len + 1, 5000, 0, err,
 	    sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "trailing bytes"));
-	/* Holt's level (after the 28-byte header and 8 bytes of bins
+	/* Holt's level (after the 36-byte header and 8 bytes of bins
 	 * closed) as a NaN. */
-	memset(copy + 28 + 8, 0xff, 8);
+	memset(copy + 36 + 8, 0xff, 8);
 	ck_assert_int_eq(shadow_state_restore(sh, copy, len, 5000, 0, err,
 	    sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "bad holt level"));

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/addr.h"
+#include "common/buf.h"
 #include "ipam/shadow.h"
 #include "tests/unit/shadow_harness.h"
 
@@ -73,6 +74,42 @@ START_TEST(traffic_learns_lag_and_gain)
 	    r.traffic_lag_s < STEP_LAG_S + 3, "lag %g", r.traffic_lag_s);
 	ck_assert_msg(r.traffic_rate > 4900 && r.traffic_rate < 5100,
 	    "rate %g", r.traffic_rate);
+	sim_done(&s);
+}
+END_TEST
+
+/* What the traffic model learned survives a save and a restore into a
+ * fresh engine (shadow_persist.c). */
+START_TEST(traffic_model_restored)
+{
+	struct shadow_report r, r2;
+	struct shadow *again;
+	struct wbuf wb;
+	struct sim s;
+	char err[128];
+
+	sim_init(&s, NULL, 65536);
+	s.plan_events = true;
+	run_episodes(&s, 24, 1, true, STEP_PPS);
+	shadow_report(s.sh, &r);
+	ck_assert(r.traffic_gain > 0);
+	wbuf_init(&wb, SHADOW_STATE_MAX);
+	ck_assert_int_eq(shadow_state_save(s.sh, &wb), 0);
+	again = shadow_new(NULL, 65536);
+	ck_assert_msg(shadow_state_restore(again, wb.data, wb.len,
+	    s.now + 60000, 60000, err, sizeof(err)) == 0, "%s", err);
+	shadow_report(again, &r2);
+	ck_assert(r2.traffic_gain == r.traffic_gain);
+	ck_assert(r2.traffic_lag_s == r.traffic_lag_s);
+	/* Cut short, the blob is refused and the engine stays cold. */
+	shadow_free(again);
+	again = shadow_new(NULL, 65536);
+	ck_assert_int_eq(shadow_state_restore(again, wb.data, wb.len - 8,
+	    s.now, 0, err, sizeof(err)), -1);
+	shadow_report(again, &r2);
+	ck_assert(r2.traffic_gain == 0);
+	shadow_free(again);
+	wbuf_free(&wb);
 	sim_done(&s);
 }
 END_TEST
@@ -303,6 +340,7 @@ main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, traffic_learns_lag_and_gain);
+	tcase_add_test(tc, traffic_model_restored);
 	tcase_add_test(tc, traffic_raises_hold_before_requests);
 	tcase_add_test(tc, flat_traffic_changes_nothing);
 	tcase_add_test(tc, neigh_miss_announces_demand);
