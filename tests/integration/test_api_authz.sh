@@ -40,61 +40,14 @@ set -u
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/check_lib.sh
 . "$TEST_DIR/check_lib.sh"
-REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
-if [ -z "${BUILD_DIR:-}" ]; then
-	if [ -x ./evpnd ] && [ -x ./evpnctl ]; then
-		BUILD_DIR=$(pwd)
-	else
-		BUILD_DIR=$REPO_ROOT
-	fi
-fi
-EVPND=$BUILD_DIR/evpnd
-EVPNCTL=$BUILD_DIR/evpnctl
-
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
-for tool in curl jq openssl sqlite3 unshare ip; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$EVPND" ] || [ ! -x "$EVPNCTL" ]; then
-	echo "FATAL: no evpnd/evpnctl in $BUILD_DIR (set BUILD_DIR)" >&2
-	exit 1
-fi
-if [ -z "${AUTHZ_TEST_IN_NETNS:-}" ]; then
-	AUTHZ_TEST_IN_NETNS=1 BUILD_DIR=$BUILD_DIR exec unshare --net -- \
-	    "$BASH" "${BASH_SOURCE[0]}" "$@"
-fi
-ip link set lo up
-
-DAEMON_PID=
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-authz.XXXXXX") || exit 1
-SOCK=$T/run/evpnd.sock
-STATE=$T/state
-CONF=$T/evpnd.conf
-LOG=$T/evpnd.log
+check_build_dir evpnd evpnctl
+check_require_root
+check_require_tools curl jq openssl sqlite3 unshare ip
+check_require_build evpnd evpnctl
+check_in_netns "$@"
+check_tmp_dir authz
 PORT=8443
 URL=https://127.0.0.1:$PORT
-
-cleanup()
-{
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
-}
-trap cleanup EXIT
-
 
 # ---- certificates ----
 

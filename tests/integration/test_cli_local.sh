@@ -21,27 +21,10 @@
 set -u
 
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
-if [ -z "${BUILD_DIR:-}" ]; then
-	if [ -x ./evpnd ] && [ -x ./evpnctl ] && [ -f ./Makefile ]; then
-		BUILD_DIR=$(pwd)
-	else
-		BUILD_DIR=$REPO_ROOT
-	fi
-fi
-EVPND=$BUILD_DIR/evpnd
-EVPNCTL=$BUILD_DIR/evpnctl
-
-PASSED=0
-FAILED=0
-DAEMON_PID=
-
-for tool in curl; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
+# shellcheck source=tests/integration/check_lib.sh
+. "$TEST_DIR/check_lib.sh"
+check_build_dir evpnd evpnctl
+check_require_tools curl
 if [ -n "${JSON_TOOL:-}" ]; then
 	:	# jq or python3, forced by the caller
 elif command -v jq >/dev/null; then
@@ -52,66 +35,8 @@ else
 	echo "SKIP: neither jq nor python3 is installed"
 	exit 77
 fi
-if [ ! -x "$EVPND" ] || [ ! -x "$EVPNCTL" ]; then
-	echo "FATAL: no evpnd/evpnctl in $BUILD_DIR (set BUILD_DIR)" >&2
-	exit 1
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-cli.XXXXXX") || exit 1
-SOCK=$T/run/evpnd.sock
-STATE=$T/state
-CONF=$T/evpnd.conf
-LOG=$T/evpnd.log
-
-cleanup()
-{
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
-}
-trap cleanup EXIT
-
-pass()
-{
-	PASSED=$((PASSED + 1))
-	echo "ok - $1"
-}
-
-fail()
-{
-	FAILED=$((FAILED + 1))
-	echo "not ok - $1"
-	[ $# -gt 1 ] && printf '#   %s\n' "${@:2}"
-	return 0
-}
-
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
-check()
-{
-	local what=$1
-	shift
-	if "$@"; then
-		pass "$what"
-	else
-		fail "$what" "command: $*"
-	fi
-}
-
-# check_eq DESCRIPTION EXPECTED ACTUAL
-check_eq()
-{
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "actual:   $3"
-	fi
-}
+check_require_build evpnd evpnctl
+check_tmp_dir cli
 
 # json_get FILE KEY...: the value at that path ("null" if absent).
 json_get()
@@ -157,19 +82,6 @@ is_json()
 		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' \
 		    "$1" 2>/dev/null
 	fi
-}
-
-# wait_until TIMEOUT_S COMMAND...: poll every 0.1 s.
-wait_until()
-{
-	local tries=$(($1 * 10))
-	shift
-	while [ $tries -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		tries=$((tries - 1))
-	done
-	return 1
 }
 
 # http METHOD PATH OUTFILE: prints the status code.
