@@ -40,6 +40,8 @@ set -u
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/check_lib.sh
 . "$TEST_DIR/check_lib.sh"
+# shellcheck source=tests/integration/tls_lib.sh
+. "$TEST_DIR/tls_lib.sh"
 check_build_dir evpnd evpnctl
 check_require_root
 check_require_tools curl jq openssl sqlite3 unshare ip
@@ -53,22 +55,13 @@ URL=https://127.0.0.1:$PORT
 
 ca_sign()	# NAME SUBJECT [SAN]
 {
-	local n=$1
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$T/$n.key" -subj "$2" -out "$T/$n.csr" \
-	    2>/dev/null || return 1
-	printf 'extendedKeyUsage=clientAuth,serverAuth\n' >"$T/$n.ext"
-	[ $# -gt 2 ] && printf 'subjectAltName=%s\n' "$3" >>"$T/$n.ext"
-	openssl x509 -req -in "$T/$n.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-	    -CAcreateserial -days 2 -extfile "$T/$n.ext" -out "$T/$n.pem" \
-	    2>/dev/null
+	tls_cert "$T" "$1" ca "$2" 'extendedKeyUsage=clientAuth,serverAuth' \
+	    ${3:+"subjectAltName=$3"}
 }
 
 make_pki()
 {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -days 2 -keyout "$T/ca.key" -out "$T/ca.pem" \
-	    -subj "/CN=evpnd authz test ca" 2>/dev/null || return 1
+	tls_ca "$T" ca "/CN=evpnd authz test ca" || return 1
 	ca_sign server "/CN=evpnd" "IP:127.0.0.1" &&
 	    ca_sign orch-a "/CN=orch-a" &&
 	    ca_sign orch-b "/CN=orch-b" &&

@@ -33,6 +33,8 @@ set -u
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/check_lib.sh
 . "$TEST_DIR/check_lib.sh"
+# shellcheck source=tests/integration/tls_lib.sh
+. "$TEST_DIR/tls_lib.sh"
 check_build_dir evpnd evpnctl
 BURST=${BURST:-10000}
 check_require_root
@@ -224,32 +226,13 @@ test_status_codes()
 
 # ---- 2. TLS ----
 
-make_cert()	# NAME CA_NAME [SAN]
-{
-	local n=$1 ca=$2
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$T/$n.key" -subj "/CN=$n" -out "$T/$n.csr" \
-	    2>/dev/null || return 1
-	if [ $# -gt 2 ]; then
-		printf 'subjectAltName=%s\n' "$3" >"$T/$n.ext"
-	else
-		printf 'extendedKeyUsage=clientAuth\n' >"$T/$n.ext"
-	fi
-	openssl x509 -req -in "$T/$n.csr" -CA "$T/$ca.pem" \
-	    -CAkey "$T/$ca.key" -CAcreateserial -days 2 \
-	    -extfile "$T/$n.ext" -out "$T/$n.pem" 2>/dev/null
-}
-
 make_pki()
 {
-	for ca in ca1 ca2; do
-		openssl req -x509 -newkey ec \
-		    -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		    -keyout "$T/$ca.key" -out "$T/$ca.pem" \
-		    -subj "/CN=evpnd test $ca" 2>/dev/null || return 1
-	done
-	make_cert server ca1 "IP:127.0.0.1" && make_cert good ca1 &&
-	    make_cert other ca2
+	tls_ca "$T" ca1 "/CN=evpnd test ca1" &&
+	    tls_ca "$T" ca2 "/CN=evpnd test ca2" &&
+	    tls_cert "$T" server ca1 /CN=server subjectAltName=IP:127.0.0.1 &&
+	    tls_cert "$T" good ca1 /CN=good extendedKeyUsage=clientAuth &&
+	    tls_cert "$T" other ca2 /CN=other extendedKeyUsage=clientAuth
 }
 
 tls_get()	# curl options...: prints the status code (000 = refused)
