@@ -291,6 +291,17 @@ fp_peer(struct fp_world *w, const char *addr)
 	return p;
 }
 
+struct bgp_peer_info
+fp_peer_info(struct fp_world *w, const char *addr)
+{
+	struct bgp_peer_info pi;
+	struct ipaddr a;
+
+	ck_assert_int_eq(ipaddr_parse(addr, &a), 0);
+	ck_assert_int_eq(bgp_peer_lookup(w->bgp, &a, &pi), 0);
+	return pi;
+}
+
 struct fp_conn *
 fp_conn_of(const struct bgp_peer *peer)
 {
@@ -576,6 +587,20 @@ fp_attrs_mobility(struct bgp_attrs *a, uint32_t seq, bool sticky)
 }
 
 void
+fp_announce_reflected(struct fp_conn *c, const struct evpn_route *r,
+    const char *vtep, const char *rt, int seq, bool sticky)
+{
+	struct bgp_attrs a;
+
+	fp_attrs_vtep(&a, vtep, rt);
+	bgp_attrs_set_originator_id(&a, fp_ip4(vtep));
+	if (seq >= 0)
+		fp_attrs_mobility(&a, (uint32_t)seq, sticky);
+	fp_announce(c, &a, r, 1);
+	bgp_attrs_clear(&a);
+}
+
+void
 fp_update_build(struct wbuf *wb, const struct bgp_attrs *a,
     const struct evpn_route *r, size_t n)
 {
@@ -669,6 +694,16 @@ fp_imet(const char *rd, const char *ip)
 	ck_assert_int_eq(ipaddr_parse(ip, &a), 0);
 	ck_assert_int_eq(evpn_route_make_imet(&r, &d, &a), 0);
 	return r;
+}
+
+struct evpn_route
+fp_route_n(unsigned i)
+{
+	char mac[MAC_STRLEN];
+
+	snprintf(mac, sizeof(mac), "02:00:00:%02x:%02x:%02x",
+	    (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+	return fp_macip("10.0.0.100:1", mac, NULL, 100);
 }
 
 void

@@ -264,14 +264,8 @@ remote_mac(struct fp_conn *c, const char *rd, const char *mac,
     const char *vtep, const char *rt, int seq, bool sticky)
 {
 	struct evpn_route r = fp_macip(rd, mac, NULL, 100);
-	struct bgp_attrs a;
 
-	fp_attrs_vtep(&a, vtep, rt);
-	bgp_attrs_set_originator_id(&a, fp_ip4(vtep));
-	if (seq >= 0)
-		fp_attrs_mobility(&a, (uint32_t)seq, sticky);
-	fp_announce(c, &a, &r, 1);
-	bgp_attrs_clear(&a);
+	fp_announce_reflected(c, &r, vtep, rt, seq, sticky);
 }
 
 static json_t *
@@ -725,15 +719,11 @@ remote_macip(struct fp_conn *c, const char *rd, const char *mac,
     const char *ip, const char *vtep, bool withdraw)
 {
 	struct evpn_route r = fp_macip(rd, mac, ip, 100);
-	struct bgp_attrs a;
 
-	fp_attrs_vtep(&a, vtep, "65000:100");
-	bgp_attrs_set_originator_id(&a, fp_ip4(vtep));
 	if (withdraw)
 		fp_withdraw(c, &r, 1);
 	else
-		fp_announce(c, &a, &r, 1);
-	bgp_attrs_clear(&a);
+		fp_announce_reflected(c, &r, vtep, "65000:100", -1, false);
 	fp_run(&w);
 }
 
