@@ -4,7 +4,6 @@
 #include "tests/unit/fake_peer.h"
 
 #include <check.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -720,43 +719,4 @@ fp_lookup(struct fp_world *w, const struct evpn_route *r)
 
 	fp_key(r, key);
 	return bgp_rib_lookup(w->rib, BGP_AID_L2VPN_EVPN, key);
-}
-
-/* ---- fixtures --------------------------------------------------------- */
-
-static size_t
-hex_line(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-
-	while (isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1])) {
-		unsigned v;
-
-		ck_assert_uint_lt(n, max);
-		ck_assert_int_eq(sscanf(s, "%2x", &v), 1);
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
-
-size_t
-fp_fixture(const char *name, uint8_t *out, size_t max)
-{
-	const char *top = getenv("top_srcdir");
-	char path[1024], line[16384];
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
-	    top != NULL ? top : ".", name);
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "missing fixture %s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		n += hex_line(line, out + n, max - n);
-	}
-	fclose(f);
-	return n;
 }

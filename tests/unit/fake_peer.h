@@ -190,9 +190,6 @@ void		 fp_key(const struct evpn_route *, uint8_t *key);
 const struct bgp_rib_entry *fp_lookup(struct fp_world *,
 		    const struct evpn_route *);
 
-/* Fixture bytes ('#' lines are comments), from $top_srcdir/tests/fixtures. */
-size_t		 fp_fixture(const char *name, uint8_t *out, size_t max);
-
 /* Address text of an IPv4 host-order value, for messages. */
 uint32_t	 fp_ip4(const char *);
 

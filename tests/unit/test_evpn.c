@@ -20,6 +20,7 @@
 #include "ipam/ipam.h"
 #include "tests/unit/fake_datastore.h"
 #include "tests/unit/fake_peer.h"
+#include "tests/unit/fixture.h"
 
 #define RR	"10.0.0.1"
 #define RR2	"10.0.0.3"
@@ -461,7 +462,7 @@ START_TEST(test_type3_bytes_match_frr)
 	    " exit-address-family\n"
 	    "exit\n";
 	uint8_t frr[512];
-	size_t n = fp_fixture("evpn_frr84_type3.hex", frr, sizeof(frr));
+	size_t n = fixture_hex("evpn_frr84_type3.hex", frr, sizeof(frr));
 	struct fp_conn *c;
 	const uint8_t *msg;
 	size_t len;
@@ -682,9 +683,9 @@ START_TEST(test_import_frr_fixtures)
 	fp_world_start(&w, conf);
 	c = fp_establish(&w, "10.0.0.2", &leaf);
 	fp_run(&w);
-	n = fp_fixture("evpn_frr84_type2.hex", buf, sizeof(buf));
+	n = fixture_hex("evpn_frr84_type2.hex", buf, sizeof(buf));
 	fp_deliver(c, buf, n);
-	n = fp_fixture("evpn_frr84_type3.hex", buf, sizeof(buf));
+	n = fixture_hex("evpn_frr84_type3.hex", buf, sizeof(buf));
 	fp_deliver(c, buf, n);
 	fp_run(&w);
 	ck_assert_int_eq(fp_peer(&w, "10.0.0.2")->state, BGP_ST_ESTABLISHED);
