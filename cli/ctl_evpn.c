@@ -71,28 +71,27 @@ print_route(const json_t *r)
 	    " ET:8" : "");
 }
 
+static void
+print_evpn_routes(const json_t *o)
+{
+	json_t *r;
+	size_t i;
+
+	printf("Status codes: * valid, > best, S stale\n");
+	json_array_foreach(json_object_get(o, "routes"), i, r)
+		print_route(r);
+	printf("\nDisplayed %lld paths\n", jint(o, "total"));
+}
+
 int
 run_evpn_routes(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
 	char path[128];
-	json_t *o, *r;
-	size_t i;
 
 	if (routes_query(cmd, args, nargs, path, sizeof(path)) == -1)
 		return 2;
-	if ((o = api_get(ctl, path)) == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else {
-		printf("Status codes: * valid, > best, S stale\n");
-		json_array_foreach(json_object_get(o, "routes"), i, r)
-			print_route(r);
-		printf("\nDisplayed %lld paths\n", jint(o, "total"));
-	}
-	json_decref(o);
-	return 0;
+	return api_show(ctl, path, print_evpn_routes);
 }
 
 static void

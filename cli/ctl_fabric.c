@@ -110,6 +110,13 @@ run_ipam_datastore(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	return api_show(ctl, "/v1/ipam/datastore", print_ipam_datastore);
 }
 
+static void
+print_reclaim(const json_t *o)
+{
+	printf("reclaimed from %s: %lld blocks, %lld loans\n",
+	    jstr(o, "vtep", "?"), jint(o, "blocks"), jint(o, "loans"));
+}
+
 int
 run_ipam_reclaim(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
@@ -124,13 +131,5 @@ run_ipam_reclaim(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	}
 	o = api_call(ctl, "POST", "/v1/ipam/blocks/reclaim", body, NULL);
 	free(body);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		printf("reclaimed from %s: %lld blocks, %lld loans\n",
-		    jstr(o, "vtep", "?"), jint(o, "blocks"), jint(o, "loans"));
-	json_decref(o);
-	return 0;
+	return api_print(ctl, o, print_reclaim);
 }

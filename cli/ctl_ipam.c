@@ -173,13 +173,23 @@ labels_object(const struct ctl *ctl)
 	return o;
 }
 
+static void
+print_allocations(const json_t *o)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(json_object_get(o, "allocations"), i, a)
+		print_alloc_line(a);
+	printf("Total: %lld\n", jint(o, "total"));
+}
+
 int
 run_ipam_allocations(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
 	char *path, *q, *more;
-	json_t *o, *a;
-	size_t i;
+	json_t *o;
 
 	if (nargs > 0)
 		path = apiclient_path("/v1/ipam/allocations?pool=%s", args[0]);
@@ -197,17 +207,7 @@ run_ipam_allocations(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	}
 	o = api_get(ctl, path);
 	free(path);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else {
-		json_array_foreach(json_object_get(o, "allocations"), i, a)
-			print_alloc_line(a);
-		printf("Total: %lld\n", jint(o, "total"));
-	}
-	json_decref(o);
-	return 0;
+	return api_print(ctl, o, print_allocations);
 }
 
 static void
@@ -270,14 +270,7 @@ run_ipam_allocate(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	o = api_call(ctl, "POST", path, body, NULL);
 	free(path);
 	free(body);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		print_alloc_line(o);
-	json_decref(o);
-	return 0;
+	return api_print(ctl, o, print_alloc_line);
 }
 
 int
@@ -470,6 +463,13 @@ run_ipam_alerts(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	return api_show(ctl, "/v1/ipam/alerts", print_ipam_alerts);
 }
 
+static void
+print_intent(const json_t *o)
+{
+	printf("intent: %lld endpoints within %llds in pool %s\n",
+	    jint(o, "count"), jint(o, "horizon"), jstr(o, "pool", "?"));
+}
+
 /* ipam intent POOL COUNT [HORIZON]: a scheduler's announcement. */
 int
 run_ipam_intent(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
@@ -493,13 +493,5 @@ run_ipam_intent(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	path = apiclient_path("/v1/ipam/pools/%s/intent", args[0]);
 	o = api_call(ctl, "POST", path, body, NULL);
 	free(path);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		printf("intent: %lld endpoints within %llds in pool %s\n",
-		    jint(o, "count"), jint(o, "horizon"), jstr(o, "pool", "?"));
-	json_decref(o);
-	return 0;
+	return api_print(ctl, o, print_intent);
 }

@@ -168,11 +168,9 @@ print_json(const json_t *obj)
 }
 
 int
-api_show(const struct ctl *ctl, const char *path, ctl_print *print)
+api_print(const struct ctl *ctl, json_t *o, ctl_print *print)
 {
-	json_t *o;
-
-	if ((o = api_get(ctl, path)) == NULL)
+	if (o == NULL)
 		return 1;
 	if (ctl->json)
 		print_json(o);
@@ -180,6 +178,12 @@ api_show(const struct ctl *ctl, const char *path, ctl_print *print)
 		print(o);
 	json_decref(o);
 	return 0;
+}
+
+int
+api_show(const struct ctl *ctl, const char *path, ctl_print *print)
+{
+	return api_print(ctl, api_get(ctl, path), print);
 }
 
 /* ---- text printers ---- */
