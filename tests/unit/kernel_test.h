@@ -10,6 +10,7 @@
 #define TESTS_UNIT_KERNEL_TEST_H
 
 #include <check.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <jansson.h>
 
 #include "common/addr.h"
+#include "common/log.h"
 
 /* Run a shell command; it must exit 0. */
 static inline void
@@ -92,6 +94,29 @@ kt_send_arp(const char *ifname, const char *smac, const char *sip,
 	ck_assert_int_eq(sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll,
 	    sizeof(sll)), (ssize_t)sizeof(f));
 	close(fd);
+}
+
+/* The main of a kernel test: runs the suite, each case in a process of
+ * its own (it unshares a network namespace); 77 (skipped) when not root
+ * or when CK_FORK=no. */
+static inline int
+kt_main(const char *prog, Suite *(*suite)(void))
+{
+	SRunner	*sr;
+	int	 failed;
+
+	if (geteuid() != 0 || unshare(0) != 0) {
+		fprintf(stderr, "%s: needs root, skipped\n", prog);
+		return 77;
+	}
+	if (getenv("CK_FORK") != NULL && strcmp(getenv("CK_FORK"), "no") == 0)
+		return 77;
+	log_init(prog, LOG_DEST_STDOUT, NULL, LOG_WARNING);
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 #endif

@@ -801,20 +801,5 @@ netlink_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	if (geteuid() != 0 || unshare(0) != 0) {
-		fprintf(stderr, "test_netlink: needs root, skipped\n");
-		return 77;
-	}
-	/* A namespace per test needs a process per test. */
-	if (getenv("CK_FORK") != NULL && strcmp(getenv("CK_FORK"), "no") == 0)
-		return 77;
-	log_init("test_netlink", LOG_DEST_STDOUT, NULL, LOG_WARNING);
-	sr = srunner_create(netlink_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return kt_main("test_netlink", netlink_suite);
 }
