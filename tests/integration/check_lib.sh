@@ -66,7 +66,8 @@ wait_until()
 #   check_require_build evpnd evpnctl fatal when one was not built
 #   check_in_netns "$@"               (re-runs itself in a private netns)
 #   check_tmp_dir NAME                T, SOCK, STATE, CONF, LOG, cleanup
-# and keeps DAEMON_PID set while its evpnd runs.
+# and starts and stops evpnd with check_evpnd_start and check_evpnd_stop
+# (DAEMON_PID is set while it runs).
 
 DAEMON_PID=
 
@@ -151,6 +152,31 @@ check_tmp_dir()
 	CONF=$T/evpnd.conf
 	LOG=$T/evpnd.log
 	trap check_cleanup EXIT
+}
+
+# check_evpnd_start [PATH]: evpnd on CONF, SOCK and STATE, its output
+# added to LOG and its pid in DAEMON_PID; succeeds once its socket is
+# there and, given PATH, once a GET of PATH answers 2xx.
+# shellcheck disable=SC2120	# PATH is optional
+check_evpnd_start()
+{
+	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >>"$LOG" 2>&1 &
+	DAEMON_PID=$!
+	wait_until 10 test -S "$SOCK" || return 1
+	[ $# -eq 0 ] || wait_until 10 curl -sf -o /dev/null \
+	    --unix-socket "$SOCK" "http://evpnd$1"
+}
+
+# check_evpnd_stop: SIGTERM to DAEMON_PID; returns evpnd's exit status.
+check_evpnd_stop()
+{
+	local rc
+
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	rc=$?
+	DAEMON_PID=
+	return $rc
 }
 
 check_cleanup()

@@ -152,15 +152,6 @@ exit
 EOF
 }
 
-start_daemon()
-{
-	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >>"$LOG" 2>&1 &
-	DAEMON_PID=$!
-	wait_until 10 test -S "$SOCK" &&
-	    wait_until 10 curl -sf -o /dev/null --unix-socket "$SOCK" \
-	    http://evpnd/v1/ipam/pools
-}
-
 # as WHO METHOD PATH [BODY]: over TLS with WHO's certificate; the body
 # goes to $T/out, the status code to stdout (000: no HTTP answer).
 as()
@@ -519,7 +510,7 @@ if ! make_pki; then
 	exit 1
 fi
 write_conf
-if ! start_daemon; then
+if ! check_evpnd_start /v1/ipam/pools; then
 	fail "evpnd starts" "$(tail -5 "$LOG")"
 else
 	test_roles

@@ -96,23 +96,6 @@ ctl()
 	"$EVPNCTL" -S "$SOCK" "$@"
 }
 
-start_daemon()
-{
-	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >>"$LOG" 2>&1 &
-	DAEMON_PID=$!
-	wait_until 10 test -S "$SOCK"
-}
-
-stop_daemon()
-{
-	local rc
-	kill -TERM "$DAEMON_PID"
-	wait "$DAEMON_PID"
-	rc=$?
-	DAEMON_PID=
-	return $rc
-}
-
 metric()
 {
 	curl -s --unix-socket "$SOCK" http://evpnd/metrics |
@@ -164,7 +147,7 @@ check "and starts nothing" test ! -e "$SOCK"
 
 # ------------------------------------------------------------ start
 
-if ! start_daemon; then
+if ! check_evpnd_start; then
 	fail "evpnd starts and creates its socket" "$(tail -5 "$LOG")"
 	echo "$PASSED passed, $FAILED failed"
 	exit 1
@@ -304,25 +287,25 @@ check "running-config shows the new neighbor" sh -c \
 
 # ------------------------------------------------------------ SIGTERM
 
-stop_daemon
+check_evpnd_stop
 check_eq "SIGTERM: evpnd exits 0" 0 $?
 check "the socket file is removed" test ! -e "$SOCK"
 check "no sanitizer report in the log" sh -c "! grep -q Sanitizer '$LOG'"
 
 # ------------------------------------------------------------ sockets
 
-start_daemon
+check_evpnd_start
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=
 check "a killed evpnd leaves its socket behind" test -S "$SOCK"
-if start_daemon && wait_until 5 sh -c \
+if check_evpnd_start && wait_until 5 sh -c \
     "'$EVPNCTL' -S '$SOCK' show bgp summary >/dev/null 2>&1"; then
 	pass "a stale socket is reclaimed"
 else
 	fail "a stale socket is reclaimed" "$(tail -3 "$LOG")"
 fi
-stop_daemon
+check_evpnd_stop
 
 touch "$T/plain.file"
 "$EVPND" -f "$CONF" -S "$T/plain.file" -D "$STATE" >"$T/plain.out" 2>&1

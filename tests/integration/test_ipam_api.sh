@@ -107,22 +107,6 @@ exit
 EOF
 }
 
-start_daemon()
-{
-	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >>"$LOG" 2>&1 &
-	DAEMON_PID=$!
-	wait_until 10 test -S "$SOCK" &&
-	    wait_until 10 curl -sf -o /dev/null --unix-socket "$SOCK" \
-	    http://evpnd/v1/ipam/pools
-}
-
-stop_daemon()
-{
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=
-}
-
 # expect CODE METHOD PATH BODY DESCRIPTION: status and a JSON error body.
 expect()
 {
@@ -264,7 +248,7 @@ api client good role admin"
 	check_eq "a key that does not match refuses the start" 1 "$?"
 
 	write_conf "$listen"
-	if ! start_daemon; then
+	if ! check_evpnd_start /v1/ipam/pools; then
 		fail "evpnd starts with the TLS listener" "$(tail -5 "$LOG")"
 		return
 	fi
@@ -292,7 +276,7 @@ api client good role admin"
 	    "http://127.0.0.1:$TLS_PORT/v1/ipam/pools" 2>/dev/null)
 	check "plain HTTP on the TLS port gets no answer" \
 	    test "$code" != 200
-	stop_daemon
+	check_evpnd_stop
 	write_conf ""
 }
 
@@ -318,7 +302,8 @@ test_crash()
 	mkdir -p "$T/acks"
 	write_conf ""
 	burst_config >"$T/burst.curl"
-	start_daemon || { fail "evpnd starts for the burst"; return; }
+	check_evpnd_start /v1/ipam/pools ||
+	    { fail "evpnd starts for the burst"; return; }
 	curl --parallel --parallel-max 16 -K "$T/burst.curl" \
 	    >"$T/burst.out" 2>/dev/null &
 	local cpid=$!
@@ -333,8 +318,10 @@ test_crash()
 	check "the kill hit the middle of the burst" \
 	    test "$acks" -gt 0 -a "$acks" -lt "$BURST"
 
-	start_daemon || { fail "evpnd restarts after kill -9" \
-	    "$(tail -5 "$LOG")"; return; }
+	if ! check_evpnd_start /v1/ipam/pools; then
+		fail "evpnd restarts after kill -9" "$(tail -5 "$LOG")"
+		return
+	fi
 	http GET "/v1/ipam/allocations?pool=burst" "$T/all.json" >/dev/null
 	# Acknowledged: resource ip mac, from the answers curl kept.
 	grep '^20[01] ' "$T/burst.out" | awk '{ print $2 }' |
@@ -362,22 +349,23 @@ test_crash()
 	check_eq "a local type-2 route for every restored allocation" \
 	    0 "$routes"
 	check "evpnctl ipam audit verify: ok" ctl ipam audit verify
-	stop_daemon
+	check_evpnd_stop
 
 	sqlite3 "$STATE/ipam.db" \
 	    "UPDATE audit SET ip = '10.99.99.99' WHERE seq = 5;"
-	start_daemon || { fail "evpnd restarts after tampering"; return; }
+	check_evpnd_start /v1/ipam/pools ||
+	    { fail "evpnd restarts after tampering"; return; }
 	ctl ipam audit verify >"$T/verify.out" 2>&1
 	check_eq "evpnctl ipam audit verify fails after an edit" 1 "$?"
 	check "and says where" grep -q "BROKEN at record 5" "$T/verify.out"
-	stop_daemon
+	check_evpnd_stop
 }
 
 mkdir -p "$STATE"
 write_conf ""
-if start_daemon; then
+if check_evpnd_start /v1/ipam/pools; then
 	test_status_codes
-	stop_daemon
+	check_evpnd_stop
 else
 	fail "evpnd starts" "$(tail -5 "$LOG")"
 fi
