@@ -301,6 +301,18 @@ jint(json_t *o, const char *k)
 	return json_integer_value(v);
 }
 
+/* Routes "show bgp l2vpn evpn" lists for type (0: all) and VNI (0:
+ * all). */
+static json_int_t
+routes_total(int type, uint32_t vni)
+{
+	json_t *all = evpn_routes_json(w.evpn, type, vni);
+	json_int_t n = jint(all, "total");
+
+	json_decref(all);
+	return n;
+}
+
 /* ---- origination ------------------------------------------------------ */
 
 #define P_T3	"[3]:[0]:[32]:[10.0.0.11]"
@@ -431,15 +443,9 @@ START_TEST(test_origination_json)
 	json_decref(all);
 
 	/* Filters: type and VNI. */
-	all = evpn_routes_json(w.evpn, 2, 0);
-	ck_assert_int_eq(jint(all, "total"), 2);
-	json_decref(all);
-	all = evpn_routes_json(w.evpn, 0, 5000);
-	ck_assert_int_eq(jint(all, "total"), 1);
-	json_decref(all);
-	all = evpn_routes_json(w.evpn, 0, 100);
-	ck_assert_int_eq(jint(all, "total"), 3);
-	json_decref(all);
+	ck_assert_int_eq(routes_total(2, 0), 2);
+	ck_assert_int_eq(routes_total(0, 5000), 1);
+	ck_assert_int_eq(routes_total(0, 100), 3);
 }
 END_TEST
 
@@ -584,7 +590,7 @@ START_TEST(test_import_by_route_target)
 	struct fp_conn *c;
 	struct evpn_route t3 = fp_imet("10.0.0.2:1", "10.0.0.2");
 	struct bgp_attrs a;
-	json_t *m, *v, *vni, *routes;
+	json_t *m, *v, *vni;
 
 	fp_world_start(&w, derived_conf);
 	c = fp_establish(&w, RR, &rr1);
@@ -624,12 +630,8 @@ START_TEST(test_import_by_route_target)
 	json_decref(v);
 
 	/* All routes are in the RIB; the VNI view has the imported ones. */
-	routes = evpn_routes_json(w.evpn, 2, 0);
-	ck_assert_int_eq(jint(routes, "total"), 3);
-	json_decref(routes);
-	routes = evpn_routes_json(w.evpn, 2, 100);
-	ck_assert_int_eq(jint(routes, "total"), 2);
-	json_decref(routes);
+	ck_assert_int_eq(routes_total(2, 0), 3);
+	ck_assert_int_eq(routes_total(2, 100), 2);
 
 	/* Withdrawal leaves the VNI. */
 	{
@@ -706,9 +708,7 @@ START_TEST(test_import_frr_fixtures)
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(vni,
 	    "remoteVteps"), 0)), "10.0.0.2");
 	json_decref(v);
-	v = evpn_routes_json(w.evpn, 0, 0);
-	ck_assert_int_eq(jint(v, "total"), 6);	/* 5 of FRR's + our type 3 */
-	json_decref(v);
+	ck_assert_int_eq(routes_total(0, 0), 6);	/* 5 of FRR's + our type 3 */
 }
 END_TEST
 
