@@ -210,8 +210,7 @@ render_per_peer(struct evbuffer *b, const struct peer_set *set,
 static void
 render_daemon(struct evbuffer *b, const struct evpnd *d)
 {
-	put_family(b, "evpnd_up", "gauge", "1 while evpnd is running.");
-	evbuffer_add_printf(b, "evpnd_up 1\n");
+	put_single(b, "evpnd_up", "gauge", "1 while evpnd is running.", 1);
 	put_family(b, "evpnd_config_reloads_total", "counter",
 	    "Configuration reloads (SIGHUP) by result.");
 	evbuffer_add_printf(b,
@@ -219,6 +218,17 @@ render_daemon(struct evbuffer *b, const struct evpnd *d)
 	    "evpnd_config_reloads_total{result=\"error\"} %llu\n",
 	    (unsigned long long)d->reloads_ok,
 	    (unsigned long long)d->reloads_failed);
+}
+
+/* A gauge family with one sample per data-plane entry kind. */
+static void
+put_by_kind(struct evbuffer *b, const char *name, const char *help,
+    const uint64_t v[DATAPLANE_NKINDS])
+{
+	put_family(b, name, "gauge", help);
+	for (int k = 0; k < DATAPLANE_NKINDS; k++)
+		evbuffer_add_printf(b, "%s{kind=\"%s\"} %llu\n", name,
+		    dataplane_kind_name(k), (unsigned long long)v[k]);
 }
 
 /* The data plane's counters. */
@@ -230,19 +240,11 @@ render_dataplane(struct evbuffer *b, const struct evpnd *d)
 	if (d->dp == NULL)
 		return;
 	dataplane_get_stats(d->dp, &st);
-	put_family(b, "evpnd_dataplane_entries", "gauge",
-	    "Kernel entries evpnd installed, by kind.");
-	for (int k = 0; k < DATAPLANE_NKINDS; k++)
-		evbuffer_add_printf(b, "evpnd_dataplane_entries{kind=\"%s\"} "
-		    "%llu\n", dataplane_kind_name(k),
-		    (unsigned long long)st.installed[k]);
-	put_family(b, "evpnd_dataplane_blocked_entries", "gauge",
+	put_by_kind(b, "evpnd_dataplane_entries",
+	    "Kernel entries evpnd installed, by kind.", st.installed);
+	put_by_kind(b, "evpnd_dataplane_blocked_entries",
 	    "Entries left alone: the kernel holds one evpnd does not own at "
-	    "their key.");
-	for (int k = 0; k < DATAPLANE_NKINDS; k++)
-		evbuffer_add_printf(b, "evpnd_dataplane_blocked_entries"
-		    "{kind=\"%s\"} %llu\n", dataplane_kind_name(k),
-		    (unsigned long long)st.blocked[k]);
+	    "their key.", st.blocked);
 	put_single(b, "evpnd_dataplane_overruns_total", "counter",
 	    "Netlink event socket overruns (ENOBUFS).", st.nl.overruns);
 	put_single(b, "evpnd_dataplane_resyncs_total", "counter",
@@ -322,38 +324,21 @@ render_ipam(struct evbuffer *b, const struct evpnd *d)
 		return;
 	render_ipam_pools(b, ipamd_ipam(d->ipamd));
 	ipam_store_stats(ipamd_store(d->ipamd), &ss);
-	put_family(b, "evpnd_ipam_conflicts_total", "counter",
-	    "Allocated addresses seen in another VTEP's type-2 route.");
-	evbuffer_add_printf(b, "evpnd_ipam_conflicts_total %llu\n",
-	    (unsigned long long)(d->evpn ? evpn_ipam_conflicts_total(d->evpn)
-	    : 0));
-	put_family(b, "evpnd_ipam_store_batches_total", "counter",
-	    "Transactions the IPAM store committed (group commit).");
-	evbuffer_add_printf(b, "evpnd_ipam_store_batches_total %llu\n",
-	    (unsigned long long)ss.batches);
-	put_family(b, "evpnd_ipam_store_ops_total", "counter",
-	    "Changes the IPAM store committed.");
-	evbuffer_add_printf(b, "evpnd_ipam_store_ops_total %llu\n",
-	    (unsigned long long)ss.ops);
-	put_family(b, "evpnd_ipam_store_failed_total", "counter",
-	    "Changes the IPAM store could not commit.");
-	evbuffer_add_printf(b, "evpnd_ipam_store_failed_total %llu\n",
-	    (unsigned long long)ss.failed);
-	put_family(b, "evpnd_ipam_store_max_batch", "gauge",
-	    "The largest batch committed in one transaction.");
-	evbuffer_add_printf(b, "evpnd_ipam_store_max_batch %llu\n",
-	    (unsigned long long)ss.max_batch);
+	put_single(b, "evpnd_ipam_conflicts_total", "counter",
+	    "Allocated addresses seen in another VTEP's type-2 route.",
+	    d->evpn ? evpn_ipam_conflicts_total(d->evpn) : 0);
+	put_single(b, "evpnd_ipam_store_batches_total", "counter",
+	    "Transactions the IPAM store committed (group commit).",
+	    ss.batches);
+	put_single(b, "evpnd_ipam_store_ops_total", "counter",
+	    "Changes the IPAM store committed.", ss.ops);
+	put_single(b, "evpnd_ipam_store_failed_total", "counter",
+	    "Changes the IPAM store could not commit.", ss.failed);
+	put_single(b, "evpnd_ipam_store_max_batch", "gauge",
+	    "The largest batch committed in one transaction.", ss.max_batch);
 }
 
 /* ---- fabric pools ---- */
-
-static void
-put_counter(struct evbuffer *b, const char *name, const char *help,
-    uint64_t v)
-{
-	put_family(b, name, "counter", help);
-	evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)v);
-}
 
 static void
 render_claim_latency(struct evbuffer *b, const struct ipam_fabric_stats *st)
@@ -408,14 +393,14 @@ render_fabric(struct evbuffer *b, const struct evpnd *d)
 	    (unsigned long long)st.claims, (unsigned long long)st.claims_lost,
 	    (unsigned long long)st.claim_errors);
 	render_claim_latency(b, &st);
-	put_counter(b, "evpnd_ipam_block_releases_total", "Idle blocks "
-	    "released.", st.releases);
-	put_counter(b, "evpnd_ipam_datastore_errors_total", "Fabric datastore "
-	    "requests that got no answer.", st.errors);
-	put_counter(b, "evpnd_ipam_borrows_total", "Addresses borrowed from "
-	    "other VTEPs' blocks.", st.borrows);
-	put_counter(b, "evpnd_ipam_offers_total", "Addresses of this VTEP's "
-	    "blocks offered to others.", st.offers);
+	put_single(b, "evpnd_ipam_block_releases_total", "counter",
+	    "Idle blocks released.", st.releases);
+	put_single(b, "evpnd_ipam_datastore_errors_total", "counter",
+	    "Fabric datastore requests that got no answer.", st.errors);
+	put_single(b, "evpnd_ipam_borrows_total", "counter",
+	    "Addresses borrowed from other VTEPs' blocks.", st.borrows);
+	put_single(b, "evpnd_ipam_offers_total", "counter",
+	    "Addresses of this VTEP's blocks offered to others.", st.offers);
 	render_fabric_pools(b, ipamd_ipam(d->ipamd));
 }
 

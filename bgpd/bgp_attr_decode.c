@@ -184,6 +184,18 @@ dec_aspath(struct attr_dec *d)
 	wbuf_free(&wb);
 }
 
+/* A four-byte value; any other length: withdraw (RFC 7606 §7.3, §7.4,
+ * §7.5, §7.9). */
+static int
+dec_u32(struct attr_dec *d, uint32_t *v)
+{
+	if (!len_is(d, 4) || rbuf_get_u32(&d->val, v) == -1) {
+		dec_error(d, SEV_WITHDRAW, BGP_ERR_UPD_LENGTH);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 dec_nexthop(struct attr_dec *d)
 {
@@ -192,10 +204,8 @@ dec_nexthop(struct attr_dec *d)
 	/* RFC 4760 §3: with no classic NLRI, NEXT_HOP is ignored. */
 	if (!d->ctx->nlri_present)
 		return;
-	if (!len_is(d, 4) || rbuf_get_u32(&d->val, &nh) == -1) {
-		dec_error(d, SEV_WITHDRAW, BGP_ERR_UPD_LENGTH);
+	if (dec_u32(d, &nh) == -1)
 		return;
-	}
 	/* RFC 4271 §6.3 syntactic check, RFC 7606 §7.3: withdraw.
 	 * 0.0.0.0, class D/E and broadcast are never a next hop. */
 	if (nh == 0 || (nh >> 28) >= 0xe) {
@@ -211,10 +221,8 @@ dec_med(struct attr_dec *d)
 	uint32_t v;
 
 	/* RFC 7606 §7.4 */
-	if (!len_is(d, 4) || rbuf_get_u32(&d->val, &v) == -1) {
-		dec_error(d, SEV_WITHDRAW, BGP_ERR_UPD_LENGTH);
+	if (dec_u32(d, &v) == -1)
 		return;
-	}
 	bgp_attrs_set_med(d->out, v);
 }
 
@@ -226,10 +234,8 @@ dec_local_pref(struct attr_dec *d)
 	/* RFC 7606 §7.5: from an external neighbor it is discarded. */
 	if (d->ctx->ebgp)
 		return;
-	if (!len_is(d, 4) || rbuf_get_u32(&d->val, &v) == -1) {
-		dec_error(d, SEV_WITHDRAW, BGP_ERR_UPD_LENGTH);
+	if (dec_u32(d, &v) == -1)
 		return;
-	}
 	bgp_attrs_set_local_pref(d->out, v);
 }
 
@@ -309,10 +315,8 @@ dec_originator_id(struct attr_dec *d)
 	/* RFC 7606 §7.9: discard from eBGP; wrong length: withdraw. */
 	if (d->ctx->ebgp)
 		return;
-	if (!len_is(d, 4) || rbuf_get_u32(&d->val, &v) == -1) {
-		dec_error(d, SEV_WITHDRAW, BGP_ERR_UPD_LENGTH);
+	if (dec_u32(d, &v) == -1)
 		return;
-	}
 	bgp_attrs_set_originator_id(d->out, v);
 }
 
@@ -366,25 +370,35 @@ mp_nexthop_len_ok(uint16_t afi, uint8_t safi, uint8_t len)
 	return af == NULL || bgp_af_nexthop_len_ok(af, len);
 }
 
+/* AFI and SAFI, which open both MP attributes; without them nothing
+ * can be disabled: session reset (RFC 7606 §7.11). */
+static int
+dec_mp_family(struct attr_dec *d, struct bgp_mp *mp)
+{
+	memset(mp, 0, sizeof(*mp));
+	if (rbuf_get_u16(&d->val, &mp->afi) == -1 ||
+	    rbuf_get_u8(&d->val, &mp->safi) == -1) {
+		dec_error(d, SEV_RESET, BGP_ERR_UPD_OPTATTR);
+		return -1;
+	}
+	mp->present = true;
+	return 0;
+}
+
 static void
 dec_mp_reach(struct attr_dec *d)
 {
 	struct bgp_mp *mp = d->mpr;
 
-	memset(mp, 0, sizeof(*mp));
 	/*
-	 * Without AFI/SAFI nothing can be disabled: session reset.  With
-	 * them, a next hop that does not fit the family or the attribute
-	 * hides where the NLRI starts: RFC 7606 §7.11 says session reset
-	 * or AFI/SAFI disable; we give the milder one and RFC 4760 §7's
-	 * Optional Attribute Error for the caller that resets instead.
+	 * With AFI/SAFI, a next hop that does not fit the family or the
+	 * attribute hides where the NLRI starts: RFC 7606 §7.11 says
+	 * session reset or AFI/SAFI disable; we give the milder one and RFC
+	 * 4760 §7's Optional Attribute Error for the caller that resets
+	 * instead.
 	 */
-	if (rbuf_get_u16(&d->val, &mp->afi) == -1 ||
-	    rbuf_get_u8(&d->val, &mp->safi) == -1) {
-		dec_error(d, SEV_RESET, BGP_ERR_UPD_OPTATTR);
+	if (dec_mp_family(d, mp) == -1)
 		return;
-	}
-	mp->present = true;
 	if (rbuf_get_u8(&d->val, &mp->nh_len) == -1 ||
 	    !mp_nexthop_len_ok(mp->afi, mp->safi, mp->nh_len) ||
 	    rbuf_get_bytes(&d->val, mp->nh, mp->nh_len) == -1 ||
@@ -403,13 +417,8 @@ dec_mp_unreach(struct attr_dec *d)
 {
 	struct bgp_mp *mp = d->mpu;
 
-	memset(mp, 0, sizeof(*mp));
-	if (rbuf_get_u16(&d->val, &mp->afi) == -1 ||
-	    rbuf_get_u8(&d->val, &mp->safi) == -1) {
-		dec_error(d, SEV_RESET, BGP_ERR_UPD_OPTATTR);
+	if (dec_mp_family(d, mp) == -1)
 		return;
-	}
-	mp->present = true;
 	rbuf_slice(&d->val, rbuf_left(&d->val), &mp->nlri);
 }
 

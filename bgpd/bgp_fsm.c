@@ -44,7 +44,8 @@ static void	fsm_opensent(struct bgp_peer *, enum bgp_event);
 static void	fsm_openconfirm(struct bgp_peer *, enum bgp_event);
 static void	fsm_established(struct bgp_peer *, enum bgp_event);
 static void	fsm_coll(struct bgp_conn *, enum bgp_event);
-static void	fsm_cease(struct bgp_peer *, uint8_t subcode);
+static void	session_fail_code(struct bgp_peer *, uint8_t code,
+		    uint8_t subcode);
 static void	session_fail(struct bgp_peer *, const struct bgp_notify *);
 
 const char *
@@ -398,7 +399,6 @@ send_hold_check(struct bgp_peer *peer)
 {
 	uint32_t hold = bgp_fsm_send_hold_msec(peer);
 	uint64_t since = 0, now = fsm_now(peer);
-	struct bgp_notify n;
 
 	if (peer->bgp->ops->send_stalled && peer->conn)
 		since = peer->bgp->ops->send_stalled(peer->conn);
@@ -410,8 +410,7 @@ send_hold_check(struct bgp_peer *peer)
 	 * tries to deliver behind what the peer has not read, and close. */
 	bgp_peer_log(peer, LOG_ERR, "Send Hold Timer Expired: nothing "
 	    "could be sent for %u s", hold / 1000);
-	bgp_notify_set(&n, BGP_ERR_SEND_HOLD, 0, NULL, 0);
-	session_fail(peer, &n);
+	session_fail_code(peer, BGP_ERR_SEND_HOLD, 0);
 	set_reset_reason(peer, "Send Hold Timer Expired");
 }
 
@@ -434,7 +433,7 @@ enter_established(struct bgp_peer *peer)
 		/* The routing engine cannot take the peer (it logged why):
 		 * close with Cease/Out of Resources (RFC 4486 §4) and try
 		 * again after IdleHold. */
-		fsm_cease(peer, BGP_CEASE_RESOURCES);
+		session_fail_code(peer, BGP_ERR_CEASE, BGP_CEASE_RESOURCES);
 		return;
 	}
 	if (peer->bgp->rib.sends_eor)
@@ -474,22 +473,14 @@ session_fail(struct bgp_peer *peer, const struct bgp_notify *n)
 	change_state(peer, BGP_ST_OPENSENT);
 }
 
+/* End the session with a NOTIFICATION code/subcode without data
+ * (FSM error, Cease, a hold timer) and restart after IdleHold. */
 static void
-fsm_error(struct bgp_peer *peer, uint8_t subcode)
+session_fail_code(struct bgp_peer *peer, uint8_t code, uint8_t subcode)
 {
 	struct bgp_notify n;
 
-	bgp_notify_set(&n, BGP_ERR_FSM, subcode, NULL, 0);
-	session_fail(peer, &n);
-}
-
-/* End the session with Cease/subcode and restart after IdleHold. */
-static void
-fsm_cease(struct bgp_peer *peer, uint8_t subcode)
-{
-	struct bgp_notify n;
-
-	bgp_notify_set(&n, BGP_ERR_CEASE, subcode, NULL, 0);
+	bgp_notify_set(&n, code, subcode, NULL, 0);
 	session_fail(peer, &n);
 }
 
@@ -510,10 +501,7 @@ notification_received(struct bgp_peer *peer)
 static void
 hold_expired(struct bgp_peer *peer)
 {
-	struct bgp_notify n;
-
-	bgp_notify_set(&n, BGP_ERR_HOLD, 0, NULL, 0);
-	session_fail(peer, &n);
+	session_fail_code(peer, BGP_ERR_HOLD, 0);
 	set_reset_reason(peer, "Hold Timer Expired");
 }
 
@@ -678,7 +666,7 @@ fsm_opensent(struct bgp_peer *peer, enum bgp_event ev)
 	case BGP_EV_TIMER_KEEPALIVE:
 		break;
 	default:
-		fsm_error(peer, BGP_ERR_FSM_OPENSENT);
+		session_fail_code(peer, BGP_ERR_FSM, BGP_ERR_FSM_OPENSENT);
 		break;
 	}
 }
@@ -698,7 +686,7 @@ fsm_openconfirm(struct bgp_peer *peer, enum bgp_event ev)
 		    peer->neg.keepalive * 1000u);
 		break;
 	default:
-		fsm_error(peer, BGP_ERR_FSM_OPENCONFIRM);
+		session_fail_code(peer, BGP_ERR_FSM, BGP_ERR_FSM_OPENCONFIRM);
 		break;
 	}
 }
@@ -809,7 +797,7 @@ fsm_established(struct bgp_peer *peer, enum bgp_event ev)
 		send_hold_check(peer);
 		break;
 	default:
-		fsm_error(peer, BGP_ERR_FSM_ESTABLISHED);
+		session_fail_code(peer, BGP_ERR_FSM, BGP_ERR_FSM_ESTABLISHED);
 		break;
 	}
 }

@@ -433,6 +433,18 @@ fits_peer(struct rib_out *out, const struct bgp_attrs *attrs)
 	return out->room >= BGP_NLRI_MAX_LEN;
 }
 
+/* Nothing to send for the row: withdraw what the peer has, if any. */
+static enum adj_action
+adj_unsend(struct rib_out *out, struct adj_out *a)
+{
+	if (a->sent == NULL)
+		return ADJ_NOTHING;
+	bgp_attrs_unref(a->sent);
+	a->sent = NULL;
+	out->advertised--;
+	return ADJ_WITHDRAW;
+}
+
 /* Decide what one queued row needs; on ADJ_ANNOUNCE *want is the set
  * to send (the row holds the reference). */
 static enum adj_action
@@ -445,26 +457,15 @@ adj_resolve(struct bgp_rib *rib, struct rib_out *out, struct adj_out *a,
 	a->force = false;
 	*want = best ? export_attrs(rib, out->peer, a->entry->aid, best) :
 	    NULL;
-	if (*want == NULL) {
-		if (a->sent == NULL)
-			return ADJ_NOTHING;
-		bgp_attrs_unref(a->sent);
-		a->sent = NULL;
-		out->advertised--;
-		return ADJ_WITHDRAW;
-	}
+	if (*want == NULL)
+		return adj_unsend(out, a);
 	if (!fits_peer(out, *want)) {
 		/* RFC 8654 §4: what the peer cannot receive is not sent;
 		 * withdraw what it had instead. */
 		bgp_attrs_unref(*want);
 		*want = NULL;
 		out->too_big++;
-		if (a->sent == NULL)
-			return ADJ_NOTHING;
-		bgp_attrs_unref(a->sent);
-		a->sent = NULL;
-		out->advertised--;
-		return ADJ_WITHDRAW;
+		return adj_unsend(out, a);
 	}
 	same = *want == a->sent && a->nlabels == best->nlabels &&
 	    memcmp(a->label, best->label, sizeof(a->label)) == 0;

@@ -71,28 +71,27 @@ print_route(const json_t *r)
 	    " ET:8" : "");
 }
 
+static void
+print_evpn_routes(const json_t *o)
+{
+	json_t *r;
+	size_t i;
+
+	printf("Status codes: * valid, > best, S stale\n");
+	json_array_foreach(json_object_get(o, "routes"), i, r)
+		print_route(r);
+	printf("\nDisplayed %lld paths\n", jint(o, "total"));
+}
+
 int
 run_evpn_routes(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
 	char path[128];
-	json_t *o, *r;
-	size_t i;
 
 	if (routes_query(cmd, args, nargs, path, sizeof(path)) == -1)
 		return 2;
-	if ((o = api_get(ctl, path)) == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else {
-		printf("Status codes: * valid, > best, S stale\n");
-		json_array_foreach(json_object_get(o, "routes"), i, r)
-			print_route(r);
-		printf("\nDisplayed %lld paths\n", jint(o, "total"));
-	}
-	json_decref(o);
-	return 0;
+	return api_show(ctl, path, print_evpn_routes);
 }
 
 static void
@@ -121,20 +120,12 @@ print_mac_counts(const json_t *v)
 	printf(", not advertised: %lld\n", jint(v, "macLimitDrops"));
 }
 
-int
-run_evpn_vni(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
-    int nargs)
+static void
+print_evpn_vni(const json_t *o)
 {
 	const char *key;
-	json_t *o, *v;
+	json_t *v;
 
-	if ((o = api_get(ctl, "/v1/evpn/vnis")) == NULL)
-		return 1;
-	if (ctl->json) {
-		print_json(o);
-		json_decref(o);
-		return 0;
-	}
 	printf("Advertise All VNI flag: %s\nNumber of VNIs: %lld\n\n",
 	    jbool(o, "advertiseAllVni") ? "Enabled" : "Disabled",
 	    jint(o, "numVnis"));
@@ -155,31 +146,22 @@ run_evpn_vni(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		print_list("Remote VTEPs", json_object_get(v, "remoteVteps"));
 		printf("\n");
 	}
-	json_decref(o);
-	return 0;
 }
 
 int
-run_evpn_mac(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+run_evpn_vni(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	char path[64];
+	return api_show(ctl, "/v1/evpn/vnis", print_evpn_vni);
+}
+
+static void
+print_evpn_mac(const json_t *o)
+{
 	const char *mac;
-	json_t *o, *m, *ip;
+	json_t *m, *ip;
 	size_t i;
 
-	if (nargs < 1 || strspn(args[0], "0123456789") != strlen(args[0])) {
-		fprintf(stderr, "evpnctl: bad VNI\n");
-		return 2;
-	}
-	snprintf(path, sizeof(path), "/v1/evpn/vnis/%.12s/macs", args[0]);
-	if ((o = api_get(ctl, path)) == NULL)
-		return 1;
-	if (ctl->json) {
-		print_json(o);
-		json_decref(o);
-		return 0;
-	}
 	printf("Number of MACs (local and remote) known for this VNI: %lld\n",
 	    jint(o, "numMacs"));
 	printf("%-17s %-6s %-15s %-5s %-6s %s\n", "MAC", "Type", "Remote VTEP",
@@ -192,8 +174,20 @@ run_evpn_mac(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 			printf(" %s", json_string_value(ip));
 		printf("\n");
 	}
-	json_decref(o);
-	return 0;
+}
+
+int
+run_evpn_mac(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	char path[64];
+
+	if (nargs < 1 || strspn(args[0], "0123456789") != strlen(args[0])) {
+		fprintf(stderr, "evpnctl: bad VNI\n");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/v1/evpn/vnis/%.12s/macs", args[0]);
+	return api_show(ctl, path, print_evpn_mac);
 }
 
 static void
@@ -204,22 +198,14 @@ print_device(const char *what, const json_t *d)
 	    jbool(d, "up") ? "up" : "DOWN");
 }
 
-int
-run_dataplane(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
-    int nargs)
+static void
+print_dataplane(const json_t *o)
 {
 	const json_t *req, *vnis;
 	const char *kind;
-	json_t *o, *v, *n;
+	json_t *v, *n;
 	size_t i;
 
-	if ((o = api_get(ctl, "/v1/dataplane")) == NULL)
-		return 1;
-	if (ctl->json) {
-		print_json(o);
-		json_decref(o);
-		return 0;
-	}
 	printf("VRF mode: %s\nInstalled entries:", jstr(o, "vrf_mode", "?"));
 	json_object_foreach(json_object_get(o, "installed"), kind, n)
 		printf(" %s %lld", kind, (long long)json_integer_value(n));
@@ -239,8 +225,13 @@ run_dataplane(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		print_device("vxlan", json_object_get(v, "vxlan"));
 		print_device("bridge", json_object_get(v, "bridge"));
 	}
-	json_decref(o);
-	return 0;
+}
+
+int
+run_dataplane(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	return api_show(ctl, "/v1/dataplane", print_dataplane);
 }
 
 static void
@@ -284,20 +275,11 @@ print_convergence_recent(const json_t *l)
 	}
 }
 
-int
-run_evpn_convergence(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
-    int nargs)
+static void
+print_evpn_convergence(const json_t *o)
 {
 	const json_t *s, *rc, *w;
-	json_t *o;
 
-	if ((o = api_get(ctl, "/v1/evpn/convergence")) == NULL)
-		return 1;
-	if (ctl->json) {
-		print_json(o);
-		json_decref(o);
-		return 0;
-	}
 	s = json_object_get(o, "sampling");
 	rc = json_object_get(o, "received");
 	w = json_object_get(o, "window");
@@ -320,6 +302,11 @@ run_evpn_convergence(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	    jint(w, "maxMs"));
 	print_convergence_vteps(json_object_get(o, "vteps"));
 	print_convergence_recent(json_object_get(o, "recent"));
-	json_decref(o);
-	return 0;
+}
+
+int
+run_evpn_convergence(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	return api_show(ctl, "/v1/evpn/convergence", print_evpn_convergence);
 }

@@ -35,30 +35,12 @@ print_block(const json_t *b)
 	    freebuf, when, jbool(b, "mine") ? "  (this VTEP)" : "");
 }
 
-int
-run_ipam_blocks(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
-    int nargs)
+static void
+print_ipam_blocks(const json_t *o)
 {
-	char path[512];
-	json_t *o, *v;
+	json_t *v;
 	size_t i;
 
-	if (nargs > 0)
-		snprintf(path, sizeof(path), "/v1/ipam/blocks?pool=%s",
-		    args[0]);
-	else
-		snprintf(path, sizeof(path), "/v1/ipam/blocks");
-	if (strpbrk(nargs > 0 ? args[0] : "", "&?# %/") != NULL) {
-		fprintf(stderr, "evpnctl: bad pool name\n");
-		return 2;
-	}
-	if ((o = api_get(ctl, path)) == NULL)
-		return 1;
-	if (ctl->json) {
-		print_json(o);
-		json_decref(o);
-		return 0;
-	}
 	json_array_foreach(json_object_get(o, "pools"), i, v)
 		printf("Pool %s: %s, %lld blocks, %lld borrowed, %lld lent%s%s\n",
 		    jstr(v, "pool", "?"), jstr(v, "state", "?"),
@@ -69,25 +51,32 @@ run_ipam_blocks(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	json_array_foreach(json_object_get(o, "blocks"), i, v)
 		print_block(v);
 	printf("Total: %lld\n", jint(o, "total"));
-	json_decref(o);
-	return 0;
 }
 
 int
-run_ipam_datastore(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+run_ipam_blocks(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
+	char path[512];
+
+	if (nargs > 0)
+		snprintf(path, sizeof(path), "/v1/ipam/blocks?pool=%s",
+		    args[0]);
+	else
+		snprintf(path, sizeof(path), "/v1/ipam/blocks");
+	if (strpbrk(nargs > 0 ? args[0] : "", "&?# %/") != NULL) {
+		fprintf(stderr, "evpnctl: bad pool name\n");
+		return 2;
+	}
+	return api_show(ctl, path, print_ipam_blocks);
+}
+
+static void
+print_ipam_datastore(const json_t *o)
+{
 	const json_t *c, *v;
-	json_t *o;
 	size_t i;
 
-	if ((o = api_get(ctl, "/v1/ipam/datastore")) == NULL)
-		return 1;
-	if (ctl->json) {
-		print_json(o);
-		json_decref(o);
-		return 0;
-	}
 	printf("Datastore %s, keys under %s; fabric pools %s\n",
 	    jstr(o, "kind", "?"), jstr(o, "keyPrefix", "?"),
 	    jbool(o, "ready") ? "in use" : "waiting for BGP");
@@ -112,8 +101,20 @@ run_ipam_datastore(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		printf("  pool %s: %s%s%s\n", jstr(v, "pool", "?"),
 		    jstr(v, "state", "?"), jstr(v, "error", "")[0] ? ": " : "",
 		    jstr(v, "error", ""));
-	json_decref(o);
-	return 0;
+}
+
+int
+run_ipam_datastore(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	return api_show(ctl, "/v1/ipam/datastore", print_ipam_datastore);
+}
+
+static void
+print_reclaim(const json_t *o)
+{
+	printf("reclaimed from %s: %lld blocks, %lld loans\n",
+	    jstr(o, "vtep", "?"), jint(o, "blocks"), jint(o, "loans"));
 }
 
 int
@@ -130,13 +131,5 @@ run_ipam_reclaim(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	}
 	o = api_call(ctl, "POST", "/v1/ipam/blocks/reclaim", body, NULL);
 	free(body);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		printf("reclaimed from %s: %lld blocks, %lld loans\n",
-		    jstr(o, "vtep", "?"), jint(o, "blocks"), jint(o, "loans"));
-	json_decref(o);
-	return 0;
+	return api_print(ctl, o, print_reclaim);
 }

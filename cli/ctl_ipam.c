@@ -43,26 +43,23 @@ print_pool(const json_t *p)
 	printf("\n");
 }
 
+static void
+print_ipam_pools(const json_t *o)
+{
+	json_t *p;
+	size_t i;
+
+	printf("%-20s %-12s %8s %12s %10s %12s %8s %s\n", "Pool", "Tenant",
+	    "VNI", "Size", "Used", "Free", "Reserved", "Prefixes");
+	json_array_foreach(json_object_get(o, "pools"), i, p)
+		print_pool(p);
+}
+
 int
 run_ipam_pools(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	json_t *o, *p;
-	size_t i;
-
-	if ((o = api_get(ctl, "/v1/ipam/pools")) == NULL)
-		return 1;
-	if (ctl->json) {
-		print_json(o);
-	} else {
-		printf("%-20s %-12s %8s %12s %10s %12s %8s %s\n", "Pool",
-		    "Tenant", "VNI", "Size", "Used", "Free", "Reserved",
-		    "Prefixes");
-		json_array_foreach(json_object_get(o, "pools"), i, p)
-			print_pool(p);
-	}
-	json_decref(o);
-	return 0;
+	return api_show(ctl, "/v1/ipam/pools", print_ipam_pools);
 }
 
 /* An array of strings joined by ", " (or "-"). */
@@ -176,13 +173,23 @@ labels_object(const struct ctl *ctl)
 	return o;
 }
 
+static void
+print_allocations(const json_t *o)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(json_object_get(o, "allocations"), i, a)
+		print_alloc_line(a);
+	printf("Total: %lld\n", jint(o, "total"));
+}
+
 int
 run_ipam_allocations(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
 	char *path, *q, *more;
-	json_t *o, *a;
-	size_t i;
+	json_t *o;
 
 	if (nargs > 0)
 		path = apiclient_path("/v1/ipam/allocations?pool=%s", args[0]);
@@ -200,43 +207,30 @@ run_ipam_allocations(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	}
 	o = api_get(ctl, path);
 	free(path);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else {
-		json_array_foreach(json_object_get(o, "allocations"), i, a)
-			print_alloc_line(a);
-		printf("Total: %lld\n", jint(o, "total"));
-	}
-	json_decref(o);
-	return 0;
+	return api_print(ctl, o, print_allocations);
+}
+
+static void
+print_ipam_conflicts(const json_t *o)
+{
+	json_t *c;
+	size_t i;
+
+	printf("%-8s %-39s %-20s %-17s %-17s %s\n", "VNI", "IP", "Resource",
+	    "MAC", "Remote MAC", "Remote VTEP");
+	json_array_foreach(json_object_get(o, "conflicts"), i, c)
+		printf("%-8lld %-39s %-20s %-17s %-17s %s\n", jint(c, "vni"),
+		    jstr(c, "ip", "?"), jstr(c, "resource", "?"),
+		    jstr(c, "mac", "?"), jstr(c, "remoteMac", "?"),
+		    jstr(c, "remoteVtep", "?"));
+	printf("Conflicts seen since start: %lld\n", jint(o, "total"));
 }
 
 int
 run_ipam_conflicts(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	json_t *o, *c;
-	size_t i;
-
-	if ((o = api_get(ctl, "/v1/ipam/conflicts")) == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else {
-		printf("%-8s %-39s %-20s %-17s %-17s %s\n", "VNI", "IP",
-		    "Resource", "MAC", "Remote MAC", "Remote VTEP");
-		json_array_foreach(json_object_get(o, "conflicts"), i, c)
-			printf("%-8lld %-39s %-20s %-17s %-17s %s\n",
-			    jint(c, "vni"), jstr(c, "ip", "?"),
-			    jstr(c, "resource", "?"), jstr(c, "mac", "?"),
-			    jstr(c, "remoteMac", "?"),
-			    jstr(c, "remoteVtep", "?"));
-		printf("Conflicts seen since start: %lld\n", jint(o, "total"));
-	}
-	json_decref(o);
-	return 0;
+	return api_show(ctl, "/v1/ipam/conflicts", print_ipam_conflicts);
 }
 
 int
@@ -276,14 +270,7 @@ run_ipam_allocate(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	o = api_call(ctl, "POST", path, body, NULL);
 	free(path);
 	free(body);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		print_alloc_line(o);
-	json_decref(o);
-	return 0;
+	return api_print(ctl, o, print_alloc_line);
 }
 
 int
@@ -464,42 +451,33 @@ print_shadow_pool(const json_t *p)
 	}
 }
 
+static void
+print_ipam_shadow(const json_t *o)
+{
+	json_t *p;
+	size_t i;
+
+	if (json_array_size(json_object_get(o, "pools")) == 0)
+		printf("no pool has a shadow inventory\n");
+	json_array_foreach(json_object_get(o, "pools"), i, p)
+		print_shadow_pool(p);
+}
+
 int
 run_ipam_shadow(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	json_t *o, *p;
-	size_t i;
-
-	if ((o = api_get(ctl, "/v1/ipam/shadow")) == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else if (json_array_size(json_object_get(o, "pools")) == 0)
-		printf("no pool has a shadow inventory\n");
-	else
-		json_array_foreach(json_object_get(o, "pools"), i, p)
-			print_shadow_pool(p);
-	json_decref(o);
-	return 0;
+	return api_show(ctl, "/v1/ipam/shadow", print_ipam_shadow);
 }
 
-int
-run_ipam_alerts(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
-    int nargs)
+static void
+print_ipam_alerts(const json_t *o)
 {
 	char when[32];
-	json_t *o, *a;
+	json_t *a;
 	time_t t;
 	size_t i;
 
-	if ((o = api_get(ctl, "/v1/ipam/alerts")) == NULL)
-		return 1;
-	if (ctl->json) {
-		print_json(o);
-		json_decref(o);
-		return 0;
-	}
 	printf("%-19s %-16s %-8s %-20s %7s %s\n", "Time", "Pool", "VNI",
 	    "Kind", "Score", "Message");
 	json_array_foreach(json_object_get(o, "alerts"), i, a) {
@@ -511,8 +489,20 @@ run_ipam_alerts(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 		    jnum(a, "score", NULL), jstr(a, "message", ""));
 	}
 	printf("Total: %lld\n", jint(o, "total"));
-	json_decref(o);
-	return 0;
+}
+
+int
+run_ipam_alerts(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
+    int nargs)
+{
+	return api_show(ctl, "/v1/ipam/alerts", print_ipam_alerts);
+}
+
+static void
+print_intent(const json_t *o)
+{
+	printf("intent: %lld endpoints within %llds in pool %s\n",
+	    jint(o, "count"), jint(o, "horizon"), jstr(o, "pool", "?"));
 }
 
 /* ipam intent POOL COUNT [HORIZON]: a scheduler's announcement. */
@@ -538,13 +528,5 @@ run_ipam_intent(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	path = apiclient_path("/v1/ipam/pools/%s/intent", args[0]);
 	o = api_call(ctl, "POST", path, body, NULL);
 	free(path);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		printf("intent: %lld endpoints within %llds in pool %s\n",
-		    jint(o, "count"), jint(o, "horizon"), jstr(o, "pool", "?"));
-	json_decref(o);
-	return 0;
+	return api_print(ctl, o, print_intent);
 }

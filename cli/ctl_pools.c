@@ -172,20 +172,6 @@ settings_json(char **w, int n)
 	return def;
 }
 
-/* A pool's answer (reference stolen): 1 when there was none. */
-static int
-pool_print(const struct ctl *ctl, json_t *o)
-{
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		ctl_print_pool_detail(o);
-	json_decref(o);
-	return 0;
-}
-
 /* Send def (reference stolen) with method to path; print the pool. */
 static int
 pool_send(struct ctl *ctl, const char *method, const char *path,
@@ -202,7 +188,7 @@ pool_send(struct ctl *ctl, const char *method, const char *path,
 	o = api_call(ctl, method, path, body, NULL);
 	explicit_bzero(body, strlen(body));	/* it may hold a secret */
 	free(body);
-	return pool_print(ctl, o);
+	return api_print(ctl, o, ctl_print_pool_detail);
 }
 
 int
@@ -257,6 +243,13 @@ run_ipam_pool_del(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	    "deleted pool", args[0]);
 }
 
+static void
+print_reservation(const json_t *o)
+{
+	printf("reserved %s for %s in pool %s\n", jstr(o, "ip", "?"),
+	    jstr(o, "name", "?"), jstr(o, "pool", "?"));
+}
+
 int
 run_ipam_reserve(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
@@ -275,15 +268,7 @@ run_ipam_reserve(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	o = api_call(ctl, "POST", path, body, NULL);
 	free(path);
 	free(body);
-	if (o == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(o);
-	else
-		printf("reserved %s for %s in pool %s\n", jstr(o, "ip", "?"),
-		    jstr(o, "name", "?"), jstr(o, "pool", "?"));
-	json_decref(o);
-	return 0;
+	return api_print(ctl, o, print_reservation);
 }
 
 int
@@ -310,5 +295,5 @@ run_ipam_pool_show(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	json_t *o = api_get(ctl, path);
 
 	free(path);
-	return pool_print(ctl, o);
+	return api_print(ctl, o, ctl_print_pool_detail);
 }

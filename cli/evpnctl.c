@@ -167,6 +167,25 @@ print_json(const json_t *obj)
 	return 0;
 }
 
+int
+api_print(const struct ctl *ctl, json_t *o, ctl_print *print)
+{
+	if (o == NULL)
+		return 1;
+	if (ctl->json)
+		print_json(o);
+	else
+		print(o);
+	json_decref(o);
+	return 0;
+}
+
+int
+api_show(const struct ctl *ctl, const char *path, ctl_print *print)
+{
+	return api_print(ctl, api_get(ctl, path), print);
+}
+
 /* ---- text printers ---- */
 
 long long
@@ -256,16 +275,7 @@ static int
 run_bgp_summary(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	json_t *sum;
-
-	if ((sum = api_get(ctl, "/v1/bgp/summary")) == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(sum);
-	else
-		print_summary(sum);
-	json_decref(sum);
-	return 0;
+	return api_show(ctl, "/v1/bgp/summary", print_summary);
 }
 
 static void
@@ -415,25 +425,22 @@ run_bgp_clear(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
 	return 0;
 }
 
+static void
+print_running_config(const json_t *o)
+{
+	fputs(jstr(o, "config", ""), stdout);
+}
+
 static int
 run_running_config(struct ctl *ctl, const struct ctl_cmd *cmd, char **args,
     int nargs)
 {
-	json_t *obj;
-
 	if (nargs > 0 && strcmp(args[0], "secrets") != 0) {
 		fprintf(stderr, "evpnctl: show running-config [secrets]\n");
 		return 2;
 	}
-	if ((obj = api_get(ctl, nargs > 0 ? "/v1/config?secrets=1" :
-	    "/v1/config")) == NULL)
-		return 1;
-	if (ctl->json)
-		print_json(obj);
-	else
-		fputs(jstr(obj, "config", ""), stdout);
-	json_decref(obj);
-	return 0;
+	return api_show(ctl, nargs > 0 ? "/v1/config?secrets=1" :
+	    "/v1/config", print_running_config);
 }
 
 /* ---- command matching ---- */

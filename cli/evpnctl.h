@@ -41,6 +41,12 @@ json_t		*api_get(const struct ctl *, const char *path);
 json_t		*api_call(const struct ctl *, const char *method,
 		    const char *path, const char *body, int *status);
 int		 print_json(const json_t *);
+/* Print an answer o (reference stolen): as it came with --json, else
+ * with print.  The exit code: 0, or 1 when there was none (o NULL). */
+typedef void	 ctl_print(const json_t *);
+int		 api_print(const struct ctl *, json_t *o, ctl_print *);
+/* A show command: api_print of GET path. */
+int		 api_show(const struct ctl *, const char *path, ctl_print *);
 long long	 jint(const json_t *, const char *key);
 const char	*jstr(const json_t *, const char *key, const char *dflt);
 bool		 jbool(const json_t *, const char *key);

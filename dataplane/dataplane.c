@@ -16,17 +16,45 @@
 #include "dataplane/dp_int.h"
 #include "netlink/nl.h"
 
+/*
+ * The key of a kind's entry in VNI v: kind and where it lives (FDB and
+ * flood entries on the VXLAN device, neighbours on the bridge, routes in
+ * the VRF's table).  NULL while v's devices are not ready.
+ */
+static struct dp_vni *
+dp_key_init(struct dataplane *dp, const struct evpn_dp_vni *v,
+    enum dp_kind kind, struct dp_entry *k)
+{
+	struct dp_vni	*n;
+
+	memset(k, 0, sizeof(*k));
+	k->kind = kind;
+	if ((n = dp_vni_ready(dp, v)) == NULL)
+		return NULL;
+	switch (kind) {
+	case DP_NEIGH:
+	case DP_RMAC_NEIGH:
+		k->where = n->br_ifindex;
+		break;
+	case DP_ROUTE:
+		k->where = (int)n->table;
+		break;
+	default:
+		k->where = n->vx_ifindex;
+		break;
+	}
+	return n;
+}
+
 static void
 dp_mac_set(void *ctx, const struct evpn_dp_vni *v, const struct macaddr *mac,
     const struct ipaddr *vtep, bool sticky)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_vni		*n;
-	struct dp_entry		 k = { .kind = DP_FDB };
+	struct dp_entry		 k;
 
-	if ((n = dp_vni_ready(dp, v)) == NULL)
+	if (dp_key_init(dp, v, DP_FDB, &k) == NULL)
 		return;
-	k.where = n->vx_ifindex;
 	k.mac = *mac;
 	k.vtep = *vtep;
 	k.sticky = sticky;
@@ -37,12 +65,10 @@ static void
 dp_mac_del(void *ctx, const struct evpn_dp_vni *v, const struct macaddr *mac)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_vni		*n;
-	struct dp_entry		 k = { .kind = DP_FDB };
+	struct dp_entry		 k;
 
-	if ((n = dp_vni_ready(dp, v)) == NULL)
+	if (dp_key_init(dp, v, DP_FDB, &k) == NULL)
 		return;
-	k.where = n->vx_ifindex;
 	k.mac = *mac;
 	dp_unset(dp, &k);
 }
@@ -52,12 +78,10 @@ dp_flood(void *ctx, const struct evpn_dp_vni *v, const struct ipaddr *vtep,
     bool add)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_vni		*n;
-	struct dp_entry		 k = { .kind = DP_FLOOD };
+	struct dp_entry		 k;
 
-	if ((n = dp_vni_ready(dp, v)) == NULL)
+	if (dp_key_init(dp, v, DP_FLOOD, &k) == NULL)
 		return;
-	k.where = n->vx_ifindex;
 	k.ip = *vtep;
 	if (add)
 		dp_set(dp, &k);
@@ -82,12 +106,10 @@ dp_neigh_set(void *ctx, const struct evpn_dp_vni *v, const struct ipaddr *ip,
     const struct macaddr *mac)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_vni		*n;
-	struct dp_entry		 k = { .kind = DP_NEIGH };
+	struct dp_entry		 k;
 
-	if ((n = dp_vni_ready(dp, v)) == NULL)
+	if (dp_key_init(dp, v, DP_NEIGH, &k) == NULL)
 		return;
-	k.where = n->br_ifindex;
 	k.ip = *ip;
 	k.mac = *mac;
 	dp_set(dp, &k);
@@ -100,12 +122,10 @@ dp_neigh_del(void *ctx, const struct evpn_dp_vni *v, const struct ipaddr *ip,
     const struct macaddr *mac)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_vni		*n;
-	struct dp_entry		 k = { .kind = DP_NEIGH }, *e;
+	struct dp_entry		 k, *e;
 
-	if ((n = dp_vni_ready(dp, v)) == NULL)
+	if (dp_key_init(dp, v, DP_NEIGH, &k) == NULL)
 		return;
-	k.where = n->br_ifindex;
 	k.ip = *ip;
 	if ((e = dp_find(dp, &k)) != NULL && mac_cmp(&e->mac, mac) == 0)
 		dp_delete(dp, e);
@@ -118,11 +138,10 @@ dp_route_set(void *ctx, const struct evpn_dp_vni *v, const struct prefix *p,
 {
 	struct dataplane	*dp = ctx;
 	struct dp_vni		*n;
-	struct dp_entry		 k = { .kind = DP_ROUTE }, *e;
+	struct dp_entry		 k, *e;
 
-	if ((n = dp_vni_ready(dp, v)) == NULL)
+	if ((n = dp_key_init(dp, v, DP_ROUTE, &k)) == NULL)
 		return;
-	k.where = (int)n->table;
 	k.pfx = *p;
 	k.vtep = *vtep;
 	k.rmac = *rmac;
@@ -147,12 +166,10 @@ static void
 dp_route_del(void *ctx, const struct evpn_dp_vni *v, const struct prefix *p)
 {
 	struct dataplane	*dp = ctx;
-	struct dp_vni		*n;
-	struct dp_entry		 k = { .kind = DP_ROUTE };
+	struct dp_entry		 k;
 
-	if ((n = dp_vni_ready(dp, v)) == NULL)
+	if (dp_key_init(dp, v, DP_ROUTE, &k) == NULL)
 		return;
-	k.where = (int)n->table;
 	k.pfx = *p;
 	dp_unset(dp, &k);
 }

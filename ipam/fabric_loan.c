@@ -248,6 +248,18 @@ fabric_unlend(struct fabric_pool *fp, int fam, u128 a)
 	fabric_store_range(fp, false, "lent", &p, 0, 0, NULL, NULL);
 }
 
+/* The context of a store request about the loan of address a. */
+static struct loan_ctx *
+loan_ctx_new(struct fabric_pool *fp, int fam, u128 a)
+{
+	struct loan_ctx *c = xcalloc(1, sizeof(*c));
+
+	c->fp = fp;
+	c->fam = fam;
+	c->a = a;
+	return c;
+}
+
 /* The loan an answer is about, no longer busy; NULL (and c freed) when
  * it went meanwhile or we are stopping. */
 static struct pool_loan *
@@ -288,12 +300,9 @@ offer_done(const struct ipam_fabric_result *res, void *arg)
 static void
 offer_send(struct fabric_pool *fp, struct pool_loan *pl)
 {
-	struct loan_ctx *c = xcalloc(1, sizeof(*c));
+	struct loan_ctx *c = loan_ctx_new(fp, pl->fam, pl->a);
 	struct ipam_fabric_loan l;
 
-	c->fp = fp;
-	c->fam = pl->fam;
-	c->a = pl->a;
 	memset(&l, 0, sizeof(l));
 	u128_to_ip(pl->a, pl->fam, &l.ip);
 	l.owner = fp->me;
@@ -342,10 +351,7 @@ offer_one(struct fabric_pool *fp, int fam)
 	}
 	pool_loan_add(fp->pool, fam, e->a, 0, false);
 	pool_loan_find(fp->pool, fam, e->a)->busy = true;
-	c = xcalloc(1, sizeof(*c));
-	c->fp = fp;
-	c->fam = fam;
-	c->a = e->a;
+	c = loan_ctx_new(fp, fam, e->a);
 	addr_prefix(fam, e->a, &p);
 	fabric_store_range(fp, true, "lent", &p, 0, fabric_now(fp->fab),
 	    offer_committed, c);
@@ -390,12 +396,9 @@ revoke_done(const struct ipam_fabric_result *res, void *arg)
 static bool
 revoke(struct fabric_pool *fp, struct pool_loan *pl, bool acquiring)
 {
-	struct loan_ctx *c = xcalloc(1, sizeof(*c));
+	struct loan_ctx *c = loan_ctx_new(fp, pl->fam, pl->a);
 	struct ipaddr ip;
 
-	c->fp = fp;
-	c->fam = pl->fam;
-	c->a = pl->a;
 	c->acquiring = acquiring;
 	u128_to_ip(pl->a, pl->fam, &ip);
 	pl->busy = true;

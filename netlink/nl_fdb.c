@@ -41,17 +41,25 @@ nl_attr_ip(const struct nlattr *a, int family_hint, struct ipaddr *ip)
 	return 0;
 }
 
+/* An RTM_NEWNEIGH/RTM_DELNEIGH's header, its attributes in tb. */
+static const struct ndmsg *
+nl_ndmsg_parse(const struct nlmsghdr *h, struct nlattr *tb[NDA_MAX + 1])
+{
+	if ((h->nlmsg_type != RTM_NEWNEIGH && h->nlmsg_type != RTM_DELNEIGH) ||
+	    nlmsg_parse((struct nlmsghdr *)h, sizeof(struct ndmsg), tb,
+	    NDA_MAX, NULL) < 0)
+		return NULL;
+	return nlmsg_data(h);
+}
+
 int
 nl_parse_fdb(const struct nlmsghdr *h, struct nl_fdb *f)
 {
-	struct nlattr	*tb[NDA_MAX + 1];
-	struct ndmsg	*ndm;
+	struct nlattr		*tb[NDA_MAX + 1];
+	const struct ndmsg	*ndm;
 
-	if ((h->nlmsg_type != RTM_NEWNEIGH && h->nlmsg_type != RTM_DELNEIGH) ||
-	    nlmsg_parse((struct nlmsghdr *)h, sizeof(*ndm), tb, NDA_MAX,
-	    NULL) < 0)
+	if ((ndm = nl_ndmsg_parse(h, tb)) == NULL)
 		return -1;
-	ndm = nlmsg_data(h);
 	if (ndm->ndm_family != AF_BRIDGE || tb[NDA_LLADDR] == NULL ||
 	    nla_len(tb[NDA_LLADDR]) != 6)
 		return -1;
@@ -72,14 +80,11 @@ nl_parse_fdb(const struct nlmsghdr *h, struct nl_fdb *f)
 int
 nl_parse_neigh(const struct nlmsghdr *h, struct nl_neigh *n)
 {
-	struct nlattr	*tb[NDA_MAX + 1];
-	struct ndmsg	*ndm;
+	struct nlattr		*tb[NDA_MAX + 1];
+	const struct ndmsg	*ndm;
 
-	if ((h->nlmsg_type != RTM_NEWNEIGH && h->nlmsg_type != RTM_DELNEIGH) ||
-	    nlmsg_parse((struct nlmsghdr *)h, sizeof(*ndm), tb, NDA_MAX,
-	    NULL) < 0)
+	if ((ndm = nl_ndmsg_parse(h, tb)) == NULL)
 		return -1;
-	ndm = nlmsg_data(h);
 	if ((ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6) ||
 	    tb[NDA_DST] == NULL)
 		return -1;

@@ -65,6 +65,7 @@ ASN=65000
 SPEAKER_IP=10.0.0.1
 PEER_IP=10.0.0.99
 INJ_RD=10.0.0.99:1
+# shellcheck disable=SC2034	# bench_lib.sh's bench_mac reads it
 MAC_BASE=0x021000000000		# the injector's default --mac-base
 RUN=bench$$
 
@@ -112,15 +113,6 @@ cpu_s()
 	    "/proc/$1/stat" 2>/dev/null
 }
 
-# The MAC of the last route the injector sends.
-last_mac()
-{
-	local v=$((MAC_BASE + N - 1))
-	printf '%02x:%02x:%02x:%02x:%02x:%02x' $((v >> 40 & 255)) \
-	    $((v >> 32 & 255)) $((v >> 24 & 255)) $((v >> 16 & 255)) \
-	    $((v >> 8 & 255)) $((v & 255))
-}
-
 # The IP of the last route with BENCH_WITH_IP (IPv4 only).
 last_ip()
 {
@@ -134,19 +126,8 @@ last_ip()
 # topology NAME: namespaces NAME-spk and NAME-inj joined by a veth pair.
 topology()
 {
-	local spk=$RUN-$1-spk inj=$RUN-$1-inj
-	ip netns add "$spk" || die "cannot create namespace $spk"
-	_NAMESPACES+=("$spk")
-	ip netns add "$inj" || die "cannot create namespace $inj"
-	_NAMESPACES+=("$inj")
-	ip -n "$spk" link set lo up
-	ip -n "$inj" link set lo up
-	ip link add bspk netns "$spk" type veth peer name binj netns "$inj" ||
-	    die "cannot create the veth pair"
-	ip -n "$spk" addr add "$SPEAKER_IP/24" dev bspk
-	ip -n "$inj" addr add "$PEER_IP/24" dev binj
-	ip -n "$spk" link set bspk up
-	ip -n "$inj" link set binj up
+	bench_veth_pair "$RUN-$1-spk" bspk "$SPEAKER_IP" "$RUN-$1-inj" binj \
+	    "$PEER_IP"
 }
 
 # wait_until SECONDS CMD...: run CMD every BENCH_POLL until it succeeds.
@@ -248,12 +229,8 @@ bench_evpnd()
 	mkdir -p "$dir"
 	topology evpnd
 	evpnd_conf >"$dir/evpnd.conf"
-	ip netns exec "$RUN-evpnd-spk" "$EVPND" -f "$dir/evpnd.conf" \
-	    -S "$dir/evpnd.sock" -D "$dir" >"$dir/evpnd.out" 2>&1 &
-	pid=$!
-	_PIDS+=("$pid")
-	wait_until 10 "$EVPNCTL" -S "$dir/evpnd.sock" show bgp summary ||
-	    die "evpnd does not answer (see $dir/evpnd.out)"
+	bench_evpnd_start "$RUN-evpnd-spk" "$dir"
+	pid=$EVPND_PID
 	measure evpnd "$pid" evpnd_pfx_rcvd
 	record evpnd '{}'
 	kill -TERM "$pid" 2>/dev/null
@@ -262,58 +239,23 @@ bench_evpnd()
 
 # ---------------------------------------------------------------- FRR
 
-frr_conf()
-{
-	cat <<EOF
-hostname bench-frr
-router bgp $ASN
- bgp router-id $SPEAKER_IP
- no bgp default ipv4-unicast
- neighbor $PEER_IP remote-as $ASN
- neighbor $PEER_IP passive
- address-family l2vpn evpn
-  neighbor $PEER_IP activate
-  advertise-all-vni
- exit-address-family
-exit
-EOF
-}
-
-frr_vtysh()
-{
-	vtysh --vty_socket "$TMP/frr" -c "$1"
-}
-
 frr_all_in()
 {
 	local mac prefix args
-	frr_vtysh 'show bgp l2vpn evpn summary json' |
+	bench_frr_vtysh 'show bgp l2vpn evpn summary json' |
 	    jq -e --arg p "$PEER_IP" --argjson n "$N" \
 	    '.peers[$p].pfxRcd == $n' >/dev/null || return 1
-	mac=$(last_mac)
+	mac=$(bench_mac $((N - 1)))
 	prefix="[2]:[0]:[48]:[$mac]"
 	args="mac $mac"
 	if [ -n "${BENCH_WITH_IP:-}" ]; then
 		prefix="$prefix:[32]:[$(last_ip)]"
 		args="$args ip $(last_ip)"
 	fi
-	frr_vtysh "show bgp l2vpn evpn route rd $INJ_RD $args json" |
+	bench_frr_vtysh "show bgp l2vpn evpn route rd $INJ_RD $args json" |
 	    jq -e --arg k "$prefix" \
 	    '.[$k][0][0] | .valid == true and .bestpath.overall == true' \
 	    >/dev/null
-}
-
-frr_start_daemon()
-{
-	local dir=$TMP/frr daemon=$1
-	shift
-	ip netns exec "$RUN-frr-spk" "$FRR_DIR/$daemon" -d -N "$RUN" \
-	    -i "$dir/$daemon.pid" -z "$dir/zserv.api" --vty_socket "$dir" \
-	    -f "$dir/$daemon.conf" --log "file:$dir/$daemon.log" "$@" \
-	    >>"$dir/frr.out" 2>&1 || die "FRR $daemon failed to start"
-	wait_until 10 test -s "$dir/$daemon.pid" ||
-	    die "FRR $daemon: no pid file"
-	_PIDS+=("$(cat "$dir/$daemon.pid")")
 }
 
 bench_frr()
@@ -321,14 +263,8 @@ bench_frr()
 	local dir=$TMP/frr bgpd zebra zrss0
 	mkdir -p "$dir"
 	topology frr
-	printf 'hostname bench-zebra\n' >"$dir/zebra.conf"
-	frr_conf >"$dir/bgpd.conf"
-	chown -R frr:frr "$dir"	# the daemons drop to the frr user
-	frr_start_daemon zebra
-	wait_until 10 test -S "$dir/zserv.api" || die "zebra: no zserv socket"
-	frr_start_daemon bgpd
-	wait_until 10 frr_vtysh 'show bgp summary json' ||
-	    die "bgpd does not answer (see $dir/bgpd.log)"
+	bench_frr_conf "$SPEAKER_IP" "$PEER_IP" >"$dir/bgpd.conf"
+	bench_frr_start "$RUN-frr-spk"
 	bgpd=$(cat "$dir/bgpd.pid")
 	zebra=$(cat "$dir/zebra.pid")
 	zrss0=$(rss_kb "$zebra")
@@ -364,11 +300,7 @@ report()
 }
 
 preflight
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-bench.XXXXXX") || exit 1
-chmod 755 "$TMP"
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-FRR_VERSION=$("$FRR_DIR/bgpd" --version 2>/dev/null | awk 'NR == 1 { print $NF }')
+bench_tmp bench
 note "N=$N, $(nproc) CPUs; targets: $BENCH_TARGETS"
 for target in $BENCH_TARGETS; do
 	case $target in

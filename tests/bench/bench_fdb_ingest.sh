@@ -87,35 +87,11 @@ preflight()
 
 # ---------------------------------------------------------------- helpers
 
-# mac_of I: the injector's I-th MAC (0-based).
-mac_of()
-{
-	local v=$((MAC_BASE + $1))
-	printf '%02x:%02x:%02x:%02x:%02x:%02x' $((v >> 40 & 255)) \
-	    $((v >> 32 & 255)) $((v >> 24 & 255)) $((v >> 16 & 255)) \
-	    $((v >> 8 & 255)) $((v & 255))
-}
-
-# ns_new NAME: a namespace with lo up.
-ns_new()
-{
-	ip netns add "$1" || die "cannot create namespace $1"
-	_NAMESPACES+=("$1")
-	ip -n "$1" link set lo up
-}
-
 # topology NAME: NAME-leaf and NAME-inj joined by a veth pair.
 topology()
 {
-	local leaf=$RUN-$1-leaf inj=$RUN-$1-inj
-	ns_new "$leaf"
-	ns_new "$inj"
-	ip link add uplink netns "$leaf" type veth peer name uplink \
-	    netns "$inj" || die "cannot create the veth pair"
-	ip -n "$leaf" addr add "$LEAF_IP/24" dev uplink
-	ip -n "$inj" addr add "$VTEP/24" dev uplink
-	ip -n "$leaf" link set uplink up
-	ip -n "$inj" link set uplink up
+	bench_veth_pair "$RUN-$1-leaf" uplink "$LEAF_IP" "$RUN-$1-inj" uplink \
+	    "$VTEP"
 }
 
 # devices NS: br100 with vx100 (VNI 100, learning off), both up.
@@ -204,7 +180,7 @@ record()	# NAME EXTRA-JSON
 bench_floor()
 {
 	local ns=$RUN-floor t0 t1 got
-	ns_new "$ns"
+	bench_ns_new "$ns"
 	devices "$ns"
 	awk -v n="$N" -v base=$((MAC_BASE)) -v d="$VTEP" 'BEGIN {
 	    for (i = 0; i < n; i++) { v = base + i
@@ -257,12 +233,8 @@ bench_evpnd()
 	mkdir -p "$dir"
 	topology evpnd
 	evpnd_conf >"$dir/evpnd.conf"
-	ip netns exec "$RUN-evpnd-leaf" "$EVPND" -f "$dir/evpnd.conf" \
-	    -S "$dir/evpnd.sock" -D "$dir" >"$dir/evpnd.out" 2>&1 &
-	pid=$!
-	_PIDS+=("$pid")
-	wait_until 10 "$EVPNCTL" -S "$dir/evpnd.sock" show bgp summary ||
-	    die "evpnd does not answer (see $dir/evpnd.out)"
+	bench_evpnd_start "$RUN-evpnd-leaf" "$dir"
+	pid=$EVPND_PID
 	measure evpnd "$pid"
 	dp=$("$EVPNCTL" -S "$dir/evpnd.sock" show dataplane --json) ||
 	    dp='{}'
@@ -277,48 +249,14 @@ bench_evpnd()
 
 # ---------------------------------------------------------------- FRR
 
-frr_conf()
-{
-	cat <<EOF
-hostname bench-frr
-router bgp $ASN
- bgp router-id $LEAF_IP
- no bgp default ipv4-unicast
- neighbor $VTEP remote-as $ASN
- neighbor $VTEP passive
- address-family l2vpn evpn
-  neighbor $VTEP activate
-  advertise-all-vni
- exit-address-family
-exit
-EOF
-}
-
-frr_daemon()	# DAEMON
-{
-	local dir=$TMP/frr
-	ip netns exec "$RUN-frr-leaf" "$FRR_DIR/$1" -d -N "$RUN" \
-	    -i "$dir/$1.pid" -z "$dir/zserv.api" --vty_socket "$dir" \
-	    -f "$dir/$1.conf" --log "file:$dir/$1.log" \
-	    >>"$dir/frr.out" 2>&1 || die "FRR $1 failed to start"
-	wait_until 10 test -s "$dir/$1.pid" || die "FRR $1: no pid file"
-	_PIDS+=("$(cat "$dir/$1.pid")")
-}
-
 bench_frr()
 {
 	local dir=$TMP/frr zebra zcpu0 ticks
 	mkdir -p "$dir"
 	topology frr
 	devices "$RUN-frr-leaf"
-	printf 'hostname bench-zebra\n' >"$dir/zebra.conf"
-	frr_conf >"$dir/bgpd.conf"
-	chown -R frr:frr "$dir"
-	frr_daemon zebra
-	wait_until 10 test -S "$dir/zserv.api" || die "zebra: no zserv socket"
-	frr_daemon bgpd
-	wait_until 10 vtysh --vty_socket "$dir" -c 'show bgp summary json' ||
-	    die "bgpd does not answer"
+	bench_frr_conf "$LEAF_IP" "$VTEP" >"$dir/bgpd.conf"
+	bench_frr_start "$RUN-frr-leaf"
 	# zebra programs the kernel: its CPU is the one comparable to
 	# evpnd's (bgpd's is in the JSON too).
 	zebra=$(cat "$dir/zebra.pid")
@@ -356,13 +294,8 @@ report()
 }
 
 preflight
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-fdbbench.XXXXXX") || exit 1
-chmod 755 "$TMP"
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-FRR_VERSION=$("$FRR_DIR/bgpd" --version 2>/dev/null |
-    awk 'NR == 1 { print $NF }')
-LAST_MAC=$(mac_of $((N - 1)))
+bench_tmp fdbbench
+LAST_MAC=$(bench_mac $((N - 1)))
 note "N=$N, $(nproc) CPUs; rows: $BENCH_TARGETS"
 for target in $BENCH_TARGETS; do
 	case $target in

@@ -10,17 +10,25 @@
 # elections: 50 ms heartbeat, 500 ms election timeout).  Members are
 # children of the test shell; lib.sh's cleanup stops whatever still
 # runs in the test's namespaces.  etcd_ctl runs etcdctl from NS against
-# every member.
+# every member.  With ETCD_TLS_DIR set (srv.pem, srv.key and the client
+# CA ca.pem in it, e.g. made with tls_lib.sh), each member also listens
+# on etcd_tls_url N and asks https clients for a certificate.
 
 declare -A _ETCD_PID=()
 declare -A _ETCD_START=()
 _ETCD_NET=
 _ETCD_MEMBERS=
 _ETCD_CTL_NS=
+ETCD_TLS_DIR=${ETCD_TLS_DIR:-}
 
 etcd_url()
 {
 	printf 'http://%s.%s:2379' "$_ETCD_NET" "$1"
+}
+
+etcd_tls_url()
+{
+	printf 'https://%s.%s:2381' "$_ETCD_NET" "$1"
 }
 
 etcd_urls()
@@ -35,20 +43,27 @@ etcd_urls()
 # etcd_member_start N: member N in namespace eN, on its data dir.
 etcd_member_start()
 {
-	local n=$1 dir=$TMP_ROOT/etcd-m$1 cluster= m
+	local n=$1 dir=$TMP_ROOT/etcd-m$1 cluster= m listen tls=()
 	mkdir -p "$dir"
 	for m in $_ETCD_MEMBERS; do
 		cluster+="${cluster:+,}m$m=http://$_ETCD_NET.$m:2380"
 	done
+	listen=$(etcd_url "$n")
+	if [ -n "$ETCD_TLS_DIR" ]; then
+		listen+=",$(etcd_tls_url "$n")"
+		tls=(--cert-file "$ETCD_TLS_DIR/srv.pem"
+		    --key-file "$ETCD_TLS_DIR/srv.key" --client-cert-auth
+		    --trusted-ca-file "$ETCD_TLS_DIR/ca.pem")
+	fi
 	ip netns exec "$(ns_name "e$n")" etcd --name "m$n" \
 	    --data-dir "$dir/data" \
-	    --listen-client-urls "$(etcd_url "$n")" \
+	    --listen-client-urls "$listen" \
 	    --advertise-client-urls "$(etcd_url "$n")" \
 	    --listen-peer-urls "http://$_ETCD_NET.$n:2380" \
 	    --initial-advertise-peer-urls "http://$_ETCD_NET.$n:2380" \
 	    --initial-cluster "$cluster" --initial-cluster-state new \
 	    --initial-cluster-token "$RUN_PREFIX" \
-	    --heartbeat-interval 50 --election-timeout 500 \
+	    --heartbeat-interval 50 --election-timeout 500 "${tls[@]}" \
 	    >>"$dir/etcd.log" 2>&1 &
 	_ETCD_PID[$n]=$!
 	_ETCD_START[$n]=$(_proc_start "$!")
@@ -80,9 +95,9 @@ etcd_healthy()
 	done
 }
 
-# etcd_cluster_create NS BRIDGE NET N...: the members on BRIDGE of NS,
-# started and healthy (or die).
-etcd_cluster_create()
+# etcd_cluster_start NS BRIDGE NET N...: the members on BRIDGE of NS,
+# started (not yet healthy).
+etcd_cluster_start()
 {
 	local ns=$1 br=$2 n
 	_ETCD_NET=$3
@@ -97,5 +112,11 @@ etcd_cluster_create()
 	for n in "$@"; do
 		etcd_member_start "$n"
 	done
+}
+
+# etcd_cluster_create NS BRIDGE NET N...: started and healthy (or die).
+etcd_cluster_create()
+{
+	etcd_cluster_start "$@"
 	wait_for 20 etcd_healthy || die "etcd cluster did not come up"
 }

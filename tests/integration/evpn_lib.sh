@@ -178,6 +178,34 @@ exit
 EOF
 }
 
+# evpn_ipam_leaf_conf ROUTER-ID RR: leaf l1 of the IPAM tests, L2 VNI
+# 100 (vx100 in br100) and a session to RR, with the IPAM pool stanza
+# read from stdin ("ipam pool NAME", its lines and "!").
+evpn_ipam_leaf_conf()
+{
+	cat <<EOF
+hostname l1
+log stdout debugging
+vxlan vx100
+ vni 100
+ bridge br100
+ local-tunnel-ip $1
+!
+EOF
+	cat
+	cat <<EOF
+router bgp 65000
+ bgp router-id $1
+ neighbor $2 remote-as 65000
+ neighbor $2 timers connect 2
+ address-family l2vpn evpn
+  neighbor $2 activate
+  advertise-all-vni
+ exit-address-family
+exit
+EOF
+}
+
 # ---------------------------------------------------------------- FRR
 
 # jq filter: the paths to $p whose next hop (the VTEP that originated
@@ -209,6 +237,21 @@ frr_evpn_absent()
 	out=$(frr_vtysh_raw "$1" 'show bgp l2vpn evpn json') || return 1
 	jq -e --arg p "$2" --arg o "$3" "$_FRR_EVPN_PATHS | length == 0" \
 	    <<<"$out" >/dev/null
+}
+
+# frr_macip_prefix ALLOC-JSON [ip|ipv6]: FRR's type-2 MAC+IP prefix
+# key of an IPAM allocation's address (field ip unless told), e.g.
+# [2]:[0]:[48]:[02:00:0a:00:00:05]:[32]:[10.10.0.5].
+frr_macip_prefix()
+{
+	local mac ip field=${2:-ip}
+	mac=$(jq -er '.mac | ascii_downcase' <<<"$1") || return 1
+	ip=$(jq -er --arg f "$field" '.[$f]' <<<"$1") || return 1
+	if [ "$field" = ipv6 ]; then
+		printf '[2]:[0]:[48]:[%s]:[128]:[%s]' "$mac" "$ip"
+	else
+		printf '[2]:[0]:[48]:[%s]:[32]:[%s]' "$mac" "$ip"
+	fi
 }
 
 # frr_ecomm_has PATH-JSON TOKEN: FRR's extended community string of the

@@ -40,82 +40,28 @@ set -u
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/check_lib.sh
 . "$TEST_DIR/check_lib.sh"
-REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
-if [ -z "${BUILD_DIR:-}" ]; then
-	if [ -x ./evpnd ] && [ -x ./evpnctl ]; then
-		BUILD_DIR=$(pwd)
-	else
-		BUILD_DIR=$REPO_ROOT
-	fi
-fi
-EVPND=$BUILD_DIR/evpnd
-EVPNCTL=$BUILD_DIR/evpnctl
-
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
-for tool in curl jq openssl sqlite3 unshare ip; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$EVPND" ] || [ ! -x "$EVPNCTL" ]; then
-	echo "FATAL: no evpnd/evpnctl in $BUILD_DIR (set BUILD_DIR)" >&2
-	exit 1
-fi
-if [ -z "${AUTHZ_TEST_IN_NETNS:-}" ]; then
-	AUTHZ_TEST_IN_NETNS=1 BUILD_DIR=$BUILD_DIR exec unshare --net -- \
-	    "$BASH" "${BASH_SOURCE[0]}" "$@"
-fi
-ip link set lo up
-
-DAEMON_PID=
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-authz.XXXXXX") || exit 1
-SOCK=$T/run/evpnd.sock
-STATE=$T/state
-CONF=$T/evpnd.conf
-LOG=$T/evpnd.log
+# shellcheck source=tests/integration/tls_lib.sh
+. "$TEST_DIR/tls_lib.sh"
+check_build_dir evpnd evpnctl
+check_require_root
+check_require_tools curl jq openssl sqlite3 unshare ip
+check_require_build evpnd evpnctl
+check_in_netns "$@"
+check_tmp_dir authz
 PORT=8443
 URL=https://127.0.0.1:$PORT
-
-cleanup()
-{
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
-}
-trap cleanup EXIT
-
 
 # ---- certificates ----
 
 ca_sign()	# NAME SUBJECT [SAN]
 {
-	local n=$1
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$T/$n.key" -subj "$2" -out "$T/$n.csr" \
-	    2>/dev/null || return 1
-	printf 'extendedKeyUsage=clientAuth,serverAuth\n' >"$T/$n.ext"
-	[ $# -gt 2 ] && printf 'subjectAltName=%s\n' "$3" >>"$T/$n.ext"
-	openssl x509 -req -in "$T/$n.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" \
-	    -CAcreateserial -days 2 -extfile "$T/$n.ext" -out "$T/$n.pem" \
-	    2>/dev/null
+	tls_cert "$T" "$1" ca "$2" 'extendedKeyUsage=clientAuth,serverAuth' \
+	    ${3:+"subjectAltName=$3"}
 }
 
 make_pki()
 {
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -days 2 -keyout "$T/ca.key" -out "$T/ca.pem" \
-	    -subj "/CN=evpnd authz test ca" 2>/dev/null || return 1
+	tls_ca "$T" ca "/CN=evpnd authz test ca" || return 1
 	ca_sign server "/CN=evpnd" "IP:127.0.0.1" &&
 	    ca_sign orch-a "/CN=orch-a" &&
 	    ca_sign orch-b "/CN=orch-b" &&
@@ -204,15 +150,6 @@ router bgp 65000
  exit-address-family
 exit
 EOF
-}
-
-start_daemon()
-{
-	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >>"$LOG" 2>&1 &
-	DAEMON_PID=$!
-	wait_until 10 test -S "$SOCK" &&
-	    wait_until 10 curl -sf -o /dev/null --unix-socket "$SOCK" \
-	    http://evpnd/v1/ipam/pools
 }
 
 # as WHO METHOD PATH [BODY]: over TLS with WHO's certificate; the body
@@ -573,7 +510,7 @@ if ! make_pki; then
 	exit 1
 fi
 write_conf
-if ! start_daemon; then
+if ! check_evpnd_start /v1/ipam/pools; then
 	fail "evpnd starts" "$(tail -5 "$LOG")"
 else
 	test_roles

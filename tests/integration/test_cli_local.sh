@@ -21,27 +21,10 @@
 set -u
 
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
-if [ -z "${BUILD_DIR:-}" ]; then
-	if [ -x ./evpnd ] && [ -x ./evpnctl ] && [ -f ./Makefile ]; then
-		BUILD_DIR=$(pwd)
-	else
-		BUILD_DIR=$REPO_ROOT
-	fi
-fi
-EVPND=$BUILD_DIR/evpnd
-EVPNCTL=$BUILD_DIR/evpnctl
-
-PASSED=0
-FAILED=0
-DAEMON_PID=
-
-for tool in curl; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
+# shellcheck source=tests/integration/check_lib.sh
+. "$TEST_DIR/check_lib.sh"
+check_build_dir evpnd evpnctl
+check_require_tools curl
 if [ -n "${JSON_TOOL:-}" ]; then
 	:	# jq or python3, forced by the caller
 elif command -v jq >/dev/null; then
@@ -52,66 +35,8 @@ else
 	echo "SKIP: neither jq nor python3 is installed"
 	exit 77
 fi
-if [ ! -x "$EVPND" ] || [ ! -x "$EVPNCTL" ]; then
-	echo "FATAL: no evpnd/evpnctl in $BUILD_DIR (set BUILD_DIR)" >&2
-	exit 1
-fi
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-cli.XXXXXX") || exit 1
-SOCK=$T/run/evpnd.sock
-STATE=$T/state
-CONF=$T/evpnd.conf
-LOG=$T/evpnd.log
-
-cleanup()
-{
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
-}
-trap cleanup EXIT
-
-pass()
-{
-	PASSED=$((PASSED + 1))
-	echo "ok - $1"
-}
-
-fail()
-{
-	FAILED=$((FAILED + 1))
-	echo "not ok - $1"
-	[ $# -gt 1 ] && printf '#   %s\n' "${@:2}"
-	return 0
-}
-
-# check DESCRIPTION COMMAND...: passes when the command succeeds.
-check()
-{
-	local what=$1
-	shift
-	if "$@"; then
-		pass "$what"
-	else
-		fail "$what" "command: $*"
-	fi
-}
-
-# check_eq DESCRIPTION EXPECTED ACTUAL
-check_eq()
-{
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "actual:   $3"
-	fi
-}
+check_require_build evpnd evpnctl
+check_tmp_dir cli
 
 # json_get FILE KEY...: the value at that path ("null" if absent).
 json_get()
@@ -159,19 +84,6 @@ is_json()
 	fi
 }
 
-# wait_until TIMEOUT_S COMMAND...: poll every 0.1 s.
-wait_until()
-{
-	local tries=$(($1 * 10))
-	shift
-	while [ $tries -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		tries=$((tries - 1))
-	done
-	return 1
-}
-
 # http METHOD PATH OUTFILE: prints the status code.
 http()
 {
@@ -182,23 +94,6 @@ http()
 ctl()
 {
 	"$EVPNCTL" -S "$SOCK" "$@"
-}
-
-start_daemon()
-{
-	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >>"$LOG" 2>&1 &
-	DAEMON_PID=$!
-	wait_until 10 test -S "$SOCK"
-}
-
-stop_daemon()
-{
-	local rc
-	kill -TERM "$DAEMON_PID"
-	wait "$DAEMON_PID"
-	rc=$?
-	DAEMON_PID=
-	return $rc
 }
 
 metric()
@@ -252,7 +147,7 @@ check "and starts nothing" test ! -e "$SOCK"
 
 # ------------------------------------------------------------ start
 
-if ! start_daemon; then
+if ! check_evpnd_start; then
 	fail "evpnd starts and creates its socket" "$(tail -5 "$LOG")"
 	echo "$PASSED passed, $FAILED failed"
 	exit 1
@@ -392,25 +287,25 @@ check "running-config shows the new neighbor" sh -c \
 
 # ------------------------------------------------------------ SIGTERM
 
-stop_daemon
+check_evpnd_stop
 check_eq "SIGTERM: evpnd exits 0" 0 $?
 check "the socket file is removed" test ! -e "$SOCK"
 check "no sanitizer report in the log" sh -c "! grep -q Sanitizer '$LOG'"
 
 # ------------------------------------------------------------ sockets
 
-start_daemon
+check_evpnd_start
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=
 check "a killed evpnd leaves its socket behind" test -S "$SOCK"
-if start_daemon && wait_until 5 sh -c \
+if check_evpnd_start && wait_until 5 sh -c \
     "'$EVPNCTL' -S '$SOCK' show bgp summary >/dev/null 2>&1"; then
 	pass "a stale socket is reclaimed"
 else
 	fail "a stale socket is reclaimed" "$(tail -3 "$LOG")"
 fi
-stop_daemon
+check_evpnd_stop
 
 touch "$T/plain.file"
 "$EVPND" -f "$CONF" -S "$T/plain.file" -D "$STATE" >"$T/plain.out" 2>&1

@@ -48,78 +48,30 @@ done
 
 # shellcheck source=lib.sh
 . "$TEST_DIR/lib.sh"
+# shellcheck source=tests/integration/etcd_lib.sh
+. "$TEST_DIR/etcd_lib.sh"
+# shellcheck source=tests/integration/tls_lib.sh
+. "$TEST_DIR/tls_lib.sh"
 
 NET=10.200.0
 CLIENT=$NET.100
 MEMBERS="1 2 3"
 REQUEST_MS=3000
-declare -A ETCD_PID=() ETCD_START=()
-
-url() { printf 'http://%s.%s:2379' "$NET" "$1"; }
-tls_url() { printf 'https://%s.%s:2381' "$NET" "$1"; }
-all_urls() { printf '%s,%s,%s' "$(url 1)" "$(url 2)" "$(url 3)"; }
+ETCD_TLS_DIR=$TMP_ROOT/pki
 
 # ---------------------------------------------------------------- setup
 
 make_certs()
 {
-	local d=$TMP_ROOT/pki
+	local d=$ETCD_TLS_DIR
 	mkdir -p "$d"
-	printf '[srv]\nsubjectAltName=IP:%s.1,IP:%s.2,IP:%s.3\n[cli]\nextendedKeyUsage=clientAuth\n' \
-	    "$NET" "$NET" "$NET" >"$d/ext.cnf"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$d/ca.key" -out "$d/ca.pem" -days 1 -subj /CN=etcd-test-ca \
-	    2>/dev/null || return 1
-	for who in srv cli; do
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		    -keyout "$d/$who.key" -out "$d/$who.csr" -subj "/CN=$who" \
-		    2>/dev/null || return 1
-		openssl x509 -req -in "$d/$who.csr" -CA "$d/ca.pem" \
-		    -CAkey "$d/ca.key" -CAcreateserial -out "$d/$who.pem" \
-		    -days 1 -extfile "$d/ext.cnf" -extensions "$who" \
-		    2>/dev/null || return 1
-	done
+	tls_ca "$d" ca /CN=etcd-test-ca &&
+	    tls_cert "$d" srv ca /CN=srv \
+	    "subjectAltName=IP:$NET.1,IP:$NET.2,IP:$NET.3" &&
+	    tls_cert "$d" cli ca /CN=cli extendedKeyUsage=clientAuth
 }
 
-# etcd_start N: member N in namespace eN; the same data dir on restart.
-etcd_start()
-{
-	local n=$1 dir=$TMP_ROOT/etcd-m$1 cluster="" m pki=$TMP_ROOT/pki
-	mkdir -p "$dir"
-	for m in $MEMBERS; do
-		cluster+="${cluster:+,}m$m=http://$NET.$m:2380"
-	done
-	ip netns exec "$(ns_name "e$n")" etcd --name "m$n" \
-	    --data-dir "$dir/data" \
-	    --listen-client-urls "$(url "$n"),$(tls_url "$n")" \
-	    --advertise-client-urls "$(url "$n")" \
-	    --listen-peer-urls "http://$NET.$n:2380" \
-	    --initial-advertise-peer-urls "http://$NET.$n:2380" \
-	    --initial-cluster "$cluster" --initial-cluster-state new \
-	    --initial-cluster-token "evt$$" \
-	    --heartbeat-interval 50 --election-timeout 500 \
-	    --cert-file "$pki/srv.pem" --key-file "$pki/srv.key" \
-	    --client-cert-auth --trusted-ca-file "$pki/ca.pem" \
-	    >>"$dir/etcd.log" 2>&1 &
-	ETCD_PID[$n]=$!
-	ETCD_START[$n]=$(_proc_start "$!")
-}
-
-# etcd_kill N: SIGKILL member N (only while that pid is still it).
-etcd_kill()
-{
-	local pid=${ETCD_PID[$1]}
-	_same_proc "$pid" "${ETCD_START[$1]}" && kill -KILL "$pid"
-	wait "$pid" 2>/dev/null
-	ETCD_PID[$1]=
-}
-
-ctl()
-{
-	ns_exec sw etcdctl --endpoints="$(all_urls)" --command-timeout=3s \
-	    --dial-timeout=1s "$@" 2>/dev/null
-}
-
+ctl() { etcd_ctl "$@"; }
 ctl_get() { ctl get "$1" --print-value-only; }
 
 # ctl_absent KEY: etcdctl answered, and KEY is not there.
@@ -129,25 +81,15 @@ ctl_absent()
 	out=$(ctl get "$1" --keys-only) && [ -z "$out" ]
 }
 
-cluster_healthy()
-{
-	local m
-	for m in $MEMBERS; do
-		ns_exec sw etcdctl --endpoints="$(url "$m")" \
-		    --command-timeout=2s endpoint health >/dev/null 2>&1 ||
-		    return 1
-	done
-}
-
 # ---------------------------------------------------------------- probe
 
 # probe_start: the client in the bridge namespace, one command per line.
 probe_start()
 {
 	coproc PROBE_CO {
-		ip netns exec "$(ns_name sw)" "$PROBE" -e "$(url 1)" \
-		    -e "$(url 2)" -e "$(url 3)" -t $REQUEST_MS -a 500 \
-		    2>>"$TMP_ROOT/probe/probe.log"
+		ip netns exec "$(ns_name sw)" "$PROBE" -e "$(etcd_url 1)" \
+		    -e "$(etcd_url 2)" -e "$(etcd_url 3)" -t $REQUEST_MS \
+		    -a 500 2>>"$TMP_ROOT/probe/probe.log"
 	}
 }
 
@@ -211,11 +153,11 @@ check_race_two_processes()
 	local i out1 out2 wins value p1 p2
 	for i in 1 2 3 4 5; do
 		out1=$TMP_ROOT/probe/race1 out2=$TMP_ROOT/probe/race2
-		echo "create t/race2-$i p1" | ns_exec sw "$PROBE" -e "$(url 1)" \
-		    -t $REQUEST_MS >"$out1" &
+		echo "create t/race2-$i p1" | ns_exec sw "$PROBE" \
+		    -e "$(etcd_url 1)" -t $REQUEST_MS >"$out1" &
 		p1=$!
-		echo "create t/race2-$i p2" | ns_exec sw "$PROBE" -e "$(url 2)" \
-		    -t $REQUEST_MS >"$out2" &
+		echo "create t/race2-$i p2" | ns_exec sw "$PROBE" \
+		    -e "$(etcd_url 2)" -t $REQUEST_MS >"$out2" &
 		p2=$!
 		wait "$p1" "$p2"
 		wins=$(cat "$out1" "$out2" | grep -c '^ok won')
@@ -316,7 +258,7 @@ check_failover()
 	n=${cur#http://$NET.}
 	n=${n%%:*}
 	log_info "killing member $n ($cur), the one the client uses"
-	etcd_kill "$n"
+	etcd_member_kill "$n"
 	KILLED=$n
 	probe_ok put fo/1 v1 || return 1
 	[ "$(field endpoint)" != "$cur" ] || return 1
@@ -337,7 +279,7 @@ check_all_down()
 {
 	local m ms
 	for m in $MEMBERS; do
-		[ "$m" = "$KILLED" ] || etcd_kill "$m"
+		[ "$m" = "$KILLED" ] || etcd_member_kill "$m"
 	done
 	probe put fo/2 v2 || return 1
 	log_info "all down: $REPLY_LINE"
@@ -351,9 +293,9 @@ check_all_back()
 {
 	local m
 	for m in $MEMBERS; do
-		etcd_start "$m"
+		etcd_member_start "$m"
 	done
-	wait_for 30 cluster_healthy || return 1
+	wait_for 30 etcd_healthy || return 1
 	probe_ok put fo/3 v3 || return 1
 	[ "$(ctl_get fo/1)" = v1 ] && [ "$(ctl_get fo/3)" = v3 ] &&
 	    ctl_absent fo/2
@@ -370,11 +312,11 @@ check_tls()
 {
 	local pki=$TMP_ROOT/pki out
 	out=$(printf 'put tls/1 secure\nget tls/1\n' | ns_exec sw "$PROBE" \
-	    -e "$(tls_url 2)" -e "$(tls_url 3)" -c "$pki/cli.pem" \
+	    -e "$(etcd_tls_url 2)" -e "$(etcd_tls_url 3)" -c "$pki/cli.pem" \
 	    -k "$pki/cli.key" -C "$pki/ca.pem" -t $REQUEST_MS)
 	log_info "tls: $(printf '%s' "$out" | tr '\n' '|')"
-	printf '%s\n' "$out" | grep -q "^ok rev=.* endpoint=$(tls_url 2) " ||
-	    return 1
+	printf '%s\n' "$out" |
+	    grep -q "^ok rev=.* endpoint=$(etcd_tls_url 2) " || return 1
 	printf '%s\n' "$out" | grep -q '^ok n=1 tls/1=secure ' || return 1
 	[ "$(ctl_get tls/1)" = secure ]
 }
@@ -382,7 +324,7 @@ check_tls()
 check_tls_needs_client_cert()
 {
 	local out
-	out=$(echo 'get tls/1' | ns_exec sw "$PROBE" -e "$(tls_url 2)" \
+	out=$(echo 'get tls/1' | ns_exec sw "$PROBE" -e "$(etcd_tls_url 2)" \
 	    -C "$TMP_ROOT/pki/ca.pem" -t 1000)
 	case $out in "err no etcd endpoint answered"*) return 0 ;; esac
 	return 1
@@ -394,14 +336,9 @@ mkdir -p "$TMP_ROOT/probe"
 make_certs || die "openssl could not make the test certificates"
 ns_create sw
 bridge_create sw br0 "$CLIENT/24"
-for m in $MEMBERS; do
-	ns_create "e$m"
-	bridge_attach "e$m" eth0 "$NET.$m/24" sw br0 "p$m"
-done
-for m in $MEMBERS; do
-	etcd_start "$m"
-done
-wait_for 30 cluster_healthy || bail_out "the etcd cluster did not come up"
+# shellcheck disable=SC2086
+etcd_cluster_start sw br0 "$NET" $MEMBERS
+wait_for 30 etcd_healthy || bail_out "the etcd cluster did not come up"
 check "three-member cluster healthy" \
     eval '[ "$(ctl member list | wc -l)" = 3 ]'
 

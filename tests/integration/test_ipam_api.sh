@@ -33,62 +33,16 @@ set -u
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/check_lib.sh
 . "$TEST_DIR/check_lib.sh"
-REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
-if [ -z "${BUILD_DIR:-}" ]; then
-	if [ -x ./evpnd ] && [ -x ./evpnctl ]; then
-		BUILD_DIR=$(pwd)
-	else
-		BUILD_DIR=$REPO_ROOT
-	fi
-fi
-EVPND=$BUILD_DIR/evpnd
-EVPNCTL=$BUILD_DIR/evpnctl
+# shellcheck source=tests/integration/tls_lib.sh
+. "$TEST_DIR/tls_lib.sh"
+check_build_dir evpnd evpnctl
 BURST=${BURST:-10000}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
-for tool in curl jq sqlite3 openssl unshare ip; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$EVPND" ] || [ ! -x "$EVPNCTL" ]; then
-	echo "FATAL: no evpnd/evpnctl in $BUILD_DIR (set BUILD_DIR)" >&2
-	exit 1
-fi
-# Re-run ourselves in a private network namespace.
-if [ -z "${IPAM_TEST_IN_NETNS:-}" ]; then
-	IPAM_TEST_IN_NETNS=1 BUILD_DIR=$BUILD_DIR exec unshare --net -- \
-	    "$BASH" "${BASH_SOURCE[0]}" "$@"
-fi
-ip link set lo up
-
-DAEMON_PID=
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-ipam.XXXXXX") || exit 1
-SOCK=$T/run/evpnd.sock
-STATE=$T/state
-CONF=$T/evpnd.conf
-LOG=$T/evpnd.log
+check_require_root
+check_require_tools curl jq sqlite3 openssl unshare ip
+check_require_build evpnd evpnctl
+check_in_netns "$@"
+check_tmp_dir ipam
 TLS_PORT=8443
-
-cleanup()
-{
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
-}
-trap cleanup EXIT
-
 
 # http METHOD PATH OUTFILE [BODY]: prints the status code.
 http()
@@ -151,22 +105,6 @@ router bgp 65000
  exit-address-family
 exit
 EOF
-}
-
-start_daemon()
-{
-	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >>"$LOG" 2>&1 &
-	DAEMON_PID=$!
-	wait_until 10 test -S "$SOCK" &&
-	    wait_until 10 curl -sf -o /dev/null --unix-socket "$SOCK" \
-	    http://evpnd/v1/ipam/pools
-}
-
-stop_daemon()
-{
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=
 }
 
 # expect CODE METHOD PATH BODY DESCRIPTION: status and a JSON error body.
@@ -272,32 +210,13 @@ test_status_codes()
 
 # ---- 2. TLS ----
 
-make_cert()	# NAME CA_NAME [SAN]
-{
-	local n=$1 ca=$2
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-	    -nodes -keyout "$T/$n.key" -subj "/CN=$n" -out "$T/$n.csr" \
-	    2>/dev/null || return 1
-	if [ $# -gt 2 ]; then
-		printf 'subjectAltName=%s\n' "$3" >"$T/$n.ext"
-	else
-		printf 'extendedKeyUsage=clientAuth\n' >"$T/$n.ext"
-	fi
-	openssl x509 -req -in "$T/$n.csr" -CA "$T/$ca.pem" \
-	    -CAkey "$T/$ca.key" -CAcreateserial -days 2 \
-	    -extfile "$T/$n.ext" -out "$T/$n.pem" 2>/dev/null
-}
-
 make_pki()
 {
-	for ca in ca1 ca2; do
-		openssl req -x509 -newkey ec \
-		    -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		    -keyout "$T/$ca.key" -out "$T/$ca.pem" \
-		    -subj "/CN=evpnd test $ca" 2>/dev/null || return 1
-	done
-	make_cert server ca1 "IP:127.0.0.1" && make_cert good ca1 &&
-	    make_cert other ca2
+	tls_ca "$T" ca1 "/CN=evpnd test ca1" &&
+	    tls_ca "$T" ca2 "/CN=evpnd test ca2" &&
+	    tls_cert "$T" server ca1 /CN=server subjectAltName=IP:127.0.0.1 &&
+	    tls_cert "$T" good ca1 /CN=good extendedKeyUsage=clientAuth &&
+	    tls_cert "$T" other ca2 /CN=other extendedKeyUsage=clientAuth
 }
 
 tls_get()	# curl options...: prints the status code (000 = refused)
@@ -329,7 +248,7 @@ api client good role admin"
 	check_eq "a key that does not match refuses the start" 1 "$?"
 
 	write_conf "$listen"
-	if ! start_daemon; then
+	if ! check_evpnd_start /v1/ipam/pools; then
 		fail "evpnd starts with the TLS listener" "$(tail -5 "$LOG")"
 		return
 	fi
@@ -357,7 +276,7 @@ api client good role admin"
 	    "http://127.0.0.1:$TLS_PORT/v1/ipam/pools" 2>/dev/null)
 	check "plain HTTP on the TLS port gets no answer" \
 	    test "$code" != 200
-	stop_daemon
+	check_evpnd_stop
 	write_conf ""
 }
 
@@ -383,7 +302,8 @@ test_crash()
 	mkdir -p "$T/acks"
 	write_conf ""
 	burst_config >"$T/burst.curl"
-	start_daemon || { fail "evpnd starts for the burst"; return; }
+	check_evpnd_start /v1/ipam/pools ||
+	    { fail "evpnd starts for the burst"; return; }
 	curl --parallel --parallel-max 16 -K "$T/burst.curl" \
 	    >"$T/burst.out" 2>/dev/null &
 	local cpid=$!
@@ -398,8 +318,10 @@ test_crash()
 	check "the kill hit the middle of the burst" \
 	    test "$acks" -gt 0 -a "$acks" -lt "$BURST"
 
-	start_daemon || { fail "evpnd restarts after kill -9" \
-	    "$(tail -5 "$LOG")"; return; }
+	if ! check_evpnd_start /v1/ipam/pools; then
+		fail "evpnd restarts after kill -9" "$(tail -5 "$LOG")"
+		return
+	fi
 	http GET "/v1/ipam/allocations?pool=burst" "$T/all.json" >/dev/null
 	# Acknowledged: resource ip mac, from the answers curl kept.
 	grep '^20[01] ' "$T/burst.out" | awk '{ print $2 }' |
@@ -427,22 +349,23 @@ test_crash()
 	check_eq "a local type-2 route for every restored allocation" \
 	    0 "$routes"
 	check "evpnctl ipam audit verify: ok" ctl ipam audit verify
-	stop_daemon
+	check_evpnd_stop
 
 	sqlite3 "$STATE/ipam.db" \
 	    "UPDATE audit SET ip = '10.99.99.99' WHERE seq = 5;"
-	start_daemon || { fail "evpnd restarts after tampering"; return; }
+	check_evpnd_start /v1/ipam/pools ||
+	    { fail "evpnd restarts after tampering"; return; }
 	ctl ipam audit verify >"$T/verify.out" 2>&1
 	check_eq "evpnctl ipam audit verify fails after an edit" 1 "$?"
 	check "and says where" grep -q "BROKEN at record 5" "$T/verify.out"
-	stop_daemon
+	check_evpnd_stop
 }
 
 mkdir -p "$STATE"
 write_conf ""
-if start_daemon; then
+if check_evpnd_start /v1/ipam/pools; then
 	test_status_codes
-	stop_daemon
+	check_evpnd_stop
 else
 	fail "evpnd starts" "$(tail -5 "$LOG")"
 fi

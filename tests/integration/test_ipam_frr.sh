@@ -40,14 +40,7 @@ POOL=tenant-a
 
 leaf_conf()
 {
-	cat <<EOF
-hostname l1
-log stdout debugging
-vxlan vx100
- vni 100
- bridge br100
- local-tunnel-ip $L1
-!
+	evpn_ipam_leaf_conf "$L1" "$RR" <<EOF
 ipam pool $POOL
  vni 100
  prefix 10.10.0.0/24
@@ -56,15 +49,6 @@ ipam pool $POOL
  quarantine 2
  mac-prefix 02:00:0a
 !
-router bgp 65000
- bgp router-id $L1
- neighbor $RR remote-as 65000
- neighbor $RR timers connect 2
- address-family l2vpn evpn
-  neighbor $RR activate
-  advertise-all-vni
- exit-address-family
-exit
 EOF
 }
 
@@ -84,20 +68,6 @@ allocate()
 	    "{\"resource\": \"$1\", \"family\": \"$2\"}") || r="000 "
 	CODE=${r%% *}
 	BODY=$(jq -c . <<<"${r#* }" 2>/dev/null) || BODY=${r#* }
-}
-
-# FRR's prefix key of an allocation's address: field ip or ipv6 of the
-# allocation object ALLOC.
-frr_prefix()
-{
-	local mac ip
-	mac=$(jq -er '.mac | ascii_downcase' <<<"$1") || return 1
-	ip=$(jq -er --arg f "$2" '.[$f]' <<<"$1") || return 1
-	if [ "$2" = ipv6 ]; then
-		printf '[2]:[0]:[48]:[%s]:[128]:[%s]' "$mac" "$ip"
-	else
-		printf '[2]:[0]:[48]:[%s]:[32]:[%s]' "$mac" "$ip"
-	fi
 }
 
 # ---------------------------------------------------------------- setup
@@ -157,7 +127,7 @@ check "POST ep1 again: 200 with the same object ($CODE)" \
 rr_alloc_ok()
 {
 	local prefix path tok ok=0
-	prefix=$(frr_prefix "${ALLOC[$1]}" "$2") || return 1
+	prefix=$(frr_macip_prefix "${ALLOC[$1]}" "$2") || return 1
 	path=$(frr_evpn_path rr "$prefix" $L1) || {
 		log_info "rr has no path to $prefix from $L1"
 		return 1
@@ -177,29 +147,30 @@ rr_alloc_ok()
 }
 rr_has()	# NAME FIELD: the path exists (for polling)
 {
-	frr_evpn_path rr "$(frr_prefix "${ALLOC[$1]}" "$2")" $L1 >/dev/null
+	frr_evpn_path rr "$(frr_macip_prefix "${ALLOC[$1]}" "$2")" $L1 \
+	    >/dev/null
 }
 rr_lacks()
 {
-	frr_evpn_absent rr "$(frr_prefix "${ALLOC[$1]}" "$2")" $L1
+	frr_evpn_absent rr "$(frr_macip_prefix "${ALLOC[$1]}" "$2")" $L1
 }
 rr_has_all()
 {
 	rr_has ep1 ip && rr_has ep2 ip && rr_has ep3 ip && rr_has ep3 ipv6
 }
 wait_for 20 rr_has_all
-check "rr: ep1 $(frr_prefix "${ALLOC[ep1]}" ip) (VNI 100, RT, ET:8)" \
+check "rr: ep1 $(frr_macip_prefix "${ALLOC[ep1]}" ip) (VNI 100, RT, ET:8)" \
     rr_alloc_ok ep1 ip
-check "rr: ep2 $(frr_prefix "${ALLOC[ep2]}" ip) (VNI 100, RT, ET:8)" \
+check "rr: ep2 $(frr_macip_prefix "${ALLOC[ep2]}" ip) (VNI 100, RT, ET:8)" \
     rr_alloc_ok ep2 ip
-check "rr: ep3 $(frr_prefix "${ALLOC[ep3]}" ip) (VNI 100, RT, ET:8)" \
+check "rr: ep3 $(frr_macip_prefix "${ALLOC[ep3]}" ip) (VNI 100, RT, ET:8)" \
     rr_alloc_ok ep3 ip
-check "rr: ep3 $(frr_prefix "${ALLOC[ep3]}" ipv6) (VNI 100, RT, ET:8)" \
+check "rr: ep3 $(frr_macip_prefix "${ALLOC[ep3]}" ipv6) (VNI 100, RT, ET:8)" \
     rr_alloc_ok ep3 ipv6
 
 evpnd_local_type2()	# NAME FIELD: evpnd's own route for the address
 {
-	evpnd_route l1 "$(frr_prefix "${ALLOC[$1]}" "$2")" local |
+	evpnd_route l1 "$(frr_macip_prefix "${ALLOC[$1]}" "$2")" local |
 	    jq -e '.type == 2 and .vni == 100 and .best' >/dev/null
 }
 check "evpnd: /v1/evpn/routes has ep3's two local type-2 routes" \

@@ -24,61 +24,14 @@
 set -u
 
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$REPO_ROOT}
-if [ -x ./evpnd ] && [ -x ./evpnctl ] && [ -f ./Makefile ]; then
-	BUILD_DIR=$(pwd)
-fi
-EVPND=$BUILD_DIR/evpnd
-EVPNCTL=$BUILD_DIR/evpnctl
-
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
-for tool in curl jq unshare ip; do
-	command -v "$tool" >/dev/null || {
-		echo "SKIP: $tool is not installed"
-		exit 77
-	}
-done
-if [ -z "${POOLS_TEST_IN_NETNS:-}" ]; then
-	POOLS_TEST_IN_NETNS=1 BUILD_DIR=$BUILD_DIR exec unshare --net -- \
-	    "$BASH" "${BASH_SOURCE[0]}" "$@"
-fi
-ip link set lo up
-
-PASSED=0
-FAILED=0
-DAEMON_PID=
-T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-pools.XXXXXX") || exit 1
-SOCK=$T/run/evpnd.sock
-CONF=$T/evpnd.conf
-
-cleanup()
-{
-	[ -n "$DAEMON_PID" ] && kill -KILL "$DAEMON_PID" 2>/dev/null
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
-}
-trap cleanup EXIT
-
-check()
-{
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		PASSED=$((PASSED + 1))
-		echo "ok - $what"
-	else
-		FAILED=$((FAILED + 1))
-		echo "not ok - $what"
-		echo "#   command: $*"
-	fi
-}
+# shellcheck source=tests/integration/check_lib.sh
+. "$TEST_DIR/check_lib.sh"
+check_build_dir evpnd evpnctl
+check_require_root
+check_require_tools curl jq unshare ip
+check_require_build evpnd evpnctl
+check_in_netns "$@"
+check_tmp_dir pools
 
 ctl()
 {
@@ -122,17 +75,6 @@ router bgp 65000
 exit
 EOF
 
-start_daemon()
-{
-	"$EVPND" -f "$CONF" -S "$SOCK" -D "$T/state" >>"$T/evpnd.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 100); do
-		ctl show ipam pools >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # routes VNI IP: local type-2 routes of VNI with IP.
 routes()
 {
@@ -140,7 +82,8 @@ routes()
 	    jq --arg ip "$2" '[.routes[] | select(.ip == $ip)] | length'
 }
 
-start_daemon || { echo "Bail out! evpnd did not start"; exit 1; }
+check_evpnd_start /v1/ipam/pools ||
+    { echo "Bail out! evpnd did not start"; exit 1; }
 
 # ---- 1. a pool made, grown, refused, reserved, deleted ----
 check "ipam pool add rt" ctl ipam pool add rt vni 300 prefix \
@@ -196,7 +139,8 @@ check "labels are listed" eval "ctl show ipam allocations pa |
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=
-start_daemon || { echo "Bail out! evpnd did not restart"; exit 1; }
+check_evpnd_start /v1/ipam/pools ||
+    { echo "Bail out! evpnd did not restart"; exit 1; }
 check "the run-time pool is back" test "$(ctl show ipam pool rt --json |
     jq -r '[.runtime, .allocations, .size] | join(",")')" = true,7,11
 check "with its reservation gone and its addresses" \
@@ -218,9 +162,7 @@ check "and lists the pool changes with their actor" test "$(curl -s \
     .op + ":" + .actor] | join(",")')" = \
     pool-create:local,pool-update:local,reserve:local,unreserve:local,pool-delete:local
 
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
-DAEMON_PID=
+check_evpnd_stop
 check "no sanitizer reports" eval '! grep -q "Sanitizer\|runtime error" \
     "$T/evpnd.log"'
 echo "$PASSED passed, $FAILED failed"

@@ -24,35 +24,11 @@ set -u
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/check_lib.sh
 . "$TEST_DIR/check_lib.sh"
-REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
-if [ -z "${BUILD_DIR:-}" ]; then
-	if [ -x ./evpnd ]; then
-		BUILD_DIR=$(pwd)
-	else
-		BUILD_DIR=$REPO_ROOT
-	fi
-fi
-EVPND=$BUILD_DIR/evpnd
-
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
-for tool in curl setpriv unshare ip; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$EVPND" ]; then
-	echo "FATAL: no evpnd in $BUILD_DIR (set BUILD_DIR)" >&2
-	exit 1
-fi
-if [ -z "${PROCESS_TEST_IN_NETNS:-}" ]; then
-	PROCESS_TEST_IN_NETNS=1 BUILD_DIR=$BUILD_DIR exec unshare --net -- \
-	    "$BASH" "${BASH_SOURCE[0]}" "$@"
-fi
-ip link set lo up
+check_build_dir evpnd
+check_require_root
+check_require_tools curl setpriv unshare ip
+check_require_build evpnd
+check_in_netns "$@"
 
 # CAP_NET_BIND_SERVICE (10), CAP_NET_ADMIN (12), CAP_NET_RAW (13).
 KEPT=0000000000003400

@@ -66,14 +66,7 @@ LAG_S=5
 
 leaf_conf()
 {
-	cat <<EOF
-hostname l1
-log stdout debugging
-vxlan vx100
- vni 100
- bridge br100
- local-tunnel-ip $L1
-!
+	evpn_ipam_leaf_conf "$L1" "$RR" <<EOF
 ipam pool $POOL
  vni 100
  prefix 10.10.0.0/24
@@ -90,15 +83,6 @@ ipam pool $POOL
   mode active
  exit-shadow
 !
-router bgp 65000
- bgp router-id $L1
- neighbor $RR remote-as 65000
- neighbor $RR timers connect 2
- address-family l2vpn evpn
-  neighbor $RR activate
-  advertise-all-vni
- exit-address-family
-exit
 EOF
 }
 
@@ -128,16 +112,10 @@ preallocations()
 	    jq -c '.allocations[] | select(.preallocated)'
 }
 
-frr_prefix()	# ALLOC-JSON: FRR's MAC+IP prefix key of its IPv4 address
-{
-	jq -er '"[2]:[0]:[48]:[\(.mac | ascii_downcase)]:[32]:[\(.ip)]"' \
-	    <<<"$1"
-}
-
 rr_has()	# ALLOC-JSON: rr holds its route from l1, VNI 100, RT
 {
 	local p
-	p=$(frr_evpn_path rr "$(frr_prefix "$1")" $L1) || return 1
+	p=$(frr_evpn_path rr "$(frr_macip_prefix "$1")" $L1) || return 1
 	jq -e '.VNI == "100" or .VNI == 100' <<<"$p" >/dev/null &&
 	    frr_ecomm_has "$p" RT:65000:100
 }
@@ -289,7 +267,7 @@ key=$(jq -r '.ip + " " + .mac' <<<"$job" 2>/dev/null)
 check "job-1 has the address and MAC of a pre-allocation ($key)" \
     test -n "${PRE[$key]:-}"
 check "rr holds job-1's route, advertised as the pre-allocation \
-$(frr_prefix "$job") (VNI 100, RT)" wait_for 10 rr_has "$job"
+$(frr_macip_prefix "$job") (VNI 100, RT)" wait_for 10 rr_has "$job"
 check "job-1 is listed as a normal allocation now" \
     eval 'evpnd_api l1 "/v1/ipam/allocations?pool=$POOL" | jq -e \
     ".allocations[] | select(.resource == \"job-1\") |

@@ -4,7 +4,6 @@
 #include "tests/unit/fake_peer.h"
 
 #include <check.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +288,17 @@ fp_peer(struct fp_world *w, const char *addr)
 	p = bgp_peer_find(w->bgp, &a);
 	ck_assert_msg(p != NULL, "no peer %s", addr);
 	return p;
+}
+
+struct bgp_peer_info
+fp_peer_info(struct fp_world *w, const char *addr)
+{
+	struct bgp_peer_info pi;
+	struct ipaddr a;
+
+	ck_assert_int_eq(ipaddr_parse(addr, &a), 0);
+	ck_assert_int_eq(bgp_peer_lookup(w->bgp, &a, &pi), 0);
+	return pi;
 }
 
 struct fp_conn *
@@ -576,6 +586,20 @@ fp_attrs_mobility(struct bgp_attrs *a, uint32_t seq, bool sticky)
 }
 
 void
+fp_announce_reflected(struct fp_conn *c, const struct evpn_route *r,
+    const char *vtep, const char *rt, int seq, bool sticky)
+{
+	struct bgp_attrs a;
+
+	fp_attrs_vtep(&a, vtep, rt);
+	bgp_attrs_set_originator_id(&a, fp_ip4(vtep));
+	if (seq >= 0)
+		fp_attrs_mobility(&a, (uint32_t)seq, sticky);
+	fp_announce(c, &a, r, 1);
+	bgp_attrs_clear(&a);
+}
+
+void
 fp_update_build(struct wbuf *wb, const struct bgp_attrs *a,
     const struct evpn_route *r, size_t n)
 {
@@ -671,6 +695,16 @@ fp_imet(const char *rd, const char *ip)
 	return r;
 }
 
+struct evpn_route
+fp_route_n(unsigned i)
+{
+	char mac[MAC_STRLEN];
+
+	snprintf(mac, sizeof(mac), "02:00:00:%02x:%02x:%02x",
+	    (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+	return fp_macip("10.0.0.100:1", mac, NULL, 100);
+}
+
 void
 fp_key(const struct evpn_route *r, uint8_t *key)
 {
@@ -685,43 +719,4 @@ fp_lookup(struct fp_world *w, const struct evpn_route *r)
 
 	fp_key(r, key);
 	return bgp_rib_lookup(w->rib, BGP_AID_L2VPN_EVPN, key);
-}
-
-/* ---- fixtures --------------------------------------------------------- */
-
-static size_t
-hex_line(const char *s, uint8_t *out, size_t max)
-{
-	size_t n = 0;
-
-	while (isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1])) {
-		unsigned v;
-
-		ck_assert_uint_lt(n, max);
-		ck_assert_int_eq(sscanf(s, "%2x", &v), 1);
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
-
-size_t
-fp_fixture(const char *name, uint8_t *out, size_t max)
-{
-	const char *top = getenv("top_srcdir");
-	char path[1024], line[16384];
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
-	    top != NULL ? top : ".", name);
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "missing fixture %s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		n += hex_line(line, out + n, max - n);
-	}
-	fclose(f);
-	return n;
 }

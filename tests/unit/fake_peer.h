@@ -104,6 +104,8 @@ struct fp_conn	*fp_conn_last(void);
 struct fp_conn	*fp_accept(struct bgp_peer *);
 
 struct bgp_peer	*fp_peer(struct fp_world *, const char *addr);
+/* bgp_peer_lookup()'s snapshot of a configured peer. */
+struct bgp_peer_info fp_peer_info(struct fp_world *, const char *addr);
 struct fp_conn	*fp_conn_of(const struct bgp_peer *);
 /* Drive a configured neighbor to Established over a fresh connection;
  * the bytes sent up to then are marked seen. */
@@ -160,6 +162,11 @@ void		 fp_attrs_vtep(struct bgp_attrs *, const char *nexthop,
 /* Add the MAC mobility community (RFC 7432 §7.7). */
 void		 fp_attrs_mobility(struct bgp_attrs *, uint32_t seq,
 		    bool sticky);
+/* Announce route r as a remote VTEP's, reflected to us: fp_attrs_vtep,
+ * ORIGINATOR_ID vtep and, unless seq < 0, MAC mobility seq. */
+void		 fp_announce_reflected(struct fp_conn *,
+		    const struct evpn_route *, const char *vtep, const char *rt,
+		    int seq, bool sticky);
 /* Encode an UPDATE announcing routes with attrs (MP_REACH from the
  * set's next hop), or withdrawing them (attrs NULL). */
 void		 fp_update_build(struct wbuf *, const struct bgp_attrs *,
@@ -175,13 +182,13 @@ void		 fp_send_eor(struct fp_conn *);
 struct evpn_route fp_macip(const char *rd, const char *mac, const char *ip,
 		    uint32_t vni);
 struct evpn_route fp_imet(const char *rd, const char *ip);
+/* Route number i: a MAC-only type 2 (MAC 02:00:00 and i's low 24 bits)
+ * in RD 10.0.0.100:1, VNI 100. */
+struct evpn_route fp_route_n(unsigned i);
 /* RIB key of a route (the EVPN row's packing). */
 void		 fp_key(const struct evpn_route *, uint8_t *key);
 const struct bgp_rib_entry *fp_lookup(struct fp_world *,
 		    const struct evpn_route *);
-
-/* Fixture bytes ('#' lines are comments), from $top_srcdir/tests/fixtures. */
-size_t		 fp_fixture(const char *name, uint8_t *out, size_t max);
 
 /* Address text of an IPv4 host-order value, for messages. */
 uint32_t	 fp_ip4(const char *);

@@ -12,6 +12,7 @@
 
 #include "bgpd/bgp_attr.h"
 #include "evpn/evpn_int.h"
+#include "tests/unit/fixture.h"
 
 #define B(...)	((const uint8_t[]){ __VA_ARGS__ })
 #define BLEN(...) sizeof((const uint8_t[]){ __VA_ARGS__ })
@@ -1297,34 +1298,6 @@ END_TEST
 
 /* ---- real FRR 8.4 UPDATEs (tests/fixtures, captured by the evpn work) ---- */
 
-/* Read a hex fixture: '#' lines are comments; returns the byte count. */
-static size_t
-read_hex_fixture(const char *name, uint8_t *out, size_t max)
-{
-	const char *top = getenv("top_srcdir");
-	char path[512], line[8192];
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/tests/fixtures/%s", top ? top : ".",
-	    name);
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (line[0] == '#')
-			continue;
-		for (char *p = line; p[0] && p[1] && n < max; p += 2) {
-			unsigned v;
-
-			if (sscanf(p, "%2x", &v) != 1)
-				break;
-			out[n++] = (uint8_t)v;
-		}
-	}
-	fclose(f);
-	return n;
-}
-
 /* Each attribute as (flags without Extended Length, type, value), so two
  * lists that differ only in how lengths were written compare equal. */
 static void
@@ -1360,7 +1333,7 @@ check_frr_update(const char *fixture, uint8_t nlri_count_min, bool pmsi)
 	struct bgp_attr_ctx ctx = ctx_ibgp();
 	struct bgp_attr_enc_ctx ec = { .as4 = true };
 	uint8_t msg[4096];
-	size_t len = read_hex_fixture(fixture, msg, sizeof(msg));
+	size_t len = fixture_hex(fixture, msg, sizeof(msg));
 	struct rbuf rb, attrs;
 	uint16_t wlen, alen;
 	struct dec_result r;

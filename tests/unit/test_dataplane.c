@@ -18,7 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/if_packet.h>
 #include <net/if.h>
 #include <sys/socket.h>
 
@@ -31,6 +30,7 @@
 #include "evpn/evpn_int.h"
 #include "netlink/nl.h"
 #include "tests/unit/fake_dp.h"
+#include "tests/unit/kernel_test.h"
 #include "tests/unit/fake_peer.h"
 
 /* The evpn/ the adapter reports to: VNI 100 on br100, like l2 below. */
@@ -83,46 +83,6 @@ learned_count(const struct macaddr *other_than)
 
 /* ---- helpers -------------------------------------------------------- */
 
-static void
-sh(const char *cmd)
-{
-	ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
-}
-
-static json_t *
-run_json(const char *cmd)
-{
-	static char	 buf[1 << 20];
-	size_t		 n;
-	FILE		*p = popen(cmd, "r");
-	json_t		*j;
-
-	ck_assert_ptr_nonnull(p);
-	n = fread(buf, 1, sizeof(buf) - 1, p);
-	buf[n] = '\0';
-	pclose(p);
-	ck_assert_msg((j = json_loads(buf, 0, NULL)) != NULL, "%s", buf);
-	return j;
-}
-
-static struct ipaddr
-ip(const char *s)
-{
-	struct ipaddr	 a;
-
-	ck_assert_int_eq(ipaddr_parse(s, &a), 0);
-	return a;
-}
-
-static struct macaddr
-mac(const char *s)
-{
-	struct macaddr	 m;
-
-	ck_assert_int_eq(mac_parse(s, &m), 0);
-	return m;
-}
-
 /* Entries in "bridge -j fdb show dev D" / "ip -j neigh show dev D"
  * with this MAC (and dst when given). */
 static int
@@ -134,7 +94,7 @@ count_fdb(const char *dev, const char *m, const char *dst)
 	int	 n = 0;
 
 	snprintf(cmd, sizeof(cmd), "bridge -j fdb show dev %s", dev);
-	j = run_json(cmd);
+	j = kt_json(cmd);
 	json_array_foreach(j, i, e) {
 		d = json_object_get(e, "dst");
 		if (strcmp(json_string_value(json_object_get(e, "mac")), m))
@@ -155,7 +115,7 @@ count_neigh(const char *dev, const char *addr)
 	int	 n = 0;
 
 	snprintf(cmd, sizeof(cmd), "ip -j neigh show dev %s", dev);
-	j = run_json(cmd);
+	j = kt_json(cmd);
 	json_array_foreach(j, i, e)
 		if (!strcmp(json_string_value(json_object_get(e, "dst")), addr))
 			n++;
@@ -262,7 +222,7 @@ static void
 setup(void)
 {
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
-	sh("ip link set lo up");
+	kt_sh("ip link set lo up");
 	fp_world_start(&w, evpn_conf);
 	base = w.base;
 	fdp_init(&evpn_pushes);
@@ -270,12 +230,12 @@ setup(void)
 	evpn_dp_settle(w.evpn);
 	fdp_clear(&evpn_pushes);
 	l2 = (struct evpn_dp_vni){ .vxlan_if = "vx100", .bridge_if = "br100",
-	    .vni = 100, .local_ip = ip("10.0.0.1"), .dstport = 4789,
+	    .vni = 100, .local_ip = kt_ip("10.0.0.1"), .dstport = 4789,
 	    .arp_suppress = true };
 	l3 = (struct evpn_dp_vni){ .vxlan_if = "vx4000",
-	    .bridge_if = "br4000", .vni = 4000, .local_ip = ip("10.0.0.1"),
+	    .bridge_if = "br4000", .vni = 4000, .local_ip = kt_ip("10.0.0.1"),
 	    .l3 = true, .table = 100, .vrf = "tenant-a",
-	    .router_mac = mac("02:00:00:00:40:00") };
+	    .router_mac = kt_mac("02:00:00:00:40:00") };
 	new_adapter();
 }
 
@@ -292,10 +252,10 @@ teardown(void)
 static void
 push_full_state(void)
 {
-	struct macaddr	 a = mac("02:00:00:00:00:0a");
-	struct macaddr	 b = mac("02:00:00:00:00:0b");
-	struct ipaddr	 v1 = ip("10.0.0.12"), v2 = ip("10.0.0.13");
-	struct ipaddr	 h = ip("10.1.1.10");
+	struct macaddr	 a = kt_mac("02:00:00:00:00:0a");
+	struct macaddr	 b = kt_mac("02:00:00:00:00:0b");
+	struct ipaddr	 v1 = kt_ip("10.0.0.12"), v2 = kt_ip("10.0.0.13");
+	struct ipaddr	 h = kt_ip("10.1.1.10");
 
 	ops->mac_set(ops->ctx, &l2, &a, &v1, false);
 	ops->mac_set(ops->ctx, &l2, &b, &v2, false);
@@ -337,8 +297,8 @@ END_TEST
 
 START_TEST(test_sync_sweep)
 {
-	struct macaddr	 a = mac("02:00:00:00:00:0a");
-	struct ipaddr	 v1 = ip("10.0.0.12");
+	struct macaddr	 a = kt_mac("02:00:00:00:00:0a");
+	struct ipaddr	 v1 = kt_ip("10.0.0.12");
 	uint64_t	 before;
 
 	vni_add(&l2);
@@ -367,16 +327,16 @@ END_TEST
 
 START_TEST(test_restart_adopts)
 {
-	struct macaddr	 a = mac("02:00:00:00:00:0a");
-	struct ipaddr	 v1 = ip("10.0.0.12");
+	struct macaddr	 a = kt_mac("02:00:00:00:00:0a");
+	struct ipaddr	 v1 = kt_ip("10.0.0.12");
 
 	vni_add(&l2);
 	push_full_state();
 	settle();
 	/* Entries somebody else made: no extern_learn, never ours. */
-	sh("bridge fdb add 02:00:00:00:00:ee dev vx100 dst 10.0.0.99 self "
+	kt_sh("bridge fdb add 02:00:00:00:00:ee dev vx100 dst 10.0.0.99 self "
 	    "static");
-	sh("ip neigh add 10.1.1.99 lladdr 02:00:00:00:00:ee dev br100 "
+	kt_sh("ip neigh add 10.1.1.99 lladdr 02:00:00:00:00:ee dev br100 "
 	    "nud permanent");
 
 	/* evpnd restarts: a new adapter over the same kernel state. */
@@ -415,8 +375,8 @@ END_TEST
 START_TEST(test_type5_route)
 {
 	struct prefix	 p;
-	struct ipaddr	 vtep = ip("10.0.0.12");
-	struct macaddr	 rmac = mac("02:00:00:00:12:00");
+	struct ipaddr	 vtep = kt_ip("10.0.0.12");
+	struct macaddr	 rmac = kt_mac("02:00:00:00:12:00");
 	json_t		*j, *e;
 	char		 want[64];
 
@@ -424,7 +384,7 @@ START_TEST(test_type5_route)
 	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p, false), 0);
 	ops->route_set(ops->ctx, &l3, &p, &vtep, &rmac);
 	settle();
-	j = run_json("ip -j route show table 100");
+	j = kt_json("ip -j route show table 100");
 	e = json_array_get(j, 0);
 	ck_assert_str_eq(json_string_value(json_object_get(e, "dst")),
 	    "10.2.0.0/24");
@@ -436,14 +396,14 @@ START_TEST(test_type5_route)
 	ck_assert_int_eq(count_neigh("br4000", "10.0.0.12"), 1);
 	ck_assert_int_eq(count_fdb("vx4000", "02:00:00:00:12:00", "10.0.0.12"),
 	    1);
-	j = run_json("ip -j link show br4000");
+	j = kt_json("ip -j link show br4000");
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j,
 	    0), "address")), "02:00:00:00:40:00");
 	json_decref(j);
 	if (!nl_vrf_supported(dataplane_nl(dp))) {
 		snprintf(want, sizeof(want), "ip rule | grep -q 'from all "
 		    "iif br4000 lookup 100'");
-		sh(want);
+		kt_sh(want);
 	}
 	ck_assert_int_eq(installed("route"), 1);
 	ck_assert_int_eq(installed("rmac_fdb"), 1);
@@ -458,7 +418,7 @@ START_TEST(test_type5_route)
 	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p, false), 0);
 	ops->route_del(ops->ctx, &l3, &p);
 	settle();
-	j = run_json("ip -j route show table 100");
+	j = kt_json("ip -j route show table 100");
 	ck_assert_int_eq(json_array_size(j), 0);
 	json_decref(j);
 	ck_assert_int_eq(count_neigh("br4000", "10.0.0.12"), 0);
@@ -472,9 +432,9 @@ END_TEST
 START_TEST(test_type5_sweep_and_vni_del)
 {
 	struct prefix	 p1, p2;
-	struct ipaddr	 v1 = ip("10.0.0.12"), v2 = ip("10.0.0.13");
-	struct macaddr	 r1 = mac("02:00:00:00:12:00");
-	struct macaddr	 r2 = mac("02:00:00:00:13:00");
+	struct ipaddr	 v1 = kt_ip("10.0.0.12"), v2 = kt_ip("10.0.0.13");
+	struct macaddr	 r1 = kt_mac("02:00:00:00:12:00");
+	struct macaddr	 r2 = kt_mac("02:00:00:00:13:00");
 	json_t		*j;
 
 	vni_add(&l3);
@@ -505,7 +465,7 @@ START_TEST(test_type5_sweep_and_vni_del)
 	ck_assert_int_eq(if_nametoindex("vx4000"), 0);
 	ck_assert_int_eq(installed("route"), 0);
 	ck_assert_int_eq(installed("rmac_fdb"), 0);
-	j = run_json("ip -j route show table 100");
+	j = kt_json("ip -j route show table 100");
 	ck_assert_int_eq(json_array_size(j), 0);
 	json_decref(j);
 	ck_assert_int_ne(system("ip rule | grep -q 'iif br4000'"), 0);
@@ -517,7 +477,7 @@ START_TEST(test_vni_mismatch_and_del)
 	struct evpn_dp_vni	 bad = l2;
 	char			 err[256];
 
-	sh("ip link add vx100 type vxlan id 200 local 10.0.0.1 dstport 4789");
+	kt_sh("ip link add vx100 type vxlan id 200 local 10.0.0.1 dstport 4789");
 	ck_assert_int_eq(ops->vni_add(ops->ctx, &l2, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "vx100: exists with VNI 200, config says 100");
 	/* An adopted device stays on vni_del; a created one goes. */
@@ -531,46 +491,23 @@ START_TEST(test_vni_mismatch_and_del)
 }
 END_TEST
 
-static void
-send_arp_request(const char *ifname, const struct macaddr *m, const char *sip,
-    const char *tip)
-{
-	uint8_t			 f[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	struct ipaddr		 s = ip(sip), t = ip(tip);
-	struct sockaddr_ll	 sll = { .sll_family = AF_PACKET,
-	    .sll_ifindex = (int)if_nametoindex(ifname), .sll_halen = 6 };
-	static const uint8_t	 arp_hdr[] = { 0x08, 0x06, 0, 1, 0x08, 0, 6, 4,
-	    0, 1 };
-	int			 fd;
-
-	memcpy(f + 6, m->b, 6);
-	memcpy(f + 12, arp_hdr, sizeof(arp_hdr));
-	memcpy(f + 22, m->b, 6);
-	memcpy(f + 28, s.u.b, 4);
-	memcpy(f + 38, t.u.b, 4);
-	ck_assert_int_ge(fd = socket(AF_PACKET, SOCK_RAW, 0), 0);
-	ck_assert_int_eq(sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll,
-	    sizeof(sll)), (ssize_t)sizeof(f));
-	close(fd);
-}
-
 START_TEST(test_local_learning)
 {
-	struct macaddr	 host = mac("02:00:00:00:00:aa");
+	struct macaddr	 host = kt_mac("02:00:00:00:00:aa");
 
 	vni_add(&l2);
 	/* veth1 is the host; without IPv6 it sends nothing of its own
 	 * (DAD, MLD) that could bring its MAC back after the delete. */
-	sh("ip link add veth0 type veth peer name veth1 address "
+	kt_sh("ip link add veth0 type veth peer name veth1 address "
 	    "02:00:00:00:00:aa");
-	sh("sysctl -qw net.ipv6.conf.veth1.disable_ipv6=1");
-	sh("ip link set veth0 master br100 up");
-	sh("ip link set veth1 up");
-	sh("ip addr add 10.1.1.1/24 dev br100");
+	kt_sh("sysctl -qw net.ipv6.conf.veth1.disable_ipv6=1");
+	kt_sh("ip link set veth0 master br100 up");
+	kt_sh("ip link set veth1 up");
+	kt_sh("ip addr add 10.1.1.1/24 dev br100");
 	/* A remote MAC we install must not come back as learned. */
 	push_full_state();
 	settle();
-	send_arp_request("veth1", &host, "10.1.1.9", "10.1.1.1");
+	kt_send_arp("veth1", "02:00:00:00:00:aa", "10.1.1.9", "10.1.1.1");
 	for (int i = 0; i < 10 && !(learned("02:00:00:00:00:aa", NULL) &&
 	    learned("02:00:00:00:00:aa", "10.1.1.9")); i++)
 		nl_events_poll(dataplane_nl(dp), 100);
@@ -578,7 +515,7 @@ START_TEST(test_local_learning)
 	ck_assert(learned("02:00:00:00:00:aa", NULL));
 	ck_assert(learned("02:00:00:00:00:aa", "10.1.1.9"));
 	ck_assert_uint_eq(learned_count(&host), 0);
-	sh("bridge fdb del 02:00:00:00:00:aa dev veth0 master");
+	kt_sh("bridge fdb del 02:00:00:00:00:aa dev veth0 master");
 	nl_events_poll(dataplane_nl(dp), 200);
 	/* The MAC went, and its IP with it. */
 	ck_assert_uint_eq(learned_count(NULL), 0);
@@ -590,18 +527,18 @@ END_TEST
  * reads the bridge once, on the loop turn after vni_add. */
 START_TEST(test_learning_at_start)
 {
-	struct macaddr	 host = mac("02:00:00:00:00:bb");
+	struct macaddr	 host = kt_mac("02:00:00:00:00:bb");
 	struct evpn_dp_vni	 other = l2;
 
 	/* A set MAC: a bridge whose MAC follows its ports would change it
 	 * when vx100 joins, and the kernel flushes the neighbours of a
 	 * device whose address changes. */
-	sh("ip link add br100 address 02:00:00:00:00:01 type bridge");
-	sh("ip link add veth0 type veth peer name veth1");
-	sh("ip link set veth0 master br100 up");
-	sh("ip link set br100 up");
-	sh("bridge fdb add 02:00:00:00:00:bb dev veth0 master static");
-	sh("ip neigh add 10.1.1.11 lladdr 02:00:00:00:00:bb dev br100 "
+	kt_sh("ip link add br100 address 02:00:00:00:00:01 type bridge");
+	kt_sh("ip link add veth0 type veth peer name veth1");
+	kt_sh("ip link set veth0 master br100 up");
+	kt_sh("ip link set br100 up");
+	kt_sh("bridge fdb add 02:00:00:00:00:bb dev veth0 master static");
+	kt_sh("ip neigh add 10.1.1.11 lladdr 02:00:00:00:00:bb dev br100 "
 	    "nud reachable");
 	/* The events of the commands above come before the VNI exists:
 	 * read (and ignored) now, so only the start-up read can learn. */
@@ -636,8 +573,8 @@ START_TEST(test_resync_reinstalls)
 	push_full_state();
 	settle();
 	/* Lost behind our back (as if an event had been missed). */
-	sh("bridge fdb del 02:00:00:00:00:0b dev vx100 self master");
-	sh("ip neigh del 10.1.1.10 dev br100");
+	kt_sh("bridge fdb del 02:00:00:00:00:0b dev vx100 self master");
+	kt_sh("ip neigh del 10.1.1.10 dev br100");
 	resync();
 	ck_assert_int_eq(count_fdb("vx100", "02:00:00:00:00:0b", "10.0.0.13"),
 	    1);
@@ -673,8 +610,8 @@ count_lines(const char *cmd)
 static void
 push_many(void)
 {
-	struct ipaddr	 v1 = ip("10.0.0.12");
-	struct macaddr	 m = mac("02:00:00:01:00:00");
+	struct ipaddr	 v1 = kt_ip("10.0.0.12");
+	struct macaddr	 m = kt_mac("02:00:00:01:00:00");
 
 	for (int i = 0; i < MANY; i++) {
 		m.b[4] = (uint8_t)(i >> 8);
@@ -708,7 +645,7 @@ START_TEST(test_resync_in_slices)
 	settle();
 	ck_assert_int_eq(count_lines("bridge fdb show dev vx100 self | "
 	    "grep 'dst 10.0.0.12'"), MANY);
-	sh("bridge fdb flush dev vx100 self");
+	kt_sh("bridge fdb flush dev vx100 self");
 	ck_assert_int_eq(count_lines("bridge fdb show dev vx100 self | "
 	    "grep 'dst 10.0.0.12'"), 0);
 	read_events();
@@ -777,7 +714,7 @@ START_TEST(test_view_without_netlink)
 	nl_get_counters(dataplane_nl(dp), &c);
 	before = c.sync;
 	ck_assert(first_vni().br_up);
-	sh("ip link set br100 down");
+	kt_sh("ip link set br100 down");
 	read_events();
 	ck_assert(!first_vni().br_up);
 	ck_assert(first_vni().vx_up);
@@ -811,7 +748,7 @@ route_of(const char *dst)
 	size_t		 i;
 
 	out[0] = '\0';
-	j = run_json("ip -j route show table 100");
+	j = kt_json("ip -j route show table 100");
 	json_array_foreach(j, i, e) {
 		if (strcmp(json_string_value(json_object_get(e, "dst")), dst))
 			continue;
@@ -841,11 +778,11 @@ read_events(void)
 START_TEST(test_static_route_left_alone)
 {
 	struct prefix	 p;
-	struct ipaddr	 vtep = ip("10.0.0.12");
-	struct macaddr	 rmac = mac("02:00:00:00:12:00");
+	struct ipaddr	 vtep = kt_ip("10.0.0.12");
+	struct macaddr	 rmac = kt_mac("02:00:00:00:12:00");
 
 	vni_add(&l3);
-	sh("ip route add 10.2.0.0/24 dev br4000 table 100 proto static");
+	kt_sh("ip route add 10.2.0.0/24 dev br4000 table 100 proto static");
 	read_events();
 	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p, false), 0);
 	ops->route_set(ops->ctx, &l3, &p, &vtep, &rmac);
@@ -859,7 +796,7 @@ START_TEST(test_static_route_left_alone)
 	ck_assert_int_eq(blocked("route"), 0);
 
 	ops->route_set(ops->ctx, &l3, &p, &vtep, &rmac);
-	sh("ip route del 10.2.0.0/24 table 100");
+	kt_sh("ip route del 10.2.0.0/24 table 100");
 	read_events();
 	ck_assert_str_eq(route_of("10.2.0.0/24"), "10.0.0.12|br4000|237");
 	ck_assert_int_eq(installed("route"), 1);
@@ -867,7 +804,7 @@ START_TEST(test_static_route_left_alone)
 
 	/* Added behind our back: ours stays ours until it is replaced,
 	 * then the key is theirs. */
-	sh("ip route replace 10.2.0.0/24 dev br4000 table 100 proto static");
+	kt_sh("ip route replace 10.2.0.0/24 dev br4000 table 100 proto static");
 	read_events();
 	ck_assert_int_eq(blocked("route"), 1);
 	ops->route_del(ops->ctx, &l3, &p);
@@ -881,14 +818,14 @@ END_TEST
  * deleted; ours carry extern_learn and our protocol. */
 START_TEST(test_foreign_neighbours_left_alone)
 {
-	struct macaddr	 a = mac("02:00:00:00:00:0a");
-	struct ipaddr	 st = ip("10.1.1.20"), zb = ip("10.1.1.21");
+	struct macaddr	 a = kt_mac("02:00:00:00:00:0a");
+	struct ipaddr	 st = kt_ip("10.1.1.20"), zb = kt_ip("10.1.1.21");
 	json_t		*j;
 
 	vni_add(&l2);
-	sh("ip neigh add 10.1.1.20 lladdr 02:00:00:00:00:ee dev br100 "
+	kt_sh("ip neigh add 10.1.1.20 lladdr 02:00:00:00:00:ee dev br100 "
 	    "nud permanent");
-	sh("ip neigh add 10.1.1.21 lladdr 02:00:00:00:00:ef dev br100 "
+	kt_sh("ip neigh add 10.1.1.21 lladdr 02:00:00:00:00:ef dev br100 "
 	    "nud noarp extern_learn proto zebra");
 	read_events();
 	ops->neigh_set(ops->ctx, &l2, &st, &a);
@@ -899,14 +836,14 @@ START_TEST(test_foreign_neighbours_left_alone)
 	ops->neigh_del(ops->ctx, &l2, &st, &a);
 	ops->neigh_del(ops->ctx, &l2, &zb, &a);
 	settle();
-	j = run_json("ip -j neigh show dev br100");
+	j = kt_json("ip -j neigh show dev br100");
 	ck_assert_int_eq(json_array_size(j), 3);
 	json_decref(j);
-	sh("ip neigh show dev br100 | grep -q '10.1.1.20 lladdr "
+	kt_sh("ip neigh show dev br100 | grep -q '10.1.1.20 lladdr "
 	    "02:00:00:00:00:ee PERMANENT'");
-	sh("ip neigh show dev br100 | grep -q '10.1.1.21 lladdr "
+	kt_sh("ip neigh show dev br100 | grep -q '10.1.1.21 lladdr "
 	    "02:00:00:00:00:ef extern_learn NOARP proto zebra'");
-	sh("ip neigh show dev br100 | grep -q '10.1.1.10 lladdr "
+	kt_sh("ip neigh show dev br100 | grep -q '10.1.1.10 lladdr "
 	    "02:00:00:00:00:0a extern_learn NOARP proto 237'");
 }
 END_TEST
@@ -915,16 +852,16 @@ END_TEST
  * port, keep their place when a remote route claims the MAC. */
 START_TEST(test_static_fdb_left_alone)
 {
-	struct macaddr	 c = mac("02:00:00:00:00:0c");
-	struct macaddr	 d = mac("02:00:00:00:00:0d");
-	struct ipaddr	 v1 = ip("10.0.0.12");
+	struct macaddr	 c = kt_mac("02:00:00:00:00:0c");
+	struct macaddr	 d = kt_mac("02:00:00:00:00:0d");
+	struct ipaddr	 v1 = kt_ip("10.0.0.12");
 
 	vni_add(&l2);
-	sh("ip link add veth0 type veth peer name veth1");
-	sh("ip link set veth0 master br100 up");
-	sh("bridge fdb add 02:00:00:00:00:0c dev vx100 dst 10.0.0.99 self "
+	kt_sh("ip link add veth0 type veth peer name veth1");
+	kt_sh("ip link set veth0 master br100 up");
+	kt_sh("bridge fdb add 02:00:00:00:00:0c dev vx100 dst 10.0.0.99 self "
 	    "static");
-	sh("bridge fdb add 02:00:00:00:00:0d dev veth0 master static");
+	kt_sh("bridge fdb add 02:00:00:00:00:0d dev veth0 master static");
 	read_events();
 	ops->mac_set(ops->ctx, &l2, &c, &v1, false);
 	ops->mac_set(ops->ctx, &l2, &d, &v1, false);
@@ -952,8 +889,8 @@ END_TEST
 START_TEST(test_adoption_keeps_to_its_vni)
 {
 	struct evpn_dp_vni	 other = l2;
-	struct macaddr		 a = mac("02:00:00:00:00:0a");
-	struct ipaddr		 v1 = ip("10.0.0.12");
+	struct macaddr		 a = kt_mac("02:00:00:00:00:0a");
+	struct ipaddr		 v1 = kt_ip("10.0.0.12");
 
 	vni_add(&l2);
 	push_full_state();
@@ -977,11 +914,11 @@ END_TEST
 START_TEST(test_restart_adopts_routes)
 {
 	struct prefix	 p1, p2;
-	struct ipaddr	 vtep = ip("10.0.0.12");
-	struct macaddr	 rmac = mac("02:00:00:00:12:00");
+	struct ipaddr	 vtep = kt_ip("10.0.0.12");
+	struct macaddr	 rmac = kt_mac("02:00:00:00:12:00");
 
 	vni_add(&l3);
-	sh("ip route add 10.9.0.0/24 dev br4000 table 100 proto static");
+	kt_sh("ip route add 10.9.0.0/24 dev br4000 table 100 proto static");
 	ck_assert_int_eq(prefix_parse("10.2.0.0/24", &p1, false), 0);
 	ck_assert_int_eq(prefix_parse("10.3.0.0/24", &p2, false), 0);
 	ops->route_set(ops->ctx, &l3, &p1, &vtep, &rmac);
@@ -1033,19 +970,5 @@ dataplane_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	if (geteuid() != 0 || unshare(0) != 0) {
-		fprintf(stderr, "test_dataplane: needs root, skipped\n");
-		return 77;
-	}
-	if (getenv("CK_FORK") != NULL && strcmp(getenv("CK_FORK"), "no") == 0)
-		return 77;
-	log_init("test_dataplane", LOG_DEST_STDOUT, NULL, LOG_WARNING);
-	sr = srunner_create(dataplane_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return kt_main("test_dataplane", dataplane_suite);
 }

@@ -20,6 +20,7 @@
 #include "ipam/ipam.h"
 #include "tests/unit/fake_datastore.h"
 #include "tests/unit/fake_peer.h"
+#include "tests/unit/fixture.h"
 
 #define RR	"10.0.0.1"
 #define RR2	"10.0.0.3"
@@ -264,14 +265,8 @@ remote_mac(struct fp_conn *c, const char *rd, const char *mac,
     const char *vtep, const char *rt, int seq, bool sticky)
 {
 	struct evpn_route r = fp_macip(rd, mac, NULL, 100);
-	struct bgp_attrs a;
 
-	fp_attrs_vtep(&a, vtep, rt);
-	bgp_attrs_set_originator_id(&a, fp_ip4(vtep));
-	if (seq >= 0)
-		fp_attrs_mobility(&a, (uint32_t)seq, sticky);
-	fp_announce(c, &a, &r, 1);
-	bgp_attrs_clear(&a);
+	fp_announce_reflected(c, &r, vtep, rt, seq, sticky);
 }
 
 static json_t *
@@ -304,6 +299,18 @@ jint(json_t *o, const char *k)
 
 	ck_assert_msg(json_is_integer(v), "%s is not an integer", k);
 	return json_integer_value(v);
+}
+
+/* Routes "show bgp l2vpn evpn" lists for type (0: all) and VNI (0:
+ * all). */
+static json_int_t
+routes_total(int type, uint32_t vni)
+{
+	json_t *all = evpn_routes_json(w.evpn, type, vni);
+	json_int_t n = jint(all, "total");
+
+	json_decref(all);
+	return n;
 }
 
 /* ---- origination ------------------------------------------------------ */
@@ -436,15 +443,9 @@ START_TEST(test_origination_json)
 	json_decref(all);
 
 	/* Filters: type and VNI. */
-	all = evpn_routes_json(w.evpn, 2, 0);
-	ck_assert_int_eq(jint(all, "total"), 2);
-	json_decref(all);
-	all = evpn_routes_json(w.evpn, 0, 5000);
-	ck_assert_int_eq(jint(all, "total"), 1);
-	json_decref(all);
-	all = evpn_routes_json(w.evpn, 0, 100);
-	ck_assert_int_eq(jint(all, "total"), 3);
-	json_decref(all);
+	ck_assert_int_eq(routes_total(2, 0), 2);
+	ck_assert_int_eq(routes_total(0, 5000), 1);
+	ck_assert_int_eq(routes_total(0, 100), 3);
 }
 END_TEST
 
@@ -467,7 +468,7 @@ START_TEST(test_type3_bytes_match_frr)
 	    " exit-address-family\n"
 	    "exit\n";
 	uint8_t frr[512];
-	size_t n = fp_fixture("evpn_frr84_type3.hex", frr, sizeof(frr));
+	size_t n = fixture_hex("evpn_frr84_type3.hex", frr, sizeof(frr));
 	struct fp_conn *c;
 	const uint8_t *msg;
 	size_t len;
@@ -589,7 +590,7 @@ START_TEST(test_import_by_route_target)
 	struct fp_conn *c;
 	struct evpn_route t3 = fp_imet("10.0.0.2:1", "10.0.0.2");
 	struct bgp_attrs a;
-	json_t *m, *v, *vni, *routes;
+	json_t *m, *v, *vni;
 
 	fp_world_start(&w, derived_conf);
 	c = fp_establish(&w, RR, &rr1);
@@ -629,12 +630,8 @@ START_TEST(test_import_by_route_target)
 	json_decref(v);
 
 	/* All routes are in the RIB; the VNI view has the imported ones. */
-	routes = evpn_routes_json(w.evpn, 2, 0);
-	ck_assert_int_eq(jint(routes, "total"), 3);
-	json_decref(routes);
-	routes = evpn_routes_json(w.evpn, 2, 100);
-	ck_assert_int_eq(jint(routes, "total"), 2);
-	json_decref(routes);
+	ck_assert_int_eq(routes_total(2, 0), 3);
+	ck_assert_int_eq(routes_total(2, 100), 2);
 
 	/* Withdrawal leaves the VNI. */
 	{
@@ -688,9 +685,9 @@ START_TEST(test_import_frr_fixtures)
 	fp_world_start(&w, conf);
 	c = fp_establish(&w, "10.0.0.2", &leaf);
 	fp_run(&w);
-	n = fp_fixture("evpn_frr84_type2.hex", buf, sizeof(buf));
+	n = fixture_hex("evpn_frr84_type2.hex", buf, sizeof(buf));
 	fp_deliver(c, buf, n);
-	n = fp_fixture("evpn_frr84_type3.hex", buf, sizeof(buf));
+	n = fixture_hex("evpn_frr84_type3.hex", buf, sizeof(buf));
 	fp_deliver(c, buf, n);
 	fp_run(&w);
 	ck_assert_int_eq(fp_peer(&w, "10.0.0.2")->state, BGP_ST_ESTABLISHED);
@@ -711,9 +708,7 @@ START_TEST(test_import_frr_fixtures)
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(vni,
 	    "remoteVteps"), 0)), "10.0.0.2");
 	json_decref(v);
-	v = evpn_routes_json(w.evpn, 0, 0);
-	ck_assert_int_eq(jint(v, "total"), 6);	/* 5 of FRR's + our type 3 */
-	json_decref(v);
+	ck_assert_int_eq(routes_total(0, 0), 6);	/* 5 of FRR's + our type 3 */
 }
 END_TEST
 
@@ -725,15 +720,11 @@ remote_macip(struct fp_conn *c, const char *rd, const char *mac,
     const char *ip, const char *vtep, bool withdraw)
 {
 	struct evpn_route r = fp_macip(rd, mac, ip, 100);
-	struct bgp_attrs a;
 
-	fp_attrs_vtep(&a, vtep, "65000:100");
-	bgp_attrs_set_originator_id(&a, fp_ip4(vtep));
 	if (withdraw)
 		fp_withdraw(c, &r, 1);
 	else
-		fp_announce(c, &a, &r, 1);
-	bgp_attrs_clear(&a);
+		fp_announce_reflected(c, &r, vtep, "65000:100", -1, false);
 	fp_run(&w);
 }
 

@@ -121,14 +121,7 @@ static void
 remote(const struct evpn_route *r, const char *vtep, const char *rt, int seq,
     bool sticky)
 {
-	struct bgp_attrs a;
-
-	fp_attrs_vtep(&a, vtep, rt);
-	bgp_attrs_set_originator_id(&a, fp_ip4(vtep));
-	if (seq >= 0)
-		fp_attrs_mobility(&a, (uint32_t)seq, sticky);
-	fp_announce(rr, &a, r, 1);
-	bgp_attrs_clear(&a);
+	fp_announce_reflected(rr, r, vtep, rt, seq, sticky);
 	fp_run(&w);
 }
 

@@ -100,17 +100,6 @@ teardown(void)
 	log_path[0] = '\0';
 }
 
-/* Route number i: a MAC-only type 2 from VTEP 10.0.0.100. */
-static struct evpn_route
-route_n(unsigned i)
-{
-	char mac[MAC_STRLEN];
-
-	snprintf(mac, sizeof(mac), "02:00:00:%02x:%02x:%02x",
-	    (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
-	return fp_macip("10.0.0.100:1", mac, NULL, 100);
-}
-
 /* Announce routes first .. first+n-1 in one UPDATE. */
 static void
 announce_range(struct fp_conn *c, unsigned first, unsigned n)
@@ -120,21 +109,10 @@ announce_range(struct fp_conn *c, unsigned first, unsigned n)
 
 	ck_assert_uint_le(n, 64);
 	for (unsigned i = 0; i < n; i++)
-		r[i] = route_n(first + i);
+		r[i] = fp_route_n(first + i);
 	fp_attrs_vtep(&a, "10.0.0.100", "65000:100");
 	fp_announce(c, &a, r, n);
 	bgp_attrs_clear(&a);
-}
-
-static struct bgp_peer_info
-info(const char *addr)
-{
-	struct bgp_peer_info pi;
-	struct ipaddr a;
-
-	ck_assert_int_eq(ipaddr_parse(addr, &a), 0);
-	ck_assert_int_eq(bgp_peer_lookup(w.bgp, &a, &pi), 0);
-	return pi;
 }
 
 static size_t
@@ -237,7 +215,8 @@ START_TEST(test_max_prefix_cease_at_limit_plus_one)
 	fp_run(&w);
 	ck_assert_int_eq(pa->state, BGP_ST_ESTABLISHED);
 	ck_assert_uint_eq(fp_count_msgs(ca, BGP_MSG_NOTIFICATION), 0);
-	ck_assert_uint_eq(info(A).pfx_accepted[BGP_AID_L2VPN_EVPN], 5);
+	ck_assert_uint_eq(fp_peer_info(&w, A).pfx_accepted[BGP_AID_L2VPN_EVPN],
+	    5);
 	ck_assert_uint_eq(rib_routes(), 5);
 
 	announce_range(ca, 5, 1);		/* the sixth */
@@ -246,7 +225,7 @@ START_TEST(test_max_prefix_cease_at_limit_plus_one)
 	ck_assert_int_eq(pa->state, BGP_ST_IDLE);
 	fp_run(&w);
 	ck_assert_uint_eq(rib_routes(), 0);	/* its routes are gone */
-	pi = info(A);
+	pi = fp_peer_info(&w, A);
 	ck_assert(pi.pfx_overflow);
 	ck_assert_uint_eq(pi.pfx_restart_msec, 0);
 	ck_assert_uint_eq(pi.last_notify_sent.subcode, BGP_CEASE_MAX_PREFIX);
@@ -267,7 +246,7 @@ START_TEST(test_max_prefix_cease_at_limit_plus_one)
 	ck_assert_int_eq(bgp_peer_clear(w.bgp, &pa->conf.addr), 0);
 	ck_assert_int_eq(pa->state, BGP_ST_CONNECT);
 	ck_assert_int_eq(fp_connects, connects + 1);
-	ck_assert(!info(A).pfx_overflow);
+	ck_assert(!fp_peer_info(&w, A).pfx_overflow);
 }
 END_TEST
 
@@ -291,7 +270,7 @@ START_TEST(test_max_prefix_inside_one_update)
 	/* The other peer never saw the routes past the sixth. */
 	{
 		struct fp_update *u = xcalloc(1, sizeof(*u));
-		struct evpn_route seventh = route_n(6);
+		struct evpn_route seventh = fp_route_n(6);
 
 		while (fp_next_update(cd, false, u)) {
 			for (size_t i = 0; i < u->nreach; i++)
@@ -339,7 +318,8 @@ START_TEST(test_max_prefix_threshold_and_warning_only)
 	ck_assert_uint_eq(log_lines_with("peer 10.0.0.2: l2vpn evpn: "), 2);
 	ck_assert_int_eq(fp_peer(&w, B)->state, BGP_ST_ESTABLISHED);
 	ck_assert_uint_eq(fp_count_msgs(cb, BGP_MSG_NOTIFICATION), 0);
-	ck_assert_uint_eq(info(B).pfx_accepted[BGP_AID_L2VPN_EVPN], 10);
+	ck_assert_uint_eq(fp_peer_info(&w, B).pfx_accepted[BGP_AID_L2VPN_EVPN],
+	    10);
 	fp_run(&w);
 	ck_assert_uint_eq(rib_routes(), 15);
 }
@@ -357,16 +337,16 @@ START_TEST(test_max_prefix_restart_timer)
 	announce_range(cc, 0, 6);
 	expect_max_prefix_cease(cc, 5);
 	ck_assert_int_eq(pc->state, BGP_ST_IDLE);
-	ck_assert_uint_eq(info(C).pfx_restart_msec, 120000);
+	ck_assert_uint_eq(fp_peer_info(&w, C).pfx_restart_msec, 120000);
 	connects = fp_connects;
 	fp_advance(pc, 119 * 1000);
 	ck_assert_int_eq(pc->state, BGP_ST_IDLE);
 	ck_assert_int_eq(fp_connects, connects);
-	ck_assert_uint_eq(info(C).pfx_restart_msec, 1000);
+	ck_assert_uint_eq(fp_peer_info(&w, C).pfx_restart_msec, 1000);
 	fp_advance(pc, 1000);
 	ck_assert_int_eq(pc->state, BGP_ST_CONNECT);
 	ck_assert_int_eq(fp_connects, connects + 1);
-	ck_assert(!info(C).pfx_overflow);
+	ck_assert(!fp_peer_info(&w, C).pfx_overflow);
 	/* The new session counts its routes afresh. */
 	cc = fp_establish(&w, C, &rc);
 	announce_range(cc, 0, 5);
@@ -389,7 +369,7 @@ START_TEST(test_max_prefix_lowered_by_reload)
 	reconfigure(LIMITS_CONF("3"));
 	expect_max_prefix_cease(ca, 3);
 	ck_assert_int_eq(fp_peer(&w, A)->state, BGP_ST_IDLE);
-	ck_assert(info(A).pfx_overflow);
+	ck_assert(fp_peer_info(&w, A).pfx_overflow);
 }
 END_TEST
 
@@ -451,7 +431,7 @@ START_TEST(test_route_refresh_coalesced)
 	struct fp_conn *cd = fp_establish(&w, D, &rd);
 
 	for (unsigned i = 0; i < RR_ROUTES; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_add(&r);
 	}
@@ -501,7 +481,7 @@ unk_record(struct wbuf *wb, uint8_t type, size_t len, uint32_t fill)
 static void
 announce_unknown(struct fp_conn *c, unsigned i, const struct wbuf *recs)
 {
-	struct evpn_route r = route_n(i);
+	struct evpn_route r = fp_route_n(i);
 	struct bgp_attrs a;
 
 	fp_attrs_vtep(&a, "10.0.0.100", "65000:100");
@@ -515,7 +495,7 @@ announce_unknown(struct fp_conn *c, unsigned i, const struct wbuf *recs)
 static long
 kept_unknown(unsigned i)
 {
-	struct evpn_route r = route_n(i);
+	struct evpn_route r = fp_route_n(i);
 	const struct bgp_rib_path *p = bgp_rib_best(fp_lookup(&w, &r));
 
 	if (p == NULL)
@@ -536,7 +516,7 @@ START_TEST(test_unknown_attr_route_cap)
 	announce_unknown(cd, 0, &wb);
 	wbuf_free(&wb);
 	ck_assert_int_eq(kept_unknown(0), 104);
-	ck_assert_uint_eq(info(D).stats.unknown_attr_dropped, 1);
+	ck_assert_uint_eq(fp_peer_info(&w, D).stats.unknown_attr_dropped, 1);
 
 	/* Exactly the limit is kept; one byte more drops it (and the set
 	 * then has no unknown attribute at all). */
@@ -550,7 +530,7 @@ START_TEST(test_unknown_attr_route_cap)
 	announce_unknown(cd, 2, &wb);
 	wbuf_free(&wb);
 	ck_assert_int_eq(kept_unknown(2), 0);
-	ck_assert_uint_eq(info(D).stats.unknown_attr_dropped, 2);
+	ck_assert_uint_eq(fp_peer_info(&w, D).stats.unknown_attr_dropped, 2);
 	ck_assert_int_eq(fp_peer(&w, D)->state, BGP_ST_ESTABLISHED);
 }
 END_TEST
@@ -587,12 +567,12 @@ START_TEST(test_unknown_attr_memory_bounded)
 	ck_assert_int_eq(kept_unknown((unsigned)fit - 1), UNK_LEN + 4);
 	ck_assert_int_eq(kept_unknown((unsigned)fit), 0);
 	ck_assert_int_eq(kept_unknown(UNK_ROUTES - 1), 0);
-	ck_assert_uint_eq(info(D).stats.unknown_attr_dropped,
+	ck_assert_uint_eq(fp_peer_info(&w, D).stats.unknown_attr_dropped,
 	    UNK_ROUTES - fit);
 
 	/* Withdrawn routes give their room back. */
 	for (unsigned i = 0; i < 10; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		fp_withdraw(cd, &r, 1);
 	}
@@ -674,10 +654,10 @@ START_TEST(test_send_hold_drops_peer_that_stops_reading)
 	struct bgp_peer_info pi;
 	uint64_t ts;
 
-	ck_assert_uint_eq(info(D).send_hold_msec, 480 * 1000);
+	ck_assert_uint_eq(fp_peer_info(&w, D).send_hold_msec, 480 * 1000);
 	ts = stop_reading(pd, cd);
 	expect_dropped_after(pd, cd, ts, 480 * 1000);
-	pi = info(D);
+	pi = fp_peer_info(&w, D);
 	ck_assert_str_eq(pi.last_reset, "Send Hold Timer Expired");
 	ck_assert_uint_eq(pi.last_notify_sent.code, BGP_ERR_SEND_HOLD);
 	/* An error like any other: it comes back after IdleHold. */
@@ -709,7 +689,7 @@ START_TEST(test_send_hold_configured)
 	struct bgp_peer *pe = fp_peer(&w, E);
 	uint64_t ts;
 
-	ck_assert_uint_eq(info(E).send_hold_msec, 60 * 1000);
+	ck_assert_uint_eq(fp_peer_info(&w, E).send_hold_msec, 60 * 1000);
 	ts = stop_reading(pe, ce);
 	expect_dropped_after(pe, ce, ts, 60 * 1000);
 }

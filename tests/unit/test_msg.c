@@ -12,6 +12,7 @@
 
 #include "bgpd/bgp_msg.h"
 #include "evpn/evpn_int.h"
+#include "tests/unit/fixture.h"
 
 #define MARKER	"ffffffffffffffffffffffffffffffff"
 
@@ -68,39 +69,6 @@ assert_notify(const struct bgp_notify *n, uint8_t code, uint8_t subcode,
 	ck_assert_uint_eq(n->datalen, len);
 	if (len > 0)
 		ck_assert_mem_eq(n->data, want, len);
-}
-
-/* Reads the idx-th (from 0) hex line of a fixture; '#' lines are
- * comments. */
-static size_t
-load_fixture_line(const char *name, int idx, uint8_t *out, size_t max)
-{
-	const char *top = getenv("top_srcdir");
-	char path[1024], line[8192];
-	size_t n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/tests/fixtures/%s", top ? top : ".",
-	    name);
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (line[0] == '#' || line[0] == '\n')
-			continue;
-		if (idx-- == 0) {
-			n = hex2bin(line, out, max);
-			break;
-		}
-	}
-	fclose(f);
-	ck_assert_msg(n > 0, "%s: no line %d", name, idx);
-	return n;
-}
-
-static size_t
-load_fixture(const char *name, uint8_t *out, size_t max)
-{
-	return load_fixture_line(name, 0, out, max);
 }
 
 /* ---- header ------------------------------------------------------------ */
@@ -298,7 +266,7 @@ START_TEST(test_open_frr_fixture)
 	uint16_t len;
 	size_t n;
 
-	n = load_fixture("frr84_open_evpn.hex", msg, sizeof(msg));
+	n = fixture_hex_line("frr84_open_evpn.hex", 0, msg, sizeof(msg));
 	ck_assert_uint_eq(n, 98);
 	ck_assert_int_eq(bgp_hdr_parse(msg, 4096, &type, &len, &err), 0);
 	ck_assert_uint_eq(type, BGP_MSG_OPEN);
@@ -341,7 +309,7 @@ START_TEST(test_open_layout_matches_frr)
 	struct wbuf wb;
 	size_t n;
 
-	n = load_fixture("frr84_open_evpn.hex", frr, sizeof(frr));
+	n = fixture_hex_line("frr84_open_evpn.hex", 0, frr, sizeof(frr));
 	ck_assert_uint_eq(n, 98);
 	memset(&o, 0, sizeof(o));
 	o.version = 4;
@@ -383,7 +351,7 @@ START_TEST(test_open_truncated)
 	struct bgp_notify err;
 	size_t n, body;
 
-	n = load_fixture("frr84_open_evpn.hex", msg, sizeof(msg));
+	n = fixture_hex_line("frr84_open_evpn.hex", 0, msg, sizeof(msg));
 	body = n - BGP_HDR_LEN;
 	for (size_t cut = 0; cut < body; cut++) {
 		uint8_t *copy = malloc(cut ? cut : 1);
@@ -669,7 +637,7 @@ START_TEST(test_open_errors_match_frr)
 		ck_assert_int_eq(bgp_open_validate(&o, &pol, &err), -1);
 		wbuf_reset(&wb);
 		bgp_notify_encode(&wb, &err);
-		n = load_fixture_line("frr84_notify_open_errors.hex", i, frr,
+		n = fixture_hex_line("frr84_notify_open_errors.hex", i, frr,
 		    sizeof(frr));
 		ck_assert_uint_eq(wb.len, n);
 		ck_assert_mem_eq(wb.data, frr, n);

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <linux/neighbour.h>
-#include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -25,6 +24,7 @@
 #include "common/addr.h"
 #include "common/log.h"
 #include "netlink/nl.h"
+#include "tests/unit/kernel_test.h"
 
 #define MAX_SEEN	64
 
@@ -82,30 +82,6 @@ on_overrun(void *arg)
 	seen.overruns++;
 }
 
-static void
-sh(const char *cmd)
-{
-	ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
-}
-
-static json_t *
-run_json(const char *cmd)
-{
-	char		 buf[1 << 20];
-	size_t		 n;
-	FILE		*p = popen(cmd, "r");
-	json_error_t	 jerr;
-	json_t		*j;
-
-	ck_assert_ptr_nonnull(p);
-	n = fread(buf, 1, sizeof(buf) - 1, p);
-	buf[n] = '\0';
-	pclose(p);
-	j = json_loads(buf, 0, &jerr);
-	ck_assert_msg(j != NULL, "%s: not JSON: %s", cmd, buf);
-	return j;
-}
-
 /* A fresh namespace with lo up, and a context on it. */
 static void
 setup(void)
@@ -115,7 +91,7 @@ setup(void)
 	char			 err[256];
 
 	ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
-	sh("ip link set lo up");
+	kt_sh("ip link set lo up");
 	memset(&seen, 0, sizeof(seen));
 	base = event_base_new();
 	nl = nl_create(base, &cb, err, sizeof(err));
@@ -129,29 +105,11 @@ teardown(void)
 	event_base_free(base);
 }
 
-static struct ipaddr
-ip(const char *s)
-{
-	struct ipaddr	 a;
-
-	ck_assert_int_eq(ipaddr_parse(s, &a), 0);
-	return a;
-}
-
-static struct macaddr
-mac(const char *s)
-{
-	struct macaddr	 m;
-
-	ck_assert_int_eq(mac_parse(s, &m), 0);
-	return m;
-}
-
 /* vx100 (VNI 100, local 10.0.0.1) in br100, both up. */
 static void
 make_l2(int *vx, int *br, bool suppress)
 {
-	struct nl_vxlan_params	 p = { "vx100", 100, ip("10.0.0.1"), 0, 0 };
+	struct nl_vxlan_params	 p = { "vx100", 100, kt_ip("10.0.0.1"), 0, 0 };
 	char			 err[256];
 	bool			 created;
 
@@ -168,8 +126,8 @@ make_l2(int *vx, int *br, bool suppress)
 
 START_TEST(test_vxlan_create_and_adopt)
 {
-	struct nl_vxlan_params	 p = { "vx100", 100, ip("10.0.0.1"), 0, 1450 };
-	struct macaddr		 bmac = mac("02:aa:bb:cc:dd:01");
+	struct nl_vxlan_params	 p = { "vx100", 100, kt_ip("10.0.0.1"), 0, 1450 };
+	struct macaddr		 bmac = kt_mac("02:aa:bb:cc:dd:01");
 	json_t			*j, *l, *info, *slave;
 	char			 err[256];
 	bool			 created;
@@ -179,7 +137,7 @@ START_TEST(test_vxlan_create_and_adopt)
 	ck_assert_int_eq(nl_bridge_ensure(nl, "br100", &bmac, &created, &br,
 	    err, sizeof(err)), 0);
 	ck_assert(!created);
-	j = run_json("ip -j -d link show vx100");
+	j = kt_json("ip -j -d link show vx100");
 	l = json_array_get(j, 0);
 	info = json_object_get(json_object_get(l, "linkinfo"), "info_data");
 	slave = json_object_get(json_object_get(l, "linkinfo"),
@@ -195,7 +153,7 @@ START_TEST(test_vxlan_create_and_adopt)
 	ck_assert(json_is_true(json_object_get(slave, "neigh_suppress")));
 	ck_assert(json_is_false(json_object_get(slave, "learning")));
 	json_decref(j);
-	j = run_json("ip -j link show br100");
+	j = kt_json("ip -j link show br100");
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j,
 	    0), "address")), "02:aa:bb:cc:dd:01");
 	json_decref(j);
@@ -212,28 +170,28 @@ END_TEST
 
 START_TEST(test_vxlan_mismatch)
 {
-	struct nl_vxlan_params	 p = { "vx100", 100, ip("10.0.0.1"), 0, 0 };
+	struct nl_vxlan_params	 p = { "vx100", 100, kt_ip("10.0.0.1"), 0, 0 };
 	char			 err[256];
 	bool			 created;
 	int			 ifindex;
 
-	sh("ip link add vx100 type vxlan id 200 local 10.0.0.1 dstport 4789");
+	kt_sh("ip link add vx100 type vxlan id 200 local 10.0.0.1 dstport 4789");
 	ck_assert_int_eq(nl_vxlan_ensure(nl, &p, &created, &ifindex, err,
 	    sizeof(err)), -1);
 	ck_assert_str_eq(err, "vx100: exists with VNI 200, config says 100");
 	p.vni = 200;
-	p.local = ip("10.0.0.2");
+	p.local = kt_ip("10.0.0.2");
 	ck_assert_int_eq(nl_vxlan_ensure(nl, &p, &created, &ifindex, err,
 	    sizeof(err)), -1);
 	ck_assert_str_eq(err,
 	    "vx100: exists with local 10.0.0.1, config says 10.0.0.2");
-	p.local = ip("10.0.0.1");
+	p.local = kt_ip("10.0.0.1");
 	p.dstport = 4790;
 	ck_assert_int_eq(nl_vxlan_ensure(nl, &p, &created, &ifindex, err,
 	    sizeof(err)), -1);
 	ck_assert_str_eq(err,
 	    "vx100: exists with dstport 4789, config says 4790");
-	sh("ip link add br9 type bridge");
+	kt_sh("ip link add br9 type bridge");
 	p.name = "br9";
 	ck_assert_int_eq(nl_vxlan_ensure(nl, &p, &created, &ifindex, err,
 	    sizeof(err)), -1);
@@ -292,8 +250,8 @@ has_flag(json_t *e, const char *flag)
 
 START_TEST(test_fdb_replace_delete)
 {
-	struct macaddr		 m = mac("02:00:00:00:00:05");
-	struct ipaddr		 dst = ip("10.0.0.12");
+	struct macaddr		 m = kt_mac("02:00:00:00:00:05");
+	struct ipaddr		 dst = kt_ip("10.0.0.12");
 	struct fdb_list		*l = calloc(1, sizeof(*l));
 	struct nl_counters	 c;
 	json_t			*j, *e;
@@ -302,7 +260,7 @@ START_TEST(test_fdb_replace_delete)
 	make_l2(&vx, &br, false);
 	nl_fdb_replace(nl, vx, &m, &dst, false);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("bridge -j fdb show dev vx100");
+	j = kt_json("bridge -j fdb show dev vx100");
 	ck_assert_ptr_nonnull(e = fdb_find(j, "02:00:00:00:00:05",
 	    "10.0.0.12"));
 	ck_assert(has_flag(e, "self") && has_flag(e, "extern_learn"));
@@ -333,7 +291,7 @@ START_TEST(test_fdb_replace_delete)
 	nl_fdb_delete(nl, vx, &m);
 	nl_fdb_replace(nl, vx, &m, &dst, true);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("bridge -j fdb show dev vx100");
+	j = kt_json("bridge -j fdb show dev vx100");
 	e = fdb_find(j, "02:00:00:00:00:05", "10.0.0.12");
 	ck_assert_str_eq(json_string_value(json_object_get(e, "state")),
 	    "permanent");
@@ -342,7 +300,7 @@ START_TEST(test_fdb_replace_delete)
 
 	nl_fdb_delete(nl, vx, &m);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("bridge -j fdb show dev vx100");
+	j = kt_json("bridge -j fdb show dev vx100");
 	ck_assert_ptr_null(fdb_find(j, "02:00:00:00:00:05", "10.0.0.12"));
 	ck_assert_ptr_null(fdb_find(j, "02:00:00:00:00:05", NULL));
 	json_decref(j);
@@ -358,7 +316,7 @@ END_TEST
 
 START_TEST(test_flood_append)
 {
-	struct ipaddr	 a = ip("10.0.0.12"), b = ip("10.0.0.13");
+	struct ipaddr	 a = kt_ip("10.0.0.12"), b = kt_ip("10.0.0.13");
 	json_t		*j, *e;
 	int		 vx, br;
 
@@ -366,7 +324,7 @@ START_TEST(test_flood_append)
 	nl_flood_append(nl, vx, &a);
 	nl_flood_append(nl, vx, &b);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("bridge -j fdb show dev vx100");
+	j = kt_json("bridge -j fdb show dev vx100");
 	ck_assert_ptr_nonnull(e = fdb_find(j, "00:00:00:00:00:00",
 	    "10.0.0.12"));
 	ck_assert(has_flag(e, "extern_learn"));
@@ -374,7 +332,7 @@ START_TEST(test_flood_append)
 	json_decref(j);
 	nl_flood_delete(nl, vx, &a);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("bridge -j fdb show dev vx100");
+	j = kt_json("bridge -j fdb show dev vx100");
 	ck_assert_ptr_null(fdb_find(j, "00:00:00:00:00:00", "10.0.0.12"));
 	ck_assert_ptr_nonnull(fdb_find(j, "00:00:00:00:00:00", "10.0.0.13"));
 	json_decref(j);
@@ -409,8 +367,8 @@ keep_extern_learned(struct neigh_list *l)
 
 START_TEST(test_neigh_replace_delete)
 {
-	struct ipaddr		 a4 = ip("10.1.1.5"), a6 = ip("2001:db8::5");
-	struct macaddr		 m = mac("02:00:00:00:00:05");
+	struct ipaddr		 a4 = kt_ip("10.1.1.5"), a6 = kt_ip("2001:db8::5");
+	struct macaddr		 m = kt_mac("02:00:00:00:00:05");
 	struct neigh_list	 l = { .n = 0 };
 	json_t			*j, *e;
 	int			 vx, br;
@@ -419,7 +377,7 @@ START_TEST(test_neigh_replace_delete)
 	nl_neigh_replace(nl, br, &a4, &m);
 	nl_neigh_replace(nl, br, &a6, &m);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("ip -j -4 neigh show dev br100");
+	j = kt_json("ip -j -4 neigh show dev br100");
 	ck_assert_int_eq(json_array_size(j), 1);
 	e = json_array_get(j, 0);
 	ck_assert_str_eq(json_string_value(json_object_get(e, "dst")),
@@ -444,7 +402,7 @@ START_TEST(test_neigh_replace_delete)
 	}
 	nl_neigh_delete(nl, br, &a4);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("ip -j neigh show dev br100");
+	j = kt_json("ip -j neigh show dev br100");
 	ck_assert_int_eq(json_array_size(j), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j,
 	    0), "dst")), "2001:db8::5");
@@ -455,7 +413,7 @@ END_TEST
 START_TEST(test_route_and_rule)
 {
 	struct prefix	 p4, p6;
-	struct ipaddr	 gw = ip("10.0.0.12");
+	struct ipaddr	 gw = kt_ip("10.0.0.12");
 	json_t		*j, *e;
 	char		 err[256];
 	int		 vx, br;
@@ -468,7 +426,7 @@ START_TEST(test_route_and_rule)
 	nl_route_replace(nl, 100, &p4, &gw, br);
 	nl_route_replace(nl, 100, &p6, &gw, br);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("ip -j route show table 100");
+	j = kt_json("ip -j route show table 100");
 	ck_assert_int_eq(json_array_size(j), 1);
 	e = json_array_get(j, 0);
 	ck_assert_str_eq(json_string_value(json_object_get(e, "dst")),
@@ -479,22 +437,22 @@ START_TEST(test_route_and_rule)
 	    "br100");
 	ck_assert(has_flag(e, "onlink"));
 	json_decref(j);
-	j = run_json("ip -j -6 route show table 100");
+	j = kt_json("ip -j -6 route show table 100");
 	e = json_array_get(j, 0);
 	ck_assert_str_eq(json_string_value(json_object_get(e, "gateway")),
 	    "::ffff:10.0.0.12");
 	json_decref(j);
 	nl_route_delete(nl, 100, &p4);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("ip -j route show table 100");
+	j = kt_json("ip -j route show table 100");
 	ck_assert_int_eq(json_array_size(j), 0);
 	json_decref(j);
 	/* A delete names our protocol: somebody else's route stays, and
 	 * its absence is no failure. */
-	sh("ip route add 10.2.0.0/24 dev br100 table 100 proto static");
+	kt_sh("ip route add 10.2.0.0/24 dev br100 table 100 proto static");
 	nl_route_delete(nl, 100, &p4);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("ip -j route show table 100");
+	j = kt_json("ip -j route show table 100");
 	ck_assert_int_eq(json_array_size(j), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j,
 	    0), "protocol")), "static");
@@ -511,7 +469,7 @@ START_TEST(test_route_and_rule)
 	/* Again: already there is not an error. */
 	ck_assert_int_eq(nl_rule_iif_add(nl, 1000, "br100", 100, err,
 	    sizeof(err)), 0);
-	j = run_json("ip -j rule");
+	j = kt_json("ip -j rule");
 	json_array_foreach(j, i, e)
 		if (json_integer_value(json_object_get(e, "priority")) == 1000) {
 			ck_assert_str_eq(json_string_value(json_object_get(e,
@@ -524,7 +482,7 @@ START_TEST(test_route_and_rule)
 	json_decref(j);
 	ck_assert_int_eq(nl_rule_iif_delete(nl, 1000, "br100", 100, err,
 	    sizeof(err)), 0);
-	j = run_json("ip -j -6 rule");
+	j = kt_json("ip -j -6 rule");
 	json_array_foreach(j, i, e)
 		ck_assert_int_ne(json_integer_value(json_object_get(e,
 		    "priority")), 1000);
@@ -538,24 +496,24 @@ END_TEST
  * the bridge's local entry alone. */
 START_TEST(test_fdb_delete_after_local_takeover)
 {
-	struct macaddr		 m = mac("02:00:00:00:00:07");
-	struct ipaddr		 dst = ip("10.0.0.12");
+	struct macaddr		 m = kt_mac("02:00:00:00:00:07");
+	struct ipaddr		 dst = kt_ip("10.0.0.12");
 	struct nl_counters	 c;
 	json_t			*j, *e;
 	int			 vx, br;
 
 	make_l2(&vx, &br, false);
-	sh("ip link add veth0 type veth peer name veth1");
-	sh("ip link set veth0 master br100 up");
+	kt_sh("ip link add veth0 type veth peer name veth1");
+	kt_sh("ip link set veth0 master br100 up");
 	nl_fdb_replace(nl, vx, &m, &dst, false);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	sh("bridge fdb replace 02:00:00:00:00:07 dev veth0 master static");
+	kt_sh("bridge fdb replace 02:00:00:00:00:07 dev veth0 master static");
 	nl_fdb_delete(nl, vx, &m);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	j = run_json("bridge -j fdb show dev vx100");
+	j = kt_json("bridge -j fdb show dev vx100");
 	ck_assert_ptr_null(fdb_find(j, "02:00:00:00:00:07", NULL));
 	json_decref(j);
-	j = run_json("bridge -j fdb show dev veth0");
+	j = kt_json("bridge -j fdb show dev veth0");
 	ck_assert_ptr_nonnull(e = fdb_find(j, "02:00:00:00:00:07", NULL));
 	ck_assert_str_eq(json_string_value(json_object_get(e, "master")),
 	    "br100");
@@ -569,8 +527,8 @@ END_TEST
 
 START_TEST(test_failure_counted)
 {
-	struct macaddr		 m = mac("02:00:00:00:00:05");
-	struct ipaddr		 dst = ip("10.0.0.12");
+	struct macaddr		 m = kt_mac("02:00:00:00:00:05");
+	struct ipaddr		 dst = kt_ip("10.0.0.12");
 	struct nl_counters	 c;
 	int			 vx, br;
 
@@ -610,8 +568,8 @@ START_TEST(test_batch_on_event_loop)
 {
 	struct fdb_list		*l = calloc(1, sizeof(*l));
 	struct nl_counters	 c;
-	struct ipaddr		 dst = ip("10.0.0.12");
-	struct macaddr		 m = mac("02:00:00:00:00:00");
+	struct ipaddr		 dst = kt_ip("10.0.0.12");
+	struct macaddr		 m = kt_mac("02:00:00:00:00:00");
 	int			 vx, br, self = 0;
 
 	make_l2(&vx, &br, false);
@@ -635,32 +593,6 @@ START_TEST(test_batch_on_event_loop)
 }
 END_TEST
 
-/* An ARP request from a host behind ifname, as raw bytes on the wire. */
-static void
-send_arp_request(const char *ifname, const char *smac, const char *sip,
-    const char *tip)
-{
-	uint8_t			 f[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	struct macaddr		 m = mac(smac);
-	struct ipaddr		 s = ip(sip), t = ip(tip);
-	struct sockaddr_ll	 sll = { .sll_family = AF_PACKET,
-	    .sll_ifindex = (int)if_nametoindex(ifname), .sll_halen = 6 };
-	static const uint8_t	 arp_hdr[] = { 0x08, 0x06, 0, 1, 0x08, 0, 6, 4,
-	    0, 1 };
-	int			 fd;
-
-	memcpy(f + 6, m.b, 6);
-	memcpy(f + 12, arp_hdr, sizeof(arp_hdr));
-	memcpy(f + 22, m.b, 6);
-	memcpy(f + 28, s.u.b, 4);
-	memcpy(f + 38, t.u.b, 4);
-	memset(sll.sll_addr, 0xff, 6);
-	ck_assert_int_ge(fd = socket(AF_PACKET, SOCK_RAW, 0), 0);
-	ck_assert_int_eq(sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll,
-	    sizeof(sll)), (ssize_t)sizeof(f));
-	close(fd);
-}
-
 START_TEST(test_events_local_learning)
 {
 	int	 vx, br, veth;
@@ -671,11 +603,11 @@ START_TEST(test_events_local_learning)
 	 * MAC from its first frames (IPv6 autoconfiguration) before ours,
 	 * and an entry that stays sends no second event. */
 	seen.nfdb = seen.nneigh = 0;
-	sh("ip link add veth0 type veth peer name veth1 address "
+	kt_sh("ip link add veth0 type veth peer name veth1 address "
 	    "02:00:00:00:00:aa");
-	sh("ip link set veth0 master br100 up");
-	sh("ip link set veth1 up");
-	sh("ip addr add 10.1.1.1/24 dev br100");
+	kt_sh("ip link set veth0 master br100 up");
+	kt_sh("ip link set veth1 up");
+	kt_sh("ip addr add 10.1.1.1/24 dev br100");
 	veth = nl_link_index(nl, "veth0");
 	nl_events_poll(nl, 100);
 	ck_assert_int_gt(seen.link_added, 0);
@@ -685,7 +617,7 @@ START_TEST(test_events_local_learning)
 		/* Again now and then: a frame sent before the new port
 		 * has carrier teaches nothing. */
 		if (i % 5 == 0)
-			send_arp_request("veth1", "02:00:00:00:00:aa",
+			kt_send_arp("veth1", "02:00:00:00:00:aa",
 			    "10.1.1.9", "10.1.1.1");
 		nl_events_poll(nl, 100);
 		for (int k = 0; k < seen.nfdb; k++)
@@ -705,7 +637,7 @@ START_TEST(test_events_local_learning)
 	ck_assert(fdb);
 	ck_assert(neigh);
 	seen.fdb_removed = 0;
-	sh("bridge fdb del 02:00:00:00:00:aa dev veth0 master");
+	kt_sh("bridge fdb del 02:00:00:00:00:aa dev veth0 master");
 	nl_events_poll(nl, 200);
 	ck_assert_int_eq(seen.fdb_removed, 1);
 }
@@ -749,8 +681,8 @@ END_TEST
 START_TEST(test_route_events_and_protocol)
 {
 	struct prefix	 p;
-	struct ipaddr	 gw = ip("10.0.0.12"), h = ip("10.1.1.7");
-	struct macaddr	 m = mac("02:00:00:00:00:07");
+	struct ipaddr	 gw = kt_ip("10.0.0.12"), h = kt_ip("10.1.1.7");
+	struct macaddr	 m = kt_mac("02:00:00:00:00:07");
 	struct dump_routes { int ours, static_, other; } d = { 0 };
 	int		 vx, br;
 
@@ -760,8 +692,8 @@ START_TEST(test_route_events_and_protocol)
 	nl_route_replace(nl, 100, &p, &gw, br);
 	nl_neigh_replace(nl, br, &h, &m);
 	ck_assert_int_eq(nl_wait_idle(nl, 2000), 0);
-	sh("ip route add 10.3.0.0/24 dev br100 table 100 proto static");
-	sh("ip route add 10.4.0.0/24 dev br100 table 101");
+	kt_sh("ip route add 10.3.0.0/24 dev br100 table 100 proto static");
+	kt_sh("ip route add 10.4.0.0/24 dev br100 table 101");
 	nl_events_poll(nl, 200);
 	ck_assert_int_ge(seen.route_added, 3);
 	for (int i = 0; i < seen.nroute; i++) {
@@ -786,7 +718,7 @@ START_TEST(test_route_events_and_protocol)
 		if (ipaddr_cmp(&seen.neigh[i].ip, &h) == 0)
 			ck_assert_uint_eq(seen.neigh[i].protocol,
 			    NL_RTPROT_EVPND);
-	sh("ip neigh show dev br100 | grep -q '10.1.1.7 .*proto 237'");
+	kt_sh("ip neigh show dev br100 | grep -q '10.1.1.7 .*proto 237'");
 }
 END_TEST
 
@@ -814,8 +746,8 @@ START_TEST(test_dump_on_loop)
 	struct dump_count	 d = { 0 };
 	struct nl_dump_cbs	 cbs = { .fdb = dump_fdb_cb,
 	    .done = dump_done_cb, .arg = &d };
-	struct ipaddr		 gw = ip("10.0.0.12");
-	struct macaddr		 m = mac("02:00:00:02:00:00");
+	struct ipaddr		 gw = kt_ip("10.0.0.12");
+	struct macaddr		 m = kt_mac("02:00:00:02:00:00");
 	int			 vx, br, turns = 0;
 
 	make_l2(&vx, &br, false);
@@ -869,20 +801,5 @@ netlink_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	if (geteuid() != 0 || unshare(0) != 0) {
-		fprintf(stderr, "test_netlink: needs root, skipped\n");
-		return 77;
-	}
-	/* A namespace per test needs a process per test. */
-	if (getenv("CK_FORK") != NULL && strcmp(getenv("CK_FORK"), "no") == 0)
-		return 77;
-	log_init("test_netlink", LOG_DEST_STDOUT, NULL, LOG_WARNING);
-	sr = srunner_create(netlink_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return kt_main("test_netlink", netlink_suite);
 }

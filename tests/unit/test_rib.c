@@ -69,17 +69,6 @@ teardown(void)
 	fp_reset();
 }
 
-/* Route number i: a MAC-only type 2 from VTEP 10.0.0.100. */
-static struct evpn_route
-route_n(unsigned i)
-{
-	char mac[MAC_STRLEN];
-
-	snprintf(mac, sizeof(mac), "02:00:00:%02x:%02x:%02x",
-	    (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
-	return fp_macip("10.0.0.100:1", mac, NULL, 100);
-}
-
 static bool
 route_eq(const struct evpn_route *a, const struct evpn_route *b)
 {
@@ -113,17 +102,6 @@ paths_of(const struct evpn_route *r)
 	return n;
 }
 
-static struct bgp_peer_info
-info(const char *addr)
-{
-	struct bgp_peer_info pi;
-	struct ipaddr a;
-
-	ck_assert_int_eq(ipaddr_parse(addr, &a), 0);
-	ck_assert_int_eq(bgp_peer_lookup(w.bgp, &a, &pi), 0);
-	return pi;
-}
-
 static void
 announce_one(struct fp_conn *c, const struct evpn_route *r, uint32_t lp)
 {
@@ -146,7 +124,7 @@ expect_no_update(struct fp_conn *c)
 START_TEST(test_add_replace_withdraw)
 {
 	struct fp_conn *ca, *cc;
-	struct evpn_route x = route_n(1);
+	struct evpn_route x = fp_route_n(1);
 	struct fp_update *u = xcalloc(1, sizeof(*u));
 	const struct bgp_rib_entry *e;
 
@@ -160,14 +138,14 @@ START_TEST(test_add_replace_withdraw)
 	fp_run(&w);
 	ck_assert_uint_eq(bgp_rib_count(w.rib, BGP_AID_L2VPN_EVPN), 1);
 	ck_assert_uint_eq(bgp_rib_path_count(w.rib), 1);
-	ck_assert_uint_eq(info(A).stats.pfx_rcvd, 1);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_rcvd, 1);
 	ck_assert_str_eq(best_peer(&x), A);
 	ck_assert(fp_next_update(cc, false, u));
 	ck_assert_uint_eq(u->nreach, 1);
 	ck_assert(route_eq(&u->reach[0], &x));
 	ck_assert_uint_eq(u->attrs.local_pref, 100);
 	fp_update_clear(u);
-	ck_assert_uint_eq(info(C).stats.pfx_sent, 1);
+	ck_assert_uint_eq(fp_peer_info(&w, C).stats.pfx_sent, 1);
 
 	/* Same route, new attributes: the path is replaced, not added. */
 	announce_one(ca, &x, 150);
@@ -192,13 +170,13 @@ START_TEST(test_add_replace_withdraw)
 	ck_assert_ptr_null(fp_lookup(&w, &x));
 	ck_assert_uint_eq(bgp_rib_count(w.rib, BGP_AID_L2VPN_EVPN), 0);
 	ck_assert_uint_eq(bgp_rib_path_count(w.rib), 0);
-	ck_assert_uint_eq(info(A).stats.pfx_rcvd, 0);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_rcvd, 0);
 	ck_assert(fp_next_update(cc, false, u));
 	ck_assert_uint_eq(u->nreach, 0);
 	ck_assert_uint_eq(u->nunreach, 1);
 	ck_assert(route_eq(&u->unreach[0], &x));
 	fp_update_clear(u);
-	ck_assert_uint_eq(info(C).stats.pfx_sent, 0);
+	ck_assert_uint_eq(fp_peer_info(&w, C).stats.pfx_sent, 0);
 	/* Withdrawing what is not there is silent. */
 	fp_withdraw(ca, &x, 1);
 	fp_run(&w);
@@ -247,7 +225,7 @@ duel(unsigned n, const char *pa, const struct spec *sa, const char *pb,
 {
 	struct fp_conn *ca = fp_conn_of(fp_peer(&w, pa));
 	struct fp_conn *cb = fp_conn_of(fp_peer(&w, pb));
-	struct evpn_route r1 = route_n(2 * n), r2 = route_n(2 * n + 1);
+	struct evpn_route r1 = fp_route_n(2 * n), r2 = fp_route_n(2 * n + 1);
 
 	spec_announce(ca, &r1, sa);
 	spec_announce(cb, &r1, sb);
@@ -351,7 +329,7 @@ START_TEST(test_best_path_fallback)
 	struct fp_conn *ca = fp_establish(&w, A, &ra);
 	struct fp_conn *cb = fp_establish(&w, B, &rb);
 	struct fp_conn *cc = fp_establish(&w, C, &rc);
-	struct evpn_route x = route_n(7);
+	struct evpn_route x = fp_route_n(7);
 	struct fp_update *u = xcalloc(1, sizeof(*u));
 
 	fp_run(&w);
@@ -387,7 +365,7 @@ START_TEST(test_ibgp_reflection)
 	struct fp_conn *cb = fp_establish(&w, B, &rb);
 	struct fp_conn *cc = fp_establish(&w, C, &rc);
 	struct fp_conn *ce = fp_establish(&w, E, &re);
-	struct evpn_route x = route_n(1), y = route_n(2);
+	struct evpn_route x = fp_route_n(1), y = fp_route_n(2);
 	struct fp_update *u = xcalloc(1, sizeof(*u));
 	char buf[64];
 
@@ -457,7 +435,7 @@ START_TEST(test_reflection_client_per_family)
 	static const struct fp_remote rd = { 65000, "10.0.0.4", false, 0,
 	    false, false, false };
 	struct fp_conn *ca, *cd;
-	struct evpn_route x = route_n(4), y = route_n(5);
+	struct evpn_route x = fp_route_n(4), y = fp_route_n(5);
 
 	fp_world_free(&w);
 	fp_reset();
@@ -482,7 +460,7 @@ END_TEST
 START_TEST(test_reflection_loop_dropped)
 {
 	struct fp_conn *ca = fp_establish(&w, A, &ra);
-	struct evpn_route x = route_n(3);
+	struct evpn_route x = fp_route_n(3);
 	struct bgp_attrs a;
 
 	fp_run(&w);
@@ -530,7 +508,7 @@ START_TEST(test_peer_up_dump_then_eor)
 	size_t nupd = 0;
 
 	for (unsigned i = 0; i < 3; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_add(&r, "65000:100");
 	}
@@ -548,7 +526,7 @@ START_TEST(test_peer_up_dump_then_eor)
 		}
 		for (size_t i = 0; i < u->nreach; i++)
 			for (unsigned k = 0; k < 3; k++) {
-				struct evpn_route r = route_n(k);
+				struct evpn_route r = fp_route_n(k);
 
 				if (route_eq(&u->reach[i], &r))
 					seen[k] = true;
@@ -559,7 +537,7 @@ START_TEST(test_peer_up_dump_then_eor)
 	ck_assert(seen[0] && seen[1] && seen[2]);
 	ck_assert_uint_eq(nupd, 2);		/* one UPDATE, then EoR */
 	ck_assert_uint_eq(ca->seen, ca->out.len);	/* EoR was last */
-	ck_assert_uint_eq(info(A).stats.pfx_sent, 3);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_sent, 3);
 	free(u);
 }
 END_TEST
@@ -614,7 +592,7 @@ announce_many(struct fp_conn *c, unsigned first, unsigned n)
 		unsigned k = n - i < 100 ? n - i : 100;
 
 		for (unsigned j = 0; j < k; j++)
-			r[j] = route_n(first + i + j);
+			r[j] = fp_route_n(first + i + j);
 		fp_announce(c, &a, r, k);
 	}
 	bgp_attrs_clear(&a);
@@ -631,8 +609,8 @@ START_TEST(test_peer_down_flushes)
 	fp_run(&w);
 	announce_many(ca, 0, 10);
 	fp_run(&w);
-	ck_assert_uint_eq(info(A).stats.pfx_rcvd, 10);
-	ck_assert_uint_eq(info(C).stats.pfx_sent, 10);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_rcvd, 10);
+	ck_assert_uint_eq(fp_peer_info(&w, C).stats.pfx_sent, 10);
 	fp_skip(cc);
 
 	bgp_fsm_conn_event(ca->conn, BGP_EV_CONN_CLOSED, "test");
@@ -648,8 +626,8 @@ START_TEST(test_peer_down_flushes)
 		fp_update_clear(u);
 	}
 	ck_assert_uint_eq(withdrawn, 10);
-	ck_assert_uint_eq(info(C).stats.pfx_sent, 0);
-	ck_assert_uint_eq(info(A).stats.pfx_rcvd, 0);
+	ck_assert_uint_eq(fp_peer_info(&w, C).stats.pfx_sent, 0);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_rcvd, 0);
 	free(u);
 }
 END_TEST
@@ -747,7 +725,7 @@ START_TEST(test_packing_one_attribute_set)
 	fp_run(&w);
 	fp_skip(ca);
 	for (unsigned i = 0; i < 500; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_add(&r, "65000:100");
 	}
@@ -762,7 +740,7 @@ START_TEST(test_packing_one_attribute_set)
 	    "message, %zu bytes overhead)\n", s.msgs, want, per_msg,
 	    s.overhead);
 	ck_assert_uint_eq(s.msgs, want);
-	ck_assert_uint_eq(info(A).stats.pfx_sent, 500);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_sent, 500);
 }
 END_TEST
 
@@ -775,7 +753,7 @@ START_TEST(test_packing_fills_messages)
 	fp_run(&w);
 	fp_skip(ca);
 	for (unsigned i = 0; i < 575; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_add(&r, "65000:100");
 	}
@@ -795,7 +773,7 @@ START_TEST(test_packing_two_attribute_sets)
 	fp_run(&w);
 	fp_skip(ca);
 	for (unsigned i = 0; i < 20; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_add(&r, i % 2 ? "65000:200" : "65000:100");
 	}
@@ -817,14 +795,14 @@ START_TEST(test_withdrawals_in_mp_unreach)
 
 	fp_run(&w);
 	for (unsigned i = 0; i < 500; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_add(&r, "65000:100");
 	}
 	fp_run(&w);
 	fp_skip(ca);
 	for (unsigned i = 0; i < 500; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_del(&r);
 	}
@@ -836,7 +814,7 @@ START_TEST(test_withdrawals_in_mp_unreach)
 	per_msg = (BGP_MAX_MSG_LEN - (19 + 2 + 2 + 4 + 3)) / 35;
 	ck_assert_uint_eq(s.msgs, (500 + per_msg - 1) / per_msg);
 	ck_assert_uint_eq(bgp_rib_count(w.rib, BGP_AID_L2VPN_EVPN), 0);
-	ck_assert_uint_eq(info(A).stats.pfx_sent, 0);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_sent, 0);
 }
 END_TEST
 
@@ -845,7 +823,7 @@ END_TEST
 START_TEST(test_treat_as_withdraw)
 {
 	struct fp_conn *ca = fp_establish(&w, A, &ra);
-	struct evpn_route x = route_n(9);
+	struct evpn_route x = fp_route_n(9);
 	struct bgp_attrs a;
 	struct wbuf wb;
 	size_t i;
@@ -873,7 +851,7 @@ START_TEST(test_treat_as_withdraw)
 	ck_assert_ptr_null(fp_lookup(&w, &x));
 	ck_assert_int_eq(fp_peer(&w, A)->state, BGP_ST_ESTABLISHED);
 	ck_assert_uint_eq(fp_count_msgs(ca, BGP_MSG_NOTIFICATION), 0);
-	ck_assert_uint_eq(info(A).stats.pfx_rcvd, 0);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_rcvd, 0);
 }
 END_TEST
 
@@ -885,7 +863,7 @@ START_TEST(test_malformed_nlri_resets)
 		0x00, 0x15, 0x03, 0x03, 0x09,
 	};
 	struct fp_conn *ca = fp_establish(&w, A, &ra);
-	struct evpn_route x = route_n(4);
+	struct evpn_route x = fp_route_n(4);
 	uint8_t bad[32] = { EVPN_RT_MACIP, 30 };	/* no type 2 is 30 */
 	struct bgp_attr_enc_ctx ctx;
 	struct bgp_attrs a;
@@ -941,7 +919,7 @@ START_TEST(test_route_refresh_resends)
 	size_t routes = 0;
 
 	for (unsigned i = 0; i < 3; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_add(&r, "65000:100");
 	}
@@ -974,13 +952,13 @@ START_TEST(test_withdraw_after_held_back_announce)
 {
 	struct fp_conn *ca = fp_establish(&w, A, &ra);
 	struct fp_update *u = xcalloc(1, sizeof(*u));
-	struct evpn_route victim = route_n(500);
+	struct evpn_route victim = fp_route_n(500);
 	bool announced = false;
 
 	fp_run(&w);
 	fp_skip(ca);
 	for (unsigned i = 0; i < 600; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_add(&r, "65000:100");
 	}
@@ -1010,7 +988,7 @@ START_TEST(test_route_too_big_for_peer)
 	    false, true, false };
 	struct fp_conn *ca = fp_establish(&w, A, &ra);
 	struct fp_conn *ce = fp_establish(&w, E, &rex);
-	struct evpn_route r = route_n(7);
+	struct evpn_route r = fp_route_n(7);
 	uint32_t comms[1500], as = 65100;
 	const uint8_t *m;
 	size_t len;
@@ -1030,7 +1008,7 @@ START_TEST(test_route_too_big_for_peer)
 	ck_assert_ptr_nonnull(fp_lookup(&w, &r));
 	while (fp_next_msg(ca, &m, &len))
 		ck_assert_uint_le(len, BGP_MAX_MSG_LEN);
-	ck_assert_uint_eq(info(A).stats.pfx_sent, 0);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_sent, 0);
 }
 END_TEST
 
@@ -1046,7 +1024,7 @@ START_TEST(test_backpressure_slow_reader)
 	fp_skip(ca);
 	ca->backlog = 8 * 1024 * 1024;		/* the peer stopped reading */
 	for (unsigned i = 0; i < 300; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		local_add(&r, "65000:100");
 	}
@@ -1077,7 +1055,7 @@ START_TEST(test_graceful_restart_stale_then_eor)
 	    false, true };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
 	struct fp_conn *cc = fp_establish(&w, C, &rc);
-	struct evpn_route x = route_n(1), y = route_n(2);
+	struct evpn_route x = fp_route_n(1), y = fp_route_n(2);
 	struct fp_update *u = xcalloc(1, sizeof(*u));
 
 	fp_run(&w);
@@ -1113,7 +1091,7 @@ START_TEST(test_graceful_restart_stale_then_eor)
 	ck_assert(route_eq(&u->unreach[0], &y));
 	fp_update_clear(u);
 	ck_assert(!fp_next_update(cc, false, u));
-	ck_assert_uint_eq(info(A).stats.pfx_rcvd, 1);
+	ck_assert_uint_eq(fp_peer_info(&w, A).stats.pfx_rcvd, 1);
 	free(u);
 }
 END_TEST
@@ -1125,7 +1103,7 @@ START_TEST(test_graceful_restart_no_forwarding_bit)
 	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 120, true,
 	    false, false };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
-	struct evpn_route x = route_n(1);
+	struct evpn_route x = fp_route_n(1);
 
 	fp_run(&w);
 	announce_one(ca, &x, 100);
@@ -1145,7 +1123,7 @@ START_TEST(test_graceful_restart_withdraw_stale)
 	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 120, true,
 	    false, true };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
-	struct evpn_route x = route_n(1), y = route_n(2);
+	struct evpn_route x = fp_route_n(1), y = fp_route_n(2);
 
 	fp_run(&w);
 	announce_one(ca, &x, 100);
@@ -1169,7 +1147,7 @@ START_TEST(test_graceful_restart_family_not_listed)
 	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 120, false,
 	    false, false };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
-	struct evpn_route x = route_n(1);
+	struct evpn_route x = fp_route_n(1);
 
 	fp_run(&w);
 	announce_one(ca, &x, 100);
@@ -1189,7 +1167,7 @@ START_TEST(test_graceful_restart_not_after_notification)
 	static const uint8_t cease[] = { BGP_ERR_CEASE,
 	    BGP_CEASE_ADMIN_SHUTDOWN };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
-	struct evpn_route x = route_n(1);
+	struct evpn_route x = fp_route_n(1);
 
 	fp_run(&w);
 	announce_one(ca, &x, 100);
@@ -1206,7 +1184,7 @@ START_TEST(test_graceful_restart_timer_expires)
 	const struct fp_remote rgr = { 65000, "10.0.0.9", true, 1, true,
 	    false, false };
 	struct fp_conn *ca = fp_establish(&w, A, &rgr);
-	struct evpn_route x = route_n(1);
+	struct evpn_route x = fp_route_n(1);
 	uint64_t until;
 
 	fp_run(&w);
@@ -1310,7 +1288,7 @@ START_TEST(test_peer_slots_exhausted)
 	ck_assert_mem_eq(msg, cease_resources, len);
 	ck_assert(last->closed);
 	ck_assert_int_eq(refused->state, BGP_ST_IDLE);
-	ck_assert_str_eq(info(addr).last_reset,
+	ck_assert_str_eq(fp_peer_info(&w, addr).last_reset,
 	    "Notification sent (Cease/Out of Resources)");
 	fp_run(&w);
 	ck_assert_uint_eq(bgp_peer_established_count(w.bgp), npeers - 1);
@@ -1376,7 +1354,7 @@ START_TEST(test_scan_survives_growth)
 	ss.orig = xcalloc(ss.n, sizeof(*ss.orig));
 	ss.hits = xcalloc(ss.n, sizeof(*ss.hits));
 	for (unsigned i = 0; i < ss.n; i++) {
-		struct evpn_route r = route_n(i);
+		struct evpn_route r = fp_route_n(i);
 
 		ss.orig[i] = fp_lookup(&w, &r);
 		ck_assert_ptr_nonnull(ss.orig[i]);
