@@ -514,27 +514,35 @@ render_shadow(struct evbuffer *b, const struct evpnd *d)
 static void
 render_flow_counters(struct evbuffer *b, const struct trafficd_stats *st)
 {
-	put_counter(b, "evpnd_telemetry_flow_messages_total", "IPFIX and "
-	    "NetFlow v9 messages the flow collector received.",
-	    st->flow.messages);
-	put_counter(b, "evpnd_telemetry_flow_records_total", "Flow data "
-	    "records decoded.", st->flow.records);
-	put_counter(b, "evpnd_telemetry_flow_malformed_total", "Flow export "
-	    "messages refused as malformed.", st->flow.malformed);
-	put_counter(b, "evpnd_telemetry_flow_templates_total", "Flow "
-	    "templates learned.", st->flow.templates);
-	put_counter(b, "evpnd_telemetry_flow_unknown_sets_total", "Flow data "
-	    "sets skipped: their template was not known yet.",
-	    st->flow.unknown_sets);
-	put_counter(b, "evpnd_telemetry_flow_records_unmatched_total", "Flow "
-	    "records with no address in any pool.", st->records_unmatched);
-	put_counter(b, "evpnd_telemetry_samples_total", "Frames sampled on "
-	    "bridges and decoded.", st->samples);
-	put_counter(b, "evpnd_telemetry_samples_unmatched_total", "Sampled "
-	    "frames of no pool (no address in one, no VNI with one).",
-	    st->samples_unmatched);
-	put_counter(b, "evpnd_telemetry_neighbor_requests_total", "ARP "
-	    "requests and ND solicitations sampled.", st->neigh_requests);
+	const struct {
+		const char	*name;
+		const char	*help;
+		uint64_t	 v;
+	} c[] = {
+	    { "evpnd_telemetry_flow_messages_total", "IPFIX and NetFlow v9 "
+		"messages the flow collector received.", st->flow.messages },
+	    { "evpnd_telemetry_flow_records_total", "Flow data records "
+		"decoded.", st->flow.records },
+	    { "evpnd_telemetry_flow_malformed_total", "Flow export messages "
+		"refused as malformed.", st->flow.malformed },
+	    { "evpnd_telemetry_flow_templates_total", "Flow templates "
+		"learned.", st->flow.templates },
+	    { "evpnd_telemetry_flow_unknown_sets_total", "Flow data sets "
+		"skipped: their template was not known yet.",
+		st->flow.unknown_sets },
+	    { "evpnd_telemetry_flow_records_unmatched_total", "Flow records "
+		"with no address in any pool.", st->records_unmatched },
+	    { "evpnd_telemetry_samples_total", "Frames sampled on bridges and "
+		"decoded.", st->samples },
+	    { "evpnd_telemetry_samples_unmatched_total", "Sampled frames of "
+		"no pool (no address in one, no VNI with one).",
+		st->samples_unmatched },
+	    { "evpnd_telemetry_neighbor_requests_total", "ARP requests and ND "
+		"solicitations sampled.", st->neigh_requests },
+	};
+
+	for (size_t i = 0; i < nitems(c); i++)
+		put_single(b, c[i].name, "counter", c[i].help, c[i].v);
 }
 
 static void

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define FIXTURE_DGRAM_MAX	4096	/* a captured datagram */
+
 /* All of the fixture's lines, one after another; returns the length. */
 size_t	fixture_hex(const char *name, uint8_t *out, size_t max);
 /* Its idx-th line (from 0) alone; fails the test if there is none. */

@@ -25,7 +25,7 @@
 #include "common/addr.h"
 #include "common/byteorder.h"
 #include "telemetry/telemetry.h"
-#include "tests/unit/fixture_dgram.h"
+#include "tests/unit/fixture.h"
 
 #define MAX_DGRAM	FIXTURE_DGRAM_MAX
 #define MAX_RECORDS	64
@@ -81,7 +81,8 @@ decode_fixture(struct flow_decoder *fd, const char *name, int lines,
 	char		 err[128];
 
 	for (int i = 0; i < lines; i++) {
-		len = fixture_dgram(name, i, d);
+		len = fixture_hex_line(name, i, d,
+		    FIXTURE_DGRAM_MAX);
 		ck_assert_msg(flow_decode(fd, &exporter, d, len, record_cb, s,
 		    err, sizeof(err)) == 0, "%s line %d: %s", name, i, err);
 	}
@@ -142,7 +143,8 @@ START_TEST(test_data_before_template)
 	size_t			 len;
 	char			 err[128];
 
-	len = fixture_dgram("softflowd_ipfix.hex", 1, d);
+	len = fixture_hex_line("softflowd_ipfix.hex", 1, d,
+		    FIXTURE_DGRAM_MAX);
 	ck_assert_int_eq(flow_decode(fd, &exporter, d, len, record_cb, &s,
 	    err, sizeof(err)), 0);
 	ck_assert_uint_eq(s.n, 0);
@@ -162,11 +164,13 @@ START_TEST(test_templates_per_exporter)
 	size_t			 len;
 	char			 err[128];
 
-	len = fixture_dgram("softflowd_ipfix.hex", 0, d);
+	len = fixture_hex_line("softflowd_ipfix.hex", 0, d,
+		    FIXTURE_DGRAM_MAX);
 	ck_assert_int_eq(flow_decode(fd, &exporter, d, len, record_cb, &s,
 	    err, sizeof(err)), 0);
 	s.n = 0;
-	len = fixture_dgram("softflowd_ipfix.hex", 1, d);
+	len = fixture_hex_line("softflowd_ipfix.hex", 1, d,
+		    FIXTURE_DGRAM_MAX);
 	ck_assert_int_eq(flow_decode(fd, &other, d, len, record_cb, &s,
 	    err, sizeof(err)), 0);
 	ck_assert_uint_eq(s.n, 0);
@@ -387,7 +391,8 @@ START_TEST(test_collector_udp)
 	socklen_t sl = (socklen_t)ipaddr_to_sockaddr(&lo,
 	    flow_collector_port(c), &ss);
 	for (int i = 0; i < 2; i++) {
-		len = fixture_dgram("softflowd_ipfix.hex", i, d);
+		len = fixture_hex_line("softflowd_ipfix.hex", i, d,
+		    FIXTURE_DGRAM_MAX);
 		ck_assert_int_eq(sendto(sock, d, len, 0,
 		    (struct sockaddr *)&ss, sl), (ssize_t)len);
 	}

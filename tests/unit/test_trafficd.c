@@ -32,7 +32,7 @@
 #include "ipamd/trafficd.h"
 #include "telemetry/telemetry.h"
 #include "tests/unit/api_harness.h"
-#include "tests/unit/fixture_dgram.h"
+#include "tests/unit/fixture.h"
 
 #define MAX_DGRAM	FIXTURE_DGRAM_MAX
 #define SAMPLING	10	/* the exporter's 1 in N, as configured */
@@ -146,7 +146,8 @@ send_fixture(uint16_t p, uint64_t want_messages)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = htons(p);
 	for (int i = 0; i < 2; i++) {
-		len = fixture_dgram("softflowd_ipfix.hex", i, dg);
+		len = fixture_hex_line("softflowd_ipfix.hex", i, dg,
+		    FIXTURE_DGRAM_MAX);
 		ck_assert_int_eq(sendto(s, dg, len, 0, (struct sockaddr *)&sin,
 		    sizeof(sin)), (ssize_t)len);
 	}
