@@ -21,57 +21,12 @@ set -u
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/check_lib.sh
 . "$TEST_DIR/check_lib.sh"
-REPO_ROOT=$(cd "$TEST_DIR/../.." && pwd)
-if [ -z "${BUILD_DIR:-}" ]; then
-	if [ -x ./evpnd ] && [ -x ./evpnctl ]; then
-		BUILD_DIR=$(pwd)
-	else
-		BUILD_DIR=$REPO_ROOT
-	fi
-fi
-EVPND=$BUILD_DIR/evpnd
-EVPNCTL=$BUILD_DIR/evpnctl
-
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: needs root"
-	exit 77
-fi
-for tool in curl jq sqlite3 unshare ip; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-if [ ! -x "$EVPND" ] || [ ! -x "$EVPNCTL" ]; then
-	echo "FATAL: no evpnd/evpnctl in $BUILD_DIR (set BUILD_DIR)" >&2
-	exit 1
-fi
-if [ -z "${SHADOW_TEST_IN_NETNS:-}" ]; then
-	SHADOW_TEST_IN_NETNS=1 BUILD_DIR=$BUILD_DIR exec unshare --net -- \
-	    "$BASH" "${BASH_SOURCE[0]}" "$@"
-fi
-ip link set lo up
-
-DAEMON_PID=
-T=$(mktemp -d "${TMPDIR:-/tmp}/evpnd-shadow.XXXXXX") || exit 1
-SOCK=$T/run/evpnd.sock
-STATE=$T/state
-CONF=$T/evpnd.conf
-LOG=$T/evpnd.log
-
-cleanup()
-{
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	if [ "${KEEP_TMP:-0}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
-}
-trap cleanup EXIT
+check_build_dir evpnd evpnctl
+check_require_root
+check_require_tools curl jq sqlite3 unshare ip
+check_require_build evpnd evpnctl
+check_in_netns "$@"
+check_tmp_dir shadow
 
 cat >"$CONF" <<EOF
 log stdout
@@ -96,22 +51,6 @@ router bgp 65000
 exit
 EOF
 
-start_daemon()
-{
-	"$EVPND" -f "$CONF" -S "$SOCK" -D "$STATE" >>"$LOG" 2>&1 &
-	DAEMON_PID=$!
-	wait_until 10 test -S "$SOCK" &&
-	    wait_until 10 curl -sf -o /dev/null --unix-socket "$SOCK" \
-	    http://evpnd/v1/ipam/shadow
-}
-
-stop_daemon()
-{
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=
-}
-
 # view JQ: the train pool's shadow view through jq.
 view()
 {
@@ -128,7 +67,7 @@ allocate()	# NAME
 }
 
 mkdir -p "$STATE"
-if ! start_daemon; then
+if ! check_evpnd_start /v1/ipam/shadow; then
 	fail "evpnd starts" "$(tail -5 "$LOG")"
 	echo "$PASSED passed, $FAILED failed"
 	exit 1
@@ -152,13 +91,13 @@ check "the Holt level is learned" wait_until 5 holt_learned
 check_eq "the group's requests" 12 \
     "$(view '.groups[] | select(.label == "job=llama-70b") | .requests')"
 LEVEL=$(view .models.holt.level)
-stop_daemon
+check_evpnd_stop
 check_eq "the state is in the database" 1 \
     "$(sqlite3 "$STATE/ipam.db" "SELECT count(*) FROM shadow_state \
     WHERE pool = 'train'")"
 
 # 2. Back on the same state directory.
-if start_daemon; then
+if check_evpnd_start /v1/ipam/shadow; then
 	check_eq "the view says restored" true "$(view .state.restored)"
 	after=$(view .models.holt.level)
 	check "the Holt level is the one before the stop ($LEVEL, $after)" \
@@ -174,7 +113,7 @@ if start_daemon; then
 	    "$T/show.out"
 	check "the log says so" grep -q "pool train: learned state restored" \
 	    "$LOG"
-	stop_daemon
+	check_evpnd_stop
 else
 	fail "evpnd restarts" "$(tail -5 "$LOG")"
 fi
@@ -182,12 +121,12 @@ fi
 # 3. A damaged blob is ignored, not trusted in part.
 sqlite3 "$STATE/ipam.db" "UPDATE shadow_state SET state = \
     substr(state, 1, 100) WHERE pool = 'train'"
-if start_daemon; then
+if check_evpnd_start /v1/ipam/shadow; then
 	check_eq "a damaged state: a cold start" false "$(view .state.restored)"
 	check "the log says why" grep -q "pool train: saved state ignored" \
 	    "$LOG"
 	check_eq "the pool still serves" 201 "$(allocate w-after)"
-	stop_daemon
+	check_evpnd_stop
 else
 	fail "evpnd starts on a damaged state" "$(tail -5 "$LOG")"
 fi
