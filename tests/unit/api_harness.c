@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <sqlite3.h>
 
 #include "bgpd/bgp_rib.h"
 #include "bgpd/bgpd.h"
@@ -229,4 +230,60 @@ ipam_teardown(void)
 	daemon_stop();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* POST an allocation; returns the status, *j the body (caller frees). */
+int
+allocate(const char *pool, const char *body, json_t **j)
+{
+	char path[256], *r;
+	int code;
+
+	snprintf(path, sizeof(path), "/v1/ipam/pools/%s/allocations", pool);
+	r = request_body("POST", path, body);
+	code = status_of(r);
+	*j = body_json(r);
+	free(r);
+	return code;
+}
+
+int64_t
+db_count(const char *sql)
+{
+	char path[256];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	snprintf(path, sizeof(path), "%s/ipam.db", state_dir);
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Type-2 routes of VNI 100 with this MAC and IP. */
+int
+route_count(const char *mac, const char *ip)
+{
+	json_t *o = evpn_routes_json(d.evpn, 2, 100), *r;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(o, "routes"), i, r) {
+		const char *m = json_string_value(json_object_get(r, "mac"));
+		const char *a = json_string_value(json_object_get(r, "ip"));
+
+		if (m && a && strcmp(m, mac) == 0 && strcmp(a, ip) == 0 &&
+		    json_integer_value(json_object_get(r, "vni")) == 100 &&
+		    json_integer_value(json_object_get(r, "type")) == 2)
+			n++;
+	}
+	json_decref(o);
+	return n;
 }

@@ -2,11 +2,13 @@
  * The API tests' harness: the process state (d) of an in-process evpnd
  * with its API on a Unix socket in a temp dir, raw HTTP requests written
  * to that socket while the event loop turns, and an IPAM set-up with the
- * real SQLite store under the temp dir.  Shared by test_api.c and
- * test_api_pools.c.
+ * real SQLite store under the temp dir.  Shared by test_api.c,
+ * test_api_pools.c and test_api_shadow.c.
  */
 #ifndef TESTS_UNIT_API_HARNESS_H
 #define TESTS_UNIT_API_HARNESS_H
+
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -36,5 +38,11 @@ void		 ipam_setup_conf(const char *text);
 void		 ipam_teardown(void);
 /* Stop and start again on the same state, with text's config. */
 void		 ipam_restart(const char *text);
+/* POST an allocation to pool: the status, *j the body (caller frees). */
+int		 allocate(const char *pool, const char *body, json_t **j);
+/* The first column of sql's first row in the state database. */
+int64_t		 db_count(const char *sql);
+/* Type-2 routes of VNI 100 with this MAC and IP. */
+int		 route_count(const char *mac, const char *ip);
 
 #endif
