@@ -13,15 +13,28 @@
  * [ADDR...], "excludes"?: ["LO" or "LO-HI"...], "reservations"?:
  * [{"ip", "name"}...], "quarantine"?, "macPrefix"?, "dns"?: {"zone",
  * "server", "tsig": {"algorithm", "name", "secret"}, "reverse"?,
- * "ttl"?, "nameTemplate"?}}.  PATCH replaces the fields it names (null
- * removes one; inside "dns" too, so a new server keeps the key); the
+ * "ttl"?, "nameTemplate"?}, "shadow"?: SHADOW}.  PATCH replaces the
+ * fields it names (null removes one; inside "dns" and "shadow" too, so a
+ * new server keeps the key and a new minWarm the other settings); the
  * result must be a whole definition again.
+ *
+ * SHADOW, the pool's shadow inventory (the config's "shadow" block, each
+ * setting optional with the block's default; the names of GET
+ * /v1/ipam/shadow): {"mode": "active"|"observe", "model": "holt"|
+ * "kalman"|"churn"|"ensemble", "horizonS", "confidence", "minWarm",
+ * "maxWarm", "maxPoolFraction", "wastageWeight", "delayWeight",
+ * "leadTimeMs", "adapt": BOOL, "jitter", "groupBy": [KEY...] ([] for
+ * none)}.  {} turns it on with the defaults.
  *
  * How this works: a definition travels as JSON and is turned into the
  * lines of an "ipam pool" block, which conf/ parses exactly as it
  * parses the config file: one grammar, one set of checks, one canonical
  * text (which the store keeps).  Every value must be one word of
  * printable ASCII, so no value can add a line or a word of its own.
+ * The parser's ranges are the only ones: a JSON number is written as a
+ * word and conf/ checks it as it checks the file's; a line written for
+ * a shadow setting remembers its field, so the parser's refusal of it
+ * names the field ("shadow.minWarm: invalid min-warm ...").
  * Replies come once the store has committed the change (ipamd); errors
  * are 400 a bad definition (the parser's message), 403 not an admin
  * client (api.c), 404 no such pool or reservation, 409 the name is taken, the
@@ -104,6 +117,39 @@ ranges_json(const struct conf_ipam_range_list *list)
 	return l;
 }
 
+static json_t *
+micro_json(uint64_t v)
+{
+	return json_real((double)v / CONF_MICRO);
+}
+
+/* The settings of a shadow block, every one (defaults included). */
+static json_t *
+shadow_json(const struct conf_ipam_shadow *sh)
+{
+	json_t *o = json_object(), *g = json_array();
+
+	json_object_set_new(o, "mode", json_string(sh->mode ==
+	    CONF_SHADOW_OBSERVE ? "observe" : "active"));
+	json_object_set_new(o, "model",
+	    json_string(conf_shadow_model_names[sh->model]));
+	json_object_set_new(o, "horizonS", json_integer(sh->horizon));
+	json_object_set_new(o, "confidence", micro_json(sh->confidence));
+	json_object_set_new(o, "minWarm", json_integer(sh->min_warm));
+	json_object_set_new(o, "maxWarm", json_integer(sh->max_warm));
+	json_object_set_new(o, "maxPoolFraction",
+	    micro_json(sh->max_pool_fraction));
+	json_object_set_new(o, "wastageWeight", micro_json(sh->cost_wastage));
+	json_object_set_new(o, "delayWeight", micro_json(sh->cost_delay));
+	json_object_set_new(o, "leadTimeMs", json_integer(sh->lead_time));
+	json_object_set_new(o, "adapt", json_boolean(sh->adapt));
+	json_object_set_new(o, "jitter", micro_json(sh->jitter));
+	for (uint8_t i = 0; i < sh->ngroup_by; i++)
+		json_array_append_new(g, json_string(sh->group_by[i]));
+	json_object_set_new(o, "groupBy", g);
+	return o;
+}
+
 /* secret: the TSIG secret too (only for merging a PATCH, never sent). */
 static json_t *
 definition_json(const struct conf_ipam_pool *cp, bool secret)
@@ -145,6 +191,8 @@ definition_json(const struct conf_ipam_pool *cp, bool secret)
 	}
 	if (cp->dns.zone != NULL)
 		json_object_set_new(o, "dns", dns_json(&cp->dns, secret));
+	if (cp->has_shadow)
+		json_object_set_new(o, "shadow", shadow_json(&cp->shadow));
 	return o;
 }
 
@@ -156,11 +204,19 @@ api_ipam_definition_json(const struct conf_ipam_pool *cp)
 
 /* ---- definition: JSON in ---- */
 
-/* Text being built, and the first error met (a 400's message). */
+#define DEF_FIELDS_MAX	16	/* lines that remember their field */
+
+/* Text being built, the fields some of its lines were written for, and
+ * the first error met (a 400's message). */
 struct def_text {
 	FILE		*f;
 	char		*text;
 	size_t		 len;
+	struct {
+		unsigned	 line;
+		const char	*name;
+	}		 fields[DEF_FIELDS_MAX];
+	size_t		 nfields;
 	char		 err[256];
 };
 
@@ -184,6 +240,30 @@ def_error(struct def_text *dt, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(dt->err, sizeof(dt->err), fmt, ap);
 	va_end(ap);
+}
+
+/* The next line written is field's (its number counted from 1). */
+static void
+def_field(struct def_text *dt, const char *field)
+{
+	unsigned line = 1;
+
+	if (dt->nfields == DEF_FIELDS_MAX || fflush(dt->f) != 0)
+		return;
+	for (size_t i = 0; i < dt->len; i++)
+		line += dt->text[i] == '\n';
+	dt->fields[dt->nfields].line = line;
+	dt->fields[dt->nfields++].name = field;
+}
+
+/* The field line was written for; NULL for one of no field. */
+static const char *
+def_field_of(const struct def_text *dt, unsigned line)
+{
+	for (size_t i = 0; i < dt->nfields; i++)
+		if (dt->fields[i].line == line)
+			return dt->fields[i].name;
+	return NULL;
 }
 
 /* One word: printable ASCII without spaces, so it stays one word. */
@@ -355,48 +435,213 @@ def_dns(struct def_text *dt, const json_t *o)
 	    "dns name-template");
 }
 
+/* ---- shadow: JSON in ---- */
+
+/* A shadow setting that takes one number or word: its JSON name, the
+ * field named in errors, the block's keyword and what it takes. */
+enum shadow_value {
+	SHADOW_UINT,		/* non-negative integer */
+	SHADOW_DECIMAL,		/* number, up to six decimals */
+	SHADOW_WORD,		/* string */
+	SHADOW_ONOFF,		/* true or false */
+};
+
+static const struct shadow_setting {
+	const char		*key;
+	const char		*field;
+	const char		*keyword;
+	enum shadow_value	 value;
+} shadow_settings[] = {
+	{ "mode", "shadow.mode", "mode", SHADOW_WORD },
+	{ "model", "shadow.model", "model", SHADOW_WORD },
+	{ "horizonS", "shadow.horizonS", "horizon", SHADOW_UINT },
+	{ "confidence", "shadow.confidence", "confidence", SHADOW_DECIMAL },
+	{ "minWarm", "shadow.minWarm", "min-warm", SHADOW_UINT },
+	{ "maxWarm", "shadow.maxWarm", "max-warm", SHADOW_UINT },
+	{ "maxPoolFraction", "shadow.maxPoolFraction", "max-pool-fraction",
+	    SHADOW_DECIMAL },
+	{ "leadTimeMs", "shadow.leadTimeMs", "lead-time", SHADOW_UINT },
+	{ "adapt", "shadow.adapt", "adapt", SHADOW_ONOFF },
+	{ "jitter", "shadow.jitter", "jitter", SHADOW_DECIMAL },
+};
+
+/* A JSON number as the word the parser reads: six decimals at most
+ * (its fixed point), so its range check is the one that applies. */
+static const char *
+decimal_word(struct def_text *dt, const json_t *v, const char *field,
+    char *buf, size_t len)
+{
+	if (!json_is_number(v)) {
+		def_error(dt, "'%s' must be a number", field);
+		return NULL;
+	}
+	snprintf(buf, len, "%.6f", json_number_value(v));
+	return buf;
+}
+
+static void
+def_shadow_setting(struct def_text *dt, const struct shadow_setting *st,
+    const json_t *v)
+{
+	char buf[512];
+	const char *w = NULL;
+
+	if (v == NULL || json_is_null(v))
+		return;
+	def_field(dt, st->field);
+	switch (st->value) {
+	case SHADOW_UINT:
+		def_uint(dt, v, st->field, st->keyword);
+		return;
+	case SHADOW_DECIMAL:
+		w = decimal_word(dt, v, st->field, buf, sizeof(buf));
+		break;
+	case SHADOW_WORD:
+		w = word(dt, v, st->field);
+		break;
+	case SHADOW_ONOFF:
+		if (!json_is_boolean(v))
+			def_error(dt, "'%s' must be true or false", st->field);
+		else
+			w = json_is_true(v) ? "on" : "off";
+		break;
+	}
+	if (w != NULL)
+		fprintf(dt->f, "  %s %s\n", st->keyword, w);
+}
+
+/* "cost wastage W delay D": one line for two fields, the other at its
+ * default when only one is given. */
+static void
+def_shadow_cost(struct def_text *dt, const json_t *o)
+{
+	const json_t *wv = json_object_get(o, "wastageWeight");
+	const json_t *dv = json_object_get(o, "delayWeight");
+	char wb[512], db[512], dflt[32];
+	const char *w, *d;
+
+	if ((wv == NULL || json_is_null(wv)) && (dv == NULL ||
+	    json_is_null(dv)))
+		return;
+	def_field(dt, wv != NULL && !json_is_null(wv) ?
+	    "shadow.wastageWeight" : "shadow.delayWeight");
+	w = wv == NULL || json_is_null(wv) ? conf_fmt_micro(
+	    CONF_SHADOW_DEFAULT_WASTAGE, dflt, sizeof(dflt)) :
+	    decimal_word(dt, wv, "shadow.wastageWeight", wb, sizeof(wb));
+	d = dv == NULL || json_is_null(dv) ? conf_fmt_micro(
+	    CONF_SHADOW_DEFAULT_DELAY, dflt, sizeof(dflt)) :
+	    decimal_word(dt, dv, "shadow.delayWeight", db, sizeof(db));
+	if (w != NULL && d != NULL)
+		fprintf(dt->f, "  cost wastage %s delay %s\n", w, d);
+}
+
+/* "groupBy": [KEY...], [] for none. */
+static void
+def_shadow_group_by(struct def_text *dt, const json_t *l)
+{
+	const json_t *v;
+	const char *w;
+	size_t i;
+
+	if (l == NULL || json_is_null(l))
+		return;
+	if (!json_is_array(l)) {
+		def_error(dt, "'shadow.groupBy' must be an array of strings");
+		return;
+	}
+	def_field(dt, "shadow.groupBy");
+	fprintf(dt->f, "  group-by%s", json_array_size(l) == 0 ? " none" :
+	    "");
+	json_array_foreach(l, i, v)
+		if ((w = word(dt, v, "shadow.groupBy")) != NULL)
+			fprintf(dt->f, " %s", w);
+	fprintf(dt->f, "\n");
+}
+
+static void
+def_shadow(struct def_text *dt, const json_t *o)
+{
+	static const char *const keys[] = { "mode", "model", "horizonS",
+	    "confidence", "minWarm", "maxWarm", "maxPoolFraction",
+	    "wastageWeight", "delayWeight", "leadTimeMs", "adapt", "jitter",
+	    "groupBy" };
+
+	if (o == NULL || json_is_null(o))
+		return;
+	if (!json_is_object(o)) {
+		def_error(dt, "'shadow' must be an object");
+		return;
+	}
+	if (!only_keys(dt, o, "'shadow'", keys, nitems(keys)))
+		return;
+	def_field(dt, "shadow");
+	fprintf(dt->f, " shadow\n");
+	for (size_t i = 0; i < nitems(shadow_settings); i++)
+		def_shadow_setting(dt, &shadow_settings[i],
+		    json_object_get(o, shadow_settings[i].key));
+	def_shadow_cost(dt, o);
+	def_shadow_group_by(dt, json_object_get(o, "groupBy"));
+	fprintf(dt->f, " exit-shadow\n");
+}
+
+/* ---- definition: parsing ---- */
+
 /*
- * The definition's block as text (malloc'd, a secret inside: the caller
- * wipes it), or NULL with a message in err.
+ * The definition's block as text in dt (a secret inside: the caller
+ * wipes it); false with a message in dt->err.
  */
-static char *
-definition_text(const json_t *o, char *err, size_t errlen)
+static bool
+definition_text(const json_t *o, struct def_text *dt)
 {
 	static const char *const keys[] = { "name", "tenant", "vni",
 	    "prefixes", "gateways", "excludes", "reservations", "quarantine",
-	    "macPrefix", "dns" };
-	struct def_text dt;
+	    "macPrefix", "dns", "shadow" };
 	const char *name;
 
-	memset(&dt, 0, sizeof(dt));
-	if ((dt.f = open_memstream(&dt.text, &dt.len)) == NULL)
+	memset(dt, 0, sizeof(*dt));
+	if ((dt->f = open_memstream(&dt->text, &dt->len)) == NULL)
 		fatalx("%s: open_memstream failed", __func__);
-	only_keys(&dt, o, "", keys, nitems(keys));
-	if ((name = word(&dt, json_object_get(o, "name"), "name")) != NULL)
-		fprintf(dt.f, "ipam pool %s\n", name);
-	def_string(&dt, json_object_get(o, "tenant"), "tenant", "tenant");
-	def_uint(&dt, json_object_get(o, "vni"), "vni", "vni");
-	def_words(&dt, json_object_get(o, "prefixes"), "prefixes", "prefix",
+	only_keys(dt, o, "", keys, nitems(keys));
+	if ((name = word(dt, json_object_get(o, "name"), "name")) != NULL)
+		fprintf(dt->f, "ipam pool %s\n", name);
+	def_string(dt, json_object_get(o, "tenant"), "tenant", "tenant");
+	def_uint(dt, json_object_get(o, "vni"), "vni", "vni");
+	def_words(dt, json_object_get(o, "prefixes"), "prefixes", "prefix",
 	    false);
-	def_words(&dt, json_object_get(o, "gateways"), "gateways", "gateway",
+	def_words(dt, json_object_get(o, "gateways"), "gateways", "gateway",
 	    false);
-	def_words(&dt, json_object_get(o, "excludes"), "excludes", "exclude",
+	def_words(dt, json_object_get(o, "excludes"), "excludes", "exclude",
 	    true);
-	def_reservations(&dt, json_object_get(o, "reservations"));
-	def_uint(&dt, json_object_get(o, "quarantine"), "quarantine",
+	def_reservations(dt, json_object_get(o, "reservations"));
+	def_uint(dt, json_object_get(o, "quarantine"), "quarantine",
 	    "quarantine");
-	def_string(&dt, json_object_get(o, "macPrefix"), "macPrefix",
+	def_string(dt, json_object_get(o, "macPrefix"), "macPrefix",
 	    "mac-prefix");
-	def_dns(&dt, json_object_get(o, "dns"));
-	fprintf(dt.f, "!\n");
-	if (fclose(dt.f) != 0)
+	def_dns(dt, json_object_get(o, "dns"));
+	def_shadow(dt, json_object_get(o, "shadow"));
+	fprintf(dt->f, "!\n");
+	if (fclose(dt->f) != 0)
 		fatalx("%s: writing to memory failed", __func__);
-	if (!def_failed(&dt))
-		return dt.text;
-	snprintf(err, errlen, "%s", dt.err);
-	explicit_bzero(dt.text, dt.len);
-	free(dt.text);
-	return NULL;
+	return !def_failed(dt);
+}
+
+/* The parser's message "definition:LINE: MSG" as MSG, after the field
+ * the line was written for when it has one. */
+static void
+parse_error(const struct def_text *dt, const char *perr, char *err,
+    size_t errlen)
+{
+	const char *msg = strstr(perr, ": "), *field = NULL;
+	unsigned line;
+
+	if (msg == NULL) {
+		snprintf(err, errlen, "%s", perr);
+		return;
+	}
+	if (sscanf(perr, "definition:%u:", &line) == 1)
+		field = def_field_of(dt, line);
+	snprintf(err, errlen, "%s%s%s", field != NULL ? field : "",
+	    field != NULL ? ": " : "", msg + 2);
 }
 
 /*
@@ -407,19 +652,19 @@ definition_text(const json_t *o, char *err, size_t errlen)
 static struct config *
 definition_parse(struct api_req *r, json_t *o)
 {
-	char err[512], perr[512], *text, *msg;
+	char err[512], perr[512];
 	struct config *def = NULL;
+	struct def_text dt;
 
-	if ((text = definition_text(o, err, sizeof(err))) != NULL) {
-		def = conf_parse_string(text, "definition", perr,
+	if (definition_text(o, &dt)) {
+		def = conf_parse_string(dt.text, "definition", perr,
 		    sizeof(perr));
-		explicit_bzero(text, strlen(text));
-		free(text);
-		msg = strstr(perr, ": ");
 		if (def == NULL)
-			snprintf(err, sizeof(err), "%s", msg != NULL ?
-			    msg + 2 : perr);
-	}
+			parse_error(&dt, perr, err, sizeof(err));
+	} else
+		snprintf(err, sizeof(err), "%s", dt.err);
+	explicit_bzero(dt.text, dt.len);
+	free(dt.text);
 	json_decref(o);
 	if (def == NULL)
 		api_reply_error(r, 400, "%s", err);
@@ -583,15 +828,37 @@ api_ipam_pool_create(struct api_req *r)
 	pool_call_run(r, &pc);
 }
 
+/* The objects a PATCH merges one level deep. */
+static const char *const merged_objects[] = { "dns", "shadow" };
+
+/* The object key of cur with patch's fields put over it: a null field
+ * removes one (its default again). */
+static void
+merge_object(json_t *cur, const json_t *patch, const char *key)
+{
+	json_t *in = json_object_get(cur, key), *v;
+	const json_t *pv = json_object_get(patch, key);
+	const char *k;
+
+	if (!json_is_object(pv) || !json_is_object(in))
+		return;
+	json_object_foreach((json_t *)pv, k, v) {
+		if (json_is_null(v))
+			json_object_del(in, k);
+		else
+			json_object_set(in, k, v);
+	}
+}
+
 /* The current definition with the request's fields put over it ("dns"
- * one level deep); NULL after an error reply. */
+ * and "shadow" one level deep); NULL after an error reply. */
 static json_t *
 definition_merge(struct api_req *r, json_t *patch)
 {
 	const struct conf_ipam_pool *cp;
-	json_t *cur, *v, *dns;
+	json_t *cur, *v;
 	const char *k;
-	bool runtime;
+	bool runtime, merged;
 
 	cp = ipamd_pool_definition(r->d->ipamd, r->arg, &runtime);
 	if (cp == NULL) {
@@ -604,21 +871,21 @@ definition_merge(struct api_req *r, json_t *patch)
 	}
 	cur = definition_json(cp, true);
 	json_object_foreach(patch, k, v) {
-		if (strcmp(k, "dns") == 0 && json_is_object(v) &&
-		    json_is_object(dns = json_object_get(cur, "dns")))
-			json_object_update(dns, v);
-		else
+		merged = false;
+		for (size_t i = 0; i < nitems(merged_objects); i++)
+			if (strcmp(k, merged_objects[i]) == 0 &&
+			    json_is_object(v) &&
+			    json_is_object(json_object_get(cur, k))) {
+				merge_object(cur, patch, k);
+				merged = true;
+			}
+		if (!merged)
 			json_object_set(cur, k, v);
 	}
 	/* A null removes a field. */
 	json_object_foreach(patch, k, v)
 		if (json_is_null(v))
 			json_object_del(cur, k);
-	if ((dns = json_object_get(cur, "dns")) != NULL) {
-		json_object_foreach(json_object_get(patch, "dns"), k, v)
-			if (json_is_null(v))
-				json_object_del(dns, k);
-	}
 	return cur;
 }
 

@@ -91,6 +91,29 @@ print_pool_dns(const json_t *dns)
 	printf("\n");
 }
 
+static double
+jnumber(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+/* The settings of the pool's shadow inventory (its state: show ipam
+ * shadow). */
+static void
+print_pool_shadow(const json_t *sh)
+{
+	printf("  shadow: %s, model %s, horizon %llds, confidence %g, "
+	    "warm %lld..%lld, max-pool-fraction %g\n", jstr(sh, "mode", "?"),
+	    jstr(sh, "model", "?"), jint(sh, "horizonS"),
+	    jnumber(sh, "confidence"), jint(sh, "minWarm"),
+	    jint(sh, "maxWarm"), jnumber(sh, "maxPoolFraction"));
+	printf("  shadow cost wastage %g delay %g, lead-time %lldms, "
+	    "adapt %s, jitter %g\n", jnumber(sh, "wastageWeight"),
+	    jnumber(sh, "delayWeight"), jint(sh, "leadTimeMs"),
+	    jbool(sh, "adapt") ? "on" : "off", jnumber(sh, "jitter"));
+	print_list("shadow group-by", json_object_get(sh, "groupBy"));
+}
+
 /* One pool in full: where it is defined, its settings and counts. */
 void
 ctl_print_pool_detail(const json_t *p)
@@ -128,6 +151,8 @@ ctl_print_pool_detail(const json_t *p)
 	printf("\n");
 	if (json_object_get(def, "dns") != NULL)
 		print_pool_dns(json_object_get(def, "dns"));
+	if (json_object_get(def, "shadow") != NULL)
+		print_pool_shadow(json_object_get(def, "shadow"));
 }
 
 /* "RESOURCE: IP [IPV6] MAC (pool P, VNI N) [k=v,...]" */

@@ -7,6 +7,10 @@
  * turned into the API's definition object (api_ipam_pools.c), and sent
  * with POST (add) or PATCH (set: only what is named changes; a list
  * named replaces the whole list; "no-KEY" removes a setting).  The
+ * shadow block's statements keep their config names ("min-warm 2",
+ * "lead-time 500", "wastage 1 delay 100"; its mode and model as
+ * "shadow-mode" and "shadow-model"), "shadow" alone turns it on with
+ * its defaults and "no-shadow" turns it off.  The
  * daemon checks everything; these only shape the request and print the
  * answer.
  */
@@ -19,73 +23,117 @@
 #include "cli/apiclient.h"
 #include "cli/evpnctl.h"
 
+/* What a setting's value is in JSON. */
+enum setting_kind {
+	SETTING_TEXT,
+	SETTING_INTEGER,
+	SETTING_DECIMAL,
+	SETTING_ONOFF,		/* on|off: true or false */
+};
+
 /* A word that takes one value, and where it goes. */
 struct setting {
 	const char	*word;
-	const char	*key;		/* in the definition, or in "dns" */
-	bool		 dns;
+	const char	*key;		/* in the definition, or in "in" */
+	const char	*in;		/* NULL, "dns" or "shadow" */
 	bool		 list;		/* repeatable: an array */
-	bool		 integer;
+	enum setting_kind kind;
 };
 
 static const struct setting settings[] = {
-	{ "tenant", "tenant", false, false, false },
-	{ "vni", "vni", false, false, true },
-	{ "prefix", "prefixes", false, true, false },
-	{ "gateway", "gateways", false, true, false },
-	{ "exclude", "excludes", false, true, false },
-	{ "quarantine", "quarantine", false, false, true },
-	{ "mac-prefix", "macPrefix", false, false, false },
-	{ "dns-zone", "zone", true, false, false },
-	{ "dns-server", "server", true, false, false },
-	{ "ttl", "ttl", true, false, true },
-	{ "name-template", "nameTemplate", true, false, false },
+	{ "tenant", "tenant", NULL, false, SETTING_TEXT },
+	{ "vni", "vni", NULL, false, SETTING_INTEGER },
+	{ "prefix", "prefixes", NULL, true, SETTING_TEXT },
+	{ "gateway", "gateways", NULL, true, SETTING_TEXT },
+	{ "exclude", "excludes", NULL, true, SETTING_TEXT },
+	{ "quarantine", "quarantine", NULL, false, SETTING_INTEGER },
+	{ "mac-prefix", "macPrefix", NULL, false, SETTING_TEXT },
+	{ "dns-zone", "zone", "dns", false, SETTING_TEXT },
+	{ "dns-server", "server", "dns", false, SETTING_TEXT },
+	{ "ttl", "ttl", "dns", false, SETTING_INTEGER },
+	{ "name-template", "nameTemplate", "dns", false, SETTING_TEXT },
+	/* the shadow block's statements, its mode and model prefixed */
+	{ "shadow-mode", "mode", "shadow", false, SETTING_TEXT },
+	{ "shadow-model", "model", "shadow", false, SETTING_TEXT },
+	{ "horizon", "horizonS", "shadow", false, SETTING_INTEGER },
+	{ "confidence", "confidence", "shadow", false, SETTING_DECIMAL },
+	{ "min-warm", "minWarm", "shadow", false, SETTING_INTEGER },
+	{ "max-warm", "maxWarm", "shadow", false, SETTING_INTEGER },
+	{ "max-pool-fraction", "maxPoolFraction", "shadow", false,
+	    SETTING_DECIMAL },
+	{ "wastage", "wastageWeight", "shadow", false, SETTING_DECIMAL },
+	{ "delay", "delayWeight", "shadow", false, SETTING_DECIMAL },
+	{ "lead-time", "leadTimeMs", "shadow", false, SETTING_INTEGER },
+	{ "adapt", "adapt", "shadow", false, SETTING_ONOFF },
+	{ "jitter", "jitter", "shadow", false, SETTING_DECIMAL },
+	{ "group-by", "groupBy", "shadow", true, SETTING_TEXT },
 };
 
 /* "no-KEY": the setting removed (null in a PATCH). */
 static const struct {
 	const char	*word;
 	const char	*key;
-	bool		 dns;
+	const char	*in;
 } removals[] = {
-	{ "no-tenant", "tenant", false },
-	{ "no-vni", "vni", false },
-	{ "no-gateway", "gateways", false },
-	{ "no-exclude", "excludes", false },
-	{ "no-reservations", "reservations", false },
-	{ "no-dns", "dns", false },
-	{ "no-name-template", "nameTemplate", true },
+	{ "no-tenant", "tenant", NULL },
+	{ "no-vni", "vni", NULL },
+	{ "no-gateway", "gateways", NULL },
+	{ "no-exclude", "excludes", NULL },
+	{ "no-reservations", "reservations", NULL },
+	{ "no-dns", "dns", NULL },
+	{ "no-name-template", "nameTemplate", "dns" },
+	{ "no-shadow", "shadow", NULL },
 };
 
+/* The object def's settings of "in" go to (def itself for NULL). */
 static json_t *
-dns_of(json_t *def)
+object_of(json_t *def, const char *in)
 {
-	json_t *dns = json_object_get(def, "dns");
+	json_t *o;
 
-	if (!json_is_object(dns)) {
-		dns = json_object();
-		json_object_set_new(def, "dns", dns);
+	if (in == NULL)
+		return def;
+	if (!json_is_object(o = json_object_get(def, in))) {
+		o = json_object();
+		json_object_set_new(def, in, o);
 	}
-	return dns;
+	return o;
+}
+
+static json_t *
+setting_json(const struct setting *st, const char *v)
+{
+	char *end;
+	long long n;
+	double x;
+
+	switch (st->kind) {
+	case SETTING_INTEGER:
+		n = strtoll(v, &end, 10);
+		return *end == '\0' && end != v ? json_integer(n) : NULL;
+	case SETTING_DECIMAL:
+		x = strtod(v, &end);
+		return *end == '\0' && end != v ? json_real(x) : NULL;
+	case SETTING_ONOFF:
+		if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0)
+			return json_boolean(v[1] == 'n');
+		return NULL;
+	case SETTING_TEXT:
+	default:
+		return json_string(v);
+	}
 }
 
 static int
 setting_value(json_t *def, const struct setting *st, const char *v)
 {
-	json_t *o = st->dns ? dns_of(def) : def, *val, *l;
-	char *end;
-	long long n;
+	json_t *o = object_of(def, st->in), *val, *l;
 
-	if (st->integer) {
-		n = strtoll(v, &end, 10);
-		if (*end != '\0' || end == v) {
-			fprintf(stderr, "evpnctl: %s takes a number\n",
-			    st->word);
-			return -1;
-		}
-		val = json_integer(n);
-	} else
-		val = json_string(v);
+	if ((val = setting_json(st, v)) == NULL) {
+		fprintf(stderr, "evpnctl: %s takes %s\n", st->word,
+		    st->kind == SETTING_ONOFF ? "on or off" : "a number");
+		return -1;
+	}
 	if (!st->list)
 		return json_object_set_new(o, st->key, val);
 	if (!json_is_array(l = json_object_get(o, st->key))) {
@@ -95,8 +143,9 @@ setting_value(json_t *def, const struct setting *st, const char *v)
 	return json_array_append_new(l, val);
 }
 
-/* "tsig ALG NAME SECRET", "reserve IP NAME", "reverse", "no-reverse";
- * the number of words taken, 0 when w is not one of them, -1 bad. */
+/* "tsig ALG NAME SECRET", "reserve IP NAME", "reverse", "no-reverse",
+ * "shadow" (on, with the defaults); the number of words taken, 0 when w
+ * is not one of them, -1 bad. */
 static int
 setting_special(json_t *def, char **w, int n)
 {
@@ -105,7 +154,7 @@ setting_special(json_t *def, char **w, int n)
 	if (strcmp(w[0], "tsig") == 0) {
 		if (n < 4)
 			return -1;
-		json_object_set_new(dns_of(def), "tsig", json_pack("{s:s, s:s, "
+		json_object_set_new(object_of(def, "dns"), "tsig", json_pack("{s:s, s:s, "
 		    "s:s}", "algorithm", w[1], "name", w[2], "secret", w[3]));
 		return 4;
 	}
@@ -121,8 +170,12 @@ setting_special(json_t *def, char **w, int n)
 		return 3;
 	}
 	if (strcmp(w[0], "reverse") == 0 || strcmp(w[0], "no-reverse") == 0) {
-		json_object_set_new(dns_of(def), "reverse",
+		json_object_set_new(object_of(def, "dns"), "reverse",
 		    json_boolean(w[0][0] == 'r'));
+		return 1;
+	}
+	if (strcmp(w[0], "shadow") == 0) {
+		object_of(def, "shadow");
 		return 1;
 	}
 	return 0;
@@ -134,7 +187,7 @@ setting_removal(json_t *def, const char *w)
 	for (size_t i = 0; i < nitems(removals); i++) {
 		if (strcmp(w, removals[i].word) != 0)
 			continue;
-		json_object_set_new(removals[i].dns ? dns_of(def) : def,
+		json_object_set_new(object_of(def, removals[i].in),
 		    removals[i].key, json_null());
 		return 1;
 	}
@@ -163,6 +216,10 @@ settings_json(char **w, int n)
 			    "exclude A[-B], reserve A NAME, quarantine S, "
 			    "mac-prefix M, dns-zone Z, dns-server A, tsig ALG "
 			    "NAME SECRET, reverse, ttl N, name-template T, "
+			    "shadow, shadow-mode M, shadow-model M, horizon S, "
+			    "confidence F, min-warm N, max-warm N, "
+			    "max-pool-fraction F, wastage W, delay D, "
+			    "lead-time MS, adapt on|off, jitter F, group-by K, "
 			    "no-...)\n", w[i]);
 			json_decref(def);
 			return NULL;

@@ -484,13 +484,16 @@ void		 ipam_op_pool(struct ipam_op *, enum ipam_op_kind,
  * it as the pool's latest; get gives the latest, loaded at open or put
  * since (the store's copy, valid until the next put for the pool): 0,
  * or -1 ENOENT.  A row that cannot be read at open is skipped with a
- * log line; it never stops the IPAM.
+ * log line; it never stops the IPAM.  forget drops the pool's copy once
+ * its deletion (IPAM_OP_POOL_DEL, which drops the row) has committed.
  */
 int		 ipam_store_shadow_put(struct ipam_store *, const char *pool,
 		    const void *state, size_t len, int64_t saved,
 		    ipam_done_cb, void *);
 int		 ipam_store_shadow_get(struct ipam_store *, const char *pool,
 		    const void **state, size_t *len, int64_t *saved);
+void		 ipam_store_shadow_forget(struct ipam_store *,
+		    const char *pool);
 
 /* Block until everything submitted is committed and its callback ran. */
 void		 ipam_store_flush(struct ipam_store *);

@@ -296,10 +296,24 @@ apply_block(struct ipam_store *s, const struct ipam_op *op,
 	return stmt_run(s, id, b);
 }
 
+/* A deleted pool's quarantine and shadow inventory state go with it
+ * (a new pool of its name starts afresh). */
+static int
+drop_pool(struct ipam_store *s, const char *pool)
+{
+	static const enum stmt_id drops[] = { ST_POOL_DELETE,
+	    ST_QUAR_DROP_POOL, ST_SHADOW_DROP_POOL };
+
+	for (size_t i = 0; i < nitems(drops); i++)
+		if (stmt_run(s, drops[i], sqlite3_bind_text(s->st[drops[i]], 1,
+		    pool, -1, SQLITE_TRANSIENT)) == -1)
+			return -1;
+	return 0;
+}
+
 /*
  * A run-time pool's definition, audited under the op the caller names
- * (a reservation change names the address and the reservation).  A
- * deleted pool's quarantine goes with it.
+ * (a reservation change names the address and the reservation).
  */
 static int
 apply_pool(struct ipam_store *s, const struct ipam_op *op,
@@ -313,11 +327,7 @@ apply_pool(struct ipam_store *s, const struct ipam_op *op,
 	r->ip = ip_text(&op->reservation.ip, ip, iplen);
 	r->ipv6 = r->mac = "";
 	if (op->kind == IPAM_OP_POOL_DEL)
-		return stmt_run(s, ST_POOL_DELETE, sqlite3_bind_text(
-		    s->st[ST_POOL_DELETE], 1, op->pool, -1,
-		    SQLITE_TRANSIENT)) == -1 || stmt_run(s, ST_QUAR_DROP_POOL,
-		    sqlite3_bind_text(s->st[ST_QUAR_DROP_POOL], 1, op->pool,
-		    -1, SQLITE_TRANSIENT)) == -1 ? -1 : 0;
+		return drop_pool(s, op->pool);
 	if (op->definition == NULL)
 		return stmt_fail(s, ST_POOL_PUT, SQLITE_MISUSE,
 		    "no definition");

@@ -125,6 +125,7 @@ const char *const store_stmt_sql[ST_COUNT] = {
 	    "block = ?",
 	[ST_SHADOW_PUT] = "INSERT OR REPLACE INTO shadow_state (pool, saved, "
 	    "state) VALUES (?, ?, ?)",
+	[ST_SHADOW_DROP_POOL] = "DELETE FROM shadow_state WHERE pool = ?",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",

@@ -155,3 +155,14 @@ ipam_store_shadow_get(struct ipam_store *s, const char *pool,
 	*saved = ss->saved;
 	return 0;
 }
+
+void
+ipam_store_shadow_forget(struct ipam_store *s, const char *pool)
+{
+	struct store_shadow *ss;
+
+	if (s == NULL || pool == NULL || (ss = shadow_find(s, pool)) == NULL)
+		return;
+	free(ss->state);
+	*ss = s->shadow[--s->nshadow];
+}

@@ -473,6 +473,7 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
     size_t errlen)
 {
 	struct ipamd *im = xcalloc(1, sizeof(*im));
+	const struct rt_pool *rp;
 	size_t n = 0;
 	int saved = EINVAL;
 
@@ -494,6 +495,8 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 	im->dns = dnsreg_create(base);
 	dns_pools(im, conf);
 	im->shadowd = shadowd_create(base, im, conf);
+	TAILQ_FOREACH(rp, &im->rt_pools, entry)
+		rt_pool_shadow(im, rp);
 	evpn_set_churn_hook(evpn, churn_hook, im);
 	for (struct ipam_pool *p = ipam_pool_first(im->ipam); p;
 	    p = ipam_pool_next(p))

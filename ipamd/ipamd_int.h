@@ -54,6 +54,9 @@ bool		 rt_pool_busy(const struct ipamd *, const char *name);
 int		 rt_pool_load(const char *name, const char *definition,
 		    void *arg);
 void		 rt_pools_free(struct ipamd *);
+/* Turn the pool's shadow inventory on, change or off as its definition
+ * says (at start and after each committed change). */
+void		 rt_pool_shadow(struct ipamd *, const struct rt_pool *);
 /* Fill a spec from a config block (arrays malloc'd, freed by
  * spec_free); runtime as the pool's origin. */
 void		 spec_from_conf(struct ipam_pool_spec *,

@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "conf/conf.h"
+#include "ipamd/shadowd.h"
 
 struct pool_op {
 	struct ipamd		*im;
@@ -358,6 +359,18 @@ rt_pool_ready(const struct ipamd *im, const char *name, char *err,
 
 /* Commit, then apply */
 
+/* The shadow inventory as the pool's definition says (shadowd.h). */
+void
+rt_pool_shadow(struct ipamd *im, const struct rt_pool *rp)
+{
+	const struct conf_ipam_pool *cp = def_pool(rp->def);
+
+	if (cp != NULL && shadowd_pool_set(im->shadowd, rp->name,
+	    cp->has_shadow ? &cp->shadow : NULL) == -1)
+		log_warn("ipam: pool %s: its shadow inventory is not on: %s",
+		    rp->name, strerror(errno));
+}
+
 static void
 pool_apply(struct ipamd *im, struct rt_pool *rp)
 {
@@ -378,11 +391,13 @@ pool_apply(struct ipamd *im, struct rt_pool *rp)
 		rp->next = NULL;
 		rp->state = RT_POOL_READY;
 		dnsreg_pool(im, rp->name, &def_pool(rp->def)->dns);
+		rt_pool_shadow(im, rp);
 		break;
 	case RT_POOL_DELETING:
 		rv = ipam_pool_remove(im->ipam, rp->name, NULL);
 		snprintf(err, sizeof(err), "%s", strerror(errno));
 		dnsreg_pool_gone(im, rp->name);
+		ipam_store_shadow_forget(im->store, rp->name);
 		TAILQ_REMOVE(&im->rt_pools, rp, entry);
 		rt_pool_free(rp);
 		break;
@@ -409,6 +424,9 @@ pool_op_done(int status, void *arg)
 		TAILQ_REMOVE(&im->rt_pools, rp, entry);
 		rt_pool_free(rp);
 	} else {
+		/* A deletion turned the shadow inventory off first. */
+		if (rp->state == RT_POOL_DELETING)
+			rt_pool_shadow(im, rp);
 		conf_free(rp->next);
 		rp->next = NULL;
 		rp->state = RT_POOL_READY;
@@ -510,30 +528,56 @@ ipamd_pool_update(struct ipamd *im, struct config *def, const char *actor,
 	    err, errlen);
 }
 
+/*
+ * What stands in the way of deleting the pool: live allocations (EBUSY)
+ * or pre-allocations still being committed (EAGAIN).  Unused
+ * pre-allocations do not: the shadow inventory lets them go first.
+ */
+static int
+delete_blocked(struct ipamd *im, const char *name, char *err,
+    size_t errlen)
+{
+	const struct ipam_pool *p = ipam_pool_find(im->ipam, name);
+	struct shadowd_pool *sp = shadowd_pool(im->shadowd, name);
+	struct ipam_pool_stats st;
+	uint64_t live;
+
+	if (p == NULL)
+		return 0;
+	ipam_pool_stats(p, &st);
+	live = st.allocations - st.preallocated;
+	if (live > 0) {
+		snprintf(err, errlen, "ipam pool %s has %llu live "
+		    "allocation%s", name, (unsigned long long)live,
+		    live == 1 ? "" : "s");
+		errno = EBUSY;
+		return -1;
+	}
+	if (sp != NULL && shadowd_pool_making(sp) > 0) {
+		snprintf(err, errlen, "ipam pool %s: pre-allocations of its "
+		    "shadow inventory are being committed; retry", name);
+		errno = EAGAIN;
+		return -1;
+	}
+	return 0;
+}
+
 int
 ipamd_pool_delete(struct ipamd *im, const char *name, const char *actor,
     ipamd_pool_cb *cb, void *arg, char *err, size_t errlen)
 {
-	const struct ipam_pool *p;
-	struct ipam_pool_stats st;
 	struct rt_pool *rp;
 
-	if ((rp = rt_pool_ready(im, name, err, errlen)) == NULL)
+	if ((rp = rt_pool_ready(im, name, err, errlen)) == NULL ||
+	    delete_blocked(im, name, err, errlen) == -1)
 		return -1;
-	if ((p = ipam_pool_find(im->ipam, name)) != NULL) {
-		ipam_pool_stats(p, &st);
-		if (st.allocations > 0) {
-			snprintf(err, errlen, "ipam pool %s has %llu live "
-			    "allocation%s", name,
-			    (unsigned long long)st.allocations,
-			    st.allocations == 1 ? "" : "s");
-			errno = EBUSY;
-			return -1;
-		}
-	}
+	/* Its unused pre-allocations are released before it goes (the
+	 * store commits in order); a failed deletion turns it on again. */
+	shadowd_pool_set(im->shadowd, name, NULL);
 	rp->state = RT_POOL_DELETING;
 	if (pool_submit(im, rp, "pool-delete", NULL, actor, cb, arg) == -1) {
 		rp->state = RT_POOL_READY;
+		rt_pool_shadow(im, rp);
 		snprintf(err, errlen, "the IPAM store does not take changes "
 		    "now");
 		return -1;

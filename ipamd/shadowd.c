@@ -429,11 +429,33 @@ restore_warm(const struct ipam_alloc *a, void *arg)
 	return 0;
 }
 
-static struct shadowd_pool *
-pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
+/* The block's settings into an engine that exists: its params, its
+ * group keys and its configured lead time; the pool's VNI and families
+ * again (a pool made at run time may have changed them). */
+static void
+pool_configure(struct shadowd_pool *sp, const struct conf_ipam_shadow *cs)
 {
-	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(sd->im),
-	    cp->name);
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(sp->sd->im),
+	    sp->name);
+	struct shadow_params params;
+
+	if (p != NULL) {
+		sp->vni = ipam_pool_vni(p);
+		sp->family = pool_family(p);
+	}
+	sp->lead_conf_ms = cs->lead_time;
+	group_keys_set(sp, cs);
+	lead_refresh(sp, now_ms(sp->sd));
+	shadowd_params_from_conf(cs, &params);
+	params.lead_s = shadowd_lead_s(sp);	/* measured, if it is */
+	shadow_set_params(sp->engine, &params);
+}
+
+static struct shadowd_pool *
+pool_create(struct shadowd *sd, const char *name,
+    const struct conf_ipam_shadow *cs)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(sd->im), name);
 	struct shadowd_pool *sp;
 	struct shadow_params params;
 	struct restore_ctx rc;
@@ -444,18 +466,18 @@ pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
 		return NULL;
 	sp = xcalloc(1, sizeof(*sp));
 	sp->sd = sd;
-	strlcpy_s(sp->name, cp->name, sizeof(sp->name));
+	strlcpy_s(sp->name, name, sizeof(sp->name));
 	sp->vni = ipam_pool_vni(p);
 	sp->family = pool_family(p);
 	TAILQ_INIT(&sp->warm);
-	sp->lead_conf_ms = cp->shadow.lead_time;
+	sp->lead_conf_ms = cs->lead_time;
 	lead_refresh(sp, now);
-	shadowd_params_from_conf(&cp->shadow, &params);
+	shadowd_params_from_conf(cs, &params);
 	params.lead_s = shadowd_lead_s(sp);	/* measured, if it is */
 	pool_room(sp, &size, &free_);
 	sp->engine = shadow_new(&params, size);
 	state_restore(sp, now);
-	group_keys_set(sp, &cp->shadow);
+	group_keys_set(sp, cs);
 	rc.sp = sp;
 	rc.made = now > sp->lead_ms ? now - sp->lead_ms : 0;
 	ipam_foreach(ipamd_ipam(sd->im), sp->name, restore_warm, &rc);
@@ -884,7 +906,7 @@ shadowd_create(struct event_base *base, struct ipamd *im,
 	TAILQ_INIT(&sd->pools);
 	TAILQ_FOREACH(cp, &conf->ipam_pools, entry)
 		if (cp->has_shadow)
-			pool_create(sd, cp);
+			pool_create(sd, cp->name, &cp->shadow);
 	if ((sd->timer = event_new(base, -1, EV_PERSIST, timer_cb, sd)) ==
 	    NULL || evtimer_add(sd->timer, &tv) == -1)
 		fatalx("shadow: cannot set up the tick timer");
@@ -893,29 +915,68 @@ shadowd_create(struct event_base *base, struct ipamd *im,
 	return sd;
 }
 
+/* Pools made at run time are not the config's: shadowd_pool_set(). */
+static bool
+pool_is_runtime(const struct shadowd *sd, const char *name)
+{
+	const struct ipam_pool *p = ipam_pool_find(ipamd_ipam(sd->im), name);
+
+	return p != NULL && ipam_pool_runtime(p);
+}
+
 void
 shadowd_reload(struct shadowd *sd, const struct config *next)
 {
 	const struct conf_ipam_pool *cp;
 	struct shadowd_pool *sp, *tmp;
-	struct shadow_params params;
 
 	TAILQ_FOREACH_SAFE(sp, &sd->pools, entry, tmp) {
-		cp = conf_ipam_pool_find(next, sp->name);
-		if (cp == NULL || !cp->has_shadow) {
-			pool_retire(sd, sp);
+		if (pool_is_runtime(sd, sp->name))
 			continue;
-		}
-		sp->lead_conf_ms = cp->shadow.lead_time;
-		group_keys_set(sp, &cp->shadow);
-		lead_refresh(sp, now_ms(sd));
-		shadowd_params_from_conf(&cp->shadow, &params);
-		params.lead_s = shadowd_lead_s(sp);
-		shadow_set_params(sp->engine, &params);
+		cp = conf_ipam_pool_find(next, sp->name);
+		if (cp == NULL || !cp->has_shadow)
+			pool_retire(sd, sp);
+		else
+			pool_configure(sp, &cp->shadow);
 	}
 	TAILQ_FOREACH(cp, &next->ipam_pools, entry)
 		if (cp->has_shadow && shadowd_pool(sd, cp->name) == NULL)
-			pool_create(sd, cp);
+			pool_create(sd, cp->name, &cp->shadow);
+}
+
+int
+shadowd_pool_set(struct shadowd *sd, const char *pool,
+    const struct conf_ipam_shadow *cs)
+{
+	struct shadowd_pool *sp;
+
+	if (sd == NULL || sd->stopped) {
+		errno = ENOENT;
+		return -1;
+	}
+	sp = shadowd_pool(sd, pool);
+	if (cs == NULL) {
+		if (sp != NULL)
+			pool_retire(sd, sp);
+		return 0;
+	}
+	if (sp != NULL) {
+		pool_configure(sp, cs);
+		plan_soon(sp);
+		return 0;
+	}
+	if ((sp = pool_create(sd, pool, cs)) == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	plan_soon(sp);
+	return 0;
+}
+
+uint32_t
+shadowd_pool_making(const struct shadowd_pool *sp)
+{
+	return sp->making;
 }
 
 void

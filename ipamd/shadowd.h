@@ -7,10 +7,11 @@
  * How this works:
  *
  * Engines.  shadowd_create() builds a struct shadow for every configured
- * pool with a shadow block (params from the config; pool_size is the
- * pool's IPv4 size, or its IPv6 size capped at 2^53 for an IPv6-only
- * pool: a dual pre-allocation consumes one IPv4 address, the scarce
- * family).  A reload changes the params of the engines that stay, adds
+ * pool with a shadow block, and shadowd_pool_set() one for a pool made
+ * over the API whose definition has one (params from the block;
+ * pool_size is the pool's IPv4 size, or its IPv6 size capped at 2^53
+ * for an IPv6-only pool: a dual pre-allocation consumes one IPv4
+ * address, the scarce family).  A reload changes the params of the engines that stay, adds
  * the new ones and retires the pools whose block went (their unused
  * pre-allocations are released).
  *
@@ -112,8 +113,19 @@ void		 shadowd_free(struct shadowd *);
 /* Params of a config block (conf's fixed point to the engine's). */
 void		 shadowd_params_from_conf(const struct conf_ipam_shadow *,
 		    struct shadow_params *);
-/* Apply next: new params, new engines, retired ones. */
+/* Apply next: new params, new engines, retired ones (of the config's
+ * pools; those made at run time are left alone). */
 void		 shadowd_reload(struct shadowd *, const struct config *next);
+/*
+ * One pool's shadow inventory, for the pools made at run time (their
+ * definition's block, at start and after every committed change): cs
+ * turns it on (its saved state restored, its pre-allocations found
+ * again) or changes its settings; NULL turns it off (state saved,
+ * unused pre-allocations released).  -1 (ENOENT) when the pool is not
+ * in the allocator or shadowd is stopped.
+ */
+int		 shadowd_pool_set(struct shadowd *, const char *pool,
+		    const struct conf_ipam_shadow *cs);
 /* The clock (ms, non-decreasing); tests set a fake one. */
 void		 shadowd_set_clock(struct shadowd *, uint64_t (*)(void *),
 		    void *);
@@ -123,6 +135,8 @@ void		 shadowd_tick(struct shadowd *);
 /* The engine of a pool; NULL when the pool has no shadow block. */
 struct shadowd_pool *shadowd_pool(struct shadowd *, const char *pool);
 
+/* Pre-allocations submitted and not yet committed. */
+uint32_t	 shadowd_pool_making(const struct shadowd_pool *);
 /* The pool's configured horizon (seconds). */
 uint32_t	 shadowd_pool_horizon(const struct shadowd_pool *);
 /* Requests the forecast expects over that horizon (its target

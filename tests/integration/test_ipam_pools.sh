@@ -12,14 +12,21 @@
 #     answer with the file and the line of its block.
 #  3. An asked address (--ip) is granted when free, refused (naming the
 #     holder) when taken; labels (--label) are listed and filtered.
-#  4. kill -9, restart on the same state: the run-time pool, its
-#     reservation, its allocations and their labels are back; the audit
-#     chain verifies and lists pool-create, pool-update, reserve,
-#     unreserve and pool-delete with actor local.
+#  4. A pool made with a shadow inventory (evpnctl's words): its
+#     min-warm pre-allocations appear in its allocations; curl PATCHes
+#     its shadow object; a value out of range is refused naming the
+#     field, and changes nothing.
+#  5. kill -9, restart on the same state: the run-time pool, its
+#     reservation, its allocations and their labels are back, and the
+#     shadow pool with its settings, its engine and its pre-allocations
+#     (its learned state only after a clean stop: the unit test);
+#     the audit chain verifies and lists pool-create, pool-update,
+#     reserve, unreserve and pool-delete with actor local; the shadow
+#     pool is deleted with its pre-allocations.
 #
 # Environment: BUILD_DIR (where evpnd and evpnctl were built), KEEP_TMP.
 # Prints "N passed, N failed"; exits 77 when not root or jq, curl or
-# unshare is missing.  About 10 s.
+# unshare is missing.  About 15 s.
 
 set -u
 
@@ -135,7 +142,42 @@ check "allocations filtered by label" test "$(ctl show ipam allocations \
 check "labels are listed" eval "ctl show ipam allocations pa |
     grep -q 'w1: 10.10.0.50 .* app=trainer,job=llama-70b'"
 
-# ---- 4. kill -9 and back ----
+# ---- 4. a pool with a shadow inventory ----
+api()
+{
+	curl -s --unix-socket "$SOCK" -X "$1" "http://e$2" ${3:+-d "$3"}
+}
+
+# prealloc POOL: its pre-allocations.
+prealloc()
+{
+	api GET "/v1/ipam/allocations?pool=$1" |
+	    jq '[.allocations[] | select(.preallocated)] | length'
+}
+
+# shadow_def POOL: its shadow settings "minWarm,leadTimeMs,confidence".
+shadow_def()
+{
+	ctl show ipam pool "$1" --json | jq -r '.definition.shadow |
+	    [.minWarm, .leadTimeMs, .confidence] | join(",")'
+}
+
+check "ipam pool add sw with a shadow inventory" ctl ipam pool add sw \
+    prefix 10.40.0.0/24 shadow-mode active min-warm 2 max-warm 8 \
+    lead-time 200
+check "its min-warm pre-allocations appear" \
+    wait_until 10 test "$(prealloc sw)" -ge 2
+check "the shadow view lists it" test "$(api GET /v1/ipam/shadow |
+    jq -r '.pools[] | select(.pool == "sw") | .policy.minWarm')" = 2
+check "a shadow object PATCHed with curl" test "$(api PATCH \
+    /v1/ipam/pools/sw '{"shadow": {"confidence": 0.8}}' |
+    jq -r .definition.shadow.maxWarm)" = 8
+check "out of range: refused naming the field" test "$(api PATCH \
+    /v1/ipam/pools/sw '{"shadow": {"minWarm": 2000000}}' |
+    jq -r .error | cut -d: -f1)" = shadow.minWarm
+check_eq "and nothing changed" 2,200,0.8 "$(shadow_def sw)"
+
+# ---- 5. kill -9 and back ----
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=
@@ -150,6 +192,12 @@ check "labels are back" test "$(ctl show ipam allocations --label \
     job=llama-70b --json | jq -r .total)" = 2
 check "routes of the run-time pool are back" \
     test "$(routes 300 10.30.1.1)" = 1
+check_eq "the shadow pool's settings are back" 2,200,0.8 "$(shadow_def sw)"
+check "its engine is back" test "$(api GET /v1/ipam/shadow |
+    jq -r '.pools[] | select(.pool == "sw") | .policy.confidence')" = 0.8
+check "and its pre-allocations" test "$(prealloc sw)" -ge 2
+check "a pool holding only pre-allocations is deleted" \
+    ctl ipam pool del sw
 for r in a b c d e f g; do
 	ctl ipam release "$r" >/dev/null
 done
@@ -158,7 +206,8 @@ check "it is gone" fails_with "no such pool rt" show ipam pool rt
 check "the audit chain verifies" ctl ipam audit verify
 check "and lists the pool changes with their actor" test "$(curl -s \
     --unix-socket "$SOCK" 'http://e/v1/ipam/audit/records?limit=10000' |
-    jq -r '[.records[] | select(.op | test("^pool-|reserve")) |
+    jq -r '[.records[] | select(.pool != "sw") |
+    select(.op | test("^pool-|reserve")) |
     .op + ":" + .actor] | join(",")')" = \
     pool-create:local,pool-update:local,reserve:local,unreserve:local,pool-delete:local
 

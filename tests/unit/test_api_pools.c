@@ -5,6 +5,10 @@
  * restart; pools of the config file read-only with their line named;
  * reservations added and removed; definitions that cannot build (or
  * try to smuggle a line in) refused with the parser's message.
+ * A shadow inventory in a run-time pool's definition: its settings
+ * shown, checked by the config's ranges (refusals name the field and
+ * change nothing), changed and removed by PATCH, its engine made (the
+ * shadow view, min-warm pre-allocations) and back after a restart.
  * Allocations asking for an address, carrying labels, filtered by label
  * and audited with them.  The DNS name an allocation registers under:
  * its dns-name label or its pool's template, completed with the zone.
@@ -22,6 +26,7 @@
 #include "conf/conf.h"
 #include "ipamd/ipamd.h"
 #include "ipamd/ipamd_int.h"
+#include "ipamd/shadowd.h"
 #include "tests/unit/api_harness.h"
 
 static const char conf_text[] =
@@ -300,6 +305,201 @@ START_TEST(test_pool_dns_definition)
 }
 END_TEST
 
+/* The definition's shadow object of pool (NULL: none); *j to free. */
+static json_t *
+shadow_def(const char *pool, json_t **j)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/v1/ipam/pools/%s", pool);
+	*j = get(path);
+	return json_object_get(json_object_get(*j, "definition"), "shadow");
+}
+
+/* The shadow view's entry for pool (NULL: none); *j to free. */
+static json_t *
+shadow_view(const char *pool, json_t **j)
+{
+	json_t *p;
+	size_t i;
+
+	*j = get("/v1/ipam/shadow");
+	json_array_foreach(json_object_get(*j, "pools"), i, p)
+		if (strcmp(jstr_of(p, "pool"), pool) == 0)
+			return p;
+	return NULL;
+}
+
+/* Pre-allocations of pool, once the engine has had ticks to make them
+ * (each request turns the loop, so commits complete). */
+static size_t
+preallocated(const char *pool, size_t want)
+{
+	char path[128];
+	json_t *j, *a;
+	size_t i, n = 0;
+
+	snprintf(path, sizeof(path), "/v1/ipam/allocations?pool=%s", pool);
+	for (int round = 0; round < 20 && n < want; round++) {
+		shadowd_tick(ipamd_shadowd(d.ipamd));
+		j = get(path);
+		n = 0;
+		json_array_foreach(json_object_get(j, "allocations"), i, a)
+			n += json_is_true(json_object_get(a, "preallocated"));
+		json_decref(j);
+	}
+	return n;
+}
+
+START_TEST(test_pool_shadow)
+{
+	static const char *const bad[][2] = {
+		{ "{\"minWarm\": 2000000}", "shadow.minWarm: invalid min-warm "
+		  "'2000000' in 'min-warm 2000000' (0..1000000)" },
+		{ "{\"confidence\": 1}", "shadow.confidence: invalid "
+		  "confidence '1.000000' in 'confidence 1.000000' "
+		  "(0.000001..0.999999)" },
+		{ "{\"maxPoolFraction\": -0.5}", "shadow.maxPoolFraction: "
+		  "invalid max-pool-fraction '-0.500000' in 'max-pool-fraction "
+		  "-0.500000' (0..1)" },
+		{ "{\"jitter\": 0.75}", "shadow.jitter: invalid jitter "
+		  "'0.750000' in 'jitter 0.750000' (0..0.5)" },
+		{ "{\"leadTimeMs\": 0}", "shadow.leadTimeMs: invalid lead-time "
+		  "'0' in 'lead-time 0' (1..300000)" },
+		{ "{\"mode\": \"fast\"}", "shadow.mode: invalid mode 'fast' in "
+		  "'mode fast' (active or observe)" },
+		{ "{\"model\": \"arima\"}", "shadow.model: invalid model "
+		  "'arima' in 'model arima' (holt, kalman, churn or "
+		  "ensemble)" },
+		{ "{\"groupBy\": [\"a,b\"]}", "shadow.groupBy: invalid label "
+		  "key 'a,b' in 'group-by a,b' (1 to 63 letters, digits, '.', "
+		  "'_', '/' or '-')" },
+		{ "{\"wastageWeight\": 0, \"delayWeight\": 0}",
+		  "shadow.wastageWeight: 'cost wastage 0.000000 delay "
+		  "0.000000': the weights cannot both be 0" },
+		{ "{\"minWarm\": 8, \"maxWarm\": 4}", "shadow: ipam pool sh: "
+		  "shadow min-warm 8 is above max-warm 4" },
+		{ "{\"adapt\": \"yes\"}", "'shadow.adapt' must be true or "
+		  "false" },
+		{ "{\"horizonS\": 1.5}", "'shadow.horizonS' must be a "
+		  "non-negative integer" },
+		{ "{\"confidence\": \"high\"}", "'shadow.confidence' must be a "
+		  "number" },
+		{ "{\"colour\": 1}", "unknown field 'colour' in 'shadow'" },
+		{ "[]", "'shadow' must be an object" },
+	};
+	char body[512];
+	json_t *j, *sh, *v;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body), "{\"name\": \"sh\", \"prefixes\": "
+		    "[\"10.70.0.0/24\"], \"shadow\": %s}", bad[i][0]);
+		expect("POST", "/v1/ipam/pools", body, 400, bad[i][1]);
+	}
+	expect("GET", "/v1/ipam/pools/sh", NULL, 404, NULL);
+
+	/* Made with it: every setting shown, the defaults included. */
+	expect("POST", "/v1/ipam/pools", "{\"name\": \"sh\", \"prefixes\": "
+	    "[\"10.70.0.0/24\"], \"shadow\": {\"mode\": \"active\", "
+	    "\"minWarm\": 2, \"maxWarm\": 16, \"confidence\": 0.8, "
+	    "\"wastageWeight\": 2, \"leadTimeMs\": 500, \"adapt\": false, "
+	    "\"groupBy\": [\"job\"]}}", 201, NULL);
+	sh = shadow_def("sh", &j);
+	ck_assert_ptr_nonnull(sh);
+	ck_assert_int_eq(jint_of(sh, "minWarm"), 2);
+	ck_assert_int_eq(jint_of(sh, "maxWarm"), 16);
+	ck_assert_int_eq(jint_of(sh, "leadTimeMs"), 500);
+	ck_assert(json_real_value(json_object_get(sh, "confidence")) == 0.8);
+	ck_assert(json_real_value(json_object_get(sh, "wastageWeight")) ==
+	    2.0);
+	ck_assert(json_real_value(json_object_get(sh, "delayWeight")) ==
+	    100.0);
+	ck_assert(json_is_false(json_object_get(sh, "adapt")));
+	ck_assert_int_eq(json_array_size(json_object_get(sh, "groupBy")), 1);
+	ck_assert_str_eq(jstr_of(sh, "mode"), "active");
+	ck_assert_str_eq(jstr_of(sh, "model"), "ensemble");
+	json_decref(j);
+
+	/* Its engine runs: in the shadow view with these settings, and
+	 * holding min-warm pre-allocations. */
+	ck_assert_ptr_nonnull(v = shadow_view("sh", &j));
+	ck_assert_int_eq(jint_of(json_object_get(v, "policy"), "minWarm"), 2);
+	ck_assert_int_eq(jint_of(json_object_get(v, "convergence"),
+	    "configuredMs"), 500);
+	json_decref(j);
+	ck_assert_uint_ge(preallocated("sh", 2), 2);
+
+	/* A bad PATCH changes nothing. */
+	expect("PATCH", "/v1/ipam/pools/sh", "{\"shadow\": {\"maxWarm\": 1}}",
+	    400, "shadow: ipam pool sh: shadow min-warm 2 is above max-warm "
+	    "1");
+	/* A PATCH changes what it names, keeps the rest; null: default. */
+	expect("PATCH", "/v1/ipam/pools/sh", "{\"shadow\": {\"minWarm\": 3, "
+	    "\"mode\": \"observe\", \"confidence\": null}}", 200, NULL);
+	sh = shadow_def("sh", &j);
+	ck_assert_int_eq(jint_of(sh, "minWarm"), 3);
+	ck_assert_int_eq(jint_of(sh, "maxWarm"), 16);
+	ck_assert_str_eq(jstr_of(sh, "mode"), "observe");
+	ck_assert(json_real_value(json_object_get(sh, "confidence")) == 0.9);
+	json_decref(j);
+	ck_assert_ptr_nonnull(v = shadow_view("sh", &j));
+	ck_assert_str_eq(jstr_of(v, "mode"), "observe");
+	ck_assert_int_eq(jint_of(json_object_get(v, "policy"), "minWarm"), 3);
+	json_decref(j);
+
+	/* Back after a restart: the settings and the engine. */
+	ipam_restart(conf_text);
+	sh = shadow_def("sh", &j);
+	ck_assert_int_eq(jint_of(sh, "minWarm"), 3);
+	ck_assert_str_eq(jstr_of(sh, "mode"), "observe");
+	json_decref(j);
+	ck_assert_ptr_nonnull(v = shadow_view("sh", &j));
+	ck_assert(json_is_true(json_object_get(json_object_get(v, "state"),
+	    "restored")));
+	json_decref(j);
+
+	/* Removed: the engine goes, its unused pre-allocations too. */
+	expect("PATCH", "/v1/ipam/pools/sh", "{\"shadow\": null}", 200, NULL);
+	ck_assert_ptr_null(shadow_def("sh", &j));
+	json_decref(j);
+	ck_assert_ptr_null(shadow_view("sh", &j));
+	json_decref(j);
+	ck_assert_uint_eq(preallocated("sh", 0), 0);
+	j = get("/v1/ipam/pools/sh");
+	ck_assert_int_eq(jint_of(j, "allocations"), 0);
+	json_decref(j);
+}
+END_TEST
+
+/* A pool whose only allocations are its shadow inventory's unused
+ * pre-allocations can be deleted (they go first); a new pool of its
+ * name starts cold. */
+START_TEST(test_pool_shadow_delete)
+{
+	json_t *j, *v;
+
+	expect("POST", "/v1/ipam/pools", "{\"name\": \"sd\", \"prefixes\": "
+	    "[\"10.71.0.0/24\"], \"shadow\": {\"minWarm\": 2}}", 201, NULL);
+	ck_assert_uint_ge(preallocated("sd", 2), 2);
+	expect("POST", "/v1/ipam/pools/sd/allocations", "{\"resource\": "
+	    "\"live\"}", 201, NULL);
+	expect("DELETE", "/v1/ipam/pools/sd", NULL, 409, "ipam pool sd has 1 "
+	    "live allocation");
+	expect("DELETE", "/v1/ipam/allocations/live", NULL, 204, NULL);
+	ck_assert_uint_ge(preallocated("sd", 2), 2);
+	expect("DELETE", "/v1/ipam/pools/sd", NULL, 204, NULL);
+	expect("GET", "/v1/ipam/pools/sd", NULL, 404, NULL);
+	ck_assert_ptr_null(shadow_view("sd", &j));
+	json_decref(j);
+	expect("POST", "/v1/ipam/pools", "{\"name\": \"sd\", \"prefixes\": "
+	    "[\"10.72.0.0/24\"], \"shadow\": {}}", 201, NULL);
+	ck_assert_ptr_nonnull(v = shadow_view("sd", &j));
+	ck_assert(json_is_false(json_object_get(json_object_get(v, "state"),
+	    "restored")));
+	json_decref(j);
+}
+END_TEST
+
 static size_t
 listed(const char *query)
 {
@@ -536,6 +736,8 @@ api_pools_suite(void)
 	tcase_add_test(tc, test_pool_lifecycle);
 	tcase_add_test(tc, test_pool_bad_definitions);
 	tcase_add_test(tc, test_pool_dns_definition);
+	tcase_add_test(tc, test_pool_shadow);
+	tcase_add_test(tc, test_pool_shadow_delete);
 	tcase_add_test(tc, test_asked_and_labels);
 	tcase_add_test(tc, test_label_pages);
 	suite_add_tcase(s, tc);
