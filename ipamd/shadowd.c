@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "common/buf.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/queue.h"
 #include "common/util.h"
@@ -47,6 +48,7 @@ struct shadowd_pool {
 	uint32_t		 vni;
 	enum ipam_family	 family;	/* of its pre-allocations */
 	struct shadow		*engine;
+	uint64_t		 seed;		/* random, for its life */
 	struct warm_list	 warm;		/* committed, oldest first */
 	uint32_t		 nwarm;
 	uint32_t		 making;	/* submitted, not committed */
@@ -429,6 +431,22 @@ restore_warm(const struct ipam_alloc *a, void *arg)
 	return 0;
 }
 
+/*
+ * The engine's params: the config's, the lead time in use (measured,
+ * if it is) and the pool's own seed.  The seed keys the hash of the
+ * neighbour-miss targets (ipam/shadow_traffic.c), which whoever sends
+ * ARP chooses: drawn at random per engine, nobody can aim collisions
+ * at it, and a reload keeps it so the engine's table stays valid.
+ */
+static void
+pool_params(const struct shadowd_pool *sp, const struct conf_ipam_pool *cp,
+    struct shadow_params *params)
+{
+	shadowd_params_from_conf(&cp->shadow, params);
+	params->lead_s = shadowd_lead_s(sp);
+	params->seed = sp->seed;
+}
+
 static struct shadowd_pool *
 pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
 {
@@ -450,8 +468,8 @@ pool_create(struct shadowd *sd, const struct conf_ipam_pool *cp)
 	TAILQ_INIT(&sp->warm);
 	sp->lead_conf_ms = cp->shadow.lead_time;
 	lead_refresh(sp, now);
-	shadowd_params_from_conf(&cp->shadow, &params);
-	params.lead_s = shadowd_lead_s(sp);	/* measured, if it is */
+	random_fill(&sp->seed, sizeof(sp->seed));
+	pool_params(sp, cp, &params);
 	pool_room(sp, &size, &free_);
 	sp->engine = shadow_new(&params, size);
 	state_restore(sp, now);
@@ -509,6 +527,12 @@ shadowd_pool(struct shadowd *sd, const char *pool)
 		if (strcmp(sp->name, pool) == 0)
 			return sp;
 	return NULL;
+}
+
+uint64_t
+shadowd_pool_seed(const struct shadowd_pool *sp)
+{
+	return shadow_params(sp->engine)->seed;
 }
 
 uint32_t
@@ -909,8 +933,7 @@ shadowd_reload(struct shadowd *sd, const struct config *next)
 		sp->lead_conf_ms = cp->shadow.lead_time;
 		group_keys_set(sp, &cp->shadow);
 		lead_refresh(sp, now_ms(sd));
-		shadowd_params_from_conf(&cp->shadow, &params);
-		params.lead_s = shadowd_lead_s(sp);
+		pool_params(sp, cp, &params);
 		shadow_set_params(sp->engine, &params);
 	}
 	TAILQ_FOREACH(cp, &next->ipam_pools, entry)

@@ -12,7 +12,11 @@
  * pool: a dual pre-allocation consumes one IPv4 address, the scarce
  * family).  A reload changes the params of the engines that stay, adds
  * the new ones and retires the pools whose block went (their unused
- * pre-allocations are released).
+ * pre-allocations are released).  Each engine gets a seed of its own
+ * from the kernel's random source (common/hash.h random_fill), kept
+ * across reloads: it keys the engine's hash of neighbour-miss targets,
+ * which a scanner chooses, and its jitter; the simulator and the
+ * engine's own tests set fixed seeds instead, to replay a run.
  *
  * Events, on the monotonic clock in ms: every new allocation request
  * of the pool (before hit or miss is decided), releases, churn from
@@ -123,6 +127,8 @@ void		 shadowd_tick(struct shadowd *);
 /* The engine of a pool; NULL when the pool has no shadow block. */
 struct shadowd_pool *shadowd_pool(struct shadowd *, const char *pool);
 
+/* The seed of the pool's engine (random per engine, see Engines). */
+uint64_t	 shadowd_pool_seed(const struct shadowd_pool *);
 /* The pool's configured horizon (seconds). */
 uint32_t	 shadowd_pool_horizon(const struct shadowd_pool *);
 /* Requests the forecast expects over that horizon (its target
