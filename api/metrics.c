@@ -521,12 +521,18 @@ render_flow_counters(struct evbuffer *b, const struct trafficd_stats *st)
 	} c[] = {
 	    { "evpnd_telemetry_flow_messages_total", "IPFIX and NetFlow v9 "
 		"messages the flow collector received.", st->flow.messages },
+	    { "evpnd_telemetry_flow_refused_total", "Flow export datagrams "
+		"dropped undecoded: their source is in no flow-exporter "
+		"prefix.", st->flow.refused },
 	    { "evpnd_telemetry_flow_records_total", "Flow data records "
 		"decoded.", st->flow.records },
 	    { "evpnd_telemetry_flow_malformed_total", "Flow export messages "
 		"refused as malformed.", st->flow.malformed },
 	    { "evpnd_telemetry_flow_templates_total", "Flow templates "
 		"learned.", st->flow.templates },
+	    { "evpnd_telemetry_flow_sampling_rates_total", "Options data "
+		"records announcing an exporter's sampling rate.",
+		st->flow.sampling_rates },
 	    { "evpnd_telemetry_flow_unknown_sets_total", "Flow data sets "
 		"skipped: their template was not known yet.",
 		st->flow.unknown_sets },

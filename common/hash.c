@@ -265,21 +265,29 @@ siphash13(const uint8_t key[16], const void *data, size_t len)
 static uint8_t		 process_key[16];
 static pthread_once_t	 process_key_once = PTHREAD_ONCE_INIT;
 
-static void
-process_key_init(void)
+/* getrandom() until len bytes came: the kernel's pool, never a
+ * predictable fallback (fatal if it cannot). */
+void
+random_fill(void *buf, size_t len)
 {
-	size_t got = 0;
+	uint8_t	*p = buf;
+	size_t	 got = 0;
 
-	while (got < sizeof(process_key)) {
-		ssize_t n = getrandom(process_key + got,
-		    sizeof(process_key) - got, 0);
+	while (got < len) {
+		ssize_t n = getrandom(p + got, len - got, 0);
 
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			fatalx("getrandom: cannot draw the hash key");
+			fatalx("getrandom: cannot draw random bytes");
 		got += (size_t)n;
 	}
+}
+
+static void
+process_key_init(void)
+{
+	random_fill(process_key, sizeof(process_key));
 }
 
 /*

@@ -106,6 +106,9 @@ hash_prefetch(const struct hash_table *t, uint32_t hash)
 
 /* SipHash-1-3 of data under this process's random key, for tables. */
 uint32_t hash_bytes_keyed(const void *, size_t);
+/* len bytes from the kernel's random source (getrandom); the source of
+ * that key and of any other secret a hash is keyed with. */
+void	 random_fill(void *, size_t);
 
 /* SipHash-c-d (Aumasson, Bernstein: "SipHash: a fast short-input PRF",
  * 2012) under a caller's 128-bit key; 64-bit output. */

@@ -396,13 +396,19 @@ TAILQ_HEAD(conf_api_client_list, conf_api_client);
  *
  *   telemetry
  *    flow-collector port PORT [address ADDR] [sampling N]
+ *    flow-exporter PREFIX
  *    sample bridge NAME rate N
  *    rate-window SECONDS
  *   exit-telemetry
  *
  * flow-collector: IPFIX (RFC 7011) / NetFlow v9 (RFC 3954) over UDP on
  * PORT (all addresses when none is given); sampling N says the
- * exporter counts 1 in N packets, so its counts are scaled by N.
+ * exporter counts 1 in N packets, so its counts are scaled by N (unless
+ * the exporter announces its own rate in options data, which wins).
+ * flow-exporter (repeatable): datagrams are taken only from a source
+ * in one of these prefixes; others are dropped before decoding and
+ * counted.  Without any, every source is taken and the daemon warns at
+ * start: anyone who reaches the port could inflate a pool's traffic.
  * sample bridge: every ARP request and ND solicitation on NAME, and 1
  * in N of its other frames (rate 0: only those requests).  rate-window:
  * the traffic rate is what arrived over the last SECONDS (at least the
@@ -412,6 +418,7 @@ TAILQ_HEAD(conf_api_client_list, conf_api_client);
 #define CONF_TELEMETRY_MAX_WINDOW	600
 #define CONF_TELEMETRY_MAX_RATE		1000000	/* 1 in N, both kinds */
 #define CONF_TELEMETRY_MAX_SAMPLERS	64
+#define CONF_TELEMETRY_MAX_EXPORTERS	64
 
 struct conf_telemetry_sampler {
 	TAILQ_ENTRY(conf_telemetry_sampler) entry;
@@ -426,6 +433,8 @@ struct conf_telemetry {
 	struct ipaddr	 collector_addr;	/* af 0 = every address */
 	uint16_t	 collector_port;
 	uint32_t	 collector_sampling;	/* exporter's 1 in N; 1 = all */
+	struct prefix	 exporters[CONF_TELEMETRY_MAX_EXPORTERS];
+	uint8_t		 nexporters;		/* 0: any source */
 	uint32_t	 rate_window;		/* seconds */
 	struct conf_telemetry_sampler_list samplers;	/* file order */
 };

@@ -152,7 +152,7 @@ int	 cp_cmd_pool_block_idle_release(struct parser *);
 void	 cp_pool_fabric_defaults(struct conf_ipam_pool *);
 int	 cp_fabric_check(struct parser *, const struct pending_check *);
 /* The telemetry block (conf_telemetry.c). */
-#define CP_TELEMETRY_NCMDS	5
+#define CP_TELEMETRY_NCMDS	6
 extern const struct command cp_telemetry_cmds[CP_TELEMETRY_NCMDS];
 int	 cp_cmd_telemetry(struct parser *);
 int	 cp_telemetry_check(struct parser *, const struct conf_telemetry *);

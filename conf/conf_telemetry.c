@@ -109,6 +109,29 @@ cmd_flow_collector(struct parser *p)
 	return 0;
 }
 
+/* flow-exporter PREFIX: a source the collector takes datagrams from;
+ * the same prefix twice is one. */
+static int
+cmd_flow_exporter(struct parser *p)
+{
+	struct conf_telemetry *t = &p->conf->telemetry;
+	struct prefix pfx;
+
+	if (cp_want_args(p, 1, 1) == -1)
+		return -1;
+	if (prefix_parse(cp_arg(p, 0), &pfx, false) == -1)
+		return cp_err(p, "invalid prefix '%s' in '%s' (an address "
+		    "with its length, host bits zero)", cp_arg(p, 0), p->line);
+	for (uint8_t i = 0; i < t->nexporters; i++)
+		if (prefix_cmp(&t->exporters[i], &pfx) == 0)
+			return 0;
+	if (t->nexporters == CONF_TELEMETRY_MAX_EXPORTERS)
+		return cp_err(p, "more than %d flow-exporter prefixes at '%s'",
+		    CONF_TELEMETRY_MAX_EXPORTERS, p->line);
+	t->exporters[t->nexporters++] = pfx;
+	return 0;
+}
+
 /* sample bridge NAME rate N */
 static int
 cmd_sample(struct parser *p)
@@ -161,6 +184,7 @@ cmd_rate_window(struct parser *p)
 
 const struct command cp_telemetry_cmds[CP_TELEMETRY_NCMDS] = {
 	{ "flow-collector", cmd_flow_collector },
+	{ "flow-exporter", cmd_flow_exporter },
 	{ "sample", cmd_sample },
 	{ "rate-window", cmd_rate_window },
 	{ "exit-telemetry", cp_cmd_exit },
@@ -173,6 +197,9 @@ cp_telemetry_check(struct parser *p, const struct conf_telemetry *t)
 	if (!t->has_collector && TAILQ_EMPTY(&t->samplers))
 		return cp_err(p, "telemetry: neither a 'flow-collector' nor a "
 		    "'sample bridge' statement");
+	if (t->nexporters > 0 && !t->has_collector)
+		return cp_err(p, "telemetry: 'flow-exporter' without a "
+		    "'flow-collector'");
 	return 0;
 }
 
@@ -180,7 +207,7 @@ void
 conf_print_telemetry(FILE *f, const struct conf_telemetry *t)
 {
 	const struct conf_telemetry_sampler *s;
-	char a[IPADDR_STRLEN];
+	char a[PREFIX_STRLEN];
 
 	if (!t->enabled)
 		return;
@@ -194,6 +221,9 @@ conf_print_telemetry(FILE *f, const struct conf_telemetry *t)
 			fprintf(f, " sampling %u", t->collector_sampling);
 		fprintf(f, "\n");
 	}
+	for (uint8_t i = 0; i < t->nexporters; i++)
+		fprintf(f, " flow-exporter %s\n", prefix_fmt(&t->exporters[i],
+		    a, sizeof(a)));
 	TAILQ_FOREACH(s, &t->samplers, entry)
 		fprintf(f, " sample bridge %s rate %u\n", s->bridge, s->rate);
 	if (t->rate_window != CONF_TELEMETRY_DEFAULT_WINDOW)

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "common/buf.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/queue.h"
 #include "common/util.h"
@@ -61,6 +62,7 @@ struct shadowd_pool {
 	struct shadowd_convergence lead_dist;	/* of the source used */
 	uint32_t		 lead_ms;
 	enum shadowd_lead_source lead_source;
+	uint64_t		 seed;		/* random, for its life */
 	bool			 replan;	/* an event since the plan */
 	double			 traffic_rate;	/* packets/s, as measured */
 	/* Label keys naming a request's group (conf group-by). */
@@ -429,6 +431,22 @@ restore_warm(const struct ipam_alloc *a, void *arg)
 	return 0;
 }
 
+/*
+ * The engine's params: the block's, the lead time in use (measured, if
+ * it is) and the pool's own seed.  The seed keys the hash of the
+ * neighbour-miss targets (ipam/shadow_traffic.c), which whoever sends
+ * ARP chooses: drawn at random per engine, nobody can aim collisions
+ * at it, and a reload keeps it so the engine's table stays valid.
+ */
+static void
+pool_params(const struct shadowd_pool *sp, const struct conf_ipam_shadow *cs,
+    struct shadow_params *params)
+{
+	shadowd_params_from_conf(cs, params);
+	params->lead_s = shadowd_lead_s(sp);
+	params->seed = sp->seed;
+}
+
 /* The block's settings into an engine that exists: its params, its
  * group keys and its configured lead time; the pool's VNI and families
  * again (a pool made at run time may have changed them). */
@@ -446,8 +464,7 @@ pool_configure(struct shadowd_pool *sp, const struct conf_ipam_shadow *cs)
 	sp->lead_conf_ms = cs->lead_time;
 	group_keys_set(sp, cs);
 	lead_refresh(sp, now_ms(sp->sd));
-	shadowd_params_from_conf(cs, &params);
-	params.lead_s = shadowd_lead_s(sp);	/* measured, if it is */
+	pool_params(sp, cs, &params);
 	shadow_set_params(sp->engine, &params);
 }
 
@@ -472,8 +489,8 @@ pool_create(struct shadowd *sd, const char *name,
 	TAILQ_INIT(&sp->warm);
 	sp->lead_conf_ms = cs->lead_time;
 	lead_refresh(sp, now);
-	shadowd_params_from_conf(cs, &params);
-	params.lead_s = shadowd_lead_s(sp);	/* measured, if it is */
+	random_fill(&sp->seed, sizeof(sp->seed));
+	pool_params(sp, cs, &params);
 	pool_room(sp, &size, &free_);
 	sp->engine = shadow_new(&params, size);
 	state_restore(sp, now);
@@ -977,6 +994,12 @@ uint32_t
 shadowd_pool_making(const struct shadowd_pool *sp)
 {
 	return sp->making;
+}
+
+uint64_t
+shadowd_pool_seed(const struct shadowd_pool *sp)
+{
+	return shadow_params(sp->engine)->seed;
 }
 
 void

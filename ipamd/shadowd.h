@@ -13,7 +13,11 @@
  * for an IPv6-only pool: a dual pre-allocation consumes one IPv4
  * address, the scarce family).  A reload changes the params of the engines that stay, adds
  * the new ones and retires the pools whose block went (their unused
- * pre-allocations are released).
+ * pre-allocations are released).  Each engine gets a seed of its own
+ * from the kernel's random source (common/hash.h random_fill), kept
+ * across reloads: it keys the engine's hash of neighbour-miss targets,
+ * which a scanner chooses, and its jitter; the simulator and the
+ * engine's own tests set fixed seeds instead, to replay a run.
  *
  * Events, on the monotonic clock in ms: every new allocation request
  * of the pool (before hit or miss is decided), releases, churn from
@@ -137,6 +141,8 @@ struct shadowd_pool *shadowd_pool(struct shadowd *, const char *pool);
 
 /* Pre-allocations submitted and not yet committed. */
 uint32_t	 shadowd_pool_making(const struct shadowd_pool *);
+/* The seed of the pool's engine (random per engine, see Engines). */
+uint64_t	 shadowd_pool_seed(const struct shadowd_pool *);
 /* The pool's configured horizon (seconds). */
 uint32_t	 shadowd_pool_horizon(const struct shadowd_pool *);
 /* Requests the forecast expects over that horizon (its target

@@ -70,6 +70,7 @@ struct trafficd {
 	struct ipaddr		 fc_addr;	/* as configured */
 	uint16_t		 fc_port;
 	uint32_t		 fc_sampling;
+	uint8_t			 fc_nallow;	/* flow-exporter prefixes */
 	uint32_t		 window;	/* seconds */
 	struct tpool_list	 pools;
 	struct tprefix		*map;
@@ -286,7 +287,8 @@ void
 trafficd_flow_record(void *arg, const struct flow_record *r)
 {
 	struct trafficd *td = arg;
-	double packets = (double)r->packets * td->fc_sampling;
+	uint32_t sampling = r->sampling > 0 ? r->sampling : td->fc_sampling;
+	double packets = (double)r->packets * sampling;
 
 	if (count_addresses(td, &r->src, &r->dst, NULL, packets, true) == 0)
 		td->st.records_unmatched++;
@@ -491,13 +493,16 @@ flow_stats_add(struct flow_stats *st, const struct flow_collector *fc)
 {
 	struct flow_stats fs;
 
-	flow_decoder_stats(flow_collector_decoder(fc), &fs);
+	flow_collector_stats(fc, &fs);
 	st->messages += fs.messages;
 	st->records += fs.records;
 	st->templates += fs.templates;
+	st->options_records += fs.options_records;
+	st->sampling_rates += fs.sampling_rates;
 	st->unknown_sets += fs.unknown_sets;
 	st->malformed += fs.malformed;
 	st->evicted += fs.evicted;
+	st->refused += fs.refused;
 }
 
 /* Keep the decoder's counts of a collector that closes. */
@@ -540,6 +545,25 @@ trafficd_abort(struct trafficd_plan *plan)
 	free(plan);
 }
 
+/*
+ * The collector takes datagrams from the flow-exporter prefixes only;
+ * without any it takes them from anyone, and says so when a collector
+ * opens or loses its last prefix.
+ */
+static void
+exporters_apply(struct trafficd *td, const struct conf_telemetry *t,
+    bool opened)
+{
+	if (td->fc == NULL)
+		return;
+	flow_collector_allow(td->fc, t->exporters, t->nexporters);
+	if (t->nexporters == 0 && (opened || td->fc_nallow > 0))
+		log_warn("telemetry: the flow collector takes datagrams from "
+		    "any source; name the exporters with 'flow-exporter "
+		    "PREFIX'");
+	td->fc_nallow = t->nexporters;
+}
+
 static void
 settings_apply(struct trafficd *td, const struct conf_telemetry *t)
 {
@@ -567,6 +591,7 @@ trafficd_commit(struct trafficd *td, struct trafficd_plan *plan,
 			log_info("telemetry: flow collector on port %u",
 			    flow_collector_port(td->fc));
 	}
+	exporters_apply(td, &next->telemetry, plan->new_collector);
 	free(plan);
 	settings_apply(td, &next->telemetry);
 	samplers_apply(td, next);

@@ -10,7 +10,9 @@
  * Sources (the config's "telemetry" block).  A flow collector and one
  * packet sampler per configured bridge (telemetry/telemetry.h), both
  * non-blocking on the event loop: a callback per record or frame, which
- * only counts.
+ * only counts.  The collector takes datagrams only from the configured
+ * flow-exporter prefixes (others are refused and counted); with none
+ * it takes them from any source and warns when it opens.
  *
  * Mapping.  A flow record, or a sampled IP frame, counts for every pool
  * with a prefix holding its source or its destination (once per pool
@@ -25,8 +27,9 @@
  * come from a table rebuilt from the allocator at every tick, so pools
  * made at run time are seen within a second.
  *
- * Scaling.  A flow record counts its packets times the collector's
- * sampling (the exporter's 1 in N).  A sampled frame counts rate frames
+ * Scaling.  A flow record counts its packets times the exporter's
+ * sampling: the 1 in N its options data announced, else the
+ * collector's configured one.  A sampled frame counts rate frames
  * (the kernel passed 1 in rate), except ARP requests and ND
  * solicitations: every one of them is taken, so each counts 1.
  *

@@ -2,7 +2,10 @@
  * The sockets of telemetry: a UDP collector for flow export and a
  * packet socket sampling a bridge, both on the event loop, both
  * non-blocking (one datagram or frame per read, a bounded number per
- * wakeup so a flood cannot starve the loop).
+ * wakeup so a flood cannot starve the loop).  The collector drops a
+ * datagram whose source is in none of its allowed prefixes before the
+ * decoder sees it (no template from a stranger is learned), and counts
+ * it.
  */
 #include "telemetry/telemetry.h"
 
@@ -29,6 +32,9 @@
 
 struct flow_collector {
 	struct flow_decoder	*fd;
+	struct prefix		*allow;		/* NULL: any source */
+	size_t			 nallow;
+	uint64_t		 refused;
 	struct event		*ev;
 	int			 sock;
 	uint16_t		 port;
@@ -48,6 +54,17 @@ struct pkt_sampler {
 
 /* ---- flow collector ---------------------------------------------------- */
 
+static bool
+exporter_allowed(const struct flow_collector *c, const struct ipaddr *a)
+{
+	if (c->allow == NULL)
+		return true;
+	for (size_t i = 0; i < c->nallow; i++)
+		if (prefix_contains(&c->allow[i], a))
+			return true;
+	return false;
+}
+
 static void
 flow_collector_read(evutil_socket_t sock, short what, void *arg)
 {
@@ -64,8 +81,11 @@ flow_collector_read(evutil_socket_t sock, short what, void *arg)
 		    (struct sockaddr *)&ss, &sl);
 		if (n < 0)
 			return;		/* EAGAIN: drained */
-		if (ipaddr_from_sockaddr(&ss, &exporter, NULL) == -1)
+		if (ipaddr_from_sockaddr(&ss, &exporter, NULL) == -1 ||
+		    !exporter_allowed(c, &exporter)) {
+			c->refused++;
 			continue;
+		}
 		if (flow_decode(c->fd, &exporter, c->buf, (size_t)n, c->cb,
 		    c->arg, err, sizeof(err)) == -1)
 			log_debug("telemetry: flow export: %s", err);
@@ -128,13 +148,28 @@ flow_collector_free(struct flow_collector *c)
 		event_free(c->ev);
 	close(c->sock);
 	flow_decoder_free(c->fd);
+	free(c->allow);
 	free(c);
 }
 
-const struct flow_decoder *
-flow_collector_decoder(const struct flow_collector *c)
+void
+flow_collector_allow(struct flow_collector *c, const struct prefix *allow,
+    size_t n)
 {
-	return c->fd;
+	free(c->allow);
+	c->allow = NULL;
+	c->nallow = n;
+	if (n == 0)
+		return;
+	c->allow = xcalloc(n, sizeof(*c->allow));
+	memcpy(c->allow, allow, n * sizeof(*c->allow));
+}
+
+void
+flow_collector_stats(const struct flow_collector *c, struct flow_stats *st)
+{
+	flow_decoder_stats(c->fd, st);
+	st->refused = c->refused;
 }
 
 uint16_t

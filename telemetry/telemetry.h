@@ -20,8 +20,18 @@
  * sliced at a time, so a lying length cannot reach past its set.  Of
  * each data record the decoder keeps what the daemon uses (addresses,
  * ports, protocol, octet and packet counts, MACs); other elements are
- * skipped by their length.  NetFlow v5 and IPFIX options data are not
- * decoded.
+ * skipped by their length.  NetFlow v5 is not decoded.
+ *
+ * Exporter sampling.  Options template sets (RFC 7011 §3.4.2.2, RFC
+ * 3954 §6.1) are learned like templates; of options data the decoder
+ * keeps only a sampling rate: samplingInterval (NetFlow v9
+ * SAMPLING_INTERVAL, 34), samplerRandomInterval (50), or PSAMP's
+ * (RFC 5477: packet interval and space 305/306, size and population
+ * 309/310, probability 311), whichever comes first in that order.  It
+ * holds for the exporter and observation domain (per-sampler scopes
+ * are not told apart), in a bounded table like the templates, and the
+ * data records decoded after it carry it (flow_record.sampling); the
+ * daemon falls back to its configured rate while it is 0.
  *
  * Packet samples.  A packet socket on a bridge with a classic BPF
  * program takes every ARP request and IPv6 neighbour solicitation and
@@ -44,6 +54,8 @@ struct event_base;
 
 #define FLOW_MAX_TEMPLATES	256	/* per decoder, over all exporters */
 #define FLOW_MAX_FIELDS		64	/* per template */
+#define FLOW_MAX_SAMPLING_DOMAINS 64	/* exporter sampling rates kept */
+#define FLOW_MAX_SAMPLING	1000000	/* 1 in N beyond this: ignored */
 
 /* One data record, reduced to what evpnd uses. */
 struct flow_record {
@@ -55,15 +67,21 @@ struct flow_record {
 	uint64_t	 octets, packets;
 	struct macaddr	 src_mac, dst_mac;
 	bool		 has_src_mac, has_dst_mac;
+	uint32_t	 sampling;	/* 1 in N, as the exporter's options
+					 * data said; 0: not said */
 };
 
 struct flow_stats {
 	uint64_t	 messages;
 	uint64_t	 records;
 	uint64_t	 templates;	/* template records learned */
+	uint64_t	 options_records;	/* options data records */
+	uint64_t	 sampling_rates;	/* of them naming a rate */
 	uint64_t	 unknown_sets;	/* data sets of no known template */
 	uint64_t	 malformed;	/* messages refused */
 	uint64_t	 evicted;	/* templates dropped at the cap */
+	uint64_t	 refused;	/* datagrams of no allowed exporter
+					 * (the collector's count) */
 };
 
 typedef void	 flow_record_cb(void *arg, const struct flow_record *);
@@ -113,8 +131,16 @@ struct flow_collector *flow_collector_new(struct event_base *,
 		    const struct ipaddr *addr, uint16_t port, flow_record_cb *,
 		    void *arg, char *err, size_t errlen);
 void		 flow_collector_free(struct flow_collector *);
-const struct flow_decoder *flow_collector_decoder(
-		    const struct flow_collector *);
+/*
+ * Take datagrams only from sources in one of the n prefixes (copied);
+ * n 0: from any source.  The others are dropped before decoding and
+ * counted as refused.
+ */
+void		 flow_collector_allow(struct flow_collector *,
+		    const struct prefix *, size_t n);
+/* The decoder's counts and the collector's refused ones. */
+void		 flow_collector_stats(const struct flow_collector *,
+		    struct flow_stats *);
 /* The port bound (useful when port 0 asked for any). */
 uint16_t	 flow_collector_port(const struct flow_collector *);
 

@@ -5,8 +5,9 @@
  * it.  It is decoded twice with the same decoder, so templates the
  * first pass learned are used on the second (data sets of the same
  * message that came before their template); every record delivered
- * must carry the message's version, and addresses must be of a known
- * family.  Any broken promise is an abort().
+ * must carry the message's version, addresses must be of a known
+ * family, and a sampling rate taken from options data must be within
+ * FLOW_MAX_SAMPLING.  Any broken promise is an abort().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ record_cb(void *arg, const struct flow_record *r)
 	CHECK(r->version == 9 || r->version == 10);
 	CHECK(r->src.af == 0 || r->src.af == AF_INET || r->src.af == AF_INET6);
 	CHECK(r->dst.af == 0 || r->dst.af == AF_INET || r->dst.af == AF_INET6);
+	CHECK(r->sampling <= FLOW_MAX_SAMPLING);
 	(*(size_t *)arg)++;
 }
 
@@ -42,6 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	flow_decoder_stats(fd, &st);
 	CHECK(st.records == n);
 	CHECK(st.messages + st.malformed == 2);
+	CHECK(st.sampling_rates <= st.options_records);
 	flow_decoder_free(fd);
 	return 0;
 }

@@ -17,8 +17,11 @@
 # raises the engine's scan alert naming h1 within a minute (GET
 # /v1/ipam/alerts); (4) a reload whose collector port another socket
 # holds is refused and changes nothing, a good one moves the collector;
-# (5) evpnctl shows the traffic line; SIGTERM exits 0, no sanitizer
-# reports.  About 40 s.
+# (5) with 'flow-exporter 127.0.0.0/8' and the collector on every
+# address, datagrams h1 sends are refused and counted, undecoded, while
+# softflowd on the leaf's loopback still gets through (without any
+# flow-exporter evpnd warned at start); (6) evpnctl shows the traffic
+# line; SIGTERM exits 0, no sanitizer reports.  About 50 s.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -43,7 +46,7 @@ POOL=web
 SF_DIR=$TMP_ROOT/softflowd
 SF_PID=
 
-leaf_conf()	# COLLECTOR-PORT
+leaf_conf()	# COLLECTOR-PORT [COLLECTOR-OPTIONS [TELEMETRY-LINES]]
 {
 	cat <<EOF
 log stdout debugging
@@ -62,9 +65,10 @@ ipam pool $POOL
  exit-shadow
 !
 telemetry
- flow-collector port $1 address 127.0.0.1
+ flow-collector port $1 ${2-address 127.0.0.1}
  sample bridge br100 rate $SAMPLE_RATE
  rate-window 5
+${3-}
 exit-telemetry
 !
 router bgp 65000
@@ -267,7 +271,37 @@ check "the collector moved to the new port" \
 flood_wait
 softflowd_stop
 
-# 5. The CLI; a clean stop.
+# 5. Exporter allowlist: the collector on every address now, taking
+# only the leaf's loopback; h1 reaches it on the bridge and is refused.
+check "without a flow-exporter evpnd warned that any source is taken" \
+    grep -q 'takes datagrams from any source' "$(evpnd_log_path l1)"
+evpnd_reload l1 "$(leaf_conf $PORT '' ' flow-exporter 127.0.0.0/8')"
+check "a reload naming the exporters is taken" \
+    wait_for 5 reloads_are ok 2
+messages=$(metric evpnd_telemetry_flow_messages_total)
+dgram=$(grep -v '^#' "$REPO_ROOT/tests/fixtures/softflowd_ipfix.hex" |
+    head -1)
+ns_exec h1 python3 -c '
+import binascii, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3):
+    s.sendto(binascii.unhexlify(sys.argv[3]), (sys.argv[1], int(sys.argv[2])))
+' $GW $PORT "$dgram"
+check "datagrams from h1 (no flow-exporter) are refused and counted" \
+    wait_for 5 eval 'test "$(metric evpnd_telemetry_flow_refused_total)" = 3'
+check "... undecoded" \
+    test "$(metric evpnd_telemetry_flow_messages_total)" = "$messages"
+records=$(metric evpnd_telemetry_flow_records_total)
+softflowd_start $PORT
+flood 4
+check "softflowd on the allowed loopback still gets through" \
+    wait_for 10 metric_above evpnd_telemetry_flow_records_total "$records"
+flood_wait
+softflowd_stop
+check "nothing of it was refused" \
+    test "$(metric evpnd_telemetry_flow_refused_total)" = 3
+
+# 6. The CLI; a clean stop.
 check "evpnctl show ipam shadow prints the traffic line" \
     eval 'evpnctl_in l1 show ipam shadow | grep -q "^  traffic: .* packets/s (measured"'
 evpnd_stop l1

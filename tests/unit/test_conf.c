@@ -701,6 +701,14 @@ static const struct bad_case bad_cases[] = {
 	{ "telemetry\n sample bridge br0 rate 1\n rate-window 0\n",
 	  "evpnd.conf:3: invalid rate-window '0' in 'rate-window 0' "
 	  "(1..600)" },
+	{ "telemetry\n flow-collector port 1\n flow-exporter 10.0.0.1/8\n",
+	  "evpnd.conf:3: invalid prefix '10.0.0.1/8' in 'flow-exporter "
+	  "10.0.0.1/8' (an address with its length, host bits zero)" },
+	{ "telemetry\n flow-collector port 1\n flow-exporter\n",
+	  "evpnd.conf:3: incomplete command 'flow-exporter'" },
+	{ "telemetry\n sample bridge br0 rate 1\n flow-exporter 10.0.0.0/8\n",
+	  "evpnd.conf:1: telemetry: 'flow-exporter' without a "
+	  "'flow-collector'" },
 	{ "sample bridge br0 rate 1\n",
 	  "evpnd.conf:1: 'sample bridge br0 rate 1' is not valid here; it "
 	  "belongs in a 'telemetry' block" },

@@ -24,6 +24,7 @@
 
 #include "common/addr.h"
 #include "common/byteorder.h"
+#include "common/util.h"
 #include "telemetry/telemetry.h"
 #include "tests/unit/fixture.h"
 
@@ -111,7 +112,7 @@ START_TEST(test_ipfix_softflowd)
 	flow_decoder_stats(fd, &st);
 	ck_assert_uint_eq(st.messages, 2);
 	ck_assert_uint_eq(st.records, 11);
-	ck_assert_uint_eq(st.templates, 4);
+	ck_assert_uint_eq(st.templates, 5);	/* 4 and 1 of options */
 	ck_assert_uint_eq(st.malformed, 0);
 	flow_decoder_free(fd);
 }
@@ -294,6 +295,371 @@ START_TEST(test_template_flood)
 }
 END_TEST
 
+/* ---- exporter sampling in options data ---------------------------------- */
+
+/* softflowd -s 10 announces its 1 in 10 in options data (IPFIX: PSAMP
+ * packet interval 1, space 9; NetFlow v9: SAMPLING_INTERVAL 10); the
+ * records that follow carry it. */
+START_TEST(test_sampled_softflowd)
+{
+	const char		*names[] = { "softflowd_ipfix_sampled.hex",
+				    "softflowd_nfv9_sampled.hex" };
+	struct flow_decoder	*fd;
+	struct seen		 s;
+	const struct flow_record *r;
+	struct flow_stats	 st;
+
+	for (size_t i = 0; i < 2; i++) {
+		fd = flow_decoder_new();
+		s.n = 0;
+		decode_fixture(fd, names[i], 2, &s);
+		ck_assert_ptr_nonnull(r = find_flow(&s, "10.10.0.1",
+		    "10.10.0.77"));
+		ck_assert_uint_eq(r->sampling, 10);
+		ck_assert_uint_gt(r->packets, 0);
+		ck_assert_uint_lt(r->packets, 2000);
+		flow_decoder_stats(fd, &st);
+		ck_assert_uint_eq(st.options_records, 1);
+		ck_assert_uint_eq(st.sampling_rates, 1);
+		ck_assert_uint_eq(st.malformed, 0);
+		flow_decoder_free(fd);
+	}
+}
+END_TEST
+
+/* Unsampled, softflowd says so too (packet interval 1, space 0, in the
+ * first datagram before its records): every record carries 1. */
+START_TEST(test_unsampled_softflowd)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+
+	decode_fixture(fd, "softflowd_ipfix.hex", 2, &s);
+	ck_assert_uint_eq(s.n, 11);
+	for (size_t i = 0; i < s.n && i < MAX_RECORDS; i++)
+		ck_assert_uint_eq(s.r[i].sampling, 1);
+	flow_decoder_free(fd);
+}
+END_TEST
+
+/* A message built field by field, big-endian. */
+struct msg {
+	uint8_t		 d[512];
+	size_t		 n;
+	size_t		 set;		/* where the open set starts */
+};
+
+static void
+put16(struct msg *m, uint16_t v)
+{
+	be16_store(m->d + m->n, v);
+	m->n += 2;
+}
+
+static void
+put32(struct msg *m, uint32_t v)
+{
+	put16(m, (uint16_t)(v >> 16));
+	put16(m, (uint16_t)v);
+}
+
+static void
+put_bytes(struct msg *m, const void *p, size_t len)
+{
+	memcpy(m->d + m->n, p, len);
+	m->n += len;
+}
+
+/* version 9 or 10, domain 7 (NetFlow v9's count left 0: unused). */
+static void
+msg_start(struct msg *m, uint16_t version)
+{
+	memset(m, 0, sizeof(*m));
+	put16(m, version);
+	put16(m, 0);
+	m->n = version == 10 ? 16 : 20;
+	be32_store(m->d + m->n - 4, 7);
+}
+
+static size_t
+msg_end(struct msg *m)
+{
+	if (be16_load(m->d) == 10)
+		be16_store(m->d + 2, (uint16_t)m->n);
+	return m->n;
+}
+
+static void
+set_open(struct msg *m, uint16_t id)
+{
+	m->set = m->n;
+	put16(m, id);
+	put16(m, 0);
+}
+
+static void
+set_close(struct msg *m)
+{
+	be16_store(m->d + m->set + 2, (uint16_t)(m->n - m->set));
+}
+
+/*
+ * IPFIX: options template 300 (scope observationDomainId, then the
+ * sampling element ie of len bytes), its data (value), a template 256
+ * of (sourceIPv4Address, packetDeltaCount) and one record of 7 packets.
+ */
+static size_t
+ipfix_with_options(struct msg *m, uint16_t ie, uint16_t len,
+    const uint8_t *value)
+{
+	msg_start(m, 10);
+	set_open(m, 3);				/* RFC 7011 §3.4.2.2 */
+	put16(m, 300);
+	put16(m, 2);				/* field count */
+	put16(m, 1);				/* scope field count */
+	put16(m, 149);
+	put16(m, 4);
+	put16(m, ie);
+	put16(m, len);
+	set_close(m);
+	set_open(m, 300);
+	put32(m, 7);
+	put_bytes(m, value, len);
+	set_close(m);
+	set_open(m, 2);
+	put16(m, 256);
+	put16(m, 2);
+	put16(m, 8);
+	put16(m, 4);
+	put16(m, 2);
+	put16(m, 4);
+	set_close(m);
+	set_open(m, 256);
+	put_bytes(m, "\x0a\x00\x00\x05", 4);
+	put32(m, 7);
+	set_close(m);
+	return msg_end(m);
+}
+
+/* Each sampling element, and values that say nothing usable. */
+START_TEST(test_options_sampling_elements)
+{
+	const struct {
+		uint16_t	 ie, len;
+		const char	*value;
+		uint32_t	 want;
+	} c[] = {
+		{ 34, 4, "\x00\x00\x00\x64", 100 },	/* samplingInterval */
+		{ 34, 2, "\x00\x20", 32 },		/* reduced size */
+		{ 50, 4, "\x00\x00\x04\x00", 1024 },	/* random interval */
+		{ 309, 4, "\x00\x00\x00\x00", 0 },	/* size 0, no pop. */
+		/* samplingProbability 0.25 as float64, then float32 */
+		{ 311, 8, "\x3f\xd0\x00\x00\x00\x00\x00\x00", 4 },
+		{ 311, 4, "\x3e\x80\x00\x00", 4 },
+		{ 311, 8, "\x7f\xf8\x00\x00\x00\x00\x00\x00", 0 },	/* NaN */
+		{ 34, 4, "\x00\x00\x00\x00", 0 },
+		{ 34, 4, "\x00\x00\x00\x01", 1 },
+		{ 34, 4, "\x00\x0f\x42\x41", 0 },	/* 1000001: too big */
+		{ 82, 4, "eth0", 0 },			/* not sampling */
+	};
+	struct flow_decoder	*fd;
+	struct seen		 s;
+	struct msg		 m;
+	size_t			 len;
+	char			 err[128];
+
+	for (size_t i = 0; i < nitems(c); i++) {
+		fd = flow_decoder_new();
+		s.n = 0;
+		len = ipfix_with_options(&m, c[i].ie, c[i].len,
+		    (const uint8_t *)c[i].value);
+		ck_assert_msg(flow_decode(fd, &exporter, m.d, len, record_cb,
+		    &s, err, sizeof(err)) == 0, "case %zu: %s", i, err);
+		ck_assert_uint_eq(s.n, 1);
+		ck_assert_uint_eq(s.r[0].packets, 7);
+		ck_assert_msg(s.r[0].sampling == c[i].want, "case %zu: %u", i,
+		    s.r[0].sampling);
+		flow_decoder_free(fd);
+	}
+}
+END_TEST
+
+/* PSAMP count-based (interval 2, space 6: 2 in 8) and n-out-of-N
+ * (size 3, population 300) need both fields of a pair. */
+START_TEST(test_options_sampling_pairs)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	struct msg		 m;
+	char			 err[128];
+
+	msg_start(&m, 10);
+	set_open(&m, 3);
+	put16(&m, 300);
+	put16(&m, 3);
+	put16(&m, 1);
+	put16(&m, 149); put16(&m, 4);
+	put16(&m, 305); put16(&m, 4);
+	put16(&m, 306); put16(&m, 4);
+	set_close(&m);
+	set_open(&m, 300);
+	put32(&m, 7);
+	put32(&m, 2);
+	put32(&m, 6);
+	set_close(&m);
+	set_open(&m, 2);
+	put16(&m, 256); put16(&m, 1);
+	put16(&m, 8); put16(&m, 4);
+	set_close(&m);
+	set_open(&m, 256);
+	put_bytes(&m, "\x0a\x00\x00\x05", 4);
+	set_close(&m);
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d, msg_end(&m),
+	    record_cb, &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.r[0].sampling, 4);
+	/* the same template ids, now size 3 of population 300 */
+	be16_store(m.d + 16 + 4 + 10, 309);
+	be16_store(m.d + 16 + 4 + 14, 310);
+	be32_store(m.d + 16 + 22 + 8, 3);
+	be32_store(m.d + 16 + 22 + 12, 300);
+	s.n = 0;
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d, m.n, record_cb, &s,
+	    err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.r[0].sampling, 100);
+	flow_decoder_free(fd);
+}
+END_TEST
+
+/* The rate holds for its exporter and domain only, and an options
+ * template withdrawn (RFC 7011 §8.1) decodes no more options data. */
+START_TEST(test_options_sampling_scope)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	struct ipaddr		 other = ip("192.0.2.9");
+	struct flow_stats	 st;
+	struct msg		 m, w;
+	size_t			 len;
+	char			 err[128];
+
+	len = ipfix_with_options(&m, 34, 4,
+	    (const uint8_t *)"\x00\x00\x00\x64");
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d, len, record_cb, &s,
+	    err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.r[0].sampling, 100);
+	/* the other exporter's data template, no options from it */
+	msg_start(&w, 10);
+	memcpy(w.d + 16, m.d + 16 + 18 + 12, len - 16 - 18 - 12);
+	w.n = len - 18 - 12;
+	msg_end(&w);
+	s.n = 0;
+	ck_assert_int_eq(flow_decode(fd, &other, w.d, w.n, record_cb, &s,
+	    err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.r[0].sampling, 0);
+	/* another domain of the same exporter */
+	w.d[15] = 8;
+	s.n = 0;
+	ck_assert_int_eq(flow_decode(fd, &exporter, w.d, w.n, record_cb, &s,
+	    err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.r[0].sampling, 0);
+	/* withdraw options template 300, then its data is unknown */
+	msg_start(&w, 10);
+	set_open(&w, 3);
+	put16(&w, 300);
+	put16(&w, 0);
+	set_close(&w);
+	memcpy(w.d + w.n, m.d + 16 + 18, 12);	/* the options data set */
+	w.n += 12;
+	ck_assert_int_eq(flow_decode(fd, &exporter, w.d, msg_end(&w),
+	    record_cb, &s, err, sizeof(err)), 0);
+	flow_decoder_stats(fd, &st);
+	ck_assert_uint_eq(st.options_records, 1);
+	ck_assert_uint_eq(st.unknown_sets, 1);
+	flow_decoder_free(fd);
+}
+END_TEST
+
+/* Options templates that lie are refused, in both versions. */
+START_TEST(test_options_hostile)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	struct msg		 m;
+	char			 err[128];
+	const uint16_t		 ipfix_bad[][5] = {
+		{ 300, 2, 0, 149, 4 },		/* scope count 0 */
+		{ 300, 1, 2, 149, 4 },		/* scope count > fields */
+		{ 300, 2, 1, 149, 4 },		/* 2 fields, 1 there */
+		{ 200, 1, 1, 149, 4 },		/* a set id, not a template */
+		{ 300, 1, 1, 149, 0 },		/* a field of length 0 */
+	};
+	const uint16_t		 nf9_bad[][3] = {
+		{ 300, 3, 4 },			/* scope length not 4k */
+		{ 300, 4, 6 },			/* option length not 4k */
+		{ 300, 0, 0 },			/* no field at all */
+		{ 300, 4, 8 },			/* more than the set holds */
+	};
+
+	for (size_t i = 0; i < nitems(ipfix_bad); i++) {
+		msg_start(&m, 10);
+		set_open(&m, 3);
+		for (size_t k = 0; k < 5; k++)
+			put16(&m, ipfix_bad[i][k]);
+		set_close(&m);
+		ck_assert_msg(flow_decode(fd, &exporter, m.d, msg_end(&m),
+		    record_cb, &s, err, sizeof(err)) == -1, "IPFIX case %zu",
+		    i);
+	}
+	for (size_t i = 0; i < nitems(nf9_bad); i++) {
+		msg_start(&m, 9);
+		set_open(&m, 1);			/* RFC 3954 §6.1 */
+		for (size_t k = 0; k < 3; k++)
+			put16(&m, nf9_bad[i][k]);
+		put16(&m, 2);				/* interface scope */
+		put16(&m, 4);
+		put16(&m, 34);
+		put16(&m, 4);
+		set_close(&m);
+		ck_assert_msg(flow_decode(fd, &exporter, m.d, msg_end(&m),
+		    record_cb, &s, err, sizeof(err)) == -1, "v9 case %zu", i);
+	}
+	flow_decoder_free(fd);
+}
+END_TEST
+
+/* NetFlow v9 scope fields carry scope types: a scope of type 34 is no
+ * SAMPLING_INTERVAL. */
+START_TEST(test_nf9_scope_not_element)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	struct flow_stats	 st;
+	struct msg		 m;
+	char			 err[128];
+
+	msg_start(&m, 9);
+	set_open(&m, 1);
+	put16(&m, 300);
+	put16(&m, 4);				/* scope: one field */
+	put16(&m, 4);				/* options: one field */
+	put16(&m, 34); put16(&m, 4);		/* scope "34" */
+	put16(&m, 35); put16(&m, 4);		/* SAMPLING_ALGORITHM */
+	set_close(&m);
+	set_open(&m, 300);
+	put32(&m, 50);
+	put32(&m, 1);
+	set_close(&m);
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d, msg_end(&m),
+	    record_cb, &s, err, sizeof(err)), 0);
+	flow_decoder_stats(fd, &st);
+	ck_assert_uint_eq(st.options_records, 1);
+	ck_assert_uint_eq(st.sampling_rates, 0);
+	flow_decoder_free(fd);
+}
+END_TEST
+
 /* ---- packets ------------------------------------------------------------ */
 
 static size_t
@@ -407,6 +773,62 @@ START_TEST(test_collector_udp)
 }
 END_TEST
 
+/* Sources outside the allowed prefixes are dropped before decoding and
+ * counted; an allowed one is decoded. */
+START_TEST(test_collector_allow)
+{
+	struct event_base	*base = event_base_new();
+	struct flow_collector	*c;
+	struct seen		 s = { .n = 0 };
+	struct ipaddr		 lo = ip("127.0.0.1");
+	struct prefix		 allow[2];
+	struct flow_stats	 st;
+	struct sockaddr_storage	 ss;
+	uint8_t			 d[MAX_DGRAM];
+	size_t			 len;
+	char			 err[128];
+	int			 sock;
+
+	ck_assert_int_eq(prefix_parse("192.0.2.0/24", &allow[0], false), 0);
+	ck_assert_int_eq(prefix_parse("127.0.0.0/8", &allow[1], false), 0);
+	c = flow_collector_new(base, &lo, 0, record_cb, &s, err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	flow_collector_allow(c, allow, 1);
+	sock = socket(AF_INET, SOCK_DGRAM, 0);
+	socklen_t sl = (socklen_t)ipaddr_to_sockaddr(&lo,
+	    flow_collector_port(c), &ss);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 2; i++) {
+			len = fixture_hex_line("softflowd_ipfix.hex", i, d,
+			    FIXTURE_DGRAM_MAX);
+			ck_assert_int_eq(sendto(sock, d, len, 0,
+			    (struct sockaddr *)&ss, sl), (ssize_t)len);
+		}
+		for (int i = 0; i < 50; i++) {
+			event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+			flow_collector_stats(c, &st);
+			if (st.refused + st.messages == 2u * (round + 1))
+				break;
+			usleep(10000);
+		}
+		flow_collector_stats(c, &st);
+		if (round == 0) {
+			ck_assert_uint_eq(st.refused, 2);
+			ck_assert_uint_eq(st.messages, 0);
+			ck_assert_uint_eq(st.templates, 0);
+			ck_assert_uint_eq(s.n, 0);
+			flow_collector_allow(c, allow, 2);
+		}
+	}
+	ck_assert_uint_eq(st.refused, 2);
+	ck_assert_uint_eq(st.messages, 2);
+	ck_assert_uint_eq(s.n, 11);
+	close(sock);
+	flow_collector_free(c);
+	event_base_free(base);
+}
+END_TEST
+
 struct samples {
 	size_t	 arp, other;
 };
@@ -485,6 +907,13 @@ telemetry_suite(void)
 	tcase_add_test(tc, test_hostile_lengths);
 	tcase_add_test(tc, test_varlen_field);
 	tcase_add_test(tc, test_template_flood);
+	tcase_add_test(tc, test_sampled_softflowd);
+	tcase_add_test(tc, test_unsampled_softflowd);
+	tcase_add_test(tc, test_options_sampling_elements);
+	tcase_add_test(tc, test_options_sampling_pairs);
+	tcase_add_test(tc, test_options_sampling_scope);
+	tcase_add_test(tc, test_options_hostile);
+	tcase_add_test(tc, test_nf9_scope_not_element);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("packets");
 	tcase_add_test(tc, test_pkt_arp);
@@ -492,6 +921,7 @@ telemetry_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sockets");
 	tcase_add_test(tc, test_collector_udp);
+	tcase_add_test(tc, test_collector_allow);
 	tcase_add_test(tc, test_sampler_veth);
 	suite_add_tcase(s, tc);
 	return s;

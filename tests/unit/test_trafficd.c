@@ -48,6 +48,9 @@
  * and an advertisement); the first holds 5 link-local records.
  */
 #define WEB_PACKETS	(2000 + 2000 + 1375 + 1375 + 1 + 1)
+/* softflowd announces in options data that it samples 1 in 1 (packet
+ * interval 1, space 0), which wins over the configured SAMPLING. */
+#define ANNOUNCED	1
 #define WEB_RECORDS	6
 #define LINK_LOCAL	5
 
@@ -132,13 +135,11 @@ teardown(void)
 	ipam_teardown();
 }
 
-/* Send the fixture's datagrams to p and turn the loop until the
- * collector has read them (or a second has passed). */
+/* The fixture's datagrams to p on loopback. */
 static void
-send_fixture(uint16_t p, uint64_t want_messages)
+send_datagrams(uint16_t p)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct trafficd_stats st;
 	uint8_t dg[MAX_DGRAM];
 	size_t len;
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
@@ -152,16 +153,37 @@ send_fixture(uint16_t p, uint64_t want_messages)
 		    sizeof(sin)), (ssize_t)len);
 	}
 	close(s);
+}
+
+/*
+ * Send the fixture's datagrams to p and turn the loop until the
+ * collector has read (or refused) want of them in all, or a second
+ * has passed.
+ */
+static void
+send_counted(uint16_t p, bool refused, uint64_t want)
+{
+	struct trafficd_stats st;
+	uint64_t got = 0;
+
+	send_datagrams(p);
 	for (int i = 0; i < 1000; i++) {
 		event_base_loop(d.base, EVLOOP_NONBLOCK);
 		trafficd_stats(td, &st);
-		if (st.flow.messages >= want_messages)
+		got = refused ? st.flow.refused : st.flow.messages;
+		if (got >= want)
 			return;
 		usleep(1000);
 	}
-	ck_abort_msg("the collector read %llu messages, not %llu",
-	    (unsigned long long)st.flow.messages,
-	    (unsigned long long)want_messages);
+	ck_abort_msg("the collector %s %llu datagrams, not %llu",
+	    refused ? "refused" : "read", (unsigned long long)got,
+	    (unsigned long long)want);
+}
+
+static void
+send_fixture(uint16_t p, uint64_t want_messages)
+{
+	send_counted(p, false, want_messages);
 }
 
 struct pool_seen {
@@ -243,7 +265,7 @@ START_TEST(test_flows_to_pools)
 	struct trafficd_pool_view web, other;
 	struct trafficd_stats st;
 	json_t *tr;
-	double rate = (double)WEB_PACKETS * SAMPLING / WINDOW;
+	double rate = (double)WEB_PACKETS * ANNOUNCED / WINDOW;
 
 	send_fixture(port, 2);
 	tick(1);
@@ -254,7 +276,7 @@ START_TEST(test_flows_to_pools)
 	web = pool_view("web");
 	other = pool_view("other");
 	ck_assert_uint_eq(web.records, WEB_RECORDS);
-	ck_assert_uint_eq(web.packets, (uint64_t)WEB_PACKETS * SAMPLING);
+	ck_assert_uint_eq(web.packets, (uint64_t)WEB_PACKETS * ANNOUNCED);
 	ck_assert_double_eq_tol(web.rate, rate, 1e-9);
 	ck_assert_uint_eq(other.records, 0);
 	ck_assert_double_eq(other.rate, 0);
@@ -284,6 +306,94 @@ START_TEST(test_flows_to_pools)
 	ck_assert_double_eq(json_real_value(json_object_get(tr, "measured")),
 	    0);
 	json_decref(tr);
+}
+END_TEST
+
+/* Reload trafficd with the test's config plus extra telemetry lines;
+ * the new config, now d.conf. */
+static const struct config *
+reload_telemetry(const char *extra)
+{
+	struct trafficd_plan *plan;
+	struct config *next;
+	char err[256], *text;
+
+	text = conf_text(port, extra);
+	next = conf_parse_string(text, "next.conf", err, sizeof(err));
+	free(text);
+	ck_assert_msg(next != NULL, "%s", err);
+	ck_assert_ptr_nonnull(plan = trafficd_prepare(td, next, err,
+	    sizeof(err)));
+	trafficd_commit(td, plan, next);
+	conf_free(d.conf);
+	d.conf = next;
+	return next;
+}
+
+/* A record scales by the sampling its exporter announced, else by the
+ * configured one. */
+START_TEST(test_flow_sampling)
+{
+	struct flow_record r = { .version = 10, .packets = 7 };
+	uint64_t before = pool_view("web").packets;
+
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &r.src), 0);
+	trafficd_flow_record(td, &r);
+	ck_assert_uint_eq(pool_view("web").packets, before + 7 * SAMPLING);
+	r.sampling = 4;
+	trafficd_flow_record(td, &r);
+	ck_assert_uint_eq(pool_view("web").packets,
+	    before + 7 * SAMPLING + 7 * 4);
+}
+END_TEST
+
+/* Datagrams from outside the flow-exporter prefixes are refused and
+ * counted; a reload that names the sender lets them in, on the same
+ * socket. */
+START_TEST(test_exporter_allowlist)
+{
+	struct trafficd_stats st;
+
+	reload_telemetry(" flow-exporter 192.0.2.0/24\n");
+	send_counted(port, true, 2);
+	trafficd_stats(td, &st);
+	ck_assert_uint_eq(st.flow.refused, 2);
+	ck_assert_uint_eq(st.flow.messages, 0);
+	ck_assert_uint_eq(st.flow.templates, 0);
+	ck_assert_double_eq(metric("evpnd_telemetry_flow_refused_total"), 2);
+	tick(1);
+	ck_assert_uint_eq(pool_view("web").packets, 0);
+
+	reload_telemetry(" flow-exporter 192.0.2.0/24\n"
+	    " flow-exporter 127.0.0.1/32\n");
+	send_fixture(port, 2);
+	tick(1);
+	ck_assert_uint_eq(pool_view("web").packets,
+	    (uint64_t)WEB_PACKETS * ANNOUNCED);
+	ck_assert_double_eq(metric("evpnd_telemetry_flow_refused_total"), 2);
+}
+END_TEST
+
+/* Each pool's engine has a seed of its own, not the engine's default
+ * (it keys the hash of neighbour-miss targets), and keeps it across a
+ * reload; a second daemon draws others. */
+START_TEST(test_engine_seed_random)
+{
+	struct shadowd *sd = ipamd_shadowd(d.ipamd);
+	struct shadowd_pool *sp = shadowd_pool(sd, "web");
+	uint64_t seed;
+
+	ck_assert_ptr_nonnull(sp);
+	seed = shadowd_pool_seed(sp);
+	ck_assert_uint_ne(seed, 1);
+	shadowd_reload(sd, reload_telemetry(""));
+	ck_assert_uint_eq(shadowd_pool_seed(shadowd_pool(sd, "web")), seed);
+	teardown();
+	setup();
+	sp = shadowd_pool(ipamd_shadowd(d.ipamd), "web");
+	ck_assert_ptr_nonnull(sp);
+	ck_assert_uint_ne(shadowd_pool_seed(sp), seed);
+	ck_assert_uint_ne(shadowd_pool_seed(sp), 1);
 }
 END_TEST
 
@@ -630,6 +740,9 @@ trafficd_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_flows_to_pools);
+	tcase_add_test(tc, test_flow_sampling);
+	tcase_add_test(tc, test_exporter_allowlist);
+	tcase_add_test(tc, test_engine_seed_random);
 	tcase_add_test(tc, test_samples_to_pools);
 	tcase_add_test(tc, test_neighbour_misses);
 	tcase_add_test(tc, test_scan_alert);
