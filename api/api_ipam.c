@@ -449,6 +449,7 @@ allocate_error(struct api_req *r, int err, const char *pool,
     const struct ipam_request *req)
 {
 	const struct ipam_alloc *a;
+	char buf[MAC_STRLEN];
 
 	switch (err) {
 	case ENOENT:
@@ -472,6 +473,11 @@ allocate_error(struct api_req *r, int err, const char *pool,
 			    strcmp(a->pool, pool) == 0 ? " with other "
 			    "parameters (a repeated request must ask the "
 			    "same)" : "");
+		else if (req->mac != NULL && ipam_mac_reserved(ipamd_ipam(
+		    r->d->ipamd), req->mac))
+			api_reply_error(r, 409, "MAC %s is reserved: it is a "
+			    "VTEP's router or bridge MAC and is never handed "
+			    "out", mac_fmt(req->mac, buf, sizeof(buf)));
 		else
 			api_reply_error(r, 409, "MAC already in use in pool "
 			    "%.64s", pool);

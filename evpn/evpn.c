@@ -295,11 +295,13 @@ evpn_create(struct bgp *bgp, struct bgp_rib *rib, const struct config *conf,
 	evpn_locals_init(e);
 	TAILQ_INIT(&e->vnis);
 	TAILQ_INIT(&e->conflicts);
+	macset_init(&e->remote_rmacs);
 	if (evpn_instances_build(e, conf, &fresh, err, errlen) == -1) {
 		free(e);
 		return NULL;
 	}
 	TAILQ_CONCAT(&e->vnis, &fresh, entry);
+	evpn_ipam_own_macs(e);
 	evpn_conv_init(e);
 	evpn_apply_globals(e, conf);
 	evpn_import_init(e);
@@ -344,6 +346,7 @@ evpn_reconfigure(struct evpn *e, const struct config *conf, char *err,
 	TAILQ_CONCAT(&old, &e->vnis, entry);
 	TAILQ_CONCAT(&e->vnis, &fresh, entry);
 	evpn_vnis_carry_counters(e, &old);
+	evpn_ipam_own_macs(e);
 	evpn_apply_globals(e, conf);
 	evpn_dp_vnis_apply(e, &old);
 	evpn_instances_free(&old);
@@ -393,6 +396,7 @@ evpn_free(struct evpn *e)
 	evpn_dp_settle_free(e);
 	evpn_locals_free(e);
 	evpn_ipam_conflicts_free(e);
+	evpn_ipam_macs_free(e);
 	evpn_import_free(e);
 	evpn_instances_free(&e->vnis);
 	evpn_conv_free(e);

@@ -63,8 +63,16 @@ void		 evpn_free(struct evpn *);
  * release.  A remote type-2 route in a pool's VNI claiming an address of
  * the pool for another MAC is a conflict: logged, counted, listed, and
  * the address is kept out of allocation while the route stands.
+ *
+ * Router MACs are reserved in the IPAM (never handed out): this VTEP's
+ * own, and those received routes name in the Router's MAC extended
+ * community.  evpn_set_ipam() moves them from the IPAM attached before
+ * (which must still exist: detach with NULL before freeing it) to the
+ * new one.
  */
 void		 evpn_set_ipam(struct evpn *, struct ipam *);
+/* This VTEP's router and bridge MACs (each once), as configured now. */
+size_t		 evpn_own_macs(const struct evpn *, const struct macaddr **);
 void		 evpn_ipam_advertise(struct evpn *, const struct ipam_alloc *);
 void		 evpn_ipam_withdraw(struct evpn *, const struct ipam_alloc *);
 json_t		*evpn_ipam_conflicts_json(struct evpn *);

@@ -256,8 +256,8 @@ resolve_vtep(struct evpn *e, struct evpn_vni *v, const struct evpn_route *r)
 		e->dp->flood_del(e->dp->ctx, &spec, &vtep);
 }
 
-static bool
-path_router_mac(const struct bgp_attrs *a, struct macaddr *m)
+bool
+evpn_path_router_mac(const struct bgp_attrs *a, struct macaddr *m)
 {
 	uint8_t ec[BGP_ECOMM_LEN];
 	size_t it = 0;
@@ -288,7 +288,7 @@ resolve_prefix(struct evpn *e, struct evpn_vni *v, const struct evpn_route *r)
 	if (f.rec && (p = bgp_rib_best(f.rec->entry)) != NULL) {
 		bgp_attrs_get_mp_nexthop(p->attrs, &vtep);
 		memset(&rmac, 0, sizeof(rmac));
-		if (!path_router_mac(p->attrs, &rmac))
+		if (!evpn_path_router_mac(p->attrs, &rmac))
 			log_warn("evpn: type-5 route without router MAC from "
 			    "a VTEP; installing it anyway");
 		e->dp->route_set(e->dp->ctx, &spec, &pfx, &vtep, &rmac);

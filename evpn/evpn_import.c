@@ -433,6 +433,7 @@ evpn_import_best_changed(void *arg, const struct bgp_rib_entry *ent,
 	bool local = new_best && new_best->slot == BGP_RIB_PEER_LOCAL;
 	bool was_local = old_best && old_best->slot == BGP_RIB_PEER_LOCAL;
 
+	evpn_ipam_router_macs(e, old_best, new_best);
 	evpn_key_unpack(ent->key, &r);
 	if (r.type != EVPN_RT_MACIP && r.type != EVPN_RT_IMET &&
 	    r.type != EVPN_RT_PREFIX)

@@ -8,6 +8,7 @@
 #include "bgpd/bgp_attr.h"
 #include "bgpd/bgp_rib.h"
 #include "common/hash.h"
+#include "common/macset.h"
 #include "common/queue.h"
 #include "evpn/evpn.h"
 #include "evpn/evpn_nlri.h"
@@ -131,6 +132,11 @@ struct evpn {
 	uint32_t	 memo_vnis[IMPORT_MAX_VNIS];
 	uint64_t	 dad_detections;
 	struct ipam	*ipam;		/* NULL when no pools */
+	/* Reserved in the IPAM (evpn_ipam.c): the router and bridge MACs
+	 * of our VNIs, each once, and those received routes name. */
+	struct macaddr	*own_macs;
+	size_t		 n_own_macs;
+	struct macset	 remote_rmacs;
 	struct mobility_todo_list mobility;	/* deferred checks */
 	struct event	*mobility_ev;
 	bool		 dp_settling;	/* first sweep deferred */
@@ -259,8 +265,19 @@ void		 evpn_ipam_remote_route(struct evpn *, uint32_t vni,
 		    const struct evpn_route *, const struct bgp_rib_path *,
 		    bool present);
 void		 evpn_ipam_conflicts_free(struct evpn *);
+/* The VNIs changed: reserve their router and bridge MACs instead. */
+void		 evpn_ipam_own_macs(struct evpn *);
+/* The best path of an entry changed: count the router MACs it names. */
+void		 evpn_ipam_router_macs(struct evpn *,
+		    const struct bgp_rib_path *old_best,
+		    const struct bgp_rib_path *new_best);
+/* Forget both sets (the IPAM is not told: it may be gone). */
+void		 evpn_ipam_macs_free(struct evpn *);
 
 /* evpn_dp.c */
+/* The Router's MAC extended community of a path (RFC 9135 §8.1). */
+bool		 evpn_path_router_mac(const struct bgp_attrs *,
+		    struct macaddr *);
 void		 evpn_dp_vni_spec(const struct evpn_vni *,
 		    struct evpn_dp_vni *);
 /* Push the kernel state of r's group in vni (a no-op without a data

@@ -18,6 +18,16 @@
  * address or the same MAC advertised by another VTEP for an endpoint
  * allocated here is two endpoints, never a move: both are conflicts
  * ("ip", "mac", or "ip+mac" when the whole route is the same).
+ *
+ * Router MACs: an endpoint given a VTEP's router MAC would break routing
+ * to and from that VTEP (its bridge holds the MAC as its own; type-5
+ * routes name it in the Router's MAC extended community, RFC 9135 §8.1,
+ * RFC 9136 §3.1), so such MACs are reserved in the IPAM, which then
+ * never hands them out: this VTEP's own (the router MAC of each VNI,
+ * which is also the MAC its bridge is given) and those other VTEPs
+ * announce, counted per RIB entry whose best path names one and
+ * released when the last such entry goes.  Both sets are kept here, so
+ * an IPAM attached later receives them all.
  */
 #include "evpn/evpn_int.h"
 #include "common/log.h"
@@ -40,10 +50,124 @@ struct evpn_conflict {
 	const char	*kind;		/* "ip", "mac", "ip+mac" */
 };
 
+static void
+ipam_mac_set(struct ipam *ipam, const struct macaddr *m, bool add)
+{
+	char b[MAC_STRLEN];
+
+	if (ipam == NULL)
+		return;
+	if (add)
+		ipam_mac_reserve(ipam, m);
+	else if (ipam_mac_unreserve(ipam, m) == -1)
+		log_warn("evpn: router MAC %s was not reserved in the IPAM",
+		    mac_fmt(m, b, sizeof(b)));
+}
+
+struct rmac_publish {
+	struct ipam	*ipam;
+	bool		 add;
+};
+
+static void
+remote_rmac_set(const struct macaddr *m, uint32_t refs, void *arg)
+{
+	const struct rmac_publish *rp = arg;
+
+	ipam_mac_set(rp->ipam, m, rp->add);
+}
+
+/* Reserve (or release) both sets in e->ipam: each MAC once per set. */
+static void
+macs_publish(struct evpn *e, bool add)
+{
+	struct rmac_publish rp = { e->ipam, add };
+
+	for (size_t i = 0; i < e->n_own_macs; i++)
+		ipam_mac_set(e->ipam, &e->own_macs[i], add);
+	macset_foreach(&e->remote_rmacs, remote_rmac_set, &rp);
+}
+
 void
 evpn_set_ipam(struct evpn *e, struct ipam *ipam)
 {
+	macs_publish(e, false);
 	e->ipam = ipam;
+	macs_publish(e, true);
+}
+
+static bool
+mac_listed(const struct macaddr *l, size_t n, const struct macaddr *m)
+{
+	for (size_t i = 0; i < n; i++)
+		if (mac_cmp(&l[i], m) == 0)
+			return true;
+	return false;
+}
+
+void
+evpn_ipam_own_macs(struct evpn *e)
+{
+	const struct evpn_vni *v;
+	struct macaddr *l;
+	size_t n = 0, max = 0;
+
+	TAILQ_FOREACH(v, &e->vnis, entry)
+		max++;
+	l = xcalloc(max + 1, sizeof(*l));
+	TAILQ_FOREACH(v, &e->vnis, entry)
+		if (!mac_is_zero(&v->router_mac) &&
+		    !mac_listed(l, n, &v->router_mac))
+			l[n++] = v->router_mac;
+	/* The new set first: a MAC in both is never released between. */
+	for (size_t i = 0; i < n; i++)
+		ipam_mac_set(e->ipam, &l[i], true);
+	for (size_t i = 0; i < e->n_own_macs; i++)
+		ipam_mac_set(e->ipam, &e->own_macs[i], false);
+	free(e->own_macs);
+	e->own_macs = l;
+	e->n_own_macs = n;
+}
+
+size_t
+evpn_own_macs(const struct evpn *e, const struct macaddr **l)
+{
+	*l = e->own_macs;
+	return e->n_own_macs;
+}
+
+/* The router MAC a received path names; false for our own paths. */
+static bool
+remote_router_mac(const struct bgp_rib_path *p, struct macaddr *m)
+{
+	return p != NULL && p->slot != BGP_RIB_PEER_LOCAL &&
+	    evpn_path_router_mac(p->attrs, m) && !mac_is_zero(m);
+}
+
+void
+evpn_ipam_router_macs(struct evpn *e, const struct bgp_rib_path *old_best,
+    const struct bgp_rib_path *new_best)
+{
+	struct macaddr m;
+
+	/* A reload re-runs the import of an unchanged RIB: counted. */
+	if (e->reimporting)
+		return;
+	if (remote_router_mac(new_best, &m) &&
+	    macset_add(&e->remote_rmacs, &m) == 1)
+		ipam_mac_set(e->ipam, &m, true);
+	if (remote_router_mac(old_best, &m) &&
+	    macset_del(&e->remote_rmacs, &m) == 0)
+		ipam_mac_set(e->ipam, &m, false);
+}
+
+void
+evpn_ipam_macs_free(struct evpn *e)
+{
+	macset_free(&e->remote_rmacs);
+	free(e->own_macs);
+	e->own_macs = NULL;
+	e->n_own_macs = 0;
 }
 
 static void

@@ -12,8 +12,11 @@
  * memory follows allocations, not the pool size.
  *
  * MACs: mac-prefix followed by a per-pool counter, skipping MACs in use
- * in the pool (generated or asked for), so they are unique per pool and
- * the same order of requests gives the same MACs.
+ * in the pool (generated or asked for) and reserved MACs (a router's or
+ * a bridge's, ipam.h), so they are unique per pool and the same order
+ * of requests gives the same MACs.  A fabric pool derives the MAC from
+ * the address instead, so its cursor skips the addresses whose MAC is
+ * reserved.
  */
 #include "ipam/ipam_int.h"
 #include "ipam/fabric.h"
@@ -175,16 +178,79 @@ mac_counter_of(const struct ipam_pool *pool, const struct macaddr *mac)
 	return (int64_t)c;
 }
 
+/* Reserved MACs (ipam.h) */
+
+void
+ipam_mac_reserve(struct ipam *ipam, const struct macaddr *mac)
+{
+	const struct ipam_pool *pool;
+	const struct alloc_node *an;
+	char m[MAC_STRLEN];
+
+	if (macset_add(&ipam->reserved_macs, mac) != 1)
+		return;
+	TAILQ_FOREACH(pool, &ipam->pools, entry)
+		if ((an = mac_find(pool, mac)) != NULL)
+			log_warn("ipam: MAC %s, a router or bridge MAC, is "
+			    "allocated to %s in pool %s: release it",
+			    mac_fmt(mac, m, sizeof(m)), an->a.resource,
+			    pool->name);
+}
+
+int
+ipam_mac_unreserve(struct ipam *ipam, const struct macaddr *mac)
+{
+	return macset_del(&ipam->reserved_macs, mac) == -1 ? -1 : 0;
+}
+
+bool
+ipam_mac_reserved(const struct ipam *ipam, const struct macaddr *mac)
+{
+	return macset_refs(&ipam->reserved_macs, mac) > 0;
+}
+
+size_t
+ipam_macs_reserved(const struct ipam *ipam)
+{
+	return macset_count(&ipam->reserved_macs);
+}
+
+int64_t
+ipam_pool_mac_rank(const struct ipam_pool *pool, const struct macaddr *mac)
+{
+	int64_t c = mac_counter_of(pool, mac);
+
+	if (pool->fabric)	/* the family bit off: the offset */
+		return c < 0 ? -1 : c & (((int64_t)1 <<
+		    pool_mac_offset_bits(pool)) - 1);
+	return c > 0 ? c - 1 : -1;
+}
+
+/* Would a fabric pool derive a reserved MAC from a? */
+static bool
+fabric_mac_reserved(const struct ipam *ipam, const struct ipam_pool *pool,
+    int fam, u128 a)
+{
+	struct macaddr mac;
+
+	if (!pool->fabric || macset_count(&ipam->reserved_macs) == 0)
+		return false;
+	return pool_mac_derive(pool, fam, a, &mac) == 0 &&
+	    ipam_mac_reserved(ipam, &mac);
+}
+
 /*
  * A fabric pool derives the MAC from the allocation's first address
  * (pool_mac_derive): addresses are unique across the fabric, so the
  * MACs are too, with no counter to share.
  */
 static int
-mac_generate(struct ipam_pool *pool, struct addr_entry *const *e,
-    struct macaddr *mac)
+mac_generate(struct ipam *ipam, struct ipam_pool *pool,
+    struct addr_entry *const *e, struct macaddr *mac)
 {
 	uint64_t space = mac_space(pool);
+	uint64_t bound = hash_count(&pool->macs) +
+	    macset_count(&ipam->reserved_macs) + 1;
 	const struct addr_entry *first = e[FAM_V4] ? e[FAM_V4] : e[FAM_V6];
 
 	if (pool->fabric) {
@@ -193,17 +259,22 @@ mac_generate(struct ipam_pool *pool, struct addr_entry *const *e,
 			errno = EEXIST;
 			return -1;
 		}
+		if (ipam_mac_reserved(ipam, mac)) {
+			errno = EADDRINUSE;	/* only an address asked */
+			return -1;
+		}
 		return 0;
 	}
 
 	/* Counter 0 (all-zero suffix) is skipped: it looks unset. */
-	for (uint64_t tries = 0; tries <= hash_count(&pool->macs) + 1; tries++) {
+	for (uint64_t tries = 0; tries <= bound; tries++) {
 		uint64_t c = pool->mac_counter++ % space;
 
 		if (c == 0)
 			continue;
 		mac_from_counter(pool, c, mac);
-		if (mac_find(pool, mac) == NULL)
+		if (mac_find(pool, mac) == NULL &&
+		    !ipam_mac_reserved(ipam, mac))
 			return 0;
 	}
 	errno = ENOSPC;
@@ -222,8 +293,8 @@ cursor_next_range(struct fam *f)
 
 /* The next fresh address at the cursor; false when none remain. */
 static bool
-fam_next_fresh(const struct ipam_pool *pool, struct fam *f, int fam,
-    u128 *out)
+fam_next_fresh(const struct ipam *ipam, const struct ipam_pool *pool,
+    struct fam *f, int fam, u128 *out)
 {
 	while (f->cur_ri < f->nrng) {
 		const struct fam_range *r = &f->rng[f->cur_ri];
@@ -242,7 +313,8 @@ fam_next_fresh(const struct ipam_pool *pool, struct fam *f, int fam,
 		else
 			f->cur = a + 1;
 		if (fam_is_special(f, r->pi, a) ||
-		    pool_addr_find(pool, fam, a) != NULL)
+		    pool_addr_find(pool, fam, a) != NULL ||
+		    fabric_mac_reserved(ipam, pool, fam, a))
 			continue;
 		*out = a;
 		return true;
@@ -289,14 +361,16 @@ addr_now_free(struct ipam *ipam, struct ipam_pool *pool,
 	pool_addr_set(ipam, pool, e, 0);
 }
 
-/* Not in conflict, and (fabric pools) in a block still owned. */
+/* Not in conflict, and (fabric pools) in a block still owned and not
+ * deriving a reserved MAC. */
 static bool
-reusable(const struct ipam_pool *pool, const struct fam *f,
-    const struct addr_entry *e)
+reusable(const struct ipam *ipam, const struct ipam_pool *pool,
+    const struct fam *f, const struct addr_entry *e)
 {
 	if (e->flags & AE_CONFLICT)
 		return false;
-	return !pool->fabric || fam_range_of(f, e->a) >= 0;
+	return !pool->fabric || (fam_range_of(f, e->a) >= 0 &&
+	    !fabric_mac_reserved(ipam, pool, e->fam, e->a));
 }
 
 /* A free-listed or expired quarantined address; conflicts are skipped,
@@ -309,13 +383,13 @@ fam_take_reusable(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
 
 	while ((e = TAILQ_FIRST(&f->freelist)) != NULL) {
 		TAILQ_REMOVE(&f->freelist, e, link);
-		if (reusable(pool, f, e))
+		if (reusable(ipam, pool, f, e))
 			return e;
 		pool_addr_set(ipam, pool, e, e->flags & ~AE_FREELISTED);
 	}
 	while ((e = TAILQ_FIRST(&f->quarantine)) != NULL && e->until <= now) {
 		TAILQ_REMOVE(&f->quarantine, e, link);
-		if (reusable(pool, f, e))
+		if (reusable(ipam, pool, f, e))
 			return e;
 		pool_addr_set(ipam, pool, e, e->flags & ~AE_QUARANTINED);
 	}
@@ -367,7 +441,7 @@ fam_take(struct ipam *ipam, struct ipam_pool *pool, int fam, int64_t now,
 	struct addr_entry *e;
 	u128 a;
 
-	if (fam_next_fresh(pool, f, fam, &a))
+	if (fam_next_fresh(ipam, pool, f, fam, &a))
 		e = pool_addr_get(ipam, pool, fam, a);
 	else if ((e = fam_take_reusable(ipam, pool, f, now)) == NULL)
 		return NULL;
@@ -439,9 +513,10 @@ alloc_node_set_labels(struct alloc_node *an, const char *labels)
 	an->a.labels = an->labels;
 }
 
-/* A MAC asked for must be unicast and free in the pool. */
+/* A MAC asked for must be unicast, free in the pool and not reserved. */
 static int
-request_mac_check(const struct ipam_pool *pool, const struct ipam_request *req)
+request_mac_check(const struct ipam *ipam, const struct ipam_pool *pool,
+    const struct ipam_request *req)
 {
 	if (req->mac == NULL)
 		return 0;
@@ -450,7 +525,8 @@ request_mac_check(const struct ipam_pool *pool, const struct ipam_request *req)
 		errno = EINVAL;
 		return -1;
 	}
-	if (mac_find(pool, req->mac) != NULL) {
+	if (mac_find(pool, req->mac) != NULL ||
+	    ipam_mac_reserved(ipam, req->mac)) {
 		errno = EEXIST;
 		return -1;
 	}
@@ -511,7 +587,7 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 		return 0;
 	}
 	if (request_check(pool, req, want) == -1 ||
-	    request_mac_check(pool, req) == -1)
+	    request_mac_check(ipam, pool, req) == -1)
 		return -1;
 	for (int fam = 0; fam < 2; fam++) {
 		const struct ipaddr *asked = fam == FAM_V4 ? &req->ip :
@@ -533,7 +609,7 @@ ipam_allocate(struct ipam *ipam, const char *poolname,
 	}
 	if (req->mac != NULL)
 		mac = *req->mac;
-	else if (mac_generate(pool, e, &mac) == -1)
+	else if (mac_generate(ipam, pool, e, &mac) == -1)
 		goto undo;
 	an = alloc_node_link(ipam, pool, req->resource, &mac, now);
 	alloc_node_set_labels(an, req->labels);

@@ -61,8 +61,8 @@ block_addrs(const struct ipam_pool *pool, int fam)
 }
 
 /* Bits of a derived MAC left for the offset (one goes to the family). */
-static unsigned
-mac_offset_bits(const struct ipam_pool *pool)
+unsigned
+pool_mac_offset_bits(const struct ipam_pool *pool)
 {
 	return 8U * (6U - pool->mac_prefix_len) - 1;
 }
@@ -93,7 +93,8 @@ ipam_block_count(const struct ipam_pool *pool, int fam)
 	for (size_t i = 0; i < f->npfx; i++)
 		n += prefix_nblocks(pool, fam, i);
 	/* Only blocks whose every address has a derivable MAC. */
-	cap = ((u128)1 << mac_offset_bits(pool)) / block_addrs(pool, fam);
+	cap = ((u128)1 << pool_mac_offset_bits(pool)) /
+	    block_addrs(pool, fam);
 	return n < cap ? n : cap;
 }
 
@@ -141,7 +142,7 @@ int
 pool_mac_derive(const struct ipam_pool *pool, int fam, u128 a,
     struct macaddr *mac)
 {
-	unsigned bits = mac_offset_bits(pool);
+	unsigned bits = pool_mac_offset_bits(pool);
 	uint64_t suffix;
 	u128 off;
 
@@ -183,7 +184,7 @@ pool_fabric_check(const struct ipam_pool *pool, char *err, size_t errlen)
 		const struct fam_prefix *fp = &pool->f[FAM_V4].pfx[i];
 
 		base += (size_t)(fp->last - fp->first + 1);
-		if ((u128)base > (u128)1 << mac_offset_bits(pool)) {
+		if ((u128)base > (u128)1 << pool_mac_offset_bits(pool)) {
 			snprintf(err, errlen, "pool %s: the mac-prefix leaves "
 			    "too few bits to derive a MAC from every IPv4 "
 			    "address", pool->name);

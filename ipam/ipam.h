@@ -80,6 +80,17 @@
  * is in the pool and free: not allocated, reserved, quarantined or in
  * conflict) and carry labels (labels.c: bounded, one canonical text),
  * which are stored, audited and can be queried by key and value.
+ *
+ * Reserved MACs.  MACs the network itself uses (a router's or a
+ * bridge's own MAC; the daemon says which) are never handed out, by
+ * any pool, whatever its mac-prefix: an endpoint holding one would
+ * take that router's traffic.  The set is counted (each reserve is
+ * undone by one unreserve) and not part of any pool or of the store.
+ * A local pool's counter skips these MACs as it skips MACs in use; a
+ * fabric pool skips the addresses whose derived MAC is one; a request
+ * naming one (or, in a fabric pool, an address deriving one) is
+ * refused.  An allocation holding a MAC before it was reserved keeps
+ * it, with a warning in the log.
  */
 #ifndef IPAM_IPAM_H
 #define IPAM_IPAM_H
@@ -310,11 +321,12 @@ int		 ipam_pool_remove(struct ipam *, const char *name,
  * EINVAL bad resource id, bad MAC, labels not canonical, an address
  * asked of a family not asked, or dual/ipv6 asked of a pool with no
  * IPv6 prefix (ipv4 of one without IPv4), EEXIST the resource is
- * allocated in another pool of the tenant or the MAC is in use, ENOSPC
+ * allocated in another pool of the tenant or the MAC asked is in use or
+ * reserved (ipam_mac_reserved tells which), ENOSPC
  * exhausted, EADDRNOTAVAIL an address asked that the pool never hands
  * out (outside it, excluded, its gateway or a network address),
  * EADDRINUSE one that is allocated, reserved, quarantined or in
- * conflict.
+ * conflict, or (fabric pools) whose derived MAC is reserved.
  *
  * The calls naming a resource take its tenant: NULL or "" for the pools
  * without one.
@@ -367,6 +379,20 @@ bool		 ipam_is_conflict(const struct ipam *, const char *pool,
  * conflict, quarantined)?  False for an unknown pool. */
 bool		 ipam_addr_unused(const struct ipam *, const char *pool,
 		    const struct ipaddr *);
+/*
+ * Reserved MACs (see the top of this file): reserve counts one more
+ * holder of mac, unreserve one fewer (-1 and ENOENT when it has none).
+ */
+void		 ipam_mac_reserve(struct ipam *, const struct macaddr *);
+int		 ipam_mac_unreserve(struct ipam *, const struct macaddr *);
+bool		 ipam_mac_reserved(const struct ipam *, const struct macaddr *);
+/* Distinct MACs reserved. */
+size_t		 ipam_macs_reserved(const struct ipam *);
+/* How many MACs the pool forms before mac (a local pool's counter; a
+ * fabric pool's address offset), -1 if it never forms mac (another
+ * mac-prefix, or a local pool's all-zero suffix). */
+int64_t		 ipam_pool_mac_rank(const struct ipam_pool *,
+		    const struct macaddr *);
 /* Bytes held by allocator tables (for the memory tests). */
 size_t		 ipam_memory(const struct ipam *);
 

@@ -10,6 +10,7 @@
 #define IPAM_IPAM_INT_H
 
 #include "common/hash.h"
+#include "common/macset.h"
 #include "common/queue.h"
 #include "ipam/ipam.h"
 
@@ -162,6 +163,7 @@ struct ipam {
 	size_t		 nentries;
 	uint64_t	 last_seq;	/* of the newest allocation */
 	uint64_t	 last_pool_ord;	/* of the newest pool */
+	struct macset	 reserved_macs;	/* ipam_mac_reserve() */
 };
 
 /* Address conversions. */
@@ -214,6 +216,8 @@ void	 pool_loan_del(struct ipam_pool *, struct pool_loan *);
  * done) when it is allocated here. */
 int	 pool_addr_lend(struct ipam *, struct ipam_pool *, int fam, u128,
 	    int64_t revision, bool taken);
+/* Bits of a fabric pool's derived MAC for the address offset. */
+unsigned pool_mac_offset_bits(const struct ipam_pool *);
 /* The MAC a fabric pool derives from an address; -1 if it has none. */
 int	 pool_mac_derive(const struct ipam_pool *, int fam, u128,
 	    struct macaddr *);

@@ -611,6 +611,7 @@ ipam_new(void)
 
 	TAILQ_INIT(&ipam->pools);
 	hash_init(&ipam->by_resource, &alloc_resource_ops, 16);
+	macset_init(&ipam->reserved_macs);
 	ipam->now = wall_clock;
 	return ipam;
 }
@@ -627,6 +628,7 @@ ipam_free(struct ipam *ipam)
 		pool_free(pool);
 	}
 	hash_free(&ipam->by_resource);
+	macset_free(&ipam->reserved_macs);
 	free(ipam);
 }
 

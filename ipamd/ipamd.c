@@ -448,6 +448,39 @@ churn_hook(void *arg, uint32_t vni, enum evpn_churn kind)
 	shadowd_churn(im->shadowd, vni, (int)kind);
 }
 
+/*
+ * A pool whose mac-prefix forms one of this VTEP's router or bridge MACs
+ * among its first IPAMD_RMAC_WARN_RANK MACs: not an error (the allocator
+ * never hands such a MAC out), but the operator likely meant another
+ * prefix (02:00:0a next to router id 10.0.0.11 forms it 11th).  A short
+ * prefix such as the default 02 forms it only after billions and is not
+ * worth a warning.  Said at each config load.
+ */
+#define IPAMD_RMAC_WARN_RANK	65536
+
+static void
+router_mac_warn(const struct ipamd *im)
+{
+	const struct macaddr *own;
+	size_t n = evpn_own_macs(im->evpn, &own);
+	char m[MAC_STRLEN];
+	int64_t rank;
+
+	for (struct ipam_pool *p = ipam_pool_first(im->ipam); p;
+	    p = ipam_pool_next(p)) {
+		for (size_t i = 0; i < n; i++) {
+			rank = ipam_pool_mac_rank(p, &own[i]);
+			if (rank < 0 || rank >= IPAMD_RMAC_WARN_RANK)
+				continue;
+			log_warn("ipam pool %s: its mac-prefix forms %s, the "
+			    "router MAC of this VTEP, as its MAC number "
+			    "%lld; that MAC is never handed out",
+			    ipam_pool_name(p), mac_fmt(&own[i], m, sizeof(m)),
+			    (long long)rank + 1);
+		}
+	}
+}
+
 static int
 pools_add(struct ipam *ipam, const struct config *conf,
     const struct config *skip, char *err, size_t errlen)
@@ -491,6 +524,7 @@ ipamd_create(struct event_base *base, struct evpn *evpn,
 	}
 	sync_reservations(im);
 	evpn_set_ipam(evpn, im->ipam);
+	router_mac_warn(im);
 	ipam_foreach(im->ipam, NULL, restore_advertise, im);
 	im->dns = dnsreg_create(base);
 	dns_pools(im, conf);
@@ -701,5 +735,6 @@ ipamd_reload_apply(struct ipamd *im, const struct config *running,
 	im->conf = next;
 	dns_pools(im, next);
 	sync_reservations(im);
+	router_mac_warn(im);
 	shadowd_reload(im->shadowd, next);
 }

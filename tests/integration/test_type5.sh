@@ -15,11 +15,17 @@
 # that VTEP's neighbour and FDB entry.  This kernel has no VRF devices,
 # so evpnd uses ip rules (iif br100 / br5000 lookup 1000) instead: the
 # test checks whichever mode evpnd reports, and the ping.
+#
+# a also has an IPAM pool with mac-prefix 02:00:0a, the prefix of the
+# router MACs derived from router ids 10.0.0.x: 14 allocations must get
+# neither a's router MAC (02:00:0a:00:00:0b, 10.0.0.11) nor b's (named
+# by its type-5 routes), a request naming b's is refused, and a warns
+# of the pool at start.
 . "$(dirname "$0")/lib.sh"
 
 require_root_tools
 
-leaf_conf()	# NAME RID L2VNI SUBNET
+leaf_conf()	# NAME RID L2VNI SUBNET PEER [IPAM-STANZA]
 {
 	cat <<EOF
 hostname $1
@@ -39,6 +45,7 @@ vrf tenant-a
  vni 5000
  table 1000
 !
+${6:-}
 router bgp 65000
  bgp router-id $2
  neighbor $5 remote-as 65000
@@ -72,7 +79,13 @@ for n in a b; do
 	ns_exec $n sysctl -qw net.ipv4.conf.default.rp_filter=0
 done
 
-evpnd_start a a "$(leaf_conf a 10.0.0.11 100 10.10.1.0/24 10.0.0.12)"
+POOL_A='ipam pool macs
+ vni 100
+ prefix 10.10.9.0/24
+ mac-prefix 02:00:0a
+!'
+evpnd_start a a "$(leaf_conf a 10.0.0.11 100 10.10.1.0/24 10.0.0.12 \
+    "$POOL_A")"
 evpnd_start b b "$(leaf_conf b 10.0.0.12 200 10.10.2.0/24 10.0.0.11)"
 
 # The hosts and the SVI addresses, on the bridges evpnd made.
@@ -134,6 +147,36 @@ fi
 check "ha (VNI 100 on a) pings hb (VNI 200 on b) over the L3 VNI" \
     wait_for 15 ns_exec ha ping -c 1 -W 1 10.10.2.10
 check "3 more pings, all answered" ns_exec ha ping -c 3 -i 0.2 -W 1 10.10.2.10
+
+# The IPAM never hands out a router MAC: a's own, nor b's, learned from
+# the router MAC community of b's type-5 route (routed above, so in).
+RMAC_A=$(rmac_of a)
+log_info "router MACs: a $RMAC_A, b $RMAC_B"
+MACS=()
+for i in $(seq 1 14); do
+	r=$(evpnd_http a POST /v1/ipam/pools/macs/allocations \
+	    "{\"resource\": \"ep$i\", \"family\": \"ipv4\"}") || r="000 "
+	[ "${r%% *}" = 201 ] || log_info "ep$i: $r"
+	MACS+=("$(jq -r '.mac // "none"' <<<"${r#* }" | tr 'A-F' 'a-f')")
+done
+log_info "allocated MACs: ${MACS[*]}"
+no_router_mac()
+{
+	local m
+	for m in "${MACS[@]}"; do
+		[[ $m == 02:00:0a:* ]] || return 1
+		[ "$m" != "$RMAC_A" ] && [ "$m" != "$RMAC_B" ] || return 1
+	done
+}
+check "a: 14 allocations under 02:00:0a, none a's or b's router MAC" \
+    no_router_mac
+r=$(evpnd_http a POST /v1/ipam/pools/macs/allocations \
+    "{\"resource\": \"asks\", \"mac\": \"$RMAC_B\"}")
+check "a: asking for b's router MAC: 409 reserved (got $r)" \
+    eval '[ "${r%% *}" = 409 ] && [[ $r == *reserved* ]]'
+check "a: warns that pool macs can form its router MAC" \
+    grep -q "ipam pool macs: its mac-prefix forms $RMAC_A" \
+    "$(evpnd_log_path a)"
 
 # Withdraw: b stops advertising its subnet, a's route goes.
 evpnd_reload b "$(leaf_conf b 10.0.0.12 200 10.10.3.0/24 10.0.0.11)"

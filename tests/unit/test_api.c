@@ -727,6 +727,11 @@ START_TEST(test_ipam_errors)
 	json_decref(j);
 	expect_error("pa", "{\"resource\": \"m2\", \"mac\": "
 	    "\"02:aa:00:00:00:01\"}", 409, "MAC already in use in pool pa");
+	/* This VTEP's router MAC (router id 10.0.0.11) is never handed
+	 * out, though it lies under the pool's mac-prefix. */
+	expect_error("pa", "{\"resource\": \"m3\", \"mac\": "
+	    "\"02:00:0a:00:00:0b\"}", 409, "MAC 02:00:0a:00:00:0b is reserved: "
+	    "it is a VTEP's router or bridge MAC and is never handed out");
 	/* A repeat is idempotent only for the same question. */
 	expect_error("pa", "{\"resource\": \"m1\", \"family\": \"dual\"}",
 	    409, "resource m1 is allocated in pool pa with other parameters "

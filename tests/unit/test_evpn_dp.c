@@ -21,6 +21,7 @@
 #include "common/util.h"
 #include "evpn/evpn_dp.h"
 #include "evpn/evpn_int.h"
+#include "ipam/ipam.h"
 #include "tests/unit/fake_dp.h"
 #include "tests/unit/fake_peer.h"
 
@@ -846,6 +847,95 @@ START_TEST(test_type5_host_bits_refused)
 }
 END_TEST
 
+/* ---- router MACs reserved in the IPAM ---------------------------------- */
+
+/* VTEP vtep's route r naming router MAC rmac, imported by rt. */
+static void
+remote_rmac(const struct evpn_route *r, const char *vtep, const char *rt,
+    const char *rmac)
+{
+	uint8_t ec[BGP_ECOMM_LEN] = { BGP_ECOMM_T_EVPN,
+	    EVPN_ECOMM_ST_ROUTER_MAC };
+	struct bgp_attrs a;
+	struct macaddr m;
+
+	ck_assert_int_eq(mac_parse(rmac, &m), 0);
+	memcpy(ec + 2, m.b, 6);
+	fp_attrs_vtep(&a, vtep, rt);
+	bgp_ecomm_add(&a, ec);
+	fp_announce(rr, &a, r, 1);
+	bgp_attrs_clear(&a);
+	fp_run(&w);
+}
+
+static bool
+reserved(struct ipam *ipam, const char *mac)
+{
+	struct macaddr m;
+
+	ck_assert_int_eq(mac_parse(mac, &m), 0);
+	return ipam_mac_reserved(ipam, &m);
+}
+
+/*
+ * The IPAM never hands out a router MAC: ours (derived from router id
+ * 10.0.0.11, the MAC of both bridges) from the moment it is attached,
+ * and those received routes name while one does, across a reload that
+ * re-runs the import; a reload changing our router MAC moves the
+ * reservation.  The data plane is not involved.
+ */
+START_TEST(test_router_macs_reserved_in_ipam)
+{
+	static const char *const rmac2 = "02:00:0a:00:00:02";
+	struct evpn_route t5 = remote_t5();
+	struct evpn_route t2 = fp_macip("10.0.0.2:1", "02:00:00:00:aa:01",
+	    "10.10.0.9", 100);
+	struct ipam *ipam = ipam_new();
+	static char text[sizeof(conf) + 64];
+	const char *cut;
+	char err[128];
+	struct config *nc;
+
+	evpn_set_ipam(w.evpn, ipam);
+	ck_assert(reserved(ipam, "02:00:0a:00:00:0b"));
+	ck_assert_uint_eq(ipam_macs_reserved(ipam), 1);
+	remote_rmac(&t5, "10.0.0.2", "65000:5000", rmac2);
+	ck_assert(reserved(ipam, rmac2));
+	remote_rmac(&t2, "10.0.0.2", "65000:100", rmac2);
+	/* A reload re-imports what is there: nothing counted twice. */
+	ck_assert_int_eq(evpn_reconfigure(w.evpn, w.conf, err, sizeof(err)),
+	    0);
+	fp_withdraw(rr, &t5, 1);
+	fp_run(&w);
+	ck_assert_msg(reserved(ipam, rmac2), "the type-2 route still names it");
+	fp_withdraw(rr, &t2, 1);
+	fp_run(&w);
+	ck_assert(!reserved(ipam, rmac2));
+	ck_assert_uint_eq(ipam_macs_reserved(ipam), 1);
+	/* Detached, the IPAM holds nothing of ours; attached, all again. */
+	remote_rmac(&t5, "10.0.0.2", "65000:5000", rmac2);
+	evpn_set_ipam(w.evpn, NULL);
+	ck_assert_uint_eq(ipam_macs_reserved(ipam), 0);
+	evpn_set_ipam(w.evpn, ipam);
+	ck_assert_uint_eq(ipam_macs_reserved(ipam), 2);
+	/* A configured router-mac for the VRF: reserved, the derived one
+	 * stays for the L2 VNI's bridge. */
+	cut = strstr(conf, " table 1000\n") + strlen(" table 1000\n");
+	snprintf(text, sizeof(text), "%.*s router-mac 02:aa:00:00:00:01\n%s",
+	    (int)(cut - conf), conf, cut);
+	nc = fp_conf(text);
+	ck_assert_int_eq(evpn_reconfigure(w.evpn, nc, err, sizeof(err)), 0);
+	conf_free(w.conf);
+	w.conf = nc;
+	ck_assert(reserved(ipam, "02:aa:00:00:00:01"));
+	ck_assert(reserved(ipam, "02:00:0a:00:00:0b"));
+	ck_assert_uint_eq(ipam_macs_reserved(ipam), 3);
+	evpn_set_ipam(w.evpn, NULL);
+	ck_assert_uint_eq(ipam_macs_reserved(ipam), 0);
+	ipam_free(ipam);
+}
+END_TEST
+
 static Suite *
 evpn_dp_suite(void)
 {
@@ -878,6 +968,7 @@ evpn_dp_suite(void)
 	tcase_add_test(tc, test_mac_limit);
 	tcase_add_test(tc, test_bad_vtep_not_installed);
 	tcase_add_test(tc, test_type5_host_bits_refused);
+	tcase_add_test(tc, test_router_macs_reserved_in_ipam);
 	suite_add_tcase(s, tc);
 	return s;
 }

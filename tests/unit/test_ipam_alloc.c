@@ -620,6 +620,73 @@ START_TEST(test_mac_exhaustion)
 }
 END_TEST
 
+/*
+ * Reserved MACs (a VTEP's router MAC 02:00:0a:00:00:0b for router id
+ * 10.0.0.11) are skipped by the counter as MACs in use are, and refused
+ * when asked for; the reservation is counted.
+ */
+START_TEST(test_reserved_macs)
+{
+	static const struct pool_def d = { "r", "10.0.0.0/24", NULL, NULL,
+	    NULL, NULL, NULL, 30, "02:00:0a" };
+	static const char *const want[] = { "01", "02", "04", "05", "06",
+	    "07", "08", "09", "0a", "0c", "0d", "0e" };
+	struct ipam *ipam = ipam_with(&d);
+	struct ipam_request req = { .resource = NULL,
+	    .family = IPAM_FAMILY_IPV4, .mac = NULL, .preallocated = false };
+	struct macaddr rmac, other, zero;
+	const struct ipam_alloc *a;
+	char res[16], buf[MAC_STRLEN], exp[MAC_STRLEN];
+	bool existing;
+
+	mac_parse("02:00:0a:00:00:0b", &rmac);
+	mac_parse("02:00:0a:00:00:03", &other);
+	ipam_mac_reserve(ipam, &rmac);
+	ipam_mac_reserve(ipam, &rmac);
+	ipam_mac_reserve(ipam, &other);
+	ck_assert_uint_eq(ipam_macs_reserved(ipam), 2);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(res, sizeof(res), "e%zu", i);
+		req.resource = res;
+		ck_assert_int_eq(ipam_allocate(ipam, "r", &req, &a, &existing),
+		    0);
+		snprintf(exp, sizeof(exp), "02:00:0a:00:00:%s", want[i]);
+		ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)), exp);
+	}
+	/* Asked for: refused as a MAC in use, and no address consumed. */
+	req.resource = "asks";
+	req.mac = &rmac;
+	ck_assert_int_eq(ipam_allocate(ipam, "r", &req, &a, &existing), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert(ipam_mac_reserved(ipam, &rmac));
+	ck_assert_ptr_null(ipam_find(ipam, NULL, "asks"));
+	/* Counted: one unreserve of two leaves it reserved. */
+	ck_assert_int_eq(ipam_mac_unreserve(ipam, &rmac), 0);
+	ck_assert(ipam_mac_reserved(ipam, &rmac));
+	ck_assert_int_eq(ipam_allocate(ipam, "r", &req, &a, &existing), -1);
+	ck_assert_int_eq(ipam_mac_unreserve(ipam, &rmac), 0);
+	ck_assert(!ipam_mac_reserved(ipam, &rmac));
+	ck_assert_int_eq(ipam_mac_unreserve(ipam, &rmac), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_uint_eq(ipam_macs_reserved(ipam), 1);
+	ck_assert_int_eq(ipam_allocate(ipam, "r", &req, &a, &existing), 0);
+	ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)),
+	    "02:00:0a:00:00:0b");
+	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), "10.0.0.13");
+	/* Where the pool forms a MAC: its 11th; never another prefix or
+	 * the all-zero suffix. */
+	ck_assert_int_eq(ipam_pool_mac_rank(ipam_pool_find(ipam, "r"), &rmac),
+	    10);
+	mac_parse("02:00:0b:00:00:0b", &other);
+	ck_assert_int_eq(ipam_pool_mac_rank(ipam_pool_find(ipam, "r"),
+	    &other), -1);
+	mac_parse("02:00:0a:00:00:00", &zero);
+	ck_assert_int_eq(ipam_pool_mac_rank(ipam_pool_find(ipam, "r"), &zero),
+	    -1);
+	ipam_free(ipam);
+}
+END_TEST
+
 START_TEST(test_conflicts)
 {
 	static const struct pool_def d = { "c", "10.0.0.0/29", NULL, NULL,
@@ -810,6 +877,7 @@ ipam_alloc_suite(void)
 	tcase_add_test(tc, test_foreach_after);
 	tcase_add_test(tc, test_macs);
 	tcase_add_test(tc, test_mac_exhaustion);
+	tcase_add_test(tc, test_reserved_macs);
 	tcase_add_test(tc, test_conflicts);
 	tcase_add_test(tc, test_addr_unused);
 	tcase_add_test(tc, test_foreach_stats);

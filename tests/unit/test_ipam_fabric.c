@@ -385,6 +385,41 @@ START_TEST(test_mac_derived)
 }
 END_TEST
 
+/* A fabric pool derives MACs from addresses: the addresses deriving a
+ * reserved MAC are skipped, and refused when asked for. */
+START_TEST(test_mac_reserved)
+{
+	struct ipam_request req = { .resource = "asks",
+	    .family = IPAM_FAMILY_IPV4 };
+	const struct ipam_alloc *a;
+	struct vtep *v = &vt[0];
+	struct macaddr rmac;
+	char buf[32], res[8];
+	bool existing;
+
+	vtep_open(v, 1, &train);
+	mac_parse("02:00:00:00:00:02", &rmac);
+	ipam_mac_reserve(v->ipam, &rmac);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(res, sizeof(res), "ep%d", i);
+		ck_assert_int_eq(alloc_wait(v, "train", res, IPAM_FAMILY_IPV4,
+		    &a), 0);
+		ck_assert_int_ne(mac_cmp(&a->mac, &rmac), 0);
+	}
+	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), "10.10.0.4");
+	ipaddr_parse("10.10.0.2", &req.ip);
+	ck_assert_int_eq(ipam_allocate(v->ipam, "train", &req, &a, &existing),
+	    -1);
+	ck_assert_int_eq(errno, EADDRINUSE);
+	ck_assert_int_eq(ipam_mac_unreserve(v->ipam, &rmac), 0);
+	ck_assert_int_eq(ipam_allocate(v->ipam, "train", &req, &a, &existing),
+	    0);
+	ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)),
+	    "02:00:00:00:00:02");
+	commit(v, a);
+}
+END_TEST
+
 /* Nothing is handed out before a block is owned; the first want claims
  * the lowest block and the allocation lands in it. */
 START_TEST(test_alloc_needs_block)
@@ -891,6 +926,7 @@ fabric_suite(void)
 	tcase_add_checked_fixture(tf, setup, teardown);
 	tcase_set_timeout(tf, 60);
 	tcase_add_test(tf, test_mac_derived);
+	tcase_add_test(tf, test_mac_reserved);
 	tcase_add_test(tf, test_alloc_needs_block);
 	tcase_add_test(tf, test_not_ready);
 	tcase_add_test(tf, test_claim_race);
