@@ -8,7 +8,7 @@
  *       --policy shadow|ondemand|static:K|watermark:B:L|oracle
  *       [--miss-delay-ms D] [--service-rate R] [--config FILE] [--seed N]
  *       [--json] [--no-traffic]
- *       [--series FILE [--series-vni VNI]]
+ *       [--series FILE [--series-vni VNI]] [--requests FILE]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +23,7 @@ struct cli {
 	const char	*trace;
 	const char	*config;
 	const char	*series;
+	const char	*requests;
 	bool		 json;
 	struct sim_options opts;
 };
@@ -47,7 +48,12 @@ usage(FILE *out)
 	    "  --series FILE       per-tick CSV of one pool (t_s, actual,"
 	    " forecast, target, held)\n"
 	    "  --series-vni VNI    the pool of --series (default: the"
-	    " first)\n", SIM_DEFAULT_MISS_DELAY_MS);
+	    " first)\n"
+	    "  --requests FILE     per-request CSV (t_ms, vni, resource,"
+	    " wait_ms,\n"
+	    "                      held_ms: how long the pre-allocation it"
+	    " took was held,\n"
+	    "                      -1 for none)\n", SIM_DEFAULT_MISS_DELAY_MS);
 }
 
 static int
@@ -97,6 +103,7 @@ parse_args(int argc, char **argv, struct cli *c)
 		{ "no-traffic", no_argument, NULL, 'T' },
 		{ "series", required_argument, NULL, 'S' },
 		{ "series-vni", required_argument, NULL, 'V' },
+		{ "requests", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,7 +111,7 @@ parse_args(int argc, char **argv, struct cli *c)
 	uint64_t v;
 	int	 ch;
 
-	while ((ch = getopt_long(argc, argv, "t:p:d:r:c:s:jTS:V:h", longopts,
+	while ((ch = getopt_long(argc, argv, "t:p:d:r:c:s:jTS:V:R:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 't':
@@ -148,6 +155,9 @@ parse_args(int argc, char **argv, struct cli *c)
 			if (parse_number(optarg, 0xffffff, &v) == -1)
 				goto bad;
 			c->opts.series_vni = (uint32_t)v;
+			break;
+		case 'R':
+			c->requests = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -219,6 +229,12 @@ main(int argc, char **argv)
 		    strerror(errno));
 		goto out;
 	}
+	if (c.requests != NULL && (c.opts.requests = fopen(c.requests,
+	    "w")) == NULL) {
+		fprintf(stderr, "shadowsim: %s: %s\n", c.requests,
+		    strerror(errno));
+		goto out;
+	}
 	if (sim_run(&trace, &c.opts, &res, err, sizeof(err)) == -1) {
 		fprintf(stderr, "shadowsim: %s\n", err);
 		goto out;
@@ -229,6 +245,10 @@ main(int argc, char **argv)
 out:
 	if (c.opts.series != NULL && fclose(c.opts.series) != 0) {
 		fprintf(stderr, "shadowsim: %s: write error\n", c.series);
+		rc = EXIT_FAILURE;
+	}
+	if (c.opts.requests != NULL && fclose(c.opts.requests) != 0) {
+		fprintf(stderr, "shadowsim: %s: write error\n", c.requests);
 		rc = EXIT_FAILURE;
 	}
 	sim_trace_free(&trace);

@@ -165,6 +165,7 @@ struct sim_options {
 	bool		 no_traffic;	/* ignore traffic and neigh_miss */
 	FILE		*series;		/* per-tick CSV, or NULL */
 	uint32_t	 series_vni;		/* 0: the first pool */
+	FILE		*requests;	/* per-request CSV, or NULL */
 };
 
 struct sim_stats {

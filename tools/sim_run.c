@@ -18,11 +18,17 @@
 #include "tools/sim.h"
 #include "tools/sim_int.h"
 
+/* A pre-allocation: when it was made and when its route converged. */
+struct sim_warm {
+	int64_t		 made_ms;
+	int64_t		 ready_ms;
+};
+
 struct sim_pool {
 	const struct sim_pool_conf *conf;
 	struct sim_stats *stats;	/* in the result */
 	uint64_t	 used;		/* addresses held by workloads */
-	int64_t		*warm;		/* ready times, ring, oldest first */
+	struct sim_warm	*warm;		/* ring, oldest first */
 	size_t		 whead;
 	size_t		 wcount;
 	size_t		 wcap;
@@ -56,11 +62,11 @@ pool_free(const struct sim_pool *p)
 }
 
 static void
-warm_push(struct sim_pool *p, int64_t ready_ms)
+warm_push(struct sim_pool *p, int64_t made_ms, int64_t ready_ms)
 {
 	if (p->wcount == p->wcap) {
 		size_t	 ncap = p->wcap == 0 ? 64 : p->wcap * 2;
-		int64_t	*nw = xcalloc(ncap, sizeof(*nw));
+		struct sim_warm *nw = xcalloc(ncap, sizeof(*nw));
 
 		for (size_t i = 0; i < p->wcount; i++)
 			nw[i] = p->warm[(p->whead + i) % p->wcap];
@@ -69,15 +75,16 @@ warm_push(struct sim_pool *p, int64_t ready_ms)
 		p->wcap = ncap;
 		p->whead = 0;
 	}
-	p->warm[(p->whead + p->wcount) % p->wcap] = ready_ms;
+	p->warm[(p->whead + p->wcount) % p->wcap].made_ms = made_ms;
+	p->warm[(p->whead + p->wcount) % p->wcap].ready_ms = ready_ms;
 	p->wcount++;
 }
 
 /* The oldest entry: the first usable, else the first to converge. */
-static int64_t
+static struct sim_warm
 warm_take_oldest(struct sim_pool *p)
 {
-	int64_t	 r = p->warm[p->whead];
+	struct sim_warm r = p->warm[p->whead];
 
 	p->whead = (p->whead + 1) % p->wcap;
 	p->wcount--;
@@ -97,7 +104,8 @@ warm_ready_count(const struct sim_pool *p, int64_t t_ms)
 	uint32_t n = 0;
 
 	/* Ready times grow along the ring: count the prefix ready at t. */
-	while (n < p->wcount && p->warm[(p->whead + n) % p->wcap] <= t_ms)
+	while (n < p->wcount &&
+	    p->warm[(p->whead + n) % p->wcap].ready_ms <= t_ms)
 		n++;
 	return n;
 }
@@ -118,7 +126,7 @@ advance_to(struct sim_run *run, int64_t t_ms)
 static void
 prealloc_make(struct sim_run *run, struct sim_pool *p, int64_t t_ms)
 {
-	warm_push(p, sim_fabric_submit(&run->fabric, t_ms));
+	warm_push(p, t_ms, sim_fabric_submit(&run->fabric, t_ms));
 	p->stats->prealloc_made++;
 	if (p->shadow != NULL)
 		sim_shadow_prealloc_made(p->shadow, t_ms);
@@ -133,19 +141,34 @@ prealloc_release(struct sim_pool *p, int64_t t_ms)
 		sim_shadow_prealloc_released(p->shadow, t_ms);
 }
 
+/* One row of --requests: what a request found and how long it waited. */
 static void
-serve_request(struct sim_run *run, struct sim_pool *p, int64_t t_ms)
+request_row(struct sim_run *run, const struct sim_pool *p,
+    const struct sim_event *ev, uint32_t wait_ms, int64_t held_ms)
 {
+	fprintf(run->opts->requests, "%" PRId64 ",%" PRIu32 ",%s,%" PRIu32
+	    ",%" PRId64 "\n", ev->t_ms, p->conf->vni,
+	    run->trace->names[ev->resource], wait_ms, held_ms);
+}
+
+static void
+serve_request(struct sim_run *run, struct sim_pool *p,
+    const struct sim_event *ev)
+{
+	int64_t	 t_ms = ev->t_ms, held = -1;
 	uint32_t wait;
 	bool	 from_warm = p->wcount > 0;
 
 	if (from_warm) {
-		int64_t ready = warm_take_oldest(p);
+		struct sim_warm w = warm_take_oldest(p);
 
-		wait = ready > t_ms ? (uint32_t)(ready - t_ms) : 0;
+		wait = w.ready_ms > t_ms ? (uint32_t)(w.ready_ms - t_ms) : 0;
+		held = t_ms - w.made_ms;
 	} else
 		wait = (uint32_t)(sim_fabric_submit(&run->fabric, t_ms) -
 		    t_ms);
+	if (run->opts->requests != NULL)
+		request_row(run, p, ev, wait, held);
 	p->stats->requests++;
 	if (wait == 0)
 		p->stats->hits++;
@@ -201,7 +224,7 @@ apply_event(struct sim_run *run, const struct sim_event *ev)
 			p->stats->skipped++;	/* pool exhausted */
 			return p;
 		}
-		serve_request(run, p, ev->t_ms);
+		serve_request(run, p, ev);
 		p->used++;
 		run->holder[ev->resource] = (uint32_t)idx + 1;
 		break;
@@ -474,6 +497,8 @@ sim_run(const struct sim_trace *trace, const struct sim_options *opts,
 	if (opts->series != NULL)
 		fprintf(opts->series, "t_s,actual_allocs,forecast_mean,"
 		    "target,held,route_adds\n");
+	if (opts->requests != NULL)
+		fprintf(opts->requests, "t_ms,vni,resource,wait_ms,held_ms\n");
 	if (trace->nevents > 0)	/* whole seconds, the last event included */
 		end_ms = (trace->events[trace->nevents - 1].t_ms +
 		    SIM_TICK_MS - 1) / SIM_TICK_MS * SIM_TICK_MS;

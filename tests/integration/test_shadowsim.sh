@@ -7,7 +7,8 @@
 #    the object carries the fields of §6; the oracle waits for nothing
 #    and costs less than shadow; a slow fabric lengthens waits;
 #  - tracegen --weekly: same bytes for a seed, a quieter weekend;
-#  - --series writes one row per tick; bad arguments fail;
+#  - --series writes one row per tick; --requests one per request, its
+#    waits adding up to the JSON's; bad arguments fail;
 #  - tracegen --load-rate: traffic leads the replicas, same bytes for a
 #    seed; shadowsim hits more with the traffic than with --no-traffic,
 #    deterministically; tracegen --scan: a "scan" alert within a minute
@@ -104,6 +105,23 @@ check "series header" test "$(head -1 "$work/s.csv")" = \
 rows=$(tail -1 "$work/a.csv" | awk -F, '{ t = int($1); if (t < $1) t++;
     print t + 1 }')
 check "series: one row per tick" test "$(wc -l < "$work/s.csv")" -eq "$rows"
+
+"$SHADOWSIM" --trace "$work/a.csv" --policy shadow --seed 3 \
+    --service-rate 20 --requests "$work/r.csv" --json > "$work/r.json" || fail=1
+check "requests header" test "$(head -1 "$work/r.csv")" = \
+    "t_ms,vni,resource,wait_ms,held_ms"
+check "requests: one row per request" \
+    test "$(($(wc -l < "$work/r.csv") - 1))" -eq \
+    "$(jq .requests "$work/r.json")"
+waits=$(awk -F, 'NR > 1 { s += $4 } END { print s / 1000 }' "$work/r.csv")
+check "requests: waits add up to the JSON's" sh -c "[ \$(jq --argjson w \
+    '$waits' '(.wait_seconds - \$w) | fabs < 0.001' '$work/r.json') = true ]"
+check "requests: hits took a pre-allocation" awk -F, \
+    'NR > 1 && $4 == 0 && $5 < 0 { bad = 1 } END { exit bad }' "$work/r.csv"
+"$SHADOWSIM" --trace "$work/a.csv" --policy ondemand --requests \
+    "$work/r0.csv" > /dev/null || fail=1
+check "requests: ondemand holds nothing" awk -F, \
+    'NR > 1 && $5 != -1 { bad = 1 } END { exit bad }' "$work/r0.csv"
 
 check "bad policy fails" sh -c "! '$SHADOWSIM' --trace '$work/a.csv' \
     --policy static:x 2>/dev/null"
