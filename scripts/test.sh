@@ -128,7 +128,8 @@ if [ "${SKIP_DISTCHECK:-0}" != 1 ]; then
 fi
 
 if [ -x tests/fuzz/run.sh ]; then
-	# 30 s a target: thirteen targets are seven minutes beside distcheck.
+	# 30 s a target: fifteen targets are under eight minutes beside
+	# distcheck.
 	step "fuzz smoke run (${FUZZ_SECONDS:-30} s a target)"
 	if tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"; then
 		total_passed=$((total_passed + 1))
