@@ -382,9 +382,11 @@ void		 shadow_traffic(struct shadow *, uint64_t t_ms, double rate);
 /*
  * An ARP request or ND solicitation (RFC 826, RFC 4861 §7.2.2) for
  * target, a pool address that is not allocated, asked by source: a
- * short-horizon demand precursor and the scan detector's input.
+ * short-horizon demand precursor and the scan detector's input.  True
+ * when it added demand (not a target asked again within a minute, not a
+ * scanning source): only then is a new plan worth making.
  */
-void		 shadow_neigh_miss(struct shadow *, uint64_t t_ms,
+bool		 shadow_neigh_miss(struct shadow *, uint64_t t_ms,
 		    const struct ipaddr *source, const struct ipaddr *target);
 
 /* Feedback.  wait_s: 0 for a ready hit, the remaining convergence for a

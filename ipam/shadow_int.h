@@ -187,6 +187,7 @@ struct shadow_anomaly_state {
  * and fresh neighbour misses are two of them.
  */
 #define SHADOW_TRAFFIC_MAX_LAG	300	/* ticks: autoscalers act in minutes */
+#define SHADOW_TRAFFIC_RATE_MAX	1e9	/* packets/s: more is taken as this */
 #define SHADOW_NEIGH_MAX_LAG	60
 #define SHADOW_LEAD_RING	(2 * SHADOW_TRAFFIC_MAX_LAG + 1)
 #define SHADOW_OPEN_BINS	4	/* as in struct shadow */

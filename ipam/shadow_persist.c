@@ -48,6 +48,9 @@
 
 #define STATE_MAGIC	0x53484457u	/* "SHDW" */
 #define BIG		1e12		/* bound of any learned quantity */
+/* A signal's moments are of its values squared: rates up to
+ * SHADOW_TRAFFIC_RATE_MAX (1e9) give up to 1e18. */
+#define SIGNAL_BIG	1e20
 #define COUNT_MAX	(1ULL << 53)
 
 struct codec {
@@ -129,7 +132,11 @@ c_f64(struct codec *c, double *v, double lo, double hi, const char *what)
 	if (c->fault != NULL)
 		return;
 	if (!reading(c)) {
-		memcpy(&bits, v, sizeof(bits));
+		/* Saturated to what the reader accepts: a model pushed
+		 * past a bound (a flood of traffic, say) must not make
+		 * every later save a blob that is refused. */
+		x = isnan(*v) ? lo : fmin(fmax(*v, lo), hi);
+		memcpy(&bits, &x, sizeof(bits));
 		wbuf_put_u64(c->wb, bits);
 		return;
 	}
@@ -379,15 +386,16 @@ lead_fields(struct codec *c, struct shadow_lead *ld, uint32_t max_lag)
 {
 	size_t lags = (size_t)max_lag + 1;
 	uint32_t lo = ld->lo, hi = ld->hi;
+	const double big = SIGNAL_BIG;
 
-	c_f64s(c, ld->cov, lags, -BIG, BIG, "signal covariance");
-	c_f64s(c, ld->acov, lags, -BIG, BIG, "signal autocovariance");
-	c_f64s(c, ld->kernel, lags, -BIG, BIG, "signal kernel");
-	c_f64(c, &ld->mx, 0, BIG, "signal mean");
-	c_f64(c, &ld->my, 0, BIG, "signal mean requests");
-	c_f64(c, &ld->vy, 0, BIG, "signal variance");
+	c_f64s(c, ld->cov, lags, -big, big, "signal covariance");
+	c_f64s(c, ld->acov, lags, -big, big, "signal autocovariance");
+	c_f64s(c, ld->kernel, lags, -big, big, "signal kernel");
+	c_f64(c, &ld->mx, 0, big, "signal mean");
+	c_f64(c, &ld->my, 0, big, "signal mean requests");
+	c_f64(c, &ld->vy, 0, big, "signal variance");
 	c_f64(c, &ld->lag, 0, max_lag, "signal lag");
-	c_f64(c, &ld->gain, 0, BIG, "signal gain");
+	c_f64(c, &ld->gain, 0, big, "signal gain");
 	c_f64(c, &ld->corr, -1, 1, "signal correlation");
 	c_u32(c, &lo, max_lag, "signal region");
 	c_u32(c, &hi, max_lag, "signal region");

@@ -251,6 +251,9 @@ shadow_traffic(struct shadow *sh, uint64_t t_ms, double rate)
 
 	if (!(rate >= 0) || !isfinite(rate))
 		return;
+	/* Rates come from exporters and samplers on the network: bounded,
+	 * so the learned covariances stay within what is saved. */
+	rate = fmin(rate, SHADOW_TRAFFIC_RATE_MAX);
 	tr->samples++;
 	tr->lead.seen = true;
 	if (!tr->started || t_ms < tr->last_ms ||
@@ -303,7 +306,7 @@ target_note(struct shadow_neigh *nm, uint32_t h, uint64_t t_ms)
 	return fresh;
 }
 
-void
+bool
 shadow_neigh_miss(struct shadow *sh, uint64_t t_ms,
     const struct ipaddr *source, const struct ipaddr *target)
 {
@@ -312,15 +315,17 @@ shadow_neigh_miss(struct shadow *sh, uint64_t t_ms,
 	uint32_t h;
 
 	if (target == NULL || ipaddr_len(target) == 0)
-		return;
+		return false;
 	nm->total++;
 	nm->lead.seen = true;
 	h = target_hash(sh, target);
 	fresh = target_note(nm, h, t_ms);
 	scanning = source != NULL && ipaddr_len(source) != 0 &&
 	    shadow_scan_miss(sh, t_ms, source, h);
-	if (fresh && !scanning)
-		*lead_open(&nm->lead, sh, t_ms) += 1;
+	if (!fresh || scanning)
+		return false;
+	*lead_open(&nm->lead, sh, t_ms) += 1;
+	return true;
 }
 
 static uint64_t

@@ -853,8 +853,10 @@ shadowd_neigh_miss(struct shadowd *sd, const char *pool,
 		errno = ENOENT;
 		return -1;
 	}
-	shadow_neigh_miss(sp->engine, now_ms(sd), source, target);
-	plan_soon(sp);
+	/* A repeat or a scanner changes no forecast: no plan for it, so
+	 * a scan cannot make the loop plan on every turn. */
+	if (shadow_neigh_miss(sp->engine, now_ms(sd), source, target))
+		plan_soon(sp);
 	return 0;
 }
 

@@ -707,7 +707,9 @@ trafficd_foreach_pool(const struct trafficd *td,
 		v.pool = tp->name;
 		v.vni = tp->vni;
 		v.rate = tp->rate;
-		v.packets = (uint64_t)tp->packets;
+		/* Counted from exporters' claims: saturated, not wrapped. */
+		v.packets = tp->packets < 0x1p64 ? (uint64_t)tp->packets :
+		    UINT64_MAX;
 		v.records = tp->records;
 		v.samples = tp->samples;
 		v.neigh_misses = tp->neigh_misses;

@@ -114,6 +114,29 @@ START_TEST(traffic_model_restored)
 }
 END_TEST
 
+/* Rates an exporter can claim (a flood, a lying sampling rate) are
+ * bounded, and whatever the model learned from them saves to a blob that
+ * restores: a flood cannot turn every later restart into a cold one. */
+START_TEST(flooded_model_still_restores)
+{
+	struct shadow *again;
+	struct wbuf wb;
+	struct sim s;
+	char err[128];
+
+	sim_init(&s, NULL, 65536);
+	run_episodes(&s, 3, 1, true, 1e15);
+	wbuf_init(&wb, SHADOW_STATE_MAX);
+	ck_assert_int_eq(shadow_state_save(s.sh, &wb), 0);
+	again = shadow_new(NULL, 65536);
+	ck_assert_msg(shadow_state_restore(again, wb.data, wb.len,
+	    s.now + 60000, 60000, err, sizeof(err)) == 0, "%s", err);
+	shadow_free(again);
+	wbuf_free(&wb);
+	sim_done(&s);
+}
+END_TEST
+
 /* The same requests: with traffic the step's first requests are hits. */
 START_TEST(traffic_raises_hold_before_requests)
 {
@@ -341,6 +364,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, traffic_learns_lag_and_gain);
 	tcase_add_test(tc, traffic_model_restored);
+	tcase_add_test(tc, flooded_model_still_restores);
 	tcase_add_test(tc, traffic_raises_hold_before_requests);
 	tcase_add_test(tc, flat_traffic_changes_nothing);
 	tcase_add_test(tc, neigh_miss_announces_demand);
