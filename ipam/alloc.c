@@ -15,8 +15,9 @@
  * in the pool (generated or asked for) and reserved MACs (a router's or
  * a bridge's, ipam.h), so they are unique per pool and the same order
  * of requests gives the same MACs.  A fabric pool derives the MAC from
- * the address instead, so its cursor skips the addresses whose MAC is
- * reserved.
+ * the address instead, so it skips the addresses whose MAC is reserved
+ * but keeps them on the free list: a reservation is a peer's router
+ * MAC, and the address must come back when the peer withdraws it.
  */
 #include "ipam/ipam_int.h"
 #include "ipam/fabric.h"
@@ -291,10 +292,22 @@ cursor_next_range(struct fam *f)
 		f->cur = f->rng[f->cur_ri].lo;
 }
 
+/* A fresh address the cursor passes only for its reserved MAC waits
+ * on the free list for the reservation to go. */
+static void
+fam_freelist_add(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
+    int fam, u128 a)
+{
+	struct addr_entry *e = pool_addr_get(ipam, pool, fam, a);
+
+	TAILQ_INSERT_TAIL(&f->freelist, e, link);
+	pool_addr_set(ipam, pool, e, AE_FREELISTED);
+}
+
 /* The next fresh address at the cursor; false when none remain. */
 static bool
-fam_next_fresh(const struct ipam *ipam, const struct ipam_pool *pool,
-    struct fam *f, int fam, u128 *out)
+fam_next_fresh(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
+    int fam, u128 *out)
 {
 	while (f->cur_ri < f->nrng) {
 		const struct fam_range *r = &f->rng[f->cur_ri];
@@ -313,9 +326,12 @@ fam_next_fresh(const struct ipam *ipam, const struct ipam_pool *pool,
 		else
 			f->cur = a + 1;
 		if (fam_is_special(f, r->pi, a) ||
-		    pool_addr_find(pool, fam, a) != NULL ||
-		    fabric_mac_reserved(ipam, pool, fam, a))
+		    pool_addr_find(pool, fam, a) != NULL)
 			continue;
+		if (fabric_mac_reserved(ipam, pool, fam, a)) {
+			fam_freelist_add(ipam, pool, f, fam, a);
+			continue;
+		}
 		*out = a;
 		return true;
 	}
@@ -361,37 +377,52 @@ addr_now_free(struct ipam *ipam, struct ipam_pool *pool,
 	pool_addr_set(ipam, pool, e, 0);
 }
 
-/* Not in conflict, and (fabric pools) in a block still owned and not
- * deriving a reserved MAC. */
-static bool
-reusable(const struct ipam *ipam, const struct ipam_pool *pool,
+/* What a free-listed or expired quarantined address is good for. */
+enum reuse {
+	REUSE_TAKE,
+	REUSE_WAIT,	/* (fabric) its derived MAC is reserved for now */
+	REUSE_DROP,	/* in conflict, or (fabric) of a block given up */
+};
+
+static enum reuse
+reuse_of(const struct ipam *ipam, const struct ipam_pool *pool,
     const struct fam *f, const struct addr_entry *e)
 {
-	if (e->flags & AE_CONFLICT)
-		return false;
-	return !pool->fabric || (fam_range_of(f, e->a) >= 0 &&
-	    !fabric_mac_reserved(ipam, pool, e->fam, e->a));
+	if ((e->flags & AE_CONFLICT) ||
+	    (pool->fabric && fam_range_of(f, e->a) < 0))
+		return REUSE_DROP;
+	if (fabric_mac_reserved(ipam, pool, e->fam, e->a))
+		return REUSE_WAIT;
+	return REUSE_TAKE;
 }
 
-/* A free-listed or expired quarantined address; conflicts are skipped,
- * and so are addresses of blocks given up since. */
+/*
+ * A free-listed or expired quarantined address.  Conflicts and
+ * addresses of blocks given up leave the lists; an address waiting for
+ * its MAC's reservation to go stays on (or moves to) the free list.
+ * Each reserved MAC holds at most one address of a family, so the walk
+ * passes at most that many.
+ */
 static struct addr_entry *
 fam_take_reusable(struct ipam *ipam, struct ipam_pool *pool, struct fam *f,
     int64_t now)
 {
-	struct addr_entry *e;
+	struct addr_entry *e, *next;
+	enum reuse r;
 
-	while ((e = TAILQ_FIRST(&f->freelist)) != NULL) {
+	TAILQ_FOREACH_SAFE(e, &f->freelist, link, next) {
+		if ((r = reuse_of(ipam, pool, f, e)) == REUSE_WAIT)
+			continue;
 		TAILQ_REMOVE(&f->freelist, e, link);
-		if (reusable(ipam, pool, f, e))
+		if (r == REUSE_TAKE)
 			return e;
 		pool_addr_set(ipam, pool, e, e->flags & ~AE_FREELISTED);
 	}
 	while ((e = TAILQ_FIRST(&f->quarantine)) != NULL && e->until <= now) {
 		TAILQ_REMOVE(&f->quarantine, e, link);
-		if (reusable(ipam, pool, f, e))
+		if (reuse_of(ipam, pool, f, e) == REUSE_TAKE)
 			return e;
-		pool_addr_set(ipam, pool, e, e->flags & ~AE_QUARANTINED);
+		addr_now_free(ipam, pool, e, 0);
 	}
 	return NULL;
 }

@@ -87,7 +87,8 @@
  * take that router's traffic.  The set is counted (each reserve is
  * undone by one unreserve) and not part of any pool or of the store.
  * A local pool's counter skips these MACs as it skips MACs in use; a
- * fabric pool skips the addresses whose derived MAC is one; a request
+ * fabric pool skips the addresses whose derived MAC is one while it is
+ * reserved, and hands them out again once it is not; a request
  * naming one (or, in a fabric pool, an address deriving one) is
  * refused.  An allocation holding a MAC before it was reserved keeps
  * it, with a warning in the log.

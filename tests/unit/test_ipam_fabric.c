@@ -47,6 +47,8 @@ static const struct pool_def train = { "train", "a",
     { "10.10.0.0/22", "2001:db8:100::/64" }, 26, true, 600, 30 };
 static const struct pool_def small = { "small", "a", { "10.20.0.0/24" },
     28, true, 600, 0 };
+static const struct pool_def tiny = { "tiny", "a", { "10.40.0.0/28" },
+    28, false, 600, 0 };
 
 static int
 pool_add(struct ipam *ipam, const struct pool_def *d, char *err, size_t len)
@@ -417,6 +419,84 @@ START_TEST(test_mac_reserved)
 	ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)),
 	    "02:00:00:00:00:02");
 	commit(v, a);
+}
+END_TEST
+
+static struct ipam_family_stats
+v4_stats(struct vtep *v, const char *pool)
+{
+	struct ipam_pool_stats st;
+
+	ipam_pool_stats(ipam_pool_find(v->ipam, pool), &st);
+	return st.v4;
+}
+
+/* Allocate until ENOSPC; how many, and the resource given ip (if). */
+static int
+alloc_all(struct vtep *v, const char *pool, const char *ip, char *holder,
+    size_t len)
+{
+	const struct ipam_alloc *a;
+	char buf[32], res[16];
+	int n = 0, err;
+
+	for (;;) {
+		snprintf(res, sizeof(res), "x%d", n);
+		if ((err = try_alloc(v, pool, res, IPAM_FAMILY_IPV4, &a)) != 0)
+			break;
+		n++;
+		if (strcmp(ipaddr_fmt(&a->ip, buf, sizeof(buf)), ip) == 0)
+			snprintf(holder, len, "%s", res);
+	}
+	ck_assert_int_eq(err, ENOSPC);
+	return n;
+}
+
+/* A reservation (a peer's router MAC) holds an address back only while
+ * it lasts: once withdrawn, the address deriving it is handed out
+ * again, whether the cursor passed it or it came back from quarantine;
+ * what the stats call free is what can be allocated. */
+START_TEST(test_mac_reserved_returns)
+{
+	const struct ipam_alloc *a;
+	struct ipam_family_stats st;
+	struct vtep *v = &vt[0];
+	struct macaddr rmac;
+	char buf[32], holder[16] = "";
+	int n;
+
+	vtep_open(v, 1, &tiny);
+	mac_parse("02:00:00:00:00:01", &rmac);
+	ipam_mac_reserve(v->ipam, &rmac);
+	ck_assert_int_eq(alloc_wait(v, "tiny", "ep", IPAM_FAMILY_IPV4, &a), 0);
+	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), "10.40.0.2");
+	ck_assert_int_eq(ipam_mac_unreserve(v->ipam, &rmac), 0);
+	st = v4_stats(v, "tiny");
+	ck_assert_uint_eq(st.used, 1);
+	ck_assert(st.owned == 14 && st.owned_free == 13);
+	n = alloc_all(v, "tiny", "10.40.0.1", holder, sizeof(holder));
+	ck_assert_int_eq(n, 13);
+	ck_assert_str_ne(holder, "");
+	st = v4_stats(v, "tiny");
+	ck_assert(st.used == 14 && st.owned_free == 0 && st.free == 0);
+
+	/* Out of quarantine while reserved: kept back, not lost. */
+	ck_assert_int_eq(ipam_release(v->ipam, "a", holder, NULL, NULL), 0);
+	ipam_mac_reserve(v->ipam, &rmac);
+	ck_assert_int_eq(try_alloc(v, "tiny", "q0", IPAM_FAMILY_IPV4, &a),
+	    ENOSPC);
+	ck_assert_int_eq(try_alloc(v, "tiny", "q1", IPAM_FAMILY_IPV4, &a),
+	    ENOSPC);
+	st = v4_stats(v, "tiny");
+	ck_assert(st.used == 13 && st.quarantined == 0 &&
+	    st.owned_free == 1 && st.free == 1);
+	ck_assert_int_eq(ipam_mac_unreserve(v->ipam, &rmac), 0);
+	ck_assert_int_eq(try_alloc(v, "tiny", "q2", IPAM_FAMILY_IPV4, &a), 0);
+	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), "10.40.0.1");
+	ck_assert_str_eq(mac_fmt(&a->mac, buf, sizeof(buf)),
+	    "02:00:00:00:00:01");
+	st = v4_stats(v, "tiny");
+	ck_assert(st.used == 14 && st.owned_free == 0);
 }
 END_TEST
 
@@ -927,6 +1007,7 @@ fabric_suite(void)
 	tcase_set_timeout(tf, 60);
 	tcase_add_test(tf, test_mac_derived);
 	tcase_add_test(tf, test_mac_reserved);
+	tcase_add_test(tf, test_mac_reserved_returns);
 	tcase_add_test(tf, test_alloc_needs_block);
 	tcase_add_test(tf, test_not_ready);
 	tcase_add_test(tf, test_claim_race);
