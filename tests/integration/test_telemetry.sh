@@ -206,7 +206,9 @@ check "pool web's traffic rate rises in /metrics" \
     wait_for 10 metric_above "evpnd_telemetry_traffic_rate{pool=\"$POOL\"}" 100
 check "the shadow view shows the measured rate" \
     wait_for 5 shadow_above .traffic.measured 100
-check "the engine took it (smoothed rate, samples)" \
+# The engine takes one sample a second: three of them may still be to
+# come when the measured rate first shows.
+check "the engine took it (smoothed rate, samples)" wait_for 10 \
     eval 'shadow_above .traffic.rate 50 && shadow_above .traffic.samples 3'
 check "the pool's packets count both the flows and the samples" \
     metric_above "evpnd_telemetry_traffic_packets_total{pool=\"$POOL\"}" 10000
