@@ -54,6 +54,8 @@ dns_name_norm(const char *s, char **out)
 		if (++label > 63)
 			return -1;
 	}
+	if (label == 0)
+		return -1;	/* "a..": an empty last label */
 	n = xmalloc(len + 1);
 	for (size_t i = 0; i < len; i++)
 		n[i] = (char)tolower((unsigned char)s[i]);

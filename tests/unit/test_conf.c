@@ -508,6 +508,12 @@ static const struct bad_case bad_cases[] = {
 	  "evpnd.conf:3: invalid zone 'a..b' in 'dns zone ...' (a domain name: "
 	  "labels of 1..63 letters, digits, '-' or '_', 253 characters at "
 	  "most)" },
+	/* Found by fuzz_conf: "b.." printed as "b." and reprinted as "b". */
+	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone b.. server 10.0.0.5 "
+	  "tsig hmac-sha256 k c2VjcmV0\n",
+	  "evpnd.conf:3: invalid zone 'b..' in 'dns zone ...' (a domain name: "
+	  "labels of 1..63 letters, digits, '-' or '_', 253 characters at "
+	  "most)" },
 	{ "ipam pool a\n prefix 10.0.0.0/24\n dns zone z server 10.0.0.500 "
 	  "tsig hmac-sha256 k c2VjcmV0\n",
 	  "evpnd.conf:3: invalid server address '10.0.0.500' in 'dns zone "
