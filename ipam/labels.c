@@ -226,7 +226,7 @@ struct label_group {
 /* Distinct values found so far, kept sorted: a binary search finds a
  * value or where it goes. */
 static void
-group_count(struct label_group **g, size_t *n, const char *value)
+group_count(struct label_group **g, size_t *n, size_t *cap, const char *value)
 {
 	size_t lo = 0, hi = *n;
 	int c;
@@ -243,7 +243,10 @@ group_count(struct label_group **g, size_t *n, const char *value)
 		else
 			lo = mid + 1;
 	}
-	*g = xrealloc(*g, (*n + 1) * sizeof(**g));
+	if (*n == *cap) {	/* doubling: n distinct values cost O(n) copies */
+		*cap = *cap ? *cap * 2 : 16;
+		*g = xrealloc(*g, *cap * sizeof(**g));
+	}
 	memmove(&(*g)[lo + 1], &(*g)[lo], (*n - lo) * sizeof(**g));
 	strlcpy_s((*g)[lo].value, value, sizeof((*g)[lo].value));
 	(*g)[lo].count = 1;
@@ -258,7 +261,7 @@ ipam_label_groups(const struct ipam *ipam, const char *pool, const char *key,
 	struct label_group *g = NULL;
 	const struct ipam_pool *p;
 	const struct alloc_node *an;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	int rv = 0;
 
 	TAILQ_FOREACH(p, &ipam->pools, entry) {
@@ -267,7 +270,7 @@ ipam_label_groups(const struct ipam *ipam, const char *pool, const char *key,
 		TAILQ_FOREACH(an, &p->allocs, link)
 			if (ipam_label_get(an->a.labels, key, buf,
 			    sizeof(buf)) != NULL)
-				group_count(&g, &n, buf);
+				group_count(&g, &n, &cap, buf);
 	}
 	for (size_t i = 0; i < n && rv == 0; i++)
 		rv = cb(g[i].value, g[i].count, arg);
