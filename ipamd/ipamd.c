@@ -693,12 +693,20 @@ ipamd_reload_check(const struct ipamd *im, const struct config *running,
 	const struct conf_ipam_pool *cp, *np;
 	const char *what;
 	struct ipam *scratch;
+	char why[256];
 	int rc;
 
 	TAILQ_FOREACH(np, &next->ipam_pools, entry) {
-		if (im != NULL && rt_pool_find(im, np->name) != NULL) {
+		if (im == NULL || conf_ipam_pool_find(running, np->name))
+			continue;
+		if (rt_pool_find(im, np->name) != NULL) {
 			snprintf(err, errlen, "ipam pool %s was made at run "
 			    "time: delete it over the API first", np->name);
+			return -1;
+		}
+		if (rt_pools_conflict(im, np, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "ipam pool %s: %s", np->name,
+			    why);
 			return -1;
 		}
 	}

@@ -51,6 +51,8 @@ struct rt_pool	*rt_pool_find(const struct ipamd *, const char *name);
 /* The pool takes no allocation while a change of it commits. */
 bool		 rt_pool_busy(const struct ipamd *, const char *name);
 /* The store's loader (ipam_store_open_with): adds a run-time pool. */
+int		 rt_pools_conflict(const struct ipamd *,
+		    const struct conf_ipam_pool *, char *, size_t);
 int		 rt_pool_load(const char *name, const char *definition,
 		    void *arg);
 void		 rt_pools_free(struct ipamd *);

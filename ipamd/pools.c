@@ -191,6 +191,9 @@ rt_pools_free(struct ipamd *im)
 
 /* Loading at start */
 
+static int	conflicts(const struct ipamd *, const struct conf_ipam_pool *,
+		    char *, size_t);
+
 int
 rt_pool_load(const char *name, const char *definition, void *arg)
 {
@@ -210,9 +213,16 @@ rt_pool_load(const char *name, const char *definition, void *arg)
 		log_warn("ipam: pool %s made at run time: %s", name, err);
 		return -1;
 	}
-	spec_from_conf(&spec, def_pool(def), true);
-	rv = ipam_pool_add(im->ipam, &spec, err, sizeof(err));
-	spec_free(&spec);
+	/* The config file may have gained a pool that meets this one
+	 * while evpnd was stopped: two pools must not hand out one
+	 * address, and the file wins. */
+	if (conflicts(im, def_pool(def), err, sizeof(err)) == -1)
+		rv = -1;
+	else {
+		spec_from_conf(&spec, def_pool(def), true);
+		rv = ipam_pool_add(im->ipam, &spec, err, sizeof(err));
+		spec_free(&spec);
+	}
 	if (rv == -1) {
 		log_warn("ipam: pool %s made at run time: %s", name, err);
 		conf_free(def);
@@ -294,6 +304,34 @@ conflicts(const struct ipamd *im, const struct conf_ipam_pool *cp,
 	if (rv != 0)
 		errno = EADDRINUSE;
 	return rv;
+}
+
+/* A pool new in the config file against every pool made at run time,
+ * settled or being changed: a reload must not let two pools share an
+ * address or a VNI (the API refuses the same through conflicts()). */
+int
+rt_pools_conflict(const struct ipamd *im, const struct conf_ipam_pool *cp,
+    char *err, size_t errlen)
+{
+	const struct rt_pool *rp;
+	struct ipam_pool_spec spec;
+	int rv = 0;
+
+	TAILQ_FOREACH(rp, &im->rt_pools, entry) {
+		const struct config *defs[2] = { rp->def, rp->next };
+
+		for (size_t i = 0; i < 2 && rv == 0; i++) {
+			if (defs[i] == NULL)
+				continue;
+			spec_from_conf(&spec, def_pool(defs[i]), true);
+			rv = conflict_with(cp, rp->name, spec.tenant, spec.vni,
+			    spec.prefixes, spec.nprefixes, err, errlen);
+			spec_free(&spec);
+		}
+		if (rv != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* The definition builds, fits the live allocations, meets no other. */

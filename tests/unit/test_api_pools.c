@@ -725,6 +725,53 @@ START_TEST(test_dns_names)
 }
 END_TEST
 
+/* A reload or a restart must not let a config pool meet a pool made at
+ * run time: both would hand out the same addresses. */
+START_TEST(test_pool_reload_conflict)
+{
+	static const char *const clash[][2] = {
+		{ " prefix 10.30.0.0/24\n", "ipam pool cfg: prefix "
+		  "10.30.0.0/24 overlaps prefix 10.30.0.0/29 of ipam pool rt "
+		  "(tenant default)" },
+		{ " vni 300\n prefix 10.60.0.0/24\n", "ipam pool cfg: vni 300 "
+		  "is already used by ipam pool rt" },
+	};
+	char text[2048], err[512];
+	struct config *next;
+	json_t *j;
+
+	ck_assert_int_eq(call("POST", "/v1/ipam/pools", "{\"name\": \"rt\", "
+	    "\"vni\": 300, \"prefixes\": [\"10.30.0.0/29\"]}", &j), 201);
+	json_decref(j);
+	for (size_t i = 0; i < sizeof(clash) / sizeof(clash[0]); i++) {
+		snprintf(text, sizeof(text), "ipam pool cfg\n%s!\n%s",
+		    clash[i][0], conf_text);
+		next = conf_parse_string(text, "next", err, sizeof(err));
+		ck_assert_msg(next != NULL, "%s", err);
+		ck_assert_int_eq(ipamd_reload_check(d.ipamd, d.conf, next, err,
+		    sizeof(err)), -1);
+		ck_assert_str_eq(err, clash[i][1]);
+		conf_free(next);
+	}
+	/* Another tenant may reuse the prefix. */
+	snprintf(text, sizeof(text), "ipam pool cfg\n tenant b\n prefix "
+	    "10.30.0.0/24\n!\n%s", conf_text);
+	next = conf_parse_string(text, "next", err, sizeof(err));
+	ck_assert_msg(next != NULL, "%s", err);
+	ck_assert_msg(ipamd_reload_check(d.ipamd, d.conf, next, err,
+	    sizeof(err)) == 0, "%s", err);
+	conf_free(next);
+	/* Stopped, the file gains a clashing pool: the file wins, and the
+	 * run-time pool is left out (its rows stay for an operator). */
+	snprintf(text, sizeof(text), "ipam pool cfg\n%s!\n%s", clash[0][0],
+	    conf_text);
+	ipam_restart(text);
+	expect("GET", "/v1/ipam/pools/rt", NULL, 404, NULL);
+	j = get("/v1/ipam/pools/cfg");
+	json_decref(j);
+}
+END_TEST
+
 static Suite *
 api_pools_suite(void)
 {
@@ -734,6 +781,7 @@ api_pools_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, ipam_teardown);
 	tcase_add_test(tc, test_pool_lifecycle);
+	tcase_add_test(tc, test_pool_reload_conflict);
 	tcase_add_test(tc, test_pool_bad_definitions);
 	tcase_add_test(tc, test_pool_dns_definition);
 	tcase_add_test(tc, test_pool_shadow);
