@@ -99,12 +99,17 @@ udp_bind(const struct ipaddr *addr, uint16_t port, uint16_t *bound,
 	struct sockaddr_storage	 ss;
 	struct ipaddr		 local;
 	socklen_t		 sl;
-	int			 sock;
+	int			 sock, one = 1;
 
 	sl = (socklen_t)ipaddr_to_sockaddr(addr, port, &ss);
 	sock = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
-	if (sock == -1 || bind(sock, (struct sockaddr *)&ss, sl) == -1 ||
+	/* A reload opens the new socket before it closes the old one, so
+	 * moving between an address and the wildcard on one port must
+	 * share it; SO_REUSEPORT only with sockets of our own user. */
+	if (sock == -1 || setsockopt(sock, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) == -1 ||
+	    bind(sock, (struct sockaddr *)&ss, sl) == -1 ||
 	    getsockname(sock, (struct sockaddr *)&ss, &sl) == -1 ||
 	    ipaddr_from_sockaddr(&ss, &local, bound) == -1) {
 		snprintf(err, errlen, "flow collector on port %u: %s", port,

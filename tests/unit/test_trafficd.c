@@ -699,7 +699,7 @@ START_TEST(test_reload)
 	struct trafficd_plan *plan;
 	struct trafficd_stats st;
 	struct config *next;
-	char err[256], *text;
+	char err[256], *text, *addr;
 	int busy;
 	uint16_t taken = free_port(&busy), other;
 
@@ -727,6 +727,23 @@ START_TEST(test_reload)
 	ck_assert_int_eq(trafficd_sample(td, BRIDGE, &(struct pkt_sample)
 	    { .kind = PKT_OTHER }), -1);
 	send_fixture(other, 4);		/* counts kept across the move */
+	conf_free(d.conf);
+	d.conf = next;
+
+	/* The same port, from one address to every address: the new
+	 * socket opens while the old one still holds the port. */
+	text = conf_text(other, "");
+	*strstr(text, " sample bridge") = '!';
+	addr = strstr(text, " address 127.0.0.1");
+	memmove(addr, addr + strlen(" address 127.0.0.1"),
+	    strlen(addr + strlen(" address 127.0.0.1")) + 1);
+	next = conf_parse_string(text, "next.conf", err, sizeof(err));
+	free(text);
+	ck_assert_msg(next != NULL, "%s", err);
+	plan = trafficd_prepare(td, next, err, sizeof(err));
+	ck_assert_msg(plan != NULL, "%s", err);
+	trafficd_commit(td, plan, next);
+	send_fixture(other, 6);
 	conf_free(d.conf);
 	d.conf = next;
 }
