@@ -158,6 +158,37 @@ template_withdraw(struct flow_decoder *fd, const struct flow_msg *m,
 		t->used = false;
 }
 
+/* Every template (or every options template) of the message's exporter
+ * and domain: the IPFIX "withdraw all", id = set id with no fields
+ * (RFC 7011 §8.1). */
+static void
+template_withdraw_all(struct flow_decoder *fd, const struct flow_msg *m,
+    bool options)
+{
+	for (size_t i = 0; i < FLOW_MAX_TEMPLATES; i++) {
+		struct flow_template *t = &fd->templates[i];
+
+		if (template_is(t, m, t->id) && t->options == options)
+			t->used = false;
+	}
+}
+
+/* A withdrawal record (field count 0) in a set of id set_id: of one
+ * template, or in IPFIX of all of them when the id is the set's. */
+static int
+template_withdrawal(const struct flow_msg *m, uint16_t set_id, uint16_t id,
+    bool options)
+{
+	if (m->version == IPFIX_VERSION && id == set_id) {
+		template_withdraw_all(m->fd, m, options);
+		return 0;
+	}
+	if (id < FLOW_SET_DATA_MIN)
+		return -1;
+	template_withdraw(m->fd, m, id);
+	return 0;
+}
+
 /* ---- exporters' sampling ---------------------------------------------- */
 
 static bool
@@ -270,12 +301,14 @@ template_set_decode(struct rbuf *set, const struct flow_msg *m)
 		if (rbuf_get_u16(set, &id) == -1 ||
 		    rbuf_get_u16(set, &count) == -1)
 			return -1;
-		if (id < FLOW_SET_DATA_MIN)
-			return -1;
 		if (count == 0) {	/* withdrawal, RFC 7011 §8.1 */
-			template_withdraw(m->fd, m, id);
+			if (template_withdrawal(m, IPFIX_SET_TEMPLATE, id,
+			    false) == -1)
+				return -1;
 			continue;
 		}
+		if (id < FLOW_SET_DATA_MIN)
+			return -1;
 		memset(&t, 0, sizeof(t));
 		if (template_read_fields(set, m, &t, count, 0) == -1)
 			return -1;
@@ -323,13 +356,17 @@ options_template_set_decode(struct rbuf *set, const struct flow_msg *m)
 	uint16_t		 id, count, nscope = 0;
 
 	while (rbuf_left(set) >= 4) {
-		if (rbuf_get_u16(set, &id) == -1 || id < FLOW_SET_DATA_MIN ||
+		if (rbuf_get_u16(set, &id) == -1 ||
 		    options_header_read(set, m, &count, &nscope) == -1)
 			return -1;
 		if (count == 0) {	/* withdrawal, RFC 7011 §8.1 */
-			template_withdraw(m->fd, m, id);
+			if (template_withdrawal(m, IPFIX_SET_OPTIONS, id,
+			    true) == -1)
+				return -1;
 			continue;
 		}
+		if (id < FLOW_SET_DATA_MIN)
+			return -1;
 		memset(&t, 0, sizeof(t));
 		if (template_read_fields(set, m, &t, count, nscope) == -1)
 			return -1;

@@ -581,6 +581,68 @@ START_TEST(test_options_sampling_scope)
 }
 END_TEST
 
+/* One message of id sets: each a lone withdrawal record (id, 0), or,
+ * for a data id, the one record ipfix_with_options' templates read. */
+static size_t
+ipfix_sets(struct msg *m, const uint16_t *ids, size_t n)
+{
+	msg_start(m, 10);
+	for (size_t i = 0; i < n; i++) {
+		set_open(m, ids[i] >= 256 ? ids[i] : ids[i] >> 4);
+		if (ids[i] == 256) {
+			put_bytes(m, "\x0a\x00\x00\x05", 4);
+			put32(m, 7);
+		} else if (ids[i] == 300) {
+			put32(m, 7);
+			put_bytes(m, "\x00\x00\x00\x64", 4);
+		} else {		/* (set << 4) | record id */
+			put16(m, ids[i] & 0xf);
+			put16(m, 0);
+		}
+		set_close(m);
+	}
+	return msg_end(m);
+}
+
+/* "Withdraw all" of one kind (template id = set id, RFC 7011 §8.1)
+ * forgets that kind only; a withdrawal of another reserved id is
+ * malformed. */
+START_TEST(test_withdraw_all)
+{
+	struct flow_decoder	*fd = flow_decoder_new();
+	struct seen		 s = { .n = 0 };
+	struct flow_stats	 st;
+	struct msg		 m;
+	char			 err[128];
+	const uint16_t		 data[] = { 300, 256 };
+	const uint16_t		 all_data[] = { 0x22 }, all_opts[] = { 0x33 };
+	const uint16_t		 bad[] = { 0x25 };
+
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d,
+	    ipfix_with_options(&m, 34, 4, (const uint8_t *)"\x00\x00\x00\x64"),
+	    record_cb, &s, err, sizeof(err)), 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d, ipfix_sets(&m,
+	    all_data, 1), record_cb, &s, err, sizeof(err)), 0);
+	s.n = 0;
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d, ipfix_sets(&m, data,
+	    2), record_cb, &s, err, sizeof(err)), 0);
+	flow_decoder_stats(fd, &st);
+	ck_assert_uint_eq(s.n, 0);			/* 256 is gone */
+	ck_assert_uint_eq(st.options_records, 2);	/* 300 is not */
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d, ipfix_sets(&m,
+	    all_opts, 1), record_cb, &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d, ipfix_sets(&m, data,
+	    2), record_cb, &s, err, sizeof(err)), 0);
+	flow_decoder_stats(fd, &st);
+	ck_assert_uint_eq(st.options_records, 2);
+	ck_assert_uint_eq(st.unknown_sets, 3);	/* 256, then both */
+	ck_assert_int_eq(flow_decode(fd, &exporter, m.d, ipfix_sets(&m, bad,
+	    1), record_cb, &s, err, sizeof(err)), -1);
+	flow_decoder_free(fd);
+}
+END_TEST
+
 /* Options templates that lie are refused, in both versions. */
 START_TEST(test_options_hostile)
 {
@@ -912,6 +974,7 @@ telemetry_suite(void)
 	tcase_add_test(tc, test_options_sampling_elements);
 	tcase_add_test(tc, test_options_sampling_pairs);
 	tcase_add_test(tc, test_options_sampling_scope);
+	tcase_add_test(tc, test_withdraw_all);
 	tcase_add_test(tc, test_options_hostile);
 	tcase_add_test(tc, test_nf9_scope_not_element);
 	suite_add_tcase(s, tc);
