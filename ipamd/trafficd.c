@@ -5,7 +5,9 @@
  * Per-pool state (struct tpool) is keyed by the pool's name and lives
  * across map rebuilds, so its counters and ring survive; a pool that
  * left the allocator loses its state at the next tick.  Between ticks
- * the map only points at tpools, which are freed at ticks only.
+ * the map only points at tpools, which are freed at ticks only.  The
+ * map is a prefix table (common/prefix_table.h): a record costs a
+ * binary search per prefix length, not a walk over every pool prefix.
  */
 #include "ipamd/trafficd.h"
 
@@ -18,6 +20,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/prefix_table.h"
 #include "common/queue.h"
 #include "common/util.h"
 #include "conf/conf.h"
@@ -41,12 +44,6 @@ struct tpool {
 	bool			 seen;		/* in the allocator (rebuild) */
 };
 TAILQ_HEAD(tpool_list, tpool);
-
-/* One prefix of the map. */
-struct tprefix {
-	struct prefix		 prefix;
-	struct tpool		*tp;
-};
 
 struct tsampler {
 	TAILQ_ENTRY(tsampler)	 entry;
@@ -73,9 +70,7 @@ struct trafficd {
 	uint8_t			 fc_nallow;	/* flow-exporter prefixes */
 	uint32_t		 window;	/* seconds */
 	struct tpool_list	 pools;
-	struct tprefix		*map;
-	size_t			 nmap;
-	size_t			 capmap;
+	struct prefix_table	 map;		/* pool prefixes -> tpool */
 	struct tsampler_list	 samplers;
 	uint64_t		 mark;
 	uint64_t		 (*clock)(void *);
@@ -188,18 +183,6 @@ tpool_get(struct trafficd *td, const char *name)
 	return tp;
 }
 
-static void
-map_add(struct trafficd *td, const struct prefix *p, struct tpool *tp)
-{
-	if (td->nmap == td->capmap) {
-		td->capmap = td->capmap ? td->capmap * 2 : 16;
-		td->map = xrealloc(td->map, td->capmap * sizeof(*td->map));
-	}
-	td->map[td->nmap].prefix = *p;
-	td->map[td->nmap].tp = tp;
-	td->nmap++;
-}
-
 static struct tpool *
 tpool_by_vni(const struct trafficd *td, uint32_t vni)
 {
@@ -225,7 +208,7 @@ map_rebuild(struct trafficd *td)
 	struct tsampler *ts;
 	size_t n;
 
-	td->nmap = 0;
+	prefix_table_clear(&td->map);
 	TAILQ_FOREACH(tp, &td->pools, entry)
 		tp->seen = false;
 	for (p = ipam_pool_first(ipam); p != NULL; p = ipam_pool_next(p)) {
@@ -234,8 +217,9 @@ map_rebuild(struct trafficd *td)
 		tp->vni = ipam_pool_vni(p);
 		n = ipam_pool_prefixes(p, &pfx);
 		for (size_t i = 0; i < n; i++)
-			map_add(td, &pfx[i], tp);
+			prefix_table_add(&td->map, &pfx[i], tp);
 	}
+	prefix_table_build(&td->map);
 	TAILQ_FOREACH_SAFE(tp, &td->pools, entry, next)
 		if (!tp->seen) {
 			TAILQ_REMOVE(&td->pools, tp, entry);
@@ -244,6 +228,36 @@ map_rebuild(struct trafficd *td)
 		}
 	TAILQ_FOREACH(ts, &td->samplers, entry)
 		ts->tp = tpool_by_vni(td, ts->vni);
+}
+
+/* One record or sample being counted: the pools it counted for carry
+ * td->mark. */
+struct tcount {
+	struct trafficd		*td;
+	double			 packets;
+	bool			 record;
+	unsigned		 pools;
+};
+
+static void
+count_pool(struct tcount *c, struct tpool *tp)
+{
+	if (tp->mark == c->td->mark)
+		return;
+	tp->mark = c->td->mark;
+	pool_count(c->td, tp, c->packets);
+	if (c->record)
+		tp->records++;
+	else
+		tp->samples++;
+	c->pools++;
+}
+
+static bool
+count_match_cb(const struct prefix_table_entry *e, void *arg)
+{
+	count_pool(arg, e->value);
+	return true;
 }
 
 /*
@@ -256,29 +270,14 @@ count_addresses(struct trafficd *td, const struct ipaddr *src,
     const struct ipaddr *dst, struct tpool *also, double packets,
     bool record)
 {
-	struct tpool *tp;
-	unsigned n = 0;
+	struct tcount c = { td, packets, record, 0 };
 
 	td->mark++;
-	for (size_t i = 0; i <= td->nmap; i++) {
-		if (i < td->nmap) {
-			tp = td->map[i].tp;
-			if (!prefix_contains(&td->map[i].prefix, src) &&
-			    !prefix_contains(&td->map[i].prefix, dst))
-				continue;
-		} else if ((tp = also) == NULL)
-			break;
-		if (tp->mark == td->mark)
-			continue;
-		tp->mark = td->mark;
-		pool_count(td, tp, packets);
-		if (record)
-			tp->records++;
-		else
-			tp->samples++;
-		n++;
-	}
-	return n;
+	prefix_table_match(&td->map, src, count_match_cb, &c);
+	prefix_table_match(&td->map, dst, count_match_cb, &c);
+	if (also != NULL)
+		count_pool(&c, also);
+	return c.pools;
 }
 
 /* ---- flow records ---- */
@@ -296,17 +295,39 @@ trafficd_flow_record(void *arg, const struct flow_record *r)
 
 /* ---- packet samples ---- */
 
+/* A pool holding a neighbour target, and whose entry it is. */
+struct tunused {
+	const struct ipam	*ipam;
+	const struct ipaddr	*target;
+	struct tpool		*tp;
+	size_t			 seq;
+};
+
+/* Of the pools where the target is unused, the first in the
+ * allocator's order (pools whose prefixes overlap: other tenants'). */
+static bool
+unused_match_cb(const struct prefix_table_entry *e, void *arg)
+{
+	struct tunused *u = arg;
+	struct tpool *tp = e->value;
+
+	if (u->tp != NULL && u->seq < e->seq)
+		return true;
+	if (ipam_addr_unused(u->ipam, tp->name, u->target)) {
+		u->tp = tp;
+		u->seq = e->seq;
+	}
+	return true;
+}
+
 /* The pool of target whose address nobody holds; NULL when none. */
 static struct tpool *
 neigh_unused_pool(struct trafficd *td, const struct ipaddr *target)
 {
-	const struct ipam *ipam = ipamd_ipam(td->im);
+	struct tunused u = { ipamd_ipam(td->im), target, NULL, 0 };
 
-	for (size_t i = 0; i < td->nmap; i++)
-		if (prefix_contains(&td->map[i].prefix, target) &&
-		    ipam_addr_unused(ipam, td->map[i].tp->name, target))
-			return td->map[i].tp;
-	return NULL;
+	prefix_table_match(&td->map, target, unused_match_cb, &u);
+	return u.tp;
 }
 
 /* An ARP request or ND solicitation (RFC 826, RFC 4861 §4.3). */
@@ -678,7 +699,7 @@ trafficd_free(struct trafficd *td)
 		free(tp->bins);
 		free(tp);
 	}
-	free(td->map);
+	prefix_table_free(&td->map);
 	free(td);
 }
 

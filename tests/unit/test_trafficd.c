@@ -570,6 +570,71 @@ START_TEST(test_neighbour_misses)
 }
 END_TEST
 
+/* A pool made at run time, of tenant, with one prefix. */
+static void
+pool_add(const char *name, const char *tenant, const char *prefix)
+{
+	char body[256], *r;
+
+	snprintf(body, sizeof(body), "{\"name\": \"%s\", \"tenant\": "
+	    "\"%s\", \"prefixes\": [\"%s\"]}", name, tenant, prefix);
+	r = request_body("POST", "/v1/ipam/pools", body);
+	ck_assert_msg(status_of(r) == 201, "%s", r);
+	free(r);
+}
+
+static void
+flow(const char *src, const char *dst, uint64_t packets)
+{
+	struct flow_record r = { .version = 10, .packets = packets };
+
+	ck_assert_int_eq(ipaddr_parse(src, &r.src), 0);
+	ck_assert_int_eq(ipaddr_parse(dst, &r.dst), 0);
+	trafficd_flow_record(td, &r);
+}
+
+/*
+ * Tenants reuse prefixes: web's 10.10.0.0/24 again in blue, and a /26
+ * inside it in green.  A record counts for every pool holding its
+ * source or destination, each once; a neighbour miss goes to the first
+ * pool, in the allocator's order, where nobody holds the target.
+ */
+START_TEST(test_overlapping_pools)
+{
+	struct trafficd_stats st;
+
+	pool_add("blue", "blue", "10.10.0.0/24");
+	pool_add("green", "green", "10.10.0.0/26");
+	tick(1);				/* the map is rebuilt */
+
+	flow("10.10.0.5", "10.10.0.77", 3);	/* green by src only */
+	ck_assert_uint_eq(pool_view("web").records, 1);
+	ck_assert_uint_eq(pool_view("blue").records, 1);
+	ck_assert_uint_eq(pool_view("green").records, 1);
+	ck_assert_uint_eq(pool_view("green").packets, 3 * SAMPLING);
+	flow("10.10.0.100", "10.20.0.1", 2);
+	ck_assert_uint_eq(pool_view("web").records, 2);
+	ck_assert_uint_eq(pool_view("web").packets, 5 * SAMPLING);
+	ck_assert_uint_eq(pool_view("blue").records, 2);
+	ck_assert_uint_eq(pool_view("green").records, 1);
+	ck_assert_uint_eq(pool_view("other").records, 1);
+	flow("10.10.0.6", "10.10.0.6", 1);	/* one address, twice */
+	ck_assert_uint_eq(pool_view("green").records, 2);
+	ck_assert_uint_eq(pool_view("green").packets, 4 * SAMPLING);
+	flow("192.0.2.1", "2001:db8:1::1", 1);
+	trafficd_stats(td, &st);
+	ck_assert_uint_eq(st.records_unmatched, 1);
+
+	/* All three hold .50 unused: web, the first; .254 is web's
+	 * gateway, unused in blue (green does not hold it). */
+	sample_arp("10.10.0.1", "10.10.0.50");
+	sample_arp("10.10.0.1", "10.10.0.254");
+	ck_assert_uint_eq(pool_view("web").neigh_misses, 1);
+	ck_assert_uint_eq(pool_view("blue").neigh_misses, 1);
+	ck_assert_uint_eq(pool_view("green").neigh_misses, 0);
+}
+END_TEST
+
 /* One source asking for many addresses nobody holds is a scan: the
  * engine's alert names it. */
 START_TEST(test_scan_alert)
@@ -762,6 +827,7 @@ trafficd_suite(void)
 	tcase_add_test(tc, test_engine_seed_random);
 	tcase_add_test(tc, test_samples_to_pools);
 	tcase_add_test(tc, test_neighbour_misses);
+	tcase_add_test(tc, test_overlapping_pools);
 	tcase_add_test(tc, test_scan_alert);
 	tcase_add_test(tc, test_traffic_leads_requests);
 	tcase_set_timeout(tc, 300);
