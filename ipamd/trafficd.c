@@ -330,6 +330,15 @@ neigh_unused_pool(struct trafficd *td, const struct ipaddr *target)
 	return u.tp;
 }
 
+static bool
+addr_unspecified(const struct ipaddr *a)
+{
+	static const uint8_t zero[16];
+
+	return a->af == AF_INET ? a->u.v4.s_addr == 0 :
+	    memcmp(a->u.v6.s6_addr, zero, sizeof(zero)) == 0;
+}
+
 /* An ARP request or ND solicitation (RFC 826, RFC 4861 §4.3). */
 static void
 neigh_request(struct trafficd *td, const struct pkt_sample *s)
@@ -339,6 +348,11 @@ neigh_request(struct trafficd *td, const struct pkt_sample *s)
 	td->st.neigh_requests++;
 	if (ipaddr_cmp(&s->src, &s->dst) == 0)
 		return;			/* gratuitous: an announcement */
+	/* From no address: a host probing the address it is about to
+	 * claim (RFC 5227 §2.1.1, RFC 4862 §5.4.2), not a client
+	 * looking for an endpoint. */
+	if (addr_unspecified(&s->src))
+		return;
 	if ((tp = neigh_unused_pool(td, &s->dst)) == NULL)
 		return;
 	tp->neigh_misses++;

@@ -557,6 +557,10 @@ START_TEST(test_neighbour_misses)
 	sample_arp("10.10.0.60", "10.10.0.60");
 	sample_arp("10.10.0.1", "192.0.2.9");
 	sample_ns("::", "2001:db9::1");
+	/* DAD probes from no address for free pool addresses: a host
+	 * claiming one (RFC 5227 §2.1.1, RFC 4862 §5.4.2), no demand. */
+	sample_arp("0.0.0.0", "10.10.0.51");
+	sample_ns("::", "2001:db8::98");
 	tick(1);
 	ck_assert_uint_eq(pool_view("web").neigh_misses, 2);
 	ck_assert_uint_eq(pool_view("other").neigh_misses, 0);
@@ -566,7 +570,7 @@ START_TEST(test_neighbour_misses)
 	ck_assert_double_eq(metric("evpnd_telemetry_neighbor_misses_total"
 	    "{pool=\"web\"}"), 2);
 	ck_assert_double_eq(metric("evpnd_telemetry_neighbor_requests_total"),
-	    7);
+	    9);
 }
 END_TEST
 
