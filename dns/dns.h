@@ -32,7 +32,9 @@
  * failure answer schedules a retry with exponential backoff (first_ms
  * doubling up to max_ms); a server that is down therefore never holds
  * anything up and is caught up with when it is back.  At most
- * DNS_MAX_INFLIGHT updates are out at once; the rest queue.
+ * DNS_MAX_INFLIGHT updates are out at once; the rest queue, and are
+ * handed the slots in a loop, so a queue whose sends all fail at once
+ * (no route to the server) costs no stack.
  *
  * A dns_name is what the caller asked for one name: its state is
  * registered when every zone answered NOERROR, failed (with the last

@@ -92,6 +92,7 @@ struct dns_client {
 	struct dns_name_list	 removing;	/* names on their way out */
 	struct part_queue	 queue;
 	size_t			 inflight;
+	bool			 handing_out;	/* slot_next() is running */
 	unsigned		 first_ms;
 	unsigned		 max_ms;
 	unsigned		 wait_ms;
@@ -244,18 +245,27 @@ part_close(struct dns_part *p)
 	}
 }
 
-/* The next queued part gets the slot just freed. */
+/*
+ * Queued parts get the slots just freed.  A send that fails at once
+ * (no route to the server) frees its slot again from inside part_kick()
+ * and comes back here: that nested call returns and this loop goes on,
+ * so a long queue is walked, not recursed through one frame per part.
+ */
 static void
 slot_next(struct dns_client *c)
 {
 	struct dns_part *p;
 
+	if (c->handing_out)
+		return;
+	c->handing_out = true;
 	while (c->inflight < DNS_MAX_INFLIGHT &&
 	    (p = TAILQ_FIRST(&c->queue)) != NULL) {
 		TAILQ_REMOVE(&c->queue, p, qlink);
 		p->queued = false;
 		part_kick(p);
 	}
+	c->handing_out = false;
 }
 
 static void

@@ -401,6 +401,79 @@ START_TEST(test_client_retry)
 }
 END_TEST
 
+/*
+ * Every slot held by updates to a silent server, then 20,000 names
+ * queued for a server that cannot be reached at all (a link-local
+ * address with no interface: connect() fails at once).  When the slots
+ * time out, each queued part fails as it is sent and hands its slot to
+ * the next: all of them must be walked without one stack frame per part,
+ * and every one must end waiting for its retry with the reason.
+ */
+#define LOST_NAMES	20000
+
+START_TEST(test_client_unreachable_queue)
+{
+	struct event_base *base = event_base_new();
+	struct dns_client *c = dns_client_new(base);
+	struct dns_zone_conf conf = zc, lost = zc;
+	struct dns_name **names = calloc(LOST_NAMES, sizeof(*names));
+	struct dns_name *held[DNS_MAX_INFLIGHT];
+	struct dns_zone *z, *zl;
+	const char *reason = "lost.example.net: cannot reach the server: ";
+	struct ipaddr v4;
+	struct server sv;
+	char why[256], name[64];
+
+	ck_assert_ptr_nonnull(names);
+	server_start(base, &sv, &conf.port);
+	sv.silent = 1000000;
+	ck_assert_int_eq(ipaddr_parse("127.0.0.1", &conf.server), 0);
+	lost.zone = "lost.example.net";
+	ck_assert_int_eq(ipaddr_parse("fe80::1", &lost.server), 0);
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &v4), 0);
+	dns_client_set_timing(c, 60000, 60000, 50);
+	ck_assert_ptr_nonnull(z = dns_zone_new(c, &conf, why, sizeof(why)));
+	ck_assert_ptr_nonnull(zl = dns_zone_new(c, &lost, why, sizeof(why)));
+	for (int i = 0; i < DNS_MAX_INFLIGHT; i++) {
+		snprintf(name, sizeof(name), "h%d.train.example.net", i);
+		held[i] = dns_name_add(z, name, &v4, NULL, NULL, NULL);
+		ck_assert_ptr_nonnull(held[i]);
+	}
+	for (int i = 0; i < LOST_NAMES; i++) {
+		snprintf(name, sizeof(name), "l%d.lost.example.net", i);
+		names[i] = dns_name_add(zl, name, &v4, NULL, NULL, NULL);
+		ck_assert_ptr_nonnull(names[i]);
+	}
+	/* Queued behind the silent server: nothing tried yet. */
+	ck_assert_int_eq(dns_name_state(names[0], why, sizeof(why)),
+	    DNS_PENDING);
+	ck_assert_str_eq(why, "");
+	for (int i = 0; i < 500 && (dns_name_state(names[LOST_NAMES - 1], why,
+	    sizeof(why)), why[0] == '\0'); i++) {
+		struct timeval tv = { 0, 10000 };
+
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+	for (int i = 0; i < DNS_MAX_INFLIGHT; i++) {
+		ck_assert_int_eq(dns_name_state(held[i], why, sizeof(why)),
+		    DNS_PENDING);
+		ck_assert_str_eq(why, "train.example.net: no answer from "
+		    "127.0.0.1 within 50 ms");
+	}
+	for (int i = 0; i < LOST_NAMES; i++) {
+		ck_assert_int_eq(dns_name_state(names[i], why, sizeof(why)),
+		    DNS_PENDING);
+		ck_assert_msg(strncmp(why, reason, strlen(reason)) == 0,
+		    "name %d: '%s'", i, why);
+	}
+	free(names);
+	dns_client_free(c);
+	server_stop(&sv);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *
 dns_suite(void)
 {
@@ -413,6 +486,7 @@ dns_suite(void)
 	tcase_add_test(tc, test_answers);
 	tcase_add_test(tc, test_bad_keys);
 	tcase_add_test(tc, test_client_retry);
+	tcase_add_test(tc, test_client_unreachable_queue);
 	suite_add_tcase(s, tc);
 	return s;
 }
