@@ -19,11 +19,13 @@
  * §2.5.1); taking it out deletes only its own records (class NONE,
  * §2.5.4), so a name that moved to another address meanwhile keeps it.
  * The update is signed with the zone's key; an answer counts only when
- * its ID matches, it is an UPDATE answer, and (NOERROR) its TSIG
- * verifies against the request's MAC (RFC 8945 §5.3): a forged
- * "success" cannot mark a record as registered.  An error answer
- * (NOTAUTH with TSIG BADKEY or BADSIG, REFUSED, ...) needs no signature
- * (RFC 8945 §5.3.2: it may be unsigned) and is reported as it is.
+ * its ID matches, it is an UPDATE answer, and its TSIG verifies against
+ * the request's MAC, whatever its RCODE (RFC 8945 §5.3): neither a
+ * forged "success" nor a forged REFUSED can decide a record's fate.
+ * An unverified answer is logged and the wait goes on; the one kind a
+ * server must send unsigned, NOTAUTH with TSIG error BADKEY or BADSIG
+ * (§5.3.2: it rejects our key), becomes the reason reported once the
+ * wait ends with no verified answer.
  *
  * Client (dns_client.c).  Everything runs on the caller's event loop
  * and nothing blocks: each update is one non-blocking UDP socket
@@ -32,11 +34,14 @@
  * failure answer schedules a retry with exponential backoff (first_ms
  * doubling up to max_ms); a server that is down therefore never holds
  * anything up and is caught up with when it is back.  At most
- * DNS_MAX_INFLIGHT updates are out at once; the rest queue.
+ * DNS_MAX_INFLIGHT updates are out at once; the rest queue, and are
+ * handed the slots in a loop, so a queue whose sends all fail at once
+ * (no route to the server) costs no stack.
  *
  * A dns_name is what the caller asked for one name: its state is
  * registered when every zone answered NOERROR, failed (with the last
- * server's reason) when one refused, pending otherwise.  Removing a
+ * server's reason) when one refused (a verified refusal, or a key
+ * rejection and no verified answer), pending otherwise.  Removing a
  * name sends the deletions (retried the same way, DNS_REMOVE_TRIES
  * times at most) and frees it; a name added again while the removal of
  * the same name in the same zone is still under way cancels that
@@ -123,12 +128,21 @@ int		 dns_update_build(const struct dns_update_spec *,
 		    struct dns_update **u, uint8_t **wire, size_t *len,
 		    char *why, size_t whylen);
 void		 dns_update_free(struct dns_update *);
-/*
- * An answer to u: 1 when it is not one (wrong ID, not an UPDATE answer:
- * ignore it), 0 NOERROR with a TSIG that verifies, -1 a failure with
- * the reason ("NOTAUTH (TSIG BADKEY)", "unsigned NOERROR", ...).
- */
-int		 dns_update_answer(const struct dns_update *,
+/* What a datagram is to an update (RFC 8945 §5.3). */
+enum dns_answer {
+	DNS_ANSWER_OTHER,	/* not its answer (ID, QR, opcode): ignore */
+	DNS_ANSWER_DONE,	/* NOERROR, TSIG verifies */
+	DNS_ANSWER_REFUSED,	/* another RCODE, TSIG verifies */
+	DNS_ANSWER_KEY_REJECTED, /* unverified NOTAUTH, TSIG error BADKEY,
+				    BADSIG or BADTIME: the server's word
+				    on our key, or a forgery of it */
+	DNS_ANSWER_UNVERIFIED,	/* any other answer without a TSIG that
+				    verifies: not the answer */
+};
+/* The answer to u; why holds what it said ("REFUSED", "NOTAUTH (TSIG
+ * BADKEY)") or, unverified, what it claimed ("a REFUSED answer without
+ * TSIG"). */
+enum dns_answer	 dns_update_answer(const struct dns_update *,
 		    const struct dns_zone_conf *, const uint8_t *wire,
 		    size_t len, char *why, size_t whylen);
 

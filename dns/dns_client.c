@@ -7,11 +7,15 @@
  * absent) and what the server last confirmed; whenever they differ it
  * asks for a slot, sends one UPDATE on its own connected UDP socket,
  * and waits for the socket (the answer) or its timer (no answer).  An
- * answer that verifies makes the part agree; anything else keeps the
+ * answer that verifies makes the part agree, or (a refusal) keeps the
  * reason and arms the retry timer with the part's backoff, doubling
- * each time.  A change of mind while an update is out (a removal
- * before the addition was confirmed) is sent once the answer or the
- * timeout ends the exchange, so one part never has two updates out.
+ * each time, as no answer does.  An answer that does not verify is not
+ * the answer (RFC 8945 §5.3): the part logs it once, notes it, and waits
+ * on for the server's; when the wait ends without one, a noted key
+ * rejection is the reason it failed, anything else only a remark.  A
+ * change of mind while an update is out (a removal before the addition
+ * was confirmed) is sent once the answer or the timeout ends the
+ * exchange, so one part never has two updates out.
  * Slots (DNS_MAX_INFLIGHT) are handed out in request order.
  */
 #include "dns/dns.h"
@@ -50,6 +54,7 @@ struct dns_part {
 	bool			 failed;	/* the last answer refused */
 	bool			 queued;
 	bool			 out;		/* an update is out */
+	bool			 doubt_key;	/* doubt is a key rejection */
 	unsigned		 backoff_ms;
 	int			 tries;		/* of a removal */
 	int			 fd;
@@ -57,6 +62,8 @@ struct dns_part {
 	struct event		*ev_read;
 	struct event		*ev_timer;	/* answer wait, then retry */
 	char			 why[DNS_REASON_MAX];
+	char			 doubt[DNS_REASON_MAX];	/* this exchange's
+						   unverified answer */
 	TAILQ_ENTRY(dns_part)	 qlink;		/* waiting for a slot */
 };
 TAILQ_HEAD(part_queue, dns_part);
@@ -92,6 +99,7 @@ struct dns_client {
 	struct dns_name_list	 removing;	/* names on their way out */
 	struct part_queue	 queue;
 	size_t			 inflight;
+	bool			 handing_out;	/* slot_next() is running */
 	unsigned		 first_ms;
 	unsigned		 max_ms;
 	unsigned		 wait_ms;
@@ -238,24 +246,35 @@ part_close(struct dns_part *p)
 	p->fd = -1;
 	dns_update_free(p->u);
 	p->u = NULL;
+	p->doubt[0] = '\0';
+	p->doubt_key = false;
 	if (p->out) {
 		p->out = false;
 		p->name->zone->client->inflight--;
 	}
 }
 
-/* The next queued part gets the slot just freed. */
+/*
+ * Queued parts get the slots just freed.  A send that fails at once
+ * (no route to the server) frees its slot again from inside part_kick()
+ * and comes back here: that nested call returns and this loop goes on,
+ * so a long queue is walked, not recursed through one frame per part.
+ */
 static void
 slot_next(struct dns_client *c)
 {
 	struct dns_part *p;
 
+	if (c->handing_out)
+		return;
+	c->handing_out = true;
 	while (c->inflight < DNS_MAX_INFLIGHT &&
 	    (p = TAILQ_FIRST(&c->queue)) != NULL) {
 		TAILQ_REMOVE(&c->queue, p, qlink);
 		p->queued = false;
 		part_kick(p);
 	}
+	c->handing_out = false;
 }
 
 static void
@@ -316,6 +335,29 @@ part_agreed(struct dns_part *p)
 		name_maybe_free(p->name);
 }
 
+/*
+ * An answer nobody can vouch for: logged (once an exchange, a key
+ * rejection over anything else) and kept for when the wait ends.
+ */
+static void
+part_doubt(struct dns_part *p, bool key, const char *why)
+{
+	char a[IPADDR_STRLEN];
+
+	if (p->doubt[0] != '\0' && (p->doubt_key || !key))
+		return;
+	snprintf(p->doubt, sizeof(p->doubt), "%s", why);
+	p->doubt_key = key;
+	if (key)
+		log_warn("dns: update of %s in %s: %s rejects our key: %s "
+		    "(unsigned; waiting for a signed answer)", p->name->fqdn,
+		    p->zone, ipaddr_fmt(&p->name->zone->conf.server, a,
+		    sizeof(a)), why);
+	else
+		log_warn("dns: update of %s in %s: ignoring %s (RFC 8945 "
+		    "§5.3)", p->name->fqdn, p->zone, why);
+}
+
 static void
 part_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -324,7 +366,6 @@ part_readable(evutil_socket_t fd, short what, void *arg)
 	uint8_t buf[4096];
 	char why[DNS_REASON_MAX];
 	ssize_t n;
-	int rv;
 
 	if ((n = recv(fd, buf, sizeof(buf), 0)) < 0) {
 		if (errno == EAGAIN || errno == EINTR)
@@ -335,32 +376,56 @@ part_readable(evutil_socket_t fd, short what, void *arg)
 		part_retry(p, false, why);
 		return;
 	}
-	if ((rv = dns_update_answer(p->u, zc, buf, (size_t)n, why,
-	    sizeof(why))) == 1)
-		return;		/* not the answer: wait on */
-	if (rv == 0)
+	switch (dns_update_answer(p->u, zc, buf, (size_t)n, why,
+	    sizeof(why))) {
+	case DNS_ANSWER_OTHER:
+		break;		/* not the answer: wait on */
+	case DNS_ANSWER_DONE:
 		part_agreed(p);
-	else {
+		break;
+	case DNS_ANSWER_REFUSED:
 		log_warn("dns: update of %s in %s refused: %s", p->name->fqdn,
 		    p->zone, why);
 		part_retry(p, true, why);
+		break;
+	case DNS_ANSWER_KEY_REJECTED:
+		part_doubt(p, true, why);
+		break;
+	case DNS_ANSWER_UNVERIFIED:
+		part_doubt(p, false, why);
+		break;
 	}
+}
+
+/* The wait is over: no answer, or none that verified. */
+static void
+part_timeout(struct dns_part *p)
+{
+	const struct dns_client *c = p->name->zone->client;
+	char why[2 * DNS_REASON_MAX], a[IPADDR_STRLEN];
+
+	ipaddr_fmt(&p->name->zone->conf.server, a, sizeof(a));
+	if (p->doubt_key)
+		snprintf(why, sizeof(why), "%s: %s rejects our key (unsigned, "
+		    "no signed answer within %u ms)", p->doubt, a, c->wait_ms);
+	else if (p->doubt[0] != '\0')
+		snprintf(why, sizeof(why), "no signed answer from %s within "
+		    "%u ms (ignored %s)", a, c->wait_ms, p->doubt);
+	else
+		snprintf(why, sizeof(why), "no answer from %s within %u ms",
+		    a, c->wait_ms);
+	part_retry(p, p->doubt_key, why);
 }
 
 static void
 part_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct dns_part *p = arg;
-	char why[DNS_REASON_MAX], a[IPADDR_STRLEN];
 
-	if (!p->out) {		/* the backoff is over */
+	if (!p->out)		/* the backoff is over */
 		part_kick(p);
-		return;
-	}
-	snprintf(why, sizeof(why), "no answer from %s within %u ms",
-	    ipaddr_fmt(&p->name->zone->conf.server, a, sizeof(a)),
-	    p->name->zone->client->wait_ms);
-	part_retry(p, false, why);
+	else
+		part_timeout(p);
 }
 
 static void

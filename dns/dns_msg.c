@@ -9,9 +9,9 @@
  * request's MAC is kept (cloned from its TSIG record) because the
  * answer's TSIG covers it (RFC 8945 §4.3.1).  An answer is screened
  * (its header matched by ID, QR and opcode, its records read one by one
- * and one TSIG at most), parsed with ldns_wire2pkt(), and judged by its
- * RCODE and, for NOERROR, ldns_pkt_tsig_verify() when the TSIG names
- * our key and algorithm.
+ * and one TSIG at most), parsed with ldns_wire2pkt(), its TSIG checked
+ * (it names our key and algorithm, and ldns_pkt_tsig_verify() accepts
+ * it) whatever its RCODE, and only then judged by its RCODE.
  */
 #include "dns/dns.h"
 
@@ -253,30 +253,57 @@ rcode_name(unsigned rc)
 }
 
 /* RFC 8945 §4.3.3 (and the registry): the TSIG errors. */
+#define TSIG_BADSIG	16
+#define TSIG_BADKEY	17
+#define TSIG_BADTIME	18
+#define TSIG_BADTRUNC	22
+
 static const char *
 tsig_error_name(unsigned e)
 {
 	switch (e) {
-	case 16:	return "BADSIG";
-	case 17:	return "BADKEY";
-	case 18:	return "BADTIME";
-	case 22:	return "BADTRUNC";
-	default:	return NULL;
+	case TSIG_BADSIG:	return "BADSIG";
+	case TSIG_BADKEY:	return "BADKEY";
+	case TSIG_BADTIME:	return "BADTIME";
+	case TSIG_BADTRUNC:	return "BADTRUNC";
+	default:		return NULL;
 	}
 }
 
-/* A failure answer's reason: its RCODE, and the TSIG error if any. */
-static void
-failure_reason(const ldns_pkt *p, char *why, size_t whylen)
+/* The TSIG error field of an answer; 0 without one. */
+static unsigned
+tsig_error(const ldns_pkt *p)
 {
-	unsigned rc = ldns_pkt_get_rcode(p);
 	const ldns_rr *t = ldns_pkt_tsig(p);
 	const ldns_rdf *err = t != NULL ? ldns_rr_rdf(t, 5) : NULL;
-	const char *tn = err != NULL && ldns_rdf_size(err) == 2 ?
-	    tsig_error_name(ldns_rdf2native_int16(err)) : NULL;
 
-	snprintf(why, whylen, "%s%s%s%s", rcode_name(rc), tn ? " (TSIG " :
-	    "", tn ? tn : "", tn ? ")" : "");
+	return err != NULL && ldns_rdf_size(err) == 2 ?
+	    ldns_rdf2native_int16(err) : 0;
+}
+
+/*
+ * A server that will not take our key says so with NOTAUTH and the
+ * TSIG error BADKEY, BADSIG or BADTIME; the first two come unsigned by
+ * design (RFC 8945 §5.3.2: it cannot sign with a key it rejects).
+ */
+static bool
+key_rejection(const ldns_pkt *p)
+{
+	unsigned e = tsig_error(p);
+
+	return ldns_pkt_get_rcode(p) == LDNS_RCODE_NOTAUTH &&
+	    (e == TSIG_BADKEY || e == TSIG_BADSIG || e == TSIG_BADTIME);
+}
+
+/* What an answer says: its RCODE, and the TSIG error if any. */
+static void
+answer_claim(const ldns_pkt *p, char *why, size_t whylen)
+{
+	const char *e = tsig_error_name(tsig_error(p));
+
+	snprintf(why, whylen, "%s%s%s%s", rcode_name(ldns_pkt_get_rcode(p)),
+	    e != NULL ? " (TSIG " : "", e != NULL ? e : "",
+	    e != NULL ? ")" : "");
 }
 
 /* The answer's TSIG names our key and algorithm (RFC 8945 §5.3: the
@@ -335,40 +362,54 @@ answer_screen(const struct dns_update *u, const uint8_t *wire, size_t len)
 	return tsigs <= 1;
 }
 
-int
+/* The answer carries our key's TSIG and it verifies against the
+ * request's MAC (RFC 8945 §5.3); else why says what it claimed. */
+static bool
+answer_verified(const struct dns_update *u, const struct dns_zone_conf *zc,
+    ldns_pkt *p, const uint8_t *wire, size_t len, char *why, size_t whylen)
+{
+	char key[DNS_NAME_MAX + 2], claim[64];
+
+	answer_claim(p, claim, sizeof(claim));
+	snprintf(key, sizeof(key), "%s.", zc->tsig_name);
+	if (ldns_pkt_tsig(p) == NULL)
+		snprintf(why, whylen, "a %s answer without TSIG", claim);
+	else if (!tsig_ours(ldns_pkt_tsig(p), zc))
+		snprintf(why, whylen, "a %s answer signed with another key or "
+		    "algorithm", claim);
+	else if (!ldns_pkt_tsig_verify(p, wire, len, key, zc->tsig_secret,
+	    u->mac))
+		snprintf(why, whylen, "a %s answer whose TSIG does not verify",
+		    claim);
+	else
+		return true;
+	return false;
+}
+
+enum dns_answer
 dns_update_answer(const struct dns_update *u, const struct dns_zone_conf *zc,
     const uint8_t *wire, size_t len, char *why, size_t whylen)
 {
-	char key[DNS_NAME_MAX + 2];
+	enum dns_answer rv;
 	ldns_pkt *p;
-	int rv;
 
 	if (!answer_screen(u, wire, len) ||
 	    ldns_wire2pkt(&p, wire, len) != LDNS_STATUS_OK)
-		return 1;
+		return DNS_ANSWER_OTHER;
 	if (ldns_pkt_id(p) != u->id || !ldns_pkt_qr(p) ||
 	    ldns_pkt_get_opcode(p) != LDNS_PACKET_UPDATE) {
 		ldns_pkt_free(p);
-		return 1;
+		return DNS_ANSWER_OTHER;
 	}
-	snprintf(key, sizeof(key), "%s.", zc->tsig_name);
-	if (ldns_pkt_get_rcode(p) != LDNS_RCODE_NOERROR) {
-		failure_reason(p, why, whylen);
-		rv = -1;
-	} else if (ldns_pkt_tsig(p) == NULL) {
-		snprintf(why, whylen, "a NOERROR answer without TSIG");
-		rv = -1;
-	} else if (!tsig_ours(ldns_pkt_tsig(p), zc)) {
-		snprintf(why, whylen, "a NOERROR answer signed with another "
-		    "key or algorithm");
-		rv = -1;
-	} else if (!ldns_pkt_tsig_verify(p, wire, len, key, zc->tsig_secret,
-	    u->mac)) {
-		snprintf(why, whylen, "a NOERROR answer whose TSIG does not "
-		    "verify");
-		rv = -1;
+	if (answer_verified(u, zc, p, wire, len, why, whylen)) {
+		answer_claim(p, why, whylen);
+		rv = ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR ?
+		    DNS_ANSWER_DONE : DNS_ANSWER_REFUSED;
+	} else if (key_rejection(p) && tsig_ours(ldns_pkt_tsig(p), zc)) {
+		answer_claim(p, why, whylen);
+		rv = DNS_ANSWER_KEY_REJECTED;
 	} else
-		rv = 0;
+		rv = DNS_ANSWER_UNVERIFIED;
 	ldns_pkt_free(p);
 	return rv;
 }

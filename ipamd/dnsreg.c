@@ -16,6 +16,14 @@
  * found by pool and resource (names are per tenant) in a common/hash.h
  * table; none of this ever holds
  * an allocation up: its answer says "pending" until the server agrees.
+ *
+ * A name has one holder.  Putting a name in replaces its RRsets (RFC
+ * 2136 §2.5.2), so an allocation must not take one another allocation
+ * registered: a second table, by name, holds the entries whose records
+ * are in (or on their way in), and an allocation asking for a held name
+ * is refused ("failed", a log line) and waits as a contender; when the
+ * holder goes, a contender takes the name.  The zone apex is never an
+ * allocation's name (its SOA and NS live there).
  */
 #include "ipamd/ipamd_int.h"
 
@@ -23,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/hash.h"
 #include "common/log.h"
@@ -35,6 +44,7 @@ struct dnsreg_pool {
 	char			 pool[IPAM_NAME_MAX + 1];
 	struct conf_ipam_dns	 conf;		/* a copy, to compare */
 	struct dns_zone		*zone;		/* NULL: settings refused */
+	bool			 clearing;	/* its entries are going */
 	char			 error[DNS_REASON_MAX];
 };
 TAILQ_HEAD(dnsreg_pool_list, dnsreg_pool);
@@ -42,6 +52,10 @@ TAILQ_HEAD(dnsreg_pool_list, dnsreg_pool);
 struct dnsreg_entry {
 	struct hash_node	 hn;		/* dnsreg->entries */
 	uint32_t		 hash;
+	struct hash_node	 fn;		/* dnsreg->holders */
+	uint32_t		 fhash;
+	bool			 holds;		/* in holders: name is ours */
+	bool			 contends;	/* refused: another holds fqdn */
 	char			 resource[IPAM_RESOURCE_MAX + 1];
 	char			 pool[IPAM_NAME_MAX + 1];
 	char			 fqdn[DNS_NAME_MAX + 1];
@@ -54,6 +68,8 @@ struct dnsreg {
 	struct dns_client	*client;
 	struct dnsreg_pool_list	 pools;
 	struct hash_table	 entries;	/* by pool and resource */
+	struct hash_table	 holders;	/* entries by fqdn */
+	size_t			 contenders;
 };
 
 /* Settings */
@@ -156,13 +172,56 @@ entry_find(const struct dnsreg *dr, const char *pool, const char *resource)
 	return n != NULL ? hash_entry(n, struct dnsreg_entry, hn) : NULL;
 }
 
-/* Take an entry out of the table; its records are removed. */
-static void
+/* Holders by name (DNS names compare without case: RFC 4343). */
+static uint32_t
+fqdn_hash(const char *fqdn)
+{
+	char buf[DNS_NAME_MAX + 1];
+	size_t n = strnlen(fqdn, DNS_NAME_MAX);
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)fqdn[i]);
+	return hash_bytes_keyed(buf, n);
+}
+
+static uint32_t
+holder_hash(const struct hash_node *n)
+{
+	return hash_entry(n, struct dnsreg_entry, fn)->fhash;
+}
+
+static bool
+holder_equal(const struct hash_node *n, const void *key)
+{
+	return strcasecmp(hash_entry(n, struct dnsreg_entry, fn)->fqdn,
+	    key) == 0;
+}
+
+static const struct hash_ops holder_ops = { holder_hash, holder_equal };
+
+static struct dnsreg_entry *
+holder_find(const struct dnsreg *dr, const char *fqdn)
+{
+	struct hash_node *n = hash_find(&dr->holders, fqdn_hash(fqdn), fqdn);
+
+	return n != NULL ? hash_entry(n, struct dnsreg_entry, fn) : NULL;
+}
+
+/* Take an entry out of the tables; its records are removed.  Whether
+ * it held its name (then free for a contender: contender_promote()). */
+static bool
 entry_drop(struct dnsreg *dr, struct dnsreg_entry *e)
 {
+	bool held = e->holds;
+
 	hash_remove(&dr->entries, &e->hn);
+	if (e->holds)
+		hash_remove(&dr->holders, &e->fn);
+	if (e->contends)
+		dr->contenders--;
 	dns_name_remove(e->name);
 	free(e);
+	return held;
 }
 
 struct dnsreg *
@@ -173,6 +232,7 @@ dnsreg_create(struct event_base *base)
 	dr->client = dns_client_new(base);
 	TAILQ_INIT(&dr->pools);
 	hash_init(&dr->entries, &entry_ops, 0);
+	hash_init(&dr->holders, &holder_ops, 0);
 	return dr;
 }
 
@@ -191,6 +251,7 @@ dnsreg_free(struct dnsreg *dr)
 	HASH_FOREACH(n, &it, &dr->entries)
 		free(hash_entry(n, struct dnsreg_entry, hn));
 	hash_free(&dr->entries);
+	hash_free(&dr->holders);
 	while ((dp = TAILQ_FIRST(&dr->pools)) != NULL) {
 		TAILQ_REMOVE(&dr->pools, dp, entry);
 		dns_conf_clear(&dp->conf);
@@ -285,7 +346,7 @@ dnsreg_fqdn(const struct conf_ipam_dns *d, const char *pool,
 		snprintf(name + n, sizeof(name) - n, ".%s", d->zone);
 	snprintf(out, len, "%s", name);
 	return dns_name_valid(name) && dns_name_in_zone(name, d->zone) &&
-	    strlen(name) < len ? 0 : -1;
+	    strcasecmp(name, d->zone) != 0 && strlen(name) < len ? 0 : -1;
 }
 
 /* The reverse zone of ip: from the pool prefix that holds it. */
@@ -313,15 +374,92 @@ pool_find(const struct dnsreg *dr, const char *pool)
 	return NULL;
 }
 
+/*
+ * Put the entry's name in its pool's zone, unless another entry holds
+ * the name: then it is refused, and contends for the name.
+ */
+static void
+entry_register(struct ipamd *im, const struct dnsreg_pool *dp,
+    struct dnsreg_entry *e)
+{
+	struct dnsreg *dr = im->dns;
+	const struct ipam_pool *p = ipam_pool_find(im->ipam, e->pool);
+	const struct dnsreg_entry *h = holder_find(dr, e->fqdn);
+	char rev4[80], rev6[80];
+
+	if (h != NULL) {
+		snprintf(e->error, sizeof(e->error), "'%.100s' is registered "
+		    "for another allocation", e->fqdn);
+		log_warn("ipam: pool %s: %s cannot register %s: %s of pool %s "
+		    "holds it", e->pool, e->resource, e->fqdn, h->resource,
+		    h->pool);
+		e->contends = true;
+		dr->contenders++;
+		return;
+	}
+	e->name = dns_name_add(dp->zone, e->fqdn, &e->v4, &e->v6,
+	    dp->conf.reverse && p != NULL && reverse_zone_of(p, &e->v4, rev4,
+	    sizeof(rev4)) ? rev4 : NULL, dp->conf.reverse && p != NULL &&
+	    reverse_zone_of(p, &e->v6, rev6, sizeof(rev6)) ? rev6 : NULL);
+	if (e->name == NULL) {
+		snprintf(e->error, sizeof(e->error), "'%.100s' is not a name "
+		    "in zone %s", e->fqdn, dp->conf.zone);
+		return;
+	}
+	e->error[0] = '\0';
+	e->fhash = fqdn_hash(e->fqdn);
+	hash_insert(&dr->holders, &e->fn);
+	e->holds = true;
+}
+
+/* A name let go: the first contender for it (outside a pool whose
+ * entries are going) takes it. */
+static void
+contender_promote(struct ipamd *im, const char *fqdn)
+{
+	struct dnsreg *dr = im->dns;
+	struct dnsreg_pool *dp;
+	struct hash_iter it;
+	struct hash_node *n;
+
+	if (dr->contenders == 0 || holder_find(dr, fqdn) != NULL)
+		return;
+	HASH_FOREACH(n, &it, &dr->entries) {
+		struct dnsreg_entry *e = hash_entry(n, struct dnsreg_entry, hn);
+
+		if (!e->contends || strcasecmp(e->fqdn, fqdn) != 0 ||
+		    (dp = pool_find(dr, e->pool)) == NULL || dp->clearing ||
+		    dp->zone == NULL)
+			continue;
+		e->contends = false;
+		dr->contenders--;
+		log_info("ipam: pool %s: %s registers %s, let go by its holder",
+		    e->pool, e->resource, e->fqdn);
+		entry_register(im, dp, e);
+		return;
+	}
+}
+
+/* Drop an entry; a name it held goes to a contender. */
+static void
+entry_release(struct ipamd *im, struct dnsreg_entry *e)
+{
+	char fqdn[DNS_NAME_MAX + 1];
+
+	strlcpy_s(fqdn, e->fqdn, sizeof(fqdn));
+	if (entry_drop(im->dns, e))
+		contender_promote(im, fqdn);
+}
+
 /* Register a committed allocation when its pool and its name ask. */
 void
 dnsreg_alloc(struct ipamd *im, const struct ipam_alloc *a)
 {
 	struct dnsreg *dr = im->dns;
 	struct dnsreg_pool *dp = dr != NULL ? pool_find(dr, a->pool) : NULL;
-	char fqdn[DNS_NAME_MAX + 1], rev4[80], rev6[80];
-	const struct ipam_pool *p;
+	char fqdn[DNS_NAME_MAX + 1], old[DNS_NAME_MAX + 1] = "";
 	struct dnsreg_entry *e;
+	bool held = false;
 	int rv;
 
 	if (dp == NULL || dp->conf.zone == NULL ||
@@ -329,11 +467,15 @@ dnsreg_alloc(struct ipamd *im, const struct ipam_alloc *a)
 	    1)
 		return;
 	if ((e = entry_find(dr, a->pool, a->resource)) != NULL) {
-		if (e->name != NULL && strcmp(e->fqdn, fqdn) == 0 &&
+		if ((e->name != NULL || e->contends) &&
+		    strcmp(e->fqdn, fqdn) == 0 &&
 		    ipaddr_cmp(&e->v4, &a->ip) == 0 &&
 		    ipaddr_cmp(&e->v6, &a->ipv6) == 0)
 			return;		/* already under way */
-		entry_drop(dr, e);
+		/* Contenders only after the new entry: its name stays its
+		 * own when it keeps it. */
+		strlcpy_s(old, e->fqdn, sizeof(old));
+		held = entry_drop(dr, e);
 	}
 	e = xcalloc(1, sizeof(*e));
 	strlcpy_s(e->resource, a->resource, sizeof(e->resource));
@@ -343,23 +485,18 @@ dnsreg_alloc(struct ipamd *im, const struct ipam_alloc *a)
 	strlcpy_s(e->fqdn, fqdn, sizeof(e->fqdn));
 	e->v4 = a->ip;
 	e->v6 = a->ipv6;
-	if (dp->zone == NULL) {
+	if (dp->zone == NULL)
 		snprintf(e->error, sizeof(e->error), "%s", dp->error);
-		return;
-	}
-	if (rv == -1) {
+	else if (rv == -1 && strcasecmp(fqdn, dp->conf.zone) == 0)
+		snprintf(e->error, sizeof(e->error), "'%.100s' is the apex of "
+		    "the zone, not a name for an allocation", fqdn);
+	else if (rv == -1)
 		snprintf(e->error, sizeof(e->error), "'%.100s' is not a name "
 		    "in zone %s", fqdn, dp->conf.zone);
-		return;
-	}
-	p = ipam_pool_find(im->ipam, a->pool);
-	e->name = dns_name_add(dp->zone, fqdn, &a->ip, &a->ipv6,
-	    dp->conf.reverse && p != NULL && reverse_zone_of(p, &a->ip, rev4,
-	    sizeof(rev4)) ? rev4 : NULL, dp->conf.reverse && p != NULL &&
-	    reverse_zone_of(p, &a->ipv6, rev6, sizeof(rev6)) ? rev6 : NULL);
-	if (e->name == NULL)
-		snprintf(e->error, sizeof(e->error), "'%.100s' is not a name "
-		    "in zone %s", fqdn, dp->conf.zone);
+	else
+		entry_register(im, dp, e);
+	if (held)
+		contender_promote(im, old);
 }
 
 void
@@ -369,7 +506,7 @@ dnsreg_release(struct ipamd *im, const char *pool, const char *resource)
 
 	if (im->dns != NULL && (e = entry_find(im->dns, pool, resource)) !=
 	    NULL)
-		entry_drop(im->dns, e);
+		entry_release(im, e);
 }
 
 static int
@@ -379,20 +516,23 @@ alloc_register(const struct ipam_alloc *a, void *arg)
 	return 0;
 }
 
-/* Every registration of the pool out of the zone, and the zone let go. */
+/* Every registration of the pool out of the zone, and the zone let go;
+ * names they held go to other pools' contenders. */
 static void
-pool_clear(struct dnsreg *dr, struct dnsreg_pool *dp)
+pool_clear(struct ipamd *im, struct dnsreg_pool *dp)
 {
 	struct hash_iter it;
 	struct hash_node *n;
 
-	/* The iterator is past n: n may go. */
-	HASH_FOREACH(n, &it, &dr->entries) {
+	dp->clearing = true;
+	/* The iterator is past n: n may go (a promotion removes nothing). */
+	HASH_FOREACH(n, &it, &im->dns->entries) {
 		struct dnsreg_entry *e = hash_entry(n, struct dnsreg_entry, hn);
 
 		if (strcmp(e->pool, dp->pool) == 0)
-			entry_drop(dr, e);
+			entry_release(im, e);
 	}
+	dp->clearing = false;
 	dns_zone_release(dp->zone);
 	dp->zone = NULL;
 	dns_conf_clear(&dp->conf);
@@ -415,7 +555,7 @@ dnsreg_pool(struct ipamd *im, const char *pool,
 		strlcpy_s(dp->pool, pool, sizeof(dp->pool));
 		TAILQ_INSERT_TAIL(&dr->pools, dp, entry);
 	} else
-		pool_clear(dr, dp);
+		pool_clear(im, dp);
 	dns_conf_copy(&dp->conf, d);
 	dp->error[0] = '\0';
 	if (d->zone == NULL)
@@ -441,7 +581,7 @@ dnsreg_pool_gone(struct ipamd *im, const char *pool)
 
 	if (dp == NULL)
 		return;
-	pool_clear(im->dns, dp);
+	pool_clear(im, dp);
 	TAILQ_REMOVE(&im->dns->pools, dp, entry);
 	free(dp);
 }

@@ -83,7 +83,7 @@ void		 dnsreg_release(struct ipamd *, const char *pool,
 		    const char *resource);
 /* The name of an allocation: 1 when none is asked (no dns-name label,
  * no template), 0 with the absolute name in out, -1 when it is not a
- * valid name in the zone (out holds it). */
+ * valid name in the zone or is its apex (out holds it). */
 int		 dnsreg_fqdn(const struct conf_ipam_dns *, const char *pool,
 		    const struct ipam_alloc *, char *out, size_t len);
 

@@ -2,9 +2,10 @@
  * libFuzzer target for the DNS client's answer checker (dns/dns.h):
  * whatever comes back on the update's socket goes through libldns's
  * parser and dns_update_answer().  Besides memory safety it checks what
- * the checker promises: one of "not the answer" (1), "agreed" (0) or a
- * failure (-1) that always says why.  The request it answers is built
- * once with a fixed ID (0x4d2) and key, as the seeds were.
+ * the checker promises: one of its answers, and a reason whenever it is
+ * not "done" or "not ours" (the ID did not match).  The request it
+ * answers is built once with a fixed ID (0x4d2) and key, as the seeds
+ * were.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,11 +47,22 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	char why[DNS_REASON_MAX];
-	int rv;
+	enum dns_answer rv;
 
 	why[0] = '\0';
 	rv = dns_update_answer(request(), &zc, data, len, why, sizeof(why));
-	if (rv < -1 || rv > 1 || (rv == -1 && why[0] == '\0'))
+	switch (rv) {
+	case DNS_ANSWER_OTHER:
+	case DNS_ANSWER_DONE:
+		break;
+	case DNS_ANSWER_REFUSED:
+	case DNS_ANSWER_KEY_REJECTED:
+	case DNS_ANSWER_UNVERIFIED:
+		if (why[0] == '\0')
+			abort();	/* a refusal must say why */
+		break;
+	default:
 		abort();
+	}
 	return 0;
 }

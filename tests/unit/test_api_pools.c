@@ -772,6 +772,66 @@ START_TEST(test_pool_reload_conflict)
 }
 END_TEST
 
+/* The DNS state of resource's allocation ("none" without one). */
+static void
+expect_dns(const char *resource, const char *state)
+{
+	char path[128];
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/v1/ipam/allocations/%s", resource);
+	ck_assert_int_eq(call("GET", path, NULL, &j), 200);
+	ck_assert_msg(strcmp(jstr_of(j, "dns") ? jstr_of(j, "dns") : "none",
+	    state) == 0, "%s: '%s', not '%s'", resource, jstr_of(j, "dns"),
+	    state);
+	json_decref(j);
+}
+
+/*
+ * A name has one holder: an allocation asking for a name another one
+ * registered (or the zone's apex) is refused and says so, the holder
+ * keeps it, and once the holder is released the name goes to the
+ * refused one.
+ */
+START_TEST(test_dns_name_holders)
+{
+	const char *taken = "failed: 'w.train.example.net' is registered "
+	    "for another allocation";
+	char ip[64];
+
+	expect("POST", "/v1/ipam/pools", "{\"name\": \"dz\", "
+	    "\"prefixes\": [\"10.61.0.0/24\"], \"dns\": {\"zone\": "
+	    "\"train.example.net\", \"server\": \"127.0.0.1\", \"tsig\": "
+	    "{\"algorithm\": \"hmac-sha256\", \"name\": \"evpnd\", "
+	    "\"secret\": \"c2VjcmV0\"}}}", 201, NULL);
+	ck_assert_ptr_nonnull(alloc("dz", "{\"resource\": \"r1\", "
+	    "\"labels\": {\"dns-name\": \"w\"}}", ip, sizeof(ip)));
+	expect_dns("r1", "pending");
+	/* The same name, written absolute or in capitals. */
+	ck_assert_ptr_nonnull(alloc("dz", "{\"resource\": \"r2\", "
+	    "\"labels\": {\"dns-name\": \"w.train.example.net.\"}}", ip,
+	    sizeof(ip)));
+	expect_dns("r2", taken);
+	ck_assert_ptr_nonnull(alloc("dz", "{\"resource\": \"r3\", "
+	    "\"labels\": {\"dns-name\": \"W\"}}", ip, sizeof(ip)));
+	expect_dns("r3", taken);
+	ck_assert_ptr_nonnull(alloc("dz", "{\"resource\": \"r4\", "
+	    "\"labels\": {\"dns-name\": \"Train.Example.Net.\"}}", ip,
+	    sizeof(ip)));
+	expect_dns("r4", "failed: 'train.example.net' is the apex of the "
+	    "zone, not a name for an allocation");
+	expect_dns("r1", "pending");
+	/* A contender gives up; the holder goes: the name is r2's. */
+	expect("DELETE", "/v1/ipam/allocations/r3", NULL, 204, NULL);
+	expect_dns("r2", taken);
+	expect("DELETE", "/v1/ipam/allocations/r1", NULL, 204, NULL);
+	expect_dns("r2", "pending");
+	ck_assert_ptr_nonnull(alloc("dz", "{\"resource\": \"r5\", "
+	    "\"labels\": {\"dns-name\": \"w\"}}", ip, sizeof(ip)));
+	expect_dns("r5", taken);
+}
+END_TEST
+
 static Suite *
 api_pools_suite(void)
 {
@@ -788,6 +848,7 @@ api_pools_suite(void)
 	tcase_add_test(tc, test_pool_shadow_delete);
 	tcase_add_test(tc, test_asked_and_labels);
 	tcase_add_test(tc, test_label_pages);
+	tcase_add_test(tc, test_dns_name_holders);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("dns");
 	tcase_add_test(tc, test_dns_names);

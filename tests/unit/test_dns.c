@@ -1,8 +1,9 @@
 /*
  * dns/: names and reverse zones; UPDATE messages read back with libldns
  * (sections, classes, TTLs, the TSIG over them); answers judged as RFC
- * 8945 asks (a signed NOERROR counts, an unsigned or mis-signed one
- * does not, a refusal says why, a stranger's packet is ignored); and
+ * 8945 asks (a signed answer counts, an unsigned or mis-signed one does
+ * not whatever its RCODE, a refusal says why, a key rejection is told
+ * apart, a stranger's packet is ignored); and
  * the client on a real event loop against a stand-in server on a UDP
  * socket (the process boundary): an update retried with backoff while
  * the server is silent and confirmed once it answers, a refusal
@@ -153,7 +154,9 @@ START_TEST(test_update_messages)
 }
 END_TEST
 
-/* An answer to the request in wire, as a server would make it. */
+/* An answer to the request in wire, as a server would make it: signed
+ * with secret, or (NULL) unsigned, and then with a TSIG only for a
+ * tsig_error, its MAC empty (RFC 8945 §5.3.2). */
 static size_t
 answer(const uint8_t *req, size_t reqlen, uint16_t id, ldns_pkt_rcode rc,
     const char *secret, int tsig_error, uint8_t *out, size_t outlen)
@@ -169,9 +172,13 @@ answer(const uint8_t *req, size_t reqlen, uint16_t id, ldns_pkt_rcode rc,
 	ldns_pkt_set_opcode(a, LDNS_PACKET_UPDATE);
 	ldns_pkt_set_rcode(a, (uint8_t)rc);
 	mac = ldns_rr_rdf(ldns_pkt_tsig(q), 3);
-	if (secret != NULL)
-		ck_assert_int_eq(ldns_pkt_tsig_sign(a, KEY ".", secret, 300,
-		    "hmac-sha256.", mac), LDNS_STATUS_OK);
+	if (secret != NULL || tsig_error != 0)
+		ck_assert_int_eq(ldns_pkt_tsig_sign(a, KEY ".", secret != NULL ?
+		    secret : SECRET, 300, "hmac-sha256.", mac), LDNS_STATUS_OK);
+	if (secret == NULL && tsig_error != 0)
+		ldns_rdf_deep_free(ldns_rr_set_rdf(ldns_pkt_tsig(a),
+		    ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA, 2, "\0\0"),
+		    3));
 	if (tsig_error != 0)
 		ldns_rdf_deep_free(ldns_rr_set_rdf(ldns_pkt_tsig(a),
 		    ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16,
@@ -185,6 +192,39 @@ answer(const uint8_t *req, size_t reqlen, uint16_t id, ldns_pkt_rcode rc,
 	return len;
 }
 
+/* Answers a server (or anyone) could send, and what they are. */
+static const struct {
+	uint16_t	 id;
+	ldns_pkt_rcode	 rcode;
+	const char	*secret;	/* NULL: unsigned */
+	int		 tsig_error;
+	enum dns_answer	 is;
+	const char	*why;
+} answers[] = {
+	{ 77, LDNS_RCODE_NOERROR, SECRET, 0, DNS_ANSWER_DONE, "NOERROR" },
+	/* Someone else's ID: not the answer. */
+	{ 78, LDNS_RCODE_NOERROR, SECRET, 0, DNS_ANSWER_OTHER, NULL },
+	/* A success nobody can vouch for does not count. */
+	{ 77, LDNS_RCODE_NOERROR, NULL, 0, DNS_ANSWER_UNVERIFIED,
+	  "a NOERROR answer without TSIG" },
+	{ 77, LDNS_RCODE_NOERROR, "b3RoZXI=", 0, DNS_ANSWER_UNVERIFIED,
+	  "a NOERROR answer whose TSIG does not verify" },
+	/* Nor does a refusal (RFC 8945 §5.3). */
+	{ 77, LDNS_RCODE_REFUSED, NULL, 0, DNS_ANSWER_UNVERIFIED,
+	  "a REFUSED answer without TSIG" },
+	{ 77, LDNS_RCODE_REFUSED, "b3RoZXI=", 0, DNS_ANSWER_UNVERIFIED,
+	  "a REFUSED answer whose TSIG does not verify" },
+	{ 77, LDNS_RCODE_NOTAUTH, NULL, 0, DNS_ANSWER_UNVERIFIED,
+	  "a NOTAUTH answer without TSIG" },
+	/* Signed with our key, it is a refusal and says why. */
+	{ 77, LDNS_RCODE_REFUSED, SECRET, 0, DNS_ANSWER_REFUSED, "REFUSED" },
+	/* A server rejecting our key cannot sign: told apart. */
+	{ 77, LDNS_RCODE_NOTAUTH, NULL, 16, DNS_ANSWER_KEY_REJECTED,
+	  "NOTAUTH (TSIG BADSIG)" },
+	{ 77, LDNS_RCODE_NOTAUTH, "b3RoZXI=", 17, DNS_ANSWER_KEY_REJECTED,
+	  "NOTAUTH (TSIG BADKEY)" },
+};
+
 START_TEST(test_answers)
 {
 	struct dns_update_spec s = { .zone = "train.example.net",
@@ -197,46 +237,24 @@ START_TEST(test_answers)
 	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &s.v4), 0);
 	ck_assert_int_eq(dns_update_build(&s, &zc, 77, &u, &wire, &len, why,
 	    sizeof(why)), 0);
-	n = answer(wire, len, 77, LDNS_RCODE_NOERROR, SECRET, 0, ans,
-	    sizeof(ans));
-	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
-	    0);
-	/* Someone else's ID, or garbage: not the answer. */
-	n = answer(wire, len, 78, LDNS_RCODE_NOERROR, SECRET, 0, ans,
-	    sizeof(ans));
-	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
-	    1);
+	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		n = answer(wire, len, answers[i].id, answers[i].rcode,
+		    answers[i].secret, answers[i].tsig_error, ans,
+		    sizeof(ans));
+		ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why,
+		    sizeof(why)), answers[i].is);
+		if (answers[i].why != NULL)
+			ck_assert_str_eq(why, answers[i].why);
+	}
 	ck_assert_int_eq(dns_update_answer(u, &zc, (const uint8_t *)"xy", 2,
-	    why, sizeof(why)), 1);
-	/* A success nobody can vouch for does not count. */
-	n = answer(wire, len, 77, LDNS_RCODE_NOERROR, NULL, 0, ans,
-	    sizeof(ans));
-	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
-	    -1);
-	ck_assert_str_eq(why, "a NOERROR answer without TSIG");
-	n = answer(wire, len, 77, LDNS_RCODE_NOERROR, "b3RoZXI=", 0, ans,
-	    sizeof(ans));
-	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
-	    -1);
-	ck_assert_str_eq(why, "a NOERROR answer whose TSIG does not verify");
+	    why, sizeof(why)), DNS_ANSWER_OTHER);
 	n = answer(wire, len, 77, LDNS_RCODE_NOERROR, SECRET, 0, ans,
 	    sizeof(ans));
 	ans[n - 60] ^= 0x01;	/* a letter of the algorithm's name */
 	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
-	    -1);
+	    DNS_ANSWER_UNVERIFIED);
 	ck_assert_str_eq(why, "a NOERROR answer signed with another key or "
 	    "algorithm");
-	/* Refusals say why. */
-	n = answer(wire, len, 77, LDNS_RCODE_NOTAUTH, "b3RoZXI=", 17, ans,
-	    sizeof(ans));
-	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
-	    -1);
-	ck_assert_str_eq(why, "NOTAUTH (TSIG BADKEY)");
-	n = answer(wire, len, 77, LDNS_RCODE_REFUSED, NULL, 0, ans,
-	    sizeof(ans));
-	ck_assert_int_eq(dns_update_answer(u, &zc, ans, n, why, sizeof(why)),
-	    -1);
-	ck_assert_str_eq(why, "REFUSED");
 	free(wire);
 	dns_update_free(u);
 }
@@ -271,6 +289,9 @@ struct server {
 	struct event	*ev;
 	int		 silent;	/* requests left unanswered */
 	ldns_pkt_rcode	 rcode;
+	const char	*secret;	/* signs the answers; NULL: unsigned */
+	int		 tsig_error;
+	bool		 spoof_first;	/* an unsigned REFUSED goes first */
 	int		 requests;
 	char		 last[1024];	/* the last update section */
 };
@@ -300,9 +321,14 @@ server_read(evutil_socket_t fd, short what, void *arg)
 		ldns_pkt_free(q);
 		return;
 	}
-	len = answer(req, (size_t)n, ldns_pkt_id(q), sv->rcode,
-	    sv->rcode == LDNS_RCODE_NOERROR ? SECRET : NULL, 0, ans,
-	    sizeof(ans));
+	if (sv->spoof_first) {
+		len = answer(req, (size_t)n, ldns_pkt_id(q),
+		    LDNS_RCODE_REFUSED, NULL, 0, ans, sizeof(ans));
+		ck_assert_int_eq(sendto(fd, ans, len, 0,
+		    (struct sockaddr *)&ss, sl), (ssize_t)len);
+	}
+	len = answer(req, (size_t)n, ldns_pkt_id(q), sv->rcode, sv->secret,
+	    sv->tsig_error, ans, sizeof(ans));
 	ldns_pkt_free(q);
 	ck_assert_int_eq(sendto(fd, ans, len, 0, (struct sockaddr *)&ss, sl),
 	    (ssize_t)len);
@@ -315,6 +341,7 @@ server_start(struct event_base *base, struct server *sv, uint16_t *port)
 	socklen_t sl = sizeof(sin);
 
 	memset(sv, 0, sizeof(*sv));
+	sv->secret = SECRET;
 	sin.sin_addr.s_addr = htonl(0x7f000001);
 	sv->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	ck_assert_int_ge(sv->fd, 0);
@@ -350,51 +377,197 @@ wait_state(struct event_base *base, struct dns_name *n, enum dns_state st)
 	return false;
 }
 
-START_TEST(test_client_retry)
+/* A client on its loop with one zone at the stand-in server: updates
+ * retried after 50 ms doubling to 200, answers awaited 100 ms. */
+struct client_env {
+	struct event_base	*base;
+	struct dns_client	*c;
+	struct dns_zone		*z;
+	struct server		 sv;
+	struct ipaddr		 v4;	/* 10.10.0.5 */
+};
+
+static void
+env_start(struct client_env *e)
 {
-	struct event_base *base = event_base_new();
-	struct dns_client *c = dns_client_new(base);
 	struct dns_zone_conf conf = zc;
-	struct dns_zone *z;
-	struct dns_name *n;
-	struct ipaddr v4;
-	struct server sv;
 	char why[256];
 
-	server_start(base, &sv, &conf.port);
+	e->base = event_base_new();
+	e->c = dns_client_new(e->base);
+	server_start(e->base, &e->sv, &conf.port);
 	ck_assert_int_eq(ipaddr_parse("127.0.0.1", &conf.server), 0);
-	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &v4), 0);
-	dns_client_set_timing(c, 50, 200, 100);
-	ck_assert_ptr_nonnull(z = dns_zone_new(c, &conf, why, sizeof(why)));
-	ck_assert_ptr_null(dns_name_add(z, "w.other.net", &v4, NULL, NULL,
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &e->v4), 0);
+	dns_client_set_timing(e->c, 50, 200, 100);
+	e->z = dns_zone_new(e->c, &conf, why, sizeof(why));
+	ck_assert_msg(e->z != NULL, "%s", why);
+}
+
+static void
+env_stop(struct client_env *e)
+{
+	dns_zone_release(e->z);
+	dns_client_free(e->c);
+	server_stop(&e->sv);
+	event_base_free(e->base);
+}
+
+START_TEST(test_client_retry)
+{
+	struct client_env e;
+	struct dns_name *n;
+	char why[256];
+
+	env_start(&e);
+	ck_assert_ptr_null(dns_name_add(e.z, "w.other.net", &e.v4, NULL, NULL,
 	    NULL));
 	/* Silent twice: pending with the reason, then registered. */
-	sv.silent = 2;
-	n = dns_name_add(z, "w.train.example.net", &v4, NULL, NULL, NULL);
+	e.sv.silent = 2;
+	n = dns_name_add(e.z, "w.train.example.net", &e.v4, NULL, NULL, NULL);
 	ck_assert_ptr_nonnull(n);
 	ck_assert_int_eq(dns_name_state(n, why, sizeof(why)), DNS_PENDING);
-	ck_assert(wait_state(base, n, DNS_REGISTERED));
-	ck_assert_int_eq(sv.requests, 3);
-	ck_assert_str_eq(sv.last, "w.train.example.net.\t0\tANY\tA\t\\# 0\n"
+	ck_assert(wait_state(e.base, n, DNS_REGISTERED));
+	ck_assert_int_eq(e.sv.requests, 3);
+	ck_assert_str_eq(e.sv.last, "w.train.example.net.\t0\tANY\tA\t\\# 0\n"
 	    "w.train.example.net.\t60\tIN\tA\t10.10.0.5\n"
 	    "w.train.example.net.\t0\tANY\tAAAA\t\\# 0\n");
 	/* A refusal is reported, and retried. */
-	sv.rcode = LDNS_RCODE_REFUSED;
-	n = dns_name_add(z, "x.train.example.net", &v4, NULL, NULL, NULL);
-	ck_assert(wait_state(base, n, DNS_FAILED));
+	e.sv.rcode = LDNS_RCODE_REFUSED;
+	n = dns_name_add(e.z, "x.train.example.net", &e.v4, NULL, NULL, NULL);
+	ck_assert(wait_state(e.base, n, DNS_FAILED));
 	dns_name_state(n, why, sizeof(why));
 	ck_assert_str_eq(why, "train.example.net: REFUSED");
-	sv.rcode = LDNS_RCODE_NOERROR;
-	ck_assert(wait_state(base, n, DNS_REGISTERED));
+	e.sv.rcode = LDNS_RCODE_NOERROR;
+	ck_assert(wait_state(e.base, n, DNS_REGISTERED));
 	/* Removal: the deletion goes out, then the name is freed. */
-	sv.requests = 0;
+	e.sv.requests = 0;
 	dns_name_remove(n);
-	for (int i = 0; i < 100 && sv.requests == 0; i++)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
+	for (int i = 0; i < 100 && e.sv.requests == 0; i++)
+		event_base_loop(e.base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
 		    usleep(1000);
-	ck_assert_str_eq(sv.last,
+	ck_assert_str_eq(e.sv.last,
 	    "x.train.example.net.\t0\tNONE\tA\t10.10.0.5\n");
-	dns_zone_release(z);
+	env_stop(&e);
+}
+END_TEST
+
+/* Turn the loop until the name has a reason (or 5 s pass). */
+static void
+wait_reason(struct event_base *base, struct dns_name *n, char *why,
+    size_t len)
+{
+	for (int i = 0; i < 500 && (dns_name_state(n, why, len),
+	    why[0] == '\0'); i++) {
+		struct timeval tv = { 0, 10000 };
+
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+}
+
+/*
+ * Answers nobody can vouch for (RFC 8945 §5.3): an unsigned REFUSED
+ * ahead of the server's signed answer changes nothing; one in place of
+ * it leaves the name pending, the reason saying what was ignored; an
+ * unsigned key rejection (NOTAUTH, TSIG BADSIG) is what the state
+ * reports once the wait ends without a signed answer.
+ */
+START_TEST(test_client_unverified)
+{
+	struct client_env e;
+	struct dns_name *n;
+	char why[256];
+
+	env_start(&e);
+	e.sv.spoof_first = true;
+	n = dns_name_add(e.z, "a.train.example.net", &e.v4, NULL, NULL, NULL);
+	ck_assert(wait_state(e.base, n, DNS_REGISTERED));
+	ck_assert_int_eq(e.sv.requests, 1);
+	/* The server's answer never signed. */
+	e.sv.spoof_first = false;
+	e.sv.secret = NULL;
+	e.sv.rcode = LDNS_RCODE_REFUSED;
+	n = dns_name_add(e.z, "b.train.example.net", &e.v4, NULL, NULL, NULL);
+	wait_reason(e.base, n, why, sizeof(why));
+	ck_assert_int_eq(dns_name_state(n, why, sizeof(why)), DNS_PENDING);
+	ck_assert_str_eq(why, "train.example.net: no signed answer from "
+	    "127.0.0.1 within 100 ms (ignored a REFUSED answer without "
+	    "TSIG)");
+	dns_name_remove(n);
+	/* The key rejected. */
+	e.sv.rcode = LDNS_RCODE_NOTAUTH;
+	e.sv.tsig_error = 16;
+	n = dns_name_add(e.z, "c.train.example.net", &e.v4, NULL, NULL, NULL);
+	ck_assert(wait_state(e.base, n, DNS_FAILED));
+	dns_name_state(n, why, sizeof(why));
+	ck_assert_str_eq(why, "train.example.net: NOTAUTH (TSIG BADSIG): "
+	    "127.0.0.1 rejects our key (unsigned, no signed answer within "
+	    "100 ms)");
+	env_stop(&e);
+}
+END_TEST
+
+/*
+ * Every slot held by updates to a silent server, then 20,000 names
+ * queued for a server that cannot be reached at all (a link-local
+ * address with no interface: connect() fails at once).  When the slots
+ * time out, each queued part fails as it is sent and hands its slot to
+ * the next: all of them must be walked without one stack frame per part,
+ * and every one must end waiting for its retry with the reason.
+ */
+#define LOST_NAMES	20000
+
+START_TEST(test_client_unreachable_queue)
+{
+	struct event_base *base = event_base_new();
+	struct dns_client *c = dns_client_new(base);
+	struct dns_zone_conf conf = zc, lost = zc;
+	struct dns_name **names = calloc(LOST_NAMES, sizeof(*names));
+	struct dns_name *held[DNS_MAX_INFLIGHT];
+	struct dns_zone *z, *zl;
+	const char *reason = "lost.example.net: cannot reach the server: ";
+	struct ipaddr v4;
+	struct server sv;
+	char why[256], name[64];
+
+	ck_assert_ptr_nonnull(names);
+	server_start(base, &sv, &conf.port);
+	sv.silent = 1000000;
+	ck_assert_int_eq(ipaddr_parse("127.0.0.1", &conf.server), 0);
+	lost.zone = "lost.example.net";
+	ck_assert_int_eq(ipaddr_parse("fe80::1", &lost.server), 0);
+	ck_assert_int_eq(ipaddr_parse("10.10.0.5", &v4), 0);
+	dns_client_set_timing(c, 60000, 60000, 50);
+	ck_assert_ptr_nonnull(z = dns_zone_new(c, &conf, why, sizeof(why)));
+	ck_assert_ptr_nonnull(zl = dns_zone_new(c, &lost, why, sizeof(why)));
+	for (int i = 0; i < DNS_MAX_INFLIGHT; i++) {
+		snprintf(name, sizeof(name), "h%d.train.example.net", i);
+		held[i] = dns_name_add(z, name, &v4, NULL, NULL, NULL);
+		ck_assert_ptr_nonnull(held[i]);
+	}
+	for (int i = 0; i < LOST_NAMES; i++) {
+		snprintf(name, sizeof(name), "l%d.lost.example.net", i);
+		names[i] = dns_name_add(zl, name, &v4, NULL, NULL, NULL);
+		ck_assert_ptr_nonnull(names[i]);
+	}
+	/* Queued behind the silent server: nothing tried yet. */
+	ck_assert_int_eq(dns_name_state(names[0], why, sizeof(why)),
+	    DNS_PENDING);
+	ck_assert_str_eq(why, "");
+	wait_reason(base, names[LOST_NAMES - 1], why, sizeof(why));
+	for (int i = 0; i < DNS_MAX_INFLIGHT; i++) {
+		ck_assert_int_eq(dns_name_state(held[i], why, sizeof(why)),
+		    DNS_PENDING);
+		ck_assert_str_eq(why, "train.example.net: no answer from "
+		    "127.0.0.1 within 50 ms");
+	}
+	for (int i = 0; i < LOST_NAMES; i++) {
+		ck_assert_int_eq(dns_name_state(names[i], why, sizeof(why)),
+		    DNS_PENDING);
+		ck_assert_msg(strncmp(why, reason, strlen(reason)) == 0,
+		    "name %d: '%s'", i, why);
+	}
+	free(names);
 	dns_client_free(c);
 	server_stop(&sv);
 	event_base_free(base);
@@ -413,6 +586,8 @@ dns_suite(void)
 	tcase_add_test(tc, test_answers);
 	tcase_add_test(tc, test_bad_keys);
 	tcase_add_test(tc, test_client_retry);
+	tcase_add_test(tc, test_client_unverified);
+	tcase_add_test(tc, test_client_unreachable_queue);
 	suite_add_tcase(s, tc);
 	return s;
 }
