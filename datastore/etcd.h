@@ -55,8 +55,11 @@
  * it), reconnects to the next endpoint from that revision: no event is
  * lost or repeated.  A stream that goes quiet is checked with TCP
  * keepalives.  When the revision was compacted away the callback hears
- * DS_WATCH_COMPACTED and must read the prefix again (the watch goes on
- * from the oldest revision etcd still has).
+ * DS_WATCH_COMPACTED and must read the prefix again.  The watch itself
+ * goes on from the oldest revision etcd still has, so it may replay
+ * events older than that read: a caller applies an event only when its
+ * mod_revision is above the read's header revision, or cancels the
+ * watch and starts a new one from that revision + 1.
  */
 #ifndef DATASTORE_ETCD_H
 #define DATASTORE_ETCD_H
