@@ -237,7 +237,7 @@ _frr_pid()
 	dir=$(_frr_dir "$1")
 	pid=$(cat "$dir/$2.pid" 2>/dev/null) || return 0
 	[ -n "$pid" ] || return 0
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" |
 	    grep -qF -- "$dir/$2.pid" && echo "$pid"
 }
 
