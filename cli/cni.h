@@ -41,7 +41,9 @@
 #include "common/addr.h"
 
 #define CNI_DEFAULT_SOCKET	EVPND_DEFAULT_SOCKET	/* from configure */
-#define CNI_DEFAULT_TIMEOUT_S	10
+/* Longer than evpnd keeps a parked fabric allocation (ipamd's
+ * FABRICD_WAIT_S, 10 s), so its answer or its reason reaches us. */
+#define CNI_DEFAULT_TIMEOUT_S	15
 #define CNI_MAX_STDIN		(1024 * 1024)
 #define CNI_RESOURCE_MAX	255	/* evpnd's IPAM_RESOURCE_MAX */
 #define CNI_IFNAME_MAX		15	/* IFNAMSIZ - 1 */

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli/cni.h"
+#include "ipamd/fabricd.h"	/* FABRICD_WAIT_S, what evpnd waits */
 
 static void
 env_set(const char *cmd, const char *cid, const char *netns,
@@ -267,6 +268,9 @@ START_TEST(test_conf_ipam)
 	ck_assert_str_eq(c.socket, CNI_DEFAULT_SOCKET);
 	ck_assert_ptr_null(c.family);
 	ck_assert_int_eq(c.timeout_s, CNI_DEFAULT_TIMEOUT_S);
+	/* longer than evpnd parks a fabric allocation, so that its answer
+	 * (or its reason) comes before we give up */
+	ck_assert_int_ge(c.timeout_s, FABRICD_WAIT_S + 5);
 	cni_conf_free(&c);
 }
 END_TEST
