@@ -10,10 +10,11 @@
  * in a network's plugin list:
  *
  *  - as the IPAM plugin ("ipam": {"type": "evpnd-cni", "pool": ...}):
- *    ADD allocates in the pool for the resource CONTAINERID/IFNAME (or
- *    K8S_POD_NAMESPACE/K8S_POD_NAME/IFNAME), gives the bridge plugin the
- *    addresses with their prefix length, the pool's gateway and a
- *    default route through it, and puts the allocation's MAC on the
+ *    ADD allocates in the pool for the resource CONTAINERID/IFNAME
+ *    (the spec keys an attachment by the two; a pod's namespace and
+ *    name from CNI_ARGS go into its labels only), gives the bridge
+ *    plugin the addresses with their prefix length, the pool's gateway
+ *    and a default route through it, and puts the allocation's MAC on the
  *    container's interface (the bridge plugin has created it by then
  *    and configures the addresses only after IPAM returns), so the
  *    container owns exactly the MAC and IP evpnd advertises.  DEL
@@ -40,10 +41,16 @@
 #include "common/addr.h"
 
 #define CNI_DEFAULT_SOCKET	EVPND_DEFAULT_SOCKET	/* from configure */
-#define CNI_DEFAULT_TIMEOUT_S	10
+/* Longer than evpnd keeps a parked fabric allocation (ipamd's
+ * FABRICD_WAIT_S, 10 s), so its answer or its reason reaches us. */
+#define CNI_DEFAULT_TIMEOUT_S	15
 #define CNI_MAX_STDIN		(1024 * 1024)
 #define CNI_RESOURCE_MAX	255	/* evpnd's IPAM_RESOURCE_MAX */
 #define CNI_IFNAME_MAX		15	/* IFNAMSIZ - 1 */
+/* The allocation labels of a Kubernetes pod (evpnd's label keys). */
+#define CNI_LABEL_K8S_NAMESPACE	"k8s-namespace"
+#define CNI_LABEL_K8S_POD	"k8s-pod"
+#define CNI_LABEL_VALUE_MAX	253	/* evpnd's IPAM_LABEL_VALUE_MAX */
 
 /* The spec's error codes (CNI spec 1.1, "Error"). */
 #define CNI_ERR_VERSION		1	/* incompatible CNI version */
@@ -117,8 +124,14 @@ void		 cni_conf_free(struct cni_conf *);
 bool		 cni_version_supported(const char *);
 /* The spec version whose result format v uses, compared: v < 1.0.0. */
 bool		 cni_version_pre1(const char *);
-/* The resource name evpnd allocates for; -1 with a CNI_ERR_ENV error. */
+/* The resource name evpnd allocates for, CONTAINERID/IFNAME; -1 with a
+ * CNI_ERR_ENV error. */
 int		 cni_resource(const struct cni_env *, char *out, size_t len,
+		    struct cni_error *);
+/* The allocation's labels: {"k8s-namespace", "k8s-pod"} as CNI_ARGS
+ * gives them, each only if given; NULL when none.  -1 with a CNI_ERR_ENV
+ * error for a value that is no Kubernetes name. */
+int		 cni_labels(const struct cni_env *, json_t **out,
 		    struct cni_error *);
 /* The IPAM result for an allocation (evpnd's JSON) in pool (the pool's
  * JSON); NULL with err when the two do not fit together. */

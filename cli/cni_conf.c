@@ -1,9 +1,10 @@
 /*
  * evpnd-cni's input and output: the CNI_* environment, the network
- * config on stdin, the resource name, the IPAM result and the error and
- * version objects (CNI spec 1.0.0, "Execution Protocol" and "Result
- * Types"; 1.1.0 for GC and STATUS).  No I/O here: evpnd_cni.c reads and
- * prints, so the unit test drives these with plain strings.
+ * config on stdin, the resource name and labels, the IPAM result and
+ * the error and version objects (CNI spec 1.0.0, "Execution Protocol"
+ * and "Result Types"; 1.1.0 for GC and STATUS).  No I/O here:
+ * evpnd_cni.c reads and prints, so the unit test drives these with
+ * plain strings.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,17 +72,23 @@ cni_version_pre1(const char *v)
 
 /* ---- environment ---- */
 
+/* s is ASCII letters, digits and characters of extra only. */
+static bool
+alnum_or(const char *s, const char *extra)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr(extra, *s) != NULL))
+			return false;
+	return true;
+}
+
 /* Container ids as the spec allows them: [A-Za-z0-9][A-Za-z0-9_.-]*. */
 static bool
 container_id_ok(const char *s)
 {
-	if (s == NULL || s[0] == '\0' || strchr("_.-", s[0]) != NULL)
-		return false;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("_.-", *s) != NULL))
-			return false;
-	return true;
+	return s != NULL && s[0] != '\0' && strchr("_.-", s[0]) == NULL &&
+	    alnum_or(s, "_.-");
 }
 
 /* Linux interface names: 1 to 15 bytes, no '/', ':' or space, not "."
@@ -445,33 +452,74 @@ cni_conf_free(struct cni_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* ---- the resource ---- */
+/* ---- the resource and its labels ---- */
 
+/*
+ * CONTAINERID/IFNAME, never the pod's name: the spec keys an attachment
+ * by the two (CNI spec 1.0.0, "Parameters"), and a pod whose sandbox is
+ * recreated (a node reboot) gets a new container id while the runtime
+ * may still DEL the old sandbox after ADDing the new one; a name shared
+ * by both would let that DEL release the live sandbox's address.
+ * Both parts are checked by cni_env_parse (no '/' in either).
+ */
 int
 cni_resource(const struct cni_env *env, char *out, size_t len,
     struct cni_error *err)
 {
-	int n;
+	int n = snprintf(out, len, "%s/%s", env->container_id, env->ifname);
 
-	if (env->k8s_namespace[0] != '\0' && env->k8s_pod[0] != '\0')
-		n = snprintf(out, len, "%s/%s/%s", env->k8s_namespace,
-		    env->k8s_pod, env->ifname);
-	else
-		n = snprintf(out, len, "%s/%s", env->container_id,
-		    env->ifname);
 	if (n < 0 || (size_t)n >= len || n > CNI_RESOURCE_MAX) {
 		cni_error_set(err, CNI_ERR_ENV, "invalid resource name",
-		    "the resource name would be longer than %d bytes",
+		    "CNI_CONTAINERID/CNI_IFNAME would be longer than %d bytes",
 		    CNI_RESOURCE_MAX);
 		return -1;
 	}
-	for (const char *p = out; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
-			cni_error_set(err, CNI_ERR_ENV, "invalid resource name",
-			    "K8S_POD_NAMESPACE and K8S_POD_NAME must be "
-			    "printable ASCII without spaces");
-			return -1;
-		}
+	return 0;
+}
+
+/* A Kubernetes object name (a DNS subdomain: letters, digits, '-' and
+ * '.'), which evpnd takes as a label value. */
+static bool
+k8s_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= CNI_LABEL_VALUE_MAX && alnum_or(s, "-.");
+}
+
+static int
+label_add(json_t *labels, const char *key, const char *arg,
+    const char *value, struct cni_error *err)
+{
+	if (value[0] == '\0')
+		return 0;
+	if (!k8s_name_ok(value)) {
+		cni_error_set(err, CNI_ERR_ENV, "invalid CNI_ARGS", "%s '%.64s' "
+		    "is not a Kubernetes name (1 to %d letters, digits, '-' "
+		    "and '.')", arg, value, CNI_LABEL_VALUE_MAX);
+		return -1;
+	}
+	json_object_set_new(labels, key, json_string(value));
+	return 0;
+}
+
+int
+cni_labels(const struct cni_env *env, json_t **out, struct cni_error *err)
+{
+	json_t *labels = json_object();
+
+	*out = NULL;
+	if (label_add(labels, CNI_LABEL_K8S_NAMESPACE, "K8S_POD_NAMESPACE",
+	    env->k8s_namespace, err) == -1 ||
+	    label_add(labels, CNI_LABEL_K8S_POD, "K8S_POD_NAME", env->k8s_pod,
+	    err) == -1) {
+		json_decref(labels);
+		return -1;
+	}
+	if (json_object_size(labels) == 0)
+		json_decref(labels);
+	else
+		*out = labels;
 	return 0;
 }
 

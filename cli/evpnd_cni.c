@@ -5,7 +5,8 @@
  *
  * evpnd's API as used here:
  *   GET    /v1/ipam/pools/NAME			prefixes, gateways, free
- *   POST   /v1/ipam/pools/NAME/allocations	{"resource", "family", "mac"}
+ *   POST   /v1/ipam/pools/NAME/allocations	{"resource", "family", "mac",
+ *						 "labels"}
  *						201 new, 200 existing
  *   DELETE /v1/ipam/allocations/RESOURCE?pool=P	204, 404 if none
  *   GET    /v1/ipam/allocations?pool=NAME	CHECK's lookup
@@ -160,11 +161,15 @@ static json_t *
 allocate(struct cni_run *r, bool *fresh)
 {
 	static const int ok[] = { 200, 201, 0 };
-	json_t *req, *alloc = NULL;
+	json_t *req, *labels, *alloc = NULL;
 	char *path, *body;
 	int status = 0;
 
+	if (cni_labels(&r->env, &labels, &r->err) == -1)
+		return NULL;
 	req = json_pack("{s:s}", "resource", r->resource);
+	if (labels != NULL)
+		json_object_set_new(req, "labels", labels);
 	if (r->conf.family != NULL)
 		json_object_set_new(req, "family", json_string(r->conf.family));
 	if (r->conf.mac[0] != '\0')

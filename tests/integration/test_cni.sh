@@ -24,7 +24,9 @@
 # allocated MACs (no MAC the veth had before); ADD repeated at the IPAM
 # level returns the same allocation; CHECK passes, and fails with code
 # 104 once eth0's MAC is changed behind evpnd's back; K8S pod names
-# make the resource ns/pod/eth0 (a '/' in the API path); DEL releases
+# become labels while the container id keeps naming the resource, so a
+# pod's old sandbox DELeted after its new one's ADD releases only its
+# own allocation (a '/' in the API path); DEL releases
 # (allocation, eth0 and the host veth gone), a second DEL succeeds; an
 # unknown pool fails ADD with code 100, an exhausted one with 101,
 # leaving no allocation and, after the runtime's DEL, no interface;
@@ -208,16 +210,44 @@ check "CHECK passes again with evpnd's MAC" test $? = 0
 
 # ---------------------------------------------------------------- K8S
 
+# A pod's names are labels; the resource is the sandbox's container id.
+# Two sandboxes of one pod (c4 the old, c10 the new one a recreated pod
+# gets) hold two allocations, and the old one's late DEL releases only
+# its own.
 K8S="IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0"
+k8s_labels_ok()	# RESOURCE
+{
+	alloc "$1" | jq -e '.labels == {"k8s-namespace": "ns1",
+	    "k8s-pod": "web-0"}' >/dev/null
+}
 container_add c4 "$LIST" "$K8S;K8S_POD_INFRA_CONTAINER_ID=c4"
 check "ADD with K8S pod names: exit 0" test $? = 0
-check "the resource is ns1/web-0/eth0" test -n "$(alloc ns1/web-0/eth0)"
+check "the resource is c4/eth0" test -n "$(alloc c4/eth0)"
+check "labelled k8s-namespace=ns1, k8s-pod=web-0" k8s_labels_ok c4/eth0
 check "and eth0 has its MAC" test "$(eth0_mac c4)" = \
-    "$(alloc ns1/web-0/eth0 | jq -r .mac)"
+    "$(alloc c4/eth0 | jq -r .mac)"
+container_add c10 "$LIST" "$K8S;K8S_POD_INFRA_CONTAINER_ID=c10"
+check "ADD of the pod's new sandbox c10: exit 0" test $? = 0
+new_alloc=$(alloc c10/eth0)
+check "c10 has an allocation of its own" eval '[ -n "$new_alloc" ] &&
+    [ "$(jq -r .ip <<<"$new_alloc")" != "$(alloc c4/eth0 | jq -r .ip)" ]'
+check "labelled the same" k8s_labels_ok c10/eth0
+check "the label filter finds both sandboxes" test "$(evpnctl_in l1 show \
+    ipam allocations train --label k8s-pod=web-0 --json | jq .total)" = 2
 runtime DEL "$LIST" c4 "$K8S"
-check "DEL of ns1/web-0/eth0: exit 0" test $? = 0
-check "releases it (the '/' percent-encoded in the API path)" \
-    test -z "$(alloc ns1/web-0/eth0)"
+check "DEL of the old sandbox c4: exit 0" test $? = 0
+check "releases c4/eth0 (the '/' percent-encoded in the API path)" \
+    test -z "$(alloc c4/eth0)"
+check "and leaves the new sandbox's allocation" \
+    eval '[ -n "$new_alloc" ] && [ "$(alloc c10/eth0)" = "$new_alloc" ]'
+# Whatever names it: the address on c10's eth0 is still evpnd's.
+c10_ip=$(ns_exec c10 ip -j -4 addr show dev eth0 |
+    jq -r '.[0].addr_info[0].local')
+check "c10's address $c10_ip is still allocated" eval 'evpnctl_in l1 show \
+    ipam allocations train --json | jq -e --arg ip "$c10_ip" \
+    "any(.allocations[]; .ip == \$ip)" >/dev/null'
+runtime DEL "$LIST" c10 "$K8S"
+check "DEL of c10: exit 0" test $? = 0
 
 # ---------------------------------------------------------------- DEL
 

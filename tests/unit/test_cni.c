@@ -1,8 +1,9 @@
 /*
  * evpnd-cni's input and output (cli/cni_conf.c): the CNI_* environment
  * and CNI_ARGS, the network config in IPAM and chained mode, the
- * runtime's MAC, the resource name, and the result, error and version
- * objects compared with what CNI spec 1.0.0 (and 0.4.0) prescribe.
+ * runtime's MAC, the resource name and labels, and the result, error
+ * and version objects compared with what CNI spec 1.0.0 (and 0.4.0)
+ * prescribe.
  * Each test sets its environment; check forks one process per test.
  */
 #include <check.h>
@@ -13,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli/cni.h"
+#include "ipamd/fabricd.h"	/* FABRICD_WAIT_S, what evpnd waits */
 
 static void
 env_set(const char *cmd, const char *cid, const char *netns,
@@ -138,21 +140,77 @@ START_TEST(test_resource)
 {
 	struct cni_env env;
 	struct cni_error err;
-	char res[CNI_RESOURCE_MAX + 1];
+	char res[CNI_RESOURCE_MAX + 1], old[CNI_RESOURCE_MAX + 1];
 
 	env_add(&env, NULL);
 	ck_assert_int_eq(cni_resource(&env, res, sizeof(res), &err), 0);
 	ck_assert_str_eq(res, "c0ffee/eth0");
+	/* a pod's names do not name the resource: the container id does */
 	env_add(&env, "K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0");
 	ck_assert_int_eq(cni_resource(&env, res, sizeof(res), &err), 0);
-	ck_assert_str_eq(res, "ns1/web-0/eth0");
-	/* only one of the two: the container id */
-	env_add(&env, "K8S_POD_NAME=web-0");
-	ck_assert_int_eq(cni_resource(&env, res, sizeof(res), &err), 0);
 	ck_assert_str_eq(res, "c0ffee/eth0");
+	/* two sandboxes of one pod (a recreated sandbox): two resources,
+	 * so the old one's DEL cannot release the new one's address */
+	ck_assert_int_eq(cni_resource(&env, old, sizeof(old), &err), 0);
+	env_set("ADD", "beef01", "/var/run/netns/c2", "eth0",
+	    "K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0");
+	ck_assert_int_eq(cni_env_parse(&env, &err), 0);
+	ck_assert_int_eq(cni_resource(&env, res, sizeof(res), &err), 0);
+	ck_assert_str_eq(res, "beef01/eth0");
+	ck_assert_str_ne(res, old);
+}
+END_TEST
+
+/* The labels of env_add(args) as compact JSON, "" for none. */
+static void
+labels_are(const char *args, const char *want)
+{
+	struct cni_env env;
+	struct cni_error err;
+	json_t *labels;
+	char *text;
+
+	env_add(&env, args);
+	ck_assert_msg(cni_labels(&env, &labels, &err) == 0, "%s: %s: %s",
+	    args, err.msg, err.details);
+	text = labels != NULL ? json_dumps(labels, JSON_COMPACT |
+	    JSON_SORT_KEYS) : strdup("");
+	ck_assert_str_eq(text, want);
+	free(text);
+	json_decref(labels);
+}
+
+START_TEST(test_labels)
+{
+	struct cni_env env;
+	struct cni_error err;
+	json_t *labels;
+	char big[300];
+
+	labels_are(NULL, "");
+	labels_are("IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=web-0",
+	    "{\"k8s-namespace\":\"ns1\",\"k8s-pod\":\"web-0\"}");
+	labels_are("K8S_POD_NAME=web-0.a", "{\"k8s-pod\":\"web-0.a\"}");
+	labels_are("K8S_POD_NAMESPACE=;K8S_POD_NAME=", "");
+	/* what evpnd would refuse as a label value is no pod name */
 	env_add(&env, "K8S_POD_NAMESPACE=n s;K8S_POD_NAME=web-0");
-	ck_assert_int_eq(cni_resource(&env, res, sizeof(res), &err), -1);
+	ck_assert_int_eq(cni_labels(&env, &labels, &err), -1);
 	ck_assert_int_eq(err.code, CNI_ERR_ENV);
+	ck_assert_ptr_null(labels);
+	env_add(&env, "K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=a/b");
+	ck_assert_int_eq(cni_labels(&env, &labels, &err), -1);
+	ck_assert_msg(strstr(err.details, "K8S_POD_NAME") != NULL, "%s",
+	    err.details);
+	/* 254 bytes: longer than a label value */
+	memcpy(big, "K8S_POD_NAME=", 13);
+	memset(big + 13, 'a', 254);
+	big[13 + 254] = '\0';
+	env_add(&env, big);
+	ck_assert_int_eq(cni_labels(&env, &labels, &err), -1);
+	big[13 + 253] = '\0';
+	env_add(&env, big);
+	ck_assert_int_eq(cni_labels(&env, &labels, &err), 0);
+	json_decref(labels);
 }
 END_TEST
 
@@ -210,6 +268,9 @@ START_TEST(test_conf_ipam)
 	ck_assert_str_eq(c.socket, CNI_DEFAULT_SOCKET);
 	ck_assert_ptr_null(c.family);
 	ck_assert_int_eq(c.timeout_s, CNI_DEFAULT_TIMEOUT_S);
+	/* longer than evpnd parks a fabric allocation, so that its answer
+	 * (or its reason) comes before we give up */
+	ck_assert_int_ge(c.timeout_s, FABRICD_WAIT_S + 5);
 	cni_conf_free(&c);
 }
 END_TEST
@@ -463,6 +524,7 @@ cni_suite(void)
 	tcase_add_test(tc, test_env_attachment);
 	tcase_add_test(tc, test_env_args);
 	tcase_add_test(tc, test_resource);
+	tcase_add_test(tc, test_labels);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("conf");
 	tcase_add_test(tc, test_conf_ipam);
