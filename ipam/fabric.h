@@ -112,7 +112,10 @@ struct ipam_fabric_result {
 	int		 status;	/* 0 answered; -1 no answer (error) */
 	char		 error[IPAM_FABRIC_ERROR_MAX];
 	bool		 won;		/* the compare held */
-	int64_t		 revision;	/* of the key written, when won */
+	/* Of the key written, when won; of the datastore when a listing
+	 * read it (0: unknown), so a listing older than a write we know of
+	 * is not taken for news about it. */
+	int64_t		 revision;
 	const struct ipam_fabric_def *def;	/* define, lost */
 	const struct ipam_fabric_block *blocks;	/* claim lost: the holder */
 	size_t		 nblocks;

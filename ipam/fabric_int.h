@@ -51,6 +51,7 @@ struct fabric_pool {
 	struct ipam_fabric_owner me;
 	enum fp_state	 state;
 	bool		 busy;		/* define/reconcile under way */
+	bool		 restore_failed; /* ... and a block's re-claim failed */
 	int64_t		 retry_at;
 	unsigned	 backoff;
 	char		 error[IPAM_FABRIC_ERROR_MAX];
@@ -58,6 +59,7 @@ struct fabric_pool {
 	/* Blocks the last listing saw, updated by claims we heard of. */
 	struct ipam_fabric_block *known;
 	size_t		 nknown;
+	int64_t		 claim_rev;	/* highest a claim won at, this run */
 	bool		 loan_listing;
 	int64_t		 loans_listed_at;
 	bool		 block_listing;
@@ -134,6 +136,14 @@ void	 fabric_known_set(struct fabric_pool *, const struct ipam_fabric_block *);
 void	 fabric_known_del(struct fabric_pool *, const struct prefix *);
 void	 fabric_known_replace(struct fabric_pool *,
 	    const struct ipam_fabric_block *, size_t);
+/* Our blocks against a listing: confirmed, claimed again, or lost. */
+void	 fabric_blocks_check(struct fabric_pool *,
+	    const struct ipam_fabric_result *);
+/* Block ri is held by another VTEP: stop allocating there. */
+void	 fabric_block_lost(struct fabric_pool *, int fam, size_t ri,
+	    const struct ipam_fabric_owner *holder);
+/* Claiming a block of ours again got no answer: reconcile again. */
+void	 fabric_restore_failed(struct fabric_pool *, const char *why);
 
 /* fabric_claim.c */
 void	 fabric_acquire(struct fabric_pool *, int fam);
