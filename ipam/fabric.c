@@ -596,17 +596,25 @@ adopt_listed(struct fabric_pool *fp, const struct ipam_fabric_result *res)
 	}
 }
 
+void
+fabric_written(struct fabric_pool *fp, int64_t revision)
+{
+	if (revision > fp->written_rev)
+		fp->written_rev = revision;
+}
+
 /*
- * A listing that read the datastore before a claim of ours was applied
- * cannot know of that block.  A revision above every claim won in this
- * run is from an earlier run: it is checked (a datastore rebuilt since
- * counts its revisions from 1 again).
+ * Listings and writes go on different connections: a listing that read
+ * the datastore before a write of ours was applied may answer after it,
+ * and knows nothing of that key.  A revision above every write of this
+ * run is from an earlier run: it counts as known to the listing (a
+ * datastore rebuilt since counts its revisions from 1 again).
  */
-static bool
-listing_predates(const struct fabric_pool *fp,
+bool
+fabric_listing_predates(const struct fabric_pool *fp,
     const struct ipam_fabric_result *res, int64_t revision)
 {
-	return revision > res->revision && revision <= fp->claim_rev;
+	return revision > res->revision && revision <= fp->written_rev;
 }
 
 /* Our blocks against a listing: ours (at its revision), absent (a
@@ -626,7 +634,7 @@ fabric_blocks_check(struct fabric_pool *fp,
 			struct fam_range *r = &f->rng[ri];
 
 			if (r->kind != RANGE_BLOCK ||
-			    listing_predates(fp, res, r->revision))
+			    fabric_listing_predates(fp, res, r->revision))
 				continue;
 			fabric_range_prefix(fp, fam, r->lo, r->hi, &p);
 			if (listed_mine(fp, res, &p, &b)) {

@@ -176,7 +176,7 @@ claim_loans_done(const struct ipam_fabric_result *res, void *arg)
 		u128 a = ip_to_u128(&res->loans[i].ip);
 
 		if (ip_fam(&res->loans[i].ip) == c->fam && a >= lo && a <= hi)
-			fabric_lend_mark(fp, &res->loans[i]);
+			fabric_lend_mark(fp, &res->loans[i], res);
 	}
 	fabric_store_range(fp, true, "block", &c->blk.prefix,
 	    c->blk.revision, c->blk.claimed, NULL, NULL);
@@ -185,13 +185,6 @@ claim_loans_done(const struct ipam_fabric_result *res, void *arg)
 	fp->f[c->fam].full = !fabric_next_free_block(fp, c->fam, &c->blk.prefix);
 	fabric_acquired(fp, c->fam);
 	free(c);
-}
-
-static void
-claim_rev_note(struct fabric_pool *fp, int64_t revision)
-{
-	if (revision > fp->claim_rev)
-		fp->claim_rev = revision;
 }
 
 static void
@@ -206,7 +199,7 @@ restored_claim_done(struct claim_ctx *c, const struct ipam_fabric_result *res)
 	if (res->won || fabric_is_me(fp, &res->blocks[0].owner)) {
 		f->rng[ri].revision = res->won ? res->revision :
 		    res->blocks[0].revision;
-		claim_rev_note(fp, f->rng[ri].revision);
+		fabric_written(fp, f->rng[ri].revision);
 		fabric_store_range(fp, true, "block", &c->blk.prefix,
 		    f->rng[ri].revision, f->rng[ri].claimed, NULL, NULL);
 		return;
@@ -245,7 +238,7 @@ claim_done(const struct ipam_fabric_result *res, void *arg)
 	if (mine) {
 		c->blk.revision = res->won ? res->revision :
 		    res->blocks[0].revision;
-		claim_rev_note(fp, c->blk.revision);
+		fabric_written(fp, c->blk.revision);
 		fabric_known_set(fp, &c->blk);
 		if (fab->ops->loan_list(fab->ds, &fp->key, claim_loans_done,
 		    c) == 0)

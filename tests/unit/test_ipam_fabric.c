@@ -1163,6 +1163,64 @@ START_TEST(test_block_reclaimed_while_running)
 }
 END_TEST
 
+/*
+ * The owner lists its loans while an offer is on its way: the listing
+ * reads the datastore before the offer's key is created but answers
+ * after the offer.  The address is on offer, not returned: the owner
+ * must not hand it out, or it and a borrower taking the offer would
+ * both use it.
+ */
+START_TEST(test_stale_loan_list)
+{
+	struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28, true,
+	    600, 0 };
+	struct ipam_fabric_loan l[16];
+	const struct ipam_alloc *a;
+	char res[16], buf[48], lip[48];
+	size_t nl;
+
+	vtep_open(&vt[0], 1, &one);
+	vtep_open(&vt[1], 2, &one);
+	for (int i = 0; i < 4; i++) {
+		snprintf(res, sizeof(res), "a%d", i);
+		ck_assert_int_eq(alloc_wait(&vt[0], "one", res,
+		    IPAM_FAMILY_IPV4, &a), 0);
+	}
+	/* A's timer offers 5; the fifth offer gets no answer. */
+	fake_ds_hold(ds, true);
+	ipam_fabric_tick(vt[0].fab);
+	pump();
+	ck_assert_uint_eq(fake_ds_queued(ds), 5);
+	for (int i = 0; i < 4; i++)
+		ck_assert(fake_ds_step(ds));
+	fake_ds_set_down(ds, true);
+	ck_assert(fake_ds_step(ds));
+	fake_ds_set_down(ds, false);
+	ck_assert_uint_eq(fake_ds_loans(ds, "one", l, 16), 4);
+
+	/* Next turn: the offer again, and the loan list, which reads
+	 * first and answers last. */
+	test_now += 2;
+	ipam_fabric_tick(vt[0].fab);
+	ck_assert(fake_ds_read_ahead(ds, "loan_list"));
+	fake_ds_hold(ds, false);
+	pump();
+	nl = fake_ds_loans(ds, "one", l, 16);
+	ck_assert_uint_eq(nl, 5);
+	ck_assert_uint_eq(v4_stats(&vt[0], "one").lent, nl);
+	/* A hands out all it has left: never an address on offer. */
+	for (int i = 4;; i++) {
+		snprintf(res, sizeof(res), "a%d", i);
+		if (try_alloc(&vt[0], "one", res, IPAM_FAMILY_IPV4, &a) != 0)
+			break;
+		ipaddr_fmt(&a->ip, buf, sizeof(buf));
+		for (size_t k = 0; k < nl; k++)
+			ck_assert_str_ne(buf, ipaddr_fmt(&l[k].ip, lip,
+			    sizeof(lip)));
+	}
+}
+END_TEST
+
 static Suite *
 fabric_suite(void)
 {
@@ -1192,6 +1250,7 @@ fabric_suite(void)
 	tcase_add_test(tf, test_reclaim);
 	tcase_add_test(tf, test_restore_claim_fails);
 	tcase_add_test(tf, test_block_reclaimed_while_running);
+	tcase_add_test(tf, test_stale_loan_list);
 	suite_add_tcase(s, tf);
 	return s;
 }
