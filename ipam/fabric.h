@@ -166,7 +166,8 @@ struct ipam_fabric_ops {
 	 * loan->revision; lost: loans[0] as it is now (if it exists). */
 	int	(*loan_take)(void *ds, const struct ipam_fabric_key *,
 		    const struct ipam_fabric_loan *, ipam_fabric_cb *, void *);
-	/* Delete the loan key if it is still at revision. */
+	/* Delete the loan key if it is still at revision; lost: loans[0]
+	 * as it is now, none when the key is gone. */
 	int	(*loan_end)(void *ds, const struct ipam_fabric_key *,
 		    const struct ipaddr *, int64_t revision, ipam_fabric_cb *,
 		    void *);

@@ -396,7 +396,9 @@ revoke_done(const struct ipam_fabric_result *res, void *arg)
 		return;
 	if (res->status != 0)
 		fabric_error(fp, "taking an offer back", res);
-	else if (res->won) {
+	else if (res->won || res->nloans == 0) {
+		/* Lost to nobody: the key is gone, deleted by an attempt of
+		 * ours whose answer was lost (or taken and returned). */
 		fabric_unlend(fp, c->fam, c->a);
 		fp->fab->st.revokes++;
 		fp->f[c->fam].revoked = true;

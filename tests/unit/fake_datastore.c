@@ -289,8 +289,12 @@ apply_end(struct fake_ds *ds, struct fk_reply *r)
 {
 	struct fk_loan *fl = loan_find(ds, r->pool, &r->prefix.addr);
 
-	if (fl == NULL || fl->l.revision != r->revision)
+	if (fl == NULL)
 		return;
+	if (fl->l.revision != r->revision) {
+		reply_loan(r, &fl->l);
+		return;
+	}
 	*fl = ds->loans[--ds->nloans];
 	ds->revision++;
 	r->res.won = true;

@@ -1221,6 +1221,42 @@ START_TEST(test_stale_loan_list)
 }
 END_TEST
 
+/*
+ * The owner takes its offers back; the datastore deletes one key but
+ * the answer is lost.  Asked again, the delete is lost (the key is
+ * gone): the address came back, it is not a borrower's.
+ */
+START_TEST(test_revoke_retried)
+{
+	struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28, true,
+	    600, 0 };
+	struct ipam_fabric_loan l[16];
+	const struct ipam_alloc *a;
+	char holder[16];
+
+	vtep_open(&vt[0], 1, &one);
+	ck_assert_int_eq(alloc_wait(&vt[0], "one", "a0", IPAM_FAMILY_IPV4,
+	    &a), 0);
+	tick_all();			/* A offers 6 of its 13 */
+	ck_assert_uint_eq(fake_ds_loans(ds, "one", l, 16), 6);
+	/* Out of addresses, A takes its offers back: the first delete's
+	 * answer is lost. */
+	alloc_all(&vt[0], "one", "", holder, sizeof(holder));
+	fake_ds_apply_then_fail(ds);
+	ipam_fabric_want(vt[0].fab, "one", IPAM_FAMILY_IPV4);
+	pump();
+	ck_assert_uint_eq(fake_ds_loans(ds, "one", l, 16), 0);
+	ck_assert_uint_eq(v4_stats(&vt[0], "one").lent, 1);
+	/* The next want asks again and gets the address back. */
+	alloc_all(&vt[0], "one", "", holder, sizeof(holder));
+	ipam_fabric_want(vt[0].fab, "one", IPAM_FAMILY_IPV4);
+	pump();
+	ck_assert_uint_eq(v4_stats(&vt[0], "one").lent, 0);
+	ck_assert_int_eq(try_alloc(&vt[0], "one", "back", IPAM_FAMILY_IPV4,
+	    &a), 0);
+}
+END_TEST
+
 static Suite *
 fabric_suite(void)
 {
@@ -1251,6 +1287,7 @@ fabric_suite(void)
 	tcase_add_test(tf, test_restore_claim_fails);
 	tcase_add_test(tf, test_block_reclaimed_while_running);
 	tcase_add_test(tf, test_stale_loan_list);
+	tcase_add_test(tf, test_revoke_retried);
 	suite_add_tcase(s, tf);
 	return s;
 }
