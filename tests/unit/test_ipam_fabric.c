@@ -49,6 +49,9 @@ static const struct pool_def small = { "small", "a", { "10.20.0.0/24" },
     28, true, 600, 0 };
 static const struct pool_def tiny = { "tiny", "a", { "10.40.0.0/28" },
     28, false, 600, 0 };
+/* One block only: a second VTEP can but borrow. */
+static const struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28,
+    true, 600, 0 };
 
 static int
 pool_add(struct ipam *ipam, const struct pool_def *d, char *err, size_t len)
@@ -676,8 +679,7 @@ END_TEST
  */
 START_TEST(test_borrow_lifecycle)
 {
-	struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28, true,
-	    600, 5 };
+	struct pool_def oneq = one;
 	struct ipam_fabric_loan l[16];
 	const struct ipam_alloc *a, *b;
 	struct ipam_pool_stats st;
@@ -685,8 +687,9 @@ START_TEST(test_borrow_lifecycle)
 	size_t nl;
 	int i;
 
-	vtep_open(&vt[0], 1, &one);
-	vtep_open(&vt[1], 2, &one);
+	oneq.quarantine = 5;
+	vtep_open(&vt[0], 1, &oneq);
+	vtep_open(&vt[1], 2, &oneq);
 	for (i = 0; i < 4; i++) {
 		snprintf(res, sizeof(res), "a%d", i);
 		ck_assert_int_eq(alloc_wait(&vt[0], "one", res,
@@ -752,8 +755,6 @@ END_TEST
 static void
 offer_race(bool borrower_first)
 {
-	struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28, true,
-	    600, 0 };
 	const struct ipam_alloc *a, *b;
 	struct ipam_fabric_stats fa, fb;
 	struct ipam_pool_stats sa;
@@ -1172,8 +1173,6 @@ END_TEST
  */
 START_TEST(test_stale_loan_list)
 {
-	struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28, true,
-	    600, 0 };
 	struct ipam_fabric_loan l[16];
 	const struct ipam_alloc *a;
 	char res[16], buf[48], lip[48];
@@ -1228,8 +1227,6 @@ END_TEST
  */
 START_TEST(test_revoke_retried)
 {
-	struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28, true,
-	    600, 0 };
 	struct ipam_fabric_loan l[16];
 	const struct ipam_alloc *a;
 	char holder[16];
