@@ -596,13 +596,35 @@ adopt_listed(struct fabric_pool *fp, const struct ipam_fabric_result *res)
 	}
 }
 
-/* Our restored blocks against the listing: same revision, held by
- * another VTEP now (stop using it), or absent (claim it again). */
-static void
-check_restored(struct fabric_pool *fp, const struct ipam_fabric_result *res)
+void
+fabric_written(struct fabric_pool *fp, int64_t revision)
+{
+	if (revision > fp->written_rev)
+		fp->written_rev = revision;
+}
+
+/*
+ * Listings and writes go on different connections: a listing that read
+ * the datastore before a write of ours was applied may answer after it,
+ * and knows nothing of that key.  A revision above every write of this
+ * run is from an earlier run: it counts as known to the listing (a
+ * datastore rebuilt since counts its revisions from 1 again).
+ */
+bool
+fabric_listing_predates(const struct fabric_pool *fp,
+    const struct ipam_fabric_result *res, int64_t revision)
+{
+	return revision > res->revision && revision <= fp->written_rev;
+}
+
+/* Our blocks against a listing: ours (at its revision), absent (a
+ * reclaim deleted it, while we were down or since: claim it again), or
+ * held by another VTEP now (stop using it). */
+void
+fabric_blocks_check(struct fabric_pool *fp,
+    const struct ipam_fabric_result *res)
 {
 	const struct ipam_fabric_block *b;
-	char buf[PREFIX_STRLEN];
 	struct prefix p;
 
 	for (int fam = 0; fam < 2; fam++) {
@@ -611,7 +633,8 @@ check_restored(struct fabric_pool *fp, const struct ipam_fabric_result *res)
 		for (size_t ri = 0; ri < f->nrng; ri++) {
 			struct fam_range *r = &f->rng[ri];
 
-			if (r->kind != RANGE_BLOCK)
+			if (r->kind != RANGE_BLOCK ||
+			    fabric_listing_predates(fp, res, r->revision))
 				continue;
 			fabric_range_prefix(fp, fam, r->lo, r->hi, &p);
 			if (listed_mine(fp, res, &p, &b)) {
@@ -623,19 +646,63 @@ check_restored(struct fabric_pool *fp, const struct ipam_fabric_result *res)
 				}
 				continue;
 			}
-			if (b == NULL) {
+			if (b == NULL)
 				fabric_reclaim_own(fp, fam, ri);
-				continue;
-			}
-			log_warn("ipam: pool %s: block %s is held by %s in the "
-			    "datastore; this VTEP no longer allocates there",
-			    fp->pool->name, prefix_fmt(&p, buf, sizeof(buf)),
-			    b->owner.router_id);
-			fam_range_del(fp->fab->ipam, fp->pool, fam, ri--);
-			fabric_store_range(fp, false, "block", &p, 0, 0, NULL,
-			    NULL);
+			else
+				fabric_block_lost(fp, fam, ri--, &b->owner);
 		}
 	}
+}
+
+/*
+ * Our block ri is another VTEP's in the datastore (reclaimed from us,
+ * then claimed): it leaves the allocator.  What is allocated here in it
+ * stays until released, and the holder may hand out the same addresses:
+ * a conflict EVPN reports for each address the holder advertises.
+ */
+void
+fabric_block_lost(struct fabric_pool *fp, int fam, size_t ri,
+    const struct ipam_fabric_owner *holder)
+{
+	const struct fam_range *r = &fp->pool->f[fam].rng[ri];
+	unsigned long long used = r->used;
+	char buf[PREFIX_STRLEN];
+	struct prefix p;
+
+	fabric_range_prefix(fp, fam, r->lo, r->hi, &p);
+	prefix_fmt(&p, buf, sizeof(buf));
+	if (used > 0)
+		log_err("ipam: pool %s: block %s is held by %s in the fabric "
+		    "datastore; this VTEP no longer allocates there, and its "
+		    "%llu allocations in the block stay until released, in "
+		    "conflict with %s's", fp->pool->name, buf,
+		    holder->router_id, used, holder->router_id);
+	else
+		log_warn("ipam: pool %s: block %s is held by %s in the fabric "
+		    "datastore; this VTEP no longer allocates there",
+		    fp->pool->name, buf, holder->router_id);
+	fam_range_del(fp->fab->ipam, fp->pool, fam, ri);
+	fabric_store_range(fp, false, "block", &p, 0, 0, NULL, NULL);
+}
+
+/*
+ * Claiming a block of ours again got no answer (it may be applied or
+ * not): until a listing says the block is ours, another VTEP may claim
+ * it, so the pool reconciles again, from the timer.
+ */
+void
+fabric_restore_failed(struct fabric_pool *fp, const char *why)
+{
+	if (fp->state == FP_REFUSED)
+		return;
+	snprintf(fp->error, sizeof(fp->error), "a block of this VTEP is "
+	    "missing from the fabric datastore and claiming it again "
+	    "failed: %.150s", why);
+	fp->state = FP_RECONCILE;
+	if (fp->busy)
+		fp->restore_failed = true;	/* the reconcile retries */
+	else
+		fabric_retry_later(fp);
 }
 
 static void
@@ -653,6 +720,11 @@ reconcile_loans_done(const struct ipam_fabric_result *res, void *arg)
 	}
 	fabric_reconcile_loans(fp, res);
 	fp->loans_listed_at = fabric_now(fp->fab);
+	if (fp->restore_failed) {
+		fp->restore_failed = false;
+		fabric_retry_later(fp);
+		return;
+	}
 	fp->state = FP_OK;
 	fp->error[0] = '\0';
 	fp->backoff = 0;
@@ -684,7 +756,7 @@ reconcile_blocks_done(const struct ipam_fabric_result *res, void *arg)
 
 		fp->f[fam].full = !fabric_next_free_block(fp, fam, &p);
 	}
-	check_restored(fp, res);
+	fabric_blocks_check(fp, res);
 	adopt_listed(fp, res);
 	if (fp->fab->ops->loan_list(fp->fab->ds, &fp->key,
 	    reconcile_loans_done, fp) == -1) {
@@ -697,6 +769,7 @@ static void
 fabric_reconcile(struct fabric_pool *fp)
 {
 	fp->busy = true;
+	fp->restore_failed = false;
 	if (fp->fab->ops->block_list(fp->fab->ds, &fp->key,
 	    reconcile_blocks_done, fp) == -1) {
 		fp->busy = false;

@@ -112,7 +112,10 @@ struct ipam_fabric_result {
 	int		 status;	/* 0 answered; -1 no answer (error) */
 	char		 error[IPAM_FABRIC_ERROR_MAX];
 	bool		 won;		/* the compare held */
-	int64_t		 revision;	/* of the key written, when won */
+	/* Of the key written, when won; of the datastore when a listing
+	 * read it (0: unknown), so a listing older than a write we know of
+	 * is not taken for news about it. */
+	int64_t		 revision;
 	const struct ipam_fabric_def *def;	/* define, lost */
 	const struct ipam_fabric_block *blocks;	/* claim lost: the holder */
 	size_t		 nblocks;
@@ -163,7 +166,8 @@ struct ipam_fabric_ops {
 	 * loan->revision; lost: loans[0] as it is now (if it exists). */
 	int	(*loan_take)(void *ds, const struct ipam_fabric_key *,
 		    const struct ipam_fabric_loan *, ipam_fabric_cb *, void *);
-	/* Delete the loan key if it is still at revision. */
+	/* Delete the loan key if it is still at revision; lost: loans[0]
+	 * as it is now, none when the key is gone. */
 	int	(*loan_end)(void *ds, const struct ipam_fabric_key *,
 		    const struct ipaddr *, int64_t revision, ipam_fabric_cb *,
 		    void *);

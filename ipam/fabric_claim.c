@@ -176,7 +176,7 @@ claim_loans_done(const struct ipam_fabric_result *res, void *arg)
 		u128 a = ip_to_u128(&res->loans[i].ip);
 
 		if (ip_fam(&res->loans[i].ip) == c->fam && a >= lo && a <= hi)
-			fabric_lend_mark(fp, &res->loans[i]);
+			fabric_lend_mark(fp, &res->loans[i], res);
 	}
 	fabric_store_range(fp, true, "block", &c->blk.prefix,
 	    c->blk.revision, c->blk.claimed, NULL, NULL);
@@ -193,24 +193,18 @@ restored_claim_done(struct claim_ctx *c, const struct ipam_fabric_result *res)
 	struct fabric_pool *fp = c->fp;
 	struct fam *f = &fp->pool->f[c->fam];
 	int ri = fam_range_of(f, ip_to_u128(&c->blk.prefix.addr));
-	char buf[PREFIX_STRLEN];
 
-	if (ri < 0)
+	if (ri < 0 || f->rng[ri].kind != RANGE_BLOCK)
 		return;
 	if (res->won || fabric_is_me(fp, &res->blocks[0].owner)) {
 		f->rng[ri].revision = res->won ? res->revision :
 		    res->blocks[0].revision;
+		fabric_written(fp, f->rng[ri].revision);
 		fabric_store_range(fp, true, "block", &c->blk.prefix,
 		    f->rng[ri].revision, f->rng[ri].claimed, NULL, NULL);
 		return;
 	}
-	log_warn("ipam: pool %s: block %s was claimed by %s meanwhile; this "
-	    "VTEP no longer allocates there", fp->pool->name,
-	    prefix_fmt(&c->blk.prefix, buf, sizeof(buf)),
-	    res->blocks[0].owner.router_id);
-	fam_range_del(fp->fab->ipam, fp->pool, c->fam, (size_t)ri);
-	fabric_store_range(fp, false, "block", &c->blk.prefix, 0, 0, NULL,
-	    NULL);
+	fabric_block_lost(fp, c->fam, (size_t)ri, &res->blocks[0].owner);
 }
 
 static void
@@ -226,7 +220,9 @@ claim_done(const struct ipam_fabric_result *res, void *arg)
 	if (res->status != 0) {
 		fab->st.claim_errors++;
 		fabric_error(fp, "claiming a block", res);
-		if (!c->restored)
+		if (c->restored)
+			fabric_restore_failed(fp, res->error);
+		else
 			fabric_datastore_failed(fp, c->fam, res);
 		goto out;
 	}
@@ -242,6 +238,7 @@ claim_done(const struct ipam_fabric_result *res, void *arg)
 	if (mine) {
 		c->blk.revision = res->won ? res->revision :
 		    res->blocks[0].revision;
+		fabric_written(fp, c->blk.revision);
 		fabric_known_set(fp, &c->blk);
 		if (fab->ops->loan_list(fab->ds, &fp->key, claim_loans_done,
 		    c) == 0)
@@ -278,7 +275,9 @@ claim_issue(struct fabric_pool *fp, int fam, const struct prefix *p,
 	    c) == 0)
 		return;
 	free(c);
-	if (!restored)
+	if (restored)
+		fabric_restore_failed(fp, "cannot send a claim");
+	else
 		fabric_acquire_failed(fp, fam, EIO, "cannot send a claim");
 }
 
@@ -355,7 +354,8 @@ fabric_acquire(struct fabric_pool *fp, int fam)
 	fabric_claim_next(fp, fam);
 }
 
-/* Every few seconds: what blocks exist, and is one still free? */
+/* Every few seconds: what blocks exist, are ours still ours, and is one
+ * still free? */
 static void
 blocks_refreshed(const struct ipam_fabric_result *res, void *arg)
 {
@@ -371,6 +371,8 @@ blocks_refreshed(const struct ipam_fabric_result *res, void *arg)
 		return;
 	}
 	fabric_known_replace(fp, res->blocks, res->nblocks);
+	if (fp->state == FP_OK)
+		fabric_blocks_check(fp, res);
 	for (int fam = 0; fam < 2; fam++)
 		if (!fp->f[fam].acquiring)
 			fp->f[fam].full = !fabric_next_free_block(fp, fam, &p);
@@ -388,7 +390,7 @@ fabric_blocks_refresh(struct fabric_pool *fp)
 		fp->block_listing = false;
 }
 
-/* A restored block the datastore does not have: claim it back. */
+/* A block of ours the datastore does not have: claim it back. */
 void
 fabric_reclaim_own(struct fabric_pool *fp, int fam, size_t ri)
 {

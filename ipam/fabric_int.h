@@ -51,6 +51,7 @@ struct fabric_pool {
 	struct ipam_fabric_owner me;
 	enum fp_state	 state;
 	bool		 busy;		/* define/reconcile under way */
+	bool		 restore_failed; /* ... and a block's re-claim failed */
 	int64_t		 retry_at;
 	unsigned	 backoff;
 	char		 error[IPAM_FABRIC_ERROR_MAX];
@@ -58,6 +59,7 @@ struct fabric_pool {
 	/* Blocks the last listing saw, updated by claims we heard of. */
 	struct ipam_fabric_block *known;
 	size_t		 nknown;
+	int64_t		 written_rev;	/* highest of our writes, this run */
 	bool		 loan_listing;
 	int64_t		 loans_listed_at;
 	bool		 block_listing;
@@ -134,6 +136,19 @@ void	 fabric_known_set(struct fabric_pool *, const struct ipam_fabric_block *);
 void	 fabric_known_del(struct fabric_pool *, const struct prefix *);
 void	 fabric_known_replace(struct fabric_pool *,
 	    const struct ipam_fabric_block *, size_t);
+/* A write of ours (claim, offer) is at revision. */
+void	 fabric_written(struct fabric_pool *, int64_t revision);
+/* Did the listing read the datastore before our write at revision? */
+bool	 fabric_listing_predates(const struct fabric_pool *,
+	    const struct ipam_fabric_result *, int64_t revision);
+/* Our blocks against a listing: confirmed, claimed again, or lost. */
+void	 fabric_blocks_check(struct fabric_pool *,
+	    const struct ipam_fabric_result *);
+/* Block ri is held by another VTEP: stop allocating there. */
+void	 fabric_block_lost(struct fabric_pool *, int fam, size_t ri,
+	    const struct ipam_fabric_owner *holder);
+/* Claiming a block of ours again got no answer: reconcile again. */
+void	 fabric_restore_failed(struct fabric_pool *, const char *why);
 
 /* fabric_claim.c */
 void	 fabric_acquire(struct fabric_pool *, int fam);
@@ -162,7 +177,8 @@ int	 fabric_revoke_offers(struct fabric_pool *, int fam);
 void	 fabric_loans_tick(struct fabric_pool *);
 void	 fabric_return_borrowed(struct fabric_pool *);
 /* Mark an address of ours lent (taken by a borrower, revision known). */
-void	 fabric_lend_mark(struct fabric_pool *, const struct ipam_fabric_loan *);
+void	 fabric_lend_mark(struct fabric_pool *, const struct ipam_fabric_loan *,
+	    const struct ipam_fabric_result *listing);
 void	 fabric_unlend(struct fabric_pool *, int fam, u128);
 void	 fabric_reconcile_loans(struct fabric_pool *,
 	    const struct ipam_fabric_result *);

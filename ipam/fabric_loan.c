@@ -206,8 +206,21 @@ fabric_return_borrowed(struct fabric_pool *fp)
 
 /* Our loans */
 
+/* A loan a listing shows: what it says of a loan we know, unless we
+ * wrote that loan's key after the listing read it. */
+static void
+loan_listed(struct fabric_pool *fp, struct pool_loan *pl,
+    const struct ipam_fabric_loan *l, const struct ipam_fabric_result *res)
+{
+	if (fabric_listing_predates(fp, res, pl->revision))
+		return;
+	pl->taken = l->taken;
+	pl->revision = l->revision;
+}
+
 void
-fabric_lend_mark(struct fabric_pool *fp, const struct ipam_fabric_loan *l)
+fabric_lend_mark(struct fabric_pool *fp, const struct ipam_fabric_loan *l,
+    const struct ipam_fabric_result *listing)
 {
 	struct ipam_pool *pool = fp->pool;
 	int fam = ip_fam(&l->ip);
@@ -217,8 +230,7 @@ fabric_lend_mark(struct fabric_pool *fp, const struct ipam_fabric_loan *l)
 	struct prefix p;
 
 	if ((pl = pool_loan_find(pool, fam, a)) != NULL) {
-		pl->taken = l->taken;
-		pl->revision = l->revision;
+		loan_listed(fp, pl, l, listing);
 		return;
 	}
 	if (pool_addr_lend(fp->fab->ipam, pool, fam, a, l->revision,
@@ -294,6 +306,8 @@ offer_done(const struct ipam_fabric_result *res, void *arg)
 		pl->revision = res->loans[0].revision;
 		pl->taken = res->loans[0].taken;
 	}
+	if (res->status == 0)
+		fabric_written(fp, pl->revision);
 	free(c);
 }
 
@@ -382,7 +396,9 @@ revoke_done(const struct ipam_fabric_result *res, void *arg)
 		return;
 	if (res->status != 0)
 		fabric_error(fp, "taking an offer back", res);
-	else if (res->won) {
+	else if (res->won || res->nloans == 0) {
+		/* Lost to nobody: the key is gone, deleted by an attempt of
+		 * ours whose answer was lost (or taken and returned). */
 		fabric_unlend(fp, c->fam, c->a);
 		fp->fab->st.revokes++;
 		fp->f[c->fam].revoked = true;
@@ -473,7 +489,8 @@ listed_loan(const struct ipam_fabric_result *res, int fam, u128 a,
 	return false;
 }
 
-/* Loans of ours whose key is gone were returned (or taken back). */
+/* Loans of ours whose key is gone were returned (or taken back); one
+ * offered after the listing read the datastore is not gone, only new. */
 static void
 returns_found(struct fabric_pool *fp, const struct ipam_fabric_result *res)
 {
@@ -482,12 +499,12 @@ returns_found(struct fabric_pool *fp, const struct ipam_fabric_result *res)
 	for (size_t i = fp->pool->nloans; i > 0; i--) {
 		struct pool_loan *pl = &fp->pool->loans[i - 1];
 
-		if (pl->revision == 0 || pl->busy)
+		if (pl->revision == 0 || pl->busy ||
+		    fabric_listing_predates(fp, res, pl->revision))
 			continue;
-		if (listed_loan(res, pl->fam, pl->a, &l)) {
-			pl->taken = l->taken;
-			pl->revision = l->revision;
-		} else
+		if (listed_loan(res, pl->fam, pl->a, &l))
+			loan_listed(fp, pl, l, res);
+		else
 			fabric_unlend(fp, pl->fam, pl->a);
 	}
 }
@@ -596,7 +613,7 @@ fabric_reconcile_loans(struct fabric_pool *fp,
 			borrowed_listed(fp, l);
 		else if (fabric_is_me(fp, &l->owner) || (ri >= 0 &&
 		    fp->pool->f[fam].rng[ri].kind == RANGE_BLOCK))
-			fabric_lend_mark(fp, l);
+			fabric_lend_mark(fp, l, res);
 	}
 	returns_found(fp, res);
 	borrowed_lost(fp, res);

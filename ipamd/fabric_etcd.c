@@ -36,8 +36,8 @@ struct fabric_etcd {
 enum fe_kind {
 	FE_DEFINE,
 	FE_BLOCK,		/* claim: lost -> the holder */
-	FE_LOAN,		/* offer, take: lost -> the loan */
-	FE_DELETE,		/* release, end */
+	FE_LOAN,		/* offer, take, end: lost -> the loan */
+	FE_DELETE,		/* release */
 	FE_BLOCKS,		/* list */
 	FE_LOANS,		/* list */
 };
@@ -480,9 +480,10 @@ fe_loan_end(void *arg, const struct ipam_fabric_key *k,
     void *cbarg)
 {
 	struct fabric_etcd *fe = arg;
-	struct fe_req *q = req_new(FE_DELETE, cb, cbarg);
+	struct fe_req *q = req_new(FE_LOAN, cb, cbarg);
 	char key[FE_KEY_MAX];
 
+	key_base(fe, k, "loans", q->base, sizeof(q->base));
 	key_loan(fe, k, ip, key, sizeof(key));
 	return req_sent(q, ds_etcd_delete_if(fe->ds, key, revision, fe_done,
 	    q));

@@ -13,7 +13,10 @@
  * automatic delivery so a test can step request by request.  down
  * answers every request with an error and changes nothing;
  * apply_then_fail carries out the next write but answers it with an
- * error (the answer lost on the way back).
+ * error (the answer lost on the way back).  A listing carries the
+ * revision it read at; read_ahead carries out a queued request now but
+ * answers it after every other queued one (a reply that took a slower
+ * connection).
  */
 #ifndef TESTS_FAKE_DATASTORE_H
 #define TESTS_FAKE_DATASTORE_H
@@ -43,6 +46,9 @@ bool		 fake_ds_step(struct fake_ds *);
 /* Requests of one operation made so far ("loan_take", ...). */
 uint64_t	 fake_ds_issued(const struct fake_ds *, const char *op);
 void		 fake_ds_apply_then_fail(struct fake_ds *);
+/* Carry out the oldest queued request of op now and move its answer to
+ * the back of the queue; false when none is queued. */
+bool		 fake_ds_read_ahead(struct fake_ds *, const char *op);
 
 /* Inspection */
 size_t		 fake_ds_blocks(const struct fake_ds *, const char *pool,

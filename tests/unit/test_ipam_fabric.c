@@ -49,6 +49,9 @@ static const struct pool_def small = { "small", "a", { "10.20.0.0/24" },
     28, true, 600, 0 };
 static const struct pool_def tiny = { "tiny", "a", { "10.40.0.0/28" },
     28, false, 600, 0 };
+/* One block only: a second VTEP can but borrow. */
+static const struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28,
+    true, 600, 0 };
 
 static int
 pool_add(struct ipam *ipam, const struct pool_def *d, char *err, size_t len)
@@ -676,8 +679,7 @@ END_TEST
  */
 START_TEST(test_borrow_lifecycle)
 {
-	struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28, true,
-	    600, 5 };
+	struct pool_def oneq = one;
 	struct ipam_fabric_loan l[16];
 	const struct ipam_alloc *a, *b;
 	struct ipam_pool_stats st;
@@ -685,8 +687,9 @@ START_TEST(test_borrow_lifecycle)
 	size_t nl;
 	int i;
 
-	vtep_open(&vt[0], 1, &one);
-	vtep_open(&vt[1], 2, &one);
+	oneq.quarantine = 5;
+	vtep_open(&vt[0], 1, &oneq);
+	vtep_open(&vt[1], 2, &oneq);
 	for (i = 0; i < 4; i++) {
 		snprintf(res, sizeof(res), "a%d", i);
 		ck_assert_int_eq(alloc_wait(&vt[0], "one", res,
@@ -752,8 +755,6 @@ END_TEST
 static void
 offer_race(bool borrower_first)
 {
-	struct pool_def one = { "one", "a", { "10.30.0.0/28" }, 28, true,
-	    600, 0 };
 	const struct ipam_alloc *a, *b;
 	struct ipam_fabric_stats fa, fb;
 	struct ipam_pool_stats sa;
@@ -956,6 +957,21 @@ START_TEST(test_idle_release)
 }
 END_TEST
 
+/* Two VTEPs of pool small, each with a block and an allocation (a0 on
+ * the first, b0 on the second). */
+static void
+two_vteps_small(void)
+{
+	const struct ipam_alloc *a;
+
+	vtep_open(&vt[0], 1, &small);
+	vtep_open(&vt[1], 2, &small);
+	ck_assert_int_eq(alloc_wait(&vt[0], "small", "a0", IPAM_FAMILY_IPV4,
+	    &a), 0);
+	ck_assert_int_eq(alloc_wait(&vt[1], "small", "b0", IPAM_FAMILY_IPV4,
+	    &a), 0);
+}
+
 static void
 reclaimed(const struct ipam_fabric_reclaim *r, void *arg)
 {
@@ -968,15 +984,9 @@ START_TEST(test_reclaim)
 {
 	struct ipam_fabric_reclaim out = { .status = 1 };
 	struct ipam_fabric_block b[4];
-	const struct ipam_alloc *a;
 	struct ipaddr vtep;
 
-	vtep_open(&vt[0], 1, &small);
-	vtep_open(&vt[1], 2, &small);
-	ck_assert_int_eq(alloc_wait(&vt[0], "small", "x0", IPAM_FAMILY_IPV4,
-	    &a), 0);
-	ck_assert_int_eq(alloc_wait(&vt[1], "small", "y0", IPAM_FAMILY_IPV4,
-	    &a), 0);
+	two_vteps_small();
 	vtep_stop(&vt[0]);
 	ipaddr_parse("10.0.0.2", &vtep);
 	ck_assert_int_eq(ipam_fabric_reclaim(vt[1].fab, &vtep, reclaimed,
@@ -990,6 +1000,257 @@ START_TEST(test_reclaim)
 	ck_assert_uint_eq(out.blocks, 1);
 	ck_assert_uint_eq(fake_ds_blocks(ds, "small", b, 4), 1);
 	ck_assert_str_eq(b[0].owner.router_id, "10.0.0.2");
+}
+END_TEST
+
+/* Does v allocate in its own block pfx? */
+struct holds_arg {
+	const char	*pfx;
+	bool		 found;
+};
+
+static void
+holds_cb(const struct ipam_fabric_block_view *bv, void *arg)
+{
+	struct holds_arg *h = arg;
+	char buf[64];
+
+	if (bv->mine && strcmp(bv->kind, "block") == 0 &&
+	    strcmp(prefix_fmt(&bv->prefix, buf, sizeof(buf)), h->pfx) == 0)
+		h->found = true;
+}
+
+static bool
+holds(struct vtep *v, const char *pool, const char *pfx)
+{
+	struct holds_arg h = { pfx, false };
+
+	ipam_fabric_blocks(v->fab, pool, holds_cb, &h);
+	return h.found;
+}
+
+/* The router id holding block pfx in the datastore ("" nobody). */
+static const char *
+ds_holder(const char *pool, const char *pfx)
+{
+	static struct ipam_fabric_block b[32];
+	char buf[64];
+	size_t n = fake_ds_blocks(ds, pool, b, 32);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(prefix_fmt(&b[i].prefix, buf, sizeof(buf)), pfx) ==
+		    0)
+			return b[i].owner.router_id;
+	return "";
+}
+
+/* No block of pool small (16 /28s) is allocated from by both. */
+static void
+assert_blocks_apart(struct vtep *x, struct vtep *y)
+{
+	char pfx[32];
+
+	for (int i = 0; i < 16; i++) {
+		snprintf(pfx, sizeof(pfx), "10.20.0.%d/28", i * 16);
+		ck_assert_msg(!(holds(x, "small", pfx) && holds(y, "small",
+		    pfx)), "both VTEPs allocate in %s", pfx);
+	}
+}
+
+/* Allocate in v until it claims one more block. */
+static void
+fill_to_next_block(struct vtep *v, const char *pool)
+{
+	size_t had = blocks_of(v, pool, "block");
+	const struct ipam_alloc *a;
+	char res[16];
+
+	for (int i = 0; i < 40 && blocks_of(v, pool, "block") == had; i++) {
+		snprintf(res, sizeof(res), "fill%d", i);
+		ck_assert_int_eq(alloc_wait(v, pool, res, IPAM_FAMILY_IPV4,
+		    &a), 0);
+	}
+	ck_assert_uint_eq(blocks_of(v, pool, "block"), had + 1);
+}
+
+static void
+reclaim_from(struct vtep *by, const char *vtep)
+{
+	struct ipam_fabric_reclaim out = { .status = 1 };
+	struct ipaddr ip;
+
+	ipaddr_parse(vtep, &ip);
+	ck_assert_int_eq(ipam_fabric_reclaim(by->fab, &ip, reclaimed, &out),
+	    0);
+	pump();
+	ck_assert_int_eq(out.status, 0);
+}
+
+/*
+ * A VTEP restarts after its block was reclaimed (the key deleted), and
+ * its claim of the block again gets no answer (an etcd leader election).
+ * It must not serve the block as its own meanwhile: the pool reconciles
+ * again and claims it back, and the other VTEP, needing a block, takes
+ * another one.
+ */
+START_TEST(test_restore_claim_fails)
+{
+	const struct pool_def *pools[] = { &small, NULL };
+	uint64_t claims;
+
+	two_vteps_small();
+	vtep_stop(&vt[0]);
+	reclaim_from(&vt[1], "10.0.0.1");
+	ck_assert_str_eq(ds_holder("small", "10.20.0.0/28"), "");
+
+	/* Definition, block list, then the claim: that one fails. */
+	claims = fake_ds_issued(ds, "block_claim");
+	fake_ds_hold(ds, true);
+	vtep_open_dir(&vt[0], 1, pools, false);
+	while (fake_ds_issued(ds, "block_claim") == claims)
+		ck_assert(fake_ds_step(ds));
+	fake_ds_set_down(ds, true);
+	ck_assert(fake_ds_step(ds));
+	fake_ds_set_down(ds, false);
+	fake_ds_hold(ds, false);
+	pump();
+	ck_assert_str_eq(ds_holder("small", "10.20.0.0/28"), "");
+
+	/* A's retry comes first; then B fills its block and claims. */
+	test_now += 2;
+	ipam_fabric_tick(vt[0].fab);
+	pump();
+	fill_to_next_block(&vt[1], "small");
+	ck_assert_str_eq(ds_holder("small", "10.20.0.0/28"), "10.0.0.1");
+	ck_assert(holds(&vt[0], "small", "10.20.0.0/28"));
+	assert_blocks_apart(&vt[0], &vt[1]);
+}
+END_TEST
+
+/*
+ * A running VTEP's block is reclaimed by another (the key deleted).  Its
+ * next refresh of the block list claims the block back.  Reclaimed again
+ * and claimed by the other VTEP first, the block leaves its allocator:
+ * what it allocated there stays, new allocations go to another block.
+ */
+START_TEST(test_block_reclaimed_while_running)
+{
+	const struct ipam_alloc *a;
+	char buf[48];
+
+	two_vteps_small();
+	reclaim_from(&vt[1], "10.0.0.1");
+	ck_assert_str_eq(ds_holder("small", "10.20.0.0/28"), "");
+	test_now += 5;
+	ipam_fabric_tick(vt[0].fab);
+	pump();
+	ck_assert_str_eq(ds_holder("small", "10.20.0.0/28"), "10.0.0.1");
+	ck_assert(holds(&vt[0], "small", "10.20.0.0/28"));
+
+	reclaim_from(&vt[1], "10.0.0.1");
+	fill_to_next_block(&vt[1], "small");
+	ck_assert_str_eq(ds_holder("small", "10.20.0.0/28"), "10.0.0.2");
+	test_now += 5;
+	ipam_fabric_tick(vt[0].fab);
+	pump();
+	ck_assert(!holds(&vt[0], "small", "10.20.0.0/28"));
+	assert_blocks_apart(&vt[0], &vt[1]);
+	ck_assert_ptr_nonnull(ipam_find(vt[0].ipam, "a", "a0"));
+	ck_assert_int_eq(alloc_wait(&vt[0], "small", "a1", IPAM_FAMILY_IPV4,
+	    &a), 0);
+	ipaddr_fmt(&a->ip, buf, sizeof(buf));
+	ck_assert_msg(strncmp(buf, "10.20.0.", 8) != 0 || atoi(buf + 8) >= 16,
+	    "a1 got %s, in the lost block", buf);
+}
+END_TEST
+
+/*
+ * The owner lists its loans while an offer is on its way: the listing
+ * reads the datastore before the offer's key is created but answers
+ * after the offer.  The address is on offer, not returned: the owner
+ * must not hand it out, or it and a borrower taking the offer would
+ * both use it.
+ */
+START_TEST(test_stale_loan_list)
+{
+	struct ipam_fabric_loan l[16];
+	const struct ipam_alloc *a;
+	char res[16], buf[48], lip[48];
+	size_t nl;
+
+	vtep_open(&vt[0], 1, &one);
+	vtep_open(&vt[1], 2, &one);
+	for (int i = 0; i < 4; i++) {
+		snprintf(res, sizeof(res), "a%d", i);
+		ck_assert_int_eq(alloc_wait(&vt[0], "one", res,
+		    IPAM_FAMILY_IPV4, &a), 0);
+	}
+	/* A's timer offers 5; the fifth offer gets no answer. */
+	fake_ds_hold(ds, true);
+	ipam_fabric_tick(vt[0].fab);
+	pump();
+	ck_assert_uint_eq(fake_ds_queued(ds), 5);
+	for (int i = 0; i < 4; i++)
+		ck_assert(fake_ds_step(ds));
+	fake_ds_set_down(ds, true);
+	ck_assert(fake_ds_step(ds));
+	fake_ds_set_down(ds, false);
+	ck_assert_uint_eq(fake_ds_loans(ds, "one", l, 16), 4);
+
+	/* Next turn: the offer again, and the loan list, which reads
+	 * first and answers last. */
+	test_now += 2;
+	ipam_fabric_tick(vt[0].fab);
+	ck_assert(fake_ds_read_ahead(ds, "loan_list"));
+	fake_ds_hold(ds, false);
+	pump();
+	nl = fake_ds_loans(ds, "one", l, 16);
+	ck_assert_uint_eq(nl, 5);
+	ck_assert_uint_eq(v4_stats(&vt[0], "one").lent, nl);
+	/* A hands out all it has left: never an address on offer. */
+	for (int i = 4;; i++) {
+		snprintf(res, sizeof(res), "a%d", i);
+		if (try_alloc(&vt[0], "one", res, IPAM_FAMILY_IPV4, &a) != 0)
+			break;
+		ipaddr_fmt(&a->ip, buf, sizeof(buf));
+		for (size_t k = 0; k < nl; k++)
+			ck_assert_str_ne(buf, ipaddr_fmt(&l[k].ip, lip,
+			    sizeof(lip)));
+	}
+}
+END_TEST
+
+/*
+ * The owner takes its offers back; the datastore deletes one key but
+ * the answer is lost.  Asked again, the delete is lost (the key is
+ * gone): the address came back, it is not a borrower's.
+ */
+START_TEST(test_revoke_retried)
+{
+	struct ipam_fabric_loan l[16];
+	const struct ipam_alloc *a;
+	char holder[16];
+
+	vtep_open(&vt[0], 1, &one);
+	ck_assert_int_eq(alloc_wait(&vt[0], "one", "a0", IPAM_FAMILY_IPV4,
+	    &a), 0);
+	tick_all();			/* A offers 6 of its 13 */
+	ck_assert_uint_eq(fake_ds_loans(ds, "one", l, 16), 6);
+	/* Out of addresses, A takes its offers back: the first delete's
+	 * answer is lost. */
+	alloc_all(&vt[0], "one", "", holder, sizeof(holder));
+	fake_ds_apply_then_fail(ds);
+	ipam_fabric_want(vt[0].fab, "one", IPAM_FAMILY_IPV4);
+	pump();
+	ck_assert_uint_eq(fake_ds_loans(ds, "one", l, 16), 0);
+	ck_assert_uint_eq(v4_stats(&vt[0], "one").lent, 1);
+	/* The next want asks again and gets the address back. */
+	alloc_all(&vt[0], "one", "", holder, sizeof(holder));
+	ipam_fabric_want(vt[0].fab, "one", IPAM_FAMILY_IPV4);
+	pump();
+	ck_assert_uint_eq(v4_stats(&vt[0], "one").lent, 0);
+	ck_assert_int_eq(try_alloc(&vt[0], "one", "back", IPAM_FAMILY_IPV4,
+	    &a), 0);
 }
 END_TEST
 
@@ -1020,6 +1281,10 @@ fabric_suite(void)
 	tcase_add_test(tf, test_definition_mismatch);
 	tcase_add_test(tf, test_idle_release);
 	tcase_add_test(tf, test_reclaim);
+	tcase_add_test(tf, test_restore_claim_fails);
+	tcase_add_test(tf, test_block_reclaimed_while_running);
+	tcase_add_test(tf, test_stale_loan_list);
+	tcase_add_test(tf, test_revoke_retried);
 	suite_add_tcase(s, tf);
 	return s;
 }
