@@ -44,6 +44,11 @@
 #define CHURN_MIN_CORR	0.05
 #define DISP_MAX	50.0
 #define EXACT_MEAN_MAX	500.0	/* above: normal approximation */
+/* Above: the pmf walk would take too long (a huge variance, from a
+ * damaged or hostile saved state); normal approximation. */
+#define EXACT_K_MAX	100000.0
+/* No quantile says more addresses than this (nor inf or NaN). */
+#define QUANTILE_MAX	1e12
 
 void
 shadow_models_init(struct shadow *sh)
@@ -604,6 +609,8 @@ mix_upper(const struct shadow_dist *d, size_t n)
 		sd = sqrt(fmax(d[i].var, d[i].mean));
 		hi = fmax(hi, d[i].mean + 12 * sd + 20);
 	}
+	if (!(hi < QUANTILE_MAX))
+		return QUANTILE_MAX;
 	return ceil(hi);
 }
 
@@ -618,7 +625,9 @@ mix_quantiles_normal(const double *w, const struct shadow_dist *d, size_t n,
 		lo = 0;
 		hi = mix_upper(d, n);
 		while (hi - lo > 1) {	/* smallest k with F(k) >= q */
-			mid = floor((lo + hi) / 2);
+			mid = floor(lo + (hi - lo) / 2);
+			if (mid <= lo || mid >= hi)
+				break;	/* beyond a double's integers */
 			if (normal_mix_cdf(w, d, n, mid) >= q[j])
 				hi = mid;
 			else
@@ -642,7 +651,7 @@ mix_quantiles(const double *w, const struct shadow_dist *d, size_t n,
 		nq = nitems(done);
 
 	for (i = 0; i < n; i++)
-		if (d[i].mean > EXACT_MEAN_MAX) {
+		if (d[i].mean > EXACT_MEAN_MAX || kmax > EXACT_K_MAX) {
 			mix_quantiles_normal(w, d, n, q, out, nq);
 			return;
 		}
@@ -678,7 +687,7 @@ shadow_mixture_sf(const double *w, const struct shadow_dist *d, size_t n,
 	if (n > SHADOW_NMODELS)
 		n = SHADOW_NMODELS;
 	for (m = 0; m < n; m++)
-		if (d[m].mean > EXACT_MEAN_MAX)
+		if (d[m].mean > EXACT_MEAN_MAX || k > EXACT_K_MAX)
 			return 1 - normal_mix_cdf(w, d, n, k - 1);
 	for (m = 0; m < n; m++)
 		pmf_start(&it[m], &d[m]);

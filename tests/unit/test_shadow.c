@@ -71,6 +71,29 @@ START_TEST(test_mixture_quantiles)
 }
 END_TEST
 
+/* Found by fuzz_shadow: distributions a damaged saved state can give
+ * (a mean past a double's integers, a vast variance) end in bounded
+ * time with a finite answer; the bisection used to spin for ever. */
+START_TEST(test_mixture_quantiles_extreme)
+{
+	const struct shadow_dist cases[] = {
+		{ 1e20, 1e20 }, { 1e20, 1e40 }, { 10, 1e30 },
+		{ 4e15, 4e15 }, { 1e300, INFINITY },
+	};
+	const double q[] = { 0.1, 0.5, 0.9, 0.99 };
+	double w = 1, v;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (size_t j = 0; j < sizeof(q) / sizeof(q[0]); j++) {
+			v = shadow_mixture_quantile(&w, &cases[i], 1, q[j]);
+			ck_assert_msg(isfinite(v) && v >= 0 && v <= 1e12,
+			    "case %zu q %g: %g", i, q[j], v);
+		}
+	v = shadow_mixture_sf(&w, &cases[2], 1, 1e9);
+	ck_assert(v >= 0 && v <= 1);
+}
+END_TEST
+
 /* A constant Poisson rate: every model's mean converges to it. */
 START_TEST(test_constant_rate)
 {
@@ -742,6 +765,7 @@ shadow_suite(void)
 	tcase_set_timeout(ta, 600);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_mixture_quantiles);
+	tcase_add_test(tc, test_mixture_quantiles_extreme);
 	tcase_add_test(tc, test_constant_rate);
 	tcase_add_test(tc, test_holt_trend);
 	tcase_add_test(tc, test_churn_lag_ratio);
