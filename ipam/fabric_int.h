@@ -61,6 +61,8 @@ struct fabric_pool {
 	size_t		 nknown;
 	int64_t		 written_rev;	/* highest of our writes, this run */
 	bool		 loan_listing;
+	bool		 take_unsure;	/* a take got no answer: list loans */
+	bool		 take_listing;	/* ... and this listing checks it */
 	int64_t		 loans_listed_at;
 	bool		 block_listing;
 	int64_t		 blocks_listed_at;

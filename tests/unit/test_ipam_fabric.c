@@ -1291,6 +1291,51 @@ START_TEST(test_claim_applied_answer_lost)
 END_TEST
 
 /*
+ * The same for a take: the offer is rewritten as ours but the answer is
+ * lost.  The borrower's next loan listing takes the address in, so it
+ * serves there and is returned to the lender once let go.
+ */
+START_TEST(test_take_applied_answer_lost)
+{
+	struct ipam_fabric_loan l[16];
+	const struct ipam_alloc *b;
+	char tip[48], buf[48];
+	size_t nl;
+	int i;
+
+	lender_and_borrower(&one);
+	ck_assert_int_eq(alloc_wait(&vt[1], "one", "b0", IPAM_FAMILY_IPV4,
+	    &b), ENOSPC);
+	tick_all();			/* A offers 5 */
+	test_now += 2;
+	fake_ds_apply_then_fail(ds);
+	ck_assert_int_eq(alloc_wait(&vt[1], "one", "b0", IPAM_FAMILY_IPV4,
+	    &b), EHOSTUNREACH);
+	nl = fake_ds_loans(ds, "one", l, 16);
+	for (i = 0; i < (int)nl && !l[i].taken; i++)
+		;
+	ck_assert_int_lt(i, (int)nl);
+	ck_assert_str_eq(l[i].borrower.router_id, "10.0.0.2");
+	ipaddr_fmt(&l[i].ip, tip, sizeof(tip));
+	ck_assert_uint_eq(blocks_of(&vt[1], "one", "borrowed"), 0);
+	test_now += 2;
+	tick_all();
+	ck_assert_uint_eq(blocks_of(&vt[1], "one", "borrowed"), 1);
+	ck_assert_int_eq(try_alloc(&vt[1], "one", "b0", IPAM_FAMILY_IPV4, &b),
+	    0);
+	ck_assert_str_eq(ipaddr_fmt(&b->ip, buf, sizeof(buf)), tip);
+	/* Let go, it goes back to the lender. */
+	ck_assert_int_eq(ipam_release(vt[1].ipam, "a", "b0", NULL, NULL), 0);
+	test_now += 3;
+	tick_all();
+	ck_assert_uint_eq(blocks_of(&vt[1], "one", "borrowed"), 0);
+	nl = fake_ds_loans(ds, "one", l, 16);
+	for (i = 0; i < (int)nl; i++)
+		ck_assert(!l[i].taken);
+}
+END_TEST
+
+/*
  * A listing that read the datastore before our release of an idle block
  * answers after the release: the block it shows as ours is gone, not
  * lost by the allocator.  It must not be taken in again (and then
@@ -1355,6 +1400,7 @@ fabric_suite(void)
 	tcase_add_test(tf, test_stale_loan_list);
 	tcase_add_test(tf, test_revoke_retried);
 	tcase_add_test(tf, test_claim_applied_answer_lost);
+	tcase_add_test(tf, test_take_applied_answer_lost);
 	tcase_add_test(tf, test_stale_list_after_release);
 	suite_add_tcase(s, tf);
 	return s;
