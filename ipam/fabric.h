@@ -49,9 +49,10 @@
  * once for a moment), owned blocks keep serving, and everything is
  * retried from the timer.  A write whose answer is lost may have been
  * applied: a block or a taken offer that a later listing (no older than
- * our last write) shows ours joins the allocator then.  Nothing is handed out in a fabric pool before
- * ipam_fabric_set_ready() (the daemon's BGP sessions delivered their
- * initial tables) nor in a refused pool.
+ * our last write) shows ours joins the allocator then.  Nothing is
+ * handed out in a fabric pool before ipam_fabric_set_ready() (the
+ * daemon's BGP sessions delivered their initial tables) nor in a
+ * refused pool.
  */
 #ifndef IPAM_FABRIC_H
 #define IPAM_FABRIC_H
