@@ -562,37 +562,75 @@ listed_mine(const struct fabric_pool *fp, const struct ipam_fabric_result *res,
 	return false;
 }
 
-/* Our blocks in the datastore that the store lost (kill -9 between the
- * claim and its commit): take them in. */
-static void
-adopt_listed(struct fabric_pool *fp, const struct ipam_fabric_result *res)
+struct fam_range *
+fabric_block_join(struct fabric_pool *fp, int fam,
+    const struct ipam_fabric_block *b)
+{
+	struct fam *f = &fp->pool->f[fam];
+	u128 lo = ip_to_u128(&b->prefix.addr);
+	int ri = fam_range_of(f, lo);
+	struct fam_range *r;
+
+	if (ri >= 0)
+		return &f->rng[ri];
+	r = fam_range_add(fp->pool, fam, lo, lo + (((u128)1 << ((fam ? 128 :
+	    32) - b->prefix.len)) - 1), RANGE_BLOCK);
+	r->revision = b->revision;
+	r->claimed = b->claimed;
+	r->idle_since = fabric_now(fp->fab);
+	fabric_store_range(fp, true, "block", &b->prefix, b->revision,
+	    b->claimed, NULL, NULL);
+	return r;
+}
+
+/* A listed block of ours the allocator lacks, not being released. */
+static bool
+block_adoptable(const struct fabric_pool *fp,
+    const struct ipam_fabric_block *b, int *famp)
+{
+	int fam = ip_fam(&b->prefix.addr);
+	u128 lo;
+
+	if (!fabric_is_me(fp, &b->owner) || fam < 0 ||
+	    b->prefix.len != ipam_block_len(fp->pool, fam))
+		return false;
+	lo = ip_to_u128(&b->prefix.addr);
+	if (fam_range_of(&fp->pool->f[fam], lo) >= 0 ||
+	    fam_prefix_of(&fp->pool->f[fam], lo) < 0 ||
+	    fabric_end_pending(fp, false, &b->prefix))
+		return false;
+	*famp = fam;
+	return true;
+}
+
+/*
+ * Our blocks in the datastore the allocator lacks: the store lost them
+ * (kill -9 between the claim and its commit), or a claim was applied
+ * but its answer lost (a timeout).  A listing read before a write of
+ * ours may show a block we released since: only one at least as new as
+ * our last write is believed; the next refresh reads again.
+ */
+void
+fabric_adopt_listed(struct fabric_pool *fp,
+    const struct ipam_fabric_result *res, bool check_loans)
 {
 	char buf[PREFIX_STRLEN];
+	int fam;
 
+	if (res->revision < fp->written_rev)
+		return;
 	for (size_t i = 0; i < res->nblocks; i++) {
 		const struct ipam_fabric_block *b = &res->blocks[i];
-		int fam = ip_fam(&b->prefix.addr);
-		u128 lo;
-		struct fam_range *r;
 
-		if (!fabric_is_me(fp, &b->owner) || fam < 0 ||
-		    b->prefix.len != ipam_block_len(fp->pool, fam))
-			continue;
-		lo = ip_to_u128(&b->prefix.addr);
-		if (fam_range_of(&fp->pool->f[fam], lo) >= 0)
-			continue;
-		if (fam_prefix_of(&fp->pool->f[fam], lo) < 0)
+		if (!block_adoptable(fp, b, &fam))
 			continue;
 		log_info("ipam: pool %s: block %s is ours in the datastore; "
 		    "taken in", fp->pool->name, prefix_fmt(&b->prefix, buf,
 		    sizeof(buf)));
-		r = fam_range_add(fp->pool, fam, lo, lo + (((u128)1 <<
-		    ((fam ? 128 : 32) - b->prefix.len)) - 1), RANGE_BLOCK);
-		r->revision = b->revision;
-		r->claimed = b->claimed;
-		r->idle_since = fabric_now(fp->fab);
-		fabric_store_range(fp, true, "block", &b->prefix, b->revision,
-		    b->claimed, NULL, NULL);
+		if (check_loans)
+			fabric_adopt_block(fp, fam, b);
+		else
+			fabric_block_join(fp, fam, b);
 	}
 }
 
@@ -757,7 +795,7 @@ reconcile_blocks_done(const struct ipam_fabric_result *res, void *arg)
 		fp->f[fam].full = !fabric_next_free_block(fp, fam, &p);
 	}
 	fabric_blocks_check(fp, res);
-	adopt_listed(fp, res);
+	fabric_adopt_listed(fp, res, false);
 	if (fp->fab->ops->loan_list(fp->fab->ds, &fp->key,
 	    reconcile_loans_done, fp) == -1) {
 		fp->busy = false;

@@ -47,9 +47,12 @@
  * Faults.  A datastore error fails only what needed the datastore: a
  * want answers with EHOSTUNREACH (and further wants of the pool fail at
  * once for a moment), owned blocks keep serving, and everything is
- * retried from the timer.  Nothing is handed out in a fabric pool before
- * ipam_fabric_set_ready() (the daemon's BGP sessions delivered their
- * initial tables) nor in a refused pool.
+ * retried from the timer.  A write whose answer is lost may have been
+ * applied: a block or a taken offer that a later listing (no older than
+ * our last write) shows ours joins the allocator then.  Nothing is
+ * handed out in a fabric pool before ipam_fabric_set_ready() (the
+ * daemon's BGP sessions delivered their initial tables) nor in a
+ * refused pool.
  */
 #ifndef IPAM_FABRIC_H
 #define IPAM_FABRIC_H

@@ -11,7 +11,10 @@
  * ENOSPC.  A won claim first lists the pool's loans: an address of the
  * block that a borrower still holds (the block was reclaimed from a
  * VTEP that had lent it) becomes our loan, so it is never handed out
- * here.  Only then does the block join the allocator.
+ * here.  Only then does the block join the allocator.  A claim applied
+ * but answered with an error (a timeout) leaves a block of ours the
+ * allocator lacks: the refresh of the block list every few seconds
+ * finds it and takes it in the same way, loans first.
  *
  * Releases and returns leave the allocator at once and are recorded as
  * a struct fabric_end until the datastore confirms the delete; a failed
@@ -32,6 +35,7 @@ struct claim_ctx {
 	struct fabric_pool *fp;
 	int		 fam;
 	bool		 restored;	/* re-claiming a block the store had */
+	bool		 adopting;	/* ours, found by a listing */
 	struct ipam_fabric_block blk;
 	uint64_t	 t0;
 };
@@ -145,7 +149,11 @@ prefix_last(const struct prefix *p)
 	return ip_to_u128(&p->addr) | ((((u128)1) << (bits - p->len)) - 1);
 }
 
-/* Loans inside a block just won become ours (see the top comment). */
+/*
+ * Loans inside a block just won (or adopted) become ours (see the top
+ * comment).  The block may have joined the allocator meanwhile, adopted
+ * by a refresh that listed it before this claim's answer came.
+ */
 static void
 claim_loans_done(const struct ipam_fabric_result *res, void *arg)
 {
@@ -154,32 +162,35 @@ claim_loans_done(const struct ipam_fabric_result *res, void *arg)
 	struct ipam_fabric *fab = fp->fab;
 	u128 lo = ip_to_u128(&c->blk.prefix.addr);
 	u128 hi = prefix_last(&c->blk.prefix);
-	struct fam_range *r;
 
 	if (fab->stopped) {
 		free(c);
 		return;
 	}
 	if (res->status != 0) {
-		/* The block is ours; look again from the timer. */
 		fabric_error(fp, "listing loans of a new block", res);
-		fabric_end_add(fp, false, &c->blk.prefix, c->blk.revision);
-		fabric_datastore_failed(fp, c->fam, res);
+		/* The block is ours: release it (a won claim), or let the
+		 * next refresh find it again (adopted). */
+		if (!c->adopting) {
+			fabric_end_add(fp, false, &c->blk.prefix,
+			    c->blk.revision);
+			fabric_datastore_failed(fp, c->fam, res);
+		}
 		free(c);
 		return;
 	}
-	r = fam_range_add(fp->pool, c->fam, lo, hi, RANGE_BLOCK);
-	r->revision = c->blk.revision;
-	r->claimed = c->blk.claimed;
-	r->idle_since = fabric_now(fab);
+	fabric_block_join(fp, c->fam, &c->blk);
 	for (size_t i = 0; i < res->nloans; i++) {
 		u128 a = ip_to_u128(&res->loans[i].ip);
 
 		if (ip_fam(&res->loans[i].ip) == c->fam && a >= lo && a <= hi)
 			fabric_lend_mark(fp, &res->loans[i], res);
 	}
-	fabric_store_range(fp, true, "block", &c->blk.prefix,
-	    c->blk.revision, c->blk.claimed, NULL, NULL);
+	if (c->adopting) {
+		fabric_note(fp, IPAM_FABRIC_SPACE, c->fam, 0, NULL);
+		free(c);
+		return;
+	}
 	fab->st.claims++;
 	latency_record(fab, c->t0);
 	fp->f[c->fam].full = !fabric_next_free_block(fp, c->fam, &c->blk.prefix);
@@ -371,8 +382,10 @@ blocks_refreshed(const struct ipam_fabric_result *res, void *arg)
 		return;
 	}
 	fabric_known_replace(fp, res->blocks, res->nblocks);
-	if (fp->state == FP_OK)
+	if (fp->state == FP_OK) {
 		fabric_blocks_check(fp, res);
+		fabric_adopt_listed(fp, res, true);
+	}
 	for (int fam = 0; fam < 2; fam++)
 		if (!fp->f[fam].acquiring)
 			fp->f[fam].full = !fabric_next_free_block(fp, fam, &p);
@@ -399,6 +412,22 @@ fabric_reclaim_own(struct fabric_pool *fp, int fam, size_t ri)
 
 	fabric_range_prefix(fp, fam, r->lo, r->hi, &p);
 	claim_issue(fp, fam, &p, true);
+}
+
+void
+fabric_adopt_block(struct fabric_pool *fp, int fam,
+    const struct ipam_fabric_block *b)
+{
+	struct ipam_fabric *fab = fp->fab;
+	struct claim_ctx *c = xcalloc(1, sizeof(*c));
+
+	c->fp = fp;
+	c->fam = fam;
+	c->adopting = true;
+	c->blk = *b;
+	c->t0 = mono_msec();
+	if (fab->ops->loan_list(fab->ds, &fp->key, claim_loans_done, c) == -1)
+		free(c);
 }
 
 /* Claiming ahead, releasing idle blocks */
@@ -493,6 +522,8 @@ end_done(const struct ipam_fabric_result *res, void *arg)
 		    "releasing a block", res);
 		return;
 	}
+	/* A listing older than this delete may still show the key. */
+	fabric_written(fp, res->revision);
 	/* Lost: already gone or rewritten, not ours either way. */
 	if (res->won) {
 		if (e->loan)
@@ -535,6 +566,19 @@ fabric_end_add(struct fabric_pool *fp, bool loan, const struct prefix *p,
 	e->revision = revision;
 	TAILQ_INSERT_TAIL(&fp->fab->ends, e, link);
 	end_issue(e);
+}
+
+bool
+fabric_end_pending(const struct fabric_pool *fp, bool loan,
+    const struct prefix *p)
+{
+	const struct fabric_end *e;
+
+	TAILQ_FOREACH(e, &fp->fab->ends, link)
+		if (e->fp == fp && e->loan == loan &&
+		    prefix_cmp(&e->prefix, p) == 0)
+			return true;
+	return false;
 }
 
 void

@@ -61,6 +61,8 @@ struct fabric_pool {
 	size_t		 nknown;
 	int64_t		 written_rev;	/* highest of our writes, this run */
 	bool		 loan_listing;
+	bool		 take_unsure;	/* a take got no answer: list loans */
+	bool		 take_listing;	/* ... and this listing checks it */
 	int64_t		 loans_listed_at;
 	bool		 block_listing;
 	int64_t		 blocks_listed_at;
@@ -141,6 +143,14 @@ void	 fabric_written(struct fabric_pool *, int64_t revision);
 /* Did the listing read the datastore before our write at revision? */
 bool	 fabric_listing_predates(const struct fabric_pool *,
 	    const struct ipam_fabric_result *, int64_t revision);
+/* A block of ours joins the allocator (or is there already). */
+struct fam_range *fabric_block_join(struct fabric_pool *, int fam,
+	    const struct ipam_fabric_block *);
+/* Blocks a listing names ours that the allocator lacks: joined at once
+ * (check_loans false: loans are reconciled next), or after a listing of
+ * their loans. */
+void	 fabric_adopt_listed(struct fabric_pool *,
+	    const struct ipam_fabric_result *, bool check_loans);
 /* Our blocks against a listing: confirmed, claimed again, or lost. */
 void	 fabric_blocks_check(struct fabric_pool *,
 	    const struct ipam_fabric_result *);
@@ -165,6 +175,12 @@ void	 fabric_datastore_failed(struct fabric_pool *, int fam,
 void	 fabric_preclaim(struct fabric_pool *);
 void	 fabric_idle_release(struct fabric_pool *);
 void	 fabric_reclaim_own(struct fabric_pool *, int fam, size_t ri);
+/* A block of ours the allocator lacks: list its loans, then join it. */
+void	 fabric_adopt_block(struct fabric_pool *, int fam,
+	    const struct ipam_fabric_block *);
+/* Is a release (loan false) or return of p waiting for the datastore? */
+bool	 fabric_end_pending(const struct fabric_pool *, bool loan,
+	    const struct prefix *);
 void	 fabric_end_add(struct fabric_pool *, bool loan, const struct prefix *,
 	    int64_t revision);
 void	 fabric_ends_run(struct ipam_fabric *);

@@ -93,6 +93,8 @@ take_done(const struct ipam_fabric_result *res, void *arg)
 		return;
 	}
 	if (res->status != 0) {
+		/* It may have been applied: the loans timer looks. */
+		fp->take_unsure = true;
 		fabric_error(fp, "borrowing an address", res);
 		fabric_datastore_failed(fp, b->fam, res);
 		borrow_end(b);
@@ -509,20 +511,64 @@ returns_found(struct fabric_pool *fp, const struct ipam_fabric_result *res)
 	}
 }
 
+static void	borrowed_listed(struct fabric_pool *,
+		    const struct ipam_fabric_loan *);
+
+/*
+ * Offers taken by us that we do not hold: a take applied whose answer
+ * was lost.  Not one being returned, nor from a listing older than our
+ * last write (it may show a return since confirmed): that waits for
+ * the next listing.
+ */
+static void
+taken_adopt(struct fabric_pool *fp, const struct ipam_fabric_result *res)
+{
+	char buf[IPADDR_STRLEN];
+	struct prefix p;
+
+	if (res->revision < fp->written_rev) {
+		fp->take_unsure = true;
+		return;
+	}
+	for (size_t i = 0; i < res->nloans; i++) {
+		const struct ipam_fabric_loan *l = &res->loans[i];
+		int fam = ip_fam(&l->ip);
+		u128 a = ip_to_u128(&l->ip);
+
+		if (!l->taken || !fabric_is_me(fp, &l->borrower) || fam < 0 ||
+		    fam_prefix_of(&fp->pool->f[fam], a) < 0 ||
+		    fam_range_of(&fp->pool->f[fam], a) >= 0)
+			continue;
+		addr_prefix(fam, a, &p);
+		if (fabric_end_pending(fp, true, &p))
+			continue;
+		log_info("ipam: pool %s: %s is borrowed by this VTEP in the "
+		    "datastore; taken in", fp->pool->name, ipaddr_fmt(&l->ip,
+		    buf, sizeof(buf)));
+		borrowed_listed(fp, l);
+		fabric_note(fp, IPAM_FABRIC_SPACE, fam, 0, NULL);
+	}
+}
+
 static void
 loans_listed(const struct ipam_fabric_result *res, void *arg)
 {
 	struct fabric_pool *fp = arg;
+	bool takes = fp->take_listing;
 
 	if (fp->fab->stopped)
 		return;
 	fp->loan_listing = false;
+	fp->take_listing = false;
 	fp->loans_listed_at = fabric_now(fp->fab);
 	if (res->status != 0) {
 		fabric_error(fp, "listing loans", res);
+		fp->take_unsure = fp->take_unsure || takes;
 		return;
 	}
 	returns_found(fp, res);
+	if (takes)
+		taken_adopt(fp, res);
 }
 
 void
@@ -535,13 +581,18 @@ fabric_loans_tick(struct fabric_pool *fp)
 			loans_family(fp, fam);
 	for (size_t i = 0; i < fp->pool->nloans; i++)
 		offered = offered || fp->pool->loans[i].revision != 0;
-	if (!offered || fp->loan_listing || fabric_now(fp->fab) -
-	    fp->loans_listed_at < FABRIC_LOAN_LIST_S)
+	if ((!offered && !fp->take_unsure) || fp->loan_listing ||
+	    fabric_now(fp->fab) - fp->loans_listed_at < FABRIC_LOAN_LIST_S)
 		return;
 	fp->loan_listing = true;
+	fp->take_listing = fp->take_unsure;
+	fp->take_unsure = false;
 	if (fp->fab->ops->loan_list(fp->fab->ds, &fp->key, loans_listed,
-	    fp) == -1)
+	    fp) == -1) {
 		fp->loan_listing = false;
+		fp->take_unsure = fp->take_listing;
+		fp->take_listing = false;
+	}
 }
 
 /* Reconciliation at start */

@@ -239,11 +239,12 @@ apply_release(struct fake_ds *ds, struct fk_reply *r)
 {
 	struct fk_block *fb = block_find(ds, r->pool, &r->prefix);
 
-	if (fb == NULL || fb->b.revision != r->revision)
-		return;
-	*fb = ds->blocks[--ds->nblocks];
-	ds->revision++;
-	r->res.won = true;
+	if (fb != NULL && fb->b.revision == r->revision) {
+		*fb = ds->blocks[--ds->nblocks];
+		ds->revision++;
+		r->res.won = true;
+	}
+	r->res.revision = ds->revision;
 }
 
 static void
@@ -289,15 +290,14 @@ apply_end(struct fake_ds *ds, struct fk_reply *r)
 {
 	struct fk_loan *fl = loan_find(ds, r->pool, &r->prefix.addr);
 
-	if (fl == NULL)
-		return;
-	if (fl->l.revision != r->revision) {
+	if (fl != NULL && fl->l.revision != r->revision)
 		reply_loan(r, &fl->l);
-		return;
+	else if (fl != NULL) {
+		*fl = ds->loans[--ds->nloans];
+		ds->revision++;
+		r->res.won = true;
 	}
-	*fl = ds->loans[--ds->nloans];
-	ds->revision++;
-	r->res.won = true;
+	r->res.revision = ds->revision;
 }
 
 /* A listing carries the revision it read at, as etcd's header does. */

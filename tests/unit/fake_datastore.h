@@ -14,9 +14,10 @@
  * answers every request with an error and changes nothing;
  * apply_then_fail carries out the next write but answers it with an
  * error (the answer lost on the way back).  A listing carries the
- * revision it read at; read_ahead carries out a queued request now but
- * answers it after every other queued one (a reply that took a slower
- * connection).
+ * revision it read at, a delete (release, loan end) the revision after
+ * it, as etcd's response header does; read_ahead carries out a queued
+ * request now but answers it after every other queued one (a reply that
+ * took a slower connection).
  */
 #ifndef TESTS_FAKE_DATASTORE_H
 #define TESTS_FAKE_DATASTORE_H

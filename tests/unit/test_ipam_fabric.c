@@ -677,6 +677,23 @@ END_TEST
  * hands it out; B releases it, returns it after the quarantine, and A
  * frees it once it sees the loan gone.
  */
+/* Two VTEPs of a one-block pool: the first holds the block, with a0 to
+ * a3 allocated there (10 free addresses); the second has none. */
+static void
+lender_and_borrower(const struct pool_def *p)
+{
+	const struct ipam_alloc *a;
+	char res[16];
+
+	vtep_open(&vt[0], 1, p);
+	vtep_open(&vt[1], 2, p);
+	for (int i = 0; i < 4; i++) {
+		snprintf(res, sizeof(res), "a%d", i);
+		ck_assert_int_eq(alloc_wait(&vt[0], p->name, res,
+		    IPAM_FAMILY_IPV4, &a), 0);
+	}
+}
+
 START_TEST(test_borrow_lifecycle)
 {
 	struct pool_def oneq = one;
@@ -688,13 +705,7 @@ START_TEST(test_borrow_lifecycle)
 	int i;
 
 	oneq.quarantine = 5;
-	vtep_open(&vt[0], 1, &oneq);
-	vtep_open(&vt[1], 2, &oneq);
-	for (i = 0; i < 4; i++) {
-		snprintf(res, sizeof(res), "a%d", i);
-		ck_assert_int_eq(alloc_wait(&vt[0], "one", res,
-		    IPAM_FAMILY_IPV4, &a), 0);
-	}
+	lender_and_borrower(&oneq);
 	/* No block left, nothing offered yet. */
 	ck_assert_int_eq(alloc_wait(&vt[1], "one", "b0", IPAM_FAMILY_IPV4,
 	    &b), ENOSPC);
@@ -1178,13 +1189,7 @@ START_TEST(test_stale_loan_list)
 	char res[16], buf[48], lip[48];
 	size_t nl;
 
-	vtep_open(&vt[0], 1, &one);
-	vtep_open(&vt[1], 2, &one);
-	for (int i = 0; i < 4; i++) {
-		snprintf(res, sizeof(res), "a%d", i);
-		ck_assert_int_eq(alloc_wait(&vt[0], "one", res,
-		    IPAM_FAMILY_IPV4, &a), 0);
-	}
+	lender_and_borrower(&one);
 	/* A's timer offers 5; the fifth offer gets no answer. */
 	fake_ds_hold(ds, true);
 	ipam_fabric_tick(vt[0].fab);
@@ -1254,6 +1259,115 @@ START_TEST(test_revoke_retried)
 }
 END_TEST
 
+/*
+ * A claim is applied but its answer is lost (an etcd timeout after the
+ * commit).  The block is ours in the datastore: the next refresh of the
+ * block list takes it into the allocator.  Left out, it would count as
+ * held (by us) and never serve, and pool one has no other block.
+ */
+START_TEST(test_claim_applied_answer_lost)
+{
+	const struct ipam_alloc *a;
+	char buf[48];
+
+	vtep_open(&vt[0], 1, &one);
+	fake_ds_apply_then_fail(ds);
+	ck_assert_int_eq(alloc_wait(&vt[0], "one", "a0", IPAM_FAMILY_IPV4,
+	    &a), EHOSTUNREACH);
+	ck_assert_str_eq(ds_holder("one", "10.30.0.0/28"), "10.0.0.1");
+	ck_assert_uint_eq(blocks_of(&vt[0], "one", "block"), 0);
+	test_now += 5;
+	tick_all();
+	ck_assert(holds(&vt[0], "one", "10.30.0.0/28"));
+	ck_assert_int_eq(try_alloc(&vt[0], "one", "a0", IPAM_FAMILY_IPV4, &a),
+	    0);
+	ck_assert_str_eq(ipaddr_fmt(&a->ip, buf, sizeof(buf)), "10.30.0.1");
+	/* Idle, it is released as any block of ours. */
+	ck_assert_int_eq(ipam_release(vt[0].ipam, "a", "a0", NULL, NULL), 0);
+	test_now += 601;
+	tick_all();
+	ck_assert_str_eq(ds_holder("one", "10.30.0.0/28"), "");
+}
+END_TEST
+
+/*
+ * The same for a take: the offer is rewritten as ours but the answer is
+ * lost.  The borrower's next loan listing takes the address in, so it
+ * serves there and is returned to the lender once let go.
+ */
+START_TEST(test_take_applied_answer_lost)
+{
+	struct ipam_fabric_loan l[16];
+	const struct ipam_alloc *b;
+	char tip[48], buf[48];
+	size_t nl;
+	int i;
+
+	lender_and_borrower(&one);
+	ck_assert_int_eq(alloc_wait(&vt[1], "one", "b0", IPAM_FAMILY_IPV4,
+	    &b), ENOSPC);
+	tick_all();			/* A offers 5 */
+	test_now += 2;
+	fake_ds_apply_then_fail(ds);
+	ck_assert_int_eq(alloc_wait(&vt[1], "one", "b0", IPAM_FAMILY_IPV4,
+	    &b), EHOSTUNREACH);
+	nl = fake_ds_loans(ds, "one", l, 16);
+	for (i = 0; i < (int)nl && !l[i].taken; i++)
+		;
+	ck_assert_int_lt(i, (int)nl);
+	ck_assert_str_eq(l[i].borrower.router_id, "10.0.0.2");
+	ipaddr_fmt(&l[i].ip, tip, sizeof(tip));
+	ck_assert_uint_eq(blocks_of(&vt[1], "one", "borrowed"), 0);
+	test_now += 2;
+	tick_all();
+	ck_assert_uint_eq(blocks_of(&vt[1], "one", "borrowed"), 1);
+	ck_assert_int_eq(try_alloc(&vt[1], "one", "b0", IPAM_FAMILY_IPV4, &b),
+	    0);
+	ck_assert_str_eq(ipaddr_fmt(&b->ip, buf, sizeof(buf)), tip);
+	/* Let go, it goes back to the lender. */
+	ck_assert_int_eq(ipam_release(vt[1].ipam, "a", "b0", NULL, NULL), 0);
+	test_now += 3;
+	tick_all();
+	ck_assert_uint_eq(blocks_of(&vt[1], "one", "borrowed"), 0);
+	nl = fake_ds_loans(ds, "one", l, 16);
+	for (i = 0; i < (int)nl; i++)
+		ck_assert(!l[i].taken);
+}
+END_TEST
+
+/*
+ * A listing that read the datastore before our release of an idle block
+ * answers after the release: the block it shows as ours is gone, not
+ * lost by the allocator.  It must not be taken in again (and then
+ * claimed back as missing).
+ */
+START_TEST(test_stale_list_after_release)
+{
+	struct ipam_fabric_block b[4];
+	const struct ipam_alloc *a;
+
+	vtep_open(&vt[0], 1, &small);
+	ck_assert_int_eq(alloc_wait(&vt[0], "small", "i0", IPAM_FAMILY_IPV4,
+	    &a), 0);
+	ck_assert_int_eq(ipam_release(vt[0].ipam, "a", "i0", NULL, NULL), 0);
+	test_now += 601;
+	/* The refresh's listing, then the release: the listing reads
+	 * first and answers last. */
+	fake_ds_hold(ds, true);
+	ipam_fabric_tick(vt[0].fab);
+	ck_assert(fake_ds_read_ahead(ds, "block_list"));
+	ck_assert_uint_eq(fake_ds_issued(ds, "block_release"), 1);
+	fake_ds_hold(ds, false);
+	pump();
+	ck_assert_uint_eq(fake_ds_blocks(ds, "small", b, 4), 0);
+	ck_assert_uint_eq(blocks_of(&vt[0], "small", "block"), 0);
+	test_now += 5;
+	tick_all();
+	ck_assert_uint_eq(fake_ds_blocks(ds, "small", b, 4), 0);
+	ck_assert_uint_eq(blocks_of(&vt[0], "small", "block"), 0);
+}
+END_TEST
+
 static Suite *
 fabric_suite(void)
 {
@@ -1285,6 +1399,9 @@ fabric_suite(void)
 	tcase_add_test(tf, test_block_reclaimed_while_running);
 	tcase_add_test(tf, test_stale_loan_list);
 	tcase_add_test(tf, test_revoke_retried);
+	tcase_add_test(tf, test_claim_applied_answer_lost);
+	tcase_add_test(tf, test_take_applied_answer_lost);
+	tcase_add_test(tf, test_stale_list_after_release);
 	suite_add_tcase(s, tf);
 	return s;
 }
