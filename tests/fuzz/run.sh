@@ -8,6 +8,8 @@
 #   FUZZ_BUILD_DIR  where binaries, corpus copies and crash files go
 #                   (default: a fresh mktemp -d, kept for inspection)
 #   CC              a clang with libFuzzer (default: clang)
+#   FUZZ_TIMEOUT    seconds one input may take before it counts as a
+#                   hang (default 25)
 #
 # "make check" replays each corpus without libFuzzer (replay.c,
 # tests/fuzz/Makemodule.am): add a new target there too.
@@ -116,8 +118,11 @@ for t in $TARGETS; do
 	fi
 	cp "$HERE/corpus/$corpus"/* "$out/corpus/" 2>/dev/null || true
 	echo "== running $t for ${SECONDS_PER_TARGET}s"
+	# A slow input is a bug too (a hang ends the run at once, instead of
+	# after libFuzzer's default of 20 minutes).
 	if ! (cd "$out" && "./$t" -max_total_time="$SECONDS_PER_TARGET" \
-	    -max_len="$maxlen" -print_final_stats=1 -close_fd_mask=1 corpus >"$out/log" 2>&1); then
+	    -timeout="${FUZZ_TIMEOUT:-25}" -max_len="$maxlen" \
+	    -print_final_stats=1 -close_fd_mask=1 corpus >"$out/log" 2>&1); then
 		tail -n 60 "$out/log"
 		echo "== $t: CRASH (inputs in $out)" >&2
 		status=1
