@@ -21,6 +21,8 @@
  * without fork(), and a failed assertion aborts, as a crash would.
  */
 #include <check.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,9 +156,32 @@ run_input(const uint8_t *data, size_t size)
 	fp_reset();
 }
 
+/*
+ * check's runner replaces SIGALRM's handler with its fork mode's
+ * timeout, which kills the process group (killpg(0, SIGKILL) without
+ * fork: the fuzzer, and whatever script runs it).  libFuzzer's
+ * -timeout raises SIGALRM.  So SIGALRM is held while check's handler
+ * is in place, and the input runs under libFuzzer's handler, where a
+ * hang is still reported.
+ */
+static struct sigaction fuzzer_alarm;
+static sigset_t alarm_set;
+
+static void
+alarm_hold(bool hold)
+{
+	sigprocmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &alarm_set, NULL);
+}
+
 START_TEST(rib_input)
 {
+	struct sigaction checks;
+
+	sigaction(SIGALRM, &fuzzer_alarm, &checks);
+	alarm_hold(false);
 	run_input(input, input_len);
+	alarm_hold(true);
+	sigaction(SIGALRM, &checks, NULL);
 }
 END_TEST
 
@@ -172,6 +197,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	input = data;
 	input_len = size;
+	sigemptyset(&alarm_set);
+	sigaddset(&alarm_set, SIGALRM);
+	alarm_hold(true);
+	sigaction(SIGALRM, NULL, &fuzzer_alarm);
 	s = suite_create("fuzz_rib");
 	tc = tcase_create("input");
 	tcase_add_test(tc, rib_input);
@@ -179,6 +208,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_SILENT);
+	alarm_hold(false);	/* check's handler is gone again */
 	if ((failed = srunner_ntests_failed(sr)) > 0)
 		report_failures(sr);
 	srunner_free(sr);
